@@ -1,0 +1,75 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Strict settings for our own targets: Swift 6 language mode, no implicit existentials,
+// imports only visible where declared.
+let strict: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("NonisolatedNonsendingByDefault"),
+]
+
+let package = Package(
+    name: "OpenETS",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "openets", targets: ["openets"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+    ],
+    targets: [
+        // Pure domain core: no package dependencies, no I/O, no Foundation.
+        .target(name: "OpenETSDomain", swiftSettings: strict),
+        // Use cases and ports (store, clock, id source). Hashing and JSON live here.
+        .target(
+            name: "OpenETSApplication",
+            dependencies: [
+                "OpenETSDomain",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
+        // The shared SQL store: migrations, projection tables, journal; one code path for both databases.
+        .target(name: "OpenETSSQLStore", dependencies: ["OpenETSApplication", "OpenETSDomain"], swiftSettings: strict),
+        .systemLibrary(name: "CSQLite", providers: [.apt(["libsqlite3-dev"])]),
+        .target(
+            name: "OpenETSSQLite",
+            dependencies: ["OpenETSSQLStore", "CSQLite"],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "OpenETSPostgres",
+            dependencies: [
+                "OpenETSSQLStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        // Composition root, demo market, benchmarks and crash-test writer: shared by CLI and tests.
+        .target(
+            name: "OpenETSRuntime",
+            dependencies: ["OpenETSDomain", "OpenETSApplication", "OpenETSSQLStore", "OpenETSSQLite", "OpenETSPostgres"],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "openets",
+            dependencies: [
+                "OpenETSDomain", "OpenETSApplication", "OpenETSRuntime",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "OpenETSDomainTests", dependencies: ["OpenETSDomain"], swiftSettings: strict),
+        .testTarget(
+            name: "OpenETSStoreTests",
+            dependencies: ["OpenETSDomain", "OpenETSApplication", "OpenETSSQLStore", "OpenETSRuntime"],
+            swiftSettings: strict
+        ),
+    ]
+)

@@ -1,0 +1,79 @@
+import Crypto
+import Foundation
+import OpenETSDomain
+
+/// One journal entry: the events of one accepted command, chained to the entry before it.
+///
+/// `hash = SHA-256("openets-journal-v1\n" + seq + "\n" + prevHash + "\n" + recordedAt + "\n"
+/// + kind + "\n" + idempotencyKey + "\n" + body)` in lowercase hex, where `body` is the stored
+/// JSON text of the events. Editing any field, or removing or inserting an entry, breaks the chain.
+public struct JournalEntry: Hashable, Sendable {
+    public var seq: Int64
+    public var recordedAt: Timestamp
+    public var kind: String
+    public var idempotencyKey: String
+    public var body: String
+    public var prevHash: String
+    public var hash: String
+
+    public init(
+        seq: Int64, recordedAt: Timestamp, kind: String, idempotencyKey: String, body: String, prevHash: String,
+        hash: String
+    ) {
+        self.seq = seq
+        self.recordedAt = recordedAt
+        self.kind = kind
+        self.idempotencyKey = idempotencyKey
+        self.body = body
+        self.prevHash = prevHash
+        self.hash = hash
+    }
+
+    /// A new entry after `previous`, with its hash computed.
+    public static func sealed(
+        after previous: JournalHead, recordedAt: Timestamp, kind: String, idempotencyKey: String, body: String
+    ) -> JournalEntry {
+        var entry = JournalEntry(
+            seq: previous.seq + 1, recordedAt: recordedAt, kind: kind, idempotencyKey: idempotencyKey, body: body,
+            prevHash: previous.hash, hash: "")
+        entry.hash = entry.computedHash
+        return entry
+    }
+
+    public var computedHash: String {
+        let content =
+            "openets-journal-v1\n\(seq)\n\(prevHash)\n\(recordedAt.millisecondsSinceEpoch)\n\(kind)\n\(idempotencyKey)\n\(body)"
+        return sha256Hex(content)
+    }
+
+    public var head: JournalHead { JournalHead(seq: seq, hash: hash) }
+}
+
+public func sha256Hex(_ text: String) -> String {
+    SHA256.hash(data: Data(text.utf8)).map { byte in
+        let hex = String(byte, radix: 16)
+        return byte < 16 ? "0" + hex : hex
+    }.joined()
+}
+
+/// JSON of journal bodies and idempotency request hashes: sorted keys, so the same value
+/// always gives the same text.
+public struct LedgerCodec: Sendable {
+    public init() {}
+
+    public func encode<T: Encodable>(_ value: T) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        // Our types always encode; a failure here is a programming error.
+        let data = try! encoder.encode(value)
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    public func decode<T: Decodable>(_ type: T.Type, from text: String) throws -> T {
+        try JSONDecoder().decode(type, from: Data(text.utf8))
+    }
+
+    public func events(of entry: JournalEntry) throws -> [RegistryEvent] {
+        try decode([RegistryEvent].self, from: entry.body)
+    }
+}

@@ -1,0 +1,98 @@
+import OpenETSDomain
+
+/// Where "now" comes from. Tests use a fixed or stepping clock.
+public protocol LedgerClock: Sendable {
+    func now() -> Timestamp
+}
+
+/// The last journal entry: its sequence number and hash. Sequence 0 is the empty journal.
+public struct JournalHead: Hashable, Sendable, Codable {
+    public var seq: Int64
+    public var hash: String
+
+    public init(seq: Int64, hash: String) {
+        self.seq = seq
+        self.hash = hash
+    }
+
+    public static let genesis = JournalHead(seq: 0, hash: String(repeating: "0", count: 64))
+}
+
+/// An idempotency key's first use: the request it carried and the journal entry it produced.
+public struct IdempotencyRecord: Hashable, Sendable {
+    public var key: String
+    public var requestHash: String
+    public var seq: Int64
+
+    public init(key: String, requestHash: String, seq: Int64) {
+        self.key = key
+        self.requestHash = requestHash
+        self.seq = seq
+    }
+}
+
+/// What the store indexes beside a journal entry: its double-entry postings and the accounts
+/// whose history shows it.
+public struct EntryIndex: Hashable, Sendable {
+    public var seq: Int64
+    public var postings: [Posting]
+    public var accounts: [AccountID]
+
+    public init(seq: Int64, postings: [Posting], accounts: [AccountID]) {
+        self.seq = seq
+        self.postings = postings
+        self.accounts = accounts
+    }
+}
+
+/// What one write transaction commits: journal entries, idempotency records, and the new
+/// state of every key the entries changed.
+public struct LedgerCommit: Sendable {
+    public var entries: [JournalEntry]
+    public var indexes: [EntryIndex]
+    public var idempotency: [IdempotencyRecord]
+    public var state: RegistryState
+    public var changes: ChangeSet
+    public var head: JournalHead
+
+    public init(
+        entries: [JournalEntry], indexes: [EntryIndex], idempotency: [IdempotencyRecord],
+        state: RegistryState, changes: ChangeSet, head: JournalHead
+    ) {
+        self.entries = entries
+        self.indexes = indexes
+        self.idempotency = idempotency
+        self.state = state
+        self.changes = changes
+        self.head = head
+    }
+}
+
+/// One write transaction. `lockHead` comes first: it serialises writers (all processes) on
+/// the journal head, so each transaction sees every earlier commit.
+public protocol LedgerTransaction {
+    func lockHead() async throws -> JournalHead
+    func entries(after seq: Int64, limit: Int) async throws -> [JournalEntry]
+    func entry(_ seq: Int64) async throws -> JournalEntry?
+    func idempotencyRecords(_ keys: [String]) async throws -> [String: IdempotencyRecord]
+    func commit(_ commit: LedgerCommit) async throws
+}
+
+/// The registry's durable store: a hash-chained journal plus projection tables.
+public protocol LedgerStore: Sendable {
+    /// Applies the numbered migrations not yet applied.
+    func migrate() async throws
+    /// Runs `body` in one transaction; commits when it returns, rolls back when it throws.
+    func write<T>(_ body: (any LedgerTransaction) async throws -> T) async throws -> T
+    /// The projection tables, read into a state.
+    func loadState() async throws -> RegistryState
+    func head() async throws -> JournalHead
+    func journal(after seq: Int64, limit: Int) async throws -> [JournalEntry]
+    /// Stored postings of the entries `seqs`, per entry.
+    func postings(after seq: Int64, through last: Int64) async throws -> [Int64: [Posting]]
+    /// Entries whose postings or events touch `account`, newest first.
+    func history(account: AccountID, limit: Int) async throws -> [JournalEntry]
+    /// The registry policy in force (the latest version).
+    func policy() async throws -> RegistryPolicy
+    func close() async throws
+}

@@ -1,0 +1,265 @@
+import Foundation
+import OpenETSDomain
+
+/// A command with the idempotency key that makes retries safe.
+public struct CommandRequest: Hashable, Codable, Sendable {
+    public static let maxIdempotencyKeyLength = 128
+
+    public var idempotencyKey: String
+    public var command: RegistryCommand
+
+    public init(idempotencyKey: String, command: RegistryCommand) {
+        self.idempotencyKey = idempotencyKey
+        self.command = command
+    }
+}
+
+/// Proof that a command was applied: its journal entry and events. `replayed` is true when
+/// the idempotency key had been used before with the same command.
+public struct Receipt: Hashable, Sendable {
+    public var seq: Int64
+    public var events: [RegistryEvent]
+    public var replayed: Bool
+
+    public init(seq: Int64, events: [RegistryEvent], replayed: Bool) {
+        self.seq = seq
+        self.events = events
+        self.replayed = replayed
+    }
+}
+
+public enum CommandOutcome: Hashable, Sendable {
+    case accepted(Receipt)
+    case rejected(RegistryError)
+
+    public var receipt: Receipt? {
+        if case .accepted(let receipt) = self { return receipt }
+        return nil
+    }
+
+    public var error: RegistryError? {
+        if case .rejected(let error) = self { return error }
+        return nil
+    }
+}
+
+/// The registry's only writer in this process.
+///
+/// Commands queue in front of the ledger and are committed in batches (group commit): while
+/// one transaction is in flight, new commands wait, and the next transaction takes up to
+/// `policy.maxCommandsPerBatch` of them. Each command is still atomic on its own: a rejected
+/// command in a batch changes nothing and does not affect the others. A command is
+/// acknowledged only after its transaction commits.
+///
+/// The service keeps the whole registry state in memory. Each transaction locks the journal
+/// head, replays any entries other writers (processes) appended since, then decides.
+public actor RegistryService {
+    private let store: any LedgerStore
+    private let clock: any LedgerClock
+    private let codec = LedgerCodec()
+    public private(set) var policy: RegistryPolicy
+    public private(set) var state: RegistryState
+    public private(set) var head: JournalHead
+    private var queue: [Ticket] = []
+    private var draining = false
+
+    private init(store: any LedgerStore, clock: any LedgerClock, policy: RegistryPolicy, state: RegistryState, head: JournalHead) {
+        self.store = store
+        self.clock = clock
+        self.policy = policy
+        self.state = state
+        self.head = head
+    }
+
+    /// Opens the service on a migrated store, loading the state from its projection tables.
+    public static func open(store: any LedgerStore, clock: any LedgerClock) async throws -> RegistryService {
+        // Read the head before the state: entries committed in between are replayed later.
+        let head = try await store.head()
+        let state = try await store.loadState()
+        let policy = try await store.policy()
+        return RegistryService(store: store, clock: clock, policy: policy, state: state, head: head)
+    }
+
+    public func execute(_ request: CommandRequest) async throws -> CommandOutcome {
+        try await submit([request])[0]
+    }
+
+    /// Queues the requests in order and waits for all of them. Requests submitted together
+    /// commit together when they fit in one batch.
+    public func submit(_ requests: [CommandRequest]) async throws -> [CommandOutcome] {
+        let tickets = requests.map(Ticket.init)
+        queue.append(contentsOf: tickets)
+        if !draining { await drain() }
+        var outcomes: [CommandOutcome] = []
+        outcomes.reserveCapacity(tickets.count)
+        for ticket in tickets { outcomes.append(try await wait(for: ticket)) }
+        return outcomes
+    }
+
+    private func wait(for ticket: Ticket) async throws -> CommandOutcome {
+        if let result = ticket.result { return try result.get() }
+        return try await withCheckedThrowingContinuation { ticket.continuation = $0 }
+    }
+
+    private func drain() async {
+        draining = true
+        defer { draining = false }
+        while !queue.isEmpty {
+            let count = min(queue.count, policy.maxCommandsPerBatch)
+            let batch = Array(queue.prefix(count))
+            queue.removeFirst(count)
+            let results = await process(batch.map(\.request))
+            for (ticket, result) in zip(batch, results) {
+                if let continuation = ticket.continuation {
+                    ticket.continuation = nil
+                    continuation.resume(with: result)
+                } else {
+                    ticket.result = result
+                }
+            }
+        }
+    }
+
+    private func process(_ requests: [CommandRequest]) async -> [Result<CommandOutcome, any Error>] {
+        let base = state
+        let baseHead = head
+        let policy = policy
+        let now = clock.now()
+        let codec = codec
+        do {
+            let (newState, newHead, outcomes) = try await store.write { tx in
+                let locked = try await tx.lockHead()
+                var (state, head) = try await Self.catchUp(tx, from: base, at: baseHead, to: locked, codec: codec)
+                var batch = BatchWriter(codec: codec, now: now)
+                let earlier = try await tx.idempotencyRecords(requests.map(\.idempotencyKey))
+                var outcomes: [CommandOutcome] = []
+                for request in requests {
+                    outcomes.append(
+                        try await batch.apply(request, to: &state, head: &head, policy: policy, earlier: earlier, tx: tx))
+                }
+                if !batch.entries.isEmpty {
+                    try await tx.commit(batch.commit(state: state, head: head))
+                }
+                return (state, head, outcomes)
+            }
+            state = newState
+            head = newHead
+            return outcomes.map { .success($0) }
+        } catch {
+            return requests.map { _ in .failure(error) }
+        }
+    }
+
+    /// Replays the entries between the cached head and the locked head.
+    private static func catchUp(
+        _ tx: any LedgerTransaction, from base: RegistryState, at baseHead: JournalHead, to locked: JournalHead,
+        codec: LedgerCodec
+    ) async throws -> (RegistryState, JournalHead) {
+        guard locked != baseHead else { return (base, baseHead) }
+        guard locked.seq > baseHead.seq else { throw LedgerFault.headMovedBack(cached: baseHead.seq, stored: locked.seq) }
+        var state = base
+        var head = baseHead
+        var ignored = ChangeSet()
+        while head.seq < locked.seq {
+            let entries = try await tx.entries(after: head.seq, limit: 1_000)
+            guard let last = entries.last else { throw LedgerFault.journalGap(after: head.seq) }
+            for entry in entries {
+                state.evolve(try codec.events(of: entry), changes: &ignored)
+            }
+            head = last.head
+        }
+        return (state, head)
+    }
+}
+
+public enum LedgerFault: Error, CustomStringConvertible {
+    case headMovedBack(cached: Int64, stored: Int64)
+    case journalGap(after: Int64)
+    case badIdempotencyKey(String)
+
+    public var description: String {
+        switch self {
+        case .headMovedBack(let cached, let stored):
+            "the journal head moved back from \(cached) to \(stored): restart the process"
+        case .journalGap(let seq): "journal entries after \(seq) are missing"
+        case .badIdempotencyKey(let reason): reason
+        }
+    }
+}
+
+/// The entries, idempotency records and changed keys of one transaction.
+private struct BatchWriter {
+    let codec: LedgerCodec
+    let now: Timestamp
+    var entries: [JournalEntry] = []
+    var indexes: [EntryIndex] = []
+    var records: [String: IdempotencyRecord] = [:]
+    var receipts: [String: Receipt] = [:]
+    var changes = ChangeSet()
+
+    mutating func apply(
+        _ request: CommandRequest, to state: inout RegistryState, head: inout JournalHead, policy: RegistryPolicy,
+        earlier: [String: IdempotencyRecord], tx: any LedgerTransaction
+    ) async throws -> CommandOutcome {
+        let key = request.idempotencyKey
+        guard !key.isEmpty, key.utf8.count <= CommandRequest.maxIdempotencyKeyLength else {
+            return .rejected(
+                RegistryError(
+                    .invalidArgument,
+                    "idempotency key must be 1-\(CommandRequest.maxIdempotencyKeyLength) bytes"))
+        }
+        let requestHash = sha256Hex(codec.encode(request.command))
+        if let record = records[key] ?? earlier[key] {
+            guard record.requestHash == requestHash else {
+                return .rejected(
+                    RegistryError(.idempotencyKeyReused, "idempotency key \(key) was used for a different command"))
+            }
+            if var receipt = receipts[key] {
+                receipt.replayed = true
+                return .accepted(receipt)
+            }
+            guard let entry = try await tx.entry(record.seq) else { throw LedgerFault.journalGap(after: record.seq - 1) }
+            return .accepted(Receipt(seq: record.seq, events: try codec.events(of: entry), replayed: true))
+        }
+        let events: [RegistryEvent]
+        do {
+            events = try state.decide(request.command, at: now, policy: policy)
+        } catch {
+            return .rejected(error)
+        }
+        state.evolve(events, changes: &changes)
+        let entry = JournalEntry.sealed(
+            after: head, recordedAt: now, kind: request.command.kind, idempotencyKey: key, body: codec.encode(events))
+        head = entry.head
+        entries.append(entry)
+        let accounts = Set(events.flatMap(\.accounts)).sorted()
+        indexes.append(EntryIndex(seq: entry.seq, postings: events.flatMap(\.postings), accounts: accounts))
+        records[key] = IdempotencyRecord(key: key, requestHash: requestHash, seq: entry.seq)
+        let receipt = Receipt(seq: entry.seq, events: events, replayed: false)
+        receipts[key] = receipt
+        return .accepted(receipt)
+    }
+
+    func commit(state: RegistryState, head: JournalHead) -> LedgerCommit {
+        LedgerCommit(
+            entries: entries, indexes: indexes, idempotency: Array(records.values), state: state, changes: changes,
+            head: head)
+    }
+}
+
+private final class Ticket: @unchecked Sendable {
+    // Touched only on the RegistryService actor.
+    let request: CommandRequest
+    var result: Result<CommandOutcome, any Error>?
+    var continuation: CheckedContinuation<CommandOutcome, any Error>?
+
+    init(_ request: CommandRequest) { self.request = request }
+}
+
+/// The system clock.
+public struct SystemClock: LedgerClock {
+    public init() {}
+    public func now() -> Timestamp {
+        Timestamp(millisecondsSinceEpoch: Int64((Date().timeIntervalSince1970 * 1000).rounded()))
+    }
+}

@@ -1,0 +1,61 @@
+import Foundation
+import OpenETSApplication
+import OpenETSDomain
+import OpenETSPostgres
+import OpenETSSQLStore
+import OpenETSSQLite
+
+/// Where the registry lives. SQLite (embedded, the default) or PostgreSQL (production).
+public enum StoreLocation: Sendable, Equatable, CustomStringConvertible {
+    case sqlite(path: String)
+    case postgres(url: String, schema: String?)
+
+    public static let defaultSQLitePath = "./openets.db"
+
+    public var description: String {
+        switch self {
+        case .sqlite(let path): "sqlite:\(path)"
+        case .postgres(let url, let schema): "postgres:\(redacted(url))" + (schema.map { " schema \($0)" } ?? "")
+        }
+    }
+}
+
+private func redacted(_ url: String) -> String {
+    guard var components = URLComponents(string: url), components.password != nil else { return url }
+    components.password = "***"
+    return components.string ?? url
+}
+
+/// The composition root shared by the CLI, the benchmarks and the tests: opens and migrates
+/// the store, then the registry service on top of it.
+public enum Composition {
+    public static func openStore(_ location: StoreLocation, connectionID: Int = 1) async throws -> any LedgerStore {
+        let store: any LedgerStore
+        switch location {
+        case .sqlite(let path):
+            store = SQLLedgerStore(database: try SQLiteDatabase(path: path))
+        case .postgres(let url, let schema):
+            let settings = try PostgresSettings(url: url, schema: schema)
+            store = SQLLedgerStore(database: try await PostgresDatabase.connect(settings, id: connectionID))
+        }
+        do {
+            try await store.migrate()
+        } catch {
+            try? await store.close()
+            throw error
+        }
+        return store
+    }
+
+    public static func openRegistry(
+        _ location: StoreLocation, clock: any LedgerClock = SystemClock()
+    ) async throws -> (store: any LedgerStore, service: RegistryService) {
+        let store = try await openStore(location)
+        do {
+            return (store, try await RegistryService.open(store: store, clock: clock))
+        } catch {
+            try? await store.close()
+            throw error
+        }
+    }
+}

@@ -1,0 +1,166 @@
+/// Numbered migrations, shared by SQLite and PostgreSQL: the SQL below is written to mean the
+/// same in both. A migration is never edited once released; changes come as a new number.
+public struct Migration: Sendable {
+    public var version: Int
+    public var name: String
+    public var statements: [String]
+}
+
+public enum Migrations {
+    public static let all: [Migration] = [
+        Migration(
+            version: 1, name: "registry ledger",
+            statements: [
+                """
+                CREATE TABLE journal (
+                    seq BIGINT PRIMARY KEY,
+                    recorded_at BIGINT NOT NULL,
+                    kind TEXT NOT NULL,
+                    idempotency_key TEXT NOT NULL,
+                    body TEXT NOT NULL,
+                    prev_hash TEXT NOT NULL,
+                    hash TEXT NOT NULL
+                )
+                """,
+                "CREATE TABLE journal_head (id INTEGER PRIMARY KEY, seq BIGINT NOT NULL, hash TEXT NOT NULL)",
+                "INSERT INTO journal_head (id, seq, hash) VALUES (1, 0, '\(String(repeating: "0", count: 64))')",
+                """
+                CREATE TABLE journal_postings (
+                    seq BIGINT NOT NULL,
+                    line INTEGER NOT NULL,
+                    account_id TEXT NOT NULL,
+                    asset TEXT NOT NULL,
+                    amount BIGINT NOT NULL,
+                    PRIMARY KEY (seq, line)
+                )
+                """,
+                "CREATE INDEX journal_postings_account ON journal_postings (account_id, seq)",
+                """
+                CREATE TABLE journal_accounts (
+                    account_id TEXT NOT NULL,
+                    seq BIGINT NOT NULL,
+                    PRIMARY KEY (account_id, seq)
+                )
+                """,
+                """
+                CREATE TABLE idempotency (
+                    idempotency_key TEXT PRIMARY KEY,
+                    request_hash TEXT NOT NULL,
+                    seq BIGINT NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE accounts (
+                    id TEXT PRIMARY KEY,
+                    type TEXT NOT NULL,
+                    status TEXT NOT NULL,
+                    owner_id TEXT NOT NULL,
+                    owner_name TEXT NOT NULL,
+                    province TEXT,
+                    opened_at BIGINT NOT NULL,
+                    representatives TEXT NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE unit_types (
+                    code TEXT PRIMARY KEY,
+                    kind TEXT NOT NULL,
+                    label TEXT NOT NULL,
+                    vintage_from INTEGER NOT NULL,
+                    vintage_to INTEGER NOT NULL,
+                    project_id TEXT,
+                    issuer TEXT NOT NULL,
+                    serialized INTEGER NOT NULL,
+                    issued_quantity BIGINT NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE holding_blocks (
+                    account_id TEXT NOT NULL,
+                    unit_type TEXT NOT NULL,
+                    serial_first BIGINT NOT NULL,
+                    freeze_id TEXT NOT NULL,
+                    quantity BIGINT NOT NULL CHECK (quantity > 0),
+                    PRIMARY KEY (account_id, unit_type, serial_first, freeze_id)
+                )
+                """,
+                // A serial block starts in one place only (fungible blocks use serial_first = 0).
+                "CREATE UNIQUE INDEX holding_blocks_serial ON holding_blocks (unit_type, serial_first) WHERE serial_first > 0",
+                """
+                CREATE TABLE cash_balances (
+                    account_id TEXT PRIMARY KEY,
+                    balance_fen BIGINT NOT NULL CHECK (balance_fen > 0)
+                )
+                """,
+                """
+                CREATE TABLE freezes (
+                    id TEXT PRIMARY KEY,
+                    account_id TEXT NOT NULL,
+                    unit_type TEXT NOT NULL,
+                    quantity BIGINT NOT NULL,
+                    reason_kind TEXT NOT NULL,
+                    pledgee TEXT,
+                    reference TEXT NOT NULL,
+                    status TEXT NOT NULL,
+                    created_at BIGINT NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE transfers (
+                    id TEXT PRIMARY KEY,
+                    from_account TEXT NOT NULL,
+                    to_account TEXT NOT NULL,
+                    unit_type TEXT NOT NULL,
+                    quantity BIGINT NOT NULL,
+                    initiator TEXT NOT NULL,
+                    status TEXT NOT NULL,
+                    decided_by TEXT,
+                    initiated_at BIGINT NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE certificates (
+                    number TEXT PRIMARY KEY,
+                    account_id TEXT NOT NULL,
+                    unit_type TEXT NOT NULL,
+                    quantity BIGINT NOT NULL,
+                    serials TEXT NOT NULL,
+                    beneficiary TEXT NOT NULL,
+                    purpose TEXT NOT NULL,
+                    issued_at BIGINT NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE surrenders (
+                    account_id TEXT NOT NULL,
+                    compliance_year INTEGER NOT NULL,
+                    unit_type TEXT NOT NULL,
+                    quantity BIGINT NOT NULL,
+                    PRIMARY KEY (account_id, compliance_year, unit_type)
+                )
+                """,
+                """
+                CREATE TABLE settlements (
+                    deal_id TEXT PRIMARY KEY,
+                    seller TEXT NOT NULL,
+                    buyer TEXT NOT NULL,
+                    unit_type TEXT NOT NULL,
+                    quantity BIGINT NOT NULL,
+                    amount_fen BIGINT NOT NULL,
+                    settled_at BIGINT NOT NULL
+                )
+                """,
+                "CREATE TABLE registry_totals (name TEXT PRIMARY KEY, value BIGINT NOT NULL)",
+                "INSERT INTO registry_totals (name, value) VALUES ('funds_deposited_fen', 0), ('funds_withdrawn_fen', 0)",
+                // Versioned registry policy (limits, four-eyes account types): JSON of RegistryPolicy.
+                """
+                CREATE TABLE registry_policy (
+                    version INTEGER PRIMARY KEY,
+                    effective_from TEXT NOT NULL,
+                    body TEXT NOT NULL,
+                    note TEXT NOT NULL
+                )
+                """,
+            ]),
+    ]
+}

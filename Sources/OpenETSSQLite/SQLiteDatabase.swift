@@ -1,0 +1,167 @@
+import CSQLite
+import OpenETSSQLStore
+
+public struct SQLiteError: Error, CustomStringConvertible {
+    public var code: Int32
+    public var message: String
+    public var description: String { "SQLite error \(code): \(message)" }
+}
+
+/// The embedded database: one file, WAL journal, `synchronous=FULL` so that every commit is
+/// on disk before it is acknowledged. One connection per `SQLiteDatabase`; other processes
+/// wait on SQLite's write lock (`busy_timeout`).
+public final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
+    // All access to `connection` goes through `lock`.
+    private let connection: SQLiteConnection
+    private let lock = AsyncLock()
+    public let dialect = SQLDialect.sqlite
+    public let path: String
+
+    /// Opens (creating if needed) the database at `path`.
+    public init(path: String, busyTimeoutMilliseconds: Int = 30_000) throws {
+        self.path = path
+        connection = try SQLiteConnection(path: path)
+        try connection.run("PRAGMA journal_mode=WAL")
+        try connection.run("PRAGMA synchronous=FULL")
+        try connection.run("PRAGMA busy_timeout=\(busyTimeoutMilliseconds)")
+        try connection.run("PRAGMA foreign_keys=ON")
+    }
+
+    public func transaction<T>(_ body: (any SQLExecutor) async throws -> T) async throws -> T {
+        try await lock.withLock {
+            try connection.run("BEGIN IMMEDIATE")
+            do {
+                let value = try await body(connection)
+                try connection.run("COMMIT")
+                return value
+            } catch {
+                try? connection.run("ROLLBACK")
+                throw error
+            }
+        }
+    }
+
+    public func withExecutor<T>(_ body: (any SQLExecutor) async throws -> T) async throws -> T {
+        try await lock.withLock { try await body(connection) }
+    }
+
+    public func close() async throws {
+        try await lock.withLock { connection.close() }
+    }
+}
+
+private let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+final class SQLiteConnection: SQLExecutor {
+    private var handle: OpaquePointer?
+    private var statements: [String: OpaquePointer] = [:]
+    static let maxCachedStatements = 64
+
+    init(path: String) throws {
+        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
+        let status = sqlite3_open_v2(path, &handle, flags, nil)
+        guard status == SQLITE_OK else {
+            let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
+            sqlite3_close(handle)
+            handle = nil
+            throw SQLiteError(code: status, message: "\(path): \(message)")
+        }
+    }
+
+    deinit { close() }
+
+    func close() {
+        for statement in statements.values { sqlite3_finalize(statement) }
+        statements = [:]
+        if let handle { sqlite3_close(handle) }
+        handle = nil
+    }
+
+    /// Runs statements without parameters (pragmas, BEGIN, COMMIT, DDL).
+    func run(_ sql: String) throws {
+        guard let handle else { throw SQLiteError(code: SQLITE_MISUSE, message: "database is closed") }
+        var error: UnsafeMutablePointer<CChar>?
+        let status = sqlite3_exec(handle, sql, nil, nil, &error)
+        if status != SQLITE_OK {
+            let message = error.map { String(cString: $0) } ?? "error"
+            sqlite3_free(error)
+            throw SQLiteError(code: status, message: "\(message) [\(sql.prefix(80))]")
+        }
+    }
+
+    func execute(_ sql: String, _ binds: [SQLValue]) async throws {
+        let statement = try prepared(sql, binds)
+        defer { sqlite3_reset(statement) }
+        try step(statement, sql)
+    }
+
+    func query(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow] {
+        let statement = try prepared(sql, binds)
+        defer { sqlite3_reset(statement) }
+        var rows: [SQLRow] = []
+        while try step(statement, sql) {
+            let count = sqlite3_column_count(statement)
+            var values: [SQLValue] = []
+            values.reserveCapacity(Int(count))
+            for column in 0..<count {
+                switch sqlite3_column_type(statement, column) {
+                case SQLITE_NULL: values.append(.null)
+                case SQLITE_INTEGER: values.append(.int(sqlite3_column_int64(statement, column)))
+                default: values.append(.text(String(cString: sqlite3_column_text(statement, column))))
+                }
+            }
+            rows.append(SQLRow(values))
+        }
+        return rows
+    }
+
+    func executeRows(prefix: String, width: Int, suffix: String, rows: [[SQLValue]]) async throws {
+        let sql = prefix + placeholderTuples(rows: 1, width: width) + suffix
+        for row in rows {
+            try await execute(sql, row)
+        }
+    }
+
+    @discardableResult
+    private func step(_ statement: OpaquePointer, _ sql: String) throws -> Bool {
+        switch sqlite3_step(statement) {
+        case SQLITE_ROW: return true
+        case SQLITE_DONE: return false
+        case let status:
+            throw SQLiteError(code: status, message: "\(String(cString: sqlite3_errmsg(handle))) [\(sql.prefix(120))]")
+        }
+    }
+
+    private func prepared(_ sql: String, _ binds: [SQLValue]) throws -> OpaquePointer {
+        guard let handle else { throw SQLiteError(code: SQLITE_MISUSE, message: "database is closed") }
+        let statement: OpaquePointer
+        if let cached = statements[sql] {
+            statement = cached
+            sqlite3_clear_bindings(statement)
+        } else {
+            var fresh: OpaquePointer?
+            let status = sqlite3_prepare_v2(handle, sql, -1, &fresh, nil)
+            guard status == SQLITE_OK, let fresh else {
+                throw SQLiteError(code: status, message: "\(String(cString: sqlite3_errmsg(handle))) [\(sql.prefix(120))]")
+            }
+            if statements.count >= Self.maxCachedStatements {
+                for old in statements.values { sqlite3_finalize(old) }
+                statements = [:]
+            }
+            statements[sql] = fresh
+            statement = fresh
+        }
+        for (offset, value) in binds.enumerated() {
+            let index = sqlite3_bind_parameter_index(statement, "$\(offset + 1)")
+            guard index > 0 else { throw SQLiteError(code: SQLITE_RANGE, message: "no $\(offset + 1) in [\(sql.prefix(80))]") }
+            let status: Int32 =
+                switch value {
+                case .null: sqlite3_bind_null(statement, index)
+                case .int(let int): sqlite3_bind_int64(statement, index, int)
+                case .text(let text): sqlite3_bind_text(statement, index, text, -1, transient)
+                }
+            guard status == SQLITE_OK else { throw SQLiteError(code: status, message: "bind $\(offset + 1)") }
+        }
+        return statement
+    }
+}

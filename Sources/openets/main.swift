@@ -1,0 +1,2 @@
+import OpenETSDomain
+print("x")
