@@ -1,0 +1,96 @@
+import ArgumentParser
+import Foundation
+import OpenETSApplication
+import OpenETSDomain
+import OpenETSRuntime
+
+@main
+struct OpenETSCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "openets",
+        abstract: "OpenETS: registry, trading and MRV for a national carbon emissions trading system.",
+        subcommands: [RegistryCommandGroup.self, DemoCommand.self, MigrateCommand.self, BenchCommand.self])
+}
+
+/// `--db PATH` (SQLite, default ./openets.db) or `--postgres URL`.
+struct StoreOptions: ParsableArguments {
+    @Option(help: "SQLite database file (the default store).")
+    var db: String = StoreLocation.defaultSQLitePath
+
+    @Option(help: "PostgreSQL URL, postgres://user:password@host:port/database. Overrides --db.")
+    var postgres: String?
+
+    @Option(help: "PostgreSQL schema to use (default: the search path's).")
+    var schema: String?
+
+    var location: StoreLocation {
+        if let postgres { return .postgres(url: postgres, schema: schema) }
+        return .sqlite(path: db)
+    }
+}
+
+struct DemoCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo", abstract: "Create a small demo market (idempotent: running it twice changes nothing).")
+
+    @OptionGroup var store: StoreOptions
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() async throws {
+        let summary = try await withRegistry(store.location) { _, service in try await DemoMarket.seed(service) }
+        if json {
+            print(jsonText(summary))
+        } else {
+            print("Demo market ready in \(store.location): \(summary.accounts) accounts, \(summary.journalEntries) journal entries.")
+            print("Unit types: \(summary.unitTypes.joined(separator: ", "))")
+            for supply in summary.supply {
+                print("  \(supply.unit): issued \(supply.issued) t, cancelled \(supply.cancelled) t, held \(supply.held) t")
+            }
+            print("Try: openets registry balances, openets registry verify (with the same --db or --postgres)")
+        }
+    }
+}
+
+struct MigrateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "migrate", abstract: "Apply database migrations.")
+    @OptionGroup var store: StoreOptions
+
+    func run() async throws {
+        let ledger = try await Composition.openStore(store.location)
+        try await ledger.close()
+        print("migrated \(store.location)")
+    }
+}
+
+func jsonText<T: Encodable>(_ value: T) -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+    return String(decoding: try! encoder.encode(value), as: UTF8.self)
+}
+
+/// Opens the store and the registry service, runs `body`, and closes the store either way.
+func withRegistry<T>(
+    _ location: StoreLocation, _ body: (any LedgerStore, RegistryService) async throws -> T
+) async throws -> T {
+    let (store, service) = try await Composition.openRegistry(location)
+    do {
+        let value = try await body(store, service)
+        try await store.close()
+        return value
+    } catch {
+        try? await store.close()
+        throw error
+    }
+}
+
+func withStore<T>(_ location: StoreLocation, _ body: (any LedgerStore) async throws -> T) async throws -> T {
+    let store = try await Composition.openStore(location)
+    do {
+        let value = try await body(store)
+        try await store.close()
+        return value
+    } catch {
+        try? await store.close()
+        throw error
+    }
+}
