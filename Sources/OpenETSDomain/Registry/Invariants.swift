@@ -5,6 +5,13 @@ public struct UnitSupply: Hashable, Codable, Sendable {
     public var issued: Int64
     public var cancelled: Int64
     public var held: Int64
+
+    public init(unit: UnitTypeCode, issued: Int64, cancelled: Int64, held: Int64) {
+        self.unit = unit
+        self.issued = issued
+        self.cancelled = cancelled
+        self.held = held
+    }
 }
 
 extension RegistryState {
