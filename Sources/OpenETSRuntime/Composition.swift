@@ -59,3 +59,15 @@ public enum Composition {
         }
     }
 }
+
+extension Composition {
+    /// The raw database behind a location, for tamper tests and the benchmark baseline.
+    public static func openDatabase(_ location: StoreLocation, connectionID: Int = 1) async throws -> any SQLDatabase {
+        switch location {
+        case .sqlite(let path):
+            return try SQLiteDatabase(path: path)
+        case .postgres(let url, let schema):
+            return try await PostgresDatabase.connect(try PostgresSettings(url: url, schema: schema), id: connectionID)
+        }
+    }
+}
