@@ -30,7 +30,9 @@ public struct LedgerVerifier {
     public init(store: any LedgerStore) { self.store = store }
 
     public func verify() async throws -> VerifyReport {
-        let head = try await store.head()
+        // The projection and head at one instant; entries appended later are not examined.
+        let snapshot = try await store.snapshot()
+        let head = snapshot.head
         var replayed = RegistryState()
         var ignored = ChangeSet()
         var problems: [String] = []
@@ -40,8 +42,9 @@ public struct LedgerVerifier {
             if firstBad == nil { firstBad = seq }
             problems.append("entry \(seq): \(message)")
         }
-        chain: while true {
-            let page = try await store.journal(after: previous.seq, limit: Self.pageSize)
+        let lastSeq = max(head.seq, snapshot.lastJournalSeq)
+        chain: while previous.seq < lastSeq {
+            let page = try await store.journal(after: previous.seq, limit: Self.pageSize).filter { $0.seq <= lastSeq }
             guard let last = page.last else { break }
             let stored = try await store.postings(after: previous.seq, through: last.seq)
             for entry in page {
@@ -78,7 +81,7 @@ public struct LedgerVerifier {
             }
         }
         if firstBad == nil {
-            problems += try await compareProjection(with: replayed)
+            problems += compareProjection(snapshot.state, with: replayed)
             problems += replayed.invariantViolations()
         }
         return VerifyReport(
@@ -102,8 +105,7 @@ public struct LedgerVerifier {
     }
 
     /// Differences between the projection tables and the replayed journal.
-    private func compareProjection(with replayed: RegistryState) async throws -> [String] {
-        let stored = try await store.loadState()
+    private func compareProjection(_ stored: RegistryState, with replayed: RegistryState) -> [String] {
         var problems: [String] = []
         func diff<K: Hashable & Comparable, V: Equatable>(_ name: String, _ a: [K: V], _ b: [K: V]) {
             for key in Set(a.keys).union(b.keys).sorted() where a[key] != b[key] {

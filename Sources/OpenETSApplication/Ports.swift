@@ -84,8 +84,12 @@ public protocol LedgerStore: Sendable {
     func migrate() async throws
     /// Runs `body` in one transaction; commits when it returns, rolls back when it throws.
     func write<T>(_ body: (any LedgerTransaction) async throws -> T) async throws -> T
-    /// The projection tables, read into a state.
+    /// The projection tables, read into a state. Not synchronised with writers: for a state
+    /// that matches a journal head, use `snapshot()`.
     func loadState() async throws -> RegistryState
+    /// The projection and the head at one instant: read while holding the head lock, so no
+    /// writer commits in between.
+    func snapshot() async throws -> LedgerSnapshot
     func head() async throws -> JournalHead
     func journal(after seq: Int64, limit: Int) async throws -> [JournalEntry]
     /// Stored postings of the entries `seqs`, per entry.
@@ -95,4 +99,18 @@ public protocol LedgerStore: Sendable {
     /// The registry policy in force (the latest version).
     func policy() async throws -> RegistryPolicy
     func close() async throws
+}
+
+/// The projection tables and the journal head, read together.
+public struct LedgerSnapshot: Sendable {
+    public var state: RegistryState
+    public var head: JournalHead
+    /// The highest sequence number in the journal table; above `head.seq` only if rows were inserted.
+    public var lastJournalSeq: Int64
+
+    public init(state: RegistryState, head: JournalHead, lastJournalSeq: Int64) {
+        self.state = state
+        self.head = head
+        self.lastJournalSeq = lastJournalSeq
+    }
 }

@@ -73,11 +73,9 @@ public actor RegistryService {
 
     /// Opens the service on a migrated store, loading the state from its projection tables.
     public static func open(store: any LedgerStore, clock: any LedgerClock) async throws -> RegistryService {
-        // Read the head before the state: entries committed in between are replayed later.
-        let head = try await store.head()
-        let state = try await store.loadState()
+        let snapshot = try await store.snapshot()
         let policy = try await store.policy()
-        return RegistryService(store: store, clock: clock, policy: policy, state: state, head: head)
+        return RegistryService(store: store, clock: clock, policy: policy, state: snapshot.state, head: snapshot.head)
     }
 
     public func execute(_ request: CommandRequest) async throws -> CommandOutcome {

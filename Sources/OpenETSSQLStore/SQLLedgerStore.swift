@@ -86,6 +86,15 @@ public struct SQLLedgerStore<Database: SQLDatabase>: LedgerStore {
     public func loadState() async throws -> RegistryState {
         try await database.withExecutor { sql in try await StateReader(sql: sql, codec: codec).read() }
     }
+
+    public func snapshot() async throws -> LedgerSnapshot {
+        try await database.transaction { sql in
+            let head = try await readHead(sql, lock: database.dialect == .postgres)
+            let state = try await StateReader(sql: sql, codec: codec).read()
+            let last = try await sql.query("SELECT MAX(seq) FROM journal", []).first?.values.first?.int ?? 0
+            return LedgerSnapshot(state: state, head: head, lastJournalSeq: last)
+        }
+    }
 }
 
 let entryColumns = "seq, recorded_at, kind, idempotency_key, body, prev_hash, hash"
