@@ -98,6 +98,8 @@ public protocol LedgerStore: Sendable {
     func history(account: AccountID, limit: Int) async throws -> [JournalEntry]
     /// The registry policy in force (the latest version).
     func policy() async throws -> RegistryPolicy
+    /// Publishes a new policy version; running services read it when they next open.
+    func publishPolicy(_ policy: RegistryPolicy, effectiveFrom: String, note: String) async throws -> Int
     func close() async throws
 }
 

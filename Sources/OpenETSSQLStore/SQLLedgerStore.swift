@@ -81,6 +81,17 @@ public struct SQLLedgerStore<Database: SQLDatabase>: LedgerStore {
         }
     }
 
+    public func publishPolicy(_ policy: RegistryPolicy, effectiveFrom: String, note: String) async throws -> Int {
+        try await database.transaction { sql in
+            let current = try await sql.query("SELECT MAX(version) FROM registry_policy", []).first?.values.first?.int ?? 0
+            let version = Int(current) + 1
+            try await sql.execute(
+                "INSERT INTO registry_policy (version, effective_from, body, note) VALUES ($1, $2, $3, $4)",
+                [.int(Int64(version)), .text(effectiveFrom), .text(codec.encode(policy)), .text(note)])
+            return version
+        }
+    }
+
     public func close() async throws { try await database.close() }
 
     public func loadState() async throws -> RegistryState {

@@ -8,12 +8,36 @@ struct BenchCommand: AsyncParsableCommand {
 
 struct LedgerBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "ledger", abstract: "Registry transfer throughput and latency against a plain-INSERT baseline.")
-    @Option(help: "PostgreSQL URL (or set OPENETS_BENCH_POSTGRES_URL).") var postgres: String?
-    @Option(help: "Transfers per measurement.") var transfers: Int = 20_000
-    @Flag(help: "Print JSON.") var json = false
+    @Option(help: "PostgreSQL URL (or set OPENETS_BENCH_POSTGRES_URL); without one only SQLite runs.") var postgres: String?
+    @Option(help: "Batched transfers per database.") var transfers: Int = 50_000
+    @Option(help: "Single (one commit each) transfers and baseline commits per database.") var singles: Int = 2_000
+    @Flag(help: "Print only the JSON result.") var json = false
 
     func run() async throws {
-        print("bench not yet")
+        #if DEBUG
+        FileHandle.standardError.write(Data("warning: a debug build; measure with `swift build -c release`\n".utf8))
+        #endif
+        let sizes = LedgerBenchmark.Sizes(baselineCommits: singles, singleTransfers: singles, batchedTransfers: transfers)
+        let log: (String) -> Void = { line in FileHandle.standardError.write(Data("  \(line)\n".utf8)) }
+        var results: [String: LedgerBenchmark.Result] = [:]
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("openets-bench-\(getpid())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        log("sqlite (\(directory.path))")
+        results["sqlite"] = try await LedgerBenchmark.run(.sqlite(path: directory.appendingPathComponent("bench.db").path), sizes: sizes, log: log)
+        if let url = postgres ?? ProcessInfo.processInfo.environment["OPENETS_BENCH_POSTGRES_URL"], !url.isEmpty {
+            let schema = "bench_\(getpid())"
+            log("postgres (schema \(schema))")
+            results["postgres"] = try await LedgerBenchmark.run(.postgres(url: url, schema: schema), sizes: sizes, log: log)
+            try await LedgerBenchmark.dropPostgresSchema(url: url, schema: schema)
+        }
+        print(jsonText(results))
+        if !json {
+            for (name, r) in results.sorted(by: { $0.key < $1.key }) {
+                let base = Double(max(r.baselineCommitsPerSecond, 1))
+                print("\(name): single transfers = \(String(format: "%.2f", Double(r.transfersPerSecond) / base)) × baseline commits, batched = \(String(format: "%.1f", Double(r.batchedTransfersPerSecond) / base)) × baseline commits")
+            }
+        }
     }
 }
 
