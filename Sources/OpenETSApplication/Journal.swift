@@ -50,27 +50,37 @@ public struct JournalEntry: Hashable, Sendable {
 }
 
 public func sha256Hex(_ text: String) -> String {
-    SHA256.hash(data: Data(text.utf8)).map { byte in
-        let hex = String(byte, radix: 16)
-        return byte < 16 ? "0" + hex : hex
-    }.joined()
+    var text = text
+    let digest = text.withUTF8 { SHA256.hash(data: UnsafeRawBufferPointer($0)) }
+    let hexDigits = Array("0123456789abcdef".utf8)
+    var hex: [UInt8] = []
+    hex.reserveCapacity(64)
+    for byte in digest {
+        hex.append(hexDigits[Int(byte >> 4)])
+        hex.append(hexDigits[Int(byte & 0x0f)])
+    }
+    return String(decoding: hex, as: UTF8.self)
 }
 
 /// JSON of journal bodies and idempotency request hashes: sorted keys, so the same value
 /// always gives the same text.
 public struct LedgerCodec: Sendable {
-    public init() {}
+    private let encoder: JSONEncoder
+    private let decoder = JSONDecoder()
+
+    public init() {
+        encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    }
 
     public func encode<T: Encodable>(_ value: T) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         // Our types always encode; a failure here is a programming error.
         let data = try! encoder.encode(value)
         return String(decoding: data, as: UTF8.self)
     }
 
     public func decode<T: Decodable>(_ type: T.Type, from text: String) throws -> T {
-        try JSONDecoder().decode(type, from: Data(text.utf8))
+        try decoder.decode(type, from: Data(text.utf8))
     }
 
     public func events(of entry: JournalEntry) throws -> [RegistryEvent] {

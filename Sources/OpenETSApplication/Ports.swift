@@ -31,8 +31,8 @@ public struct IdempotencyRecord: Hashable, Sendable {
     }
 }
 
-/// What the store indexes beside a journal entry: its double-entry postings and the accounts
-/// whose history shows it.
+/// What the store indexes beside a journal entry: its double-entry postings, and the accounts
+/// whose history shows it without a posting (freezes, account changes, ...).
 public struct EntryIndex: Hashable, Sendable {
     public var seq: Int64
     public var postings: [Posting]
@@ -51,17 +51,21 @@ public struct LedgerCommit: Sendable {
     public var entries: [JournalEntry]
     public var indexes: [EntryIndex]
     public var idempotency: [IdempotencyRecord]
+    /// The state before the transaction's commands and after them: a store may write the
+    /// difference for the changed keys.
+    public var before: RegistryState
     public var state: RegistryState
     public var changes: ChangeSet
     public var head: JournalHead
 
     public init(
         entries: [JournalEntry], indexes: [EntryIndex], idempotency: [IdempotencyRecord],
-        state: RegistryState, changes: ChangeSet, head: JournalHead
+        before: RegistryState, state: RegistryState, changes: ChangeSet, head: JournalHead
     ) {
         self.entries = entries
         self.indexes = indexes
         self.idempotency = idempotency
+        self.before = before
         self.state = state
         self.changes = changes
         self.head = head

@@ -124,21 +124,28 @@ public actor RegistryService {
         let policy = policy
         let now = clock.now()
         let codec = codec
+        // Hashing needs no lock: done before the transaction, on both cores.
+        let requestHashes = await Parallel.map(requests) { codec, request in sha256Hex(codec.encode(request.command)) }
         do {
             let (newState, newHead, outcomes) = try await store.write { tx in
                 let locked = try await tx.lockHead()
                 var (state, head) = try await Self.catchUp(tx, from: base, at: baseHead, to: locked, codec: codec)
-                var batch = BatchWriter(codec: codec, now: now)
+                let start = head
+                let before = state
+                var batch = BatchWriter(codec: codec)
                 let earlier = try await tx.idempotencyRecords(requests.map(\.idempotencyKey))
                 var outcomes: [CommandOutcome] = []
-                for request in requests {
+                for (request, requestHash) in zip(requests, requestHashes) {
                     outcomes.append(
-                        try await batch.apply(request, to: &state, head: &head, policy: policy, earlier: earlier, tx: tx))
+                        try await batch.apply(
+                            request, requestHash: requestHash, to: &state, head: &head, policy: policy, now: now,
+                            earlier: earlier, tx: tx))
                 }
-                if !batch.entries.isEmpty {
-                    try await tx.commit(batch.commit(state: state, head: head))
-                }
-                return (state, head, outcomes)
+                guard !batch.pending.isEmpty else { return (state, start, outcomes) }
+                // `head` counted the entries; the sealed commit carries their hashes.
+                let commit = await batch.commit(before: before, state: state, expectedSeq: head.seq, after: start, now: now)
+                try await tx.commit(commit)
+                return (state, commit.head, outcomes)
             }
             state = newState
             head = newHead
@@ -185,19 +192,23 @@ public enum LedgerFault: Error, CustomStringConvertible {
     }
 }
 
-/// The entries, idempotency records and changed keys of one transaction.
+/// The accepted commands, idempotency records and changed keys of one transaction. Entries
+/// are sealed at the end, once their bodies are encoded.
 private struct BatchWriter {
+    struct Accepted {
+        var request: CommandRequest
+        var events: [RegistryEvent]
+    }
+
     let codec: LedgerCodec
-    let now: Timestamp
-    var entries: [JournalEntry] = []
-    var indexes: [EntryIndex] = []
+    var pending: [Accepted] = []
     var records: [String: IdempotencyRecord] = [:]
     var receipts: [String: Receipt] = [:]
     var changes = ChangeSet()
 
     mutating func apply(
-        _ request: CommandRequest, to state: inout RegistryState, head: inout JournalHead, policy: RegistryPolicy,
-        earlier: [String: IdempotencyRecord], tx: any LedgerTransaction
+        _ request: CommandRequest, requestHash: String, to state: inout RegistryState, head: inout JournalHead,
+        policy: RegistryPolicy, now: Timestamp, earlier: [String: IdempotencyRecord], tx: any LedgerTransaction
     ) async throws -> CommandOutcome {
         let key = request.idempotencyKey
         guard !key.isEmpty, key.utf8.count <= CommandRequest.maxIdempotencyKeyLength else {
@@ -206,7 +217,6 @@ private struct BatchWriter {
                     .invalidArgument,
                     "idempotency key must be 1-\(CommandRequest.maxIdempotencyKeyLength) bytes"))
         }
-        let requestHash = sha256Hex(codec.encode(request.command))
         if let record = records[key] ?? earlier[key] {
             guard record.requestHash == requestHash else {
                 return .rejected(
@@ -226,22 +236,65 @@ private struct BatchWriter {
             return .rejected(error)
         }
         state.evolve(events, changes: &changes)
-        let entry = JournalEntry.sealed(
-            after: head, recordedAt: now, kind: request.command.kind, idempotencyKey: key, body: codec.encode(events))
-        head = entry.head
-        entries.append(entry)
-        let accounts = Set(events.flatMap(\.accounts)).sorted()
-        indexes.append(EntryIndex(seq: entry.seq, postings: events.flatMap(\.postings), accounts: accounts))
-        records[key] = IdempotencyRecord(key: key, requestHash: requestHash, seq: entry.seq)
-        let receipt = Receipt(seq: entry.seq, events: events, replayed: false)
+        head.seq += 1
+        pending.append(Accepted(request: request, events: events))
+        records[key] = IdempotencyRecord(key: key, requestHash: requestHash, seq: head.seq)
+        let receipt = Receipt(seq: head.seq, events: events, replayed: false)
         receipts[key] = receipt
         return .accepted(receipt)
     }
 
-    func commit(state: RegistryState, head: JournalHead) -> LedgerCommit {
-        LedgerCommit(
-            entries: entries, indexes: indexes, idempotency: Array(records.values), state: state, changes: changes,
-            head: head)
+    /// Encodes the bodies (on both cores), then seals the hash chain in order after `previous`.
+    func commit(before: RegistryState, state: RegistryState, expectedSeq: Int64, after previous: JournalHead, now: Timestamp) async -> LedgerCommit {
+        let bodies = await Parallel.map(pending) { codec, accepted in codec.encode(accepted.events) }
+        var chain = previous
+        var entries: [JournalEntry] = []
+        var indexes: [EntryIndex] = []
+        entries.reserveCapacity(pending.count)
+        for (accepted, body) in zip(pending, bodies) {
+            let entry = JournalEntry.sealed(
+                after: chain, recordedAt: now, kind: accepted.request.command.kind,
+                idempotencyKey: accepted.request.idempotencyKey, body: body)
+            chain = entry.head
+            entries.append(entry)
+            let postings = accepted.events.flatMap(\.postings)
+            let posted = Set(postings.map(\.account))
+            let others = Set(accepted.events.flatMap(\.accounts).filter { !posted.contains($0.rawValue) }).sorted()
+            indexes.append(EntryIndex(seq: entry.seq, postings: postings, accounts: others))
+        }
+        precondition(chain.seq == expectedSeq, "sealed up to \(chain.seq), expected \(expectedSeq)")
+        return LedgerCommit(
+            entries: entries, indexes: indexes, idempotency: Array(records.values), before: before, state: state,
+            changes: changes,
+            head: chain)
+    }
+}
+
+/// Splits pure, CPU-bound work over the machine's cores, keeping the order.
+enum Parallel {
+    static let minimumPerTask = 64
+
+    static func map<T: Sendable, R: Sendable>(
+        _ items: [T], _ transform: @escaping @Sendable (LedgerCodec, T) -> R
+    ) async -> [R] {
+        let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        let chunk = max(minimumPerTask, (items.count + cores - 1) / cores)
+        guard items.count > chunk else {
+            let codec = LedgerCodec()
+            return items.map { transform(codec, $0) }
+        }
+        return await withTaskGroup(of: (Int, [R]).self) { group in
+            for start in stride(from: 0, to: items.count, by: chunk) {
+                let slice = Array(items[start..<min(start + chunk, items.count)])
+                group.addTask {
+                    let codec = LedgerCodec()
+                    return (start, slice.map { transform(codec, $0) })
+                }
+            }
+            var parts: [(Int, [R])] = []
+            for await part in group { parts.append(part) }
+            return parts.sorted { $0.0 < $1.0 }.flatMap(\.1)
+        }
     }
 }
 

@@ -5,6 +5,7 @@ import OpenETSDomain
 struct StateWriter {
     let sql: any SQLExecutor
     let codec: LedgerCodec
+    let before: RegistryState
     let state: RegistryState
     let changes: ChangeSet
 
@@ -87,19 +88,33 @@ struct StateWriter {
         }
     }
 
-    /// A changed holding is rewritten whole: its rows are deleted, then its blocks inserted.
-    /// All deletes go first, so a serial moving between accounts never meets itself.
+    /// A changed holding is written as a difference: blocks that vanished are deleted, blocks
+    /// that appeared or changed are upserted. All deletes go first, so a serial block moving
+    /// between accounts never meets itself in the unique serial index.
     private func writeHoldings() async throws {
-        let keys = changes.holdings.sorted()
-        try await delete("holding_blocks", ["account_id", "unit_type"], keys.map { [.text($0.account.rawValue), .text($0.unit.rawValue)] })
-        var rows: [[SQLValue]] = []
-        for key in keys {
+        struct BlockKey: Hashable { var first: Int64; var freeze: String }
+        var deletes: [[SQLValue]] = []
+        var upserts: [[SQLValue]] = []
+        for key in changes.holdings.sorted() {
+            var old: [BlockKey: Int64] = [:]
+            for block in before.holdings[key]?.blocks ?? [] {
+                old[BlockKey(first: block.first, freeze: block.freeze?.rawValue ?? "")] = block.quantity
+            }
+            let account = SQLValue.text(key.account.rawValue), unit = SQLValue.text(key.unit.rawValue)
             for block in state.holdings[key]?.blocks ?? [] {
-                rows.append([.text(key.account.rawValue), .text(key.unit.rawValue), .int(block.first),
-                             .text(block.freeze?.rawValue ?? ""), .int(block.quantity)])
+                let blockKey = BlockKey(first: block.first, freeze: block.freeze?.rawValue ?? "")
+                if old.removeValue(forKey: blockKey) != block.quantity {
+                    upserts.append([account, unit, .int(block.first), .text(blockKey.freeze), .int(block.quantity)])
+                }
+            }
+            for gone in old.keys.sorted(by: { ($0.first, $0.freeze) < ($1.first, $1.freeze) }) {
+                deletes.append([account, unit, .int(gone.first), .text(gone.freeze)])
             }
         }
-        try await insert("holding_blocks", ["account_id", "unit_type", "serial_first", "freeze_id", "quantity"], rows)
+        try await delete("holding_blocks", ["account_id", "unit_type", "serial_first", "freeze_id"], deletes)
+        try await upsert(
+            "holding_blocks", ["account_id", "unit_type", "serial_first", "freeze_id", "quantity"],
+            key: ["account_id", "unit_type", "serial_first", "freeze_id"], upserts)
     }
 
     private func insert(_ table: String, _ columns: [String], _ rows: [[SQLValue]]) async throws {

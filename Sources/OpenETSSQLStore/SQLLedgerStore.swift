@@ -66,8 +66,11 @@ public struct SQLLedgerStore<Database: SQLDatabase>: LedgerStore {
             try await sql.query(
                 """
                 SELECT j.seq, j.recorded_at, j.kind, j.idempotency_key, j.body, j.prev_hash, j.hash
-                FROM journal j JOIN journal_accounts a ON a.seq = j.seq
-                WHERE a.account_id = $1 ORDER BY j.seq DESC LIMIT $2
+                FROM journal j
+                WHERE j.seq IN (
+                    SELECT seq FROM journal_postings WHERE account_id = $1
+                    UNION SELECT seq FROM journal_accounts WHERE account_id = $1)
+                ORDER BY j.seq DESC LIMIT $2
                 """, [.text(account.rawValue), .int(Int64(limit))]
             ).map(entry(from:))
         }
@@ -187,7 +190,7 @@ struct SQLLedgerTransaction: LedgerTransaction {
         try await insert(
             "idempotency", ["idempotency_key", "request_hash", "seq"],
             commit.idempotency.map { [.text($0.key), .text($0.requestHash), .int($0.seq)] })
-        try await StateWriter(sql: sql, codec: codec, state: commit.state, changes: commit.changes).write()
+        try await StateWriter(sql: sql, codec: codec, before: commit.before, state: commit.state, changes: commit.changes).write()
         try await sql.execute(
             "UPDATE journal_head SET seq = $1, hash = $2 WHERE id = 1", [.int(commit.head.seq), .text(commit.head.hash)])
     }

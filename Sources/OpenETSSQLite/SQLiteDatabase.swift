@@ -54,7 +54,14 @@ private let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
 final class SQLiteConnection: SQLExecutor {
     private var handle: OpaquePointer?
-    private var statements: [String: OpaquePointer] = [:]
+    private var statements: [String: Prepared] = [:]
+
+    /// A cached statement, and whether `$1, $2, …` are its parameters 1, 2, … (then binding
+    /// needs no name lookup).
+    private struct Prepared {
+        var statement: OpaquePointer
+        var positional: Bool
+    }
     static let maxCachedStatements = 64
 
     init(path: String) throws {
@@ -71,7 +78,7 @@ final class SQLiteConnection: SQLExecutor {
     deinit { close() }
 
     func close() {
-        for statement in statements.values { sqlite3_finalize(statement) }
+        for prepared in statements.values { sqlite3_finalize(prepared.statement) }
         statements = [:]
         if let handle { sqlite3_close(handle) }
         handle = nil
@@ -134,10 +141,10 @@ final class SQLiteConnection: SQLExecutor {
 
     private func prepared(_ sql: String, _ binds: [SQLValue]) throws -> OpaquePointer {
         guard let handle else { throw SQLiteError(code: SQLITE_MISUSE, message: "database is closed") }
-        let statement: OpaquePointer
+        let prepared: Prepared
         if let cached = statements[sql] {
-            statement = cached
-            sqlite3_clear_bindings(statement)
+            prepared = cached
+            sqlite3_clear_bindings(prepared.statement)
         } else {
             var fresh: OpaquePointer?
             let status = sqlite3_prepare_v2(handle, sql, -1, &fresh, nil)
@@ -145,14 +152,19 @@ final class SQLiteConnection: SQLExecutor {
                 throw SQLiteError(code: status, message: "\(String(cString: sqlite3_errmsg(handle))) [\(sql.prefix(120))]")
             }
             if statements.count >= Self.maxCachedStatements {
-                for old in statements.values { sqlite3_finalize(old) }
+                for old in statements.values { sqlite3_finalize(old.statement) }
                 statements = [:]
             }
-            statements[sql] = fresh
-            statement = fresh
+            let count = sqlite3_bind_parameter_count(fresh)
+            let positional = count == 0 || (1...count).allSatisfy { index in
+                sqlite3_bind_parameter_name(fresh, index).map { String(cString: $0) } == "$\(index)"
+            }
+            prepared = Prepared(statement: fresh, positional: positional)
+            statements[sql] = prepared
         }
+        let statement = prepared.statement
         for (offset, value) in binds.enumerated() {
-            let index = sqlite3_bind_parameter_index(statement, "$\(offset + 1)")
+            let index = prepared.positional ? Int32(offset + 1) : sqlite3_bind_parameter_index(statement, "$\(offset + 1)")
             guard index > 0 else { throw SQLiteError(code: SQLITE_RANGE, message: "no $\(offset + 1) in [\(sql.prefix(80))]") }
             let status: Int32 =
                 switch value {
