@@ -62,21 +62,28 @@ public func sha256Hex(_ text: String) -> String {
     return String(decoding: hex, as: UTF8.self)
 }
 
-/// JSON of journal bodies and idempotency request hashes: sorted keys, so the same value
-/// always gives the same text.
+/// JSON of journal bodies and idempotency request hashes.
 public struct LedgerCodec: Sendable {
+    private let canonicalEncoder: JSONEncoder
     private let encoder: JSONEncoder
     private let decoder = JSONDecoder()
 
     public init() {
+        canonicalEncoder = JSONEncoder()
+        canonicalEncoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.outputFormatting = [.withoutEscapingSlashes]
     }
 
+    /// Sorted keys: the same value always gives the same text (request hashes, stored records).
     public func encode<T: Encodable>(_ value: T) -> String {
         // Our types always encode; a failure here is a programming error.
-        let data = try! encoder.encode(value)
-        return String(decoding: data, as: UTF8.self)
+        String(decoding: try! canonicalEncoder.encode(value), as: UTF8.self)
+    }
+
+    /// Journal bodies: the entry hash covers the text as stored, so key order need not be fixed.
+    public func encodeBody(_ events: [RegistryEvent]) -> String {
+        String(decoding: try! encoder.encode(events), as: UTF8.self)
     }
 
     public func decode<T: Decodable>(_ type: T.Type, from text: String) throws -> T {

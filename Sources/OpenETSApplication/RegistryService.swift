@@ -78,14 +78,21 @@ public actor RegistryService {
         return RegistryService(store: store, clock: clock, policy: policy, state: snapshot.state, head: snapshot.head)
     }
 
-    public func execute(_ request: CommandRequest) async throws -> CommandOutcome {
+    public nonisolated func execute(_ request: CommandRequest) async throws -> CommandOutcome {
         try await submit([request])[0]
     }
 
     /// Queues the requests in order and waits for all of them. Requests submitted together
     /// commit together when they fit in one batch.
-    public func submit(_ requests: [CommandRequest]) async throws -> [CommandOutcome] {
-        let tickets = requests.map(Ticket.init)
+    ///
+    /// The requests' hashes (for idempotency) are computed here, on the caller's task and
+    /// cores, before queueing: the writer's critical section only compares them.
+    public nonisolated func submit(_ requests: [CommandRequest]) async throws -> [CommandOutcome] {
+        let hashes = await Parallel.map(requests) { codec, request in sha256Hex(codec.encode(request.command)) }
+        return try await enqueue(zip(requests, hashes).map { Ticket(request: $0, requestHash: $1) })
+    }
+
+    private func enqueue(_ tickets: [Ticket]) async throws -> [CommandOutcome] {
         queue.append(contentsOf: tickets)
         if !draining { await drain() }
         var outcomes: [CommandOutcome] = []
@@ -106,7 +113,7 @@ public actor RegistryService {
             let count = min(queue.count, policy.maxCommandsPerBatch)
             let batch = Array(queue.prefix(count))
             queue.removeFirst(count)
-            let results = await process(batch.map(\.request))
+            let results = await process(batch.map(\.request), hashes: batch.map(\.requestHash))
             for (ticket, result) in zip(batch, results) {
                 if let continuation = ticket.continuation {
                     ticket.continuation = nil
@@ -118,14 +125,12 @@ public actor RegistryService {
         }
     }
 
-    private func process(_ requests: [CommandRequest]) async -> [Result<CommandOutcome, any Error>] {
+    private func process(_ requests: [CommandRequest], hashes requestHashes: [String]) async -> [Result<CommandOutcome, any Error>] {
         let base = state
         let baseHead = head
         let policy = policy
         let now = clock.now()
         let codec = codec
-        // Hashing needs no lock: done before the transaction, on both cores.
-        let requestHashes = await Parallel.map(requests) { codec, request in sha256Hex(codec.encode(request.command)) }
         do {
             let (newState, newHead, outcomes) = try await store.write { tx in
                 let locked = try await tx.lockHead()
@@ -246,7 +251,7 @@ private struct BatchWriter {
 
     /// Encodes the bodies (on both cores), then seals the hash chain in order after `previous`.
     func commit(before: RegistryState, state: RegistryState, expectedSeq: Int64, after previous: JournalHead, now: Timestamp) async -> LedgerCommit {
-        let bodies = await Parallel.map(pending) { codec, accepted in codec.encode(accepted.events) }
+        let bodies = await Parallel.map(pending) { codec, accepted in codec.encodeBody(accepted.events) }
         var chain = previous
         var entries: [JournalEntry] = []
         var indexes: [EntryIndex] = []
@@ -301,10 +306,14 @@ enum Parallel {
 private final class Ticket: @unchecked Sendable {
     // Touched only on the RegistryService actor.
     let request: CommandRequest
+    let requestHash: String
     var result: Result<CommandOutcome, any Error>?
     var continuation: CheckedContinuation<CommandOutcome, any Error>?
 
-    init(_ request: CommandRequest) { self.request = request }
+    init(request: CommandRequest, requestHash: String) {
+        self.request = request
+        self.requestHash = requestHash
+    }
 }
 
 /// The system clock.

@@ -77,13 +77,27 @@ public enum LedgerBenchmark {
         let singleSeconds = seconds(clock.now - singleStart)
         log("single: \(sizes.singleTransfers) transfers in \(singleSeconds) s")
 
+        // Batches arrive back to back: the next one is submitted while the previous commits,
+        // as they would from a busy client or server (two in flight).
+        let batches = stride(from: 0, to: sizes.batchedTransfers, by: sizes.batchSize).map { start in
+            (0..<min(sizes.batchSize, sizes.batchedTransfers - start)).map { _ in transfer() }
+        }
         let batchStart = clock.now
-        var done = 0
-        while done < sizes.batchedTransfers {
-            let n = min(sizes.batchSize, sizes.batchedTransfers - done)
-            let outcomes = try await service.submit((0..<n).map { _ in transfer() })
-            guard outcomes.allSatisfy({ $0.receipt != nil }) else { throw BenchError("a benchmark transfer was rejected") }
-            done += n
+        try await withThrowingTaskGroup(of: Bool.self) { group in
+            var next = 0
+            for _ in 0..<min(2, batches.count) {
+                let batch = batches[next]
+                next += 1
+                group.addTask { try await service.submit(batch).allSatisfy { $0.receipt != nil } }
+            }
+            while let accepted = try await group.next() {
+                guard accepted else { throw BenchError("a benchmark transfer was rejected") }
+                if next < batches.count {
+                    let batch = batches[next]
+                    next += 1
+                    group.addTask { try await service.submit(batch).allSatisfy { $0.receipt != nil } }
+                }
+            }
         }
         let batchSeconds = seconds(clock.now - batchStart)
         log("batched: \(sizes.batchedTransfers) transfers in batches of \(sizes.batchSize) in \(batchSeconds) s")
@@ -95,6 +109,43 @@ public enum LedgerBenchmark {
             batchedTransfersPerSecond: Int(Double(sizes.batchedTransfers) / batchSeconds),
             baselineCommitsPerSecond: baseline,
             p50Microseconds: percentile(latencies, 50), p99Microseconds: percentile(latencies, 99))
+    }
+
+    /// Transfers per second from `clients` writers, each with its own connection and in-memory
+    /// registry (as separate processes), all on the same accounts: the cost of serialising
+    /// writers on the journal head. With `shared`, the clients are tasks calling one service
+    /// (one connection), which group-commits what they send concurrently: the server's case.
+    /// Run after `run` on the same location.
+    public static func concurrentTransfersPerSecond(
+        _ location: StoreLocation, clients: Int, perClient: Int, shared: Bool = false, accounts: Int = 200
+    ) async throws -> Int {
+        let sharedStore = shared ? try await Composition.openStore(location, connectionID: 99) : nil
+        let sharedService: RegistryService? =
+            if let sharedStore { try await RegistryService.open(store: sharedStore, clock: SystemClock()) } else { nil }
+        let entities = (1...accounts).map { AccountID("ENT-\(String(format: "%06d", $0))") }
+        let clock = ContinuousClock()
+        let start = clock.now
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for client in 0..<clients {
+                group.addTask {
+                    let store = shared ? nil : try await Composition.openStore(location, connectionID: 100 + client)
+                    let service: RegistryService
+                    if let sharedService { service = sharedService } else { service = try await RegistryService.open(store: store!, clock: SystemClock()) }
+                    var rng = SystemRandomNumberGenerator()
+                    for n in 0..<perClient {
+                        let from = entities.randomElement(using: &rng)!
+                        let to = entities[(entities.firstIndex(of: from)! + 1 + Int.random(in: 0..<(accounts - 1), using: &rng)) % accounts]
+                        let request = CommandRequest(idempotencyKey: "concurrent\(clients)\(shared)-\(client)-\(n)", command: .transfer(from: from, to: to, unit: "CEA24", quantity: 1))
+                        guard try await service.execute(request).receipt != nil else { throw BenchError("a concurrent transfer was rejected") }
+                    }
+                    try await store?.close()
+                }
+            }
+            try await group.waitForAll()
+        }
+        let elapsed = seconds(clock.now - start)
+        try await sharedStore?.close()
+        return Int(Double(clients * perClient) / elapsed)
     }
 
     /// Plain single-row INSERTs, each in its own committed transaction.

@@ -12,6 +12,18 @@ struct LedgerBench: AsyncParsableCommand {
     @Option(help: "Batched transfers per database.") var transfers: Int = 50_000
     @Option(help: "Single (one commit each) transfers and baseline commits per database.") var singles: Int = 2_000
     @Flag(help: "Print only the JSON result.") var json = false
+    @Option(help: "Also measure this many concurrent writers (own connections) against one (0: skip).") var concurrentClients: Int = 16
+
+    /// One writer versus many, each writer with its own connection (stderr only: the JSON keeps its fixed keys).
+    func concurrency(_ location: StoreLocation, log: (String) -> Void) async throws {
+        guard concurrentClients > 0 else { return }
+        let perClient = max(1, singles / concurrentClients)
+        let one = try await LedgerBenchmark.concurrentTransfersPerSecond(location, clients: 1, perClient: perClient * concurrentClients)
+        let many = try await LedgerBenchmark.concurrentTransfersPerSecond(location, clients: concurrentClients, perClient: perClient)
+        log("writers with own connections: 1 → \(one) transfers/s; \(concurrentClients) → \(many) transfers/s (\(String(format: "%.2f", Double(many) / Double(max(one, 1)))) × one writer)")
+        let grouped = try await LedgerBenchmark.concurrentTransfersPerSecond(location, clients: concurrentClients, perClient: perClient * 4, shared: true)
+        log("\(concurrentClients) callers on one service (group commit): \(grouped) transfers/s (\(String(format: "%.1f", Double(grouped) / Double(max(one, 1)))) × one writer)")
+    }
 
     func run() async throws {
         #if DEBUG
@@ -24,11 +36,14 @@ struct LedgerBench: AsyncParsableCommand {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         log("sqlite (\(directory.path))")
-        results["sqlite"] = try await LedgerBenchmark.run(.sqlite(path: directory.appendingPathComponent("bench.db").path), sizes: sizes, log: log)
+        let sqlite = StoreLocation.sqlite(path: directory.appendingPathComponent("bench.db").path)
+        results["sqlite"] = try await LedgerBenchmark.run(sqlite, sizes: sizes, log: log)
+        try await concurrency(sqlite, log: log)
         if let url = postgres ?? ProcessInfo.processInfo.environment["OPENETS_BENCH_POSTGRES_URL"], !url.isEmpty {
             let schema = "bench_\(getpid())"
             log("postgres (schema \(schema))")
             results["postgres"] = try await LedgerBenchmark.run(.postgres(url: url, schema: schema), sizes: sizes, log: log)
+            try await concurrency(.postgres(url: url, schema: schema), log: log)
             try await LedgerBenchmark.dropPostgresSchema(url: url, schema: schema)
         }
         print(jsonText(results))
