@@ -45,29 +45,18 @@ public struct EntryIndex: Hashable, Sendable {
     }
 }
 
-/// What one write transaction commits: journal entries, idempotency records, and the new
-/// state of every key the entries changed.
-public struct LedgerCommit: Sendable {
+/// The journal side of one write transaction: sealed entries, their indexes, the idempotency
+/// records of their keys, and the new head.
+public struct JournalAppend: Sendable {
     public var entries: [JournalEntry]
     public var indexes: [EntryIndex]
     public var idempotency: [IdempotencyRecord]
-    /// The state before the transaction's commands and after them: a store may write the
-    /// difference for the changed keys.
-    public var before: RegistryState
-    public var state: RegistryState
-    public var changes: ChangeSet
     public var head: JournalHead
 
-    public init(
-        entries: [JournalEntry], indexes: [EntryIndex], idempotency: [IdempotencyRecord],
-        before: RegistryState, state: RegistryState, changes: ChangeSet, head: JournalHead
-    ) {
+    public init(entries: [JournalEntry], indexes: [EntryIndex], idempotency: [IdempotencyRecord], head: JournalHead) {
         self.entries = entries
         self.indexes = indexes
         self.idempotency = idempotency
-        self.before = before
-        self.state = state
-        self.changes = changes
         self.head = head
     }
 }
@@ -79,7 +68,12 @@ public protocol LedgerTransaction {
     func entries(after seq: Int64, limit: Int) async throws -> [JournalEntry]
     func entry(_ seq: Int64) async throws -> JournalEntry?
     func idempotencyRecords(_ keys: [String]) async throws -> [String: IdempotencyRecord]
-    func commit(_ commit: LedgerCommit) async throws
+    /// Writes the projection rows of the keys in `changes`, as the difference between the
+    /// state before the transaction's commands and after them.
+    func writeState(before: RegistryState, after: RegistryState, changes: ChangeSet) async throws
+    /// Appends the journal entries and moves the head. The transaction commits when the
+    /// `LedgerStore.write` body returns.
+    func append(_ journal: JournalAppend) async throws
 }
 
 /// The registry's durable store: a hash-chained journal plus projection tables.

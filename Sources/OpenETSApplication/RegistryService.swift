@@ -147,10 +147,14 @@ public actor RegistryService {
                             earlier: earlier, tx: tx))
                 }
                 guard !batch.pending.isEmpty else { return (state, start, outcomes) }
-                // `head` counted the entries; the sealed commit carries their hashes.
-                let commit = await batch.commit(before: before, state: state, expectedSeq: head.seq, after: start, now: now)
-                try await tx.commit(commit)
-                return (state, commit.head, outcomes)
+                // Bodies are encoded and the chain sealed (child tasks) while this task writes
+                // the projection rows; then the journal entries follow.
+                let sealing = batch
+                async let sealed = sealing.seal(expectedSeq: head.seq, after: start, now: now)
+                try await tx.writeState(before: before, after: state, changes: batch.changes)
+                let journal = await sealed
+                try await tx.append(journal)
+                return (state, journal.head, outcomes)
             }
             state = newState
             head = newHead
@@ -199,7 +203,7 @@ public enum LedgerFault: Error, CustomStringConvertible {
 
 /// The accepted commands, idempotency records and changed keys of one transaction. Entries
 /// are sealed at the end, once their bodies are encoded.
-private struct BatchWriter {
+private struct BatchWriter: Sendable {
     struct Accepted {
         var request: CommandRequest
         var events: [RegistryEvent]
@@ -250,7 +254,7 @@ private struct BatchWriter {
     }
 
     /// Encodes the bodies (on both cores), then seals the hash chain in order after `previous`.
-    func commit(before: RegistryState, state: RegistryState, expectedSeq: Int64, after previous: JournalHead, now: Timestamp) async -> LedgerCommit {
+    func seal(expectedSeq: Int64, after previous: JournalHead, now: Timestamp) async -> JournalAppend {
         let bodies = await Parallel.map(pending) { codec, accepted in codec.encodeBody(accepted.events) }
         var chain = previous
         var entries: [JournalEntry] = []
@@ -268,10 +272,7 @@ private struct BatchWriter {
             indexes.append(EntryIndex(seq: entry.seq, postings: postings, accounts: others))
         }
         precondition(chain.seq == expectedSeq, "sealed up to \(chain.seq), expected \(expectedSeq)")
-        return LedgerCommit(
-            entries: entries, indexes: indexes, idempotency: Array(records.values), before: before, state: state,
-            changes: changes,
-            head: chain)
+        return JournalAppend(entries: entries, indexes: indexes, idempotency: Array(records.values), head: chain)
     }
 }
 

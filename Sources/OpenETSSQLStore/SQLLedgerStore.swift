@@ -170,7 +170,11 @@ struct SQLLedgerTransaction: LedgerTransaction {
         return records
     }
 
-    func commit(_ commit: LedgerCommit) async throws {
+    func writeState(before: RegistryState, after: RegistryState, changes: ChangeSet) async throws {
+        try await StateWriter(sql: sql, codec: codec, before: before, state: after, changes: changes).write()
+    }
+
+    func append(_ commit: JournalAppend) async throws {
         try await insert(
             "journal", ["seq", "recorded_at", "kind", "idempotency_key", "body", "prev_hash", "hash"],
             commit.entries.map { e in
@@ -190,7 +194,6 @@ struct SQLLedgerTransaction: LedgerTransaction {
         try await insert(
             "idempotency", ["idempotency_key", "request_hash", "seq"],
             commit.idempotency.map { [.text($0.key), .text($0.requestHash), .int($0.seq)] })
-        try await StateWriter(sql: sql, codec: codec, before: commit.before, state: commit.state, changes: commit.changes).write()
         try await sql.execute(
             "UPDATE journal_head SET seq = $1, hash = $2 WHERE id = 1", [.int(commit.head.seq), .text(commit.head.hash)])
     }

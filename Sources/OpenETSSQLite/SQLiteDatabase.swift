@@ -16,12 +16,15 @@ public final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
     private let lock = AsyncLock()
     public let dialect = SQLDialect.sqlite
     public let path: String
+    private let busyTimeoutMilliseconds: Int
 
     /// Opens (creating if needed) the database at `path`.
     public init(path: String, busyTimeoutMilliseconds: Int = 30_000) throws {
         self.path = path
+        self.busyTimeoutMilliseconds = busyTimeoutMilliseconds
         connection = try SQLiteConnection(path: path)
         // The timeout first: switching to WAL itself waits for other connections' locks.
+        connection.busyTimeoutMilliseconds = Int32(busyTimeoutMilliseconds)
         try connection.run("PRAGMA busy_timeout=\(busyTimeoutMilliseconds)")
         try connection.run("PRAGMA journal_mode=WAL")
         try connection.run("PRAGMA synchronous=FULL")
@@ -32,7 +35,7 @@ public final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
 
     public func transaction<T>(_ body: (any SQLExecutor) async throws -> T) async throws -> T {
         try await lock.withLock {
-            try connection.run("BEGIN IMMEDIATE")
+            try await beginImmediate()
             do {
                 let value = try await body(connection)
                 try connection.run("COMMIT")
@@ -40,6 +43,24 @@ public final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
             } catch {
                 try? connection.run("ROLLBACK")
                 throw error
+            }
+        }
+    }
+
+    /// Takes the database write lock without blocking a thread: another process's or
+    /// connection's writer makes `BEGIN IMMEDIATE` fail at once with SQLITE_BUSY, and this
+    /// task sleeps and retries (1-4 ms, jittered) until `busyTimeoutMilliseconds`. A blocking
+    /// busy handler would hold one of the few cooperative threads while the lock's holder may
+    /// need one to finish.
+    private func beginImmediate() async throws {
+        let clock = ContinuousClock()
+        let deadline = clock.now + .milliseconds(busyTimeoutMilliseconds)
+        while true {
+            do {
+                try connection.withoutBusyWait { try connection.run("BEGIN IMMEDIATE") }
+                return
+            } catch let error as SQLiteError where error.code == SQLITE_BUSY && clock.now < deadline {
+                try await Task.sleep(for: .microseconds(Int.random(in: 1_000...4_000)))
             }
         }
     }
@@ -86,6 +107,15 @@ final class SQLiteConnection: SQLExecutor {
         if let handle { sqlite3_close(handle) }
         handle = nil
     }
+
+    /// Runs `body` with SQLite's blocking busy handler off, restoring it afterwards.
+    func withoutBusyWait<T>(_ body: () throws -> T) rethrows -> T {
+        sqlite3_busy_timeout(handle, 0)
+        defer { sqlite3_busy_timeout(handle, busyTimeoutMilliseconds) }
+        return try body()
+    }
+
+    var busyTimeoutMilliseconds: Int32 = 30_000
 
     /// Runs statements without parameters (pragmas, BEGIN, COMMIT, DDL).
     func run(_ sql: String) throws {
