@@ -25,7 +25,7 @@ let package = Package(
     targets: [
         // Pure domain core: no package dependencies, no I/O, no Foundation.
         .target(name: "OpenETSDomain", swiftSettings: strict),
-        // Use cases and ports (store, clock, id source). Hashing and JSON live here.
+        // Use cases and ports (store, clock). Hashing and JSON live here.
         .target(
             name: "OpenETSApplication",
             dependencies: [

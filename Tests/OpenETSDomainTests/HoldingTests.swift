@@ -50,7 +50,7 @@ struct HoldingTests {
     @Test func randomSplitsAndMergesConserveSerials() {
         let seed = UInt64.random(in: 1...UInt64.max)
         print("HoldingTests seed=\(seed)")
-        var rng = Mix(state: seed)
+        var rng = SplitMix64(seed: seed)
         var holdings = [Holding(), Holding(), Holding()]
         holdings[0].addSerials([SerialRange(first: 1, last: 1_000)], tag: nil)
         for _ in 0..<2_000 {
@@ -74,16 +74,5 @@ struct HoldingTests {
         #expect(unit.serialText(SerialRange(first: 1, last: 1_000)) == "CN-CCER-P000123-2024-000000000001-000000001000")
         let cea = UnitType(code: "CEA19-20", kind: .allowance, label: "CEA", vintageFrom: 2019, vintageTo: 2020, projectID: nil, issuer: "CN", serialized: true)
         #expect(cea.serialText(SerialRange(first: 42, last: 42)) == "CN-CEA-NA-2019-2020-000000000042-000000000042")
-    }
-}
-
-struct Mix: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -64,19 +64,6 @@ struct RandomOperationTests {
     }
 }
 
-/// A small, fast, seedable generator (SplitMix64).
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 private let N: AccountID = "CN-NATIONAL", C: AccountID = "CN-COMPLIANCE", X: AccountID = "CN-CANCELLATION", V: AccountID = "CN-VOLUNTARY-CANCELLATION"
 private let P1 = AccountID.provincial("SC"), P2 = AccountID.provincial("GD")
 private let entities: [AccountID] = ["ENT-000001", "ENT-000002", "ENT-000003", "ENT-000004"]
