@@ -21,6 +21,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         // Pure domain core: no package dependencies, no I/O, no Foundation.
@@ -57,15 +59,38 @@ let package = Package(
             dependencies: ["OpenETSDomain", "OpenETSApplication", "OpenETSSQLStore", "OpenETSSQLite", "OpenETSPostgres"],
             swiftSettings: strict
         ),
+        // Web pages: pure renderers (state → HTML/CSV/SVG), zh and en. No server dependency.
+        .target(name: "OpenETSWeb", dependencies: ["OpenETSDomain"], swiftSettings: strict),
+        // HTTP server (Hummingbird 2): routes, middleware, metrics; buildApplication is its composition.
+        .target(
+            name: "OpenETSServer",
+            dependencies: [
+                "OpenETSDomain", "OpenETSApplication", "OpenETSWeb",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "openets",
             dependencies: [
-                "OpenETSDomain", "OpenETSApplication", "OpenETSRuntime",
+                "OpenETSDomain", "OpenETSApplication", "OpenETSRuntime", "OpenETSServer",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
         ),
         .testTarget(name: "OpenETSDomainTests", dependencies: ["OpenETSDomain"], swiftSettings: strict),
+        .testTarget(name: "OpenETSWebTests", dependencies: ["OpenETSDomain", "OpenETSWeb"], swiftSettings: strict),
+        .testTarget(
+            name: "OpenETSServerTests",
+            dependencies: [
+                "OpenETSDomain", "OpenETSApplication", "OpenETSRuntime", "OpenETSServer",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "OpenETSStoreTests",
             dependencies: ["OpenETSDomain", "OpenETSApplication", "OpenETSSQLStore", "OpenETSRuntime"],

@@ -1,0 +1,204 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import OpenETSApplication
+import OpenETSDomain
+import OpenETSWeb
+import Synchronization
+
+public struct ServerConfiguration: Sendable {
+    public var host: String
+    public var port: Int
+    /// Largest request body accepted (bytes).
+    public static let maxRequestBodyBytes = 1 << 20
+    /// Most journal entries shown on the overview and an account page.
+    public static let maxEntriesShown = 20
+
+    public init(host: String = "127.0.0.1", port: Int = 8080) {
+        self.host = host
+        self.port = port
+    }
+}
+
+/// The composition of the HTTP application, shared by `openets serve` and the tests.
+/// `onRunning` receives the bound port (useful with port 0).
+public func buildApplication(
+    _ configuration: ServerConfiguration, store: any LedgerStore, service: RegistryService,
+    onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+) -> some ApplicationProtocol {
+    let metrics = HTTPMetrics()
+    let router = Router()
+    router.add(middleware: LogRequestsMiddleware(.info))
+    router.add(middleware: metrics)
+    router.add(middleware: SecurityHeadersMiddleware())
+    let pages = PageRoutes(store: store, service: service)
+
+    router.get("/health") { _, _ in "ok\n" }
+    router.get("/ready") { _, _ -> Response in
+        do {
+            let head = try await store.head()
+            return text("ready: journal at entry \(head.seq)\n")
+        } catch {
+            return text("not ready: \(error)\n", status: .serviceUnavailable)
+        }
+    }
+    router.get("/metrics") { _, _ -> Response in
+        let head = await service.head
+        let body = metrics.exposition() + """
+            # HELP openets_journal_head_seq Sequence number of the registry journal head.
+            # TYPE openets_journal_head_seq gauge
+            openets_journal_head_seq \(head.seq)
+
+            """
+        return text(body, contentType: "text/plain; version=0.0.4; charset=utf-8")
+    }
+    router.get("/static/site.css") { _, _ in text(SiteStyle.css, contentType: "text/css; charset=utf-8") }
+    router.get("/") { request, _ in try await pages.overview(request) }
+    router.get("/accounts") { request, _ in await pages.accounts(request) }
+    router.get("/accounts.csv") { _, _ in
+        let state = await service.state
+        return text(RegistryPages.accountsCSV(state), contentType: "text/csv; charset=utf-8", attachment: "accounts.csv")
+    }
+    router.get("/supply.csv") { _, _ in
+        let state = await service.state
+        return text(RegistryPages.supplyCSV(state), contentType: "text/csv; charset=utf-8", attachment: "supply.csv")
+    }
+    router.get("/accounts/:id") { request, context in try await pages.account(request, id: try context.parameters.require("id")) }
+    router.get("/certificates") { request, _ in try await pages.certificate(request, number: request.uri.queryParameters.get("number")) }
+    router.get("/certificates/:number") { request, context in
+        try await pages.certificate(request, number: try context.parameters.require("number"))
+    }
+
+    var logger = Logger(label: "openets.http")
+    logger.logLevel = .info
+    return Application(
+        router: router,
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "OpenETS"),
+        onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? configuration.port) },
+        logger: logger)
+}
+
+/// Handlers of the registry pages. They read the writer's in-memory state: the server is the
+/// registry's writer, so its state is current for everything it accepted.
+struct PageRoutes: Sendable {
+    let store: any LedgerStore
+    let service: RegistryService
+
+    func overview(_ request: Request) async throws -> Response {
+        let (language, remember) = language(request)
+        let state = await service.state
+        let head = await service.head
+        let recent = try await store.journal(after: max(0, head.seq - Int64(ServerConfiguration.maxEntriesShown)), limit: ServerConfiguration.maxEntriesShown)
+        let html = RegistryPages(language: language).overview(state, headSeq: head.seq, headHash: head.hash, recent: recent.reversed().map(summary))
+        return page(html, remember: remember)
+    }
+
+    func accounts(_ request: Request) async -> Response {
+        let (language, remember) = language(request)
+        return page(RegistryPages(language: language).accounts(await service.state), remember: remember)
+    }
+
+    func account(_ request: Request, id: String) async throws -> Response {
+        let (language, remember) = language(request)
+        let history = try await store.history(account: AccountID(id), limit: ServerConfiguration.maxEntriesShown)
+        let pages = RegistryPages(language: language)
+        guard let html = pages.account(await service.state, AccountID(id), history: history.map(summary)) else {
+            return page(pages.notFound(path: request.uri.path), status: .notFound, remember: remember)
+        }
+        return page(html, remember: remember)
+    }
+
+    func certificate(_ request: Request, number: String?) async throws -> Response {
+        let (language, remember) = language(request)
+        let state = await service.state
+        var entry: RegistryPages.EntrySummary?
+        if let number, let certificate = state.certificates[CertificateNumber(number)] {
+            // The journal entry that recorded it: the account's entries, newest first.
+            let history = try await store.history(account: certificate.account, limit: 10_000)
+            if let found = history.first(where: { $0.kind == "voluntary_cancel" && $0.body.contains("\"\(number)\"") }) {
+                entry = summary(found)
+            }
+        }
+        let html = RegistryPages(language: language).certificate(state, number: number, entry: entry)
+        let missing = number.map { !$0.isEmpty && state.certificates[CertificateNumber($0)] == nil } ?? false
+        return page(html, status: missing ? .notFound : .ok, remember: remember)
+    }
+
+    private func summary(_ entry: JournalEntry) -> RegistryPages.EntrySummary {
+        RegistryPages.EntrySummary(seq: entry.seq, recordedAt: entry.recordedAt, kind: entry.kind, hash: entry.hash)
+    }
+
+    /// The page language, and whether the request chose it explicitly (then a cookie keeps it).
+    private func language(_ request: Request) -> (Language, Language?) {
+        let query = request.uri.queryParameters.get("lang")
+        let language = Language(query: query, cookie: request.cookies["lang"]?.value)
+        return (language, Language(rawValue: query ?? ""))
+    }
+}
+
+func page(_ html: String, status: HTTPResponse.Status = .ok, remember: Language? = nil) -> Response {
+    var response = text(html, status: status, contentType: "text/html; charset=utf-8")
+    if let remember {
+        response.headers[.setCookie] = "lang=\(remember.rawValue); Path=/; Max-Age=31536000; SameSite=Lax; HttpOnly"
+    }
+    return response
+}
+
+func text(
+    _ body: String, status: HTTPResponse.Status = .ok, contentType: String = "text/plain; charset=utf-8", attachment: String? = nil
+) -> Response {
+    var headers: HTTPFields = [.contentType: contentType]
+    if let attachment { headers[.contentDisposition] = "attachment; filename=\"\(attachment)\"" }
+    return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
+}
+
+/// Security headers on every response.
+struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: @concurrent (Request, Context) async throws -> Response) async throws -> Response {
+        var response = try await next(request, context)
+        response.headers[HTTPField.Name("X-Content-Type-Options")!] = "nosniff"
+        response.headers[HTTPField.Name("X-Frame-Options")!] = "DENY"
+        response.headers[HTTPField.Name("Referrer-Policy")!] = "same-origin"
+        response.headers[HTTPField.Name("Content-Security-Policy")!] = "default-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'"
+        return response
+    }
+}
+
+/// Request counts by method and status, in Prometheus text format.
+final class HTTPMetrics: Sendable {
+    private let counts = Mutex<[String: Int]>([:])
+
+    func exposition() -> String {
+        let snapshot = counts.withLock { $0 }
+        var lines = ["# HELP openets_http_requests_total HTTP requests handled, by method and status.", "# TYPE openets_http_requests_total counter"]
+        for (labels, count) in snapshot.sorted(by: { $0.key < $1.key }) {
+            lines.append("openets_http_requests_total{\(labels)} \(count)")
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    func record(method: String, status: Int) {
+        counts.withLock { $0["method=\"\(method)\",status=\"\(status)\"", default: 0] += 1 }
+    }
+}
+
+extension HTTPMetrics: RouterMiddleware {
+    typealias Context = BasicRequestContext
+
+    func handle(
+        _ request: Request, context: BasicRequestContext, next: @concurrent (Request, BasicRequestContext) async throws -> Response
+    ) async throws -> Response {
+        do {
+            let response = try await next(request, context)
+            record(method: request.method.rawValue, status: response.status.code)
+            return response
+        } catch let error as HTTPError {
+            record(method: request.method.rawValue, status: error.status.code)
+            throw error
+        } catch {
+            record(method: request.method.rawValue, status: 500)
+            throw error
+        }
+    }
+}

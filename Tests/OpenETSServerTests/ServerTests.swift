@@ -1,0 +1,81 @@
+import Foundation
+import Hummingbird
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import OpenETSApplication
+import OpenETSDomain
+import OpenETSRuntime
+import OpenETSServer
+import Testing
+
+/// The real server on 127.0.0.1 (an ephemeral port) over the demo market.
+@Suite("HTTP server")
+struct ServerTests {
+    struct Fetched {
+        var status: Int
+        var headers: [AnyHashable: Any]
+        var body: String
+        func header(_ name: String) -> String? {
+            headers.first { ($0.key as? String)?.lowercased() == name.lowercased() }?.value as? String
+        }
+    }
+
+    @Test func servesTheRegistryPages() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("openets-server-\(UUID().uuidString).db").path
+        let (store, service) = try await Composition.openRegistry(.sqlite(path: path))
+        _ = try await DemoMarket.seed(service)
+        let ports = AsyncStream<Int>.makeStream()
+        let app = buildApplication(ServerConfiguration(host: "127.0.0.1", port: 0), store: store, service: service) { port in
+            ports.continuation.yield(port)
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await app.runService(gracefulShutdownSignals: []) }
+            var iterator = ports.stream.makeAsyncIterator()
+            let port = try #require(await iterator.next())
+            func get(_ path: String) async throws -> Fetched {
+                let (data, response) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+                let http = response as! HTTPURLResponse
+                return Fetched(status: http.statusCode, headers: http.allHeaderFields, body: String(decoding: data, as: UTF8.self))
+            }
+
+            let health = try await get("/health")
+            #expect(health.status == 200 && health.body == "ok\n")
+            #expect(health.header("X-Content-Type-Options") == "nosniff")
+            #expect(try await get("/ready").body.hasPrefix("ready"))
+
+            let home = try await get("/")
+            #expect(home.status == 200)
+            #expect(home.body.contains("全国碳排放权注册登记系统") && home.body.contains("3,000万吨") && home.body.contains("<svg"))
+            let english = try await get("/?lang=en")
+            #expect(english.body.contains("National Carbon Emissions Registry") && english.body.contains("30,000,000 t"))
+            #expect(english.header("Set-Cookie")?.hasPrefix("lang=en") == true)
+            // The cookie keeps English until the visitor switches back.
+            #expect(try await get("/accounts").body.contains("Key emitting entity"))
+            #expect(try await get("/?lang=zh").body.contains("全国碳排放权注册登记系统"))
+
+            let entity = try await get("/accounts/ENT-000001")
+            // CEA23 6,500,000 t; CEA24 4,550,000 t of which 300,000 t pledged; 500 million yuan.
+            #expect(entity.body.contains("650万吨") && entity.body.contains("455万吨") && entity.body.contains("30万吨"))
+            #expect(entity.body.contains("500,000,000.00"))
+            #expect(try await get("/accounts/ENT-999999").status == 404)
+            let owner = try await get("/accounts/OWN-000001")
+            #expect(owner.body.contains("CN-CCER-P000001-2024-000000060001-000000250000"))
+
+            let certificate = try await get("/certificates?number=VC-00000001")
+            #expect(certificate.status == 200 && certificate.body.contains("certificate-valid") && certificate.body.contains("成都马拉松组委会"))
+            #expect(certificate.body.contains("CN-CCER-P000001-2024-000000000001-000000001200"))
+            #expect(try await get("/certificates/VC-99999999").status == 404)
+
+            let csv = try await get("/accounts.csv")
+            #expect(csv.header("Content-Type")?.hasPrefix("text/csv") == true && csv.body.contains("ENT-000001,entity,open,SC"))
+
+            let metrics = try await get("/metrics")
+            #expect(metrics.body.contains("openets_journal_head_seq 43"))
+            #expect(metrics.body.contains("openets_http_requests_total{method=\"GET\",status=\"200\"}"))
+            #expect(try await get("/no/such/page").status == 404)
+            group.cancelAll()
+        }
+        try await store.close()
+    }
+}
