@@ -75,7 +75,7 @@ let package = Package(
         .executableTarget(
             name: "openets",
             dependencies: [
-                "OpenETSDomain", "OpenETSApplication", "OpenETSRuntime", "OpenETSServer",
+                "OpenETSDomain", "OpenETSApplication", "OpenETSRuntime", "OpenETSServer", "OpenETSWeb",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

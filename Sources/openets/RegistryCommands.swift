@@ -3,6 +3,7 @@ import Foundation
 import OpenETSApplication
 import OpenETSDomain
 import OpenETSRuntime
+import OpenETSWeb
 
 struct RegistryCommandGroup: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -89,13 +90,8 @@ private func serials(_ lot: Lot) -> String {
     lot.serials.isEmpty ? "" : " serials " + lot.serials.map { "\($0.first)-\($0.last)" }.joined(separator: ",")
 }
 
-/// 123456 fen → "1234.56". Exact: integer division, no floating point.
-func formatFen(_ fen: Int64) -> String {
-    let sign = fen < 0 ? "-" : ""
-    let magnitude = fen.magnitude
-    let cents = magnitude % 100
-    return "\(sign)\(magnitude / 100).\(cents < 10 ? "0" : "")\(cents)"
-}
+/// Fen as yuan, exactly (shared with the web pages).
+func formatFen(_ fen: Int64) -> String { Format.yuan(fen) }
 
 // MARK: accounts
 
