@@ -23,10 +23,10 @@ public enum DemoMarket {
             try await runner.run(.openAccount(type: .provincial, ownerID: "EEB-\(province)", ownerName: name, province: province, representatives: []))
         }
         let entities: [(uscc: String, name: String, province: String)] = [
-            ("91510000MA61234561", "川能发电有限公司 Chuanneng Power", "SC"),
-            ("91510100MA62345672", "嘉陵江热电有限公司 Jialingjiang Thermal", "SC"),
-            ("91440000MA53456783", "粤海电力股份有限公司 Yuehai Power", "GD"),
-            ("91440300MA54567894", "珠江燃气发电有限公司 Pearl River Gas Power", "GD"),
+            ("91510000MA6123456P", "川能发电有限公司 Chuanneng Power", "SC"),
+            ("91510100MA62345678", "嘉陵江热电有限公司 Jialingjiang Thermal", "SC"),
+            ("91440000MA5345678X", "粤海电力股份有限公司 Yuehai Power", "GD"),
+            ("91440300MA5456789Q", "珠江燃气发电有限公司 Pearl River Gas Power", "GD"),
         ]
         for (index, entity) in entities.enumerated() {
             try await runner.run(.openAccount(
@@ -35,10 +35,10 @@ public enum DemoMarket {
         }
         for (index, name) in ["碳源投资有限公司 Tanyuan Investment", "绿色银行 Green Bank"].enumerated() {
             try await runner.run(.openAccount(
-                type: .investor, ownerID: "91110000MA0\(index + 1)ABCDE\(index)", ownerName: name, province: nil,
+                type: .investor, ownerID: ["91110000MA01ABCDEX", "91110000MA02ABCDEG"][index], ownerName: name, province: nil,
                 representatives: representatives(prefix: "I\(index + 1)")))
         }
-        try await runner.run(.openAccount(type: .projectOwner, ownerID: "91510000MA6PROJ001", ownerName: "川西林业碳汇 West Sichuan Forestry", province: "SC", representatives: representatives(prefix: "P1")))
+        try await runner.run(.openAccount(type: .projectOwner, ownerID: "91510000MA6PR0J00L", ownerName: "川西林业碳汇 West Sichuan Forestry", province: "SC", representatives: representatives(prefix: "P1")))
         try await runner.run(.openAccount(type: .exchangeClearing, ownerID: "SEEE", ownerName: "上海环境能源交易所 SEEE clearing", province: nil, representatives: []))
 
         try await runner.run(.defineUnitType(code: "CEA23", kind: .allowance, label: "CEA", vintageFrom: 2023, vintageTo: 2023, projectID: nil, issuer: "CN", serialized: false))

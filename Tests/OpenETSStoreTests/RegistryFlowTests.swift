@@ -1,5 +1,6 @@
 import OpenETSApplication
 import OpenETSDomain
+import OpenETSRuntime
 import Testing
 
 @Suite("Registry flows on each database")
@@ -88,6 +89,24 @@ struct RegistryFlowTests {
         ])
         #expect(outcomes.map { $0.error?.code } == [nil, .invalidQuantity, .insufficientHolding, nil])
         #expect(try await h.store.head().seq == head.seq + 2)
+        #expect(try await LedgerVerifier(store: h.store).verify().ok)
+        try await h.close()
+    }
+}
+
+@Suite("Demo market")
+struct DemoMarketTests {
+    @Test func legalPersonsHaveValidCreditCodesAndTheDemoIsIdempotent() async throws {
+        let h = try await Harness.open(.sqlite)
+        let first = try await DemoMarket.seed(h.service)
+        let second = try await DemoMarket.seed(h.service)
+        #expect(first.journalEntries == second.journalEntries, "a second run replays, it adds nothing")
+        let state = await h.service.state
+        let legalPersons = state.accounts.values.filter { [.entity, .investor, .projectOwner].contains($0.type) }
+        #expect(legalPersons.count == 7)
+        for account in legalPersons {
+            #expect(UnifiedSocialCreditCode(account.ownerID) != nil, "\(account.id) \(account.ownerID)")
+        }
         #expect(try await LedgerVerifier(store: h.store).verify().ok)
         try await h.close()
     }
