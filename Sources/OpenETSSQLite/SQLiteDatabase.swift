@@ -30,6 +30,9 @@ public final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
         try connection.run("PRAGMA synchronous=FULL")
         // 64 MiB page cache (the default is 2 MiB): the journal and projections stay hot.
         try connection.run("PRAGMA cache_size=-65536")
+        // Checkpoint the WAL every 16,384 pages (64 MiB) instead of 1,000: fewer, larger
+        // checkpoints on the committing thread.
+        try connection.run("PRAGMA wal_autocheckpoint=16384")
         try connection.run("PRAGMA foreign_keys=ON")
     }
 
