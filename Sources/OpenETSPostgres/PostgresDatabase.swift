@@ -16,20 +16,27 @@ public struct PostgresSettings: Sendable, Equatable {
     public init(url: String, schema: String? = nil) throws {
         guard let components = URLComponents(string: url), ["postgres", "postgresql"].contains(components.scheme ?? ""),
             let host = components.host, !host.isEmpty
-        else { throw PostgresSettingsError(url: url) }
+        else { throw PostgresSettingsError(url: url, reason: nil) }
         self.host = host
         self.port = components.port ?? 5432
         self.username = components.user ?? "postgres"
         self.password = components.password
         let path = components.path.hasPrefix("/") ? String(components.path.dropFirst()) : components.path
         self.database = path.isEmpty ? self.username : path
+        if let schema {
+            // Interpolated into SQL as an identifier: letters, digits and '_' only.
+            let valid = (1...63).contains(schema.utf8.count) && schema.utf8.first.map { !(48...57).contains($0) } == true
+                && schema.utf8.allSatisfy { (97...122).contains($0) || (65...90).contains($0) || (48...57).contains($0) || $0 == 95 }
+            guard valid else { throw PostgresSettingsError(url: url, reason: "schema '\(schema)' must be 1-63 of a-z, A-Z, 0-9, _ and not start with a digit") }
+        }
         self.schema = schema
     }
 }
 
 public struct PostgresSettingsError: Error, CustomStringConvertible {
     public var url: String
-    public var description: String { "not a postgres://user[:password]@host[:port]/database URL: \(url)" }
+    public var reason: String?
+    public var description: String { reason ?? "not a postgres://user[:password]@host[:port]/database URL: \(url)" }
 }
 
 /// PostgreSQL through postgres-nio. One connection per `PostgresDatabase`; writers in other

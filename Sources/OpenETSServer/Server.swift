@@ -10,8 +10,6 @@ import Synchronization
 public struct ServerConfiguration: Sendable {
     public var host: String
     public var port: Int
-    /// Largest request body accepted (bytes).
-    public static let maxRequestBodyBytes = 1 << 20
     /// Most journal entries shown on the overview and an account page.
     public static let maxEntriesShown = 20
 

@@ -91,11 +91,10 @@ public func escape(_ text: String) -> String {
 /// One CSV field, quoted when needed (RFC 4180).
 public func csvField(_ text: String) -> String {
     guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
-    return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-}
-
-extension String {
-    fileprivate func replacingOccurrences(of target: String, with replacement: String) -> String {
-        split(separator: Character(target), omittingEmptySubsequences: false).joined(separator: replacement)
+    var quoted = "\""
+    for character in text {
+        if character == "\"" { quoted.append("\"") }
+        quoted.append(character)
     }
+    return quoted + "\""
 }

@@ -111,3 +111,19 @@ struct DemoMarketTests {
         try await h.close()
     }
 }
+
+@Suite("Store locations")
+struct StoreLocationTests {
+    @Test func aSchemaNameThatIsNotAPlainIdentifierIsRejectedBeforeConnecting() async {
+        for schema in ["x\"; DROP SCHEMA public CASCADE; --", "1abc", "", "a b"] {
+            await #expect(throws: (any Error).self) {
+                _ = try await Composition.openStore(.postgres(url: "postgres://nobody@127.0.0.1:1/none", schema: schema))
+            }
+            do {
+                _ = try await Composition.openStore(.postgres(url: "postgres://nobody@127.0.0.1:1/none", schema: schema))
+            } catch {
+                #expect(String(describing: error).contains("schema"), "\(error)")
+            }
+        }
+    }
+}

@@ -9,15 +9,9 @@ public struct UnifiedSocialCreditCode: Hashable, Sendable, Codable, CustomString
 
     /// Validates length, alphabet and check character; nil if any fails.
     public init?(_ text: String) {
-        let bytes = Array(text.utf8)
-        guard bytes.count == 18 else { return nil }
-        var sum = 0
-        for (index, byte) in bytes.prefix(17).enumerated() {
-            guard let digit = Self.alphabet.firstIndex(of: byte) else { return nil }
-            sum += digit * Self.weights[index]
-        }
-        let check = (31 - sum % 31) % 31
-        guard bytes[17] == Self.alphabet[check] else { return nil }
+        guard text.utf8.count == 18, let expected = Self.checkCharacter(for: String(text.dropLast())),
+            text.last == expected
+        else { return nil }
         value = text
     }
 

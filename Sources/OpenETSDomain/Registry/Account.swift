@@ -52,13 +52,10 @@ public enum AccountType: String, Codable, Sendable, CaseIterable {
         }
     }
 
-    /// Accounts that participants hold and trade from.
-    public var isParticipantHolding: Bool {
-        switch self {
-        case .entity, .investor, .projectOwner, .exchangeClearing: true
-        default: false
-        }
-    }
+    /// Accounts that participants hold and transfer between.
+    public static let participantHoldings: [AccountType] = [.entity, .investor, .projectOwner, .exchangeClearing]
+    /// Participants' holdings owned by legal persons: they pledge, trade and cancel voluntarily.
+    public static let legalPersonHoldings: [AccountType] = [.entity, .investor, .projectOwner]
 }
 
 extension AccountID {

@@ -272,9 +272,9 @@ private struct Rules {
         if let pledgeeID = reason.pledgee {
             let pledgee = try self.account(pledgeeID)
             guard pledgeeID != accountID else { throw RegistryError(.sameAccount, "an account cannot pledge to itself") }
-            try type(pledgee, [.entity, .investor, .projectOwner], "pledgee")
+            try type(pledgee, AccountType.legalPersonHoldings, "pledgee")
         }
-        try type(account, [.entity, .investor, .projectOwner], "frozen account")
+        try type(account, AccountType.legalPersonHoldings, "frozen account")
         try canReceive(account)
         let lot = try take(accountID, unit, quantity)
         let id = FreezeID("FRZ-\(zeroPadded(Int64(state.freezes.count + 1), width: 8))")
@@ -348,7 +348,7 @@ private struct Rules {
         let account = try account(accountID)
         let unit = try unitType(code)
         let target = try self.account(AccountType.voluntaryCancellation.singletonID!)
-        try type(account, [.entity, .investor, .projectOwner], "cancelling account")
+        try type(account, AccountType.legalPersonHoldings, "cancelling account")
         try canSend(account)
         let lot = try take(accountID, unit, quantity)
         let number = CertificateNumber("VC-\(zeroPadded(Int64(state.certificates.count + 1), width: 8))")
@@ -419,7 +419,7 @@ private struct Rules {
             try canReceive(payee)
         }
         for party in [seller, buyer] {
-            try type(party, [.entity, .investor, .projectOwner], "trading party")
+            try type(party, AccountType.legalPersonHoldings, "trading party")
         }
         try canSend(seller)
         try canSend(buyer)
@@ -452,9 +452,8 @@ private struct Rules {
         try self.quantity(quantity)
         let (from, to) = try accountPair(fromID, toID)
         let unit = try unitType(code)
-        let participants: [AccountType] = [.entity, .investor, .projectOwner, .exchangeClearing]
-        try type(from, participants, "transfer source")
-        try type(to, participants, "transfer target")
+        try type(from, AccountType.participantHoldings, "transfer source")
+        try type(to, AccountType.participantHoldings, "transfer target")
         return (from, to, unit)
     }
 
