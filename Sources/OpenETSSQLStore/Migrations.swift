@@ -162,5 +162,22 @@ public enum Migrations {
                 )
                 """,
             ]),
+        Migration(
+            version: 2, name: "trading locks",
+            statements: [
+                // Live trading locks only (a lock at zero is deleted). asset_kind: units | funds;
+                // unit_type is empty for funds; quantity in tonnes or fen.
+                """
+                CREATE TABLE trading_locks (
+                    id TEXT PRIMARY KEY,
+                    account_id TEXT NOT NULL,
+                    asset_kind TEXT NOT NULL,
+                    unit_type TEXT NOT NULL,
+                    quantity BIGINT NOT NULL,
+                    reference TEXT NOT NULL,
+                    created_at BIGINT NOT NULL
+                )
+                """,
+            ]),
     ]
 }

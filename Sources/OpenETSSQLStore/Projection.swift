@@ -80,6 +80,17 @@ struct StateWriter {
                 return [.text(s.deal.rawValue), .text(s.seller.rawValue), .text(s.buyer.rawValue), .text(s.unit.rawValue),
                         .int(s.quantity), .int(s.amountFen), .int(s.settledAt.millisecondsSinceEpoch)]
             })
+        let lockKeys = changes.locks.sorted()
+        try await delete("trading_locks", ["id"], lockKeys.map { [.text($0.rawValue)] })
+        try await insert(
+            "trading_locks", ["id", "account_id", "asset_kind", "unit_type", "quantity", "reference", "created_at"],
+            lockKeys.compactMap { id in
+                state.locks[id].map { l in
+                    [.text(l.id.rawValue), .text(l.account.rawValue), .text(l.asset.unit == nil ? "funds" : "units"),
+                     .text(l.asset.unit?.rawValue ?? ""), .int(l.quantity), .text(l.reference),
+                     .int(l.createdAt.millisecondsSinceEpoch)]
+                }
+            })
         if changes.totals {
             try await upsert(
                 "registry_totals", ["name", "value"], key: ["name"],
@@ -235,6 +246,21 @@ struct StateReader {
                 unit: UnitTypeCode(try row.text(3)), quantity: try row.int(4), amountFen: try row.int(5),
                 settledAt: Timestamp(millisecondsSinceEpoch: try row.int(6)))
             state.settlements[settlement.deal] = settlement
+        }
+        for row in try await sql.query(
+            "SELECT id, account_id, asset_kind, unit_type, quantity, reference, created_at FROM trading_locks", [])
+        {
+            let asset: LockedAsset =
+                switch try row.text(2) {
+                case "units": .units(UnitTypeCode(try row.text(3)))
+                case "funds": .funds
+                case let other: throw SQLStoreError.corrupt("lock asset \(other)")
+                }
+            let lock = TradingLock(
+                id: FreezeID(try row.text(0)), account: AccountID(try row.text(1)), asset: asset, quantity: try row.int(4),
+                reference: try row.text(5), createdAt: Timestamp(millisecondsSinceEpoch: try row.int(6)))
+            state.locks[lock.id] = lock
+            if asset == .funds { state.lockedFen[lock.account, default: 0] += lock.quantity }
         }
         for row in try await sql.query("SELECT name, value FROM registry_totals", []) {
             switch try row.text(0) {

@@ -83,6 +83,11 @@ func describe(_ event: RegistryEvent) -> String {
     case .fundsWithdrawn(let id, let fen, _): "withdrew \(formatFen(fen)) CNY from \(id)"
     case .fundsMoved(let kind, let from, let to, let fen, let deal): "\(kind.rawValue) \(formatFen(fen)) CNY \(from) → \(to) (deal \(deal))"
     case .dealSettled(let s): "deal \(s.deal) settled: \(s.quantity) \(s.unit) for \(formatFen(s.amountFen)) CNY"
+    case .locked(let lock, let lot):
+        lock.asset == .funds
+            ? "locked \(formatFen(lot.quantity)) CNY of \(lock.account) as \(lock.id) (\(lock.reference))"
+            : "locked \(lot.quantity) \(lock.asset.unit!) of \(lock.account) as \(lock.id) (\(lock.reference))\(serials(lot))"
+    case .unlocked(let id, let lot): "lock \(id): \(lot.quantity) released or used\(serials(lot))"
     }
 }
 

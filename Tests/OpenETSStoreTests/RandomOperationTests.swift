@@ -219,7 +219,7 @@ struct Model {
             if let e = canSend(a) { return e }
             if cash[a, default: 0] < amount { return .insufficientFunds }
             cash[a]! -= amount
-        case .settle(let deal, let s, let b, let u, let q, let amount, let fees):
+        case .settle(let deal, let s, let b, let u, let q, let amount, let fees, _, _):
             if let e = quantity(q) ?? self.amount(amount) { return e }
             if fees.count > policy.maxFeeLegsPerSettlement { return .limitExceeded }
             for fee in fees { if let e = self.amount(fee.amountFen) { return e } }

@@ -73,6 +73,30 @@ extension RegistryState {
                 problems.append("freeze \(freeze.id) should hold \(expected) but \(frozen) units carry it")
             }
         }
+        var fundsLocked: [AccountID: Int64] = [:]
+        for lock in locks.values {
+            if lock.quantity <= 0 { problems.append("lock \(lock.id) kept with quantity \(lock.quantity)") }
+            switch lock.asset {
+            case .units(let unit):
+                let tagged = holding(lock.account, unit).quantity(frozenBy: lock.id)
+                if tagged != lock.quantity {
+                    problems.append("lock \(lock.id) should hold \(lock.quantity) but \(tagged) units carry it")
+                }
+            case .funds:
+                fundsLocked[lock.account, default: 0] += lock.quantity
+            }
+        }
+        if fundsLocked != lockedFen { problems.append("locked funds per account do not add up to the funds locks") }
+        for (account, locked) in lockedFen where locked > cash(account) {
+            problems.append("\(account) has \(locked) fen locked but holds \(cash(account))")
+        }
+        for (key, holding) in holdings {
+            for block in holding.blocks {
+                if let tag = block.freeze, freezes[tag] == nil, locks[tag] == nil {
+                    problems.append("units of \(key.account) \(key.unit) carry unknown tag \(tag)")
+                }
+            }
+        }
         if cashFen.values.contains(where: { $0 < 0 }) { problems.append("negative cash balance") }
         let cashTotal = cashFen.values.reduce(0, +)
         if cashTotal != fundsDepositedFen - fundsWithdrawnFen {

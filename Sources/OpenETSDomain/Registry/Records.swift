@@ -144,3 +144,41 @@ public struct FeeLeg: Hashable, Codable, Sendable {
         self.amountFen = amountFen
     }
 }
+
+/// What a trading lock reserves: units of one type, or settlement funds (fen).
+public enum LockedAsset: Hashable, Codable, Sendable {
+    case units(UnitTypeCode)
+    case funds
+
+    public var unit: UnitTypeCode? {
+        if case .units(let code) = self { return code }
+        return nil
+    }
+}
+
+/// A reservation made by the exchange for an open order: the seller's units or the buyer's
+/// funds, unusable for anything but that order until unlocked or consumed by its settlement.
+///
+/// Only live locks are kept: a lock whose quantity reaches zero is removed. Locked units are
+/// the holding blocks tagged with the lock's id; locked funds are counted in
+/// `RegistryState.lockedFen`. The caller (the exchange) names the lock, so that its own state
+/// and the registry agree on ids without a round trip.
+public struct TradingLock: Hashable, Codable, Sendable {
+    public var id: FreezeID
+    public var account: AccountID
+    public var asset: LockedAsset
+    /// Remaining tonnes (units) or fen (funds).
+    public var quantity: Int64
+    /// The exchange's reference, e.g. the order id.
+    public var reference: String
+    public var createdAt: Timestamp
+
+    public init(id: FreezeID, account: AccountID, asset: LockedAsset, quantity: Int64, reference: String, createdAt: Timestamp) {
+        self.id = id
+        self.account = account
+        self.asset = asset
+        self.quantity = quantity
+        self.reference = reference
+        self.createdAt = createdAt
+    }
+}

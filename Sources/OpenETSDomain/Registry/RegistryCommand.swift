@@ -37,8 +37,16 @@ public enum RegistryCommand: Hashable, Codable, Sendable {
     case depositFunds(account: AccountID, amountFen: Int64, bankReference: String)
     case withdrawFunds(account: AccountID, amountFen: Int64, bankReference: String)
     /// Delivery versus payment: units seller → buyer, `amountFen` buyer → seller, and the fee
-    /// legs, all or nothing.
-    case settle(deal: DealID, seller: AccountID, buyer: AccountID, unit: UnitTypeCode, quantity: Int64, amountFen: Int64, fees: [FeeLeg])
+    /// legs, all or nothing. With `sellerLock` the units come from that trading lock; with
+    /// `buyerLock` the buyer's payment and fees come from that lock's funds.
+    case settle(
+        deal: DealID, seller: AccountID, buyer: AccountID, unit: UnitTypeCode, quantity: Int64, amountFen: Int64,
+        fees: [FeeLeg], sellerLock: FreezeID? = nil, buyerLock: FreezeID? = nil)
+    // Trading locks (the exchange's reservations for open orders)
+    /// Reserves free units (tonnes) or available funds (fen) of `account` under the id `lock`.
+    case lock(lock: FreezeID, account: AccountID, asset: LockedAsset, quantity: Int64, reference: String)
+    /// Returns `quantity` of a lock to the account's free units or available funds.
+    case unlock(lock: FreezeID, quantity: Int64)
 
     /// Stable name used in the journal and in metrics.
     public var kind: String {
@@ -65,6 +73,8 @@ public enum RegistryCommand: Hashable, Codable, Sendable {
         case .depositFunds: "deposit_funds"
         case .withdrawFunds: "withdraw_funds"
         case .settle: "settle"
+        case .lock: "lock"
+        case .unlock: "unlock"
         }
     }
 }

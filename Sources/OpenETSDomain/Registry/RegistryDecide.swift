@@ -53,8 +53,12 @@ extension RegistryState {
             return try rules.depositFunds(account, amount, reference)
         case .withdrawFunds(let account, let amount, let reference):
             return try rules.withdrawFunds(account, amount, reference)
-        case .settle(let deal, let seller, let buyer, let unit, let quantity, let amount, let fees):
-            return try rules.settle(deal, seller, buyer, unit, quantity, amount, fees)
+        case .settle(let deal, let seller, let buyer, let unit, let quantity, let amount, let fees, let sellerLock, let buyerLock):
+            return try rules.settle(deal, seller, buyer, unit, quantity, amount, fees, sellerLock, buyerLock)
+        case .lock(let lock, let account, let asset, let quantity, let reference):
+            return try rules.lock(lock, account, asset, quantity, reference)
+        case .unlock(let lock, let quantity):
+            return try rules.unlock(lock, quantity)
         }
     }
 }
@@ -390,15 +394,15 @@ private struct Rules {
         try text(reference, "bankReference")
         let account = try fundsAccount(id)
         try canSend(account)
-        guard state.cash(id) >= amount else {
-            throw RegistryError(.insufficientFunds, "\(id) has \(state.cash(id)) fen, needs \(amount)")
+        guard state.availableCash(id) >= amount else {
+            throw RegistryError(.insufficientFunds, "\(id) has \(state.availableCash(id)) fen available, needs \(amount)")
         }
         return [.fundsWithdrawn(account: id, amountFen: amount, bankReference: reference)]
     }
 
     func settle(
         _ deal: DealID, _ sellerID: AccountID, _ buyerID: AccountID, _ code: UnitTypeCode, _ quantity: Int64,
-        _ amount: Int64, _ fees: [FeeLeg]
+        _ amount: Int64, _ fees: [FeeLeg], _ sellerLockID: FreezeID?, _ buyerLockID: FreezeID?
     ) throws(RegistryError) -> [RegistryEvent] {
         try self.quantity(quantity)
         try self.amount(amount)
@@ -410,6 +414,8 @@ private struct Rules {
         guard state.settlements[deal] == nil else { throw RegistryError(.duplicateDeal, "deal \(deal) is settled") }
         let (seller, buyer) = try accountPair(sellerID, buyerID)
         let unit = try unitType(code)
+        let sellerLock = try sellerLockID.map { id throws(RegistryError) in try lock(id, of: sellerID, .units(code)) }
+        let buyerLock = try buyerLockID.map { id throws(RegistryError) in try lock(id, of: buyerID, .funds) }
         for fee in fees {
             let payee = try account(fee.payee)
             guard fee.payer == sellerID || fee.payer == buyerID else {
@@ -423,13 +429,35 @@ private struct Rules {
         }
         try canSend(seller)
         try canSend(buyer)
-        let lot = try take(sellerID, unit, quantity)
+        var events: [RegistryEvent] = []
+        let lot: Lot
+        if let sellerLock {
+            guard sellerLock.quantity >= quantity else {
+                throw RegistryError(
+                    .insufficientLocked, "lock \(sellerLock.id) holds \(sellerLock.quantity) \(code), the deal needs \(quantity)")
+            }
+            let serials = unit.serialized ? state.holding(sellerID, code).pickSerials(quantity, tag: sellerLock.id)! : []
+            lot = Lot(quantity: quantity, serials: serials)
+            events.append(.unlocked(lock: sellerLock.id, lot: lot))
+        } else {
+            lot = try take(sellerID, unit, quantity)
+        }
         var net: [AccountID: Int64] = [buyerID: -amount, sellerID: amount]
         for fee in fees { net[fee.payer, default: 0] -= fee.amountFen }
-        for party in [buyerID, sellerID] where state.cash(party) + net[party]! < 0 {
-            throw RegistryError(.insufficientFunds, "\(party) has \(state.cash(party)) fen, needs \(-net[party]!)")
+        var available: [AccountID: Int64] = [buyerID: state.availableCash(buyerID), sellerID: state.availableCash(sellerID)]
+        if let buyerLock {
+            let pays = -net[buyerID]!
+            guard buyerLock.quantity >= pays else {
+                throw RegistryError(
+                    .insufficientLocked, "lock \(buyerLock.id) holds \(buyerLock.quantity) fen, the buyer pays \(pays)")
+            }
+            available[buyerID]! += pays
+            events.append(.unlocked(lock: buyerLock.id, lot: Lot(quantity: pays, serials: [])))
         }
-        var events: [RegistryEvent] = [
+        for party in [buyerID, sellerID] where available[party]! + net[party]! < 0 {
+            throw RegistryError(.insufficientFunds, "\(party) has \(available[party]!) fen available, needs \(-net[party]!)")
+        }
+        events += [
             .unitsMoved(kind: .settlement, from: sellerID, to: buyerID, unit: code, lot: lot),
             .fundsMoved(kind: .payment, from: buyerID, to: sellerID, amountFen: amount, deal: deal),
         ]
@@ -442,6 +470,60 @@ private struct Rules {
                     deal: deal, seller: sellerID, buyer: buyerID, unit: code, quantity: quantity, amountFen: amount,
                     settledAt: now)))
         return events
+    }
+
+    // MARK: trading locks
+
+    func lock(_ id: FreezeID, _ accountID: AccountID, _ asset: LockedAsset, _ quantity: Int64, _ reference: String)
+        throws(RegistryError) -> [RegistryEvent]
+    {
+        switch asset {
+        case .units: try self.quantity(quantity)
+        case .funds: try amount(quantity)
+        }
+        try symbol(id.rawValue, "lock", maxLength: 40)
+        try text(reference, "reference")
+        guard !id.rawValue.hasPrefix("FRZ-") else {
+            throw RegistryError(.invalidArgument, "lock ids starting with FRZ- are the registry's freeze numbers")
+        }
+        let account = try account(accountID)
+        guard state.locks[id] == nil else { throw RegistryError(.duplicateLock, "lock \(id) exists") }
+        try type(account, AccountType.legalPersonHoldings, "locking account")
+        try canSend(account)
+        let lot: Lot
+        switch asset {
+        case .units(let code):
+            lot = try take(accountID, try unitType(code), quantity)
+        case .funds:
+            guard state.availableCash(accountID) >= quantity else {
+                throw RegistryError(
+                    .insufficientFunds, "\(accountID) has \(state.availableCash(accountID)) fen available, needs \(quantity)")
+            }
+            lot = Lot(quantity: quantity, serials: [])
+        }
+        let lock = TradingLock(id: id, account: accountID, asset: asset, quantity: quantity, reference: reference, createdAt: now)
+        return [.locked(lock, lot: lot)]
+    }
+
+    func unlock(_ id: FreezeID, _ quantity: Int64) throws(RegistryError) -> [RegistryEvent] {
+        guard quantity > 0 else { throw RegistryError(.invalidQuantity, "quantity must be positive") }
+        guard let lock = state.locks[id] else { throw RegistryError(.unknownLock, "no live lock \(id)") }
+        guard lock.quantity >= quantity else {
+            throw RegistryError(.insufficientLocked, "lock \(id) holds \(lock.quantity), cannot unlock \(quantity)")
+        }
+        var serials: [SerialRange] = []
+        if let code = lock.asset.unit, state.unitTypes[code]!.serialized {
+            serials = state.holding(lock.account, code).pickSerials(quantity, tag: id)!
+        }
+        return [.unlocked(lock: id, lot: Lot(quantity: quantity, serials: serials))]
+    }
+
+    private func lock(_ id: FreezeID, of account: AccountID, _ asset: LockedAsset) throws(RegistryError) -> TradingLock {
+        guard let lock = state.locks[id] else { throw RegistryError(.unknownLock, "no live lock \(id)") }
+        guard lock.account == account, lock.asset == asset else {
+            throw RegistryError(.lockMismatch, "lock \(id) belongs to \(lock.account) and does not reserve what this deal needs")
+        }
+        return lock
     }
 
     // MARK: shared checks

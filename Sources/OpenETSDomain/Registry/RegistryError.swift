@@ -28,6 +28,12 @@ public enum RegistryErrorCode: String, Codable, Sendable, CaseIterable {
     case insufficientHolding = "INSUFFICIENT_HOLDING"
     case unitsFrozen = "UNITS_FROZEN"
     case insufficientFunds = "INSUFFICIENT_FUNDS"
+    case unknownLock = "UNKNOWN_LOCK"
+    case duplicateLock = "DUPLICATE_LOCK"
+    /// The lock belongs to another account or reserves another asset than the command needs.
+    case lockMismatch = "LOCK_MISMATCH"
+    /// The lock holds less than the command takes from it.
+    case insufficientLocked = "INSUFFICIENT_LOCKED"
     /// Application layer: the idempotency key was used before with a different command.
     case idempotencyKeyReused = "IDEMPOTENCY_KEY_REUSED"
 }

@@ -31,6 +31,10 @@ public enum RegistryEvent: Hashable, Codable, Sendable {
     case fundsWithdrawn(account: AccountID, amountFen: Int64, bankReference: String)
     case fundsMoved(kind: FundsMovementKind, from: AccountID, to: AccountID, amountFen: Int64, deal: DealID)
     case dealSettled(Settlement)
+    /// Units move from free to the lock's tag (units), or funds become locked (funds).
+    case locked(TradingLock, lot: Lot)
+    /// Part or all of a lock returns to free units or available funds; a lock at zero is gone.
+    case unlocked(lock: FreezeID, lot: Lot)
 }
 
 public struct Settlement: Hashable, Codable, Sendable {
@@ -128,6 +132,8 @@ extension RegistryEvent {
         case .fundsDeposited(let account, _, _), .fundsWithdrawn(let account, _, _): [account]
         case .fundsMoved(_, let from, let to, _, _): [from, to]
         case .dealSettled(let settlement): [settlement.seller, settlement.buyer]
+        case .locked(let lock, _): [lock.account]
+        case .unlocked: []
         }
     }
 }

@@ -16,6 +16,10 @@ public struct RegistryState: Hashable, Sendable {
     public var certificates: [CertificateNumber: CancellationCertificate] = [:]
     public var surrendered: [SurrenderKey: Int64] = [:]
     public var settlements: [DealID: Settlement] = [:]
+    /// Live trading locks (units and funds); see `TradingLock`.
+    public var locks: [FreezeID: TradingLock] = [:]
+    /// Funds under trading locks per account (non-zero only); part of `cashFen`, not spendable.
+    public var lockedFen: [AccountID: Int64] = [:]
     /// Funds that entered from and left to the banks, for the funds conservation check.
     public var fundsDepositedFen: Int64 = 0
     public var fundsWithdrawnFen: Int64 = 0
@@ -27,6 +31,9 @@ public struct RegistryState: Hashable, Sendable {
     }
 
     public func cash(_ account: AccountID) -> Int64 { cashFen[account] ?? 0 }
+
+    /// Cash that is not under a trading lock.
+    public func availableCash(_ account: AccountID) -> Int64 { cash(account) - (lockedFen[account] ?? 0) }
 }
 
 /// The keys an `evolve` touched, so a store writes only what changed.
@@ -40,6 +47,7 @@ public struct ChangeSet: Sendable {
     public var certificates: Set<CertificateNumber> = []
     public var surrendered: Set<SurrenderKey> = []
     public var settlements: Set<DealID> = []
+    public var locks: Set<FreezeID> = []
     public var totals = false
 
     public init() {}
@@ -112,6 +120,36 @@ extension RegistryState {
         case .dealSettled(let settlement):
             settlements[settlement.deal] = settlement
             changes.settlements.insert(settlement.deal)
+        case .locked(let lock, let lot):
+            locks[lock.id] = lock
+            changes.locks.insert(lock.id)
+            switch lock.asset {
+            case .units(let unit):
+                updateHolding(lock.account, unit, &changes) {
+                    $0.remove(lot, tag: nil)
+                    $0.add(lot, tag: lock.id)
+                }
+            case .funds:
+                lockedFen[lock.account, default: 0] += lot.quantity
+            }
+        case .unlocked(let id, let lot):
+            let lock = locks[id]!
+            let remaining = lock.quantity - lot.quantity
+            precondition(remaining >= 0, "unlocking more than lock \(id) holds (event does not match state)")
+            locks[id] = remaining == 0 ? nil : TradingLock(
+                id: id, account: lock.account, asset: lock.asset, quantity: remaining, reference: lock.reference,
+                createdAt: lock.createdAt)
+            changes.locks.insert(id)
+            switch lock.asset {
+            case .units(let unit):
+                updateHolding(lock.account, unit, &changes) {
+                    $0.remove(lot, tag: id)
+                    $0.add(lot, tag: nil)
+                }
+            case .funds:
+                let left = lockedFen[lock.account]! - lot.quantity
+                lockedFen[lock.account] = left == 0 ? nil : left
+            }
         }
     }
 

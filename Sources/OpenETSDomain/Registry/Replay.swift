@@ -44,6 +44,21 @@ extension RegistryState {
             return amount > 0 && cash(from) >= amount ? nil : "payment of \(amount) fen exceeds \(from)'s funds"
         case .dealSettled(let settlement):
             return settlements[settlement.deal] == nil ? nil : "deal \(settlement.deal) settled twice"
+        case .locked(let lock, let lot):
+            guard locks[lock.id] == nil else { return "lock \(lock.id) created twice" }
+            switch lock.asset {
+            case .units(let unit):
+                return holdsProblem(lock.account, unit, lot, tag: nil)
+            case .funds:
+                guard accounts[lock.account] != nil else { return "unknown account \(lock.account)" }
+                return lot.quantity > 0 && availableCash(lock.account) >= lot.quantity
+                    ? nil : "lock of \(lot.quantity) fen exceeds \(lock.account)'s available funds"
+            }
+        case .unlocked(let id, let lot):
+            guard let lock = locks[id] else { return "lock \(id) is not live" }
+            guard lot.quantity > 0, lot.quantity <= lock.quantity else { return "unlocking \(lot.quantity) from lock \(id)" }
+            if case .units(let unit) = lock.asset { return holdsProblem(lock.account, unit, lot, tag: id) }
+            return nil
         }
     }
 
