@@ -74,10 +74,11 @@ public enum MatchBenchmark {
 
     struct RandomOrder { var side: Side; var price: Int64; var quantity: Int64 }
 
-    /// Buys around mid − 5…mid + 4, sells around mid − 4…mid + 5: about half cross.
+    /// Ten price levels: buys at mid − 4…mid + 5, sells at mid − 5…mid + 4, so about half of
+    /// the orders cross (the share is printed).
     static func randomOrder(_ random: inout SplitMix64) -> RandomOrder {
         let side: Side = random.next() & 1 == 0 ? .buy : .sell
-        let offset = Int64(random.next() % 10) - (side == .buy ? 5 : 4)
+        let offset = Int64(random.next() % 10) - (side == .buy ? 4 : 5)
         return RandomOrder(side: side, price: mid + offset, quantity: Int64(random.next() % 100) + 1)
     }
 
