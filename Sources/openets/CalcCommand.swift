@@ -4,7 +4,7 @@ import OpenETSDomain
 
 struct CalcCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "calc", abstract: "Calculators for checking rules by machine.", subcommands: [EmissionsCommand.self])
+        commandName: "calc", abstract: "Calculators for checking rules by machine.", subcommands: [EmissionsCommand.self, AllocationCalcCommand.self, ComplianceCalcCommand.self, PlansCalcCommand.self, AuctionCalcCommand.self, ClosingPriceCalcCommand.self])
 }
 
 /// `openets calc emissions`: JSON in (stdin or --input), JSON out; decimals as strings.
