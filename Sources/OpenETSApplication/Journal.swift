@@ -82,15 +82,40 @@ public struct LedgerCodec: Sendable {
     }
 
     /// Journal bodies: the entry hash covers the text as stored, so key order need not be fixed.
-    public func encodeBody(_ events: [RegistryEvent]) -> String {
-        String(decoding: try! encoder.encode(events), as: UTF8.self)
+    public func encodeBody<T: Encodable>(_ body: T) -> String {
+        String(decoding: try! encoder.encode(body), as: UTF8.self)
     }
 
     public func decode<T: Decodable>(_ type: T.Type, from text: String) throws -> T {
         try decoder.decode(type, from: Data(text.utf8))
     }
 
+    /// The registry events of an entry: the whole body of a registry entry, the registry part
+    /// of an exchange entry.
     public func events(of entry: JournalEntry) throws -> [RegistryEvent] {
-        try decode([RegistryEvent].self, from: entry.body)
+        if ExchangeEntryBody.isExchange(entry.kind) { return try decode(ExchangeEntryBody.self, from: entry.body).registry }
+        return try decode([RegistryEvent].self, from: entry.body)
     }
+
+    /// The exchange events of an exchange entry; empty for registry entries.
+    public func exchangeEvents(of entry: JournalEntry) throws -> [ExchangeEvent] {
+        guard ExchangeEntryBody.isExchange(entry.kind) else { return [] }
+        return try decode(ExchangeEntryBody.self, from: entry.body).exchange
+    }
+}
+
+/// The body of an exchange journal entry (kind `exchange.<command kind>`): the exchange's
+/// events and the registry events of the locks, settlements and unlocks that went with them,
+/// in the order they were applied.
+public struct ExchangeEntryBody: Codable, Sendable {
+    public var exchange: [ExchangeEvent]
+    public var registry: [RegistryEvent]
+
+    public init(exchange: [ExchangeEvent], registry: [RegistryEvent]) {
+        self.exchange = exchange
+        self.registry = registry
+    }
+
+    public static let kindPrefix = "exchange."
+    public static func isExchange(_ kind: String) -> Bool { kind.hasPrefix(kindPrefix) }
 }

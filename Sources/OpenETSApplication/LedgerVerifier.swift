@@ -34,6 +34,7 @@ public struct LedgerVerifier {
         let snapshot = try await store.snapshot()
         let head = snapshot.head
         var replayed = RegistryState()
+        var exchange = ExchangeState()
         var ignored = ChangeSet()
         var problems: [String] = []
         var firstBad: Int64?
@@ -69,7 +70,12 @@ public struct LedgerVerifier {
                     fail(entry.seq, problem)
                     break chain
                 }
+                guard let exchangeEvents = try? codec.exchangeEvents(of: entry) else {
+                    fail(entry.seq, "body is not an exchange entry")
+                    break chain
+                }
                 replayed.evolve(events, changes: &ignored)
+                exchange.evolve(exchangeEvents)
                 previous = entry.head
             }
         }
@@ -83,6 +89,9 @@ public struct LedgerVerifier {
         if firstBad == nil {
             problems += compareProjection(snapshot.state, with: replayed)
             problems += replayed.invariantViolations()
+            // The books rebuilt from the exchange entries hold exactly the registry's trading locks.
+            problems += ExchangeMarket(registry: replayed, exchange: exchange, registryPolicy: .defaults, policy: .standard)
+                .lockViolations()
         }
         return VerifyReport(
             ok: problems.isEmpty, entries: previous.seq, headSeq: head.seq, headHash: head.hash, firstBadEntry: firstBad,
@@ -122,6 +131,8 @@ public struct LedgerVerifier {
         diff("certificate", stored.certificates, replayed.certificates)
         diff("surrender", stored.surrendered, replayed.surrendered)
         diff("settlement", stored.settlements, replayed.settlements)
+        diff("trading lock", stored.locks, replayed.locks)
+        diff("locked funds", stored.lockedFen, replayed.lockedFen)
         if stored.fundsDepositedFen != replayed.fundsDepositedFen || stored.fundsWithdrawnFen != replayed.fundsWithdrawnFen {
             problems.append("projection funds totals differ from the journal")
         }

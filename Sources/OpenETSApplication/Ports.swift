@@ -98,6 +98,12 @@ public protocol LedgerStore: Sendable {
     func policy() async throws -> RegistryPolicy
     /// Publishes a new policy version; running services read it when they next open.
     func publishPolicy(_ policy: RegistryPolicy, effectiveFrom: String, note: String) async throws -> Int
+    /// Exchange entries (kind `exchange.…`) with `seq` in (after, through], oldest first.
+    func exchangeJournal(after seq: Int64, through last: Int64, limit: Int) async throws -> [JournalEntry]
+    /// The trading rules in force (the latest published version, or `ExchangePolicy.standard`).
+    func exchangePolicy() async throws -> ExchangePolicy
+    /// Publishes a new version of the trading rules; running services read it when they next open.
+    func publishExchangePolicy(_ policy: ExchangePolicy, effectiveFrom: String, note: String) async throws -> Int
     func close() async throws
 }
 

@@ -43,6 +43,59 @@ public enum CommandOutcome: Hashable, Sendable {
     }
 }
 
+/// An exchange command with its idempotency key.
+public struct ExchangeRequest: Hashable, Codable, Sendable {
+    public var idempotencyKey: String
+    public var command: ExchangeCommand
+
+    public init(idempotencyKey: String, command: ExchangeCommand) {
+        self.idempotencyKey = idempotencyKey
+        self.command = command
+    }
+}
+
+/// Proof that an exchange command was applied: its journal entry, the exchange's events and
+/// the registry events of its locks, settlements and unlocks.
+public struct ExchangeReceipt: Hashable, Sendable {
+    public var seq: Int64
+    public var events: [ExchangeEvent]
+    public var registryEvents: [RegistryEvent]
+    public var replayed: Bool
+}
+
+public enum ExchangeOutcome: Hashable, Sendable {
+    case accepted(ExchangeReceipt)
+    case rejected(ExchangeError)
+
+    public var receipt: ExchangeReceipt? {
+        if case .accepted(let receipt) = self { return receipt }
+        return nil
+    }
+
+    public var error: ExchangeError? {
+        if case .rejected(let error) = self { return error }
+        return nil
+    }
+}
+
+/// One queued operation: a registry command or an exchange command.
+enum LedgerOperation: Sendable {
+    case registry(CommandRequest)
+    case exchange(ExchangeRequest)
+
+    var idempotencyKey: String {
+        switch self {
+        case .registry(let request): request.idempotencyKey
+        case .exchange(let request): request.idempotencyKey
+        }
+    }
+}
+
+enum OperationOutcome: Sendable {
+    case registry(CommandOutcome)
+    case exchange(ExchangeOutcome)
+}
+
 /// The registry's only writer in this process.
 ///
 /// Commands queue in front of the ledger and are committed in batches (group commit): while
@@ -53,33 +106,76 @@ public enum CommandOutcome: Hashable, Sendable {
 ///
 /// The service keeps the whole registry state in memory. Each transaction locks the journal
 /// head, replays any entries other writers (processes) appended since, then decides.
+///
+/// The exchange writes through the same service: an exchange command, its exchange events and
+/// the registry movements they imply (trading locks, settlements, unlocks) form one journal
+/// entry (kind `exchange.…`) in one transaction, so the books, the locks and the deals are
+/// durable together or not at all, and replaying the journal rebuilds the books exactly.
 public actor RegistryService {
     private let store: any LedgerStore
     private let clock: any LedgerClock
     private let codec = LedgerCodec()
     public private(set) var policy: RegistryPolicy
+    public private(set) var exchangePolicy: ExchangePolicy
     public private(set) var state: RegistryState
+    public private(set) var exchange: ExchangeState
     public private(set) var head: JournalHead
     private var queue: [Ticket] = []
     private var draining = false
 
-    private init(store: any LedgerStore, clock: any LedgerClock, policy: RegistryPolicy, state: RegistryState, head: JournalHead) {
+    private init(
+        store: any LedgerStore, clock: any LedgerClock, policy: RegistryPolicy, exchangePolicy: ExchangePolicy,
+        state: RegistryState, exchange: ExchangeState, head: JournalHead
+    ) {
         self.store = store
         self.clock = clock
         self.policy = policy
+        self.exchangePolicy = exchangePolicy
         self.state = state
+        self.exchange = exchange
         self.head = head
     }
 
-    /// Opens the service on a migrated store, loading the state from its projection tables.
+    /// Opens the service on a migrated store: the registry from its projection tables, the
+    /// exchange by replaying the exchange entries of the journal up to the same head.
     public static func open(store: any LedgerStore, clock: any LedgerClock) async throws -> RegistryService {
         let snapshot = try await store.snapshot()
         let policy = try await store.policy()
-        return RegistryService(store: store, clock: clock, policy: policy, state: snapshot.state, head: snapshot.head)
+        let exchangePolicy = try await store.exchangePolicy()
+        let codec = LedgerCodec()
+        var exchange = ExchangeState()
+        var after: Int64 = 0
+        while true {
+            let entries = try await store.exchangeJournal(after: after, through: snapshot.head.seq, limit: 5_000)
+            guard let last = entries.last else { break }
+            for entry in entries { exchange.evolve(try codec.exchangeEvents(of: entry)) }
+            after = last.seq
+        }
+        return RegistryService(
+            store: store, clock: clock, policy: policy, exchangePolicy: exchangePolicy, state: snapshot.state,
+            exchange: exchange, head: snapshot.head)
     }
 
     public nonisolated func execute(_ request: CommandRequest) async throws -> CommandOutcome {
         try await submit([request])[0]
+    }
+
+    public nonisolated func execute(_ request: ExchangeRequest) async throws -> ExchangeOutcome {
+        try await submit([request])[0]
+    }
+
+    /// Queues exchange requests in order and waits for all of them (group commit, as registry requests).
+    public nonisolated func submit(_ requests: [ExchangeRequest]) async throws -> [ExchangeOutcome] {
+        let hashes = await Parallel.map(requests) { codec, request in sha256Hex("exchange\n" + codec.encode(request.command)) }
+        return try await enqueue(zip(requests, hashes).map { Ticket(operation: .exchange($0), requestHash: $1) }).map {
+            guard case .exchange(let outcome) = $0 else { preconditionFailure("an exchange ticket got a registry outcome") }
+            return outcome
+        }
+    }
+
+    /// The market as one value: registry and exchange at the same head.
+    public var market: ExchangeMarket {
+        ExchangeMarket(registry: state, exchange: exchange, registryPolicy: policy, policy: exchangePolicy)
     }
 
     /// Queues the requests in order and waits for all of them. Requests submitted together
@@ -89,19 +185,22 @@ public actor RegistryService {
     /// cores, before queueing: the writer's critical section only compares them.
     public nonisolated func submit(_ requests: [CommandRequest]) async throws -> [CommandOutcome] {
         let hashes = await Parallel.map(requests) { codec, request in sha256Hex(codec.encode(request.command)) }
-        return try await enqueue(zip(requests, hashes).map { Ticket(request: $0, requestHash: $1) })
+        return try await enqueue(zip(requests, hashes).map { Ticket(operation: .registry($0), requestHash: $1) }).map {
+            guard case .registry(let outcome) = $0 else { preconditionFailure("a registry ticket got an exchange outcome") }
+            return outcome
+        }
     }
 
-    private func enqueue(_ tickets: [Ticket]) async throws -> [CommandOutcome] {
+    private func enqueue(_ tickets: [Ticket]) async throws -> [OperationOutcome] {
         queue.append(contentsOf: tickets)
         if !draining { await drain() }
-        var outcomes: [CommandOutcome] = []
+        var outcomes: [OperationOutcome] = []
         outcomes.reserveCapacity(tickets.count)
         for ticket in tickets { outcomes.append(try await wait(for: ticket)) }
         return outcomes
     }
 
-    private func wait(for ticket: Ticket) async throws -> CommandOutcome {
+    private func wait(for ticket: Ticket) async throws -> OperationOutcome {
         if let result = ticket.result { return try result.get() }
         return try await withCheckedThrowingContinuation { ticket.continuation = $0 }
     }
@@ -113,7 +212,7 @@ public actor RegistryService {
             let count = min(queue.count, policy.maxCommandsPerBatch)
             let batch = Array(queue.prefix(count))
             queue.removeFirst(count)
-            let results = await process(batch.map(\.request), hashes: batch.map(\.requestHash))
+            let results = await process(batch.map(\.operation), hashes: batch.map(\.requestHash))
             for (ticket, result) in zip(batch, results) {
                 if let continuation = ticket.continuation {
                     ticket.continuation = nil
@@ -125,28 +224,41 @@ public actor RegistryService {
         }
     }
 
-    private func process(_ requests: [CommandRequest], hashes requestHashes: [String]) async -> [Result<CommandOutcome, any Error>] {
+    private func process(_ operations: [LedgerOperation], hashes requestHashes: [String]) async -> [Result<OperationOutcome, any Error>] {
         let base = state
+        let baseExchange = exchange
         let baseHead = head
         let policy = policy
+        let exchangePolicy = exchangePolicy
         let now = clock.now()
         let codec = codec
         do {
-            let (newState, newHead, outcomes) = try await store.write { tx in
+            let (newState, newExchange, newHead, outcomes) = try await store.write { tx in
                 let locked = try await tx.lockHead()
-                var (state, head) = try await Self.catchUp(tx, from: base, at: baseHead, to: locked, codec: codec)
+                var (state, exchange, head) = try await Self.catchUp(
+                    tx, from: base, baseExchange, at: baseHead, to: locked, codec: codec)
                 let start = head
                 let before = state
                 var batch = BatchWriter(codec: codec)
-                let earlier = try await tx.idempotencyRecords(requests.map(\.idempotencyKey))
-                var outcomes: [CommandOutcome] = []
-                for (request, requestHash) in zip(requests, requestHashes) {
-                    outcomes.append(
-                        try await batch.apply(
-                            request, requestHash: requestHash, to: &state, head: &head, policy: policy, now: now,
-                            earlier: earlier, tx: tx))
+                let earlier = try await tx.idempotencyRecords(operations.map(\.idempotencyKey))
+                var outcomes: [OperationOutcome] = []
+                for (operation, requestHash) in zip(operations, requestHashes) {
+                    switch operation {
+                    case .registry(let request):
+                        outcomes.append(
+                            .registry(
+                                try await batch.apply(
+                                    request, requestHash: requestHash, to: &state, head: &head, policy: policy, now: now,
+                                    earlier: earlier, tx: tx)))
+                    case .exchange(let request):
+                        outcomes.append(
+                            .exchange(
+                                try await batch.apply(
+                                    request, requestHash: requestHash, to: &state, &exchange, head: &head, policy: policy,
+                                    exchangePolicy: exchangePolicy, now: now, earlier: earlier, tx: tx)))
+                    }
                 }
-                guard !batch.pending.isEmpty else { return (state, start, outcomes) }
+                guard !batch.pending.isEmpty else { return (state, exchange, start, outcomes) }
                 // Bodies are encoded and the chain sealed (child tasks) while this task writes
                 // the projection rows; then the journal entries follow.
                 let sealing = batch
@@ -154,24 +266,26 @@ public actor RegistryService {
                 try await tx.writeState(before: before, after: state, changes: batch.changes)
                 let journal = await sealed
                 try await tx.append(journal)
-                return (state, journal.head, outcomes)
+                return (state, exchange, journal.head, outcomes)
             }
             state = newState
+            exchange = newExchange
             head = newHead
             return outcomes.map { .success($0) }
         } catch {
-            return requests.map { _ in .failure(error) }
+            return operations.map { _ in .failure(error) }
         }
     }
 
     /// Replays the entries between the cached head and the locked head.
     private static func catchUp(
-        _ tx: any LedgerTransaction, from base: RegistryState, at baseHead: JournalHead, to locked: JournalHead,
-        codec: LedgerCodec
-    ) async throws -> (RegistryState, JournalHead) {
-        guard locked != baseHead else { return (base, baseHead) }
+        _ tx: any LedgerTransaction, from base: RegistryState, _ baseExchange: ExchangeState, at baseHead: JournalHead,
+        to locked: JournalHead, codec: LedgerCodec
+    ) async throws -> (RegistryState, ExchangeState, JournalHead) {
+        guard locked != baseHead else { return (base, baseExchange, baseHead) }
         guard locked.seq > baseHead.seq else { throw LedgerFault.headMovedBack(cached: baseHead.seq, stored: locked.seq) }
         var state = base
+        var exchange = baseExchange
         var head = baseHead
         var ignored = ChangeSet()
         while head.seq < locked.seq {
@@ -179,10 +293,11 @@ public actor RegistryService {
             guard let last = entries.last else { throw LedgerFault.journalGap(after: head.seq) }
             for entry in entries {
                 state.evolve(try codec.events(of: entry), changes: &ignored)
+                exchange.evolve(try codec.exchangeEvents(of: entry))
             }
             head = last.head
         }
-        return (state, head)
+        return (state, exchange, head)
     }
 }
 
@@ -190,6 +305,9 @@ public enum LedgerFault: Error, CustomStringConvertible {
     case headMovedBack(cached: Int64, stored: Int64)
     case journalGap(after: Int64)
     case badIdempotencyKey(String)
+    /// The registry refused a movement of an accepted exchange command: a defect. The whole
+    /// batch is discarded (nothing is written) and every caller in it gets this error.
+    case exchangeMovementRejected(String)
 
     public var description: String {
         switch self {
@@ -197,6 +315,7 @@ public enum LedgerFault: Error, CustomStringConvertible {
             "the journal head moved back from \(cached) to \(stored): restart the process"
         case .journalGap(let seq): "journal entries after \(seq) are missing"
         case .badIdempotencyKey(let reason): reason
+        case .exchangeMovementRejected(let reason): "an exchange command's registry movement was rejected: \(reason)"
         }
     }
 }
@@ -205,15 +324,70 @@ public enum LedgerFault: Error, CustomStringConvertible {
 /// are sealed at the end, once their bodies are encoded.
 private struct BatchWriter: Sendable {
     struct Accepted {
-        var request: CommandRequest
+        var kind: String
+        var idempotencyKey: String
         var events: [RegistryEvent]
+        /// Exchange entries only.
+        var exchangeEvents: [ExchangeEvent]?
     }
 
     let codec: LedgerCodec
     var pending: [Accepted] = []
     var records: [String: IdempotencyRecord] = [:]
     var receipts: [String: Receipt] = [:]
+    var exchangeReceipts: [String: ExchangeReceipt] = [:]
     var changes = ChangeSet()
+
+    mutating func apply(
+        _ request: ExchangeRequest, requestHash: String, to state: inout RegistryState, _ exchange: inout ExchangeState,
+        head: inout JournalHead, policy: RegistryPolicy, exchangePolicy: ExchangePolicy, now: Timestamp,
+        earlier: [String: IdempotencyRecord], tx: any LedgerTransaction
+    ) async throws -> ExchangeOutcome {
+        let key = request.idempotencyKey
+        guard !key.isEmpty, key.utf8.count <= CommandRequest.maxIdempotencyKeyLength else {
+            return .rejected(ExchangeError(.invalidInput, "idempotency key must be 1-\(CommandRequest.maxIdempotencyKeyLength) bytes"))
+        }
+        if let record = records[key] ?? earlier[key] {
+            guard record.requestHash == requestHash else {
+                return .rejected(ExchangeError(.invalidInput, "idempotency key \(key) was used for a different command"))
+            }
+            if var receipt = exchangeReceipts[key] {
+                receipt.replayed = true
+                return .accepted(receipt)
+            }
+            guard let entry = try await tx.entry(record.seq) else { throw LedgerFault.journalGap(after: record.seq - 1) }
+            return .accepted(
+                ExchangeReceipt(
+                    seq: record.seq, events: try codec.exchangeEvents(of: entry), registryEvents: try codec.events(of: entry),
+                    replayed: true))
+        }
+        let decision: ExchangeDecision
+        do {
+            decision = try exchange.decide(request.command, at: now, registry: state, policy: exchangePolicy)
+        } catch {
+            return .rejected(error)
+        }
+        var registryEvents: [RegistryEvent] = []
+        for command in decision.registry {
+            do {
+                let events = try state.decide(command, at: now, policy: policy)
+                state.evolve(events, changes: &changes)
+                registryEvents += events
+            } catch {
+                throw LedgerFault.exchangeMovementRejected("\(request.command.kind) → \(command.kind): \(error)")
+            }
+        }
+        exchange.evolve(decision.events)
+        head.seq += 1
+        pending.append(
+            Accepted(
+                kind: ExchangeEntryBody.kindPrefix + request.command.kind, idempotencyKey: key, events: registryEvents,
+                exchangeEvents: decision.events))
+        records[key] = IdempotencyRecord(key: key, requestHash: requestHash, seq: head.seq)
+        let receipt = ExchangeReceipt(seq: head.seq, events: decision.events, registryEvents: registryEvents, replayed: false)
+        exchangeReceipts[key] = receipt
+        return .accepted(receipt)
+    }
 
     mutating func apply(
         _ request: CommandRequest, requestHash: String, to state: inout RegistryState, head: inout JournalHead,
@@ -246,7 +420,7 @@ private struct BatchWriter: Sendable {
         }
         state.evolve(events, changes: &changes)
         head.seq += 1
-        pending.append(Accepted(request: request, events: events))
+        pending.append(Accepted(kind: request.command.kind, idempotencyKey: key, events: events, exchangeEvents: nil))
         records[key] = IdempotencyRecord(key: key, requestHash: requestHash, seq: head.seq)
         let receipt = Receipt(seq: head.seq, events: events, replayed: false)
         receipts[key] = receipt
@@ -255,15 +429,19 @@ private struct BatchWriter: Sendable {
 
     /// Encodes the bodies (on both cores), then seals the hash chain in order after `previous`.
     func seal(expectedSeq: Int64, after previous: JournalHead, now: Timestamp) async -> JournalAppend {
-        let bodies = await Parallel.map(pending) { codec, accepted in codec.encodeBody(accepted.events) }
+        let bodies = await Parallel.map(pending) { codec, accepted in
+            if let exchange = accepted.exchangeEvents {
+                return codec.encodeBody(ExchangeEntryBody(exchange: exchange, registry: accepted.events))
+            }
+            return codec.encodeBody(accepted.events)
+        }
         var chain = previous
         var entries: [JournalEntry] = []
         var indexes: [EntryIndex] = []
         entries.reserveCapacity(pending.count)
         for (accepted, body) in zip(pending, bodies) {
             let entry = JournalEntry.sealed(
-                after: chain, recordedAt: now, kind: accepted.request.command.kind,
-                idempotencyKey: accepted.request.idempotencyKey, body: body)
+                after: chain, recordedAt: now, kind: accepted.kind, idempotencyKey: accepted.idempotencyKey, body: body)
             chain = entry.head
             entries.append(entry)
             let postings = accepted.events.flatMap(\.postings)
@@ -306,13 +484,13 @@ enum Parallel {
 
 private final class Ticket: @unchecked Sendable {
     // Touched only on the RegistryService actor.
-    let request: CommandRequest
+    let operation: LedgerOperation
     let requestHash: String
-    var result: Result<CommandOutcome, any Error>?
-    var continuation: CheckedContinuation<CommandOutcome, any Error>?
+    var result: Result<OperationOutcome, any Error>?
+    var continuation: CheckedContinuation<OperationOutcome, any Error>?
 
-    init(request: CommandRequest, requestHash: String) {
-        self.request = request
+    init(operation: LedgerOperation, requestHash: String) {
+        self.operation = operation
         self.requestHash = requestHash
     }
 }

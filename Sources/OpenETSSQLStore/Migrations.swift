@@ -179,5 +179,21 @@ public enum Migrations {
                 )
                 """,
             ]),
+        Migration(
+            version: 3, name: "exchange",
+            statements: [
+                // Exchange entries share the journal (kind 'exchange.…'); the service rebuilds
+                // the books by replaying them in order.
+                "CREATE INDEX journal_kind_seq ON journal (kind, seq)",
+                // Versioned trading rules (sessions, holidays, bands, fees, limits): JSON of ExchangePolicy.
+                """
+                CREATE TABLE exchange_policy (
+                    version INTEGER PRIMARY KEY,
+                    effective_from TEXT NOT NULL,
+                    body TEXT NOT NULL,
+                    note TEXT NOT NULL
+                )
+                """,
+            ]),
     ]
 }

@@ -95,6 +95,39 @@ public struct SQLLedgerStore<Database: SQLDatabase>: LedgerStore {
         }
     }
 
+    public func exchangeJournal(after seq: Int64, through last: Int64, limit: Int) async throws -> [JournalEntry] {
+        try await database.withExecutor { sql in
+            try await sql.query(
+                """
+                SELECT \(entryColumns) FROM journal
+                WHERE kind >= 'exchange.' AND kind < 'exchange/' AND seq > $1 AND seq <= $2
+                ORDER BY seq LIMIT $3
+                """, [.int(seq), .int(last), .int(Int64(limit))]
+            ).map(entry(from:))
+        }
+    }
+
+    public func exchangePolicy() async throws -> ExchangePolicy {
+        try await database.withExecutor { sql in
+            let rows = try await sql.query("SELECT body FROM exchange_policy ORDER BY version DESC LIMIT 1", [])
+            guard let row = rows.first else { return ExchangePolicy.standard }
+            return try codec.decode(ExchangePolicy.self, from: try row.text(0))
+        }
+    }
+
+    public func publishExchangePolicy(_ policy: ExchangePolicy, effectiveFrom: String, note: String) async throws -> Int {
+        try await database.transaction { sql in
+            let current = try await sql.query("SELECT MAX(version) FROM exchange_policy", []).first?.values.first?.int ?? 0
+            let version = Int(current) + 1
+            var stored = policy
+            stored.version = version
+            try await sql.execute(
+                "INSERT INTO exchange_policy (version, effective_from, body, note) VALUES ($1, $2, $3, $4)",
+                [.int(Int64(version)), .text(effectiveFrom), .text(codec.encode(stored)), .text(note)])
+            return version
+        }
+    }
+
     public func close() async throws { try await database.close() }
 
     public func loadState() async throws -> RegistryState {

@@ -51,7 +51,8 @@ public enum ExchangeEvent: Hashable, Codable, Sendable {
     case instrumentListed(Instrument)
     case memberAdmitted(Member)
     case feeAccountsSet(clearing: AccountID, reserve: AccountID)
-    case dayOpened(CivilDate)
+    /// The day's price limits per instrument (listing and continuous books), fixed at the open.
+    case dayOpened(CivilDate, limits: [PriceLimits])
     case orderPlaced(Order)
     /// The order (with what is left of it) enters its book.
     case orderRested(order: Int64)
@@ -73,4 +74,17 @@ public struct ExchangeDecision: Sendable {
     public var registry: [RegistryCommand] = []
 
     public init() {}
+}
+
+/// One instrument's price limits for a day, in fen per tonne.
+public struct PriceLimits: Hashable, Codable, Sendable {
+    public var instrument: String
+    public var low: Int64
+    public var high: Int64
+
+    public init(instrument: String, low: Int64, high: Int64) {
+        self.instrument = instrument
+        self.low = low
+        self.high = high
+    }
 }

@@ -101,7 +101,11 @@ private struct TradingRules {
         if let last = exchange.history.last?.date, date <= last {
             throw ExchangeError(.invalidInput, "\(date) is not after the last closed day \(last)")
         }
-        decision.events.append(.dayOpened(date))
+        let limits = exchange.instruments.keys.sorted().map { code in
+            let band = ExchangePolicy.band(previousClose: exchange.instruments[code]!.previousClose, percent: policy.listingBandPercent)
+            return PriceLimits(instrument: code, low: band.low, high: band.high)
+        }
+        decision.events.append(.dayOpened(date, limits: limits))
     }
 
     mutating func closeDay() throws(ExchangeError) {

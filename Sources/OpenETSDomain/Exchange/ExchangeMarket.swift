@@ -38,7 +38,7 @@ public struct ExchangeMarket: Sendable {
                 throw ExchangeError(.registryRejected, "\(registryCommand.kind): \(error)")
             }
         }
-        for event in decision.events { exchange.evolve(event, policy: policy) }
+        exchange.evolve(decision.events)
         return Outcome(events: decision.events, registryEvents: registryEvents)
     }
 
@@ -64,7 +64,7 @@ public struct ExchangeMarket: Sendable {
         for (id, quantity) in expected where registry.locks[id]?.quantity != quantity {
             problems.append("lock \(id): exchange reserves \(quantity), registry holds \(registry.locks[id]?.quantity ?? 0)")
         }
-        for id in registry.locks.keys where expected[id] == nil {
+        for id in registry.locks.keys where expected[id] == nil && ExchangeState.isExchangeLock(id) {
             problems.append("registry lock \(id) has no open exchange order")
         }
         for order in exchange.orders.values {

@@ -33,13 +33,19 @@ public struct ExchangeState: Sendable {
 
     public init() {}
 
+    /// Lock ids the exchange names (orders, quotes, auctions, bids); other ids are locks of
+    /// another user of the registry's `lock` command.
+    public static func isExchangeLock(_ id: FreezeID) -> Bool {
+        ["XO-", "XQ-", "XA-", "XB-"].contains { id.rawValue.hasPrefix($0) }
+    }
+
     public func sellable(_ registry: RegistryState, _ account: AccountID, _ unit: UnitTypeCode) -> Int64 {
         max(0, registry.holding(account, unit).available - boughtToday[HoldingKey(account: account, unit: unit), default: 0])
     }
 }
 
 extension ExchangeState {
-    public mutating func evolve(_ event: ExchangeEvent, policy: ExchangePolicy) {
+    public mutating func evolve(_ event: ExchangeEvent) {
         switch event {
         case .instrumentListed(let instrument):
             instruments[instrument.code] = instrument
@@ -48,12 +54,11 @@ extension ExchangeState {
         case .feeAccountsSet(let clearing, let reserve):
             clearingAccount = clearing
             reserveAccount = reserve
-        case .dayOpened(let date):
+        case .dayOpened(let date, let limits):
             tradingDate = date
             books = [:]
-            for instrument in instruments.values {
-                let band = ExchangePolicy.band(previousClose: instrument.previousClose, percent: policy.listingBandPercent)
-                books[instrument.code] = OrderBook(lowPrice: band.low, highPrice: band.high)
+            for limit in limits {
+                books[limit.instrument] = OrderBook(lowPrice: limit.low, highPrice: limit.high)
             }
             todayDeals = []
             boughtToday = [:]
@@ -158,5 +163,11 @@ extension ExchangeState {
         let key = HoldingKey(account: account, unit: unit)
         let value = openBuys[key, default: 0] + quantity
         openBuys[key] = value == 0 ? nil : value
+    }
+}
+
+extension ExchangeState {
+    public mutating func evolve(_ events: [ExchangeEvent]) {
+        for event in events { evolve(event) }
     }
 }
