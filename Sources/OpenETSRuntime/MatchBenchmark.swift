@@ -1,3 +1,4 @@
+import OpenETSApplication
 import OpenETSDomain
 
 /// In-process order-book benchmark (`openets bench match`): one thread, the domain's
@@ -98,5 +99,86 @@ public enum MatchBenchmark {
 
     static func nanoseconds(_ d: Duration) -> Int {
         Int(d.components.seconds) * 1_000_000_000 + Int(d.components.attoseconds / 1_000_000_000)
+    }
+}
+
+extension MatchBenchmark {
+    public struct DurableResult: Codable, Sendable {
+        public var orders: Int
+        public var accepted: Int
+        public var rejected: [String: Int]
+        public var seconds: Double
+        public var durableOrdersPerSecond: Int
+        public var singleOrdersPerSecond: Int
+    }
+
+    /// End-to-end durable order entry through the service on the demo market: `callers`
+    /// concurrent clients submit continuous-trading orders in chunks (group commit); each
+    /// accepted order is journaled with its lock and any settlements before it is
+    /// acknowledged. The baseline is the same service taking one order per commit.
+    public static func durable(
+        _ location: StoreLocation, orders: Int, callers: Int, chunk: Int, singles: Int, seed: UInt64
+    ) async throws -> DurableResult {
+        let store = try await Composition.openStore(location)
+        var policy = try await store.exchangePolicy()
+        policy.maxOpenOrdersPerAccount = 10_000_000
+        policy.positionLimits = [:]
+        _ = try await store.publishExchangePolicy(policy, effectiveFrom: "2025-01-01", note: "benchmark: no open-order limit")
+        let day = CivilDate(year: 2025, month: 6, day: 3)
+        let clock = MarketClock(day, hour: 9, minute: 0)
+        let service = try await RegistryService.open(store: store, clock: clock)
+        _ = try await DemoMarket.seed(service)
+        try await DemoExchange.setUp(service)
+        _ = try await DemoExchange.run(
+            service, "bench-instrument",
+            .listInstrument(Instrument(code: "BENCH", unit: "CEA24", label: "benchmark", continuous: true, previousClose: 9_650)))
+        clock.simulate(day, hour: 9, minute: 10)
+        try await DemoExchange.openDay(service, day)
+        clock.simulate(day, hour: 9, minute: 31)
+
+        var random = SplitMix64(seed: seed)
+        let sellers: [AccountID] = ["ENT-000001", "ENT-000003"]
+        let buyers: [AccountID] = ["INV-000001", "INV-000002"]
+        func request(_ n: Int) -> ExchangeRequest {
+            let side: Side = random.next() & 1 == 0 ? .buy : .sell
+            let account = side == .buy ? buyers[Int(random.next() % 2)] : sellers[Int(random.next() % 2)]
+            let offset = Int64(random.next() % 10) - (side == .buy ? 4 : 5)
+            return ExchangeRequest(
+                idempotencyKey: "bench-\(seed)-\(n)",
+                command: .placeOrder(account: account, instrument: "BENCH", side: side, price: 9_650 + offset, quantity: Int64(random.next() % 100) + 1))
+        }
+        let requests = (0..<orders).map(request)
+        let single = (0..<singles).map { request(orders + $0) }
+        let clockNow = ContinuousClock()
+        // Baseline: one order per commit.
+        let singleStart = clockNow.now
+        for r in single { _ = try await service.execute(r) }
+        let singleSeconds = seconds(clockNow.now - singleStart)
+        // Batched: concurrent callers, chunks.
+        let perCaller = (requests.count + callers - 1) / callers
+        let start = clockNow.now
+        let outcomes = try await withThrowingTaskGroup(of: [ExchangeOutcome].self) { group in
+            for c in 0..<callers {
+                let mine = Array(requests[min(requests.count, c * perCaller)..<min(requests.count, (c + 1) * perCaller)])
+                group.addTask {
+                    var results: [ExchangeOutcome] = []
+                    for begin in stride(from: 0, to: mine.count, by: chunk) {
+                        results += try await service.submit(Array(mine[begin..<min(mine.count, begin + chunk)]))
+                    }
+                    return results
+                }
+            }
+            var all: [ExchangeOutcome] = []
+            for try await part in group { all += part }
+            return all
+        }
+        let elapsed = seconds(clockNow.now - start)
+        var rejected: [String: Int] = [:]
+        for outcome in outcomes { if let error = outcome.error { rejected[error.code.rawValue, default: 0] += 1 } }
+        let accepted = outcomes.count - rejected.values.reduce(0, +)
+        try await store.close()
+        return DurableResult(
+            orders: orders, accepted: accepted, rejected: rejected, seconds: elapsed,
+            durableOrdersPerSecond: Int(Double(accepted) / elapsed), singleOrdersPerSecond: Int(Double(singles) / singleSeconds))
     }
 }

@@ -96,18 +96,32 @@ struct MatchBench: AsyncParsableCommand {
     @Option(help: "Orders per run.") var orders: Int = 2_000_000
     @Option(help: "Random seed (printed; the same seed replays the same orders).") var seed: UInt64 = 20_261_121
     @Flag(help: "Print only the JSON result.") var json = false
+    @Option(help: "Durable orders through the service (SQLite file in a temporary directory; 0: skip).") var durableOrders: Int = 100_000
+    @Option(help: "Concurrent callers for the durable run.") var callers: Int = 16
+    @Option(help: "Orders per submit call in the durable run.") var chunk: Int = 64
+    @Option(help: "PostgreSQL URL for the durable run instead of SQLite.") var postgres: String?
 
     func run() async throws {
         #if DEBUG
         FileHandle.standardError.write(Data("warning: a debug build; measure with `swift build -c release`\n".utf8))
         #endif
         let r = MatchBenchmark.run(orders: orders, seed: seed)
+        var durable: MatchBenchmark.DurableResult?
+        if durableOrders > 0 {
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("openets-match-\(getpid())")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let schema = "bench_match_\(getpid())"
+            let location: StoreLocation = postgres.map { .postgres(url: $0, schema: schema) } ?? .sqlite(path: directory.appendingPathComponent("match.db").path)
+            durable = try await MatchBenchmark.durable(location, orders: durableOrders, callers: callers, chunk: chunk, singles: 2_000, seed: seed)
+            if let postgres { try await LedgerBenchmark.dropPostgresSchema(url: postgres, schema: schema) }
+        }
         struct Output: Encodable {
             var inserts_per_s: Int
             var mixed_ops_per_s: Int
             var p50_ns: Int
             var p99_ns: Int
-            /// Not measured yet: the durable exchange service is not built (issue 3 is open).
+            /// null when the durable run is skipped (--durable-orders 0).
             var durable_orders_per_s: Int?
             func encode(to encoder: any Encoder) throws {
                 var c = encoder.container(keyedBy: CodingKeys.self)
@@ -119,10 +133,13 @@ struct MatchBench: AsyncParsableCommand {
             }
             enum CodingKeys: String, CodingKey { case inserts_per_s, mixed_ops_per_s, p50_ns, p99_ns, durable_orders_per_s }
         }
-        print(jsonText(Output(inserts_per_s: r.insertsPerSecond, mixed_ops_per_s: r.mixedOpsPerSecond, p50_ns: r.p50Nanoseconds, p99_ns: r.p99Nanoseconds, durable_orders_per_s: nil)))
+        print(jsonText(Output(inserts_per_s: r.insertsPerSecond, mixed_ops_per_s: r.mixedOpsPerSecond, p50_ns: r.p50Nanoseconds, p99_ns: r.p99Nanoseconds, durable_orders_per_s: durable?.durableOrdersPerSecond)))
         let log = { (line: String) in FileHandle.standardError.write(Data("  \(line)\n".utf8)) }
         log("seed \(seed), \(r.orders) orders, \(String(format: "%.0f", r.crossingShare * 100)) % crossing, \(r.restingAtEnd) resting at the end")
         log("inserts = \(String(format: "%.2f", Double(r.insertsPerSecond) / Double(max(r.baselineDictionaryInsertsPerSecond, 1)))) × baseline Dictionary inserts (\(r.baselineDictionaryInsertsPerSecond)/s) in this process")
-        log("durable_orders_per_s: null — the durable exchange service is not built yet")
+        if let d = durable {
+            log("durable: \(d.accepted) of \(d.orders) orders accepted in \(String(format: "%.2f", d.seconds)) s by \(callers) callers × \(chunk) per submit (rejected: \(d.rejected.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")))")
+            log("durable batched = \(String(format: "%.1f", Double(d.durableOrdersPerSecond) / Double(max(d.singleOrdersPerSecond, 1)))) × one order per commit (\(d.singleOrdersPerSecond)/s) in this process")
+        }
     }
 }
