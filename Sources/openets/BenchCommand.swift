@@ -65,8 +65,9 @@ struct CrashWriterCommand: AsyncParsableCommand {
     @Option(help: "Stop after this many commands per client (default: never).") var limit: Int?
 
     func run() async throws {
-        try await withRegistry(store.location) { _, service in
-            try await CrashWriter.run(service, runID: runID, clients: clients, limit: limit ?? .max) { line in
+        let clock = MarketClock()
+        try await withRegistry(store.location, clock: clock) { _, service in
+            try await CrashWriter.run(service, clock: clock, runID: runID, clients: clients, limit: limit ?? .max) { line in
                 // One write per line, flushed: the line exists only once the commit is acknowledged.
                 let bytes = Array((line + "\n").utf8)
                 _ = bytes.withUnsafeBytes { write(1, $0.baseAddress, $0.count) }

@@ -70,9 +70,9 @@ func jsonText<T: Encodable>(_ value: T) -> String {
 
 /// Opens the store and the registry service, runs `body`, and closes the store either way.
 func withRegistry<T>(
-    _ location: StoreLocation, _ body: (any LedgerStore, RegistryService) async throws -> T
+    _ location: StoreLocation, clock: any LedgerClock = SystemClock(), _ body: (any LedgerStore, RegistryService) async throws -> T
 ) async throws -> T {
-    let (store, service) = try await Composition.openRegistry(location)
+    let (store, service) = try await Composition.openRegistry(location, clock: clock)
     do {
         let value = try await body(store, service)
         try await store.close()
