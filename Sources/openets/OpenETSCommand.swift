@@ -37,7 +37,10 @@ struct DemoCommand: AsyncParsableCommand {
     @Flag(help: "Print JSON.") var json = false
 
     func run() async throws {
-        let summary = try await withRegistry(store.location) { _, service in try await DemoMarket.seed(service) }
+        let clock = MarketClock()
+        let summary = try await withRegistry(store.location, clock: clock) { _, service in
+            try await DemoExchange.seedWithHistory(service, clock: clock, today: BeijingTime.date(SystemClock().now()))
+        }
         if json {
             print(jsonText(summary))
         } else {

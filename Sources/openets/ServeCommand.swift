@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import Hummingbird
+import OpenETSApplication
+import OpenETSDomain
 import OpenETSRuntime
 import OpenETSServer
 
@@ -14,8 +16,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Create the demo market first (idempotent).") var demo = false
 
     func run() async throws {
-        try await withRegistry(store.location) { ledger, service in
-            if demo { _ = try await DemoMarket.seed(service) }
+        let clock = MarketClock()
+        try await withRegistry(store.location, clock: clock) { ledger, service in
+            if demo { _ = try await DemoExchange.seedWithHistory(service, clock: clock, today: BeijingTime.date(SystemClock().now())) }
             let app = buildApplication(ServerConfiguration(host: host, port: port), store: ledger, service: service) { port in
                 print("OpenETS registry at http://\(host):\(port)/  (English: http://\(host):\(port)/?lang=en)")
             }
