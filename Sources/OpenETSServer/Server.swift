@@ -62,6 +62,14 @@ public func buildApplication(
         let state = await service.state
         return text(RegistryPages.supplyCSV(state), contentType: "text/csv; charset=utf-8", attachment: "supply.csv")
     }
+    router.get("/market") { request, _ in await pages.market(request) }
+    router.get("/market/:code") { request, context in await pages.instrument(request, code: try context.parameters.require("code")) }
+    router.get("/market/:code/history.csv") { _, context -> Response in
+        let code = try context.parameters.require("code")
+        let exchange = await service.exchange
+        guard exchange.instruments[code] != nil else { return text("no instrument \(code)\n", status: .notFound) }
+        return text(MarketPages.historyCSV(exchange, code: code), contentType: "text/csv; charset=utf-8", attachment: "\(code)-history.csv")
+    }
     router.get("/accounts/:id") { request, context in try await pages.account(request, id: try context.parameters.require("id")) }
     router.get("/certificates") { request, _ in try await pages.certificate(request, number: request.uri.queryParameters.get("number")) }
     router.get("/certificates/:number") { request, context in
@@ -89,6 +97,19 @@ struct PageRoutes: Sendable {
         let head = await service.head
         let recent = try await store.journal(after: max(0, head.seq - Int64(ServerConfiguration.maxEntriesShown)), limit: ServerConfiguration.maxEntriesShown)
         let html = RegistryPages(language: language).overview(state, headSeq: head.seq, headHash: head.hash, recent: recent.reversed().map(summary))
+        return page(html, remember: remember)
+    }
+
+    func market(_ request: Request) async -> Response {
+        let (language, remember) = language(request)
+        return page(MarketPages(language: language).overview(await service.exchange), remember: remember)
+    }
+
+    func instrument(_ request: Request, code: String) async -> Response {
+        let (language, remember) = language(request)
+        guard let html = MarketPages(language: language).instrument(await service.exchange, code: code) else {
+            return page(RegistryPages(language: language).notFound(path: request.uri.path), status: .notFound, remember: remember)
+        }
         return page(html, remember: remember)
     }
 

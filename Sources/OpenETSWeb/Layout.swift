@@ -26,7 +26,7 @@ public struct Layout: Sendable {
             <body>
             <header>
             <a class="brand" href="/">\(escape(s.siteName))</a>
-            <nav><a href="/">\(s.overview)</a><a href="/accounts">\(s.accounts)</a><a href="/certificates">\(s.certificateCheck)</a></nav>
+            <nav><a href="/">\(s.overview)</a><a href="/market">\(language == .zh ? "行情" : "Market")</a><a href="/accounts">\(s.accounts)</a><a href="/certificates">\(s.certificateCheck)</a></nav>
             <a class="lang" id="lang-switch" href="\(escape(path))?lang=\(other.rawValue)">\(switchLabel)</a>
             </header>
             <main>
@@ -75,5 +75,7 @@ public enum SiteStyle {
         form input { padding: .4rem; width: 16rem; } form button { padding: .4rem .8rem; }
         footer { text-align: center; color: var(--muted); padding: 2rem; font-size: .8rem; }
         svg text { font-size: 12px; fill: var(--ink); }
+        .up { color: var(--up); } .down { color: var(--down); }
+        #book { max-width: 28rem; }
         """
 }

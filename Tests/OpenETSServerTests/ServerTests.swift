@@ -25,6 +25,7 @@ struct ServerTests {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("openets-server-\(UUID().uuidString).db").path
         let (store, service) = try await Composition.openRegistry(.sqlite(path: path))
         _ = try await DemoMarket.seed(service)
+        try await DemoExchange.setUp(service)
         let ports = AsyncStream<Int>.makeStream()
         let app = buildApplication(ServerConfiguration(host: "127.0.0.1", port: 0), store: store, service: service) { port in
             ports.continuation.yield(port)
@@ -70,8 +71,16 @@ struct ServerTests {
             let csv = try await get("/accounts.csv")
             #expect(csv.header("Content-Type")?.hasPrefix("text/csv") == true && csv.body.contains("ENT-000001,entity,open,SC"))
 
+            let market = try await get("/market")
+            #expect(market.status == 200 && market.body.contains("/market/CEA24") && market.body.contains("挂牌协议") && market.body.contains("休市"))
+            let cea = try await get("/market/CEA24?lang=en")
+            #expect(cea.status == 200 && cea.body.contains("Trade tape") && cea.body.contains("previous close 96.50"))
+            #expect(try await get("/market/NOPE").status == 404)
+            let history = try await get("/market/CEA24/history.csv")
+            #expect(history.status == 200 && history.body.hasPrefix("date,instrument,previous_close"))
+
             let metrics = try await get("/metrics")
-            #expect(metrics.body.contains("openets_journal_head_seq 43"))
+            #expect(metrics.body.contains("openets_journal_head_seq 55"))
             #expect(metrics.body.contains("openets_http_requests_total{method=\"GET\",status=\"200\"}"))
             #expect(try await get("/no/such/page").status == 404)
             group.cancelAll()
