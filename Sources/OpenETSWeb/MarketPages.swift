@@ -71,11 +71,13 @@ public struct MarketPages: Sendable {
         }
         body += "<h2>" + t("成交明细", "Trade tape") + "</h2>"
         let tape = exchange.todayDeals.filter { $0.instrument == code }.suffix(Self.tapeLength).reversed()
+        // Between days the tape is the last day's: colour it against that day's previous close.
+        let reference = exchange.tradingDate == nil ? (history.last?.previousClose ?? instrument.previousClose) : instrument.previousClose
         body += table(
             [t("时间", "Time"), t("成交号", "Deal"), t("方式", "Mode"), t("价格", "Price"), t("数量（吨）", "Quantity (t)")],
             tape.map { deal in
                 [Format.beijingTime(deal.time), escape(deal.id.rawValue), modeName(deal.mode),
-                 "<span class=\"\(deal.price >= instrument.previousClose ? (deal.price > instrument.previousClose ? "up" : "") : "down")\">\(Fen.text(deal.price))</span>",
+                 "<span class=\"\(deal.price > reference ? "up" : deal.price < reference ? "down" : "")\">\(Fen.text(deal.price))</span>",
                  Format.grouped(deal.quantity)]
             }, numeric: [3, 4], id: "tape")
         body += "<h2>" + t("历史行情", "Daily prices") + "</h2>"
