@@ -17,10 +17,15 @@ public struct MarketPages: Sendable {
         var body = "<p id=\"trading-day\">" + (exchange.tradingDate.map { t("交易日 ", "Trading day ") + $0.description } ?? t("休市", "Market closed"))
             + (exchange.history.last.map { " · " + t("最近收盘 ", "last close ") + $0.date.description } ?? "") + "</p>"
         let rows = exchange.instruments.values.sorted { $0.code < $1.code }.map { instrument -> [String] in
-            let today = exchange.todayDeals.filter { $0.instrument == instrument.code }
-            let last = today.last?.price ?? instrument.previousClose
-            let reference = today.isEmpty ? (exchange.history.last { $0.instrument == instrument.code }?.previousClose ?? instrument.previousClose) : instrument.previousClose
-            let volume = today.isEmpty ? (exchange.history.last { $0.instrument == instrument.code }?.prices.volume ?? 0) : today.reduce(0) { $0 + $1.quantity }
+            let closedDay = exchange.history.last { $0.instrument == instrument.code }
+            let last: Int64, reference: Int64, volume: Int64
+            if exchange.tradingDate == nil {
+                // Between days: the last close against that day's previous close.
+                (last, reference, volume) = (instrument.previousClose, closedDay?.previousClose ?? instrument.previousClose, closedDay?.prices.volume ?? 0)
+            } else {
+                let today = exchange.todayDeals.filter { $0.instrument == instrument.code }
+                (last, reference, volume) = (today.last?.price ?? instrument.previousClose, instrument.previousClose, today.reduce(0) { $0 + $1.quantity })
+            }
             return [
                 "<a href=\"/market/\(escape(instrument.code))\">\(escape(instrument.code))</a>", escape(instrument.label),
                 instrument.continuous ? t("连续竞价", "continuous") : t("挂牌协议", "listing"),
