@@ -33,6 +33,8 @@ let package = Package(
             dependencies: [
                 "OpenETSDomain",
                 .product(name: "Crypto", package: "swift-crypto"),
+                // scrypt for password hashes.
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
             swiftSettings: strict
         ),

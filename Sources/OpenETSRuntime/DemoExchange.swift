@@ -60,7 +60,8 @@ extension DemoExchange {
     /// stay in order), then the system time again and today's trading day opened when it is
     /// one. On a database that already has the demo, nothing changes.
     public static func seedWithHistory(
-        _ service: RegistryService, clock: MarketClock, today: CivilDate, days: Int = 10, policy: ExchangePolicy = .standard
+        _ service: RegistryService, clock: MarketClock, today: CivilDate, days: Int = 10, policy: ExchangePolicy = .standard,
+        drillStart: Timestamp? = nil
     ) async throws -> DemoMarket.Summary {
         var dates: [CivilDate] = []
         var date = today.adding(days: -1)
@@ -79,7 +80,7 @@ extension DemoExchange {
                 try await tradingDay(service, clock: clock, day, index: index, random: &random)
             }
         }
-        clock.useSystemTime()
+        if let drillStart { clock.drill(from: drillStart) } else { clock.useSystemTime() }
         let exchange = await service.exchange
         if policy.isTradingDay(today), exchange.tradingDate == nil, (exchange.history.last?.date ?? dates[0]) < today {
             try await openDay(service, today)

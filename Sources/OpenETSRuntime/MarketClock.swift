@@ -9,6 +9,8 @@ import OpenETSDomain
 public final class MarketClock: LedgerClock, @unchecked Sendable {
     private let lock = NSLock()
     private var simulated: Int64?
+    /// Drill mode: system time shifted by this many milliseconds.
+    private var offset: Int64?
 
     public init() {}
 
@@ -29,10 +31,22 @@ public final class MarketClock: LedgerClock, @unchecked Sendable {
         simulated = nil
     }
 
+    /// Drill mode, for demonstrations and browser tests: from now on the clock reads `start`
+    /// plus the real time elapsed since this call. The journal records these drill times.
+    public func drill(from start: Timestamp) {
+        lock.lock()
+        defer { lock.unlock() }
+        simulated = nil
+        offset = start.millisecondsSinceEpoch - SystemClock().now().millisecondsSinceEpoch
+    }
+
     public func now() -> Timestamp {
         lock.lock()
         defer { lock.unlock() }
-        guard let current = simulated else { return SystemClock().now() }
+        guard let current = simulated else {
+            let real = SystemClock().now().millisecondsSinceEpoch
+            return Timestamp(millisecondsSinceEpoch: real + (offset ?? 0))
+        }
         simulated = current + 1
         return Timestamp(millisecondsSinceEpoch: current + 1)
     }

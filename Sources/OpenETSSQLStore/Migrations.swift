@@ -195,5 +195,40 @@ public enum Migrations {
                 )
                 """,
             ]),
+        Migration(
+            version: 4, name: "access",
+            statements: [
+                """
+                CREATE TABLE users (
+                    id TEXT PRIMARY KEY,
+                    name TEXT NOT NULL,
+                    role TEXT NOT NULL,
+                    account_id TEXT NOT NULL,
+                    province TEXT NOT NULL,
+                    password_hash TEXT NOT NULL,
+                    totp_secret TEXT NOT NULL,
+                    created_at BIGINT NOT NULL
+                )
+                """,
+                // Only the SHA-256 of a session token is stored.
+                """
+                CREATE TABLE sessions (
+                    token_hash TEXT PRIMARY KEY,
+                    user_id TEXT NOT NULL,
+                    csrf TEXT NOT NULL,
+                    expires_at BIGINT NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE audit_log (
+                    id BIGINT PRIMARY KEY,
+                    at BIGINT NOT NULL,
+                    user_id TEXT NOT NULL,
+                    action TEXT NOT NULL,
+                    detail TEXT NOT NULL,
+                    address TEXT NOT NULL
+                )
+                """,
+            ]),
     ]
 }

@@ -10,6 +10,8 @@ import Synchronization
 public struct ServerConfiguration: Sendable {
     public var host: String
     public var port: Int
+    /// Mark the session cookie `Secure` (behind HTTPS). Off for plain HTTP on 127.0.0.1.
+    public var secureCookies = false
     /// Most journal entries shown on the overview and an account page.
     public static let maxEntriesShown = 20
 
@@ -26,7 +28,7 @@ public func buildApplication(
     onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
     let metrics = HTTPMetrics()
-    let router = Router()
+    let router = Router(context: AppRequestContext.self)
     router.add(middleware: LogRequestsMiddleware(.info))
     router.add(middleware: metrics)
     router.add(middleware: SecurityHeadersMiddleware())
@@ -62,6 +64,14 @@ public func buildApplication(
         let state = await service.state
         return text(RegistryPages.supplyCSV(state), contentType: "text/csv; charset=utf-8", attachment: "supply.csv")
     }
+    let trading = TradingRoutes(service: service, access: AccessService(store: store), secureCookies: configuration.secureCookies)
+    router.get("/login") { request, _ in trading.loginPage(request) }
+    router.post("/login") { request, context in try await trading.login(request, context: context) }
+    router.post("/logout") { request, context in try await trading.logout(request, context: context) }
+    router.get("/trade") { request, _ in try await trading.tradePage(request) }
+    router.post("/trade/place") { request, context in try await trading.trade(request, context: context, action: .tradePlace) }
+    router.post("/trade/take") { request, context in try await trading.trade(request, context: context, action: .tradeTake) }
+    router.post("/trade/cancel") { request, context in try await trading.trade(request, context: context, action: .tradeCancel) }
     router.get("/market") { request, _ in await pages.market(request) }
     router.get("/market/:code") { request, context in await pages.instrument(request, code: try context.parameters.require("code")) }
     router.get("/market/:code/history.csv") { _, context -> Response in
@@ -179,7 +189,7 @@ struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
         response.headers[HTTPField.Name("X-Content-Type-Options")!] = "nosniff"
         response.headers[HTTPField.Name("X-Frame-Options")!] = "DENY"
         response.headers[HTTPField.Name("Referrer-Policy")!] = "same-origin"
-        response.headers[HTTPField.Name("Content-Security-Policy")!] = "default-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'"
+        response.headers[HTTPField.Name("Content-Security-Policy")!] = "default-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'"
         return response
     }
 }
@@ -203,10 +213,10 @@ final class HTTPMetrics: Sendable {
 }
 
 extension HTTPMetrics: RouterMiddleware {
-    typealias Context = BasicRequestContext
+    typealias Context = AppRequestContext
 
     func handle(
-        _ request: Request, context: BasicRequestContext, next: @concurrent (Request, BasicRequestContext) async throws -> Response
+        _ request: Request, context: AppRequestContext, next: @concurrent (Request, AppRequestContext) async throws -> Response
     ) async throws -> Response {
         do {
             let response = try await next(request, context)

@@ -27,6 +27,7 @@ public struct Layout: Sendable {
             <header>
             <a class="brand" href="/">\(escape(s.siteName))</a>
             <nav><a href="/">\(s.overview)</a><a href="/market">\(language == .zh ? "行情" : "Market")</a><a href="/accounts">\(s.accounts)</a><a href="/certificates">\(s.certificateCheck)</a></nav>
+            <a href="/trade" id="trade-link">\(language == .zh ? "交易" : "Trade")</a>
             <a class="lang" id="lang-switch" href="\(escape(path))?lang=\(other.rawValue)">\(switchLabel)</a>
             </header>
             <main>
@@ -77,5 +78,7 @@ public enum SiteStyle {
         svg text { font-size: 12px; fill: var(--ink); }
         .up { color: var(--up); } .down { color: var(--down); }
         #book { max-width: 28rem; }
+        form.inline { display: inline; } form.row { display: flex; gap: .4rem; align-items: center; margin: 0; }
+        form.row input, form.row select { width: auto; max-width: 9rem; } form.stack label { display: block; margin: .6rem 0; }
         """
 }

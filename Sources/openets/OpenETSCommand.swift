@@ -9,7 +9,7 @@ struct OpenETSCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "openets",
         abstract: "OpenETS: registry, trading and MRV for a national carbon emissions trading system.",
-        subcommands: [ServeCommand.self, RegistryCommandGroup.self, ExchangeCommandGroup.self, CalcCommand.self, DemoCommand.self, MigrateCommand.self, BenchCommand.self])
+        subcommands: [ServeCommand.self, RegistryCommandGroup.self, ExchangeCommandGroup.self, TOTPCommand.self, CalcCommand.self, DemoCommand.self, MigrateCommand.self, BenchCommand.self])
 }
 
 /// `--db PATH` (SQLite, default ./openets.db) or `--postgres URL`.
@@ -38,8 +38,10 @@ struct DemoCommand: AsyncParsableCommand {
 
     func run() async throws {
         let clock = MarketClock()
-        let summary = try await withRegistry(store.location, clock: clock) { _, service in
-            try await DemoExchange.seedWithHistory(service, clock: clock, today: BeijingTime.date(SystemClock().now()))
+        let summary = try await withRegistry(store.location, clock: clock) { ledger, service in
+            let summary = try await DemoExchange.seedWithHistory(service, clock: clock, today: BeijingTime.date(SystemClock().now()))
+            try await DemoUsers.seed(ledger, at: SystemClock().now())
+            return summary
         }
         if json {
             print(jsonText(summary))
@@ -50,6 +52,7 @@ struct DemoCommand: AsyncParsableCommand {
                 print("  \(supply.unit): issued \(supply.issued) t, cancelled \(supply.cancelled) t, held \(supply.held) t")
             }
             print("Try: openets registry balances, openets registry verify (with the same --db or --postgres)")
+            print(DemoUsers.listing())
         }
     }
 }
@@ -95,5 +98,15 @@ func withStore<T>(_ location: StoreLocation, _ body: (any LedgerStore) async thr
     } catch {
         try? await store.close()
         throw error
+    }
+}
+
+struct TOTPCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "totp", abstract: "Print the current one-time code of a TOTP secret (demo users).")
+    @Option(help: "Base32 secret.") var secret: String
+
+    func run() throws {
+        guard let code = TOTP.code(secret: secret, at: SystemClock().now()) else { throw ValidationError("not a base32 secret") }
+        print(code)
     }
 }

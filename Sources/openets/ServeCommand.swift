@@ -14,15 +14,32 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Address to listen on.") var host: String = "127.0.0.1"
     @Option(help: "Port to listen on.") var port: Int = 8080
     @Flag(help: "Create the demo market first (idempotent).") var demo = false
+    @Option(help: ArgumentHelp("Drill: run the market clock from this Beijing time (ISO-8601), for demonstrations and browser tests; the journal records drill times.", visibility: .hidden))
+    var drillClock: String?
 
     func run() async throws {
         let clock = MarketClock()
+        let drillStart = try drillClock.map { text -> Timestamp in
+            guard let start = Timestamp(iso8601: text) else { throw ValidationError("--drill-clock must be an ISO-8601 time") }
+            return start
+        }
+        if let drillStart { clock.drill(from: drillStart) }
         try await withRegistry(store.location, clock: clock) { ledger, service in
-            if demo { _ = try await DemoExchange.seedWithHistory(service, clock: clock, today: BeijingTime.date(SystemClock().now())) }
+            if demo {
+                let today = BeijingTime.date(drillStart ?? SystemClock().now())
+                _ = try await DemoExchange.seedWithHistory(service, clock: clock, today: today, drillStart: drillStart)
+                try await DemoUsers.seed(ledger, at: SystemClock().now())
+                emit(DemoUsers.listing())
+            }
             let app = buildApplication(ServerConfiguration(host: host, port: port), store: ledger, service: service) { port in
-                print("OpenETS registry at http://\(host):\(port)/  (English: http://\(host):\(port)/?lang=en)")
+                emit("OpenETS at http://\(host):\(port)/  (English: http://\(host):\(port)/?lang=en)")
             }
             try await app.runService()
         }
     }
+}
+
+/// Unbuffered standard output: the demo users and the address reach a log file or pipe at once.
+func emit(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
 }

@@ -1,0 +1,74 @@
+import OpenETSDomain
+
+/// A user as stored: identity, role and scope, scrypt password hash, TOTP secret (base32) for
+/// roles that move units or money.
+public struct UserRecord: Hashable, Codable, Sendable {
+    public var id: String
+    public var name: String
+    public var role: Role
+    public var account: AccountID?
+    public var province: String?
+    public var passwordHash: String
+    public var totpSecret: String?
+    public var createdAt: Timestamp
+
+    public init(
+        id: String, name: String, role: Role, account: AccountID?, province: String?, passwordHash: String, totpSecret: String?,
+        createdAt: Timestamp
+    ) {
+        self.id = id
+        self.name = name
+        self.role = role
+        self.account = account
+        self.province = province
+        self.passwordHash = passwordHash
+        self.totpSecret = totpSecret
+        self.createdAt = createdAt
+    }
+
+    public var principal: Principal { Principal(user: id, name: name, role: role, account: account, province: province) }
+}
+
+/// A web session: the SHA-256 of its cookie token (the token itself is never stored), its
+/// CSRF token, and its expiry.
+public struct SessionRecord: Hashable, Sendable {
+    public var tokenHash: String
+    public var user: String
+    public var csrf: String
+    public var expiresAt: Timestamp
+
+    public init(tokenHash: String, user: String, csrf: String, expiresAt: Timestamp) {
+        self.tokenHash = tokenHash
+        self.user = user
+        self.csrf = csrf
+        self.expiresAt = expiresAt
+    }
+}
+
+/// One line of the audit log: who did what, when, from where, and the outcome.
+public struct AuditRecord: Hashable, Codable, Sendable {
+    public var at: Timestamp
+    public var user: String
+    public var action: String
+    public var detail: String
+    public var address: String
+
+    public init(at: Timestamp, user: String, action: String, detail: String, address: String) {
+        self.at = at
+        self.user = user
+        self.action = action
+        self.detail = detail
+        self.address = address
+    }
+}
+
+/// Users, sessions and the audit log, in the same database as the ledger.
+public protocol AccessStore: Sendable {
+    func saveUser(_ user: UserRecord) async throws
+    func user(_ id: String) async throws -> UserRecord?
+    func saveSession(_ session: SessionRecord) async throws
+    func session(tokenHash: String) async throws -> SessionRecord?
+    func deleteSession(tokenHash: String) async throws
+    func appendAudit(_ record: AuditRecord) async throws
+    func audit(limit: Int) async throws -> [AuditRecord]
+}

@@ -1,0 +1,111 @@
+import Crypto
+import Foundation
+import OpenETSDomain
+import Synchronization
+
+public enum LoginFailure: Error, Equatable, Sendable {
+    /// Unknown user, wrong password or wrong second factor: one answer for all, so the form
+    /// does not reveal which.
+    case invalidCredentials
+    /// Too many failures for this user or address; try again after the window.
+    case rateLimited
+}
+
+/// Logins, sessions, CSRF tokens, the login rate limit and the audit log.
+///
+/// - Passwords: scrypt (`PasswordHasher`). Roles that move units or money need a TOTP code.
+/// - Sessions: a random 256-bit token in an HttpOnly cookie; the store keeps its SHA-256.
+///   Each session has its own CSRF token, which every state-changing form must echo.
+/// - Rate limit: at most `maxFailures` failed logins per user and per address within
+///   `failureWindow`; further attempts are refused without checking the password.
+public final class AccessService: Sendable {
+    public static let sessionLifetimeMilliseconds: Int64 = 8 * 3_600_000
+    public static let maxFailures = 5
+    public static let failureWindowMilliseconds: Int64 = 5 * 60_000
+    /// Named limits on the fields of the login form.
+    public static let maxUserIDBytes = 64
+
+    public let store: any AccessStore
+    public let matrix: PermissionMatrix
+    private let failures = Mutex<[String: [Int64]]>([:])
+
+    public init(store: any AccessStore, matrix: PermissionMatrix = .standard) {
+        self.store = store
+        self.matrix = matrix
+    }
+
+    public struct Login: Sendable {
+        public var token: String
+        public var session: SessionRecord
+        public var principal: Principal
+    }
+
+    public func login(user id: String, password: String, totp: String?, address: String, at now: Timestamp) async throws -> Result<Login, LoginFailure> {
+        let keys = ["user:\(id)", "address:\(address)"]
+        guard !limited(keys, now) else {
+            try await audit(now, id, "login_refused", "rate limited", address)
+            return .failure(.rateLimited)
+        }
+        guard id.utf8.count <= Self.maxUserIDBytes, password.utf8.count <= PasswordHasher.maxPasswordBytes,
+            let user = try await store.user(id), PasswordHasher.verify(password, against: user.passwordHash),
+            user.role.movesUnitsOrMoney ? (user.totpSecret.map { TOTP.verify(totp ?? "", secret: $0, at: now) } ?? false) : true
+        else {
+            record(keys, now)
+            try await audit(now, id, "login_failed", "invalid credentials", address)
+            return .failure(.invalidCredentials)
+        }
+        let token = Self.randomToken()
+        let session = SessionRecord(
+            tokenHash: sha256Hex(token), user: user.id, csrf: Self.randomToken(),
+            expiresAt: Timestamp(millisecondsSinceEpoch: now.millisecondsSinceEpoch + Self.sessionLifetimeMilliseconds))
+        try await store.saveSession(session)
+        try await audit(now, id, "login", "role \(user.role.rawValue)", address)
+        return .success(Login(token: token, session: session, principal: user.principal))
+    }
+
+    /// The session and principal behind a cookie token, if it is live.
+    public func principal(token: String, at now: Timestamp) async throws -> (SessionRecord, Principal)? {
+        guard token.utf8.count <= 128, let session = try await store.session(tokenHash: sha256Hex(token)) else { return nil }
+        guard session.expiresAt > now else {
+            try await store.deleteSession(tokenHash: session.tokenHash)
+            return nil
+        }
+        guard let user = try await store.user(session.user) else { return nil }
+        return (session, user.principal)
+    }
+
+    public func logout(token: String, principal: Principal, address: String, at now: Timestamp) async throws {
+        try await store.deleteSession(tokenHash: sha256Hex(token))
+        try await audit(now, principal.user, "logout", "", address)
+    }
+
+    public func audit(_ at: Timestamp, _ user: String, _ action: String, _ detail: String, _ address: String) async throws {
+        try await store.appendAudit(AuditRecord(at: at, user: user, action: action, detail: detail, address: address))
+    }
+
+    /// A CSRF check in constant time.
+    public static func csrfMatches(_ session: SessionRecord, _ submitted: String?) -> Bool {
+        guard let submitted else { return false }
+        return constantTimeEqual(Array(session.csrf.utf8), Array(submitted.utf8))
+    }
+
+    static func randomToken() -> String {
+        (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
+    }
+
+    private func limited(_ keys: [String], _ now: Timestamp) -> Bool {
+        failures.withLock { table in
+            keys.contains { key in
+                (table[key] ?? []).filter { now.millisecondsSinceEpoch - $0 < Self.failureWindowMilliseconds }.count >= Self.maxFailures
+            }
+        }
+    }
+
+    private func record(_ keys: [String], _ now: Timestamp) {
+        failures.withLock { table in
+            for key in keys {
+                table[key] = (table[key] ?? []).filter { now.millisecondsSinceEpoch - $0 < Self.failureWindowMilliseconds } + [now.millisecondsSinceEpoch]
+            }
+        }
+    }
+}

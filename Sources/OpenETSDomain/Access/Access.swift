@@ -1,0 +1,110 @@
+/// Who may do what. Roles are the market's user kinds; every principal acts within a scope
+/// (an account for participants, a province for provincial and city staff, everything for the
+/// national roles). The permission matrix is data: a regulator reviews and changes it without
+/// code, and a test walks every action × role.
+public enum Role: String, Codable, Sendable, CaseIterable {
+    case mee
+    case province
+    case city
+    /// An entity's representative who initiates (and trades).
+    case entityInitiator = "entity_initiator"
+    /// An entity's representative who approves four-eyes transfers.
+    case entityApprover = "entity_approver"
+    case verifier
+    case exchangeOperator = "exchange_operator"
+    case registryOperator = "registry_operator"
+    case projectOwner = "project_owner"
+    case validationBody = "validation_body"
+    case investor
+    case pledgee
+    case `public`
+
+    /// Roles that move units or money: they must log in with a second factor (TOTP).
+    public var movesUnitsOrMoney: Bool {
+        switch self {
+        case .entityInitiator, .entityApprover, .investor, .projectOwner, .pledgee, .exchangeOperator, .registryOperator, .mee: true
+        default: false
+        }
+    }
+}
+
+/// What a request asks to do.
+public enum Action: String, Codable, Sendable, CaseIterable {
+    case viewPublic = "view_public"
+    case viewOwnAccount = "view_own_account"
+    case tradePlace = "trade_place"
+    case tradeTake = "trade_take"
+    case tradeCancel = "trade_cancel"
+    case blockQuote = "block_quote"
+    case auctionBid = "auction_bid"
+    case exchangeOperate = "exchange_operate"
+    case viewSurveillance = "view_surveillance"
+    case registryOperate = "registry_operate"
+    case surrender
+    case approveTransfer = "approve_transfer"
+    case viewProvince = "view_province"
+}
+
+/// The permission matrix: for each action, the roles allowed. Scope (own account, own
+/// province) is checked separately against the principal.
+public struct PermissionMatrix: Hashable, Codable, Sendable {
+    public var version: Int
+    public var allowed: [Action: Set<Role>]
+
+    public init(version: Int, allowed: [Action: Set<Role>]) {
+        self.version = version
+        self.allowed = allowed
+    }
+
+    public func permits(_ role: Role, _ action: Action) -> Bool { allowed[action]?.contains(role) ?? false }
+
+    public static let standard: PermissionMatrix = {
+        let traders: Set<Role> = [.entityInitiator, .investor, .projectOwner]
+        var all = Set(Role.allCases)
+        all.remove(.public)
+        return PermissionMatrix(version: 1, allowed: [
+            .viewPublic: Set(Role.allCases),
+            .viewOwnAccount: traders.union([.entityApprover, .pledgee]),
+            .tradePlace: traders,
+            .tradeTake: traders,
+            .tradeCancel: traders,
+            .blockQuote: traders,
+            .auctionBid: traders,
+            .exchangeOperate: [.exchangeOperator],
+            .viewSurveillance: [.exchangeOperator, .mee],
+            .registryOperate: [.registryOperator],
+            .surrender: [.entityInitiator],
+            .approveTransfer: [.entityApprover],
+            .viewProvince: [.province, .city, .mee],
+        ])
+    }()
+}
+
+/// A logged-in user as the rules see it.
+public struct Principal: Hashable, Codable, Sendable {
+    public var user: String
+    public var name: String
+    public var role: Role
+    /// The registry account a participant acts for.
+    public var account: AccountID?
+    /// The province of provincial and city staff.
+    public var province: String?
+
+    public init(user: String, name: String, role: Role, account: AccountID?, province: String?) {
+        self.user = user
+        self.name = name
+        self.role = role
+        self.account = account
+        self.province = province
+    }
+
+    /// Whether the principal may do `action` for `account` (nil: not about one account).
+    public func may(_ action: Action, for account: AccountID? = nil, matrix: PermissionMatrix = .standard) -> Bool {
+        guard matrix.permits(role, action) else { return false }
+        guard let account else { return true }
+        switch role {
+        case .entityInitiator, .entityApprover, .investor, .projectOwner, .pledgee: return self.account == account
+        default: return true
+        }
+    }
+}

@@ -1,0 +1,67 @@
+import OpenETSApplication
+import OpenETSDomain
+
+extension SQLLedgerStore {
+    public func saveUser(_ user: UserRecord) async throws {
+        try await database.transaction { sql in
+            try await sql.execute("DELETE FROM users WHERE id = $1", [.text(user.id)])
+            try await sql.execute(
+                "INSERT INTO users (id, name, role, account_id, province, password_hash, totp_secret, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                [.text(user.id), .text(user.name), .text(user.role.rawValue), .text(user.account?.rawValue ?? ""), .text(user.province ?? ""),
+                 .text(user.passwordHash), .text(user.totpSecret ?? ""), .int(user.createdAt.millisecondsSinceEpoch)])
+        }
+    }
+
+    public func user(_ id: String) async throws -> UserRecord? {
+        try await database.withExecutor { sql in
+            guard let row = try await sql.query(
+                "SELECT id, name, role, account_id, province, password_hash, totp_secret, created_at FROM users WHERE id = $1", [.text(id)]
+            ).first else { return nil }
+            guard let role = Role(rawValue: try row.text(2)) else { throw SQLStoreError.corrupt("role \(try row.text(2))") }
+            let account = try row.text(3), province = try row.text(4), secret = try row.text(6)
+            return UserRecord(
+                id: try row.text(0), name: try row.text(1), role: role, account: account.isEmpty ? nil : AccountID(account),
+                province: province.isEmpty ? nil : province, passwordHash: try row.text(5), totpSecret: secret.isEmpty ? nil : secret,
+                createdAt: Timestamp(millisecondsSinceEpoch: try row.int(7)))
+        }
+    }
+
+    public func saveSession(_ session: SessionRecord) async throws {
+        try await database.withExecutor { sql in
+            try await sql.execute(
+                "INSERT INTO sessions (token_hash, user_id, csrf, expires_at) VALUES ($1, $2, $3, $4)",
+                [.text(session.tokenHash), .text(session.user), .text(session.csrf), .int(session.expiresAt.millisecondsSinceEpoch)])
+        }
+    }
+
+    public func session(tokenHash: String) async throws -> SessionRecord? {
+        try await database.withExecutor { sql in
+            try await sql.query("SELECT token_hash, user_id, csrf, expires_at FROM sessions WHERE token_hash = $1", [.text(tokenHash)]).first.map {
+                SessionRecord(tokenHash: try $0.text(0), user: try $0.text(1), csrf: try $0.text(2), expiresAt: Timestamp(millisecondsSinceEpoch: try $0.int(3)))
+            }
+        }
+    }
+
+    public func deleteSession(tokenHash: String) async throws {
+        try await database.withExecutor { sql in
+            try await sql.execute("DELETE FROM sessions WHERE token_hash = $1", [.text(tokenHash)])
+        }
+    }
+
+    public func appendAudit(_ record: AuditRecord) async throws {
+        try await database.transaction { sql in
+            let next = (try await sql.query("SELECT MAX(id) FROM audit_log", []).first?.values.first?.int ?? 0) + 1
+            try await sql.execute(
+                "INSERT INTO audit_log (id, at, user_id, action, detail, address) VALUES ($1, $2, $3, $4, $5, $6)",
+                [.int(next), .int(record.at.millisecondsSinceEpoch), .text(record.user), .text(record.action), .text(record.detail), .text(record.address)])
+        }
+    }
+
+    public func audit(limit: Int) async throws -> [AuditRecord] {
+        try await database.withExecutor { sql in
+            try await sql.query("SELECT at, user_id, action, detail, address FROM audit_log ORDER BY id DESC LIMIT $1", [.int(Int64(limit))]).map {
+                AuditRecord(at: Timestamp(millisecondsSinceEpoch: try $0.int(0)), user: try $0.text(1), action: try $0.text(2), detail: try $0.text(3), address: try $0.text(4))
+            }
+        }
+    }
+}

@@ -1,0 +1,223 @@
+#!/usr/bin/env python3
+"""Browser tests in real Chromium (Debian's chromium + chromium-driver, driven by selenium).
+
+Starts `openets serve --demo` on a throwaway SQLite database with the drill clock in a trading
+session, then, as real users would: logs in with password and TOTP; posts a listing as one
+entity and takes part of it as an investor; checks the trade on the tape and both holdings;
+checks a certificate publicly; switches language; and checks that a wrong one-time code and a
+missing CSRF token are refused. Screenshots of the main pages go to $OPENETS_SCREENSHOTS
+(default artifacts/screenshots).
+
+    tests/browser/test_browser.py [path/to/openets]
+"""
+import base64, hashlib, hmac, os, re, shutil, socket, struct, subprocess, sys, tempfile, time, traceback, urllib.request
+
+from selenium import webdriver
+from selenium.webdriver.chrome.options import Options
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select
+
+BIN = sys.argv[1] if len(sys.argv) > 1 else ".build/debug/openets"
+SHOTS = os.environ.get("OPENETS_SCREENSHOTS", "artifacts/screenshots")
+DRILL = "2025-06-03T10:00:00+08:00"  # a Tuesday, inside the morning session
+
+
+def totp(secret: str, at: float | None = None) -> str:
+    key = base64.b32decode(secret + "=" * (-len(secret) % 8))
+    counter = int((at or time.time()) // 30)
+    mac = hmac.new(key, struct.pack(">Q", counter), hashlib.sha1).digest()
+    offset = mac[-1] & 0x0F
+    value = struct.unpack(">I", mac[offset:offset + 4])[0] & 0x7FFFFFFF
+    return f"{value % 1_000_000:06d}"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Site:
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="openets-browser-")
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.log = open(os.path.join(self.dir, "serve.log"), "w")
+        self.proc = subprocess.Popen(
+            [BIN, "serve", "--db", os.path.join(self.dir, "b.db"), "--demo", "--port", str(self.port), "--drill-clock", DRILL],
+            stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            try:
+                if urllib.request.urlopen(self.base + "/ready", timeout=2).status == 200:
+                    break
+            except Exception:
+                time.sleep(0.5)
+        else:
+            raise RuntimeError("server did not become ready; see " + self.log.name)
+        self.users = {}
+        for line in open(self.log.name, encoding="utf-8"):
+            m = re.match(r"\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+-demo-2025)\s+(\S+)", line)
+            if m:
+                self.users[m.group(1)] = (m.group(4), None if m.group(5) == "-" else m.group(5))
+        assert "e1" in self.users and "i1" in self.users, "demo users were not printed"
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=20)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def browser():
+    options = Options()
+    for arg in ["--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1280,1600", "--lang=zh-CN"]:
+        options.add_argument(arg)
+    options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
+    return webdriver.Chrome(service=Service(shutil.which("chromedriver") or "/usr/bin/chromedriver"), options=options)
+
+
+def main() -> int:
+    os.makedirs(SHOTS, exist_ok=True)
+    site = Site()
+    driver = browser()
+    failures = []
+    passed = 0
+
+    def shot(name):
+        driver.save_screenshot(os.path.join(SHOTS, name + ".png"))
+
+    def login(user, code=None):
+        password, secret = site.users[user]
+        driver.get(site.base + "/login")
+        driver.find_element(By.ID, "user").send_keys(user)
+        driver.find_element(By.ID, "password").send_keys(password)
+        driver.find_element(By.ID, "totp").send_keys(code if code is not None else totp(secret))
+        driver.find_element(By.ID, "login-submit").click()
+
+    def logout():
+        driver.find_element(By.ID, "logout").click()
+
+    def holding(unit):
+        for row in driver.find_elements(By.CSS_SELECTOR, "#holdings tbody tr"):
+            cells = [c.text for c in row.find_elements(By.TAG_NAME, "td")]
+            if cells and cells[0] == unit:
+                return int(cells[1].replace(",", ""))
+        return 0
+
+    def check(name, fn):
+        nonlocal passed
+        try:
+            fn()
+            passed += 1
+            print(f"✔ {name}")
+        except Exception:
+            failures.append(name)
+            print(f"✘ {name}\n{traceback.format_exc()}")
+            shot("failed-" + name)
+
+    def public_pages():
+        driver.get(site.base + "/?lang=zh")
+        assert "全国碳排放权注册登记系统" in driver.page_source
+        shot("overview-zh")
+        driver.get(site.base + "/market")
+        assert "CEA24" in driver.find_element(By.ID, "instruments").text
+        shot("market")
+        driver.get(site.base + "/market/CEA24")
+        assert driver.find_element(By.ID, "price-chart")
+        shot("market-cea24")
+
+    def wrong_code_is_refused():
+        login("e1", code="000000" if totp(site.users["e1"][1]) != "000000" else "111111")
+        assert driver.find_element(By.ID, "login-error").is_displayed()
+        assert "/login" in driver.current_url
+
+    state = {}
+
+    def listing_and_take():
+        # Entity 1 posts a sell listing at the previous close.
+        driver.get(site.base + "/market/CEA24")
+        close = re.search(r"前收盘 ([0-9.]+)", driver.page_source).group(1)
+        login("e1")
+        assert "/trade" in driver.current_url, driver.current_url
+        before_seller = holding("CEA24")
+        Select(driver.find_element(By.ID, "place-instrument")).select_by_value("CEA24")
+        Select(driver.find_element(By.ID, "place-side")).select_by_value("sell")
+        driver.find_element(By.ID, "place-price").send_keys(close)
+        driver.find_element(By.ID, "place-quantity").send_keys("1000")
+        driver.find_element(By.ID, "place-submit").click()
+        message = driver.find_element(By.ID, "message").text
+        order = re.search(r"order (\d+)", message).group(1)
+        assert order in driver.find_element(By.ID, "my-orders").text
+        shot("trade-seller")
+        logout()
+        # The investor takes 400 t of it.
+        login("i1")
+        before_buyer = holding("CEA24")
+        quantity = driver.find_element(By.ID, f"take-quantity-{order}")
+        quantity.clear()
+        quantity.send_keys("400")
+        driver.find_element(By.ID, f"take-{order}").click()
+        message = driver.find_element(By.ID, "message").text
+        deal = re.search(r"deal (DL-\d+)", message).group(1)
+        assert holding("CEA24") == before_buyer + 400, (holding("CEA24"), before_buyer)
+        shot("trade-buyer")
+        logout()
+        # The tape shows the deal; the seller holds 400 t less.
+        driver.get(site.base + "/market/CEA24")
+        tape = driver.find_element(By.ID, "tape").text
+        assert deal in tape and "400" in tape, tape
+        login("e1")
+        assert holding("CEA24") == before_seller - 400, (holding("CEA24"), before_seller)
+        # 600 t of the listing are still on offer and locked.
+        assert "600 / 1,000" in driver.find_element(By.ID, "my-orders").text
+        logout()
+        state["deal"] = deal
+
+    def certificate_check():
+        driver.get(site.base + "/certificates")
+        driver.find_element(By.NAME, "number").send_keys("VC-00000001")
+        driver.find_element(By.CSS_SELECTOR, "form button").click()
+        assert driver.find_element(By.ID, "certificate-valid")
+        shot("certificate")
+
+    def switch_language():
+        driver.get(site.base + "/market?lang=zh")
+        assert "行情" in driver.title
+        driver.find_element(By.ID, "lang-switch").click()
+        assert "Market" in driver.title and "Five" not in driver.page_source
+        driver.get(site.base + "/market/CEA24")
+        assert "Five-level book" in driver.page_source, "the language choice should stick"
+        shot("market-en")
+        driver.find_element(By.ID, "lang-switch").click()
+        assert "五档行情" in driver.page_source
+
+    def forged_post_is_refused():
+        login("e1")
+        # A form post without the session's CSRF token changes nothing.
+        driver.execute_script("""
+            const f = document.createElement('form'); f.method = 'post'; f.action = '/trade/place';
+            for (const [k, v] of [['instrument','CEA24'],['side','sell'],['price','90.00'],['quantity','1'],['nonce','x1']]) {
+              const i = document.createElement('input'); i.name = k; i.value = v; f.appendChild(i); }
+            document.body.appendChild(f); f.submit();""")
+        time.sleep(0.5)
+        assert "CSRF" in driver.page_source, driver.page_source[:200]
+        driver.get(site.base + "/trade")
+        logout()
+
+    try:
+        check("public pages", public_pages)
+        check("a wrong one-time code is refused", wrong_code_is_refused)
+        check("post a listing, take it from another account, see the trade and both holdings", listing_and_take)
+        check("check a certificate publicly", certificate_check)
+        check("switch language", switch_language)
+        check("a form post without the CSRF token is refused", forged_post_is_refused)
+    finally:
+        driver.quit()
+        site.stop()
+    print(f"browser: {passed} passed, {len(failures)} failed; screenshots in {SHOTS}")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
