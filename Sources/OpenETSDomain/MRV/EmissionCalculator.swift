@@ -1,7 +1,8 @@
 /// Combustion and purchased-electricity emissions of facilities for one data year.
 ///
 /// Combustion: E = Σ FC × NCV × CC × OF × 44/12 over fuels and months, where NCV × CC is the
-/// carbon per unit (C_ar). Missing parameters take the year's defaults and are listed. The
+/// carbon per unit (C_ar); a month may give C_ar directly (`carbon_per_unit_t`, tC per t or per
+/// 10^4 Nm3, as received) instead. Missing parameters take the year's defaults and are listed. The
 /// sum is exact; the only rounding is half up to 2 decimals, once per reported amount:
 /// combustion, electricity and total are each rounded from their exact values.
 public enum EmissionCalculator {
@@ -12,14 +13,21 @@ public enum EmissionCalculator {
         public var ncvGJPerUnit: String?
         public var carbonPerGJ: String?
         public var oxidation: String?
+        /// Carbon per unit of fuel as received (C_ar), tC/t or tC/10^4 Nm3: replaces NCV × CC
+        /// (optional key `carbon_per_unit_t`; give it or `carbon_per_gj_t`, not both).
+        public var carbonPerUnit: String?
 
-        public init(month: Int, consumption: String, unit: String, ncvGJPerUnit: String? = nil, carbonPerGJ: String? = nil, oxidation: String? = nil) {
+        public init(
+            month: Int, consumption: String, unit: String, ncvGJPerUnit: String? = nil, carbonPerGJ: String? = nil, oxidation: String? = nil,
+            carbonPerUnit: String? = nil
+        ) {
             self.month = month
             self.consumption = consumption
             self.unit = unit
             self.ncvGJPerUnit = ncvGJPerUnit
             self.carbonPerGJ = carbonPerGJ
             self.oxidation = oxidation
+            self.carbonPerUnit = carbonPerUnit
         }
 
         enum CodingKeys: String, CodingKey {
@@ -27,6 +35,7 @@ public enum EmissionCalculator {
             case ncvGJPerUnit = "ncv_gj_per_unit"
             case carbonPerGJ = "carbon_per_gj_t"
             case oxidation
+            case carbonPerUnit = "carbon_per_unit_t"
         }
     }
 
@@ -93,6 +102,8 @@ public enum EmissionCalculator {
         public static let maxMonthlyConsumption = ExactDecimal(1_000_000_000)
         public static let maxNCV = ExactDecimal(1_000)
         public static let maxCarbonPerGJ = ExactDecimal(mantissa: 1, scale: 1)
+        /// tC per t (or per 10^4 Nm3) of fuel as received.
+        public static let maxCarbonPerUnit = ExactDecimal(10)
         public static let maxPurchasedMWh = ExactDecimal(1_000_000_000)
     }
 
@@ -114,7 +125,32 @@ public enum EmissionCalculator {
         return Output(facilities: results)
     }
 
+    /// A facility's amounts before rounding: Σ FC × C_ar × OF × 44 (combustion × 12) and
+    /// purchased MWh × grid factor, with the defaults applied.
+    struct ExactAmounts {
+        var combustionTimes12: ExactDecimal
+        var electricity: ExactDecimal
+        var defaultsUsed: [String]
+    }
+
     static func calculate(_ facility: FacilityInput, policy: MRVPolicy) throws(MRVError) -> FacilityResult {
+        let amounts = try exact(facility, policy: policy)
+        do {
+            // total = (Σ × 44 + 12 × electricity) / 12, exact until this one division.
+            let total = try amounts.combustionTimes12.adding(
+                amounts.electricity.multiplied(by: ExactDecimal(mantissa: MRVPolicy.co2PerCarbonDenominator, scale: 0)))
+            return FacilityResult(
+                id: facility.id,
+                combustionT: try amounts.combustionTimes12.divided(by: MRVPolicy.co2PerCarbonDenominator, roundingTo: 2).description,
+                electricityT: try amounts.electricity.rounded(to: 2).description,
+                totalT: try total.divided(by: MRVPolicy.co2PerCarbonDenominator, roundingTo: 2).description,
+                defaultsUsed: amounts.defaultsUsed)
+        } catch {
+            throw MRVError(.limitExceeded, "\(facility.id): the amounts are too large to compute exactly")
+        }
+    }
+
+    static func exact(_ facility: FacilityInput, policy: MRVPolicy) throws(MRVError) -> ExactAmounts {
         var carbonTimes12: ExactDecimal = .zero  // Σ FC × NCV × CC × OF × 44, divided by 12 at the end
         var defaults: [String] = []
         var fuelsSeen: Set<Fuel> = []
@@ -125,7 +161,7 @@ public enum EmissionCalculator {
             guard fuelsSeen.insert(fuel).inserted else {
                 throw MRVError(.invalidValue, "\(facility.id): fuel \(fuel.rawValue) is listed twice")
             }
-            let fallback = policy.fuels[fuel]!
+            let fallback = ParsedDefaults(policy.fuels[fuel]!)
             var months: Set<Int> = []
             for month in fuelInput.months {
                 let at = "\(facility.id) \(fuel.rawValue) month \(month.month)"
@@ -135,13 +171,29 @@ public enum EmissionCalculator {
                     throw MRVError(.wrongUnit, "\(at): \(fuel.rawValue) is reported in \(fuel.unit), not '\(month.unit)'")
                 }
                 let consumption = try value(month.consumption, "consumption", at, min: .zero, max: Limits.maxMonthlyConsumption, allowZero: true)
-                let ncv = try parameter(month.ncvGJPerUnit, fallback.ncvGJPerUnit, "ncv_gj_per_unit", at, max: Limits.maxNCV, defaults: &defaults, tag: "\(fuel.rawValue):\(month.month):ncv_gj_per_unit")
-                let carbon = try parameter(month.carbonPerGJ, fallback.carbonPerGJ, "carbon_per_gj_t", at, max: Limits.maxCarbonPerGJ, defaults: &defaults, tag: "\(fuel.rawValue):\(month.month):carbon_per_gj_t")
-                let oxidation = try parameter(month.oxidation, fallback.oxidation, "oxidation", at, max: ExactDecimal(1), defaults: &defaults, tag: "\(fuel.rawValue):\(month.month):oxidation")
+                var ncv: ExactDecimal?, carbonPerGJ: ExactDecimal?, carbonPerUnit: ExactDecimal?, oxidation: ExactDecimal?
+                if let given = month.carbonPerUnit {
+                    guard month.carbonPerGJ == nil else {
+                        throw MRVError(.invalidValue, "\(at): give carbon_per_unit_t or carbon_per_gj_t, not both")
+                    }
+                    carbonPerUnit = try value(given, "carbon_per_unit_t", at, min: .zero, max: Limits.maxCarbonPerUnit, allowZero: false)
+                } else {
+                    if let given = month.ncvGJPerUnit {
+                        ncv = try value(given, "ncv_gj_per_unit", at, min: .zero, max: Limits.maxNCV, allowZero: false)
+                    }
+                    if let given = month.carbonPerGJ {
+                        carbonPerGJ = try value(given, "carbon_per_gj_t", at, min: .zero, max: Limits.maxCarbonPerGJ, allowZero: false)
+                    }
+                }
+                if let given = month.oxidation {
+                    oxidation = try value(given, "oxidation", at, min: .zero, max: ExactDecimal(1), allowZero: false)
+                }
                 do {
-                    let emitted = try consumption.multiplied(by: ncv).multiplied(by: carbon).multiplied(by: oxidation)
-                        .multiplied(by: ExactDecimal(mantissa: MRVPolicy.co2PerCarbonNumerator, scale: 0))
+                    let (emitted, defaulted) = try combustionTimes12(
+                        consumption: consumption, ncv: ncv, carbonPerGJ: carbonPerGJ, carbonPerUnit: carbonPerUnit, oxidation: oxidation,
+                        defaults: fallback)
                     carbonTimes12 = try carbonTimes12.adding(emitted)
+                    defaults += tags(fuel, month.month, defaulted)
                 } catch {
                     throw MRVError(.limitExceeded, "\(at): the amounts are too large to compute exactly")
                 }
@@ -156,19 +208,59 @@ public enum EmissionCalculator {
                 throw MRVError(.notCovered, "\(facility.id): purchased electricity is not covered for data year \(policy.year)")
             }
         }
-        do {
-            // total = (Σ × 44 + 12 × electricity) / 12, exact until this one division.
-            let total = try carbonTimes12.adding(
-                electricity.multiplied(by: ExactDecimal(mantissa: MRVPolicy.co2PerCarbonDenominator, scale: 0)))
-            return FacilityResult(
-                id: facility.id,
-                combustionT: try carbonTimes12.divided(by: MRVPolicy.co2PerCarbonDenominator, roundingTo: 2).description,
-                electricityT: try electricity.rounded(to: 2).description,
-                totalT: try total.divided(by: MRVPolicy.co2PerCarbonDenominator, roundingTo: 2).description,
-                defaultsUsed: defaults)
-        } catch {
-            throw MRVError(.limitExceeded, "\(facility.id): the amounts are too large to compute exactly")
+        return ExactAmounts(combustionTimes12: carbonTimes12, electricity: electricity, defaultsUsed: defaults)
+    }
+
+    /// A fuel's default parameters as numbers.
+    struct ParsedDefaults: Sendable {
+        var ncv: ExactDecimal
+        var carbonPerGJ: ExactDecimal
+        var oxidation: ExactDecimal
+
+        init(_ defaults: FuelDefaults) {
+            ncv = ExactDecimal(defaults.ncvGJPerUnit)!
+            carbonPerGJ = ExactDecimal(defaults.carbonPerGJ)!
+            oxidation = ExactDecimal(defaults.oxidation)!
         }
+    }
+
+    /// The parameters of a fuel-month that took the year's default.
+    struct Defaulted: OptionSet, Sendable {
+        let rawValue: UInt8
+        static let ncv = Defaulted(rawValue: 1)
+        static let carbon = Defaulted(rawValue: 2)
+        static let oxidation = Defaulted(rawValue: 4)
+    }
+
+    /// The combustion formula, the only copy: FC × C_ar × OF × 44 (tCO2 × 12, divided by 12 once
+    /// at the end), with C_ar = NCV × CC unless the carbon per unit is given; each nil parameter
+    /// takes the default. The caller has checked the values.
+    static func combustionTimes12(
+        consumption: ExactDecimal, ncv: ExactDecimal?, carbonPerGJ: ExactDecimal?, carbonPerUnit: ExactDecimal?, oxidation: ExactDecimal?,
+        defaults: ParsedDefaults
+    ) throws(DecimalOverflow) -> (ExactDecimal, Defaulted) {
+        var defaulted: Defaulted = []
+        let carbon: ExactDecimal
+        if let carbonPerUnit {
+            carbon = carbonPerUnit
+        } else {
+            if ncv == nil { defaulted.insert(.ncv) }
+            if carbonPerGJ == nil { defaulted.insert(.carbon) }
+            carbon = try (ncv ?? defaults.ncv).multiplied(by: carbonPerGJ ?? defaults.carbonPerGJ)
+        }
+        if oxidation == nil { defaulted.insert(.oxidation) }
+        let emitted = try consumption.multiplied(by: carbon).multiplied(by: oxidation ?? defaults.oxidation)
+            .multiplied(by: ExactDecimal(mantissa: MRVPolicy.co2PerCarbonNumerator, scale: 0))
+        return (emitted, defaulted)
+    }
+
+    /// `fuel:month:parameter` for each default applied, in the order NCV, carbon, oxidation.
+    static func tags(_ fuel: Fuel, _ month: Int, _ defaulted: Defaulted) -> [String] {
+        var tags: [String] = []
+        if defaulted.contains(.ncv) { tags.append("\(fuel.rawValue):\(month):ncv_gj_per_unit") }
+        if defaulted.contains(.carbon) { tags.append("\(fuel.rawValue):\(month):carbon_per_gj_t") }
+        if defaulted.contains(.oxidation) { tags.append("\(fuel.rawValue):\(month):oxidation") }
+        return tags
     }
 
     private static func value(
@@ -181,19 +273,12 @@ public enum EmissionCalculator {
         guard value <= max else { throw MRVError(.invalidValue, "\(at): \(name) \(text) is beyond the plausible maximum \(max)") }
         return value
     }
-
-    private static func parameter(
-        _ given: String?, _ fallback: String, _ name: String, _ at: String, max: ExactDecimal, defaults: inout [String], tag: String
-    ) throws(MRVError) -> ExactDecimal {
-        guard let given else {
-            defaults.append(tag)
-            return ExactDecimal(fallback)!
-        }
-        return try value(given, name, at, min: .zero, max: max, allowZero: false)
-    }
 }
 
-public enum MRVErrorCode: String, Codable, Sendable {
+/// Stable error codes of the MRV calculator and platform: clients and tests match on `code`.
+/// docs/mrv.md lists when each is raised.
+public enum MRVErrorCode: String, Codable, Sendable, CaseIterable {
+    // The calculator's codes (and the platform's for the same faults).
     case invalidValue = "INVALID_VALUE"
     case invalidMonth = "INVALID_MONTH"
     case duplicateMonth = "DUPLICATE_MONTH"
@@ -203,6 +288,43 @@ public enum MRVErrorCode: String, Codable, Sendable {
     case notCovered = "NOT_COVERED"
     case limitExceeded = "LIMIT_EXCEEDED"
     case invalidInput = "INVALID_INPUT"
+    // Registration.
+    case invalidUSCC = "INVALID_USCC"
+    case duplicateEntity = "DUPLICATE_ENTITY"
+    case unknownEntity = "UNKNOWN_ENTITY"
+    case duplicateFacility = "DUPLICATE_FACILITY"
+    case unknownFacility = "UNKNOWN_FACILITY"
+    case duplicateVerifier = "DUPLICATE_VERIFIER"
+    case unknownVerifier = "UNKNOWN_VERIFIER"
+    // Control plans.
+    case planUnderReview = "PLAN_UNDER_REVIEW"
+    case unknownPlan = "UNKNOWN_PLAN"
+    // Monthly data.
+    case fuelNotRegistered = "FUEL_NOT_REGISTERED"
+    case defaultMismatch = "DEFAULT_MISMATCH"
+    case invalidEvidence = "INVALID_EVIDENCE"
+    case monthNotEnded = "MONTH_NOT_ENDED"
+    case monthAlreadySubmitted = "MONTH_ALREADY_SUBMITTED"
+    case monthNotSubmitted = "MONTH_NOT_SUBMITTED"
+    // Annual reports, verification and review.
+    case yearNotEnded = "YEAR_NOT_ENDED"
+    case noFacilities = "NO_FACILITIES"
+    case monthsMissing = "MONTHS_MISSING"
+    case reportAlreadySubmitted = "REPORT_ALREADY_SUBMITTED"
+    case unknownReport = "UNKNOWN_REPORT"
+    case reportLocked = "REPORT_LOCKED"
+    case invalidTransition = "INVALID_TRANSITION"
+    case verifierConflict = "VERIFIER_CONFLICT"
+    case notAssignedVerifier = "NOT_ASSIGNED_VERIFIER"
+    case unknownFinding = "UNKNOWN_FINDING"
+    case findingResolved = "FINDING_RESOLVED"
+    case openFindings = "OPEN_FINDINGS"
+    case reviewOutOfOrder = "REVIEW_OUT_OF_ORDER"
+    case reasonRequired = "REASON_REQUIRED"
+    // CSV import.
+    case csvMalformed = "CSV_MALFORMED"
+    case unknownColumn = "UNKNOWN_COLUMN"
+    case missingColumn = "MISSING_COLUMN"
 }
 
 public struct MRVError: Error, Hashable, Codable, Sendable, CustomStringConvertible {

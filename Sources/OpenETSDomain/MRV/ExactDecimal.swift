@@ -50,10 +50,16 @@ public struct ExactDecimal: Hashable, Sendable, Comparable, CustomStringConverti
         return (isNegative ? "-" : "") + padded[..<point] + "." + padded[point...]
     }
 
+    /// 10^0 … 10^38, every power of ten an Int128 holds.
+    static let powersOfTen: [Int128] = {
+        var powers: [Int128] = [1]
+        for _ in 1...38 { powers.append(powers.last! * 10) }
+        return powers
+    }()
+
     static func power(_ exponent: Int) -> Int128 {
-        var result: Int128 = 1
-        for _ in 0..<exponent { result *= 10 }
-        return result
+        precondition((0...38).contains(exponent), "10^\(exponent) does not fit in 128 bits")
+        return powersOfTen[exponent]
     }
 
     /// The mantissa of `self` at a larger scale.
