@@ -72,6 +72,10 @@ public func buildApplication(
     router.post("/trade/place") { request, context in try await trading.trade(request, context: context, action: .tradePlace) }
     router.post("/trade/take") { request, context in try await trading.trade(request, context: context, action: .tradeTake) }
     router.post("/trade/cancel") { request, context in try await trading.trade(request, context: context, action: .tradeCancel) }
+    router.post("/trade/surrender") { request, context in try await trading.surrender(request, context: context) }
+    router.get("/surveillance") { request, _ in try await trading.surveillancePage(request) }
+    router.post("/operator/open-day") { request, context in try await trading.operate(request, context: context, open: true) }
+    router.post("/operator/close-day") { request, context in try await trading.operate(request, context: context, open: false) }
     router.get("/market") { request, _ in await pages.market(request) }
     router.get("/market/:code") { request, context in await pages.instrument(request, code: try context.parameters.require("code")) }
     router.get("/market/:code/history.csv") { _, context -> Response in

@@ -119,6 +119,62 @@ struct TradingRoutes: Sendable {
         }
     }
 
+    /// POST /trade/surrender: an entity initiator surrenders units for a compliance year
+    /// (through its province to the national compliance account).
+    func surrender(_ request: Request, context: AppRequestContext) async throws -> Response {
+        var request = request
+        let form = try await Self.form(&request)
+        guard let (_, session, principal) = try await current(request) else { return redirect("/login") }
+        guard AccessService.csrfMatches(session, form["csrf"]) else { return text("CSRF token missing or wrong\n", status: .forbidden) }
+        guard let account = principal.account, principal.may(.surrender, for: account, matrix: access.matrix) else {
+            return text("forbidden: \(principal.role.rawValue) may not surrender\n", status: .forbidden)
+        }
+        guard let nonce = form["nonce"], !nonce.isEmpty, nonce.utf8.count <= 64, let unit = form["unit"],
+            let quantity = form["quantity"].flatMap({ Int64($0) }), let year = form["year"].flatMap({ Int($0) })
+        else { return redirect("/trade?error=" + encode("INVALID_INPUT: unit, whole-tonne quantity and compliance year")) }
+        let command = RegistryCommand.surrender(account: account, unit: UnitTypeCode(unit), quantity: quantity, complianceYear: year)
+        let outcome = try await service.execute(CommandRequest(idempotencyKey: "web-\(principal.user)-\(nonce)", command: command))
+        let now = SystemClock().now()
+        switch outcome {
+        case .accepted(let receipt):
+            try await access.audit(now, principal.user, "surrender", "accepted #\(receipt.seq): \(quantity) \(unit) for \(year)", context.address)
+            return redirect("/trade?ok=" + encode("surrender: \(quantity) t \(unit) for \(year) (#\(receipt.seq))"))
+        case .rejected(let error):
+            try await access.audit(now, principal.user, "surrender", "rejected \(error.code.rawValue)", context.address)
+            return redirect("/trade?error=" + encode("\(error.code.rawValue): \(error.message)"))
+        }
+    }
+
+    func surveillancePage(_ request: Request) async throws -> Response {
+        guard let (_, session, principal) = try await current(request) else { return redirect("/login") }
+        guard principal.may(.viewSurveillance, matrix: access.matrix) else { return text("forbidden: surveillance is for the exchange operator and MEE\n", status: .forbidden) }
+        let query = request.uri.queryParameters
+        let context = TradingPages.Context(
+            principal: principal, csrf: session.csrf, nonce: { UUID().uuidString.lowercased() }, message: query.get("ok"), error: query.get("error"))
+        return page(TradingPages(language: language(request)).surveillance(
+            context, exchange: await service.exchange, canOperate: principal.may(.exchangeOperate, matrix: access.matrix)))
+    }
+
+    /// POST /operator/{open-day,close-day}: the exchange operator runs the trading day.
+    func operate(_ request: Request, context: AppRequestContext, open: Bool) async throws -> Response {
+        var request = request
+        let form = try await Self.form(&request)
+        guard let (_, session, principal) = try await current(request) else { return redirect("/login") }
+        guard AccessService.csrfMatches(session, form["csrf"]) else { return text("CSRF token missing or wrong\n", status: .forbidden) }
+        guard principal.may(.exchangeOperate, matrix: access.matrix) else { return text("forbidden: \(principal.role.rawValue) may not run the trading day\n", status: .forbidden) }
+        let command: ExchangeCommand
+        if open {
+            guard let date = form["date"].flatMap(CivilDate.init) else { return redirect("/surveillance?error=" + encode("INVALID_INPUT: date YYYY-MM-DD")) }
+            command = .openDay(date)
+        } else {
+            command = .closeDay
+        }
+        let outcome = try await service.execute(ExchangeRequest(idempotencyKey: "web-\(principal.user)-\(form["nonce"] ?? UUID().uuidString)", command: command))
+        try await access.audit(SystemClock().now(), principal.user, command.kind, outcome.error.map { "rejected \($0.code.rawValue)" } ?? "accepted", context.address)
+        if let error = outcome.error { return redirect("/surveillance?error=" + encode("\(error.code.rawValue): \(error.message)")) }
+        return redirect("/surveillance?ok=" + encode(command.kind))
+    }
+
     /// The session behind the request's cookie: (token, session, principal).
     func current(_ request: Request) async throws -> (String, SessionRecord, Principal)? {
         guard let token = request.cookies[Self.sessionCookie]?.value, !token.isEmpty else { return nil }

@@ -78,7 +78,7 @@ public enum SiteStyle {
         svg text { font-size: 12px; fill: var(--ink); }
         .up { color: var(--up); } .down { color: var(--down); }
         #book { max-width: 28rem; }
-        form.inline { display: inline; } form.row { display: flex; gap: .4rem; align-items: center; margin: 0; }
+        form.inline { display: inline; } div.row { display: flex; gap: 1rem; align-items: center; } form.row { display: flex; gap: .4rem; align-items: center; margin: 0; }
         form.row input, form.row select { width: auto; max-width: 9rem; } form.stack label { display: block; margin: .6rem 0; }
         """
 }

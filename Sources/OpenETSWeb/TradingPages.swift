@@ -47,8 +47,8 @@ public struct TradingPages: Sendable {
     public func trade(_ context: Context, registry: RegistryState, exchange: ExchangeState) -> String {
         let principal = context.principal
         guard let account = principal.account else { return Layout(language: language, path: "/trade").page(title: t("交易", "Trading"), "") }
-        var body = "<p id=\"who\">\(escape(principal.name)) · <code>\(escape(account.rawValue))</code> · \(escape(principal.role.rawValue))"
-            + " <form method=\"post\" action=\"/logout\" class=\"inline\">\(hidden(context))<button id=\"logout\">\(t("退出", "Log out"))</button></form></p>"
+        var body = "<div class=\"row\"><p id=\"who\">\(escape(principal.name)) · <code>\(escape(account.rawValue))</code> · \(escape(principal.role.rawValue))</p>"
+            + "<form method=\"post\" action=\"/logout\" class=\"inline\">\(hidden(context))<button id=\"logout\">\(t("退出", "Log out"))</button></form></div>"
         if let message = context.message { body += "<p class=\"ok\" id=\"message\">\(escape(message))</p>" }
         if let error = context.error { body += "<p class=\"bad\" id=\"error\">\(escape(error))</p>" }
         body += "<p class=\"muted\">" + (exchange.tradingDate.map { t("交易日 ", "Trading day ") + $0.description } ?? t("休市", "Market closed")) + "</p>"
@@ -83,6 +83,20 @@ public struct TradingPages: Sendable {
             + "<input name=\"quantity\" id=\"place-quantity\" placeholder=\"\(t("数量（吨）", "Quantity (t)"))\" inputmode=\"numeric\" required maxlength=\"9\">"
             + "<button id=\"place-submit\">\(t("提交", "Submit"))</button></form>"
 
+        // Surrender (entity initiators): units of vintages up to the compliance year.
+        if principal.may(.surrender, for: account) {
+            let units = registry.holdings.filter { $0.key.account == account && $0.value.available > 0 }.map(\.key.unit).sorted()
+            body += "<h2>" + t("履约清缴", "Surrender for compliance") + "</h2>"
+            body += "<form method=\"post\" action=\"/trade/surrender\" id=\"surrender-form\" class=\"row\">\(hidden(context))"
+                + "<select name=\"unit\" id=\"surrender-unit\">" + units.map { "<option value=\"\(escape($0.rawValue))\">\(escape($0.rawValue))</option>" }.joined() + "</select>"
+                + "<input name=\"quantity\" id=\"surrender-quantity\" placeholder=\"\(t("数量（吨）", "Quantity (t)"))\" inputmode=\"numeric\" required maxlength=\"9\">"
+                + "<input name=\"year\" id=\"surrender-year\" placeholder=\"\(t("履约年度", "Compliance year"))\" inputmode=\"numeric\" required maxlength=\"4\">"
+                + "<button id=\"surrender-submit\">\(t("清缴", "Surrender"))</button></form>"
+            let surrendered = registry.surrendered.filter { $0.key.account == account }.sorted { $0.key < $1.key }
+            body += table([t("履约年度", "Year"), t("品种", "Unit"), t("已清缴（吨）", "Surrendered (t)")],
+                          surrendered.map { ["\($0.key.complianceYear)", escape($0.key.unit.rawValue), Format.grouped($0.value)] }, numeric: [0, 2], id: "surrendered")
+        }
+
         // The books: listings within the best five levels can be taken.
         for code in codes {
             guard let book = exchange.books[code], let instrument = exchange.instruments[code] else { continue }
@@ -110,4 +124,29 @@ public struct TradingPages: Sendable {
     }
 
     func sideName(_ side: Side) -> String { side == .sell ? t("卖", "sell") : t("买", "buy") }
+
+    /// The exchange operator's page: the trading day (open, close) and the surveillance alerts
+    /// with their evidence.
+    public func surveillance(_ context: Context, exchange: ExchangeState, canOperate: Bool) -> String {
+        var body = "<div class=\"row\"><p id=\"who\">\(escape(context.principal.name)) · \(escape(context.principal.role.rawValue))</p>"
+            + "<form method=\"post\" action=\"/logout\" class=\"inline\">\(hidden(context))<button id=\"logout\">\(t("退出", "Log out"))</button></form></div>"
+        if let message = context.message { body += "<p class=\"ok\" id=\"message\">\(escape(message))</p>" }
+        if let error = context.error { body += "<p class=\"bad\" id=\"error\">\(escape(error))</p>" }
+        body += "<p id=\"trading-day\">" + (exchange.tradingDate.map { t("交易日 ", "Trading day ") + $0.description + t(" 进行中", " open") } ?? t("休市", "Market closed")) + "</p>"
+        if canOperate {
+            if exchange.tradingDate == nil {
+                body += "<form method=\"post\" action=\"/operator/open-day\" class=\"row\">\(hidden(context))<input name=\"date\" id=\"open-date\" placeholder=\"YYYY-MM-DD\" maxlength=\"10\"><button id=\"open-day\">\(t("开市", "Open the day"))</button></form>"
+            } else {
+                body += "<form method=\"post\" action=\"/operator/close-day\" class=\"row\">\(hidden(context))<button id=\"close-day\">\(t("收市（挂单失效、发布收盘价）", "Close the day (listings lapse, prices published)"))</button></form>"
+            }
+        }
+        body += "<h2>" + t("异常交易监控", "Abnormal-trading alerts") + "</h2>"
+        body += table(
+            [t("时间", "Time"), t("规则", "Rule"), t("品种", "Instrument"), t("账户", "Accounts"), t("证据", "Evidence"), t("成交", "Deals")],
+            exchange.alerts.reversed().prefix(200).map { a in
+                [Format.beijingTime(a.raisedAt), escape(a.rule.rawValue), escape(a.instrument), escape(a.accounts.map(\.rawValue).joined(separator: ", ")),
+                 escape(a.evidence), escape(a.deals.map(\.rawValue).joined(separator: ", "))]
+            }, id: "alerts")
+        return Layout(language: language, path: "/surveillance").page(title: t("交易监控", "Surveillance"), body)
+    }
 }

@@ -16,7 +16,8 @@ from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import Select
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 BIN = sys.argv[1] if len(sys.argv) > 1 else ".build/debug/openets"
 SHOTS = os.environ.get("OPENETS_SCREENSHOTS", "artifacts/screenshots")
@@ -84,6 +85,12 @@ def main() -> int:
     failures = []
     passed = 0
 
+    def submit(element):
+        """Click a button or link that loads a new page, and wait until the new page is there."""
+        old = driver.find_element(By.TAG_NAME, "html")
+        element.click()
+        WebDriverWait(driver, 15).until(expected_conditions.staleness_of(old))
+
     def shot(name):
         driver.save_screenshot(os.path.join(SHOTS, name + ".png"))
 
@@ -93,10 +100,10 @@ def main() -> int:
         driver.find_element(By.ID, "user").send_keys(user)
         driver.find_element(By.ID, "password").send_keys(password)
         driver.find_element(By.ID, "totp").send_keys(code if code is not None else totp(secret))
-        driver.find_element(By.ID, "login-submit").click()
+        submit(driver.find_element(By.ID, "login-submit"))
 
     def logout():
-        driver.find_element(By.ID, "logout").click()
+        submit(driver.find_element(By.ID, "logout"))
 
     def holding(unit):
         for row in driver.find_elements(By.CSS_SELECTOR, "#holdings tbody tr"):
@@ -145,7 +152,7 @@ def main() -> int:
         Select(driver.find_element(By.ID, "place-side")).select_by_value("sell")
         driver.find_element(By.ID, "place-price").send_keys(close)
         driver.find_element(By.ID, "place-quantity").send_keys("1000")
-        driver.find_element(By.ID, "place-submit").click()
+        submit(driver.find_element(By.ID, "place-submit"))
         message = driver.find_element(By.ID, "message").text
         order = re.search(r"order (\d+)", message).group(1)
         assert order in driver.find_element(By.ID, "my-orders").text
@@ -157,7 +164,7 @@ def main() -> int:
         quantity = driver.find_element(By.ID, f"take-quantity-{order}")
         quantity.clear()
         quantity.send_keys("400")
-        driver.find_element(By.ID, f"take-{order}").click()
+        submit(driver.find_element(By.ID, f"take-{order}"))
         message = driver.find_element(By.ID, "message").text
         deal = re.search(r"deal (DL-\d+)", message).group(1)
         assert holding("CEA24") == before_buyer + 400, (holding("CEA24"), before_buyer)
@@ -174,22 +181,58 @@ def main() -> int:
         logout()
         state["deal"] = deal
 
+    def surrender():
+        login("e1")
+        before = holding("CEA23")
+        Select(driver.find_element(By.ID, "surrender-unit")).select_by_value("CEA23")
+        driver.find_element(By.ID, "surrender-quantity").send_keys("100000")
+        driver.find_element(By.ID, "surrender-year").send_keys("2023")
+        submit(driver.find_element(By.ID, "surrender-submit"))
+        assert "surrender" in driver.find_element(By.ID, "message").text
+        assert holding("CEA23") == before - 100000, (holding("CEA23"), before)
+        assert "100,000" in driver.find_element(By.ID, "surrendered").text
+        # A later vintage cannot be surrendered for an earlier year: refused with its code.
+        Select(driver.find_element(By.ID, "surrender-unit")).select_by_value("CEA24")
+        driver.find_element(By.ID, "surrender-quantity").send_keys("1")
+        driver.find_element(By.ID, "surrender-year").send_keys("2023")
+        submit(driver.find_element(By.ID, "surrender-submit"))
+        assert "VINTAGE_NOT_ELIGIBLE" in driver.find_element(By.ID, "error").text
+        shot("surrender")
+        logout()
+
+    def operator_closes_the_day():
+        # A trader may not see surveillance; the operator may, and closes the day.
+        login("i1")
+        driver.get(site.base + "/surveillance")
+        assert "forbidden" in driver.page_source
+        driver.get(site.base + "/trade")
+        logout()
+        login("operator")
+        driver.get(site.base + "/surveillance")
+        assert driver.find_element(By.ID, "alerts")
+        submit(driver.find_element(By.ID, "close-day"))
+        assert "close_day" in driver.find_element(By.ID, "message").text
+        assert "休市" in driver.find_element(By.ID, "trading-day").text or "closed" in driver.find_element(By.ID, "trading-day").text
+        shot("surveillance")
+        driver.get(site.base + "/market/CEA24")
+        assert state["deal"] in driver.find_element(By.ID, "tape").text
+
     def certificate_check():
         driver.get(site.base + "/certificates")
         driver.find_element(By.NAME, "number").send_keys("VC-00000001")
-        driver.find_element(By.CSS_SELECTOR, "form button").click()
+        submit(driver.find_element(By.CSS_SELECTOR, "main form button"))
         assert driver.find_element(By.ID, "certificate-valid")
         shot("certificate")
 
     def switch_language():
         driver.get(site.base + "/market?lang=zh")
         assert "行情" in driver.title
-        driver.find_element(By.ID, "lang-switch").click()
+        submit(driver.find_element(By.ID, "lang-switch"))
         assert "Market" in driver.title and "Five" not in driver.page_source
         driver.get(site.base + "/market/CEA24")
         assert "Five-level book" in driver.page_source, "the language choice should stick"
         shot("market-en")
-        driver.find_element(By.ID, "lang-switch").click()
+        submit(driver.find_element(By.ID, "lang-switch"))
         assert "五档行情" in driver.page_source
 
     def forged_post_is_refused():
@@ -200,7 +243,7 @@ def main() -> int:
             for (const [k, v] of [['instrument','CEA24'],['side','sell'],['price','90.00'],['quantity','1'],['nonce','x1']]) {
               const i = document.createElement('input'); i.name = k; i.value = v; f.appendChild(i); }
             document.body.appendChild(f); f.submit();""")
-        time.sleep(0.5)
+        WebDriverWait(driver, 15).until(lambda d: "CSRF" in d.page_source)
         assert "CSRF" in driver.page_source, driver.page_source[:200]
         driver.get(site.base + "/trade")
         logout()
@@ -209,9 +252,11 @@ def main() -> int:
         check("public pages", public_pages)
         check("a wrong one-time code is refused", wrong_code_is_refused)
         check("post a listing, take it from another account, see the trade and both holdings", listing_and_take)
+        check("surrender for compliance", surrender)
         check("check a certificate publicly", certificate_check)
         check("switch language", switch_language)
         check("a form post without the CSRF token is refused", forged_post_is_refused)
+        check("the operator sees the alerts and closes the day; a trader may not", operator_closes_the_day)
     finally:
         driver.quit()
         site.stop()
