@@ -1,0 +1,105 @@
+/// Named limits of the CCER workflow: every list and text has a maximum, and going over it is
+/// rejected with `LIMIT_EXCEEDED` naming the limit.
+public struct CCERLimits: Hashable, Codable, Sendable {
+    /// Longest free text (comment, finding, reason, location, project type), in characters.
+    public var maxTextLength: Int
+    /// Longest project, body or methodology name, in characters.
+    public var maxNameLength: Int
+    public var maxCommentsPerNotice: Int
+    public var maxFindingsPerReport: Int
+    public var maxDocumentsPerMethodology: Int
+    public var maxMethodologies: Int
+    public var maxBodies: Int
+    public var maxProjects: Int
+    public var maxPeriodsPerProject: Int
+    /// Largest quantity (t) of a report, verification or expected yearly reductions.
+    public var maxQuantityT: Int64
+    /// Most covered facilities a policy or a command may list.
+    public var maxCoveredFacilities: Int
+    /// Most other schemes a project application may declare.
+    public var maxOtherRegistrations: Int
+    /// Most likely-duplicate warnings recorded on one project (the first ones found, in
+    /// submission order of the other projects).
+    public var maxDuplicateWarnings: Int
+
+    public init(
+        maxTextLength: Int, maxNameLength: Int, maxCommentsPerNotice: Int, maxFindingsPerReport: Int,
+        maxDocumentsPerMethodology: Int, maxMethodologies: Int, maxBodies: Int, maxProjects: Int, maxPeriodsPerProject: Int,
+        maxQuantityT: Int64, maxCoveredFacilities: Int, maxOtherRegistrations: Int, maxDuplicateWarnings: Int
+    ) {
+        self.maxTextLength = maxTextLength
+        self.maxNameLength = maxNameLength
+        self.maxCommentsPerNotice = maxCommentsPerNotice
+        self.maxFindingsPerReport = maxFindingsPerReport
+        self.maxDocumentsPerMethodology = maxDocumentsPerMethodology
+        self.maxMethodologies = maxMethodologies
+        self.maxBodies = maxBodies
+        self.maxProjects = maxProjects
+        self.maxPeriodsPerProject = maxPeriodsPerProject
+        self.maxQuantityT = maxQuantityT
+        self.maxCoveredFacilities = maxCoveredFacilities
+        self.maxOtherRegistrations = maxOtherRegistrations
+        self.maxDuplicateWarnings = maxDuplicateWarnings
+    }
+
+    public static let defaults = CCERLimits(
+        maxTextLength: 2_000, maxNameLength: 200, maxCommentsPerNotice: 1_000, maxFindingsPerReport: 200,
+        maxDocumentsPerMethodology: 20, maxMethodologies: 1_000, maxBodies: 200, maxProjects: 100_000, maxPeriodsPerProject: 100,
+        maxQuantityT: 1_000_000_000, maxCoveredFacilities: 100_000, maxOtherRegistrations: 20,
+        maxDuplicateWarnings: 50)
+}
+
+/// The CCER rules as data, versioned like the other policies. [rule] values are from the
+/// Measures for voluntary GHG emission reduction trading (trial, 2023) as DOMAIN.md §8 gives
+/// them; the others are marked [unverified] in docs/ccer.md.
+public struct CCERPolicy: Hashable, Codable, Sendable {
+    public var version: Int
+    public var note: String
+    public var calendar: WorkingDayCalendar
+    /// Public notice of the project design document, working days [rule: 20].
+    public var designNoticeWorkingDays: Int
+    /// Public notice of a reduction report, working days [unverified: 20].
+    public var reductionNoticeWorkingDays: Int
+    /// The registry reviews a project registration within this many working days [rule: 15].
+    public var registrationReviewWorkingDays: Int
+    /// The registry reviews a reduction registration within this many working days [unverified: 15].
+    public var reductionReviewWorkingDays: Int
+    /// Construction must have started strictly after this date [issue 6: 2012-11-08].
+    public var constructionStartAfter: CivilDate
+    /// Reductions count only strictly after this date [issue 6: 2020-09-22].
+    public var reductionsAfter: CivilDate
+    /// Facilities covered by the national ETS (ids or names): no project inside one is eligible.
+    /// A command may add more (the current list of key emitting entities' facilities).
+    public var coveredFacilities: [String]
+    /// Two names are "similar" (a likely duplicate) when one contains the other or their edit
+    /// distance is at most this percentage of the longer one's length. A choice, not a rule.
+    public var similarNamePercent: Int
+    public var limits: CCERLimits
+
+    public init(
+        version: Int, note: String, calendar: WorkingDayCalendar, designNoticeWorkingDays: Int, reductionNoticeWorkingDays: Int,
+        registrationReviewWorkingDays: Int, reductionReviewWorkingDays: Int, constructionStartAfter: CivilDate,
+        reductionsAfter: CivilDate, coveredFacilities: [String], similarNamePercent: Int, limits: CCERLimits
+    ) {
+        self.version = version
+        self.note = note
+        self.calendar = calendar
+        self.designNoticeWorkingDays = designNoticeWorkingDays
+        self.reductionNoticeWorkingDays = reductionNoticeWorkingDays
+        self.registrationReviewWorkingDays = registrationReviewWorkingDays
+        self.reductionReviewWorkingDays = reductionReviewWorkingDays
+        self.constructionStartAfter = constructionStartAfter
+        self.reductionsAfter = reductionsAfter
+        self.coveredFacilities = coveredFacilities
+        self.similarNamePercent = similarNamePercent
+        self.limits = limits
+    }
+
+    public static let standard = CCERPolicy(
+        version: 1,
+        note: "DOMAIN.md §8: notice 20 and review 15 working days for projects [rule]; the same for reductions [unverified]",
+        calendar: .mainland, designNoticeWorkingDays: 20, reductionNoticeWorkingDays: 20, registrationReviewWorkingDays: 15,
+        reductionReviewWorkingDays: 15, constructionStartAfter: CivilDate(year: 2012, month: 11, day: 8),
+        reductionsAfter: CivilDate(year: 2020, month: 9, day: 22), coveredFacilities: [], similarNamePercent: 30,
+        limits: .defaults)
+}
