@@ -74,8 +74,17 @@ public struct LedgerVerifier {
                     fail(entry.seq, "body is not an exchange entry")
                     break chain
                 }
+                // Applied in place as they are checked: after a problem the walk stops anyway.
+                var exchangeProblem: String?
+                for event in exchangeEvents {
+                    if let problem = exchange.problem(applying: event) { exchangeProblem = problem; break }
+                    exchange.evolve(event)
+                }
+                if let exchangeProblem {
+                    fail(entry.seq, "exchange events cannot be replayed: \(exchangeProblem)")
+                    break chain
+                }
                 replayed.evolve(events, changes: &ignored)
-                exchange.evolve(exchangeEvents)
                 previous = entry.head
             }
         }

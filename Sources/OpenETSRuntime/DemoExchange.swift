@@ -150,6 +150,16 @@ extension DemoExchange {
                 _ = try await attempt(service, key(), .placeOrder(account: "INV-000001", instrument: "CCER", side: .buy, price: ccer + 25, quantity: 200))
             }
         }
+        if index == 2 {
+            // Two entities of one group trade with each other: the surveillance list shows it.
+            clock.simulate(day, hour: 14, minute: 30)
+            let close = await previousClose(service, "CEA24")
+            if let placed = try await attempt(service, key(), .placeOrder(account: "ENT-000002", instrument: "CEA24", side: .sell, price: close - 40, quantity: 3_000)),
+                case .orderPlaced(let order) = placed.events.first
+            {
+                _ = try await attempt(service, key(), .takeOrder(account: "ENT-000001", order: order.id, quantity: 3_000))
+            }
+        }
         if index % 3 == 2 {
             clock.simulate(day, hour: 13, minute: 45)
             let close = await previousClose(service, "CEA23")

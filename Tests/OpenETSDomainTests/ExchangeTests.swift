@@ -251,4 +251,22 @@ struct ExchangeTests {
         #expect(rules.filter { $0 == .placeAndCancel }.count == 1)
         #expect(!rules.contains(.selfTrade))
     }
+
+    // MARK: replay guard
+
+    @Test func replayRefusesExchangeEventsThatCannotApply() throws {
+        var f = try F()
+        let id = f.placedOrder(try f.run(.placeOrder(account: F.e1, instrument: "CEA24", side: .sell, price: 5_000, quantity: 10)))
+        let x = f.market.exchange
+        #expect(x.problem(applying: .orderRested(order: id)) != nil, "already in its book")
+        #expect(x.problem(applying: .orderEnded(order: 999, status: .cancelled, released: 0)) != nil)
+        #expect(x.problem(applying: .orderEnded(order: id, status: .cancelled, released: 10)) == nil)
+        let tooBig = Deal(id: "DL-X", instrument: "CEA24", mode: .listing, seller: F.e1, buyer: F.investor, price: 5_000, quantity: 11,
+                          amountFen: 55_000, sellerFeeFen: 0, buyerFeeFen: 0, maker: id, taker: nil, takerSide: .buy, time: F.at(10, 0))
+        #expect(x.problem(applying: .dealDone(tooBig, consumedByMaker: 11, consumedByTaker: 0)) != nil)
+        var fits = tooBig
+        fits.quantity = 10
+        #expect(x.problem(applying: .dealDone(fits, consumedByMaker: 10, consumedByTaker: 0)) == nil)
+        #expect(x.problem(applying: .quoteEnded(quote: 5, status: .cancelled, released: 0)) != nil)
+    }
 }
