@@ -363,7 +363,7 @@ private struct BatchWriter: Sendable {
         }
         let decision: ExchangeDecision
         do {
-            decision = try exchange.decide(request.command, at: now, registry: state, policy: exchangePolicy)
+            decision = try exchange.decide(request.command, at: now, registry: state, policy: exchangePolicy, registryPolicy: policy)
         } catch {
             return .rejected(error)
         }
@@ -412,6 +412,9 @@ private struct BatchWriter: Sendable {
             guard let entry = try await tx.entry(record.seq) else { throw LedgerFault.journalGap(after: record.seq - 1) }
             return .accepted(Receipt(seq: record.seq, events: try codec.events(of: entry), replayed: true))
         }
+        if let reserved = Self.exchangeReserved(request.command) {
+            return .rejected(RegistryError(.invalidArgument, reserved))
+        }
         let events: [RegistryEvent]
         do {
             events = try state.decide(request.command, at: now, policy: policy)
@@ -425,6 +428,24 @@ private struct BatchWriter: Sendable {
         let receipt = Receipt(seq: head.seq, events: events, replayed: false)
         receipts[key] = receipt
         return .accepted(receipt)
+    }
+
+    /// Lock ids and deal ids the exchange names are the exchange's: a registry command from
+    /// outside (CLI, batch file) may not create, release or consume them, or the books and the
+    /// registry would disagree.
+    static func exchangeReserved(_ command: RegistryCommand) -> String? {
+        switch command {
+        case .lock(let lock, _, _, _, _), .unlock(let lock, _):
+            return ExchangeState.isExchangeLock(lock) ? "lock \(lock) belongs to the exchange" : nil
+        case .settle(let deal, _, _, _, _, _, _, let sellerLock, let buyerLock):
+            if deal.rawValue.hasPrefix("DL-") { return "deal numbers DL-… are the exchange's" }
+            if let lock = [sellerLock, buyerLock].compactMap({ $0 }).first(where: ExchangeState.isExchangeLock) {
+                return "lock \(lock) belongs to the exchange"
+            }
+            return nil
+        default:
+            return nil
+        }
     }
 
     /// Encodes the bodies (on both cores), then seals the hash chain in order after `previous`.

@@ -100,7 +100,7 @@ public struct SQLLedgerStore<Database: SQLDatabase>: LedgerStore {
             try await sql.query(
                 """
                 SELECT \(entryColumns) FROM journal
-                WHERE kind >= 'exchange.' AND kind < 'exchange/' AND seq > $1 AND seq <= $2
+                WHERE substr(kind, 1, 9) = 'exchange.' AND seq > $1 AND seq <= $2
                 ORDER BY seq LIMIT $3
                 """, [.int(seq), .int(last), .int(Int64(limit))]
             ).map(entry(from:))

@@ -111,7 +111,7 @@ struct TradingRoutes: Sendable {
             let deals = receipt.events.compactMap { if case .dealDone(let deal, _, _) = $0 { deal.id.rawValue } else { nil } }
             let placed = receipt.events.compactMap { if case .orderPlaced(let order) = $0 { order.id } else { nil } }
             let summary = deals.isEmpty ? (placed.first.map { "order \($0)" } ?? "done") : "deal " + deals.joined(separator: ", ")
-            try await access.audit(now, principal.user, command.kind, "accepted #\(receipt.seq): \(summary)", context.address)
+            try? await access.audit(now, principal.user, command.kind, "accepted #\(receipt.seq): \(summary)", context.address)
             return redirect("/trade?ok=" + encode("\(command.kind): \(summary) (#\(receipt.seq))"))
         case .rejected(let error):
             try await access.audit(now, principal.user, command.kind, "rejected \(error.code.rawValue)", context.address)
@@ -137,7 +137,7 @@ struct TradingRoutes: Sendable {
         let now = SystemClock().now()
         switch outcome {
         case .accepted(let receipt):
-            try await access.audit(now, principal.user, "surrender", "accepted #\(receipt.seq): \(quantity) \(unit) for \(year)", context.address)
+            try? await access.audit(now, principal.user, "surrender", "accepted #\(receipt.seq): \(quantity) \(unit) for \(year)", context.address)
             return redirect("/trade?ok=" + encode("surrender: \(quantity) t \(unit) for \(year) (#\(receipt.seq))"))
         case .rejected(let error):
             try await access.audit(now, principal.user, "surrender", "rejected \(error.code.rawValue)", context.address)
@@ -170,7 +170,7 @@ struct TradingRoutes: Sendable {
             command = .closeDay
         }
         let outcome = try await service.execute(ExchangeRequest(idempotencyKey: "web-\(principal.user)-\(form["nonce"] ?? UUID().uuidString)", command: command))
-        try await access.audit(SystemClock().now(), principal.user, command.kind, outcome.error.map { "rejected \($0.code.rawValue)" } ?? "accepted", context.address)
+        try? await access.audit(SystemClock().now(), principal.user, command.kind, outcome.error.map { "rejected \($0.code.rawValue)" } ?? "accepted", context.address)
         if let error = outcome.error { return redirect("/surveillance?error=" + encode("\(error.code.rawValue): \(error.message)")) }
         return redirect("/surveillance?ok=" + encode(command.kind))
     }

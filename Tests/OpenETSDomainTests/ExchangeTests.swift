@@ -269,4 +269,51 @@ struct ExchangeTests {
         #expect(x.problem(applying: .dealDone(fits, consumedByMaker: 10, consumedByTaker: 0)) == nil)
         #expect(x.problem(applying: .quoteEnded(quote: 5, status: .cancelled, released: 0)) != nil)
     }
+
+    // MARK: counterparties that are no longer open
+
+    @Test func aBlockedCounterpartyCannotBeTradedWith() throws {
+        var f = try F()
+        let listing = f.placedOrder(try f.run(.placeOrder(account: F.e1, instrument: "CEA24", side: .sell, price: 5_000, quantity: 10)))
+        let owner: AccountID = "OWN-000001"
+        _ = f.placedOrder(try f.run(.placeOrder(account: owner, instrument: "CCER", side: .sell, price: 3_000, quantity: 10)))
+        try f.market.registryExecute(.setAccountStatus(account: F.e1, status: .blocked, reason: "judicial"), at: F.at(10, 1))
+        try f.market.registryExecute(.setAccountStatus(account: owner, status: .blocked, reason: "judicial"), at: F.at(10, 1))
+        f.reject(.takeOrder(account: F.investor, order: listing, quantity: 1), .accountNotAllowed)
+        f.reject(.placeOrder(account: F.investor, instrument: "CCER", side: .buy, price: 3_000, quantity: 1), .accountNotAllowed)
+        // An order that does not reach the blocked maker is fine; the blocked orders lapse at the close.
+        try f.run(.placeOrder(account: F.investor, instrument: "CCER", side: .buy, price: 2_990, quantity: 1))
+        try f.run(.closeDay, at: F.at(15, 30))
+        #expect(f.market.exchange.orders.isEmpty && f.sound() == [])
+    }
+
+    @Test func auctionsClearOnATradingDayAndLeaveBlockedBiddersOut() throws {
+        var f = try F()
+        let terms = Auction(
+            id: 0, applicant: F.e1, instrument: "CEA24", side: .sell, quantity: 1_000, floorPrice: 4_500, ceilingPrice: 5_500,
+            pricing: .uniform, tieBreak: .time, seed: 1, minBidQuantity: 100, maxSharePerMille: 1000, cancelIfUndersubscribed: false,
+            referencePrice: nil, cancelBelowReferencePercent: nil, opensAt: F.at(10, 0), closesAt: F.at(10, 30))
+        guard case .auctionAnnounced(let auction) = try f.run(.announceAuction(terms), at: F.at(9, 0)).events[0] else { return }
+        try f.run(.bid(account: F.e3, auction: auction.id, price: 5_200, quantity: 600), at: F.at(10, 1))
+        try f.run(.bid(account: F.investor, auction: auction.id, price: 5_100, quantity: 600), at: F.at(10, 2))
+        try f.market.registryExecute(.setAccountStatus(account: F.e3, status: .blocked, reason: "administrative"), at: F.at(10, 3))
+        let cleared = try f.run(.clearAuction(auction: auction.id), at: F.at(10, 31))
+        #expect(f.deals(cleared).map(\.buyer) == [F.investor] && f.deals(cleared).map(\.quantity) == [600])
+        #expect(f.market.registry.locks.isEmpty && f.sound() == [])
+        // Between days no auction clears: its deals would miss the day's prices.
+        try f.run(.closeDay, at: F.at(15, 30))
+        guard case .auctionAnnounced(let later) = try f.run(.announceAuction(Auction(
+            id: 0, applicant: F.e1, instrument: "CEA24", side: .sell, quantity: 100, floorPrice: 4_500, ceilingPrice: 5_500,
+            pricing: .uniform, tieBreak: .time, seed: 1, minBidQuantity: 1, maxSharePerMille: 1000, cancelIfUndersubscribed: false,
+            referencePrice: nil, cancelBelowReferencePercent: nil, opensAt: F.at(16, 0), closesAt: F.at(16, 30))), at: F.at(15, 40)).events[0] else { return }
+        f.reject(.clearAuction(auction: later.id), .marketClosed, at: F.at(16, 31))
+    }
+
+    @Test func ordersOverTheRegistrysLimitsAreRefusedByTheExchange() throws {
+        var f = try F()
+        f.market.registryPolicy.maxQuantityPerCommand = 500
+        f.reject(.placeOrder(account: F.e1, instrument: "CEA24", side: .sell, price: 5_000, quantity: 501), .limitExceeded)
+        try f.run(.placeOrder(account: F.e1, instrument: "CEA24", side: .sell, price: 5_000, quantity: 500))
+        f.reject(.listInstrument(Instrument(code: "HUGE", unit: "CEA24", label: "x", continuous: false, previousClose: 10_000_001)), .invalidPrice)
+    }
 }

@@ -82,7 +82,8 @@ struct ExchangeServiceTests {
         let exchange = await service.exchange
         let books = exchange.books.keys.sorted().map { "\($0): \(exchange.books[$0]!.allOrders())" }
         return "orders \(exchange.orders.sorted { $0.key < $1.key }.map(\.value)) books \(books) deals \(exchange.dealCount) "
-            + "last \(exchange.lastID) bought \(exchange.boughtToday) buys \(exchange.openBuys) day \(String(describing: exchange.tradingDate))"
+            + "last \(exchange.lastID) bought \(exchange.boughtToday.sorted { $0.key < $1.key }) buys \(exchange.openBuys.sorted { $0.key < $1.key }) "
+            + "day \(String(describing: exchange.tradingDate))"
     }
 
     @Test(arguments: Backend.all)
@@ -121,6 +122,16 @@ struct ExchangeServiceTests {
         let resold = try await t.exchange(.placeOrder(account: Self.buyer, instrument: "CEA24", side: .sell, price: 5_000, quantity: 1))
         #expect(resold.error?.code == .tPlusOne)
         #expect(try await t.exchange(.takeOrder(account: Self.buyer, order: order.id, quantity: 700)).receipt != nil)
+        // The exchange's lock and deal ids cannot be touched by registry commands from outside.
+        try await t.registry(.lock(lock: "LK-OK", account: Self.seller, asset: .funds, quantity: 1, reference: "outside"))
+        for command: RegistryCommand in [
+            .unlock(lock: "XO-1", quantity: 1),
+            .lock(lock: "XO-999", account: Self.seller, asset: .funds, quantity: 1, reference: "forged"),
+            .settle(deal: "DL-999", seller: Self.seller, buyer: Self.buyer, unit: "CEA24", quantity: 1, amountFen: 100, fees: []),
+        ] {
+            let outcome = try await service.execute(CommandRequest(idempotencyKey: "forged-\(command.kind)", command: command))
+            #expect(outcome.error?.code == .invalidArgument, "\(command.kind): \(String(describing: outcome))")
+        }
         #expect(await service.exchange.orders[order.id] == nil)
         try await store.close()
     }

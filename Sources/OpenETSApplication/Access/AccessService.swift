@@ -41,6 +41,9 @@ public final class AccessService: Sendable {
     }
 
     public func login(user id: String, password: String, totp: String?, address: String, at now: Timestamp) async throws -> Result<Login, LoginFailure> {
+        guard id.utf8.count <= Self.maxUserIDBytes, password.utf8.count <= PasswordHasher.maxPasswordBytes else {
+            return .failure(.invalidCredentials)
+        }
         let keys = ["user:\(id)", "address:\(address)"]
         guard !limited(keys, now) else {
             try await audit(now, id, "login_refused", "rate limited", address)
@@ -101,8 +104,15 @@ public final class AccessService: Sendable {
         }
     }
 
+    /// Most keys the failure table keeps; beyond it, expired entries are dropped first.
+    static let maxTrackedKeys = 100_000
+
     private func record(_ keys: [String], _ now: Timestamp) {
         failures.withLock { table in
+            if table.count >= Self.maxTrackedKeys {
+                table = table.filter { $0.value.contains { now.millisecondsSinceEpoch - $0 < Self.failureWindowMilliseconds } }
+                if table.count >= Self.maxTrackedKeys { table.removeAll() }
+            }
             for key in keys {
                 table[key] = (table[key] ?? []).filter { now.millisecondsSinceEpoch - $0 < Self.failureWindowMilliseconds } + [now.millisecondsSinceEpoch]
             }

@@ -11,9 +11,10 @@
 /// clearing account and the risk reserve fund.
 extension ExchangeState {
     public func decide(
-        _ command: ExchangeCommand, at now: Timestamp, registry: RegistryState, policy: ExchangePolicy
+        _ command: ExchangeCommand, at now: Timestamp, registry: RegistryState, policy: ExchangePolicy,
+        registryPolicy: RegistryPolicy = .defaults
     ) throws(ExchangeError) -> ExchangeDecision {
-        var rules = TradingRules(exchange: self, registry: registry, policy: policy, now: now)
+        var rules = TradingRules(exchange: self, registry: registry, policy: policy, registryPolicy: registryPolicy, now: now)
         switch command {
         case .listInstrument(let instrument): try rules.listInstrument(instrument)
         case .admitMember(let account, let group): try rules.admitMember(account, group)
@@ -39,19 +40,25 @@ extension ExchangeState {
 }
 
 private struct TradingRules {
+    /// Highest previous close accepted (fen per tonne): keeps a day's price ladder bounded.
+    static let maxPrice: Int64 = 10_000_000
+
     let exchange: ExchangeState
     let registry: RegistryState
     let policy: ExchangePolicy
+    /// The registry's named limits: a lock or settlement the registry would refuse is refused here.
+    let registryPolicy: RegistryPolicy
     let now: Timestamp
     var decision = ExchangeDecision()
     /// Ids and deal numbers handed out by this command so far.
     var nextID: Int64
     var dealCount: Int64
 
-    init(exchange: ExchangeState, registry: RegistryState, policy: ExchangePolicy, now: Timestamp) {
+    init(exchange: ExchangeState, registry: RegistryState, policy: ExchangePolicy, registryPolicy: RegistryPolicy, now: Timestamp) {
         self.exchange = exchange
         self.registry = registry
         self.policy = policy
+        self.registryPolicy = registryPolicy
         self.now = now
         self.nextID = exchange.lastID
         self.dealCount = exchange.dealCount
@@ -63,7 +70,9 @@ private struct TradingRules {
         guard !instrument.code.isEmpty, instrument.code.count <= 20,
             instrument.code.utf8.allSatisfy({ ($0 >= 48 && $0 <= 57) || ($0 >= 65 && $0 <= 90) || $0 == 45 })
         else { throw ExchangeError(.invalidInput, "instrument code: 1-20 of A-Z, 0-9, -") }
-        guard instrument.previousClose > 0 else { throw ExchangeError(.invalidPrice, "previous close must be positive") }
+        guard instrument.previousClose > 0, instrument.previousClose <= Self.maxPrice else {
+            throw ExchangeError(.invalidPrice, "previous close must be positive and at most \(Fen.text(Self.maxPrice))")
+        }
         guard exchange.instruments[instrument.code] == nil else {
             throw ExchangeError(.duplicateInstrument, "instrument \(instrument.code) is listed")
         }
@@ -186,6 +195,10 @@ private struct TradingRules {
         if fills.contains(where: { exchange.orders[$0.order]!.account == accountID }) {
             throw ExchangeError(.ownOrder, "the order would trade with the account's own resting order (self-trade prevention)")
         }
+        if let blocked = fills.first(where: { registry.accounts[exchange.orders[$0.order]!.account]?.status != .open }) {
+            throw ExchangeError(
+                .accountNotAllowed, "the order would trade with order \(blocked.order) of an account that is not open; it lapses at the close")
+        }
         var makers: [Int64: Order] = [:]
         for fill in fills {
             var maker = makers[fill.order] ?? exchange.orders[fill.order]!
@@ -224,6 +237,9 @@ private struct TradingRules {
             throw ExchangeError(.invalidQuantity, "listing \(orderID) has \(listing.remaining) t left, not \(quantity)")
         }
         guard listing.account != accountID else { throw ExchangeError(.ownOrder, "an account cannot take its own listing") }
+        guard registry.accounts[listing.account]?.status == .open else {
+            throw ExchangeError(.accountNotAllowed, "listing \(orderID) belongs to an account that is not open")
+        }
         let rank = exchange.books[listing.instrument]!.rank(of: orderID)!
         guard rank < 5 else {
             throw ExchangeError(.notInBestLevels, "listing \(orderID) is at level \(rank + 1); takers pick within the best 5")
@@ -299,6 +315,9 @@ private struct TradingRules {
         let instrument = try self.instrument(quote.instrument)
         let member = try self.member(accountID)
         try inSession(policy.blockSessions, "block")
+        guard registry.accounts[quote.account]?.status == .open else {
+            throw ExchangeError(.accountNotAllowed, "quote \(quoteID) belongs to an account that is not open")
+        }
         let side = quote.side.opposite
         // Accepting a counter to one's own quote ends that quote: its reservation is released
         // first and counts towards what the acceptor can deliver or pay.
@@ -391,11 +410,21 @@ private struct TradingRules {
         guard let auction = exchange.auctions[auctionID] else { throw ExchangeError(.unknownAuction, "no auction \(auctionID)") }
         guard auction.status == .announced else { throw ExchangeError(.auctionNotOpen, "auction \(auctionID) is \(auction.status.rawValue)") }
         guard now >= auction.closesAt else { throw ExchangeError(.auctionNotClosed, "auction \(auctionID) closes later") }
+        guard exchange.tradingDate != nil else {
+            throw ExchangeError(.marketClosed, "auctions clear on an open trading day, so their deals count in its prices")
+        }
         let instrument = try self.instrument(auction.instrument)
         let bids = exchange.bids.values.filter { $0.auction == auctionID }.sorted { $0.id < $1.id }
-        let result = AuctionClearing.clear(
+        // Bidders whose accounts are no longer open take no part (their locks are released below);
+        // a blocked applicant cancels the auction.
+        let applicantOpen = registry.accounts[auction.applicant]?.status == .open
+        let eligible = applicantOpen ? bids.filter { registry.accounts[$0.account]?.status == .open } : []
+        var result = AuctionClearing.clear(
             auction.terms,
-            bids: bids.map { AuctionBid(id: String($0.id), bidder: $0.account.rawValue, price: $0.price, quantity: $0.quantity, time: $0.placedAt) })
+            bids: eligible.map { AuctionBid(id: String($0.id), bidder: $0.account.rawValue, price: $0.price, quantity: $0.quantity, time: $0.placedAt) })
+        if !applicantOpen {
+            result = AuctionResult(status: .cancelled, reason: "the applicant's account is not open", clearingPrice: nil, fills: [], rejected: [], unsold: auction.quantity)
+        }
         var applicantLeft = auction.locked
         var bidLeft = Dictionary(uniqueKeysWithValues: bids.map { ($0.id, $0.locked) })
         let byID = Dictionary(uniqueKeysWithValues: bids.map { ($0.id, $0) })
@@ -475,6 +504,9 @@ private struct TradingRules {
         released: Int64 = 0
     ) throws(ExchangeError) -> Int64 {
         let key = HoldingKey(account: member.account, unit: instrument.unit)
+        guard quantity <= registryPolicy.maxQuantityPerCommand else {
+            throw ExchangeError(.limitExceeded, "the registry moves at most \(registryPolicy.maxQuantityPerCommand) t per command")
+        }
         switch side {
         case .sell:
             let available = registry.holding(member.account, instrument.unit).available + released
@@ -490,6 +522,9 @@ private struct TradingRules {
             let (amount, overflow) = price.multipliedReportingOverflow(by: quantity)
             guard !overflow, amount <= 1_000_000_000_000_000 else { throw ExchangeError(.limitExceeded, "order value too large") }
             let needed = amount + policy.fee(mode, amountFen: amount) + (buffer ? quantity : 0)
+            guard needed <= registryPolicy.maxAmountFenPerCommand else {
+                throw ExchangeError(.limitExceeded, "the registry moves at most \(Fen.text(registryPolicy.maxAmountFenPerCommand)) CNY per command")
+            }
             let cash = registry.availableCash(member.account) + released
             guard cash >= needed else {
                 throw ExchangeError(

@@ -26,7 +26,7 @@ public struct ExchangeMarket: Sendable {
 
     @discardableResult
     public mutating func execute(_ command: ExchangeCommand, at now: Timestamp) throws(ExchangeError) -> Outcome {
-        let decision = try exchange.decide(command, at: now, registry: registry, policy: policy)
+        let decision = try exchange.decide(command, at: now, registry: registry, policy: policy, registryPolicy: registryPolicy)
         var registryEvents: [[RegistryEvent]] = []
         for registryCommand in decision.registry {
             do {
