@@ -77,72 +77,106 @@ struct TradingRoutes: Sendable {
         return page(TradingPages(language: language(request)).trade(context, registry: await service.state, exchange: await service.exchange))
     }
 
-    /// POST /trade/{place,take,cancel}: session, CSRF and permission checks, then the exchange
-    /// command with the form's nonce as its idempotency key.
-    func trade(_ request: Request, context: AppRequestContext, action: Action) async throws -> Response {
+    /// A state-changing form that passed every check: live session, CSRF token, permission
+    /// (participants only for their own account) and a one-time nonce.
+    struct AuthorisedForm {
+        var fields: [String: String]
+        var principal: Principal
+        /// The command's idempotency key: a form submitted twice acts once.
+        var idempotencyKey: String
+    }
+
+    enum Authorisation {
+        case granted(AuthorisedForm)
+        case refused(Response)
+    }
+
+    /// The checks every state-changing form goes through, in one place.
+    func authorise(_ request: Request, _ action: Action, back: String) async throws -> Authorisation {
         var request = request
         let form = try await Self.form(&request)
-        guard let (_, session, principal) = try await current(request) else { return redirect("/login") }
-        guard AccessService.csrfMatches(session, form["csrf"]) else { return text("CSRF token missing or wrong\n", status: .forbidden) }
-        guard let account = principal.account, principal.may(action, for: account, matrix: access.matrix) else {
-            return text("forbidden: \(principal.role.rawValue) may not \(action.rawValue)\n", status: .forbidden)
+        guard let (_, session, principal) = try await current(request) else { return .refused(redirect("/login")) }
+        guard AccessService.csrfMatches(session, form["csrf"]) else { return .refused(text("CSRF token missing or wrong\n", status: .forbidden)) }
+        let participant = principal.account != nil
+        guard principal.may(action, for: principal.account, matrix: access.matrix), participant || !Self.participantActions.contains(action) else {
+            return .refused(text("forbidden: \(principal.role.rawValue) may not \(action.rawValue)\n", status: .forbidden))
         }
-        guard let nonce = form["nonce"], !nonce.isEmpty, nonce.utf8.count <= 64 else { return redirect("/trade?error=" + encode("INVALID_INPUT: form nonce")) }
+        guard let nonce = form["nonce"], !nonce.isEmpty, nonce.utf8.count <= Self.maxNonceBytes else {
+            return .refused(redirect("\(back)?error=" + encode("INVALID_INPUT: form nonce")))
+        }
+        return .granted(AuthorisedForm(fields: form, principal: principal, idempotencyKey: "web-\(principal.user)-\(nonce)"))
+    }
+
+    /// Actions taken for the principal's own registry account.
+    static let participantActions: Set<Action> = [.tradePlace, .tradeTake, .tradeCancel, .surrender]
+    static let maxNonceBytes = 64
+
+    /// Audits the outcome and sends the user back with it. An audit write that fails after an
+    /// accepted command does not turn the response into an error: the command is committed.
+    func conclude(
+        _ kind: String, _ principal: Principal, seq: Int64?, summary: String, error: (code: String, message: String)?,
+        address: String, back: String
+    ) async throws -> Response {
+        let now = SystemClock().now()
+        if let error {
+            try await access.audit(now, principal.user, kind, "rejected \(error.code)", address)
+            return redirect("\(back)?error=" + encode("\(error.code): \(error.message)"))
+        }
+        try? await access.audit(now, principal.user, kind, "accepted #\(seq ?? 0): \(summary)", address)
+        return redirect("\(back)?ok=" + encode("\(kind): \(summary) (#\(seq ?? 0))"))
+    }
+
+    /// POST /trade/{place,take,cancel}: the exchange command of an authorised form.
+    func trade(_ request: Request, context: AppRequestContext, action: Action) async throws -> Response {
+        let form: AuthorisedForm
+        switch try await authorise(request, action, back: "/trade") {
+        case .granted(let granted): form = granted
+        case .refused(let response): return response
+        }
+        let fields = form.fields, account = form.principal.account!
         let command: ExchangeCommand
         switch action {
         case .tradePlace:
-            guard let price = form["price"].flatMap(Fen.parse), let quantity = form["quantity"].flatMap({ Int64($0) }),
-                let side = form["side"].flatMap(Side.init(rawValue:)), let instrument = form["instrument"]
+            guard let price = fields["price"].flatMap(Fen.parse), let quantity = fields["quantity"].flatMap({ Int64($0) }),
+                let side = fields["side"].flatMap(Side.init(rawValue:)), let instrument = fields["instrument"]
             else { return redirect("/trade?error=" + encode("INVALID_INPUT: price (yuan, 2 decimals), whole-tonne quantity, side and instrument")) }
             command = .placeOrder(account: account, instrument: instrument, side: side, price: price, quantity: quantity)
         case .tradeTake:
-            guard let order = form["order"].flatMap({ Int64($0) }), let quantity = form["quantity"].flatMap({ Int64($0) }) else {
+            guard let order = fields["order"].flatMap({ Int64($0) }), let quantity = fields["quantity"].flatMap({ Int64($0) }) else {
                 return redirect("/trade?error=" + encode("INVALID_INPUT: order and whole-tonne quantity"))
             }
             command = .takeOrder(account: account, order: order, quantity: quantity)
         default:
-            guard let order = form["order"].flatMap({ Int64($0) }) else { return redirect("/trade?error=" + encode("INVALID_INPUT: order")) }
+            guard let order = fields["order"].flatMap({ Int64($0) }) else { return redirect("/trade?error=" + encode("INVALID_INPUT: order")) }
             command = .cancelOrder(account: account, order: order)
         }
-        let outcome = try await service.execute(ExchangeRequest(idempotencyKey: "web-\(principal.user)-\(nonce)", command: command))
-        let now = SystemClock().now()
-        switch outcome {
-        case .accepted(let receipt):
-            let deals = receipt.events.compactMap { if case .dealDone(let deal, _, _) = $0 { deal.id.rawValue } else { nil } }
-            let placed = receipt.events.compactMap { if case .orderPlaced(let order) = $0 { order.id } else { nil } }
-            let summary = deals.isEmpty ? (placed.first.map { "order \($0)" } ?? "done") : "deal " + deals.joined(separator: ", ")
-            try? await access.audit(now, principal.user, command.kind, "accepted #\(receipt.seq): \(summary)", context.address)
-            return redirect("/trade?ok=" + encode("\(command.kind): \(summary) (#\(receipt.seq))"))
-        case .rejected(let error):
-            try await access.audit(now, principal.user, command.kind, "rejected \(error.code.rawValue)", context.address)
-            return redirect("/trade?error=" + encode("\(error.code.rawValue): \(error.message)"))
-        }
+        let outcome = try await service.execute(ExchangeRequest(idempotencyKey: form.idempotencyKey, command: command))
+        let receipt = outcome.receipt
+        let events = receipt?.events ?? []
+        let deals: [String] = events.compactMap { if case .dealDone(let deal, _, _) = $0 { deal.id.rawValue } else { nil } }
+        let placed: [Int64] = events.compactMap { if case .orderPlaced(let order) = $0 { order.id } else { nil } }
+        let summary = deals.isEmpty ? (placed.first.map { "order \($0)" } ?? "done") : "deal " + deals.joined(separator: ", ")
+        return try await conclude(
+            command.kind, form.principal, seq: receipt?.seq, summary: summary,
+            error: outcome.error.map { ($0.code.rawValue, $0.message) }, address: context.address, back: "/trade")
     }
 
     /// POST /trade/surrender: an entity initiator surrenders units for a compliance year
     /// (through its province to the national compliance account).
     func surrender(_ request: Request, context: AppRequestContext) async throws -> Response {
-        var request = request
-        let form = try await Self.form(&request)
-        guard let (_, session, principal) = try await current(request) else { return redirect("/login") }
-        guard AccessService.csrfMatches(session, form["csrf"]) else { return text("CSRF token missing or wrong\n", status: .forbidden) }
-        guard let account = principal.account, principal.may(.surrender, for: account, matrix: access.matrix) else {
-            return text("forbidden: \(principal.role.rawValue) may not surrender\n", status: .forbidden)
+        let form: AuthorisedForm
+        switch try await authorise(request, .surrender, back: "/trade") {
+        case .granted(let granted): form = granted
+        case .refused(let response): return response
         }
-        guard let nonce = form["nonce"], !nonce.isEmpty, nonce.utf8.count <= 64, let unit = form["unit"],
-            let quantity = form["quantity"].flatMap({ Int64($0) }), let year = form["year"].flatMap({ Int($0) })
+        guard let unit = form.fields["unit"], let quantity = form.fields["quantity"].flatMap({ Int64($0) }),
+            let year = form.fields["year"].flatMap({ Int($0) })
         else { return redirect("/trade?error=" + encode("INVALID_INPUT: unit, whole-tonne quantity and compliance year")) }
-        let command = RegistryCommand.surrender(account: account, unit: UnitTypeCode(unit), quantity: quantity, complianceYear: year)
-        let outcome = try await service.execute(CommandRequest(idempotencyKey: "web-\(principal.user)-\(nonce)", command: command))
-        let now = SystemClock().now()
-        switch outcome {
-        case .accepted(let receipt):
-            try? await access.audit(now, principal.user, "surrender", "accepted #\(receipt.seq): \(quantity) \(unit) for \(year)", context.address)
-            return redirect("/trade?ok=" + encode("surrender: \(quantity) t \(unit) for \(year) (#\(receipt.seq))"))
-        case .rejected(let error):
-            try await access.audit(now, principal.user, "surrender", "rejected \(error.code.rawValue)", context.address)
-            return redirect("/trade?error=" + encode("\(error.code.rawValue): \(error.message)"))
-        }
+        let command = RegistryCommand.surrender(account: form.principal.account!, unit: UnitTypeCode(unit), quantity: quantity, complianceYear: year)
+        let outcome = try await service.execute(CommandRequest(idempotencyKey: form.idempotencyKey, command: command))
+        return try await conclude(
+            "surrender", form.principal, seq: outcome.receipt?.seq, summary: "\(quantity) t \(unit) for \(year)",
+            error: outcome.error.map { ($0.code.rawValue, $0.message) }, address: context.address, back: "/trade")
     }
 
     func surveillancePage(_ request: Request) async throws -> Response {
@@ -157,22 +191,22 @@ struct TradingRoutes: Sendable {
 
     /// POST /operator/{open-day,close-day}: the exchange operator runs the trading day.
     func operate(_ request: Request, context: AppRequestContext, open: Bool) async throws -> Response {
-        var request = request
-        let form = try await Self.form(&request)
-        guard let (_, session, principal) = try await current(request) else { return redirect("/login") }
-        guard AccessService.csrfMatches(session, form["csrf"]) else { return text("CSRF token missing or wrong\n", status: .forbidden) }
-        guard principal.may(.exchangeOperate, matrix: access.matrix) else { return text("forbidden: \(principal.role.rawValue) may not run the trading day\n", status: .forbidden) }
+        let form: AuthorisedForm
+        switch try await authorise(request, .exchangeOperate, back: "/surveillance") {
+        case .granted(let granted): form = granted
+        case .refused(let response): return response
+        }
         let command: ExchangeCommand
         if open {
-            guard let date = form["date"].flatMap(CivilDate.init) else { return redirect("/surveillance?error=" + encode("INVALID_INPUT: date YYYY-MM-DD")) }
+            guard let date = form.fields["date"].flatMap(CivilDate.init) else { return redirect("/surveillance?error=" + encode("INVALID_INPUT: date YYYY-MM-DD")) }
             command = .openDay(date)
         } else {
             command = .closeDay
         }
-        let outcome = try await service.execute(ExchangeRequest(idempotencyKey: "web-\(principal.user)-\(form["nonce"] ?? UUID().uuidString)", command: command))
-        try? await access.audit(SystemClock().now(), principal.user, command.kind, outcome.error.map { "rejected \($0.code.rawValue)" } ?? "accepted", context.address)
-        if let error = outcome.error { return redirect("/surveillance?error=" + encode("\(error.code.rawValue): \(error.message)")) }
-        return redirect("/surveillance?ok=" + encode(command.kind))
+        let outcome = try await service.execute(ExchangeRequest(idempotencyKey: form.idempotencyKey, command: command))
+        return try await conclude(
+            command.kind, form.principal, seq: outcome.receipt?.seq, summary: "done",
+            error: outcome.error.map { ($0.code.rawValue, $0.message) }, address: context.address, back: "/surveillance")
     }
 
     /// The session behind the request's cookie: (token, session, principal).

@@ -128,21 +128,23 @@ public enum PriceChart {
         let pad = max((high - low) / 10, 10)
         let top = high + pad, bottom = max(0, low - pad)
         let maxVolume = max(days.map(\.prices.volume).max()!, 1)
-        let step = Double(width - left - 10) / Double(days.count)
-        func y(_ price: Int64) -> Int { 10 + Int(Double(top - price) / Double(top - bottom) * Double(priceHeight - 20)) }
+        // Pixel positions in integer arithmetic: the chart draws, it does not compute amounts.
+        let plotWidth = width - left - 10
+        let step = plotWidth / days.count
+        func y(_ price: Int64) -> Int { 10 + Int((top - price) * Int64(priceHeight - 20) / (top - bottom)) }
         var svg = "<figure><svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" id=\"price-chart\" viewBox=\"0 0 \(width) \(priceHeight + gap + volumeHeight + 20)\" width=\"100%\"><title>\(escape(caption))</title>"
         svg += "<text x=\"4\" y=\"\(y(top) + 10)\">\(Fen.text(top))</text><text x=\"4\" y=\"\(y(bottom))\">\(Fen.text(bottom))</text>"
         svg += "<line x1=\"\(left)\" y1=\"\(priceHeight)\" x2=\"\(width - 10)\" y2=\"\(priceHeight)\" stroke=\"#e5e7eb\"/>"
         for (index, day) in days.enumerated() {
             let p = day.prices
-            let x = left + Int(Double(index) * step + step / 2)
+            let x = left + (2 * index + 1) * plotWidth / (2 * days.count)
             let up = p.close >= p.open
             let colour = up ? "#d0021b" : "#1a9c3e"
             let bodyTop = y(max(p.open, p.close)), bodyBottom = y(min(p.open, p.close))
-            let bodyWidth = max(2, Int(step * 0.6))
+            let bodyWidth = max(2, step * 3 / 5)
             svg += "<line x1=\"\(x)\" y1=\"\(y(p.high))\" x2=\"\(x)\" y2=\"\(y(p.low))\" stroke=\"\(colour)\"/>"
             svg += "<rect class=\"candle \(up ? "up" : "down")\" x=\"\(x - bodyWidth / 2)\" y=\"\(bodyTop)\" width=\"\(bodyWidth)\" height=\"\(max(1, bodyBottom - bodyTop))\" fill=\"\(colour)\"><title>\(day.date) O \(Fen.text(p.open)) H \(Fen.text(p.high)) L \(Fen.text(p.low)) C \(Fen.text(p.close))</title></rect>"
-            let barHeight = Int(Double(p.volume) / Double(maxVolume) * Double(volumeHeight))
+            let barHeight = Int(p.volume * Int64(volumeHeight) / maxVolume)
             svg += "<rect x=\"\(x - bodyWidth / 2)\" y=\"\(priceHeight + gap + volumeHeight - barHeight)\" width=\"\(bodyWidth)\" height=\"\(barHeight)\" fill=\"\(colour)\" opacity=\"0.5\"/>"
         }
         let baseline = priceHeight + gap + volumeHeight + 16
