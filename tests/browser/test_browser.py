@@ -74,6 +74,10 @@ def browser():
     options = Options()
     for arg in ["--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1280,1600", "--lang=zh-CN"]:
         options.add_argument(arg)
+    # No password-manager or leak-check prompts over the login form.
+    options.add_argument("--disable-features=PasswordLeakDetection,PasswordManagerOnboarding")
+    options.add_experimental_option("prefs", {"credentials_enable_service": False, "profile.password_manager_enabled": False,
+                                              "profile.password_manager_leak_detection": False})
     options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
     return webdriver.Chrome(service=Service(shutil.which("chromedriver") or "/usr/bin/chromedriver"), options=options)
 
@@ -89,7 +93,7 @@ def main() -> int:
         """Click a button or link that loads a new page, and wait until the new page is there."""
         old = driver.find_element(By.TAG_NAME, "html")
         element.click()
-        WebDriverWait(driver, 15).until(expected_conditions.staleness_of(old))
+        WebDriverWait(driver, 30).until(expected_conditions.staleness_of(old))
 
     def shot(name):
         driver.save_screenshot(os.path.join(SHOTS, name + ".png"))
