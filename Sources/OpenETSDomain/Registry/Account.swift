@@ -56,6 +56,9 @@ public enum AccountType: String, Codable, Sendable, CaseIterable {
     public static let participantHoldings: [AccountType] = [.entity, .investor, .projectOwner, .exchangeClearing]
     /// Participants' holdings owned by legal persons: they pledge, trade and cancel voluntarily.
     public static let legalPersonHoldings: [AccountType] = [.entity, .investor, .projectOwner]
+    /// The regulator's allowance accounts: they sell allowances for paid allocation through
+    /// the exchange's one-way auction (units only: they lock units and receive the proceeds).
+    public static let paidAllocationSellers: [AccountType] = [.national, .provincial]
 }
 
 extension AccountID {
