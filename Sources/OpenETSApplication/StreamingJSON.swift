@@ -75,6 +75,17 @@ public enum StreamingJSON {
 
         func string(_ text: String) {
             bytes.append(UInt8(ascii: "\""))
+            // Most strings need no escape: copy them whole.
+            var text = text
+            let copied = text.withUTF8 { utf8 -> Bool in
+                guard !utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else { return false }
+                bytes.append(contentsOf: utf8)
+                return true
+            }
+            if copied {
+                bytes.append(UInt8(ascii: "\""))
+                return
+            }
             for byte in text.utf8 {
                 switch byte {
                 case UInt8(ascii: "\""): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])

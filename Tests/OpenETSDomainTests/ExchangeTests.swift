@@ -255,6 +255,9 @@ struct ExchangeTests {
         #expect(f.cash(national) == proceeds - fees)
         #expect(f.total(national) == 9_100 && f.total(F.e3) == F.units + 600 && f.total(F.investor) == 300)
         #expect(f.market.registry.locks.isEmpty && f.sound() == [])
+        // The proceeds go to the treasury.
+        try f.market.registryExecute(.withdrawFunds(account: national, amountFen: proceeds - fees, bankReference: "treasury"), at: F.at(11, 0))
+        #expect(f.cash(national) == 0 && f.sound() == [])
     }
 
     @Test func theOperatorWithdrawsAnAnnouncedAuctionAndEveryLockIsReleased() throws {

@@ -44,10 +44,11 @@ public enum AccountType: String, Codable, Sendable, CaseIterable {
         }
     }
 
-    /// Accounts that hold settlement funds (fen) beside units.
+    /// Accounts that hold settlement funds (fen) beside units. The national and provincial
+    /// accounts receive the proceeds of paid allocation and withdraw them to the treasury.
     public var holdsFunds: Bool {
         switch self {
-        case .entity, .investor, .projectOwner, .exchangeClearing: true
+        case .entity, .investor, .projectOwner, .exchangeClearing, .national, .provincial: true
         default: false
         }
     }
