@@ -206,6 +206,25 @@ struct MRVServiceTests {
         try await truncated.close()
     }
 
+    /// A journal rewritten under a running service (head moved back) stops its writes instead
+    /// of deciding on a state the database no longer has.
+    @Test(arguments: Backend.all)
+    func aRewrittenJournalStopsTheWriter(_ backend: Backend) async throws {
+        let location = try backend.freshLocation()
+        let s = try await Self.populated(location)
+        let database = try await Composition.openDatabase(location, connectionID: 9)
+        try await database.transaction { sql in
+            try await sql.execute("DELETE FROM mrv_journal WHERE seq = 4", [])
+            try await sql.execute("UPDATE mrv_journal_head SET seq = 3, hash = (SELECT hash FROM mrv_journal WHERE seq = 3) WHERE id = 1", [])
+        }
+        try await database.close()
+        await #expect(throws: MRVStoreFault.self) {
+            _ = try await s.service.execute(MRVRequest(idempotencyKey: "after-rewrite", command: .registerVerifier(Verifier(id: "V2", name: "二所"))))
+        }
+        #expect(try await s.store.mrvHead().seq == 3)
+        try await s.close()
+    }
+
     @Test(arguments: Backend.all)
     func anomaliesAndTheRankingReadTheReplayedState(_ backend: Backend) async throws {
         let location = try backend.freshLocation()

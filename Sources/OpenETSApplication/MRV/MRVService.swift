@@ -165,13 +165,15 @@ public actor MRVService {
             var head = try await tx.lockHead()
             if head != knownHead {
                 // Another process wrote since: replay its entries first.
-                var after = knownHead.seq
-                while after < head.seq {
-                    let entries = try await tx.entries(after: after, limit: 5_000)
+                guard head.seq > knownHead.seq else { throw MRVStoreFault.headMovedBack(cached: knownHead, stored: head) }
+                var replayed = knownHead
+                while replayed.seq < head.seq {
+                    let entries = try await tx.entries(after: replayed.seq, limit: 5_000)
                     guard let last = entries.last else { throw MRVStoreFault.journalBehindHead(head) }
                     for entry in entries { state.evolve(try codec.decode([MRVEvent].self, from: entry.body)) }
-                    after = last.seq
+                    replayed = last.head
                 }
+                guard replayed == head else { throw MRVStoreFault.journalBehindHead(head) }
             }
             if let record = try await tx.idempotencyRecord(key) {
                 guard record.requestHash == requestHash else {
@@ -265,10 +267,13 @@ public actor MRVService {
 public enum MRVStoreFault: Error, CustomStringConvertible {
     case journalBehindHead(JournalHead)
     case missingEntry(Int64)
+    /// The stored head is not a successor of the head this service last saw (a rewritten journal).
+    case headMovedBack(cached: JournalHead, stored: JournalHead)
 
     public var description: String {
         switch self {
-        case .journalBehindHead(let head): "the MRV journal ends before its head \(head.seq)"
+        case .headMovedBack(let cached, let stored): "the MRV journal head moved from \(cached.seq) to \(stored.seq) under this service"
+        case .journalBehindHead(let head): "the MRV journal does not end at its head \(head.seq)"
         case .missingEntry(let seq): "MRV journal entry \(seq) is missing"
         }
     }
