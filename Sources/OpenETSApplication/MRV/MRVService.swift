@@ -60,7 +60,8 @@ public struct MRVVerification: Hashable, Sendable {
 /// The MRV platform's only writer in this process: decides commands on the state rebuilt from
 /// the MRV journal and appends each accepted command (or CSV file) as one hash-chained entry,
 /// kind `mrv.<command kind>` (`mrv.import_facilities`, `mrv.import_months` for files), body
-/// the JSON of its events. A rejected command, or a file with any bad row, writes nothing.
+/// the JSON of its events (`LedgerCodec.encode`: JSONEncoder with sorted keys, so the stored
+/// text does not depend on the registry's body encoder). A rejected command, or a file with any bad row, writes nothing.
 /// Each write locks the journal head and first replays what other processes appended.
 public actor MRVService {
     public static let kindPrefix = "mrv."
@@ -195,7 +196,7 @@ public actor MRVService {
             case .success(.rows(let errors, let total)): return (.rejectedRows(errors, total: total), state, head)
             case .success(.events(let decided)): events = decided
             }
-            let entry = JournalEntry.sealed(after: head, recordedAt: now, kind: kind, idempotencyKey: key, body: codec.encodeBody(events))
+            let entry = JournalEntry.sealed(after: head, recordedAt: now, kind: kind, idempotencyKey: key, body: codec.encode(events))
             try await tx.append([entry], idempotency: [IdempotencyRecord(key: key, requestHash: requestHash, seq: entry.seq)], head: entry.head)
             state.evolve(events)
             head = entry.head
