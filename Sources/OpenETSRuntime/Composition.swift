@@ -61,6 +61,30 @@ public enum Composition {
 }
 
 extension Composition {
+    /// The MRV platform on its own connection to the same database: migrates (migration 5 holds
+    /// its journal), then rebuilds the state by replaying the MRV journal. MRV posts nothing
+    /// into the registry, so it does not go through `RegistryService`.
+    public static func openMRV(
+        _ location: StoreLocation, clock: any LedgerClock = SystemClock(), policy: MRVPolicyTables = .seed, connectionID: Int = 1
+    ) async throws -> (store: any MRVStore, service: MRVService) {
+        let store: any MRVStore
+        switch location {
+        case .sqlite(let path):
+            store = SQLMRVStore(database: try SQLiteDatabase(path: path))
+        case .postgres(let url, let schema):
+            store = SQLMRVStore(database: try await PostgresDatabase.connect(try PostgresSettings(url: url, schema: schema), id: connectionID))
+        }
+        do {
+            try await store.migrate()
+            return (store, try await MRVService.open(store: store, clock: clock, policy: policy))
+        } catch {
+            try? await store.close()
+            throw error
+        }
+    }
+}
+
+extension Composition {
     /// The raw database behind a location, for tamper tests and the benchmark baseline.
     public static func openDatabase(_ location: StoreLocation, connectionID: Int = 1) async throws -> any SQLDatabase {
         switch location {

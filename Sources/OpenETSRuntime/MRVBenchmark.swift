@@ -3,8 +3,8 @@ import OpenETSDomain
 /// In-process MRV benchmark (`openets bench mrv`): a deterministic national year of monthly
 /// data (3,600 entities × 4 facilities × 12 months by default, from a seeded SplitMix64), then
 /// the timed part: validate every facility-month, compute its emissions through the emission
-/// calculator, assemble each facility's year, and run every anomaly rule (with grid-company
-/// rows for the power units). Generation is not timed.
+/// calculator (with cement and steel process emissions), assemble each facility's year, and run
+/// every anomaly rule (with grid-company rows for the power units and the allocation benchmarks). Generation is not timed.
 public enum MRVBenchmark {
     public struct Result: Sendable {
         public var facilityMonths: Int
@@ -65,7 +65,7 @@ public enum MRVBenchmark {
             total = try total.adding(summary.totalT)
             years.append(year)
         }
-        let findings = MRVAnomalies.run(years, grid: grid, policy: platform.anomaly)
+        let findings = MRVAnomalies.run(years, grid: grid, policy: platform.anomaly, benchmarks: MRVAnomalies.benchmarks(year: year))
         let elapsed = seconds(clock.now - start)
 
         var byRule: [AnomalyRule: Int] = [:]
@@ -168,13 +168,26 @@ public enum MRVBenchmark {
                     measuresNCV ? .measured(ExactDecimal(mantissa: Int128(ncvMilli + uniform(&random, -200, 200)), scale: 3)) : nil
                 lines.append(FuelLine(fuel: fuel, consumption: ExactDecimal(consumption), ncvGJPerUnit: fuel == .coal ? ncv : nil))
             }
+            // Process data without further random draws: clinker lines that measure NCV also
+            // measure their clinker factor (0.51-0.54); steel works report fluxes and electrodes
+            // in proportion to output.
+            var process: ProcessData?
+            if kind == .cementClinker, measuresNCV {
+                process = ProcessData(clinkerFactor: .measured(ExactDecimal(mantissa: Int128(5_100 + ncvMilli % 300), scale: 4)))
+            } else if kind == .steel {
+                process = ProcessData(inputs: [
+                    ProcessInput(material: .limestone, quantityT: ExactDecimal(output * 80 / 1_000)),
+                    ProcessInput(material: .dolomite, quantityT: ExactDecimal(output * 20 / 1_000)),
+                    ProcessInput(material: .electrode, quantityT: ExactDecimal(mantissa: Int128(output), scale: 3)),
+                ])
+            }
             let pfc: PFCData? =
                 kind == .aluminium
                 ? PFCData(cf4KgPerT: .measured(ExactDecimal(mantissa: Int128(uniform(&random, 20, 60)), scale: 3)), c2f6KgPerT: .defaulted) : nil
             months.append(
                 MonthlyData(
                     facility: id, year: year, month: month, fuels: lines, production: Production(outputT: ExactDecimal(output)),
-                    purchasedMWh: ExactDecimal(uniform(&random, 0, 5_000)), pfc: pfc,
+                    purchasedMWh: ExactDecimal(uniform(&random, 0, 5_000)), pfc: pfc, process: process,
                     evidence: [EvidenceFile(name: "\(month).pdf", sha256: hex(random.next()))]))
         }
         return Generated(facility: facility, entity: entity, months: months)

@@ -230,5 +230,31 @@ public enum Migrations {
                 )
                 """,
             ]),
+        // The MRV platform's own hash-chained journal (same hash scheme as `journal`), its head
+        // and its idempotency keys. MRV state is rebuilt by replaying `mrv_journal`.
+        Migration(
+            version: 5, name: "mrv journal",
+            statements: [
+                """
+                CREATE TABLE mrv_journal (
+                    seq BIGINT PRIMARY KEY,
+                    recorded_at BIGINT NOT NULL,
+                    kind TEXT NOT NULL,
+                    idempotency_key TEXT NOT NULL,
+                    body TEXT NOT NULL,
+                    prev_hash TEXT NOT NULL,
+                    hash TEXT NOT NULL
+                )
+                """,
+                "CREATE TABLE mrv_journal_head (id INTEGER PRIMARY KEY, seq BIGINT NOT NULL, hash TEXT NOT NULL)",
+                "INSERT INTO mrv_journal_head (id, seq, hash) VALUES (1, 0, '\(String(repeating: "0", count: 64))')",
+                """
+                CREATE TABLE mrv_idempotency (
+                    idempotency_key TEXT PRIMARY KEY,
+                    request_hash TEXT NOT NULL,
+                    seq BIGINT NOT NULL
+                )
+                """,
+            ]),
     ]
 }

@@ -325,6 +325,8 @@ public enum MRVErrorCode: String, Codable, Sendable, CaseIterable {
     case csvMalformed = "CSV_MALFORMED"
     case unknownColumn = "UNKNOWN_COLUMN"
     case missingColumn = "MISSING_COLUMN"
+    // The application: an idempotency key sent again with a different request.
+    case idempotencyKeyReused = "IDEMPOTENCY_KEY_REUSED"
 }
 
 public struct MRVError: Error, Hashable, Codable, Sendable, CustomStringConvertible {

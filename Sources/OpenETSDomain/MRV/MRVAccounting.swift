@@ -11,6 +11,8 @@ public enum MRVAccounting {
         public var combustionTimes12: ExactDecimal
         /// CF4 and C2F6 in tCO2e (aluminium), exact.
         public var pfcT: ExactDecimal
+        /// Process CO2 (cement clinker, steel fluxes and electrodes), t, exact.
+        public var processT: ExactDecimal
         /// `fuel:month:parameter` (and `pfc:month:…`) for every default applied.
         public var defaultsUsed: [String]
         /// NCV and carbon-content slots filled by defaults, of all such slots (anomaly A06).
@@ -60,7 +62,7 @@ public enum MRVAccounting {
         let limits = context.platform.limits
         guard (1...12).contains(data.month) else { throw MRVError(.invalidMonth, "\(data.key): month must be 1-12") }
         var figures = MonthFigures(
-            month: data.month, heatInputGJ: .zero, combustionTimes12: .zero, pfcT: .zero, defaultsUsed: [], defaultSlots: 0,
+            month: data.month, heatInputGJ: .zero, combustionTimes12: .zero, pfcT: .zero, processT: .zero, defaultsUsed: [], defaultSlots: 0,
             parameterSlots: 0, generationMWh: .zero, supplyMWh: .zero, heatSuppliedGJ: .zero, outputT: .zero, purchasedMWh: .zero,
             carbonContents: [])
         var seen: Set<Fuel> = []
@@ -77,6 +79,7 @@ public enum MRVAccounting {
             figures.purchasedMWh = purchased
         }
         try pfc(data, facility, context.platform, &figures)
+        try process(data, facility, context.platform, &figures)
         try checkEvidence(data.evidence, data.key.description, limits)
         return figures
     }
@@ -218,6 +221,45 @@ public enum MRVAccounting {
         figures.pfcT = try shifted(product(figures.outputT, perTonneKg, at()), places: 3, at())
     }
 
+    /// Process CO2. Cement clinker lines: clinker output t × clinker factor (tCO2/t; measured,
+    /// calculated or the year's default). Steel works: Σ material t × the material's factor.
+    /// Exact; other kinds report no process data.
+    static func process(_ data: MonthlyData, _ facility: Facility, _ platform: MRVPlatformPolicy, _ figures: inout MonthFigures)
+        throws(MRVError)
+    {
+        let at = { data.key.description }
+        let parameters = platform.process
+        let limits = platform.limits
+        switch facility.kind {
+        case .cementClinker:
+            guard data.process?.inputs.isEmpty ?? true else {
+                throw MRVError(.invalidValue, "\(at()): process inputs (fluxes, electrodes) are reported by steel works")
+            }
+            let factor = try parameter(
+                data.process?.clinkerFactor, parameters.clinkerFactorDefault, "clinker_factor", at(), max: parameters.maxClinkerFactor, limits)
+            if factor.given == nil { figures.defaultsUsed.append("process:\(data.month):clinker_factor") }
+            figures.processT = try product(figures.outputT, factor.value, at())
+        case .steel:
+            guard let process = data.process else { return }
+            guard process.clinkerFactor == nil else { throw MRVError(.invalidValue, "\(at()): only clinker lines report a clinker factor") }
+            var seen: Set<ProcessMaterial> = []
+            var total = ExactDecimal.zero
+            for input in process.inputs {
+                guard seen.insert(input.material).inserted else {
+                    throw MRVError(.invalidValue, "\(at()): process material \(input.material.rawValue) is listed twice")
+                }
+                try amount(input.quantityT, "\(input.material.rawValue)_t", at(), max: limits.maxMonthlyOutputT, limits)
+                guard let factor = parameters.materialFactors[input.material] else {
+                    throw MRVError(.noPolicyForYear, "no \(input.material.rawValue) factor in the \(platform.year) table")
+                }
+                total = try sum(total, product(input.quantityT, factor, at()), at())
+            }
+            figures.processT = total
+        case .power, .aluminium:
+            guard data.process == nil else { throw MRVError(.invalidValue, "\(at()): only clinker lines and steel works report process data") }
+        }
+    }
+
     static func checkEvidence(_ files: [EvidenceFile], _ at: @autoclosure () -> String, _ limits: MRVLimits) throws(MRVError) {
         guard files.count <= limits.maxEvidenceFilesPerMonth else {
             throw MRVError(.limitExceeded, "\(at()): at most \(limits.maxEvidenceFilesPerMonth) evidence files a month")
@@ -255,12 +297,13 @@ public enum MRVAccounting {
         _ facility: FacilityID, figures: [MonthFigures], corrections: Int, accounting: MRVPolicy
     ) throws(MRVError) -> FacilityYearSummary {
         let at = facility.rawValue
-        var combustion: ExactDecimal = .zero, pfc: ExactDecimal = .zero, purchased: ExactDecimal = .zero
+        var combustion: ExactDecimal = .zero, pfc: ExactDecimal = .zero, process: ExactDecimal = .zero, purchased: ExactDecimal = .zero
         var generation: ExactDecimal = .zero, supply: ExactDecimal = .zero, heat: ExactDecimal = .zero, output: ExactDecimal = .zero
         var defaults: [String] = []
         for month in figures {
             combustion = try sum(combustion, month.combustionTimes12, at)
             pfc = try sum(pfc, month.pfcT, at)
+            process = try sum(process, month.processT, at)
             purchased = try sum(purchased, month.purchasedMWh, at)
             generation = try sum(generation, month.generationMWh, at)
             supply = try sum(supply, month.supplyMWh, at)
@@ -276,13 +319,14 @@ public enum MRVAccounting {
                 EmissionCalculator.FacilityInput(id: at, fuels: [], purchasedMWh: purchased.description), policy: accounting
             ).electricity
         let twelve = ExactDecimal(mantissa: MRVPolicy.co2PerCarbonDenominator, scale: 0)
-        let total = try sum(combustion, product(sum(electricity, pfc, at), twelve, at), at)
+        let total = try sum(combustion, product(sum(sum(electricity, pfc, at), process, at), twelve, at), at)
         do {
             return FacilityYearSummary(
                 facility: facility, combustionT: try combustion.divided(by: MRVPolicy.co2PerCarbonDenominator, roundingTo: 2),
                 electricityT: try electricity.rounded(to: 2), pfcT: try pfc.rounded(to: 2),
                 totalT: try total.divided(by: MRVPolicy.co2PerCarbonDenominator, roundingTo: 2), defaultsUsed: defaults,
-                generationMWh: generation, supplyMWh: supply, heatSuppliedGJ: heat, outputT: output, corrections: corrections)
+                generationMWh: generation, supplyMWh: supply, heatSuppliedGJ: heat, outputT: output, corrections: corrections,
+                processT: try process.rounded(to: 2))
         } catch {
             throw MRVError(.limitExceeded, "\(at): the amounts are too large to compute exactly")
         }

@@ -13,6 +13,7 @@ public enum AnomalyRule: String, Codable, CodingKeyRepresentable, Sendable, Case
     case defaultShare = "default_share"
     case gridMismatch = "grid_mismatch"
     case copiedMonth = "copied_month"
+    case benchmarkDeviation = "benchmark_deviation"
 
     /// The stable rule id shown to regulators.
     public var id: String {
@@ -25,6 +26,7 @@ public enum AnomalyRule: String, Codable, CodingKeyRepresentable, Sendable, Case
         case .defaultShare: "MRV-A06"
         case .gridMismatch: "MRV-A07"
         case .copiedMonth: "MRV-A08"
+        case .benchmarkDeviation: "MRV-A09"
         }
     }
 }
@@ -146,9 +148,29 @@ public enum MRVAnomalies {
     /// Totals are rounded half up to this many decimals before ratios are formed.
     public static let inputPlaces = 3
 
-    /// Runs every rule over the facility-years (all of one data year) and the grid company's rows.
-    /// Findings come sorted by facility, month and rule.
-    public static func run(_ years: [FacilityYearData], grid: [GridGenerationRow], policy: MRVAnomalyPolicy) -> [AnomalyFinding] {
+    /// The electricity benchmarks (tCO2/MWh) of a power allocation plan by unit category, for
+    /// rule A09. Categories the platform does not know are left out.
+    public static func benchmarks(_ plan: AllocationPlan) -> [PowerUnitCategory: ExactDecimal] {
+        var result: [PowerUnitCategory: ExactDecimal] = [:]
+        for category in plan.categories {
+            if let known = PowerUnitCategory(rawValue: category.id) { result[known] = category.electricityBenchmark }
+        }
+        return result
+    }
+
+    /// The benchmarks of the power plan for a data year among `plans` (none when no plan covers it).
+    public static func benchmarks(year: Int, plans: [AllocationPlan] = AllocationPlan.seed) -> [PowerUnitCategory: ExactDecimal] {
+        guard let plan = plans.filter({ $0.year == year && $0.sector == "power" }).max(by: { $0.version < $1.version }) else { return [:] }
+        return benchmarks(plan)
+    }
+
+    /// Runs every rule over the facility-years (all of one data year) and the grid company's rows;
+    /// `benchmarks` are the allocation plan's electricity benchmarks of the year (rule A09, skipped
+    /// when empty). Findings come sorted by facility, month and rule.
+    public static func run(
+        _ years: [FacilityYearData], grid: [GridGenerationRow], policy: MRVAnomalyPolicy,
+        benchmarks: [PowerUnitCategory: ExactDecimal] = [:]
+    ) -> [AnomalyFinding] {
         var findings: [AnomalyFinding] = []
         var intensities: [(index: Int, group: String, value: ExactDecimal)] = []
         for (index, year) in years.enumerated() {
@@ -158,6 +180,7 @@ public enum MRVAnomalies {
             }
             heatRate(year, totals, policy, &findings)
             intensityRange(year, totals, policy, &findings)
+            benchmarkDeviation(year, totals, policy, benchmarks, &findings)
             monthJumps(year, policy, &findings)
             carbonContents(year, policy, &findings)
             defaultShare(year, totals, policy, &findings)
@@ -334,6 +357,33 @@ public enum MRVAnomalies {
                 en: "The \(year.year) emission intensity is \(value) \(unit), \(side.1) the plausible range \(range) for \(group). Check the emissions and output data."))
     }
 
+    // MARK: A09 distance from the allocation benchmark
+
+    /// Power units: |intensity − benchmark| > tolerance × benchmark, where the intensity is the
+    /// one of A02 (combustion emissions attributed to electricity per MWh generated) and the
+    /// benchmark the allocation plan's electricity benchmark of the unit's category.
+    static func benchmarkDeviation(
+        _ year: FacilityYearData, _ totals: Totals, _ policy: MRVAnomalyPolicy, _ benchmarks: [PowerUnitCategory: ExactDecimal],
+        _ findings: inout [AnomalyFinding]
+    ) {
+        guard let category = year.facility.power?.category, let benchmark = benchmarks[category], benchmark.mantissa > 0,
+            let value = intensity(year.facility, totals, policy), let difference = minus(value, benchmark),
+            let allowed = times(policy.benchmarkTolerance, benchmark), absolute(difference) > allowed,
+            let relative = ratio(difference, benchmark, places: 4)
+        else { return }
+        let percent = absolute(ExactDecimal(mantissa: relative.mantissa, scale: 2))
+        let side = difference.isNegative ? ("低于", "below") : ("高于", "above")
+        findings.append(
+            finding(
+                .benchmarkDeviation, year, month: nil, policy,
+                [
+                    AnomalyNumber("intensity", value, "tCO2/MWh"), AnomalyNumber("benchmark", benchmark, "tCO2/MWh"),
+                    AnomalyNumber("difference_percent", percent, "%"), AnomalyNumber("tolerance_ratio", policy.benchmarkTolerance, ""),
+                ],
+                zh: "\(year.year)年供电排放强度 \(value) tCO2/MWh \(side.0)\(category.rawValue)类配额基准值 \(benchmark) 达 \(percent)%,超过 \(policy.benchmarkTolerance) 的比例。请核对排放量与发电量。",
+                en: "The \(year.year) intensity \(value) tCO2/MWh is \(percent)% \(side.1) the \(category.rawValue) allocation benchmark \(benchmark), beyond the \(policy.benchmarkTolerance) tolerance. Check the emissions and generation."))
+    }
+
     // MARK: A03 peers (robust z-score)
 
     /// Per peer group with at least `minimumPeers` intensities: z = c × (x − median) / MAD,
@@ -491,6 +541,7 @@ public enum MRVAnomalies {
         var fuels: [FuelLine]
         var production: Production
         var purchasedMWh: ExactDecimal?
+        var process: ProcessData?
     }
 
     /// Months whose fuel lines, production and purchased electricity are identical to a month
@@ -506,7 +557,7 @@ public enum MRVAnomalies {
                     || (data.production.generationMWh?.mantissa ?? 0) != 0 || (data.production.outputT?.mantissa ?? 0) != 0
                 guard active else { continue }
                 let fuels = data.fuels.count < 2 ? data.fuels : data.fuels.sorted { $0.fuel.rawValue < $1.fuel.rawValue }
-                seen[Fingerprint(fuels: fuels, production: data.production, purchasedMWh: data.purchasedMWh), default: []].append((y, m))
+                seen[Fingerprint(fuels: fuels, production: data.production, purchasedMWh: data.purchasedMWh, process: data.process), default: []].append((y, m))
             }
         }
         for group in seen.values where group.count > 1 {

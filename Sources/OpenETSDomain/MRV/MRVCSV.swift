@@ -436,6 +436,10 @@ public enum MonthlyCSVColumn: String, MRVCSVColumn {
     case purchasedMWh = "purchased_mwh"
     case cf4 = "cf4_kg_per_t"
     case c2f6 = "c2f6_kg_per_t"
+    case clinkerFactor = "clinker_factor"
+    case limestoneT = "limestone_t"
+    case dolomiteT = "dolomite_t"
+    case electrodeT = "electrode_t"
     case evidenceName = "evidence_name"
     case evidenceSHA256 = "evidence_sha256"
 
@@ -467,6 +471,10 @@ public enum MonthlyCSVColumn: String, MRVCSVColumn {
         case .purchasedMWh: ["外购电量", "购入电量"]
         case .cf4: ["cf4排放因子"]
         case .c2f6: ["c2f6排放因子"]
+        case .clinkerFactor: ["熟料排放因子"]
+        case .limestoneT: ["石灰石消耗量", "石灰石"]
+        case .dolomiteT: ["白云石消耗量", "白云石"]
+        case .electrodeT: ["电极消耗量", "电极"]
         case .evidenceName: ["证据文件名", "存证文件名"]
         case .evidenceSHA256: ["证据文件哈希", "存证哈希"]
         }
@@ -476,7 +484,10 @@ public enum MonthlyCSVColumn: String, MRVCSVColumn {
 
     /// Columns that describe the facility-month as a whole: given once, or equal on every row.
     var monthLevel: Bool {
-        [.generationMWh, .supplyMWh, .heatSuppliedGJ, .loadFactor, .operatingHours, .outputT, .purchasedMWh, .cf4, .c2f6].contains(self)
+        [
+            .generationMWh, .supplyMWh, .heatSuppliedGJ, .loadFactor, .operatingHours, .outputT, .purchasedMWh, .cf4, .c2f6, .clinkerFactor,
+            .limestoneT, .dolomiteT, .electrodeT,
+        ].contains(self)
     }
 }
 
@@ -609,6 +620,19 @@ extension MRVCSV {
             data.pfc = PFCData(
                 cf4KgPerT: cf4.map { TaggedValue($0, .measured) } ?? data.pfc?.cf4KgPerT ?? .defaulted,
                 c2f6KgPerT: c2f6.map { TaggedValue($0, .measured) } ?? data.pfc?.c2f6KgPerT ?? .defaulted)
+        }
+        if let factor = value(.clinkerFactor) {
+            data.process = data.process ?? ProcessData()
+            data.process!.clinkerFactor = TaggedValue(factor, .measured)
+        }
+        for (column, material) in [(MonthlyCSVColumn.limestoneT, ProcessMaterial.limestone), (.dolomiteT, .dolomite), (.electrodeT, .electrode)] {
+            guard let quantity = value(column) else { continue }
+            data.process = data.process ?? ProcessData()
+            if let at = data.process!.inputs.firstIndex(where: { $0.material == material }) {
+                data.process!.inputs[at].quantityT = quantity
+            } else {
+                data.process!.inputs.append(ProcessInput(material: material, quantityT: quantity))
+            }
         }
     }
 }

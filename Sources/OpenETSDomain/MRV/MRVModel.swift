@@ -306,6 +306,41 @@ public struct EvidenceFile: Hashable, Codable, Sendable {
     }
 }
 
+// MARK: process emissions (cement clinker, steel)
+
+/// Raw materials a steel works reports whose carbon leaves in the process, not as fuel:
+/// carbonate fluxes and electrodes (docs/mrv.md, "Process emissions").
+public enum ProcessMaterial: String, Codable, CodingKeyRepresentable, Sendable, CaseIterable {
+    case limestone
+    case dolomite
+    /// Graphite electrodes of electric arc furnaces.
+    case electrode
+}
+
+/// A quantity of one process material consumed in the month, t.
+public struct ProcessInput: Hashable, Codable, Sendable {
+    public var material: ProcessMaterial
+    public var quantityT: ExactDecimal
+
+    public init(material: ProcessMaterial, quantityT: ExactDecimal) {
+        self.material = material
+        self.quantityT = quantityT
+    }
+}
+
+/// Process data of a month. Cement clinker lines: the clinker emission factor (tCO2 per t of
+/// clinker from carbonate decomposition; missing or tagged default = the year's default).
+/// Steel works: the process materials consumed, each once (factors are the year's table).
+public struct ProcessData: Hashable, Codable, Sendable {
+    public var clinkerFactor: TaggedValue?
+    public var inputs: [ProcessInput]
+
+    public init(clinkerFactor: TaggedValue? = nil, inputs: [ProcessInput] = []) {
+        self.clinkerFactor = clinkerFactor
+        self.inputs = inputs
+    }
+}
+
 /// A facility's data for one month.
 public struct MonthlyData: Hashable, Codable, Sendable {
     public var facility: FacilityID
@@ -315,12 +350,15 @@ public struct MonthlyData: Hashable, Codable, Sendable {
     public var production: Production
     public var purchasedMWh: ExactDecimal?
     public var pfc: PFCData?
+    /// Cement and steel process data; nil for a clinker line means the default clinker factor.
+    public var process: ProcessData?
     public var evidence: [EvidenceFile]
 
     public init(
         facility: FacilityID, year: Int, month: Int, fuels: [FuelLine], production: Production = Production(),
-        purchasedMWh: ExactDecimal? = nil, pfc: PFCData? = nil, evidence: [EvidenceFile] = []
+        purchasedMWh: ExactDecimal? = nil, pfc: PFCData? = nil, process: ProcessData? = nil, evidence: [EvidenceFile] = []
     ) {
+        self.process = process
         self.facility = facility
         self.year = year
         self.month = month
@@ -401,6 +439,8 @@ public struct FacilityYearSummary: Hashable, Codable, Sendable {
     public var electricityT: ExactDecimal
     /// CF4 and C2F6 in CO2e with the guideline's GWP set (aluminium).
     public var pfcT: ExactDecimal
+    /// Process CO2: clinker carbonate decomposition (cement), fluxes and electrodes (steel).
+    public var processT: ExactDecimal
     public var totalT: ExactDecimal
     /// `fuel:month:parameter` for every default the calculator applied.
     public var defaultsUsed: [String]
@@ -414,8 +454,9 @@ public struct FacilityYearSummary: Hashable, Codable, Sendable {
     public init(
         facility: FacilityID, combustionT: ExactDecimal, electricityT: ExactDecimal, pfcT: ExactDecimal, totalT: ExactDecimal,
         defaultsUsed: [String], generationMWh: ExactDecimal, supplyMWh: ExactDecimal, heatSuppliedGJ: ExactDecimal,
-        outputT: ExactDecimal, corrections: Int
+        outputT: ExactDecimal, corrections: Int, processT: ExactDecimal = .zero
     ) {
+        self.processT = processT
         self.facility = facility
         self.combustionT = combustionT
         self.electricityT = electricityT

@@ -92,6 +92,37 @@ public struct PFCParameters: Hashable, Codable, Sendable {
     }
 }
 
+/// Process emissions of cement clinker lines and steel works, as data (docs/mrv.md). The
+/// shipped values are [unverified]: believed from the sector guidelines, not confirmed
+/// against their text.
+public struct ProcessParameters: Hashable, Codable, Sendable {
+    /// tCO2 per t of clinker from carbonate decomposition, where no factor is measured.
+    public var clinkerFactorDefault: ExactDecimal
+    /// Largest plausible clinker factor (a measured or calculated value above is rejected).
+    public var maxClinkerFactor: ExactDecimal
+    /// tCO2 per t of each steel process material.
+    public var materialFactors: [ProcessMaterial: ExactDecimal]
+    /// Where the values come from, and whether they are verified.
+    public var source: String
+
+    public init(
+        clinkerFactorDefault: ExactDecimal, maxClinkerFactor: ExactDecimal, materialFactors: [ProcessMaterial: ExactDecimal], source: String
+    ) {
+        self.clinkerFactorDefault = clinkerFactorDefault
+        self.maxClinkerFactor = maxClinkerFactor
+        self.materialFactors = materialFactors
+        self.source = source
+    }
+
+    /// [unverified] clinker 0.538 tCO2/t (carbonate CaO and MgO of a typical clinker); limestone
+    /// 0.440, dolomite 0.471 (stoichiometric CO2 of pure CaCO3 and CaMg(CO3)2 at ~100 % and
+    /// ~98 % purity), electrodes 3.663 (≈ 99.9 % carbon × 44/12).
+    public static let seed = ProcessParameters(
+        clinkerFactorDefault: ExactDecimal("0.538")!, maxClinkerFactor: ExactDecimal(1),
+        materialFactors: [.limestone: ExactDecimal("0.440")!, .dolomite: ExactDecimal("0.471")!, .electrode: ExactDecimal("3.663")!],
+        source: "[unverified] cement and steel sector guideline defaults as commonly quoted; not in DOMAIN.md or the seeds")
+}
+
 /// Thresholds and plausible ranges of the anomaly rules (MRVAnomalies.swift), as data.
 public struct MRVAnomalyPolicy: Hashable, Codable, Sendable {
     /// A01: heat input (less heat supplied) per MWh generated, GJ/MWh, by unit category.
@@ -119,14 +150,19 @@ public struct MRVAnomalyPolicy: Hashable, Codable, Sendable {
     public var gridTolerance: ExactDecimal
     /// Decimals that ratios (heat rate, intensity) are rounded to, half up, before comparison.
     public var ratioPlaces: Int
+    /// A09: fires when a power unit's intensity differs from its category's allocation
+    /// benchmark by more than this fraction of the benchmark.
+    public var benchmarkTolerance: ExactDecimal
     public var severities: [AnomalyRule: MRVSeverity]
 
     public init(
         heatRateGJPerMWh: [PowerUnitCategory: PlausibleRange], intensityTPerMWh: [PowerUnitCategory: PlausibleRange],
         intensityTPerT: [FacilityKind: PlausibleRange], robustZConstant: ExactDecimal, robustZThreshold: ExactDecimal, minimumPeers: Int,
         monthJumpRatio: ExactDecimal, carbonPerGJ: [Fuel: PlausibleRange], carbonPerUnit: [Fuel: PlausibleRange],
-        maxDefaultShare: ExactDecimal, gridTolerance: ExactDecimal, ratioPlaces: Int, severities: [AnomalyRule: MRVSeverity]
+        maxDefaultShare: ExactDecimal, gridTolerance: ExactDecimal, ratioPlaces: Int, benchmarkTolerance: ExactDecimal = ExactDecimal("0.25")!,
+        severities: [AnomalyRule: MRVSeverity]
     ) {
+        self.benchmarkTolerance = benchmarkTolerance
         self.heatRateGJPerMWh = heatRateGJPerMWh
         self.intensityTPerMWh = intensityTPerMWh
         self.intensityTPerT = intensityTPerT
@@ -164,9 +200,11 @@ public struct MRVAnomalyPolicy: Hashable, Codable, Sendable {
             .fuelOil: PlausibleRange("0.82", "0.89"), .diesel: PlausibleRange("0.83", "0.88"),
         ],
         maxDefaultShare: ExactDecimal("0.5")!, gridTolerance: ExactDecimal("0.02")!, ratioPlaces: 6,
+        benchmarkTolerance: ExactDecimal("0.25")!,
         severities: [
             .heatRateRange: .warning, .intensityRange: .warning, .peerIntensity: .warning, .monthJump: .notice,
             .carbonContentRange: .warning, .defaultShare: .notice, .gridMismatch: .serious, .copiedMonth: .serious,
+            .benchmarkDeviation: .warning,
         ])
 }
 
@@ -194,14 +232,19 @@ public struct MRVPlatformPolicy: Hashable, Codable, Sendable {
     /// the one conversion that divides.
     public var convertedCarbonPlaces: Int
     public var pfc: PFCParameters
+    public var process: ProcessParameters
     public var anomaly: MRVAnomalyPolicy
+    public var rating: VerifierRatingPolicy
     public var limits: MRVLimits
 
     public init(
         year: Int, monthlyDueDays: Int, reportDeadlines: [MRVSector: MonthDay], verificationDeadlines: [MRVSector: MonthDay],
         complianceSectors: [MRVSector], keyEmitterThresholdT: ExactDecimal, maxConsecutiveYearsSameVerifier: Int,
-        consultantCoolingOffYears: Int, convertedCarbonPlaces: Int, pfc: PFCParameters, anomaly: MRVAnomalyPolicy, limits: MRVLimits
+        consultantCoolingOffYears: Int, convertedCarbonPlaces: Int, pfc: PFCParameters, process: ProcessParameters = .seed,
+        anomaly: MRVAnomalyPolicy, rating: VerifierRatingPolicy = .seed, limits: MRVLimits
     ) {
+        self.process = process
+        self.rating = rating
         self.year = year
         self.monthlyDueDays = monthlyDueDays
         self.reportDeadlines = reportDeadlines
@@ -245,7 +288,7 @@ public struct MRVPlatformPolicy: Hashable, Codable, Sendable {
             pfc: PFCParameters(
                 cf4DefaultKgPerT: ExactDecimal("0.034")!, c2f6DefaultKgPerT: ExactDecimal("0.0034")!, gwpSet: "SAR",
                 gwpCF4: ExactDecimal(6_500), gwpC2F6: ExactDecimal(9_200)),
-            anomaly: .seed, limits: .defaults)
+            process: .seed, anomaly: .seed, rating: .seed, limits: .defaults)
     }
 }
 

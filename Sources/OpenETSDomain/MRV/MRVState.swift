@@ -1,6 +1,6 @@
 /// The MRV platform's records. `decide` (MRVDecide.swift) reads them; only `evolve` changes
 /// them, so replaying the events rebuilds the state exactly.
-public struct MRVState: Sendable {
+public struct MRVState: Sendable, Equatable {
     public var entities: [MRVEntityID: MRVEntity] = [:]
     public var facilities: [FacilityID: Facility] = [:]
     /// Each entity's facilities in registration order.

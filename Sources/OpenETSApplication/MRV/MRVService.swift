@@ -1,0 +1,281 @@
+import Foundation
+import OpenETSDomain
+
+/// An MRV command with the idempotency key that makes retries safe.
+public struct MRVRequest: Hashable, Codable, Sendable {
+    public var idempotencyKey: String
+    public var command: MRVCommand
+
+    public init(idempotencyKey: String, command: MRVCommand) {
+        self.idempotencyKey = idempotencyKey
+        self.command = command
+    }
+}
+
+/// Proof that a command (or a whole CSV file) was applied: its MRV journal entry and events.
+/// `replayed` is true when the idempotency key had been used before with the same request.
+public struct MRVReceipt: Hashable, Sendable {
+    public var seq: Int64
+    public var events: [MRVEvent]
+    public var replayed: Bool
+
+    public init(seq: Int64, events: [MRVEvent], replayed: Bool) {
+        self.seq = seq
+        self.events = events
+        self.replayed = replayed
+    }
+}
+
+public enum MRVOutcome: Hashable, Sendable {
+    case accepted(MRVReceipt)
+    case rejected(MRVError)
+    /// A CSV file with errors: every row error found (up to the CSV limit) and their total.
+    case rejectedRows([MRVCSV.RowError], total: Int)
+
+    public var receipt: MRVReceipt? {
+        if case .accepted(let receipt) = self { return receipt }
+        return nil
+    }
+
+    public var error: MRVError? {
+        if case .rejected(let error) = self { return error }
+        return nil
+    }
+
+    public var rowErrors: [MRVCSV.RowError] {
+        if case .rejectedRows(let errors, _) = self { return errors }
+        return []
+    }
+}
+
+/// What `MRVService.verify` found: the entries read, the head they end at, and every fault.
+public struct MRVVerification: Hashable, Sendable {
+    public var entries: Int
+    public var head: JournalHead
+    public var problems: [String]
+
+    public var ok: Bool { problems.isEmpty }
+}
+
+/// The MRV platform's only writer in this process: decides commands on the state rebuilt from
+/// the MRV journal and appends each accepted command (or CSV file) as one hash-chained entry,
+/// kind `mrv.<command kind>` (`mrv.import_facilities`, `mrv.import_months` for files), body
+/// the JSON of its events (`LedgerCodec.encode`: JSONEncoder with sorted keys, so the stored
+/// text does not depend on the registry's body encoder). A rejected command, or a file with any bad row, writes nothing.
+/// Each write locks the journal head and first replays what other processes appended.
+public actor MRVService {
+    public static let kindPrefix = "mrv."
+    private let store: any MRVStore
+    private let clock: any LedgerClock
+    private let codec = LedgerCodec()
+    nonisolated public let policy: MRVPolicyTables
+    public private(set) var state: MRVState
+    public private(set) var head: JournalHead
+    private var busy = false
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+
+    private init(store: any MRVStore, clock: any LedgerClock, policy: MRVPolicyTables, state: MRVState, head: JournalHead) {
+        self.store = store
+        self.clock = clock
+        self.policy = policy
+        self.state = state
+        self.head = head
+    }
+
+    /// Opens the service on a migrated store: the state is the replay of the whole MRV journal.
+    public static func open(store: any MRVStore, clock: any LedgerClock, policy: MRVPolicyTables = .seed) async throws -> MRVService {
+        var state = MRVState()
+        var head = JournalHead.genesis
+        let codec = LedgerCodec()
+        while true {
+            let entries = try await store.mrvJournal(after: head.seq, limit: 5_000)
+            guard let last = entries.last else { break }
+            for entry in entries { state.evolve(try codec.decode([MRVEvent].self, from: entry.body)) }
+            head = last.head
+        }
+        return MRVService(store: store, clock: clock, policy: policy, state: state, head: head)
+    }
+
+    // MARK: writes
+
+    public func execute(_ request: MRVRequest) async throws -> MRVOutcome {
+        let hash = sha256Hex("mrv\n" + codec.encode(request.command))
+        return try await write(key: request.idempotencyKey, requestHash: hash, kind: Self.kindPrefix + request.command.kind) {
+            (state: MRVState, now: Timestamp, policy: MRVPolicyTables) throws(MRVError) -> Decision in
+            .events(try state.decide(request.command, at: now, policy: policy))
+        }
+    }
+
+    /// Registers every facility of a CSV file in one entry, or none of them.
+    public func importFacilities(csv: String, idempotencyKey: String) async throws -> MRVOutcome {
+        let hash = sha256Hex("mrv.import_facilities\n" + csv)
+        return try await write(key: idempotencyKey, requestHash: hash, kind: Self.kindPrefix + "import_facilities") {
+            (state: MRVState, now: Timestamp, policy: MRVPolicyTables) throws(MRVError) -> Decision in
+            switch MRVCSV.importFacilities(csv, state: state, at: now, policy: policy) {
+            case .rejected(let errors, let total): return .rows(errors, total)
+            case .imported(let rows):
+                return .events(try Self.decideAll(rows.map(MRVCommand.registerFacility), state, now, policy))
+            }
+        }
+    }
+
+    /// Submits every month of a CSV file in one entry, or none of them.
+    public func importMonths(csv: String, idempotencyKey: String) async throws -> MRVOutcome {
+        let hash = sha256Hex("mrv.import_months\n" + csv)
+        return try await write(key: idempotencyKey, requestHash: hash, kind: Self.kindPrefix + "import_months") {
+            (state: MRVState, now: Timestamp, policy: MRVPolicyTables) throws(MRVError) -> Decision in
+            switch MRVCSV.importMonths(csv, state: state, at: now, policy: policy) {
+            case .rejected(let errors, let total): return .rows(errors, total)
+            case .imported(let rows):
+                return .events(try Self.decideAll(rows.map(MRVCommand.submitMonth), state, now, policy))
+            }
+        }
+    }
+
+    static func decideAll(_ commands: [MRVCommand], _ state: MRVState, _ now: Timestamp, _ policy: MRVPolicyTables) throws(MRVError) -> [MRVEvent] {
+        var scratch = state
+        var events: [MRVEvent] = []
+        for command in commands {
+            let decided = try scratch.decide(command, at: now, policy: policy)
+            scratch.evolve(decided)
+            events += decided
+        }
+        return events
+    }
+
+    enum Decision {
+        case events([MRVEvent])
+        case rows([MRVCSV.RowError], Int)
+    }
+
+    private func write(
+        key: String, requestHash: String, kind: String,
+        _ decide: (MRVState, Timestamp, MRVPolicyTables) throws(MRVError) -> Decision
+    ) async throws -> MRVOutcome {
+        guard !key.isEmpty, key.utf8.count <= CommandRequest.maxIdempotencyKeyLength else {
+            return .rejected(MRVError(.invalidInput, "idempotency key must be 1-\(CommandRequest.maxIdempotencyKeyLength) bytes"))
+        }
+        await acquire()
+        defer { release() }
+        let (known, knownHead) = (state, head)
+        let policy = policy
+        let codec = codec
+        let now = clock.now()
+        let (outcome, newState, newHead) = try await store.writeMRV { (tx) async throws -> (MRVOutcome, MRVState, JournalHead) in
+            var state = known
+            var head = try await tx.lockHead()
+            if head != knownHead {
+                // Another process wrote since: replay its entries first.
+                guard head.seq > knownHead.seq else { throw MRVStoreFault.headMovedBack(cached: knownHead, stored: head) }
+                var replayed = knownHead
+                while replayed.seq < head.seq {
+                    let entries = try await tx.entries(after: replayed.seq, limit: 5_000)
+                    guard let last = entries.last else { throw MRVStoreFault.journalBehindHead(head) }
+                    for entry in entries { state.evolve(try codec.decode([MRVEvent].self, from: entry.body)) }
+                    replayed = last.head
+                }
+                guard replayed == head else { throw MRVStoreFault.journalBehindHead(head) }
+            }
+            if let record = try await tx.idempotencyRecord(key) {
+                guard record.requestHash == requestHash else {
+                    return (.rejected(MRVError(.idempotencyKeyReused, "idempotency key \(key) was used for a different request")), state, head)
+                }
+                guard let entry = try await tx.entry(record.seq) else { throw MRVStoreFault.missingEntry(record.seq) }
+                let events = try codec.decode([MRVEvent].self, from: entry.body)
+                return (.accepted(MRVReceipt(seq: entry.seq, events: events, replayed: true)), state, head)
+            }
+            let decision: Result<Decision, MRVError>
+            do throws(MRVError) {
+                decision = .success(try decide(state, now, policy))
+            } catch {
+                decision = .failure(error)
+            }
+            let events: [MRVEvent]
+            switch decision {
+            case .failure(let error): return (.rejected(error), state, head)
+            case .success(.rows(let errors, let total)): return (.rejectedRows(errors, total: total), state, head)
+            case .success(.events(let decided)): events = decided
+            }
+            let entry = JournalEntry.sealed(after: head, recordedAt: now, kind: kind, idempotencyKey: key, body: codec.encode(events))
+            try await tx.append([entry], idempotency: [IdempotencyRecord(key: key, requestHash: requestHash, seq: entry.seq)], head: entry.head)
+            state.evolve(events)
+            head = entry.head
+            return (.accepted(MRVReceipt(seq: entry.seq, events: events, replayed: false)), state, head)
+        }
+        state = newState
+        head = newHead
+        return outcome
+    }
+
+    private func acquire() async {
+        guard busy else {
+            busy = true
+            return
+        }
+        await withCheckedContinuation { waiters.append($0) }
+    }
+
+    private func release() {
+        if waiters.isEmpty { busy = false } else { waiters.removeFirst().resume() }
+    }
+
+    // MARK: reads
+
+    /// Re-reads the whole MRV journal: sequence numbers without gaps, each entry's hash and its
+    /// link to the one before, an `mrv.` kind, a body of MRV events that replay, and the stored
+    /// head at the last entry.
+    public func verify() async throws -> MRVVerification {
+        var problems: [String] = []
+        var previous = JournalHead.genesis
+        var count = 0
+        var replay = MRVState()
+        while problems.count < 100 {
+            let entries = try await store.mrvJournal(after: previous.seq, limit: 5_000)
+            guard !entries.isEmpty else { break }
+            for entry in entries {
+                count += 1
+                if entry.seq != previous.seq + 1 { problems.append("entry \(entry.seq): expected seq \(previous.seq + 1)") }
+                if entry.prevHash != previous.hash { problems.append("entry \(entry.seq): prev_hash does not match entry \(previous.seq)") }
+                if entry.computedHash != entry.hash { problems.append("entry \(entry.seq): hash does not match its content") }
+                if !entry.kind.hasPrefix(Self.kindPrefix) { problems.append("entry \(entry.seq): kind \(entry.kind) is not an MRV kind") }
+                do {
+                    replay.evolve(try codec.decode([MRVEvent].self, from: entry.body))
+                } catch {
+                    problems.append("entry \(entry.seq): body is not MRV events")
+                }
+                previous = entry.head
+            }
+        }
+        let stored = try await store.mrvHead()
+        if stored != previous { problems.append("head is at \(stored.seq), the journal ends at \(previous.seq)") }
+        return MRVVerification(entries: count, head: previous, problems: problems)
+    }
+
+    /// The anomaly findings of a data year: every rule, with the power allocation plan's
+    /// benchmarks of the year (A09) and the grid company's rows (A07) when given.
+    public func anomalies(year: Int, grid: [GridGenerationRow] = [], plans: [AllocationPlan] = AllocationPlan.seed) throws(MRVError) -> [AnomalyFinding] {
+        let years = try state.facilityYears(year, policy: policy)
+        return MRVAnomalies.run(
+            years, grid: grid, policy: try policy.platform(year).anomaly, benchmarks: MRVAnomalies.benchmarks(year: year, plans: plans))
+    }
+
+    /// The verifier ranking of a data year as of a Beijing date.
+    public func verifierRanking(year: Int, asOf: CivilDate) throws(MRVError) -> [VerifierRating] {
+        MRVVerifierRating.ranking(state, asOf: asOf, policy: try policy.platform(year))
+    }
+}
+
+public enum MRVStoreFault: Error, CustomStringConvertible {
+    case journalBehindHead(JournalHead)
+    case missingEntry(Int64)
+    /// The stored head is not a successor of the head this service last saw (a rewritten journal).
+    case headMovedBack(cached: JournalHead, stored: JournalHead)
+
+    public var description: String {
+        switch self {
+        case .headMovedBack(let cached, let stored): "the MRV journal head moved from \(cached.seq) to \(stored.seq) under this service"
+        case .journalBehindHead(let head): "the MRV journal does not end at its head \(head.seq)"
+        case .missingEntry(let seq): "MRV journal entry \(seq) is missing"
+        }
+    }
+}

@@ -1,0 +1,79 @@
+import OpenETSApplication
+import OpenETSDomain
+
+/// The MRV platform's store on any `SQLDatabase`: the `mrv_journal`, `mrv_journal_head` and
+/// `mrv_idempotency` tables of migration 5, the same SQL on SQLite and PostgreSQL. Migrations
+/// are the shared numbered list, run by the same runner as the registry's.
+public struct SQLMRVStore<Database: SQLDatabase>: MRVStore {
+    public let database: Database
+
+    public init(database: Database) { self.database = database }
+
+    public func migrate() async throws { try await SQLLedgerStore(database: database).migrate() }
+
+    public func writeMRV<T>(_ body: (any MRVTransaction) async throws -> T) async throws -> T {
+        try await database.transaction { sql in
+            try await body(SQLMRVTransaction(sql: sql, dialect: database.dialect))
+        }
+    }
+
+    public func mrvHead() async throws -> JournalHead {
+        try await database.withExecutor { sql in try await readMRVHead(sql, lock: false) }
+    }
+
+    public func mrvJournal(after seq: Int64, limit: Int) async throws -> [JournalEntry] {
+        try await database.withExecutor { sql in try await readMRVEntries(sql, after: seq, limit: limit) }
+    }
+
+    public func close() async throws { try await database.close() }
+}
+
+func readMRVHead(_ sql: any SQLExecutor, lock: Bool) async throws -> JournalHead {
+    let rows = try await sql.query("SELECT seq, hash FROM mrv_journal_head WHERE id = 1" + (lock ? " FOR UPDATE" : ""), [])
+    guard let row = rows.first else { throw SQLStoreError.corrupt("mrv_journal_head has no row") }
+    return JournalHead(seq: try row.int(0), hash: try row.text(1))
+}
+
+func readMRVEntries(_ sql: any SQLExecutor, after seq: Int64, limit: Int) async throws -> [JournalEntry] {
+    try await sql.query(
+        "SELECT \(entryColumns) FROM mrv_journal WHERE seq > $1 ORDER BY seq LIMIT $2", [.int(seq), .int(Int64(limit))]
+    ).map(entry(from:))
+}
+
+struct SQLMRVTransaction: MRVTransaction {
+    let sql: any SQLExecutor
+    let dialect: SQLDialect
+
+    func lockHead() async throws -> JournalHead {
+        // SQLite holds the database write lock since BEGIN IMMEDIATE; PostgreSQL locks the row.
+        try await readMRVHead(sql, lock: dialect == .postgres)
+    }
+
+    func entries(after seq: Int64, limit: Int) async throws -> [JournalEntry] {
+        try await readMRVEntries(sql, after: seq, limit: limit)
+    }
+
+    func entry(_ seq: Int64) async throws -> JournalEntry? {
+        try await sql.query("SELECT \(entryColumns) FROM mrv_journal WHERE seq = $1", [.int(seq)]).first.map(entry(from:))
+    }
+
+    func idempotencyRecord(_ key: String) async throws -> IdempotencyRecord? {
+        let rows = try await sql.query("SELECT idempotency_key, request_hash, seq FROM mrv_idempotency WHERE idempotency_key = $1", [.text(key)])
+        guard let row = rows.first else { return nil }
+        return IdempotencyRecord(key: try row.text(0), requestHash: try row.text(1), seq: try row.int(2))
+    }
+
+    func append(_ entries: [JournalEntry], idempotency: [IdempotencyRecord], head: JournalHead) async throws {
+        for e in entries {
+            try await sql.execute(
+                "INSERT INTO mrv_journal (seq, recorded_at, kind, idempotency_key, body, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                [.int(e.seq), .int(e.recordedAt.millisecondsSinceEpoch), .text(e.kind), .text(e.idempotencyKey), .text(e.body), .text(e.prevHash), .text(e.hash)])
+        }
+        for record in idempotency {
+            try await sql.execute(
+                "INSERT INTO mrv_idempotency (idempotency_key, request_hash, seq) VALUES ($1, $2, $3)",
+                [.text(record.key), .text(record.requestHash), .int(record.seq)])
+        }
+        try await sql.execute("UPDATE mrv_journal_head SET seq = $1, hash = $2 WHERE id = 1", [.int(head.seq), .text(head.hash)])
+    }
+}
