@@ -77,7 +77,7 @@ public enum DemoCCER {
         let unit = IssuanceOrder.unitTypeCode(project: project, period: 1)
         try await run(
             .cancelForNeutrality(
-                NeutralityClaim(account: owner, unit: unit, quantity: 23, beneficiary: "四川生态论坛组委会 Sichuan Ecology Forum", purpose: .event, subject: "2025 四川生态论坛 Sichuan Ecology Forum")),
+                NeutralityClaim(account: owner, unit: unit, quantity: 23, beneficiary: "四川生态论坛组委会 Sichuan Ecology Forum", purpose: .event, subject: "四川生态论坛 Sichuan Ecology Forum")),
             on: d6)
         let code = last?.verificationCode
         // A second project, still in its design-document notice.
