@@ -84,7 +84,9 @@ extension CCERCommandGroup {
     struct Submit: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "submit", abstract: "Submit a project (opens its design-document notice).")
         @Option var name: String
-        @Option(help: "The owner's registry account.") var owner: String
+        @Option(help: "The owner's registry account (omit with --new-owner-id).") var owner: String = ""
+        @Option(help: "A first-time owner's id (USCC): opens or reuses its project-owner account.") var newOwnerId: String?
+        @Option(help: "The first-time owner's name.") var newOwnerName: String?
         @Option var methodology: String
         @Option var province: String
         @Option var location: String
@@ -101,7 +103,12 @@ extension CCERCommandGroup {
                 name: name, owner: AccountID(owner), methodology: methodology, province: province, location: location, type: type,
                 constructionStart: try CCERWorkflow.date(construction), creditingStart: try CCERWorkflow.date(creditingStart),
                 creditingEnd: try CCERWorkflow.date(creditingEnd), expectedAnnualReductionsT: expectedT, designDocumentSHA256: designSha256,
-                hostFacility: host)
+                hostFacility: host,
+                newOwner: try newOwnerId.map { id in
+                    guard let name = newOwnerName else { throw ValidationError("--new-owner-id needs --new-owner-name") }
+                    return NewOwnerAccount(ownerID: id, ownerName: name, province: province)
+                })
+            guard !owner.isEmpty || application.newOwner != nil else { throw ValidationError("give --owner or --new-owner-id") }
             try await CCERWorkflow.run(.submitProject(application, coveredFacilities: []), options)
         }
     }

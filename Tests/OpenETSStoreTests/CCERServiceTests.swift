@@ -292,6 +292,26 @@ struct CCERServiceTests {
         stranger.owner = "OWN-000099"
         stranger.name = "另一个风电场"
         try await s.rejectCCER(.submitProject(stranger, coveredFacilities: []), "UNKNOWN_ACCOUNT")
+        // A first-time owner gets a project-owner account in the same entry; a second project
+        // of the same owner reuses it; a refused submission opens nothing.
+        var newcomer = Self.application()
+        newcomer.name = "海南红树林营造"
+        newcomer.methodology = "CCER-14-002-V01"
+        newcomer.creditingEnd = Self.day("2053-12-31")
+        newcomer.owner = ""
+        newcomer.newOwner = NewOwnerAccount(ownerID: "91460000MA5T000001", ownerName: "海南蓝碳公司", province: "HI")
+        var refused = newcomer
+        refused.methodology = "CCER-99-999-V01"
+        try await s.rejectCCER(.submitProject(refused, coveredFacilities: []), "UNKNOWN_METHODOLOGY")
+        s.on("2025-06-04")
+        let opened = try await s.mustCCER(.submitProject(newcomer, coveredFacilities: []))
+        guard case .accountOpened(let account) = opened.registryEvents.first else { throw TestSetupError("no account opened") }
+        #expect(account.type == .projectOwner && account.ownerID == "91460000MA5T000001")
+        #expect(await s.service.ccer.projects["P000002"]?.application.owner == account.id)
+        newcomer.name = "海南红树林营造二期"
+        let again = try await s.mustCCER(.submitProject(newcomer, coveredFacilities: []))
+        #expect(again.registryEvents.isEmpty)
+        #expect(await s.service.ccer.projects["P000003"]?.application.owner == account.id)
         // Dates out of order: a monitoring period ending before it starts.
         s.on("2025-06-04")
         try await s.rejectCCER(

@@ -100,9 +100,28 @@ extension CCERState {
         entrySeq: Int64
     ) throws(CCERRejection) -> CCERDecision {
         switch command {
+        case .submitProject(var application, let covered) where application.newOwner != nil:
+            // A first-time owner: open (or find) its project-owner account in the same entry.
+            let newOwner = application.newOwner!
+            var opening: [RegistryEvent] = []
+            if let existing = registry.accounts.values.first(where: { $0.type == .projectOwner && $0.ownerID == newOwner.ownerID }) {
+                application.owner = existing.id
+            } else {
+                opening = try Self.run(
+                    [.openAccount(type: .projectOwner, ownerID: newOwner.ownerID, ownerName: newOwner.ownerName, province: newOwner.province,
+                                  representatives: newOwner.representatives)], on: registry, at: now, policy: registryPolicy)
+                for event in opening { if case .accountOpened(let account) = event { application.owner = account.id } }
+            }
+            let events: [CCEREvent]
+            do {
+                events = try decide(.submitProject(application, coveredFacilities: covered), at: now, policy: policy)
+            } catch {
+                throw .ccer(error)
+            }
+            return CCERDecision(events: events, registry: opening)
         case .submitProject(let application, _):
             guard let account = registry.accounts[application.owner] else {
-                throw .ccer(CCERError(.unknownAccount, "no registry account \(application.owner): open the project owner's account first"))
+                throw .ccer(CCERError(.unknownAccount, "no registry account \(application.owner): open the project owner's account first, or give newOwner"))
             }
             guard account.status == .open else {
                 throw .ccer(CCERError(.invalidArgument, "account \(application.owner) is \(account.status.rawValue)"))
