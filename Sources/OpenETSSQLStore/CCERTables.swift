@@ -26,7 +26,8 @@ extension SQLLedgerStore {
     public func publishCCERPolicy(_ policy: CCERPolicy, effectiveFrom: String, note: String) async throws -> Int {
         try await database.transaction { sql in
             let current = try await sql.query("SELECT MAX(version) FROM ccer_policy", []).first?.values.first?.int ?? 0
-            let version = Int(current) + 1
+            // The built-in CCERPolicy.standard is version 1: the first published version is 2.
+            let version = max(Int(current), CCERPolicy.standard.version) + 1
             var stored = policy
             stored.version = version
             try await sql.execute(

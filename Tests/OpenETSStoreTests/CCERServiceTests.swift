@@ -356,6 +356,32 @@ struct CCERServiceTests {
     }
 }
 
+extension CCERServiceTests {
+    /// The CCER rules are data: a published version is what a reopened service decides with.
+    @Test(arguments: Backend.all)
+    func publishedPolicyVersionGovernsTheWorkflow(_ backend: Backend) async throws {
+        let location = try backend.freshLocation()
+        let clock = MarketClock(Self.tradingDay, hour: 9, minute: 0)
+        var s = try await Self.open(location, clock: clock)
+        #expect(await s.service.ccerPolicy == .standard)
+        var shorter = CCERPolicy.standard
+        shorter.designNoticeWorkingDays = 10
+        shorter.note = "test: a 10-working-day design notice"
+        #expect(try await s.store.publishCCERPolicy(shorter, effectiveFrom: "2025-01-01", note: shorter.note) == 2)
+        try await s.store.close()
+        s = try await Self.open(location, clock: clock)
+        let reopened = await s.service.ccerPolicy
+        #expect(reopened.version == 2 && reopened.designNoticeWorkingDays == 10 && reopened.note == shorter.note)
+        try await Self.accounts(&s)
+        s.on("2025-01-20")
+        let receipt = try await s.mustCCER(.submitProject(Self.application(), coveredFacilities: []))
+        guard case .projectSubmitted(let project) = receipt.events.first else { throw TestSetupError("no project") }
+        // Ten working days after Mon 2025-01-20 is Sat 2025-02-08, a make-up working day (Spring Festival 01-28…02-04; 01-26 worked).
+        #expect(project.designNotice.endsOn == Self.day("2025-02-08"), "\(project.designNotice.endsOn)")
+        try await s.store.close()
+    }
+}
+
 extension Result where Failure == CertificateCheckError {
     var failureCode: CertificateCheckErrorCode? {
         if case .failure(let error) = self { return error.code }
