@@ -382,6 +382,31 @@ extension CCERServiceTests {
     }
 }
 
+extension CCERServiceTests {
+    /// Two writers (processes) on one store: each catches up on the other's CCER entries
+    /// under the head lock before deciding.
+    @Test(arguments: Backend.all)
+    func aSecondWriterCatchesUpOnCCEREntries(_ backend: Backend) async throws {
+        let location = try backend.freshLocation()
+        let clock = MarketClock(Self.tradingDay, hour: 9, minute: 0)
+        var a = try await Self.open(location, clock: clock)
+        try await Self.accounts(&a)
+        var b = try await Self.open(location, clock: clock)
+        b.keys = 5_000
+        a.on("2025-01-20")
+        try await a.mustCCER(.submitProject(Self.application(), coveredFacilities: []))
+        #expect(await b.service.ccer.projects.isEmpty)
+        b.on("2025-01-21")
+        let comment = try await b.mustCCER(.comment(project: "P000001", period: nil, author: "B", text: "from the second writer"))
+        #expect(comment.seq == (try await a.store.head()).seq)
+        #expect(await b.service.ccer.projects["P000001"]?.designNotice.comments.count == 1)
+        let report = try await LedgerVerifier(store: b.store).verify()
+        #expect(report.ok, "\(report.problems)")
+        try await a.store.close()
+        try await b.store.close()
+    }
+}
+
 extension Result where Failure == CertificateCheckError {
     var failureCode: CertificateCheckErrorCode? {
         if case .failure(let error) = self { return error.code }
