@@ -63,6 +63,28 @@ public struct CCEREntryBody: Codable, Sendable {
 
     public static let kindPrefix = "ccer."
     public static func isCCER(_ kind: String) -> Bool { kind.hasPrefix(kindPrefix) }
+
+    /// Unit types `CCER-P{6 digits}-M{digits}` are the CCER workflow's issuances: a registry
+    /// command from outside may not define or issue them, or the registry and the CCER
+    /// records would disagree (and the workflow's issuance would be blocked).
+    public static func reservedReason(_ command: RegistryCommand) -> String? {
+        switch command {
+        case .defineUnitType(let code, _, _, _, _, _, _, _), .issue(let code, _, _):
+            return isIssuanceCode(code) ? "unit type \(code) belongs to the CCER workflow (openets ccer issue)" : nil
+        default:
+            return nil
+        }
+    }
+
+    static func isIssuanceCode(_ code: UnitTypeCode) -> Bool {
+        let text = Array(code.rawValue.utf8)
+        let prefix = Array("CCER-P".utf8)
+        guard text.count >= prefix.count + 6 + 3, Array(text[..<prefix.count]) == prefix else { return false }
+        let digits = text[prefix.count..<prefix.count + 6]
+        let rest = text[(prefix.count + 6)...]
+        func isDigit(_ byte: UInt8) -> Bool { byte >= 48 && byte <= 57 }
+        return digits.allSatisfy(isDigit) && rest.starts(with: Array("-M".utf8)) && rest.count > 2 && rest.dropFirst(2).allSatisfy(isDigit)
+    }
 }
 
 /// The CCER state rebuilt from the CCER entries up to `last`.

@@ -480,7 +480,7 @@ private struct BatchWriter: Sendable {
             guard let entry = try await tx.entry(record.seq) else { throw LedgerFault.journalGap(after: record.seq - 1) }
             return .accepted(Receipt(seq: record.seq, events: try codec.events(of: entry), replayed: true))
         }
-        if let reserved = Self.exchangeReserved(request.command) {
+        if let reserved = Self.exchangeReserved(request.command) ?? CCEREntryBody.reservedReason(request.command) {
             return .rejected(RegistryError(.invalidArgument, reserved))
         }
         let events: [RegistryEvent]

@@ -286,6 +286,16 @@ struct CCERServiceTests {
         try await Self.accounts(&s)
         _ = try await Self.issue(&s)
 
+        // The workflow's unit types cannot be defined or issued by registry commands from outside.
+        for command: RegistryCommand in [
+            .defineUnitType(code: "CCER-P000002-M01", kind: .ccer, label: "CCER", vintageFrom: 2024, vintageTo: 2024, projectID: "P000002", issuer: "CN", serialized: true),
+            .issue(unit: Self.unit, quantity: 1, to: Self.owner),
+        ] {
+            let head = try await s.store.head()
+            let outcome = try await s.registry(command)
+            #expect(outcome.error?.code == .invalidArgument && outcome.error?.message.contains("CCER workflow") == true, "\(command.kind)")
+            #expect(try await s.store.head() == head)
+        }
         // Unknown methodology; an owner without a registry account.
         try await s.rejectCCER(.submitProject(Self.application(methodology: "CCER-99-999-V01"), coveredFacilities: []), "UNKNOWN_METHODOLOGY")
         var stranger = Self.application()
