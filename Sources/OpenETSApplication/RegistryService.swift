@@ -126,8 +126,18 @@ public actor RegistryService {
     /// The CCER workflow, rebuilt from the `ccer.…` entries (CCERService.swift).
     public private(set) var ccer: CCERState
     public private(set) var head: JournalHead
+    /// The state after the batch being committed (pipelining): the next batch is decided on
+    /// it while the previous one commits. Equal to the committed state when nothing is in
+    /// flight. Readers see only the committed `state`, `exchange` and `head`.
+    private var working: Working
     private var queue: [Ticket] = []
     private var draining = false
+
+    private struct Working {
+        var state: RegistryState
+        var exchange: ExchangeState
+        var head: JournalHead
+    }
 
     private init(
         store: any LedgerStore, clock: any LedgerClock, policy: RegistryPolicy, exchangePolicy: ExchangePolicy,
@@ -142,6 +152,7 @@ public actor RegistryService {
         self.ccerPolicy = ccerPolicy
         self.ccer = ccer
         self.head = head
+        self.working = Working(state: state, exchange: exchange, head: head)
     }
 
     /// Opens the service on a migrated store: the registry from its projection tables, the
@@ -215,26 +226,133 @@ public actor RegistryService {
         return try await withCheckedThrowingContinuation { ticket.continuation = $0 }
     }
 
+    /// Takes batches off the queue and commits them in order. While one batch commits (its
+    /// transaction runs off the actor), the next is decided and its journal sealed on the
+    /// working state, so deciding and writing overlap on two cores. The speculative batch is
+    /// committed only if nothing else wrote in between and none of its keys was used before;
+    /// otherwise (and whenever the batch before it failed) it is decided again inside its
+    /// own transaction (`process`). Nothing is acknowledged before its transaction commits.
     private func drain() async {
         draining = true
         defer { draining = false }
-        while !queue.isEmpty {
-            let count = min(queue.count, policy.maxCommandsPerBatch)
-            let batch = Array(queue.prefix(count))
-            queue.removeFirst(count)
-            let results = await process(batch.map(\.operation), hashes: batch.map(\.requestHash))
-            for (ticket, result) in zip(batch, results) {
-                if let continuation = ticket.continuation {
-                    ticket.continuation = nil
-                    continuation.resume(with: result)
-                } else {
-                    ticket.result = result
+        var inFlight: (batch: PreparedBatch, commit: Task<CommitResult, Never>)?
+        while !queue.isEmpty || inFlight != nil {
+            var next: PreparedBatch?
+            var nextTickets: [Ticket] = []
+            if !queue.isEmpty {
+                let count = min(queue.count, policy.maxCommandsPerBatch)
+                nextTickets = Array(queue.prefix(count))
+                queue.removeFirst(count)
+                next = await prepare(nextTickets, inFlight: inFlight?.batch.records ?? [:])
+            }
+            if let current = inFlight {
+                inFlight = nil
+                switch await current.commit.value {
+                case .committed:
+                    state = current.batch.state
+                    exchange = current.batch.exchange
+                    head = current.batch.head
+                    finish(current.batch.tickets, current.batch.outcomes.map { .success($0) })
+                case .stale:
+                    // Another writer appended, or a key was used in an earlier transaction:
+                    // decide the batch again inside its transaction.
+                    working = Working(state: state, exchange: exchange, head: head)
+                    next = nil
+                    finish(current.batch.tickets, await process(current.batch.tickets))
+                case .failed(let error):
+                    working = Working(state: state, exchange: exchange, head: head)
+                    next = nil
+                    finish(current.batch.tickets, current.batch.tickets.map { _ in .failure(error) })
                 }
+            }
+            guard !nextTickets.isEmpty else { continue }
+            guard let next else {
+                // Not decidable ahead (a key of the batch in flight, a defect) or decided on a
+                // state that did not commit: decide it inside its own transaction.
+                working = Working(state: state, exchange: exchange, head: head)
+                finish(nextTickets, await process(nextTickets))
+                continue
+            }
+            working = Working(state: next.state, exchange: next.exchange, head: next.head)
+            let store = store
+            inFlight = (next, Task.detached { await Self.commit(next, to: store) })
+        }
+    }
+
+    private func finish(_ tickets: [Ticket], _ results: [Result<OperationOutcome, any Error>]) {
+        for (ticket, result) in zip(tickets, results) {
+            if let continuation = ticket.continuation {
+                ticket.continuation = nil
+                continuation.resume(with: result)
+            } else {
+                ticket.result = result
             }
         }
     }
 
-    private func process(_ operations: [LedgerOperation], hashes requestHashes: [String]) async -> [Result<OperationOutcome, any Error>] {
+    /// Decides a batch on the working state without a transaction and seals its journal
+    /// entries; nil when it cannot be decided ahead.
+    private func prepare(_ tickets: [Ticket], inFlight: [String: IdempotencyRecord]) async -> PreparedBatch? {
+        let base = working
+        var state = base.state
+        var exchange = base.exchange
+        var head = base.head
+        let now = clock.now()
+        var batch = BatchWriter(codec: codec)
+        var outcomes: [OperationOutcome] = []
+        outcomes.reserveCapacity(tickets.count)
+        do {
+            for ticket in tickets {
+                switch ticket.operation {
+                case .registry(let request):
+                    outcomes.append(
+                        .registry(
+                            try await batch.apply(
+                                request, requestHash: ticket.requestHash, to: &state, head: &head, policy: policy, now: now,
+                                earlier: inFlight, tx: nil)))
+                case .exchange(let request):
+                    outcomes.append(
+                        .exchange(
+                            try await batch.apply(
+                                request, requestHash: ticket.requestHash, to: &state, &exchange, head: &head, policy: policy,
+                                exchangePolicy: exchangePolicy, now: now, earlier: inFlight, tx: nil)))
+                }
+            }
+        } catch {
+            return nil
+        }
+        let journal = batch.pending.isEmpty ? nil : await batch.seal(expectedSeq: head.seq, after: base.head, now: now)
+        return PreparedBatch(
+            tickets: tickets, baseState: base.state, baseHead: base.head, state: state, exchange: exchange,
+            head: journal?.head ?? base.head, journal: journal, changes: batch.changes, outcomes: outcomes,
+            keys: tickets.map(\.operation.idempotencyKey), records: batch.records)
+    }
+
+    /// Commits a prepared batch, off the actor: only if the journal head is still the one it
+    /// was decided after and none of its keys is in the idempotency table.
+    @concurrent
+    private static func commit(_ batch: PreparedBatch, to store: any LedgerStore) async -> CommitResult {
+        do {
+            try await store.write { tx in
+                guard try await tx.lockHead() == batch.baseHead else { throw SpeculationStale() }
+                guard try await tx.idempotencyRecords(batch.keys).isEmpty else { throw SpeculationStale() }
+                guard let journal = batch.journal else { return }
+                try await tx.writeState(before: batch.baseState, after: batch.state, changes: batch.changes)
+                try await tx.append(journal)
+            }
+            return .committed
+        } catch is SpeculationStale {
+            return .stale
+        } catch {
+            return .failed(error)
+        }
+    }
+
+    /// Decides and writes a batch inside one transaction, after catching up on entries other
+    /// writers appended.
+    private func process(_ tickets: [Ticket]) async -> [Result<OperationOutcome, any Error>] {
+        let operations = tickets.map(\.operation)
+        let requestHashes = tickets.map(\.requestHash)
         let base = state
         let baseExchange = exchange
         let baseCCER = ccer
@@ -290,6 +408,7 @@ public actor RegistryService {
             exchange = newExchange
             ccer = newCCER
             head = newHead
+            working = Working(state: newState, exchange: newExchange, head: newHead)
             return outcomes.map { .success($0) }
         } catch {
             return operations.map { _ in .failure(error) }
@@ -341,6 +460,32 @@ public enum LedgerFault: Error, CustomStringConvertible {
     }
 }
 
+/// A batch decided ahead of its transaction (see `RegistryService.drain`).
+private struct PreparedBatch: Sendable {
+    var tickets: [Ticket]
+    var baseState: RegistryState
+    var baseHead: JournalHead
+    var state: RegistryState
+    var exchange: ExchangeState
+    var head: JournalHead
+    /// nil when every command of the batch was rejected.
+    var journal: JournalAppend?
+    var changes: ChangeSet
+    var outcomes: [OperationOutcome]
+    var keys: [String]
+    var records: [String: IdempotencyRecord]
+}
+
+private enum CommitResult: Sendable {
+    case committed
+    /// Not written: the batch must be decided again inside its transaction.
+    case stale
+    case failed(any Error)
+}
+
+/// A batch decided ahead cannot stand: decide it again inside its transaction.
+private struct SpeculationStale: Error {}
+
 /// The accepted commands, idempotency records and changed keys of one transaction. Entries
 /// are sealed at the end, once their bodies are encoded.
 private struct BatchWriter: Sendable {
@@ -365,7 +510,7 @@ private struct BatchWriter: Sendable {
     mutating func apply(
         _ request: ExchangeRequest, requestHash: String, to state: inout RegistryState, _ exchange: inout ExchangeState,
         head: inout JournalHead, policy: RegistryPolicy, exchangePolicy: ExchangePolicy, now: Timestamp,
-        earlier: [String: IdempotencyRecord], tx: any LedgerTransaction
+        earlier: [String: IdempotencyRecord], tx: (any LedgerTransaction)?
     ) async throws -> ExchangeOutcome {
         let key = request.idempotencyKey
         guard !key.isEmpty, key.utf8.count <= CommandRequest.maxIdempotencyKeyLength else {
@@ -379,6 +524,7 @@ private struct BatchWriter: Sendable {
                 receipt.replayed = true
                 return .accepted(receipt)
             }
+            guard let tx else { throw SpeculationStale() }
             guard let entry = try await tx.entry(record.seq) else { throw LedgerFault.journalGap(after: record.seq - 1) }
             return .accepted(
                 ExchangeReceipt(
@@ -459,7 +605,7 @@ private struct BatchWriter: Sendable {
 
     mutating func apply(
         _ request: CommandRequest, requestHash: String, to state: inout RegistryState, head: inout JournalHead,
-        policy: RegistryPolicy, now: Timestamp, earlier: [String: IdempotencyRecord], tx: any LedgerTransaction
+        policy: RegistryPolicy, now: Timestamp, earlier: [String: IdempotencyRecord], tx: (any LedgerTransaction)?
     ) async throws -> CommandOutcome {
         let key = request.idempotencyKey
         guard !key.isEmpty, key.utf8.count <= CommandRequest.maxIdempotencyKeyLength else {
@@ -477,6 +623,7 @@ private struct BatchWriter: Sendable {
                 receipt.replayed = true
                 return .accepted(receipt)
             }
+            guard let tx else { throw SpeculationStale() }
             guard let entry = try await tx.entry(record.seq) else { throw LedgerFault.journalGap(after: record.seq - 1) }
             return .accepted(Receipt(seq: record.seq, events: try codec.events(of: entry), replayed: true))
         }
@@ -549,11 +696,13 @@ private struct BatchWriter: Sendable {
 /// Splits pure, CPU-bound work over the machine's cores, keeping the order.
 enum Parallel {
     static let minimumPerTask = 64
+    /// Read once: `ProcessInfo` reads the cgroup files on every call.
+    static let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
 
     static func map<T: Sendable, R: Sendable>(
         _ items: [T], _ transform: @escaping @Sendable (LedgerCodec, T) -> R
     ) async -> [R] {
-        let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        let cores = Self.cores
         let chunk = max(minimumPerTask, (items.count + cores - 1) / cores)
         guard items.count > chunk else {
             let codec = LedgerCodec()

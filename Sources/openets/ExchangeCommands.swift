@@ -15,7 +15,7 @@ struct ExchangeCommandGroup: AsyncParsableCommand {
         subcommands: [
             Instruments.self, ListInstrument.self, Admit.self, FeeAccounts.self, OpenDay.self, CloseDay.self,
             Place.self, Take.self, CancelOrder.self, Quote.self, Counter.self, Accept.self, CancelQuote.self,
-            Announce.self, BidCommand.self, Clear.self, Book.self, Trades.self, Prices.self, Alerts.self,
+            Announce.self, BidCommand.self, Clear.self, CancelAuction.self, Book.self, Trades.self, Prices.self, Alerts.self,
         ])
 }
 
@@ -270,6 +270,15 @@ struct Clear: AsyncParsableCommand {
     @OptionGroup var options: MutationOptions
     @Option var auction: Int64
     func run() async throws { try await submitExchange(.clearAuction(auction: auction), options) }
+}
+
+struct CancelAuction: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cancel-auction", abstract: "Withdraw an announced auction before it clears (operator): every lock is released.")
+    @OptionGroup var options: MutationOptions
+    @Option var auction: Int64
+    @Option(help: "Published with the result.") var reason: String
+    func run() async throws { try await submitExchange(.cancelAuction(auction: auction, reason: reason), options) }
 }
 
 // MARK: market data

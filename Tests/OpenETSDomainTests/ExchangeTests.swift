@@ -228,6 +228,58 @@ struct ExchangeTests {
         #expect(f.sound() == [])
     }
 
+    @Test func theRegulatorSellsAllowancesByPaidAllocationAuctionOnly() throws {
+        var f = try F()
+        let national: AccountID = "CN-NATIONAL"
+        try f.market.registryExecute(.issue(unit: "CEA24", quantity: 10_000, to: national), at: F.at(8, 0))
+        try f.run(.admitMember(account: national, group: nil), at: F.at(8, 1))
+        let terms = Auction(
+            id: 0, applicant: national, instrument: "CEA24", side: .sell, quantity: 1_000, floorPrice: 4_500, ceilingPrice: 5_500,
+            pricing: .payAsBid, tieBreak: .time, seed: 3, minBidQuantity: 100, maxSharePerMille: 1000, cancelIfUndersubscribed: false,
+            referencePrice: nil, cancelBelowReferencePercent: nil, opensAt: F.at(10, 0), closesAt: F.at(10, 30))
+        // The regulator neither trades on the books nor buys by auction.
+        f.reject(.placeOrder(account: national, instrument: "CEA24", side: .sell, price: 5_000, quantity: 10), .accountNotAllowed)
+        var buying = terms
+        buying.side = .buy
+        f.reject(.announceAuction(buying), .accountNotAllowed, at: F.at(9, 0))
+        guard case .auctionAnnounced(let auction) = try f.run(.announceAuction(terms), at: F.at(9, 0)).events[0] else { return }
+        #expect(f.free(national) == 9_000)
+        f.reject(.bid(account: national, auction: auction.id, price: 5_000, quantity: 100), .accountNotAllowed, at: F.at(10, 1))
+        try f.run(.bid(account: F.e3, auction: auction.id, price: 5_200, quantity: 600), at: F.at(10, 1))
+        try f.run(.bid(account: F.investor, auction: auction.id, price: 5_000, quantity: 300), at: F.at(10, 2))
+        let cleared = try f.run(.clearAuction(auction: auction.id), at: F.at(10, 31))
+        #expect(f.deals(cleared).map(\.quantity) == [600, 300])
+        // Pay as bid: 600 × 52.00 + 300 × 50.00 = 46,200.00 CNY to the national account, less its fee.
+        let proceeds: Int64 = 600 * 5_200 + 300 * 5_000
+        let fees = f.deals(cleared).map(\.sellerFeeFen).reduce(0, +)
+        #expect(f.cash(national) == proceeds - fees)
+        #expect(f.total(national) == 9_100 && f.total(F.e3) == F.units + 600 && f.total(F.investor) == 300)
+        #expect(f.market.registry.locks.isEmpty && f.sound() == [])
+        // The proceeds go to the treasury.
+        try f.market.registryExecute(.withdrawFunds(account: national, amountFen: proceeds - fees, bankReference: "treasury"), at: F.at(11, 0))
+        #expect(f.cash(national) == 0 && f.sound() == [])
+    }
+
+    @Test func theOperatorWithdrawsAnAnnouncedAuctionAndEveryLockIsReleased() throws {
+        var f = try F()
+        let terms = Auction(
+            id: 0, applicant: F.e1, instrument: "CEA24", side: .sell, quantity: 1_000, floorPrice: 4_500, ceilingPrice: 5_500,
+            pricing: .uniform, tieBreak: .time, seed: 1, minBidQuantity: 100, maxSharePerMille: 1000, cancelIfUndersubscribed: false,
+            referencePrice: nil, cancelBelowReferencePercent: nil, opensAt: F.at(10, 0), closesAt: F.at(10, 30))
+        guard case .auctionAnnounced(let auction) = try f.run(.announceAuction(terms), at: F.at(9, 0)).events[0] else { return }
+        try f.run(.bid(account: F.e3, auction: auction.id, price: 5_200, quantity: 600), at: F.at(10, 1))
+        let cashBefore = f.cash(F.e3)
+        f.reject(.cancelAuction(auction: auction.id, reason: ""), .invalidInput, at: F.at(10, 5))
+        f.reject(.cancelAuction(auction: 999, reason: "typo"), .unknownAuction, at: F.at(10, 5))
+        try f.run(.cancelAuction(auction: auction.id, reason: "announcement error"), at: F.at(10, 5))
+        #expect(f.market.exchange.auctions[auction.id]?.status == .cancelled)
+        #expect(f.market.exchange.auctions[auction.id]?.result?.reason.contains("announcement error") == true)
+        #expect(f.market.registry.locks.isEmpty && f.free(F.e1) == F.units && f.availableCash(F.e3) == cashBefore)
+        #expect(f.market.exchange.bids.isEmpty && f.sound() == [])
+        f.reject(.cancelAuction(auction: auction.id, reason: "again"), .auctionNotOpen, at: F.at(10, 6))
+        f.reject(.clearAuction(auction: auction.id), .auctionNotOpen, at: F.at(10, 31))
+    }
+
     // MARK: surveillance
 
     @Test func surveillanceFlagsGroupTradesWashRoundTripsAndPlaceAndCancel() throws {

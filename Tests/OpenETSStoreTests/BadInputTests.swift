@@ -140,7 +140,7 @@ struct BadInputTests {
         try await h.reject(.allocate(from: F.national, to: F.sichuan, unit: F.ccer, quantity: 1), .unitKindNotAllowed)
         try await h.reject(.issue(unit: F.cea23, quantity: 1, to: F.owner), .accountTypeNotAllowed)
         try await h.reject(.cancel(from: F.entityA, unit: F.cea23, quantity: 1), .accountTypeNotAllowed)
-        try await h.reject(.depositFunds(account: F.national, amountFen: 1, bankReference: "x"), .accountTypeNotAllowed)
+        try await h.reject(.depositFunds(account: F.compliance, amountFen: 1, bankReference: "x"), .accountTypeNotAllowed)
         try await h.reject(.openAccount(type: .national, ownerID: "MEE", ownerName: "MEE", province: nil, representatives: []), .duplicateAccount)
         try await h.reject(.openAccount(type: .entity, ownerID: "U", ownerName: "E", province: "sichuan", representatives: []), .invalidArgument)
         try await h.reject(.openAccount(type: .entity, ownerID: "U", ownerName: "E", province: nil, representatives: []), .invalidArgument)

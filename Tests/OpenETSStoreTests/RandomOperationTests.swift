@@ -232,7 +232,9 @@ struct Model {
                 if fee.payer != s && fee.payer != b { return .invalidArgument }
                 if types[fee.payee] != .exchangeClearing { return .accountTypeNotAllowed }
             }
-            if [s, b].contains(where: { ![.entity, .investor, .projectOwner].contains(types[$0]!) }) { return .accountTypeNotAllowed }
+            // The regulator's accounts may sell (paid allocation); buyers are legal persons.
+            if ![.entity, .investor, .projectOwner, .national, .provincial].contains(types[s]!) { return .accountTypeNotAllowed }
+            if ![.entity, .investor, .projectOwner].contains(types[b]!) { return .accountTypeNotAllowed }
             if let e = canSend(s) ?? canSend(b) ?? take(s, u, q) { return e }
             var net: [AccountID: Int64] = [b: -amount, s: amount]
             for fee in fees { net[fee.payer, default: 0] -= fee.amountFen }

@@ -24,6 +24,8 @@ public enum ExchangeCommand: Hashable, Codable, Sendable {
     case announceAuction(Auction)
     case bid(account: AccountID, auction: Int64, price: Int64, quantity: Int64)
     case clearAuction(auction: Int64)
+    /// The operator withdraws an announced auction before it clears: every lock is released.
+    case cancelAuction(auction: Int64, reason: String)
 
     public var kind: String {
         switch self {
@@ -42,6 +44,7 @@ public enum ExchangeCommand: Hashable, Codable, Sendable {
         case .announceAuction: "announce_auction"
         case .bid: "bid"
         case .clearAuction: "clear_auction"
+        case .cancelAuction: "cancel_auction"
         }
     }
 }

@@ -34,6 +34,7 @@ extension ExchangeState {
         case .announceAuction(let auction): try rules.announceAuction(auction)
         case .bid(let account, let auction, let price, let quantity): try rules.bid(account, auction, price, quantity)
         case .clearAuction(let auction): try rules.clearAuction(auction)
+        case .cancelAuction(let auction, let reason): try rules.cancelAuction(auction, reason)
         }
         return rules.decision
     }
@@ -84,7 +85,7 @@ private struct TradingRules {
 
     mutating func admitMember(_ account: AccountID, _ group: String?) throws(ExchangeError) {
         guard let registered = registry.accounts[account] else { throw ExchangeError(.unknownAccount, "no registry account \(account)") }
-        guard AccountType.legalPersonHoldings.contains(registered.type) else {
+        guard (AccountType.legalPersonHoldings + AccountType.paidAllocationSellers).contains(registered.type) else {
             throw ExchangeError(.accountNotAllowed, "\(registered.type.rawValue) accounts do not trade")
         }
         if let group, group.isEmpty || group.count > 64 { throw ExchangeError(.invalidInput, "group: 1-64 characters") }
@@ -348,7 +349,10 @@ private struct TradingRules {
     mutating func announceAuction(_ proposal: Auction) throws(ExchangeError) {
         try positive(1, proposal.quantity)
         let instrument = try self.instrument(proposal.instrument)
-        let member = try self.member(proposal.applicant)
+        let member = try self.member(proposal.applicant, regulatorMaySell: true)
+        if member.isRegulator, proposal.side != .sell {
+            throw ExchangeError(.accountNotAllowed, "the regulator's paid-allocation auctions sell allowances; they never buy")
+        }
         guard proposal.quantity <= policy.blockMaxQuantity else {
             throw ExchangeError(.limitExceeded, "auction volume is at most \(policy.blockMaxQuantity) t")
         }
@@ -450,6 +454,22 @@ private struct TradingRules {
         decision.events.append(.auctionEnded(auction: auctionID, result: result))
     }
 
+    mutating func cancelAuction(_ auctionID: Int64, _ reason: String) throws(ExchangeError) {
+        guard let auction = exchange.auctions[auctionID] else { throw ExchangeError(.unknownAuction, "no auction \(auctionID)") }
+        guard auction.status == .announced else { throw ExchangeError(.auctionNotOpen, "auction \(auctionID) is \(auction.status.rawValue)") }
+        guard !reason.isEmpty, reason.count <= 200 else { throw ExchangeError(.invalidInput, "a reason of 1-200 characters") }
+        decision.registry.append(.unlock(lock: auction.lockID, quantity: auction.locked))
+        for bid in exchange.bids.values.filter({ $0.auction == auctionID }).sorted(by: { $0.id < $1.id }) {
+            decision.registry.append(.unlock(lock: bid.lockID, quantity: bid.locked))
+        }
+        decision.events.append(
+            .auctionEnded(
+                auction: auctionID,
+                result: AuctionResult(
+                    status: .cancelled, reason: "withdrawn by the exchange: \(reason)", clearingPrice: nil, fills: [], rejected: [],
+                    unsold: auction.quantity)))
+    }
+
     // MARK: shared
 
     private func positive(_ price: Int64, _ quantity: Int64) throws(ExchangeError) {
@@ -462,10 +482,15 @@ private struct TradingRules {
         return instrument
     }
 
-    private func member(_ account: AccountID) throws(ExchangeError) -> Member {
+    /// A member whose account is open. The regulator's accounts (members for paid allocation)
+    /// only announce selling auctions: `regulatorMaySell` is true there alone.
+    private func member(_ account: AccountID, regulatorMaySell: Bool = false) throws(ExchangeError) -> Member {
         guard let member = exchange.members[account] else { throw ExchangeError(.unknownAccount, "\(account) is not a member") }
         guard registry.accounts[account]?.status == .open else {
             throw ExchangeError(.accountNotAllowed, "\(account) is not open in the registry")
+        }
+        guard regulatorMaySell || !member.isRegulator else {
+            throw ExchangeError(.accountNotAllowed, "\(account) sells allowances only by one-way auction (paid allocation)")
         }
         return member
     }

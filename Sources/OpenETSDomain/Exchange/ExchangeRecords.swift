@@ -28,6 +28,9 @@ public struct Member: Hashable, Codable, Sendable {
         self.type = type
         self.group = group
     }
+
+    /// The national or a provincial allowance account, admitted to sell by paid-allocation auction.
+    public var isRegulator: Bool { AccountType.paidAllocationSellers.contains(type) }
 }
 
 public enum OrderStatus: String, Codable, Sendable {

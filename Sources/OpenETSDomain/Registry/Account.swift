@@ -44,10 +44,11 @@ public enum AccountType: String, Codable, Sendable, CaseIterable {
         }
     }
 
-    /// Accounts that hold settlement funds (fen) beside units.
+    /// Accounts that hold settlement funds (fen) beside units. The national and provincial
+    /// accounts receive the proceeds of paid allocation and withdraw them to the treasury.
     public var holdsFunds: Bool {
         switch self {
-        case .entity, .investor, .projectOwner, .exchangeClearing: true
+        case .entity, .investor, .projectOwner, .exchangeClearing, .national, .provincial: true
         default: false
         }
     }
@@ -56,6 +57,9 @@ public enum AccountType: String, Codable, Sendable, CaseIterable {
     public static let participantHoldings: [AccountType] = [.entity, .investor, .projectOwner, .exchangeClearing]
     /// Participants' holdings owned by legal persons: they pledge, trade and cancel voluntarily.
     public static let legalPersonHoldings: [AccountType] = [.entity, .investor, .projectOwner]
+    /// The regulator's allowance accounts: they sell allowances for paid allocation through
+    /// the exchange's one-way auction (units only: they lock units and receive the proceeds).
+    public static let paidAllocationSellers: [AccountType] = [.national, .provincial]
 }
 
 extension AccountID {

@@ -424,9 +424,9 @@ private struct Rules {
             try type(payee, [.exchangeClearing], "fee account")
             try canReceive(payee)
         }
-        for party in [seller, buyer] {
-            try type(party, AccountType.legalPersonHoldings, "trading party")
-        }
+        // The regulator sells (paid allocation); it never buys.
+        try type(seller, AccountType.legalPersonHoldings + AccountType.paidAllocationSellers, "selling party")
+        try type(buyer, AccountType.legalPersonHoldings, "buying party")
         try canSend(seller)
         try canSend(buyer)
         var events: [RegistryEvent] = []
@@ -488,7 +488,10 @@ private struct Rules {
         }
         let account = try account(accountID)
         guard state.locks[id] == nil else { throw RegistryError(.duplicateLock, "lock \(id) exists") }
-        try type(account, AccountType.legalPersonHoldings, "locking account")
+        switch asset {
+        case .units: try type(account, AccountType.legalPersonHoldings + AccountType.paidAllocationSellers, "locking account")
+        case .funds: try type(account, AccountType.legalPersonHoldings, "locking account")
+        }
         try canSend(account)
         let lot: Lot
         switch asset {

@@ -1,0 +1,110 @@
+import Foundation
+import OpenETSApplication
+import OpenETSDomain
+import OpenETSRuntime
+import Testing
+
+/// Journal bodies are written by `StreamingJSON`, read by `JSONDecoder`. Every kind of entry
+/// the demo market produces (registry commands, every exchange mode, day closes, an auction)
+/// must read back as the same events and mean the same JSON as `JSONEncoder` writes.
+@Suite("Streaming JSON encoder for journal bodies")
+struct StreamingJSONTests {
+    struct Sample: Codable, Equatable {
+        enum Kind: Codable, Equatable {
+            case empty
+            case one(Int64)
+            case named(text: String, more: [Int]?)
+        }
+        var text: String
+        var numbers: [Int64]
+        var nested: [[String: Int]]
+        var optional: String?
+        var missing: Int?
+        var flag: Bool
+        var kinds: [Kind]
+        var unsigned: UInt64
+    }
+
+    @Test func writesValidJSONForEdgeCases() throws {
+        let sample = Sample(
+            text: "引号\"反斜杠\\换行\n制表\t回车\r控制\u{01}/斜杠 emoji 🌏", numbers: [0, -1, 1, Int64.min, Int64.max],
+            nested: [[:], ["a": 1]], optional: "x", missing: nil, flag: false,
+            kinds: [.empty, .one(-42), .named(text: "", more: nil), .named(text: "t", more: [])], unsigned: UInt64.max)
+        let text = StreamingJSON.encode(sample)
+        let decoded = try JSONDecoder().decode(Sample.self, from: Data(text.utf8))
+        #expect(decoded == sample)
+        #expect(text.contains(#""numbers":[0,-1,1,-9223372036854775808,9223372036854775807]"#))
+        #expect(text.contains(#"\u0001"#))
+        #expect(!text.contains("\"missing\""))
+        try expectSameJSON(text, try JSONEncoder().encode(sample))
+        #expect(StreamingJSON.encode([Int]()) == "[]")
+        #expect(StreamingJSON.encode("a\"b") == #""a\"b""#)
+    }
+
+    @Test func demoMarketJournalRoundTrips() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("openets-json-\(UUID()).db").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let today = CivilDate(year: 2025, month: 6, day: 16)
+        let clock = OpenETSRuntime.MarketClock(today, hour: 8, minute: 0)
+        let (store, service) = try await Composition.openRegistry(.sqlite(path: path), clock: clock)
+        _ = try await DemoExchange.seedWithHistory(service, clock: clock, today: today, days: 6)
+        let codec = LedgerCodec()
+        var kinds = Set<String>()
+        var after: Int64 = 0
+        while true {
+            let entries = try await store.journal(after: after, limit: 1_000)
+            guard let last = entries.last else { break }
+            for entry in entries {
+                kinds.insert(entry.kind)
+                let registry = try codec.events(of: entry)
+                let exchange = try codec.exchangeEvents(of: entry)
+                let rewritten: String
+                let foundation: Data
+                if ExchangeEntryBody.isExchange(entry.kind) {
+                    let body = ExchangeEntryBody(exchange: exchange, registry: registry)
+                    rewritten = StreamingJSON.encode(body)
+                    foundation = try JSONEncoder().encode(body)
+                    let back = try codec.decode(ExchangeEntryBody.self, from: rewritten)
+                    #expect(back.exchange == exchange && back.registry == registry, "\(entry.kind) #\(entry.seq)")
+                } else {
+                    rewritten = StreamingJSON.encode(registry)
+                    foundation = try JSONEncoder().encode(registry)
+                    #expect(try codec.decode([RegistryEvent].self, from: rewritten) == registry, "\(entry.kind) #\(entry.seq)")
+                }
+                // What the store holds is the streaming text itself.
+                #expect(rewritten == entry.body, "\(entry.kind) #\(entry.seq)")
+                try expectSameJSON(rewritten, foundation)
+            }
+            after = last.seq
+        }
+        for kind in ["open_account", "issue", "exchange.place_order", "exchange.take_order", "exchange.accept_block",
+                     "exchange.clear_auction", "exchange.close_day"] {
+            #expect(kinds.contains(kind), "the demo journal has no \(kind) entry")
+        }
+        try await store.close()
+    }
+
+    private func expectSameJSON(_ text: String, _ reference: Data, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let ours = try JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])
+        let theirs = try JSONSerialization.jsonObject(with: reference, options: [.fragmentsAllowed])
+        #expect(Self.same(ours, theirs), "\(text)", sourceLocation: sourceLocation)
+    }
+
+    /// Structural equality of two JSONSerialization trees (object key order ignored).
+    static func same(_ a: Any, _ b: Any) -> Bool {
+        switch (a, b) {
+        case let (a as [String: Any], b as [String: Any]):
+            return a.count == b.count && a.allSatisfy { key, value in b[key].map { same(value, $0) } ?? false }
+        case let (a as [Any], b as [Any]):
+            return a.count == b.count && zip(a, b).allSatisfy { same($0, $1) }
+        case let (a as String, b as String):
+            return a == b
+        case (is NSNull, is NSNull):
+            return true
+        case let (a as NSNumber, b as NSNumber):
+            return a == b
+        default:
+            return false
+        }
+    }
+}
