@@ -316,6 +316,9 @@ public actor RegistryService {
                             try await batch.apply(
                                 request, requestHash: ticket.requestHash, to: &state, &exchange, head: &head, policy: policy,
                                 exchangePolicy: exchangePolicy, now: now, earlier: inFlight, tx: nil)))
+                case .ccer:
+                    // CCER commands are rare: decided inside their own transaction (`process`).
+                    return nil
                 }
             }
         } catch {
