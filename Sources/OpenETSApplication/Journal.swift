@@ -84,6 +84,12 @@ public struct LedgerCodec: Sendable {
         StreamingJSON.encode(body)
     }
 
+    /// A registry entry's body; the trading path's events written by hand (`EventJSON`).
+    public func encodeBody(_ events: [RegistryEvent]) -> String { EventJSON.registry(events) }
+
+    /// An exchange entry's body; the trading path's events written by hand (`EventJSON`).
+    public func encodeBody(_ body: ExchangeEntryBody) -> String { EventJSON.body(body) }
+
     public func decode<T: Decodable>(_ type: T.Type, from text: String) throws -> T {
         try decoder.decode(type, from: Data(text.utf8))
     }

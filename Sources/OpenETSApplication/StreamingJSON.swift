@@ -73,51 +73,9 @@ public enum StreamingJSON {
             if bytes.count == mark { bytes.append(contentsOf: [UInt8(ascii: "{"), UInt8(ascii: "}")]) }
         }
 
-        func string(_ text: String) {
-            bytes.append(UInt8(ascii: "\""))
-            // Most strings need no escape: copy them whole.
-            var text = text
-            let copied = text.withUTF8 { utf8 -> Bool in
-                guard !utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else { return false }
-                bytes.append(contentsOf: utf8)
-                return true
-            }
-            if copied {
-                bytes.append(UInt8(ascii: "\""))
-                return
-            }
-            for byte in text.utf8 {
-                switch byte {
-                case UInt8(ascii: "\""): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
-                case UInt8(ascii: "\\"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
-                case 0x0A: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
-                case 0x0D: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
-                case 0x09: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
-                case 0x00..<0x20:
-                    let hex = Array("0123456789abcdef".utf8)
-                    bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0")])
-                    bytes.append(hex[Int(byte >> 4)])
-                    bytes.append(hex[Int(byte & 0x0f)])
-                default: bytes.append(byte)
-                }
-            }
-            bytes.append(UInt8(ascii: "\""))
-        }
+        func string(_ text: String) { JSONBytes.appendString(text, to: &bytes) }
 
-        func integer<I: BinaryInteger>(_ value: I) {
-            if value == 0 {
-                bytes.append(UInt8(ascii: "0"))
-                return
-            }
-            if value < 0 { bytes.append(UInt8(ascii: "-")) }
-            let start = bytes.count
-            var magnitude = value.magnitude
-            while magnitude > 0 {
-                bytes.append(UInt8(ascii: "0") + UInt8(magnitude % 10))
-                magnitude /= 10
-            }
-            bytes[start...].reverse()
-        }
+        func integer<I: BinaryInteger>(_ value: I) { JSONBytes.appendInteger(value, to: &bytes) }
 
         func bool(_ value: Bool) { bytes.append(contentsOf: (value ? "true" : "false").utf8) }
         func null() { bytes.append(contentsOf: "null".utf8) }

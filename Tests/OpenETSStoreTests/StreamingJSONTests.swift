@@ -59,35 +59,69 @@ struct StreamingJSONTests {
                 let registry = try codec.events(of: entry)
                 let exchange = try codec.exchangeEvents(of: entry)
                 let rewritten: String
+                let streamed: String
                 let foundation: Data
                 if ExchangeEntryBody.isExchange(entry.kind) {
                     let body = ExchangeEntryBody(exchange: exchange, registry: registry)
-                    rewritten = StreamingJSON.encode(body)
+                    rewritten = codec.encodeBody(body)
+                    streamed = StreamingJSON.encode(body)
                     foundation = try JSONEncoder().encode(body)
                     let back = try codec.decode(ExchangeEntryBody.self, from: rewritten)
                     #expect(back.exchange == exchange && back.registry == registry, "\(entry.kind) #\(entry.seq)")
                 } else if CCEREntryBody.isCCER(entry.kind) {
                     let body = CCEREntryBody(ccer: try codec.ccerEvents(of: entry), registry: registry)
-                    rewritten = StreamingJSON.encode(body)
+                    rewritten = codec.encodeBody(body)
+                    streamed = StreamingJSON.encode(body)
                     foundation = try JSONEncoder().encode(body)
                     let back = try codec.decode(CCEREntryBody.self, from: rewritten)
                     #expect(back.ccer == body.ccer && back.registry == registry, "\(entry.kind) #\(entry.seq)")
                 } else {
-                    rewritten = StreamingJSON.encode(registry)
+                    rewritten = codec.encodeBody(registry)
+                    streamed = StreamingJSON.encode(registry)
                     foundation = try JSONEncoder().encode(registry)
                     #expect(try codec.decode([RegistryEvent].self, from: rewritten) == registry, "\(entry.kind) #\(entry.seq)")
                 }
-                // What the store holds is the streaming text itself.
+                // What the store holds is the codec's text itself.
                 #expect(rewritten == entry.body, "\(entry.kind) #\(entry.seq)")
+                // Hand-written events (EventJSON) and the generic streaming encoder both mean
+                // exactly what JSONEncoder writes.
                 try expectSameJSON(rewritten, foundation)
+                try expectSameJSON(streamed, foundation)
             }
             after = last.seq
         }
-        for kind in ["open_account", "issue", "exchange.place_order", "exchange.take_order", "exchange.accept_block",
+        for kind in ["deposit_funds", "settle", "issue", "exchange.place_order", "exchange.take_order", "exchange.accept_block",
                      "exchange.clear_auction", "exchange.close_day", "ccer.submit_project", "ccer.issue", "ccer.cancel_for_neutrality"] {
             #expect(kinds.contains(kind), "the demo journal has no \(kind) entry")
         }
         try await store.close()
+    }
+
+    @Test func handWrittenEventsCoverEveryShape() throws {
+        let t = Timestamp(millisecondsSinceEpoch: 1_750_000_000_000)
+        let deal = Deal(
+            id: "DL-1", instrument: "CEA24", mode: .block, seller: "ENT-000001", buyer: "INV-000001", price: 5_000,
+            quantity: 100_000, amountFen: 500_000_000, sellerFeeFen: 1, buyerFeeFen: 2, maker: 7, taker: nil, takerSide: .buy,
+            time: t)
+        var taken = deal
+        taken.taker = 9
+        let body = ExchangeEntryBody(
+            exchange: [.dealDone(deal, consumedByMaker: 3, consumedByTaker: 4), .dealDone(taken, consumedByMaker: 1, consumedByTaker: 2),
+                       .orderRested(order: 7), .orderEnded(order: 7, status: .filled, released: 0)],
+            registry: [
+                .locked(TradingLock(id: "XO-\"1\"", account: "ENT-000001", asset: .units("CEA24"), quantity: 5, reference: "line\nbreak", createdAt: t),
+                        lot: Lot(quantity: 5, serials: [SerialRange(first: 1, last: 3), SerialRange(first: 7, last: 8)])),
+                .locked(TradingLock(id: "XO-2", account: "INV-000001", asset: .funds, quantity: 5, reference: "", createdAt: t),
+                        lot: Lot(quantity: 5, serials: [])),
+                .unlocked(lock: "XO-2", lot: Lot(quantity: 5, serials: [])),
+                .fundsDeposited(account: "INV-000001", amountFen: 1, bankReference: "generic path"),
+            ])
+        let codec = LedgerCodec()
+        let text = codec.encodeBody(body)
+        let back = try codec.decode(ExchangeEntryBody.self, from: text)
+        #expect(back.exchange == body.exchange && back.registry == body.registry)
+        try expectSameJSON(text, try JSONEncoder().encode(body))
+        try expectSameJSON(codec.encodeBody(body.registry), try JSONEncoder().encode(body.registry))
     }
 
     private func expectSameJSON(_ text: String, _ reference: Data, sourceLocation: SourceLocation = #_sourceLocation) throws {

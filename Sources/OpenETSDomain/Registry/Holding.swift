@@ -25,8 +25,12 @@ public struct Holding: Hashable, Codable, Sendable {
 
     public init() {}
 
+    /// Blocks as stored; put in canonical order here (a database's collation need not sort
+    /// freeze tags the way Swift compares strings).
     public init(canonicalBlocks: [HeldBlock]) {
-        self.blocks = canonicalBlocks
+        self.blocks = canonicalBlocks.sorted {
+            ($0.first, $0.freeze?.rawValue ?? "") < ($1.first, $1.freeze?.rawValue ?? "")
+        }
     }
 
     public var total: Int64 { blocks.reduce(0) { $0 + $1.quantity } }
@@ -55,7 +59,8 @@ public struct Holding: Hashable, Codable, Sendable {
     // MARK: fungible
 
     public mutating func removeFungible(_ quantity: Int64, tag: FreezeID?) {
-        guard let index = blocks.firstIndex(where: { $0.freeze == tag }), blocks[index].quantity >= quantity else {
+        let index = fungibleIndex(tag)
+        guard index < blocks.count, blocks[index].freeze == tag, blocks[index].quantity >= quantity else {
             preconditionFailure("removing \(quantity) units not held (event does not match state)")
         }
         blocks[index].quantity -= quantity
@@ -64,12 +69,26 @@ public struct Holding: Hashable, Codable, Sendable {
 
     public mutating func addFungible(_ quantity: Int64, tag: FreezeID?) {
         precondition(quantity > 0)
-        if let index = blocks.firstIndex(where: { $0.freeze == tag }) {
+        let index = fungibleIndex(tag)
+        if index < blocks.count, blocks[index].freeze == tag {
             blocks[index].quantity += quantity
         } else {
-            blocks.append(HeldBlock(first: 0, quantity: quantity, freeze: tag))
-            blocks.sort { ($0.freeze?.rawValue ?? "") < ($1.freeze?.rawValue ?? "") }
+            blocks.insert(HeldBlock(first: 0, quantity: quantity, freeze: tag), at: index)
         }
+    }
+
+    /// Fungible blocks are sorted by freeze tag (free units, tag nil, first): the index of
+    /// `tag`'s block, or where it belongs. Binary search, so an account with thousands of
+    /// trading locks stays cheap to change.
+    private func fungibleIndex(_ tag: FreezeID?) -> Int {
+        let key = tag?.rawValue ?? ""
+        var low = 0
+        var high = blocks.count
+        while low < high {
+            let middle = (low + high) / 2
+            if (blocks[middle].freeze?.rawValue ?? "") < key { low = middle + 1 } else { high = middle }
+        }
+        return low
     }
 
     // MARK: serialised
