@@ -256,5 +256,20 @@ public enum Migrations {
                 )
                 """,
             ]),
+        Migration(
+            version: 6, name: "ccer",
+            statements: [
+                // CCER entries share the journal (kind 'ccer.…', found through journal_kind_seq);
+                // the service rebuilds the CCER workflow by replaying them. Versioned CCER rules
+                // (notice and review lengths, calendar, eligibility dates, limits): JSON of CCERPolicy.
+                """
+                CREATE TABLE ccer_policy (
+                    version INTEGER PRIMARY KEY,
+                    effective_from TEXT NOT NULL,
+                    body TEXT NOT NULL,
+                    note TEXT NOT NULL
+                )
+                """,
+            ]),
     ]
 }
