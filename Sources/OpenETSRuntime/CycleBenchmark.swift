@@ -105,7 +105,7 @@ public enum CycleBenchmark {
             for f in 0..<count {
                 let pick = random.next() % 10
                 let category = pick < 5 ? "coal_gt300" : pick < 8 ? "coal_le300" : pick < 9 ? "coal_unconventional" : "gas"
-                let generation = 200_000 + Int64(random.next() % 3_000_000)
+                let generation = 100_000 + Int64(random.next() % 800_000)
                 let intensity: Int64 = category == "gas" ? 330 + Int64(random.next() % 80) : 760 + Int64(random.next() % 160)
                 let verified = generation * intensity / 1_000
                 let previous = verified * (90 + Int64(random.next() % 20)) / 100
