@@ -232,6 +232,25 @@ struct CycleAllocationTests {
         #expect(code { () throws(AllocationError) in
             try CycleAllocation.trueUp(plan: Self.plan, year: 2024, facilities: wrong, registry: allocated, policy: .defaults)
         } == .missingField)
+        #expect(pre([]) == .missingField)
+        // The true-up's facilities must add up to what was pre-allocated.
+        var allocatedBefore = [AccountID: Int64]()
+        for (entity, quantity) in [(Self.e1, 651_001), (Self.e2, 70_000), (Self.e3, 140_000), (Self.e4, 280_008)] as [(AccountID, Int64)] {
+            allocatedBefore[entity] = quantity
+        }
+        #expect(code { () throws(AllocationError) in
+            try CycleAllocation.trueUp(plan: Self.plan, year: 2024, facilities: Self.facilities, registry: allocated, policy: .defaults, preAllocated: allocatedBefore)
+        } == nil)
+        wrong = Self.facilities
+        wrong[0].previousVerifiedT = 850_001
+        #expect(code { () throws(AllocationError) in
+            try CycleAllocation.trueUp(plan: Self.plan, year: 2024, facilities: wrong, registry: allocated, policy: .defaults, preAllocated: allocatedBefore)
+        } == .preAllocationMismatch)
+        wrong = Self.facilities
+        wrong.removeLast()
+        #expect(code { () throws(AllocationError) in
+            try CycleAllocation.trueUp(plan: Self.plan, year: 2024, facilities: wrong, registry: allocated, policy: .defaults, preAllocated: allocatedBefore)
+        } == .preAllocationMismatch)
         // A stage larger than the registry allows in one command.
         var small = RegistryPolicy.defaults
         small.maxQuantityPerCommand = 500_000

@@ -96,6 +96,18 @@ struct AllocationCycleServiceTests {
         #expect(again.alreadyDone && again.applied == 0)
         #expect(try await s.harness.store.head() == head)
 
+        // A true-up whose facilities no longer add up to what was pre-allocated is refused.
+        var altered = Self.facilities
+        altered[2].previousVerifiedT = 100_001
+        do {
+            _ = try await s.service.run(.trueUp, plan: Self.plan, year: 2024, facilities: altered)
+            Issue.record("a true-up on altered pre-allocation data was accepted")
+        } catch let error as AllocationError {
+            #expect(error.code == .preAllocationMismatch)
+        }
+        #expect(try await s.cycleStore.stage(plan: "power-2024", year: 2024, stage: .trueUp) == nil)
+        #expect(try await s.harness.store.head() == head)
+
         // E3 has 100,000 of its 140,000 frozen: the recall of 52,000 takes the 40,000 free ones.
         try await s.harness.accept(.freeze(account: Self.e3, unit: Self.cea24, quantity: 100_000, reason: .judicial(order: "J-1")))
         let trueUp = try await s.service.run(.trueUp, plan: Self.plan, year: 2024, facilities: Self.facilities)

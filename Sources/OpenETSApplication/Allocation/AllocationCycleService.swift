@@ -49,11 +49,12 @@ public struct AllocationCycleService: Sendable {
         if let record = try await store.stage(plan: plan.id, year: year, stage: stage), record.status == .done {
             return CycleStageResult(plan: record.plan, applied: 0, alreadyDone: true)
         }
+        var preAllocated: [AccountID: Int64] = [:]
         if stage == .trueUp {
-            let pre = try await store.stage(plan: plan.id, year: year, stage: .preAllocation)
-            guard pre?.status == .done else {
+            guard let pre = try await store.stage(plan: plan.id, year: year, stage: .preAllocation), pre.status == .done else {
                 throw AllocationError(.stageOrder, "the pre-allocation of \(plan.id) \(year) is not done")
             }
+            for entity in pre.plan.entities where entity.movedT != 0 { preAllocated[entity.entity] = entity.movedT }
         }
         var record = try await store.stage(plan: plan.id, year: year, stage: stage)
         if record == nil {
@@ -64,7 +65,8 @@ public struct AllocationCycleService: Sendable {
             case .preAllocation:
                 planned = try CycleAllocation.preAllocation(plan: plan, year: year, facilities: facilities, registry: state, policy: policy)
             case .trueUp:
-                planned = try CycleAllocation.trueUp(plan: plan, year: year, facilities: facilities, registry: state, policy: policy)
+                planned = try CycleAllocation.trueUp(
+                    plan: plan, year: year, facilities: facilities, registry: state, policy: policy, preAllocated: preAllocated)
             }
             record = try await store.savePlanned(CycleStageRecord(plan: planned, status: .planned, plannedAt: clock.now(), doneAt: nil))
         }

@@ -38,6 +38,8 @@ public enum AllocationErrorCode: String, Codable, Sendable, CaseIterable {
     case yearMismatch = "YEAR_MISMATCH"
     /// Cycle: a stage asked for before the stage it needs (true-up before pre-allocation).
     case stageOrder = "STAGE_ORDER"
+    /// Cycle: the true-up's facilities do not add up to what the pre-allocation allocated.
+    case preAllocationMismatch = "PRE_ALLOCATION_MISMATCH"
 }
 
 public struct AllocationError: Error, Hashable, Codable, Sendable, CustomStringConvertible {

@@ -38,6 +38,7 @@ public enum CycleAllocation {
         try plan.validate()
         try AllocationCalculator.requireComputable(plan)
         guard plan.year == year else { throw AllocationError(.yearMismatch, "plan \(plan.id) is for \(plan.year), not \(year)") }
+        guard !facilities.isEmpty else { throw AllocationError(.missingField, "no facilities: a stage needs at least one") }
         guard facilities.count <= Limits.maxFacilities else {
             throw AllocationError(.limitExceeded, "at most \(Limits.maxFacilities) facilities per cycle")
         }
@@ -127,13 +128,26 @@ public enum CycleAllocation {
         return CycleStagePlan(planID: plan.id, year: year, stage: .preAllocation, unit: unit, steps: steps, debts: [], entities: movements)
     }
 
-    /// The true-up stage, on the registry as it stands after the pre-allocation.
+    /// The true-up stage, on the registry as it stands after the pre-allocation. With
+    /// `preAllocated` (per entity, what the pre-allocation stage moved), the facilities'
+    /// pre-allocations must add up to it for every entity (`PRE_ALLOCATION_MISMATCH`
+    /// otherwise): the true-up corrects what was allocated, not what the input now implies.
     public static func trueUp(
         plan: AllocationPlan, year: Int, facilities: [CycleFacility], registry: RegistryState, policy: RegistryPolicy,
-        unit: UnitTypeCode? = nil
+        unit: UnitTypeCode? = nil, preAllocated: [AccountID: Int64]? = nil
     ) throws(AllocationError) -> CycleStagePlan {
         let unit = unit ?? unitCode(year: year)
         let allocations = try self.allocations(plan: plan, year: year, facilities: facilities, registry: registry, final: true)
+        if let preAllocated {
+            let recomputed = try entityDues(allocations) { $0.preAllocationT }
+            let given = Dictionary(uniqueKeysWithValues: recomputed.map { ($0.entity, $0.dueT) })
+            for entity in Set(given.keys).union(preAllocated.keys).sorted(by: { $0.rawValue < $1.rawValue })
+            where given[entity] ?? 0 != preAllocated[entity] ?? 0 {
+                throw AllocationError(
+                    .preAllocationMismatch,
+                    "\(entity): the facilities give a pre-allocation of \(given[entity] ?? 0) t, the pre-allocation stage allocated \(preAllocated[entity] ?? 0) t")
+            }
+        }
         guard let existing = registry.unitTypes[unit] else {
             throw AllocationError(.stageOrder, "unit type \(unit) does not exist: run the pre-allocation first")
         }
