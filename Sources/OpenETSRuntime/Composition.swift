@@ -95,3 +95,33 @@ extension Composition {
         }
     }
 }
+
+extension Composition {
+    /// The allocation cycle: the registry (as `openRegistry`) and the cycle's records
+    /// (migration 8) on a second connection to the same database.
+    public static func openAllocationCycle(
+        _ location: StoreLocation, clock: any LedgerClock = SystemClock()
+    ) async throws -> (store: any LedgerStore, registry: RegistryService, cycleStore: any AllocationCycleStore, service: AllocationCycleService) {
+        let (store, registry) = try await openRegistry(location, clock: clock)
+        do {
+            let cycleStore = try await openAllocationCycleStore(location, connectionID: 2)
+            return (store, registry, cycleStore, AllocationCycleService(registry: registry, store: cycleStore, clock: clock))
+        } catch {
+            try? await store.close()
+            throw error
+        }
+    }
+}
+
+extension Composition {
+    /// The allocation cycle's records alone (the store must be migrated, e.g. by `openRegistry`).
+    public static func openAllocationCycleStore(_ location: StoreLocation, connectionID: Int) async throws -> any AllocationCycleStore {
+        switch location {
+        case .sqlite(let path):
+            return SQLAllocationCycleStore(database: try SQLiteDatabase(path: path))
+        case .postgres(let url, let schema):
+            return SQLAllocationCycleStore(
+                database: try await PostgresDatabase.connect(try PostgresSettings(url: url, schema: schema), id: connectionID))
+        }
+    }
+}

@@ -271,5 +271,36 @@ public enum Migrations {
                 )
                 """,
             ]),
+        // The allocation cycle's records (7 is MRV policy): each stage's
+        // planned commands (JSON of `CycleStagePlan`) and its completion; the true-up debts.
+        // The registry movements themselves are in `journal`.
+        Migration(
+            version: 8, name: "allocation cycle",
+            statements: [
+                """
+                CREATE TABLE allocation_cycle_stages (
+                    plan_id TEXT NOT NULL,
+                    year INTEGER NOT NULL,
+                    stage TEXT NOT NULL,
+                    status TEXT NOT NULL,
+                    body TEXT NOT NULL,
+                    planned_at BIGINT NOT NULL,
+                    done_at BIGINT,
+                    PRIMARY KEY (plan_id, year, stage)
+                )
+                """,
+                """
+                CREATE TABLE allocation_cycle_debts (
+                    plan_id TEXT NOT NULL,
+                    year INTEGER NOT NULL,
+                    entity TEXT NOT NULL,
+                    unit TEXT NOT NULL,
+                    quantity_t BIGINT NOT NULL,
+                    reason TEXT NOT NULL,
+                    settlement TEXT NOT NULL,
+                    PRIMARY KEY (plan_id, year, entity)
+                )
+                """,
+            ]),
     ]
 }

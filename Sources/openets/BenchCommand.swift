@@ -3,7 +3,7 @@ import Foundation
 import OpenETSRuntime
 
 struct BenchCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "bench", abstract: "Benchmarks (build with -c release).", subcommands: [LedgerBench.self, MatchBench.self, MRVBench.self, CrashWriterCommand.self, CheckAcksCommand.self])
+    static let configuration = CommandConfiguration(commandName: "bench", abstract: "Benchmarks (build with -c release).", subcommands: [LedgerBench.self, MatchBench.self, MRVBench.self, CycleBench.self, CrashWriterCommand.self, CheckAcksCommand.self])
 }
 
 struct LedgerBench: AsyncParsableCommand {

@@ -27,6 +27,19 @@ public enum AllocationErrorCode: String, Codable, Sendable, CaseIterable {
     case duplicateId = "DUPLICATE_ID"
     /// Too many items in one request, or amounts too large to compute exactly.
     case limitExceeded = "LIMIT_EXCEEDED"
+    /// Cycle: a facility's entity account or its province's account is not in the registry,
+    /// or is not an entity / provincial account.
+    case unknownAccount = "UNKNOWN_ACCOUNT"
+    /// Cycle: a facility's province is not its entity account's province.
+    case provinceMismatch = "PROVINCE_MISMATCH"
+    /// Cycle: an entity, provincial or national account is blocked or closed.
+    case accountNotOpen = "ACCOUNT_NOT_OPEN"
+    /// Cycle: the year is not the plan's year.
+    case yearMismatch = "YEAR_MISMATCH"
+    /// Cycle: a stage asked for before the stage it needs (true-up before pre-allocation).
+    case stageOrder = "STAGE_ORDER"
+    /// Cycle: the true-up's facilities do not add up to what the pre-allocation allocated.
+    case preAllocationMismatch = "PRE_ALLOCATION_MISMATCH"
 }
 
 public struct AllocationError: Error, Hashable, Codable, Sendable, CustomStringConvertible {

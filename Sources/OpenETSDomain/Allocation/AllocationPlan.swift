@@ -33,13 +33,26 @@ public struct AllocationPlan: Hashable, Codable, Sendable {
     public var penalty: PenaltyRegime
     public var deadlines: Deadlines
     public var notes: [String]
+    /// What happens to a true-up recall an entity cannot cover; nil means `add_to_obligation`.
+    public var trueUpDebt: TrueUpDebt?
+
+    /// A true-up debt is added to this year's compliance obligation, or deducted from next
+    /// year's allocation.
+    public enum TrueUpDebt: String, Codable, Sendable {
+        case addToObligation = "add_to_obligation"
+        case deductNextYear = "deduct_next_year"
+    }
+
+    public var effectiveTrueUpDebt: TrueUpDebt { trueUpDebt ?? .addToObligation }
 
     public init(
         id: String, version: Int, year: Int, sector: String, method: Method, source: String, categories: [UnitCategory],
         electricityOutput: ElectricityOutput, heatSupplyCorrection: Bool, airCoolingFactor: Factor,
         loadFactorCorrection: LoadFactorFunction, preAllocationRatio: ExactDecimal, gasCap: Bool, coalFloorRatio: ExactDecimal?,
-        borrowing: Borrowing, carryOver: CarryOver, offsets: Offsets, penalty: PenaltyRegime, deadlines: Deadlines, notes: [String]
+        borrowing: Borrowing, carryOver: CarryOver, offsets: Offsets, penalty: PenaltyRegime, deadlines: Deadlines, notes: [String],
+        trueUpDebt: TrueUpDebt? = nil
     ) {
+        self.trueUpDebt = trueUpDebt
         self.id = id
         self.version = version
         self.year = year
@@ -72,6 +85,7 @@ public struct AllocationPlan: Hashable, Codable, Sendable {
         case gasCap = "gas_cap"
         case coalFloorRatio = "coal_floor_ratio"
         case carryOver = "carry_over"
+        case trueUpDebt = "true_up_debt"
     }
 
     public enum Method: String, Codable, Sendable {

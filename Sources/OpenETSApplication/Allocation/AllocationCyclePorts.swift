@@ -1,0 +1,38 @@
+import OpenETSDomain
+
+/// A stage of a year's allocation cycle as stored: the commands worked out when it was first
+/// run (`planned`), then `done` once every command was accepted by the registry.
+public struct CycleStageRecord: Hashable, Sendable {
+    public enum Status: String, Sendable {
+        case planned
+        case done
+    }
+
+    public var plan: CycleStagePlan
+    public var status: Status
+    public var plannedAt: Timestamp
+    public var doneAt: Timestamp?
+
+    public init(plan: CycleStagePlan, status: Status, plannedAt: Timestamp, doneAt: Timestamp?) {
+        self.plan = plan
+        self.status = status
+        self.plannedAt = plannedAt
+        self.doneAt = doneAt
+    }
+}
+
+/// The allocation cycle's durable records (migration 8): stage plans and their completion,
+/// and the true-up debts. The registry movements themselves are in the registry's journal.
+public protocol AllocationCycleStore: Sendable {
+    /// Applies the numbered migrations not yet applied.
+    func migrate() async throws
+    func stage(plan: String, year: Int, stage: CycleStage) async throws -> CycleStageRecord?
+    /// Stores a stage as planned. Returns the stored record: `record`, or the one another
+    /// process stored first for the same (plan, year, stage).
+    func savePlanned(_ record: CycleStageRecord) async throws -> CycleStageRecord
+    /// Marks the stage done and records its debts, in one transaction.
+    func markDone(plan: String, year: Int, stage: CycleStage, debts: [CycleDebt], at: Timestamp) async throws
+    /// Debts recorded for the year, sorted by entity.
+    func debts(year: Int) async throws -> [CycleDebt]
+    func close() async throws
+}
