@@ -69,7 +69,8 @@ public enum CycleBenchmark {
         let start = clock.now
         let pre = try await opened.service.run(.preAllocation, plan: plan, year: plan.year, facilities: facilities)
         let trueUp = try await opened.service.run(.trueUp, plan: plan, year: plan.year, facilities: facilities)
-        let assessment = try await assess(facilities, plan: plan, debts: trueUp.plan.debts, state: await opened.registry.state)
+        let registryState = await opened.registry.state
+        let assessment = try assess(facilities, plan: plan, debts: trueUp.plan.debts, state: registryState)
         let totals = try await opened.service.totals(plan: plan, year: plan.year, facilities: facilities)
         let elapsed = clock.now - start
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
