@@ -98,7 +98,14 @@ public struct LedgerCodec: Sendable {
     /// of an exchange entry.
     public func events(of entry: JournalEntry) throws -> [RegistryEvent] {
         if ExchangeEntryBody.isExchange(entry.kind) { return try decode(ExchangeEntryBody.self, from: entry.body).registry }
+        if CCEREntryBody.isCCER(entry.kind) { return try decode(CCEREntryBody.self, from: entry.body).registry }
         return try decode([RegistryEvent].self, from: entry.body)
+    }
+
+    /// The CCER events of a CCER entry (kind `ccer.…`); empty for other entries.
+    public func ccerEvents(of entry: JournalEntry) throws -> [CCEREvent] {
+        guard CCEREntryBody.isCCER(entry.kind) else { return [] }
+        return try decode(CCEREntryBody.self, from: entry.body).ccer
     }
 
     /// The exchange events of an exchange entry; empty for registry entries.

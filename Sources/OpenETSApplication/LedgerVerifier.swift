@@ -35,6 +35,7 @@ public struct LedgerVerifier {
         let head = snapshot.head
         var replayed = RegistryState()
         var exchange = ExchangeState()
+        var ccer = CCERState()
         var ignored = ChangeSet()
         var problems: [String] = []
         var firstBad: Int64?
@@ -84,6 +85,14 @@ public struct LedgerVerifier {
                     fail(entry.seq, "exchange events cannot be replayed: \(exchangeProblem)")
                     break chain
                 }
+                guard let ccerEvents = try? codec.ccerEvents(of: entry) else {
+                    fail(entry.seq, "body is not a CCER entry")
+                    break chain
+                }
+                if let problem = Self.ccerProblem(ccerEvents, in: entry, state: &ccer) {
+                    fail(entry.seq, "CCER events cannot be replayed: \(problem)")
+                    break chain
+                }
                 replayed.evolve(events, changes: &ignored)
                 previous = entry.head
             }
@@ -101,10 +110,47 @@ public struct LedgerVerifier {
             // The books rebuilt from the exchange entries hold exactly the registry's trading locks.
             problems += ExchangeMarket(registry: replayed, exchange: exchange, registryPolicy: .defaults, policy: .standard)
                 .lockViolations()
+            problems += Self.ccerViolations(ccer, registry: replayed)
         }
         return VerifyReport(
             ok: problems.isEmpty, entries: previous.seq, headSeq: head.seq, headHash: head.hash, firstBadEntry: firstBad,
             problems: Array(problems.prefix(Self.maxProblems)), supply: replayed.supply())
+    }
+
+    /// Applies the CCER events of `entry` to `state`, or names the first that cannot apply.
+    static func ccerProblem(_ events: [CCEREvent], in entry: JournalEntry, state: inout CCERState) -> String? {
+        for event in events {
+            if let problem = state.problem(applying: event) { return problem }
+            if case .neutralityCertified(let certificate) = event, certificate.entrySeq != entry.seq {
+                return "certificate \(certificate.number) names entry \(certificate.entrySeq)"
+            }
+            state.evolve(event)
+        }
+        return nil
+    }
+
+    /// The CCER records agree with the registry: each issued period's unit type was issued in
+    /// full to the owner's account at first; each neutrality certificate is the registry's
+    /// cancellation certificate of the same serials.
+    static func ccerViolations(_ ccer: CCERState, registry: RegistryState) -> [String] {
+        var problems: [String] = []
+        for project in ccer.projectsInOrder {
+            for period in project.periods {
+                guard let order = period.issuance else { continue }
+                if registry.unitTypes[order.unitType]?.issuedQuantity != order.quantity {
+                    problems.append("CCER issuance \(order.unitType) does not match the registry's issued quantity")
+                }
+            }
+        }
+        for (number, certificate) in ccer.certificates.sorted(by: { $0.key < $1.key }) {
+            guard let cancelled = registry.certificates[number], cancelled.lot.serials == certificate.serials,
+                cancelled.lot.quantity == certificate.claim.quantity, cancelled.unit == certificate.claim.unit
+            else {
+                problems.append("neutrality certificate \(number) does not match the registry's cancellation certificate")
+                continue
+            }
+        }
+        return problems
     }
 
     private func check(_ events: [RegistryEvent], _ stored: [Posting], against state: RegistryState) -> String? {

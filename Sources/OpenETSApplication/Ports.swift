@@ -104,6 +104,12 @@ public protocol LedgerStore: AccessStore {
     func exchangePolicy() async throws -> ExchangePolicy
     /// Publishes a new version of the trading rules; running services read it when they next open.
     func publishExchangePolicy(_ policy: ExchangePolicy, effectiveFrom: String, note: String) async throws -> Int
+    /// CCER entries (kind `ccer.…`) with `seq` in (after, through], oldest first.
+    func ccerJournal(after seq: Int64, through last: Int64, limit: Int) async throws -> [JournalEntry]
+    /// The CCER rules in force (the latest published version, or `CCERPolicy.standard`).
+    func ccerPolicy() async throws -> CCERPolicy
+    /// Publishes a new version of the CCER rules; running services read it when they next open.
+    func publishCCERPolicy(_ policy: CCERPolicy, effectiveFrom: String, note: String) async throws -> Int
     func close() async throws
 }
 

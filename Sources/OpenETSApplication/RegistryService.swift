@@ -82,11 +82,13 @@ public enum ExchangeOutcome: Hashable, Sendable {
 enum LedgerOperation: Sendable {
     case registry(CommandRequest)
     case exchange(ExchangeRequest)
+    case ccer(CCERRequest)
 
     var idempotencyKey: String {
         switch self {
         case .registry(let request): request.idempotencyKey
         case .exchange(let request): request.idempotencyKey
+        case .ccer(let request): request.idempotencyKey
         }
     }
 }
@@ -94,6 +96,7 @@ enum LedgerOperation: Sendable {
 enum OperationOutcome: Sendable {
     case registry(CommandOutcome)
     case exchange(ExchangeOutcome)
+    case ccer(CCEROutcome)
 }
 
 /// The registry's only writer in this process.
@@ -112,13 +115,16 @@ enum OperationOutcome: Sendable {
 /// entry (kind `exchange.…`) in one transaction, so the books, the locks and the deals are
 /// durable together or not at all, and replaying the journal rebuilds the books exactly.
 public actor RegistryService {
-    private let store: any LedgerStore
+    let store: any LedgerStore
     private let clock: any LedgerClock
     private let codec = LedgerCodec()
     public private(set) var policy: RegistryPolicy
     public private(set) var exchangePolicy: ExchangePolicy
     public private(set) var state: RegistryState
     public private(set) var exchange: ExchangeState
+    public private(set) var ccerPolicy: CCERPolicy
+    /// The CCER workflow, rebuilt from the `ccer.…` entries (CCERService.swift).
+    public private(set) var ccer: CCERState
     public private(set) var head: JournalHead
     /// The state after the batch being committed (pipelining): the next batch is decided on
     /// it while the previous one commits. Equal to the committed state when nothing is in
@@ -135,7 +141,7 @@ public actor RegistryService {
 
     private init(
         store: any LedgerStore, clock: any LedgerClock, policy: RegistryPolicy, exchangePolicy: ExchangePolicy,
-        state: RegistryState, exchange: ExchangeState, head: JournalHead
+        state: RegistryState, exchange: ExchangeState, ccerPolicy: CCERPolicy, ccer: CCERState, head: JournalHead
     ) {
         self.store = store
         self.clock = clock
@@ -143,6 +149,8 @@ public actor RegistryService {
         self.exchangePolicy = exchangePolicy
         self.state = state
         self.exchange = exchange
+        self.ccerPolicy = ccerPolicy
+        self.ccer = ccer
         self.head = head
         self.working = Working(state: state, exchange: exchange, head: head)
     }
@@ -162,9 +170,11 @@ public actor RegistryService {
             for entry in entries { exchange.evolve(try codec.exchangeEvents(of: entry)) }
             after = last.seq
         }
+        let ccerPolicy = try await store.ccerPolicy()
+        let ccer = try await replayCCER(store: store, through: snapshot.head.seq, codec: codec)
         return RegistryService(
             store: store, clock: clock, policy: policy, exchangePolicy: exchangePolicy, state: snapshot.state,
-            exchange: exchange, head: snapshot.head)
+            exchange: exchange, ccerPolicy: ccerPolicy, ccer: ccer, head: snapshot.head)
     }
 
     public nonisolated func execute(_ request: CommandRequest) async throws -> CommandOutcome {
@@ -202,7 +212,7 @@ public actor RegistryService {
         }
     }
 
-    private func enqueue(_ tickets: [Ticket]) async throws -> [OperationOutcome] {
+    func enqueue(_ tickets: [Ticket]) async throws -> [OperationOutcome] {
         queue.append(contentsOf: tickets)
         if !draining { await drain() }
         var outcomes: [OperationOutcome] = []
@@ -306,6 +316,9 @@ public actor RegistryService {
                             try await batch.apply(
                                 request, requestHash: ticket.requestHash, to: &state, &exchange, head: &head, policy: policy,
                                 exchangePolicy: exchangePolicy, now: now, earlier: inFlight, tx: nil)))
+                case .ccer:
+                    // CCER commands are rare: decided inside their own transaction (`process`).
+                    return nil
                 }
             }
         } catch {
@@ -345,16 +358,18 @@ public actor RegistryService {
         let requestHashes = tickets.map(\.requestHash)
         let base = state
         let baseExchange = exchange
+        let baseCCER = ccer
+        let ccerPolicy = ccerPolicy
         let baseHead = head
         let policy = policy
         let exchangePolicy = exchangePolicy
         let now = clock.now()
         let codec = codec
         do {
-            let (newState, newExchange, newHead, outcomes) = try await store.write { tx in
+            let (newState, newExchange, newCCER, newHead, outcomes) = try await store.write { tx in
                 let locked = try await tx.lockHead()
-                var (state, exchange, head) = try await Self.catchUp(
-                    tx, from: base, baseExchange, at: baseHead, to: locked, codec: codec)
+                var (state, exchange, ccer, head) = try await Self.catchUp(
+                    tx, from: base, baseExchange, baseCCER, at: baseHead, to: locked, codec: codec)
                 let start = head
                 let before = state
                 var batch = BatchWriter(codec: codec)
@@ -374,9 +389,15 @@ public actor RegistryService {
                                 try await batch.apply(
                                     request, requestHash: requestHash, to: &state, &exchange, head: &head, policy: policy,
                                     exchangePolicy: exchangePolicy, now: now, earlier: earlier, tx: tx)))
+                    case .ccer(let request):
+                        outcomes.append(
+                            .ccer(
+                                try await batch.apply(
+                                    request, requestHash: requestHash, to: &state, &ccer, head: &head, policy: policy,
+                                    ccerPolicy: ccerPolicy, now: now, earlier: earlier, tx: tx)))
                     }
                 }
-                guard !batch.pending.isEmpty else { return (state, exchange, start, outcomes) }
+                guard !batch.pending.isEmpty else { return (state, exchange, ccer, start, outcomes) }
                 // Bodies are encoded and the chain sealed (child tasks) while this task writes
                 // the projection rows; then the journal entries follow.
                 let sealing = batch
@@ -384,10 +405,11 @@ public actor RegistryService {
                 try await tx.writeState(before: before, after: state, changes: batch.changes)
                 let journal = await sealed
                 try await tx.append(journal)
-                return (state, exchange, journal.head, outcomes)
+                return (state, exchange, ccer, journal.head, outcomes)
             }
             state = newState
             exchange = newExchange
+            ccer = newCCER
             head = newHead
             working = Working(state: newState, exchange: newExchange, head: newHead)
             return outcomes.map { .success($0) }
@@ -398,13 +420,14 @@ public actor RegistryService {
 
     /// Replays the entries between the cached head and the locked head.
     private static func catchUp(
-        _ tx: any LedgerTransaction, from base: RegistryState, _ baseExchange: ExchangeState, at baseHead: JournalHead,
-        to locked: JournalHead, codec: LedgerCodec
-    ) async throws -> (RegistryState, ExchangeState, JournalHead) {
-        guard locked != baseHead else { return (base, baseExchange, baseHead) }
+        _ tx: any LedgerTransaction, from base: RegistryState, _ baseExchange: ExchangeState, _ baseCCER: CCERState,
+        at baseHead: JournalHead, to locked: JournalHead, codec: LedgerCodec
+    ) async throws -> (RegistryState, ExchangeState, CCERState, JournalHead) {
+        guard locked != baseHead else { return (base, baseExchange, baseCCER, baseHead) }
         guard locked.seq > baseHead.seq else { throw LedgerFault.headMovedBack(cached: baseHead.seq, stored: locked.seq) }
         var state = base
         var exchange = baseExchange
+        var ccer = baseCCER
         var head = baseHead
         var ignored = ChangeSet()
         while head.seq < locked.seq {
@@ -413,10 +436,11 @@ public actor RegistryService {
             for entry in entries {
                 state.evolve(try codec.events(of: entry), changes: &ignored)
                 exchange.evolve(try codec.exchangeEvents(of: entry))
+                ccer.evolve(try codec.ccerEvents(of: entry))
             }
             head = last.head
         }
-        return (state, exchange, head)
+        return (state, exchange, ccer, head)
     }
 }
 
@@ -474,6 +498,8 @@ private struct BatchWriter: Sendable {
         var events: [RegistryEvent]
         /// Exchange entries only.
         var exchangeEvents: [ExchangeEvent]?
+        /// CCER entries only.
+        var ccerEvents: [CCEREvent]? = nil
     }
 
     let codec: LedgerCodec
@@ -481,6 +507,7 @@ private struct BatchWriter: Sendable {
     var records: [String: IdempotencyRecord] = [:]
     var receipts: [String: Receipt] = [:]
     var exchangeReceipts: [String: ExchangeReceipt] = [:]
+    var ccerReceipts: [String: CCERReceipt] = [:]
     var changes = ChangeSet()
 
     mutating func apply(
@@ -536,6 +563,50 @@ private struct BatchWriter: Sendable {
     }
 
     mutating func apply(
+        _ request: CCERRequest, requestHash: String, to state: inout RegistryState, _ ccer: inout CCERState,
+        head: inout JournalHead, policy: RegistryPolicy, ccerPolicy: CCERPolicy, now: Timestamp,
+        earlier: [String: IdempotencyRecord], tx: any LedgerTransaction
+    ) async throws -> CCEROutcome {
+        let key = request.idempotencyKey
+        guard !key.isEmpty, key.utf8.count <= CommandRequest.maxIdempotencyKeyLength else {
+            return .rejected(.ccer(CCERError(.invalidArgument, "idempotency key must be 1-\(CommandRequest.maxIdempotencyKeyLength) bytes")))
+        }
+        if let record = records[key] ?? earlier[key] {
+            guard record.requestHash == requestHash else {
+                return .rejected(.registry(RegistryError(.idempotencyKeyReused, "idempotency key \(key) was used for a different command")))
+            }
+            if var receipt = ccerReceipts[key] {
+                receipt.replayed = true
+                return .accepted(receipt)
+            }
+            guard let entry = try await tx.entry(record.seq) else { throw LedgerFault.journalGap(after: record.seq - 1) }
+            return .accepted(
+                CCERReceipt(
+                    seq: record.seq, events: try codec.ccerEvents(of: entry), registryEvents: try codec.events(of: entry),
+                    entryHash: entry.hash, replayed: true))
+        }
+        let decision: CCERDecision
+        do {
+            decision = try ccer.decide(
+                request.command, at: now, policy: ccerPolicy, registry: state, registryPolicy: policy, entrySeq: head.seq + 1)
+        } catch {
+            return .rejected(error)
+        }
+        state.evolve(decision.registry, changes: &changes)
+        ccer.evolve(decision.events)
+        head.seq += 1
+        pending.append(
+            Accepted(
+                kind: CCEREntryBody.kindPrefix + request.command.kind, idempotencyKey: key, events: decision.registry,
+                exchangeEvents: nil, ccerEvents: decision.events))
+        records[key] = IdempotencyRecord(key: key, requestHash: requestHash, seq: head.seq)
+        // The entry hash is known once the batch is sealed; the receipt carries it only on a replay.
+        let receipt = CCERReceipt(seq: head.seq, events: decision.events, registryEvents: decision.registry, entryHash: nil, replayed: false)
+        ccerReceipts[key] = receipt
+        return .accepted(receipt)
+    }
+
+    mutating func apply(
         _ request: CommandRequest, requestHash: String, to state: inout RegistryState, head: inout JournalHead,
         policy: RegistryPolicy, now: Timestamp, earlier: [String: IdempotencyRecord], tx: (any LedgerTransaction)?
     ) async throws -> CommandOutcome {
@@ -559,7 +630,7 @@ private struct BatchWriter: Sendable {
             guard let entry = try await tx.entry(record.seq) else { throw LedgerFault.journalGap(after: record.seq - 1) }
             return .accepted(Receipt(seq: record.seq, events: try codec.events(of: entry), replayed: true))
         }
-        if let reserved = Self.exchangeReserved(request.command) {
+        if let reserved = Self.exchangeReserved(request.command) ?? CCEREntryBody.reservedReason(request.command) {
             return .rejected(RegistryError(.invalidArgument, reserved))
         }
         let events: [RegistryEvent]
@@ -600,6 +671,9 @@ private struct BatchWriter: Sendable {
         let bodies = await Parallel.map(pending) { codec, accepted in
             if let exchange = accepted.exchangeEvents {
                 return codec.encodeBody(ExchangeEntryBody(exchange: exchange, registry: accepted.events))
+            }
+            if let ccer = accepted.ccerEvents {
+                return codec.encodeBody(CCEREntryBody(ccer: ccer, registry: accepted.events))
             }
             return codec.encodeBody(accepted.events)
         }
@@ -652,7 +726,7 @@ enum Parallel {
     }
 }
 
-private final class Ticket: @unchecked Sendable {
+final class Ticket: @unchecked Sendable {
     // Touched only on the RegistryService actor.
     let operation: LedgerOperation
     let requestHash: String

@@ -70,9 +70,12 @@ extension DemoExchange {
             date = date.adding(days: -1)
         }
         let fresh = await service.head.seq == 0
-        if fresh { clock.simulate(dates[0], hour: 8, minute: 30) }
+        // A fresh demo starts early enough for the CCER story (DemoCCER) to reach issuance before the history.
+        let ccerCovered = await service.ccerPolicy.calendar.covers(DemoCCER.start(before: dates[0]))
+        if fresh { clock.simulate(ccerCovered ? DemoCCER.start(before: dates[0]) : dates[0], hour: 8, minute: 30) }
         let summary = try await DemoMarket.seed(service)
         try await setUp(service)
+        if fresh { try await DemoCCER.seed(service, clock: clock, before: dates[0]) }
         let noHistory = await service.exchange.history.isEmpty
         if noHistory {
             var random = SplitMix64(seed: 2_024_12_31)

@@ -256,9 +256,24 @@ public enum Migrations {
                 )
                 """,
             ]),
+        Migration(
+            version: 6, name: "ccer",
+            statements: [
+                // CCER entries share the journal (kind 'ccer.…', found through journal_kind_seq);
+                // the service rebuilds the CCER workflow by replaying them. Versioned CCER rules
+                // (notice and review lengths, calendar, eligibility dates, limits): JSON of CCERPolicy.
+                """
+                CREATE TABLE ccer_policy (
+                    version INTEGER PRIMARY KEY,
+                    effective_from TEXT NOT NULL,
+                    body TEXT NOT NULL,
+                    note TEXT NOT NULL
+                )
+                """,
+            ]),
         // Versioned MRV policy tables (accounting `MRVPolicy` and platform `MRVPlatformPolicy`,
         // per data year): JSON of `MRVPolicyTables`. No row = the shipped seed tables; the MRV
-        // service uses the highest version. (Migration 6 belongs to another branch.)
+        // service uses the highest version.
         Migration(
             version: 7, name: "mrv policy",
             statements: [

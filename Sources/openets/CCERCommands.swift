@@ -6,8 +6,12 @@ import OpenETSDomain
 struct CCERCommandGroup: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ccer",
-        abstract: "CCER voluntary market: methodologies, credit types, working days, event neutrality calculator.",
-        subcommands: [Methodologies.self, CreditTypes.self, WorkingDays.self, Neutrality.self])
+        abstract: "CCER voluntary market: methodologies, credit types, working days, neutrality calculator; the project workflow, issuance and neutrality cancellation through the registry.",
+        subcommands: [
+            Methodologies.self, CreditTypes.self, WorkingDays.self, Neutrality.self, Accredit.self, Submit.self, Comment.self,
+            Validate.self, Register.self, Report.self, Verify.self, RegisterReductions.self, Issue.self, CancelForNeutrality.self,
+            Certificate.self, SerialHistoryCommand.self, Projects.self,
+        ])
 
     /// Largest JSON input accepted (bytes).
     static let maxInputBytes = 1 << 20

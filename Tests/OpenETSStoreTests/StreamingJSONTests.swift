@@ -68,6 +68,13 @@ struct StreamingJSONTests {
                     foundation = try JSONEncoder().encode(body)
                     let back = try codec.decode(ExchangeEntryBody.self, from: rewritten)
                     #expect(back.exchange == exchange && back.registry == registry, "\(entry.kind) #\(entry.seq)")
+                } else if CCEREntryBody.isCCER(entry.kind) {
+                    let body = CCEREntryBody(ccer: try codec.ccerEvents(of: entry), registry: registry)
+                    rewritten = codec.encodeBody(body)
+                    streamed = StreamingJSON.encode(body)
+                    foundation = try JSONEncoder().encode(body)
+                    let back = try codec.decode(CCEREntryBody.self, from: rewritten)
+                    #expect(back.ccer == body.ccer && back.registry == registry, "\(entry.kind) #\(entry.seq)")
                 } else {
                     rewritten = codec.encodeBody(registry)
                     streamed = StreamingJSON.encode(registry)
@@ -84,7 +91,7 @@ struct StreamingJSONTests {
             after = last.seq
         }
         for kind in ["deposit_funds", "settle", "issue", "exchange.place_order", "exchange.take_order", "exchange.accept_block",
-                     "exchange.clear_auction", "exchange.close_day"] {
+                     "exchange.clear_auction", "exchange.close_day", "ccer.submit_project", "ccer.issue", "ccer.cancel_for_neutrality"] {
             #expect(kinds.contains(kind), "the demo journal has no \(kind) entry")
         }
         try await store.close()

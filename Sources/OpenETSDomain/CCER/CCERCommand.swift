@@ -24,6 +24,10 @@ public enum CCERCommand: Hashable, Codable, Sendable {
     case decideReductionRegistration(project: CCERProjectID, period: Int, approve: Bool, reason: String)
     /// Orders the issuance of a registered period's verified reductions.
     case issue(project: CCERProjectID, period: Int)
+    // Uses
+    /// Voluntary cancellation of credits for the carbon neutrality of an event, product or
+    /// organisation: needs the registry (`decide(_:at:policy:registry:registryPolicy:entrySeq:)`).
+    case cancelForNeutrality(NeutralityClaim)
 
     /// Stable name for journals and metrics.
     public var kind: String {
@@ -41,6 +45,7 @@ public enum CCERCommand: Hashable, Codable, Sendable {
         case .applyForReductionRegistration: "apply_for_reduction_registration"
         case .decideReductionRegistration: "decide_reduction_registration"
         case .issue: "issue"
+        case .cancelForNeutrality: "cancel_for_neutrality"
         }
     }
 }
@@ -62,4 +67,6 @@ public enum CCEREvent: Hashable, Codable, Sendable {
     case reductionRegistrationDecided(project: CCERProjectID, period: Int, review: Review)
     /// The registry must now run `order.registryCommands`.
     case issuanceOrdered(IssuanceOrder)
+    /// Credits cancelled for carbon neutrality; the registry's certificate completed with the claim.
+    case neutralityCertified(NeutralityCertificate)
 }

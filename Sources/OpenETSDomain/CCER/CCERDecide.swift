@@ -34,6 +34,8 @@ extension CCERState {
             return try rules.decideReductionRegistration(project, period, approve, reason)
         case .issue(let project, let period):
             return try rules.issue(project, period)
+        case .cancelForNeutrality:
+            throw CCERError(.invalidArgument, "cancel_for_neutrality needs the registry: decide it with the registry state")
         }
     }
 }

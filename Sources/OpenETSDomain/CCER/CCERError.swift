@@ -12,6 +12,10 @@ public enum CCERErrorCode: String, Codable, Sendable, CaseIterable {
     case unknownProject = "UNKNOWN_PROJECT"
     case unknownPeriod = "UNKNOWN_PERIOD"
     case unknownBody = "UNKNOWN_BODY"
+    /// The registry has no such account (a project owner must have one before submitting).
+    case unknownAccount = "UNKNOWN_ACCOUNT"
+    /// The unit type is not a credit accepted for this use (voluntary neutrality).
+    case notAcceptedForUse = "NOT_ACCEPTED_FOR_USE"
     case duplicateBody = "DUPLICATE_BODY"
     /// The validation or verification body is not (or no longer) accredited.
     case notAccredited = "NOT_ACCREDITED"

@@ -31,11 +31,15 @@ public struct ProjectApplication: Hashable, Codable, Sendable {
     /// Other crediting schemes the project is registered under (CDM, VCS, GS, …): uniqueness
     /// requires none.
     public var otherRegistrations: [String]
+    /// An owner without a registry account yet: the submission opens a project-owner account
+    /// for it (or reuses the one already open for the same owner id) and `owner` becomes that
+    /// account. Nil: `owner` must be an open account.
+    public var newOwner: NewOwnerAccount?
 
     public init(
         name: String, owner: AccountID, methodology: String, province: String, location: String, type: String,
         constructionStart: CivilDate, creditingStart: CivilDate, creditingEnd: CivilDate, expectedAnnualReductionsT: Int64,
-        designDocumentSHA256: String, hostFacility: String? = nil, otherRegistrations: [String] = []
+        designDocumentSHA256: String, hostFacility: String? = nil, otherRegistrations: [String] = [], newOwner: NewOwnerAccount? = nil
     ) {
         self.name = name
         self.owner = owner
@@ -50,6 +54,23 @@ public struct ProjectApplication: Hashable, Codable, Sendable {
         self.designDocumentSHA256 = designDocumentSHA256
         self.hostFacility = hostFacility
         self.otherRegistrations = otherRegistrations
+        self.newOwner = newOwner
+    }
+}
+
+/// The registry account a first-time project owner gets at submission.
+public struct NewOwnerAccount: Hashable, Codable, Sendable {
+    /// Unified social credit code (or other owner id) of the legal person.
+    public var ownerID: String
+    public var ownerName: String
+    public var province: String
+    public var representatives: [Representative]
+
+    public init(ownerID: String, ownerName: String, province: String, representatives: [Representative] = []) {
+        self.ownerID = ownerID
+        self.ownerName = ownerName
+        self.province = province
+        self.representatives = representatives
     }
 }
 

@@ -7,6 +7,8 @@ public struct CCERState: Hashable, Codable, Sendable {
     public var projects: [CCERProjectID: CCERProject] = [:]
     /// Projects submitted so far: the next id is P{projectCount + 1}.
     public var projectCount: Int = 0
+    /// Carbon-neutrality certificates by the registry's certificate number.
+    public var certificates: [CertificateNumber: NeutralityCertificate] = [:]
 
     /// An empty state with the published methodologies.
     public init(methodologies: [Methodology] = Methodology.seed) {
@@ -58,6 +60,8 @@ public struct CCERState: Hashable, Codable, Sendable {
         case .issuanceOrdered(let order):
             projects[order.project]!.periods[order.period - 1].issuance = order
             move(order.project, order.period, to: .issued, on: order.orderedOn)
+        case .neutralityCertified(let certificate):
+            certificates[certificate.number] = certificate
         }
     }
 

@@ -1,0 +1,153 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import OpenETSApplication
+import OpenETSDomain
+import OpenETSWeb
+
+/// The public CCER pages (no login) with a CSV beside every table, and the same data as plain
+/// JSON under /api/v1/ccer/… (errors `{"code","message","details"}`).
+func addCCERRoutes(_ router: Router<AppRequestContext>, store: any LedgerStore, service: RegistryService) {
+    let routes = CCERRoutes(store: store, service: service)
+    router.get("/ccer") { request, _ in await routes.html(request) { pages, ccer, _ in pages.overview(ccer) } }
+    router.get("/ccer/projects/:id") { request, context in
+        let id = CCERProjectID(try context.parameters.require("id"))
+        return await routes.html(request) { pages, ccer, _ in pages.project(ccer, id: id) }
+    }
+    router.get("/ccer/issuances") { request, _ in await routes.html(request) { pages, ccer, registry in pages.issuances(ccer, registry: registry) } }
+    router.get("/ccer/cancellations") { request, _ in try await routes.cancellationsPage(request) }
+    router.get("/ccer/certificates") { request, _ in try await routes.certificatePage(request, code: request.uri.queryParameters.get("code").map { String($0) }) }
+    router.get("/ccer/certificates/:code") { request, context in try await routes.certificatePage(request, code: try context.parameters.require("code")) }
+    // CSV
+    router.get("/ccer/methodologies.csv") { _, _ in await routes.csv("ccer-methodologies.csv") { ccer, _ in CCERPages.methodologiesCSV(ccer) } }
+    router.get("/ccer/projects.csv") { _, _ in await routes.csv("ccer-projects.csv") { ccer, _ in CCERPages.projectsCSV(ccer) } }
+    router.get("/ccer/issuances.csv") { _, _ in await routes.csv("ccer-issuances.csv") { ccer, registry in CCERPages.issuancesCSV(ccer, registry: registry) } }
+    router.get("/ccer/cancellations.csv") { _, _ in
+        let codes = try await routes.codes()
+        return await routes.csv("ccer-cancellations.csv") { ccer, registry in CCERPages.cancellationsCSV(ccer, registry: registry, codes: codes) }
+    }
+    // JSON
+    router.get("/api/v1/ccer/methodologies") { _, _ in
+        routes.json(await service.ccer.methodologies.values.sorted { $0.code < $1.code })
+    }
+    router.get("/api/v1/ccer/projects") { request, _ in
+        let stage = request.uri.queryParameters.get("status").map { String($0) }
+        let projects = await service.ccer.projectsInOrder.filter { stage == nil || $0.publicStatus?.rawValue == stage }
+        return routes.json(projects)
+    }
+    router.get("/api/v1/ccer/projects/:id") { _, context in
+        let id = try context.parameters.require("id")
+        guard let project = await service.ccer.projects[CCERProjectID(id)] else {
+            return routes.error(.notFound, "UNKNOWN_PROJECT", "no project \(id)", details: ["project": id])
+        }
+        return routes.json(project)
+    }
+    router.get("/api/v1/ccer/issuances") { _, _ in
+        let rows = CCERPages.issuanceRows(await service.ccer, registry: await service.state)
+        return routes.json(rows.map { IssuanceJSON(order: $0.order, serials: $0.serialText) })
+    }
+    router.get("/api/v1/ccer/cancellations") { _, _ in
+        let codes = try await routes.codes()
+        let certificates = await service.ccer.certificates.values.sorted { $0.number < $1.number }
+        return routes.json(certificates.map { CancellationJSON(certificate: $0, verificationCode: codes[$0.number]) })
+    }
+    router.get("/api/v1/ccer/certificates/:code") { _, context in
+        let code = try context.parameters.require("code")
+        switch try await service.checkCertificate(code: code) {
+        case .success(let result): return routes.json(result)
+        case .failure(let failure):
+            return routes.error(failure.code == .malformedCode ? .badRequest : .notFound, failure.code.rawValue, failure.message, details: ["code": code])
+        }
+    }
+}
+
+struct IssuanceJSON: Encodable {
+    var order: IssuanceOrder
+    var serials: String
+}
+
+struct CancellationJSON: Encodable {
+    var certificate: NeutralityCertificate
+    var verificationCode: String?
+
+    enum CodingKeys: String, CodingKey {
+        case certificate
+        case verificationCode = "verification_code"
+    }
+}
+
+struct APIError: Encodable {
+    var code: String
+    var message: String
+    var details: [String: String]
+}
+
+struct CCERRoutes: Sendable {
+    let store: any LedgerStore
+    let service: RegistryService
+
+    /// Most neutrality certificates whose codes one listing computes (one journal read each).
+    static let maxCertificatesListed = 1_000
+
+    func language(_ request: Request) -> (Language, Language?) {
+        let query = request.uri.queryParameters.get("lang").map { String($0) }
+        return (Language(query: query, cookie: request.cookies["lang"]?.value), Language(rawValue: query ?? ""))
+    }
+
+    func html(_ request: Request, _ render: (CCERPages, CCERState, RegistryState) -> String?) async -> Response {
+        let (language, remember) = language(request)
+        guard let html = render(CCERPages(language: language), await service.ccer, await service.state) else {
+            return page(RegistryPages(language: language).notFound(path: request.uri.path), status: .notFound, remember: remember)
+        }
+        return page(html, remember: remember)
+    }
+
+    func csv(_ name: String, _ render: (CCERState, RegistryState) -> String) async -> Response {
+        text(render(await service.ccer, await service.state), contentType: "text/csv; charset=utf-8", attachment: name)
+    }
+
+    /// The verification code of each neutrality certificate, from its journal entry's hash.
+    func codes() async throws -> [CertificateNumber: String] {
+        var codes: [CertificateNumber: String] = [:]
+        let certificates = await service.ccer.certificates.values.sorted { $0.number < $1.number }.prefix(Self.maxCertificatesListed)
+        for certificate in certificates {
+            if let entry = try await service.journalEntry(certificate.entrySeq) {
+                codes[certificate.number] = NeutralityCertificateCheck.code(number: certificate.number, entryHash: entry.hash)
+            }
+        }
+        return codes
+    }
+
+    func cancellationsPage(_ request: Request) async throws -> Response {
+        let codes = try await codes()
+        return await html(request) { pages, ccer, registry in pages.cancellations(ccer, registry: registry, codes: codes) }
+    }
+
+    func certificatePage(_ request: Request, code: String?) async throws -> Response {
+        let (language, remember) = language(request)
+        let pages = CCERPages(language: language)
+        guard let code, !code.isEmpty else { return page(pages.certificate(code: nil, result: nil), remember: remember) }
+        switch try await service.checkCertificate(code: code) {
+        case .success(let r):
+            let view = CCERPages.CertificateView(
+                code: r.code, number: r.number, beneficiary: r.beneficiary,
+                purpose: NeutralityPurpose(rawValue: r.purpose).map(pages.purpose) ?? r.purpose, subject: r.subject, unit: r.unit,
+                quantity: r.quantity, serialTexts: r.serialTexts, cancelledOn: r.cancelledOn, entrySeq: r.entrySeq, entryHash: r.entryHash)
+            return page(pages.certificate(code: code, result: .success(view)), remember: remember)
+        case .failure(let failure):
+            let html = pages.certificate(code: code, result: .failure(.init(code: failure.code.rawValue, message: failure.message)))
+            return page(html, status: failure.code == .malformedCode ? .badRequest : .notFound, remember: remember)
+        }
+    }
+
+    func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let body = (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        return text(body, status: status, contentType: "application/json; charset=utf-8")
+    }
+
+    func error(_ status: HTTPResponse.Status, _ code: String, _ message: String, details: [String: String] = [:]) -> Response {
+        json(APIError(code: code, message: message, details: details), status: status)
+    }
+}
