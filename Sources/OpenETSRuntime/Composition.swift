@@ -65,7 +65,7 @@ extension Composition {
     /// its journal), then rebuilds the state by replaying the MRV journal. MRV posts nothing
     /// into the registry, so it does not go through `RegistryService`.
     public static func openMRV(
-        _ location: StoreLocation, clock: any LedgerClock = SystemClock(), policy: MRVPolicyTables = .seed, connectionID: Int = 1
+        _ location: StoreLocation, clock: any LedgerClock = SystemClock(), policy: MRVPolicyTables? = nil, connectionID: Int = 1
     ) async throws -> (store: any MRVStore, service: MRVService) {
         let store: any MRVStore
         switch location {

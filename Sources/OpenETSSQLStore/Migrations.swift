@@ -271,6 +271,22 @@ public enum Migrations {
                 )
                 """,
             ]),
+        // Versioned MRV policy tables (accounting `MRVPolicy` and platform `MRVPlatformPolicy`,
+        // per data year): JSON of `MRVPolicyTables`. No row = the shipped seed tables; the MRV
+        // service uses the highest version.
+        Migration(
+            version: 7, name: "mrv policy",
+            statements: [
+                """
+                CREATE TABLE mrv_policy (
+                    version INTEGER PRIMARY KEY,
+                    effective_from TEXT NOT NULL,
+                    published_at BIGINT NOT NULL,
+                    body TEXT NOT NULL,
+                    note TEXT NOT NULL
+                )
+                """,
+            ]),
         // The allocation cycle's records (7 is MRV policy): each stage's
         // planned commands (JSON of `CycleStagePlan`) and its completion; the true-up debts.
         // The registry movements themselves are in `journal`.

@@ -25,7 +25,27 @@ public struct SQLMRVStore<Database: SQLDatabase>: MRVStore {
         try await database.withExecutor { sql in try await readMRVEntries(sql, after: seq, limit: limit) }
     }
 
+    public func mrvPolicy() async throws -> StoredMRVPolicy? {
+        try await database.withExecutor { sql in
+            try await sql.query("SELECT \(policyColumns) FROM mrv_policy ORDER BY version DESC LIMIT 1", []).first.map(storedPolicy(from:))
+        }
+    }
+
+    public func mrvPolicyVersions() async throws -> [StoredMRVPolicy] {
+        try await database.withExecutor { sql in
+            try await sql.query("SELECT \(policyColumns) FROM mrv_policy ORDER BY version", []).map(storedPolicy(from:))
+        }
+    }
+
     public func close() async throws { try await database.close() }
+}
+
+let policyColumns = "version, effective_from, published_at, note, body"
+
+func storedPolicy(from row: SQLRow) throws -> StoredMRVPolicy {
+    StoredMRVPolicy(
+        version: Int(try row.int(0)), effectiveFrom: try row.text(1), publishedAt: Timestamp(millisecondsSinceEpoch: try row.int(2)),
+        note: try row.text(3), body: try row.text(4))
 }
 
 func readMRVHead(_ sql: any SQLExecutor, lock: Bool) async throws -> JournalHead {
@@ -75,5 +95,21 @@ struct SQLMRVTransaction: MRVTransaction {
                 [.text(record.key), .text(record.requestHash), .int(record.seq)])
         }
         try await sql.execute("UPDATE mrv_journal_head SET seq = $1, hash = $2 WHERE id = 1", [.int(head.seq), .text(head.hash)])
+    }
+
+    func mrvPolicy(newerThan version: Int) async throws -> StoredMRVPolicy? {
+        try await sql.query(
+            "SELECT \(policyColumns) FROM mrv_policy WHERE version > $1 ORDER BY version DESC LIMIT 1", [.int(Int64(version))]
+        ).first.map(storedPolicy(from:))
+    }
+
+    func publishMRVPolicy(_ policy: StoredMRVPolicy) async throws -> Int {
+        // Called under the head lock, so publishers (and writers) queue.
+        let current = try await sql.query("SELECT MAX(version) FROM mrv_policy", []).first?.values.first?.int ?? 0
+        let version = Int(current) + 1
+        try await sql.execute(
+            "INSERT INTO mrv_policy (version, effective_from, published_at, body, note) VALUES ($1, $2, $3, $4, $5)",
+            [.int(Int64(version)), .text(policy.effectiveFrom), .int(policy.publishedAt.millisecondsSinceEpoch), .text(policy.body), .text(policy.note)])
+        return version
     }
 }

@@ -16,7 +16,8 @@ struct MRVCommandGroup: AsyncParsableCommand {
             MRVSubmitPlan.self, MRVDecidePlan.self, MRVImport.self, MRVSubmitMonth.self, MRVCorrectMonth.self,
             MRVCompute.self, MRVSubmitReport.self, MRVShowReport.self, MRVAssignVerifier.self, MRVRecordFinding.self,
             MRVResolveFinding.self, MRVConclude.self, MRVReview.self, MRVAnomaliesCommand.self, MRVRanking.self,
-            MRVExport.self, MRVKeyEmitters.self, MRVVerify.self, MRVRaw.self,
+            MRVExport.self, MRVKeyEmitters.self, MRVVerify.self, MRVRaw.self, MRVPolicyCommand.self, MRVFlaggedMonths.self,
+            MRVReplaceEvidence.self,
         ])
 }
 
@@ -230,9 +231,9 @@ struct MRVDecidePlan: AsyncParsableCommand {
 struct MRVImport: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import", abstract: "Import a CSV file of facilities or monthly data: every row, or nothing with every row's errors.")
-    enum Kind: String, ExpressibleByArgument { case facilities, months }
+    enum Kind: String, ExpressibleByArgument { case facilities, months, grid }
     @OptionGroup var options: MRVMutationOptions
-    @Argument(help: "facilities or months") var kind: Kind
+    @Argument(help: "facilities, months, or grid (the grid company's generation: facility_id, year, month, generation_mwh; kept for rule A07)") var kind: Kind
     @Argument(help: "CSV file (UTF-8; English or Chinese headers), or - for stdin.") var file: String
 
     func run() async throws {
@@ -242,6 +243,7 @@ struct MRVImport: AsyncParsableCommand {
             switch kind {
             case .facilities: try await service.importFacilities(csv: text, idempotencyKey: key)
             case .months: try await service.importMonths(csv: text, idempotencyKey: key)
+            case .grid: try await service.importGrid(csv: text, idempotencyKey: key)
             }
         }
         try report(outcome, key: key, json: options.json)
@@ -253,7 +255,14 @@ struct MRVSubmitMonth: AsyncParsableCommand {
     @OptionGroup var options: MRVMutationOptions
     @Option(help: "JSON file or - for stdin.") var input: String
 
-    func run() async throws { try await submitMRV(.submitMonth(try readJSON(MonthlyData.self, path: input)), options) }
+    @Option(help: "An evidence file to deposit with the month, PATH or PATH=DATA_ITEM (repeatable): its SHA-256 is computed and recorded.")
+    var evidence: [String] = []
+
+    func run() async throws {
+        var data = try readJSON(MonthlyData.self, path: input)
+        data.evidence += try evidenceFiles(evidence)
+        try await submitMRV(.submitMonth(data), options)
+    }
 }
 
 struct MRVCorrectMonth: AsyncParsableCommand {
@@ -262,7 +271,13 @@ struct MRVCorrectMonth: AsyncParsableCommand {
     @Option(help: "JSON file or - for stdin.") var input: String
     @Option var reason: String
 
-    func run() async throws { try await submitMRV(.correctMonth(try readJSON(MonthlyData.self, path: input), reason: reason), options) }
+    @Option(help: "An evidence file, PATH or PATH=DATA_ITEM (repeatable): its SHA-256 is computed and recorded.") var evidence: [String] = []
+
+    func run() async throws {
+        var data = try readJSON(MonthlyData.self, path: input)
+        data.evidence += try evidenceFiles(evidence)
+        try await submitMRV(.correctMonth(data, reason: reason), options)
+    }
 }
 
 struct MRVCompute: AsyncParsableCommand {
@@ -274,15 +289,8 @@ struct MRVCompute: AsyncParsableCommand {
 
     func run() async throws {
         let result: Result<FacilityYearSummary, MRVError> = try await withMRV(options.store.location) { service in
-            let state = await service.state
-            let tables = service.policy
             do throws(MRVError) {
-                guard let f = state.facilities[FacilityID(facility)] else { throw MRVError(.unknownFacility, "no facility \(facility)") }
-                let records = state.months.filter { $0.key.facility == f.id && $0.key.year == year }.values
-                let summary = try MRVAccounting.summary(
-                    f, months: records.map(\.data), corrections: records.reduce(0) { $0 + $1.corrections },
-                    accounting: try tables.accounting(year), platform: try tables.platform(year))
-                return .success(summary)
+                return .success(try await service.facilityYear(FacilityID(facility), year: year))
             } catch {
                 return .failure(error)
             }
@@ -293,6 +301,87 @@ struct MRVCompute: AsyncParsableCommand {
             if options.json { print(jsonText(s)); return }
             print("\(s.facility) \(year): combustion \(s.combustionT) t, electricity \(s.electricityT) t, PFC \(s.pfcT) t, process \(s.processT) t, total \(s.totalT) tCO2e")
             print("  output \(s.outputT) t, generation \(s.generationMWh) MWh; \(s.defaultsUsed.count) default(s) used")
+        }
+    }
+}
+
+/// Evidence files named on the command line (PATH or PATH=DATA_ITEM): name and SHA-256 of the bytes read.
+func evidenceFiles(_ specs: [String]) throws -> [EvidenceFile] {
+    try specs.map { spec in
+        let parts = spec.split(separator: "=", maxSplits: 1).map(String.init)
+        let url = URL(fileURLWithPath: parts[0])
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch { throw ValidationError("evidence file \(parts[0]) cannot be read") }
+        return EvidenceFile(name: url.lastPathComponent, sha256: evidenceSHA256(data), item: parts.count == 2 ? parts[1] : nil)
+    }
+}
+
+struct MRVReplaceEvidence: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "replace-evidence", abstract: "Replace a submitted month's evidence files (SHA-256 of each file recorded); the previous list is kept.")
+    @OptionGroup var options: MRVMutationOptions
+    @Option var facility: String
+    @Option var year: Int
+    @Option var month: Int
+    @Option(help: "An evidence file, PATH or PATH=DATA_ITEM (repeatable); its SHA-256 is computed here and recorded.") var file: [String]
+    @Option var reason: String
+
+    func run() async throws {
+        let evidence = try evidenceFiles(file)
+        try await submitMRV(
+            .replaceEvidence(month: FacilityMonth(facility: FacilityID(facility), year: year, month: month), evidence: evidence, reason: reason), options)
+    }
+}
+
+struct MRVFlaggedMonths: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "flagged-months", abstract: "The late and missing monthly deposits of a data year (due 40 natural days after the month ends).")
+    @OptionGroup var options: MRVReadOptions
+    @Option var year: Int
+    @Option(help: "As of this Beijing date, YYYY-MM-DD (default: today).") var asOf: String?
+
+    struct Row: Encodable {
+        var facility: String
+        var month: Int
+        var status: String
+        var due: String
+        var submitted: String?
+        var days: Int
+    }
+
+    func run() async throws {
+        let date: CivilDate
+        if let asOf {
+            guard let parsed = CivilDate(asOf) else { throw ValidationError("--as-of: expected YYYY-MM-DD") }
+            date = parsed
+        } else {
+            date = BeijingTime.date(SystemClock().now())
+        }
+        let result: Result<[(FacilityMonth, MonthStatus)], MRVError> = try await withMRV(options.store.location) { service in
+            do throws(MRVError) {
+                let policy = try await service.policy.platform(year)
+                return .success(await service.state.flaggedMonths(year: year, asOf: date, policy: policy))
+            } catch {
+                return .failure(error)
+            }
+        }
+        switch result {
+        case .failure(let error): try failMRV(error, json: options.json)
+        case .success(let flagged):
+            let rows = flagged.compactMap { key, status -> Row? in
+                switch status {
+                case .late(let submitted, let due, let days):
+                    Row(facility: key.facility.rawValue, month: key.month, status: "late", due: due.description, submitted: submitted.description, days: days)
+                case .missing(let due, let days):
+                    Row(facility: key.facility.rawValue, month: key.month, status: "missing", due: due.description, submitted: nil, days: days)
+                default: nil
+                }
+            }
+            if options.json { print(jsonText(rows)); return }
+            for r in rows {
+                print("\(r.facility) \(year)-\(r.month < 10 ? "0" : "")\(r.month) \(r.status): due \(r.due)\(r.submitted.map { ", submitted " + $0 } ?? ""), \(r.days) day(s)")
+            }
+            print("\(rows.count) flagged month(s)")
         }
     }
 }
@@ -425,14 +514,14 @@ struct MRVAnomaliesCommand: AsyncParsableCommand {
     @Option var province: String?
     @Option var sector: MRVSector?
     @Option var rule: AnomalyRule?
-    @Option(help: "The grid company's generation CSV (facility_id, year, month, generation_mwh), for rule A07.") var grid: String?
+    @Option(help: "The grid company's generation CSV (facility_id, year, month, generation_mwh) for rule A07, instead of the rows stored by `mrv import grid`.") var grid: String?
 
     func run() async throws {
         let gridText = try grid.map(readText)
         let result: Result<[AnomalyFinding], MRVError> = try await withMRV(options.store.location) { service in
-            var rows: [GridGenerationRow] = []
+            var rows: [GridGenerationRow]?
             if let gridText {
-                switch MRVCSV.importGrid(gridText, state: await service.state) {
+                switch MRVCSV.importGrid(gridText, state: await service.state, limits: await service.policy.current.limits) {
                 case .imported(let imported): rows = imported
                 case .rejected(let errors, _):
                     return .failure(MRVError(errors.first?.code ?? .invalidInput, "grid file: " + errors.prefix(5).map(\.description).joined(separator: "; ")))
@@ -497,7 +586,7 @@ struct MRVKeyEmitters: AsyncParsableCommand {
     func run() async throws {
         let result: Result<[KeyEmitter], MRVError> = try await withMRV(options.store.location) { service in
             do throws(MRVError) {
-                let policy = try service.policy.platform(year)
+                let policy = try await service.policy.platform(year)
                 return .success(await service.state.keyEmitters(policy: policy))
             } catch {
                 return .failure(error)

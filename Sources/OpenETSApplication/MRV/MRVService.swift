@@ -68,22 +68,39 @@ public actor MRVService {
     private let store: any MRVStore
     private let clock: any LedgerClock
     private let codec = LedgerCodec()
-    nonisolated public let policy: MRVPolicyTables
+    /// The policy tables decisions and reads use: the latest published version
+    /// (`policyVersion`), or the shipped seed (version 0) until one is published.
+    public private(set) var policy: MRVPolicyTables
+    public private(set) var policyVersion: Int
+    /// Opened with explicit tables (tests, benchmarks): published versions are not loaded.
+    private let pinned: Bool
     public private(set) var state: MRVState
     public private(set) var head: JournalHead
     private var busy = false
     private var waiters: [CheckedContinuation<Void, Never>] = []
 
-    private init(store: any MRVStore, clock: any LedgerClock, policy: MRVPolicyTables, state: MRVState, head: JournalHead) {
+    private init(
+        store: any MRVStore, clock: any LedgerClock, policy: MRVPolicyTables, policyVersion: Int, pinned: Bool, state: MRVState, head: JournalHead
+    ) {
         self.store = store
         self.clock = clock
         self.policy = policy
+        self.policyVersion = policyVersion
+        self.pinned = pinned
         self.state = state
         self.head = head
     }
 
     /// Opens the service on a migrated store: the state is the replay of the whole MRV journal.
-    public static func open(store: any MRVStore, clock: any LedgerClock, policy: MRVPolicyTables = .seed) async throws -> MRVService {
+    /// The policy is the latest published version (`mrv_policy`), or the shipped seed while none
+    /// is; `policy` pins other tables instead (tests, benchmarks).
+    public static func open(store: any MRVStore, clock: any LedgerClock, policy: MRVPolicyTables? = nil) async throws -> MRVService {
+        var tables = policy ?? .seed
+        var version = 0
+        if policy == nil, let stored = try await store.mrvPolicy() {
+            tables = try decodePolicy(stored)
+            version = stored.version
+        }
         var state = MRVState()
         var head = JournalHead.genesis
         let codec = LedgerCodec()
@@ -93,7 +110,15 @@ public actor MRVService {
             for entry in entries { state.evolve(try codec.decode([MRVEvent].self, from: entry.body)) }
             head = last.head
         }
-        return MRVService(store: store, clock: clock, policy: policy, state: state, head: head)
+        return MRVService(store: store, clock: clock, policy: tables, policyVersion: version, pinned: policy != nil, state: state, head: head)
+    }
+
+    static func decodePolicy(_ stored: StoredMRVPolicy) throws -> MRVPolicyTables {
+        do {
+            return try LedgerCodec().decode(MRVPolicyTables.self, from: stored.body)
+        } catch {
+            throw MRVStoreFault.badPolicy(stored.version)
+        }
     }
 
     // MARK: writes
@@ -132,6 +157,19 @@ public actor MRVService {
         }
     }
 
+    /// Stores the grid company's monthly generation from a CSV file (facility_id, year, month,
+    /// generation_mwh) in one entry, or none of it; rule A07 reads the stored rows.
+    public func importGrid(csv: String, idempotencyKey: String) async throws -> MRVOutcome {
+        let hash = sha256Hex("mrv.import_grid\n" + csv)
+        return try await write(key: idempotencyKey, requestHash: hash, kind: Self.kindPrefix + "import_grid") {
+            (state: MRVState, now: Timestamp, policy: MRVPolicyTables) throws(MRVError) -> Decision in
+            switch MRVCSV.importGrid(csv, state: state, limits: policy.current.limits) {
+            case .rejected(let errors, let total): return .rows(errors, total)
+            case .imported(let rows): return .events([.gridGenerationImported(rows: rows, at: now)])
+            }
+        }
+    }
+
     static func decideAll(_ commands: [MRVCommand], _ state: MRVState, _ now: Timestamp, _ policy: MRVPolicyTables) throws(MRVError) -> [MRVEvent] {
         var scratch = state
         var events: [MRVEvent] = []
@@ -158,11 +196,17 @@ public actor MRVService {
         await acquire()
         defer { release() }
         let (known, knownHead) = (state, head)
-        let policy = policy
+        let (knownPolicy, knownVersion, pinned) = (policy, policyVersion, pinned)
         let codec = codec
         let now = clock.now()
-        let (outcome, newState, newHead) = try await store.writeMRV { (tx) async throws -> (MRVOutcome, MRVState, JournalHead) in
+        let (outcome, newState, newHead, newPolicy) = try await store.writeMRV {
+            (tx) async throws -> (MRVOutcome, MRVState, JournalHead, (MRVPolicyTables, Int)) in
             var state = known
+            // A version published since (by any process) applies to this decision.
+            var policy = (knownPolicy, knownVersion)
+            if !pinned, let stored = try await tx.mrvPolicy(newerThan: knownVersion) {
+                policy = (try Self.decodePolicy(stored), stored.version)
+            }
             var head = try await tx.lockHead()
             if head != knownHead {
                 // Another process wrote since: replay its entries first.
@@ -178,34 +222,79 @@ public actor MRVService {
             }
             if let record = try await tx.idempotencyRecord(key) {
                 guard record.requestHash == requestHash else {
-                    return (.rejected(MRVError(.idempotencyKeyReused, "idempotency key \(key) was used for a different request")), state, head)
+                    return (.rejected(MRVError(.idempotencyKeyReused, "idempotency key \(key) was used for a different request")), state, head, policy)
                 }
                 guard let entry = try await tx.entry(record.seq) else { throw MRVStoreFault.missingEntry(record.seq) }
                 let events = try codec.decode([MRVEvent].self, from: entry.body)
-                return (.accepted(MRVReceipt(seq: entry.seq, events: events, replayed: true)), state, head)
+                return (.accepted(MRVReceipt(seq: entry.seq, events: events, replayed: true)), state, head, policy)
             }
             let decision: Result<Decision, MRVError>
             do throws(MRVError) {
-                decision = .success(try decide(state, now, policy))
+                decision = .success(try decide(state, now, policy.0))
             } catch {
                 decision = .failure(error)
             }
             let events: [MRVEvent]
             switch decision {
-            case .failure(let error): return (.rejected(error), state, head)
-            case .success(.rows(let errors, let total)): return (.rejectedRows(errors, total: total), state, head)
+            case .failure(let error): return (.rejected(error), state, head, policy)
+            case .success(.rows(let errors, let total)): return (.rejectedRows(errors, total: total), state, head, policy)
             case .success(.events(let decided)): events = decided
             }
             let entry = JournalEntry.sealed(after: head, recordedAt: now, kind: kind, idempotencyKey: key, body: codec.encode(events))
             try await tx.append([entry], idempotency: [IdempotencyRecord(key: key, requestHash: requestHash, seq: entry.seq)], head: entry.head)
             state.evolve(events)
             head = entry.head
-            return (.accepted(MRVReceipt(seq: entry.seq, events: events, replayed: false)), state, head)
+            return (.accepted(MRVReceipt(seq: entry.seq, events: events, replayed: false)), state, head, policy)
         }
         state = newState
         head = newHead
+        (policy, policyVersion) = newPolicy
         return outcome
     }
+
+    // MARK: policy
+
+    /// Publishes `tables` as the next version of the MRV policy (`mrv_policy`): checked whole
+    /// (`MRVPolicyTables.validate(replacing:)`: complete, consistent, no data year dropped),
+    /// then stored under the journal head lock. From then on every decision and read of this
+    /// service, and every write of any other, uses it. A rejected set stores nothing.
+    /// `effectiveFrom` is a Beijing date (YYYY-MM-DD) recorded with the version.
+    public func publishPolicy(_ tables: MRVPolicyTables, effectiveFrom: String, note: String) async throws -> Result<Int, MRVError> {
+        await acquire()
+        defer { release() }
+        guard CivilDate(effectiveFrom) != nil else { return .failure(MRVError(.invalidPolicy, "effective_from: '\(effectiveFrom)' is not YYYY-MM-DD")) }
+        guard !note.isEmpty, note.count <= policy.current.limits.maxTextLength else {
+            return .failure(MRVError(.invalidPolicy, "note: 1-\(policy.current.limits.maxTextLength) characters required"))
+        }
+        let now = clock.now()
+        let body = codec.encode(tables)
+        let (knownPolicy, knownVersion, pinned) = (policy, policyVersion, pinned)
+        let result: Result<Int, MRVError> = try await store.writeMRV { tx in
+            _ = try await tx.lockHead()
+            var previous = knownPolicy
+            if !pinned, let stored = try await tx.mrvPolicy(newerThan: knownVersion) { previous = try Self.decodePolicy(stored) }
+            do throws(MRVError) {
+                try tables.validate(replacing: previous)
+            } catch {
+                return .failure(error)
+            }
+            let version = try await tx.publishMRVPolicy(
+                StoredMRVPolicy(version: 0, effectiveFrom: effectiveFrom, publishedAt: now, note: note, body: body))
+            return .success(version)
+        }
+        if case .success(let version) = result { (policy, policyVersion) = (tables, version) }
+        return result
+    }
+
+    /// Loads a version another process published since this service last wrote (a long-running
+    /// reader calls it before reading; writes do it themselves).
+    public func refreshPolicy() async throws {
+        guard !pinned, let stored = try await store.mrvPolicy(), stored.version > policyVersion else { return }
+        (policy, policyVersion) = (try Self.decodePolicy(stored), stored.version)
+    }
+
+    /// Every published version, oldest first.
+    public func policyVersions() async throws -> [StoredMRVPolicy] { try await store.mrvPolicyVersions() }
 
     private func acquire() async {
         guard busy else {
@@ -252,11 +341,23 @@ public actor MRVService {
     }
 
     /// The anomaly findings of a data year: every rule, with the power allocation plan's
-    /// benchmarks of the year (A09) and the grid company's rows (A07) when given.
-    public func anomalies(year: Int, grid: [GridGenerationRow] = [], plans: [AllocationPlan] = AllocationPlan.seed) throws(MRVError) -> [AnomalyFinding] {
+    /// benchmarks of the year (A09) and the grid company's rows (A07): `grid` when given, else
+    /// the rows stored by `importGrid`.
+    public func anomalies(year: Int, grid: [GridGenerationRow]? = nil, plans: [AllocationPlan] = AllocationPlan.seed) throws(MRVError) -> [AnomalyFinding] {
         let years = try state.facilityYears(year, policy: policy)
         return MRVAnomalies.run(
-            years, grid: grid, policy: try policy.platform(year).anomaly, benchmarks: MRVAnomalies.benchmarks(year: year, plans: plans))
+            years, grid: grid ?? state.gridRows(year: year), policy: try policy.platform(year).anomaly,
+            benchmarks: MRVAnomalies.benchmarks(year: year, plans: plans))
+    }
+
+    /// A facility's emissions for a data year from its submitted months (current versions),
+    /// with the tables in force.
+    public func facilityYear(_ facility: FacilityID, year: Int) throws(MRVError) -> FacilityYearSummary {
+        guard let f = state.facilities[facility] else { throw MRVError(.unknownFacility, "no facility \(facility)") }
+        let records = state.months.filter { $0.key.facility == facility && $0.key.year == year }.values
+        return try MRVAccounting.summary(
+            f, months: records.map(\.data), corrections: records.reduce(0) { $0 + $1.corrections },
+            accounting: try policy.accounting(year), platform: try policy.platform(year))
     }
 
     /// The verifier ranking of a data year as of a Beijing date.
@@ -270,12 +371,15 @@ public enum MRVStoreFault: Error, CustomStringConvertible {
     case missingEntry(Int64)
     /// The stored head is not a successor of the head this service last saw (a rewritten journal).
     case headMovedBack(cached: JournalHead, stored: JournalHead)
+    /// A stored policy version whose body is not MRV policy tables.
+    case badPolicy(Int)
 
     public var description: String {
         switch self {
         case .headMovedBack(let cached, let stored): "the MRV journal head moved from \(cached.seq) to \(stored.seq) under this service"
         case .journalBehindHead(let head): "the MRV journal does not end at its head \(head.seq)"
         case .missingEntry(let seq): "MRV journal entry \(seq) is missing"
+        case .badPolicy(let version): "MRV policy version \(version) is not MRV policy tables"
         }
     }
 }

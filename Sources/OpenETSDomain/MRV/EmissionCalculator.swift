@@ -327,6 +327,8 @@ public enum MRVErrorCode: String, Codable, Sendable, CaseIterable {
     case missingColumn = "MISSING_COLUMN"
     // The application: an idempotency key sent again with a different request.
     case idempotencyKeyReused = "IDEMPOTENCY_KEY_REUSED"
+    // Policy tables: a published version that is not a consistent set of tables.
+    case invalidPolicy = "INVALID_POLICY"
 }
 
 public struct MRVError: Error, Hashable, Codable, Sendable, CustomStringConvertible {

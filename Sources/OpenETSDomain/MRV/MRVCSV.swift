@@ -661,7 +661,8 @@ public enum GridCSVColumn: String, MRVCSVColumn {
 
 extension MRVCSV {
     /// The grid company's monthly generation per registered facility, one row each.
-    public static func importGrid(_ text: String, state: MRVState) -> ImportResult<GridGenerationRow> {
+    /// A figure above `limits.maxMonthlyGenerationMWh` is absurd (`INVALID_VALUE`).
+    public static func importGrid(_ text: String, state: MRVState, limits: MRVLimits = .defaults) -> ImportResult<GridGenerationRow> {
         let records: [[String]]
         do { records = try self.records(text) } catch { return .rejected([error.error], total: 1) }
         var errors = Collector()
@@ -678,6 +679,9 @@ extension MRVCSV {
             let generation = r.decimal(.generationMWh)
             if generation == nil && table.text(index, .generationMWh) == nil { r.fail(.generationMWh, .invalidValue, "generation_mwh is required") }
             if let generation, generation.isNegative { r.fail(.generationMWh, .invalidValue, "generation_mwh is negative") }
+            if let generation, generation > limits.maxMonthlyGenerationMWh {
+                r.fail(.generationMWh, .invalidValue, "generation_mwh \(generation) is above \(limits.maxMonthlyGenerationMWh) MWh a month")
+            }
             if let id, state.facilities[FacilityID(id)] == nil { r.fail(.facilityID, .unknownFacility, "no facility \(id)") }
             if let id, let year, let month, !seen.insert(FacilityMonth(facility: FacilityID(id), year: year, month: month)).inserted {
                 r.fail(.month, .duplicateMonth, "\(id) \(year)-\(month) is given on an earlier row")

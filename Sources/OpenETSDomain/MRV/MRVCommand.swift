@@ -89,4 +89,10 @@ public enum MRVEvent: Hashable, Codable, Sendable {
     case findingResolved(report: ReportKey, finding: Int, response: String, at: Timestamp)
     case verificationConcluded(report: ReportKey, facilities: [VerifiedFacility], at: Timestamp, late: Bool)
     case reportReviewed(report: ReportKey, review: ReviewRecord)
+    /// The grid company's monthly generation (a CSV file, `MRVCSV.importGrid`): each row
+    /// replaces an earlier figure for the same facility-month; the journal keeps the history.
+    case gridGenerationImported(rows: [GridGenerationRow], at: Timestamp)
+    /// Follows `monthSubmitted` / `monthCorrected` (whose data already carries the defaults)
+    /// when parameters were not measured compliantly: the values the entity gave, and why.
+    case parametersDefaulted(month: FacilityMonth, substitutions: [DefaultSubstitution])
 }

@@ -181,7 +181,50 @@ private struct MRVRules {
         }
         let (_, platform) = try checkedMonth(data)
         let due = MRVDeadlines.monthlyDue(year: data.year, month: data.month, dueDays: platform.monthlyDueDays)
-        return [.monthSubmitted(data, at: now, late: today > due)]
+        let (compliant, substitutions) = planCompliant(data)
+        return [.monthSubmitted(compliant, at: now, late: today > due)]
+            + (substitutions.isEmpty ? [] : [.parametersDefaulted(month: data.key, substitutions: substitutions)])
+    }
+
+    /// "Defaults applied where a value is not measured compliantly": a measured or calculated
+    /// NCV, carbon content or oxidation rate of a fuel whose item (`coal.ncv`, `coal.carbon`,
+    /// `coal.oxidation`) the facility's approved control plan takes as the default, or a
+    /// measured carbon content whose plan item names no laboratory, is replaced by the year's
+    /// default (listed in `defaults_used` like any default); the submitted value is kept in a
+    /// `DefaultSubstitution`. Without an approved plan, or for items the plan does not name,
+    /// values count as given.
+    func planCompliant(_ data: MonthlyData) -> (MonthlyData, [DefaultSubstitution]) {
+        guard let plan = state.approvedPlan(data.facility) else { return (data, []) }
+        var planned: [String: DataItemPlan] = [:]
+        for item in plan.items where planned[item.item] == nil { planned[item.item] = item }
+        var result = data
+        var substitutions: [DefaultSubstitution] = []
+        func reason(_ item: String, _ value: TaggedValue?, needsLab: Bool) -> (TaggedValue, String)? {
+            guard let value, value.value != nil, value.source != .defaultValue, let entry = planned[item] else { return nil }
+            if entry.source == .defaultValue {
+                return (value, "control plan v\(plan.version) takes the default for \(item); a \(value.source.rawValue) value is not compliant")
+            }
+            if needsLab, value.source == .measured, entry.source == .measured, !(entry.lab ?? "").contains(where: { !$0.isWhitespace }) {
+                return (value, "control plan v\(plan.version) names no laboratory for \(item)")
+            }
+            return nil
+        }
+        for (index, line) in data.fuels.enumerated() {
+            let fuel = line.fuel.rawValue
+            if case let (value, why)? = reason("\(fuel).ncv", line.ncvGJPerUnit, needsLab: false) {
+                substitutions.append(DefaultSubstitution(item: "\(fuel).ncv", submitted: value, reason: why))
+                result.fuels[index].ncvGJPerUnit = .defaulted
+            }
+            if let carbon = line.carbon, case let (value, why)? = reason("\(fuel).carbon", carbon.value, needsLab: true) {
+                substitutions.append(DefaultSubstitution(item: "\(fuel).carbon", submitted: value, reason: why))
+                result.fuels[index].carbon = nil
+            }
+            if case let (value, why)? = reason("\(fuel).oxidation", line.oxidation, needsLab: false) {
+                substitutions.append(DefaultSubstitution(item: "\(fuel).oxidation", submitted: value, reason: why))
+                result.fuels[index].oxidation = .defaulted
+            }
+        }
+        return (result, substitutions)
     }
 
     func correctMonth(_ data: MonthlyData, _ reason: String) throws(MRVError) -> [MRVEvent] {
@@ -189,8 +232,12 @@ private struct MRVRules {
         guard let record = state.months[data.key] else { throw MRVError(.monthNotSubmitted, "\(data.key) is not submitted") }
         let (facility, _) = try checkedMonth(data)
         try unlocked(facility.entity, data.year)
-        guard record.data != data else { throw MRVError(.invalidValue, "\(data.key): the correction changes nothing") }
-        return [.monthCorrected(data, reason: reason, at: now)]
+        let (compliant, substitutions) = planCompliant(data)
+        guard record.data != compliant || record.substitutions != substitutions else {
+            throw MRVError(.invalidValue, "\(data.key): the correction changes nothing")
+        }
+        return [.monthCorrected(compliant, reason: reason, at: now)]
+            + (substitutions.isEmpty ? [] : [.parametersDefaulted(month: data.key, substitutions: substitutions)])
     }
 
     func replaceEvidence(_ key: FacilityMonth, _ evidence: [EvidenceFile], _ reason: String) throws(MRVError) -> [MRVEvent] {

@@ -413,11 +413,29 @@ public struct MonthRevision: Hashable, Codable, Sendable {
 
 /// A submitted month: its current data, when it was first deposited, whether that was after
 /// the due date, and every earlier version.
+/// A measured or calculated parameter that the facility's approved control plan does not back
+/// ("not measured compliantly"): the year's default was used instead, and the submitted value
+/// is kept here.
+public struct DefaultSubstitution: Hashable, Codable, Sendable {
+    /// The data item, "coal.carbon", "coal.ncv" or "coal.oxidation".
+    public var item: String
+    public var submitted: TaggedValue
+    public var reason: String
+
+    public init(item: String, submitted: TaggedValue, reason: String) {
+        self.item = item
+        self.submitted = submitted
+        self.reason = reason
+    }
+}
+
 public struct MonthRecord: Hashable, Codable, Sendable {
     public var data: MonthlyData
     public var submittedAt: Timestamp
     public var late: Bool
     public var revisions: [MonthRevision]
+    /// Parameters of the current version replaced by defaults (`DefaultSubstitution`).
+    public var substitutions: [DefaultSubstitution] = []
 
     public init(data: MonthlyData, submittedAt: Timestamp, late: Bool, revisions: [MonthRevision] = []) {
         self.data = data

@@ -294,7 +294,7 @@ public struct MRVPlatformPolicy: Hashable, Codable, Sendable {
 
 /// Every MRV table the platform needs: accounting parameters (`MRVPolicy`, as the calculator
 /// uses them) and platform rules (`MRVPlatformPolicy`), both by data year.
-public struct MRVPolicyTables: Hashable, Sendable {
+public struct MRVPolicyTables: Hashable, Codable, Sendable {
     public var accounting: [MRVPolicy]
     public var platform: [MRVPlatformPolicy]
 

@@ -11,6 +11,8 @@ public struct MRVState: Sendable, Equatable {
     public var plans: [FacilityID: [ControlPlan]] = [:]
     public var months: [FacilityMonth: MonthRecord] = [:]
     public var reports: [ReportKey: AnnualReport] = [:]
+    /// The grid company's latest generation figure per facility-month (rule A07).
+    public var gridGeneration: [FacilityMonth: ExactDecimal] = [:]
 
     public init() {}
 
@@ -61,6 +63,7 @@ extension MRVState {
             var record = months[data.key]!
             record.revisions.append(MonthRevision(kind: .correction, previous: record.data, reason: reason, at: at))
             record.data = data
+            record.substitutions = []
             months[data.key] = record
         case .evidenceReplaced(let key, let evidence, let reason, let at):
             var record = months[key]!
@@ -97,6 +100,17 @@ extension MRVState {
                 reports[key]!.verified = nil
                 reports[key]!.concludedAt = nil
             }
+        case .parametersDefaulted(let key, let substitutions):
+            months[key]?.substitutions = substitutions
+        case .gridGenerationImported(let rows, _):
+            for row in rows { gridGeneration[FacilityMonth(facility: row.facility, year: row.year, month: row.month)] = row.generationMWh }
+        }
+    }
+
+    /// The stored grid-company rows of a data year, in facility-month order.
+    public func gridRows(year: Int) -> [GridGenerationRow] {
+        gridGeneration.filter { $0.key.year == year }.sorted { $0.key < $1.key }.map {
+            GridGenerationRow(facility: $0.key.facility, year: $0.key.year, month: $0.key.month, generationMWh: $0.value)
         }
     }
 

@@ -1,0 +1,163 @@
+import ArgumentParser
+import Foundation
+import OpenETSApplication
+import OpenETSDomain
+import OpenETSRuntime
+
+/// `openets mrv policy …`: the MRV policy tables as versioned data in the database
+/// (`mrv_policy`). A regulator writes the tables in force to a file (`show`), edits it, checks
+/// it against the tables in force (`check`: what would change), and publishes it as the next
+/// version (`publish`); `history` lists the versions. Until one is published the shipped seed
+/// tables (version 0) apply.
+struct MRVPolicyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "policy", abstract: "The MRV policy tables (accounting and platform, per data year): show, check, publish, history.",
+        subcommands: [MRVPolicyShow.self, MRVPolicyCheck.self, MRVPolicyPublish.self, MRVPolicyHistory.self])
+}
+
+func readPolicyFile(_ path: String) throws -> MRVPolicyTables {
+    let data = path == "-" ? FileHandle.standardInput.readDataToEndOfFile() : try Data(contentsOf: URL(fileURLWithPath: path))
+    do {
+        return try JSONDecoder().decode(MRVPolicyTables.self, from: data)
+    } catch {
+        throw MRVError(.invalidPolicy, "\(path) is not MRV policy tables ({\"accounting\":[…],\"platform\":[…]}): \(error)")
+    }
+}
+
+func prettyPolicyJSON(_ tables: MRVPolicyTables) -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    return String(decoding: try! encoder.encode(tables), as: UTF8.self)
+}
+
+/// The leaf values that differ between two JSON documents, as `path: old → new`.
+func jsonDifferences(_ old: Any?, _ new: Any?, path: String = "") -> [String] {
+    switch (old, new) {
+    case (let a as [String: Any], let b as [String: Any]):
+        return Set(a.keys).union(b.keys).sorted().flatMap { jsonDifferences(a[$0], b[$0], path: path.isEmpty ? $0 : "\(path).\($0)") }
+    case (let a as [Any], let b as [Any]):
+        // Tables are lists by data year: name the year instead of the index where there is one.
+        return (0..<max(a.count, b.count)).flatMap { i -> [String] in
+            let left = i < a.count ? a[i] : nil
+            let right = i < b.count ? b[i] : nil
+            let year = ((right ?? left) as? [String: Any])?["year"].map { "\($0)" }
+            return jsonDifferences(left, right, path: "\(path)[\(year ?? String(i))]")
+        }
+    default:
+        let describe: (Any?) -> String = { value in
+            guard let value, !(value is NSNull) else { return "∅" }
+            if let text = value as? String { return "\"\(text)\"" }
+            if value is [Any] || value is [String: Any], let data = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys]) {
+                return String(decoding: data, as: UTF8.self)
+            }
+            return "\(value)"
+        }
+        let (a, b) = (describe(old), describe(new))
+        return a == b ? [] : ["\(path): \(a) → \(b)"]
+    }
+}
+
+func policyObject(_ tables: MRVPolicyTables) -> Any? {
+    try? JSONSerialization.jsonObject(with: try! JSONEncoder().encode(tables))
+}
+
+struct MRVPolicyShow: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "show", abstract: "Print the policy tables in force (or --version N) as the JSON `publish --file` takes.")
+    @OptionGroup var store: StoreOptions
+    @Option(help: "A published version instead of the one in force (0: the shipped seed tables).") var version: Int?
+
+    func run() async throws {
+        let (tables, number, note) = try await withMRV(store.location) { service -> (MRVPolicyTables?, Int, String) in
+            guard let version else { return (await service.policy, await service.policyVersion, "") }
+            if version == 0 { return (.seed, 0, "shipped seed tables") }
+            guard let stored = try await service.policyVersions().first(where: { $0.version == version }) else { return (nil, version, "") }
+            return (try JSONDecoder().decode(MRVPolicyTables.self, from: Data(stored.body.utf8)), version, stored.note)
+        }
+        guard let tables else { try failMRV(MRVError(.invalidPolicy, "no MRV policy version \(number)"), json: true) }
+        FileHandle.standardError.write(Data("MRV policy version \(number)\(number == 0 ? " (shipped seed tables)" : "")\(note.isEmpty ? "" : ": " + note)\n".utf8))
+        print(prettyPolicyJSON(tables))
+    }
+}
+
+struct MRVPolicyCheck: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check", abstract: "Check a policy file without publishing it, and list every value it changes against the tables in force.")
+    @OptionGroup var options: MRVReadOptions
+    @Option(help: "JSON file (or - for stdin), the shape `show` prints.") var file: String
+
+    struct Output: Encodable {
+        var ok: Bool
+        var inForce: Int
+        var changes: [String]
+        var code: String?
+        var message: String?
+    }
+
+    func run() async throws {
+        let tables: MRVPolicyTables
+        do { tables = try readPolicyFile(file) } catch let error as MRVError { try failMRV(error, json: options.json) }
+        let (current, version) = try await withMRV(options.store.location) { (await $0.policy, await $0.policyVersion) }
+        let changes = jsonDifferences(policyObject(current), policyObject(tables))
+        var problem: MRVError?
+        do throws(MRVError) { try tables.validate(replacing: current) } catch { problem = error }
+        if options.json {
+            print(jsonText(Output(ok: problem == nil, inForce: version, changes: changes, code: problem?.code.rawValue, message: problem?.message)))
+        } else {
+            print("against version \(version) in force: \(changes.count) change(s)")
+            for change in changes { print("  " + change) }
+            if let problem { FileHandle.standardError.write(Data("rejected: \(problem.code.rawValue): \(problem.message)\n".utf8)) }
+        }
+        if problem != nil { throw ExitCode(3) }
+    }
+}
+
+struct MRVPolicyPublish: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "publish", abstract: "Publish a policy file as the next version; from then on every MRV decision and read uses it.")
+    @OptionGroup var options: MRVReadOptions
+    @Option(help: "JSON file (or - for stdin), the shape `show` prints.") var file: String
+    @Option(help: "Beijing date the version is in force from, YYYY-MM-DD (recorded; default today).") var effectiveFrom: String?
+    @Option(help: "Why this version (required).") var note: String
+
+    func run() async throws {
+        let tables: MRVPolicyTables
+        do { tables = try readPolicyFile(file) } catch let error as MRVError { try failMRV(error, json: options.json) }
+        let from = effectiveFrom ?? BeijingTime.date(SystemClock().now()).description
+        let (result, previous) = try await withMRV(options.store.location) { service in
+            let previous = await service.policy
+            return (try await service.publishPolicy(tables, effectiveFrom: from, note: note), previous)
+        }
+        switch result {
+        case .failure(let error): try failMRV(error, json: options.json)
+        case .success(let version):
+            let changes = jsonDifferences(policyObject(previous), policyObject(tables))
+            if options.json {
+                print(jsonText(["status": "published", "version": "\(version)", "changes": "\(changes.count)"]))
+            } else {
+                print("published MRV policy version \(version), in force from \(from): \(changes.count) change(s)")
+                for change in changes { print("  " + change) }
+            }
+        }
+    }
+}
+
+struct MRVPolicyHistory: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "history", abstract: "Every published policy version.")
+    @OptionGroup var options: MRVReadOptions
+
+    struct Row: Encodable {
+        var version: Int
+        var effectiveFrom: String
+        var publishedAt: Int64
+        var note: String
+    }
+
+    func run() async throws {
+        let versions = try await withMRV(options.store.location) { try await $0.policyVersions() }
+        let rows = versions.map { Row(version: $0.version, effectiveFrom: $0.effectiveFrom, publishedAt: $0.publishedAt.millisecondsSinceEpoch, note: $0.note) }
+        if options.json { print(jsonText(rows)); return }
+        if rows.isEmpty { print("no version published: the shipped seed tables (version 0) apply") }
+        for r in rows { print("v\(r.version) in force from \(r.effectiveFrom): \(r.note)") }
+    }
+}
