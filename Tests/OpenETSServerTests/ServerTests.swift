@@ -62,8 +62,8 @@ struct ServerTests {
             #expect(try await get("/accounts/ENT-999999").status == 404)
             // The demo pledge, listed for its holder and its pledgee (the bank), with a CSV.
             #expect(entity.body.contains("id=\"pledges-holder\"") && entity.body.contains("GB-PLEDGE-2025-017") && !entity.body.contains("pledges-pledgee"))
-            let bank = try await get("/accounts/INV-000002?lang=en")
-            #expect(bank.body.contains("id=\"pledges-pledgee\"") && bank.body.contains("ENT-000001") && bank.body.contains("active (frozen)"))
+            let bank = try await get("/accounts/INV-000002")
+            #expect(bank.body.contains("id=\"pledges-pledgee\"") && bank.body.contains("ENT-000001") && bank.body.contains("有效（冻结中）"))
             let pledges = try await get("/accounts/INV-000002/pledges.csv")
             #expect(pledges.status == 200 && pledges.header("Content-Type")?.hasPrefix("text/csv") == true)
             #expect(pledges.body.contains("FRZ-00000001,pledgee,ENT-000001,INV-000002,CEA24,300000,"))
