@@ -70,6 +70,7 @@ public struct Strings: Sendable {
         case .provincial: pick("省级账户", "Provincial")
         case .entity: pick("重点排放单位", "Key emitting entity")
         case .investor: pick("投资机构", "Investor")
+        case .individual: pick("个人投资者", "Individual")
         case .projectOwner: pick("项目业主", "CCER project owner")
         case .exchangeClearing: pick("交易所结算账户", "Exchange clearing")
         case .compliance: pick("国家履约账户", "National compliance")
