@@ -84,6 +84,12 @@ public func buildApplication(
         guard exchange.instruments[code] != nil else { return text("no instrument \(code)\n", status: .notFound) }
         return text(MarketPages.historyCSV(exchange, code: code), contentType: "text/csv; charset=utf-8", attachment: "\(code)-history.csv")
     }
+    router.get("/accounts/:id/pledges.csv") { _, context -> Response in
+        let id = AccountID(try context.parameters.require("id"))
+        let state = await service.state
+        guard state.accounts[id] != nil else { return text("no account \(id)\n", status: .notFound) }
+        return text(RegistryPages.pledgesCSV(state, id), contentType: "text/csv; charset=utf-8", attachment: "\(id)-pledges.csv")
+    }
     router.get("/accounts/:id") { request, context in try await pages.account(request, id: try context.parameters.require("id")) }
     router.get("/certificates") { request, _ in try await pages.certificate(request, number: request.uri.queryParameters.get("number")) }
     router.get("/certificates/:number") { request, context in

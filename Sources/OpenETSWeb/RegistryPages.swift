@@ -83,6 +83,7 @@ public struct RegistryPages: Sendable {
                         Format.tonnes(holding.total - holding.available, language), blocks]
             },
             numeric: [1, 2, 3], id: "holdings")
+        body += pledgeTables(state, id)
         if account.type.holdsFunds {
             body += "<p>\(s.funds): <span class=\"num\" id=\"funds\">\(Format.yuan(state.cash(id)))</span></p>"
         }
@@ -91,6 +92,27 @@ public struct RegistryPages: Sendable {
             ["#", s.time, s.operation],
             history.map { ["\($0.seq)", Format.beijingTime($0.recordedAt), escape(s.operationName($0.kind))] }, numeric: [0])
         return Layout(language: language, path: "/accounts/\(id.rawValue)").page(title: "\(s.account) \(id.rawValue)", body)
+    }
+
+    /// The account's pledges as holder and as pledgee (sections shown only when there are any).
+    func pledgeTables(_ state: RegistryState, _ id: AccountID) -> String {
+        var html = ""
+        for (party, title) in [(RegistryState.PledgeParty.holder, s.pledgesGiven), (.pledgee, s.pledgesTaken)] {
+            let pledges = state.pledges(party, id)
+            guard !pledges.isEmpty else { continue }
+            html += "<h2>\(title)</h2>"
+            html += table(
+                [s.pledge, s.pledgor, s.pledgee, s.unitType, s.quantity, s.contract, s.status, s.pledgedAt, s.serials],
+                pledges.map { p in
+                    let serials = p.serials.compactMap { range in state.unitTypes[p.unit].map { "<code>\(escape($0.serialText(range)))</code>" } }
+                    return [escape(p.freeze.rawValue), escape(p.holder.rawValue), escape(p.pledgee.rawValue), escape(p.unit.rawValue),
+                            Format.tonnes(p.quantity, language), escape(p.contract), escape(s.pledgeStatus(p.status)),
+                            Format.beijingTime(p.createdAt), serials.isEmpty ? "—" : serials.joined(separator: "<br>")]
+                },
+                numeric: [4], id: "pledges-\(party.rawValue)")
+            html += "<p class=\"csv\"><a href=\"/accounts/\(escape(id.rawValue))/pledges.csv\">\(s.downloadCSV)</a></p>"
+        }
+        return html
     }
 
     /// The public certificate check: anyone can confirm a voluntary cancellation.
@@ -129,6 +151,19 @@ public struct RegistryPages: Sendable {
         var lines = ["\u{FEFF}account_id,type,status,province,owner_id,owner_name"]
         for a in state.accounts.values.sorted(by: { $0.id < $1.id }) {
             lines.append([a.id.rawValue, a.type.rawValue, a.status.rawValue, a.province ?? "", a.ownerID, a.ownerName].map(csvField).joined(separator: ","))
+        }
+        return lines.joined(separator: "\r\n") + "\r\n"
+    }
+
+    /// Pledges where the account is the holder or the pledgee, oldest first.
+    public static func pledgesCSV(_ state: RegistryState, _ id: AccountID) -> String {
+        var lines = ["\u{FEFF}freeze_id,role,holder,pledgee,unit_type,quantity_t,contract,status,registered_at_ms,serials"]
+        for party in RegistryState.PledgeParty.allCases {
+            for p in state.pledges(party, id) {
+                let serials = p.serials.compactMap { range in state.unitTypes[p.unit]?.serialText(range) }.joined(separator: " ")
+                lines.append([p.freeze.rawValue, party.rawValue, p.holder.rawValue, p.pledgee.rawValue, p.unit.rawValue, String(p.quantity),
+                              p.contract, p.status.rawValue, String(p.createdAt.millisecondsSinceEpoch), serials].map(csvField).joined(separator: ","))
+            }
         }
         return lines.joined(separator: "\r\n") + "\r\n"
     }

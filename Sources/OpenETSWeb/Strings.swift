@@ -48,6 +48,20 @@ public struct Strings: Sendable {
     var journalEntry: String { pick("登记簿记录", "Journal entry") }
     var representatives: String { pick("授权代表", "Representatives") }
     var none: String { pick("无", "none") }
+    var pledgesGiven: String { pick("出质（本账户为出质人）", "Pledges given (this account is the holder)") }
+    var pledgesTaken: String { pick("质权（本账户为质权人）", "Pledges held (this account is the pledgee)") }
+    var pledge: String { pick("质押编号", "Pledge") }
+    var pledgor: String { pick("出质人", "Holder") }
+    var pledgee: String { pick("质权人", "Pledgee") }
+    var contract: String { pick("质押合同", "Contract") }
+    var pledgedAt: String { pick("登记时间", "Registered at") }
+    func pledgeStatus(_ status: FreezeStatus) -> String {
+        switch status {
+        case .active: pick("有效（冻结中）", "active (frozen)")
+        case .released: pick("已解除", "released")
+        case .enforced: pick("已处置（划转质权人）", "enforced (moved to the pledgee)")
+        }
+    }
     var chartCaption: String { pick("签发量中持有与注销的构成", "Issued units: held and cancelled") }
 
     func accountType(_ type: AccountType) -> String {
@@ -56,6 +70,7 @@ public struct Strings: Sendable {
         case .provincial: pick("省级账户", "Provincial")
         case .entity: pick("重点排放单位", "Key emitting entity")
         case .investor: pick("投资机构", "Investor")
+        case .individual: pick("个人投资者", "Individual")
         case .projectOwner: pick("项目业主", "CCER project owner")
         case .exchangeClearing: pick("交易所结算账户", "Exchange clearing")
         case .compliance: pick("国家履约账户", "National compliance")

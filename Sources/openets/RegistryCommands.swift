@@ -14,7 +14,7 @@ struct RegistryCommandGroup: AsyncParsableCommand {
             DefineUnit.self, Issue.self, Allocate.self, Recall.self, Transfer.self, Approve.self, Reject.self,
             Freeze.self, Unfreeze.self, EnforcePledge.self, Surrender.self, Cancel.self, VoluntaryCancel.self,
             Deduct.self, Deposit.self, Withdraw.self, Settle.self, Submit.self,
-            Balances.self, History.self, Verify.self, Head.self,
+            Balances.self, Pledges.self, History.self, Verify.self, Head.self,
         ])
 }
 
@@ -429,6 +429,48 @@ struct Balances: AsyncParsableCommand {
             for block in row.serialBlocks ?? [] { print("    \(block)") }
         }
         for (id, fen) in cash { print("\(id.rawValue.padding(toLength: 26, withPad: " ", startingAt: 0)) funds \(formatFen(fen)) CNY") }
+    }
+}
+
+struct PledgeRow: Encodable {
+    var freeze: String
+    var holder: String
+    var pledgee: String
+    var unit: String
+    var quantity: Int64
+    var contract: String
+    var status: String
+    var createdAt: Int64
+    var serialBlocks: [String]
+}
+
+struct Pledges: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Pledges (active, released, enforced) of one holder or one pledgee, oldest first.")
+    @OptionGroup var store: StoreOptions
+    @Option(help: "The account that pledged the units.") var holder: String?
+    @Option(help: "The pledgee (bank) named in the pledges.") var pledgee: String?
+    @Flag(help: "Print JSON.") var json = false
+
+    func validate() throws {
+        guard (holder == nil) != (pledgee == nil) else { throw ValidationError("give exactly one of --holder and --pledgee") }
+    }
+
+    func run() async throws {
+        let state = try await withStore(store.location) { try await $0.loadState() }
+        let pledges = holder.map { state.pledges(holder: AccountID($0)) } ?? state.pledges(pledgee: AccountID(pledgee!))
+        let rows = pledges.map { p in
+            PledgeRow(
+                freeze: p.freeze.rawValue, holder: p.holder.rawValue, pledgee: p.pledgee.rawValue, unit: p.unit.rawValue,
+                quantity: p.quantity, contract: p.contract, status: p.status.rawValue, createdAt: p.createdAt.millisecondsSinceEpoch,
+                serialBlocks: p.serials.map { state.unitTypes[p.unit]!.serialText($0) })
+        }
+        if json { print(jsonText(rows)); return }
+        if rows.isEmpty { print("no pledges"); return }
+        for row in rows {
+            print("\(row.freeze) \(row.status.padding(toLength: 8, withPad: " ", startingAt: 0)) \(row.holder) → \(row.pledgee) \(row.unit) \(row.quantity) t contract \(row.contract)")
+            for block in row.serialBlocks { print("    \(block)") }
+        }
     }
 }
 

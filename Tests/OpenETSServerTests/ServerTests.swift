@@ -60,6 +60,14 @@ struct ServerTests {
             #expect(entity.body.contains("650万吨") && entity.body.contains("455万吨") && entity.body.contains("30万吨"))
             #expect(entity.body.contains("500,000,000.00"))
             #expect(try await get("/accounts/ENT-999999").status == 404)
+            // The demo pledge, listed for its holder and its pledgee (the bank), with a CSV.
+            #expect(entity.body.contains("id=\"pledges-holder\"") && entity.body.contains("GB-PLEDGE-2025-017") && !entity.body.contains("pledges-pledgee"))
+            let bank = try await get("/accounts/INV-000002")
+            #expect(bank.body.contains("id=\"pledges-pledgee\"") && bank.body.contains("ENT-000001") && bank.body.contains("有效（冻结中）"))
+            let pledges = try await get("/accounts/INV-000002/pledges.csv")
+            #expect(pledges.status == 200 && pledges.header("Content-Type")?.hasPrefix("text/csv") == true)
+            #expect(pledges.body.contains("FRZ-00000001,pledgee,ENT-000001,INV-000002,CEA24,300000,"))
+            #expect(try await get("/accounts/INV-999999/pledges.csv").status == 404)
             let owner = try await get("/accounts/OWN-000001")
             #expect(owner.body.contains("CN-CCER-P000001-2024-000000060001-000000250000"))
 

@@ -89,6 +89,10 @@ struct AccessTests {
         // Spot checks of the intent.
         #expect(matrix.permits(.investor, .tradePlace) && !matrix.permits(.province, .tradePlace) && !matrix.permits(.public, .tradeTake))
         #expect(matrix.permits(.exchangeOperator, .viewSurveillance) && !matrix.permits(.investor, .viewSurveillance))
+        // The pledgee (bank) sees its own account (and the pledges in its favour), nothing more:
+        // pledges are registered, released and enforced by the registry operator.
+        #expect(Action.allCases.filter { matrix.permits(.pledgee, $0) } == [.viewPublic, .viewOwnAccount])
+        #expect(Role.pledgee.movesUnitsOrMoney && DemoUsers.all.contains { $0.role == .pledgee && $0.account != nil })
         for role in Role.allCases where role.movesUnitsOrMoney {
             for user in DemoUsers.all where user.role == role { #expect(user.totpSecret != nil, "\(user.id) moves units or money") }
         }

@@ -85,7 +85,7 @@ private struct TradingRules {
 
     mutating func admitMember(_ account: AccountID, _ group: String?) throws(ExchangeError) {
         guard let registered = registry.accounts[account] else { throw ExchangeError(.unknownAccount, "no registry account \(account)") }
-        guard (AccountType.legalPersonHoldings + AccountType.paidAllocationSellers).contains(registered.type) else {
+        guard (AccountType.exchangeTraders + AccountType.paidAllocationSellers).contains(registered.type) else {
             throw ExchangeError(.accountNotAllowed, "\(registered.type.rawValue) accounts do not trade")
         }
         if let group, group.isEmpty || group.count > 64 { throw ExchangeError(.invalidInput, "group: 1-64 characters") }
@@ -529,6 +529,12 @@ private struct TradingRules {
         released: Int64 = 0
     ) throws(ExchangeError) -> Int64 {
         let key = HoldingKey(account: member.account, unit: instrument.unit)
+        if member.type == .individual {
+            let kind = registry.unitTypes[instrument.unit]!.kind
+            guard policy.individualsMayTrade(kind) else {
+                throw ExchangeError(.accountNotAllowed, "individuals may not trade \(kind.rawValue) (\(instrument.code)) under policy version \(policy.version)")
+            }
+        }
         guard quantity <= registryPolicy.maxQuantityPerCommand else {
             throw ExchangeError(.limitExceeded, "the registry moves at most \(registryPolicy.maxQuantityPerCommand) t per command")
         }

@@ -49,13 +49,17 @@ public struct ExchangePolicy: Hashable, Codable, Sendable {
     /// closing price by more than `closeMoveBasisPoints` raise an alert.
     public var closingWindowMinutes: Int
     public var closeMoveBasisPoints: Int64
+    /// Unit kinds that individuals (natural persons' accounts) may trade; nil or empty: none.
+    /// Optional so that a policy stored before this field existed still decodes (as "none").
+    public var individualUnitKinds: [UnitKind]?
 
     public init(
         version: Int, note: String, holidays: [CivilDate], listingSessions: [SessionWindow],
         blockSessions: [SessionWindow], listingBandPercent: Int64, listingMaxQuantity: Int64, blockBandPercent: Int64,
         blockMinQuantity: Int64, blockMaxQuantity: Int64, feeBasisPoints: [String: Int64], riskReservePercent: Int64,
         positionLimits: [String: Int64], largeHolderThreshold: Int64, maxOpenOrdersPerAccount: Int,
-        placeCancelAlertCount: Int, closingWindowMinutes: Int, closeMoveBasisPoints: Int64
+        placeCancelAlertCount: Int, closingWindowMinutes: Int, closeMoveBasisPoints: Int64,
+        individualUnitKinds: [UnitKind]? = nil
     ) {
         self.version = version
         self.note = note
@@ -75,11 +79,16 @@ public struct ExchangePolicy: Hashable, Codable, Sendable {
         self.placeCancelAlertCount = placeCancelAlertCount
         self.closingWindowMinutes = closingWindowMinutes
         self.closeMoveBasisPoints = closeMoveBasisPoints
+        self.individualUnitKinds = individualUnitKinds
     }
+
+    /// Whether an individual may trade units of `kind`.
+    public func individualsMayTrade(_ kind: UnitKind) -> Bool { individualUnitKinds?.contains(kind) ?? false }
 
     /// The rules of DOMAIN.md §7. Fees, reserve share, position limits and surveillance
     /// thresholds are [unverified] placeholders for the exchange to set. Holidays: the
-    /// 2024–2026 mainland exchange closures (weekdays only).
+    /// 2024–2026 mainland exchange closures (weekdays only). Individuals: CCER only (seed 003:
+    /// CCER participants include individuals; allowance trading is not open to them).
     public static let standard = ExchangePolicy(
         version: 1, note: "DOMAIN.md §7; fees, reserve share, limits and surveillance thresholds [unverified]",
         holidays: Self.mainlandHolidays,
@@ -89,7 +98,8 @@ public struct ExchangePolicy: Hashable, Codable, Sendable {
         blockMaxQuantity: 50_000_000,
         feeBasisPoints: ["listing": 5, "block": 5, "auction": 5], riskReservePercent: 20,
         positionLimits: ["investor": 1_000_000], largeHolderThreshold: 1_000_000, maxOpenOrdersPerAccount: 1_000,
-        placeCancelAlertCount: 20, closingWindowMinutes: 10, closeMoveBasisPoints: 200)
+        placeCancelAlertCount: 20, closingWindowMinutes: 10, closeMoveBasisPoints: 200,
+        individualUnitKinds: [.ccer])
 
     /// Weekday closures of the mainland exchanges (State Council holiday notices), 2024–2026.
     static let mainlandHolidays: [CivilDate] = [

@@ -9,6 +9,10 @@ public enum AccountType: String, Codable, Sendable, CaseIterable {
     /// A key emitting entity's holding account.
     case entity
     case investor
+    /// A natural person's holding account. An individual trades on the exchange only the unit
+    /// kinds its policy opens to individuals (`ExchangePolicy.individualUnitKinds`); it takes
+    /// no part in pledges or four-eyes transfers between companies.
+    case individual
     case projectOwner = "project_owner"
     /// The exchange's clearing account: fees and the risk reserve fund.
     case exchangeClearing = "exchange_clearing"
@@ -38,6 +42,7 @@ public enum AccountType: String, Codable, Sendable, CaseIterable {
         switch self {
         case .entity: "ENT"
         case .investor: "INV"
+        case .individual: "IND"
         case .projectOwner: "OWN"
         case .exchangeClearing: "EXC"
         default: nil
@@ -48,7 +53,7 @@ public enum AccountType: String, Codable, Sendable, CaseIterable {
     /// accounts receive the proceeds of paid allocation and withdraw them to the treasury.
     public var holdsFunds: Bool {
         switch self {
-        case .entity, .investor, .projectOwner, .exchangeClearing, .national, .provincial: true
+        case .entity, .investor, .individual, .projectOwner, .exchangeClearing, .national, .provincial: true
         default: false
         }
     }
@@ -57,6 +62,10 @@ public enum AccountType: String, Codable, Sendable, CaseIterable {
     public static let participantHoldings: [AccountType] = [.entity, .investor, .projectOwner, .exchangeClearing]
     /// Participants' holdings owned by legal persons: they pledge, trade and cancel voluntarily.
     public static let legalPersonHoldings: [AccountType] = [.entity, .investor, .projectOwner]
+    /// Accounts that buy and sell on the exchange (settle deals, lock units and funds) and
+    /// cancel voluntarily: the legal persons' holdings and individuals. Which unit kinds an
+    /// individual may trade is the exchange's policy, checked there.
+    public static let exchangeTraders: [AccountType] = legalPersonHoldings + [.individual]
     /// The regulator's allowance accounts: they sell allowances for paid allocation through
     /// the exchange's one-way auction (units only: they lock units and receive the proceeds).
     public static let paidAllocationSellers: [AccountType] = [.national, .provincial]

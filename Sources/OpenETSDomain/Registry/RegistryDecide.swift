@@ -352,7 +352,7 @@ private struct Rules {
         let account = try account(accountID)
         let unit = try unitType(code)
         let target = try self.account(AccountType.voluntaryCancellation.singletonID!)
-        try type(account, AccountType.legalPersonHoldings, "cancelling account")
+        try type(account, AccountType.exchangeTraders, "cancelling account")
         try canSend(account)
         let lot = try take(accountID, unit, quantity)
         let number = CertificateNumber("VC-\(zeroPadded(Int64(state.certificates.count + 1), width: 8))")
@@ -425,8 +425,8 @@ private struct Rules {
             try canReceive(payee)
         }
         // The regulator sells (paid allocation); it never buys.
-        try type(seller, AccountType.legalPersonHoldings + AccountType.paidAllocationSellers, "selling party")
-        try type(buyer, AccountType.legalPersonHoldings, "buying party")
+        try type(seller, AccountType.exchangeTraders + AccountType.paidAllocationSellers, "selling party")
+        try type(buyer, AccountType.exchangeTraders, "buying party")
         try canSend(seller)
         try canSend(buyer)
         var events: [RegistryEvent] = []
@@ -489,8 +489,8 @@ private struct Rules {
         let account = try account(accountID)
         guard state.locks[id] == nil else { throw RegistryError(.duplicateLock, "lock \(id) exists") }
         switch asset {
-        case .units: try type(account, AccountType.legalPersonHoldings + AccountType.paidAllocationSellers, "locking account")
-        case .funds: try type(account, AccountType.legalPersonHoldings, "locking account")
+        case .units: try type(account, AccountType.exchangeTraders + AccountType.paidAllocationSellers, "locking account")
+        case .funds: try type(account, AccountType.exchangeTraders, "locking account")
         }
         try canSend(account)
         let lot: Lot
