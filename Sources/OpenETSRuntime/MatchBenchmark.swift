@@ -117,9 +117,14 @@ extension MatchBenchmark {
     /// accepted order is journaled with its lock and any settlements before it is
     /// acknowledged. The baseline is the same service taking one order per commit.
     public static func durable(
-        _ location: StoreLocation, orders: Int, callers: Int, chunk: Int, singles: Int, seed: UInt64
+        _ location: StoreLocation, orders: Int, callers: Int, chunk: Int, singles: Int, seed: UInt64, maxBatch: Int? = nil
     ) async throws -> DurableResult {
         let store = try await Composition.openStore(location)
+        if let maxBatch {
+            var registryPolicy = try await store.policy()
+            registryPolicy.maxCommandsPerBatch = maxBatch
+            _ = try await store.publishPolicy(registryPolicy, effectiveFrom: "2025-01-01", note: "benchmark: batches of up to \(maxBatch)")
+        }
         var policy = try await store.exchangePolicy()
         policy.maxOpenOrdersPerAccount = 10_000_000
         policy.positionLimits = [:]

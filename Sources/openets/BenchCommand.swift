@@ -98,9 +98,11 @@ struct MatchBench: AsyncParsableCommand {
     @Option(help: "Random seed (printed; the same seed replays the same orders).") var seed: UInt64 = 20_261_121
     @Flag(help: "Print only the JSON result.") var json = false
     @Option(help: "Durable orders through the service (SQLite file in a temporary directory; 0: skip).") var durableOrders: Int = 100_000
-    @Option(help: "Concurrent callers for the durable run.") var callers: Int = 16
-    @Option(help: "Orders per submit call in the durable run.") var chunk: Int = 64
+    @Option(help: "Concurrent callers for the durable run (gateway sessions).") var callers: Int = 64
+    @Option(help: "Orders per submit call in the durable run.") var chunk: Int = 128
     @Option(help: "PostgreSQL URL for the durable run instead of SQLite.") var postgres: String?
+    @Option(help: "Publish a registry policy with this maxCommandsPerBatch before the durable run (default: the policy's 1,000).")
+    var maxBatch: Int?
 
     func run() async throws {
         #if DEBUG
@@ -114,7 +116,8 @@ struct MatchBench: AsyncParsableCommand {
             defer { try? FileManager.default.removeItem(at: directory) }
             let schema = "bench_match_\(getpid())"
             let location: StoreLocation = postgres.map { .postgres(url: $0, schema: schema) } ?? .sqlite(path: directory.appendingPathComponent("match.db").path)
-            durable = try await MatchBenchmark.durable(location, orders: durableOrders, callers: callers, chunk: chunk, singles: 2_000, seed: seed)
+            durable = try await MatchBenchmark.durable(
+                location, orders: durableOrders, callers: callers, chunk: chunk, singles: 2_000, seed: seed, maxBatch: maxBatch)
             if let postgres { try await LedgerBenchmark.dropPostgresSchema(url: postgres, schema: schema) }
         }
         struct Output: Encodable {
