@@ -12,6 +12,7 @@ missing CSRF token are refused. Screenshots of the main pages go to $OPENETS_SCR
 """
 import base64, hashlib, hmac, os, re, shutil, socket, struct, subprocess, sys, tempfile, time, traceback, urllib.request
 
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
@@ -93,7 +94,21 @@ def main() -> int:
         """Click a button or link that loads a new page, and wait until the new page is there."""
         old = driver.find_element(By.TAG_NAME, "html")
         element.click()
-        WebDriverWait(driver, 30).until(expected_conditions.staleness_of(old))
+
+        def replaced(_):
+            # Chromium sometimes reports the old page's node as "not in the document" instead of
+            # stale while the new page loads: both mean the page was replaced.
+            try:
+                old.is_enabled()
+                return False
+            except StaleElementReferenceException:
+                return True
+            except WebDriverException as error:
+                if "does not belong to the document" in str(error):
+                    return True
+                raise
+
+        WebDriverWait(driver, 30).until(replaced)
 
     def shot(name):
         driver.save_screenshot(os.path.join(SHOTS, name + ".png"))
