@@ -109,6 +109,7 @@ struct MatchBench: AsyncParsableCommand {
         FileHandle.standardError.write(Data("warning: a debug build; measure with `swift build -c release`\n".utf8))
         #endif
         let r = MatchBenchmark.run(orders: orders, seed: seed)
+        if let maxBatch, maxBatch < 1 { throw ValidationError("--max-batch must be at least 1") }
         var durable: MatchBenchmark.DurableResult?
         if durableOrders > 0 {
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("openets-match-\(getpid())")

@@ -457,7 +457,9 @@ private struct TradingRules {
     mutating func cancelAuction(_ auctionID: Int64, _ reason: String) throws(ExchangeError) {
         guard let auction = exchange.auctions[auctionID] else { throw ExchangeError(.unknownAuction, "no auction \(auctionID)") }
         guard auction.status == .announced else { throw ExchangeError(.auctionNotOpen, "auction \(auctionID) is \(auction.status.rawValue)") }
-        guard !reason.isEmpty, reason.count <= 200 else { throw ExchangeError(.invalidInput, "a reason of 1-200 characters") }
+        guard !reason.isEmpty, reason.count <= registryPolicy.maxTextLength else {
+            throw ExchangeError(.invalidInput, "a reason of 1-\(registryPolicy.maxTextLength) characters")
+        }
         decision.registry.append(.unlock(lock: auction.lockID, quantity: auction.locked))
         for bid in exchange.bids.values.filter({ $0.auction == auctionID }).sorted(by: { $0.id < $1.id }) {
             decision.registry.append(.unlock(lock: bid.lockID, quantity: bid.locked))
