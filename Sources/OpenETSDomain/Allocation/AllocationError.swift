@@ -40,6 +40,12 @@ public enum AllocationErrorCode: String, Codable, Sendable, CaseIterable {
     case stageOrder = "STAGE_ORDER"
     /// Cycle: the true-up's facilities do not add up to what the pre-allocation allocated.
     case preAllocationMismatch = "PRE_ALLOCATION_MISMATCH"
+    /// Compliance: a price-multiple penalty is due but the exchange has no allowance deal in
+    /// the month before the surrender deadline.
+    case noMonthPrice = "NO_MONTH_PRICE"
+    /// Compliance: a penalty notice does not exist, or its status does not allow the change.
+    case unknownNotice = "UNKNOWN_NOTICE"
+    case noticeStatus = "NOTICE_STATUS"
 }
 
 public struct AllocationError: Error, Hashable, Codable, Sendable, CustomStringConvertible {

@@ -102,7 +102,7 @@ public enum CycleAllocation {
     /// The pre-allocation stage.
     public static func preAllocation(
         plan: AllocationPlan, year: Int, facilities: [CycleFacility], registry: RegistryState, policy: RegistryPolicy,
-        unit: UnitTypeCode? = nil
+        unit: UnitTypeCode? = nil, deductions owed: [AccountID: Int64] = [:]
     ) throws(AllocationError) -> CycleStagePlan {
         let unit = unit ?? unitCode(year: year)
         let allocations = try self.allocations(plan: plan, year: year, facilities: facilities, registry: registry, final: false)
@@ -118,14 +118,26 @@ public enum CycleAllocation {
                         code: unit, kind: .allowance, label: "CEA", vintageFrom: year, vintageTo: year, projectID: nil,
                         issuer: "CN", serialized: false)))
         }
-        let dues = try entityDues(allocations) { $0.preAllocationT }
+        var dues = try entityDues(allocations) { $0.preAllocationT }
+        // Last year's deductions (debts kept for this year, shortfalls not corrected) are kept
+        // back from the entity's pre-allocation, up to what it gets.
+        var deductions: [CycleDeduction] = []
+        for index in dues.indices {
+            let owedT = owed[dues[index].entity] ?? 0
+            guard owedT > 0 else { continue }
+            let deductedT = min(owedT, dues[index].dueT)
+            deductions.append(CycleDeduction(entity: dues[index].entity, owedT: owedT, deductedT: deductedT))
+            dues[index].dueT -= deductedT
+        }
         let positives = dues.filter { $0.dueT > 0 }
         steps += try allocationSteps(positives, unit: unit, keys: &keys, registry: registry, availableExtra: 0)
         try checkQuantities(steps, policy: policy)
         let movements = dues.map {
             CycleStagePlan.EntityMovement(entity: $0.entity, province: $0.province, movedT: $0.dueT, dueT: $0.dueT, debtT: 0)
         }
-        return CycleStagePlan(planID: plan.id, year: year, stage: .preAllocation, unit: unit, steps: steps, debts: [], entities: movements)
+        return CycleStagePlan(
+            planID: plan.id, year: year, stage: .preAllocation, unit: unit, steps: steps, debts: [], entities: movements,
+            deductions: deductions.isEmpty ? nil : deductions)
     }
 
     /// The true-up stage, on the registry as it stands after the pre-allocation. With

@@ -57,12 +57,15 @@ public struct CycleFacility: Hashable, Codable, Sendable {
 public enum CycleStage: String, Codable, Sendable, CaseIterable {
     case preAllocation = "pre_allocation"
     case trueUp = "true_up"
+    /// Compliance assessment and the surrender of each entity's units (`CycleCompliance`).
+    case surrender = "surrender"
 
     /// Short form used in idempotency keys.
     var keyName: String {
         switch self {
         case .preAllocation: "pre"
         case .trueUp: "trueup"
+        case .surrender: "surrender"
         }
     }
 }
@@ -134,6 +137,11 @@ public struct CycleStagePlan: Hashable, Codable, Sendable {
     /// Per entity: the quantity the stage moves to it (positive) or recalls (negative), and
     /// its debt; every entity of the input appears, sorted by account.
     public var entities: [EntityMovement]
+    /// The surrender stage: each entity's compliance assessment, sorted by account.
+    public var compliance: [ComplianceAssessment]?
+    /// The pre-allocation: what was deducted per entity for last year's debts and unsurrendered
+    /// shortfalls (`CycleDeduction`), sorted by entity.
+    public var deductions: [CycleDeduction]?
 
     public struct EntityMovement: Hashable, Codable, Sendable {
         public var entity: AccountID
@@ -153,7 +161,7 @@ public struct CycleStagePlan: Hashable, Codable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case year, stage, unit, steps, debts, entities
+        case year, stage, unit, steps, debts, entities, compliance, deductions
         case planID = "plan"
     }
 }

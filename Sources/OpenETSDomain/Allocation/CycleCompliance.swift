@@ -1,0 +1,243 @@
+/// The compliance step of a year (DOMAIN.md §6, issue 5 §5) as registry commands: each entity's
+/// obligation, the surrender the `ComplianceCalculator` rules choose from its registry holdings,
+/// its carry-over limit, its status and shortfall.
+///
+/// - obligation = Σ verified emissions of the entity's facilities + its true-up debts the plan
+///   adds to the obligation (`add_to_obligation`).
+/// - holdings: the entity's free units (frozen and locked units are not surrendered). Allowances
+///   by vintage; CCER unit types only through `OffsetEligibility` on the CCER state: the unit
+///   type must be a monitoring period of a project in the CCER registry, the credit type must be
+///   accepted for ETS offsets, the project must not sit in a covered facility, and its
+///   registration date decides the legacy rule. Any other credit (local credits, CCERs the CCER
+///   state does not know, vintages after the year) is never surrendered.
+/// - net sold = allowances the entity sent minus received in settled exchange deals and
+///   registry transfers (`NetSales`), read from the journal, not an input.
+///
+/// Pure and deterministic: the same inputs give the same commands with keys
+/// `cycle/{plan}/{year}/surrender/{entity}/{unit}`.
+public enum CycleCompliance {
+    /// Per entity, how it stands after the surrender stage.
+    public static func surrender(
+        plan: AllocationPlan, year: Int, facilities: [CycleFacility], debts: [CycleDebt], registry: RegistryState,
+        ccer: CCERState, netSold: [AccountID: Int64], coveredFacilities: [String], policy: RegistryPolicy
+    ) throws(AllocationError) -> CycleStagePlan {
+        let unit = CycleAllocation.unitCode(year: year)
+        let allocations = try CycleAllocation.allocations(plan: plan, year: year, facilities: facilities, registry: registry, final: false)
+        var verified: [AccountID: (province: String, tonnes: Int64)] = [:]
+        for (facility, allocation) in zip(facilities, allocations) {
+            let tonnes = try AllocationArithmetic.tonnes(
+                facility.verifiedT, "verified_t", at: allocation.id, max: AllocationCalculator.Limits.maxTonnes)
+            verified[allocation.entity, default: (allocation.province, 0)].tonnes += tonnes
+        }
+        let eligibility = ccerEligibility(registry: registry, ccer: ccer, coveredFacilities: coveredFacilities)
+        let held = freeHoldings(of: Set(verified.keys), registry: registry)
+        let keys = CycleAllocation.KeyMaker(plan: plan.id, year: year, stage: .surrender)
+        var steps: [CycleStep] = []
+        var assessments: [ComplianceAssessment] = []
+        var movements: [CycleStagePlan.EntityMovement] = []
+        for entity in verified.keys.sorted(by: { $0.rawValue < $1.rawValue }) {
+            let (province, verifiedT) = verified[entity]!
+            let obligationT = CycleAllocation.obligation(verifiedT: verifiedT, debts: debts, entity: entity, year: year)
+            let debtT = obligationT - verifiedT
+            let entityHeld = held[entity] ?? []
+            var holdings: [ComplianceCalculator.HoldingInput] = []
+            var ineligible: [ComplianceAssessment.Ineligible] = []
+            for (code, quantity) in entityHeld {
+                let type = registry.unitTypes[code]!
+                switch type.kind {
+                case .allowance:
+                    holdings.append(.init(type: "CEA", vintage: type.vintageLabel, quantity: quantity))
+                case .ccer, .localCredit:
+                    if let reason = ineligibleReason(type, year: year, eligibility: eligibility[code]) {
+                        ineligible.append(.init(unit: code, quantityT: quantity, reason: reason))
+                    } else {
+                        let assessment = eligibility[code]!
+                        holdings.append(assessment.holding(quantity: quantity, vintage: type.vintageLabel))
+                    }
+                }
+            }
+            let input = ComplianceCalculator.EntityInput(
+                id: entity.rawValue, obligationT: obligationT, holdings: holdings, netSoldT: netSold[entity] ?? 0, monthAveragePrice: "0")
+            let result = try ComplianceCalculator.assess(input, plan: plan)
+            var lines: [ComplianceAssessment.Line] = []
+            for line in result.surrender {
+                // The calculator merges holdings by type and vintage; split back into unit types.
+                var left = line.quantity
+                for (code, quantity) in entityHeld where left > 0 {
+                    let type = registry.unitTypes[code]!
+                    guard (line.type == "CEA") == (type.kind == .allowance), type.vintageLabel == line.vintage,
+                        !ineligible.contains(where: { $0.unit == code })
+                    else { continue }
+                    let taken = min(left, quantity - (lines.first { $0.unit == code }?.quantityT ?? 0))
+                    guard taken > 0 else { continue }
+                    lines.append(.init(unit: code, kind: line.type, quantityT: taken))
+                    left -= taken
+                }
+                assert(left == 0, "the calculator surrenders only what is held")
+            }
+            for line in lines {
+                steps.append(
+                    CycleStep(
+                        key: try keys.key("entity", entity.rawValue + "/" + line.unit.rawValue),
+                        command: .surrender(account: entity, unit: line.unit, quantity: line.quantityT, complianceYear: year)))
+            }
+            let surrenderedT = lines.reduce(0) { $0 + $1.quantityT }
+            assert(surrenderedT + result.shortfallT == obligationT)
+            assessments.append(
+                ComplianceAssessment(
+                    entity: entity, province: province, verifiedT: verifiedT, debtT: debtT, obligationT: obligationT,
+                    ccerUsableT: result.ccerUsableT, surrenderedT: surrenderedT, shortfallT: result.shortfallT,
+                    netSoldT: netSold[entity] ?? 0, carryOverLimitT: result.carryOverLimitT, status: result.status,
+                    surrender: lines, ineligible: ineligible))
+            movements.append(.init(entity: entity, province: province, movedT: -surrenderedT, dueT: -obligationT, debtT: 0))
+        }
+        try CycleAllocation.checkQuantities(steps, policy: policy)
+        return CycleStagePlan(
+            planID: plan.id, year: year, stage: .surrender, unit: unit, steps: steps, debts: [], entities: movements,
+            compliance: assessments)
+    }
+
+    /// Why a credit unit type cannot offset this year's obligation, nil when it can.
+    static func ineligibleReason(_ type: UnitType, year: Int, eligibility: OffsetEligibility.Assessment?) -> String? {
+        guard type.kind == .ccer, let eligibility else {
+            return "\(type.code) is not a CCER issuance the CCER registry knows"
+        }
+        guard eligibility.eligible else { return eligibility.reasons.joined(separator: "; ") }
+        guard type.vintageFrom <= year else { return "\(type.code) is of vintage \(type.vintageLabel), after \(year)" }
+        return nil
+    }
+
+    /// `OffsetEligibility` of every CCER issuance unit type of the CCER state's projects.
+    public static func ccerEligibility(
+        registry: RegistryState, ccer: CCERState, coveredFacilities: [String]
+    ) -> [UnitTypeCode: OffsetEligibility.Assessment] {
+        var result: [UnitTypeCode: OffsetEligibility.Assessment] = [:]
+        for project in ccer.projects.values {
+            for number in project.periods.indices.map({ $0 + 1 }) {
+                let code = IssuanceOrder.unitTypeCode(project: project.id, period: number)
+                guard registry.unitTypes[code] != nil,
+                    let assessment = try? OffsetEligibility.assess(project, period: number, coveredFacilities: coveredFacilities)
+                else { continue }
+                result[code] = assessment
+            }
+        }
+        return result
+    }
+
+    /// Free (not frozen, not locked) units per entity and unit type, sorted by unit type.
+    static func freeHoldings(of entities: Set<AccountID>, registry: RegistryState) -> [AccountID: [(UnitTypeCode, Int64)]] {
+        var result: [AccountID: [(UnitTypeCode, Int64)]] = [:]
+        for (key, holding) in registry.holdings where entities.contains(key.account) {
+            let available = holding.available
+            if available > 0 { result[key.account, default: []].append((key.unit, available)) }
+        }
+        for key in result.keys { result[key]!.sort { $0.0.rawValue < $1.0.rawValue } }
+        return result
+    }
+}
+
+/// One entity's compliance for a year as the surrender stage records it.
+public struct ComplianceAssessment: Hashable, Codable, Sendable {
+    public struct Line: Hashable, Codable, Sendable {
+        public var unit: UnitTypeCode
+        /// "CEA" or "CCER".
+        public var kind: String
+        public var quantityT: Int64
+
+        public init(unit: UnitTypeCode, kind: String, quantityT: Int64) {
+            self.unit = unit
+            self.kind = kind
+            self.quantityT = quantityT
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case unit, kind
+            case quantityT = "quantity_t"
+        }
+    }
+
+    /// A credit holding that is never surrendered, and why.
+    public struct Ineligible: Hashable, Codable, Sendable {
+        public var unit: UnitTypeCode
+        public var quantityT: Int64
+        public var reason: String
+
+        public init(unit: UnitTypeCode, quantityT: Int64, reason: String) {
+            self.unit = unit
+            self.quantityT = quantityT
+            self.reason = reason
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case unit, reason
+            case quantityT = "quantity_t"
+        }
+    }
+
+    public var entity: AccountID
+    public var province: String
+    public var verifiedT: Int64
+    /// True-up debts added to the obligation.
+    public var debtT: Int64
+    public var obligationT: Int64
+    public var ccerUsableT: Int64
+    public var surrenderedT: Int64
+    public var shortfallT: Int64
+    public var netSoldT: Int64
+    public var carryOverLimitT: Int64
+    public var status: ComplianceCalculator.Status
+    public var surrender: [Line]
+    public var ineligible: [Ineligible]
+
+    public init(
+        entity: AccountID, province: String, verifiedT: Int64, debtT: Int64, obligationT: Int64, ccerUsableT: Int64, surrenderedT: Int64,
+        shortfallT: Int64, netSoldT: Int64, carryOverLimitT: Int64, status: ComplianceCalculator.Status, surrender: [Line],
+        ineligible: [Ineligible]
+    ) {
+        self.entity = entity
+        self.province = province
+        self.verifiedT = verifiedT
+        self.debtT = debtT
+        self.obligationT = obligationT
+        self.ccerUsableT = ccerUsableT
+        self.surrenderedT = surrenderedT
+        self.shortfallT = shortfallT
+        self.netSoldT = netSoldT
+        self.carryOverLimitT = carryOverLimitT
+        self.status = status
+        self.surrender = surrender
+        self.ineligible = ineligible
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case entity, province, status, surrender, ineligible
+        case verifiedT = "verified_t"
+        case debtT = "debt_t"
+        case obligationT = "obligation_t"
+        case ccerUsableT = "ccer_usable_t"
+        case surrenderedT = "surrendered_t"
+        case shortfallT = "shortfall_t"
+        case netSoldT = "net_sold_t"
+        case carryOverLimitT = "carry_over_limit_t"
+    }
+}
+
+/// Allowances an account sold minus bought: settled exchange deals (the registry's
+/// `settlement` movements, seller → buyer) and registry transfers between accounts. Issuance,
+/// allocation, recall and surrender are not sales.
+public struct NetSales: Hashable, Sendable {
+    public private(set) var netSoldT: [AccountID: Int64] = [:]
+
+    public init() {}
+
+    /// Adds the movements of allowance units among `events`; `isAllowance` names the unit types.
+    public mutating func add(_ events: [RegistryEvent], isAllowance: (UnitTypeCode) -> Bool) {
+        for event in events {
+            guard case .unitsMoved(let kind, let from, let to, let unit, let lot) = event,
+                kind == .settlement || kind == .transfer, isAllowance(unit)
+            else { continue }
+            netSoldT[from, default: 0] += lot.quantity
+            netSoldT[to, default: 0] -= lot.quantity
+        }
+    }
+}
