@@ -318,5 +318,33 @@ public enum Migrations {
                 )
                 """,
             ]),
+        // Penalty notices of the compliance step (issue 5 §6), one per entity and year: the
+        // regime, the shortfall, the average price (fen, price regime) and the amounts in fen;
+        // status issued → paid | deducted. The surrender itself is stage `surrender` of
+        // `allocation_cycle_stages` with each entity's assessment in its body.
+        Migration(
+            version: 10, name: "compliance penalty notices",
+            statements: [
+                """
+                CREATE TABLE compliance_penalty_notices (
+                    id TEXT PRIMARY KEY,
+                    plan_id TEXT NOT NULL,
+                    year INTEGER NOT NULL,
+                    entity TEXT NOT NULL,
+                    province TEXT NOT NULL,
+                    regime TEXT NOT NULL,
+                    shortfall_t BIGINT NOT NULL,
+                    average_price_fen BIGINT,
+                    min_fen BIGINT NOT NULL,
+                    max_fen BIGINT NOT NULL,
+                    amount_fen BIGINT NOT NULL,
+                    deduction_t BIGINT NOT NULL,
+                    status TEXT NOT NULL,
+                    issued_on TEXT NOT NULL,
+                    updated_at BIGINT NOT NULL,
+                    UNIQUE (year, entity)
+                )
+                """,
+            ]),
     ]
 }

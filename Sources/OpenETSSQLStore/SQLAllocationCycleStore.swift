@@ -67,6 +67,55 @@ public struct SQLAllocationCycleStore<Database: SQLDatabase>: AllocationCycleSto
         }
     }
 
+    public func saveNotices(_ notices: [PenaltyNotice], at: Timestamp) async throws {
+        try await database.transaction { sql in
+            for n in notices {
+                try await sql.execute(
+                    """
+                    INSERT INTO compliance_penalty_notices (id, plan_id, year, entity, province, regime, shortfall_t, average_price_fen,
+                        min_fen, max_fen, amount_fen, deduction_t, status, issued_on, updated_at)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) ON CONFLICT (id) DO NOTHING
+                    """,
+                    [.text(n.id), .text(n.planID), .int(Int64(n.year)), .text(n.entity.rawValue), .text(n.province), .text(n.regime.rawValue),
+                     .int(n.shortfallT), n.averagePriceFen.map { .int($0) } ?? .null, .int(n.minFen), .int(n.maxFen), .int(n.amountFen),
+                     .int(n.deductionT), .text(n.status.rawValue), .text(n.issuedOn.description), .int(at.millisecondsSinceEpoch)])
+            }
+        }
+    }
+
+    public func notices(year: Int) async throws -> [PenaltyNotice] {
+        try await database.withExecutor { sql in
+            try await sql.query(
+                """
+                SELECT id, plan_id, year, entity, province, regime, shortfall_t, average_price_fen, min_fen, max_fen, amount_fen,
+                    deduction_t, status, issued_on FROM compliance_penalty_notices WHERE year = $1 ORDER BY entity
+                """,
+                [.int(Int64(year))]
+            ).map { row in
+                guard let regime = AllocationPlan.PenaltyRegime.Kind(rawValue: try row.text(5)),
+                    let status = PenaltyNotice.Status(rawValue: try row.text(12)), let issued = CivilDate(try row.text(13))
+                else { throw SQLStoreError.corrupt("compliance_penalty_notices: row \(try row.text(0))") }
+                return PenaltyNotice(
+                    id: try row.text(0), planID: try row.text(1), year: Int(try row.int(2)), entity: AccountID(try row.text(3)),
+                    province: try row.text(4), regime: regime, shortfallT: try row.int(6),
+                    averagePriceFen: row.values[7] == .null ? nil : try row.int(7), minFen: try row.int(8), maxFen: try row.int(9),
+                    amountFen: try row.int(10), deductionT: try row.int(11), status: status, issuedOn: issued)
+            }
+        }
+    }
+
+    public func setNoticeStatus(id: String, from: PenaltyNotice.Status, to: PenaltyNotice.Status, at: Timestamp) async throws -> Bool {
+        try await database.transaction { sql in
+            let rows = try await sql.query(
+                "SELECT status FROM compliance_penalty_notices WHERE id = $1", [.text(id)])
+            guard let row = rows.first, try row.text(0) == from.rawValue else { return false }
+            try await sql.execute(
+                "UPDATE compliance_penalty_notices SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4",
+                [.text(to.rawValue), .int(at.millisecondsSinceEpoch), .text(id), .text(from.rawValue)])
+            return true
+        }
+    }
+
     public func close() async throws { try await database.close() }
 
     static var encoder: JSONEncoder {

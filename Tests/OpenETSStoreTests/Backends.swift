@@ -75,8 +75,8 @@ struct Harness {
         return try await open(location)
     }
 
-    static func open(_ location: StoreLocation) async throws -> Harness {
-        let (store, service) = try await Composition.openRegistry(location, clock: SteppingClock())
+    static func open(_ location: StoreLocation, clock: any LedgerClock = SteppingClock()) async throws -> Harness {
+        let (store, service) = try await Composition.openRegistry(location, clock: clock)
         return Harness(location: location, store: store, service: service)
     }
 

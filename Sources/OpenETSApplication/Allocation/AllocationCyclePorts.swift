@@ -34,5 +34,11 @@ public protocol AllocationCycleStore: Sendable {
     func markDone(plan: String, year: Int, stage: CycleStage, debts: [CycleDebt], at: Timestamp) async throws
     /// Debts recorded for the year, sorted by entity.
     func debts(year: Int) async throws -> [CycleDebt]
+    /// Stores penalty notices (migration 10); a notice whose id exists is left as it is.
+    func saveNotices(_ notices: [PenaltyNotice], at: Timestamp) async throws
+    /// The year's notices, sorted by entity.
+    func notices(year: Int) async throws -> [PenaltyNotice]
+    /// Moves a notice from `from` to `to`; false when no notice `id` has status `from`.
+    func setNoticeStatus(id: String, from: PenaltyNotice.Status, to: PenaltyNotice.Status, at: Timestamp) async throws -> Bool
     func close() async throws
 }

@@ -54,7 +54,16 @@ public struct AllocationCycleService: Sendable {
             guard let pre = try await store.stage(plan: plan.id, year: year, stage: .preAllocation), pre.status == .done else {
                 throw AllocationError(.stageOrder, "the pre-allocation of \(plan.id) \(year) is not done")
             }
+            // What the facilities pre-allocate: what was moved plus what was kept back for last year.
             for entity in pre.plan.entities where entity.movedT != 0 { preAllocated[entity.entity] = entity.movedT }
+            for deduction in pre.plan.deductions ?? [] where deduction.deductedT > 0 {
+                preAllocated[deduction.entity, default: 0] += deduction.deductedT
+            }
+        }
+        if stage == .surrender {
+            guard let trueUp = try await store.stage(plan: plan.id, year: year, stage: .trueUp), trueUp.status == .done else {
+                throw AllocationError(.stageOrder, "the true-up of \(plan.id) \(year) is not done")
+            }
         }
         var record = try await store.stage(plan: plan.id, year: year, stage: stage)
         if record == nil {
@@ -63,10 +72,18 @@ public struct AllocationCycleService: Sendable {
             let planned: CycleStagePlan
             switch stage {
             case .preAllocation:
-                planned = try CycleAllocation.preAllocation(plan: plan, year: year, facilities: facilities, registry: state, policy: policy)
+                let owed = CompliancePenalties.deductions(
+                    debts: try await store.debts(year: year - 1), notices: try await store.notices(year: year - 1))
+                planned = try CycleAllocation.preAllocation(
+                    plan: plan, year: year, facilities: facilities, registry: state, policy: policy, deductions: owed)
             case .trueUp:
                 planned = try CycleAllocation.trueUp(
                     plan: plan, year: year, facilities: facilities, registry: state, policy: policy, preAllocated: preAllocated)
+            case .surrender:
+                let netSold = try await netSales()
+                planned = try CycleCompliance.surrender(
+                    plan: plan, year: year, facilities: facilities, debts: try await store.debts(year: year), registry: state,
+                    ccer: await registry.ccer, netSold: netSold, coveredFacilities: facilities.compactMap(\.id), policy: policy)
             }
             record = try await store.savePlanned(CycleStageRecord(plan: planned, status: .planned, plannedAt: clock.now(), doneAt: nil))
         }
@@ -82,7 +99,83 @@ public struct AllocationCycleService: Sendable {
             }
         }
         try await store.markDone(plan: plan.id, year: year, stage: stage, debts: planned.debts, at: clock.now())
+        // Last year's notices whose whole deduction this pre-allocation kept back are settled.
+        for deduction in planned.deductions ?? [] where deduction.deductedT == deduction.owedT {
+            for notice in try await store.notices(year: year - 1) where notice.entity == deduction.entity && notice.status == .issued {
+                _ = try await store.setNoticeStatus(id: notice.id, from: .issued, to: .deducted, at: clock.now())
+            }
+        }
         return CycleStageResult(plan: planned, applied: applied, alreadyDone: false)
+    }
+
+    /// Allowances sold − bought per account, from the settled deals and transfers in the journal.
+    public func netSales() async throws -> [AccountID: Int64] {
+        let state = await registry.state
+        let head = await registry.head.seq
+        let codec = LedgerCodec()
+        var sales = NetSales()
+        var after: Int64 = 0
+        while after < head {
+            let entries = try await registry.store.journal(after: after, limit: 5_000)
+            guard let last = entries.last else { break }
+            for entry in entries where entry.seq <= head {
+                sales.add(try codec.events(of: entry)) { state.unitTypes[$0]?.kind == .allowance }
+            }
+            after = last.seq
+        }
+        return sales.netSoldT
+    }
+
+    /// Issues the penalty notices of a done surrender stage: one per entity with a shortfall,
+    /// under the plan's regime (the price regime averages the exchange's allowance deals of
+    /// the month before the deadline). Idempotent: a notice already issued is kept as it is.
+    public func issuePenalties(plan: AllocationPlan, year: Int, issuedOn: CivilDate, multiple: ExactDecimal? = nil) async throws -> [PenaltyNotice] {
+        guard let surrender = try await store.stage(plan: plan.id, year: year, stage: .surrender), surrender.status == .done else {
+            throw AllocationError(.stageOrder, "the surrender stage of \(plan.id) \(year) is not done")
+        }
+        guard let deadline = CivilDate(plan.deadlines.surrender) else {
+            throw AllocationError(.invalidPlan, "plan \(plan.id): surrender deadline \(plan.deadlines.surrender) is not a date")
+        }
+        let average = CompliancePenalties.averagePriceFen(
+            exchange: await registry.exchange, registry: await registry.state, window: CompliancePenalties.priceWindow(deadline: deadline))
+        let notices = try CompliancePenalties.notices(
+            plan: plan, assessments: surrender.plan.compliance ?? [], averagePriceFen: average, multiple: multiple, issuedOn: issuedOn)
+        try await store.saveNotices(notices, at: clock.now())
+        return try await store.notices(year: year)
+    }
+
+    public func notices(year: Int) async throws -> [PenaltyNotice] { try await store.notices(year: year) }
+
+    /// Records that an issued notice was paid.
+    public func markPaid(notice id: String, year: Int) async throws -> PenaltyNotice {
+        guard try await store.notices(year: year).contains(where: { $0.id == id }) else {
+            throw AllocationError(.unknownNotice, "no penalty notice \(id) for \(year)")
+        }
+        guard try await store.setNoticeStatus(id: id, from: .issued, to: .paid, at: clock.now()) else {
+            throw AllocationError(.noticeStatus, "penalty notice \(id) is not issued (already paid or deducted)")
+        }
+        return try await store.notices(year: year).first { $0.id == id }!
+    }
+
+    /// The year's timeline, each entity's state and the reminders on `today`.
+    public func timeline(plan: AllocationPlan, year: Int, today: CivilDate) async throws -> CycleTimeline {
+        guard plan.year == year else { throw AllocationError(.yearMismatch, "plan \(plan.id) is for \(plan.year), not \(year)") }
+        var done: [CycleStage: CycleStagePlan] = [:]
+        for stage in CycleStage.allCases {
+            if let record = try await store.stage(plan: plan.id, year: year, stage: stage), record.status == .done { done[stage] = record.plan }
+        }
+        return CycleTimeline.build(plan: plan, today: today, done: done, notices: try await store.notices(year: year))
+    }
+
+    /// The year's public statistics: compliance rates by count and volume per province and the
+    /// nation, allocation totals, turnover of the year's vintage.
+    public func statistics(plan: AllocationPlan, year: Int, facilities: [CycleFacility]) async throws -> CycleStatistics {
+        guard let surrender = try await store.stage(plan: plan.id, year: year, stage: .surrender), surrender.status == .done else {
+            throw AllocationError(.stageOrder, "the surrender stage of \(plan.id) \(year) is not done")
+        }
+        let totals = try await self.totals(plan: plan, year: year, facilities: facilities)
+        let traded = CycleStatistics.tradedT(exchange: await registry.exchange, unit: CycleAllocation.unitCode(year: year))
+        return CycleStatistics.compute(plan: plan, year: year, assessments: surrender.plan.compliance ?? [], totals: totals, tradedT: traded)
     }
 
     /// Totals bottom-up for the facilities (final figures when their verified data is given).
