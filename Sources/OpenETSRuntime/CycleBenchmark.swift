@@ -4,9 +4,10 @@ import OpenETSDomain
 
 /// `openets bench cycle`: a national power market (3,600 entities, 3-5 units each, from a
 /// seeded SplitMix64, over 31 provinces) on a fresh store. Accounts are opened untimed; the
-/// timed part runs the pre-allocation and the true-up through the registry, the compliance
-/// assessment of every entity (`ComplianceCalculator` on its registry holdings, obligation =
-/// verified emissions + true-up debt) and the totals.
+/// timed part runs the pre-allocation, the true-up and the surrender stage through the
+/// registry (the compliance assessment of every entity on its registry holdings, obligation =
+/// verified emissions + true-up debt, net sales read from the journal, one surrender per
+/// entity) and the totals.
 public enum CycleBenchmark {
     public struct Result: Sendable {
         public var entities: Int
@@ -45,7 +46,10 @@ public enum CycleBenchmark {
         var setup: [CommandRequest] = [
             CommandRequest(
                 idempotencyKey: "bench/national",
-                command: .openAccount(type: .national, ownerID: "MEE", ownerName: "MEE", province: nil, representatives: []))
+                command: .openAccount(type: .national, ownerID: "MEE", ownerName: "MEE", province: nil, representatives: [])),
+            CommandRequest(
+                idempotencyKey: "bench/compliance",
+                command: .openAccount(type: .compliance, ownerID: "MEE", ownerName: "MEE", province: nil, representatives: [])),
         ]
         for province in provinces {
             setup.append(
@@ -69,31 +73,15 @@ public enum CycleBenchmark {
         let start = clock.now
         let pre = try await opened.service.run(.preAllocation, plan: plan, year: plan.year, facilities: facilities)
         let trueUp = try await opened.service.run(.trueUp, plan: plan, year: plan.year, facilities: facilities)
-        let registryState = await opened.registry.state
-        let assessment = try assess(facilities, plan: plan, debts: trueUp.plan.debts, state: registryState)
+        let surrender = try await opened.service.run(.surrender, plan: plan, year: plan.year, facilities: facilities)
         let totals = try await opened.service.totals(plan: plan, year: plan.year, facilities: facilities)
         let elapsed = clock.now - start
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         return Result(
-            entities: entities, facilities: facilities.count, seconds: seconds, commands: pre.plan.steps.count + trueUp.plan.steps.count,
-            shortfallEntities: assessment.entities.filter { $0.status == .shortfall }.count, nationFinalT: totals.nation.total.finalT ?? 0)
-    }
-
-    /// Compliance per entity on its registry holdings of the year's vintage.
-    static func assess(
-        _ facilities: [CycleFacility], plan: AllocationPlan, debts: [CycleDebt], state: RegistryState
-    ) throws -> ComplianceCalculator.Output {
-        var verified: [String: Int64] = [:]
-        for facility in facilities { verified[facility.entity!, default: 0] += facility.verifiedT! }
-        let unit = CycleAllocation.unitCode(year: plan.year)
-        let inputs = verified.keys.sorted().map { entity in
-            ComplianceCalculator.EntityInput(
-                id: entity,
-                obligationT: CycleAllocation.obligation(verifiedT: verified[entity]!, debts: debts, entity: AccountID(entity), year: plan.year),
-                holdings: [.init(type: "CEA", vintage: String(plan.year), quantity: state.holding(AccountID(entity), unit).total)],
-                netSoldT: 0, monthAveragePrice: "97.49")
-        }
-        return try ComplianceCalculator.calculate(.init(plan: .plan(plan), entities: inputs))
+            entities: entities, facilities: facilities.count, seconds: seconds,
+            commands: pre.plan.steps.count + trueUp.plan.steps.count + surrender.plan.steps.count,
+            shortfallEntities: (surrender.plan.compliance ?? []).filter { $0.status == .shortfall }.count,
+            nationFinalT: totals.nation.total.finalT ?? 0)
     }
 
     /// 3-5 units per entity: coal > 300 MW, coal ≤ 300 MW, unconventional coal or gas, with

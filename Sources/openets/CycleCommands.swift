@@ -7,8 +7,12 @@ import OpenETSRuntime
 /// `openets cycle`: steps a year's allocation through the registry.
 struct CycleCommandGroup: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "cycle", abstract: "The allocation cycle in the registry: pre-allocation, true-up, totals (docs/allocation.md).",
-        subcommands: [CyclePreAllocateCommand.self, CycleTrueUpCommand.self, CycleTotalsCommand.self])
+        commandName: "cycle",
+        abstract: "The compliance cycle in the registry: pre-allocation, true-up, totals, surrender, penalties, status, statistics (docs/allocation.md).",
+        subcommands: [
+            CyclePreAllocateCommand.self, CycleTrueUpCommand.self, CycleTotalsCommand.self, CycleComplyCommand.self,
+            CyclePenaltiesCommand.self, CycleStatusCommand.self, CycleStatsCommand.self,
+        ])
 }
 
 /// Options every `openets cycle` command takes.
@@ -16,7 +20,7 @@ struct CycleOptions: ParsableArguments {
     @Option(help: "Plan id (a shipped plan: openets calc plans).") var plan: String
     @Option(help: "Compliance year (the plan's year).") var year: Int
     @Option(help: "Facilities JSON: {\"facilities\":[{\"id\",\"entity\",\"province\",\"category\",\"generation_mwh\",…,\"previous_verified_t\",\"verified_t\"}]}.")
-    var input: String
+    var input: String?
     @OptionGroup var store: StoreOptions
     @Flag(help: "Print JSON.") var json = false
 
@@ -27,6 +31,7 @@ struct CycleOptions: ParsableArguments {
     /// The plan and facilities, or an `AllocationError`.
     func load() throws(AllocationError) -> (AllocationPlan, [CycleFacility]) {
         let resolved = try PlanReference.id(self.plan).resolve(in: AllocationPlan.seed)
+        guard let input else { return (resolved, []) }
         let data = try CycleCalculatorIO.read(input)
         let decoded: Input
         do {
@@ -43,9 +48,11 @@ struct CycleOptions: ParsableArguments {
     /// Loads the input, opens the cycle, runs `body`, prints its result; errors print
     /// `{"error":{"code","message"}}` and exit 2.
     func run<T: Encodable>(
-        _ body: (AllocationCycleService, AllocationPlan, [CycleFacility]) async throws -> T, text: (T) -> String
+        needsInput: Bool = true, _ body: (AllocationCycleService, AllocationPlan, [CycleFacility]) async throws -> T,
+        text: (T) -> String
     ) async throws {
         do {
+            if needsInput && input == nil { throw AllocationError(.missingField, "--input (the facilities JSON) is missing") }
             let (plan, facilities) = try load()
             let opened = try await Composition.openAllocationCycle(store.location)
             let result: T
@@ -163,6 +170,130 @@ struct CycleTotalsCommand: AsyncParsableCommand {
                     + (row.total.finalT.map { ", final \($0) t" } ?? "")
             }
             return ([line(totals.nation)] + totals.provinces.map { "  " + line($0) }).joined(separator: "\n")
+        })
+    }
+}
+
+/// The printed result of the surrender stage: the stage and each entity's assessment.
+struct CycleComplianceReport: Encodable {
+    var stage: CycleStageReport
+    var compliance: [ComplianceAssessment]
+
+    var text: String {
+        var lines = [stage.text]
+        for a in compliance {
+            lines.append(
+                "  \(a.entity) \(a.province): obligation \(a.obligationT) t, surrendered \(a.surrenderedT) t (CCER \(a.ccerUsableT) t), "
+                    + "\(a.status.rawValue)\(a.shortfallT > 0 ? " \(a.shortfallT) t" : ""), carry-over limit \(a.carryOverLimitT) t")
+            for i in a.ineligible { lines.append("    not surrendered: \(i.unit) \(i.quantityT) t: \(i.reason)") }
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+struct CycleComplyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "comply",
+        abstract: "Compliance: obligation = verified (+ debts), surrender eligible CCER (≤5%) then CEA oldest first; status and shortfall per entity.")
+
+    @OptionGroup var options: CycleOptions
+
+    func run() async throws {
+        try await options.run({ service, plan, facilities in
+            let result = try await service.run(.surrender, plan: plan, year: options.year, facilities: facilities)
+            return CycleComplianceReport(stage: CycleStageReport(result), compliance: result.plan.compliance ?? [])
+        }, text: \.text)
+    }
+}
+
+struct CyclePenaltiesCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "penalties",
+        abstract: "Penalty notices for the shortfalls of a done surrender stage (--issue), or the notices; --pay records a payment.")
+
+    @OptionGroup var options: CycleOptions
+    @Flag(help: "Issue the notices (idempotent).") var issue = false
+    @Option(help: "Date of issue YYYY-MM-DD (default: the day after the surrender deadline).") var issuedOn: String?
+    @Option(help: "Multiple of the month's average price (price regime; default the plan's minimum).") var multiple: String?
+    @Option(help: "Record that notice ID was paid.") var pay: String?
+
+    func run() async throws {
+        try await options.run(needsInput: false, { service, plan, _ in
+            if let pay { return [try await service.markPaid(notice: pay, year: options.year)] }
+            guard issue else { return try await service.notices(year: options.year) }
+            guard plan.year == options.year else { throw AllocationError(.yearMismatch, "plan \(plan.id) is for \(plan.year)") }
+            let deadline = CivilDate(plan.deadlines.surrender)!
+            guard let date = issuedOn.map({ CivilDate($0) }) ?? deadline.adding(days: 1) else {
+                throw AllocationError(.invalidValue, "--issued-on \(issuedOn ?? "") is not a date YYYY-MM-DD")
+            }
+            var factor: ExactDecimal?
+            if let multiple {
+                guard let parsed = ExactDecimal(multiple), !parsed.isNegative else {
+                    throw AllocationError(.invalidValue, "--multiple \(multiple) is not a decimal")
+                }
+                factor = parsed
+            }
+            return try await service.issuePenalties(plan: plan, year: options.year, issuedOn: date, multiple: factor)
+        }, text: { notices in
+            notices.isEmpty ? "no penalty notices"
+                : notices.map { n in
+                    "\(n.id) \(n.entity) \(n.province): shortfall \(n.shortfallT) t, \(n.regime.rawValue)"
+                        + (n.averagePriceFen.map { " at \(Fen.text($0)) CNY/t" } ?? "")
+                        + ", fine \(Fen.text(n.amountFen)) CNY (range \(Fen.text(n.minFen))-\(Fen.text(n.maxFen))), deduct \(n.deductionT) t, \(n.status.rawValue)"
+                }.joined(separator: "\n")
+        })
+    }
+}
+
+struct CycleStatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status", abstract: "The year's timeline: stages with dates, each entity's state, reminders.")
+
+    @OptionGroup var options: CycleOptions
+    @Option(help: "The day to judge reminders on, YYYY-MM-DD (default: today, Beijing time).") var today: String?
+
+    func run() async throws {
+        try await options.run(needsInput: false, { service, plan, _ in
+            let day: CivilDate
+            if let today {
+                guard let parsed = CivilDate(today) else { throw AllocationError(.invalidValue, "--today \(today) is not a date YYYY-MM-DD") }
+                day = parsed
+            } else {
+                day = BeijingTime.date(SystemClock().now())
+            }
+            return try await service.timeline(plan: plan, year: options.year, today: day)
+        }, text: { t in
+            var lines = ["\(t.planID) \(t.year) on \(t.today)"]
+            for s in t.stages {
+                lines.append("  \(s.name.rawValue): due \(s.due?.description ?? "-")" + (s.done.map { $0 ? ", done" : ", not done" } ?? ""))
+            }
+            for e in t.entities { lines.append("  \(e.entity): \(e.state)" + (e.shortfallT.map { $0 > 0 ? " (\($0) t)" : "" } ?? "")) }
+            for r in t.reminders { lines.append("  reminder \(r.entity) \(r.stage.rawValue): \(r.message)") }
+            return lines.joined(separator: "\n")
+        })
+    }
+}
+
+struct CycleStatsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stats", abstract: "Compliance rate by count and volume per province and nation, allocation totals, turnover rate.")
+
+    @OptionGroup var options: CycleOptions
+    @Flag(help: "Print CSV.") var csv = false
+
+    func run() async throws {
+        try await options.run({ service, plan, facilities in
+            try await service.statistics(plan: plan, year: options.year, facilities: facilities)
+        }, text: { stats in
+            if csv { return stats.csv }
+            var lines: [String] = []
+            for r in stats.rows {
+                lines.append(
+                    "\(r.scope) \(r.sector): \(r.compliantEntities)/\(r.entities) compliant (\(r.complianceRateByCount)%), "
+                        + "\(r.surrenderedT)/\(r.obligationT) t (\(r.complianceRateByVolume)%), final allocation \(r.finalAllocationT.map { String($0) } ?? "-") t")
+            }
+            lines.append("traded \(stats.tradedT) t, turnover rate \(stats.turnoverRate)%")
+            return lines.joined(separator: "\n")
         })
     }
 }
