@@ -206,12 +206,37 @@ struct ComplianceYearTests {
         #expect(rows["CN"]!.entities == 6 && rows["CN"]!.compliantEntities == 3 && rows["CN"]!.finalAllocationT == 474_230)
         #expect(stats.tradedT == 2_000 && stats.turnoverRate == "0.42")
         #expect(rows.values.allSatisfy { $0.sector == "power" })
+
+        // The next year's pre-allocation keeps back the shortfalls of the notices still issued
+        // (E3 23,500, E6 4,810; E2's was paid): E3 84,000 − 23,500, E6 65,800 − 4,810.
+        var next = plan
+        next.id = "power-2025-test"
+        next.year = 2025
+        next.deadlines.surrender = "2026-12-31"
+        let nextFacilities = Self.facilities.map { f in
+            var f = f
+            f.previousVerifiedT = f.verifiedT
+            return f
+        }
+        let pre2025 = try await s.service.run(.preAllocation, plan: next, year: 2025, facilities: nextFacilities)
+        #expect(pre2025.plan.deductions == [
+            CycleDeduction(entity: Self.e(3), owedT: 23_500, deductedT: 23_500), CycleDeduction(entity: Self.e(6), owedT: 4_810, deductedT: 4_810),
+        ])
+        #expect(await s.harness.holding(Self.e(3), "CEA25").total == 60_500)
+        #expect(await s.harness.holding(Self.e(6), "CEA25").total == 60_990)
+        #expect(await s.harness.holding(Self.e(2), "CEA25").total == 28_000)
+        #expect(try await s.service.notices(year: 2024).map(\.status) == [.paid, .deducted, .deducted])
+        // The true-up of 2025 corrects against the pre-allocation before the deduction.
+        let trueUp2025 = try await s.service.run(.trueUp, plan: next, year: 2025, facilities: nextFacilities)
+        let e3Due = trueUp2025.plan.entities.first(where: { $0.entity == Self.e(3) })?.dueT
+        #expect(e3Due == 12_000)
+        #expect(await s.harness.holding(Self.e(3), "CEA25").total == 96_000 - 23_500)
         try await s.cycleStore.close()
         try await s.harness.close()
 
         // Another process sees the same records.
         let reopened = try await Composition.openAllocationCycle(s.harness.location)
-        #expect(try await reopened.service.notices(year: 2024).map(\.status) == [.paid, .issued, .issued])
+        #expect(try await reopened.service.notices(year: 2024).map(\.status) == [.paid, .deducted, .deducted])
         #expect(try await reopened.cycleStore.stage(plan: "power-2024", year: 2024, stage: .surrender)?.plan.compliance == a)
         try await reopened.cycleStore.close()
         try await reopened.store.close()
