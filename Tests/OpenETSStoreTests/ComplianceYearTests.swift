@@ -169,7 +169,11 @@ struct ComplianceYearTests {
         #expect(try await s.service.run(.surrender, plan: plan, year: 2024, facilities: Self.facilities).alreadyDone)
         #expect(try await s.harness.store.head() == head)
 
-        // Penalties: 5 × the month's average × shortfall.
+        // Penalties: not before the deadline has passed; then 5 × the month's average × shortfall.
+        await #expect(throws: AllocationError(.stageOrder, "penalty notices are issued after the surrender deadline 2025-12-31, not on 2025-12-31")) {
+            try await s.service.issuePenalties(plan: plan, year: 2024, issuedOn: CivilDate(year: 2025, month: 12, day: 31))
+        }
+        #expect(try await s.service.notices(year: 2024).isEmpty)
         let notices = try await s.service.issuePenalties(plan: plan, year: 2024, issuedOn: CivilDate(year: 2026, month: 1, day: 5))
         #expect(notices.map(\.entity) == [Self.e(2), Self.e(3), Self.e(6)])
         #expect(notices.allSatisfy { $0.averagePriceFen == 10_076 && $0.regime == .priceMultiple && $0.status == .issued })

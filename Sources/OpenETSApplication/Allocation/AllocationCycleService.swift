@@ -136,6 +136,10 @@ public struct AllocationCycleService: Sendable {
         guard let deadline = CivilDate(plan.deadlines.surrender) else {
             throw AllocationError(.invalidPlan, "plan \(plan.id): surrender deadline \(plan.deadlines.surrender) is not a date")
         }
+        // The month's price and the shortfall are final only after the deadline.
+        guard issuedOn > deadline else {
+            throw AllocationError(.stageOrder, "penalty notices are issued after the surrender deadline \(deadline), not on \(issuedOn)")
+        }
         let average = CompliancePenalties.averagePriceFen(
             exchange: await registry.exchange, registry: await registry.state, window: CompliancePenalties.priceWindow(deadline: deadline))
         let notices = try CompliancePenalties.notices(
