@@ -53,6 +53,18 @@ struct CycleComplianceTests {
         #expect(state.holding(Self.e1, "CEA24").total == 38_000)
     }
 
+    @Test func aBorrowingPlanStillNeverSurrendersALaterVintage() throws {
+        var plan = T.plan
+        plan.borrowing.allowed = true
+        var short = Self.f1
+        short[0].verifiedT = 1_000_000
+        let stage = try CycleCompliance.surrender(
+            plan: plan, year: 2024, facilities: short, debts: [], registry: try Self.holdingMarket(), ccer: CCERState(), netSold: [:],
+            coveredFacilities: [], policy: .defaults)
+        let a = try #require(stage.compliance?.first)
+        #expect(a.surrender.map(\.unit) == ["CEA23", "CEA24"] && a.shortfallT == 50_000)
+    }
+
     @Test func frozenUnitsAreNotSurrenderedAndTheGapIsTheShortfall() throws {
         var state = try Self.holdingMarket()
         try T.apply(&state, .freeze(account: Self.e1, unit: "CEA24", quantity: 50_000, reason: .judicial(order: "J-1")))

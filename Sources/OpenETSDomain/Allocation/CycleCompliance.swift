@@ -40,41 +40,11 @@ public enum CycleCompliance {
             let obligationT = CycleAllocation.obligation(verifiedT: verifiedT, debts: debts, entity: entity, year: year)
             let debtT = obligationT - verifiedT
             let entityHeld = held[entity] ?? []
-            var holdings: [ComplianceCalculator.HoldingInput] = []
-            var ineligible: [ComplianceAssessment.Ineligible] = []
-            for (code, quantity) in entityHeld {
-                let type = registry.unitTypes[code]!
-                switch type.kind {
-                case .allowance:
-                    holdings.append(.init(type: "CEA", vintage: type.vintageLabel, quantity: quantity))
-                case .ccer, .localCredit:
-                    if let reason = ineligibleReason(type, year: year, eligibility: eligibility[code]) {
-                        ineligible.append(.init(unit: code, quantityT: quantity, reason: reason))
-                    } else {
-                        let assessment = eligibility[code]!
-                        holdings.append(assessment.holding(quantity: quantity, vintage: type.vintageLabel))
-                    }
-                }
-            }
+            let (holdings, ineligible) = classify(entityHeld, year: year, registry: registry, eligibility: eligibility)
             let input = ComplianceCalculator.EntityInput(
                 id: entity.rawValue, obligationT: obligationT, holdings: holdings, netSoldT: netSold[entity] ?? 0, monthAveragePrice: "0")
             let result = try ComplianceCalculator.assess(input, plan: plan)
-            var lines: [ComplianceAssessment.Line] = []
-            for line in result.surrender {
-                // The calculator merges holdings by type and vintage; split back into unit types.
-                var left = line.quantity
-                for (code, quantity) in entityHeld where left > 0 {
-                    let type = registry.unitTypes[code]!
-                    guard (line.type == "CEA") == (type.kind == .allowance), type.vintageLabel == line.vintage,
-                        !ineligible.contains(where: { $0.unit == code })
-                    else { continue }
-                    let taken = min(left, quantity - (lines.first { $0.unit == code }?.quantityT ?? 0))
-                    guard taken > 0 else { continue }
-                    lines.append(.init(unit: code, kind: line.type, quantityT: taken))
-                    left -= taken
-                }
-                assert(left == 0, "the calculator surrenders only what is held")
-            }
+            let lines = split(result.surrender, held: entityHeld, ineligible: ineligible, registry: registry)
             for line in lines {
                 steps.append(
                     CycleStep(
@@ -95,6 +65,63 @@ public enum CycleCompliance {
         return CycleStagePlan(
             planID: plan.id, year: year, stage: .surrender, unit: unit, steps: steps, debts: [], entities: movements,
             compliance: assessments)
+    }
+
+    /// The calculator's holding lines from an entity's free units, and the credits never
+    /// surrendered. Allowances of a vintage after the year are left out: the registry's
+    /// `surrender` takes no later vintage (so a plan's borrowing is not applied by the stage).
+    static func classify(
+        _ held: [(UnitTypeCode, Int64)], year: Int, registry: RegistryState, eligibility: [UnitTypeCode: OffsetEligibility.Assessment]
+    ) -> ([ComplianceCalculator.HoldingInput], [ComplianceAssessment.Ineligible]) {
+        var holdings: [ComplianceCalculator.HoldingInput] = []
+        var ineligible: [ComplianceAssessment.Ineligible] = []
+        for (code, quantity) in held {
+            let type = registry.unitTypes[code]!
+            switch type.kind {
+            case .allowance:
+                if type.vintageFrom <= year, let vintage = calculatorVintage(type) {
+                    holdings.append(.init(type: "CEA", vintage: vintage, quantity: quantity))
+                }
+            case .ccer, .localCredit:
+                if let reason = ineligibleReason(type, year: year, eligibility: eligibility[code]) {
+                    ineligible.append(.init(unit: code, quantityT: quantity, reason: reason))
+                } else {
+                    holdings.append(eligibility[code]!.holding(quantity: quantity, vintage: calculatorVintage(type)))
+                }
+            }
+        }
+        return (holdings, ineligible)
+    }
+
+    /// The vintage the calculator orders by; nil (sorted first, as "") for a credit of a
+    /// vintage outside the calculator's range.
+    static func calculatorVintage(_ type: UnitType) -> String? {
+        let range = ComplianceCalculator.Limits.vintageYears
+        return range.contains(type.vintageFrom) && range.contains(type.vintageTo) ? type.vintageLabel : nil
+    }
+
+    /// The calculator merges holdings by type and vintage: split its lines back into unit
+    /// types, in unit code order.
+    static func split(
+        _ surrender: [ComplianceCalculator.SurrenderLine], held: [(UnitTypeCode, Int64)], ineligible: [ComplianceAssessment.Ineligible],
+        registry: RegistryState
+    ) -> [ComplianceAssessment.Line] {
+        var lines: [ComplianceAssessment.Line] = []
+        for line in surrender {
+            var left = line.quantity
+            for (code, quantity) in held where left > 0 {
+                let type = registry.unitTypes[code]!
+                guard (line.type == "CEA") == (type.kind == .allowance), (calculatorVintage(type) ?? "") == line.vintage,
+                    !ineligible.contains(where: { $0.unit == code })
+                else { continue }
+                let taken = min(left, quantity - (lines.first { $0.unit == code }?.quantityT ?? 0))
+                guard taken > 0 else { continue }
+                lines.append(.init(unit: code, kind: line.type, quantityT: taken))
+                left -= taken
+            }
+            precondition(left == 0, "the calculator surrenders only what is held")
+        }
+        return lines
     }
 
     /// Why a credit unit type cannot offset this year's obligation, nil when it can.
