@@ -328,8 +328,9 @@ public enum Migrations {
         // The write path of the exchange (docs/benchmarks.md): one row of postings per journal
         // entry instead of one row per posting (the account index is `journal_accounts`, which
         // now lists posted accounts too; older entries keep their `journal_postings` rows), and
-        // on SQLite the key-ordered tables rebuilt WITHOUT ROWID, so a row insert or delete
-        // touches one b-tree instead of the table and its primary-key index.
+        // on SQLite the journal keyed by its rowid and the key-ordered tables rebuilt WITHOUT
+        // ROWID, so a row insert or delete touches one b-tree instead of the table and its
+        // primary-key index.
         Migration(
             version: 13, name: "compact journal postings, key-ordered tables",
             statements: [
@@ -337,6 +338,17 @@ public enum Migrations {
             ],
             sqliteStatements: [
                 "CREATE TABLE journal_posting_sets (seq INTEGER PRIMARY KEY, postings TEXT NOT NULL)",
+                // `BIGINT PRIMARY KEY` is a second b-tree beside the rowid; `INTEGER PRIMARY KEY`
+                // (64-bit in SQLite) is the rowid itself.
+                """
+                CREATE TABLE journal_rebuilt (
+                    seq INTEGER PRIMARY KEY, recorded_at BIGINT NOT NULL, kind TEXT NOT NULL, idempotency_key TEXT NOT NULL,
+                    body TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL)
+                """,
+                "INSERT INTO journal_rebuilt SELECT * FROM journal",
+                "DROP TABLE journal",
+                "ALTER TABLE journal_rebuilt RENAME TO journal",
+                "CREATE INDEX journal_kind_seq ON journal (kind, seq)",
             ]
                 + Migrations.withoutRowID(
                     "journal_accounts",

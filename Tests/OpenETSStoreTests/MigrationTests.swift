@@ -57,6 +57,7 @@ struct MigrationTests {
                     "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, 0)",
                     [.int(Int64(migration.version)), .text(migration.name)])
             }
+            try await sql.execute("INSERT INTO journal VALUES (1, 0, 'registry.openAccount', 'k-1', '[]', 'p', 'h')", [])
             try await sql.execute("INSERT INTO idempotency VALUES ('k-1', 'h', 1)", [])
             try await sql.execute("INSERT INTO journal_accounts VALUES ('ENT-000001', 1)", [])
             try await sql.execute("INSERT INTO holding_blocks VALUES ('ENT-000001', 'CEA24', 0, '', 500)", [])
@@ -69,15 +70,19 @@ struct MigrationTests {
         let store = try await Composition.openStore(location)  // applies 13 and later
         try await store.close()
         let check = try await Composition.openDatabase(location, connectionID: 9)
-        let tables = ["idempotency", "journal_accounts", "holding_blocks", "cash_balances", "trading_locks", "settlements"]
+        let tables = ["journal", "idempotency", "journal_accounts", "holding_blocks", "cash_balances", "trading_locks", "settlements"]
         for table in tables {
             let rows = try await check.withExecutor { sql in
                 try await sql.query("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = $1", [.text(table)])
             }
-            #expect(try rows.first?.text(0).hasSuffix("WITHOUT ROWID") == true, "\(table)")
+            #expect(try rows.first?.text(0).hasSuffix("WITHOUT ROWID") == (table != "journal"), "\(table)")
             let count = try await check.withExecutor { sql in try await sql.query("SELECT COUNT(*) FROM \(table)", []) }
             #expect(try count.first?.int(0) == 1, "\(table) kept its row")
         }
+        let journal = try await check.withExecutor { sql in
+            try await sql.query("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'journal'", [])
+        }
+        #expect(try journal.first?.text(0).contains("seq INTEGER PRIMARY KEY") == true)
         let index = try await check.withExecutor { sql in
             try await sql.query("SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'holding_blocks_serial'", [])
         }
