@@ -133,3 +133,13 @@ public struct LedgerSnapshot: Sendable {
         self.lastJournalSeq = lastJournalSeq
     }
 }
+
+/// A policy version that cannot be published (`RegistryPolicy.problems()`); nothing is stored.
+public struct PolicyRejected: Error, Hashable, Sendable, CustomStringConvertible {
+    public static let code = "POLICY_INVALID"
+    public var problems: [String]
+
+    public init(problems: [String]) { self.problems = problems }
+
+    public var description: String { "\(Self.code): " + problems.joined(separator: "; ") }
+}

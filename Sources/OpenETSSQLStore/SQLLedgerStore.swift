@@ -97,7 +97,9 @@ public struct SQLLedgerStore<Database: SQLDatabase>: LedgerStore {
     }
 
     public func publishPolicy(_ policy: RegistryPolicy, effectiveFrom: String, note: String) async throws -> Int {
-        try await database.transaction { sql in
+        let problems = policy.problems()
+        guard problems.isEmpty else { throw PolicyRejected(problems: problems) }
+        return try await database.transaction { sql in
             let current = try await sql.query("SELECT MAX(version) FROM registry_policy", []).first?.values.first?.int ?? 0
             let version = Int(current) + 1
             try await sql.execute(
