@@ -205,6 +205,27 @@ enum EventJSON {
     }
 }
 
+/// The postings of one journal entry as a JSON array in `Posting`'s `Codable` shape,
+/// `[{"account":…,"asset":…,"amount":…}]`, written by hand (it is on the write path of every
+/// entry) and read back by `LedgerCodec` (verification only).
+public enum PostingsJSON {
+    public static func encode(_ postings: [Posting]) -> String {
+        var out = JSONBytes()
+        out.raw("[")
+        for (i, posting) in postings.enumerated() {
+            if i > 0 { out.raw(",") }
+            out.raw("{\"account\":")
+            out.string(posting.account)
+            out.raw(",\"asset\":")
+            out.string(posting.asset)
+            out.raw(",\"amount\":")
+            out.int(posting.amount)
+            out.raw("}")
+        }
+        out.raw("]")
+        return out.text
+    }
+}
 /// A growing UTF-8 buffer with JSON's string escaping and decimal integers.
 struct JSONBytes {
     var bytes: [UInt8] = []

@@ -36,12 +36,19 @@ public struct IdempotencyRecord: Hashable, Sendable {
 public struct EntryIndex: Hashable, Sendable {
     public var seq: Int64
     public var postings: [Posting]
+    /// Accounts the entry names without posting to them (a freeze, a status change).
     public var accounts: [AccountID]
+    /// `postings` as one JSON array (`PostingsJSON`): the store keeps one row per entry.
+    public var encodedPostings: String
+    /// Every account the entry names, posted to or not, sorted: the account index.
+    public var indexedAccounts: [String]
 
     public init(seq: Int64, postings: [Posting], accounts: [AccountID]) {
         self.seq = seq
         self.postings = postings
         self.accounts = accounts
+        self.encodedPostings = PostingsJSON.encode(postings)
+        self.indexedAccounts = Set(postings.map(\.account)).union(accounts.map(\.rawValue)).sorted()
     }
 }
 
@@ -125,4 +132,14 @@ public struct LedgerSnapshot: Sendable {
         self.head = head
         self.lastJournalSeq = lastJournalSeq
     }
+}
+
+/// A policy version that cannot be published (`RegistryPolicy.problems()`); nothing is stored.
+public struct PolicyRejected: Error, Hashable, Sendable, CustomStringConvertible {
+    public static let code = "POLICY_INVALID"
+    public var problems: [String]
+
+    public init(problems: [String]) { self.problems = problems }
+
+    public var description: String { "\(Self.code): " + problems.joined(separator: "; ") }
 }

@@ -240,7 +240,8 @@ public actor RegistryService {
             var next: PreparedBatch?
             var nextTickets: [Ticket] = []
             if !queue.isEmpty {
-                let count = min(queue.count, policy.maxCommandsPerBatch)
+                // A stored policy published before `problems()` existed may hold a batch size below 1.
+                let count = min(queue.count, max(1, policy.maxCommandsPerBatch))
                 nextTickets = Array(queue.prefix(count))
                 queue.removeFirst(count)
                 next = await prepare(nextTickets, inFlight: inFlight?.batch.records ?? [:])

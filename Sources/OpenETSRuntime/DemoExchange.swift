@@ -76,6 +76,7 @@ extension DemoExchange {
         let summary = try await DemoMarket.seed(service)
         try await setUp(service)
         if fresh { try await DemoCCER.seed(service, clock: clock, before: dates[0]) }
+        try await DemoNeutrality.setUp(service)
         let noHistory = await service.exchange.history.isEmpty
         if noHistory {
             var random = SplitMix64(seed: 2_024_12_31)
@@ -88,6 +89,7 @@ extension DemoExchange {
         if policy.isTradingDay(today), exchange.tradingDate == nil, (exchange.history.last?.date ?? dates[0]) < today {
             try await openDay(service, today)
         }
+        if await service.exchange.tradingDate == today { try await DemoNeutrality.postListings(service) }
         return summary
     }
 

@@ -4,6 +4,13 @@ public struct Migration: Sendable {
     public var version: Int
     public var name: String
     public var statements: [String]
+    /// SQLite's own statements for the same change, where SQLite has a better storage choice
+    /// (tables `WITHOUT ROWID`); nil: `statements` serve both dialects.
+    public var sqliteStatements: [String]? = nil
+
+    func statements(for dialect: SQLDialect) -> [String] {
+        dialect == .sqlite ? sqliteStatements ?? statements : statements
+    }
 }
 
 public enum Migrations {
@@ -346,5 +353,66 @@ public enum Migrations {
                 )
                 """,
             ]),
+        // The write path of the exchange (docs/benchmarks.md): one row of postings per journal
+        // entry instead of one row per posting (the account index is `journal_accounts`, which
+        // now lists posted accounts too; older entries keep their `journal_postings` rows), and
+        // on SQLite the journal keyed by its rowid and the key-ordered tables rebuilt WITHOUT
+        // ROWID, so a row insert or delete touches one b-tree instead of the table and its
+        // primary-key index.
+        Migration(
+            version: 13, name: "compact journal postings, key-ordered tables",
+            statements: [
+                "CREATE TABLE journal_posting_sets (seq BIGINT PRIMARY KEY, postings TEXT NOT NULL)",
+            ],
+            sqliteStatements: [
+                "CREATE TABLE journal_posting_sets (seq INTEGER PRIMARY KEY, postings TEXT NOT NULL)",
+                // `BIGINT PRIMARY KEY` is a second b-tree beside the rowid; `INTEGER PRIMARY KEY`
+                // (64-bit in SQLite) is the rowid itself.
+                """
+                CREATE TABLE journal_rebuilt (
+                    seq INTEGER PRIMARY KEY, recorded_at BIGINT NOT NULL, kind TEXT NOT NULL, idempotency_key TEXT NOT NULL,
+                    body TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL)
+                """,
+                "INSERT INTO journal_rebuilt SELECT * FROM journal",
+                "DROP TABLE journal",
+                "ALTER TABLE journal_rebuilt RENAME TO journal",
+                "CREATE INDEX journal_kind_seq ON journal (kind, seq)",
+            ]
+                + Migrations.withoutRowID(
+                    "journal_accounts",
+                    "account_id TEXT NOT NULL, seq BIGINT NOT NULL, PRIMARY KEY (account_id, seq)")
+                + Migrations.withoutRowID(
+                    "idempotency", "idempotency_key TEXT PRIMARY KEY, request_hash TEXT NOT NULL, seq BIGINT NOT NULL")
+                + Migrations.withoutRowID(
+                    "holding_blocks",
+                    """
+                    account_id TEXT NOT NULL, unit_type TEXT NOT NULL, serial_first BIGINT NOT NULL, freeze_id TEXT NOT NULL, \
+                    quantity BIGINT NOT NULL CHECK (quantity > 0), PRIMARY KEY (account_id, unit_type, serial_first, freeze_id)
+                    """)
+                + ["CREATE UNIQUE INDEX holding_blocks_serial ON holding_blocks (unit_type, serial_first) WHERE serial_first > 0"]
+                + Migrations.withoutRowID("cash_balances", "account_id TEXT PRIMARY KEY, balance_fen BIGINT NOT NULL CHECK (balance_fen > 0)")
+                + Migrations.withoutRowID(
+                    "trading_locks",
+                    """
+                    id TEXT PRIMARY KEY, account_id TEXT NOT NULL, asset_kind TEXT NOT NULL, unit_type TEXT NOT NULL, \
+                    quantity BIGINT NOT NULL, reference TEXT NOT NULL, created_at BIGINT NOT NULL
+                    """)
+                + Migrations.withoutRowID(
+                    "settlements",
+                    """
+                    deal_id TEXT PRIMARY KEY, seller TEXT NOT NULL, buyer TEXT NOT NULL, unit_type TEXT NOT NULL, \
+                    quantity BIGINT NOT NULL, amount_fen BIGINT NOT NULL, settled_at BIGINT NOT NULL
+                    """)),
     ]
+
+    /// SQLite: rebuilds `table` with the same columns (in the same order) as a WITHOUT ROWID
+    /// table and copies its rows; its indexes must be created again after.
+    static func withoutRowID(_ table: String, _ columns: String) -> [String] {
+        [
+            "CREATE TABLE \(table)_rebuilt (\(columns)) WITHOUT ROWID",
+            "INSERT INTO \(table)_rebuilt SELECT * FROM \(table)",
+            "DROP TABLE \(table)",
+            "ALTER TABLE \(table)_rebuilt RENAME TO \(table)",
+        ]
+    }
 }

@@ -30,10 +30,11 @@ struct StateWriter {
                         .int(u.issuedQuantity)]
             })
         try await writeHoldings()
+        // Zero balances are not kept: a balance that fell to zero is deleted, the others upserted.
         let cashKeys = changes.cash.sorted()
-        try await delete("cash_balances", ["account_id"], cashKeys.map { [.text($0.rawValue)] })
-        try await insert(
-            "cash_balances", ["account_id", "balance_fen"],
+        try await delete("cash_balances", ["account_id"], cashKeys.filter { state.cashFen[$0] == nil }.map { [.text($0.rawValue)] })
+        try await upsert(
+            "cash_balances", ["account_id", "balance_fen"], key: ["account_id"],
             cashKeys.compactMap { id in state.cashFen[id].map { [.text(id.rawValue), .int($0)] } })
         try await upsert(
             "freezes",
@@ -80,10 +81,11 @@ struct StateWriter {
                 return [.text(s.deal.rawValue), .text(s.seller.rawValue), .text(s.buyer.rawValue), .text(s.unit.rawValue),
                         .int(s.quantity), .int(s.amountFen), .int(s.settledAt.millisecondsSinceEpoch)]
             })
+        // Ended locks are deleted, new and changed ones upserted.
         let lockKeys = changes.locks.sorted()
-        try await delete("trading_locks", ["id"], lockKeys.map { [.text($0.rawValue)] })
-        try await insert(
-            "trading_locks", ["id", "account_id", "asset_kind", "unit_type", "quantity", "reference", "created_at"],
+        try await delete("trading_locks", ["id"], lockKeys.filter { state.locks[$0] == nil }.map { [.text($0.rawValue)] })
+        try await upsert(
+            "trading_locks", ["id", "account_id", "asset_kind", "unit_type", "quantity", "reference", "created_at"], key: ["id"],
             lockKeys.compactMap { id in
                 state.locks[id].map { l in
                     [.text(l.id.rawValue), .text(l.account.rawValue), .text(l.asset.unit == nil ? "funds" : "units"),
@@ -126,13 +128,6 @@ struct StateWriter {
         try await upsert(
             "holding_blocks", ["account_id", "unit_type", "serial_first", "freeze_id", "quantity"],
             key: ["account_id", "unit_type", "serial_first", "freeze_id"], upserts)
-    }
-
-    private func insert(_ table: String, _ columns: [String], _ rows: [[SQLValue]]) async throws {
-        guard !rows.isEmpty else { return }
-        try await sql.executeRows(
-            prefix: "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES ", width: columns.count, suffix: "",
-            rows: rows)
     }
 
     private func upsert(_ table: String, _ columns: [String], key: [String], _ rows: [[SQLValue]]) async throws {

@@ -20,7 +20,7 @@ public struct SQLLedgerStore<Database: SQLDatabase>: LedgerStore {
                 [])
             let applied = Set(try await sql.query("SELECT version FROM schema_migrations", []).map { try $0.int(0) })
             for migration in Migrations.all where !applied.contains(Int64(migration.version)) {
-                for statement in migration.statements { try await sql.execute(statement, []) }
+                for statement in migration.statements(for: database.dialect) { try await sql.execute(statement, []) }
                 if migration.version == 1 {
                     try await sql.execute(
                         "INSERT INTO registry_policy (version, effective_from, body, note) VALUES (1, '2021-07-16', $1, $2)",
@@ -50,12 +50,24 @@ public struct SQLLedgerStore<Database: SQLDatabase>: LedgerStore {
     public func postings(after seq: Int64, through last: Int64) async throws -> [Int64: [Posting]] {
         try await database.withExecutor { sql in
             var result: [Int64: [Posting]] = [:]
+            // Entries written before migration 13 keep one row per posting.
             let rows = try await sql.query(
                 "SELECT seq, account_id, asset, amount FROM journal_postings WHERE seq > $1 AND seq <= $2 ORDER BY seq, line",
                 [.int(seq), .int(last)])
             for row in rows {
                 result[try row.int(0), default: []].append(
                     Posting(account: try row.text(1), asset: try row.text(2), amount: try row.int(3)))
+            }
+            let sets = try await sql.query(
+                "SELECT seq, postings FROM journal_posting_sets WHERE seq > $1 AND seq <= $2 ORDER BY seq",
+                [.int(seq), .int(last)])
+            for row in sets {
+                let entry = try row.int(0)
+                do {
+                    result[entry, default: []] += try codec.decode([Posting].self, from: try row.text(1))
+                } catch {
+                    throw SQLStoreError.corrupt("postings of journal entry \(entry)")
+                }
             }
             return result
         }
@@ -85,7 +97,9 @@ public struct SQLLedgerStore<Database: SQLDatabase>: LedgerStore {
     }
 
     public func publishPolicy(_ policy: RegistryPolicy, effectiveFrom: String, note: String) async throws -> Int {
-        try await database.transaction { sql in
+        let problems = policy.problems()
+        guard problems.isEmpty else { throw PolicyRejected(problems: problems) }
+        return try await database.transaction { sql in
             let current = try await sql.query("SELECT MAX(version) FROM registry_policy", []).first?.values.first?.int ?? 0
             let version = Int(current) + 1
             try await sql.execute(
@@ -214,16 +228,15 @@ struct SQLLedgerTransaction: LedgerTransaction {
                 [.int(e.seq), .int(e.recordedAt.millisecondsSinceEpoch), .text(e.kind), .text(e.idempotencyKey),
                  .text(e.body), .text(e.prevHash), .text(e.hash)]
             })
+        // One row of postings per entry (migration 13); the account index lists posted accounts too.
         try await insert(
-            "journal_postings", ["seq", "line", "account_id", "asset", "amount"],
-            commit.indexes.flatMap { index in
-                index.postings.enumerated().map { line, p in
-                    [.int(index.seq), .int(Int64(line)), .text(p.account), .text(p.asset), .int(p.amount)]
-                }
+            "journal_posting_sets", ["seq", "postings"],
+            commit.indexes.compactMap { index in
+                index.postings.isEmpty ? nil : [.int(index.seq), .text(index.encodedPostings)]
             })
         try await insert(
             "journal_accounts", ["account_id", "seq"],
-            commit.indexes.flatMap { index in index.accounts.map { [.text($0.rawValue), .int(index.seq)] } })
+            commit.indexes.flatMap { index in index.indexedAccounts.map { [.text($0), .int(index.seq)] } })
         try await insert(
             "idempotency", ["idempotency_key", "request_hash", "seq"],
             commit.idempotency.map { [.text($0.key), .text($0.requestHash), .int($0.seq)] })

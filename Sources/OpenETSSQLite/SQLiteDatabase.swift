@@ -158,10 +158,19 @@ final class SQLiteConnection: SQLExecutor {
         return rows
     }
 
+    /// One row per statement: the statement is looked up once, then bound, stepped and reset
+    /// per row (a cache lookup hashes the whole SQL text).
     func executeRows(prefix: String, width: Int, suffix: String, rows: [[SQLValue]]) async throws {
+        guard let first = rows.first else { return }
         let sql = prefix + placeholderTuples(rows: 1, width: width) + suffix
-        for row in rows {
-            try await execute(sql, row)
+        let statement = try prepared(sql, first)
+        defer { sqlite3_reset(statement) }
+        try step(statement, sql)
+        for row in rows.dropFirst() {
+            sqlite3_reset(statement)
+            sqlite3_clear_bindings(statement)
+            try bind(statement, row, positional: true, sql)
+            try step(statement, sql)
         }
     }
 
@@ -198,18 +207,32 @@ final class SQLiteConnection: SQLExecutor {
             prepared = Prepared(statement: fresh, positional: positional)
             statements[sql] = prepared
         }
-        let statement = prepared.statement
+        try bind(prepared.statement, binds, positional: prepared.positional, sql)
+        return prepared.statement
+    }
+
+    private func bind(_ statement: OpaquePointer, _ binds: [SQLValue], positional: Bool, _ sql: String) throws {
         for (offset, value) in binds.enumerated() {
-            let index = prepared.positional ? Int32(offset + 1) : sqlite3_bind_parameter_index(statement, "$\(offset + 1)")
+            let index = positional ? Int32(offset + 1) : sqlite3_bind_parameter_index(statement, "$\(offset + 1)")
             guard index > 0 else { throw SQLiteError(code: SQLITE_RANGE, message: "no $\(offset + 1) in [\(sql.prefix(80))]") }
             let status: Int32 =
                 switch value {
                 case .null: sqlite3_bind_null(statement, index)
                 case .int(let int): sqlite3_bind_int64(statement, index, int)
-                case .text(let text): sqlite3_bind_text(statement, index, text, -1, transient)
+                case .text(let text): bindText(statement, index, text)
                 }
             guard status == SQLITE_OK else { throw SQLiteError(code: status, message: "bind $\(offset + 1)") }
         }
-        return statement
+    }
+
+    /// Binds the string's own UTF-8 bytes (SQLite copies them), without a C-string copy first.
+    private func bindText(_ statement: OpaquePointer, _ index: Int32, _ text: String) -> Int32 {
+        var text = text
+        return text.withUTF8 { utf8 in
+            guard let base = utf8.baseAddress, !utf8.isEmpty else { return sqlite3_bind_text(statement, index, "", 0, transient) }
+            return base.withMemoryRebound(to: CChar.self, capacity: utf8.count) {
+                sqlite3_bind_text(statement, index, $0, Int32(utf8.count), transient)
+            }
+        }
     }
 }

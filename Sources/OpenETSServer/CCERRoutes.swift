@@ -6,8 +6,10 @@ import OpenETSDomain
 import OpenETSWeb
 
 /// The public CCER pages (no login) with a CSV beside every table, and the same data as plain
-/// JSON under /api/v1/ccer/… (errors `{"code","message","details"}`).
-func addCCERRoutes(_ router: Router<AppRequestContext>, store: any LedgerStore, service: RegistryService) {
+/// JSON under /api/v1/ccer/… (errors `{"code","message","details"}`); the neutrality
+/// calculator and the logged-in buy-and-cancel flow (NeutralityRoutes).
+func addCCERRoutes(_ router: Router<AppRequestContext>, store: any LedgerStore, service: RegistryService, trading: TradingRoutes) {
+    NeutralityRoutes(service: service, trading: trading, factors: .standard).register(router)
     let routes = CCERRoutes(store: store, service: service)
     router.get("/ccer") { request, _ in await routes.html(request) { pages, ccer, _ in pages.overview(ccer) } }
     router.get("/ccer/projects/:id") { request, context in
@@ -26,14 +28,15 @@ func addCCERRoutes(_ router: Router<AppRequestContext>, store: any LedgerStore, 
         let codes = try await routes.codes()
         return await routes.csv("ccer-cancellations.csv") { ccer, registry in CCERPages.cancellationsCSV(ccer, registry: registry, codes: codes) }
     }
-    // JSON
-    router.get("/api/v1/ccer/methodologies") { _, _ in
-        routes.json(await service.ccer.methodologies.values.sorted { $0.code < $1.code })
+    // JSON. Lists are pages: `limit` (1-maxPageSize, default defaultPageSize) and `offset`;
+    // the body is {"items","total","nextOffset"} (nextOffset only when more follow).
+    router.get("/api/v1/ccer/methodologies") { request, _ in
+        routes.jsonPage(request, await service.ccer.methodologies.values.sorted { $0.code < $1.code })
     }
     router.get("/api/v1/ccer/projects") { request, _ in
         let stage = request.uri.queryParameters.get("status").map { String($0) }
         let projects = await service.ccer.projectsInOrder.filter { stage == nil || $0.publicStatus?.rawValue == stage }
-        return routes.json(projects)
+        return routes.jsonPage(request, projects)
     }
     router.get("/api/v1/ccer/projects/:id") { _, context in
         let id = try context.parameters.require("id")
@@ -42,14 +45,21 @@ func addCCERRoutes(_ router: Router<AppRequestContext>, store: any LedgerStore, 
         }
         return routes.json(project)
     }
-    router.get("/api/v1/ccer/issuances") { _, _ in
+    router.get("/api/v1/ccer/issuances") { request, _ in
         let rows = CCERPages.issuanceRows(await service.ccer, registry: await service.state)
-        return routes.json(rows.map { IssuanceJSON(order: $0.order, serials: $0.serialText) })
+        return routes.jsonPage(request, rows.map { IssuanceJSON(order: $0.order, serials: $0.serialText) })
     }
-    router.get("/api/v1/ccer/cancellations") { _, _ in
-        let codes = try await routes.codes()
+    router.get("/api/v1/ccer/cancellations") { request, _ in
+        let bounds: (offset: Int, limit: Int)
+        switch routes.bounds(request) {
+        case .success(let found): bounds = found
+        case .failure(let refusal): return refusal.response
+        }
         let certificates = await service.ccer.certificates.values.sorted { $0.number < $1.number }
-        return routes.json(certificates.map { CancellationJSON(certificate: $0, verificationCode: codes[$0.number]) })
+        let shown = Array(certificates.dropFirst(bounds.offset).prefix(bounds.limit))
+        let codes = try await routes.codes(shown)
+        let items = shown.map { CancellationJSON(certificate: $0, verificationCode: codes[$0.number]) }
+        return routes.json(Page(items: items, total: certificates.count, offset: bounds.offset))
     }
     router.get("/api/v1/ccer/certificates/:code") { _, context in
         let code = try context.parameters.require("code")
@@ -76,6 +86,20 @@ struct CancellationJSON: Encodable {
     }
 }
 
+/// One page of a JSON list.
+struct Page<Item: Encodable>: Encodable {
+    var items: [Item]
+    var total: Int
+    /// The offset of the next page; absent on the last one.
+    var nextOffset: Int?
+
+    init(items: [Item], total: Int, offset: Int) {
+        self.items = items
+        self.total = total
+        nextOffset = offset + items.count < total ? offset + items.count : nil
+    }
+}
+
 struct APIError: Encodable {
     var code: String
     var message: String
@@ -88,6 +112,42 @@ struct CCERRoutes: Sendable {
 
     /// Most neutrality certificates whose codes one listing computes (one journal read each).
     static let maxCertificatesListed = 1_000
+    /// Items in a JSON page when the request gives no `limit`, and the most it may ask for.
+    static let defaultPageSize = 100
+    static let maxPageSize = 500
+    /// Largest `offset` accepted.
+    static let maxOffset = 1_000_000_000
+
+    struct Refusal: Error {
+        var response: Response
+    }
+
+    /// The page a JSON list request asks for, or a 400 `INVALID_INPUT` naming the limit.
+    func bounds(_ request: Request) -> Result<(offset: Int, limit: Int), Refusal> {
+        let query = request.uri.queryParameters
+        var limit = Self.defaultPageSize, offset = 0
+        if let text = query.get("limit") {
+            guard let value = Int(String(text)), value >= 1, value <= Self.maxPageSize else {
+                return .failure(Refusal(response: error(.badRequest, "INVALID_INPUT", "limit must be 1-\(Self.maxPageSize) (maxPageSize)", details: ["limit": String(text)])))
+            }
+            limit = value
+        }
+        if let text = query.get("offset") {
+            guard let value = Int(String(text)), value >= 0, value <= Self.maxOffset else {
+                return .failure(Refusal(response: error(.badRequest, "INVALID_INPUT", "offset must be 0-\(Self.maxOffset)", details: ["offset": String(text)])))
+            }
+            offset = value
+        }
+        return .success((offset, limit))
+    }
+
+    /// The requested page of `items` as JSON.
+    func jsonPage<T: Encodable>(_ request: Request, _ items: [T]) -> Response {
+        switch bounds(request) {
+        case .failure(let refusal): return refusal.response
+        case .success(let b): return json(Page(items: Array(items.dropFirst(b.offset).prefix(b.limit)), total: items.count, offset: b.offset))
+        }
+    }
 
     func language(_ request: Request) -> (Language, Language?) {
         let query = request.uri.queryParameters.get("lang").map { String($0) }
@@ -106,10 +166,14 @@ struct CCERRoutes: Sendable {
         text(render(await service.ccer, await service.state), contentType: "text/csv; charset=utf-8", attachment: name)
     }
 
-    /// The verification code of each neutrality certificate, from its journal entry's hash.
+    /// The verification code of each neutrality certificate, from its journal entry's hash
+    /// (the first `maxCertificatesListed`).
     func codes() async throws -> [CertificateNumber: String] {
+        try await codes(Array(await service.ccer.certificates.values.sorted { $0.number < $1.number }.prefix(Self.maxCertificatesListed)))
+    }
+
+    func codes(_ certificates: [NeutralityCertificate]) async throws -> [CertificateNumber: String] {
         var codes: [CertificateNumber: String] = [:]
-        let certificates = await service.ccer.certificates.values.sorted { $0.number < $1.number }.prefix(Self.maxCertificatesListed)
         for certificate in certificates {
             if let entry = try await service.journalEntry(certificate.entrySeq) {
                 codes[certificate.number] = NeutralityCertificateCheck.code(number: certificate.number, entryHash: entry.hash)

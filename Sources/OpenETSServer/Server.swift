@@ -95,7 +95,7 @@ public func buildApplication(
     router.get("/certificates/:number") { request, context in
         try await pages.certificate(request, number: try context.parameters.require("number"))
     }
-    addCCERRoutes(router, store: store, service: service)
+    addCCERRoutes(router, store: store, service: service, trading: trading)
 
     var logger = Logger(label: "openets.http")
     logger.logLevel = .info

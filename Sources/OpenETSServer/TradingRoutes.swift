@@ -31,7 +31,15 @@ struct TradingRoutes: Sendable {
     static let maxFormBytes = 16 << 10
 
     func loginPage(_ request: Request) -> Response {
-        page(TradingPages(language: language(request)).login(error: nil))
+        page(TradingPages(language: language(request)).login(error: nil, next: Self.localPath(request.uri.queryParameters.get("next").map { String($0) })))
+    }
+
+    /// A page of this site to return to after the login (`next`): a path, never another host.
+    static func localPath(_ next: String?) -> String? {
+        guard let next, next.hasPrefix("/"), !next.hasPrefix("//"), !next.contains("\\"), next.utf8.count <= 1_024,
+            next.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7f })
+        else { return nil }
+        return next
     }
 
     func login(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -42,15 +50,15 @@ struct TradingRoutes: Sendable {
         let outcome = try await access.login(user: user, password: form["password"] ?? "", totp: form["totp"], address: context.address, at: SystemClock().now())
         switch outcome {
         case .success(let login):
-            var response = redirect("/trade")
+            var response = redirect(Self.localPath(form["next"]) ?? "/trade")
             response.headers[.setCookie] = "\(Self.sessionCookie)=\(login.token); Path=/; HttpOnly; SameSite=Strict" + (secureCookies ? "; Secure" : "")
             return response
         case .failure(.rateLimited):
             let message = lang == .zh ? "登录失败次数过多，请稍后再试。" : "Too many failed logins; try again later."
-            return page(TradingPages(language: lang).login(error: message, user: user), status: .tooManyRequests)
+            return page(TradingPages(language: lang).login(error: message, user: user, next: Self.localPath(form["next"])), status: .tooManyRequests)
         case .failure(.invalidCredentials):
             let message = lang == .zh ? "用户名、密码或动态口令不正确。" : "Wrong user, password or one-time code."
-            return page(TradingPages(language: lang).login(error: message, user: user), status: .unauthorized)
+            return page(TradingPages(language: lang).login(error: message, user: user, next: Self.localPath(form["next"])), status: .unauthorized)
         }
     }
 
@@ -108,7 +116,7 @@ struct TradingRoutes: Sendable {
     }
 
     /// Actions taken for the principal's own registry account.
-    static let participantActions: Set<Action> = [.tradePlace, .tradeTake, .tradeCancel, .surrender]
+    static let participantActions: Set<Action> = [.tradePlace, .tradeTake, .tradeCancel, .surrender, .neutralityCancel]
     static let maxNonceBytes = 64
 
     /// Audits the outcome and sends the user back with it. An audit write that fails after an
@@ -118,12 +126,13 @@ struct TradingRoutes: Sendable {
         address: String, back: String
     ) async throws -> Response {
         let now = SystemClock().now()
+        let separator = back.contains("?") ? "&" : "?"
         if let error {
             try await access.audit(now, principal.user, kind, "rejected \(error.code)", address)
-            return redirect("\(back)?error=" + encode("\(error.code): \(error.message)"))
+            return redirect("\(back)\(separator)error=" + encode("\(error.code): \(error.message)"))
         }
         try? await access.audit(now, principal.user, kind, "accepted #\(seq ?? 0): \(summary)", address)
-        return redirect("\(back)?ok=" + encode("\(kind): \(summary) (#\(seq ?? 0))"))
+        return redirect("\(back)\(separator)ok=" + encode("\(kind): \(summary) (#\(seq ?? 0))"))
     }
 
     /// POST /trade/{place,take,cancel}: the exchange command of an authorised form.

@@ -84,7 +84,8 @@ public struct CCERPages: Sendable {
 
     private var nav: String {
         "<p id=\"ccer-nav\"><a href=\"/ccer\">\(t("项目", "Projects"))</a> · <a href=\"/ccer/issuances\">\(t("签发", "Issuances"))</a> · "
-            + "<a href=\"/ccer/cancellations\">\(t("自愿注销", "Cancellations"))</a> · <a href=\"/ccer/certificates\">\(t("碳中和证明查验", "Certificate check"))</a></p>"
+            + "<a href=\"/ccer/cancellations\">\(t("自愿注销", "Cancellations"))</a> · <a href=\"/ccer/certificates\">\(t("碳中和证明查验", "Certificate check"))</a> · "
+            + "<a href=\"/neutrality/calculator\">\(t("活动碳中和计算器", "Event neutrality calculator"))</a></p>"
     }
 
     private func csvLink(_ path: String) -> String { "<p class=\"csv\"><a href=\"\(path)\">\(Strings(language).downloadCSV)</a></p>" }

@@ -90,6 +90,41 @@ struct CCERUsesTests {
         #expect(unit.kind == .localCredit && unit.serialText(SerialRange(first: 1, last: 10)) == "CD-CDCER-TF0001-2023-000000000001-000000000010")
     }
 
+    /// Local credits are unit types of their own issuer: a CDCER issued under "CD" is cancelled
+    /// for neutrality, a unit merely labelled CDCER under another issuer is not; none of them
+    /// is a national ETS offset.
+    @Test func localCreditsAreCancelledForNeutralityOnlyUnderTheirOwnIssuer() throws {
+        var registry = RegistryState()
+        var changes = ChangeSet()
+        func run(_ command: RegistryCommand) throws {
+            registry.evolve(try registry.decide(command, at: F.at("2025-01-02"), policy: .defaults), changes: &changes)
+        }
+        try run(.openAccount(type: .voluntaryCancellation, ownerID: "MEE", ownerName: "MEE", province: nil, representatives: []))
+        try run(.openAccount(type: .projectOwner, ownerID: "TF", ownerName: "碳惠天府 project owner", province: "SC", representatives: []))
+        try run(CreditType.cdcer.defineUnitType(code: "CDCER-TF0001-2023", projectID: "TF0001", vintageFrom: 2023, vintageTo: 2023))
+        try run(.defineUnitType(code: "CDCER-FAKE-2023", kind: .localCredit, label: "CDCER", vintageFrom: 2023, vintageTo: 2023, projectID: "FAKE", issuer: "CN", serialized: true))
+        try run(.issue(unit: "CDCER-TF0001-2023", quantity: 100, to: F.owner))
+        try run(.issue(unit: "CDCER-FAKE-2023", quantity: 100, to: F.owner))
+        #expect(CreditType.of(try #require(registry.unitTypes["CDCER-TF0001-2023"])) == .cdcer)
+        #expect(CreditType.of(try #require(registry.unitTypes["CDCER-FAKE-2023"])) == nil)
+        func cancel(_ unit: UnitTypeCode) throws(CCERRejection) -> CCERDecision {
+            try CCERState().decide(
+                .cancelForNeutrality(NeutralityClaim(account: F.owner, unit: unit, quantity: 10, beneficiary: "成都马拉松", purpose: .event, subject: "2025 成都马拉松")),
+                at: F.at("2025-01-03"), policy: .standard, registry: registry, registryPolicy: .defaults, entrySeq: 1)
+        }
+        let accepted = try cancel("CDCER-TF0001-2023")
+        #expect(accepted.registry.contains { if case .certificateIssued = $0 { true } else { false } })
+        do {
+            _ = try cancel("CDCER-FAKE-2023")
+            Issue.record("a CDCER label under the national issuer was cancelled for neutrality")
+        } catch {
+            #expect(error.code == "NOT_ACCEPTED_FOR_USE")
+        }
+        for local in [CreditType.cdcer, .phcer, .ffcer] {
+            #expect(!OffsetEligibility.assess(creditType: local, hostFacility: nil, registeredOn: F.day("2024-06-01"), coveredFacilities: []).eligible)
+        }
+    }
+
     // MARK: neutrality calculator
 
     static let conference = N.Input(

@@ -89,8 +89,25 @@ struct CCERServerTests {
             let error = try #require(try JSONSerialization.jsonObject(with: Data(missing.body.utf8)) as? [String: Any])
             #expect(missing.status == 404 && error["code"] as? String == "UNKNOWN_PROJECT" && error["message"] != nil && error["details"] != nil)
             let projects = try await get("/api/v1/ccer/projects?status=issued")
-            let list = try #require(try JSONSerialization.jsonObject(with: Data(projects.body.utf8)) as? [[String: Any]])
-            #expect(list.count == 1)
+            let issued = try #require(try JSONSerialization.jsonObject(with: Data(projects.body.utf8)) as? [String: Any])
+            #expect((issued["items"] as? [[String: Any]])?.count == 1 && issued["total"] as? Int == 1 && issued["nextOffset"] == nil)
+            // Every list is paged: limit (1-500, default 100) and offset; nextOffset while more follow.
+            func page(_ path: String) async throws -> [String: Any] {
+                try #require(try JSONSerialization.jsonObject(with: Data(try await get(path).body.utf8)) as? [String: Any])
+            }
+            let first = try await page("/api/v1/ccer/methodologies?limit=4")
+            #expect((first["items"] as? [[String: Any]])?.count == 4 && first["total"] as? Int == 6 && first["nextOffset"] as? Int == 4)
+            let last = try await page("/api/v1/ccer/methodologies?limit=4&offset=4")
+            let codes = (last["items"] as? [[String: Any]])?.compactMap { $0["code"] as? String }
+            #expect(codes == ["CCER-14-001-V01", "CCER-14-002-V01"] && last["nextOffset"] == nil)
+            #expect((try await page("/api/v1/ccer/projects?offset=5"))["items"] as? [Any] != nil)
+            #expect(((try await page("/api/v1/ccer/projects?offset=5"))["items"] as? [Any])?.isEmpty == true)
+            for bad in ["limit=0", "limit=501", "limit=x", "offset=-1"] {
+                let refused = try await get("/api/v1/ccer/issuances?\(bad)")
+                #expect(refused.status == 400 && refused.body.contains("\"code\":\"INVALID_INPUT\""), "\(bad)")
+            }
+            let cancellationPage = try await page("/api/v1/ccer/cancellations?limit=1")
+            #expect(((cancellationPage["items"] as? [[String: Any]])?.first?["verification_code"] as? String) == code)
             #expect(try await get("/api/v1/ccer/methodologies").body.contains("CCER-07-001-V01"))
             #expect(try await get("/api/v1/ccer/issuances").body.contains("CCER-P000001-M01"))
             #expect(try await get("/api/v1/ccer/cancellations").body.contains(code))

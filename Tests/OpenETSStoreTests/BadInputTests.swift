@@ -176,4 +176,23 @@ struct BadInputTests {
         try await h.reject(settle, .duplicateDeal)
         try await h.close()
     }
+
+    /// A registry policy with a limit below 1 is refused at publication and nothing is stored
+    /// (a batch size of 0 would stall the writer).
+    @Test(arguments: Backend.all)
+    func unusablePolicyIsNotPublished(_ backend: Backend) async throws {
+        let h = try await F.open(backend)
+        let before = try await h.store.policy()
+        var policy = before
+        policy.maxCommandsPerBatch = 0
+        policy.maxTextLength = -5
+        #expect(policy.problems().count == 2, "\(policy.problems())")
+        await #expect(throws: PolicyRejected.self) { _ = try await h.store.publishPolicy(policy, effectiveFrom: "2025-01-01", note: "bad") }
+        #expect(try await h.store.policy() == before)
+        policy = before
+        policy.fourEyesAccountTypes = [.entity, .entity]
+        #expect(policy.problems() == ["fourEyesAccountTypes lists a type twice"])
+        #expect(RegistryPolicy.defaults.problems().isEmpty)
+        try await h.close()
+    }
 }

@@ -41,6 +41,8 @@ public enum Action: String, Codable, Sendable, CaseIterable {
     case viewSurveillance = "view_surveillance"
     case registryOperate = "registry_operate"
     case surrender
+    /// Cancel own credits voluntarily for carbon neutrality (a certificate with a public check).
+    case neutralityCancel = "neutrality_cancel"
     case approveTransfer = "approve_transfer"
     case viewProvince = "view_province"
 }
@@ -74,6 +76,7 @@ public struct PermissionMatrix: Hashable, Codable, Sendable {
             .viewSurveillance: [.exchangeOperator, .mee],
             .registryOperate: [.registryOperator],
             .surrender: [.entityInitiator],
+            .neutralityCancel: traders,
             .approveTransfer: [.entityApprover],
             .viewProvince: [.province, .city, .mee],
         ])

@@ -163,10 +163,9 @@ extension CCERState {
         guard let unit = registry.unitTypes[claim.unit] else {
             throw .registry(RegistryError(.unknownUnitType, "no unit type \(claim.unit)"))
         }
-        guard unit.kind.isCredit, let credit = CreditType.seed.first(where: { $0.label == unit.label }),
-            credit.accepts(.voluntaryNeutrality)
-        else {
-            throw .ccer(CCERError(.notAcceptedForUse, "\(unit.code) (\(unit.label)) is not a credit accepted for voluntary neutrality"))
+        guard unit.kind.isCredit, let credit = CreditType.of(unit), credit.accepts(.voluntaryNeutrality) else {
+            throw .ccer(CCERError(
+                .notAcceptedForUse, "\(unit.code) (\(unit.label), issuer \(unit.issuer)) is not a credit type accepted for voluntary neutrality"))
         }
         let registryEvents = try Self.run(
             [

@@ -128,4 +128,10 @@ public struct CreditType: Hashable, Codable, Sendable {
 
     /// The shipped table: CCER first, then the local credits.
     public static let seed: [CreditType] = [ccer, cdcer, phcer, ffcer]
+
+    /// The credit type of a registry unit type: same label, kind and issuer. A unit type
+    /// labelled CDCER but issued under another issuer is no CDCER of the table.
+    public static func of(_ unit: UnitType, in table: [CreditType] = seed) -> CreditType? {
+        table.first { $0.label == unit.label && $0.kind == unit.kind && $0.issuer == unit.issuer }
+    }
 }

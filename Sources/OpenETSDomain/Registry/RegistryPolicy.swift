@@ -27,6 +27,20 @@ public struct RegistryPolicy: Hashable, Codable, Sendable {
         self.fourEyesAccountTypes = fourEyesAccountTypes
     }
 
+    /// What makes this policy unusable, one sentence each; empty when it can be published.
+    /// Every limit must be at least 1: a batch size of 0 would stall the writer, and a limit of
+    /// 0 on quantities, amounts or text would refuse every command.
+    public func problems() -> [String] {
+        let limits: [(String, Int64)] = [
+            ("maxQuantityPerCommand", maxQuantityPerCommand), ("maxAmountFenPerCommand", maxAmountFenPerCommand),
+            ("maxRepresentativesPerAccount", Int64(maxRepresentativesPerAccount)), ("maxTextLength", Int64(maxTextLength)),
+            ("maxFeeLegsPerSettlement", Int64(maxFeeLegsPerSettlement)), ("maxCommandsPerBatch", Int64(maxCommandsPerBatch)),
+        ]
+        var problems = limits.filter { $0.1 < 1 }.map { "\($0.0) must be at least 1 (is \($0.1))" }
+        if Set(fourEyesAccountTypes).count != fourEyesAccountTypes.count { problems.append("fourEyesAccountTypes lists a type twice") }
+        return problems
+    }
+
     public static let defaults = RegistryPolicy(
         maxQuantityPerCommand: 10_000_000_000,
         maxAmountFenPerCommand: 1_000_000_000_000_000,
