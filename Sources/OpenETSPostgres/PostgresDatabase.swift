@@ -114,6 +114,7 @@ struct PostgresExecutor: SQLExecutor {
                 } else {
                     switch cell.dataType {
                     case .int8, .int4, .int2: values.append(.int(try cell.decode(Int64.self)))
+                    case .bytea: values.append(.blob(Array(try cell.decode(ByteBuffer.self).readableBytesView)))
                     default: values.append(.text(try cell.decode(String.self)))
                     }
                 }
@@ -141,6 +142,7 @@ struct PostgresExecutor: SQLExecutor {
             case .null: bindings.appendNull()
             case .int(let int): bindings.append(int)
             case .text(let text): bindings.append(text)
+            case .blob(let bytes): bindings.append(ByteBuffer(bytes: bytes))
             }
         }
         return bindings

@@ -325,6 +325,15 @@ public enum Migrations {
                 )
                 """,
             ]),
+        // Evidence files' bytes, content-addressed: the key is the SHA-256 of the bytes, which
+        // the MRV service computes and writes in the same transaction as the journal entry
+        // that deposits the file. Rows are never updated or deleted, so a replaced file stays
+        // retrievable by its hash.
+        Migration(
+            version: 9, name: "mrv evidence blobs",
+            // The bytes column: BYTEA on PostgreSQL, BLOB on SQLite (`SQLValue.blob` on both).
+            statements: [Migrations.evidenceBlobTable(bytesType: "BYTEA")],
+            sqliteStatements: [Migrations.evidenceBlobTable(bytesType: "BLOB")]),
         // Penalty notices of the compliance step (issue 5 §6), one per entity and year: the
         // regime, the shortfall, the average price (fen, price regime) and the amounts in fen;
         // status issued → paid | deducted. The surrender itself is stage `surrender` of
@@ -404,6 +413,20 @@ public enum Migrations {
                     quantity BIGINT NOT NULL, amount_fen BIGINT NOT NULL, settled_at BIGINT NOT NULL
                     """)),
     ]
+
+    /// Migration 9's table, with the dialect's byte-string column type.
+    static func evidenceBlobTable(bytesType: String) -> String {
+        """
+        CREATE TABLE mrv_evidence_blob (
+            sha256 TEXT PRIMARY KEY,
+            size BIGINT NOT NULL,
+            media_type TEXT NOT NULL,
+            stored_at BIGINT NOT NULL,
+            stored_seq BIGINT NOT NULL,
+            bytes \(bytesType) NOT NULL
+        )
+        """
+    }
 
     /// SQLite: rebuilds `table` with the same columns (in the same order) as a WITHOUT ROWID
     /// table and copies its rows; its indexes must be created again after.

@@ -1,11 +1,14 @@
-/// A value bound to, or read from, a SQL statement. Both databases see the same three types.
+/// A value bound to, or read from, a SQL statement. Both databases see the same four types;
+/// `blob` is a BLOB column on SQLite and BYTEA on PostgreSQL (migration 9 gives each its type).
 public enum SQLValue: Hashable, Sendable {
     case null
     case int(Int64)
     case text(String)
+    case blob([UInt8])
 
     public var int: Int64? { if case .int(let value) = self { value } else { nil } }
     public var text: String? { if case .text(let value) = self { value } else { nil } }
+    public var blob: [UInt8]? { if case .blob(let value) = self { value } else { nil } }
 }
 
 extension SQLValue {
@@ -26,6 +29,11 @@ public struct SQLRow: Sendable {
 
     public func text(_ index: Int) throws -> String {
         guard let value = values[index].text else { throw SQLStoreError.unexpectedValue(column: index, values[index]) }
+        return value
+    }
+
+    public func blob(_ index: Int) throws -> [UInt8] {
+        guard let value = values[index].blob else { throw SQLStoreError.unexpectedValue(column: index, values[index]) }
         return value
     }
 

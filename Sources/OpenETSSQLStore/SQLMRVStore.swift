@@ -37,7 +37,27 @@ public struct SQLMRVStore<Database: SQLDatabase>: MRVStore {
         }
     }
 
+    public func evidenceBlob(_ sha256: String) async throws -> EvidenceBlob? {
+        try await database.withExecutor { sql in
+            try await sql.query("SELECT \(blobColumns) FROM mrv_evidence_blob WHERE sha256 = $1", [.text(sha256)]).first.map(evidenceBlob(from:))
+        }
+    }
+
+    public func evidenceBlobKeys() async throws -> [String] {
+        try await database.withExecutor { sql in
+            try await sql.query("SELECT sha256 FROM mrv_evidence_blob ORDER BY sha256", []).map { try $0.text(0) }
+        }
+    }
+
     public func close() async throws { try await database.close() }
+}
+
+let blobColumns = "sha256, size, media_type, stored_at, stored_seq, bytes"
+
+func evidenceBlob(from row: SQLRow) throws -> EvidenceBlob {
+    EvidenceBlob(
+        sha256: try row.text(0), size: Int(try row.int(1)), mediaType: try row.text(2),
+        storedAt: Timestamp(millisecondsSinceEpoch: try row.int(3)), storedSeq: try row.int(4), bytes: try row.blob(5))
 }
 
 let policyColumns = "version, effective_from, published_at, note, body"
@@ -101,6 +121,17 @@ struct SQLMRVTransaction: MRVTransaction {
         try await sql.query(
             "SELECT \(policyColumns) FROM mrv_policy WHERE version > $1 ORDER BY version DESC LIMIT 1", [.int(Int64(version))]
         ).first.map(storedPolicy(from:))
+    }
+
+    func evidenceBlobExists(_ sha256: String) async throws -> Bool {
+        try await !sql.query("SELECT 1 FROM mrv_evidence_blob WHERE sha256 = $1", [.text(sha256)]).isEmpty
+    }
+
+    func putEvidenceBlob(_ blob: EvidenceBlob) async throws {
+        // Under the MRV head lock, so no other writer inserts the same key meanwhile.
+        try await sql.execute(
+            "INSERT INTO mrv_evidence_blob (sha256, size, media_type, stored_at, stored_seq, bytes) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (sha256) DO NOTHING",
+            [.text(blob.sha256), .int(Int64(blob.size)), .text(blob.mediaType), .int(blob.storedAt.millisecondsSinceEpoch), .int(blob.storedSeq), .blob(blob.bytes)])
     }
 
     func publishMRVPolicy(_ policy: StoredMRVPolicy) async throws -> Int {

@@ -150,6 +150,13 @@ final class SQLiteConnection: SQLExecutor {
                 switch sqlite3_column_type(statement, column) {
                 case SQLITE_NULL: values.append(.null)
                 case SQLITE_INTEGER: values.append(.int(sqlite3_column_int64(statement, column)))
+                case SQLITE_BLOB:
+                    let count = Int(sqlite3_column_bytes(statement, column))
+                    if count > 0, let pointer = sqlite3_column_blob(statement, column) {
+                        values.append(.blob(Array(UnsafeRawBufferPointer(start: pointer, count: count))))
+                    } else {
+                        values.append(.blob([]))
+                    }
                 default: values.append(.text(String(cString: sqlite3_column_text(statement, column))))
                 }
             }
@@ -220,6 +227,11 @@ final class SQLiteConnection: SQLExecutor {
                 case .null: sqlite3_bind_null(statement, index)
                 case .int(let int): sqlite3_bind_int64(statement, index, int)
                 case .text(let text): bindText(statement, index, text)
+                case .blob(let bytes):
+                    // A zero-length blob (not NULL) when empty.
+                    bytes.isEmpty
+                        ? sqlite3_bind_zeroblob(statement, index, 0)
+                        : bytes.withUnsafeBytes { sqlite3_bind_blob(statement, index, $0.baseAddress, Int32(bytes.count), transient) }
                 }
             guard status == SQLITE_OK else { throw SQLiteError(code: status, message: "bind $\(offset + 1)") }
         }

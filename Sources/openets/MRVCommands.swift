@@ -17,7 +17,7 @@ struct MRVCommandGroup: AsyncParsableCommand {
             MRVCompute.self, MRVSubmitReport.self, MRVShowReport.self, MRVAssignVerifier.self, MRVRecordFinding.self,
             MRVResolveFinding.self, MRVConclude.self, MRVReview.self, MRVAnomaliesCommand.self, MRVRanking.self,
             MRVExport.self, MRVKeyEmitters.self, MRVVerify.self, MRVRaw.self, MRVPolicyCommand.self, MRVFlaggedMonths.self,
-            MRVReplaceEvidence.self,
+            MRVReplaceEvidence.self, MRVEvidenceCommand.self,
         ])
 }
 
@@ -26,8 +26,19 @@ struct MRVMutationOptions: ParsableArguments {
     @Option(help: "Idempotency key: a retry with the same key returns the first result (default: a new UUID).")
     var idempotencyKey: String?
     @Flag(help: "Print JSON.") var json = false
+    @Option(
+        name: .customLong("as"),
+        help: "Who sends the command, ROLE or ROLE:SCOPE: system (the default: the platform operator, allowed everything), national, province:NAME, city:NAME, verifier:ID, entity:USCC.")
+    var actorText: String = "system"
 
     var key: String { idempotencyKey ?? UUID().uuidString.lowercased() }
+
+    func actor() throws -> MRVActor {
+        guard let actor = MRVActor(actorText) else {
+            throw ValidationError("--as \(actorText): expected system, national, province:NAME, city:NAME, verifier:ID or entity:USCC")
+        }
+        return actor
+    }
 }
 
 struct MRVReadOptions: ParsableArguments {
@@ -86,9 +97,12 @@ func report(_ outcome: MRVOutcome, key: String, json: Bool) throws {
     }
 }
 
-func submitMRV(_ command: MRVCommand, _ options: MRVMutationOptions) async throws {
+func submitMRV(_ command: MRVCommand, _ options: MRVMutationOptions, files: [EvidenceUpload] = []) async throws {
     let key = options.key
-    let outcome = try await withMRV(options.store.location) { try await $0.execute(MRVRequest(idempotencyKey: key, command: command)) }
+    let actor = try options.actor()
+    let outcome = try await withMRV(options.store.location) {
+        try await $0.execute(MRVRequest(idempotencyKey: key, command: command, actor: actor), files: files)
+    }
     try report(outcome, key: key, json: options.json)
 }
 
@@ -235,15 +249,20 @@ struct MRVImport: AsyncParsableCommand {
     @OptionGroup var options: MRVMutationOptions
     @Argument(help: "facilities, months, or grid (the grid company's generation: facility_id, year, month, generation_mwh; kept for rule A07)") var kind: Kind
     @Argument(help: "CSV file (UTF-8; English or Chinese headers), or - for stdin.") var file: String
+    @Option(help: "months: the bytes of an evidence file the rows name (evidence_sha256), PATH (repeatable); a file no row names is refused.")
+    var evidenceFile: [String] = []
 
     func run() async throws {
         let text = try readText(file)
         let key = options.idempotencyKey ?? UUID().uuidString.lowercased()
+        let actor = try options.actor()
+        let files = try evidenceUploads(evidenceFile)
+        guard files.isEmpty || kind == .months else { throw ValidationError("--evidence-file goes with months only") }
         let outcome = try await withMRV(options.store.location) { service in
             switch kind {
-            case .facilities: try await service.importFacilities(csv: text, idempotencyKey: key)
-            case .months: try await service.importMonths(csv: text, idempotencyKey: key)
-            case .grid: try await service.importGrid(csv: text, idempotencyKey: key)
+            case .facilities: try await service.importFacilities(csv: text, idempotencyKey: key, actor: actor)
+            case .months: try await service.importMonths(csv: text, idempotencyKey: key, files: files, actor: actor)
+            case .grid: try await service.importGrid(csv: text, idempotencyKey: key, actor: actor)
             }
         }
         try report(outcome, key: key, json: options.json)
@@ -255,13 +274,12 @@ struct MRVSubmitMonth: AsyncParsableCommand {
     @OptionGroup var options: MRVMutationOptions
     @Option(help: "JSON file or - for stdin.") var input: String
 
-    @Option(help: "An evidence file to deposit with the month, PATH or PATH=DATA_ITEM (repeatable): its SHA-256 is computed and recorded.")
+    @Option(help: "An evidence file to deposit with the month, PATH or PATH=DATA_ITEM (repeatable): its bytes are stored and their SHA-256 recorded.")
     var evidence: [String] = []
 
     func run() async throws {
-        var data = try readJSON(MonthlyData.self, path: input)
-        data.evidence += try evidenceFiles(evidence)
-        try await submitMRV(.submitMonth(data), options)
+        let data = try readJSON(MonthlyData.self, path: input)
+        try await submitMRV(.submitMonth(data), options, files: try evidenceUploads(evidence))
     }
 }
 
@@ -271,12 +289,11 @@ struct MRVCorrectMonth: AsyncParsableCommand {
     @Option(help: "JSON file or - for stdin.") var input: String
     @Option var reason: String
 
-    @Option(help: "An evidence file, PATH or PATH=DATA_ITEM (repeatable): its SHA-256 is computed and recorded.") var evidence: [String] = []
+    @Option(help: "An evidence file, PATH or PATH=DATA_ITEM (repeatable): its bytes are stored and their SHA-256 recorded.") var evidence: [String] = []
 
     func run() async throws {
-        var data = try readJSON(MonthlyData.self, path: input)
-        data.evidence += try evidenceFiles(evidence)
-        try await submitMRV(.correctMonth(data, reason: reason), options)
+        let data = try readJSON(MonthlyData.self, path: input)
+        try await submitMRV(.correctMonth(data, reason: reason), options, files: try evidenceUploads(evidence))
     }
 }
 
@@ -306,13 +323,30 @@ struct MRVCompute: AsyncParsableCommand {
 }
 
 /// Evidence files named on the command line (PATH or PATH=DATA_ITEM): name and SHA-256 of the bytes read.
-func evidenceFiles(_ specs: [String]) throws -> [EvidenceFile] {
+/// Evidence files to upload, from `PATH` or `PATH=DATA_ITEM`: the file's name, bytes, and a
+/// media type from its extension (the service hashes the bytes).
+func evidenceUploads(_ specs: [String], mediaType: String? = nil, claimedSHA256: String? = nil) throws -> [EvidenceUpload] {
     try specs.map { spec in
         let parts = spec.split(separator: "=", maxSplits: 1).map(String.init)
         let url = URL(fileURLWithPath: parts[0])
         let data: Data
         do { data = try Data(contentsOf: url) } catch { throw ValidationError("evidence file \(parts[0]) cannot be read") }
-        return EvidenceFile(name: url.lastPathComponent, sha256: evidenceSHA256(data), item: parts.count == 2 ? parts[1] : nil)
+        return EvidenceUpload(
+            name: url.lastPathComponent, mediaType: mediaType ?? mediaTypeGuess(url.pathExtension), item: parts.count == 2 ? parts[1] : nil,
+            claimedSHA256: claimedSHA256, bytes: [UInt8](data))
+    }
+}
+
+func mediaTypeGuess(_ pathExtension: String) -> String {
+    switch pathExtension.lowercased() {
+    case "pdf": "application/pdf"
+    case "png": "image/png"
+    case "jpg", "jpeg": "image/jpeg"
+    case "csv": "text/csv"
+    case "txt": "text/plain"
+    case "json": "application/json"
+    case "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    default: "application/octet-stream"
     }
 }
 
@@ -323,13 +357,13 @@ struct MRVReplaceEvidence: AsyncParsableCommand {
     @Option var facility: String
     @Option var year: Int
     @Option var month: Int
-    @Option(help: "An evidence file, PATH or PATH=DATA_ITEM (repeatable); its SHA-256 is computed here and recorded.") var file: [String]
+    @Option(help: "An evidence file, PATH or PATH=DATA_ITEM (repeatable); its bytes are stored and their SHA-256 recorded.") var file: [String]
     @Option var reason: String
 
     func run() async throws {
-        let evidence = try evidenceFiles(file)
         try await submitMRV(
-            .replaceEvidence(month: FacilityMonth(facility: FacilityID(facility), year: year, month: month), evidence: evidence, reason: reason), options)
+            .replaceEvidence(month: FacilityMonth(facility: FacilityID(facility), year: year, month: month), evidence: [], reason: reason), options,
+            files: try evidenceUploads(file))
     }
 }
 

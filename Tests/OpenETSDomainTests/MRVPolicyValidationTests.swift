@@ -24,6 +24,17 @@ struct MRVPolicyValidationTests {
         #expect(try JSONDecoder().decode(MRVPolicyTables.self, from: data) == .seed)
     }
 
+    @Test func limitsPublishedBeforeMaxEvidenceBytesDecodeWithItsDefault() throws {
+        var json = try JSONSerialization.jsonObject(with: JSONEncoder().encode(MRVLimits.defaults)) as! [String: Any]
+        #expect(json["maxEvidenceBytes"] as? Int == 32 * 1024 * 1024)
+        json["maxEvidenceBytes"] = nil
+        let old = try JSONDecoder().decode(MRVLimits.self, from: JSONSerialization.data(withJSONObject: json))
+        #expect(old.maxEvidenceBytes == nil && old.evidenceByteLimit == MRVLimits.defaultMaxEvidenceBytes)
+        var tables = MRVPolicyTables.seed
+        for i in tables.platform.indices { tables.platform[i].limits = old }
+        #expect(code(tables) == nil)
+    }
+
     @Test func eachFaultNamesItsField() throws {
         func expectFault(_ path: String, sourceLocation: SourceLocation = #_sourceLocation, _ change: (inout MRVPolicyTables) throws -> Void) rethrows {
             var tables = MRVPolicyTables.seed
@@ -54,6 +65,8 @@ struct MRVPolicyValidationTests {
         expectFault("platform[2024].process.materialFactors.electrode") { $0.platform[i2024].process.materialFactors[.electrode] = nil }
         expectFault("platform[2024].limits.maxParameterPlaces") { $0.platform[i2024].limits.maxParameterPlaces = 12 }
         expectFault("platform[2024].limits.maxMonthlyConsumption") { $0.platform[i2024].limits.maxMonthlyConsumption = ExactDecimal(-1) }
+        expectFault("platform[2024].limits.maxEvidenceBytes") { $0.platform[i2024].limits.maxEvidenceBytes = 0 }
+        expectFault("platform[2024].limits.maxEvidenceBytes") { $0.platform[i2024].limits.maxEvidenceBytes = MRVLimits.maxEvidenceBytesCeiling + 1 }
         expectFault("platform[2024].keyEmitterThresholdT") { $0.platform[i2024].keyEmitterThresholdT = .zero }
     }
 

@@ -14,6 +14,32 @@ public protocol MRVTransaction {
     func mrvPolicy(newerThan version: Int) async throws -> StoredMRVPolicy?
     /// Stores `policy` as the next version (its `version` is ignored) and returns that number.
     func publishMRVPolicy(_ policy: StoredMRVPolicy) async throws -> Int
+    /// Whether bytes are stored under this SHA-256 (`mrv_evidence_blob`, migration 9).
+    func evidenceBlobExists(_ sha256: String) async throws -> Bool
+    /// Stores an evidence file's bytes under its SHA-256 unless that key is already stored
+    /// (content-addressed: the same bytes are kept once). Part of the deposit's transaction.
+    func putEvidenceBlob(_ blob: EvidenceBlob) async throws
+}
+
+/// An evidence file's bytes as stored (`mrv_evidence_blob`): the key is the SHA-256 the
+/// service computed from the bytes when they were deposited; `storedSeq` is the MRV journal
+/// entry that first deposited them.
+public struct EvidenceBlob: Hashable, Sendable {
+    public var sha256: String
+    public var size: Int
+    public var mediaType: String
+    public var storedAt: Timestamp
+    public var storedSeq: Int64
+    public var bytes: [UInt8]
+
+    public init(sha256: String, size: Int, mediaType: String, storedAt: Timestamp, storedSeq: Int64, bytes: [UInt8]) {
+        self.sha256 = sha256
+        self.size = size
+        self.mediaType = mediaType
+        self.storedAt = storedAt
+        self.storedSeq = storedSeq
+        self.bytes = bytes
+    }
 }
 
 /// One published version of the MRV policy tables (`mrv_policy`, migration 7), as stored: the
@@ -49,5 +75,9 @@ public protocol MRVStore: Sendable {
     func mrvPolicy() async throws -> StoredMRVPolicy?
     /// Every published policy version, oldest first (bodies included).
     func mrvPolicyVersions() async throws -> [StoredMRVPolicy]
+    /// The stored bytes of an evidence file, as stored (the caller checks their hash).
+    func evidenceBlob(_ sha256: String) async throws -> EvidenceBlob?
+    /// The keys of every stored evidence file, in key order.
+    func evidenceBlobKeys() async throws -> [String]
     func close() async throws
 }

@@ -1,14 +1,26 @@
 import Foundation
 import OpenETSDomain
 
-/// An MRV command with the idempotency key that makes retries safe.
+/// An MRV command with the idempotency key that makes retries safe, and who sends it
+/// (`MRVPermissions`; `.system`, the platform operator, when not said).
 public struct MRVRequest: Hashable, Codable, Sendable {
     public var idempotencyKey: String
     public var command: MRVCommand
+    public var actor: MRVActor
 
-    public init(idempotencyKey: String, command: MRVCommand) {
+    public init(idempotencyKey: String, command: MRVCommand, actor: MRVActor = .system) {
         self.idempotencyKey = idempotencyKey
         self.command = command
+        self.actor = actor
+    }
+
+    enum CodingKeys: String, CodingKey { case idempotencyKey, command, actor }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        idempotencyKey = try c.decode(String.self, forKey: .idempotencyKey)
+        command = try c.decode(MRVCommand.self, forKey: .command)
+        actor = try c.decodeIfPresent(MRVActor.self, forKey: .actor) ?? .system
     }
 }
 
@@ -65,7 +77,7 @@ public struct MRVVerification: Hashable, Sendable {
 /// Each write locks the journal head and first replays what other processes appended.
 public actor MRVService {
     public static let kindPrefix = "mrv."
-    private let store: any MRVStore
+    let store: any MRVStore
     private let clock: any LedgerClock
     private let codec = LedgerCodec()
     /// The policy tables decisions and reads use: the latest published version
@@ -123,44 +135,72 @@ public actor MRVService {
 
     // MARK: writes
 
-    public func execute(_ request: MRVRequest) async throws -> MRVOutcome {
-        let hash = sha256Hex("mrv\n" + codec.encode(request.command))
-        return try await write(key: request.idempotencyKey, requestHash: hash, kind: Self.kindPrefix + request.command.kind) {
+    /// Decides `request.command` as sent by `request.actor` (`MRVPermissions`) and journals it.
+    /// `files` are the bytes of evidence files it deposits (`submit_month`, `correct_month`,
+    /// `replace_evidence`): hashed here, listed in the command when it does not name them, and
+    /// stored (`mrv_evidence_blob`) in the same transaction as the entry. Every file a deposit
+    /// newly lists must have its bytes sent or already stored (`EVIDENCE_MISSING`).
+    public func execute(_ request: MRVRequest, files: [EvidenceUpload] = []) async throws -> MRVOutcome {
+        let command: MRVCommand
+        let uploads: [HashedUpload]
+        switch Self.attach(files, to: request.command) {
+        case .failure(let error): return .rejected(error)
+        case .success(let attached): (command, uploads) = attached
+        }
+        let hash = sha256Hex("mrv\n" + codec.encode(command) + Self.actorSuffix(request.actor))
+        let actor = request.actor
+        return try await write(key: request.idempotencyKey, requestHash: hash, kind: Self.kindPrefix + command.kind, uploads: uploads) {
             (state: MRVState, now: Timestamp, policy: MRVPolicyTables) throws(MRVError) -> Decision in
-            .events(try state.decide(request.command, at: now, policy: policy))
+            .events(try state.decide(command, by: actor, at: now, policy: policy))
         }
     }
 
-    /// Registers every facility of a CSV file in one entry, or none of them.
-    public func importFacilities(csv: String, idempotencyKey: String) async throws -> MRVOutcome {
-        let hash = sha256Hex("mrv.import_facilities\n" + csv)
+    /// What the request hash adds for an actor other than `.system` (so hashes of requests
+    /// made before actors existed do not change).
+    static func actorSuffix(_ actor: MRVActor) -> String { actor == .system ? "" : "\nas " + actor.description }
+
+    /// Registers every facility of a CSV file in one entry, or none of them; each row is a
+    /// `register_facility` sent by `actor`.
+    public func importFacilities(csv: String, idempotencyKey: String, actor: MRVActor = .system) async throws -> MRVOutcome {
+        let hash = sha256Hex("mrv.import_facilities\n" + csv + Self.actorSuffix(actor))
         return try await write(key: idempotencyKey, requestHash: hash, kind: Self.kindPrefix + "import_facilities") {
             (state: MRVState, now: Timestamp, policy: MRVPolicyTables) throws(MRVError) -> Decision in
             switch MRVCSV.importFacilities(csv, state: state, at: now, policy: policy) {
             case .rejected(let errors, let total): return .rows(errors, total)
             case .imported(let rows):
-                return .events(try Self.decideAll(rows.map(MRVCommand.registerFacility), state, now, policy))
+                return .events(try Self.decideAll(rows.map(MRVCommand.registerFacility), state, now, policy, actor))
             }
         }
     }
 
-    /// Submits every month of a CSV file in one entry, or none of them.
-    public func importMonths(csv: String, idempotencyKey: String) async throws -> MRVOutcome {
-        let hash = sha256Hex("mrv.import_months\n" + csv)
-        return try await write(key: idempotencyKey, requestHash: hash, kind: Self.kindPrefix + "import_months") {
+    /// Submits every month of a CSV file in one entry, or none of them; each month is a
+    /// `submit_month` sent by `actor`. The rows' evidence files (`evidence_name`,
+    /// `evidence_sha256`) need their bytes: in `files` (matched by hash) or stored before.
+    public func importMonths(csv: String, idempotencyKey: String, files: [EvidenceUpload] = [], actor: MRVActor = .system) async throws -> MRVOutcome {
+        let uploads: [HashedUpload]
+        switch Self.hash(files) {
+        case .failure(let error): return .rejected(error)
+        case .success(let hashed): uploads = hashed
+        }
+        let hash = sha256Hex("mrv.import_months\n" + csv + uploads.map { "\nfile " + $0.sha256 }.joined() + Self.actorSuffix(actor))
+        return try await write(key: idempotencyKey, requestHash: hash, kind: Self.kindPrefix + "import_months", uploads: uploads) {
             (state: MRVState, now: Timestamp, policy: MRVPolicyTables) throws(MRVError) -> Decision in
             switch MRVCSV.importMonths(csv, state: state, at: now, policy: policy) {
             case .rejected(let errors, let total): return .rows(errors, total)
             case .imported(let rows):
-                return .events(try Self.decideAll(rows.map(MRVCommand.submitMonth), state, now, policy))
+                return .events(try Self.decideAll(rows.map(MRVCommand.submitMonth), state, now, policy, actor))
             }
         }
     }
 
     /// Stores the grid company's monthly generation from a CSV file (facility_id, year, month,
-    /// generation_mwh) in one entry, or none of it; rule A07 reads the stored rows.
-    public func importGrid(csv: String, idempotencyKey: String) async throws -> MRVOutcome {
-        let hash = sha256Hex("mrv.import_grid\n" + csv)
+    /// generation_mwh) in one entry, or none of it; rule A07 reads the stored rows. Only
+    /// `MRVPermissions.gridImportRoles` may.
+    public func importGrid(csv: String, idempotencyKey: String, actor: MRVActor = .system) async throws -> MRVOutcome {
+        guard MRVPermissions.gridImportRoles.contains(actor.role) else {
+            return .rejected(MRVError(.notPermitted, "\(actor) may not import the grid company's generation"))
+        }
+        let hash = sha256Hex("mrv.import_grid\n" + csv + Self.actorSuffix(actor))
         return try await write(key: idempotencyKey, requestHash: hash, kind: Self.kindPrefix + "import_grid") {
             (state: MRVState, now: Timestamp, policy: MRVPolicyTables) throws(MRVError) -> Decision in
             switch MRVCSV.importGrid(csv, state: state, limits: policy.current.limits) {
@@ -170,11 +210,13 @@ public actor MRVService {
         }
     }
 
-    static func decideAll(_ commands: [MRVCommand], _ state: MRVState, _ now: Timestamp, _ policy: MRVPolicyTables) throws(MRVError) -> [MRVEvent] {
+    static func decideAll(
+        _ commands: [MRVCommand], _ state: MRVState, _ now: Timestamp, _ policy: MRVPolicyTables, _ actor: MRVActor
+    ) throws(MRVError) -> [MRVEvent] {
         var scratch = state
         var events: [MRVEvent] = []
         for command in commands {
-            let decided = try scratch.decide(command, at: now, policy: policy)
+            let decided = try scratch.decide(command, by: actor, at: now, policy: policy)
             scratch.evolve(decided)
             events += decided
         }
@@ -187,7 +229,7 @@ public actor MRVService {
     }
 
     private func write(
-        key: String, requestHash: String, kind: String,
+        key: String, requestHash: String, kind: String, uploads: [HashedUpload] = [],
         _ decide: (MRVState, Timestamp, MRVPolicyTables) throws(MRVError) -> Decision
     ) async throws -> MRVOutcome {
         guard !key.isEmpty, key.utf8.count <= CommandRequest.maxIdempotencyKeyLength else {
@@ -240,8 +282,19 @@ public actor MRVService {
             case .success(.rows(let errors, let total)): return (.rejectedRows(errors, total: total), state, head, policy)
             case .success(.events(let decided)): events = decided
             }
+            // Evidence bytes: every newly deposited file's are sent or stored; checked before
+            // anything is written, stored with the entry.
+            let blobs: [EvidenceBlob]
+            switch try await Self.blobsToStore(events, before: state, uploads: uploads, policy: policy.0, at: now, stored: { try await tx.evidenceBlobExists($0) }) {
+            case .failure(let error): return (.rejected(error), state, head, policy)
+            case .success(let checked): blobs = checked
+            }
             let entry = JournalEntry.sealed(after: head, recordedAt: now, kind: kind, idempotencyKey: key, body: codec.encode(events))
             try await tx.append([entry], idempotency: [IdempotencyRecord(key: key, requestHash: requestHash, seq: entry.seq)], head: entry.head)
+            for var blob in blobs {
+                blob.storedSeq = entry.seq
+                try await tx.putEvidenceBlob(blob)
+            }
             state.evolve(events)
             head = entry.head
             return (.accepted(MRVReceipt(seq: entry.seq, events: events, replayed: false)), state, head, policy)
@@ -312,7 +365,8 @@ public actor MRVService {
 
     /// Re-reads the whole MRV journal: sequence numbers without gaps, each entry's hash and its
     /// link to the one before, an `mrv.` kind, a body of MRV events that replay, and the stored
-    /// head at the last entry.
+    /// head at the last entry; then the evidence files: each stored file's bytes hash to its
+    /// key, and every file a month has listed has its bytes stored.
     public func verify() async throws -> MRVVerification {
         var problems: [String] = []
         var previous = JournalHead.genesis
@@ -337,6 +391,7 @@ public actor MRVService {
         }
         let stored = try await store.mrvHead()
         if stored != previous { problems.append("head is at \(stored.seq), the journal ends at \(previous.seq)") }
+        problems += try await verifyEvidence(replay)
         return MRVVerification(entries: count, head: previous, problems: problems)
     }
 

@@ -329,6 +329,17 @@ public enum MRVErrorCode: String, Codable, Sendable, CaseIterable {
     case idempotencyKeyReused = "IDEMPOTENCY_KEY_REUSED"
     // Policy tables: a published version that is not a consistent set of tables.
     case invalidPolicy = "INVALID_POLICY"
+    // Who may send which command (`MRVPermissions`).
+    case notPermitted = "MRV_NOT_PERMITTED"
+    // Evidence files' bytes (the application's blob store).
+    /// The SHA-256 the caller claimed is not the hash of the bytes it sent.
+    case evidenceHashMismatch = "EVIDENCE_HASH_MISMATCH"
+    /// A deposit names a file whose bytes were neither sent nor stored before.
+    case evidenceMissing = "EVIDENCE_MISSING"
+    /// No stored file has this SHA-256.
+    case unknownEvidence = "UNKNOWN_EVIDENCE"
+    /// A stored file's bytes no longer hash to its key.
+    case evidenceTampered = "EVIDENCE_TAMPERED"
 }
 
 public struct MRVError: Error, Hashable, Codable, Sendable, CustomStringConvertible {

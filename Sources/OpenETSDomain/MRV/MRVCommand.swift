@@ -1,6 +1,6 @@
 /// Everything the MRV platform can be asked to do. A command is accepted whole (its events) or
 /// rejected with an `MRVError` and no change. Who may send it (entity, province, city,
-/// national, verifier) is the application's access check; the domain checks the rules.
+/// national, verifier) is `MRVPermissions.table`, checked by `decide(_:by:at:policy:)`.
 public enum MRVCommand: Hashable, Codable, Sendable {
     // Registration (province)
     /// `uscc` is validated (GB 32100-2015 check character) and becomes the entity's id.
@@ -44,29 +44,8 @@ public enum MRVCommand: Hashable, Codable, Sendable {
     /// Back to the verification stage, with reasons.
     case returnReview(entity: MRVEntityID, year: Int, level: ReviewLevel, reasons: [String])
 
-    /// Stable name for journals and metrics.
-    public var kind: String {
-        switch self {
-        case .registerEntity: "register_entity"
-        case .registerFacility: "register_facility"
-        case .registerVerifier: "register_verifier"
-        case .declareConsultant: "declare_consultant"
-        case .submitControlPlan: "submit_control_plan"
-        case .approveControlPlan: "approve_control_plan"
-        case .returnControlPlan: "return_control_plan"
-        case .submitMonth: "submit_month"
-        case .correctMonth: "correct_month"
-        case .replaceEvidence: "replace_evidence"
-        case .submitReport: "submit_report"
-        case .resubmitReport: "resubmit_report"
-        case .assignVerifier: "assign_verifier"
-        case .recordFinding: "record_finding"
-        case .resolveFinding: "resolve_finding"
-        case .concludeVerification: "conclude_verification"
-        case .approveReview: "approve_review"
-        case .returnReview: "return_review"
-        }
-    }
+    /// Stable name for journals and metrics (`MRVCommandKind`).
+    public var kind: String { commandKind.rawValue }
 }
 
 /// What happened on the MRV platform. `MRVState.evolve` applies events without checks.

@@ -291,8 +291,9 @@ public struct PFCData: Hashable, Codable, Sendable {
     }
 }
 
-/// An evidence file deposited with the data: the caller hashes the upload; the platform keeps
-/// the SHA-256 (64 lower-case hex digits).
+/// An evidence file deposited with the data: the SHA-256 (64 lower-case hex digits) of its
+/// bytes, computed by the MRV service from the uploaded bytes, which it stores under that key
+/// (`mrv_evidence_blob`) in the deposit's transaction.
 public struct EvidenceFile: Hashable, Codable, Sendable {
     public var name: String
     public var sha256: String
@@ -445,6 +446,47 @@ public struct MonthRecord: Hashable, Codable, Sendable {
     }
 
     public var corrections: Int { revisions.count { $0.kind == .correction } }
+
+    /// Every evidence list the month has had, oldest first: the deposit's, then one per
+    /// revision (a correction or an evidence replacement) with its time and reason. Files
+    /// replaced stay listed in the version that had them.
+    public var evidenceHistory: [EvidenceVersion] {
+        var versions: [EvidenceVersion] = []
+        var since = submittedAt
+        var reason: String?
+        var kind: MonthRevision.Kind?
+        for revision in revisions {
+            versions.append(EvidenceVersion(version: versions.count + 1, from: since, change: kind, reason: reason, files: revision.previous.evidence))
+            (since, reason, kind) = (revision.at, revision.reason, revision.kind)
+        }
+        versions.append(EvidenceVersion(version: versions.count + 1, from: since, change: kind, reason: reason, files: data.evidence))
+        return versions
+    }
+
+    /// Every evidence file the month has ever listed (current and replaced), each once.
+    public var allEvidence: [EvidenceFile] {
+        var seen = Set<String>()
+        return evidenceHistory.flatMap(\.files).filter { seen.insert($0.sha256).inserted }
+    }
+}
+
+/// One version of a month's evidence list: in force from `from` (the deposit, or the revision
+/// that made it, with its kind and reason).
+public struct EvidenceVersion: Hashable, Codable, Sendable {
+    public var version: Int
+    public var from: Timestamp
+    /// nil for the deposit.
+    public var change: MonthRevision.Kind?
+    public var reason: String?
+    public var files: [EvidenceFile]
+
+    public init(version: Int, from: Timestamp, change: MonthRevision.Kind?, reason: String?, files: [EvidenceFile]) {
+        self.version = version
+        self.from = from
+        self.change = change
+        self.reason = reason
+        self.files = files
+    }
 }
 
 // MARK: annual reports and verification

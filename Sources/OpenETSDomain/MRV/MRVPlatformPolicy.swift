@@ -63,6 +63,18 @@ public struct MRVLimits: Hashable, Codable, Sendable {
     public var maxParameterPlaces: Int
     /// Most decimals of a moisture percentage.
     public var maxMoisturePlaces: Int
+    /// Most bytes of one evidence file (its bytes are stored, `mrv_evidence_blob`). Optional
+    /// only so that versions published before it existed still decode: absent means
+    /// `defaultMaxEvidenceBytes`. Read it through `evidenceByteLimit`.
+    public var maxEvidenceBytes: Int? = MRVLimits.defaultMaxEvidenceBytes
+
+    /// 32 MiB.
+    public static let defaultMaxEvidenceBytes = 32 * 1024 * 1024
+    /// The largest `maxEvidenceBytes` a policy may set: 256 MiB (a file is one SQL value).
+    public static let maxEvidenceBytesCeiling = 256 * 1024 * 1024
+
+    /// The evidence size limit in force.
+    public var evidenceByteLimit: Int { maxEvidenceBytes ?? Self.defaultMaxEvidenceBytes }
 
     public static let defaults = MRVLimits(
         maxIDLength: 64, maxTextLength: 200, maxFacilitiesPerEntity: 500, maxPlanItems: 200, maxEvidenceFilesPerMonth: 100,

@@ -147,6 +147,9 @@ extension MRVPolicyTables {
         ] {
             try positive(value, "\(at).limits.\(name)", max: max, fail)
         }
+        if let bytes = l.maxEvidenceBytes, !(1...MRVLimits.maxEvidenceBytesCeiling).contains(bytes) {
+            throw fail("\(at).limits.maxEvidenceBytes", "\(bytes) is not 1–\(MRVLimits.maxEvidenceBytesCeiling)")
+        }
         for (name, value, max) in [
             ("maxAmountPlaces", l.maxAmountPlaces, seed.maxAmountPlaces), ("maxParameterPlaces", l.maxParameterPlaces, seed.maxParameterPlaces),
             ("maxMoisturePlaces", l.maxMoisturePlaces, seed.maxMoisturePlaces),
