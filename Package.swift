@@ -26,6 +26,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        // The REST API: runtime of the code generated from openapi.yaml, and its Hummingbird
+        // transport. The generator itself lives in tools/openapi-generate (not built here).
+        .package(url: "https://github.com/apple/swift-openapi-runtime.git", from: "1.13.4"),
+        .package(url: "https://github.com/hummingbird-project/swift-openapi-hummingbird.git", from: "2.1.0"),
     ],
     targets: [
         // Pure domain core: no package dependencies, no I/O, no Foundation.
@@ -66,11 +70,23 @@ let package = Package(
         ),
         // Web pages: pure renderers (state → HTML/CSV/SVG), zh and en. No server dependency.
         .target(name: "OpenETSWeb", dependencies: ["OpenETSDomain"], swiftSettings: strict),
+        // The REST API's types and server stubs, generated from openapi.yaml by
+        // scripts/openapi-generate and committed (scripts/openapi-drift-check keeps them in step).
+        // Generated code: no strict settings.
+        .target(
+            name: "OpenETSAPI",
+            dependencies: [
+                .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ]
+        ),
         // HTTP server (Hummingbird 2): routes, middleware, metrics; buildApplication is its composition.
         .target(
             name: "OpenETSServer",
             dependencies: [
-                "OpenETSDomain", "OpenETSApplication", "OpenETSWeb",
+                "OpenETSDomain", "OpenETSApplication", "OpenETSWeb", "OpenETSAPI",
+                .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
+                .product(name: "OpenAPIHummingbird", package: "swift-openapi-hummingbird"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),

@@ -65,3 +65,47 @@ extension SQLLedgerStore {
         }
     }
 }
+
+extension SQLLedgerStore {
+    public func saveAPIToken(_ token: APITokenRecord) async throws {
+        try await database.withExecutor { sql in
+            try await sql.execute(
+                "INSERT INTO api_tokens (id, token_hash, user_id, label, created_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6)",
+                [.text(token.id), .text(token.tokenHash), .text(token.user), .text(token.label), .int(token.createdAt.millisecondsSinceEpoch),
+                 token.revokedAt.map { .int($0.millisecondsSinceEpoch) } ?? .null])
+        }
+    }
+
+    public func apiToken(hash: String) async throws -> APITokenRecord? {
+        try await database.withExecutor { sql in
+            try await sql.query(Self.tokenColumns + " WHERE token_hash = $1", [.text(hash)]).first.map(Self.tokenRecord)
+        }
+    }
+
+    public func revokeAPIToken(id: String, at: Timestamp) async throws -> Bool {
+        try await database.transaction { sql in
+            let live = try await sql.query("SELECT id FROM api_tokens WHERE id = $1 AND revoked_at IS NULL", [.text(id)])
+            guard !live.isEmpty else { return false }
+            try await sql.execute("UPDATE api_tokens SET revoked_at = $2 WHERE id = $1", [.text(id), .int(at.millisecondsSinceEpoch)])
+            return true
+        }
+    }
+
+    public func apiTokens(user: String?) async throws -> [APITokenRecord] {
+        try await database.withExecutor { sql in
+            if let user {
+                return try await sql.query(Self.tokenColumns + " WHERE user_id = $1 ORDER BY created_at, id", [.text(user)]).map(Self.tokenRecord)
+            }
+            return try await sql.query(Self.tokenColumns + " ORDER BY created_at, id", []).map(Self.tokenRecord)
+        }
+    }
+
+    static var tokenColumns: String { "SELECT id, token_hash, user_id, label, created_at, revoked_at FROM api_tokens" }
+
+    static func tokenRecord(_ row: SQLRow) throws -> APITokenRecord {
+        APITokenRecord(
+            id: try row.text(0), tokenHash: try row.text(1), user: try row.text(2), label: try row.text(3),
+            createdAt: Timestamp(millisecondsSinceEpoch: try row.int(4)),
+            revokedAt: row.values[5] == .null ? nil : Timestamp(millisecondsSinceEpoch: try row.int(5)))
+    }
+}

@@ -362,6 +362,22 @@ public enum Migrations {
                 )
                 """,
             ]),
+        // API tokens (issue 7, the REST API): a bearer token acts as its user. Only the
+        // SHA-256 of the token is stored; `id` is the public handle for list and revoke.
+        Migration(
+            version: 12, name: "api tokens",
+            statements: [
+                """
+                CREATE TABLE api_tokens (
+                    id TEXT PRIMARY KEY,
+                    token_hash TEXT NOT NULL UNIQUE,
+                    user_id TEXT NOT NULL,
+                    label TEXT NOT NULL,
+                    created_at BIGINT NOT NULL,
+                    revoked_at BIGINT
+                )
+                """,
+            ]),
         // The write path of the exchange (docs/benchmarks.md): one row of postings per journal
         // entry instead of one row per posting (the account index is `journal_accounts`, which
         // now lists posted accounts too; older entries keep their `journal_postings` rows), and

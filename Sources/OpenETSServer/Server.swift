@@ -96,6 +96,7 @@ public func buildApplication(
         try await pages.certificate(request, number: try context.parameters.require("number"))
     }
     addCCERRoutes(router, store: store, service: service, trading: trading)
+    addAPIRoutes(router, store: store, service: service)
 
     var logger = Logger(label: "openets.http")
     logger.logLevel = .info

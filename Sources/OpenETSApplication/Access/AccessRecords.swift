@@ -62,8 +62,8 @@ public struct AuditRecord: Hashable, Codable, Sendable {
     }
 }
 
-/// Users, sessions and the audit log, in the same database as the ledger.
-public protocol AccessStore: Sendable {
+/// Users, sessions, API tokens and the audit log, in the same database as the ledger.
+public protocol AccessStore: APITokenStore {
     func saveUser(_ user: UserRecord) async throws
     func user(_ id: String) async throws -> UserRecord?
     func saveSession(_ session: SessionRecord) async throws
@@ -71,4 +71,34 @@ public protocol AccessStore: Sendable {
     func deleteSession(tokenHash: String) async throws
     func appendAudit(_ record: AuditRecord) async throws
     func audit(limit: Int) async throws -> [AuditRecord]
+}
+
+/// An API token as stored: the SHA-256 of the bearer token (the token itself is shown once,
+/// when created), the user it acts as, and whether it was revoked. `id` is its public handle.
+public struct APITokenRecord: Hashable, Codable, Sendable {
+    public var id: String
+    public var tokenHash: String
+    public var user: String
+    public var label: String
+    public var createdAt: Timestamp
+    public var revokedAt: Timestamp?
+
+    public init(id: String, tokenHash: String, user: String, label: String, createdAt: Timestamp, revokedAt: Timestamp?) {
+        self.id = id
+        self.tokenHash = tokenHash
+        self.user = user
+        self.label = label
+        self.createdAt = createdAt
+        self.revokedAt = revokedAt
+    }
+}
+
+/// API tokens (migration 12), in the same database as users and sessions.
+public protocol APITokenStore: Sendable {
+    func saveAPIToken(_ token: APITokenRecord) async throws
+    func apiToken(hash: String) async throws -> APITokenRecord?
+    /// Marks the token revoked; false when there is no such live token.
+    func revokeAPIToken(id: String, at: Timestamp) async throws -> Bool
+    /// The tokens of one user (all users when nil), oldest first.
+    func apiTokens(user: String?) async throws -> [APITokenRecord]
 }

@@ -1,0 +1,306 @@
+import OpenAPIRuntime
+import OpenETSAPI
+import OpenETSApplication
+import OpenETSDomain
+
+/// The REST API of openapi.yaml: the generated `APIProtocol`, implemented over the registry's
+/// writer. Domain types become API types here and nowhere else.
+struct APIHandler: APIProtocol {
+    let service: RegistryService
+    let access: AccessService
+
+    /// The named maximum of `limit` (openapi.yaml says the same) and its default.
+    static let maxPageLimit = 500
+    static let defaultPageLimit = 100
+    /// Longest client Idempotency-Key (bytes); the registry key adds the user's id to it.
+    static let maxIdempotencyKeyBytes = 64
+    /// The book shows the best five price levels of each side (the listing agreement's rule).
+    static let bookLevels = 5
+
+    typealias Schemas = Components.Schemas
+
+    // MARK: market data (public)
+
+    func listInstruments(_ input: Operations.ListInstruments.Input) async throws -> Operations.ListInstruments.Output {
+        guard let window = PageWindow(limit: input.query.limit, offset: input.query.offset) else { return .badRequest(.init(body: .json(Self.badPage))) }
+        let instruments = await service.exchange.instruments.values.sorted { $0.code < $1.code }
+        let page = window.slice(instruments)
+        return .ok(.init(body: .json(Schemas.InstrumentPage(
+            items: page.items.map {
+                Schemas.Instrument(code: $0.code, unit: $0.unit.rawValue, label: $0.label, continuous: $0.continuous, previousCloseFen: $0.previousClose)
+            },
+            total: page.total, nextOffset: page.next))))
+    }
+
+    func getOrderBook(_ input: Operations.GetOrderBook.Input) async throws -> Operations.GetOrderBook.Output {
+        let exchange = await service.exchange
+        let code = input.path.code
+        guard exchange.instruments[code] != nil else { return .notFound(.init(body: .json(Self.unknownInstrument(code)))) }
+        guard let book = exchange.books[code] else {
+            return .ok(.init(body: .json(Schemas.OrderBook(instrument: code, bids: [], asks: [], orders: []))))
+        }
+        let bids = book.depth(.buy, levels: Self.bookLevels), asks = book.depth(.sell, levels: Self.bookLevels)
+        let shown = Set(bids.map { "b\($0.price)" } + asks.map { "s\($0.price)" })
+        // allOrders: bids best first, then asks best first, oldest first within a level.
+        let orders = book.allOrders().filter { shown.contains(($0.side == .buy ? "b" : "s") + "\($0.price)") }
+        func level(_ l: DepthLevel) -> Schemas.DepthLevel { .init(priceFen: l.price, quantityTonnes: l.quantity, orders: l.orders) }
+        return .ok(.init(body: .json(Schemas.OrderBook(
+            instrument: code, bids: bids.map(level), asks: asks.map(level),
+            orders: orders.map { .init(id: $0.id, side: Self.side($0.side), priceFen: $0.price, remainingTonnes: $0.remaining) }))))
+    }
+
+    func listTrades(_ input: Operations.ListTrades.Input) async throws -> Operations.ListTrades.Output {
+        guard let window = PageWindow(limit: input.query.limit, offset: input.query.offset) else { return .badRequest(.init(body: .json(Self.badPage))) }
+        let exchange = await service.exchange
+        let code = input.path.code
+        guard exchange.instruments[code] != nil else { return .notFound(.init(body: .json(Self.unknownInstrument(code)))) }
+        let page = window.slice(Array(exchange.todayDeals.filter { $0.instrument == code }.reversed()))
+        return .ok(.init(body: .json(Schemas.TradePage(
+            items: page.items.map {
+                Schemas.Trade(
+                    id: $0.id.rawValue, mode: $0.mode.rawValue, priceFen: $0.price, quantityTonnes: $0.quantity, amountFen: $0.amountFen,
+                    time: utc($0.time))
+            },
+            total: page.total, nextOffset: page.next))))
+    }
+
+    func listDailyPrices(_ input: Operations.ListDailyPrices.Input) async throws -> Operations.ListDailyPrices.Output {
+        guard let window = PageWindow(limit: input.query.limit, offset: input.query.offset) else { return .badRequest(.init(body: .json(Self.badPage))) }
+        let exchange = await service.exchange
+        let code = input.path.code
+        guard exchange.instruments[code] != nil else { return .notFound(.init(body: .json(Self.unknownInstrument(code)))) }
+        let page = window.slice(exchange.history.filter { $0.instrument == code })
+        return .ok(.init(body: .json(Schemas.DailyPricesPage(
+            items: page.items.map {
+                Schemas.DailyPrices(
+                    date: $0.date.description, previousCloseFen: $0.previousClose, openFen: $0.prices.open, highFen: $0.prices.high,
+                    lowFen: $0.prices.low, closeFen: $0.prices.close, volumeTonnes: $0.prices.volume, turnoverFen: $0.prices.turnoverFen)
+            },
+            total: page.total, nextOffset: page.next))))
+    }
+
+    // MARK: registry reads (public, as the web pages)
+
+    func listAccounts(_ input: Operations.ListAccounts.Input) async throws -> Operations.ListAccounts.Output {
+        guard let window = PageWindow(limit: input.query.limit, offset: input.query.offset) else { return .badRequest(.init(body: .json(Self.badPage))) }
+        let accounts = await service.state.accounts.values.sorted { $0.id.rawValue < $1.id.rawValue }
+        let page = window.slice(accounts)
+        return .ok(.init(body: .json(Schemas.AccountPage(
+            items: page.items.map {
+                Schemas.Account(
+                    id: $0.id.rawValue, _type: $0.type.rawValue, ownerName: $0.ownerName, province: $0.province,
+                    status: Self.status($0.status))
+            },
+            total: page.total, nextOffset: page.next))))
+    }
+
+    func getAccountHoldings(_ input: Operations.GetAccountHoldings.Input) async throws -> Operations.GetAccountHoldings.Output {
+        let state = await service.state
+        let id = AccountID(input.path.accountId)
+        guard state.accounts[id] != nil else {
+            return .notFound(.init(body: .json(Self.error("UNKNOWN_ACCOUNT", "no account \(id.rawValue)", ["account": id.rawValue]))))
+        }
+        let holdings = state.holdings.filter { $0.key.account == id }.sorted { $0.key < $1.key }.map { key, holding in
+            Schemas.Holding(
+                unit: key.unit.rawValue, totalTonnes: holding.total, availableTonnes: holding.available,
+                frozenTonnes: holding.total - holding.available)
+        }
+        return .ok(.init(body: .json(Schemas.AccountHoldings(account: id.rawValue, holdings: holdings, cashFen: state.cashFen[id] ?? 0))))
+    }
+
+    // MARK: order entry (API token)
+
+    func placeOrder(_ input: Operations.PlaceOrder.Input) async throws -> Operations.PlaceOrder.Output {
+        let body: Schemas.PlaceOrderRequest
+        switch input.body { case .json(let json): body = json }
+        switch try await authorise(.tradePlace, key: input.headers.idempotencyKey) {
+        case .refused(let refusal): return refusal.placeOrder
+        case .granted(let caller):
+            let command = ExchangeCommand.placeOrder(
+                account: caller.account, instrument: body.instrument, side: body.side == .buy ? .buy : .sell, price: body.priceFen,
+                quantity: body.quantityTonnes)
+            switch try await execute(command, caller) {
+            case .accepted(let result): return .created(.init(body: .json(result)))
+            case .rejected(let error): return .unprocessableContent(.init(body: .json(error)))
+            }
+        }
+    }
+
+    func takeOrder(_ input: Operations.TakeOrder.Input) async throws -> Operations.TakeOrder.Output {
+        let body: Schemas.TakeOrderRequest
+        switch input.body { case .json(let json): body = json }
+        switch try await authorise(.tradeTake, key: input.headers.idempotencyKey) {
+        case .refused(let refusal): return refusal.takeOrder
+        case .granted(let caller):
+            let command = ExchangeCommand.takeOrder(account: caller.account, order: input.path.orderId, quantity: body.quantityTonnes)
+            switch try await execute(command, caller) {
+            case .accepted(let result): return .ok(.init(body: .json(result)))
+            case .rejected(let error): return .unprocessableContent(.init(body: .json(error)))
+            }
+        }
+    }
+
+    func cancelOrder(_ input: Operations.CancelOrder.Input) async throws -> Operations.CancelOrder.Output {
+        switch try await authorise(.tradeCancel, key: input.headers.idempotencyKey) {
+        case .refused(let refusal): return refusal.cancelOrder
+        case .granted(let caller):
+            switch try await execute(ExchangeCommand.cancelOrder(account: caller.account, order: input.path.orderId), caller) {
+            case .accepted(let result): return .ok(.init(body: .json(result)))
+            case .rejected(let error): return .unprocessableContent(.init(body: .json(error)))
+            }
+        }
+    }
+}
+
+// MARK: authorisation and execution
+
+extension APIHandler {
+    /// Who calls, for which account, under which registry idempotency key.
+    struct Caller {
+        var principal: Principal
+        var account: AccountID
+        var idempotencyKey: String
+    }
+
+    /// A refusal before the command: no token (401), no permission (403) or a bad key (400).
+    struct Refusal {
+        var status: Int
+        var error: Schemas._Error
+
+        var placeOrder: Operations.PlaceOrder.Output {
+            switch status {
+            case 401: .unauthorized(.init(body: .json(error)))
+            case 403: .forbidden(.init(body: .json(error)))
+            default: .badRequest(.init(body: .json(error)))
+            }
+        }
+
+        var takeOrder: Operations.TakeOrder.Output {
+            switch status {
+            case 401: .unauthorized(.init(body: .json(error)))
+            case 403: .forbidden(.init(body: .json(error)))
+            default: .badRequest(.init(body: .json(error)))
+            }
+        }
+
+        var cancelOrder: Operations.CancelOrder.Output {
+            switch status {
+            case 401: .unauthorized(.init(body: .json(error)))
+            case 403: .forbidden(.init(body: .json(error)))
+            default: .badRequest(.init(body: .json(error)))
+            }
+        }
+    }
+
+    /// A command's outcome in API types.
+    enum Executed {
+        case accepted(Schemas.CommandResult)
+        case rejected(Schemas._Error)
+    }
+
+    enum Authorisation {
+        case granted(Caller)
+        case refused(Refusal)
+    }
+
+    /// The checks of every state-changing call, in the web's order: a live API token, the
+    /// permission matrix (a participant acts only for its own account), then the key.
+    func authorise(_ action: Action, key: String) async throws -> Authorisation {
+        guard let token = APIRequestInfo.bearer, let principal = try await access.principal(apiToken: token) else {
+            return .refused(Refusal(status: 401, error: Self.error("UNAUTHENTICATED", "an API token is required: Authorization: Bearer <token>")))
+        }
+        guard let account = principal.account, principal.may(action, for: account, matrix: access.matrix) else {
+            return .refused(Refusal(
+                status: 403,
+                error: Self.error("FORBIDDEN", "\(principal.role.rawValue) may not \(action.rawValue)", ["role": principal.role.rawValue, "action": action.rawValue])))
+        }
+        guard !key.isEmpty, key.utf8.count <= Self.maxIdempotencyKeyBytes else {
+            return .refused(Refusal(status: 400, error: Self.error("INVALID_INPUT", "Idempotency-Key must be 1-\(Self.maxIdempotencyKeyBytes) bytes")))
+        }
+        // Keys are per user: two users choosing the same key do not collide.
+        return .granted(Caller(principal: principal, account: account, idempotencyKey: "api-\(principal.user)-\(key)"))
+    }
+
+    /// Runs an exchange command through the registry's writer and audits the outcome.
+    func execute(_ command: ExchangeCommand, _ caller: Caller) async throws -> Executed {
+        let outcome = try await service.execute(ExchangeRequest(idempotencyKey: caller.idempotencyKey, command: command))
+        let now = SystemClock().now()
+        switch outcome {
+        case .rejected(let error):
+            try await access.audit(now, caller.principal.user, "api_" + command.kind, "rejected \(error.code.rawValue)", APIRequestInfo.address)
+            return .rejected(Self.error(error.code.rawValue, error.message, ["command": command.kind]))
+        case .accepted(let receipt):
+            var orderID: Int64?
+            var deals: [Schemas.DealSummary] = []
+            for event in receipt.events {
+                switch event {
+                case .orderPlaced(let order): orderID = orderID ?? order.id
+                case .dealDone(let deal, _, _): deals.append(.init(id: deal.id.rawValue, priceFen: deal.price, quantityTonnes: deal.quantity))
+                default: break
+                }
+            }
+            // The command is committed: an audit write that fails does not turn it into an error.
+            try? await access.audit(
+                now, caller.principal.user, "api_" + command.kind, (receipt.replayed ? "replayed #" : "accepted #") + "\(receipt.seq)",
+                APIRequestInfo.address)
+            return .accepted(Schemas.CommandResult(seq: receipt.seq, replayed: receipt.replayed, orderId: orderID, deals: deals))
+        }
+    }
+}
+
+// MARK: mapping
+
+extension APIHandler {
+    static func error(_ code: String, _ message: String, _ details: [String: String] = [:]) -> Schemas._Error {
+        Schemas._Error(code: code, message: message, details: .init(additionalProperties: details))
+    }
+
+    static let badPage = error(
+        "INVALID_INPUT", "limit must be 1-\(maxPageLimit) and offset at least 0", ["maxLimit": String(maxPageLimit)])
+
+    static func unknownInstrument(_ code: String) -> Schemas._Error {
+        error("UNKNOWN_INSTRUMENT", "no instrument \(code)", ["instrument": code])
+    }
+
+    static func side(_ side: Side) -> Schemas.Side { side == .buy ? .buy : .sell }
+
+    static func status(_ status: AccountStatus) -> Schemas.Account.StatusPayload {
+        switch status {
+        case .open: .open
+        case .blocked: .blocked
+        case .closed: .closed
+        }
+    }
+}
+
+/// A page of a list: `limit` items from `offset`, with the offset of the next page.
+struct PageWindow {
+    var limit: Int
+    var offset: Int
+
+    /// Nil when `limit` or `offset` is out of range (the spec's bounds, checked here: the
+    /// generated code decodes types, not ranges).
+    init?(limit: Int32?, offset: Int32?) {
+        let limit = Int(limit ?? Int32(APIHandler.defaultPageLimit)), offset = Int(offset ?? 0)
+        guard (1...APIHandler.maxPageLimit).contains(limit), offset >= 0 else { return nil }
+        self.limit = limit
+        self.offset = offset
+    }
+
+    func slice<T>(_ all: [T]) -> (items: ArraySlice<T>, total: Int, next: Int?) {
+        let start = min(offset, all.count), end = min(all.count, start + limit)
+        return (all[start..<end], all.count, end < all.count ? end : nil)
+    }
+}
+
+/// A timestamp as ISO 8601 in UTC with milliseconds, in integers (no floating point).
+func utc(_ time: Timestamp) -> String {
+    let ms = time.millisecondsSinceEpoch
+    let day = ms >= 0 ? ms / 86_400_000 : -((-ms + 86_399_999) / 86_400_000)
+    let rest = ms - day * 86_400_000
+    func pad(_ value: Int64, _ width: Int) -> String {
+        let text = String(value)
+        return String(repeating: "0", count: max(0, width - text.count)) + text
+    }
+    return "\(CivilDate(daysSinceEpoch: day))T\(pad(rest / 3_600_000, 2)):\(pad(rest / 60_000 % 60, 2)):\(pad(rest / 1000 % 60, 2)).\(pad(rest % 1000, 3))Z"
+}

@@ -1,0 +1,81 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import OpenAPIHummingbird
+import OpenAPIRuntime
+import OpenETSAPI
+import OpenETSApplication
+import OpenETSDomain
+
+/// The REST API (openapi.yaml, docs/api.md): the spec at /openapi.yaml and the generated
+/// routes under /api/v1, on a router group of their own (its middleware sees only API calls).
+func addAPIRoutes(_ router: Router<AppRequestContext>, store: any LedgerStore, service: RegistryService) {
+    router.get("/openapi.yaml") { _, _ in text(OpenAPISpec.yaml, contentType: "application/yaml; charset=utf-8") }
+    let api = router.group().add(middleware: APIRequestInfoMiddleware())
+    let handler = APIHandler(service: service, access: AccessService(store: store))
+    do {
+        try handler.registerHandlers(on: api, middlewares: [APIErrorMiddleware()])
+    } catch {
+        // Registration fails only for a route the spec defines twice: a programming error.
+        preconditionFailure("the API's routes do not register: \(error)")
+    }
+}
+
+/// What the handlers need from the HTTP request that the generated input does not carry:
+/// the bearer token (the spec's security scheme) and the peer address (for the audit log).
+enum APIRequestInfo {
+    @TaskLocal static var bearer: String?
+    @TaskLocal static var address: String = "-"
+}
+
+struct APIRequestInfoMiddleware: RouterMiddleware {
+    typealias Context = AppRequestContext
+
+    func handle(
+        _ request: Request, context: AppRequestContext, next: @concurrent (Request, AppRequestContext) async throws -> Response
+    ) async throws -> Response {
+        var bearer: String?
+        if let header = request.headers[.authorization], header.count > 7, header.prefix(7).lowercased() == "bearer " {
+            bearer = String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)
+        }
+        return try await APIRequestInfo.$bearer.withValue(bearer) {
+            try await APIRequestInfo.$address.withValue(context.address) { try await next(request, context) }
+        }
+    }
+}
+
+/// Every API answer in the spec's error format: a body over `maxBodyBytes` is BODY_TOO_LARGE
+/// (413); a request the generated code cannot decode (wrong type, missing header or field) is
+/// INVALID_INPUT (400); anything else the handler throws is INTERNAL (500).
+struct APIErrorMiddleware: ServerMiddleware {
+    /// Largest request body of an API call (bytes).
+    static let maxBodyBytes = 16 << 10
+
+    func intercept(
+        _ request: HTTPRequest, body: HTTPBody?, metadata: ServerRequestMetadata, operationID: String,
+        next: @concurrent @Sendable (HTTPRequest, HTTPBody?, ServerRequestMetadata) async throws -> (HTTPResponse, HTTPBody?)
+    ) async throws -> (HTTPResponse, HTTPBody?) {
+        var collected: HTTPBody?
+        if let body {
+            guard let bytes = try? await [UInt8](collecting: body, upTo: Self.maxBodyBytes) else {
+                return Self.error(.contentTooLarge, "BODY_TOO_LARGE", "the body is over \(Self.maxBodyBytes) bytes", ["maxBytes": String(Self.maxBodyBytes)])
+            }
+            collected = HTTPBody(bytes)
+        }
+        do {
+            return try await next(request, collected, metadata)
+        } catch let error as ServerError {
+            if error.operationInput == nil {
+                return Self.error(.badRequest, "INVALID_INPUT", "\(error.causeDescription): \(error.underlyingError)", ["operation": operationID])
+            }
+            return Self.error(.internalServerError, "INTERNAL", "internal error in \(operationID)", ["operation": operationID])
+        }
+    }
+
+    static func error(_ status: HTTPResponse.Status, _ code: String, _ message: String, _ details: [String: String]) -> (HTTPResponse, HTTPBody?) {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let data = (try? encoder.encode(APIError(code: code, message: message, details: details))) ?? Data("{}".utf8)
+        return (HTTPResponse(status: status, headerFields: [.contentType: "application/json; charset=utf-8"]), HTTPBody(Array(data)))
+    }
+}
