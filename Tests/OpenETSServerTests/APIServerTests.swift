@@ -80,14 +80,14 @@ struct APIServerTests {
             let instruments = try await client.get("/api/v1/market/instruments")
             #expect(instruments.status == 200)
             let items = instruments.json["items"] as? [[String: Any]] ?? []
-            #expect(items.map { $0["code"] as? String } == ["CCER", "CEA23", "CEA24"])
+            #expect(items.map { $0["code"] as? String } == ["CCER", "CCER-P000001-M01", "CEA23", "CEA24"])
             #expect(items.first { $0["code"] as? String == "CEA24" }?["previousCloseFen"] as? Int != nil)
-            #expect(instruments.json["total"] as? Int == 3 && instruments.json["nextOffset"] == nil)
+            #expect(instruments.json["total"] as? Int == 4 && instruments.json["nextOffset"] == nil)
 
-            // Pagination: two, then the rest.
-            let first = try await client.get("/api/v1/market/instruments?limit=2")
-            #expect((first.json["items"] as? [Any])?.count == 2 && first.json["nextOffset"] as? Int == 2)
-            let second = try await client.get("/api/v1/market/instruments?limit=2&offset=2")
+            // Pagination: three, then the rest.
+            let first = try await client.get("/api/v1/market/instruments?limit=3")
+            #expect((first.json["items"] as? [Any])?.count == 3 && first.json["nextOffset"] as? Int == 3)
+            let second = try await client.get("/api/v1/market/instruments?limit=3&offset=3")
             #expect((second.json["items"] as? [[String: Any]])?.map { $0["code"] as? String } == ["CEA24"] && second.json["nextOffset"] == nil)
             // The named maximum and bad values: INVALID_INPUT, in the error format.
             for bad in ["limit=501", "limit=0", "offset=-1", "limit=abc"] {

@@ -2,6 +2,7 @@ import Foundation
 import OpenETSApplication
 import OpenETSDomain
 import OpenETSRuntime
+import OpenETSSQLStore
 import Testing
 
 /// A clock the test moves: Beijing trading hours on a chosen day; one millisecond per reading.
@@ -133,6 +134,38 @@ struct ExchangeServiceTests {
             #expect(outcome.error?.code == .invalidArgument, "\(command.kind): \(String(describing: outcome))")
         }
         #expect(await service.exchange.orders[order.id] == nil)
+        try await store.close()
+    }
+
+    /// Request hashes of exchange commands are written with the `x2:` prefix (streaming
+    /// encoder); a key stored before, with the sorted-keys hash, still replays its first result
+    /// after a reopen, and still refuses a different command.
+    @Test(arguments: Backend.all)
+    func keysStoredWithTheEarlierRequestHashStillReplay(_ backend: Backend) async throws {
+        let location = try backend.freshLocation()
+        let clock = MarketClock(Self.day, hour: 9, minute: 0)
+        var s = try await Self.setUp(location, clock: clock)
+        clock.set(Self.day, hour: 10, minute: 0)
+        let command = ExchangeCommand.placeOrder(account: Self.seller, instrument: "CEA24", side: .sell, price: 5_010, quantity: 10)
+        let first = try #require(try await s.exchange(command, key: "old-key").receipt)
+        try await s.store.close()
+        let legacy = sha256Hex("exchange\n" + LedgerCodec().encode(command))
+        let database = try await Composition.openDatabase(location, connectionID: 9)
+        let stored = try await database.transaction { sql in
+            let rows = try await sql.query("SELECT request_hash FROM idempotency WHERE idempotency_key = $1", [.text("old-key")])
+            try await sql.execute("UPDATE idempotency SET request_hash = $1 WHERE idempotency_key = $2", [.text(legacy), .text("old-key")])
+            return try rows.first?.text(0)
+        }
+        try await database.close()
+        #expect(stored?.hasPrefix("x2:") == true && stored != legacy)
+
+        let (store, service) = try await Composition.openRegistry(location, clock: clock)
+        let retry = try await service.execute(ExchangeRequest(idempotencyKey: "old-key", command: command))
+        #expect(retry.receipt?.replayed == true && retry.receipt?.seq == first.seq, "\(retry)")
+        let other = try await service.execute(ExchangeRequest(
+            idempotencyKey: "old-key", command: .placeOrder(account: Self.seller, instrument: "CEA24", side: .sell, price: 5_010, quantity: 11)))
+        #expect(other.error?.code == .invalidInput)
+        #expect(try await store.head().seq == first.seq)
         try await store.close()
     }
 }

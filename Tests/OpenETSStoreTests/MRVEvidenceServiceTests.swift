@@ -56,7 +56,7 @@ struct MRVEvidenceServiceTests {
         let deposit = try await Self.run(s, .submitMonth(T.month("U1", 1)), files: [upload], as: .entity(T.entity), key: "deposit-1")
         let receipt = try #require(deposit.receipt, "\(deposit)")
         #expect(await s.service.state.months[Self.month1]?.data.evidence == [EvidenceFile(name: "lab.pdf", sha256: shaA, item: "coal.ncv")])
-        let blob = try #require(try await s.service.evidence(shaA).get())
+        let blob = try await s.service.evidence(shaA).get()
         #expect(blob.bytes == Self.scanA && blob.size == Self.scanA.count && blob.mediaType == "application/pdf" && blob.storedSeq == receipt.seq)
         // A retry with the same key and bytes is the same request.
         let retry = try await Self.run(s, .submitMonth(T.month("U1", 1)), files: [upload], as: .entity(T.entity), key: "deposit-1")

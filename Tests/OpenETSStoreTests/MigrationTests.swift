@@ -52,7 +52,7 @@ struct MigrationTests {
             try await sql.execute(
                 "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)", [])
             for migration in Migrations.all where migration.version < 13 {
-                for statement in migration.statements { try await sql.execute(statement, []) }
+                for statement in migration.sqliteStatements ?? migration.statements { try await sql.execute(statement, []) }
                 try await sql.execute(
                     "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, 0)",
                     [.int(Int64(migration.version)), .text(migration.name)])
