@@ -7,13 +7,17 @@ local token = os.getenv("OPENETS_TOKEN")
 local instrument = os.getenv("OPENETS_INSTRUMENT") or "CEA24"
 local price = tonumber(os.getenv("OPENETS_PRICE_FEN") or "9000")
 local counter = 0
-local tag = tostring(math.random(1, 2^30))
+-- Each thread's own key prefix, set by setup() (threads' Lua states start alike, so a random
+-- number drawn in each would repeat).
+tag = "main"
+local threads = 0
 local to_cancel = {}
 local first, last = 1, 0
 local places, cancels = 0, 0
 
 function setup(thread)
-  thread:set("tag", tostring(math.random(1, 2^30)))
+  threads = threads + 1
+  thread:set("tag", os.time() .. "-" .. threads)
 end
 
 function request()
@@ -36,10 +40,11 @@ function request()
 end
 
 function response(status, headers, body)
+  -- A placed listing (201 with its orderId; a low buy in listing mode always rests) is
+  -- queued for cancelling; a cancel's answer has no orderId.
   if status == 201 or status == 200 then
     local id = body:match('"orderId"%s*:%s*(%d+)')
-    local resting = body:find('"remainingTonnes"%s*:%s*[1-9]')
-    if id and resting and not body:find('"cancelled"') then
+    if id then
       last = last + 1
       to_cancel[last] = id
     end
