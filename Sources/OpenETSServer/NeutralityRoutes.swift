@@ -65,8 +65,8 @@ struct NeutralityRoutes: Sendable {
         }
         func tonnes(_ name: String) -> Int64? { field(name).flatMap { Int64($0) }.flatMap { (1...NeutralityPurchase.maxQuantityT).contains($0) ? $0 : nil } }
         let view = NeutralityPages.OffsetView(
-            quantity: tonnes("quantity"), cancelQuantity: tonnes("cancel") ?? tonnes("quantity"), unit: field("unit"), beneficiary: String((field("beneficiary") ?? "").prefix(200)),
-            purpose: field("purpose").flatMap(NeutralityPurpose.init(rawValue:)) ?? .event, subject: String((field("subject") ?? "").prefix(200)),
+            quantity: tonnes("quantity"), cancelQuantity: tonnes("cancel") ?? tonnes("quantity"), unit: field("unit"), beneficiary: String((field("beneficiary") ?? "").prefix(NeutralityPages.CalculatorForm.maxFieldLength)),
+            purpose: field("purpose").flatMap(NeutralityPurpose.init(rawValue:)) ?? .event, subject: String((field("subject") ?? "").prefix(NeutralityPages.CalculatorForm.maxFieldLength)),
             certificate: certificate)
         let context = TradingPages.Context(
             principal: principal, csrf: session.csrf, nonce: { UUID().uuidString.lowercased() }, message: field("ok"), error: field("error"))
@@ -77,8 +77,12 @@ struct NeutralityRoutes: Sendable {
 
     /// The page again with the claim's fields kept, and the outcome. `quantity` shows a plan to
     /// buy; `cancel` prefills the cancellation.
+    /// The page to return to, with the form's fields cut to the length the page itself shows
+    /// (`NeutralityPages.CalculatorForm.maxFieldLength`), so a long field cannot make a
+    /// `Location` header that browsers refuse.
     func back(_ fields: [String: String], extra: [(String, String)] = []) -> String {
-        let keep = ["unit", "beneficiary", "purpose", "subject"].compactMap { name in fields[name].map { (name, $0) } }
+        let limit = NeutralityPages.CalculatorForm.maxFieldLength
+        let keep = ["unit", "beneficiary", "purpose", "subject"].compactMap { name in fields[name].map { (name, String($0.prefix(limit))) } }
         return Self.path + "?" + (keep + extra).map { "\($0.0)=\(trading.encode($0.1))" }.joined(separator: "&")
     }
 

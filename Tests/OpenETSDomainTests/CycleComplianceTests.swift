@@ -53,6 +53,26 @@ struct CycleComplianceTests {
         #expect(state.holding(Self.e1, "CEA24").total == 38_000)
     }
 
+    /// A legacy CCER (registered before the plan's cut-off) whose use ended before the
+    /// surrender deadline is ineligible in the stage, by the calculator's own test; a newer
+    /// CCER of the same vintage is not, nor the legacy one while its use lasts.
+    @Test func legacyCCERPastItsUseIsIneligibleInTheStage() throws {
+        var plan = T.plan
+        plan.offsets.legacyRegisteredBefore = "2017-03-14"
+        plan.offsets.legacyUsableUntil = "2024-12-31"
+        plan.deadlines.surrender = "2025-12-31"
+        let type = UnitType(
+            code: "CCER-P000009-2016", kind: .ccer, label: "CCER", vintageFrom: 2016, vintageTo: 2016, projectID: "P000009",
+            issuer: "CN", serialized: true)
+        let legacy = OffsetEligibility.Assessment(eligible: true, registeredOn: CivilDate(year: 2016, month: 5, day: 1), reasons: [])
+        let newer = OffsetEligibility.Assessment(eligible: true, registeredOn: CivilDate(year: 2024, month: 5, day: 1), reasons: [])
+        let reason = try #require(CycleCompliance.ineligibleReason(type, plan: plan, year: 2024, eligibility: legacy))
+        #expect(reason.contains("2016-05-01") && reason.contains("2024-12-31"))
+        #expect(CycleCompliance.ineligibleReason(type, plan: plan, year: 2024, eligibility: newer) == nil)
+        plan.deadlines.surrender = "2024-12-31"
+        #expect(CycleCompliance.ineligibleReason(type, plan: plan, year: 2024, eligibility: legacy) == nil)
+    }
+
     @Test func aBorrowingPlanStillNeverSurrendersALaterVintage() throws {
         var plan = T.plan
         plan.borrowing.allowed = true

@@ -150,6 +150,12 @@ struct APIServerTests {
             #expect(noKey.status == 400 && noKey.code == "INVALID_INPUT")
             let malformed = try await client.call("POST", "/api/v1/exchange/orders", token: tokens["e1"], key: "k2", body: #"{"instrument":"CEA24"}"#)
             #expect(malformed.status == 400 && malformed.code == "INVALID_INPUT")
+            // The error names the missing field, not the decoder's internals.
+            #expect((malformed.json["details"] as? [String: String])?["field"] == "side", "\(malformed.body)")
+            #expect(!malformed.body.contains("DecodingError") && !malformed.body.contains("CodingKeys"), "\(malformed.body)")
+            // A key with a control character or a space: INVALID_INPUT, nothing placed.
+            let spaced = try await client.call("POST", "/api/v1/exchange/orders", token: tokens["e1"], key: "two words", body: order)
+            #expect(spaced.status == 400 && spaced.code == "INVALID_INPUT")
             let tooLarge = try await client.call(
                 "POST", "/api/v1/exchange/orders", token: tokens["e1"], key: "k3",
                 body: #"{"instrument":"CEA24","side":"sell","priceFen":9700,"quantityTonnes":1000,"pad":""# + String(repeating: "x", count: 20_000) + "\"}")

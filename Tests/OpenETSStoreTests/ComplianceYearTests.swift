@@ -230,6 +230,13 @@ struct ComplianceYearTests {
         #expect(await s.harness.holding(Self.e(6), "CEA25").total == 60_990)
         #expect(await s.harness.holding(Self.e(2), "CEA25").total == 28_000)
         #expect(try await s.service.notices(year: 2024).map(\.status) == [.paid, .deducted, .deducted])
+        // A run that stopped after marking the stage done but before settling the notices is
+        // finished by the next call of the (done) stage.
+        let e3Notice = try #require(try await s.service.notices(year: 2024).first { $0.entity == Self.e(3) })
+        #expect(try await s.cycleStore.setNoticeStatus(id: e3Notice.id, from: .deducted, to: .issued, at: Timestamp(millisecondsSinceEpoch: 0)))
+        let again = try await s.service.run(.preAllocation, plan: next, year: 2025, facilities: nextFacilities)
+        #expect(again.alreadyDone)
+        #expect(try await s.service.notices(year: 2024).map(\.status) == [.paid, .deducted, .deducted])
         // The true-up of 2025 corrects against the pre-allocation before the deduction.
         let trueUp2025 = try await s.service.run(.trueUp, plan: next, year: 2025, facilities: nextFacilities)
         let e3Due = trueUp2025.plan.entities.first(where: { $0.entity == Self.e(3) })?.dueT

@@ -291,11 +291,12 @@ components:
       name: Idempotency-Key
       in: header
       required: true
-      description: 1-64 bytes chosen by the client; a retry with the same key returns the first result.
+      description: 1-64 printable ASCII characters (! to ~) chosen by the client; a retry with the same key returns the first result.
       schema:
         type: string
         minLength: 1
         maxLength: 64
+        pattern: '^[!-~]{1,64}$'
   responses:
     BadRequest:
       description: The request does not match this specification (INVALID_INPUT).

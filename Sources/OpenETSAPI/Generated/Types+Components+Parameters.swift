@@ -30,7 +30,7 @@ extension Components {
         public typealias InstrumentCode = Swift.String
         /// - Remark: Generated from `#/components/parameters/OrderId`.
         public typealias OrderId = Swift.Int64
-        /// 1-64 bytes chosen by the client; a retry with the same key returns the first result.
+        /// 1-64 printable ASCII characters (! to ~) chosen by the client; a retry with the same key returns the first result.
         ///
         /// - Remark: Generated from `#/components/parameters/IdempotencyKey`.
         public typealias IdempotencyKey = Swift.String

@@ -1105,7 +1105,7 @@ public enum Operations {
         public struct Input: Sendable, Hashable {
             /// - Remark: Generated from `#/paths/api/v1/exchange/orders/POST/header`.
             public struct Headers: Sendable, Hashable {
-                /// 1-64 bytes chosen by the client; a retry with the same key returns the first result.
+                /// 1-64 printable ASCII characters (! to ~) chosen by the client; a retry with the same key returns the first result.
                 ///
                 /// - Remark: Generated from `#/paths/api/v1/exchange/orders/POST/header/Idempotency-Key`.
                 public var idempotencyKey: Components.Parameters.IdempotencyKey
@@ -1113,7 +1113,7 @@ public enum Operations {
                 /// Creates a new `Headers`.
                 ///
                 /// - Parameters:
-                ///   - idempotencyKey: 1-64 bytes chosen by the client; a retry with the same key returns the first result.
+                ///   - idempotencyKey: 1-64 printable ASCII characters (! to ~) chosen by the client; a retry with the same key returns the first result.
                 ///   - accept:
                 public init(
                     idempotencyKey: Components.Parameters.IdempotencyKey,
@@ -1363,7 +1363,7 @@ public enum Operations {
             public var path: Operations.TakeOrder.Input.Path
             /// - Remark: Generated from `#/paths/api/v1/exchange/orders/{orderId}/take/POST/header`.
             public struct Headers: Sendable, Hashable {
-                /// 1-64 bytes chosen by the client; a retry with the same key returns the first result.
+                /// 1-64 printable ASCII characters (! to ~) chosen by the client; a retry with the same key returns the first result.
                 ///
                 /// - Remark: Generated from `#/paths/api/v1/exchange/orders/{orderId}/take/POST/header/Idempotency-Key`.
                 public var idempotencyKey: Components.Parameters.IdempotencyKey
@@ -1371,7 +1371,7 @@ public enum Operations {
                 /// Creates a new `Headers`.
                 ///
                 /// - Parameters:
-                ///   - idempotencyKey: 1-64 bytes chosen by the client; a retry with the same key returns the first result.
+                ///   - idempotencyKey: 1-64 printable ASCII characters (! to ~) chosen by the client; a retry with the same key returns the first result.
                 ///   - accept:
                 public init(
                     idempotencyKey: Components.Parameters.IdempotencyKey,
@@ -1624,7 +1624,7 @@ public enum Operations {
             public var path: Operations.CancelOrder.Input.Path
             /// - Remark: Generated from `#/paths/api/v1/exchange/orders/{orderId}/cancel/POST/header`.
             public struct Headers: Sendable, Hashable {
-                /// 1-64 bytes chosen by the client; a retry with the same key returns the first result.
+                /// 1-64 printable ASCII characters (! to ~) chosen by the client; a retry with the same key returns the first result.
                 ///
                 /// - Remark: Generated from `#/paths/api/v1/exchange/orders/{orderId}/cancel/POST/header/Idempotency-Key`.
                 public var idempotencyKey: Components.Parameters.IdempotencyKey
@@ -1632,7 +1632,7 @@ public enum Operations {
                 /// Creates a new `Headers`.
                 ///
                 /// - Parameters:
-                ///   - idempotencyKey: 1-64 bytes chosen by the client; a retry with the same key returns the first result.
+                ///   - idempotencyKey: 1-64 printable ASCII characters (! to ~) chosen by the client; a retry with the same key returns the first result.
                 ///   - accept:
                 public init(
                     idempotencyKey: Components.Parameters.IdempotencyKey,

@@ -47,6 +47,8 @@ public struct AllocationCycleService: Sendable {
     /// registry refusal throws `CycleStageRejected`.
     public func run(_ stage: CycleStage, plan: AllocationPlan, year: Int, facilities: [CycleFacility]) async throws -> CycleStageResult {
         if let record = try await store.stage(plan: plan.id, year: year, stage: stage), record.status == .done {
+            // A run stopped between `markDone` and settling last year's notices finishes here.
+            try await settleDeductedNotices(record.plan, year: year)
             return CycleStageResult(plan: record.plan, applied: 0, alreadyDone: true)
         }
         var preAllocated: [AccountID: Int64] = [:]
@@ -99,13 +101,19 @@ public struct AllocationCycleService: Sendable {
             }
         }
         try await store.markDone(plan: plan.id, year: year, stage: stage, debts: planned.debts, at: clock.now())
-        // Last year's notices whose whole deduction this pre-allocation kept back are settled.
+        try await settleDeductedNotices(planned, year: year)
+        return CycleStageResult(plan: planned, applied: applied, alreadyDone: false)
+    }
+
+    /// Last year's notices whose whole deduction a done pre-allocation kept back are settled
+    /// (`issued` → `deducted`). Idempotent, and run again by every later call of a done stage,
+    /// so a crash after `markDone` cannot leave them `issued`.
+    private func settleDeductedNotices(_ planned: CycleStagePlan, year: Int) async throws {
         for deduction in planned.deductions ?? [] where deduction.deductedT == deduction.owedT {
             for notice in try await store.notices(year: year - 1) where notice.entity == deduction.entity && notice.status == .issued {
                 _ = try await store.setNoticeStatus(id: notice.id, from: .issued, to: .deducted, at: clock.now())
             }
         }
-        return CycleStageResult(plan: planned, applied: applied, alreadyDone: false)
     }
 
     /// Allowances sold − bought per account, from the settled deals and transfers in the journal.

@@ -40,7 +40,7 @@ public enum CycleCompliance {
             let obligationT = CycleAllocation.obligation(verifiedT: verifiedT, debts: debts, entity: entity, year: year)
             let debtT = obligationT - verifiedT
             let entityHeld = held[entity] ?? []
-            let (holdings, ineligible) = classify(entityHeld, year: year, registry: registry, eligibility: eligibility)
+            let (holdings, ineligible) = classify(entityHeld, plan: plan, year: year, registry: registry, eligibility: eligibility)
             let input = ComplianceCalculator.EntityInput(
                 id: entity.rawValue, obligationT: obligationT, holdings: holdings, netSoldT: netSold[entity] ?? 0, monthAveragePrice: "0")
             let result = try ComplianceCalculator.assess(input, plan: plan)
@@ -71,7 +71,8 @@ public enum CycleCompliance {
     /// surrendered. Allowances of a vintage after the year are left out: the registry's
     /// `surrender` takes no later vintage (so a plan's borrowing is not applied by the stage).
     static func classify(
-        _ held: [(UnitTypeCode, Int64)], year: Int, registry: RegistryState, eligibility: [UnitTypeCode: OffsetEligibility.Assessment]
+        _ held: [(UnitTypeCode, Int64)], plan: AllocationPlan, year: Int, registry: RegistryState,
+        eligibility: [UnitTypeCode: OffsetEligibility.Assessment]
     ) -> ([ComplianceCalculator.HoldingInput], [ComplianceAssessment.Ineligible]) {
         var holdings: [ComplianceCalculator.HoldingInput] = []
         var ineligible: [ComplianceAssessment.Ineligible] = []
@@ -83,7 +84,7 @@ public enum CycleCompliance {
                     holdings.append(.init(type: "CEA", vintage: vintage, quantity: quantity))
                 }
             case .ccer, .localCredit:
-                if let reason = ineligibleReason(type, year: year, eligibility: eligibility[code]) {
+                if let reason = ineligibleReason(type, plan: plan, year: year, eligibility: eligibility[code]) {
                     ineligible.append(.init(unit: code, quantityT: quantity, reason: reason))
                 } else {
                     holdings.append(eligibility[code]!.holding(quantity: quantity, vintage: calculatorVintage(type)))
@@ -125,12 +126,23 @@ public enum CycleCompliance {
     }
 
     /// Why a credit unit type cannot offset this year's obligation, nil when it can.
-    static func ineligibleReason(_ type: UnitType, year: Int, eligibility: OffsetEligibility.Assessment?) -> String? {
+    ///
+    /// A legacy CCER (registered before `offsets.legacyRegisteredBefore`) whose use ended before
+    /// the plan's surrender deadline is ineligible here, by the same test as the calculator's
+    /// (`ComplianceCalculator.usableHoldings`): otherwise `split`, which maps the calculator's
+    /// lines back to unit types by vintage, could hand in a legacy credit for tonnes only a newer
+    /// credit of the same vintage may cover.
+    public static func ineligibleReason(_ type: UnitType, plan: AllocationPlan, year: Int, eligibility: OffsetEligibility.Assessment?) -> String? {
         guard type.kind == .ccer, let eligibility else {
             return "\(type.code) is not a CCER issuance the CCER registry knows"
         }
         guard eligibility.eligible else { return eligibility.reasons.joined(separator: "; ") }
         guard type.vintageFrom <= year else { return "\(type.code) is of vintage \(type.vintageLabel), after \(year)" }
+        let registered = eligibility.registeredOn.description
+        if registered < plan.offsets.legacyRegisteredBefore, plan.deadlines.surrender > plan.offsets.legacyUsableUntil {
+            return "\(type.code) was registered on \(registered), before \(plan.offsets.legacyRegisteredBefore): "
+                + "usable only until \(plan.offsets.legacyUsableUntil), before this plan's deadline \(plan.deadlines.surrender)"
+        }
         return nil
     }
 

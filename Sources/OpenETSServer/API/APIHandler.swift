@@ -214,11 +214,15 @@ extension APIHandler {
                 status: 403,
                 error: Self.error("FORBIDDEN", "\(principal.role.rawValue) may not \(action.rawValue)", ["role": principal.role.rawValue, "action": action.rawValue])))
         }
-        guard !key.isEmpty, key.utf8.count <= Self.maxIdempotencyKeyBytes else {
-            return .refused(Refusal(status: 400, error: Self.error("INVALID_INPUT", "Idempotency-Key must be 1-\(Self.maxIdempotencyKeyBytes) bytes")))
+        guard !key.isEmpty, key.utf8.count <= Self.maxIdempotencyKeyBytes, key.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
+            return .refused(Refusal(
+                status: 400, error: Self.error("INVALID_INPUT", "Idempotency-Key must be 1-\(Self.maxIdempotencyKeyBytes) printable ASCII characters")))
         }
-        // Keys are per user: two users choosing the same key do not collide.
-        return .granted(Caller(principal: principal, account: account, idempotencyKey: "api-\(principal.user)-\(key)"))
+        // Keys are per user: two users choosing the same key do not collide. The user is named
+        // by a fixed-length hash, so "a" + "b-c" and "a-b" + "c" differ, and the registry key
+        // stays within its 128 bytes whatever the user id's length (at most 64 bytes).
+        let user = String(sha256Hex(principal.user).prefix(16))
+        return .granted(Caller(principal: principal, account: account, idempotencyKey: "api-\(user)-\(key)"))
     }
 
     /// Runs an exchange command through the registry's writer and audits the outcome.

@@ -66,10 +66,32 @@ struct APIErrorMiddleware: ServerMiddleware {
             return try await next(request, collected, metadata)
         } catch let error as ServerError {
             if error.operationInput == nil {
-                return Self.error(.badRequest, "INVALID_INPUT", "\(error.causeDescription): \(error.underlyingError)", ["operation": operationID])
+                // The decoder's own text (type names, debug descriptions) stays in the server's
+                // log; the caller gets the cause and, where known, the field.
+                var details = ["operation": operationID]
+                var message = error.causeDescription
+                if error.underlyingError is DecodingError {
+                    // The runtime's cause embeds the decoder's description: give the field only.
+                    message = "the request does not match the operation's schema"
+                    if let field = Self.field(of: error.underlyingError) { details["field"] = field }
+                }
+                return Self.error(.badRequest, "INVALID_INPUT", message, details)
             }
             return Self.error(.internalServerError, "INTERNAL", "internal error in \(operationID)", ["operation": operationID])
         }
+    }
+
+    /// The JSON path of a decoding failure ("instrument", "quantityTonnes"), nil for other errors.
+    static func field(of error: any Error) -> String? {
+        guard let decoding = error as? DecodingError else { return nil }
+        let path: [any CodingKey]
+        switch decoding {
+        case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context): path = context.codingPath
+        case .keyNotFound(let key, let context): path = context.codingPath + [key]
+        @unknown default: return nil
+        }
+        let names = path.map { $0.intValue.map(String.init) ?? $0.stringValue }
+        return names.isEmpty ? nil : names.joined(separator: ".")
     }
 
     static func error(_ status: HTTPResponse.Status, _ code: String, _ message: String, _ details: [String: String]) -> (HTTPResponse, HTTPBody?) {
