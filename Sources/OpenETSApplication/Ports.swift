@@ -31,24 +31,22 @@ public struct IdempotencyRecord: Hashable, Sendable {
     }
 }
 
-/// What the store indexes beside a journal entry: its double-entry postings, and the accounts
-/// whose history shows it without a posting (freezes, account changes, ...).
+/// What the store indexes beside a journal entry: its double-entry postings (one row, as
+/// JSON) and every account whose history shows it, posted to or not (freezes, account changes).
 public struct EntryIndex: Hashable, Sendable {
     public var seq: Int64
     public var postings: [Posting]
-    /// Accounts the entry names without posting to them (a freeze, a status change).
-    public var accounts: [AccountID]
     /// `postings` as one JSON array (`PostingsJSON`): the store keeps one row per entry.
     public var encodedPostings: String
-    /// Every account the entry names, posted to or not, sorted: the account index.
-    public var indexedAccounts: [String]
+    /// Every account the entry names, sorted: the account index.
+    public var accounts: [String]
 
-    public init(seq: Int64, postings: [Posting], accounts: [AccountID]) {
+    /// `named`: the accounts the entry's events name; posted accounts are added.
+    public init(seq: Int64, postings: [Posting], named: [AccountID]) {
         self.seq = seq
         self.postings = postings
-        self.accounts = accounts
         self.encodedPostings = PostingsJSON.encode(postings)
-        self.indexedAccounts = Set(postings.map(\.account)).union(accounts.map(\.rawValue)).sorted()
+        self.accounts = Set(postings.map(\.account)).union(named.map(\.rawValue)).sorted()
     }
 }
 

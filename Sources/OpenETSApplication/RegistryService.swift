@@ -687,10 +687,7 @@ private struct BatchWriter: Sendable {
                 after: chain, recordedAt: now, kind: accepted.kind, idempotencyKey: accepted.idempotencyKey, body: body)
             chain = entry.head
             entries.append(entry)
-            let postings = accepted.events.flatMap(\.postings)
-            let posted = Set(postings.map(\.account))
-            let others = Set(accepted.events.flatMap(\.accounts).filter { !posted.contains($0.rawValue) }).sorted()
-            indexes.append(EntryIndex(seq: entry.seq, postings: postings, accounts: others))
+            indexes.append(EntryIndex(seq: entry.seq, postings: accepted.events.flatMap(\.postings), named: accepted.events.flatMap(\.accounts)))
         }
         precondition(chain.seq == expectedSeq, "sealed up to \(chain.seq), expected \(expectedSeq)")
         return JournalAppend(entries: entries, indexes: indexes, idempotency: Array(records.values), head: chain)

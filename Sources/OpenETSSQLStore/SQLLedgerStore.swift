@@ -236,7 +236,7 @@ struct SQLLedgerTransaction: LedgerTransaction {
             })
         try await insert(
             "journal_accounts", ["account_id", "seq"],
-            commit.indexes.flatMap { index in index.indexedAccounts.map { [.text($0), .int(index.seq)] } })
+            commit.indexes.flatMap { index in index.accounts.map { [.text($0), .int(index.seq)] } })
         try await insert(
             "idempotency", ["idempotency_key", "request_hash", "seq"],
             commit.idempotency.map { [.text($0.key), .text($0.requestHash), .int($0.seq)] })

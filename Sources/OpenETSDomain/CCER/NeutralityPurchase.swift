@@ -107,7 +107,7 @@ public enum NeutralityPurchase {
             guard listing.remaining >= step.quantity else {
                 throw ExchangeError(.invalidQuantity, "listing \(step.order) has \(listing.remaining) t left, the plan takes \(step.quantity); reload the page for a new plan")
             }
-            guard rank < 5 else { throw ExchangeError(.notInBestLevels, "listing \(step.order) is no longer in the best five levels; reload the page for a new plan") }
+            guard rank < OrderBook.bestLevels else { throw ExchangeError(.notInBestLevels, "listing \(step.order) is no longer in the best five levels; reload the page for a new plan") }
             tonnes += step.quantity
             guard tonnes <= maxQuantityT else { throw ExchangeError(.limitExceeded, "a purchase buys at most maxQuantityT (\(maxQuantityT)) t") }
             total += step.amountFen + policy.fee(.listing, amountFen: step.amountFen)

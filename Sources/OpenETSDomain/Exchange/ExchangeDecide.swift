@@ -242,8 +242,8 @@ private struct TradingRules {
             throw ExchangeError(.accountNotAllowed, "listing \(orderID) belongs to an account that is not open")
         }
         let rank = exchange.books[listing.instrument]!.rank(of: orderID)!
-        guard rank < 5 else {
-            throw ExchangeError(.notInBestLevels, "listing \(orderID) is at level \(rank + 1); takers pick within the best 5")
+        guard rank < OrderBook.bestLevels else {
+            throw ExchangeError(.notInBestLevels, "listing \(orderID) is at level \(rank + 1); takers pick within the best \(OrderBook.bestLevels)")
         }
         let side = listing.side.opposite
         _ = try reserve(member, instrument, side, price: listing.price, quantity: quantity, mode: .listing, buffer: false)

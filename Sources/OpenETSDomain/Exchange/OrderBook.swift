@@ -113,8 +113,12 @@ public struct OrderBook: Sendable {
 
     // MARK: reading
 
+    /// Price levels a listing taker may pick from, and the depth the market shows (the
+    /// listing agreement's "best 5 price levels", the 5-level book).
+    public static let bestLevels = 5
+
     /// The best `levels` price levels of one side, best first.
-    public func depth(_ side: Side, levels: Int = 5) -> [DepthLevel] {
+    public func depth(_ side: Side, levels: Int = OrderBook.bestLevels) -> [DepthLevel] {
         var result: [DepthLevel] = []
         result.reserveCapacity(levels)
         if side == .buy {
@@ -134,7 +138,7 @@ public struct OrderBook: Sendable {
     }
 
     /// How many non-empty levels of the order's side are better than its price: 0 for the best
-    /// level. The listing agreement lets a taker pick only orders of rank < 5.
+    /// level. The listing agreement lets a taker pick only orders of rank < `bestLevels`.
     public func rank(of id: Int64) -> Int? {
         guard let index = slotOf[id] else { return nil }
         let slot = slots[Int(index)]
