@@ -15,10 +15,12 @@ struct SharedCollectionsTests {
     /// Seeded: random sets, updates and removals over a small key space (so keys come back after
     /// their removal, in layers and in the top), with snapshots taken along the way that must
     /// keep their contents.
-    @Test func layeredMapBehavesAsADictionary() {
+    /// Small tops, so that layers form, merge and shadow each other many times.
+    @Test(arguments: [1, 7, 64])
+    func layeredMapBehavesAsADictionary(mutableLimit: Int) {
         let seed = Self.seed()
         var random = SplitMix64(seed: seed)
-        var map = LayeredMap<Int, Int>()
+        var map = LayeredMap<Int, Int>(mutableLimit: mutableLimit)
         var model: [Int: Int] = [:]
         var snapshots: [(LayeredMap<Int, Int>, [Int: Int])] = []
         for step in 0..<20_000 {

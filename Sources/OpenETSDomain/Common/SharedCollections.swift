@@ -8,12 +8,16 @@
 /// so a copy costs O(log n) retains plus at most `mutableLimit` elements.
 
 /// A map of keys to values as a stack of immutable layers (oldest first) plus a small mutable
-/// top. A layer is merged into the one below it once it is at least half that one's size, so
-/// there are O(log n) layers and each entry is copied O(log n) times over its life.
-/// A removal of a key held in a layer is a tombstone in the top.
+/// top. A full top becomes a layer; a layer as large as the one below it is merged into it (a
+/// binary counter), so with n entries there are at most log₂(n / mutableLimit) + 1 layers and
+/// each entry is copied as often over its life. A removal of a key held in a layer is a
+/// tombstone in the top.
+///
+/// The top's limit trades the copy of the top (once per batch of the service: a few thousand
+/// entries at most) against merges and lookups (fewer layers).
 public struct LayeredMap<Key: Hashable & Sendable, Value: Sendable>: Sendable {
-    /// Entries the mutable top holds before it becomes a layer.
-    public static var mutableLimit: Int { 256 }
+    /// Entries the mutable top holds before it becomes a layer, by default.
+    public static var defaultMutableLimit: Int { 4_096 }
 
     final class Layer: Sendable {
         let entries: [Key: Value?]
@@ -23,10 +27,16 @@ public struct LayeredMap<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     private var layers: [Layer] = []
     private var top: [Key: Value?] = [:]
     public private(set) var count = 0
+    /// Entries the mutable top holds before it becomes a layer.
+    public let mutableLimit: Int
 
-    public init() {}
+    public init(mutableLimit: Int = Self.defaultMutableLimit) {
+        precondition(mutableLimit >= 1)
+        self.mutableLimit = mutableLimit
+    }
 
-    public init(_ dictionary: [Key: Value]) {
+    public init(_ dictionary: [Key: Value], mutableLimit: Int = Self.defaultMutableLimit) {
+        self.init(mutableLimit: mutableLimit)
         if !dictionary.isEmpty { layers = [Layer(dictionary.mapValues { Optional($0) })] }
         count = dictionary.count
     }
@@ -54,7 +64,7 @@ public struct LayeredMap<Key: Hashable & Sendable, Value: Sendable>: Sendable {
             } else {
                 top[key] = .some(newValue)
             }
-            if top.count >= Self.mutableLimit { flush() }
+            if top.count >= mutableLimit { flush() }
         }
     }
 
@@ -77,10 +87,11 @@ public struct LayeredMap<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     private mutating func flush() {
         layers.append(Layer(top))
         top = [:]
-        while layers.count >= 2, layers[layers.count - 1].entries.count * 2 >= layers[layers.count - 2].entries.count {
+        while layers.count >= 2, layers[layers.count - 1].entries.count >= layers[layers.count - 2].entries.count {
             let newer = layers.removeLast()
             let older = layers.removeLast()
             var merged = older.entries
+            merged.reserveCapacity(older.entries.count + newer.entries.count)
             for (key, entry) in newer.entries { merged[key] = entry }
             if layers.isEmpty { merged = merged.filter { $0.value != nil } }  // the bottom needs no tombstones
             layers.append(Layer(merged))
