@@ -31,10 +31,18 @@ struct ServeCommand: AsyncParsableCommand {
                 try await DemoUsers.seed(ledger, at: SystemClock().now())
                 emit(DemoUsers.listing())
             }
-            let app = buildApplication(ServerConfiguration(host: host, port: port), store: ledger, service: service) { port in
+            // The allocation plans for the review pages, on their own connection.
+            let plans = try await Composition.openAllocationPlans(store.location, connectionID: 3)
+            let app = buildApplication(ServerConfiguration(host: host, port: port), store: ledger, service: service, plans: plans.service) { port in
                 emit("OpenETS at http://\(host):\(port)/  (English: http://\(host):\(port)/?lang=en)")
             }
-            try await app.runService()
+            do {
+                try await app.runService()
+            } catch {
+                try? await plans.store.close()
+                throw error
+            }
+            try await plans.store.close()
         }
     }
 }
