@@ -46,6 +46,9 @@ public enum AllocationErrorCode: String, Codable, Sendable, CaseIterable {
     /// Compliance: a penalty notice does not exist, or its status does not allow the change.
     case unknownNotice = "UNKNOWN_NOTICE"
     case noticeStatus = "NOTICE_STATUS"
+    /// Cycle (`--from-mrv`): a facility has no verified figure for the year on the MRV
+    /// platform (no annual report, or one not yet approved by the three-level review).
+    case noVerifiedFigure = "NO_VERIFIED_FIGURE"
 }
 
 public struct AllocationError: Error, Hashable, Codable, Sendable, CustomStringConvertible {

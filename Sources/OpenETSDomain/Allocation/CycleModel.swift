@@ -59,6 +59,9 @@ public enum CycleStage: String, Codable, Sendable, CaseIterable {
     case trueUp = "true_up"
     /// Compliance assessment and the surrender of each entity's units (`CycleCompliance`).
     case surrender = "surrender"
+    /// After the surrender deadline: each entity's allowances of vintages up to the year held
+    /// above its carry-over limit (`CycleCarryOver`). Moves nothing under the `record` rule.
+    case carryOver = "carry_over"
 
     /// Short form used in idempotency keys.
     var keyName: String {
@@ -66,6 +69,7 @@ public enum CycleStage: String, Codable, Sendable, CaseIterable {
         case .preAllocation: "pre"
         case .trueUp: "trueup"
         case .surrender: "surrender"
+        case .carryOver: "carryover"
         }
     }
 }
@@ -142,6 +146,8 @@ public struct CycleStagePlan: Hashable, Codable, Sendable {
     /// The pre-allocation: what was deducted per entity for last year's debts and unsurrendered
     /// shortfalls (`CycleDeduction`), sorted by entity.
     public var deductions: [CycleDeduction]?
+    /// The carry-over stage: each entity's holdings against its limit, sorted by account.
+    public var carryOver: [CarryOverAssessment]?
 
     public struct EntityMovement: Hashable, Codable, Sendable {
         public var entity: AccountID
@@ -163,6 +169,7 @@ public struct CycleStagePlan: Hashable, Codable, Sendable {
     enum CodingKeys: String, CodingKey {
         case year, stage, unit, steps, debts, entities, compliance, deductions
         case planID = "plan"
+        case carryOver = "carry_over"
     }
 }
 
