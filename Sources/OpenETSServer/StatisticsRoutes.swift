@@ -10,7 +10,7 @@ import OpenETSWeb
 func addStatisticsRoutes(_ router: Router<AppRequestContext>, service: RegistryService, cycle: (any AllocationCycleStore)?) {
     let cycleService = cycle.map { AllocationCycleService(registry: service, store: $0, clock: SystemClock()) }
 
-    func statistics(_ text: String) async throws -> (Int, [CycleStatistics])? {
+    @Sendable func statistics(_ text: String) async throws -> (Int, [CycleStatistics])? {
         guard let year = Int(text), (2005...2100).contains(year) else { return nil }
         return (year, try await cycleService?.publishedStatistics(year: year) ?? [])
     }

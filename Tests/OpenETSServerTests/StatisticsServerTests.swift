@@ -33,8 +33,14 @@ struct StatisticsServerTests {
             group.addTask { try await app.runService(gracefulShutdownSignals: []) }
             var iterator = ports.stream.makeAsyncIterator()
             let port = try #require(await iterator.next())
+            // A session of its own without cookies: the language cookie of `?lang=en` must not
+            // reach the other server tests running at the same time (nor theirs this one).
+            let configuration = URLSessionConfiguration.ephemeral
+            configuration.httpShouldSetCookies = false
+            configuration.httpCookieAcceptPolicy = .never
+            let session = URLSession(configuration: configuration)
             func get(_ path: String) async throws -> (status: Int, type: String?, data: Data, body: String) {
-                let (data, response) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+                let (data, response) = try await session.data(from: URL(string: "http://127.0.0.1:\(port)\(path)")!)
                 let http = response as! HTTPURLResponse
                 return (http.statusCode, http.value(forHTTPHeaderField: "Content-Type"), data, String(decoding: data, as: UTF8.self))
             }
