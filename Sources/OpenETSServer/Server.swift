@@ -24,7 +24,7 @@ public struct ServerConfiguration: Sendable {
 /// The composition of the HTTP application, shared by `openets serve` and the tests.
 /// `onRunning` receives the bound port (useful with port 0).
 public func buildApplication(
-    _ configuration: ServerConfiguration, store: any LedgerStore, service: RegistryService,
+    _ configuration: ServerConfiguration, store: any LedgerStore, service: RegistryService, plans: AllocationPlanService? = nil,
     cycle: (any AllocationCycleStore)? = nil, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
     let metrics = HTTPMetrics()
@@ -98,6 +98,7 @@ public func buildApplication(
     addStatisticsRoutes(router, service: service, cycle: cycle)
     addCCERRoutes(router, store: store, service: service, trading: trading)
     addAPIRoutes(router, store: store, service: service)
+    addAllocationPlanRoutes(router, plans: plans)
 
     var logger = Logger(label: "openets.http")
     logger.logLevel = .info

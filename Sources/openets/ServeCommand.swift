@@ -26,6 +26,14 @@ struct ServeCommand: AsyncParsableCommand {
         if let drillStart { clock.drill(from: drillStart) }
         try await withRegistry(store.location, clock: clock) { ledger, service in
             let cycle = try await Composition.openAllocationCycleStore(store.location, connectionID: 2)
+            // The allocation plans for the review pages, on their own connection.
+            let plans: (store: any AllocationCycleStore, service: AllocationPlanService)
+            do {
+                plans = try await Composition.openAllocationPlans(store.location, connectionID: 3)
+            } catch {
+                try? await cycle.close()
+                throw error
+            }
             do {
                 if demo {
                     let today = BeijingTime.date(drillStart ?? SystemClock().now())
@@ -34,13 +42,17 @@ struct ServeCommand: AsyncParsableCommand {
                     try await DemoUsers.seed(ledger, at: SystemClock().now())
                     emit(DemoUsers.listing())
                 }
-                let app = buildApplication(ServerConfiguration(host: host, port: port), store: ledger, service: service, cycle: cycle) { port in
+                let app = buildApplication(
+                    ServerConfiguration(host: host, port: port), store: ledger, service: service, plans: plans.service, cycle: cycle
+                ) { port in
                     emit("OpenETS at http://\(host):\(port)/  (English: http://\(host):\(port)/?lang=en)")
                 }
                 try await app.runService()
                 try await cycle.close()
+                try await plans.store.close()
             } catch {
                 try? await cycle.close()
+                try? await plans.store.close()
                 throw error
             }
         }

@@ -64,6 +64,11 @@ public enum CycleMRVFigures {
                     throw AllocationError(.noVerifiedFigure, "\(id): no verified figure for \(year) (\(reportState(registered, year: year, mrv: mrv)))")
                 }
                 facility.verifiedT = try wholeTonnes(figure.emissionsT, id)
+                // Output is generation only for power units (other kinds report tonnes of product).
+                guard registered.power != nil else {
+                    result.append(facility)
+                    continue
+                }
                 facility.generationMWh = try places4(figure.output, id)
                 let report = mrv.reports[ReportKey(entity: registered.entity, year: year)]!
                 if let heat = report.facilities.first(where: { $0.facility == registered.id })?.heatSuppliedGJ {
