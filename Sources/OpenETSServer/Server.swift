@@ -25,7 +25,7 @@ public struct ServerConfiguration: Sendable {
 /// `onRunning` receives the bound port (useful with port 0).
 public func buildApplication(
     _ configuration: ServerConfiguration, store: any LedgerStore, service: RegistryService, plans: AllocationPlanService? = nil,
-    onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    cycle: (any AllocationCycleStore)? = nil, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
     let metrics = HTTPMetrics()
     let router = Router(context: AppRequestContext.self)
@@ -95,6 +95,7 @@ public func buildApplication(
     router.get("/certificates/:number") { request, context in
         try await pages.certificate(request, number: try context.parameters.require("number"))
     }
+    addStatisticsRoutes(router, service: service, cycle: cycle)
     addCCERRoutes(router, store: store, service: service, trading: trading)
     addAPIRoutes(router, store: store, service: service)
     addAllocationPlanRoutes(router, plans: plans)

@@ -25,24 +25,36 @@ struct ServeCommand: AsyncParsableCommand {
         }
         if let drillStart { clock.drill(from: drillStart) }
         try await withRegistry(store.location, clock: clock) { ledger, service in
-            if demo {
-                let today = BeijingTime.date(drillStart ?? SystemClock().now())
-                _ = try await DemoExchange.seedWithHistory(service, clock: clock, today: today, drillStart: drillStart)
-                try await DemoUsers.seed(ledger, at: SystemClock().now())
-                emit(DemoUsers.listing())
-            }
+            let cycle = try await Composition.openAllocationCycleStore(store.location, connectionID: 2)
             // The allocation plans for the review pages, on their own connection.
-            let plans = try await Composition.openAllocationPlans(store.location, connectionID: 3)
-            let app = buildApplication(ServerConfiguration(host: host, port: port), store: ledger, service: service, plans: plans.service) { port in
-                emit("OpenETS at http://\(host):\(port)/  (English: http://\(host):\(port)/?lang=en)")
+            let plans: (store: any AllocationCycleStore, service: AllocationPlanService)
+            do {
+                plans = try await Composition.openAllocationPlans(store.location, connectionID: 3)
+            } catch {
+                try? await cycle.close()
+                throw error
             }
             do {
+                if demo {
+                    let today = BeijingTime.date(drillStart ?? SystemClock().now())
+                    _ = try await DemoExchange.seedWithHistory(service, clock: clock, today: today, drillStart: drillStart)
+                    try await DemoCycle.seed(service, store: cycle, clock: clock)
+                    try await DemoUsers.seed(ledger, at: SystemClock().now())
+                    emit(DemoUsers.listing())
+                }
+                let app = buildApplication(
+                    ServerConfiguration(host: host, port: port), store: ledger, service: service, plans: plans.service, cycle: cycle
+                ) { port in
+                    emit("OpenETS at http://\(host):\(port)/  (English: http://\(host):\(port)/?lang=en)")
+                }
                 try await app.runService()
+                try await cycle.close()
+                try await plans.store.close()
             } catch {
+                try? await cycle.close()
                 try? await plans.store.close()
                 throw error
             }
-            try await plans.store.close()
         }
     }
 }

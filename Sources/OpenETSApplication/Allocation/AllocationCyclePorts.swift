@@ -33,11 +33,18 @@ public protocol AllocationCycleStore: AllocationPlanStore {
     func savePlanned(_ record: CycleStageRecord) async throws -> CycleStageRecord
     /// Marks the stage done and records its debts, in one transaction.
     func markDone(plan: String, year: Int, stage: CycleStage, debts: [CycleDebt], at: Timestamp) async throws
+    /// Every done record of `stage`, all plans and years, sorted by year and plan (the public
+    /// statistics pages list the years whose surrender stage is done).
+    func doneStages(_ stage: CycleStage) async throws -> [CycleStageRecord]
+    /// Stores a stage that moves nothing (carry-over) as done, in one transaction; a record
+    /// already stored for the same (plan, year, stage) is kept. Returns the stored record.
+    func saveDone(_ record: CycleStageRecord) async throws -> CycleStageRecord
     /// Debts recorded for the year, sorted by entity.
     func debts(year: Int) async throws -> [CycleDebt]
-    /// Stores penalty notices (migration 10); a notice whose id exists is left as it is.
+    /// Stores penalty notices (migrations 10, 15); a notice of the same plan, year and entity
+    /// (or id) is left as it is.
     func saveNotices(_ notices: [PenaltyNotice], at: Timestamp) async throws
-    /// The year's notices, sorted by entity.
+    /// The year's notices of every plan, sorted by entity, then plan.
     func notices(year: Int) async throws -> [PenaltyNotice]
     /// Moves a notice from `from` to `to`; false when no notice `id` has status `from`.
     func setNoticeStatus(id: String, from: PenaltyNotice.Status, to: PenaltyNotice.Status, at: Timestamp) async throws -> Bool

@@ -53,6 +53,9 @@ public enum AllocationErrorCode: String, Codable, Sendable, CaseIterable {
     case planStatus = "PLAN_STATUS"
     /// Plan store: the loaded plan is the same as the latest stored version of its id.
     case planUnchanged = "PLAN_UNCHANGED"
+    /// Cycle (`--from-mrv`): a facility has no verified figure for the year on the MRV
+    /// platform (no annual report, or one not yet approved by the three-level review).
+    case noVerifiedFigure = "NO_VERIFIED_FIGURE"
 }
 
 public struct AllocationError: Error, Hashable, Codable, Sendable, CustomStringConvertible {

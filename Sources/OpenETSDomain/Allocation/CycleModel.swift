@@ -84,6 +84,9 @@ public enum CycleStage: String, Codable, Sendable, CaseIterable {
     case trueUp = "true_up"
     /// Compliance assessment and the surrender of each entity's units (`CycleCompliance`).
     case surrender = "surrender"
+    /// After the surrender deadline: each entity's allowances of vintages up to the year held
+    /// above its carry-over limit (`CycleCarryOver`). Moves nothing under the `record` rule.
+    case carryOver = "carry_over"
 
     /// Short form used in idempotency keys.
     var keyName: String {
@@ -91,6 +94,7 @@ public enum CycleStage: String, Codable, Sendable, CaseIterable {
         case .preAllocation: "pre"
         case .trueUp: "trueup"
         case .surrender: "surrender"
+        case .carryOver: "carryover"
         }
     }
 }
@@ -171,6 +175,8 @@ public struct CycleStagePlan: Hashable, Codable, Sendable {
     /// (nil in stages stored before plans were versioned in the store).
     public var planVersion: Int?
     public var planSHA256: String?
+    /// The carry-over stage: each entity's holdings against its limit, sorted by account.
+    public var carryOver: [CarryOverAssessment]?
 
     public struct EntityMovement: Hashable, Codable, Sendable {
         public var entity: AccountID
@@ -194,6 +200,7 @@ public struct CycleStagePlan: Hashable, Codable, Sendable {
         case planID = "plan"
         case planVersion = "plan_version"
         case planSHA256 = "plan_sha256"
+        case carryOver = "carry_over"
     }
 }
 
