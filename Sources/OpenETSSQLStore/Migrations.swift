@@ -428,6 +428,14 @@ public enum Migrations {
                     deal_id TEXT PRIMARY KEY, seller TEXT NOT NULL, buyer TEXT NOT NULL, unit_type TEXT NOT NULL, \
                     quantity BIGINT NOT NULL, amount_fen BIGINT NOT NULL, settled_at BIGINT NOT NULL
                     """)),
+        // API tokens expire (issue 7): tokens created before carry the default lifetime
+        // (AccessService.defaultTokenLifetimeDays, 90 days) from their creation.
+        Migration(
+            version: 16, name: "api token expiry",
+            statements: [
+                "ALTER TABLE api_tokens ADD COLUMN expires_at BIGINT",
+                "UPDATE api_tokens SET expires_at = created_at + 7776000000 WHERE expires_at IS NULL",
+            ]),
     ]
 
     /// Migration 9's table, with the dialect's byte-string column type.
