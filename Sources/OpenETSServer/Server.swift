@@ -12,6 +12,8 @@ public struct ServerConfiguration: Sendable {
     public var port: Int
     /// Mark the session cookie `Secure` (behind HTTPS). Off for plain HTTP on 127.0.0.1.
     public var secureCookies = false
+    /// The limit on state-changing API calls per token (429 RATE_LIMITED beyond it).
+    public var apiRateLimit = APIRateLimit.standard
     /// Most journal entries shown on the overview and an account page.
     public static let maxEntriesShown = 20
 
@@ -24,7 +26,7 @@ public struct ServerConfiguration: Sendable {
 /// The composition of the HTTP application, shared by `openets serve` and the tests.
 /// `onRunning` receives the bound port (useful with port 0).
 public func buildApplication(
-    _ configuration: ServerConfiguration, store: any LedgerStore, service: RegistryService,
+    _ configuration: ServerConfiguration, store: any LedgerStore, service: RegistryService, api: APIParts = APIParts(),
     onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
     let metrics = HTTPMetrics()
@@ -96,7 +98,7 @@ public func buildApplication(
         try await pages.certificate(request, number: try context.parameters.require("number"))
     }
     addCCERRoutes(router, store: store, service: service, trading: trading)
-    addAPIRoutes(router, store: store, service: service)
+    addAPIRoutes(router, store: store, service: service, parts: api, rateLimit: configuration.apiRateLimit)
 
     var logger = Logger(label: "openets.http")
     logger.logLevel = .info

@@ -31,10 +31,24 @@ struct ServeCommand: AsyncParsableCommand {
                 try await DemoUsers.seed(ledger, at: SystemClock().now())
                 emit(DemoUsers.listing())
             }
-            let app = buildApplication(ServerConfiguration(host: host, port: port), store: ledger, service: service) { port in
+            // The API's MRV and compliance operations: the MRV platform and the allocation
+            // cycle's records on connections of their own to the same database.
+            let (mrvStore, mrv) = try await Composition.openMRV(store.location, clock: clock, connectionID: 2)
+            let cycle = try await Composition.openAllocationCycleStore(store.location, connectionID: 3)
+            let app = buildApplication(
+                ServerConfiguration(host: host, port: port), store: ledger, service: service, api: APIParts(mrv: mrv, cycle: cycle)
+            ) { port in
                 emit("OpenETS at http://\(host):\(port)/  (English: http://\(host):\(port)/?lang=en)")
             }
-            try await app.runService()
+            do {
+                try await app.runService()
+            } catch {
+                try? await mrvStore.close()
+                try? await cycle.close()
+                throw error
+            }
+            try await mrvStore.close()
+            try await cycle.close()
         }
     }
 }
