@@ -16,6 +16,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Create the demo market first (idempotent).") var demo = false
     @Option(help: ArgumentHelp("Drill: run the market clock from this Beijing time (ISO-8601), for demonstrations and browser tests; the journal records drill times.", visibility: .hidden))
     var drillClock: String?
+    @Option(help: ArgumentHelp("State-changing API calls allowed per token per minute (default \(APIRateLimit.standard.calls)).", valueName: "CALLS"))
+    var apiRateLimit: Int = APIRateLimit.standard.calls
+
+    func validate() throws {
+        guard apiRateLimit >= 1 else { throw ValidationError("--api-rate-limit must be at least 1") }
+    }
 
     func run() async throws {
         let clock = MarketClock()
@@ -35,9 +41,9 @@ struct ServeCommand: AsyncParsableCommand {
             // cycle's records on connections of their own to the same database.
             let (mrvStore, mrv) = try await Composition.openMRV(store.location, clock: clock, connectionID: 2)
             let cycle = try await Composition.openAllocationCycleStore(store.location, connectionID: 3)
-            let app = buildApplication(
-                ServerConfiguration(host: host, port: port), store: ledger, service: service, api: APIParts(mrv: mrv, cycle: cycle)
-            ) { port in
+            var configuration = ServerConfiguration(host: host, port: port)
+            configuration.apiRateLimit = APIRateLimit(calls: apiRateLimit, windowSeconds: 60)
+            let app = buildApplication(configuration, store: ledger, service: service, api: APIParts(mrv: mrv, cycle: cycle)) { port in
                 emit("OpenETS at http://\(host):\(port)/  (English: http://\(host):\(port)/?lang=en)")
             }
             do {
