@@ -335,10 +335,12 @@ struct APIPermissionWalkTests {
             let opened = try await h.service.execute(CommandRequest(idempotencyKey: "open-mrv-entity", command: .openAccount(
                 type: .entity, ownerID: uscc, ownerName: "川电一厂", province: "SC",
                 representatives: [Representative(id: "M1-INIT", name: "经办人", role: .initiator)])))
-            var account: AccountID?
-            for event in opened.receipt?.events ?? [] { if case .accountOpened(let opened) = event { account = opened.id } }
+            let account = try #require(opened.receipt?.events.compactMap { event -> AccountID? in
+                if case .accountOpened(let opened) = event { return opened.id }
+                return nil
+            }.first)
             try await h.store.saveUser(UserRecord(
-                id: "m1", name: "川电一厂 经办人", role: .entityInitiator, account: try #require(account), province: "SC", passwordHash: "-",
+                id: "m1", name: "川电一厂 经办人", role: .entityInitiator, account: account, province: "SC", passwordHash: "-",
                 totpSecret: nil, createdAt: SystemClock().now()))
             let token = try await h.access.createAPIToken(user: "m1", label: "", at: SystemClock().now()).get().token
             let registered = try await h.mrv.execute(MRVRequest(
