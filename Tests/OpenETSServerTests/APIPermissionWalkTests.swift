@@ -58,6 +58,7 @@ struct APIPermissionWalkTests {
         var store: any LedgerStore
         var access: AccessService
         var mrv: MRVService
+        var clock: MarketClock
     }
 
     func withServer(_ configure: (inout ServerConfiguration) -> Void = { _ in }, _ body: (Harness) async throws -> Void) async throws {
@@ -92,7 +93,7 @@ struct APIPermissionWalkTests {
             group.addTask { try await app.runService(gracefulShutdownSignals: []) }
             var iterator = ports.stream.makeAsyncIterator()
             let port = try #require(await iterator.next())
-            try await body(Harness(client: Client(port: port), tokens: tokens, userTokens: userTokens, service: service, store: store, access: access, mrv: mrv))
+            try await body(Harness(client: Client(port: port), tokens: tokens, userTokens: userTokens, service: service, store: store, access: access, mrv: mrv, clock: clock))
             group.cancelAll()
         }
         try await mrvStore.close()
@@ -262,36 +263,31 @@ struct APIPermissionWalkTests {
             let surrender = #"{"unit":"CEA24","quantityTonnes":10,"complianceYear":2024}"#
             #expect(try await h.client.call("POST", "/api/v1/registry/surrenders", token: h.userTokens["i1"], key: "s-0", body: surrender).status == 403)
             let surrendered = try await h.client.call("POST", "/api/v1/registry/surrenders", token: h.userTokens["e1"], key: "s-1", body: surrender)
-            if surrendered.status == 201 {
-                #expect(await h.service.state.holdings[HoldingKey(account: "ENT-000001", unit: UnitTypeCode(unit))]?.total == before - 110)
-            } else {
-                // The registry's own rule (vintage and year) refused it: nothing changed.
-                #expect(surrendered.status == 422 && surrendered.code != nil, "\(surrendered.body)")
-                #expect(await h.service.state.holdings[HoldingKey(account: "ENT-000001", unit: UnitTypeCode(unit))]?.total == before - 100)
-            }
+            #expect(surrendered.status == 201 && surrendered.json["replayed"] as? Bool == false, "\(surrendered.body)")
+            #expect(await h.service.state.holdings[HoldingKey(account: "ENT-000001", unit: UnitTypeCode(unit))]?.total == before - 110)
         }
     }
 
     @Test func blockAgreementAndAuctions() async throws {
         try await withServer { h in
-            let quote = #"{"instrument":"CEA24","side":"sell","priceFen":9800,"quantityTonnes":500,"counterparties":["INV-000001"]}"#
+            // Outside the block session (10:00) the exchange refuses the quote with its code.
+            let quote = #"{"instrument":"CEA24","side":"sell","priceFen":9800,"quantityTonnes":100000,"counterparties":["INV-000001"]}"#
+            let early = try await h.client.call("POST", "/api/v1/exchange/block-quotes", token: h.userTokens["e1"], key: "q-0", body: quote)
+            #expect(early.status == 422 && early.code == "OUTSIDE_SESSION", "\(early.body)")
+            // In the block session (13:00-15:00 Beijing) the quote is posted for its counterparty.
+            h.clock.drill(from: BeijingTime.timestamp(CivilDate(year: 2025, month: 6, day: 3), hour: 13, minute: 30))
             let quoted = try await h.client.call("POST", "/api/v1/exchange/block-quotes", token: h.userTokens["e1"], key: "q-1", body: quote)
-            #expect(quoted.status == 201 || quoted.status == 422, "\(quoted.body)")
-            if quoted.status == 201 {
-                let id = try #require(quoted.json["quoteId"] as? Int)
-                // The counterparty sees it, a third party does not.
-                let seen = try await h.client.call("GET", "/api/v1/exchange/block-quotes", token: h.userTokens["i1"])
-                #expect((seen.json["items"] as? [[String: Any]] ?? []).contains { $0["id"] as? Int == id })
-                let unseen = try await h.client.call("GET", "/api/v1/exchange/block-quotes", token: h.userTokens["e3"])
-                #expect(!(unseen.json["items"] as? [[String: Any]] ?? []).contains { $0["id"] as? Int == id })
-                let accepted = try await h.client.call("POST", "/api/v1/exchange/block-quotes/\(id)/accept", token: h.userTokens["i1"], key: "acc-1")
-                #expect(accepted.status == 200 || accepted.status == 422, "\(accepted.body)")
-                if accepted.status == 200 {
-                    #expect((accepted.json["deals"] as? [[String: Any]])?.first?["quantityTonnes"] as? Int == 500)
-                }
-            } else {
-                #expect(quoted.code != nil)
-            }
+            #expect(quoted.status == 201, "\(quoted.body)")
+            let id = try #require(quoted.json["quoteId"] as? Int)
+            // The counterparty sees it, a third party does not.
+            let seen = try await h.client.call("GET", "/api/v1/exchange/block-quotes", token: h.userTokens["i1"])
+            #expect((seen.json["items"] as? [[String: Any]] ?? []).contains { $0["id"] as? Int == id })
+            let unseen = try await h.client.call("GET", "/api/v1/exchange/block-quotes", token: h.userTokens["e3"])
+            #expect(!(unseen.json["items"] as? [[String: Any]] ?? []).contains { $0["id"] as? Int == id })
+            let buyerBefore = await h.service.state.holdings[HoldingKey(account: "INV-000001", unit: "CEA24")]?.total ?? 0
+            let accepted = try await h.client.call("POST", "/api/v1/exchange/block-quotes/\(id)/accept", token: h.userTokens["i1"], key: "acc-1")
+            #expect(accepted.status == 200 && (accepted.json["deals"] as? [[String: Any]])?.first?["quantityTonnes"] as? Int == 100_000, "\(accepted.body)")
+            #expect(await h.service.state.holdings[HoldingKey(account: "INV-000001", unit: "CEA24")]?.total == buyerBefore + 100_000)
             let auctions = try await h.client.call("GET", "/api/v1/exchange/auctions")
             #expect(auctions.status == 200 && auctions.json["total"] as? Int != nil)
             let bid = try await h.client.call(
