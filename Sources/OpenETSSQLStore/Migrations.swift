@@ -491,6 +491,14 @@ public enum Migrations {
                 "ALTER TABLE compliance_penalty_notices_v15 RENAME TO compliance_penalty_notices",
                 "CREATE INDEX compliance_penalty_notices_year ON compliance_penalty_notices (year, entity)",
             ]),
+        // API tokens expire (issue 7): tokens created before carry the default lifetime
+        // (AccessService.defaultTokenLifetimeDays, 90 days) from their creation.
+        Migration(
+            version: 16, name: "api token expiry",
+            statements: [
+                "ALTER TABLE api_tokens ADD COLUMN expires_at BIGINT",
+                "UPDATE api_tokens SET expires_at = created_at + 7776000000 WHERE expires_at IS NULL",
+            ]),
     ]
 
     /// Migration 9's table, with the dialect's byte-string column type.

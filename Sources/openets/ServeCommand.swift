@@ -16,6 +16,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Create the demo market first (idempotent).") var demo = false
     @Option(help: ArgumentHelp("Drill: run the market clock from this Beijing time (ISO-8601), for demonstrations and browser tests; the journal records drill times.", visibility: .hidden))
     var drillClock: String?
+    @Option(help: ArgumentHelp("State-changing API calls allowed per token per minute (default \(APIRateLimit.standard.calls)).", valueName: "CALLS"))
+    var apiRateLimit: Int = APIRateLimit.standard.calls
+
+    func validate() throws {
+        guard apiRateLimit >= 1 else { throw ValidationError("--api-rate-limit must be at least 1") }
+    }
 
     func run() async throws {
         let clock = MarketClock()
@@ -34,6 +40,15 @@ struct ServeCommand: AsyncParsableCommand {
                 try? await cycle.close()
                 throw error
             }
+            // The API's MRV operations: the MRV platform on a connection of its own to the same database.
+            let mrvParts: (store: any MRVStore, service: MRVService)
+            do {
+                mrvParts = try await Composition.openMRV(store.location, clock: clock, connectionID: 4)
+            } catch {
+                try? await cycle.close()
+                try? await plans.store.close()
+                throw error
+            }
             do {
                 if demo {
                     let today = BeijingTime.date(drillStart ?? SystemClock().now())
@@ -42,15 +57,20 @@ struct ServeCommand: AsyncParsableCommand {
                     try await DemoUsers.seed(ledger, at: SystemClock().now())
                     emit(DemoUsers.listing())
                 }
+                var configuration = ServerConfiguration(host: host, port: port)
+                configuration.apiRateLimit = APIRateLimit(calls: apiRateLimit, windowSeconds: 60)
                 let app = buildApplication(
-                    ServerConfiguration(host: host, port: port), store: ledger, service: service, plans: plans.service, cycle: cycle
+                    configuration, store: ledger, service: service, plans: plans.service, cycle: cycle,
+                    api: APIParts(mrv: mrvParts.service, cycle: cycle)
                 ) { port in
                     emit("OpenETS at http://\(host):\(port)/  (English: http://\(host):\(port)/?lang=en)")
                 }
                 try await app.runService()
+                try await mrvParts.store.close()
                 try await cycle.close()
                 try await plans.store.close()
             } catch {
+                try? await mrvParts.store.close()
                 try? await cycle.close()
                 try? await plans.store.close()
                 throw error
