@@ -428,6 +428,11 @@ public enum Migrations {
                     deal_id TEXT PRIMARY KEY, seller TEXT NOT NULL, buyer TEXT NOT NULL, unit_type TEXT NOT NULL, \
                     quantity BIGINT NOT NULL, amount_fen BIGINT NOT NULL, settled_at BIGINT NOT NULL
                     """)),
+        // The role portals (issue 7, docs/portals.md): a verifier's staff act for one MRV
+        // verification body; '' for every other user.
+        Migration(
+            version: 17, name: "users act for an mrv verifier",
+            statements: ["ALTER TABLE users ADD COLUMN mrv_verifier TEXT NOT NULL DEFAULT ''"]),
     ]
 
     /// Migration 9's table, with the dialect's byte-string column type.

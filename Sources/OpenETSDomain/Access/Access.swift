@@ -45,6 +45,12 @@ public enum Action: String, Codable, Sendable, CaseIterable {
     case neutralityCancel = "neutrality_cancel"
     case approveTransfer = "approve_transfer"
     case viewProvince = "view_province"
+    /// The entity portal's MRV work: monthly data, CSV upload, the annual report (docs/portals.md).
+    case mrvReport = "mrv_report"
+    /// The verifier portal: findings and the conclusion of assigned reports.
+    case mrvVerify = "mrv_verify"
+    /// The province portal: assign verifiers, review reports of its province.
+    case mrvReview = "mrv_review"
 }
 
 /// The permission matrix: for each action, the roles allowed. Scope (own account, own
@@ -79,6 +85,9 @@ public struct PermissionMatrix: Hashable, Codable, Sendable {
             .neutralityCancel: traders,
             .approveTransfer: [.entityApprover],
             .viewProvince: [.province, .city, .mee],
+            .mrvReport: [.entityInitiator],
+            .mrvVerify: [.verifier],
+            .mrvReview: [.province],
         ])
     }()
 }
@@ -92,13 +101,16 @@ public struct Principal: Hashable, Codable, Sendable {
     public var account: AccountID?
     /// The province of provincial and city staff.
     public var province: String?
+    /// The MRV verification body a verifier's staff act for (its `VerifierID` on the MRV platform).
+    public var verifier: String?
 
-    public init(user: String, name: String, role: Role, account: AccountID?, province: String?) {
+    public init(user: String, name: String, role: Role, account: AccountID?, province: String?, verifier: String? = nil) {
         self.user = user
         self.name = name
         self.role = role
         self.account = account
         self.province = province
+        self.verifier = verifier
     }
 
     /// Whether the principal may do `action` for `account` (nil: not about one account).
