@@ -41,6 +41,7 @@ struct DemoCommand: AsyncParsableCommand {
         let summary = try await withRegistry(store.location, clock: clock) { ledger, service in
             let summary = try await DemoExchange.seedWithHistory(service, clock: clock, today: BeijingTime.date(SystemClock().now()))
             try await DemoUsers.seed(ledger, at: SystemClock().now())
+            try await DemoMRV.seed(store.location)
             return summary
         }
         if json {
