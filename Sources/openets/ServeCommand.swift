@@ -29,12 +29,21 @@ struct ServeCommand: AsyncParsableCommand {
                 let today = BeijingTime.date(drillStart ?? SystemClock().now())
                 _ = try await DemoExchange.seedWithHistory(service, clock: clock, today: today, drillStart: drillStart)
                 try await DemoUsers.seed(ledger, at: SystemClock().now())
+                try await DemoMRV.seed(store.location)
                 emit(DemoUsers.listing())
             }
-            let app = buildApplication(ServerConfiguration(host: host, port: port), store: ledger, service: service) { port in
+            // The MRV platform (the role portals) on its own connection, on the same clock.
+            let (mrvStore, mrv) = try await Composition.openMRV(store.location, clock: clock, connectionID: 2)
+            let app = buildApplication(ServerConfiguration(host: host, port: port), store: ledger, service: service, mrv: mrv) { port in
                 emit("OpenETS at http://\(host):\(port)/  (English: http://\(host):\(port)/?lang=en)")
             }
-            try await app.runService()
+            do {
+                try await app.runService()
+                try await mrvStore.close()
+            } catch {
+                try? await mrvStore.close()
+                throw error
+            }
         }
     }
 }
