@@ -290,6 +290,9 @@ public struct PortalPages: Sendable {
                           [escape(a.ruleID), "<span class=\"\(a.severity == .notice ? "muted" : "bad")\">\(escape(a.severity.rawValue))</span>", escape(a.facility.rawValue),
                            a.month.map(String.init) ?? "—", escape(language == .zh ? a.explanationZH : a.explanationEN)]
                       }, id: "anomalies")
+        if !anomalies.contains(where: { $0.province == province }) {
+            html += "<p class=\"muted\" id=\"no-anomalies\">" + t("本年度无异常预警（或该年度政策表未覆盖）。", "No warnings for this year (or the policy tables do not cover it).") + "</p>"
+        }
         return frame(context, path: "/portal/province", title: title, html)
     }
 
