@@ -185,7 +185,7 @@ public struct LedgerVerifier {
         diff("transfer", stored.transfers, replayed.transfers)
         diff("certificate", stored.certificates, replayed.certificates)
         diff("surrender", stored.surrendered, replayed.surrendered)
-        diff("settlement", stored.settlements, replayed.settlements)
+        diff("settlement", stored.settlements.dictionary, replayed.settlements.dictionary)
         diff("trading lock", stored.locks, replayed.locks)
         diff("locked funds", stored.lockedFen, replayed.lockedFen)
         if stored.fundsDepositedFen != replayed.fundsDepositedFen || stored.fundsWithdrawnFen != replayed.fundsWithdrawnFen {

@@ -46,7 +46,18 @@ public struct EntryIndex: Hashable, Sendable {
         self.seq = seq
         self.postings = postings
         self.encodedPostings = PostingsJSON.encode(postings)
-        self.accounts = Set(postings.map(\.account)).union(named.map(\.rawValue)).sorted()
+        // A handful of accounts per entry: sorting and dropping neighbours is cheaper than a Set.
+        var accounts = postings.map(\.account)
+        accounts.reserveCapacity(accounts.count + named.count)
+        for id in named { accounts.append(id.rawValue) }
+        accounts.sort()
+        var unique = 0
+        for index in accounts.indices where unique == 0 || accounts[unique - 1] != accounts[index] {
+            accounts.swapAt(unique, index)
+            unique += 1
+        }
+        accounts.removeLast(accounts.count - unique)
+        self.accounts = accounts
     }
 }
 

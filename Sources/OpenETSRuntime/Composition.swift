@@ -114,6 +114,21 @@ extension Composition {
 }
 
 extension Composition {
+    /// The allocation plans alone (migration 14): migrates, then the plan service on the
+    /// cycle's store, without the registry.
+    public static func openAllocationPlans(
+        _ location: StoreLocation, clock: any LedgerClock = SystemClock(), connectionID: Int = 1
+    ) async throws -> (store: any AllocationCycleStore, service: AllocationPlanService) {
+        let store = try await openAllocationCycleStore(location, connectionID: connectionID)
+        do {
+            try await store.migrate()
+            return (store, AllocationPlanService(store: store, clock: clock))
+        } catch {
+            try? await store.close()
+            throw error
+        }
+    }
+
     /// The allocation cycle's records alone (the store must be migrated, e.g. by `openRegistry`).
     public static func openAllocationCycleStore(_ location: StoreLocation, connectionID: Int) async throws -> any AllocationCycleStore {
         switch location {

@@ -56,7 +56,7 @@ public enum DemoMRV {
     /// clock and closed again); a server opened afterwards replays it from the MRV journal.
     public static func seed(_ location: StoreLocation) async throws {
         let clock = MarketClock(CivilDate(year: 2023, month: 1, day: 5), hour: 9, minute: 0)
-        let (store, service) = try await Composition.openMRV(location, clock: clock, connectionID: 3)
+        let (store, service) = try await Composition.openMRV(location, clock: clock, connectionID: 4)
         do {
             try await seed(service, clock: clock)
             try await store.close()

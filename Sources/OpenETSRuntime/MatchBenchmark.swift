@@ -110,6 +110,9 @@ extension MatchBenchmark {
         public var seconds: Double
         public var durableOrdersPerSecond: Int
         public var singleOrdersPerSecond: Int
+        /// The market at the end: orders resting in the book, deals of the day.
+        public var restingAtEnd: Int = 0
+        public var dealsAtEnd: Int = 0
     }
 
     /// End-to-end durable order entry through the service on the demo market: `callers`
@@ -181,9 +184,11 @@ extension MatchBenchmark {
         var rejected: [String: Int] = [:]
         for outcome in outcomes { if let error = outcome.error { rejected[error.code.rawValue, default: 0] += 1 } }
         let accepted = outcomes.count - rejected.values.reduce(0, +)
+        let exchange = await service.exchange
         try await store.close()
         return DurableResult(
             orders: orders, accepted: accepted, rejected: rejected, seconds: elapsed,
-            durableOrdersPerSecond: Int(Double(accepted) / elapsed), singleOrdersPerSecond: Int(Double(singles) / singleSeconds))
+            durableOrdersPerSecond: Int(Double(accepted) / elapsed), singleOrdersPerSecond: Int(Double(singles) / singleSeconds),
+            restingAtEnd: exchange.orders.count, dealsAtEnd: exchange.todayDeals.count)
     }
 }

@@ -13,7 +13,7 @@ extension SQLLedgerStore {
     }
 
     public func user(_ id: String) async throws -> UserRecord? {
-        try await database.withExecutor { sql in
+        try await database.read { sql in
             guard let row = try await sql.query(
                 "SELECT id, name, role, account_id, province, password_hash, totp_secret, created_at, mrv_verifier FROM users WHERE id = $1", [.text(id)]
             ).first else { return nil }
@@ -35,7 +35,7 @@ extension SQLLedgerStore {
     }
 
     public func session(tokenHash: String) async throws -> SessionRecord? {
-        try await database.withExecutor { sql in
+        try await database.read { sql in
             try await sql.query("SELECT token_hash, user_id, csrf, expires_at FROM sessions WHERE token_hash = $1", [.text(tokenHash)]).first.map {
                 SessionRecord(tokenHash: try $0.text(0), user: try $0.text(1), csrf: try $0.text(2), expiresAt: Timestamp(millisecondsSinceEpoch: try $0.int(3)))
             }
@@ -48,12 +48,16 @@ extension SQLLedgerStore {
         }
     }
 
-    public func appendAudit(_ record: AuditRecord) async throws {
+    public func appendAudit(_ records: [AuditRecord]) async throws {
+        guard !records.isEmpty else { return }
         try await database.transaction { sql in
             let next = (try await sql.query("SELECT MAX(id) FROM audit_log", []).first?.values.first?.int ?? 0) + 1
-            try await sql.execute(
-                "INSERT INTO audit_log (id, at, user_id, action, detail, address) VALUES ($1, $2, $3, $4, $5, $6)",
-                [.int(next), .int(record.at.millisecondsSinceEpoch), .text(record.user), .text(record.action), .text(record.detail), .text(record.address)])
+            try await sql.executeRows(
+                prefix: "INSERT INTO audit_log (id, at, user_id, action, detail, address) VALUES ", width: 6, suffix: "",
+                rows: records.enumerated().map { offset, record in
+                    [.int(next + Int64(offset)), .int(record.at.millisecondsSinceEpoch), .text(record.user), .text(record.action),
+                     .text(record.detail), .text(record.address)]
+                })
         }
     }
 
@@ -77,7 +81,7 @@ extension SQLLedgerStore {
     }
 
     public func apiToken(hash: String) async throws -> APITokenRecord? {
-        try await database.withExecutor { sql in
+        try await database.read { sql in
             try await sql.query(Self.tokenColumns + " WHERE token_hash = $1", [.text(hash)]).first.map(Self.tokenRecord)
         }
     }

@@ -428,6 +428,32 @@ public enum Migrations {
                     deal_id TEXT PRIMARY KEY, seller TEXT NOT NULL, buyer TEXT NOT NULL, unit_type TEXT NOT NULL, \
                     quantity BIGINT NOT NULL, amount_fen BIGINT NOT NULL, settled_at BIGINT NOT NULL
                     """)),
+        // Allocation plans as versioned data (issue 5 §1): each version of a plan id once, its
+        // canonical JSON and that JSON's SHA-256, who loaded and published it and when. Only the
+        // status moves (draft → published → superseded); at most one published version per id.
+        Migration(
+            version: 14, name: "allocation plans",
+            statements: [
+                """
+                CREATE TABLE allocation_plans (
+                    plan_id TEXT NOT NULL,
+                    version INTEGER NOT NULL,
+                    year INTEGER NOT NULL,
+                    sector TEXT NOT NULL,
+                    plan_type TEXT NOT NULL,
+                    status TEXT NOT NULL CHECK (status IN ('draft', 'published', 'superseded')),
+                    body TEXT NOT NULL,
+                    sha256 TEXT NOT NULL,
+                    loaded_by TEXT NOT NULL,
+                    loaded_at BIGINT NOT NULL,
+                    published_by TEXT,
+                    published_at BIGINT,
+                    superseded_at BIGINT,
+                    PRIMARY KEY (plan_id, version)
+                )
+                """,
+                "CREATE UNIQUE INDEX allocation_plans_published ON allocation_plans (plan_id) WHERE status = 'published'",
+            ]),
         // The role portals (issue 7, docs/portals.md): a verifier's staff act for one MRV
         // verification body; '' for every other user.
         Migration(

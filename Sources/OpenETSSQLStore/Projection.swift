@@ -32,7 +32,11 @@ struct StateWriter {
         try await writeHoldings()
         // Zero balances are not kept: a balance that fell to zero is deleted, the others upserted.
         let cashKeys = changes.cash.sorted()
-        try await delete("cash_balances", ["account_id"], cashKeys.filter { state.cashFen[$0] == nil }.map { [.text($0.rawValue)] })
+        // Only rows that exist are deleted: a balance that appeared and vanished in the same
+        // batch has none.
+        try await delete(
+            "cash_balances", ["account_id"],
+            cashKeys.filter { state.cashFen[$0] == nil && before.cashFen[$0] != nil }.map { [.text($0.rawValue)] })
         try await upsert(
             "cash_balances", ["account_id", "balance_fen"], key: ["account_id"],
             cashKeys.compactMap { id in state.cashFen[id].map { [.text(id.rawValue), .int($0)] } })
@@ -81,9 +85,11 @@ struct StateWriter {
                 return [.text(s.deal.rawValue), .text(s.seller.rawValue), .text(s.buyer.rawValue), .text(s.unit.rawValue),
                         .int(s.quantity), .int(s.amountFen), .int(s.settledAt.millisecondsSinceEpoch)]
             })
-        // Ended locks are deleted, new and changed ones upserted.
+        // Ended locks are deleted, new and changed ones upserted. A lock taken and released in
+        // the same batch (an order that filled at once) never had a row.
         let lockKeys = changes.locks.sorted()
-        try await delete("trading_locks", ["id"], lockKeys.filter { state.locks[$0] == nil }.map { [.text($0.rawValue)] })
+        try await delete(
+            "trading_locks", ["id"], lockKeys.filter { state.locks[$0] == nil && before.locks[$0] != nil }.map { [.text($0.rawValue)] })
         try await upsert(
             "trading_locks", ["id", "account_id", "asset_kind", "unit_type", "quantity", "reference", "created_at"], key: ["id"],
             lockKeys.compactMap { id in

@@ -76,7 +76,16 @@ public protocol SQLDatabase: Sendable {
     func transaction<T>(_ body: (any SQLExecutor) async throws -> T) async throws -> T
     /// Statements outside an explicit transaction, for reads.
     func withExecutor<T>(_ body: (any SQLExecutor) async throws -> T) async throws -> T
+    /// Reads only, of committed data: where the database allows, on a connection of their own,
+    /// so that they do not queue behind a write transaction waiting for its fsync.
+    func read<T>(_ body: (any SQLExecutor) async throws -> T) async throws -> T
     func close() async throws
+}
+
+extension SQLDatabase {
+    public func read<T>(_ body: (any SQLExecutor) async throws -> T) async throws -> T {
+        try await withExecutor(body)
+    }
 }
 
 /// Tuples `($1,$2),($3,$4)` for `rows` rows of `width` placeholders starting at `$start`.

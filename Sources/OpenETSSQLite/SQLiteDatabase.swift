@@ -11,9 +11,13 @@ public struct SQLiteError: Error, CustomStringConvertible {
 /// on disk before it is acknowledged. One connection per `SQLiteDatabase`; other processes
 /// wait on SQLite's write lock (`busy_timeout`).
 public final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
-    // All access to `connection` goes through `lock`.
+    // All access to `connection` goes through `lock`, to `reader` through `readerLock`.
     private let connection: SQLiteConnection
     private let lock = AsyncLock()
+    /// A read-only connection for `read`: in WAL mode it reads the last commit while the
+    /// writer's transaction is open, so reads (API tokens, sessions) do not wait for an fsync.
+    private let reader: SQLiteConnection
+    private let readerLock = AsyncLock()
     public let dialect = SQLDialect.sqlite
     public let path: String
     private let busyTimeoutMilliseconds: Int
@@ -34,6 +38,10 @@ public final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
         // checkpoints on the committing thread.
         try connection.run("PRAGMA wal_autocheckpoint=16384")
         try connection.run("PRAGMA foreign_keys=ON")
+        reader = try SQLiteConnection(path: path, readOnly: true)
+        reader.busyTimeoutMilliseconds = Int32(busyTimeoutMilliseconds)
+        try reader.run("PRAGMA busy_timeout=\(busyTimeoutMilliseconds)")
+        try reader.run("PRAGMA cache_size=-16384")
     }
 
     public func transaction<T>(_ body: (any SQLExecutor) async throws -> T) async throws -> T {
@@ -72,7 +80,12 @@ public final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
         try await lock.withLock { try await body(connection) }
     }
 
+    public func read<T>(_ body: (any SQLExecutor) async throws -> T) async throws -> T {
+        try await readerLock.withLock { try await body(reader) }
+    }
+
     public func close() async throws {
+        try await readerLock.withLock { reader.close() }
         try await lock.withLock { connection.close() }
     }
 }
@@ -91,8 +104,8 @@ final class SQLiteConnection: SQLExecutor {
     }
     static let maxCachedStatements = 64
 
-    init(path: String) throws {
-        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
+    init(path: String, readOnly: Bool = false) throws {
+        let flags = (readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) | SQLITE_OPEN_NOMUTEX
         let status = sqlite3_open_v2(path, &handle, flags, nil)
         guard status == SQLITE_OK else {
             let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"

@@ -24,7 +24,8 @@ public struct ServerConfiguration: Sendable {
 /// The composition of the HTTP application, shared by `openets serve` and the tests.
 /// `onRunning` receives the bound port (useful with port 0).
 public func buildApplication(
-    _ configuration: ServerConfiguration, store: any LedgerStore, service: RegistryService, mrv: MRVService? = nil,
+    _ configuration: ServerConfiguration, store: any LedgerStore, service: RegistryService, plans: AllocationPlanService? = nil,
+    mrv: MRVService? = nil,
     onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
     let metrics = HTTPMetrics()
@@ -104,6 +105,7 @@ public func buildApplication(
     }
     addCCERRoutes(router, store: store, service: service, trading: trading)
     addAPIRoutes(router, store: store, service: service)
+    addAllocationPlanRoutes(router, plans: plans)
 
     var logger = Logger(label: "openets.http")
     logger.logLevel = .info

@@ -143,7 +143,7 @@ struct MatchBench: AsyncParsableCommand {
         log("seed \(seed), \(r.orders) orders, \(String(format: "%.0f", r.crossingShare * 100)) % crossing, \(r.restingAtEnd) resting at the end")
         log("inserts = \(String(format: "%.2f", Double(r.insertsPerSecond) / Double(max(r.baselineDictionaryInsertsPerSecond, 1)))) × baseline Dictionary inserts (\(r.baselineDictionaryInsertsPerSecond)/s) in this process")
         if let d = durable {
-            log("durable: \(d.accepted) of \(d.orders) orders accepted in \(String(format: "%.2f", d.seconds)) s by \(callers) callers × \(chunk) per submit (rejected: \(d.rejected.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")))")
+            log("durable: \(d.accepted) of \(d.orders) orders accepted in \(String(format: "%.2f", d.seconds)) s by \(callers) callers × \(chunk) per submit (rejected: \(d.rejected.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))); \(d.restingAtEnd) orders resting and \(d.dealsAtEnd) deals at the end")
             log("durable batched = \(String(format: "%.1f", Double(d.durableOrdersPerSecond) / Double(max(d.singleOrdersPerSecond, 1)))) × one order per commit (\(d.singleOrdersPerSecond)/s) in this process")
         }
     }

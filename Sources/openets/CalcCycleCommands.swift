@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import OpenETSApplication
 import OpenETSDomain
+import OpenETSRuntime
 
 /// `openets calc allocation`: unit allocation under a plan (pre-allocation, formula, gas cap,
 /// coal floor, true-up). JSON in (stdin or --input), JSON out.
@@ -10,14 +12,19 @@ struct AllocationCalcCommand: AsyncParsableCommand {
         abstract: "Unit allocation: pre-allocation, benchmark formula, gas cap / coal floor and true-up, whole tonnes rounded half up.",
         discussion: """
             Input: {"plan":"power-2024" or a plan object,"units":[{"id","category","generation_mwh","heat_supplied_gj",\
-            "cooling","load_factor","previous_verified_t","verified_t"}]}. See docs/allocation.md.
+            "cooling","load_factor","previous_verified_t","verified_t"}]} for a power plan; other plan types take \
+            "products":[{"product","output"}], "base_emissions_t":[…], "base_intensity" and "output" as their type needs. \
+            See docs/allocation.md.
             """)
 
     @Option(help: "Input JSON file (default: standard input).") var input: String?
+    @Option(help: "Resolve a plan id in this SQLite store first (its published version).") var db: String?
+    @Option(help: "Resolve a plan id in this PostgreSQL store first (its published version).") var postgres: String?
 
     func run() async throws {
+        let plans = try await CycleCalculatorIO.plans(db: db, postgres: postgres)
         try CycleCalculatorIO.run(input, AllocationCalculator.Input.self) { (request) throws(AllocationError) in
-            try AllocationCalculator.calculate(request)
+            try AllocationCalculator.calculate(request, plans: plans)
         }
     }
 }
@@ -34,15 +41,18 @@ struct ComplianceCalcCommand: AsyncParsableCommand {
             """)
 
     @Option(help: "Input JSON file (default: standard input).") var input: String?
+    @Option(help: "Resolve a plan id in this SQLite store first (its published version).") var db: String?
+    @Option(help: "Resolve a plan id in this PostgreSQL store first (its published version).") var postgres: String?
 
     func run() async throws {
+        let plans = try await CycleCalculatorIO.plans(db: db, postgres: postgres)
         try CycleCalculatorIO.run(input, ComplianceCalculator.Input.self) { (request) throws(AllocationError) in
-            try ComplianceCalculator.calculate(request)
+            try ComplianceCalculator.calculate(request, plans: plans)
         }
     }
 }
 
-/// `openets calc plans`: the shipped allocation plans.
+/// `openets calc plans`: the shipped allocation plans (the store's versions: `openets plan list`).
 struct PlansCalcCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "plans", abstract: "List the shipped allocation plans (--json: the whole plans, a template for a plan object).")
@@ -51,24 +61,10 @@ struct PlansCalcCommand: AsyncParsableCommand {
 
     func run() async throws {
         if json {
-            print(jsonText(AllocationPlan.seed))
+            print(jsonText(AllocationPlan.shipped))
             return
         }
-        for plan in AllocationPlan.seed {
-            let penalty: String
-            switch plan.penalty.kind {
-            case .fixedRange: penalty = "fine \(plan.penalty.fixedMinCNY?.description ?? "?")-\(plan.penalty.fixedMaxCNY?.description ?? "?") CNY"
-            case .priceMultiple: penalty = "\(plan.penalty.minMultiple?.description ?? "?")-\(plan.penalty.maxMultiple?.description ?? "?") × month-average price"
-            }
-            print("\(plan.id) v\(plan.version): \(plan.sector) \(plan.year), \(plan.method.rawValue), surrender by \(plan.deadlines.surrender)")
-            for category in plan.categories {
-                print("  \(category.id): \(category.electricityBenchmark) tCO2/MWh, heat \(category.heatBenchmark) tCO2/GJ")
-            }
-            let unverified = plan.loadFactorCorrection.verified && plan.airCoolingFactor.verified ? "" : " [correction factors unverified]"
-            print("  air cooling × \(plan.airCoolingFactor.value), load-factor function (\(plan.loadFactorCorrection.segments.count) segments)\(unverified)")
-            print("  pre-allocation \(plan.preAllocationRatio) × previous verified; gas cap \(plan.gasCap ? "on" : "off"); coal floor \(plan.coalFloorRatio?.description ?? "none") × verified")
-            print("  offsets ≤ \(plan.offsets.limitRatio) of obligation; carry-over \(plan.carryOver.baseT) t + \(plan.carryOver.netSoldMultiplier) × net sold; borrowing \(plan.borrowing.allowed ? "allowed" : "not allowed"); penalty \(penalty)")
-        }
+        for plan in AllocationPlan.shipped { print(PlanDescription.lines(plan).joined(separator: "\n")) }
     }
 }
 
@@ -76,6 +72,23 @@ struct PlansCalcCommand: AsyncParsableCommand {
 enum CycleCalculatorIO {
     /// Largest input accepted (bytes).
     static let maxInputBytes = 64 << 20
+
+    /// The plans a calculator resolves ids in: without a store the shipped plans; with one,
+    /// each id's published version in place of the shipped plan, and the store's other
+    /// published plans.
+    static func plans(db: String?, postgres: String?) async throws -> [AllocationPlan] {
+        guard db != nil || postgres != nil else { return AllocationPlan.shipped }
+        let location: StoreLocation = postgres.map { .postgres(url: $0, schema: nil) } ?? .sqlite(path: db!)
+        let opened = try await Composition.openAllocationPlans(location)
+        do {
+            let current = try await opened.service.catalog().compactMap(\.current)
+            try await opened.store.close()
+            return current
+        } catch {
+            try? await opened.store.close()
+            throw error
+        }
+    }
 
     static func run<Request: Decodable, Response: Encodable>(
         _ path: String?, _ type: Request.Type, _ calculate: (Request) throws(AllocationError) -> Response

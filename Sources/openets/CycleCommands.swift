@@ -17,7 +17,7 @@ struct CycleCommandGroup: AsyncParsableCommand {
 
 /// Options every `openets cycle` command takes.
 struct CycleOptions: ParsableArguments {
-    @Option(help: "Plan id (a shipped plan: openets calc plans).") var plan: String
+    @Option(help: "Plan id: its published version in the store (openets plan list), else the shipped plan.") var plan: String
     @Option(help: "Compliance year (the plan's year).") var year: Int
     @Option(help: "Facilities JSON: {\"facilities\":[{\"id\",\"entity\",\"province\",\"category\",\"generation_mwh\",…,\"previous_verified_t\",\"verified_t\"}]}.")
     var input: String?
@@ -28,10 +28,9 @@ struct CycleOptions: ParsableArguments {
         var facilities: [CycleFacility]?
     }
 
-    /// The plan and facilities, or an `AllocationError`.
-    func load() throws(AllocationError) -> (AllocationPlan, [CycleFacility]) {
-        let resolved = try PlanReference.id(self.plan).resolve(in: AllocationPlan.seed)
-        guard let input else { return (resolved, []) }
+    /// The facilities, or an `AllocationError`.
+    func load() throws(AllocationError) -> [CycleFacility] {
+        guard let input else { return [] }
         let data = try CycleCalculatorIO.read(input)
         let decoded: Input
         do {
@@ -42,7 +41,7 @@ struct CycleOptions: ParsableArguments {
             throw AllocationError(.invalidInput, "input is not JSON: \(error.localizedDescription)")
         }
         guard let facilities = decoded.facilities else { throw AllocationError(.missingField, "facilities is missing") }
-        return (resolved, facilities)
+        return facilities
     }
 
     /// Loads the input, opens the cycle, runs `body`, prints its result; errors print
@@ -53,10 +52,12 @@ struct CycleOptions: ParsableArguments {
     ) async throws {
         do {
             if needsInput && input == nil { throw AllocationError(.missingField, "--input (the facilities JSON) is missing") }
-            let (plan, facilities) = try load()
+            let facilities = try load()
             let opened = try await Composition.openAllocationCycle(store.location)
             let result: T
             do {
+                // The published version in the store, else the shipped plan of that id.
+                let plan = try await AllocationPlanService(store: opened.cycleStore, clock: SystemClock()).resolve(id: self.plan).plan
                 result = try await body(opened.service, plan, facilities)
                 try await opened.cycleStore.close()
                 try await opened.store.close()
@@ -96,8 +97,11 @@ struct CycleStageReport: Encodable {
     var alreadyDone: Bool
     var entities: [CycleStagePlan.EntityMovement]
     var debts: [CycleDebt]
+    /// The plan version the stage was worked out under (recorded with its commands).
+    var planVersion: Int?
 
     init(_ result: CycleStageResult) {
+        planVersion = result.plan.planVersion
         plan = result.plan.planID
         year = result.plan.year
         stage = result.plan.stage.rawValue
@@ -112,13 +116,14 @@ struct CycleStageReport: Encodable {
     enum CodingKeys: String, CodingKey {
         case plan, year, stage, unit, commands, applied, entities, debts
         case alreadyDone = "already_done"
+        case planVersion = "plan_version"
     }
 
     var text: String {
         var lines = [
             alreadyDone
-                ? "\(stage) \(plan) \(year): already done, nothing submitted"
-                : "\(stage) \(plan) \(year): \(commands) commands (\(applied) applied now) in \(unit)"
+                ? "\(stage) \(plan) v\(planVersion.map(String.init) ?? "?") \(year): already done, nothing submitted"
+                : "\(stage) \(plan) v\(planVersion.map(String.init) ?? "?") \(year): \(commands) commands (\(applied) applied now) in \(unit)"
         ]
         let moved = entities.reduce(Int64(0)) { $0 + $1.movedT }
         lines.append("  \(entities.count) entities, net \(moved) t moved")

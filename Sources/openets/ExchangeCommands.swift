@@ -313,7 +313,7 @@ struct Trades: AsyncParsableCommand {
     @OptionGroup var store: StoreOptions
     @Flag(help: "Print JSON.") var json = false
     func run() async throws {
-        let deals = try await withRegistry(store.location) { _, service in await service.exchange.todayDeals }
+        let deals = try await withRegistry(store.location) { _, service in Array(await service.exchange.todayDeals) }
         if json { print(jsonText(deals)); return }
         for d in deals { print("\(d.id) \(d.mode.rawValue) \(d.instrument) \(d.quantity) t at \(Fen.text(d.price)) \(d.seller) → \(d.buyer)") }
     }

@@ -32,18 +32,30 @@ struct ServeCommand: AsyncParsableCommand {
                 try await DemoMRV.seed(store.location)
                 emit(DemoUsers.listing())
             }
+            // The allocation plans for the review pages, on their own connection.
+            let plans = try await Composition.openAllocationPlans(store.location, connectionID: 3)
             // The MRV platform (the role portals) on its own connection, on the same clock.
-            let (mrvStore, mrv) = try await Composition.openMRV(store.location, clock: clock, connectionID: 2)
-            let app = buildApplication(ServerConfiguration(host: host, port: port), store: ledger, service: service, mrv: mrv) { port in
+            let mrv: (store: any MRVStore, service: MRVService)
+            do {
+                mrv = try await Composition.openMRV(store.location, clock: clock, connectionID: 2)
+            } catch {
+                try? await plans.store.close()
+                throw error
+            }
+            let app = buildApplication(
+                ServerConfiguration(host: host, port: port), store: ledger, service: service, plans: plans.service, mrv: mrv.service
+            ) { port in
                 emit("OpenETS at http://\(host):\(port)/  (English: http://\(host):\(port)/?lang=en)")
             }
             do {
                 try await app.runService()
-                try await mrvStore.close()
             } catch {
-                try? await mrvStore.close()
+                try? await plans.store.close()
+                try? await mrv.store.close()
                 throw error
             }
+            try await plans.store.close()
+            try await mrv.store.close()
         }
     }
 }

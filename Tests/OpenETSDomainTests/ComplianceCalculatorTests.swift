@@ -145,7 +145,7 @@ struct ComplianceCalculatorTests {
     }
 
     @Test func everyErrorCode() {
-        #expect(code(C.Input(plan: .id("steel-2024"), entities: [])) == .unknownPlan)
+        #expect(code(C.Input(plan: .id("steel-2099"), entities: [])) == .unknownPlan)
         #expect(code(C.Input(plan: nil, entities: [])) == .missingField)
         #expect(code(C.Input(plan: .id("power-2024"), entities: nil)) == .missingField)
         #expect(code(Self.entity(1, []), plan: Self.plan { $0.offsets.limitRatio = ExactDecimal(2) }) == .invalidPlan)

@@ -148,3 +148,18 @@ struct StreamingJSONTests {
         }
     }
 }
+
+/// The account index of an entry: every account it posts to or names, once each, sorted.
+@Suite("Journal entry account index")
+struct EntryIndexTests {
+    @Test func listsEveryAccountOnceInOrder() {
+        let postings = [
+            Posting(account: "ENT-2", asset: "CEA24", amount: -5), Posting(account: "ENT-1", asset: "CEA24", amount: 5),
+            Posting(account: "ENT-2", asset: Posting.cashAsset, amount: 90), Posting(account: "CLR", asset: Posting.cashAsset, amount: 1),
+        ]
+        let index = EntryIndex(seq: 7, postings: postings, named: ["ENT-3", "ENT-1", "CLR", "ENT-3"])
+        #expect(index.accounts == ["CLR", "ENT-1", "ENT-2", "ENT-3"])
+        #expect(EntryIndex(seq: 1, postings: [], named: []).accounts.isEmpty)
+        #expect(EntryIndex(seq: 1, postings: [], named: ["A", "A", "A"]).accounts == ["A"])
+    }
+}

@@ -72,7 +72,8 @@ public protocol AccessStore: APITokenStore {
     func saveSession(_ session: SessionRecord) async throws
     func session(tokenHash: String) async throws -> SessionRecord?
     func deleteSession(tokenHash: String) async throws
-    func appendAudit(_ record: AuditRecord) async throws
+    /// Appends the records in one transaction, in order.
+    func appendAudit(_ records: [AuditRecord]) async throws
     func audit(limit: Int) async throws -> [AuditRecord]
 }
 

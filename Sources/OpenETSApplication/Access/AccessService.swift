@@ -28,10 +28,12 @@ public final class AccessService: Sendable {
     public let store: any AccessStore
     public let matrix: PermissionMatrix
     private let failures = Mutex<[String: [Int64]]>([:])
+    private let auditLog: AuditWriter
 
     public init(store: any AccessStore, matrix: PermissionMatrix = .standard) {
         self.store = store
         self.matrix = matrix
+        self.auditLog = AuditWriter(store: store)
     }
 
     public struct Login: Sendable {
@@ -82,8 +84,10 @@ public final class AccessService: Sendable {
         try await audit(now, principal.user, "logout", "", address)
     }
 
+    /// Appends a line to the audit log and returns once it is durable. Concurrent calls share
+    /// a transaction (`AuditWriter`).
     public func audit(_ at: Timestamp, _ user: String, _ action: String, _ detail: String, _ address: String) async throws {
-        try await store.appendAudit(AuditRecord(at: at, user: user, action: action, detail: detail, address: address))
+        try await auditLog.append(AuditRecord(at: at, user: user, action: action, detail: detail, address: address))
     }
 
     /// A CSRF check in constant time.
@@ -117,5 +121,46 @@ public final class AccessService: Sendable {
                 table[key] = (table[key] ?? []).filter { now.millisecondsSinceEpoch - $0 < Self.failureWindowMilliseconds } + [now.millisecondsSinceEpoch]
             }
         }
+    }
+}
+
+/// Group commit for the audit log: records appended while a transaction is in flight wait and
+/// go together in the next one (at most `maxBatch`), so a busy server writes one transaction —
+/// one fsync — for many requests instead of one each. Every caller returns only after its
+/// record is committed, and gets the error if the transaction failed.
+actor AuditWriter {
+    /// Most records in one transaction.
+    static let maxBatch = 1_000
+
+    private let store: any AccessStore
+    private var pending: [(record: AuditRecord, done: CheckedContinuation<Void, any Error>)] = []
+    private var writing = false
+
+    init(store: any AccessStore) {
+        self.store = store
+    }
+
+    func append(_ record: AuditRecord) async throws {
+        try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, any Error>) in
+            pending.append((record, done))
+            if !writing {
+                writing = true
+                Task { await self.drain() }
+            }
+        }
+    }
+
+    private func drain() async {
+        while !pending.isEmpty {
+            let batch = Array(pending.prefix(Self.maxBatch))
+            pending.removeFirst(batch.count)
+            do {
+                try await store.appendAudit(batch.map(\.record))
+                for item in batch { item.done.resume() }
+            } catch {
+                for item in batch { item.done.resume(throwing: error) }
+            }
+        }
+        writing = false
     }
 }

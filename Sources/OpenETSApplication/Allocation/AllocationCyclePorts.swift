@@ -22,8 +22,9 @@ public struct CycleStageRecord: Hashable, Sendable {
 }
 
 /// The allocation cycle's durable records (migration 8): stage plans and their completion,
-/// and the true-up debts. The registry movements themselves are in the registry's journal.
-public protocol AllocationCycleStore: Sendable {
+/// and the true-up debts; and the plan versions it runs on (migration 14). The registry
+/// movements themselves are in the registry's journal.
+public protocol AllocationCycleStore: AllocationPlanStore {
     /// Applies the numbered migrations not yet applied.
     func migrate() async throws
     func stage(plan: String, year: Int, stage: CycleStage) async throws -> CycleStageRecord?

@@ -71,7 +71,7 @@ public struct AllocationCycleService: Sendable {
         if record == nil {
             let state = await registry.state
             let policy = await registry.policy
-            let planned: CycleStagePlan
+            var planned: CycleStagePlan
             switch stage {
             case .preAllocation:
                 let owed = CompliancePenalties.deductions(
@@ -87,6 +87,10 @@ public struct AllocationCycleService: Sendable {
                     plan: plan, year: year, facilities: facilities, debts: try await store.debts(year: year), registry: state,
                     ccer: await registry.ccer, netSold: netSold, coveredFacilities: facilities.compactMap(\.id), policy: policy)
             }
+            // The plan version is recorded with the commands: a re-run submits these, whatever
+            // version is published by then.
+            planned.planVersion = plan.version
+            planned.planSHA256 = AllocationPlanCodec.sha256(plan)
             record = try await store.savePlanned(CycleStageRecord(plan: planned, status: .planned, plannedAt: clock.now(), doneAt: nil))
         }
         let planned = record!.plan
@@ -193,7 +197,7 @@ public struct AllocationCycleService: Sendable {
     /// Totals bottom-up for the facilities (final figures when their verified data is given).
     public func totals(plan: AllocationPlan, year: Int, facilities: [CycleFacility]) async throws -> CycleTotals {
         let state = await registry.state
-        let final = !facilities.isEmpty && facilities.allSatisfy { $0.verifiedT != nil && $0.generationMWh != nil }
+        let final = !facilities.isEmpty && facilities.allSatisfy { $0.hasFinalData(for: plan) }
         let rows = try CycleAllocation.allocations(plan: plan, year: year, facilities: facilities, registry: state, final: final)
         return CycleAllocation.totals(plan: plan, year: year, allocations: rows)
     }

@@ -20,11 +20,24 @@ public enum AllocationCalculator {
         public var loadFactor: String?
         public var previousVerifiedT: Int64?
         public var verifiedT: Int64?
+        /// `intensity_benchmark`, `benchmark_market_adjustment`: output per product line.
+        public var products: [ProductOutput]?
+        /// `historical_emissions`: verified emissions of each of the plan's base years, in order.
+        public var baseEmissionsT: [Int64]?
+        /// `historical_intensity_decline`: the facility's base-period tCO2 per unit of output.
+        public var baseIntensity: String?
+        /// `historical_intensity_decline`: this year's output.
+        public var output: String?
 
         public init(
             id: String?, category: String?, generationMWh: String?, heatSuppliedGJ: String? = nil, cooling: String? = nil,
-            loadFactor: String? = nil, previousVerifiedT: Int64?, verifiedT: Int64?
+            loadFactor: String? = nil, previousVerifiedT: Int64?, verifiedT: Int64?, products: [ProductOutput]? = nil,
+            baseEmissionsT: [Int64]? = nil, baseIntensity: String? = nil, output: String? = nil
         ) {
+            self.products = products
+            self.baseEmissionsT = baseEmissionsT
+            self.baseIntensity = baseIntensity
+            self.output = output
             self.id = id
             self.category = category
             self.generationMWh = generationMWh
@@ -36,12 +49,25 @@ public enum AllocationCalculator {
         }
 
         enum CodingKeys: String, CodingKey {
-            case id, category, cooling
+            case id, category, cooling, products, output
+            case baseEmissionsT = "base_emissions_t"
+            case baseIntensity = "base_intensity"
             case generationMWh = "generation_mwh"
             case heatSuppliedGJ = "heat_supplied_gj"
             case loadFactor = "load_factor"
             case previousVerifiedT = "previous_verified_t"
             case verifiedT = "verified_t"
+        }
+    }
+
+    /// One product line of a facility: the product (a plan product id) and its output.
+    public struct ProductOutput: Hashable, Codable, Sendable {
+        public var product: String?
+        public var output: String?
+
+        public init(product: String?, output: String?) {
+            self.product = product
+            self.output = output
         }
     }
 
@@ -89,6 +115,8 @@ public enum AllocationCalculator {
 
     public struct Output: Hashable, Codable, Sendable {
         public var units: [UnitResult]
+        /// Plans with a reserve share: Σ final_t, the reserve and the paid allocation.
+        public var supply: AllocationSupply?
     }
 
     /// Plausibility limits: beyond them a value is rejected as `OUT_OF_RANGE` (or, for counts,
@@ -105,7 +133,7 @@ public enum AllocationCalculator {
         public static let maxTonnes: Int64 = 1_000_000_000
     }
 
-    public static func calculate(_ input: Input, plans: [AllocationPlan] = AllocationPlan.seed) throws(AllocationError) -> Output {
+    public static func calculate(_ input: Input, plans: [AllocationPlan] = AllocationPlan.shipped) throws(AllocationError) -> Output {
         guard let reference = input.plan else { throw AllocationError(.missingField, "plan is missing (an id such as \"power-2024\" or a plan object)") }
         guard let units = input.units else { throw AllocationError(.missingField, "units is missing") }
         let plan = try reference.resolve(in: plans)
@@ -119,14 +147,13 @@ public enum AllocationCalculator {
             guard seen.insert(result.id).inserted else { throw AllocationError(.duplicateId, "unit id '\(result.id)' is given twice") }
             results.append(result)
         }
-        return Output(units: results)
+        let allocatedT = results.reduce(Int64(0)) { $0 + $1.finalT }
+        return Output(units: results, supply: try AllocationSupply.compute(plan: plan, allocatedT: allocatedT))
     }
 
     /// The plan features this calculator implements; others are rejected rather than ignored.
-    static func requireComputable(_ plan: AllocationPlan) throws(AllocationError) {
-        guard plan.method == .outputBenchmark else {
-            throw AllocationError(.invalidPlan, "plan '\(plan.id)': method \(plan.method.rawValue) is not computed by this calculator (output_benchmark only)")
-        }
+    public static func requireComputable(_ plan: AllocationPlan) throws(AllocationError) {
+        guard plan.method == .outputBenchmark else { return }
         guard plan.electricityOutput == .generation, !plan.heatSupplyCorrection else {
             throw AllocationError(.invalidPlan, "plan '\(plan.id)': supply-based output and the heat-supply correction need inputs this calculator does not take")
         }
@@ -138,6 +165,7 @@ public enum AllocationCalculator {
         guard !id.isEmpty, id.utf8.count <= Limits.maxIdLength else {
             throw AllocationError(.invalidValue, "unit id '\(id)' must be 1-\(Limits.maxIdLength) characters")
         }
+        if plan.method != .outputBenchmark { return try allocateByFormula(unit, id: id, plan: plan) }
         guard let categoryId = unit.category else { throw AllocationError(.missingField, "\(id): category is missing") }
         guard let category = plan.category(categoryId) else {
             let known = plan.categories.map(\.id).joined(separator: ", ")
@@ -168,6 +196,18 @@ public enum AllocationCalculator {
         }
         assert(finalT >= formulaT, "a cap or floor only ever raises the allocation")
         return UnitResult(id: id, preAllocationT: preAllocationT, formulaT: formulaT, finalT: finalT, rule: rule, trueUpT: finalT - preAllocationT)
+    }
+
+    /// A plan type without caps or floors: final = the type's formula (`AllocationFormula`).
+    static func allocateByFormula(_ unit: UnitInput, id: String, plan: AllocationPlan) throws(AllocationError) -> UnitResult {
+        if let label = unit.category, label.isEmpty || label.utf8.count > Limits.maxIdLength {
+            throw AllocationError(.invalidValue, "\(id): category '\(label)' must be 1-\(Limits.maxIdLength) characters")
+        }
+        let previousT = try AllocationArithmetic.tonnes(unit.previousVerifiedT, "previous_verified_t", at: id, max: Limits.maxTonnes)
+        if unit.verifiedT != nil { _ = try AllocationArithmetic.tonnes(unit.verifiedT, "verified_t", at: id, max: Limits.maxTonnes) }
+        let finalT = try AllocationFormula.finalT(unit, id: id, plan: plan)
+        let preAllocationT = try AllocationArithmetic.roundedTonnes(AllocationArithmetic.times(plan.preAllocationRatio, previousT))
+        return UnitResult(id: id, preAllocationT: preAllocationT, formulaT: finalT, finalT: finalT, rule: .formula, trueUpT: finalT - preAllocationT)
     }
 
     /// B_elec × generation × cooling × load correction + B_heat × heat, exact (not rounded).

@@ -46,6 +46,13 @@ public enum AllocationErrorCode: String, Codable, Sendable, CaseIterable {
     /// Compliance: a penalty notice does not exist, or its status does not allow the change.
     case unknownNotice = "UNKNOWN_NOTICE"
     case noticeStatus = "NOTICE_STATUS"
+    /// A product line the plan has no benchmark for.
+    case unknownProduct = "UNKNOWN_PRODUCT"
+    /// Plan store: the plan version's status does not allow the change (publishing a version
+    /// that is not a draft, or a draft older than the published version).
+    case planStatus = "PLAN_STATUS"
+    /// Plan store: the loaded plan is the same as the latest stored version of its id.
+    case planUnchanged = "PLAN_UNCHANGED"
 }
 
 public struct AllocationError: Error, Hashable, Codable, Sendable, CustomStringConvertible {

@@ -9,7 +9,8 @@ public struct AllocationPlan: Hashable, Codable, Sendable {
     /// The emissions (compliance) year the plan allocates for.
     public var year: Int
     public var sector: String
-    /// The allocation method; the calculators implement `output_benchmark` (power).
+    /// The plan type (JSON `"type"`; older plan objects say `"method"`): how a facility's
+    /// final allocation is computed (`AllocationFormula`). `output_benchmark` when absent.
     public var method: Method
     public var source: String
     public var categories: [UnitCategory]
@@ -35,6 +36,20 @@ public struct AllocationPlan: Hashable, Codable, Sendable {
     public var notes: [String]
     /// What happens to a true-up recall an entity cannot cover; nil means `add_to_obligation`.
     public var trueUpDebt: TrueUpDebt?
+    /// `intensity_benchmark`, `benchmark_market_adjustment`: the products and their benchmarks.
+    public var products: [ProductBenchmark]?
+    /// `historical_emissions`: the base period; a facility gives one verified figure per year.
+    public var baseYears: [Int]?
+    /// `historical_emissions`: final = average base-period emissions × this factor.
+    public var controlFactor: Factor?
+    /// `historical_intensity_decline`: final = base intensity × (1 − this rate) × output.
+    public var declineRate: Factor?
+    /// `benchmark_market_adjustment` (Hubei): final = Σ benchmark × output × this factor.
+    public var marketAdjustmentFactor: Factor?
+    /// Share of the total (allocated + reserve) kept in the national reserve, not allocated.
+    public var reserveShare: Factor?
+    /// A share of the total sold through the exchange's one-way auction, out of the reserve.
+    public var paidAllocation: PaidAllocation?
 
     /// A true-up debt is added to this year's compliance obligation, or deducted from next
     /// year's allocation.
@@ -50,9 +65,17 @@ public struct AllocationPlan: Hashable, Codable, Sendable {
         electricityOutput: ElectricityOutput, heatSupplyCorrection: Bool, airCoolingFactor: Factor,
         loadFactorCorrection: LoadFactorFunction, preAllocationRatio: ExactDecimal, gasCap: Bool, coalFloorRatio: ExactDecimal?,
         borrowing: Borrowing, carryOver: CarryOver, offsets: Offsets, penalty: PenaltyRegime, deadlines: Deadlines, notes: [String],
-        trueUpDebt: TrueUpDebt? = nil
+        trueUpDebt: TrueUpDebt? = nil, products: [ProductBenchmark]? = nil, baseYears: [Int]? = nil, controlFactor: Factor? = nil,
+        declineRate: Factor? = nil, marketAdjustmentFactor: Factor? = nil, reserveShare: Factor? = nil, paidAllocation: PaidAllocation? = nil
     ) {
         self.trueUpDebt = trueUpDebt
+        self.products = products
+        self.baseYears = baseYears
+        self.controlFactor = controlFactor
+        self.declineRate = declineRate
+        self.marketAdjustmentFactor = marketAdjustmentFactor
+        self.reserveShare = reserveShare
+        self.paidAllocation = paidAllocation
         self.id = id
         self.version = version
         self.year = year
@@ -76,7 +99,13 @@ public struct AllocationPlan: Hashable, Codable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, version, year, sector, method, source, categories, borrowing, offsets, penalty, deadlines, notes
+        case id, version, year, sector, type, method, source, categories, borrowing, offsets, penalty, deadlines, notes, products
+        case baseYears = "base_years"
+        case controlFactor = "control_factor"
+        case declineRate = "decline_rate"
+        case marketAdjustmentFactor = "market_adjustment_factor"
+        case reserveShare = "reserve_share"
+        case paidAllocation = "paid_allocation"
         case electricityOutput = "electricity_output"
         case heatSupplyCorrection = "heat_supply_correction"
         case airCoolingFactor = "air_cooling_factor"
@@ -93,7 +122,7 @@ public struct AllocationPlan: Hashable, Codable, Sendable {
         case verifiedEmissions = "verified_emissions"
         case intensityBenchmark = "intensity_benchmark"
         case historicalEmissions = "historical_emissions"
-        case historicalIntensity = "historical_intensity"
+        case historicalIntensityDecline = "historical_intensity_decline"
         case benchmarkMarketAdjustment = "benchmark_market_adjustment"
     }
 
@@ -349,4 +378,46 @@ public struct AllocationPlan: Hashable, Codable, Sendable {
     }
 
     public func category(_ id: String) -> UnitCategory? { categories.first { $0.id == id } }
+
+    public func product(_ id: String) -> ProductBenchmark? { products?.first { $0.id == id } }
+
+    /// One product line's benchmark: tCO2 per unit of output (`unit`, e.g. "t clinker").
+    public struct ProductBenchmark: Hashable, Codable, Sendable {
+        public var id: String
+        public var name: String
+        public var unit: String
+        public var benchmark: ExactDecimal
+        public var verified: Bool
+        public var note: String
+
+        public init(id: String, name: String, unit: String, benchmark: ExactDecimal, verified: Bool, note: String) {
+            self.id = id
+            self.name = name
+            self.unit = unit
+            self.benchmark = benchmark
+            self.verified = verified
+            self.note = note
+        }
+    }
+
+    /// Paid allocation: `share` of the total put up in the exchange's one-way auction (sell
+    /// side, out of the reserve) at no less than `floor_price` CNY/t.
+    public struct PaidAllocation: Hashable, Codable, Sendable {
+        public var share: ExactDecimal
+        public var floorPrice: ExactDecimal
+        public var verified: Bool
+        public var note: String
+
+        public init(share: ExactDecimal, floorPrice: ExactDecimal, verified: Bool, note: String) {
+            self.share = share
+            self.floorPrice = floorPrice
+            self.verified = verified
+            self.note = note
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case share, verified, note
+            case floorPrice = "floor_price"
+        }
+    }
 }

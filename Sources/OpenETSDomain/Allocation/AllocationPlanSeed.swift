@@ -1,7 +1,13 @@
 extension AllocationPlan {
-    /// The plans shipped with OpenETS: power sector 2023 and 2024 (seed 003 table 2 and §2.2.3,
+    /// The power-sector plans shipped with OpenETS, 2023 and 2024 (seed 003 table 2 and §2.2.3,
     /// §2.2.7; DOMAIN.md §5-6). A regulator's corrected plan replaces them as data.
     public static let seed: [AllocationPlan] = [power(2023), power(2024)]
+
+    /// Every shipped plan: the power plans (`seed`); steel, cement and aluminium 2024
+    /// (verified emissions, seed 003); one example per pilot-style plan type with made-up
+    /// numbers (ids `example-…`). A plan published in the store replaces the shipped plan of
+    /// its id (docs/allocation.md, "Plans in the store").
+    public static let shipped: [AllocationPlan] = seed + ["steel", "cement", "aluminium"].map(industry2024) + examples
 
     private static func decimal(_ text: String) -> ExactDecimal {
         guard let value = ExactDecimal(text) else { preconditionFailure("seed decimal '\(text)'") }

@@ -124,7 +124,7 @@ public enum ComplianceCalculator {
         public static let vintageYears = 2013...2100
     }
 
-    public static func calculate(_ input: Input, plans: [AllocationPlan] = AllocationPlan.seed) throws(AllocationError) -> Output {
+    public static func calculate(_ input: Input, plans: [AllocationPlan] = AllocationPlan.shipped) throws(AllocationError) -> Output {
         guard let reference = input.plan else { throw AllocationError(.missingField, "plan is missing (an id such as \"power-2024\" or a plan object)") }
         guard let entities = input.entities else { throw AllocationError(.missingField, "entities is missing") }
         let plan = try reference.resolve(in: plans)

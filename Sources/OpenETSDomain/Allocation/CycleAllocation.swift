@@ -74,9 +74,20 @@ public enum CycleAllocation {
         }
         guard let entityText = facility.entity, !entityText.isEmpty else { throw AllocationError(.missingField, "\(id): entity is missing") }
         guard let province = facility.province, !province.isEmpty else { throw AllocationError(.missingField, "\(id): province is missing") }
-        guard let categoryID = facility.category else { throw AllocationError(.missingField, "\(id): category is missing") }
-        guard plan.category(categoryID) != nil else {
-            throw AllocationError(.unknownCategory, "\(id): plan \(plan.id) has no category '\(categoryID)'")
+        // A power unit's category picks its benchmark; another type's is a label for the totals
+        // (the plan's sector when absent).
+        let categoryID: String
+        if plan.method == .outputBenchmark {
+            guard let given = facility.category else { throw AllocationError(.missingField, "\(id): category is missing") }
+            guard plan.category(given) != nil else {
+                throw AllocationError(.unknownCategory, "\(id): plan \(plan.id) has no category '\(given)'")
+            }
+            categoryID = given
+        } else {
+            categoryID = facility.category ?? plan.sector
+            guard !categoryID.isEmpty, categoryID.utf8.count <= Limits.maxIdLength else {
+                throw AllocationError(.invalidValue, "\(id): category '\(categoryID)' must be 1-\(Limits.maxIdLength) characters")
+            }
         }
         let entity = AccountID(entityText)
         guard let account = registry.accounts[entity], account.type == .entity else {

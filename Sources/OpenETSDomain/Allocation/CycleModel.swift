@@ -19,12 +19,22 @@ public struct CycleFacility: Hashable, Codable, Sendable {
     public var previousVerifiedT: Int64?
     /// Verified emissions of this year (needed for the true-up only).
     public var verifiedT: Int64?
+    /// The other plan types' inputs (`AllocationCalculator.UnitInput`).
+    public var products: [AllocationCalculator.ProductOutput]?
+    public var baseEmissionsT: [Int64]?
+    public var baseIntensity: String?
+    public var output: String?
 
     public init(
         id: String?, entity: String?, province: String?, category: String?, generationMWh: String? = nil,
         heatSuppliedGJ: String? = nil, cooling: String? = nil, loadFactor: String? = nil, previousVerifiedT: Int64?,
-        verifiedT: Int64? = nil
+        verifiedT: Int64? = nil, products: [AllocationCalculator.ProductOutput]? = nil, baseEmissionsT: [Int64]? = nil,
+        baseIntensity: String? = nil, output: String? = nil
     ) {
+        self.products = products
+        self.baseEmissionsT = baseEmissionsT
+        self.baseIntensity = baseIntensity
+        self.output = output
         self.id = id
         self.entity = entity
         self.province = province
@@ -38,7 +48,9 @@ public struct CycleFacility: Hashable, Codable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, entity, province, category, cooling
+        case id, entity, province, category, cooling, products, output
+        case baseEmissionsT = "base_emissions_t"
+        case baseIntensity = "base_intensity"
         case generationMWh = "generation_mwh"
         case heatSuppliedGJ = "heat_supplied_gj"
         case loadFactor = "load_factor"
@@ -49,7 +61,20 @@ public struct CycleFacility: Hashable, Codable, Sendable {
     var unitInput: AllocationCalculator.UnitInput {
         AllocationCalculator.UnitInput(
             id: id, category: category, generationMWh: generationMWh, heatSuppliedGJ: heatSuppliedGJ, cooling: cooling,
-            loadFactor: loadFactor, previousVerifiedT: previousVerifiedT, verifiedT: verifiedT)
+            loadFactor: loadFactor, previousVerifiedT: previousVerifiedT, verifiedT: verifiedT, products: products,
+            baseEmissionsT: baseEmissionsT, baseIntensity: baseIntensity, output: output)
+    }
+
+    /// Whether the facility carries what the plan type's final allocation needs (the totals
+    /// give final figures only then).
+    public func hasFinalData(for plan: AllocationPlan) -> Bool {
+        switch plan.method {
+        case .outputBenchmark: verifiedT != nil && generationMWh != nil
+        case .verifiedEmissions: verifiedT != nil
+        case .intensityBenchmark, .benchmarkMarketAdjustment: products?.isEmpty == false
+        case .historicalEmissions: baseEmissionsT != nil
+        case .historicalIntensityDecline: baseIntensity != nil && output != nil
+        }
     }
 }
 
@@ -142,6 +167,10 @@ public struct CycleStagePlan: Hashable, Codable, Sendable {
     /// The pre-allocation: what was deducted per entity for last year's debts and unsurrendered
     /// shortfalls (`CycleDeduction`), sorted by entity.
     public var deductions: [CycleDeduction]?
+    /// The plan version the stage was worked out under and the SHA-256 of its canonical JSON
+    /// (nil in stages stored before plans were versioned in the store).
+    public var planVersion: Int?
+    public var planSHA256: String?
 
     public struct EntityMovement: Hashable, Codable, Sendable {
         public var entity: AccountID
@@ -163,6 +192,8 @@ public struct CycleStagePlan: Hashable, Codable, Sendable {
     enum CodingKeys: String, CodingKey {
         case year, stage, unit, steps, debts, entities, compliance, deductions
         case planID = "plan"
+        case planVersion = "plan_version"
+        case planSHA256 = "plan_sha256"
     }
 }
 

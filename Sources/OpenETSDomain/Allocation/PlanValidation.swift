@@ -18,6 +18,17 @@ extension AllocationPlan {
         public static let maxMultiplier = ExactDecimal(100)
         public static let maxFixedFineCNY = ExactDecimal(1_000_000_000)
         public static let maxMonthlyDataDays = 366
+        public static let maxProducts = 64
+        /// tCO2 per unit of a product's output.
+        public static let maxProductBenchmark = ExactDecimal(100)
+        public static let maxBaseYears = 10
+        /// Control factor (historical emissions) and market adjustment factor (Hubei).
+        public static let maxPlanFactor = ExactDecimal(2)
+        /// A decline rate below this (a rate of 1 would allocate nothing).
+        public static let maxDeclineRate = ExactDecimal(mantissa: 5, scale: 1)
+        /// The reserve is at most this share of the total (pilots kept 5-10 %, seed 001 table 6).
+        public static let maxReserveShare = ExactDecimal(mantissa: 5, scale: 1)
+        public static let maxFloorPriceCNY = ExactDecimal(100_000)
     }
 
     /// Checks every plan rule; a shipped or loaded plan is used only after this passes.
@@ -27,12 +38,21 @@ extension AllocationPlan {
         guard version >= 1 else { throw fail("version must be at least 1") }
         guard Limits.years.contains(year) else { throw fail("year \(year) outside \(Limits.years)") }
         guard notes.count <= Limits.maxNotes else { throw fail("at most \(Limits.maxNotes) notes") }
-        try validateCategories(fail)
-        try Self.check(airCoolingFactor.value, "air_cooling_factor", Limits.minCorrection...Limits.maxCorrection, fail)
-        try loadFactorCorrection.validate(fail)
         let ratio = ExactDecimal.zero...ExactDecimal(1)
+        if method == .outputBenchmark {
+            try validateCategories(fail)
+            try Self.check(airCoolingFactor.value, "air_cooling_factor", Limits.minCorrection...Limits.maxCorrection, fail)
+            try loadFactorCorrection.validate(fail)
+            if let coalFloorRatio { try Self.check(coalFloorRatio, "coal_floor_ratio", ratio, fail) }
+        } else {
+            // The gas cap and coal floor are power rules: another type never applies them.
+            guard categories.isEmpty, !gasCap, coalFloorRatio == nil else {
+                throw fail("categories, gas_cap and coal_floor_ratio belong to output_benchmark plans, not to \(method.rawValue)")
+            }
+        }
+        try validateTypeParameters(fail)
+        try validateSupply(fail)
         try Self.check(preAllocationRatio, "pre_allocation_ratio", ratio, fail)
-        if let coalFloorRatio { try Self.check(coalFloorRatio, "coal_floor_ratio", ratio, fail) }
         try Self.check(borrowing.minGapRatio, "borrowing.min_gap_ratio", ratio, fail)
         try Self.check(borrowing.maxShareOfGap, "borrowing.max_share_of_gap", ratio, fail)
         guard (0...Limits.maxCarryOverBaseT).contains(carryOver.baseT) else {
@@ -70,6 +90,52 @@ extension AllocationPlan {
             }
             if let balance = category.heatBalance { try Self.check(balance, "\(at) heat_balance", ExactDecimal.zero...Limits.maxHeatBenchmark, fail) }
         }
+    }
+
+    /// The parameters the plan type needs, and none that belong to another type.
+    private func validateTypeParameters(_ fail: (String) -> AllocationError) throws(AllocationError) {
+        let needsProducts = method == .intensityBenchmark || method == .benchmarkMarketAdjustment
+        let present: [(String, Bool, Bool)] = [
+            ("products", products != nil, needsProducts),
+            ("base_years", baseYears != nil, method == .historicalEmissions),
+            ("control_factor", controlFactor != nil, method == .historicalEmissions),
+            ("decline_rate", declineRate != nil, method == .historicalIntensityDecline),
+            ("market_adjustment_factor", marketAdjustmentFactor != nil, method == .benchmarkMarketAdjustment),
+        ]
+        for (name, given, needed) in present where given != needed {
+            throw fail(needed ? "a \(method.rawValue) plan needs \(name)" : "\(name) is not a parameter of a \(method.rawValue) plan")
+        }
+        if let products {
+            guard !products.isEmpty, products.count <= Limits.maxProducts else { throw fail("1-\(Limits.maxProducts) products") }
+            var seen: Set<String> = []
+            for product in products {
+                guard !product.id.isEmpty, product.id.utf8.count <= Limits.maxIdLength, seen.insert(product.id).inserted else {
+                    throw fail("product id '\(product.id)' is empty, too long or repeated")
+                }
+                try Self.check(product.benchmark, "product \(product.id) benchmark", ExactDecimal.zero...Limits.maxProductBenchmark, fail)
+            }
+        }
+        if let baseYears {
+            guard !baseYears.isEmpty, baseYears.count <= Limits.maxBaseYears, Set(baseYears).count == baseYears.count,
+                baseYears.allSatisfy({ Limits.years.contains($0) && $0 < year })
+            else { throw fail("base_years: 1-\(Limits.maxBaseYears) distinct years before \(year)") }
+        }
+        if let controlFactor { try Self.check(controlFactor.value, "control_factor", ExactDecimal.zero...Limits.maxPlanFactor, fail) }
+        if let declineRate { try Self.check(declineRate.value, "decline_rate", ExactDecimal.zero...Limits.maxDeclineRate, fail) }
+        if let marketAdjustmentFactor {
+            try Self.check(marketAdjustmentFactor.value, "market_adjustment_factor", ExactDecimal.zero...Limits.maxPlanFactor, fail)
+        }
+    }
+
+    /// The reserve share and the paid allocation, which is sold out of the reserve.
+    private func validateSupply(_ fail: (String) -> AllocationError) throws(AllocationError) {
+        if let reserveShare { try Self.check(reserveShare.value, "reserve_share", ExactDecimal.zero...Limits.maxReserveShare, fail) }
+        guard let paidAllocation else { return }
+        guard let reserve = reserveShare?.value else { throw fail("paid_allocation is sold out of the reserve: give reserve_share") }
+        try Self.check(paidAllocation.share, "paid_allocation.share", ExactDecimal.zero...reserve, fail)
+        guard paidAllocation.floorPrice > .zero, paidAllocation.floorPrice <= Limits.maxFloorPriceCNY,
+            AllocationArithmetic.trimmed(paidAllocation.floorPrice).scale <= 2
+        else { throw fail("paid_allocation.floor_price \(paidAllocation.floorPrice) must be 0.01-\(Limits.maxFloorPriceCNY) CNY with at most 2 decimals") }
     }
 
     private func validatePenalty(_ fail: (String) -> AllocationError) throws(AllocationError) {

@@ -19,7 +19,7 @@ public struct ExchangeState: Sendable {
     /// One sequence for orders, quotes, auctions and bids.
     public var lastID: Int64 = 0
     public var dealCount: Int64 = 0
-    public var todayDeals: [Deal] = []
+    public var todayDeals: AppendOnlyArray<Deal> = []
     /// Units bought today per account and unit type: sellable from the next trading day (T+1).
     public var boughtToday: [HoldingKey: Int64] = [:]
     /// Quantity of open buy orders, quotes and bids per account and unit type (position limits).

@@ -15,7 +15,7 @@ public struct RegistryState: Hashable, Sendable {
     public var transfers: [TransferID: PendingTransfer] = [:]
     public var certificates: [CertificateNumber: CancellationCertificate] = [:]
     public var surrendered: [SurrenderKey: Int64] = [:]
-    public var settlements: [DealID: Settlement] = [:]
+    public var settlements: LayeredMap<DealID, Settlement> = [:]
     /// Live trading locks (units and funds); see `TradingLock`.
     public var locks: [FreezeID: TradingLock] = [:]
     /// Funds under trading locks per account (non-zero only); part of `cashFen`, not spendable.
