@@ -14,6 +14,8 @@ public enum DemoUsers {
         public var province: String?
         public var password: String
         public var totpSecret: String?
+        /// Verifier staff: the MRV verifier they act for (`DemoMRV.verifier`).
+        public var verifier: String?
     }
 
     public static let all: [User] = {
@@ -35,7 +37,9 @@ public enum DemoUsers {
         return list.enumerated().map { index, user in
             // Fixed base32 secrets, one per user: "OPENETS" + the user's index, padded.
             let secret = user.2.movesUnitsOrMoney ? TOTP.base32Encode(Array("openets-demo-\(user.0)-key".utf8.prefix(20))) : nil
-            return User(id: user.0, name: user.1, role: user.2, account: user.3, province: user.4, password: "\(user.0)-demo-2025", totpSecret: secret)
+            return User(
+                id: user.0, name: user.1, role: user.2, account: user.3, province: user.4, password: "\(user.0)-demo-2025", totpSecret: secret,
+                verifier: user.2 == .verifier ? DemoMRV.verifier.rawValue : nil)
         }
     }()
 
@@ -44,7 +48,7 @@ public enum DemoUsers {
         for user in all where try await store.user(user.id) == nil {
             try await store.saveUser(UserRecord(
                 id: user.id, name: user.name, role: user.role, account: user.account, province: user.province,
-                passwordHash: try PasswordHasher.hash(user.password), totpSecret: user.totpSecret, createdAt: now))
+                passwordHash: try PasswordHasher.hash(user.password), totpSecret: user.totpSecret, createdAt: now, verifier: user.verifier))
         }
     }
 
@@ -52,7 +56,7 @@ public enum DemoUsers {
     public static func listing() -> String {
         var lines = ["Demo users (password; TOTP secret for `openets totp --secret …` or an authenticator app):"]
         for user in all {
-            lines.append("  \(user.id.padding(toLength: 12, withPad: " ", startingAt: 0)) \(user.role.rawValue.padding(toLength: 18, withPad: " ", startingAt: 0)) \((user.account?.rawValue ?? user.province ?? "national").padding(toLength: 11, withPad: " ", startingAt: 0)) \(user.password)  \(user.totpSecret ?? "-")")
+            lines.append("  \(user.id.padding(toLength: 12, withPad: " ", startingAt: 0)) \(user.role.rawValue.padding(toLength: 18, withPad: " ", startingAt: 0)) \((user.account?.rawValue ?? user.province ?? user.verifier ?? "national").padding(toLength: 11, withPad: " ", startingAt: 0)) \(user.password)  \(user.totpSecret ?? "-")")
         }
         return lines.joined(separator: "\n")
     }

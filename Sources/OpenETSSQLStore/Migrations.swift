@@ -499,6 +499,11 @@ public enum Migrations {
                 "ALTER TABLE api_tokens ADD COLUMN expires_at BIGINT",
                 "UPDATE api_tokens SET expires_at = created_at + 7776000000 WHERE expires_at IS NULL",
             ]),
+        // The role portals (issue 7, docs/portals.md): a verifier's staff act for one MRV
+        // verification body; '' for every other user.
+        Migration(
+            version: 17, name: "users act for an mrv verifier",
+            statements: ["ALTER TABLE users ADD COLUMN mrv_verifier TEXT NOT NULL DEFAULT ''"]),
     ]
 
     /// Migration 9's table, with the dialect's byte-string column type.

@@ -27,7 +27,8 @@ public struct ServerConfiguration: Sendable {
 /// `onRunning` receives the bound port (useful with port 0).
 public func buildApplication(
     _ configuration: ServerConfiguration, store: any LedgerStore, service: RegistryService, plans: AllocationPlanService? = nil,
-    cycle: (any AllocationCycleStore)? = nil, api: APIParts = APIParts(), onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    cycle: (any AllocationCycleStore)? = nil, mrv: MRVService? = nil, api: APIParts = APIParts(),
+    onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
     let metrics = HTTPMetrics()
     let router = Router(context: AppRequestContext.self)
@@ -56,6 +57,7 @@ public func buildApplication(
         return text(body, contentType: "text/plain; version=0.0.4; charset=utf-8")
     }
     router.get("/static/site.css") { _, _ in text(SiteStyle.css, contentType: "text/css; charset=utf-8") }
+    router.get("/static/market.js") { _, _ in text(MarketStreamSnapshot.script, contentType: "text/javascript; charset=utf-8") }
     router.get("/") { request, _ in try await pages.overview(request) }
     router.get("/accounts") { request, _ in await pages.accounts(request) }
     router.get("/accounts.csv") { _, _ in
@@ -78,6 +80,8 @@ public func buildApplication(
     router.get("/surveillance") { request, _ in try await trading.surveillancePage(request) }
     router.post("/operator/open-day") { request, context in try await trading.operate(request, context: context, open: true) }
     router.post("/operator/close-day") { request, context in try await trading.operate(request, context: context, open: false) }
+    let streams = MarketStreams(service: service)
+    router.get("/market/stream") { request, _ in await streams.stream(request) }
     router.get("/market") { request, _ in await pages.market(request) }
     router.get("/market/:code") { request, context in await pages.instrument(request, code: try context.parameters.require("code")) }
     router.get("/market/:code/history.csv") { _, context -> Response in
@@ -98,10 +102,14 @@ public func buildApplication(
         try await pages.certificate(request, number: try context.parameters.require("number"))
     }
     addStatisticsRoutes(router, service: service, cycle: cycle)
+    router.post("/portal/entity/surrender") { request, context in try await trading.surrender(request, context: context, back: "/portal/entity") }
+    if let mrv {
+        addPortalRoutes(router, PortalRoutes(service: service, mrv: mrv, trading: trading))
+    }
     addCCERRoutes(router, store: store, service: service, trading: trading)
     // The API reads the cycle's stages from the same store as the statistics pages unless told otherwise.
     addAPIRoutes(
-        router, store: store, service: service, parts: APIParts(mrv: api.mrv, cycle: api.cycle ?? cycle),
+        router, store: store, service: service, parts: APIParts(mrv: api.mrv ?? mrv, cycle: api.cycle ?? cycle),
         rateLimit: configuration.apiRateLimit)
     addAllocationPlanRoutes(router, plans: plans)
 
@@ -112,6 +120,20 @@ public func buildApplication(
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "OpenETS"),
         onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger)
+}
+
+/// The role portals over the MRV platform (docs/portals.md): pages and their forms.
+func addPortalRoutes(_ router: Router<AppRequestContext>, _ portal: PortalRoutes) {
+    router.get("/portal/entity") { request, _ in try await portal.entityPage(request) }
+    router.post("/portal/entity/month") { request, context in try await portal.submitMonth(request, context: context) }
+    router.post("/portal/entity/csv") { request, context in try await portal.importCSV(request, context: context) }
+    router.post("/portal/entity/report") { request, context in try await portal.submitReport(request, context: context) }
+    router.get("/portal/verifier") { request, _ in try await portal.verifierPage(request) }
+    router.post("/portal/verifier/finding") { request, context in try await portal.recordFinding(request, context: context) }
+    router.post("/portal/verifier/conclude") { request, context in try await portal.conclude(request, context: context) }
+    router.get("/portal/province") { request, _ in try await portal.provincePage(request) }
+    router.post("/portal/province/assign") { request, context in try await portal.assignVerifier(request, context: context) }
+    router.post("/portal/province/review") { request, context in try await portal.review(request, context: context) }
 }
 
 /// Handlers of the registry pages. They read the writer's in-memory state: the server is the

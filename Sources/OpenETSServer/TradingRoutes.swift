@@ -75,6 +75,9 @@ struct TradingRoutes: Sendable {
 
     func tradePage(_ request: Request) async throws -> Response {
         guard let (_, session, principal) = try await current(request) else { return redirect("/login") }
+        // Staff without a trading screen start at their portal.
+        if principal.may(.mrvVerify, matrix: access.matrix) { return redirect("/portal/verifier") }
+        if principal.may(.mrvReview, matrix: access.matrix) { return redirect("/portal/province") }
         guard principal.may(.viewOwnAccount, matrix: access.matrix), principal.account != nil else {
             return text("forbidden: your role has no trading screen\n", status: .forbidden)
         }
@@ -100,9 +103,10 @@ struct TradingRoutes: Sendable {
     }
 
     /// The checks every state-changing form goes through, in one place.
-    func authorise(_ request: Request, _ action: Action, back: String) async throws -> Authorisation {
+    /// `maxBytes`: the largest body taken (`maxFormBytes`, larger for the CSV form).
+    func authorise(_ request: Request, _ action: Action, back: String, maxBytes: Int = maxFormBytes) async throws -> Authorisation {
         var request = request
-        let form = try await Self.form(&request)
+        let form = try await Self.form(&request, maxBytes: maxBytes)
         guard let (_, session, principal) = try await current(request) else { return .refused(redirect("/login")) }
         guard AccessService.csrfMatches(session, form["csrf"]) else { return .refused(text("CSRF token missing or wrong\n", status: .forbidden)) }
         let participant = principal.account != nil
@@ -116,7 +120,7 @@ struct TradingRoutes: Sendable {
     }
 
     /// Actions taken for the principal's own registry account.
-    static let participantActions: Set<Action> = [.tradePlace, .tradeTake, .tradeCancel, .surrender, .neutralityCancel]
+    static let participantActions: Set<Action> = [.tradePlace, .tradeTake, .tradeCancel, .surrender, .neutralityCancel, .mrvReport]
     static let maxNonceBytes = 64
 
     /// Audits the outcome and sends the user back with it. An audit write that fails after an
@@ -172,20 +176,21 @@ struct TradingRoutes: Sendable {
 
     /// POST /trade/surrender: an entity initiator surrenders units for a compliance year
     /// (through its province to the national compliance account).
-    func surrender(_ request: Request, context: AppRequestContext) async throws -> Response {
+    /// `back`: the page the form is on (`/trade`, or the entity portal).
+    func surrender(_ request: Request, context: AppRequestContext, back: String = "/trade") async throws -> Response {
         let form: AuthorisedForm
-        switch try await authorise(request, .surrender, back: "/trade") {
+        switch try await authorise(request, .surrender, back: back) {
         case .granted(let granted): form = granted
         case .refused(let response): return response
         }
         guard let unit = form.fields["unit"], let quantity = form.fields["quantity"].flatMap({ Int64($0) }),
             let year = form.fields["year"].flatMap({ Int($0) })
-        else { return redirect("/trade?error=" + encode("INVALID_INPUT: unit, whole-tonne quantity and compliance year")) }
+        else { return redirect("\(back)?error=" + encode("INVALID_INPUT: unit, whole-tonne quantity and compliance year")) }
         let command = RegistryCommand.surrender(account: form.principal.account!, unit: UnitTypeCode(unit), quantity: quantity, complianceYear: year)
         let outcome = try await service.execute(CommandRequest(idempotencyKey: form.idempotencyKey, command: command))
         return try await conclude(
             "surrender", form.principal, seq: outcome.receipt?.seq, summary: "\(quantity) t \(unit) for \(year)",
-            error: outcome.error.map { ($0.code.rawValue, $0.message) }, address: context.address, back: "/trade")
+            error: outcome.error.map { ($0.code.rawValue, $0.message) }, address: context.address, back: back)
     }
 
     func surveillancePage(_ request: Request) async throws -> Response {
@@ -238,8 +243,8 @@ struct TradingRoutes: Sendable {
     }
 
     /// An application/x-www-form-urlencoded body, at most `maxFormBytes`.
-    static func form(_ request: inout Request) async throws -> [String: String] {
-        let buffer = try await request.collectBody(upTo: maxFormBytes)
+    static func form(_ request: inout Request, maxBytes: Int = maxFormBytes) async throws -> [String: String] {
+        let buffer = try await request.collectBody(upTo: maxBytes)
         let body = String(buffer: buffer)
         var fields: [String: String] = [:]
         for pair in body.split(separator: "&") {

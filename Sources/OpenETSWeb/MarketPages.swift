@@ -70,6 +70,8 @@ public struct MarketPages: Sendable {
                              bid.map { "<span class=\"up\">\(Fen.text($0.price))</span>" } ?? "—", bid.map { Format.grouped($0.quantity) } ?? "", bid.map { String($0.orders) } ?? ""])
             }
             body += table(["", t("价格", "Price"), t("数量（吨）", "Quantity (t)"), t("笔数", "Orders")], rows, numeric: [1, 2, 3], id: "book")
+                .replacing("<table id=\"book\">", with: "<table id=\"book\" data-stream=\"/market/stream?instrument=\(escape(percentEncoded(code)))\">")
+            body += "<p class=\"muted\" id=\"live\">" + t("五档与成交明细实时更新（服务器推送事件）。", "The book and the tape update live (server-sent events).") + "</p>"
             body += "<p class=\"muted\">" + t("今日价格区间 ", "Today's limits ") + "\(Fen.text(book.lowPrice)) – \(Fen.text(book.highPrice))</p>"
         } else {
             body += "<p class=\"muted\">" + t("休市：无挂单。", "Market closed: no orders.") + "</p>"
@@ -94,7 +96,21 @@ public struct MarketPages: Sendable {
                         Fen.text(p.combined), Format.tonnes(p.volume, language), Format.yuan(p.turnoverFen)]
             }, numeric: [1, 2, 3, 4, 5, 6, 7, 8], id: "history")
         body += "<p class=\"csv\"><a href=\"/market/\(escape(code))/history.csv\">" + t("下载 CSV", "Download CSV") + "</a></p>"
+        body += "<script src=\"/static/market.js\" defer></script>"
         return Layout(language: language, path: "/market/\(code)").page(title: "\(code) " + t("行情", "market"), body)
+    }
+
+    /// An instrument code in a query string: unreserved characters kept, every other byte %XX.
+    func percentEncoded(_ text: String) -> String {
+        var out = ""
+        for byte in text.utf8 {
+            let c = Character(Unicode.Scalar(byte))
+            if c.isASCII && (c.isLetter || c.isNumber || "-._~".contains(c)) { out.append(c) } else {
+                let hex = String(byte, radix: 16, uppercase: true)
+                out += "%" + (hex.count == 1 ? "0" : "") + hex
+            }
+        }
+        return out
     }
 
     func modeName(_ mode: TradeMode) -> String {
@@ -151,4 +167,98 @@ public enum PriceChart {
         svg += "<text x=\"\(left)\" y=\"\(baseline)\">\(days.first!.date)</text><text x=\"\(width - 90)\" y=\"\(baseline)\">\(days.last!.date)</text>"
         return svg + "</svg><figcaption class=\"muted\">\(escape(caption))</figcaption></figure>"
     }
+}
+
+/// Live market data (docs/portals.md, "Live market data"): one instrument's five-level book and
+/// the end of its tape as a JSON object, sent as a server-sent event whenever it changes. Prices
+/// and quantities are preformatted text (exact, as on the page); the page's script only puts
+/// them in place.
+public enum MarketStreamSnapshot {
+    /// Deals of the tape in one snapshot (the newest).
+    public static let tapeLength = 20
+
+    public static func json(_ exchange: ExchangeState, code: String) -> String? {
+        guard let instrument = exchange.instruments[code] else { return nil }
+        let history = exchange.history.filter { $0.instrument == code }
+        let reference = exchange.tradingDate == nil ? (history.last?.previousClose ?? instrument.previousClose) : instrument.previousClose
+        func level(_ l: DepthLevel) -> String {
+            "{\"price\":\"\(Fen.text(l.price))\",\"quantity\":\"\(Format.grouped(l.quantity))\",\"orders\":\(l.orders)}"
+        }
+        let book = exchange.books[code]
+        let asks = book?.depth(.sell) ?? [], bids = book?.depth(.buy) ?? []
+        let tape = exchange.todayDeals.filter { $0.instrument == code }.suffix(tapeLength).reversed().map { deal in
+            "{\"id\":\(jsonString(deal.id.rawValue)),\"time\":\(jsonString(Format.beijingTime(deal.time))),\"mode\":\"\(deal.mode.rawValue)\","
+                + "\"price\":\"\(Fen.text(deal.price))\",\"quantity\":\"\(Format.grouped(deal.quantity))\","
+                + "\"direction\":\"\(deal.price > reference ? "up" : deal.price < reference ? "down" : "")\"}"
+        }
+        return "{\"instrument\":\(jsonString(code)),\"tradingDate\":\(exchange.tradingDate.map { jsonString($0.description) } ?? "null"),"
+            + "\"asks\":[\(asks.map(level).joined(separator: ","))],\"bids\":[\(bids.map(level).joined(separator: ","))],"
+            + "\"trades\":[\(tape.joined(separator: ","))]}"
+    }
+
+    static func jsonString(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 {
+                    let hex = String(scalar.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out + "\""
+    }
+
+    /// The market page's script: subscribes to the stream named by `#book[data-stream]` and
+    /// rewrites the book's and the tape's rows (no framework, no build step).
+    public static let script = """
+        (function () {
+          var book = document.getElementById('book');
+          if (!book || !window.EventSource) return;
+          var zh = document.documentElement.lang.indexOf('zh') === 0;
+          var source = new EventSource(book.getAttribute('data-stream'));
+          function cell(row, text, cls, num) {
+            var td = document.createElement('td');
+            if (num) td.className = 'num';
+            if (cls) { var span = document.createElement('span'); span.className = cls; span.textContent = text; td.appendChild(span); }
+            else td.textContent = text;
+            row.appendChild(td);
+          }
+          function level(body, label, cls, l) {
+            var tr = document.createElement('tr');
+            cell(tr, label, cls, false);
+            if (l) { cell(tr, l.price, cls, true); cell(tr, l.quantity, '', true); cell(tr, String(l.orders), '', true); }
+            else { cell(tr, '—', '', true); cell(tr, '', '', true); cell(tr, '', '', true); }
+            body.appendChild(tr);
+          }
+          source.addEventListener('market', function (event) {
+            var data = JSON.parse(event.data);
+            var body = book.tBodies[0];
+            body.textContent = '';
+            for (var i = 4; i >= 0; i--) level(body, (zh ? '卖' : 'Ask ') + (i + 1), 'down', data.asks[i]);
+            for (var j = 0; j < 5; j++) level(body, (zh ? '买' : 'Bid ') + (j + 1), 'up', data.bids[j]);
+            var tape = document.getElementById('tape');
+            if (tape) {
+              var rows = tape.tBodies[0];
+              rows.textContent = '';
+              data.trades.forEach(function (d) {
+                var tr = document.createElement('tr');
+                cell(tr, d.time, '', false); cell(tr, d.id, '', false);
+                cell(tr, d.mode === 'listing' ? (zh ? '挂牌' : 'listing') : d.mode === 'block' ? (zh ? '大宗' : 'block') : (zh ? '竞价' : 'auction'), '', false);
+                cell(tr, d.price, d.direction, true); cell(tr, d.quantity, '', true);
+                rows.appendChild(tr);
+              });
+            }
+            book.setAttribute('data-updated', String(Date.now()));
+          });
+        })();
+        """
 }

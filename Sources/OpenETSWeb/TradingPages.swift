@@ -50,6 +50,9 @@ public struct TradingPages: Sendable {
         guard let account = principal.account else { return Layout(language: language, path: "/trade").page(title: t("交易", "Trading"), "") }
         var body = "<div class=\"row\"><p id=\"who\">\(escape(principal.name)) · <code>\(escape(account.rawValue))</code> · \(escape(principal.role.rawValue))</p>"
             + "<form method=\"post\" action=\"/logout\" class=\"inline\">\(hidden(context))<button id=\"logout\">\(t("退出", "Log out"))</button></form></div>"
+        if principal.may(.mrvReport, for: account) {
+            body += "<p><a href=\"/portal/entity\" id=\"portal-link\">" + t("履约与排放数据门户", "Compliance and emissions portal") + "</a></p>"
+        }
         if let message = context.message { body += "<p class=\"ok\" id=\"message\">\(escape(message))</p>" }
         if let error = context.error { body += "<p class=\"bad\" id=\"error\">\(escape(error))</p>" }
         body += "<p class=\"muted\">" + (exchange.tradingDate.map { t("交易日 ", "Trading day ") + $0.description } ?? t("休市", "Market closed")) + "</p>"

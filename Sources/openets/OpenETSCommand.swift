@@ -49,6 +49,7 @@ struct DemoCommand: AsyncParsableCommand {
                 throw error
             }
             try await DemoUsers.seed(ledger, at: SystemClock().now())
+            try await DemoMRV.seed(store.location)
             return summary
         }
         if json {

@@ -40,37 +40,34 @@ struct ServeCommand: AsyncParsableCommand {
                 try? await cycle.close()
                 throw error
             }
-            // The API's MRV operations: the MRV platform on a connection of its own to the same database.
-            let mrvParts: (store: any MRVStore, service: MRVService)
-            do {
-                mrvParts = try await Composition.openMRV(store.location, clock: clock, connectionID: 4)
-            } catch {
-                try? await cycle.close()
-                try? await plans.store.close()
-                throw error
-            }
+            // The MRV platform (the role portals and the API's MRV operations) on a connection of
+            // its own, on the market clock; opened after the demo's MRV history is written.
+            var mrv: (store: any MRVStore, service: MRVService)?
             do {
                 if demo {
                     let today = BeijingTime.date(drillStart ?? SystemClock().now())
                     _ = try await DemoExchange.seedWithHistory(service, clock: clock, today: today, drillStart: drillStart)
                     try await DemoCycle.seed(service, store: cycle, clock: clock)
                     try await DemoUsers.seed(ledger, at: SystemClock().now())
+                    try await DemoMRV.seed(store.location)
                     emit(DemoUsers.listing())
                 }
+                let opened = try await Composition.openMRV(store.location, clock: clock, connectionID: 4)
+                mrv = opened
                 var configuration = ServerConfiguration(host: host, port: port)
                 configuration.apiRateLimit = APIRateLimit(calls: apiRateLimit, windowSeconds: 60)
                 let app = buildApplication(
-                    configuration, store: ledger, service: service, plans: plans.service, cycle: cycle,
-                    api: APIParts(mrv: mrvParts.service, cycle: cycle)
+                    configuration, store: ledger, service: service, plans: plans.service, cycle: cycle, mrv: opened.service,
+                    api: APIParts(mrv: opened.service, cycle: cycle)
                 ) { port in
                     emit("OpenETS at http://\(host):\(port)/  (English: http://\(host):\(port)/?lang=en)")
                 }
                 try await app.runService()
-                try await mrvParts.store.close()
+                try await opened.store.close()
                 try await cycle.close()
                 try await plans.store.close()
             } catch {
-                try? await mrvParts.store.close()
+                try? await mrv?.store.close()
                 try? await cycle.close()
                 try? await plans.store.close()
                 throw error

@@ -53,6 +53,9 @@ struct AccessTests {
         // A reader role needs no second factor.
         let sc = try #require(DemoUsers.all.first { $0.id == "sc" })
         #expect((try? await access.login(user: "sc", password: sc.password, totp: nil, address: "b", at: now).get()) != nil)
+        // Verifier staff act for their MRV verifier (users.mrv_verifier, migration 17); others for none.
+        #expect(try await store.user("verifier")?.principal.verifier == DemoMRV.verifier.rawValue)
+        #expect(try await store.user("e1")?.verifier == nil)
         // Five failures for a user lock it out for the window, even with the right password.
         for _ in 0..<AccessService.maxFailures {
             #expect(failure(try await access.login(user: "i1", password: "wrong", totp: nil, address: "c\(UUID())", at: now)) == .invalidCredentials)

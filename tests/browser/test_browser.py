@@ -4,7 +4,9 @@
 Starts `openets serve --demo` on a throwaway SQLite database with the drill clock in a trading
 session, then, as real users would: logs in with password and TOTP; posts a listing as one
 entity and takes part of it as an investor; checks the trade on the tape and both holdings;
-checks a certificate publicly; calculates an event's footprint, buys the tonnes from the CCER
+checks a certificate publicly; enters monthly data, submits the annual report and surrenders
+in the entity portal; concludes a verification (verifier) and approves a report (province); sees
+a listing posted in another tab appear in the live book (server-sent events); calculates an event's footprint, buys the tonnes from the CCER
 listings and cancels them for the event, and checks its certificate publicly; switches language; and checks that a wrong one-time code and a
 missing CSRF token are refused. Screenshots of the main pages go to $OPENETS_SCREENSHOTS
 (default artifacts/screenshots).
@@ -119,7 +121,8 @@ def main() -> int:
         driver.get(site.base + "/login")
         driver.find_element(By.ID, "user").send_keys(user)
         driver.find_element(By.ID, "password").send_keys(password)
-        driver.find_element(By.ID, "totp").send_keys(code if code is not None else totp(secret))
+        # Roles that move no units or money (verifier, province) have no second factor.
+        driver.find_element(By.ID, "totp").send_keys(code if code is not None else (totp(secret) if secret else ""))
         submit(driver.find_element(By.ID, "login-submit"))
 
     def logout():
@@ -229,6 +232,84 @@ def main() -> int:
         shot("surrender")
         logout()
 
+    def entity_portal():
+        # Monthly data by the form, the annual report, and a surrender against the obligation.
+        login("e1")
+        submit(driver.find_element(By.ID, "portal-link"))
+        assert driver.find_element(By.ID, "vintages") and driver.find_element(By.ID, "obligations")
+        Select(driver.find_element(By.ID, "month-fuel")).select_by_value("coal")
+        year = driver.find_element(By.ID, "month-year")
+        year.clear()
+        year.send_keys("2024")
+        for name, value in [("month-month", "12"), ("month-consumption", "250000"), ("month-ncv", "20"), ("month-generation", "600000")]:
+            driver.find_element(By.ID, name).send_keys(value)
+        submit(driver.find_element(By.ID, "month-submit"))
+        assert "mrv.submit_month" in driver.find_element(By.ID, "message").text, driver.find_element(By.TAG_NAME, "main").text[:400]
+        # The same month again is refused with its code, and nothing changes.
+        year = driver.find_element(By.ID, "month-year")
+        year.clear()
+        year.send_keys("2024")
+        for name, value in [("month-month", "12"), ("month-consumption", "1")]:
+            driver.find_element(By.ID, name).send_keys(value)
+        submit(driver.find_element(By.ID, "month-submit"))
+        assert "MONTH_ALREADY_SUBMITTED" in driver.find_element(By.ID, "error").text, driver.find_element(By.ID, "error").text
+        submit(driver.find_element(By.ID, "report-submit"))
+        assert "mrv.submit_report" in driver.find_element(By.ID, "message").text
+        assert driver.find_element(By.ID, "report-facilities")
+        gap_before = driver.find_element(By.ID, "obligations").text
+        Select(driver.find_element(By.ID, "portal-surrender-unit")).select_by_value("CEA23")
+        driver.find_element(By.ID, "portal-surrender-quantity").send_keys("50000")
+        submit(driver.find_element(By.ID, "portal-surrender-submit"))
+        assert "surrender" in driver.find_element(By.ID, "message").text
+        assert driver.find_element(By.ID, "obligations").text != gap_before
+        shot("entity-portal")
+        logout()
+
+    def verifier_and_province_portals():
+        login("verifier")
+        assert "/portal/verifier" in driver.current_url, driver.current_url
+        conclude = driver.find_elements(By.CSS_SELECTOR, "button.conclude-submit")
+        assert conclude, "the demo verifier has a report to verify"
+        submit(conclude[0])
+        assert "mrv.conclude_verification" in driver.find_element(By.ID, "message").text, driver.find_element(By.TAG_NAME, "main").text[:400]
+        shot("verifier-portal")
+        logout()
+        login("sc")
+        assert "/portal/province" in driver.current_url, driver.current_url
+        assert driver.find_element(By.ID, "entities") and driver.find_element(By.ID, "anomalies")
+        approve = driver.find_elements(By.CSS_SELECTOR, "#reviews button[id^=approve-]")
+        assert approve, "a report awaits the province's review"
+        submit(approve[0])
+        assert "mrv.approve_review" in driver.find_element(By.ID, "message").text
+        shot("province-portal")
+        logout()
+
+    def live_market():
+        # The market page subscribes to the stream; a listing posted in another tab appears in its book.
+        driver.get(site.base + "/market/CEA24")
+        WebDriverWait(driver, 15).until(lambda d: d.find_element(By.ID, "book").get_attribute("data-updated"))
+        close = re.search(r"前收盘 ([0-9.]+)|previous close ([0-9.]+)", driver.page_source)
+        price = close.group(1) or close.group(2)
+        before = driver.find_element(By.ID, "book").text
+        driver.execute_script("window.notReloaded = true;")
+        market = driver.current_window_handle
+        driver.switch_to.new_window("tab")
+        login("e1")
+        Select(driver.find_element(By.ID, "place-instrument")).select_by_value("CEA24")
+        Select(driver.find_element(By.ID, "place-side")).select_by_value("sell")
+        driver.find_element(By.ID, "place-price").send_keys(price)
+        driver.find_element(By.ID, "place-quantity").send_keys("777")
+        submit(driver.find_element(By.ID, "place-submit"))
+        assert "order" in driver.find_element(By.ID, "message").text
+        logout()
+        driver.close()
+        driver.switch_to.window(market)
+        # The new listing joins the book (alone at its price, or added to the level's quantity)
+        # without a reload of the page.
+        WebDriverWait(driver, 15).until(lambda d: d.find_element(By.ID, "book").text != before)
+        assert driver.execute_script("return window.notReloaded === true;"), "the page was reloaded"
+        shot("market-live")
+
     def operator_closes_the_day():
         # A trader may not see surveillance; the operator may, and closes the day.
         login("i1")
@@ -326,6 +407,9 @@ def main() -> int:
         check("a wrong one-time code is refused", wrong_code_is_refused)
         check("post a listing, take it from another account, see the trade and both holdings", listing_and_take)
         check("surrender for compliance", surrender)
+        check("entity portal: monthly data, the annual report, surrender against the obligation", entity_portal)
+        check("verifier concludes, province approves", verifier_and_province_portals)
+        check("live market data: the book updates from the stream", live_market)
         check("check a certificate publicly", certificate_check)
         check("calculate an event's footprint, buy the tonnes, cancel them, check the certificate", neutrality)
         check("switch language", switch_language)

@@ -11,11 +11,14 @@ public struct UserRecord: Hashable, Codable, Sendable {
     public var passwordHash: String
     public var totpSecret: String?
     public var createdAt: Timestamp
+    /// Verifier staff: the MRV verifier they act for (`users.mrv_verifier`, migration 17).
+    public var verifier: String?
 
     public init(
         id: String, name: String, role: Role, account: AccountID?, province: String?, passwordHash: String, totpSecret: String?,
-        createdAt: Timestamp
+        createdAt: Timestamp, verifier: String? = nil
     ) {
+        self.verifier = verifier
         self.id = id
         self.name = name
         self.role = role
@@ -26,7 +29,7 @@ public struct UserRecord: Hashable, Codable, Sendable {
         self.createdAt = createdAt
     }
 
-    public var principal: Principal { Principal(user: id, name: name, role: role, account: account, province: province) }
+    public var principal: Principal { Principal(user: id, name: name, role: role, account: account, province: province, verifier: verifier) }
 }
 
 /// A web session: the SHA-256 of its cookie token (the token itself is never stored), its

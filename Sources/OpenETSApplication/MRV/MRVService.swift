@@ -363,6 +363,9 @@ public actor MRVService {
 
     // MARK: reads
 
+    /// Today (Beijing) on the service's clock: the day its decisions see (a drill clock's day in a drill).
+    public nonisolated func today() -> CivilDate { BeijingTime.date(clock.now()) }
+
     /// Re-reads the whole MRV journal: sequence numbers without gaps, each entry's hash and its
     /// link to the one before, an `mrv.` kind, a body of MRV events that replay, and the stored
     /// head at the last entry; then the evidence files: each stored file's bytes hash to its

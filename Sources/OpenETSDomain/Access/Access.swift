@@ -53,6 +53,12 @@ public enum Action: String, Codable, Sendable, CaseIterable {
     case mrvView = "mrv_view"
     /// Read an entity's compliance obligation and status (own account; own province for regulators).
     case viewCompliance = "view_compliance"
+    /// The entity portal's MRV work: monthly data, CSV upload, the annual report (docs/portals.md).
+    case mrvReport = "mrv_report"
+    /// The verifier portal: findings and the conclusion of assigned reports.
+    case mrvVerify = "mrv_verify"
+    /// The province portal: assign verifiers, review reports of its province.
+    case mrvReview = "mrv_review"
 }
 
 /// The permission matrix: for each action, the roles allowed. Scope (own account, own
@@ -91,6 +97,9 @@ public struct PermissionMatrix: Hashable, Codable, Sendable {
             .mrvSubmit: [.entityInitiator],
             .mrvView: [.entityInitiator, .entityApprover, .province, .city, .mee],
             .viewCompliance: [.entityInitiator, .entityApprover, .province, .city, .mee, .registryOperator],
+            .mrvReport: [.entityInitiator],
+            .mrvVerify: [.verifier],
+            .mrvReview: [.province],
         ])
     }()
 }
@@ -104,13 +113,16 @@ public struct Principal: Hashable, Codable, Sendable {
     public var account: AccountID?
     /// The province of provincial and city staff.
     public var province: String?
+    /// The MRV verification body a verifier's staff act for (its `VerifierID` on the MRV platform).
+    public var verifier: String?
 
-    public init(user: String, name: String, role: Role, account: AccountID?, province: String?) {
+    public init(user: String, name: String, role: Role, account: AccountID?, province: String?, verifier: String? = nil) {
         self.user = user
         self.name = name
         self.role = role
         self.account = account
         self.province = province
+        self.verifier = verifier
     }
 
     /// Whether the principal may do `action` for `account` (nil: not about one account).
