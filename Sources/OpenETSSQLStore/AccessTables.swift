@@ -74,9 +74,9 @@ extension SQLLedgerStore {
     public func saveAPIToken(_ token: APITokenRecord) async throws {
         try await database.withExecutor { sql in
             try await sql.execute(
-                "INSERT INTO api_tokens (id, token_hash, user_id, label, created_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6)",
+                "INSERT INTO api_tokens (id, token_hash, user_id, label, created_at, revoked_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
                 [.text(token.id), .text(token.tokenHash), .text(token.user), .text(token.label), .int(token.createdAt.millisecondsSinceEpoch),
-                 token.revokedAt.map { .int($0.millisecondsSinceEpoch) } ?? .null])
+                 token.revokedAt.map { .int($0.millisecondsSinceEpoch) } ?? .null, .int(token.expiresAt.millisecondsSinceEpoch)])
         }
     }
 
@@ -104,12 +104,13 @@ extension SQLLedgerStore {
         }
     }
 
-    static var tokenColumns: String { "SELECT id, token_hash, user_id, label, created_at, revoked_at FROM api_tokens" }
+    static var tokenColumns: String { "SELECT id, token_hash, user_id, label, created_at, revoked_at, expires_at FROM api_tokens" }
 
     static func tokenRecord(_ row: SQLRow) throws -> APITokenRecord {
         APITokenRecord(
             id: try row.text(0), tokenHash: try row.text(1), user: try row.text(2), label: try row.text(3),
             createdAt: Timestamp(millisecondsSinceEpoch: try row.int(4)),
-            revokedAt: row.values[5] == .null ? nil : Timestamp(millisecondsSinceEpoch: try row.int(5)))
+            revokedAt: row.values[5] == .null ? nil : Timestamp(millisecondsSinceEpoch: try row.int(5)),
+            expiresAt: Timestamp(millisecondsSinceEpoch: try row.int(6)))
     }
 }

@@ -454,6 +454,51 @@ public enum Migrations {
                 """,
                 "CREATE UNIQUE INDEX allocation_plans_published ON allocation_plans (plan_id) WHERE status = 'published'",
             ]),
+        // Penalty notices keyed by plan (issue 5 §6): two sector plans of one year give an entity
+        // two notices, so the key is (plan, year, entity) and new ids are
+        // `PN-{year}-{plan}-{entity}`. The table is rebuilt (SQLite cannot drop a constraint);
+        // rows of migration 10 keep their ids (`PN-{year}-{entity}`) and stay readable.
+        Migration(
+            version: 15, name: "penalty notices keyed by plan",
+            statements: [
+                """
+                CREATE TABLE compliance_penalty_notices_v15 (
+                    id TEXT PRIMARY KEY,
+                    plan_id TEXT NOT NULL,
+                    year INTEGER NOT NULL,
+                    entity TEXT NOT NULL,
+                    province TEXT NOT NULL,
+                    regime TEXT NOT NULL,
+                    shortfall_t BIGINT NOT NULL,
+                    average_price_fen BIGINT,
+                    min_fen BIGINT NOT NULL,
+                    max_fen BIGINT NOT NULL,
+                    amount_fen BIGINT NOT NULL,
+                    deduction_t BIGINT NOT NULL,
+                    status TEXT NOT NULL,
+                    issued_on TEXT NOT NULL,
+                    updated_at BIGINT NOT NULL,
+                    UNIQUE (plan_id, year, entity)
+                )
+                """,
+                """
+                INSERT INTO compliance_penalty_notices_v15 (id, plan_id, year, entity, province, regime, shortfall_t, average_price_fen,
+                    min_fen, max_fen, amount_fen, deduction_t, status, issued_on, updated_at)
+                SELECT id, plan_id, year, entity, province, regime, shortfall_t, average_price_fen, min_fen, max_fen, amount_fen,
+                    deduction_t, status, issued_on, updated_at FROM compliance_penalty_notices
+                """,
+                "DROP TABLE compliance_penalty_notices",
+                "ALTER TABLE compliance_penalty_notices_v15 RENAME TO compliance_penalty_notices",
+                "CREATE INDEX compliance_penalty_notices_year ON compliance_penalty_notices (year, entity)",
+            ]),
+        // API tokens expire (issue 7): tokens created before carry the default lifetime
+        // (AccessService.defaultTokenLifetimeDays, 90 days) from their creation.
+        Migration(
+            version: 16, name: "api token expiry",
+            statements: [
+                "ALTER TABLE api_tokens ADD COLUMN expires_at BIGINT",
+                "UPDATE api_tokens SET expires_at = created_at + 7776000000 WHERE expires_at IS NULL",
+            ]),
     ]
 
     /// Migration 9's table, with the dialect's byte-string column type.

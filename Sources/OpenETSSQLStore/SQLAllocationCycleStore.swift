@@ -57,6 +57,37 @@ public struct SQLAllocationCycleStore<Database: SQLDatabase>: AllocationCycleSto
         }
     }
 
+    public func doneStages(_ stage: CycleStage) async throws -> [CycleStageRecord] {
+        try await database.withExecutor { sql in
+            try await sql.query(
+                """
+                SELECT status, body, planned_at, done_at FROM allocation_cycle_stages WHERE stage = $1 AND status = $2
+                ORDER BY year, plan_id
+                """,
+                [.text(stage.rawValue), .text(CycleStageRecord.Status.done.rawValue)]
+            ).map(stageRecord)
+        }
+    }
+
+    public func saveDone(_ record: CycleStageRecord) async throws -> CycleStageRecord {
+        let plan = record.plan
+        let body = try String(decoding: Self.encoder.encode(plan), as: UTF8.self)
+        let doneAt = record.doneAt ?? record.plannedAt
+        return try await database.transaction { sql in
+            try await sql.execute(
+                """
+                INSERT INTO allocation_cycle_stages (plan_id, year, stage, status, body, planned_at, done_at)
+                VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (plan_id, year, stage) DO NOTHING
+                """,
+                [.text(plan.planID), .int(Int64(plan.year)), .text(plan.stage.rawValue), .text(CycleStageRecord.Status.done.rawValue),
+                 .text(body), .int(record.plannedAt.millisecondsSinceEpoch), .int(doneAt.millisecondsSinceEpoch)])
+            guard let stored = try await readStage(sql, plan: plan.planID, year: plan.year, stage: plan.stage) else {
+                throw SQLStoreError.corrupt("allocation_cycle_stages: the row just written is missing")
+            }
+            return stored
+        }
+    }
+
     public func debts(year: Int) async throws -> [CycleDebt] {
         try await database.withExecutor { sql in
             try await sql.query(
@@ -80,7 +111,7 @@ public struct SQLAllocationCycleStore<Database: SQLDatabase>: AllocationCycleSto
                     """
                     INSERT INTO compliance_penalty_notices (id, plan_id, year, entity, province, regime, shortfall_t, average_price_fen,
                         min_fen, max_fen, amount_fen, deduction_t, status, issued_on, updated_at)
-                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) ON CONFLICT (id) DO NOTHING
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) ON CONFLICT DO NOTHING
                     """,
                     [.text(n.id), .text(n.planID), .int(Int64(n.year)), .text(n.entity.rawValue), .text(n.province), .text(n.regime.rawValue),
                      .int(n.shortfallT), n.averagePriceFen.map { .int($0) } ?? .null, .int(n.minFen), .int(n.maxFen), .int(n.amountFen),
@@ -94,7 +125,7 @@ public struct SQLAllocationCycleStore<Database: SQLDatabase>: AllocationCycleSto
             try await sql.query(
                 """
                 SELECT id, plan_id, year, entity, province, regime, shortfall_t, average_price_fen, min_fen, max_fen, amount_fen,
-                    deduction_t, status, issued_on FROM compliance_penalty_notices WHERE year = $1 ORDER BY entity
+                    deduction_t, status, issued_on FROM compliance_penalty_notices WHERE year = $1 ORDER BY entity, plan_id
                 """,
                 [.int(Int64(year))]
             ).map { row in
@@ -136,6 +167,10 @@ private func readStage(_ sql: any SQLExecutor, plan: String, year: Int, stage: C
         "SELECT status, body, planned_at, done_at FROM allocation_cycle_stages WHERE plan_id = $1 AND year = $2 AND stage = $3",
         [.text(plan), .int(Int64(year)), .text(stage.rawValue)])
     guard let row = rows.first else { return nil }
+    return try stageRecord(row)
+}
+
+private func stageRecord(_ row: SQLRow) throws -> CycleStageRecord {
     guard let status = CycleStageRecord.Status(rawValue: try row.text(0)) else {
         throw SQLStoreError.corrupt("allocation_cycle_stages: status \(try row.text(0))")
     }

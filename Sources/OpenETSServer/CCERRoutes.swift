@@ -5,9 +5,9 @@ import OpenETSApplication
 import OpenETSDomain
 import OpenETSWeb
 
-/// The public CCER pages (no login) with a CSV beside every table, and the same data as plain
-/// JSON under /api/v1/ccer/… (errors `{"code","message","details"}`); the neutrality
-/// calculator and the logged-in buy-and-cancel flow (NeutralityRoutes).
+/// The public CCER pages (no login) with a CSV beside every table (the same data as JSON is in
+/// the REST API under /api/v1/ccer/…); the neutrality calculator and the logged-in
+/// buy-and-cancel flow (NeutralityRoutes).
 func addCCERRoutes(_ router: Router<AppRequestContext>, store: any LedgerStore, service: RegistryService, trading: TradingRoutes) {
     NeutralityRoutes(service: service, trading: trading, factors: .standard).register(router)
     let routes = CCERRoutes(store: store, service: service)
@@ -28,47 +28,7 @@ func addCCERRoutes(_ router: Router<AppRequestContext>, store: any LedgerStore, 
         let codes = try await routes.codes()
         return await routes.csv("ccer-cancellations.csv") { ccer, registry in CCERPages.cancellationsCSV(ccer, registry: registry, codes: codes) }
     }
-    // JSON. Lists are pages: `limit` (1-maxPageSize, default defaultPageSize) and `offset`;
-    // the body is {"items","total","nextOffset"} (nextOffset only when more follow).
-    router.get("/api/v1/ccer/methodologies") { request, _ in
-        routes.jsonPage(request, await service.ccer.methodologies.values.sorted { $0.code < $1.code })
-    }
-    router.get("/api/v1/ccer/projects") { request, _ in
-        let stage = request.uri.queryParameters.get("status").map { String($0) }
-        let projects = await service.ccer.projectsInOrder.filter { stage == nil || $0.publicStatus?.rawValue == stage }
-        return routes.jsonPage(request, projects)
-    }
-    router.get("/api/v1/ccer/projects/:id") { _, context in
-        let id = try context.parameters.require("id")
-        guard let project = await service.ccer.projects[CCERProjectID(id)] else {
-            return routes.error(.notFound, "UNKNOWN_PROJECT", "no project \(id)", details: ["project": id])
-        }
-        return routes.json(project)
-    }
-    router.get("/api/v1/ccer/issuances") { request, _ in
-        let rows = CCERPages.issuanceRows(await service.ccer, registry: await service.state)
-        return routes.jsonPage(request, rows.map { IssuanceJSON(order: $0.order, serials: $0.serialText) })
-    }
-    router.get("/api/v1/ccer/cancellations") { request, _ in
-        let bounds: (offset: Int, limit: Int)
-        switch routes.bounds(request) {
-        case .success(let found): bounds = found
-        case .failure(let refusal): return refusal.response
-        }
-        let certificates = await service.ccer.certificates.values.sorted { $0.number < $1.number }
-        let shown = Array(certificates.dropFirst(bounds.offset).prefix(bounds.limit))
-        let codes = try await routes.codes(shown)
-        let items = shown.map { CancellationJSON(certificate: $0, verificationCode: codes[$0.number]) }
-        return routes.json(Page(items: items, total: certificates.count, offset: bounds.offset))
-    }
-    router.get("/api/v1/ccer/certificates/:code") { _, context in
-        let code = try context.parameters.require("code")
-        switch try await service.checkCertificate(code: code) {
-        case .success(let result): return routes.json(result)
-        case .failure(let failure):
-            return routes.error(failure.code == .malformedCode ? .badRequest : .notFound, failure.code.rawValue, failure.message, details: ["code": code])
-        }
-    }
+    // The JSON under /api/v1/ccer/… is part of the REST API (openapi.yaml, API/APICCERHandlers.swift).
 }
 
 struct IssuanceJSON: Encodable {
@@ -86,20 +46,6 @@ struct CancellationJSON: Encodable {
     }
 }
 
-/// One page of a JSON list.
-struct Page<Item: Encodable>: Encodable {
-    var items: [Item]
-    var total: Int
-    /// The offset of the next page; absent on the last one.
-    var nextOffset: Int?
-
-    init(items: [Item], total: Int, offset: Int) {
-        self.items = items
-        self.total = total
-        nextOffset = offset + items.count < total ? offset + items.count : nil
-    }
-}
-
 struct APIError: Encodable {
     var code: String
     var message: String
@@ -112,42 +58,6 @@ struct CCERRoutes: Sendable {
 
     /// Most neutrality certificates whose codes one listing computes (one journal read each).
     static let maxCertificatesListed = 1_000
-    /// Items in a JSON page when the request gives no `limit`, and the most it may ask for.
-    static let defaultPageSize = 100
-    static let maxPageSize = 500
-    /// Largest `offset` accepted.
-    static let maxOffset = 1_000_000_000
-
-    struct Refusal: Error {
-        var response: Response
-    }
-
-    /// The page a JSON list request asks for, or a 400 `INVALID_INPUT` naming the limit.
-    func bounds(_ request: Request) -> Result<(offset: Int, limit: Int), Refusal> {
-        let query = request.uri.queryParameters
-        var limit = Self.defaultPageSize, offset = 0
-        if let text = query.get("limit") {
-            guard let value = Int(String(text)), value >= 1, value <= Self.maxPageSize else {
-                return .failure(Refusal(response: error(.badRequest, "INVALID_INPUT", "limit must be 1-\(Self.maxPageSize) (maxPageSize)", details: ["limit": String(text)])))
-            }
-            limit = value
-        }
-        if let text = query.get("offset") {
-            guard let value = Int(String(text)), value >= 0, value <= Self.maxOffset else {
-                return .failure(Refusal(response: error(.badRequest, "INVALID_INPUT", "offset must be 0-\(Self.maxOffset)", details: ["offset": String(text)])))
-            }
-            offset = value
-        }
-        return .success((offset, limit))
-    }
-
-    /// The requested page of `items` as JSON.
-    func jsonPage<T: Encodable>(_ request: Request, _ items: [T]) -> Response {
-        switch bounds(request) {
-        case .failure(let refusal): return refusal.response
-        case .success(let b): return json(Page(items: Array(items.dropFirst(b.offset).prefix(b.limit)), total: items.count, offset: b.offset))
-        }
-    }
 
     func language(_ request: Request) -> (Language, Language?) {
         let query = request.uri.queryParameters.get("lang").map { String($0) }
@@ -202,16 +112,5 @@ struct CCERRoutes: Sendable {
             let html = pages.certificate(code: code, result: .failure(.init(code: failure.code.rawValue, message: failure.message)))
             return page(html, status: failure.code == .malformedCode ? .badRequest : .notFound, remember: remember)
         }
-    }
-
-    func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) -> Response {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let body = (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
-        return text(body, status: status, contentType: "application/json; charset=utf-8")
-    }
-
-    func error(_ status: HTTPResponse.Status, _ code: String, _ message: String, details: [String: String] = [:]) -> Response {
-        json(APIError(code: code, message: message, details: details), status: status)
     }
 }

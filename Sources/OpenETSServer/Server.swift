@@ -12,6 +12,8 @@ public struct ServerConfiguration: Sendable {
     public var port: Int
     /// Mark the session cookie `Secure` (behind HTTPS). Off for plain HTTP on 127.0.0.1.
     public var secureCookies = false
+    /// The limit on state-changing API calls per token (429 RATE_LIMITED beyond it).
+    public var apiRateLimit = APIRateLimit.standard
     /// Most journal entries shown on the overview and an account page.
     public static let maxEntriesShown = 20
 
@@ -25,7 +27,7 @@ public struct ServerConfiguration: Sendable {
 /// `onRunning` receives the bound port (useful with port 0).
 public func buildApplication(
     _ configuration: ServerConfiguration, store: any LedgerStore, service: RegistryService, plans: AllocationPlanService? = nil,
-    onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    cycle: (any AllocationCycleStore)? = nil, api: APIParts = APIParts(), onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
     let metrics = HTTPMetrics()
     let router = Router(context: AppRequestContext.self)
@@ -95,8 +97,12 @@ public func buildApplication(
     router.get("/certificates/:number") { request, context in
         try await pages.certificate(request, number: try context.parameters.require("number"))
     }
+    addStatisticsRoutes(router, service: service, cycle: cycle)
     addCCERRoutes(router, store: store, service: service, trading: trading)
-    addAPIRoutes(router, store: store, service: service)
+    // The API reads the cycle's stages from the same store as the statistics pages unless told otherwise.
+    addAPIRoutes(
+        router, store: store, service: service, parts: APIParts(mrv: api.mrv, cycle: api.cycle ?? cycle),
+        rateLimit: configuration.apiRateLimit)
     addAllocationPlanRoutes(router, plans: plans)
 
     var logger = Logger(label: "openets.http")

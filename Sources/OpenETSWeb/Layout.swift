@@ -26,7 +26,7 @@ public struct Layout: Sendable {
             <body>
             <header>
             <a class="brand" href="/">\(escape(s.siteName))</a>
-            <nav><a href="/">\(s.overview)</a><a href="/market">\(language == .zh ? "行情" : "Market")</a><a href="/accounts">\(s.accounts)</a><a href="/ccer">CCER</a><a href="/neutrality/calculator">\(language == .zh ? "碳中和" : "Neutrality")</a><a href="/certificates">\(s.certificateCheck)</a></nav>
+            <nav><a href="/">\(s.overview)</a><a href="/market">\(language == .zh ? "行情" : "Market")</a><a href="/accounts">\(s.accounts)</a><a href="/ccer">CCER</a><a href="/neutrality/calculator">\(language == .zh ? "碳中和" : "Neutrality")</a><a href="/statistics">\(language == .zh ? "履约统计" : "Statistics")</a><a href="/certificates">\(s.certificateCheck)</a></nav>
             <a href="/trade" id="trade-link">\(language == .zh ? "交易" : "Trade")</a>
             <a class="lang" id="lang-switch" href="\(escape(path))?lang=\(other.rawValue)">\(switchLabel)</a>
             </header>

@@ -21,22 +21,27 @@ struct TokenCommandGroup: AsyncParsableCommand {
         @OptionGroup var store: StoreOptions
         @Option(help: "The user the token acts as (its role and account apply).") var user: String
         @Option(help: "A note to recognise the token by.") var label: String = ""
+        @Option(help: ArgumentHelp("Days until the token expires (1-\(AccessService.maxTokenLifetimeDays)).", valueName: "DAYS"))
+        var expiresIn: Int = AccessService.defaultTokenLifetimeDays
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
             let outcome = try await withAccess(store.location) { access in
-                try await access.createAPIToken(user: user, label: label, at: SystemClock().now())
+                try await access.createAPIToken(user: user, label: label, at: SystemClock().now(), lifetimeDays: expiresIn)
             }
             switch outcome {
             case .success(let created):
                 if json {
-                    print(jsonText(["id": created.record.id, "token": created.token, "user": created.record.user]))
+                    print(jsonText(["id": created.record.id, "token": created.token, "user": created.record.user, "expires": utc(created.record.expiresAt)]))
                 } else {
-                    print("token \(created.record.id) for \(created.record.user) (shown once; keep it secret):")
+                    print("token \(created.record.id) for \(created.record.user), expires \(utc(created.record.expiresAt)) (shown once; keep it secret):")
                     print(created.token)
                 }
             case .failure(.unknownUser(let id)):
                 FileHandle.standardError.write(Data("rejected: UNKNOWN_USER: no user \(id)\n".utf8))
+                throw ExitCode(3)
+            case .failure(.invalidLifetime(let days)):
+                FileHandle.standardError.write(Data("rejected: INVALID_INPUT: --expires-in \(days): 1-\(AccessService.maxTokenLifetimeDays) days\n".utf8))
                 throw ExitCode(3)
             case .failure(.invalidLabel):
                 FileHandle.standardError.write(Data("rejected: INVALID_INPUT: label: one line, at most \(AccessService.maxTokenLabelBytes) bytes\n".utf8))
@@ -69,11 +74,12 @@ struct TokenCommandGroup: AsyncParsableCommand {
         func run() async throws {
             let tokens = try await withAccess(store.location) { access in try await access.store.apiTokens(user: user) }
             if json {
-                print(jsonText(tokens.map { TokenLine(id: $0.id, user: $0.user, label: $0.label, created: utc($0.createdAt), revoked: $0.revokedAt.map(utc)) }))
+                print(jsonText(tokens.map { TokenLine(id: $0.id, user: $0.user, label: $0.label, created: utc($0.createdAt), revoked: $0.revokedAt.map(utc), expires: utc($0.expiresAt)) }))
                 return
             }
             for token in tokens {
-                print("\(token.id)  \(token.user)  created \(utc(token.createdAt))" + (token.revokedAt.map { "  revoked \(utc($0))" } ?? "  live") + (token.label.isEmpty ? "" : "  \(token.label)"))
+                print("\(token.id)  \(token.user)  created \(utc(token.createdAt))" + (token.revokedAt.map { "  revoked \(utc($0))" } ?? "  live")
+                    + "  expires \(utc(token.expiresAt))" + (token.label.isEmpty ? "" : "  \(token.label)"))
             }
         }
     }
@@ -81,6 +87,7 @@ struct TokenCommandGroup: AsyncParsableCommand {
     struct TokenLine: Encodable {
         var id, user, label, created: String
         var revoked: String?
+        var expires: String
     }
 }
 

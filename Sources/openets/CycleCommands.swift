@@ -12,7 +12,7 @@ struct CycleCommandGroup: AsyncParsableCommand {
         subcommands: [
             CyclePreAllocateCommand.self, CycleTrueUpCommand.self, CycleReserveCommand.self, CycleAuctionCommand.self,
             CycleTotalsCommand.self, CycleComplyCommand.self,
-            CyclePenaltiesCommand.self, CycleStatusCommand.self, CycleStatsCommand.self,
+            CyclePenaltiesCommand.self, CycleCarryOverCommand.self, CycleStatusCommand.self, CycleStatsCommand.self,
         ])
 }
 
@@ -22,6 +22,11 @@ struct CycleOptions: ParsableArguments {
     @Option(help: "Compliance year (the plan's year).") var year: Int
     @Option(help: "Facilities JSON: {\"facilities\":[{\"id\",\"entity\",\"province\",\"category\",\"generation_mwh\",…,\"previous_verified_t\",\"verified_t\"}]}.")
     var input: String?
+    @Flag(
+        help: """
+            Take the verified figures from the MRV platform's approved annual reports in the same store (docs/allocation.md):             every figure the platform has wins; --input, if given, names the facilities and fills what the platform lacks.
+            """)
+    var fromMRV = false
     @OptionGroup var store: StoreOptions
     @Flag(help: "Print JSON.") var json = false
 
@@ -48,17 +53,31 @@ struct CycleOptions: ParsableArguments {
     /// Loads the input, opens the cycle, runs `body`, prints its result; errors print
     /// `{"error":{"code","message"}}` and exit 2.
     func run<T: Encodable>(
-        needsInput: Bool = true, _ body: (AllocationCycleService, AllocationPlan, [CycleFacility]) async throws -> T,
+        needsInput: Bool = true, needsVerified: Bool = true, _ body: (AllocationCycleService, AllocationPlan, [CycleFacility]) async throws -> T,
         text: (T) -> String
     ) async throws {
         do {
-            if needsInput && input == nil { throw AllocationError(.missingField, "--input (the facilities JSON) is missing") }
-            let facilities = try load()
+            if needsInput && input == nil && !fromMRV {
+                throw AllocationError(.missingField, "--input (the facilities JSON) or --from-mrv is missing")
+            }
+            let file = try load()
             let opened = try await Composition.openAllocationCycle(store.location)
             let result: T
             do {
                 // The published version in the store, else the shipped plan of that id.
                 let plan = try await AllocationPlanService(store: opened.cycleStore, clock: SystemClock()).resolve(id: self.plan).plan
+                var facilities = file
+                if fromMRV && needsInput {
+                    let mrv = try await Composition.openMRV(store.location, connectionID: 3)
+                    do {
+                        facilities = try await MRVVerifiedFigures(mrv: mrv.service, registry: opened.registry).facilities(
+                            plan: plan, year: year, file: input == nil ? nil : file, needVerified: needsVerified)
+                        try await mrv.store.close()
+                    } catch {
+                        try? await mrv.store.close()
+                        throw error
+                    }
+                }
                 result = try await body(opened.service, plan, facilities)
                 try await opened.cycleStore.close()
                 try await opened.store.close()
@@ -144,7 +163,7 @@ struct CyclePreAllocateCommand: AsyncParsableCommand {
     @OptionGroup var options: CycleOptions
 
     func run() async throws {
-        try await options.run({ service, plan, facilities in
+        try await options.run(needsVerified: false, { service, plan, facilities in
             CycleStageReport(try await service.run(.preAllocation, plan: plan, year: options.year, facilities: facilities))
         }, text: \.text)
     }
@@ -292,7 +311,7 @@ struct CycleTotalsCommand: AsyncParsableCommand {
     @OptionGroup var options: CycleOptions
 
     func run() async throws {
-        try await options.run({ service, plan, facilities in
+        try await options.run(needsVerified: false, { service, plan, facilities in
             try await service.totals(plan: plan, year: options.year, facilities: facilities)
         }, text: { totals in
             func line(_ row: CycleTotals.Row) -> String {
@@ -371,6 +390,33 @@ struct CyclePenaltiesCommand: AsyncParsableCommand {
                         + (n.averagePriceFen.map { " at \(Fen.text($0)) CNY/t" } ?? "")
                         + ", fine \(Fen.text(n.amountFen)) CNY (range \(Fen.text(n.minFen))-\(Fen.text(n.maxFen))), deduct \(n.deductionT) t, \(n.status.rawValue)"
                 }.joined(separator: "\n")
+        })
+    }
+}
+
+struct CycleCarryOverCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "carry-over",
+        abstract: "After the surrender deadline: allowances of vintages up to the year held above 10,000 + 1.5 × net sold, per entity (recorded).")
+
+    @OptionGroup var options: CycleOptions
+    @Option(help: "The day it runs, YYYY-MM-DD, after the surrender deadline (default: today, Beijing time).") var today: String?
+
+    func run() async throws {
+        try await options.run(needsInput: false, { service, plan, _ in
+            let day: CivilDate
+            if let today {
+                guard let parsed = CivilDate(today) else { throw AllocationError(.invalidValue, "--today \(today) is not a date YYYY-MM-DD") }
+                day = parsed
+            } else {
+                day = BeijingTime.date(SystemClock().now())
+            }
+            guard plan.year == options.year else { throw AllocationError(.yearMismatch, "plan \(plan.id) is for \(plan.year)") }
+            return try await service.enforceCarryOver(plan: plan, year: options.year, today: day).plan.carryOver ?? []
+        }, text: { rows in
+            rows.map { r in
+                "\(r.entity) \(r.province): held \(r.heldT) t, net sold \(r.netSoldT) t, limit \(r.limitT) t, excess \(r.excessT) t (\(r.consequence.rawValue))"
+            }.joined(separator: "\n")
         })
     }
 }

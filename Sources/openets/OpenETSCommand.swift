@@ -40,6 +40,14 @@ struct DemoCommand: AsyncParsableCommand {
         let clock = MarketClock()
         let summary = try await withRegistry(store.location, clock: clock) { ledger, service in
             let summary = try await DemoExchange.seedWithHistory(service, clock: clock, today: BeijingTime.date(SystemClock().now()))
+            let cycle = try await Composition.openAllocationCycleStore(store.location, connectionID: 2)
+            do {
+                try await DemoCycle.seed(service, store: cycle, clock: clock)
+                try await cycle.close()
+            } catch {
+                try? await cycle.close()
+                throw error
+            }
             try await DemoUsers.seed(ledger, at: SystemClock().now())
             return summary
         }

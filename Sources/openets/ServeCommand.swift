@@ -16,6 +16,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Create the demo market first (idempotent).") var demo = false
     @Option(help: ArgumentHelp("Drill: run the market clock from this Beijing time (ISO-8601), for demonstrations and browser tests; the journal records drill times.", visibility: .hidden))
     var drillClock: String?
+    @Option(help: ArgumentHelp("State-changing API calls allowed per token per minute (default \(APIRateLimit.standard.calls)).", valueName: "CALLS"))
+    var apiRateLimit: Int = APIRateLimit.standard.calls
+
+    func validate() throws {
+        guard apiRateLimit >= 1 else { throw ValidationError("--api-rate-limit must be at least 1") }
+    }
 
     func run() async throws {
         let clock = MarketClock()
@@ -25,24 +31,50 @@ struct ServeCommand: AsyncParsableCommand {
         }
         if let drillStart { clock.drill(from: drillStart) }
         try await withRegistry(store.location, clock: clock) { ledger, service in
-            if demo {
-                let today = BeijingTime.date(drillStart ?? SystemClock().now())
-                _ = try await DemoExchange.seedWithHistory(service, clock: clock, today: today, drillStart: drillStart)
-                try await DemoUsers.seed(ledger, at: SystemClock().now())
-                emit(DemoUsers.listing())
-            }
+            let cycle = try await Composition.openAllocationCycleStore(store.location, connectionID: 2)
             // The allocation plans for the review pages, on their own connection.
-            let plans = try await Composition.openAllocationPlans(store.location, connectionID: 3)
-            let app = buildApplication(ServerConfiguration(host: host, port: port), store: ledger, service: service, plans: plans.service) { port in
-                emit("OpenETS at http://\(host):\(port)/  (English: http://\(host):\(port)/?lang=en)")
-            }
+            let plans: (store: any AllocationCycleStore, service: AllocationPlanService)
             do {
-                try await app.runService()
+                plans = try await Composition.openAllocationPlans(store.location, connectionID: 3)
             } catch {
+                try? await cycle.close()
+                throw error
+            }
+            // The API's MRV operations: the MRV platform on a connection of its own to the same database.
+            let mrvParts: (store: any MRVStore, service: MRVService)
+            do {
+                mrvParts = try await Composition.openMRV(store.location, clock: clock, connectionID: 4)
+            } catch {
+                try? await cycle.close()
                 try? await plans.store.close()
                 throw error
             }
-            try await plans.store.close()
+            do {
+                if demo {
+                    let today = BeijingTime.date(drillStart ?? SystemClock().now())
+                    _ = try await DemoExchange.seedWithHistory(service, clock: clock, today: today, drillStart: drillStart)
+                    try await DemoCycle.seed(service, store: cycle, clock: clock)
+                    try await DemoUsers.seed(ledger, at: SystemClock().now())
+                    emit(DemoUsers.listing())
+                }
+                var configuration = ServerConfiguration(host: host, port: port)
+                configuration.apiRateLimit = APIRateLimit(calls: apiRateLimit, windowSeconds: 60)
+                let app = buildApplication(
+                    configuration, store: ledger, service: service, plans: plans.service, cycle: cycle,
+                    api: APIParts(mrv: mrvParts.service, cycle: cycle)
+                ) { port in
+                    emit("OpenETS at http://\(host):\(port)/  (English: http://\(host):\(port)/?lang=en)")
+                }
+                try await app.runService()
+                try await mrvParts.store.close()
+                try await cycle.close()
+                try await plans.store.close()
+            } catch {
+                try? await mrvParts.store.close()
+                try? await cycle.close()
+                try? await plans.store.close()
+                throw error
+            }
         }
     }
 }

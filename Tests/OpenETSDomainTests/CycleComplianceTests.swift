@@ -122,7 +122,7 @@ struct CycleComplianceTests {
         let notices = try CompliancePenalties.notices(
             plan: T.plan, assessments: assessments, averagePriceFen: 3, multiple: ExactDecimal("7.5")!, issuedOn: day)
         #expect(notices.count == 1)
-        #expect(notices[0].id == "PN-2024-ENT-000002" && notices[0].minFen == 15 && notices[0].maxFen == 30 && notices[0].amountFen == 23)
+        #expect(notices[0].id == "PN-2024-\(T.plan.id)-ENT-000002" && notices[0].minFen == 15 && notices[0].maxFen == 30 && notices[0].amountFen == 23)
         #expect(notices[0].deductionT == 1 && notices[0].status == .issued && notices[0].regime == .priceMultiple)
         #expect(throws: AllocationError.self) {
             try CompliancePenalties.notices(plan: T.plan, assessments: assessments, averagePriceFen: 3, multiple: ExactDecimal(11), issuedOn: day)

@@ -76,3 +76,33 @@ struct HoldingTests {
         #expect(cea.serialText(SerialRange(first: 42, last: 42)) == "CN-CEA-NA-2019-2020-000000000042-000000000042")
     }
 }
+
+/// Seeded: a fungible holding's quantity per tag (found by binary search) always equals the sum
+/// over its blocks, through random locks, releases and moves.
+@Suite("Fungible holding lookups")
+struct FungibleHoldingLookupTests {
+    @Test func quantityPerTagMatchesTheBlocks() {
+        let seed = UInt64.random(in: 1...UInt64.max)
+        print("FungibleHoldingLookupTests seed=\(seed)")
+        var rng = SplitMix64(seed: seed)
+        var holding = Holding()
+        holding.addFungible(1_000_000, tag: nil)
+        let tags: [FreezeID?] = [nil] + (0..<40).map { FreezeID("XO-\($0)") }
+        for step in 0..<5_000 {
+            let tag = tags[Int(rng.next() % UInt64(tags.count))]
+            let quantity = Int64(rng.next() % 100) + 1
+            if rng.next() % 2 == 0, holding.quantity(frozenBy: nil) >= quantity, tag != nil {
+                holding.removeFungible(quantity, tag: nil)
+                holding.addFungible(quantity, tag: tag)
+            } else if tag != nil, holding.quantity(frozenBy: tag) >= quantity {
+                holding.removeFungible(quantity, tag: tag)
+                holding.addFungible(quantity, tag: nil)
+            }
+            for probe in tags {
+                let summed = holding.blocks.reduce(Int64(0)) { $0 + ($1.freeze == probe ? $1.quantity : 0) }
+                #expect(holding.quantity(frozenBy: probe) == summed, "seed \(seed) step \(step) tag \(String(describing: probe))")
+            }
+        }
+        #expect(holding.total == 1_000_000 && holding.available == holding.quantity(frozenBy: nil))
+    }
+}

@@ -49,4 +49,35 @@ struct APITokenTests {
         #expect(audit.filter { $0 == "api_token_created" }.count == 2 && audit.contains("api_token_revoked"))
         try await store.close()
     }
+
+    @Test(arguments: Backend.all)
+    func tokensExpireAfterTheirLifetime(_ backend: Backend) async throws {
+        let store = try await Composition.openStore(try backend.freshLocation())
+        let now = SystemClock().now()
+        try await DemoUsers.seed(store, at: now)
+        let access = AccessService(store: store)
+        let day: Int64 = 86_400_000
+        // The default lifetime is named; the record carries its expiry, stored and read back.
+        let standard = try await access.createAPIToken(user: "e1", label: "", at: now).get()
+        #expect(standard.record.expiresAt.millisecondsSinceEpoch == now.millisecondsSinceEpoch + Int64(AccessService.defaultTokenLifetimeDays) * day)
+        #expect(try await store.apiToken(hash: sha256Hex(standard.token))?.expiresAt == standard.record.expiresAt)
+        let short = try await access.createAPIToken(user: "e1", label: "", at: now, lifetimeDays: 2).get()
+        let expiry = Timestamp(millisecondsSinceEpoch: now.millisecondsSinceEpoch + 2 * day)
+        #expect(short.record.expiresAt == expiry)
+        // Live until the instant of expiry, expired from it on (not the same as unknown).
+        #expect(try await access.lookUp(apiToken: short.token, at: Timestamp(millisecondsSinceEpoch: expiry.millisecondsSinceEpoch - 1)) != .invalid)
+        #expect(try await access.lookUp(apiToken: short.token, at: expiry) == .expired(at: expiry))
+        #expect(try await access.principal(apiToken: short.token, at: expiry) == nil)
+        #expect(try await access.lookUp(apiToken: String(repeating: "0", count: 64), at: now) == .invalid)
+        // A revoked token is invalid whatever its expiry.
+        _ = try await access.revokeAPIToken(id: short.record.id, at: now)
+        #expect(try await access.lookUp(apiToken: short.token, at: expiry) == .invalid)
+        // Lifetimes outside 1...max are refused; nothing is stored.
+        let count = try await store.apiTokens(user: "e1").count
+        for days in [0, -1, AccessService.maxTokenLifetimeDays + 1] {
+            #expect(try await access.createAPIToken(user: "e1", label: "", at: now, lifetimeDays: days) == .failure(.invalidLifetime(days)))
+        }
+        #expect(try await store.apiTokens(user: "e1").count == count)
+        try await store.close()
+    }
 }

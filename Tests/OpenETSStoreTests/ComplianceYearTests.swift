@@ -183,10 +183,10 @@ struct ComplianceYearTests {
         #expect(notices.map(\.deductionT) == [500, 23_500, 4_810])
         // Issuing again keeps the notices; paying one is recorded once.
         #expect(try await s.service.issuePenalties(plan: plan, year: 2024, issuedOn: CivilDate(year: 2026, month: 2, day: 1)) == notices)
-        let paid = try await s.service.markPaid(notice: "PN-2024-ENT-000002", year: 2024)
+        let paid = try await s.service.markPaid(notice: "PN-2024-power-2024-ENT-000002", year: 2024)
         #expect(paid.status == .paid)
-        await #expect(throws: AllocationError.self) { try await s.service.markPaid(notice: "PN-2024-ENT-000002", year: 2024) }
-        await #expect(throws: AllocationError.self) { try await s.service.markPaid(notice: "PN-2024-ENT-000001", year: 2024) }
+        await #expect(throws: AllocationError.self) { try await s.service.markPaid(notice: "PN-2024-power-2024-ENT-000002", year: 2024) }
+        await #expect(throws: AllocationError.self) { try await s.service.markPaid(notice: "PN-2024-power-2024-ENT-000001", year: 2024) }
 
         // Timeline: states and reminders on a day after the deadline.
         let timeline = try await s.service.timeline(plan: plan, year: 2024, today: CivilDate(year: 2026, month: 1, day: 10))

@@ -154,6 +154,15 @@ def main() -> int:
         assert driver.find_element(By.ID, "price-chart")
         shot("market-cea24")
 
+    def compliance_statistics():
+        # The demo's 2024 compliance year (DemoCycle): GD 2/3 and 96.18 %, nation 80.00 %.
+        driver.get(site.base + "/statistics/2024?lang=zh")
+        table = driver.find_element(By.ID, "compliance").text
+        assert "66.67%" in table and "96.18%" in table and "80.00%" in table, table
+        assert driver.find_element(By.ID, "compliance-chart")
+        assert "1,936,070" in driver.find_element(By.ID, "allocation").text
+        shot("statistics-2024")
+
     def wrong_code_is_refused():
         login("e1", code="000000" if totp(site.users["e1"][1]) != "000000" else "111111")
         assert driver.find_element(By.ID, "login-error").is_displayed()
@@ -313,6 +322,7 @@ def main() -> int:
 
     try:
         check("public pages", public_pages)
+        check("compliance statistics of the demo year", compliance_statistics)
         check("a wrong one-time code is refused", wrong_code_is_refused)
         check("post a listing, take it from another account, see the trade and both holdings", listing_and_take)
         check("surrender for compliance", surrender)

@@ -6,7 +6,7 @@ openapi: 3.1.0
 info:
   title: OpenETS REST API
   version: 1.0.0
-  summary: Public market data, registry reads and exchange order entry of OpenETS.
+  summary: Market data, the registry, the exchange, MRV, compliance and the CCER registry of OpenETS.
   description: |
     The JSON API of an OpenETS server, written spec-first: this file is the contract, the
     server's Swift types and routing are generated from it (`scripts/openapi-generate`) and CI
@@ -16,14 +16,18 @@ info:
       (1 allowance = 1 tCO2e). No floating point anywhere.
     - Errors are `{"code", "message", "details"}`; `code` is stable (the registry's and the
       exchange's error codes, docs/registry.md and docs/exchange.md, plus the API's own:
-      INVALID_INPUT, UNAUTHENTICATED, FORBIDDEN, UNKNOWN_INSTRUMENT, UNKNOWN_ACCOUNT,
-      BODY_TOO_LARGE, INTERNAL).
+      INVALID_INPUT, UNAUTHENTICATED, TOKEN_EXPIRED, FORBIDDEN, UNKNOWN_INSTRUMENT,
+      UNKNOWN_ACCOUNT, UNKNOWN_PROJECT, UNKNOWN_ENTITY, NOT_ASSESSED, BODY_TOO_LARGE, RATE_LIMITED,
+      UNAVAILABLE, INTERNAL).
     - Lists are paginated with `limit` (1-500, default 100) and `offset`; a page carries
       `total` and, when more follow, `nextOffset`.
     - State-changing calls need an API token (`Authorization: Bearer <token>`, created by
       `openets access token create`) and an `Idempotency-Key` header: a retry with the same
       key returns the first result and changes nothing more; the same key with a different
-      request is refused.
+      request is refused. State-changing calls are rate-limited per token (429 RATE_LIMITED with
+      Retry-After); tokens expire (401 TOKEN_EXPIRED).
+    - Every operation's permission is an action of the permission matrix (docs/security.md):
+      403 FORBIDDEN when the token's role lacks it or the account is not the caller's own.
 servers:
   - url: /
 tags:
@@ -32,7 +36,13 @@ tags:
   - name: registry
     description: Public registry reads (no token), as on the public web pages.
   - name: exchange
-    description: Order entry for a participant's own account (API token).
+    description: Order entry, block agreement and one-way auctions for a participant's own account (API token).
+  - name: ccer
+    description: The public CCER registry (no token).
+  - name: mrv
+    description: The MRV platform, for an entity's representatives and its regulators (API token).
+  - name: compliance
+    description: Compliance results of the allocation cycle.
 paths:
   /api/v1/market/instruments:
     get:
@@ -186,6 +196,8 @@ paths:
           $ref: '#/components/responses/TooLarge'
         '422':
           $ref: '#/components/responses/Rejected'
+        '429':
+          $ref: '#/components/responses/RateLimited'
   /api/v1/exchange/orders/{orderId}/take:
     post:
       tags: [exchange]
@@ -219,6 +231,8 @@ paths:
           $ref: '#/components/responses/TooLarge'
         '422':
           $ref: '#/components/responses/Rejected'
+        '429':
+          $ref: '#/components/responses/RateLimited'
   /api/v1/exchange/orders/{orderId}/cancel:
     post:
       tags: [exchange]
@@ -244,6 +258,628 @@ paths:
           $ref: '#/components/responses/Forbidden'
         '422':
           $ref: '#/components/responses/Rejected'
+        '429':
+          $ref: '#/components/responses/RateLimited'
+  /api/v1/registry/accounts/{accountId}/journal:
+    get:
+      tags: [registry]
+      operationId: listAccountJournal
+      summary: The account's statement, the registry journal entries that touched it, newest first.
+      security:
+        - bearerToken: []
+      parameters:
+        - $ref: '#/components/parameters/AccountId'
+        - $ref: '#/components/parameters/Limit'
+        - $ref: '#/components/parameters/Offset'
+      responses:
+        '200':
+          description: A page of journal entries.
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/JournalEntryPage'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
+        '404':
+          $ref: '#/components/responses/NotFound'
+  /api/v1/registry/accounts/{accountId}/transfers:
+    get:
+      tags: [registry]
+      operationId: listAccountTransfers
+      summary: The four-eyes transfers out of the account (pending, executed, rejected), newest first.
+      security:
+        - bearerToken: []
+      parameters:
+        - $ref: '#/components/parameters/AccountId'
+        - $ref: '#/components/parameters/Limit'
+        - $ref: '#/components/parameters/Offset'
+      responses:
+        '200':
+          description: A page of transfers.
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/TransferPage'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
+        '404':
+          $ref: '#/components/responses/NotFound'
+  /api/v1/registry/transfers:
+    post:
+      tags: [registry]
+      operationId: initiateTransfer
+      summary: Initiate a four-eyes transfer out of the token's account (the account's initiator).
+      description: |
+        The units are checked but do not move: the transfer waits for an approver of the same
+        account (`approveTransfer`, another representative than the initiator).
+      security:
+        - bearerToken: []
+      parameters:
+        - $ref: '#/components/parameters/IdempotencyKey'
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              $ref: '#/components/schemas/TransferRequest'
+      responses:
+        '201':
+          description: Initiated (or the replay under this key); `transferId` names it.
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/CommandResult'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
+        '413':
+          $ref: '#/components/responses/TooLarge'
+        '422':
+          $ref: '#/components/responses/Rejected'
+        '429':
+          $ref: '#/components/responses/RateLimited'
+  /api/v1/registry/transfers/{transferId}/approve:
+    post:
+      tags: [registry]
+      operationId: approveTransfer
+      summary: Approve a pending transfer of the token's account (its approver); the units move.
+      security:
+        - bearerToken: []
+      parameters:
+        - $ref: '#/components/parameters/TransferId'
+        - $ref: '#/components/parameters/IdempotencyKey'
+      responses:
+        '200':
+          description: Approved and executed (or the replay under this key).
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/CommandResult'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
+        '422':
+          $ref: '#/components/responses/Rejected'
+        '429':
+          $ref: '#/components/responses/RateLimited'
+  /api/v1/registry/transfers/{transferId}/reject:
+    post:
+      tags: [registry]
+      operationId: rejectTransfer
+      summary: Reject a pending transfer of the token's account (its approver); nothing moves.
+      security:
+        - bearerToken: []
+      parameters:
+        - $ref: '#/components/parameters/TransferId'
+        - $ref: '#/components/parameters/IdempotencyKey'
+      responses:
+        '200':
+          description: Rejected (or the replay under this key).
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/CommandResult'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
+        '422':
+          $ref: '#/components/responses/Rejected'
+        '429':
+          $ref: '#/components/responses/RateLimited'
+  /api/v1/registry/surrenders:
+    post:
+      tags: [registry]
+      operationId: surrender
+      summary: Surrender units of the token's entity account for a compliance year (清缴).
+      security:
+        - bearerToken: []
+      parameters:
+        - $ref: '#/components/parameters/IdempotencyKey'
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              $ref: '#/components/schemas/SurrenderRequest'
+      responses:
+        '201':
+          description: Surrendered (or the replay under this key).
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/CommandResult'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
+        '413':
+          $ref: '#/components/responses/TooLarge'
+        '422':
+          $ref: '#/components/responses/Rejected'
+        '429':
+          $ref: '#/components/responses/RateLimited'
+  /api/v1/exchange/block-quotes:
+    get:
+      tags: [exchange]
+      operationId: listBlockQuotes
+      summary: The open block-agreement quotes the token's account may see (public ones, those directed to it, its own).
+      security:
+        - bearerToken: []
+      parameters:
+        - $ref: '#/components/parameters/Limit'
+        - $ref: '#/components/parameters/Offset'
+      responses:
+        '200':
+          description: A page of quotes, by id.
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/BlockQuotePage'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
+    post:
+      tags: [exchange]
+      operationId: quoteBlock
+      summary: Post a block-agreement quote (大宗协议), public or directed to named counterparties.
+      security:
+        - bearerToken: []
+      parameters:
+        - $ref: '#/components/parameters/IdempotencyKey'
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              $ref: '#/components/schemas/BlockQuoteRequest'
+      responses:
+        '201':
+          description: Quoted (or the replay under this key); `quoteId` names it.
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/CommandResult'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
+        '413':
+          $ref: '#/components/responses/TooLarge'
+        '422':
+          $ref: '#/components/responses/Rejected'
+        '429':
+          $ref: '#/components/responses/RateLimited'
+  /api/v1/exchange/block-quotes/{quoteId}/counter:
+    post:
+      tags: [exchange]
+      operationId: counterBlock
+      summary: Counter a quote with another price or quantity (a quote directed to the quoter).
+      security:
+        - bearerToken: []
+      parameters:
+        - $ref: '#/components/parameters/QuoteId'
+        - $ref: '#/components/parameters/IdempotencyKey'
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              $ref: '#/components/schemas/CounterRequest'
+      responses:
+        '201':
+          description: Countered (or the replay under this key); `quoteId` names the counter.
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/CommandResult'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
+        '413':
+          $ref: '#/components/responses/TooLarge'
+        '422':
+          $ref: '#/components/responses/Rejected'
+        '429':
+          $ref: '#/components/responses/RateLimited'
+  /api/v1/exchange/block-quotes/{quoteId}/accept:
+    post:
+      tags: [exchange]
+      operationId: acceptBlock
+      summary: Confirm a quote as its counterparty; the deal settles in the registry.
+      security:
+        - bearerToken: []
+      parameters:
+        - $ref: '#/components/parameters/QuoteId'
+        - $ref: '#/components/parameters/IdempotencyKey'
+      responses:
+        '200':
+          description: The deal (or the replay under this key).
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/CommandResult'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
+        '422':
+          $ref: '#/components/responses/Rejected'
+        '429':
+          $ref: '#/components/responses/RateLimited'
+  /api/v1/exchange/auctions:
+    get:
+      tags: [exchange]
+      operationId: listAuctions
+      summary: One-way auction announcements (单向竞价), by id.
+      parameters:
+        - $ref: '#/components/parameters/Limit'
+        - $ref: '#/components/parameters/Offset'
+      responses:
+        '200':
+          description: A page of auctions.
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/AuctionPage'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+  /api/v1/exchange/auctions/{auctionId}/bids:
+    post:
+      tags: [exchange]
+      operationId: placeBid
+      summary: Bid in an announced auction for the token's account (funds or units are locked).
+      security:
+        - bearerToken: []
+      parameters:
+        - $ref: '#/components/parameters/AuctionId'
+        - $ref: '#/components/parameters/IdempotencyKey'
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              $ref: '#/components/schemas/BidRequest'
+      responses:
+        '201':
+          description: The bid (or the replay under this key); `bidId` names it.
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/CommandResult'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
+        '413':
+          $ref: '#/components/responses/TooLarge'
+        '422':
+          $ref: '#/components/responses/Rejected'
+        '429':
+          $ref: '#/components/responses/RateLimited'
+  /api/v1/ccer/methodologies:
+    get:
+      tags: [ccer]
+      operationId: listCCERMethodologies
+      summary: The CCER methodologies, by code.
+      parameters:
+        - $ref: '#/components/parameters/Limit'
+        - $ref: '#/components/parameters/Offset'
+      responses:
+        '200':
+          description: A page of methodologies.
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/CCERMethodologyPage'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+  /api/v1/ccer/projects:
+    get:
+      tags: [ccer]
+      operationId: listCCERProjects
+      summary: CCER projects in the order they were submitted, optionally by public status.
+      parameters:
+        - name: status
+          in: query
+          description: Only projects whose public status is this (e.g. registered, issued).
+          schema:
+            type: string
+            maxLength: 64
+        - $ref: '#/components/parameters/Limit'
+        - $ref: '#/components/parameters/Offset'
+      responses:
+        '200':
+          description: A page of projects.
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/CCERProjectPage'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+  /api/v1/ccer/projects/{projectId}:
+    get:
+      tags: [ccer]
+      operationId: getCCERProject
+      summary: One CCER project with its workflow history and crediting periods.
+      parameters:
+        - name: projectId
+          in: path
+          required: true
+          schema:
+            type: string
+            minLength: 1
+            maxLength: 64
+      responses:
+        '200':
+          description: The project.
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/CCERProject'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '404':
+          $ref: '#/components/responses/NotFound'
+  /api/v1/ccer/issuances:
+    get:
+      tags: [ccer]
+      operationId: listCCERIssuances
+      summary: CCER issuance orders with their serial ranges.
+      parameters:
+        - $ref: '#/components/parameters/Limit'
+        - $ref: '#/components/parameters/Offset'
+      responses:
+        '200':
+          description: A page of issuances.
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/CCERIssuancePage'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+  /api/v1/ccer/cancellations:
+    get:
+      tags: [ccer]
+      operationId: listCCERCancellations
+      summary: Voluntary cancellations for carbon neutrality, with each certificate's verification code.
+      parameters:
+        - $ref: '#/components/parameters/Limit'
+        - $ref: '#/components/parameters/Offset'
+      responses:
+        '200':
+          description: A page of cancellations.
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/CCERCancellationPage'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+  /api/v1/ccer/certificates/{code}:
+    get:
+      tags: [ccer]
+      operationId: checkCCERCertificate
+      summary: Check a neutrality certificate by its verification code.
+      parameters:
+        - name: code
+          in: path
+          required: true
+          schema:
+            type: string
+            minLength: 1
+            maxLength: 128
+      responses:
+        '200':
+          description: The certificate, as recorded in the registry journal.
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/CCERCertificateCheck'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '404':
+          $ref: '#/components/responses/NotFound'
+  /api/v1/mrv/monthly-data:
+    post:
+      tags: [mrv]
+      operationId: submitMonthlyData
+      summary: Submit monthly data of the token's entity's facilities (the MRV platform's monthly CSV, docs/mrv.md).
+      description: |
+        The same import as `openets mrv import months`: every row is checked first; one bad row
+        rejects the whole upload (422, `details` name the first bad row) and nothing is stored.
+      security:
+        - bearerToken: []
+      parameters:
+        - $ref: '#/components/parameters/IdempotencyKey'
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              $ref: '#/components/schemas/MonthlyDataUpload'
+      responses:
+        '201':
+          description: Stored (or the replay under this key).
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/MRVResult'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
+        '413':
+          $ref: '#/components/responses/TooLarge'
+        '422':
+          $ref: '#/components/responses/Rejected'
+        '429':
+          $ref: '#/components/responses/RateLimited'
+        '503':
+          $ref: '#/components/responses/Unavailable'
+  /api/v1/mrv/entities/{entityId}/months:
+    get:
+      tags: [mrv]
+      operationId: listMRVMonths
+      summary: The monthly data an entity submitted (per facility and month), oldest first.
+      security:
+        - bearerToken: []
+      parameters:
+        - $ref: '#/components/parameters/EntityId'
+        - name: year
+          in: query
+          schema:
+            type: integer
+            format: int32
+            minimum: 2000
+            maximum: 2200
+        - $ref: '#/components/parameters/Limit'
+        - $ref: '#/components/parameters/Offset'
+      responses:
+        '200':
+          description: A page of submitted months.
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/MRVMonthPage'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
+        '404':
+          $ref: '#/components/responses/NotFound'
+        '503':
+          $ref: '#/components/responses/Unavailable'
+  /api/v1/mrv/entities/{entityId}/reports:
+    get:
+      tags: [mrv]
+      operationId: listMRVReports
+      summary: An entity's annual emission reports and their status (submitted, verifying, ..., approved), by year.
+      security:
+        - bearerToken: []
+      parameters:
+        - $ref: '#/components/parameters/EntityId'
+        - $ref: '#/components/parameters/Limit'
+        - $ref: '#/components/parameters/Offset'
+      responses:
+        '200':
+          description: A page of reports.
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/MRVReportPage'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
+        '404':
+          $ref: '#/components/responses/NotFound'
+        '503':
+          $ref: '#/components/responses/Unavailable'
+  /api/v1/compliance/{year}/provinces:
+    get:
+      tags: [compliance]
+      operationId: listComplianceByProvince
+      summary: A compliance year's statistics per province and for the nation (CN, last), from the surrender stage.
+      parameters:
+        - $ref: '#/components/parameters/Year'
+        - $ref: '#/components/parameters/Limit'
+        - $ref: '#/components/parameters/Offset'
+      responses:
+        '200':
+          description: A page of rows.
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/ComplianceRowPage'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '404':
+          $ref: '#/components/responses/NotFound'
+        '503':
+          $ref: '#/components/responses/Unavailable'
+  /api/v1/compliance/{year}/entities/{accountId}:
+    get:
+      tags: [compliance]
+      operationId: getEntityCompliance
+      summary: An entity's obligation, surrender and compliance status for a year.
+      security:
+        - bearerToken: []
+      parameters:
+        - $ref: '#/components/parameters/Year'
+        - $ref: '#/components/parameters/AccountId'
+      responses:
+        '200':
+          description: The assessment.
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/EntityCompliance'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
+        '404':
+          $ref: '#/components/responses/NotFound'
+        '503':
+          $ref: '#/components/responses/Unavailable'
 components:
   securitySchemes:
     bearerToken:
@@ -287,6 +923,56 @@ components:
         type: integer
         format: int64
         minimum: 1
+    AccountId:
+      name: accountId
+      in: path
+      required: true
+      schema:
+        type: string
+        minLength: 1
+        maxLength: 64
+    TransferId:
+      name: transferId
+      in: path
+      required: true
+      schema:
+        type: string
+        minLength: 1
+        maxLength: 64
+    QuoteId:
+      name: quoteId
+      in: path
+      required: true
+      schema:
+        type: integer
+        format: int64
+        minimum: 1
+    AuctionId:
+      name: auctionId
+      in: path
+      required: true
+      schema:
+        type: integer
+        format: int64
+        minimum: 1
+    EntityId:
+      name: entityId
+      in: path
+      required: true
+      description: The MRV entity (its unified social credit code, the owner id of its registry account).
+      schema:
+        type: string
+        minLength: 1
+        maxLength: 64
+    Year:
+      name: year
+      in: path
+      required: true
+      schema:
+        type: integer
+        format: int32
+        minimum: 2000
+        maximum: 2200
     IdempotencyKey:
       name: Idempotency-Key
       in: header
@@ -298,6 +984,23 @@ components:
         maxLength: 64
         pattern: '^[!-~]{1,64}$'
   responses:
+    Unavailable:
+      description: The server runs without this part (the MRV platform or the allocation cycle) (UNAVAILABLE).
+      content:
+        application/json:
+          schema:
+            $ref: '#/components/schemas/Error'
+    RateLimited:
+      description: Too many state-changing calls with this token (RATE_LIMITED); retry after `Retry-After` seconds.
+      headers:
+        Retry-After:
+          description: Seconds until the next call is accepted.
+          schema:
+            type: integer
+      content:
+        application/json:
+          schema:
+            $ref: '#/components/schemas/Error'
     BadRequest:
       description: The request does not match this specification (INVALID_INPUT).
       content:
@@ -305,7 +1008,7 @@ components:
           schema:
             $ref: '#/components/schemas/Error'
     Unauthorized:
-      description: No valid API token (UNAUTHENTICATED).
+      description: No valid API token (UNAUTHENTICATED), or an expired one (TOKEN_EXPIRED).
       content:
         application/json:
           schema:
@@ -317,7 +1020,7 @@ components:
           schema:
             $ref: '#/components/schemas/Error'
     NotFound:
-      description: No such instrument or account (UNKNOWN_INSTRUMENT, UNKNOWN_ACCOUNT).
+      description: No such instrument, account, project or certificate (UNKNOWN_INSTRUMENT, UNKNOWN_ACCOUNT, UNKNOWN_PROJECT, UNKNOWN_CERTIFICATE, ...).
       content:
         application/json:
           schema:
@@ -616,9 +1319,557 @@ components:
           type: integer
           format: int64
           description: The order placed (placeOrder).
+        quoteId:
+          type: integer
+          format: int64
+          description: The block quote posted (quoteBlock, counterBlock).
+        bidId:
+          type: integer
+          format: int64
+          description: The auction bid placed (placeBid).
+        transferId:
+          type: string
+          description: The four-eyes transfer initiated (initiateTransfer).
         deals:
           type: array
           items:
             $ref: '#/components/schemas/DealSummary'
+    JournalEntrySummary:
+      type: object
+      required: [seq, recordedAt, kind, hash]
+      properties:
+        seq:
+          type: integer
+          format: int64
+        recordedAt:
+          type: string
+          description: ISO 8601, UTC.
+        kind:
+          type: string
+          description: The registry command recorded (transfer, surrender, settle, ...).
+        hash:
+          type: string
+          description: The entry's SHA-256 in the hash chain.
+    JournalEntryPage:
+      type: object
+      required: [items, total]
+      properties:
+        items:
+          type: array
+          items:
+            $ref: '#/components/schemas/JournalEntrySummary'
+        total:
+          type: integer
+        nextOffset:
+          type: integer
+    Transfer:
+      type: object
+      required: [id, from, to, unit, quantityTonnes, initiator, status, initiatedAt]
+      properties:
+        id:
+          type: string
+        from:
+          type: string
+        to:
+          type: string
+        unit:
+          type: string
+        quantityTonnes:
+          type: integer
+          format: int64
+        initiator:
+          type: string
+          description: The initiating representative.
+        status:
+          type: string
+          enum: [pending, executed, rejected]
+        decidedBy:
+          type: string
+          description: The representative who approved or rejected it.
+        initiatedAt:
+          type: string
+          description: ISO 8601, UTC.
+    TransferPage:
+      type: object
+      required: [items, total]
+      properties:
+        items:
+          type: array
+          items:
+            $ref: '#/components/schemas/Transfer'
+        total:
+          type: integer
+        nextOffset:
+          type: integer
+    TransferRequest:
+      type: object
+      required: [to, unit, quantityTonnes]
+      additionalProperties: false
+      properties:
+        to:
+          type: string
+          minLength: 1
+          maxLength: 64
+        unit:
+          type: string
+          minLength: 1
+          maxLength: 64
+        quantityTonnes:
+          type: integer
+          format: int64
+          minimum: 1
+          maximum: 10000000000
+    SurrenderRequest:
+      type: object
+      required: [unit, quantityTonnes, complianceYear]
+      additionalProperties: false
+      properties:
+        unit:
+          type: string
+          minLength: 1
+          maxLength: 64
+        quantityTonnes:
+          type: integer
+          format: int64
+          minimum: 1
+          maximum: 10000000000
+        complianceYear:
+          type: integer
+          format: int32
+          minimum: 2000
+          maximum: 2200
+    BlockQuote:
+      type: object
+      required: [id, account, instrument, side, priceFen, quantityTonnes, counterparties, status, quotedAt]
+      properties:
+        id:
+          type: integer
+          format: int64
+        account:
+          type: string
+        instrument:
+          type: string
+        side:
+          $ref: '#/components/schemas/Side'
+        priceFen:
+          type: integer
+          format: int64
+        quantityTonnes:
+          type: integer
+          format: int64
+        counterparties:
+          type: array
+          description: Empty for a public quote.
+          items:
+            type: string
+        parent:
+          type: integer
+          format: int64
+          description: The quote this one counters.
+        status:
+          type: string
+          enum: [open, accepted, cancelled, lapsed, superseded]
+        quotedAt:
+          type: string
+          description: ISO 8601, UTC.
+    BlockQuotePage:
+      type: object
+      required: [items, total]
+      properties:
+        items:
+          type: array
+          items:
+            $ref: '#/components/schemas/BlockQuote'
+        total:
+          type: integer
+        nextOffset:
+          type: integer
+    BlockQuoteRequest:
+      type: object
+      required: [instrument, side, priceFen, quantityTonnes]
+      additionalProperties: false
+      properties:
+        instrument:
+          type: string
+          minLength: 1
+          maxLength: 32
+        side:
+          $ref: '#/components/schemas/Side'
+        priceFen:
+          type: integer
+          format: int64
+          minimum: 1
+          maximum: 100000000
+        quantityTonnes:
+          type: integer
+          format: int64
+          minimum: 1
+          maximum: 10000000000
+        counterparties:
+          type: array
+          description: Accounts the quote is directed to; absent or empty for a public quote.
+          maxItems: 20
+          items:
+            type: string
+            minLength: 1
+            maxLength: 64
+    CounterRequest:
+      type: object
+      required: [priceFen, quantityTonnes]
+      additionalProperties: false
+      properties:
+        priceFen:
+          type: integer
+          format: int64
+          minimum: 1
+          maximum: 100000000
+        quantityTonnes:
+          type: integer
+          format: int64
+          minimum: 1
+          maximum: 10000000000
+    Auction:
+      type: object
+      required: [id, applicant, instrument, side, quantityTonnes, floorPriceFen, ceilingPriceFen, minBidTonnes, opensAt, closesAt, status]
+      properties:
+        id:
+          type: integer
+          format: int64
+        applicant:
+          type: string
+        instrument:
+          type: string
+        side:
+          $ref: '#/components/schemas/Side'
+          description: The applicant's side; bidders take the other.
+        quantityTonnes:
+          type: integer
+          format: int64
+        floorPriceFen:
+          type: integer
+          format: int64
+        ceilingPriceFen:
+          type: integer
+          format: int64
+        minBidTonnes:
+          type: integer
+          format: int64
+        opensAt:
+          type: string
+          description: ISO 8601, UTC.
+        closesAt:
+          type: string
+          description: ISO 8601, UTC.
+        status:
+          type: string
+          enum: [announced, cleared, cancelled]
+    AuctionPage:
+      type: object
+      required: [items, total]
+      properties:
+        items:
+          type: array
+          items:
+            $ref: '#/components/schemas/Auction'
+        total:
+          type: integer
+        nextOffset:
+          type: integer
+    BidRequest:
+      type: object
+      required: [priceFen, quantityTonnes]
+      additionalProperties: false
+      properties:
+        priceFen:
+          type: integer
+          format: int64
+          minimum: 1
+          maximum: 100000000
+        quantityTonnes:
+          type: integer
+          format: int64
+          minimum: 1
+          maximum: 10000000000
+    CCERMethodology:
+      type: object
+      description: A methodology as the registry keeps it (docs/ccer.md); more fields may follow.
+      required: [code, name]
+      additionalProperties: true
+      properties:
+        code:
+          type: string
+        name:
+          type: string
+    CCERMethodologyPage:
+      type: object
+      required: [items, total]
+      properties:
+        items:
+          type: array
+          items:
+            $ref: '#/components/schemas/CCERMethodology'
+        total:
+          type: integer
+        nextOffset:
+          type: integer
+    CCERProject:
+      type: object
+      description: A project with its application, workflow history and crediting periods (docs/ccer.md); more fields may follow.
+      required: [id, stage]
+      additionalProperties: true
+      properties:
+        id:
+          type: string
+        stage:
+          type: string
+    CCERProjectPage:
+      type: object
+      required: [items, total]
+      properties:
+        items:
+          type: array
+          items:
+            $ref: '#/components/schemas/CCERProject'
+        total:
+          type: integer
+        nextOffset:
+          type: integer
+    CCERIssuance:
+      type: object
+      required: [order, serials]
+      properties:
+        order:
+          type: object
+          description: The issuance order (project, period, unit type, quantity, vintages).
+          additionalProperties: true
+        serials:
+          type: string
+    CCERIssuancePage:
+      type: object
+      required: [items, total]
+      properties:
+        items:
+          type: array
+          items:
+            $ref: '#/components/schemas/CCERIssuance'
+        total:
+          type: integer
+        nextOffset:
+          type: integer
+    CCERCancellation:
+      type: object
+      required: [certificate]
+      properties:
+        certificate:
+          type: object
+          description: The neutrality certificate (number, claim, serials, date, journal entry).
+          additionalProperties: true
+        verification_code:
+          type: string
+    CCERCancellationPage:
+      type: object
+      required: [items, total]
+      properties:
+        items:
+          type: array
+          items:
+            $ref: '#/components/schemas/CCERCancellation'
+        total:
+          type: integer
+        nextOffset:
+          type: integer
+    CCERCertificateCheck:
+      type: object
+      description: A checked certificate; more fields may follow.
+      required: [code, number, beneficiary, purpose, subject, account, unit, quantity, cancelled_on, entry_seq, entry_hash]
+      additionalProperties: true
+      properties:
+        code:
+          type: string
+        number:
+          type: string
+        beneficiary:
+          type: string
+        purpose:
+          type: string
+        subject:
+          type: string
+        account:
+          type: string
+        unit:
+          type: string
+        quantity:
+          type: integer
+          format: int64
+        cancelled_on:
+          type: string
+        entry_seq:
+          type: integer
+          format: int64
+        entry_hash:
+          type: string
+    MonthlyDataUpload:
+      type: object
+      required: [csv]
+      additionalProperties: false
+      properties:
+        csv:
+          type: string
+          minLength: 1
+          maxLength: 15000
+          description: The monthly CSV of `openets mrv import months` (header row first).
+    MRVResult:
+      type: object
+      required: [seq, replayed, months]
+      properties:
+        seq:
+          type: integer
+          format: int64
+          description: The MRV journal entry that recorded the upload.
+        replayed:
+          type: boolean
+        months:
+          type: array
+          description: The facility months stored, as FACILITY/YYYY-MM.
+          items:
+            type: string
+    MRVMonth:
+      type: object
+      required: [facility, year, month, submittedAt, late, corrections]
+      properties:
+        facility:
+          type: string
+        year:
+          type: integer
+        month:
+          type: integer
+        submittedAt:
+          type: string
+          description: ISO 8601, UTC.
+        late:
+          type: boolean
+        corrections:
+          type: integer
+    MRVMonthPage:
+      type: object
+      required: [items, total]
+      properties:
+        items:
+          type: array
+          items:
+            $ref: '#/components/schemas/MRVMonth'
+        total:
+          type: integer
+        nextOffset:
+          type: integer
+    MRVReport:
+      type: object
+      required: [entity, year, version, status, submittedAt, deadline, late, verificationDeadline]
+      properties:
+        entity:
+          type: string
+        year:
+          type: integer
+        version:
+          type: integer
+        status:
+          type: string
+          enum: [submitted, verifying, concluded, city_approved, province_approved, approved]
+        submittedAt:
+          type: string
+          description: ISO 8601, UTC.
+        deadline:
+          type: string
+          description: YYYY-MM-DD.
+        late:
+          type: boolean
+        verifier:
+          type: string
+        verificationDeadline:
+          type: string
+          description: YYYY-MM-DD.
+    MRVReportPage:
+      type: object
+      required: [items, total]
+      properties:
+        items:
+          type: array
+          items:
+            $ref: '#/components/schemas/MRVReport'
+        total:
+          type: integer
+        nextOffset:
+          type: integer
+    ComplianceRow:
+      type: object
+      required: [scope, entities, compliantEntities, obligationTonnes, surrenderedTonnes, shortfallTonnes, complianceRateByCount, complianceRateByVolume]
+      properties:
+        scope:
+          type: string
+          description: A province code, or CN for the nation.
+        entities:
+          type: integer
+        compliantEntities:
+          type: integer
+        obligationTonnes:
+          type: integer
+          format: int64
+        surrenderedTonnes:
+          type: integer
+          format: int64
+        shortfallTonnes:
+          type: integer
+          format: int64
+        complianceRateByCount:
+          type: string
+          description: Percent with two decimals, or "-".
+        complianceRateByVolume:
+          type: string
+          description: Percent with two decimals, or "-".
+    ComplianceRowPage:
+      type: object
+      required: [items, total]
+      properties:
+        items:
+          type: array
+          items:
+            $ref: '#/components/schemas/ComplianceRow'
+        total:
+          type: integer
+        nextOffset:
+          type: integer
+    EntityCompliance:
+      type: object
+      required: [entity, province, year, plan, verifiedTonnes, debtTonnes, obligationTonnes, ccerUsableTonnes, surrenderedTonnes, shortfallTonnes, status]
+      properties:
+        entity:
+          type: string
+        province:
+          type: string
+        year:
+          type: integer
+        plan:
+          type: string
+        verifiedTonnes:
+          type: integer
+          format: int64
+        debtTonnes:
+          type: integer
+          format: int64
+        obligationTonnes:
+          type: integer
+          format: int64
+        ccerUsableTonnes:
+          type: integer
+          format: int64
+        surrenderedTonnes:
+          type: integer
+          format: int64
+        shortfallTonnes:
+          type: integer
+          format: int64
+        status:
+          type: string
+          description: The compliance status (compliant, shortfall, ...).
 """#
 }

@@ -30,6 +30,20 @@ extension Components {
         public typealias InstrumentCode = Swift.String
         /// - Remark: Generated from `#/components/parameters/OrderId`.
         public typealias OrderId = Swift.Int64
+        /// - Remark: Generated from `#/components/parameters/AccountId`.
+        public typealias AccountId = Swift.String
+        /// - Remark: Generated from `#/components/parameters/TransferId`.
+        public typealias TransferId = Swift.String
+        /// - Remark: Generated from `#/components/parameters/QuoteId`.
+        public typealias QuoteId = Swift.Int64
+        /// - Remark: Generated from `#/components/parameters/AuctionId`.
+        public typealias AuctionId = Swift.Int64
+        /// The MRV entity (its unified social credit code, the owner id of its registry account).
+        ///
+        /// - Remark: Generated from `#/components/parameters/EntityId`.
+        public typealias EntityId = Swift.String
+        /// - Remark: Generated from `#/components/parameters/Year`.
+        public typealias Year = Swift.Int32
         /// 1-64 printable ASCII characters (! to ~) chosen by the client; a retry with the same key returns the first result.
         ///
         /// - Remark: Generated from `#/components/parameters/IdempotencyKey`.

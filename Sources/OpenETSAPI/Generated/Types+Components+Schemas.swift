@@ -2,7 +2,7 @@
 #if compiler(>=6.4)
 @diagnose(UnusedImportAccess, as: ignored)
 #endif
-@_spi(Generated) internal import OpenAPIRuntime
+@_spi(Generated) public import OpenAPIRuntime
 #if compiler(>=6.4)
 @diagnose(UnusedImportAccess, as: ignored)
 #endif
@@ -693,6 +693,18 @@ extension Components {
             ///
             /// - Remark: Generated from `#/components/schemas/CommandResult/orderId`.
             public var orderId: Swift.Int64?
+            /// The block quote posted (quoteBlock, counterBlock).
+            ///
+            /// - Remark: Generated from `#/components/schemas/CommandResult/quoteId`.
+            public var quoteId: Swift.Int64?
+            /// The auction bid placed (placeBid).
+            ///
+            /// - Remark: Generated from `#/components/schemas/CommandResult/bidId`.
+            public var bidId: Swift.Int64?
+            /// The four-eyes transfer initiated (initiateTransfer).
+            ///
+            /// - Remark: Generated from `#/components/schemas/CommandResult/transferId`.
+            public var transferId: Swift.String?
             /// - Remark: Generated from `#/components/schemas/CommandResult/deals`.
             public var deals: [Components.Schemas.DealSummary]
             /// Creates a new `CommandResult`.
@@ -701,23 +713,1622 @@ extension Components {
             ///   - seq: The registry journal entry that recorded the command.
             ///   - replayed: True when this is the stored result of an earlier request with the same Idempotency-Key.
             ///   - orderId: The order placed (placeOrder).
+            ///   - quoteId: The block quote posted (quoteBlock, counterBlock).
+            ///   - bidId: The auction bid placed (placeBid).
+            ///   - transferId: The four-eyes transfer initiated (initiateTransfer).
             ///   - deals:
             public init(
                 seq: Swift.Int64,
                 replayed: Swift.Bool,
                 orderId: Swift.Int64? = nil,
+                quoteId: Swift.Int64? = nil,
+                bidId: Swift.Int64? = nil,
+                transferId: Swift.String? = nil,
                 deals: [Components.Schemas.DealSummary]
             ) {
                 self.seq = seq
                 self.replayed = replayed
                 self.orderId = orderId
+                self.quoteId = quoteId
+                self.bidId = bidId
+                self.transferId = transferId
                 self.deals = deals
             }
             public enum CodingKeys: String, CodingKey {
                 case seq
                 case replayed
                 case orderId
+                case quoteId
+                case bidId
+                case transferId
                 case deals
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/JournalEntrySummary`.
+        public struct JournalEntrySummary: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/JournalEntrySummary/seq`.
+            public var seq: Swift.Int64
+            /// ISO 8601, UTC.
+            ///
+            /// - Remark: Generated from `#/components/schemas/JournalEntrySummary/recordedAt`.
+            public var recordedAt: Swift.String
+            /// The registry command recorded (transfer, surrender, settle, ...).
+            ///
+            /// - Remark: Generated from `#/components/schemas/JournalEntrySummary/kind`.
+            public var kind: Swift.String
+            /// The entry's SHA-256 in the hash chain.
+            ///
+            /// - Remark: Generated from `#/components/schemas/JournalEntrySummary/hash`.
+            public var hash: Swift.String
+            /// Creates a new `JournalEntrySummary`.
+            ///
+            /// - Parameters:
+            ///   - seq:
+            ///   - recordedAt: ISO 8601, UTC.
+            ///   - kind: The registry command recorded (transfer, surrender, settle, ...).
+            ///   - hash: The entry's SHA-256 in the hash chain.
+            public init(
+                seq: Swift.Int64,
+                recordedAt: Swift.String,
+                kind: Swift.String,
+                hash: Swift.String
+            ) {
+                self.seq = seq
+                self.recordedAt = recordedAt
+                self.kind = kind
+                self.hash = hash
+            }
+            public enum CodingKeys: String, CodingKey {
+                case seq
+                case recordedAt
+                case kind
+                case hash
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/JournalEntryPage`.
+        public struct JournalEntryPage: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/JournalEntryPage/items`.
+            public var items: [Components.Schemas.JournalEntrySummary]
+            /// - Remark: Generated from `#/components/schemas/JournalEntryPage/total`.
+            public var total: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/JournalEntryPage/nextOffset`.
+            public var nextOffset: Swift.Int?
+            /// Creates a new `JournalEntryPage`.
+            ///
+            /// - Parameters:
+            ///   - items:
+            ///   - total:
+            ///   - nextOffset:
+            public init(
+                items: [Components.Schemas.JournalEntrySummary],
+                total: Swift.Int,
+                nextOffset: Swift.Int? = nil
+            ) {
+                self.items = items
+                self.total = total
+                self.nextOffset = nextOffset
+            }
+            public enum CodingKeys: String, CodingKey {
+                case items
+                case total
+                case nextOffset
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/Transfer`.
+        public struct Transfer: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/Transfer/id`.
+            public var id: Swift.String
+            /// - Remark: Generated from `#/components/schemas/Transfer/from`.
+            public var from: Swift.String
+            /// - Remark: Generated from `#/components/schemas/Transfer/to`.
+            public var to: Swift.String
+            /// - Remark: Generated from `#/components/schemas/Transfer/unit`.
+            public var unit: Swift.String
+            /// - Remark: Generated from `#/components/schemas/Transfer/quantityTonnes`.
+            public var quantityTonnes: Swift.Int64
+            /// The initiating representative.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Transfer/initiator`.
+            public var initiator: Swift.String
+            /// - Remark: Generated from `#/components/schemas/Transfer/status`.
+            @frozen public enum StatusPayload: String, Codable, Hashable, Sendable, CaseIterable {
+                case pending = "pending"
+                case executed = "executed"
+                case rejected = "rejected"
+            }
+            /// - Remark: Generated from `#/components/schemas/Transfer/status`.
+            public var status: Components.Schemas.Transfer.StatusPayload
+            /// The representative who approved or rejected it.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Transfer/decidedBy`.
+            public var decidedBy: Swift.String?
+            /// ISO 8601, UTC.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Transfer/initiatedAt`.
+            public var initiatedAt: Swift.String
+            /// Creates a new `Transfer`.
+            ///
+            /// - Parameters:
+            ///   - id:
+            ///   - from:
+            ///   - to:
+            ///   - unit:
+            ///   - quantityTonnes:
+            ///   - initiator: The initiating representative.
+            ///   - status:
+            ///   - decidedBy: The representative who approved or rejected it.
+            ///   - initiatedAt: ISO 8601, UTC.
+            public init(
+                id: Swift.String,
+                from: Swift.String,
+                to: Swift.String,
+                unit: Swift.String,
+                quantityTonnes: Swift.Int64,
+                initiator: Swift.String,
+                status: Components.Schemas.Transfer.StatusPayload,
+                decidedBy: Swift.String? = nil,
+                initiatedAt: Swift.String
+            ) {
+                self.id = id
+                self.from = from
+                self.to = to
+                self.unit = unit
+                self.quantityTonnes = quantityTonnes
+                self.initiator = initiator
+                self.status = status
+                self.decidedBy = decidedBy
+                self.initiatedAt = initiatedAt
+            }
+            public enum CodingKeys: String, CodingKey {
+                case id
+                case from
+                case to
+                case unit
+                case quantityTonnes
+                case initiator
+                case status
+                case decidedBy
+                case initiatedAt
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/TransferPage`.
+        public struct TransferPage: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/TransferPage/items`.
+            public var items: [Components.Schemas.Transfer]
+            /// - Remark: Generated from `#/components/schemas/TransferPage/total`.
+            public var total: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/TransferPage/nextOffset`.
+            public var nextOffset: Swift.Int?
+            /// Creates a new `TransferPage`.
+            ///
+            /// - Parameters:
+            ///   - items:
+            ///   - total:
+            ///   - nextOffset:
+            public init(
+                items: [Components.Schemas.Transfer],
+                total: Swift.Int,
+                nextOffset: Swift.Int? = nil
+            ) {
+                self.items = items
+                self.total = total
+                self.nextOffset = nextOffset
+            }
+            public enum CodingKeys: String, CodingKey {
+                case items
+                case total
+                case nextOffset
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/TransferRequest`.
+        public struct TransferRequest: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/TransferRequest/to`.
+            public var to: Swift.String
+            /// - Remark: Generated from `#/components/schemas/TransferRequest/unit`.
+            public var unit: Swift.String
+            /// - Remark: Generated from `#/components/schemas/TransferRequest/quantityTonnes`.
+            public var quantityTonnes: Swift.Int64
+            /// Creates a new `TransferRequest`.
+            ///
+            /// - Parameters:
+            ///   - to:
+            ///   - unit:
+            ///   - quantityTonnes:
+            public init(
+                to: Swift.String,
+                unit: Swift.String,
+                quantityTonnes: Swift.Int64
+            ) {
+                self.to = to
+                self.unit = unit
+                self.quantityTonnes = quantityTonnes
+            }
+            public enum CodingKeys: String, CodingKey {
+                case to
+                case unit
+                case quantityTonnes
+            }
+            public init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.to = try container.decode(
+                    Swift.String.self,
+                    forKey: .to
+                )
+                self.unit = try container.decode(
+                    Swift.String.self,
+                    forKey: .unit
+                )
+                self.quantityTonnes = try container.decode(
+                    Swift.Int64.self,
+                    forKey: .quantityTonnes
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "to",
+                    "unit",
+                    "quantityTonnes"
+                ])
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/SurrenderRequest`.
+        public struct SurrenderRequest: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/SurrenderRequest/unit`.
+            public var unit: Swift.String
+            /// - Remark: Generated from `#/components/schemas/SurrenderRequest/quantityTonnes`.
+            public var quantityTonnes: Swift.Int64
+            /// - Remark: Generated from `#/components/schemas/SurrenderRequest/complianceYear`.
+            public var complianceYear: Swift.Int32
+            /// Creates a new `SurrenderRequest`.
+            ///
+            /// - Parameters:
+            ///   - unit:
+            ///   - quantityTonnes:
+            ///   - complianceYear:
+            public init(
+                unit: Swift.String,
+                quantityTonnes: Swift.Int64,
+                complianceYear: Swift.Int32
+            ) {
+                self.unit = unit
+                self.quantityTonnes = quantityTonnes
+                self.complianceYear = complianceYear
+            }
+            public enum CodingKeys: String, CodingKey {
+                case unit
+                case quantityTonnes
+                case complianceYear
+            }
+            public init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.unit = try container.decode(
+                    Swift.String.self,
+                    forKey: .unit
+                )
+                self.quantityTonnes = try container.decode(
+                    Swift.Int64.self,
+                    forKey: .quantityTonnes
+                )
+                self.complianceYear = try container.decode(
+                    Swift.Int32.self,
+                    forKey: .complianceYear
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "unit",
+                    "quantityTonnes",
+                    "complianceYear"
+                ])
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/BlockQuote`.
+        public struct BlockQuote: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/BlockQuote/id`.
+            public var id: Swift.Int64
+            /// - Remark: Generated from `#/components/schemas/BlockQuote/account`.
+            public var account: Swift.String
+            /// - Remark: Generated from `#/components/schemas/BlockQuote/instrument`.
+            public var instrument: Swift.String
+            /// - Remark: Generated from `#/components/schemas/BlockQuote/side`.
+            public var side: Components.Schemas.Side
+            /// - Remark: Generated from `#/components/schemas/BlockQuote/priceFen`.
+            public var priceFen: Swift.Int64
+            /// - Remark: Generated from `#/components/schemas/BlockQuote/quantityTonnes`.
+            public var quantityTonnes: Swift.Int64
+            /// Empty for a public quote.
+            ///
+            /// - Remark: Generated from `#/components/schemas/BlockQuote/counterparties`.
+            public var counterparties: [Swift.String]
+            /// The quote this one counters.
+            ///
+            /// - Remark: Generated from `#/components/schemas/BlockQuote/parent`.
+            public var parent: Swift.Int64?
+            /// - Remark: Generated from `#/components/schemas/BlockQuote/status`.
+            @frozen public enum StatusPayload: String, Codable, Hashable, Sendable, CaseIterable {
+                case open = "open"
+                case accepted = "accepted"
+                case cancelled = "cancelled"
+                case lapsed = "lapsed"
+                case superseded = "superseded"
+            }
+            /// - Remark: Generated from `#/components/schemas/BlockQuote/status`.
+            public var status: Components.Schemas.BlockQuote.StatusPayload
+            /// ISO 8601, UTC.
+            ///
+            /// - Remark: Generated from `#/components/schemas/BlockQuote/quotedAt`.
+            public var quotedAt: Swift.String
+            /// Creates a new `BlockQuote`.
+            ///
+            /// - Parameters:
+            ///   - id:
+            ///   - account:
+            ///   - instrument:
+            ///   - side:
+            ///   - priceFen:
+            ///   - quantityTonnes:
+            ///   - counterparties: Empty for a public quote.
+            ///   - parent: The quote this one counters.
+            ///   - status:
+            ///   - quotedAt: ISO 8601, UTC.
+            public init(
+                id: Swift.Int64,
+                account: Swift.String,
+                instrument: Swift.String,
+                side: Components.Schemas.Side,
+                priceFen: Swift.Int64,
+                quantityTonnes: Swift.Int64,
+                counterparties: [Swift.String],
+                parent: Swift.Int64? = nil,
+                status: Components.Schemas.BlockQuote.StatusPayload,
+                quotedAt: Swift.String
+            ) {
+                self.id = id
+                self.account = account
+                self.instrument = instrument
+                self.side = side
+                self.priceFen = priceFen
+                self.quantityTonnes = quantityTonnes
+                self.counterparties = counterparties
+                self.parent = parent
+                self.status = status
+                self.quotedAt = quotedAt
+            }
+            public enum CodingKeys: String, CodingKey {
+                case id
+                case account
+                case instrument
+                case side
+                case priceFen
+                case quantityTonnes
+                case counterparties
+                case parent
+                case status
+                case quotedAt
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/BlockQuotePage`.
+        public struct BlockQuotePage: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/BlockQuotePage/items`.
+            public var items: [Components.Schemas.BlockQuote]
+            /// - Remark: Generated from `#/components/schemas/BlockQuotePage/total`.
+            public var total: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/BlockQuotePage/nextOffset`.
+            public var nextOffset: Swift.Int?
+            /// Creates a new `BlockQuotePage`.
+            ///
+            /// - Parameters:
+            ///   - items:
+            ///   - total:
+            ///   - nextOffset:
+            public init(
+                items: [Components.Schemas.BlockQuote],
+                total: Swift.Int,
+                nextOffset: Swift.Int? = nil
+            ) {
+                self.items = items
+                self.total = total
+                self.nextOffset = nextOffset
+            }
+            public enum CodingKeys: String, CodingKey {
+                case items
+                case total
+                case nextOffset
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/BlockQuoteRequest`.
+        public struct BlockQuoteRequest: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/BlockQuoteRequest/instrument`.
+            public var instrument: Swift.String
+            /// - Remark: Generated from `#/components/schemas/BlockQuoteRequest/side`.
+            public var side: Components.Schemas.Side
+            /// - Remark: Generated from `#/components/schemas/BlockQuoteRequest/priceFen`.
+            public var priceFen: Swift.Int64
+            /// - Remark: Generated from `#/components/schemas/BlockQuoteRequest/quantityTonnes`.
+            public var quantityTonnes: Swift.Int64
+            /// Accounts the quote is directed to; absent or empty for a public quote.
+            ///
+            /// - Remark: Generated from `#/components/schemas/BlockQuoteRequest/counterparties`.
+            public var counterparties: [Swift.String]?
+            /// Creates a new `BlockQuoteRequest`.
+            ///
+            /// - Parameters:
+            ///   - instrument:
+            ///   - side:
+            ///   - priceFen:
+            ///   - quantityTonnes:
+            ///   - counterparties: Accounts the quote is directed to; absent or empty for a public quote.
+            public init(
+                instrument: Swift.String,
+                side: Components.Schemas.Side,
+                priceFen: Swift.Int64,
+                quantityTonnes: Swift.Int64,
+                counterparties: [Swift.String]? = nil
+            ) {
+                self.instrument = instrument
+                self.side = side
+                self.priceFen = priceFen
+                self.quantityTonnes = quantityTonnes
+                self.counterparties = counterparties
+            }
+            public enum CodingKeys: String, CodingKey {
+                case instrument
+                case side
+                case priceFen
+                case quantityTonnes
+                case counterparties
+            }
+            public init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.instrument = try container.decode(
+                    Swift.String.self,
+                    forKey: .instrument
+                )
+                self.side = try container.decode(
+                    Components.Schemas.Side.self,
+                    forKey: .side
+                )
+                self.priceFen = try container.decode(
+                    Swift.Int64.self,
+                    forKey: .priceFen
+                )
+                self.quantityTonnes = try container.decode(
+                    Swift.Int64.self,
+                    forKey: .quantityTonnes
+                )
+                self.counterparties = try container.decodeIfPresent(
+                    [Swift.String].self,
+                    forKey: .counterparties
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "instrument",
+                    "side",
+                    "priceFen",
+                    "quantityTonnes",
+                    "counterparties"
+                ])
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/CounterRequest`.
+        public struct CounterRequest: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/CounterRequest/priceFen`.
+            public var priceFen: Swift.Int64
+            /// - Remark: Generated from `#/components/schemas/CounterRequest/quantityTonnes`.
+            public var quantityTonnes: Swift.Int64
+            /// Creates a new `CounterRequest`.
+            ///
+            /// - Parameters:
+            ///   - priceFen:
+            ///   - quantityTonnes:
+            public init(
+                priceFen: Swift.Int64,
+                quantityTonnes: Swift.Int64
+            ) {
+                self.priceFen = priceFen
+                self.quantityTonnes = quantityTonnes
+            }
+            public enum CodingKeys: String, CodingKey {
+                case priceFen
+                case quantityTonnes
+            }
+            public init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.priceFen = try container.decode(
+                    Swift.Int64.self,
+                    forKey: .priceFen
+                )
+                self.quantityTonnes = try container.decode(
+                    Swift.Int64.self,
+                    forKey: .quantityTonnes
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "priceFen",
+                    "quantityTonnes"
+                ])
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/Auction`.
+        public struct Auction: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/Auction/id`.
+            public var id: Swift.Int64
+            /// - Remark: Generated from `#/components/schemas/Auction/applicant`.
+            public var applicant: Swift.String
+            /// - Remark: Generated from `#/components/schemas/Auction/instrument`.
+            public var instrument: Swift.String
+            /// The applicant's side; bidders take the other.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Auction/side`.
+            public var side: Components.Schemas.Side
+            /// - Remark: Generated from `#/components/schemas/Auction/quantityTonnes`.
+            public var quantityTonnes: Swift.Int64
+            /// - Remark: Generated from `#/components/schemas/Auction/floorPriceFen`.
+            public var floorPriceFen: Swift.Int64
+            /// - Remark: Generated from `#/components/schemas/Auction/ceilingPriceFen`.
+            public var ceilingPriceFen: Swift.Int64
+            /// - Remark: Generated from `#/components/schemas/Auction/minBidTonnes`.
+            public var minBidTonnes: Swift.Int64
+            /// ISO 8601, UTC.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Auction/opensAt`.
+            public var opensAt: Swift.String
+            /// ISO 8601, UTC.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Auction/closesAt`.
+            public var closesAt: Swift.String
+            /// - Remark: Generated from `#/components/schemas/Auction/status`.
+            @frozen public enum StatusPayload: String, Codable, Hashable, Sendable, CaseIterable {
+                case announced = "announced"
+                case cleared = "cleared"
+                case cancelled = "cancelled"
+            }
+            /// - Remark: Generated from `#/components/schemas/Auction/status`.
+            public var status: Components.Schemas.Auction.StatusPayload
+            /// Creates a new `Auction`.
+            ///
+            /// - Parameters:
+            ///   - id:
+            ///   - applicant:
+            ///   - instrument:
+            ///   - side: The applicant's side; bidders take the other.
+            ///   - quantityTonnes:
+            ///   - floorPriceFen:
+            ///   - ceilingPriceFen:
+            ///   - minBidTonnes:
+            ///   - opensAt: ISO 8601, UTC.
+            ///   - closesAt: ISO 8601, UTC.
+            ///   - status:
+            public init(
+                id: Swift.Int64,
+                applicant: Swift.String,
+                instrument: Swift.String,
+                side: Components.Schemas.Side,
+                quantityTonnes: Swift.Int64,
+                floorPriceFen: Swift.Int64,
+                ceilingPriceFen: Swift.Int64,
+                minBidTonnes: Swift.Int64,
+                opensAt: Swift.String,
+                closesAt: Swift.String,
+                status: Components.Schemas.Auction.StatusPayload
+            ) {
+                self.id = id
+                self.applicant = applicant
+                self.instrument = instrument
+                self.side = side
+                self.quantityTonnes = quantityTonnes
+                self.floorPriceFen = floorPriceFen
+                self.ceilingPriceFen = ceilingPriceFen
+                self.minBidTonnes = minBidTonnes
+                self.opensAt = opensAt
+                self.closesAt = closesAt
+                self.status = status
+            }
+            public enum CodingKeys: String, CodingKey {
+                case id
+                case applicant
+                case instrument
+                case side
+                case quantityTonnes
+                case floorPriceFen
+                case ceilingPriceFen
+                case minBidTonnes
+                case opensAt
+                case closesAt
+                case status
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/AuctionPage`.
+        public struct AuctionPage: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/AuctionPage/items`.
+            public var items: [Components.Schemas.Auction]
+            /// - Remark: Generated from `#/components/schemas/AuctionPage/total`.
+            public var total: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/AuctionPage/nextOffset`.
+            public var nextOffset: Swift.Int?
+            /// Creates a new `AuctionPage`.
+            ///
+            /// - Parameters:
+            ///   - items:
+            ///   - total:
+            ///   - nextOffset:
+            public init(
+                items: [Components.Schemas.Auction],
+                total: Swift.Int,
+                nextOffset: Swift.Int? = nil
+            ) {
+                self.items = items
+                self.total = total
+                self.nextOffset = nextOffset
+            }
+            public enum CodingKeys: String, CodingKey {
+                case items
+                case total
+                case nextOffset
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/BidRequest`.
+        public struct BidRequest: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/BidRequest/priceFen`.
+            public var priceFen: Swift.Int64
+            /// - Remark: Generated from `#/components/schemas/BidRequest/quantityTonnes`.
+            public var quantityTonnes: Swift.Int64
+            /// Creates a new `BidRequest`.
+            ///
+            /// - Parameters:
+            ///   - priceFen:
+            ///   - quantityTonnes:
+            public init(
+                priceFen: Swift.Int64,
+                quantityTonnes: Swift.Int64
+            ) {
+                self.priceFen = priceFen
+                self.quantityTonnes = quantityTonnes
+            }
+            public enum CodingKeys: String, CodingKey {
+                case priceFen
+                case quantityTonnes
+            }
+            public init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.priceFen = try container.decode(
+                    Swift.Int64.self,
+                    forKey: .priceFen
+                )
+                self.quantityTonnes = try container.decode(
+                    Swift.Int64.self,
+                    forKey: .quantityTonnes
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "priceFen",
+                    "quantityTonnes"
+                ])
+            }
+        }
+        /// A methodology as the registry keeps it (docs/ccer.md); more fields may follow.
+        ///
+        /// - Remark: Generated from `#/components/schemas/CCERMethodology`.
+        public struct CCERMethodology: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/CCERMethodology/code`.
+            public var code: Swift.String
+            /// - Remark: Generated from `#/components/schemas/CCERMethodology/name`.
+            public var name: Swift.String
+            /// A container of undocumented properties.
+            public var additionalProperties: OpenAPIRuntime.OpenAPIObjectContainer
+            /// Creates a new `CCERMethodology`.
+            ///
+            /// - Parameters:
+            ///   - code:
+            ///   - name:
+            ///   - additionalProperties: A container of undocumented properties.
+            public init(
+                code: Swift.String,
+                name: Swift.String,
+                additionalProperties: OpenAPIRuntime.OpenAPIObjectContainer = .init()
+            ) {
+                self.code = code
+                self.name = name
+                self.additionalProperties = additionalProperties
+            }
+            public enum CodingKeys: String, CodingKey {
+                case code
+                case name
+            }
+            public init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.code = try container.decode(
+                    Swift.String.self,
+                    forKey: .code
+                )
+                self.name = try container.decode(
+                    Swift.String.self,
+                    forKey: .name
+                )
+                additionalProperties = try decoder.decodeAdditionalProperties(knownKeys: [
+                    "code",
+                    "name"
+                ])
+            }
+            public func encode(to encoder: any Swift.Encoder) throws {
+                var container = encoder.container(keyedBy: CodingKeys.self)
+                try container.encode(
+                    self.code,
+                    forKey: .code
+                )
+                try container.encode(
+                    self.name,
+                    forKey: .name
+                )
+                try encoder.encodeAdditionalProperties(additionalProperties)
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/CCERMethodologyPage`.
+        public struct CCERMethodologyPage: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/CCERMethodologyPage/items`.
+            public var items: [Components.Schemas.CCERMethodology]
+            /// - Remark: Generated from `#/components/schemas/CCERMethodologyPage/total`.
+            public var total: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/CCERMethodologyPage/nextOffset`.
+            public var nextOffset: Swift.Int?
+            /// Creates a new `CCERMethodologyPage`.
+            ///
+            /// - Parameters:
+            ///   - items:
+            ///   - total:
+            ///   - nextOffset:
+            public init(
+                items: [Components.Schemas.CCERMethodology],
+                total: Swift.Int,
+                nextOffset: Swift.Int? = nil
+            ) {
+                self.items = items
+                self.total = total
+                self.nextOffset = nextOffset
+            }
+            public enum CodingKeys: String, CodingKey {
+                case items
+                case total
+                case nextOffset
+            }
+        }
+        /// A project with its application, workflow history and crediting periods (docs/ccer.md); more fields may follow.
+        ///
+        /// - Remark: Generated from `#/components/schemas/CCERProject`.
+        public struct CCERProject: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/CCERProject/id`.
+            public var id: Swift.String
+            /// - Remark: Generated from `#/components/schemas/CCERProject/stage`.
+            public var stage: Swift.String
+            /// A container of undocumented properties.
+            public var additionalProperties: OpenAPIRuntime.OpenAPIObjectContainer
+            /// Creates a new `CCERProject`.
+            ///
+            /// - Parameters:
+            ///   - id:
+            ///   - stage:
+            ///   - additionalProperties: A container of undocumented properties.
+            public init(
+                id: Swift.String,
+                stage: Swift.String,
+                additionalProperties: OpenAPIRuntime.OpenAPIObjectContainer = .init()
+            ) {
+                self.id = id
+                self.stage = stage
+                self.additionalProperties = additionalProperties
+            }
+            public enum CodingKeys: String, CodingKey {
+                case id
+                case stage
+            }
+            public init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.id = try container.decode(
+                    Swift.String.self,
+                    forKey: .id
+                )
+                self.stage = try container.decode(
+                    Swift.String.self,
+                    forKey: .stage
+                )
+                additionalProperties = try decoder.decodeAdditionalProperties(knownKeys: [
+                    "id",
+                    "stage"
+                ])
+            }
+            public func encode(to encoder: any Swift.Encoder) throws {
+                var container = encoder.container(keyedBy: CodingKeys.self)
+                try container.encode(
+                    self.id,
+                    forKey: .id
+                )
+                try container.encode(
+                    self.stage,
+                    forKey: .stage
+                )
+                try encoder.encodeAdditionalProperties(additionalProperties)
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/CCERProjectPage`.
+        public struct CCERProjectPage: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/CCERProjectPage/items`.
+            public var items: [Components.Schemas.CCERProject]
+            /// - Remark: Generated from `#/components/schemas/CCERProjectPage/total`.
+            public var total: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/CCERProjectPage/nextOffset`.
+            public var nextOffset: Swift.Int?
+            /// Creates a new `CCERProjectPage`.
+            ///
+            /// - Parameters:
+            ///   - items:
+            ///   - total:
+            ///   - nextOffset:
+            public init(
+                items: [Components.Schemas.CCERProject],
+                total: Swift.Int,
+                nextOffset: Swift.Int? = nil
+            ) {
+                self.items = items
+                self.total = total
+                self.nextOffset = nextOffset
+            }
+            public enum CodingKeys: String, CodingKey {
+                case items
+                case total
+                case nextOffset
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/CCERIssuance`.
+        public struct CCERIssuance: Codable, Hashable, Sendable {
+            /// The issuance order (project, period, unit type, quantity, vintages).
+            ///
+            /// - Remark: Generated from `#/components/schemas/CCERIssuance/order`.
+            public struct OrderPayload: Codable, Hashable, Sendable {
+                /// A container of undocumented properties.
+                public var additionalProperties: OpenAPIRuntime.OpenAPIObjectContainer
+                /// Creates a new `OrderPayload`.
+                ///
+                /// - Parameters:
+                ///   - additionalProperties: A container of undocumented properties.
+                public init(additionalProperties: OpenAPIRuntime.OpenAPIObjectContainer = .init()) {
+                    self.additionalProperties = additionalProperties
+                }
+                public init(from decoder: any Swift.Decoder) throws {
+                    additionalProperties = try decoder.decodeAdditionalProperties(knownKeys: [])
+                }
+                public func encode(to encoder: any Swift.Encoder) throws {
+                    try encoder.encodeAdditionalProperties(additionalProperties)
+                }
+            }
+            /// The issuance order (project, period, unit type, quantity, vintages).
+            ///
+            /// - Remark: Generated from `#/components/schemas/CCERIssuance/order`.
+            public var order: Components.Schemas.CCERIssuance.OrderPayload
+            /// - Remark: Generated from `#/components/schemas/CCERIssuance/serials`.
+            public var serials: Swift.String
+            /// Creates a new `CCERIssuance`.
+            ///
+            /// - Parameters:
+            ///   - order: The issuance order (project, period, unit type, quantity, vintages).
+            ///   - serials:
+            public init(
+                order: Components.Schemas.CCERIssuance.OrderPayload,
+                serials: Swift.String
+            ) {
+                self.order = order
+                self.serials = serials
+            }
+            public enum CodingKeys: String, CodingKey {
+                case order
+                case serials
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/CCERIssuancePage`.
+        public struct CCERIssuancePage: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/CCERIssuancePage/items`.
+            public var items: [Components.Schemas.CCERIssuance]
+            /// - Remark: Generated from `#/components/schemas/CCERIssuancePage/total`.
+            public var total: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/CCERIssuancePage/nextOffset`.
+            public var nextOffset: Swift.Int?
+            /// Creates a new `CCERIssuancePage`.
+            ///
+            /// - Parameters:
+            ///   - items:
+            ///   - total:
+            ///   - nextOffset:
+            public init(
+                items: [Components.Schemas.CCERIssuance],
+                total: Swift.Int,
+                nextOffset: Swift.Int? = nil
+            ) {
+                self.items = items
+                self.total = total
+                self.nextOffset = nextOffset
+            }
+            public enum CodingKeys: String, CodingKey {
+                case items
+                case total
+                case nextOffset
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/CCERCancellation`.
+        public struct CCERCancellation: Codable, Hashable, Sendable {
+            /// The neutrality certificate (number, claim, serials, date, journal entry).
+            ///
+            /// - Remark: Generated from `#/components/schemas/CCERCancellation/certificate`.
+            public struct CertificatePayload: Codable, Hashable, Sendable {
+                /// A container of undocumented properties.
+                public var additionalProperties: OpenAPIRuntime.OpenAPIObjectContainer
+                /// Creates a new `CertificatePayload`.
+                ///
+                /// - Parameters:
+                ///   - additionalProperties: A container of undocumented properties.
+                public init(additionalProperties: OpenAPIRuntime.OpenAPIObjectContainer = .init()) {
+                    self.additionalProperties = additionalProperties
+                }
+                public init(from decoder: any Swift.Decoder) throws {
+                    additionalProperties = try decoder.decodeAdditionalProperties(knownKeys: [])
+                }
+                public func encode(to encoder: any Swift.Encoder) throws {
+                    try encoder.encodeAdditionalProperties(additionalProperties)
+                }
+            }
+            /// The neutrality certificate (number, claim, serials, date, journal entry).
+            ///
+            /// - Remark: Generated from `#/components/schemas/CCERCancellation/certificate`.
+            public var certificate: Components.Schemas.CCERCancellation.CertificatePayload
+            /// - Remark: Generated from `#/components/schemas/CCERCancellation/verification_code`.
+            public var verificationCode: Swift.String?
+            /// Creates a new `CCERCancellation`.
+            ///
+            /// - Parameters:
+            ///   - certificate: The neutrality certificate (number, claim, serials, date, journal entry).
+            ///   - verificationCode:
+            public init(
+                certificate: Components.Schemas.CCERCancellation.CertificatePayload,
+                verificationCode: Swift.String? = nil
+            ) {
+                self.certificate = certificate
+                self.verificationCode = verificationCode
+            }
+            public enum CodingKeys: String, CodingKey {
+                case certificate
+                case verificationCode = "verification_code"
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/CCERCancellationPage`.
+        public struct CCERCancellationPage: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/CCERCancellationPage/items`.
+            public var items: [Components.Schemas.CCERCancellation]
+            /// - Remark: Generated from `#/components/schemas/CCERCancellationPage/total`.
+            public var total: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/CCERCancellationPage/nextOffset`.
+            public var nextOffset: Swift.Int?
+            /// Creates a new `CCERCancellationPage`.
+            ///
+            /// - Parameters:
+            ///   - items:
+            ///   - total:
+            ///   - nextOffset:
+            public init(
+                items: [Components.Schemas.CCERCancellation],
+                total: Swift.Int,
+                nextOffset: Swift.Int? = nil
+            ) {
+                self.items = items
+                self.total = total
+                self.nextOffset = nextOffset
+            }
+            public enum CodingKeys: String, CodingKey {
+                case items
+                case total
+                case nextOffset
+            }
+        }
+        /// A checked certificate; more fields may follow.
+        ///
+        /// - Remark: Generated from `#/components/schemas/CCERCertificateCheck`.
+        public struct CCERCertificateCheck: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/CCERCertificateCheck/code`.
+            public var code: Swift.String
+            /// - Remark: Generated from `#/components/schemas/CCERCertificateCheck/number`.
+            public var number: Swift.String
+            /// - Remark: Generated from `#/components/schemas/CCERCertificateCheck/beneficiary`.
+            public var beneficiary: Swift.String
+            /// - Remark: Generated from `#/components/schemas/CCERCertificateCheck/purpose`.
+            public var purpose: Swift.String
+            /// - Remark: Generated from `#/components/schemas/CCERCertificateCheck/subject`.
+            public var subject: Swift.String
+            /// - Remark: Generated from `#/components/schemas/CCERCertificateCheck/account`.
+            public var account: Swift.String
+            /// - Remark: Generated from `#/components/schemas/CCERCertificateCheck/unit`.
+            public var unit: Swift.String
+            /// - Remark: Generated from `#/components/schemas/CCERCertificateCheck/quantity`.
+            public var quantity: Swift.Int64
+            /// - Remark: Generated from `#/components/schemas/CCERCertificateCheck/cancelled_on`.
+            public var cancelledOn: Swift.String
+            /// - Remark: Generated from `#/components/schemas/CCERCertificateCheck/entry_seq`.
+            public var entrySeq: Swift.Int64
+            /// - Remark: Generated from `#/components/schemas/CCERCertificateCheck/entry_hash`.
+            public var entryHash: Swift.String
+            /// A container of undocumented properties.
+            public var additionalProperties: OpenAPIRuntime.OpenAPIObjectContainer
+            /// Creates a new `CCERCertificateCheck`.
+            ///
+            /// - Parameters:
+            ///   - code:
+            ///   - number:
+            ///   - beneficiary:
+            ///   - purpose:
+            ///   - subject:
+            ///   - account:
+            ///   - unit:
+            ///   - quantity:
+            ///   - cancelledOn:
+            ///   - entrySeq:
+            ///   - entryHash:
+            ///   - additionalProperties: A container of undocumented properties.
+            public init(
+                code: Swift.String,
+                number: Swift.String,
+                beneficiary: Swift.String,
+                purpose: Swift.String,
+                subject: Swift.String,
+                account: Swift.String,
+                unit: Swift.String,
+                quantity: Swift.Int64,
+                cancelledOn: Swift.String,
+                entrySeq: Swift.Int64,
+                entryHash: Swift.String,
+                additionalProperties: OpenAPIRuntime.OpenAPIObjectContainer = .init()
+            ) {
+                self.code = code
+                self.number = number
+                self.beneficiary = beneficiary
+                self.purpose = purpose
+                self.subject = subject
+                self.account = account
+                self.unit = unit
+                self.quantity = quantity
+                self.cancelledOn = cancelledOn
+                self.entrySeq = entrySeq
+                self.entryHash = entryHash
+                self.additionalProperties = additionalProperties
+            }
+            public enum CodingKeys: String, CodingKey {
+                case code
+                case number
+                case beneficiary
+                case purpose
+                case subject
+                case account
+                case unit
+                case quantity
+                case cancelledOn = "cancelled_on"
+                case entrySeq = "entry_seq"
+                case entryHash = "entry_hash"
+            }
+            public init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.code = try container.decode(
+                    Swift.String.self,
+                    forKey: .code
+                )
+                self.number = try container.decode(
+                    Swift.String.self,
+                    forKey: .number
+                )
+                self.beneficiary = try container.decode(
+                    Swift.String.self,
+                    forKey: .beneficiary
+                )
+                self.purpose = try container.decode(
+                    Swift.String.self,
+                    forKey: .purpose
+                )
+                self.subject = try container.decode(
+                    Swift.String.self,
+                    forKey: .subject
+                )
+                self.account = try container.decode(
+                    Swift.String.self,
+                    forKey: .account
+                )
+                self.unit = try container.decode(
+                    Swift.String.self,
+                    forKey: .unit
+                )
+                self.quantity = try container.decode(
+                    Swift.Int64.self,
+                    forKey: .quantity
+                )
+                self.cancelledOn = try container.decode(
+                    Swift.String.self,
+                    forKey: .cancelledOn
+                )
+                self.entrySeq = try container.decode(
+                    Swift.Int64.self,
+                    forKey: .entrySeq
+                )
+                self.entryHash = try container.decode(
+                    Swift.String.self,
+                    forKey: .entryHash
+                )
+                additionalProperties = try decoder.decodeAdditionalProperties(knownKeys: [
+                    "code",
+                    "number",
+                    "beneficiary",
+                    "purpose",
+                    "subject",
+                    "account",
+                    "unit",
+                    "quantity",
+                    "cancelled_on",
+                    "entry_seq",
+                    "entry_hash"
+                ])
+            }
+            public func encode(to encoder: any Swift.Encoder) throws {
+                var container = encoder.container(keyedBy: CodingKeys.self)
+                try container.encode(
+                    self.code,
+                    forKey: .code
+                )
+                try container.encode(
+                    self.number,
+                    forKey: .number
+                )
+                try container.encode(
+                    self.beneficiary,
+                    forKey: .beneficiary
+                )
+                try container.encode(
+                    self.purpose,
+                    forKey: .purpose
+                )
+                try container.encode(
+                    self.subject,
+                    forKey: .subject
+                )
+                try container.encode(
+                    self.account,
+                    forKey: .account
+                )
+                try container.encode(
+                    self.unit,
+                    forKey: .unit
+                )
+                try container.encode(
+                    self.quantity,
+                    forKey: .quantity
+                )
+                try container.encode(
+                    self.cancelledOn,
+                    forKey: .cancelledOn
+                )
+                try container.encode(
+                    self.entrySeq,
+                    forKey: .entrySeq
+                )
+                try container.encode(
+                    self.entryHash,
+                    forKey: .entryHash
+                )
+                try encoder.encodeAdditionalProperties(additionalProperties)
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/MonthlyDataUpload`.
+        public struct MonthlyDataUpload: Codable, Hashable, Sendable {
+            /// The monthly CSV of `openets mrv import months` (header row first).
+            ///
+            /// - Remark: Generated from `#/components/schemas/MonthlyDataUpload/csv`.
+            public var csv: Swift.String
+            /// Creates a new `MonthlyDataUpload`.
+            ///
+            /// - Parameters:
+            ///   - csv: The monthly CSV of `openets mrv import months` (header row first).
+            public init(csv: Swift.String) {
+                self.csv = csv
+            }
+            public enum CodingKeys: String, CodingKey {
+                case csv
+            }
+            public init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.csv = try container.decode(
+                    Swift.String.self,
+                    forKey: .csv
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "csv"
+                ])
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/MRVResult`.
+        public struct MRVResult: Codable, Hashable, Sendable {
+            /// The MRV journal entry that recorded the upload.
+            ///
+            /// - Remark: Generated from `#/components/schemas/MRVResult/seq`.
+            public var seq: Swift.Int64
+            /// - Remark: Generated from `#/components/schemas/MRVResult/replayed`.
+            public var replayed: Swift.Bool
+            /// The facility months stored, as FACILITY/YYYY-MM.
+            ///
+            /// - Remark: Generated from `#/components/schemas/MRVResult/months`.
+            public var months: [Swift.String]
+            /// Creates a new `MRVResult`.
+            ///
+            /// - Parameters:
+            ///   - seq: The MRV journal entry that recorded the upload.
+            ///   - replayed:
+            ///   - months: The facility months stored, as FACILITY/YYYY-MM.
+            public init(
+                seq: Swift.Int64,
+                replayed: Swift.Bool,
+                months: [Swift.String]
+            ) {
+                self.seq = seq
+                self.replayed = replayed
+                self.months = months
+            }
+            public enum CodingKeys: String, CodingKey {
+                case seq
+                case replayed
+                case months
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/MRVMonth`.
+        public struct MRVMonth: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/MRVMonth/facility`.
+            public var facility: Swift.String
+            /// - Remark: Generated from `#/components/schemas/MRVMonth/year`.
+            public var year: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/MRVMonth/month`.
+            public var month: Swift.Int
+            /// ISO 8601, UTC.
+            ///
+            /// - Remark: Generated from `#/components/schemas/MRVMonth/submittedAt`.
+            public var submittedAt: Swift.String
+            /// - Remark: Generated from `#/components/schemas/MRVMonth/late`.
+            public var late: Swift.Bool
+            /// - Remark: Generated from `#/components/schemas/MRVMonth/corrections`.
+            public var corrections: Swift.Int
+            /// Creates a new `MRVMonth`.
+            ///
+            /// - Parameters:
+            ///   - facility:
+            ///   - year:
+            ///   - month:
+            ///   - submittedAt: ISO 8601, UTC.
+            ///   - late:
+            ///   - corrections:
+            public init(
+                facility: Swift.String,
+                year: Swift.Int,
+                month: Swift.Int,
+                submittedAt: Swift.String,
+                late: Swift.Bool,
+                corrections: Swift.Int
+            ) {
+                self.facility = facility
+                self.year = year
+                self.month = month
+                self.submittedAt = submittedAt
+                self.late = late
+                self.corrections = corrections
+            }
+            public enum CodingKeys: String, CodingKey {
+                case facility
+                case year
+                case month
+                case submittedAt
+                case late
+                case corrections
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/MRVMonthPage`.
+        public struct MRVMonthPage: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/MRVMonthPage/items`.
+            public var items: [Components.Schemas.MRVMonth]
+            /// - Remark: Generated from `#/components/schemas/MRVMonthPage/total`.
+            public var total: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/MRVMonthPage/nextOffset`.
+            public var nextOffset: Swift.Int?
+            /// Creates a new `MRVMonthPage`.
+            ///
+            /// - Parameters:
+            ///   - items:
+            ///   - total:
+            ///   - nextOffset:
+            public init(
+                items: [Components.Schemas.MRVMonth],
+                total: Swift.Int,
+                nextOffset: Swift.Int? = nil
+            ) {
+                self.items = items
+                self.total = total
+                self.nextOffset = nextOffset
+            }
+            public enum CodingKeys: String, CodingKey {
+                case items
+                case total
+                case nextOffset
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/MRVReport`.
+        public struct MRVReport: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/MRVReport/entity`.
+            public var entity: Swift.String
+            /// - Remark: Generated from `#/components/schemas/MRVReport/year`.
+            public var year: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/MRVReport/version`.
+            public var version: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/MRVReport/status`.
+            @frozen public enum StatusPayload: String, Codable, Hashable, Sendable, CaseIterable {
+                case submitted = "submitted"
+                case verifying = "verifying"
+                case concluded = "concluded"
+                case cityApproved = "city_approved"
+                case provinceApproved = "province_approved"
+                case approved = "approved"
+            }
+            /// - Remark: Generated from `#/components/schemas/MRVReport/status`.
+            public var status: Components.Schemas.MRVReport.StatusPayload
+            /// ISO 8601, UTC.
+            ///
+            /// - Remark: Generated from `#/components/schemas/MRVReport/submittedAt`.
+            public var submittedAt: Swift.String
+            /// YYYY-MM-DD.
+            ///
+            /// - Remark: Generated from `#/components/schemas/MRVReport/deadline`.
+            public var deadline: Swift.String
+            /// - Remark: Generated from `#/components/schemas/MRVReport/late`.
+            public var late: Swift.Bool
+            /// - Remark: Generated from `#/components/schemas/MRVReport/verifier`.
+            public var verifier: Swift.String?
+            /// YYYY-MM-DD.
+            ///
+            /// - Remark: Generated from `#/components/schemas/MRVReport/verificationDeadline`.
+            public var verificationDeadline: Swift.String
+            /// Creates a new `MRVReport`.
+            ///
+            /// - Parameters:
+            ///   - entity:
+            ///   - year:
+            ///   - version:
+            ///   - status:
+            ///   - submittedAt: ISO 8601, UTC.
+            ///   - deadline: YYYY-MM-DD.
+            ///   - late:
+            ///   - verifier:
+            ///   - verificationDeadline: YYYY-MM-DD.
+            public init(
+                entity: Swift.String,
+                year: Swift.Int,
+                version: Swift.Int,
+                status: Components.Schemas.MRVReport.StatusPayload,
+                submittedAt: Swift.String,
+                deadline: Swift.String,
+                late: Swift.Bool,
+                verifier: Swift.String? = nil,
+                verificationDeadline: Swift.String
+            ) {
+                self.entity = entity
+                self.year = year
+                self.version = version
+                self.status = status
+                self.submittedAt = submittedAt
+                self.deadline = deadline
+                self.late = late
+                self.verifier = verifier
+                self.verificationDeadline = verificationDeadline
+            }
+            public enum CodingKeys: String, CodingKey {
+                case entity
+                case year
+                case version
+                case status
+                case submittedAt
+                case deadline
+                case late
+                case verifier
+                case verificationDeadline
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/MRVReportPage`.
+        public struct MRVReportPage: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/MRVReportPage/items`.
+            public var items: [Components.Schemas.MRVReport]
+            /// - Remark: Generated from `#/components/schemas/MRVReportPage/total`.
+            public var total: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/MRVReportPage/nextOffset`.
+            public var nextOffset: Swift.Int?
+            /// Creates a new `MRVReportPage`.
+            ///
+            /// - Parameters:
+            ///   - items:
+            ///   - total:
+            ///   - nextOffset:
+            public init(
+                items: [Components.Schemas.MRVReport],
+                total: Swift.Int,
+                nextOffset: Swift.Int? = nil
+            ) {
+                self.items = items
+                self.total = total
+                self.nextOffset = nextOffset
+            }
+            public enum CodingKeys: String, CodingKey {
+                case items
+                case total
+                case nextOffset
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/ComplianceRow`.
+        public struct ComplianceRow: Codable, Hashable, Sendable {
+            /// A province code, or CN for the nation.
+            ///
+            /// - Remark: Generated from `#/components/schemas/ComplianceRow/scope`.
+            public var scope: Swift.String
+            /// - Remark: Generated from `#/components/schemas/ComplianceRow/entities`.
+            public var entities: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/ComplianceRow/compliantEntities`.
+            public var compliantEntities: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/ComplianceRow/obligationTonnes`.
+            public var obligationTonnes: Swift.Int64
+            /// - Remark: Generated from `#/components/schemas/ComplianceRow/surrenderedTonnes`.
+            public var surrenderedTonnes: Swift.Int64
+            /// - Remark: Generated from `#/components/schemas/ComplianceRow/shortfallTonnes`.
+            public var shortfallTonnes: Swift.Int64
+            /// Percent with two decimals, or "-".
+            ///
+            /// - Remark: Generated from `#/components/schemas/ComplianceRow/complianceRateByCount`.
+            public var complianceRateByCount: Swift.String
+            /// Percent with two decimals, or "-".
+            ///
+            /// - Remark: Generated from `#/components/schemas/ComplianceRow/complianceRateByVolume`.
+            public var complianceRateByVolume: Swift.String
+            /// Creates a new `ComplianceRow`.
+            ///
+            /// - Parameters:
+            ///   - scope: A province code, or CN for the nation.
+            ///   - entities:
+            ///   - compliantEntities:
+            ///   - obligationTonnes:
+            ///   - surrenderedTonnes:
+            ///   - shortfallTonnes:
+            ///   - complianceRateByCount: Percent with two decimals, or "-".
+            ///   - complianceRateByVolume: Percent with two decimals, or "-".
+            public init(
+                scope: Swift.String,
+                entities: Swift.Int,
+                compliantEntities: Swift.Int,
+                obligationTonnes: Swift.Int64,
+                surrenderedTonnes: Swift.Int64,
+                shortfallTonnes: Swift.Int64,
+                complianceRateByCount: Swift.String,
+                complianceRateByVolume: Swift.String
+            ) {
+                self.scope = scope
+                self.entities = entities
+                self.compliantEntities = compliantEntities
+                self.obligationTonnes = obligationTonnes
+                self.surrenderedTonnes = surrenderedTonnes
+                self.shortfallTonnes = shortfallTonnes
+                self.complianceRateByCount = complianceRateByCount
+                self.complianceRateByVolume = complianceRateByVolume
+            }
+            public enum CodingKeys: String, CodingKey {
+                case scope
+                case entities
+                case compliantEntities
+                case obligationTonnes
+                case surrenderedTonnes
+                case shortfallTonnes
+                case complianceRateByCount
+                case complianceRateByVolume
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/ComplianceRowPage`.
+        public struct ComplianceRowPage: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/ComplianceRowPage/items`.
+            public var items: [Components.Schemas.ComplianceRow]
+            /// - Remark: Generated from `#/components/schemas/ComplianceRowPage/total`.
+            public var total: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/ComplianceRowPage/nextOffset`.
+            public var nextOffset: Swift.Int?
+            /// Creates a new `ComplianceRowPage`.
+            ///
+            /// - Parameters:
+            ///   - items:
+            ///   - total:
+            ///   - nextOffset:
+            public init(
+                items: [Components.Schemas.ComplianceRow],
+                total: Swift.Int,
+                nextOffset: Swift.Int? = nil
+            ) {
+                self.items = items
+                self.total = total
+                self.nextOffset = nextOffset
+            }
+            public enum CodingKeys: String, CodingKey {
+                case items
+                case total
+                case nextOffset
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/EntityCompliance`.
+        public struct EntityCompliance: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/EntityCompliance/entity`.
+            public var entity: Swift.String
+            /// - Remark: Generated from `#/components/schemas/EntityCompliance/province`.
+            public var province: Swift.String
+            /// - Remark: Generated from `#/components/schemas/EntityCompliance/year`.
+            public var year: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/EntityCompliance/plan`.
+            public var plan: Swift.String
+            /// - Remark: Generated from `#/components/schemas/EntityCompliance/verifiedTonnes`.
+            public var verifiedTonnes: Swift.Int64
+            /// - Remark: Generated from `#/components/schemas/EntityCompliance/debtTonnes`.
+            public var debtTonnes: Swift.Int64
+            /// - Remark: Generated from `#/components/schemas/EntityCompliance/obligationTonnes`.
+            public var obligationTonnes: Swift.Int64
+            /// - Remark: Generated from `#/components/schemas/EntityCompliance/ccerUsableTonnes`.
+            public var ccerUsableTonnes: Swift.Int64
+            /// - Remark: Generated from `#/components/schemas/EntityCompliance/surrenderedTonnes`.
+            public var surrenderedTonnes: Swift.Int64
+            /// - Remark: Generated from `#/components/schemas/EntityCompliance/shortfallTonnes`.
+            public var shortfallTonnes: Swift.Int64
+            /// The compliance status (compliant, shortfall, ...).
+            ///
+            /// - Remark: Generated from `#/components/schemas/EntityCompliance/status`.
+            public var status: Swift.String
+            /// Creates a new `EntityCompliance`.
+            ///
+            /// - Parameters:
+            ///   - entity:
+            ///   - province:
+            ///   - year:
+            ///   - plan:
+            ///   - verifiedTonnes:
+            ///   - debtTonnes:
+            ///   - obligationTonnes:
+            ///   - ccerUsableTonnes:
+            ///   - surrenderedTonnes:
+            ///   - shortfallTonnes:
+            ///   - status: The compliance status (compliant, shortfall, ...).
+            public init(
+                entity: Swift.String,
+                province: Swift.String,
+                year: Swift.Int,
+                plan: Swift.String,
+                verifiedTonnes: Swift.Int64,
+                debtTonnes: Swift.Int64,
+                obligationTonnes: Swift.Int64,
+                ccerUsableTonnes: Swift.Int64,
+                surrenderedTonnes: Swift.Int64,
+                shortfallTonnes: Swift.Int64,
+                status: Swift.String
+            ) {
+                self.entity = entity
+                self.province = province
+                self.year = year
+                self.plan = plan
+                self.verifiedTonnes = verifiedTonnes
+                self.debtTonnes = debtTonnes
+                self.obligationTonnes = obligationTonnes
+                self.ccerUsableTonnes = ccerUsableTonnes
+                self.surrenderedTonnes = surrenderedTonnes
+                self.shortfallTonnes = shortfallTonnes
+                self.status = status
+            }
+            public enum CodingKeys: String, CodingKey {
+                case entity
+                case province
+                case year
+                case plan
+                case verifiedTonnes
+                case debtTonnes
+                case obligationTonnes
+                case ccerUsableTonnes
+                case surrenderedTonnes
+                case shortfallTonnes
+                case status
             }
         }
     }

@@ -299,7 +299,7 @@ public enum Operations {
                     }
                 }
             }
-            /// No such instrument or account (UNKNOWN_INSTRUMENT, UNKNOWN_ACCOUNT).
+            /// No such instrument, account, project or certificate (UNKNOWN_INSTRUMENT, UNKNOWN_ACCOUNT, UNKNOWN_PROJECT, UNKNOWN_CERTIFICATE, ...).
             ///
             /// - Remark: Generated from `#/paths//api/v1/market/instruments/{code}/book/get(getOrderBook)/responses/404`.
             ///
@@ -500,7 +500,7 @@ public enum Operations {
                     }
                 }
             }
-            /// No such instrument or account (UNKNOWN_INSTRUMENT, UNKNOWN_ACCOUNT).
+            /// No such instrument, account, project or certificate (UNKNOWN_INSTRUMENT, UNKNOWN_ACCOUNT, UNKNOWN_PROJECT, UNKNOWN_CERTIFICATE, ...).
             ///
             /// - Remark: Generated from `#/paths//api/v1/market/instruments/{code}/trades/get(listTrades)/responses/404`.
             ///
@@ -701,7 +701,7 @@ public enum Operations {
                     }
                 }
             }
-            /// No such instrument or account (UNKNOWN_INSTRUMENT, UNKNOWN_ACCOUNT).
+            /// No such instrument, account, project or certificate (UNKNOWN_INSTRUMENT, UNKNOWN_ACCOUNT, UNKNOWN_PROJECT, UNKNOWN_CERTIFICATE, ...).
             ///
             /// - Remark: Generated from `#/paths//api/v1/market/instruments/{code}/history/get(listDailyPrices)/responses/404`.
             ///
@@ -1037,7 +1037,7 @@ public enum Operations {
                     }
                 }
             }
-            /// No such instrument or account (UNKNOWN_INSTRUMENT, UNKNOWN_ACCOUNT).
+            /// No such instrument, account, project or certificate (UNKNOWN_INSTRUMENT, UNKNOWN_ACCOUNT, UNKNOWN_PROJECT, UNKNOWN_CERTIFICATE, ...).
             ///
             /// - Remark: Generated from `#/paths//api/v1/registry/accounts/{accountId}/holdings/get(getAccountHoldings)/responses/404`.
             ///
@@ -1218,7 +1218,7 @@ public enum Operations {
                     }
                 }
             }
-            /// No valid API token (UNAUTHENTICATED).
+            /// No valid API token (UNAUTHENTICATED), or an expired one (TOKEN_EXPIRED).
             ///
             /// - Remark: Generated from `#/paths//api/v1/exchange/orders/post(placeOrder)/responses/401`.
             ///
@@ -1305,6 +1305,29 @@ public enum Operations {
                     default:
                         try throwUnexpectedResponseStatus(
                             expectedStatus: "unprocessableContent",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Too many state-changing calls with this token (RATE_LIMITED); retry after `Retry-After` seconds.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/exchange/orders/post(placeOrder)/responses/429`.
+            ///
+            /// HTTP response code: `429 tooManyRequests`.
+            case tooManyRequests(Components.Responses.RateLimited)
+            /// The associated value of the enum case if `self` is `.tooManyRequests`.
+            ///
+            /// - Throws: An error if `self` is not `.tooManyRequests`.
+            /// - SeeAlso: `.tooManyRequests`.
+            public var tooManyRequests: Components.Responses.RateLimited {
+                get throws {
+                    switch self {
+                    case let .tooManyRequests(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "tooManyRequests",
                             response: self
                         )
                     }
@@ -1479,7 +1502,7 @@ public enum Operations {
                     }
                 }
             }
-            /// No valid API token (UNAUTHENTICATED).
+            /// No valid API token (UNAUTHENTICATED), or an expired one (TOKEN_EXPIRED).
             ///
             /// - Remark: Generated from `#/paths//api/v1/exchange/orders/{orderId}/take/post(takeOrder)/responses/401`.
             ///
@@ -1566,6 +1589,29 @@ public enum Operations {
                     default:
                         try throwUnexpectedResponseStatus(
                             expectedStatus: "unprocessableContent",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Too many state-changing calls with this token (RATE_LIMITED); retry after `Retry-After` seconds.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/exchange/orders/{orderId}/take/post(takeOrder)/responses/429`.
+            ///
+            /// HTTP response code: `429 tooManyRequests`.
+            case tooManyRequests(Components.Responses.RateLimited)
+            /// The associated value of the enum case if `self` is `.tooManyRequests`.
+            ///
+            /// - Throws: An error if `self` is not `.tooManyRequests`.
+            /// - SeeAlso: `.tooManyRequests`.
+            public var tooManyRequests: Components.Responses.RateLimited {
+                get throws {
+                    switch self {
+                    case let .tooManyRequests(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "tooManyRequests",
                             response: self
                         )
                     }
@@ -1731,7 +1777,7 @@ public enum Operations {
                     }
                 }
             }
-            /// No valid API token (UNAUTHENTICATED).
+            /// No valid API token (UNAUTHENTICATED), or an expired one (TOKEN_EXPIRED).
             ///
             /// - Remark: Generated from `#/paths//api/v1/exchange/orders/{orderId}/cancel/post(cancelOrder)/responses/401`.
             ///
@@ -1795,6 +1841,5346 @@ public enum Operations {
                     default:
                         try throwUnexpectedResponseStatus(
                             expectedStatus: "unprocessableContent",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Too many state-changing calls with this token (RATE_LIMITED); retry after `Retry-After` seconds.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/exchange/orders/{orderId}/cancel/post(cancelOrder)/responses/429`.
+            ///
+            /// HTTP response code: `429 tooManyRequests`.
+            case tooManyRequests(Components.Responses.RateLimited)
+            /// The associated value of the enum case if `self` is `.tooManyRequests`.
+            ///
+            /// - Throws: An error if `self` is not `.tooManyRequests`.
+            /// - SeeAlso: `.tooManyRequests`.
+            public var tooManyRequests: Components.Responses.RateLimited {
+                get throws {
+                    switch self {
+                    case let .tooManyRequests(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "tooManyRequests",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen public enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case other(Swift.String)
+            public init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            public var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                }
+            }
+            public static var allCases: [Self] {
+                [
+                    .json
+                ]
+            }
+        }
+    }
+    /// The account's statement, the registry journal entries that touched it, newest first.
+    ///
+    /// - Remark: HTTP `GET /api/v1/registry/accounts/{accountId}/journal`.
+    /// - Remark: Generated from `#/paths//api/v1/registry/accounts/{accountId}/journal/get(listAccountJournal)`.
+    public enum ListAccountJournal {
+        public static let id: Swift.String = "listAccountJournal"
+        public struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/api/v1/registry/accounts/{accountId}/journal/GET/path`.
+            public struct Path: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/registry/accounts/{accountId}/journal/GET/path/accountId`.
+                public var accountId: Components.Parameters.AccountId
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - accountId:
+                public init(accountId: Components.Parameters.AccountId) {
+                    self.accountId = accountId
+                }
+            }
+            public var path: Operations.ListAccountJournal.Input.Path
+            /// - Remark: Generated from `#/paths/api/v1/registry/accounts/{accountId}/journal/GET/query`.
+            public struct Query: Sendable, Hashable {
+                /// Most items in the page (the named maximum is 500).
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/registry/accounts/{accountId}/journal/GET/query/limit`.
+                public var limit: Components.Parameters.Limit?
+                /// Items to skip (from the previous page's `nextOffset`).
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/registry/accounts/{accountId}/journal/GET/query/offset`.
+                public var offset: Components.Parameters.Offset?
+                /// Creates a new `Query`.
+                ///
+                /// - Parameters:
+                ///   - limit: Most items in the page (the named maximum is 500).
+                ///   - offset: Items to skip (from the previous page's `nextOffset`).
+                public init(
+                    limit: Components.Parameters.Limit? = nil,
+                    offset: Components.Parameters.Offset? = nil
+                ) {
+                    self.limit = limit
+                    self.offset = offset
+                }
+            }
+            public var query: Operations.ListAccountJournal.Input.Query
+            /// - Remark: Generated from `#/paths/api/v1/registry/accounts/{accountId}/journal/GET/header`.
+            public struct Headers: Sendable, Hashable {
+                public var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.ListAccountJournal.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - accept:
+                public init(accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.ListAccountJournal.AcceptableContentType>] = .defaultValues()) {
+                    self.accept = accept
+                }
+            }
+            public var headers: Operations.ListAccountJournal.Input.Headers
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - query:
+            ///   - headers:
+            public init(
+                path: Operations.ListAccountJournal.Input.Path,
+                query: Operations.ListAccountJournal.Input.Query = .init(),
+                headers: Operations.ListAccountJournal.Input.Headers = .init()
+            ) {
+                self.path = path
+                self.query = query
+                self.headers = headers
+            }
+        }
+        @frozen public enum Output: Sendable, Hashable {
+            public struct Ok: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/registry/accounts/{accountId}/journal/GET/responses/200/content`.
+                @frozen public enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/api/v1/registry/accounts/{accountId}/journal/GET/responses/200/content/application\/json`.
+                    case json(Components.Schemas.JournalEntryPage)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    public var json: Components.Schemas.JournalEntryPage {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                public var body: Operations.ListAccountJournal.Output.Ok.Body
+                /// Creates a new `Ok`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                public init(body: Operations.ListAccountJournal.Output.Ok.Body) {
+                    self.body = body
+                }
+            }
+            /// A page of journal entries.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/registry/accounts/{accountId}/journal/get(listAccountJournal)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Operations.ListAccountJournal.Output.Ok)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            public var ok: Operations.ListAccountJournal.Output.Ok {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request does not match this specification (INVALID_INPUT).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/registry/accounts/{accountId}/journal/get(listAccountJournal)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.BadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            public var badRequest: Components.Responses.BadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No valid API token (UNAUTHENTICATED), or an expired one (TOKEN_EXPIRED).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/registry/accounts/{accountId}/journal/get(listAccountJournal)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            public var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The token's user may not do this (FORBIDDEN).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/registry/accounts/{accountId}/journal/get(listAccountJournal)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Forbidden)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            public var forbidden: Components.Responses.Forbidden {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No such instrument, account, project or certificate (UNKNOWN_INSTRUMENT, UNKNOWN_ACCOUNT, UNKNOWN_PROJECT, UNKNOWN_CERTIFICATE, ...).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/registry/accounts/{accountId}/journal/get(listAccountJournal)/responses/404`.
+            ///
+            /// HTTP response code: `404 notFound`.
+            case notFound(Components.Responses.NotFound)
+            /// The associated value of the enum case if `self` is `.notFound`.
+            ///
+            /// - Throws: An error if `self` is not `.notFound`.
+            /// - SeeAlso: `.notFound`.
+            public var notFound: Components.Responses.NotFound {
+                get throws {
+                    switch self {
+                    case let .notFound(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "notFound",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen public enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case other(Swift.String)
+            public init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            public var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                }
+            }
+            public static var allCases: [Self] {
+                [
+                    .json
+                ]
+            }
+        }
+    }
+    /// The four-eyes transfers out of the account (pending, executed, rejected), newest first.
+    ///
+    /// - Remark: HTTP `GET /api/v1/registry/accounts/{accountId}/transfers`.
+    /// - Remark: Generated from `#/paths//api/v1/registry/accounts/{accountId}/transfers/get(listAccountTransfers)`.
+    public enum ListAccountTransfers {
+        public static let id: Swift.String = "listAccountTransfers"
+        public struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/api/v1/registry/accounts/{accountId}/transfers/GET/path`.
+            public struct Path: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/registry/accounts/{accountId}/transfers/GET/path/accountId`.
+                public var accountId: Components.Parameters.AccountId
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - accountId:
+                public init(accountId: Components.Parameters.AccountId) {
+                    self.accountId = accountId
+                }
+            }
+            public var path: Operations.ListAccountTransfers.Input.Path
+            /// - Remark: Generated from `#/paths/api/v1/registry/accounts/{accountId}/transfers/GET/query`.
+            public struct Query: Sendable, Hashable {
+                /// Most items in the page (the named maximum is 500).
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/registry/accounts/{accountId}/transfers/GET/query/limit`.
+                public var limit: Components.Parameters.Limit?
+                /// Items to skip (from the previous page's `nextOffset`).
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/registry/accounts/{accountId}/transfers/GET/query/offset`.
+                public var offset: Components.Parameters.Offset?
+                /// Creates a new `Query`.
+                ///
+                /// - Parameters:
+                ///   - limit: Most items in the page (the named maximum is 500).
+                ///   - offset: Items to skip (from the previous page's `nextOffset`).
+                public init(
+                    limit: Components.Parameters.Limit? = nil,
+                    offset: Components.Parameters.Offset? = nil
+                ) {
+                    self.limit = limit
+                    self.offset = offset
+                }
+            }
+            public var query: Operations.ListAccountTransfers.Input.Query
+            /// - Remark: Generated from `#/paths/api/v1/registry/accounts/{accountId}/transfers/GET/header`.
+            public struct Headers: Sendable, Hashable {
+                public var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.ListAccountTransfers.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - accept:
+                public init(accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.ListAccountTransfers.AcceptableContentType>] = .defaultValues()) {
+                    self.accept = accept
+                }
+            }
+            public var headers: Operations.ListAccountTransfers.Input.Headers
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - query:
+            ///   - headers:
+            public init(
+                path: Operations.ListAccountTransfers.Input.Path,
+                query: Operations.ListAccountTransfers.Input.Query = .init(),
+                headers: Operations.ListAccountTransfers.Input.Headers = .init()
+            ) {
+                self.path = path
+                self.query = query
+                self.headers = headers
+            }
+        }
+        @frozen public enum Output: Sendable, Hashable {
+            public struct Ok: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/registry/accounts/{accountId}/transfers/GET/responses/200/content`.
+                @frozen public enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/api/v1/registry/accounts/{accountId}/transfers/GET/responses/200/content/application\/json`.
+                    case json(Components.Schemas.TransferPage)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    public var json: Components.Schemas.TransferPage {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                public var body: Operations.ListAccountTransfers.Output.Ok.Body
+                /// Creates a new `Ok`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                public init(body: Operations.ListAccountTransfers.Output.Ok.Body) {
+                    self.body = body
+                }
+            }
+            /// A page of transfers.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/registry/accounts/{accountId}/transfers/get(listAccountTransfers)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Operations.ListAccountTransfers.Output.Ok)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            public var ok: Operations.ListAccountTransfers.Output.Ok {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request does not match this specification (INVALID_INPUT).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/registry/accounts/{accountId}/transfers/get(listAccountTransfers)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.BadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            public var badRequest: Components.Responses.BadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No valid API token (UNAUTHENTICATED), or an expired one (TOKEN_EXPIRED).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/registry/accounts/{accountId}/transfers/get(listAccountTransfers)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            public var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The token's user may not do this (FORBIDDEN).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/registry/accounts/{accountId}/transfers/get(listAccountTransfers)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Forbidden)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            public var forbidden: Components.Responses.Forbidden {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No such instrument, account, project or certificate (UNKNOWN_INSTRUMENT, UNKNOWN_ACCOUNT, UNKNOWN_PROJECT, UNKNOWN_CERTIFICATE, ...).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/registry/accounts/{accountId}/transfers/get(listAccountTransfers)/responses/404`.
+            ///
+            /// HTTP response code: `404 notFound`.
+            case notFound(Components.Responses.NotFound)
+            /// The associated value of the enum case if `self` is `.notFound`.
+            ///
+            /// - Throws: An error if `self` is not `.notFound`.
+            /// - SeeAlso: `.notFound`.
+            public var notFound: Components.Responses.NotFound {
+                get throws {
+                    switch self {
+                    case let .notFound(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "notFound",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen public enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case other(Swift.String)
+            public init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            public var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                }
+            }
+            public static var allCases: [Self] {
+                [
+                    .json
+                ]
+            }
+        }
+    }
+    /// Initiate a four-eyes transfer out of the token's account (the account's initiator).
+    ///
+    /// The units are checked but do not move: the transfer waits for an approver of the same
+    /// account (`approveTransfer`, another representative than the initiator).
+    ///
+    ///
+    /// - Remark: HTTP `POST /api/v1/registry/transfers`.
+    /// - Remark: Generated from `#/paths//api/v1/registry/transfers/post(initiateTransfer)`.
+    public enum InitiateTransfer {
+        public static let id: Swift.String = "initiateTransfer"
+        public struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/api/v1/registry/transfers/POST/header`.
+            public struct Headers: Sendable, Hashable {
+                /// 1-64 printable ASCII characters (! to ~) chosen by the client; a retry with the same key returns the first result.
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/registry/transfers/POST/header/Idempotency-Key`.
+                public var idempotencyKey: Components.Parameters.IdempotencyKey
+                public var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.InitiateTransfer.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - idempotencyKey: 1-64 printable ASCII characters (! to ~) chosen by the client; a retry with the same key returns the first result.
+                ///   - accept:
+                public init(
+                    idempotencyKey: Components.Parameters.IdempotencyKey,
+                    accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.InitiateTransfer.AcceptableContentType>] = .defaultValues()
+                ) {
+                    self.idempotencyKey = idempotencyKey
+                    self.accept = accept
+                }
+            }
+            public var headers: Operations.InitiateTransfer.Input.Headers
+            /// - Remark: Generated from `#/paths/api/v1/registry/transfers/POST/requestBody`.
+            @frozen public enum Body: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/registry/transfers/POST/requestBody/content/application\/json`.
+                case json(Components.Schemas.TransferRequest)
+            }
+            public var body: Operations.InitiateTransfer.Input.Body
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - headers:
+            ///   - body:
+            public init(
+                headers: Operations.InitiateTransfer.Input.Headers,
+                body: Operations.InitiateTransfer.Input.Body
+            ) {
+                self.headers = headers
+                self.body = body
+            }
+        }
+        @frozen public enum Output: Sendable, Hashable {
+            public struct Created: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/registry/transfers/POST/responses/201/content`.
+                @frozen public enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/api/v1/registry/transfers/POST/responses/201/content/application\/json`.
+                    case json(Components.Schemas.CommandResult)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    public var json: Components.Schemas.CommandResult {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                public var body: Operations.InitiateTransfer.Output.Created.Body
+                /// Creates a new `Created`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                public init(body: Operations.InitiateTransfer.Output.Created.Body) {
+                    self.body = body
+                }
+            }
+            /// Initiated (or the replay under this key); `transferId` names it.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/registry/transfers/post(initiateTransfer)/responses/201`.
+            ///
+            /// HTTP response code: `201 created`.
+            case created(Operations.InitiateTransfer.Output.Created)
+            /// The associated value of the enum case if `self` is `.created`.
+            ///
+            /// - Throws: An error if `self` is not `.created`.
+            /// - SeeAlso: `.created`.
+            public var created: Operations.InitiateTransfer.Output.Created {
+                get throws {
+                    switch self {
+                    case let .created(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "created",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request does not match this specification (INVALID_INPUT).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/registry/transfers/post(initiateTransfer)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.BadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            public var badRequest: Components.Responses.BadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No valid API token (UNAUTHENTICATED), or an expired one (TOKEN_EXPIRED).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/registry/transfers/post(initiateTransfer)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            public var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The token's user may not do this (FORBIDDEN).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/registry/transfers/post(initiateTransfer)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Forbidden)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            public var forbidden: Components.Responses.Forbidden {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request body is over the API's limit (BODY_TOO_LARGE).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/registry/transfers/post(initiateTransfer)/responses/413`.
+            ///
+            /// HTTP response code: `413 contentTooLarge`.
+            case contentTooLarge(Components.Responses.TooLarge)
+            /// The associated value of the enum case if `self` is `.contentTooLarge`.
+            ///
+            /// - Throws: An error if `self` is not `.contentTooLarge`.
+            /// - SeeAlso: `.contentTooLarge`.
+            public var contentTooLarge: Components.Responses.TooLarge {
+                get throws {
+                    switch self {
+                    case let .contentTooLarge(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "contentTooLarge",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The exchange or the registry rejected the command; nothing changed. `code` is the domain's error code.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/registry/transfers/post(initiateTransfer)/responses/422`.
+            ///
+            /// HTTP response code: `422 unprocessableContent`.
+            case unprocessableContent(Components.Responses.Rejected)
+            /// The associated value of the enum case if `self` is `.unprocessableContent`.
+            ///
+            /// - Throws: An error if `self` is not `.unprocessableContent`.
+            /// - SeeAlso: `.unprocessableContent`.
+            public var unprocessableContent: Components.Responses.Rejected {
+                get throws {
+                    switch self {
+                    case let .unprocessableContent(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unprocessableContent",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Too many state-changing calls with this token (RATE_LIMITED); retry after `Retry-After` seconds.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/registry/transfers/post(initiateTransfer)/responses/429`.
+            ///
+            /// HTTP response code: `429 tooManyRequests`.
+            case tooManyRequests(Components.Responses.RateLimited)
+            /// The associated value of the enum case if `self` is `.tooManyRequests`.
+            ///
+            /// - Throws: An error if `self` is not `.tooManyRequests`.
+            /// - SeeAlso: `.tooManyRequests`.
+            public var tooManyRequests: Components.Responses.RateLimited {
+                get throws {
+                    switch self {
+                    case let .tooManyRequests(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "tooManyRequests",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen public enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case other(Swift.String)
+            public init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            public var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                }
+            }
+            public static var allCases: [Self] {
+                [
+                    .json
+                ]
+            }
+        }
+    }
+    /// Approve a pending transfer of the token's account (its approver); the units move.
+    ///
+    /// - Remark: HTTP `POST /api/v1/registry/transfers/{transferId}/approve`.
+    /// - Remark: Generated from `#/paths//api/v1/registry/transfers/{transferId}/approve/post(approveTransfer)`.
+    public enum ApproveTransfer {
+        public static let id: Swift.String = "approveTransfer"
+        public struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/api/v1/registry/transfers/{transferId}/approve/POST/path`.
+            public struct Path: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/registry/transfers/{transferId}/approve/POST/path/transferId`.
+                public var transferId: Components.Parameters.TransferId
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - transferId:
+                public init(transferId: Components.Parameters.TransferId) {
+                    self.transferId = transferId
+                }
+            }
+            public var path: Operations.ApproveTransfer.Input.Path
+            /// - Remark: Generated from `#/paths/api/v1/registry/transfers/{transferId}/approve/POST/header`.
+            public struct Headers: Sendable, Hashable {
+                /// 1-64 printable ASCII characters (! to ~) chosen by the client; a retry with the same key returns the first result.
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/registry/transfers/{transferId}/approve/POST/header/Idempotency-Key`.
+                public var idempotencyKey: Components.Parameters.IdempotencyKey
+                public var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.ApproveTransfer.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - idempotencyKey: 1-64 printable ASCII characters (! to ~) chosen by the client; a retry with the same key returns the first result.
+                ///   - accept:
+                public init(
+                    idempotencyKey: Components.Parameters.IdempotencyKey,
+                    accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.ApproveTransfer.AcceptableContentType>] = .defaultValues()
+                ) {
+                    self.idempotencyKey = idempotencyKey
+                    self.accept = accept
+                }
+            }
+            public var headers: Operations.ApproveTransfer.Input.Headers
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - headers:
+            public init(
+                path: Operations.ApproveTransfer.Input.Path,
+                headers: Operations.ApproveTransfer.Input.Headers
+            ) {
+                self.path = path
+                self.headers = headers
+            }
+        }
+        @frozen public enum Output: Sendable, Hashable {
+            public struct Ok: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/registry/transfers/{transferId}/approve/POST/responses/200/content`.
+                @frozen public enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/api/v1/registry/transfers/{transferId}/approve/POST/responses/200/content/application\/json`.
+                    case json(Components.Schemas.CommandResult)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    public var json: Components.Schemas.CommandResult {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                public var body: Operations.ApproveTransfer.Output.Ok.Body
+                /// Creates a new `Ok`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                public init(body: Operations.ApproveTransfer.Output.Ok.Body) {
+                    self.body = body
+                }
+            }
+            /// Approved and executed (or the replay under this key).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/registry/transfers/{transferId}/approve/post(approveTransfer)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Operations.ApproveTransfer.Output.Ok)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            public var ok: Operations.ApproveTransfer.Output.Ok {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request does not match this specification (INVALID_INPUT).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/registry/transfers/{transferId}/approve/post(approveTransfer)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.BadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            public var badRequest: Components.Responses.BadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No valid API token (UNAUTHENTICATED), or an expired one (TOKEN_EXPIRED).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/registry/transfers/{transferId}/approve/post(approveTransfer)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            public var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The token's user may not do this (FORBIDDEN).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/registry/transfers/{transferId}/approve/post(approveTransfer)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Forbidden)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            public var forbidden: Components.Responses.Forbidden {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The exchange or the registry rejected the command; nothing changed. `code` is the domain's error code.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/registry/transfers/{transferId}/approve/post(approveTransfer)/responses/422`.
+            ///
+            /// HTTP response code: `422 unprocessableContent`.
+            case unprocessableContent(Components.Responses.Rejected)
+            /// The associated value of the enum case if `self` is `.unprocessableContent`.
+            ///
+            /// - Throws: An error if `self` is not `.unprocessableContent`.
+            /// - SeeAlso: `.unprocessableContent`.
+            public var unprocessableContent: Components.Responses.Rejected {
+                get throws {
+                    switch self {
+                    case let .unprocessableContent(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unprocessableContent",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Too many state-changing calls with this token (RATE_LIMITED); retry after `Retry-After` seconds.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/registry/transfers/{transferId}/approve/post(approveTransfer)/responses/429`.
+            ///
+            /// HTTP response code: `429 tooManyRequests`.
+            case tooManyRequests(Components.Responses.RateLimited)
+            /// The associated value of the enum case if `self` is `.tooManyRequests`.
+            ///
+            /// - Throws: An error if `self` is not `.tooManyRequests`.
+            /// - SeeAlso: `.tooManyRequests`.
+            public var tooManyRequests: Components.Responses.RateLimited {
+                get throws {
+                    switch self {
+                    case let .tooManyRequests(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "tooManyRequests",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen public enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case other(Swift.String)
+            public init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            public var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                }
+            }
+            public static var allCases: [Self] {
+                [
+                    .json
+                ]
+            }
+        }
+    }
+    /// Reject a pending transfer of the token's account (its approver); nothing moves.
+    ///
+    /// - Remark: HTTP `POST /api/v1/registry/transfers/{transferId}/reject`.
+    /// - Remark: Generated from `#/paths//api/v1/registry/transfers/{transferId}/reject/post(rejectTransfer)`.
+    public enum RejectTransfer {
+        public static let id: Swift.String = "rejectTransfer"
+        public struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/api/v1/registry/transfers/{transferId}/reject/POST/path`.
+            public struct Path: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/registry/transfers/{transferId}/reject/POST/path/transferId`.
+                public var transferId: Components.Parameters.TransferId
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - transferId:
+                public init(transferId: Components.Parameters.TransferId) {
+                    self.transferId = transferId
+                }
+            }
+            public var path: Operations.RejectTransfer.Input.Path
+            /// - Remark: Generated from `#/paths/api/v1/registry/transfers/{transferId}/reject/POST/header`.
+            public struct Headers: Sendable, Hashable {
+                /// 1-64 printable ASCII characters (! to ~) chosen by the client; a retry with the same key returns the first result.
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/registry/transfers/{transferId}/reject/POST/header/Idempotency-Key`.
+                public var idempotencyKey: Components.Parameters.IdempotencyKey
+                public var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.RejectTransfer.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - idempotencyKey: 1-64 printable ASCII characters (! to ~) chosen by the client; a retry with the same key returns the first result.
+                ///   - accept:
+                public init(
+                    idempotencyKey: Components.Parameters.IdempotencyKey,
+                    accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.RejectTransfer.AcceptableContentType>] = .defaultValues()
+                ) {
+                    self.idempotencyKey = idempotencyKey
+                    self.accept = accept
+                }
+            }
+            public var headers: Operations.RejectTransfer.Input.Headers
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - headers:
+            public init(
+                path: Operations.RejectTransfer.Input.Path,
+                headers: Operations.RejectTransfer.Input.Headers
+            ) {
+                self.path = path
+                self.headers = headers
+            }
+        }
+        @frozen public enum Output: Sendable, Hashable {
+            public struct Ok: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/registry/transfers/{transferId}/reject/POST/responses/200/content`.
+                @frozen public enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/api/v1/registry/transfers/{transferId}/reject/POST/responses/200/content/application\/json`.
+                    case json(Components.Schemas.CommandResult)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    public var json: Components.Schemas.CommandResult {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                public var body: Operations.RejectTransfer.Output.Ok.Body
+                /// Creates a new `Ok`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                public init(body: Operations.RejectTransfer.Output.Ok.Body) {
+                    self.body = body
+                }
+            }
+            /// Rejected (or the replay under this key).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/registry/transfers/{transferId}/reject/post(rejectTransfer)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Operations.RejectTransfer.Output.Ok)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            public var ok: Operations.RejectTransfer.Output.Ok {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request does not match this specification (INVALID_INPUT).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/registry/transfers/{transferId}/reject/post(rejectTransfer)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.BadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            public var badRequest: Components.Responses.BadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No valid API token (UNAUTHENTICATED), or an expired one (TOKEN_EXPIRED).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/registry/transfers/{transferId}/reject/post(rejectTransfer)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            public var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The token's user may not do this (FORBIDDEN).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/registry/transfers/{transferId}/reject/post(rejectTransfer)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Forbidden)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            public var forbidden: Components.Responses.Forbidden {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The exchange or the registry rejected the command; nothing changed. `code` is the domain's error code.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/registry/transfers/{transferId}/reject/post(rejectTransfer)/responses/422`.
+            ///
+            /// HTTP response code: `422 unprocessableContent`.
+            case unprocessableContent(Components.Responses.Rejected)
+            /// The associated value of the enum case if `self` is `.unprocessableContent`.
+            ///
+            /// - Throws: An error if `self` is not `.unprocessableContent`.
+            /// - SeeAlso: `.unprocessableContent`.
+            public var unprocessableContent: Components.Responses.Rejected {
+                get throws {
+                    switch self {
+                    case let .unprocessableContent(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unprocessableContent",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Too many state-changing calls with this token (RATE_LIMITED); retry after `Retry-After` seconds.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/registry/transfers/{transferId}/reject/post(rejectTransfer)/responses/429`.
+            ///
+            /// HTTP response code: `429 tooManyRequests`.
+            case tooManyRequests(Components.Responses.RateLimited)
+            /// The associated value of the enum case if `self` is `.tooManyRequests`.
+            ///
+            /// - Throws: An error if `self` is not `.tooManyRequests`.
+            /// - SeeAlso: `.tooManyRequests`.
+            public var tooManyRequests: Components.Responses.RateLimited {
+                get throws {
+                    switch self {
+                    case let .tooManyRequests(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "tooManyRequests",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen public enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case other(Swift.String)
+            public init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            public var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                }
+            }
+            public static var allCases: [Self] {
+                [
+                    .json
+                ]
+            }
+        }
+    }
+    /// Surrender units of the token's entity account for a compliance year (清缴).
+    ///
+    /// - Remark: HTTP `POST /api/v1/registry/surrenders`.
+    /// - Remark: Generated from `#/paths//api/v1/registry/surrenders/post(surrender)`.
+    public enum Surrender {
+        public static let id: Swift.String = "surrender"
+        public struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/api/v1/registry/surrenders/POST/header`.
+            public struct Headers: Sendable, Hashable {
+                /// 1-64 printable ASCII characters (! to ~) chosen by the client; a retry with the same key returns the first result.
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/registry/surrenders/POST/header/Idempotency-Key`.
+                public var idempotencyKey: Components.Parameters.IdempotencyKey
+                public var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.Surrender.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - idempotencyKey: 1-64 printable ASCII characters (! to ~) chosen by the client; a retry with the same key returns the first result.
+                ///   - accept:
+                public init(
+                    idempotencyKey: Components.Parameters.IdempotencyKey,
+                    accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.Surrender.AcceptableContentType>] = .defaultValues()
+                ) {
+                    self.idempotencyKey = idempotencyKey
+                    self.accept = accept
+                }
+            }
+            public var headers: Operations.Surrender.Input.Headers
+            /// - Remark: Generated from `#/paths/api/v1/registry/surrenders/POST/requestBody`.
+            @frozen public enum Body: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/registry/surrenders/POST/requestBody/content/application\/json`.
+                case json(Components.Schemas.SurrenderRequest)
+            }
+            public var body: Operations.Surrender.Input.Body
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - headers:
+            ///   - body:
+            public init(
+                headers: Operations.Surrender.Input.Headers,
+                body: Operations.Surrender.Input.Body
+            ) {
+                self.headers = headers
+                self.body = body
+            }
+        }
+        @frozen public enum Output: Sendable, Hashable {
+            public struct Created: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/registry/surrenders/POST/responses/201/content`.
+                @frozen public enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/api/v1/registry/surrenders/POST/responses/201/content/application\/json`.
+                    case json(Components.Schemas.CommandResult)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    public var json: Components.Schemas.CommandResult {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                public var body: Operations.Surrender.Output.Created.Body
+                /// Creates a new `Created`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                public init(body: Operations.Surrender.Output.Created.Body) {
+                    self.body = body
+                }
+            }
+            /// Surrendered (or the replay under this key).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/registry/surrenders/post(surrender)/responses/201`.
+            ///
+            /// HTTP response code: `201 created`.
+            case created(Operations.Surrender.Output.Created)
+            /// The associated value of the enum case if `self` is `.created`.
+            ///
+            /// - Throws: An error if `self` is not `.created`.
+            /// - SeeAlso: `.created`.
+            public var created: Operations.Surrender.Output.Created {
+                get throws {
+                    switch self {
+                    case let .created(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "created",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request does not match this specification (INVALID_INPUT).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/registry/surrenders/post(surrender)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.BadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            public var badRequest: Components.Responses.BadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No valid API token (UNAUTHENTICATED), or an expired one (TOKEN_EXPIRED).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/registry/surrenders/post(surrender)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            public var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The token's user may not do this (FORBIDDEN).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/registry/surrenders/post(surrender)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Forbidden)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            public var forbidden: Components.Responses.Forbidden {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request body is over the API's limit (BODY_TOO_LARGE).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/registry/surrenders/post(surrender)/responses/413`.
+            ///
+            /// HTTP response code: `413 contentTooLarge`.
+            case contentTooLarge(Components.Responses.TooLarge)
+            /// The associated value of the enum case if `self` is `.contentTooLarge`.
+            ///
+            /// - Throws: An error if `self` is not `.contentTooLarge`.
+            /// - SeeAlso: `.contentTooLarge`.
+            public var contentTooLarge: Components.Responses.TooLarge {
+                get throws {
+                    switch self {
+                    case let .contentTooLarge(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "contentTooLarge",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The exchange or the registry rejected the command; nothing changed. `code` is the domain's error code.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/registry/surrenders/post(surrender)/responses/422`.
+            ///
+            /// HTTP response code: `422 unprocessableContent`.
+            case unprocessableContent(Components.Responses.Rejected)
+            /// The associated value of the enum case if `self` is `.unprocessableContent`.
+            ///
+            /// - Throws: An error if `self` is not `.unprocessableContent`.
+            /// - SeeAlso: `.unprocessableContent`.
+            public var unprocessableContent: Components.Responses.Rejected {
+                get throws {
+                    switch self {
+                    case let .unprocessableContent(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unprocessableContent",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Too many state-changing calls with this token (RATE_LIMITED); retry after `Retry-After` seconds.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/registry/surrenders/post(surrender)/responses/429`.
+            ///
+            /// HTTP response code: `429 tooManyRequests`.
+            case tooManyRequests(Components.Responses.RateLimited)
+            /// The associated value of the enum case if `self` is `.tooManyRequests`.
+            ///
+            /// - Throws: An error if `self` is not `.tooManyRequests`.
+            /// - SeeAlso: `.tooManyRequests`.
+            public var tooManyRequests: Components.Responses.RateLimited {
+                get throws {
+                    switch self {
+                    case let .tooManyRequests(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "tooManyRequests",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen public enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case other(Swift.String)
+            public init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            public var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                }
+            }
+            public static var allCases: [Self] {
+                [
+                    .json
+                ]
+            }
+        }
+    }
+    /// The open block-agreement quotes the token's account may see (public ones, those directed to it, its own).
+    ///
+    /// - Remark: HTTP `GET /api/v1/exchange/block-quotes`.
+    /// - Remark: Generated from `#/paths//api/v1/exchange/block-quotes/get(listBlockQuotes)`.
+    public enum ListBlockQuotes {
+        public static let id: Swift.String = "listBlockQuotes"
+        public struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/api/v1/exchange/block-quotes/GET/query`.
+            public struct Query: Sendable, Hashable {
+                /// Most items in the page (the named maximum is 500).
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/exchange/block-quotes/GET/query/limit`.
+                public var limit: Components.Parameters.Limit?
+                /// Items to skip (from the previous page's `nextOffset`).
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/exchange/block-quotes/GET/query/offset`.
+                public var offset: Components.Parameters.Offset?
+                /// Creates a new `Query`.
+                ///
+                /// - Parameters:
+                ///   - limit: Most items in the page (the named maximum is 500).
+                ///   - offset: Items to skip (from the previous page's `nextOffset`).
+                public init(
+                    limit: Components.Parameters.Limit? = nil,
+                    offset: Components.Parameters.Offset? = nil
+                ) {
+                    self.limit = limit
+                    self.offset = offset
+                }
+            }
+            public var query: Operations.ListBlockQuotes.Input.Query
+            /// - Remark: Generated from `#/paths/api/v1/exchange/block-quotes/GET/header`.
+            public struct Headers: Sendable, Hashable {
+                public var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.ListBlockQuotes.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - accept:
+                public init(accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.ListBlockQuotes.AcceptableContentType>] = .defaultValues()) {
+                    self.accept = accept
+                }
+            }
+            public var headers: Operations.ListBlockQuotes.Input.Headers
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - query:
+            ///   - headers:
+            public init(
+                query: Operations.ListBlockQuotes.Input.Query = .init(),
+                headers: Operations.ListBlockQuotes.Input.Headers = .init()
+            ) {
+                self.query = query
+                self.headers = headers
+            }
+        }
+        @frozen public enum Output: Sendable, Hashable {
+            public struct Ok: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/exchange/block-quotes/GET/responses/200/content`.
+                @frozen public enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/api/v1/exchange/block-quotes/GET/responses/200/content/application\/json`.
+                    case json(Components.Schemas.BlockQuotePage)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    public var json: Components.Schemas.BlockQuotePage {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                public var body: Operations.ListBlockQuotes.Output.Ok.Body
+                /// Creates a new `Ok`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                public init(body: Operations.ListBlockQuotes.Output.Ok.Body) {
+                    self.body = body
+                }
+            }
+            /// A page of quotes, by id.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/exchange/block-quotes/get(listBlockQuotes)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Operations.ListBlockQuotes.Output.Ok)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            public var ok: Operations.ListBlockQuotes.Output.Ok {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request does not match this specification (INVALID_INPUT).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/exchange/block-quotes/get(listBlockQuotes)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.BadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            public var badRequest: Components.Responses.BadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No valid API token (UNAUTHENTICATED), or an expired one (TOKEN_EXPIRED).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/exchange/block-quotes/get(listBlockQuotes)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            public var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The token's user may not do this (FORBIDDEN).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/exchange/block-quotes/get(listBlockQuotes)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Forbidden)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            public var forbidden: Components.Responses.Forbidden {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen public enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case other(Swift.String)
+            public init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            public var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                }
+            }
+            public static var allCases: [Self] {
+                [
+                    .json
+                ]
+            }
+        }
+    }
+    /// Post a block-agreement quote (大宗协议), public or directed to named counterparties.
+    ///
+    /// - Remark: HTTP `POST /api/v1/exchange/block-quotes`.
+    /// - Remark: Generated from `#/paths//api/v1/exchange/block-quotes/post(quoteBlock)`.
+    public enum QuoteBlock {
+        public static let id: Swift.String = "quoteBlock"
+        public struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/api/v1/exchange/block-quotes/POST/header`.
+            public struct Headers: Sendable, Hashable {
+                /// 1-64 printable ASCII characters (! to ~) chosen by the client; a retry with the same key returns the first result.
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/exchange/block-quotes/POST/header/Idempotency-Key`.
+                public var idempotencyKey: Components.Parameters.IdempotencyKey
+                public var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.QuoteBlock.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - idempotencyKey: 1-64 printable ASCII characters (! to ~) chosen by the client; a retry with the same key returns the first result.
+                ///   - accept:
+                public init(
+                    idempotencyKey: Components.Parameters.IdempotencyKey,
+                    accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.QuoteBlock.AcceptableContentType>] = .defaultValues()
+                ) {
+                    self.idempotencyKey = idempotencyKey
+                    self.accept = accept
+                }
+            }
+            public var headers: Operations.QuoteBlock.Input.Headers
+            /// - Remark: Generated from `#/paths/api/v1/exchange/block-quotes/POST/requestBody`.
+            @frozen public enum Body: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/exchange/block-quotes/POST/requestBody/content/application\/json`.
+                case json(Components.Schemas.BlockQuoteRequest)
+            }
+            public var body: Operations.QuoteBlock.Input.Body
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - headers:
+            ///   - body:
+            public init(
+                headers: Operations.QuoteBlock.Input.Headers,
+                body: Operations.QuoteBlock.Input.Body
+            ) {
+                self.headers = headers
+                self.body = body
+            }
+        }
+        @frozen public enum Output: Sendable, Hashable {
+            public struct Created: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/exchange/block-quotes/POST/responses/201/content`.
+                @frozen public enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/api/v1/exchange/block-quotes/POST/responses/201/content/application\/json`.
+                    case json(Components.Schemas.CommandResult)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    public var json: Components.Schemas.CommandResult {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                public var body: Operations.QuoteBlock.Output.Created.Body
+                /// Creates a new `Created`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                public init(body: Operations.QuoteBlock.Output.Created.Body) {
+                    self.body = body
+                }
+            }
+            /// Quoted (or the replay under this key); `quoteId` names it.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/exchange/block-quotes/post(quoteBlock)/responses/201`.
+            ///
+            /// HTTP response code: `201 created`.
+            case created(Operations.QuoteBlock.Output.Created)
+            /// The associated value of the enum case if `self` is `.created`.
+            ///
+            /// - Throws: An error if `self` is not `.created`.
+            /// - SeeAlso: `.created`.
+            public var created: Operations.QuoteBlock.Output.Created {
+                get throws {
+                    switch self {
+                    case let .created(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "created",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request does not match this specification (INVALID_INPUT).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/exchange/block-quotes/post(quoteBlock)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.BadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            public var badRequest: Components.Responses.BadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No valid API token (UNAUTHENTICATED), or an expired one (TOKEN_EXPIRED).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/exchange/block-quotes/post(quoteBlock)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            public var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The token's user may not do this (FORBIDDEN).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/exchange/block-quotes/post(quoteBlock)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Forbidden)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            public var forbidden: Components.Responses.Forbidden {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request body is over the API's limit (BODY_TOO_LARGE).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/exchange/block-quotes/post(quoteBlock)/responses/413`.
+            ///
+            /// HTTP response code: `413 contentTooLarge`.
+            case contentTooLarge(Components.Responses.TooLarge)
+            /// The associated value of the enum case if `self` is `.contentTooLarge`.
+            ///
+            /// - Throws: An error if `self` is not `.contentTooLarge`.
+            /// - SeeAlso: `.contentTooLarge`.
+            public var contentTooLarge: Components.Responses.TooLarge {
+                get throws {
+                    switch self {
+                    case let .contentTooLarge(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "contentTooLarge",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The exchange or the registry rejected the command; nothing changed. `code` is the domain's error code.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/exchange/block-quotes/post(quoteBlock)/responses/422`.
+            ///
+            /// HTTP response code: `422 unprocessableContent`.
+            case unprocessableContent(Components.Responses.Rejected)
+            /// The associated value of the enum case if `self` is `.unprocessableContent`.
+            ///
+            /// - Throws: An error if `self` is not `.unprocessableContent`.
+            /// - SeeAlso: `.unprocessableContent`.
+            public var unprocessableContent: Components.Responses.Rejected {
+                get throws {
+                    switch self {
+                    case let .unprocessableContent(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unprocessableContent",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Too many state-changing calls with this token (RATE_LIMITED); retry after `Retry-After` seconds.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/exchange/block-quotes/post(quoteBlock)/responses/429`.
+            ///
+            /// HTTP response code: `429 tooManyRequests`.
+            case tooManyRequests(Components.Responses.RateLimited)
+            /// The associated value of the enum case if `self` is `.tooManyRequests`.
+            ///
+            /// - Throws: An error if `self` is not `.tooManyRequests`.
+            /// - SeeAlso: `.tooManyRequests`.
+            public var tooManyRequests: Components.Responses.RateLimited {
+                get throws {
+                    switch self {
+                    case let .tooManyRequests(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "tooManyRequests",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen public enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case other(Swift.String)
+            public init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            public var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                }
+            }
+            public static var allCases: [Self] {
+                [
+                    .json
+                ]
+            }
+        }
+    }
+    /// Counter a quote with another price or quantity (a quote directed to the quoter).
+    ///
+    /// - Remark: HTTP `POST /api/v1/exchange/block-quotes/{quoteId}/counter`.
+    /// - Remark: Generated from `#/paths//api/v1/exchange/block-quotes/{quoteId}/counter/post(counterBlock)`.
+    public enum CounterBlock {
+        public static let id: Swift.String = "counterBlock"
+        public struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/api/v1/exchange/block-quotes/{quoteId}/counter/POST/path`.
+            public struct Path: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/exchange/block-quotes/{quoteId}/counter/POST/path/quoteId`.
+                public var quoteId: Components.Parameters.QuoteId
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - quoteId:
+                public init(quoteId: Components.Parameters.QuoteId) {
+                    self.quoteId = quoteId
+                }
+            }
+            public var path: Operations.CounterBlock.Input.Path
+            /// - Remark: Generated from `#/paths/api/v1/exchange/block-quotes/{quoteId}/counter/POST/header`.
+            public struct Headers: Sendable, Hashable {
+                /// 1-64 printable ASCII characters (! to ~) chosen by the client; a retry with the same key returns the first result.
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/exchange/block-quotes/{quoteId}/counter/POST/header/Idempotency-Key`.
+                public var idempotencyKey: Components.Parameters.IdempotencyKey
+                public var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.CounterBlock.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - idempotencyKey: 1-64 printable ASCII characters (! to ~) chosen by the client; a retry with the same key returns the first result.
+                ///   - accept:
+                public init(
+                    idempotencyKey: Components.Parameters.IdempotencyKey,
+                    accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.CounterBlock.AcceptableContentType>] = .defaultValues()
+                ) {
+                    self.idempotencyKey = idempotencyKey
+                    self.accept = accept
+                }
+            }
+            public var headers: Operations.CounterBlock.Input.Headers
+            /// - Remark: Generated from `#/paths/api/v1/exchange/block-quotes/{quoteId}/counter/POST/requestBody`.
+            @frozen public enum Body: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/exchange/block-quotes/{quoteId}/counter/POST/requestBody/content/application\/json`.
+                case json(Components.Schemas.CounterRequest)
+            }
+            public var body: Operations.CounterBlock.Input.Body
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - headers:
+            ///   - body:
+            public init(
+                path: Operations.CounterBlock.Input.Path,
+                headers: Operations.CounterBlock.Input.Headers,
+                body: Operations.CounterBlock.Input.Body
+            ) {
+                self.path = path
+                self.headers = headers
+                self.body = body
+            }
+        }
+        @frozen public enum Output: Sendable, Hashable {
+            public struct Created: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/exchange/block-quotes/{quoteId}/counter/POST/responses/201/content`.
+                @frozen public enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/api/v1/exchange/block-quotes/{quoteId}/counter/POST/responses/201/content/application\/json`.
+                    case json(Components.Schemas.CommandResult)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    public var json: Components.Schemas.CommandResult {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                public var body: Operations.CounterBlock.Output.Created.Body
+                /// Creates a new `Created`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                public init(body: Operations.CounterBlock.Output.Created.Body) {
+                    self.body = body
+                }
+            }
+            /// Countered (or the replay under this key); `quoteId` names the counter.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/exchange/block-quotes/{quoteId}/counter/post(counterBlock)/responses/201`.
+            ///
+            /// HTTP response code: `201 created`.
+            case created(Operations.CounterBlock.Output.Created)
+            /// The associated value of the enum case if `self` is `.created`.
+            ///
+            /// - Throws: An error if `self` is not `.created`.
+            /// - SeeAlso: `.created`.
+            public var created: Operations.CounterBlock.Output.Created {
+                get throws {
+                    switch self {
+                    case let .created(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "created",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request does not match this specification (INVALID_INPUT).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/exchange/block-quotes/{quoteId}/counter/post(counterBlock)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.BadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            public var badRequest: Components.Responses.BadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No valid API token (UNAUTHENTICATED), or an expired one (TOKEN_EXPIRED).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/exchange/block-quotes/{quoteId}/counter/post(counterBlock)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            public var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The token's user may not do this (FORBIDDEN).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/exchange/block-quotes/{quoteId}/counter/post(counterBlock)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Forbidden)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            public var forbidden: Components.Responses.Forbidden {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request body is over the API's limit (BODY_TOO_LARGE).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/exchange/block-quotes/{quoteId}/counter/post(counterBlock)/responses/413`.
+            ///
+            /// HTTP response code: `413 contentTooLarge`.
+            case contentTooLarge(Components.Responses.TooLarge)
+            /// The associated value of the enum case if `self` is `.contentTooLarge`.
+            ///
+            /// - Throws: An error if `self` is not `.contentTooLarge`.
+            /// - SeeAlso: `.contentTooLarge`.
+            public var contentTooLarge: Components.Responses.TooLarge {
+                get throws {
+                    switch self {
+                    case let .contentTooLarge(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "contentTooLarge",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The exchange or the registry rejected the command; nothing changed. `code` is the domain's error code.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/exchange/block-quotes/{quoteId}/counter/post(counterBlock)/responses/422`.
+            ///
+            /// HTTP response code: `422 unprocessableContent`.
+            case unprocessableContent(Components.Responses.Rejected)
+            /// The associated value of the enum case if `self` is `.unprocessableContent`.
+            ///
+            /// - Throws: An error if `self` is not `.unprocessableContent`.
+            /// - SeeAlso: `.unprocessableContent`.
+            public var unprocessableContent: Components.Responses.Rejected {
+                get throws {
+                    switch self {
+                    case let .unprocessableContent(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unprocessableContent",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Too many state-changing calls with this token (RATE_LIMITED); retry after `Retry-After` seconds.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/exchange/block-quotes/{quoteId}/counter/post(counterBlock)/responses/429`.
+            ///
+            /// HTTP response code: `429 tooManyRequests`.
+            case tooManyRequests(Components.Responses.RateLimited)
+            /// The associated value of the enum case if `self` is `.tooManyRequests`.
+            ///
+            /// - Throws: An error if `self` is not `.tooManyRequests`.
+            /// - SeeAlso: `.tooManyRequests`.
+            public var tooManyRequests: Components.Responses.RateLimited {
+                get throws {
+                    switch self {
+                    case let .tooManyRequests(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "tooManyRequests",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen public enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case other(Swift.String)
+            public init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            public var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                }
+            }
+            public static var allCases: [Self] {
+                [
+                    .json
+                ]
+            }
+        }
+    }
+    /// Confirm a quote as its counterparty; the deal settles in the registry.
+    ///
+    /// - Remark: HTTP `POST /api/v1/exchange/block-quotes/{quoteId}/accept`.
+    /// - Remark: Generated from `#/paths//api/v1/exchange/block-quotes/{quoteId}/accept/post(acceptBlock)`.
+    public enum AcceptBlock {
+        public static let id: Swift.String = "acceptBlock"
+        public struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/api/v1/exchange/block-quotes/{quoteId}/accept/POST/path`.
+            public struct Path: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/exchange/block-quotes/{quoteId}/accept/POST/path/quoteId`.
+                public var quoteId: Components.Parameters.QuoteId
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - quoteId:
+                public init(quoteId: Components.Parameters.QuoteId) {
+                    self.quoteId = quoteId
+                }
+            }
+            public var path: Operations.AcceptBlock.Input.Path
+            /// - Remark: Generated from `#/paths/api/v1/exchange/block-quotes/{quoteId}/accept/POST/header`.
+            public struct Headers: Sendable, Hashable {
+                /// 1-64 printable ASCII characters (! to ~) chosen by the client; a retry with the same key returns the first result.
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/exchange/block-quotes/{quoteId}/accept/POST/header/Idempotency-Key`.
+                public var idempotencyKey: Components.Parameters.IdempotencyKey
+                public var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.AcceptBlock.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - idempotencyKey: 1-64 printable ASCII characters (! to ~) chosen by the client; a retry with the same key returns the first result.
+                ///   - accept:
+                public init(
+                    idempotencyKey: Components.Parameters.IdempotencyKey,
+                    accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.AcceptBlock.AcceptableContentType>] = .defaultValues()
+                ) {
+                    self.idempotencyKey = idempotencyKey
+                    self.accept = accept
+                }
+            }
+            public var headers: Operations.AcceptBlock.Input.Headers
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - headers:
+            public init(
+                path: Operations.AcceptBlock.Input.Path,
+                headers: Operations.AcceptBlock.Input.Headers
+            ) {
+                self.path = path
+                self.headers = headers
+            }
+        }
+        @frozen public enum Output: Sendable, Hashable {
+            public struct Ok: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/exchange/block-quotes/{quoteId}/accept/POST/responses/200/content`.
+                @frozen public enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/api/v1/exchange/block-quotes/{quoteId}/accept/POST/responses/200/content/application\/json`.
+                    case json(Components.Schemas.CommandResult)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    public var json: Components.Schemas.CommandResult {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                public var body: Operations.AcceptBlock.Output.Ok.Body
+                /// Creates a new `Ok`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                public init(body: Operations.AcceptBlock.Output.Ok.Body) {
+                    self.body = body
+                }
+            }
+            /// The deal (or the replay under this key).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/exchange/block-quotes/{quoteId}/accept/post(acceptBlock)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Operations.AcceptBlock.Output.Ok)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            public var ok: Operations.AcceptBlock.Output.Ok {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request does not match this specification (INVALID_INPUT).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/exchange/block-quotes/{quoteId}/accept/post(acceptBlock)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.BadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            public var badRequest: Components.Responses.BadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No valid API token (UNAUTHENTICATED), or an expired one (TOKEN_EXPIRED).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/exchange/block-quotes/{quoteId}/accept/post(acceptBlock)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            public var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The token's user may not do this (FORBIDDEN).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/exchange/block-quotes/{quoteId}/accept/post(acceptBlock)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Forbidden)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            public var forbidden: Components.Responses.Forbidden {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The exchange or the registry rejected the command; nothing changed. `code` is the domain's error code.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/exchange/block-quotes/{quoteId}/accept/post(acceptBlock)/responses/422`.
+            ///
+            /// HTTP response code: `422 unprocessableContent`.
+            case unprocessableContent(Components.Responses.Rejected)
+            /// The associated value of the enum case if `self` is `.unprocessableContent`.
+            ///
+            /// - Throws: An error if `self` is not `.unprocessableContent`.
+            /// - SeeAlso: `.unprocessableContent`.
+            public var unprocessableContent: Components.Responses.Rejected {
+                get throws {
+                    switch self {
+                    case let .unprocessableContent(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unprocessableContent",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Too many state-changing calls with this token (RATE_LIMITED); retry after `Retry-After` seconds.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/exchange/block-quotes/{quoteId}/accept/post(acceptBlock)/responses/429`.
+            ///
+            /// HTTP response code: `429 tooManyRequests`.
+            case tooManyRequests(Components.Responses.RateLimited)
+            /// The associated value of the enum case if `self` is `.tooManyRequests`.
+            ///
+            /// - Throws: An error if `self` is not `.tooManyRequests`.
+            /// - SeeAlso: `.tooManyRequests`.
+            public var tooManyRequests: Components.Responses.RateLimited {
+                get throws {
+                    switch self {
+                    case let .tooManyRequests(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "tooManyRequests",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen public enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case other(Swift.String)
+            public init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            public var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                }
+            }
+            public static var allCases: [Self] {
+                [
+                    .json
+                ]
+            }
+        }
+    }
+    /// One-way auction announcements (单向竞价), by id.
+    ///
+    /// - Remark: HTTP `GET /api/v1/exchange/auctions`.
+    /// - Remark: Generated from `#/paths//api/v1/exchange/auctions/get(listAuctions)`.
+    public enum ListAuctions {
+        public static let id: Swift.String = "listAuctions"
+        public struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/api/v1/exchange/auctions/GET/query`.
+            public struct Query: Sendable, Hashable {
+                /// Most items in the page (the named maximum is 500).
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/exchange/auctions/GET/query/limit`.
+                public var limit: Components.Parameters.Limit?
+                /// Items to skip (from the previous page's `nextOffset`).
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/exchange/auctions/GET/query/offset`.
+                public var offset: Components.Parameters.Offset?
+                /// Creates a new `Query`.
+                ///
+                /// - Parameters:
+                ///   - limit: Most items in the page (the named maximum is 500).
+                ///   - offset: Items to skip (from the previous page's `nextOffset`).
+                public init(
+                    limit: Components.Parameters.Limit? = nil,
+                    offset: Components.Parameters.Offset? = nil
+                ) {
+                    self.limit = limit
+                    self.offset = offset
+                }
+            }
+            public var query: Operations.ListAuctions.Input.Query
+            /// - Remark: Generated from `#/paths/api/v1/exchange/auctions/GET/header`.
+            public struct Headers: Sendable, Hashable {
+                public var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.ListAuctions.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - accept:
+                public init(accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.ListAuctions.AcceptableContentType>] = .defaultValues()) {
+                    self.accept = accept
+                }
+            }
+            public var headers: Operations.ListAuctions.Input.Headers
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - query:
+            ///   - headers:
+            public init(
+                query: Operations.ListAuctions.Input.Query = .init(),
+                headers: Operations.ListAuctions.Input.Headers = .init()
+            ) {
+                self.query = query
+                self.headers = headers
+            }
+        }
+        @frozen public enum Output: Sendable, Hashable {
+            public struct Ok: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/exchange/auctions/GET/responses/200/content`.
+                @frozen public enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/api/v1/exchange/auctions/GET/responses/200/content/application\/json`.
+                    case json(Components.Schemas.AuctionPage)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    public var json: Components.Schemas.AuctionPage {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                public var body: Operations.ListAuctions.Output.Ok.Body
+                /// Creates a new `Ok`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                public init(body: Operations.ListAuctions.Output.Ok.Body) {
+                    self.body = body
+                }
+            }
+            /// A page of auctions.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/exchange/auctions/get(listAuctions)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Operations.ListAuctions.Output.Ok)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            public var ok: Operations.ListAuctions.Output.Ok {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request does not match this specification (INVALID_INPUT).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/exchange/auctions/get(listAuctions)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.BadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            public var badRequest: Components.Responses.BadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen public enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case other(Swift.String)
+            public init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            public var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                }
+            }
+            public static var allCases: [Self] {
+                [
+                    .json
+                ]
+            }
+        }
+    }
+    /// Bid in an announced auction for the token's account (funds or units are locked).
+    ///
+    /// - Remark: HTTP `POST /api/v1/exchange/auctions/{auctionId}/bids`.
+    /// - Remark: Generated from `#/paths//api/v1/exchange/auctions/{auctionId}/bids/post(placeBid)`.
+    public enum PlaceBid {
+        public static let id: Swift.String = "placeBid"
+        public struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/api/v1/exchange/auctions/{auctionId}/bids/POST/path`.
+            public struct Path: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/exchange/auctions/{auctionId}/bids/POST/path/auctionId`.
+                public var auctionId: Components.Parameters.AuctionId
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - auctionId:
+                public init(auctionId: Components.Parameters.AuctionId) {
+                    self.auctionId = auctionId
+                }
+            }
+            public var path: Operations.PlaceBid.Input.Path
+            /// - Remark: Generated from `#/paths/api/v1/exchange/auctions/{auctionId}/bids/POST/header`.
+            public struct Headers: Sendable, Hashable {
+                /// 1-64 printable ASCII characters (! to ~) chosen by the client; a retry with the same key returns the first result.
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/exchange/auctions/{auctionId}/bids/POST/header/Idempotency-Key`.
+                public var idempotencyKey: Components.Parameters.IdempotencyKey
+                public var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.PlaceBid.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - idempotencyKey: 1-64 printable ASCII characters (! to ~) chosen by the client; a retry with the same key returns the first result.
+                ///   - accept:
+                public init(
+                    idempotencyKey: Components.Parameters.IdempotencyKey,
+                    accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.PlaceBid.AcceptableContentType>] = .defaultValues()
+                ) {
+                    self.idempotencyKey = idempotencyKey
+                    self.accept = accept
+                }
+            }
+            public var headers: Operations.PlaceBid.Input.Headers
+            /// - Remark: Generated from `#/paths/api/v1/exchange/auctions/{auctionId}/bids/POST/requestBody`.
+            @frozen public enum Body: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/exchange/auctions/{auctionId}/bids/POST/requestBody/content/application\/json`.
+                case json(Components.Schemas.BidRequest)
+            }
+            public var body: Operations.PlaceBid.Input.Body
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - headers:
+            ///   - body:
+            public init(
+                path: Operations.PlaceBid.Input.Path,
+                headers: Operations.PlaceBid.Input.Headers,
+                body: Operations.PlaceBid.Input.Body
+            ) {
+                self.path = path
+                self.headers = headers
+                self.body = body
+            }
+        }
+        @frozen public enum Output: Sendable, Hashable {
+            public struct Created: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/exchange/auctions/{auctionId}/bids/POST/responses/201/content`.
+                @frozen public enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/api/v1/exchange/auctions/{auctionId}/bids/POST/responses/201/content/application\/json`.
+                    case json(Components.Schemas.CommandResult)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    public var json: Components.Schemas.CommandResult {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                public var body: Operations.PlaceBid.Output.Created.Body
+                /// Creates a new `Created`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                public init(body: Operations.PlaceBid.Output.Created.Body) {
+                    self.body = body
+                }
+            }
+            /// The bid (or the replay under this key); `bidId` names it.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/exchange/auctions/{auctionId}/bids/post(placeBid)/responses/201`.
+            ///
+            /// HTTP response code: `201 created`.
+            case created(Operations.PlaceBid.Output.Created)
+            /// The associated value of the enum case if `self` is `.created`.
+            ///
+            /// - Throws: An error if `self` is not `.created`.
+            /// - SeeAlso: `.created`.
+            public var created: Operations.PlaceBid.Output.Created {
+                get throws {
+                    switch self {
+                    case let .created(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "created",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request does not match this specification (INVALID_INPUT).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/exchange/auctions/{auctionId}/bids/post(placeBid)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.BadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            public var badRequest: Components.Responses.BadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No valid API token (UNAUTHENTICATED), or an expired one (TOKEN_EXPIRED).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/exchange/auctions/{auctionId}/bids/post(placeBid)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            public var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The token's user may not do this (FORBIDDEN).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/exchange/auctions/{auctionId}/bids/post(placeBid)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Forbidden)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            public var forbidden: Components.Responses.Forbidden {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request body is over the API's limit (BODY_TOO_LARGE).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/exchange/auctions/{auctionId}/bids/post(placeBid)/responses/413`.
+            ///
+            /// HTTP response code: `413 contentTooLarge`.
+            case contentTooLarge(Components.Responses.TooLarge)
+            /// The associated value of the enum case if `self` is `.contentTooLarge`.
+            ///
+            /// - Throws: An error if `self` is not `.contentTooLarge`.
+            /// - SeeAlso: `.contentTooLarge`.
+            public var contentTooLarge: Components.Responses.TooLarge {
+                get throws {
+                    switch self {
+                    case let .contentTooLarge(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "contentTooLarge",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The exchange or the registry rejected the command; nothing changed. `code` is the domain's error code.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/exchange/auctions/{auctionId}/bids/post(placeBid)/responses/422`.
+            ///
+            /// HTTP response code: `422 unprocessableContent`.
+            case unprocessableContent(Components.Responses.Rejected)
+            /// The associated value of the enum case if `self` is `.unprocessableContent`.
+            ///
+            /// - Throws: An error if `self` is not `.unprocessableContent`.
+            /// - SeeAlso: `.unprocessableContent`.
+            public var unprocessableContent: Components.Responses.Rejected {
+                get throws {
+                    switch self {
+                    case let .unprocessableContent(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unprocessableContent",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Too many state-changing calls with this token (RATE_LIMITED); retry after `Retry-After` seconds.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/exchange/auctions/{auctionId}/bids/post(placeBid)/responses/429`.
+            ///
+            /// HTTP response code: `429 tooManyRequests`.
+            case tooManyRequests(Components.Responses.RateLimited)
+            /// The associated value of the enum case if `self` is `.tooManyRequests`.
+            ///
+            /// - Throws: An error if `self` is not `.tooManyRequests`.
+            /// - SeeAlso: `.tooManyRequests`.
+            public var tooManyRequests: Components.Responses.RateLimited {
+                get throws {
+                    switch self {
+                    case let .tooManyRequests(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "tooManyRequests",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen public enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case other(Swift.String)
+            public init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            public var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                }
+            }
+            public static var allCases: [Self] {
+                [
+                    .json
+                ]
+            }
+        }
+    }
+    /// The CCER methodologies, by code.
+    ///
+    /// - Remark: HTTP `GET /api/v1/ccer/methodologies`.
+    /// - Remark: Generated from `#/paths//api/v1/ccer/methodologies/get(listCCERMethodologies)`.
+    public enum ListCCERMethodologies {
+        public static let id: Swift.String = "listCCERMethodologies"
+        public struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/api/v1/ccer/methodologies/GET/query`.
+            public struct Query: Sendable, Hashable {
+                /// Most items in the page (the named maximum is 500).
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/ccer/methodologies/GET/query/limit`.
+                public var limit: Components.Parameters.Limit?
+                /// Items to skip (from the previous page's `nextOffset`).
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/ccer/methodologies/GET/query/offset`.
+                public var offset: Components.Parameters.Offset?
+                /// Creates a new `Query`.
+                ///
+                /// - Parameters:
+                ///   - limit: Most items in the page (the named maximum is 500).
+                ///   - offset: Items to skip (from the previous page's `nextOffset`).
+                public init(
+                    limit: Components.Parameters.Limit? = nil,
+                    offset: Components.Parameters.Offset? = nil
+                ) {
+                    self.limit = limit
+                    self.offset = offset
+                }
+            }
+            public var query: Operations.ListCCERMethodologies.Input.Query
+            /// - Remark: Generated from `#/paths/api/v1/ccer/methodologies/GET/header`.
+            public struct Headers: Sendable, Hashable {
+                public var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.ListCCERMethodologies.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - accept:
+                public init(accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.ListCCERMethodologies.AcceptableContentType>] = .defaultValues()) {
+                    self.accept = accept
+                }
+            }
+            public var headers: Operations.ListCCERMethodologies.Input.Headers
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - query:
+            ///   - headers:
+            public init(
+                query: Operations.ListCCERMethodologies.Input.Query = .init(),
+                headers: Operations.ListCCERMethodologies.Input.Headers = .init()
+            ) {
+                self.query = query
+                self.headers = headers
+            }
+        }
+        @frozen public enum Output: Sendable, Hashable {
+            public struct Ok: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/ccer/methodologies/GET/responses/200/content`.
+                @frozen public enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/api/v1/ccer/methodologies/GET/responses/200/content/application\/json`.
+                    case json(Components.Schemas.CCERMethodologyPage)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    public var json: Components.Schemas.CCERMethodologyPage {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                public var body: Operations.ListCCERMethodologies.Output.Ok.Body
+                /// Creates a new `Ok`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                public init(body: Operations.ListCCERMethodologies.Output.Ok.Body) {
+                    self.body = body
+                }
+            }
+            /// A page of methodologies.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/methodologies/get(listCCERMethodologies)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Operations.ListCCERMethodologies.Output.Ok)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            public var ok: Operations.ListCCERMethodologies.Output.Ok {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request does not match this specification (INVALID_INPUT).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/methodologies/get(listCCERMethodologies)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.BadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            public var badRequest: Components.Responses.BadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen public enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case other(Swift.String)
+            public init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            public var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                }
+            }
+            public static var allCases: [Self] {
+                [
+                    .json
+                ]
+            }
+        }
+    }
+    /// CCER projects in the order they were submitted, optionally by public status.
+    ///
+    /// - Remark: HTTP `GET /api/v1/ccer/projects`.
+    /// - Remark: Generated from `#/paths//api/v1/ccer/projects/get(listCCERProjects)`.
+    public enum ListCCERProjects {
+        public static let id: Swift.String = "listCCERProjects"
+        public struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/api/v1/ccer/projects/GET/query`.
+            public struct Query: Sendable, Hashable {
+                /// Only projects whose public status is this (e.g. registered, issued).
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/ccer/projects/GET/query/status`.
+                public var status: Swift.String?
+                /// Most items in the page (the named maximum is 500).
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/ccer/projects/GET/query/limit`.
+                public var limit: Components.Parameters.Limit?
+                /// Items to skip (from the previous page's `nextOffset`).
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/ccer/projects/GET/query/offset`.
+                public var offset: Components.Parameters.Offset?
+                /// Creates a new `Query`.
+                ///
+                /// - Parameters:
+                ///   - status: Only projects whose public status is this (e.g. registered, issued).
+                ///   - limit: Most items in the page (the named maximum is 500).
+                ///   - offset: Items to skip (from the previous page's `nextOffset`).
+                public init(
+                    status: Swift.String? = nil,
+                    limit: Components.Parameters.Limit? = nil,
+                    offset: Components.Parameters.Offset? = nil
+                ) {
+                    self.status = status
+                    self.limit = limit
+                    self.offset = offset
+                }
+            }
+            public var query: Operations.ListCCERProjects.Input.Query
+            /// - Remark: Generated from `#/paths/api/v1/ccer/projects/GET/header`.
+            public struct Headers: Sendable, Hashable {
+                public var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.ListCCERProjects.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - accept:
+                public init(accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.ListCCERProjects.AcceptableContentType>] = .defaultValues()) {
+                    self.accept = accept
+                }
+            }
+            public var headers: Operations.ListCCERProjects.Input.Headers
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - query:
+            ///   - headers:
+            public init(
+                query: Operations.ListCCERProjects.Input.Query = .init(),
+                headers: Operations.ListCCERProjects.Input.Headers = .init()
+            ) {
+                self.query = query
+                self.headers = headers
+            }
+        }
+        @frozen public enum Output: Sendable, Hashable {
+            public struct Ok: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/ccer/projects/GET/responses/200/content`.
+                @frozen public enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/api/v1/ccer/projects/GET/responses/200/content/application\/json`.
+                    case json(Components.Schemas.CCERProjectPage)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    public var json: Components.Schemas.CCERProjectPage {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                public var body: Operations.ListCCERProjects.Output.Ok.Body
+                /// Creates a new `Ok`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                public init(body: Operations.ListCCERProjects.Output.Ok.Body) {
+                    self.body = body
+                }
+            }
+            /// A page of projects.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/projects/get(listCCERProjects)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Operations.ListCCERProjects.Output.Ok)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            public var ok: Operations.ListCCERProjects.Output.Ok {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request does not match this specification (INVALID_INPUT).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/projects/get(listCCERProjects)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.BadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            public var badRequest: Components.Responses.BadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen public enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case other(Swift.String)
+            public init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            public var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                }
+            }
+            public static var allCases: [Self] {
+                [
+                    .json
+                ]
+            }
+        }
+    }
+    /// One CCER project with its workflow history and crediting periods.
+    ///
+    /// - Remark: HTTP `GET /api/v1/ccer/projects/{projectId}`.
+    /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/get(getCCERProject)`.
+    public enum GetCCERProject {
+        public static let id: Swift.String = "getCCERProject"
+        public struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/api/v1/ccer/projects/{projectId}/GET/path`.
+            public struct Path: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/ccer/projects/{projectId}/GET/path/projectId`.
+                public var projectId: Swift.String
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - projectId:
+                public init(projectId: Swift.String) {
+                    self.projectId = projectId
+                }
+            }
+            public var path: Operations.GetCCERProject.Input.Path
+            /// - Remark: Generated from `#/paths/api/v1/ccer/projects/{projectId}/GET/header`.
+            public struct Headers: Sendable, Hashable {
+                public var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.GetCCERProject.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - accept:
+                public init(accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.GetCCERProject.AcceptableContentType>] = .defaultValues()) {
+                    self.accept = accept
+                }
+            }
+            public var headers: Operations.GetCCERProject.Input.Headers
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - headers:
+            public init(
+                path: Operations.GetCCERProject.Input.Path,
+                headers: Operations.GetCCERProject.Input.Headers = .init()
+            ) {
+                self.path = path
+                self.headers = headers
+            }
+        }
+        @frozen public enum Output: Sendable, Hashable {
+            public struct Ok: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/ccer/projects/{projectId}/GET/responses/200/content`.
+                @frozen public enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/api/v1/ccer/projects/{projectId}/GET/responses/200/content/application\/json`.
+                    case json(Components.Schemas.CCERProject)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    public var json: Components.Schemas.CCERProject {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                public var body: Operations.GetCCERProject.Output.Ok.Body
+                /// Creates a new `Ok`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                public init(body: Operations.GetCCERProject.Output.Ok.Body) {
+                    self.body = body
+                }
+            }
+            /// The project.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/get(getCCERProject)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Operations.GetCCERProject.Output.Ok)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            public var ok: Operations.GetCCERProject.Output.Ok {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request does not match this specification (INVALID_INPUT).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/get(getCCERProject)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.BadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            public var badRequest: Components.Responses.BadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No such instrument, account, project or certificate (UNKNOWN_INSTRUMENT, UNKNOWN_ACCOUNT, UNKNOWN_PROJECT, UNKNOWN_CERTIFICATE, ...).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/get(getCCERProject)/responses/404`.
+            ///
+            /// HTTP response code: `404 notFound`.
+            case notFound(Components.Responses.NotFound)
+            /// The associated value of the enum case if `self` is `.notFound`.
+            ///
+            /// - Throws: An error if `self` is not `.notFound`.
+            /// - SeeAlso: `.notFound`.
+            public var notFound: Components.Responses.NotFound {
+                get throws {
+                    switch self {
+                    case let .notFound(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "notFound",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen public enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case other(Swift.String)
+            public init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            public var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                }
+            }
+            public static var allCases: [Self] {
+                [
+                    .json
+                ]
+            }
+        }
+    }
+    /// CCER issuance orders with their serial ranges.
+    ///
+    /// - Remark: HTTP `GET /api/v1/ccer/issuances`.
+    /// - Remark: Generated from `#/paths//api/v1/ccer/issuances/get(listCCERIssuances)`.
+    public enum ListCCERIssuances {
+        public static let id: Swift.String = "listCCERIssuances"
+        public struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/api/v1/ccer/issuances/GET/query`.
+            public struct Query: Sendable, Hashable {
+                /// Most items in the page (the named maximum is 500).
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/ccer/issuances/GET/query/limit`.
+                public var limit: Components.Parameters.Limit?
+                /// Items to skip (from the previous page's `nextOffset`).
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/ccer/issuances/GET/query/offset`.
+                public var offset: Components.Parameters.Offset?
+                /// Creates a new `Query`.
+                ///
+                /// - Parameters:
+                ///   - limit: Most items in the page (the named maximum is 500).
+                ///   - offset: Items to skip (from the previous page's `nextOffset`).
+                public init(
+                    limit: Components.Parameters.Limit? = nil,
+                    offset: Components.Parameters.Offset? = nil
+                ) {
+                    self.limit = limit
+                    self.offset = offset
+                }
+            }
+            public var query: Operations.ListCCERIssuances.Input.Query
+            /// - Remark: Generated from `#/paths/api/v1/ccer/issuances/GET/header`.
+            public struct Headers: Sendable, Hashable {
+                public var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.ListCCERIssuances.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - accept:
+                public init(accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.ListCCERIssuances.AcceptableContentType>] = .defaultValues()) {
+                    self.accept = accept
+                }
+            }
+            public var headers: Operations.ListCCERIssuances.Input.Headers
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - query:
+            ///   - headers:
+            public init(
+                query: Operations.ListCCERIssuances.Input.Query = .init(),
+                headers: Operations.ListCCERIssuances.Input.Headers = .init()
+            ) {
+                self.query = query
+                self.headers = headers
+            }
+        }
+        @frozen public enum Output: Sendable, Hashable {
+            public struct Ok: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/ccer/issuances/GET/responses/200/content`.
+                @frozen public enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/api/v1/ccer/issuances/GET/responses/200/content/application\/json`.
+                    case json(Components.Schemas.CCERIssuancePage)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    public var json: Components.Schemas.CCERIssuancePage {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                public var body: Operations.ListCCERIssuances.Output.Ok.Body
+                /// Creates a new `Ok`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                public init(body: Operations.ListCCERIssuances.Output.Ok.Body) {
+                    self.body = body
+                }
+            }
+            /// A page of issuances.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/issuances/get(listCCERIssuances)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Operations.ListCCERIssuances.Output.Ok)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            public var ok: Operations.ListCCERIssuances.Output.Ok {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request does not match this specification (INVALID_INPUT).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/issuances/get(listCCERIssuances)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.BadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            public var badRequest: Components.Responses.BadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen public enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case other(Swift.String)
+            public init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            public var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                }
+            }
+            public static var allCases: [Self] {
+                [
+                    .json
+                ]
+            }
+        }
+    }
+    /// Voluntary cancellations for carbon neutrality, with each certificate's verification code.
+    ///
+    /// - Remark: HTTP `GET /api/v1/ccer/cancellations`.
+    /// - Remark: Generated from `#/paths//api/v1/ccer/cancellations/get(listCCERCancellations)`.
+    public enum ListCCERCancellations {
+        public static let id: Swift.String = "listCCERCancellations"
+        public struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/api/v1/ccer/cancellations/GET/query`.
+            public struct Query: Sendable, Hashable {
+                /// Most items in the page (the named maximum is 500).
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/ccer/cancellations/GET/query/limit`.
+                public var limit: Components.Parameters.Limit?
+                /// Items to skip (from the previous page's `nextOffset`).
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/ccer/cancellations/GET/query/offset`.
+                public var offset: Components.Parameters.Offset?
+                /// Creates a new `Query`.
+                ///
+                /// - Parameters:
+                ///   - limit: Most items in the page (the named maximum is 500).
+                ///   - offset: Items to skip (from the previous page's `nextOffset`).
+                public init(
+                    limit: Components.Parameters.Limit? = nil,
+                    offset: Components.Parameters.Offset? = nil
+                ) {
+                    self.limit = limit
+                    self.offset = offset
+                }
+            }
+            public var query: Operations.ListCCERCancellations.Input.Query
+            /// - Remark: Generated from `#/paths/api/v1/ccer/cancellations/GET/header`.
+            public struct Headers: Sendable, Hashable {
+                public var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.ListCCERCancellations.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - accept:
+                public init(accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.ListCCERCancellations.AcceptableContentType>] = .defaultValues()) {
+                    self.accept = accept
+                }
+            }
+            public var headers: Operations.ListCCERCancellations.Input.Headers
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - query:
+            ///   - headers:
+            public init(
+                query: Operations.ListCCERCancellations.Input.Query = .init(),
+                headers: Operations.ListCCERCancellations.Input.Headers = .init()
+            ) {
+                self.query = query
+                self.headers = headers
+            }
+        }
+        @frozen public enum Output: Sendable, Hashable {
+            public struct Ok: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/ccer/cancellations/GET/responses/200/content`.
+                @frozen public enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/api/v1/ccer/cancellations/GET/responses/200/content/application\/json`.
+                    case json(Components.Schemas.CCERCancellationPage)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    public var json: Components.Schemas.CCERCancellationPage {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                public var body: Operations.ListCCERCancellations.Output.Ok.Body
+                /// Creates a new `Ok`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                public init(body: Operations.ListCCERCancellations.Output.Ok.Body) {
+                    self.body = body
+                }
+            }
+            /// A page of cancellations.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/cancellations/get(listCCERCancellations)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Operations.ListCCERCancellations.Output.Ok)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            public var ok: Operations.ListCCERCancellations.Output.Ok {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request does not match this specification (INVALID_INPUT).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/cancellations/get(listCCERCancellations)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.BadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            public var badRequest: Components.Responses.BadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen public enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case other(Swift.String)
+            public init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            public var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                }
+            }
+            public static var allCases: [Self] {
+                [
+                    .json
+                ]
+            }
+        }
+    }
+    /// Check a neutrality certificate by its verification code.
+    ///
+    /// - Remark: HTTP `GET /api/v1/ccer/certificates/{code}`.
+    /// - Remark: Generated from `#/paths//api/v1/ccer/certificates/{code}/get(checkCCERCertificate)`.
+    public enum CheckCCERCertificate {
+        public static let id: Swift.String = "checkCCERCertificate"
+        public struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/api/v1/ccer/certificates/{code}/GET/path`.
+            public struct Path: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/ccer/certificates/{code}/GET/path/code`.
+                public var code: Swift.String
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - code:
+                public init(code: Swift.String) {
+                    self.code = code
+                }
+            }
+            public var path: Operations.CheckCCERCertificate.Input.Path
+            /// - Remark: Generated from `#/paths/api/v1/ccer/certificates/{code}/GET/header`.
+            public struct Headers: Sendable, Hashable {
+                public var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.CheckCCERCertificate.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - accept:
+                public init(accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.CheckCCERCertificate.AcceptableContentType>] = .defaultValues()) {
+                    self.accept = accept
+                }
+            }
+            public var headers: Operations.CheckCCERCertificate.Input.Headers
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - headers:
+            public init(
+                path: Operations.CheckCCERCertificate.Input.Path,
+                headers: Operations.CheckCCERCertificate.Input.Headers = .init()
+            ) {
+                self.path = path
+                self.headers = headers
+            }
+        }
+        @frozen public enum Output: Sendable, Hashable {
+            public struct Ok: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/ccer/certificates/{code}/GET/responses/200/content`.
+                @frozen public enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/api/v1/ccer/certificates/{code}/GET/responses/200/content/application\/json`.
+                    case json(Components.Schemas.CCERCertificateCheck)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    public var json: Components.Schemas.CCERCertificateCheck {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                public var body: Operations.CheckCCERCertificate.Output.Ok.Body
+                /// Creates a new `Ok`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                public init(body: Operations.CheckCCERCertificate.Output.Ok.Body) {
+                    self.body = body
+                }
+            }
+            /// The certificate, as recorded in the registry journal.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/certificates/{code}/get(checkCCERCertificate)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Operations.CheckCCERCertificate.Output.Ok)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            public var ok: Operations.CheckCCERCertificate.Output.Ok {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request does not match this specification (INVALID_INPUT).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/certificates/{code}/get(checkCCERCertificate)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.BadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            public var badRequest: Components.Responses.BadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No such instrument, account, project or certificate (UNKNOWN_INSTRUMENT, UNKNOWN_ACCOUNT, UNKNOWN_PROJECT, UNKNOWN_CERTIFICATE, ...).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/certificates/{code}/get(checkCCERCertificate)/responses/404`.
+            ///
+            /// HTTP response code: `404 notFound`.
+            case notFound(Components.Responses.NotFound)
+            /// The associated value of the enum case if `self` is `.notFound`.
+            ///
+            /// - Throws: An error if `self` is not `.notFound`.
+            /// - SeeAlso: `.notFound`.
+            public var notFound: Components.Responses.NotFound {
+                get throws {
+                    switch self {
+                    case let .notFound(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "notFound",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen public enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case other(Swift.String)
+            public init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            public var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                }
+            }
+            public static var allCases: [Self] {
+                [
+                    .json
+                ]
+            }
+        }
+    }
+    /// Submit monthly data of the token's entity's facilities (the MRV platform's monthly CSV, docs/mrv.md).
+    ///
+    /// The same import as `openets mrv import months`: every row is checked first; one bad row
+    /// rejects the whole upload (422, `details` name the first bad row) and nothing is stored.
+    ///
+    ///
+    /// - Remark: HTTP `POST /api/v1/mrv/monthly-data`.
+    /// - Remark: Generated from `#/paths//api/v1/mrv/monthly-data/post(submitMonthlyData)`.
+    public enum SubmitMonthlyData {
+        public static let id: Swift.String = "submitMonthlyData"
+        public struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/api/v1/mrv/monthly-data/POST/header`.
+            public struct Headers: Sendable, Hashable {
+                /// 1-64 printable ASCII characters (! to ~) chosen by the client; a retry with the same key returns the first result.
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/mrv/monthly-data/POST/header/Idempotency-Key`.
+                public var idempotencyKey: Components.Parameters.IdempotencyKey
+                public var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.SubmitMonthlyData.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - idempotencyKey: 1-64 printable ASCII characters (! to ~) chosen by the client; a retry with the same key returns the first result.
+                ///   - accept:
+                public init(
+                    idempotencyKey: Components.Parameters.IdempotencyKey,
+                    accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.SubmitMonthlyData.AcceptableContentType>] = .defaultValues()
+                ) {
+                    self.idempotencyKey = idempotencyKey
+                    self.accept = accept
+                }
+            }
+            public var headers: Operations.SubmitMonthlyData.Input.Headers
+            /// - Remark: Generated from `#/paths/api/v1/mrv/monthly-data/POST/requestBody`.
+            @frozen public enum Body: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/mrv/monthly-data/POST/requestBody/content/application\/json`.
+                case json(Components.Schemas.MonthlyDataUpload)
+            }
+            public var body: Operations.SubmitMonthlyData.Input.Body
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - headers:
+            ///   - body:
+            public init(
+                headers: Operations.SubmitMonthlyData.Input.Headers,
+                body: Operations.SubmitMonthlyData.Input.Body
+            ) {
+                self.headers = headers
+                self.body = body
+            }
+        }
+        @frozen public enum Output: Sendable, Hashable {
+            public struct Created: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/mrv/monthly-data/POST/responses/201/content`.
+                @frozen public enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/api/v1/mrv/monthly-data/POST/responses/201/content/application\/json`.
+                    case json(Components.Schemas.MRVResult)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    public var json: Components.Schemas.MRVResult {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                public var body: Operations.SubmitMonthlyData.Output.Created.Body
+                /// Creates a new `Created`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                public init(body: Operations.SubmitMonthlyData.Output.Created.Body) {
+                    self.body = body
+                }
+            }
+            /// Stored (or the replay under this key).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/monthly-data/post(submitMonthlyData)/responses/201`.
+            ///
+            /// HTTP response code: `201 created`.
+            case created(Operations.SubmitMonthlyData.Output.Created)
+            /// The associated value of the enum case if `self` is `.created`.
+            ///
+            /// - Throws: An error if `self` is not `.created`.
+            /// - SeeAlso: `.created`.
+            public var created: Operations.SubmitMonthlyData.Output.Created {
+                get throws {
+                    switch self {
+                    case let .created(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "created",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request does not match this specification (INVALID_INPUT).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/monthly-data/post(submitMonthlyData)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.BadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            public var badRequest: Components.Responses.BadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No valid API token (UNAUTHENTICATED), or an expired one (TOKEN_EXPIRED).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/monthly-data/post(submitMonthlyData)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            public var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The token's user may not do this (FORBIDDEN).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/monthly-data/post(submitMonthlyData)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Forbidden)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            public var forbidden: Components.Responses.Forbidden {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request body is over the API's limit (BODY_TOO_LARGE).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/monthly-data/post(submitMonthlyData)/responses/413`.
+            ///
+            /// HTTP response code: `413 contentTooLarge`.
+            case contentTooLarge(Components.Responses.TooLarge)
+            /// The associated value of the enum case if `self` is `.contentTooLarge`.
+            ///
+            /// - Throws: An error if `self` is not `.contentTooLarge`.
+            /// - SeeAlso: `.contentTooLarge`.
+            public var contentTooLarge: Components.Responses.TooLarge {
+                get throws {
+                    switch self {
+                    case let .contentTooLarge(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "contentTooLarge",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The exchange or the registry rejected the command; nothing changed. `code` is the domain's error code.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/monthly-data/post(submitMonthlyData)/responses/422`.
+            ///
+            /// HTTP response code: `422 unprocessableContent`.
+            case unprocessableContent(Components.Responses.Rejected)
+            /// The associated value of the enum case if `self` is `.unprocessableContent`.
+            ///
+            /// - Throws: An error if `self` is not `.unprocessableContent`.
+            /// - SeeAlso: `.unprocessableContent`.
+            public var unprocessableContent: Components.Responses.Rejected {
+                get throws {
+                    switch self {
+                    case let .unprocessableContent(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unprocessableContent",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Too many state-changing calls with this token (RATE_LIMITED); retry after `Retry-After` seconds.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/monthly-data/post(submitMonthlyData)/responses/429`.
+            ///
+            /// HTTP response code: `429 tooManyRequests`.
+            case tooManyRequests(Components.Responses.RateLimited)
+            /// The associated value of the enum case if `self` is `.tooManyRequests`.
+            ///
+            /// - Throws: An error if `self` is not `.tooManyRequests`.
+            /// - SeeAlso: `.tooManyRequests`.
+            public var tooManyRequests: Components.Responses.RateLimited {
+                get throws {
+                    switch self {
+                    case let .tooManyRequests(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "tooManyRequests",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The server runs without this part (the MRV platform or the allocation cycle) (UNAVAILABLE).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/monthly-data/post(submitMonthlyData)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.Unavailable)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            public var serviceUnavailable: Components.Responses.Unavailable {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen public enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case other(Swift.String)
+            public init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            public var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                }
+            }
+            public static var allCases: [Self] {
+                [
+                    .json
+                ]
+            }
+        }
+    }
+    /// The monthly data an entity submitted (per facility and month), oldest first.
+    ///
+    /// - Remark: HTTP `GET /api/v1/mrv/entities/{entityId}/months`.
+    /// - Remark: Generated from `#/paths//api/v1/mrv/entities/{entityId}/months/get(listMRVMonths)`.
+    public enum ListMRVMonths {
+        public static let id: Swift.String = "listMRVMonths"
+        public struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/api/v1/mrv/entities/{entityId}/months/GET/path`.
+            public struct Path: Sendable, Hashable {
+                /// The MRV entity (its unified social credit code, the owner id of its registry account).
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/mrv/entities/{entityId}/months/GET/path/entityId`.
+                public var entityId: Components.Parameters.EntityId
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - entityId: The MRV entity (its unified social credit code, the owner id of its registry account).
+                public init(entityId: Components.Parameters.EntityId) {
+                    self.entityId = entityId
+                }
+            }
+            public var path: Operations.ListMRVMonths.Input.Path
+            /// - Remark: Generated from `#/paths/api/v1/mrv/entities/{entityId}/months/GET/query`.
+            public struct Query: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/mrv/entities/{entityId}/months/GET/query/year`.
+                public var year: Swift.Int32?
+                /// Most items in the page (the named maximum is 500).
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/mrv/entities/{entityId}/months/GET/query/limit`.
+                public var limit: Components.Parameters.Limit?
+                /// Items to skip (from the previous page's `nextOffset`).
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/mrv/entities/{entityId}/months/GET/query/offset`.
+                public var offset: Components.Parameters.Offset?
+                /// Creates a new `Query`.
+                ///
+                /// - Parameters:
+                ///   - year:
+                ///   - limit: Most items in the page (the named maximum is 500).
+                ///   - offset: Items to skip (from the previous page's `nextOffset`).
+                public init(
+                    year: Swift.Int32? = nil,
+                    limit: Components.Parameters.Limit? = nil,
+                    offset: Components.Parameters.Offset? = nil
+                ) {
+                    self.year = year
+                    self.limit = limit
+                    self.offset = offset
+                }
+            }
+            public var query: Operations.ListMRVMonths.Input.Query
+            /// - Remark: Generated from `#/paths/api/v1/mrv/entities/{entityId}/months/GET/header`.
+            public struct Headers: Sendable, Hashable {
+                public var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.ListMRVMonths.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - accept:
+                public init(accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.ListMRVMonths.AcceptableContentType>] = .defaultValues()) {
+                    self.accept = accept
+                }
+            }
+            public var headers: Operations.ListMRVMonths.Input.Headers
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - query:
+            ///   - headers:
+            public init(
+                path: Operations.ListMRVMonths.Input.Path,
+                query: Operations.ListMRVMonths.Input.Query = .init(),
+                headers: Operations.ListMRVMonths.Input.Headers = .init()
+            ) {
+                self.path = path
+                self.query = query
+                self.headers = headers
+            }
+        }
+        @frozen public enum Output: Sendable, Hashable {
+            public struct Ok: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/mrv/entities/{entityId}/months/GET/responses/200/content`.
+                @frozen public enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/api/v1/mrv/entities/{entityId}/months/GET/responses/200/content/application\/json`.
+                    case json(Components.Schemas.MRVMonthPage)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    public var json: Components.Schemas.MRVMonthPage {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                public var body: Operations.ListMRVMonths.Output.Ok.Body
+                /// Creates a new `Ok`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                public init(body: Operations.ListMRVMonths.Output.Ok.Body) {
+                    self.body = body
+                }
+            }
+            /// A page of submitted months.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/entities/{entityId}/months/get(listMRVMonths)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Operations.ListMRVMonths.Output.Ok)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            public var ok: Operations.ListMRVMonths.Output.Ok {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request does not match this specification (INVALID_INPUT).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/entities/{entityId}/months/get(listMRVMonths)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.BadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            public var badRequest: Components.Responses.BadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No valid API token (UNAUTHENTICATED), or an expired one (TOKEN_EXPIRED).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/entities/{entityId}/months/get(listMRVMonths)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            public var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The token's user may not do this (FORBIDDEN).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/entities/{entityId}/months/get(listMRVMonths)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Forbidden)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            public var forbidden: Components.Responses.Forbidden {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No such instrument, account, project or certificate (UNKNOWN_INSTRUMENT, UNKNOWN_ACCOUNT, UNKNOWN_PROJECT, UNKNOWN_CERTIFICATE, ...).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/entities/{entityId}/months/get(listMRVMonths)/responses/404`.
+            ///
+            /// HTTP response code: `404 notFound`.
+            case notFound(Components.Responses.NotFound)
+            /// The associated value of the enum case if `self` is `.notFound`.
+            ///
+            /// - Throws: An error if `self` is not `.notFound`.
+            /// - SeeAlso: `.notFound`.
+            public var notFound: Components.Responses.NotFound {
+                get throws {
+                    switch self {
+                    case let .notFound(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "notFound",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The server runs without this part (the MRV platform or the allocation cycle) (UNAVAILABLE).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/entities/{entityId}/months/get(listMRVMonths)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.Unavailable)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            public var serviceUnavailable: Components.Responses.Unavailable {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen public enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case other(Swift.String)
+            public init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            public var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                }
+            }
+            public static var allCases: [Self] {
+                [
+                    .json
+                ]
+            }
+        }
+    }
+    /// An entity's annual emission reports and their status (submitted, verifying, ..., approved), by year.
+    ///
+    /// - Remark: HTTP `GET /api/v1/mrv/entities/{entityId}/reports`.
+    /// - Remark: Generated from `#/paths//api/v1/mrv/entities/{entityId}/reports/get(listMRVReports)`.
+    public enum ListMRVReports {
+        public static let id: Swift.String = "listMRVReports"
+        public struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/api/v1/mrv/entities/{entityId}/reports/GET/path`.
+            public struct Path: Sendable, Hashable {
+                /// The MRV entity (its unified social credit code, the owner id of its registry account).
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/mrv/entities/{entityId}/reports/GET/path/entityId`.
+                public var entityId: Components.Parameters.EntityId
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - entityId: The MRV entity (its unified social credit code, the owner id of its registry account).
+                public init(entityId: Components.Parameters.EntityId) {
+                    self.entityId = entityId
+                }
+            }
+            public var path: Operations.ListMRVReports.Input.Path
+            /// - Remark: Generated from `#/paths/api/v1/mrv/entities/{entityId}/reports/GET/query`.
+            public struct Query: Sendable, Hashable {
+                /// Most items in the page (the named maximum is 500).
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/mrv/entities/{entityId}/reports/GET/query/limit`.
+                public var limit: Components.Parameters.Limit?
+                /// Items to skip (from the previous page's `nextOffset`).
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/mrv/entities/{entityId}/reports/GET/query/offset`.
+                public var offset: Components.Parameters.Offset?
+                /// Creates a new `Query`.
+                ///
+                /// - Parameters:
+                ///   - limit: Most items in the page (the named maximum is 500).
+                ///   - offset: Items to skip (from the previous page's `nextOffset`).
+                public init(
+                    limit: Components.Parameters.Limit? = nil,
+                    offset: Components.Parameters.Offset? = nil
+                ) {
+                    self.limit = limit
+                    self.offset = offset
+                }
+            }
+            public var query: Operations.ListMRVReports.Input.Query
+            /// - Remark: Generated from `#/paths/api/v1/mrv/entities/{entityId}/reports/GET/header`.
+            public struct Headers: Sendable, Hashable {
+                public var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.ListMRVReports.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - accept:
+                public init(accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.ListMRVReports.AcceptableContentType>] = .defaultValues()) {
+                    self.accept = accept
+                }
+            }
+            public var headers: Operations.ListMRVReports.Input.Headers
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - query:
+            ///   - headers:
+            public init(
+                path: Operations.ListMRVReports.Input.Path,
+                query: Operations.ListMRVReports.Input.Query = .init(),
+                headers: Operations.ListMRVReports.Input.Headers = .init()
+            ) {
+                self.path = path
+                self.query = query
+                self.headers = headers
+            }
+        }
+        @frozen public enum Output: Sendable, Hashable {
+            public struct Ok: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/mrv/entities/{entityId}/reports/GET/responses/200/content`.
+                @frozen public enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/api/v1/mrv/entities/{entityId}/reports/GET/responses/200/content/application\/json`.
+                    case json(Components.Schemas.MRVReportPage)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    public var json: Components.Schemas.MRVReportPage {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                public var body: Operations.ListMRVReports.Output.Ok.Body
+                /// Creates a new `Ok`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                public init(body: Operations.ListMRVReports.Output.Ok.Body) {
+                    self.body = body
+                }
+            }
+            /// A page of reports.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/entities/{entityId}/reports/get(listMRVReports)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Operations.ListMRVReports.Output.Ok)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            public var ok: Operations.ListMRVReports.Output.Ok {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request does not match this specification (INVALID_INPUT).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/entities/{entityId}/reports/get(listMRVReports)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.BadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            public var badRequest: Components.Responses.BadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No valid API token (UNAUTHENTICATED), or an expired one (TOKEN_EXPIRED).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/entities/{entityId}/reports/get(listMRVReports)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            public var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The token's user may not do this (FORBIDDEN).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/entities/{entityId}/reports/get(listMRVReports)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Forbidden)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            public var forbidden: Components.Responses.Forbidden {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No such instrument, account, project or certificate (UNKNOWN_INSTRUMENT, UNKNOWN_ACCOUNT, UNKNOWN_PROJECT, UNKNOWN_CERTIFICATE, ...).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/entities/{entityId}/reports/get(listMRVReports)/responses/404`.
+            ///
+            /// HTTP response code: `404 notFound`.
+            case notFound(Components.Responses.NotFound)
+            /// The associated value of the enum case if `self` is `.notFound`.
+            ///
+            /// - Throws: An error if `self` is not `.notFound`.
+            /// - SeeAlso: `.notFound`.
+            public var notFound: Components.Responses.NotFound {
+                get throws {
+                    switch self {
+                    case let .notFound(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "notFound",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The server runs without this part (the MRV platform or the allocation cycle) (UNAVAILABLE).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/entities/{entityId}/reports/get(listMRVReports)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.Unavailable)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            public var serviceUnavailable: Components.Responses.Unavailable {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen public enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case other(Swift.String)
+            public init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            public var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                }
+            }
+            public static var allCases: [Self] {
+                [
+                    .json
+                ]
+            }
+        }
+    }
+    /// A compliance year's statistics per province and for the nation (CN, last), from the surrender stage.
+    ///
+    /// - Remark: HTTP `GET /api/v1/compliance/{year}/provinces`.
+    /// - Remark: Generated from `#/paths//api/v1/compliance/{year}/provinces/get(listComplianceByProvince)`.
+    public enum ListComplianceByProvince {
+        public static let id: Swift.String = "listComplianceByProvince"
+        public struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/api/v1/compliance/{year}/provinces/GET/path`.
+            public struct Path: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/compliance/{year}/provinces/GET/path/year`.
+                public var year: Components.Parameters.Year
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - year:
+                public init(year: Components.Parameters.Year) {
+                    self.year = year
+                }
+            }
+            public var path: Operations.ListComplianceByProvince.Input.Path
+            /// - Remark: Generated from `#/paths/api/v1/compliance/{year}/provinces/GET/query`.
+            public struct Query: Sendable, Hashable {
+                /// Most items in the page (the named maximum is 500).
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/compliance/{year}/provinces/GET/query/limit`.
+                public var limit: Components.Parameters.Limit?
+                /// Items to skip (from the previous page's `nextOffset`).
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/compliance/{year}/provinces/GET/query/offset`.
+                public var offset: Components.Parameters.Offset?
+                /// Creates a new `Query`.
+                ///
+                /// - Parameters:
+                ///   - limit: Most items in the page (the named maximum is 500).
+                ///   - offset: Items to skip (from the previous page's `nextOffset`).
+                public init(
+                    limit: Components.Parameters.Limit? = nil,
+                    offset: Components.Parameters.Offset? = nil
+                ) {
+                    self.limit = limit
+                    self.offset = offset
+                }
+            }
+            public var query: Operations.ListComplianceByProvince.Input.Query
+            /// - Remark: Generated from `#/paths/api/v1/compliance/{year}/provinces/GET/header`.
+            public struct Headers: Sendable, Hashable {
+                public var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.ListComplianceByProvince.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - accept:
+                public init(accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.ListComplianceByProvince.AcceptableContentType>] = .defaultValues()) {
+                    self.accept = accept
+                }
+            }
+            public var headers: Operations.ListComplianceByProvince.Input.Headers
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - query:
+            ///   - headers:
+            public init(
+                path: Operations.ListComplianceByProvince.Input.Path,
+                query: Operations.ListComplianceByProvince.Input.Query = .init(),
+                headers: Operations.ListComplianceByProvince.Input.Headers = .init()
+            ) {
+                self.path = path
+                self.query = query
+                self.headers = headers
+            }
+        }
+        @frozen public enum Output: Sendable, Hashable {
+            public struct Ok: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/compliance/{year}/provinces/GET/responses/200/content`.
+                @frozen public enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/api/v1/compliance/{year}/provinces/GET/responses/200/content/application\/json`.
+                    case json(Components.Schemas.ComplianceRowPage)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    public var json: Components.Schemas.ComplianceRowPage {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                public var body: Operations.ListComplianceByProvince.Output.Ok.Body
+                /// Creates a new `Ok`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                public init(body: Operations.ListComplianceByProvince.Output.Ok.Body) {
+                    self.body = body
+                }
+            }
+            /// A page of rows.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/compliance/{year}/provinces/get(listComplianceByProvince)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Operations.ListComplianceByProvince.Output.Ok)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            public var ok: Operations.ListComplianceByProvince.Output.Ok {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request does not match this specification (INVALID_INPUT).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/compliance/{year}/provinces/get(listComplianceByProvince)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.BadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            public var badRequest: Components.Responses.BadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No such instrument, account, project or certificate (UNKNOWN_INSTRUMENT, UNKNOWN_ACCOUNT, UNKNOWN_PROJECT, UNKNOWN_CERTIFICATE, ...).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/compliance/{year}/provinces/get(listComplianceByProvince)/responses/404`.
+            ///
+            /// HTTP response code: `404 notFound`.
+            case notFound(Components.Responses.NotFound)
+            /// The associated value of the enum case if `self` is `.notFound`.
+            ///
+            /// - Throws: An error if `self` is not `.notFound`.
+            /// - SeeAlso: `.notFound`.
+            public var notFound: Components.Responses.NotFound {
+                get throws {
+                    switch self {
+                    case let .notFound(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "notFound",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The server runs without this part (the MRV platform or the allocation cycle) (UNAVAILABLE).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/compliance/{year}/provinces/get(listComplianceByProvince)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.Unavailable)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            public var serviceUnavailable: Components.Responses.Unavailable {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen public enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case other(Swift.String)
+            public init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            public var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                }
+            }
+            public static var allCases: [Self] {
+                [
+                    .json
+                ]
+            }
+        }
+    }
+    /// An entity's obligation, surrender and compliance status for a year.
+    ///
+    /// - Remark: HTTP `GET /api/v1/compliance/{year}/entities/{accountId}`.
+    /// - Remark: Generated from `#/paths//api/v1/compliance/{year}/entities/{accountId}/get(getEntityCompliance)`.
+    public enum GetEntityCompliance {
+        public static let id: Swift.String = "getEntityCompliance"
+        public struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/api/v1/compliance/{year}/entities/{accountId}/GET/path`.
+            public struct Path: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/compliance/{year}/entities/{accountId}/GET/path/year`.
+                public var year: Components.Parameters.Year
+                /// - Remark: Generated from `#/paths/api/v1/compliance/{year}/entities/{accountId}/GET/path/accountId`.
+                public var accountId: Components.Parameters.AccountId
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - year:
+                ///   - accountId:
+                public init(
+                    year: Components.Parameters.Year,
+                    accountId: Components.Parameters.AccountId
+                ) {
+                    self.year = year
+                    self.accountId = accountId
+                }
+            }
+            public var path: Operations.GetEntityCompliance.Input.Path
+            /// - Remark: Generated from `#/paths/api/v1/compliance/{year}/entities/{accountId}/GET/header`.
+            public struct Headers: Sendable, Hashable {
+                public var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.GetEntityCompliance.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - accept:
+                public init(accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.GetEntityCompliance.AcceptableContentType>] = .defaultValues()) {
+                    self.accept = accept
+                }
+            }
+            public var headers: Operations.GetEntityCompliance.Input.Headers
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - headers:
+            public init(
+                path: Operations.GetEntityCompliance.Input.Path,
+                headers: Operations.GetEntityCompliance.Input.Headers = .init()
+            ) {
+                self.path = path
+                self.headers = headers
+            }
+        }
+        @frozen public enum Output: Sendable, Hashable {
+            public struct Ok: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/compliance/{year}/entities/{accountId}/GET/responses/200/content`.
+                @frozen public enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/api/v1/compliance/{year}/entities/{accountId}/GET/responses/200/content/application\/json`.
+                    case json(Components.Schemas.EntityCompliance)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    public var json: Components.Schemas.EntityCompliance {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                public var body: Operations.GetEntityCompliance.Output.Ok.Body
+                /// Creates a new `Ok`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                public init(body: Operations.GetEntityCompliance.Output.Ok.Body) {
+                    self.body = body
+                }
+            }
+            /// The assessment.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/compliance/{year}/entities/{accountId}/get(getEntityCompliance)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Operations.GetEntityCompliance.Output.Ok)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            public var ok: Operations.GetEntityCompliance.Output.Ok {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request does not match this specification (INVALID_INPUT).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/compliance/{year}/entities/{accountId}/get(getEntityCompliance)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.BadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            public var badRequest: Components.Responses.BadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No valid API token (UNAUTHENTICATED), or an expired one (TOKEN_EXPIRED).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/compliance/{year}/entities/{accountId}/get(getEntityCompliance)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            public var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The token's user may not do this (FORBIDDEN).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/compliance/{year}/entities/{accountId}/get(getEntityCompliance)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Forbidden)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            public var forbidden: Components.Responses.Forbidden {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No such instrument, account, project or certificate (UNKNOWN_INSTRUMENT, UNKNOWN_ACCOUNT, UNKNOWN_PROJECT, UNKNOWN_CERTIFICATE, ...).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/compliance/{year}/entities/{accountId}/get(getEntityCompliance)/responses/404`.
+            ///
+            /// HTTP response code: `404 notFound`.
+            case notFound(Components.Responses.NotFound)
+            /// The associated value of the enum case if `self` is `.notFound`.
+            ///
+            /// - Throws: An error if `self` is not `.notFound`.
+            /// - SeeAlso: `.notFound`.
+            public var notFound: Components.Responses.NotFound {
+                get throws {
+                    switch self {
+                    case let .notFound(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "notFound",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The server runs without this part (the MRV platform or the allocation cycle) (UNAVAILABLE).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/compliance/{year}/entities/{accountId}/get(getEntityCompliance)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.Unavailable)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            public var serviceUnavailable: Components.Responses.Unavailable {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
                             response: self
                         )
                     }

@@ -67,6 +67,129 @@ public protocol APIProtocol: Sendable {
     /// - Remark: HTTP `POST /api/v1/exchange/orders/{orderId}/cancel`.
     /// - Remark: Generated from `#/paths//api/v1/exchange/orders/{orderId}/cancel/post(cancelOrder)`.
     func cancelOrder(_ input: Operations.CancelOrder.Input) async throws -> Operations.CancelOrder.Output
+    /// The account's statement, the registry journal entries that touched it, newest first.
+    ///
+    /// - Remark: HTTP `GET /api/v1/registry/accounts/{accountId}/journal`.
+    /// - Remark: Generated from `#/paths//api/v1/registry/accounts/{accountId}/journal/get(listAccountJournal)`.
+    func listAccountJournal(_ input: Operations.ListAccountJournal.Input) async throws -> Operations.ListAccountJournal.Output
+    /// The four-eyes transfers out of the account (pending, executed, rejected), newest first.
+    ///
+    /// - Remark: HTTP `GET /api/v1/registry/accounts/{accountId}/transfers`.
+    /// - Remark: Generated from `#/paths//api/v1/registry/accounts/{accountId}/transfers/get(listAccountTransfers)`.
+    func listAccountTransfers(_ input: Operations.ListAccountTransfers.Input) async throws -> Operations.ListAccountTransfers.Output
+    /// Initiate a four-eyes transfer out of the token's account (the account's initiator).
+    ///
+    /// The units are checked but do not move: the transfer waits for an approver of the same
+    /// account (`approveTransfer`, another representative than the initiator).
+    ///
+    ///
+    /// - Remark: HTTP `POST /api/v1/registry/transfers`.
+    /// - Remark: Generated from `#/paths//api/v1/registry/transfers/post(initiateTransfer)`.
+    func initiateTransfer(_ input: Operations.InitiateTransfer.Input) async throws -> Operations.InitiateTransfer.Output
+    /// Approve a pending transfer of the token's account (its approver); the units move.
+    ///
+    /// - Remark: HTTP `POST /api/v1/registry/transfers/{transferId}/approve`.
+    /// - Remark: Generated from `#/paths//api/v1/registry/transfers/{transferId}/approve/post(approveTransfer)`.
+    func approveTransfer(_ input: Operations.ApproveTransfer.Input) async throws -> Operations.ApproveTransfer.Output
+    /// Reject a pending transfer of the token's account (its approver); nothing moves.
+    ///
+    /// - Remark: HTTP `POST /api/v1/registry/transfers/{transferId}/reject`.
+    /// - Remark: Generated from `#/paths//api/v1/registry/transfers/{transferId}/reject/post(rejectTransfer)`.
+    func rejectTransfer(_ input: Operations.RejectTransfer.Input) async throws -> Operations.RejectTransfer.Output
+    /// Surrender units of the token's entity account for a compliance year (清缴).
+    ///
+    /// - Remark: HTTP `POST /api/v1/registry/surrenders`.
+    /// - Remark: Generated from `#/paths//api/v1/registry/surrenders/post(surrender)`.
+    func surrender(_ input: Operations.Surrender.Input) async throws -> Operations.Surrender.Output
+    /// The open block-agreement quotes the token's account may see (public ones, those directed to it, its own).
+    ///
+    /// - Remark: HTTP `GET /api/v1/exchange/block-quotes`.
+    /// - Remark: Generated from `#/paths//api/v1/exchange/block-quotes/get(listBlockQuotes)`.
+    func listBlockQuotes(_ input: Operations.ListBlockQuotes.Input) async throws -> Operations.ListBlockQuotes.Output
+    /// Post a block-agreement quote (大宗协议), public or directed to named counterparties.
+    ///
+    /// - Remark: HTTP `POST /api/v1/exchange/block-quotes`.
+    /// - Remark: Generated from `#/paths//api/v1/exchange/block-quotes/post(quoteBlock)`.
+    func quoteBlock(_ input: Operations.QuoteBlock.Input) async throws -> Operations.QuoteBlock.Output
+    /// Counter a quote with another price or quantity (a quote directed to the quoter).
+    ///
+    /// - Remark: HTTP `POST /api/v1/exchange/block-quotes/{quoteId}/counter`.
+    /// - Remark: Generated from `#/paths//api/v1/exchange/block-quotes/{quoteId}/counter/post(counterBlock)`.
+    func counterBlock(_ input: Operations.CounterBlock.Input) async throws -> Operations.CounterBlock.Output
+    /// Confirm a quote as its counterparty; the deal settles in the registry.
+    ///
+    /// - Remark: HTTP `POST /api/v1/exchange/block-quotes/{quoteId}/accept`.
+    /// - Remark: Generated from `#/paths//api/v1/exchange/block-quotes/{quoteId}/accept/post(acceptBlock)`.
+    func acceptBlock(_ input: Operations.AcceptBlock.Input) async throws -> Operations.AcceptBlock.Output
+    /// One-way auction announcements (单向竞价), by id.
+    ///
+    /// - Remark: HTTP `GET /api/v1/exchange/auctions`.
+    /// - Remark: Generated from `#/paths//api/v1/exchange/auctions/get(listAuctions)`.
+    func listAuctions(_ input: Operations.ListAuctions.Input) async throws -> Operations.ListAuctions.Output
+    /// Bid in an announced auction for the token's account (funds or units are locked).
+    ///
+    /// - Remark: HTTP `POST /api/v1/exchange/auctions/{auctionId}/bids`.
+    /// - Remark: Generated from `#/paths//api/v1/exchange/auctions/{auctionId}/bids/post(placeBid)`.
+    func placeBid(_ input: Operations.PlaceBid.Input) async throws -> Operations.PlaceBid.Output
+    /// The CCER methodologies, by code.
+    ///
+    /// - Remark: HTTP `GET /api/v1/ccer/methodologies`.
+    /// - Remark: Generated from `#/paths//api/v1/ccer/methodologies/get(listCCERMethodologies)`.
+    func listCCERMethodologies(_ input: Operations.ListCCERMethodologies.Input) async throws -> Operations.ListCCERMethodologies.Output
+    /// CCER projects in the order they were submitted, optionally by public status.
+    ///
+    /// - Remark: HTTP `GET /api/v1/ccer/projects`.
+    /// - Remark: Generated from `#/paths//api/v1/ccer/projects/get(listCCERProjects)`.
+    func listCCERProjects(_ input: Operations.ListCCERProjects.Input) async throws -> Operations.ListCCERProjects.Output
+    /// One CCER project with its workflow history and crediting periods.
+    ///
+    /// - Remark: HTTP `GET /api/v1/ccer/projects/{projectId}`.
+    /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/get(getCCERProject)`.
+    func getCCERProject(_ input: Operations.GetCCERProject.Input) async throws -> Operations.GetCCERProject.Output
+    /// CCER issuance orders with their serial ranges.
+    ///
+    /// - Remark: HTTP `GET /api/v1/ccer/issuances`.
+    /// - Remark: Generated from `#/paths//api/v1/ccer/issuances/get(listCCERIssuances)`.
+    func listCCERIssuances(_ input: Operations.ListCCERIssuances.Input) async throws -> Operations.ListCCERIssuances.Output
+    /// Voluntary cancellations for carbon neutrality, with each certificate's verification code.
+    ///
+    /// - Remark: HTTP `GET /api/v1/ccer/cancellations`.
+    /// - Remark: Generated from `#/paths//api/v1/ccer/cancellations/get(listCCERCancellations)`.
+    func listCCERCancellations(_ input: Operations.ListCCERCancellations.Input) async throws -> Operations.ListCCERCancellations.Output
+    /// Check a neutrality certificate by its verification code.
+    ///
+    /// - Remark: HTTP `GET /api/v1/ccer/certificates/{code}`.
+    /// - Remark: Generated from `#/paths//api/v1/ccer/certificates/{code}/get(checkCCERCertificate)`.
+    func checkCCERCertificate(_ input: Operations.CheckCCERCertificate.Input) async throws -> Operations.CheckCCERCertificate.Output
+    /// Submit monthly data of the token's entity's facilities (the MRV platform's monthly CSV, docs/mrv.md).
+    ///
+    /// The same import as `openets mrv import months`: every row is checked first; one bad row
+    /// rejects the whole upload (422, `details` name the first bad row) and nothing is stored.
+    ///
+    ///
+    /// - Remark: HTTP `POST /api/v1/mrv/monthly-data`.
+    /// - Remark: Generated from `#/paths//api/v1/mrv/monthly-data/post(submitMonthlyData)`.
+    func submitMonthlyData(_ input: Operations.SubmitMonthlyData.Input) async throws -> Operations.SubmitMonthlyData.Output
+    /// The monthly data an entity submitted (per facility and month), oldest first.
+    ///
+    /// - Remark: HTTP `GET /api/v1/mrv/entities/{entityId}/months`.
+    /// - Remark: Generated from `#/paths//api/v1/mrv/entities/{entityId}/months/get(listMRVMonths)`.
+    func listMRVMonths(_ input: Operations.ListMRVMonths.Input) async throws -> Operations.ListMRVMonths.Output
+    /// An entity's annual emission reports and their status (submitted, verifying, ..., approved), by year.
+    ///
+    /// - Remark: HTTP `GET /api/v1/mrv/entities/{entityId}/reports`.
+    /// - Remark: Generated from `#/paths//api/v1/mrv/entities/{entityId}/reports/get(listMRVReports)`.
+    func listMRVReports(_ input: Operations.ListMRVReports.Input) async throws -> Operations.ListMRVReports.Output
+    /// A compliance year's statistics per province and for the nation (CN, last), from the surrender stage.
+    ///
+    /// - Remark: HTTP `GET /api/v1/compliance/{year}/provinces`.
+    /// - Remark: Generated from `#/paths//api/v1/compliance/{year}/provinces/get(listComplianceByProvince)`.
+    func listComplianceByProvince(_ input: Operations.ListComplianceByProvince.Input) async throws -> Operations.ListComplianceByProvince.Output
+    /// An entity's obligation, surrender and compliance status for a year.
+    ///
+    /// - Remark: HTTP `GET /api/v1/compliance/{year}/entities/{accountId}`.
+    /// - Remark: Generated from `#/paths//api/v1/compliance/{year}/entities/{accountId}/get(getEntityCompliance)`.
+    func getEntityCompliance(_ input: Operations.GetEntityCompliance.Input) async throws -> Operations.GetEntityCompliance.Output
 }
 
 /// Convenience overloads for operation inputs.
@@ -195,6 +318,327 @@ extension APIProtocol {
         headers: Operations.CancelOrder.Input.Headers
     ) async throws -> Operations.CancelOrder.Output {
         try await cancelOrder(Operations.CancelOrder.Input(
+            path: path,
+            headers: headers
+        ))
+    }
+    /// The account's statement, the registry journal entries that touched it, newest first.
+    ///
+    /// - Remark: HTTP `GET /api/v1/registry/accounts/{accountId}/journal`.
+    /// - Remark: Generated from `#/paths//api/v1/registry/accounts/{accountId}/journal/get(listAccountJournal)`.
+    public func listAccountJournal(
+        path: Operations.ListAccountJournal.Input.Path,
+        query: Operations.ListAccountJournal.Input.Query = .init(),
+        headers: Operations.ListAccountJournal.Input.Headers = .init()
+    ) async throws -> Operations.ListAccountJournal.Output {
+        try await listAccountJournal(Operations.ListAccountJournal.Input(
+            path: path,
+            query: query,
+            headers: headers
+        ))
+    }
+    /// The four-eyes transfers out of the account (pending, executed, rejected), newest first.
+    ///
+    /// - Remark: HTTP `GET /api/v1/registry/accounts/{accountId}/transfers`.
+    /// - Remark: Generated from `#/paths//api/v1/registry/accounts/{accountId}/transfers/get(listAccountTransfers)`.
+    public func listAccountTransfers(
+        path: Operations.ListAccountTransfers.Input.Path,
+        query: Operations.ListAccountTransfers.Input.Query = .init(),
+        headers: Operations.ListAccountTransfers.Input.Headers = .init()
+    ) async throws -> Operations.ListAccountTransfers.Output {
+        try await listAccountTransfers(Operations.ListAccountTransfers.Input(
+            path: path,
+            query: query,
+            headers: headers
+        ))
+    }
+    /// Initiate a four-eyes transfer out of the token's account (the account's initiator).
+    ///
+    /// The units are checked but do not move: the transfer waits for an approver of the same
+    /// account (`approveTransfer`, another representative than the initiator).
+    ///
+    ///
+    /// - Remark: HTTP `POST /api/v1/registry/transfers`.
+    /// - Remark: Generated from `#/paths//api/v1/registry/transfers/post(initiateTransfer)`.
+    public func initiateTransfer(
+        headers: Operations.InitiateTransfer.Input.Headers,
+        body: Operations.InitiateTransfer.Input.Body
+    ) async throws -> Operations.InitiateTransfer.Output {
+        try await initiateTransfer(Operations.InitiateTransfer.Input(
+            headers: headers,
+            body: body
+        ))
+    }
+    /// Approve a pending transfer of the token's account (its approver); the units move.
+    ///
+    /// - Remark: HTTP `POST /api/v1/registry/transfers/{transferId}/approve`.
+    /// - Remark: Generated from `#/paths//api/v1/registry/transfers/{transferId}/approve/post(approveTransfer)`.
+    public func approveTransfer(
+        path: Operations.ApproveTransfer.Input.Path,
+        headers: Operations.ApproveTransfer.Input.Headers
+    ) async throws -> Operations.ApproveTransfer.Output {
+        try await approveTransfer(Operations.ApproveTransfer.Input(
+            path: path,
+            headers: headers
+        ))
+    }
+    /// Reject a pending transfer of the token's account (its approver); nothing moves.
+    ///
+    /// - Remark: HTTP `POST /api/v1/registry/transfers/{transferId}/reject`.
+    /// - Remark: Generated from `#/paths//api/v1/registry/transfers/{transferId}/reject/post(rejectTransfer)`.
+    public func rejectTransfer(
+        path: Operations.RejectTransfer.Input.Path,
+        headers: Operations.RejectTransfer.Input.Headers
+    ) async throws -> Operations.RejectTransfer.Output {
+        try await rejectTransfer(Operations.RejectTransfer.Input(
+            path: path,
+            headers: headers
+        ))
+    }
+    /// Surrender units of the token's entity account for a compliance year (清缴).
+    ///
+    /// - Remark: HTTP `POST /api/v1/registry/surrenders`.
+    /// - Remark: Generated from `#/paths//api/v1/registry/surrenders/post(surrender)`.
+    public func surrender(
+        headers: Operations.Surrender.Input.Headers,
+        body: Operations.Surrender.Input.Body
+    ) async throws -> Operations.Surrender.Output {
+        try await surrender(Operations.Surrender.Input(
+            headers: headers,
+            body: body
+        ))
+    }
+    /// The open block-agreement quotes the token's account may see (public ones, those directed to it, its own).
+    ///
+    /// - Remark: HTTP `GET /api/v1/exchange/block-quotes`.
+    /// - Remark: Generated from `#/paths//api/v1/exchange/block-quotes/get(listBlockQuotes)`.
+    public func listBlockQuotes(
+        query: Operations.ListBlockQuotes.Input.Query = .init(),
+        headers: Operations.ListBlockQuotes.Input.Headers = .init()
+    ) async throws -> Operations.ListBlockQuotes.Output {
+        try await listBlockQuotes(Operations.ListBlockQuotes.Input(
+            query: query,
+            headers: headers
+        ))
+    }
+    /// Post a block-agreement quote (大宗协议), public or directed to named counterparties.
+    ///
+    /// - Remark: HTTP `POST /api/v1/exchange/block-quotes`.
+    /// - Remark: Generated from `#/paths//api/v1/exchange/block-quotes/post(quoteBlock)`.
+    public func quoteBlock(
+        headers: Operations.QuoteBlock.Input.Headers,
+        body: Operations.QuoteBlock.Input.Body
+    ) async throws -> Operations.QuoteBlock.Output {
+        try await quoteBlock(Operations.QuoteBlock.Input(
+            headers: headers,
+            body: body
+        ))
+    }
+    /// Counter a quote with another price or quantity (a quote directed to the quoter).
+    ///
+    /// - Remark: HTTP `POST /api/v1/exchange/block-quotes/{quoteId}/counter`.
+    /// - Remark: Generated from `#/paths//api/v1/exchange/block-quotes/{quoteId}/counter/post(counterBlock)`.
+    public func counterBlock(
+        path: Operations.CounterBlock.Input.Path,
+        headers: Operations.CounterBlock.Input.Headers,
+        body: Operations.CounterBlock.Input.Body
+    ) async throws -> Operations.CounterBlock.Output {
+        try await counterBlock(Operations.CounterBlock.Input(
+            path: path,
+            headers: headers,
+            body: body
+        ))
+    }
+    /// Confirm a quote as its counterparty; the deal settles in the registry.
+    ///
+    /// - Remark: HTTP `POST /api/v1/exchange/block-quotes/{quoteId}/accept`.
+    /// - Remark: Generated from `#/paths//api/v1/exchange/block-quotes/{quoteId}/accept/post(acceptBlock)`.
+    public func acceptBlock(
+        path: Operations.AcceptBlock.Input.Path,
+        headers: Operations.AcceptBlock.Input.Headers
+    ) async throws -> Operations.AcceptBlock.Output {
+        try await acceptBlock(Operations.AcceptBlock.Input(
+            path: path,
+            headers: headers
+        ))
+    }
+    /// One-way auction announcements (单向竞价), by id.
+    ///
+    /// - Remark: HTTP `GET /api/v1/exchange/auctions`.
+    /// - Remark: Generated from `#/paths//api/v1/exchange/auctions/get(listAuctions)`.
+    public func listAuctions(
+        query: Operations.ListAuctions.Input.Query = .init(),
+        headers: Operations.ListAuctions.Input.Headers = .init()
+    ) async throws -> Operations.ListAuctions.Output {
+        try await listAuctions(Operations.ListAuctions.Input(
+            query: query,
+            headers: headers
+        ))
+    }
+    /// Bid in an announced auction for the token's account (funds or units are locked).
+    ///
+    /// - Remark: HTTP `POST /api/v1/exchange/auctions/{auctionId}/bids`.
+    /// - Remark: Generated from `#/paths//api/v1/exchange/auctions/{auctionId}/bids/post(placeBid)`.
+    public func placeBid(
+        path: Operations.PlaceBid.Input.Path,
+        headers: Operations.PlaceBid.Input.Headers,
+        body: Operations.PlaceBid.Input.Body
+    ) async throws -> Operations.PlaceBid.Output {
+        try await placeBid(Operations.PlaceBid.Input(
+            path: path,
+            headers: headers,
+            body: body
+        ))
+    }
+    /// The CCER methodologies, by code.
+    ///
+    /// - Remark: HTTP `GET /api/v1/ccer/methodologies`.
+    /// - Remark: Generated from `#/paths//api/v1/ccer/methodologies/get(listCCERMethodologies)`.
+    public func listCCERMethodologies(
+        query: Operations.ListCCERMethodologies.Input.Query = .init(),
+        headers: Operations.ListCCERMethodologies.Input.Headers = .init()
+    ) async throws -> Operations.ListCCERMethodologies.Output {
+        try await listCCERMethodologies(Operations.ListCCERMethodologies.Input(
+            query: query,
+            headers: headers
+        ))
+    }
+    /// CCER projects in the order they were submitted, optionally by public status.
+    ///
+    /// - Remark: HTTP `GET /api/v1/ccer/projects`.
+    /// - Remark: Generated from `#/paths//api/v1/ccer/projects/get(listCCERProjects)`.
+    public func listCCERProjects(
+        query: Operations.ListCCERProjects.Input.Query = .init(),
+        headers: Operations.ListCCERProjects.Input.Headers = .init()
+    ) async throws -> Operations.ListCCERProjects.Output {
+        try await listCCERProjects(Operations.ListCCERProjects.Input(
+            query: query,
+            headers: headers
+        ))
+    }
+    /// One CCER project with its workflow history and crediting periods.
+    ///
+    /// - Remark: HTTP `GET /api/v1/ccer/projects/{projectId}`.
+    /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/get(getCCERProject)`.
+    public func getCCERProject(
+        path: Operations.GetCCERProject.Input.Path,
+        headers: Operations.GetCCERProject.Input.Headers = .init()
+    ) async throws -> Operations.GetCCERProject.Output {
+        try await getCCERProject(Operations.GetCCERProject.Input(
+            path: path,
+            headers: headers
+        ))
+    }
+    /// CCER issuance orders with their serial ranges.
+    ///
+    /// - Remark: HTTP `GET /api/v1/ccer/issuances`.
+    /// - Remark: Generated from `#/paths//api/v1/ccer/issuances/get(listCCERIssuances)`.
+    public func listCCERIssuances(
+        query: Operations.ListCCERIssuances.Input.Query = .init(),
+        headers: Operations.ListCCERIssuances.Input.Headers = .init()
+    ) async throws -> Operations.ListCCERIssuances.Output {
+        try await listCCERIssuances(Operations.ListCCERIssuances.Input(
+            query: query,
+            headers: headers
+        ))
+    }
+    /// Voluntary cancellations for carbon neutrality, with each certificate's verification code.
+    ///
+    /// - Remark: HTTP `GET /api/v1/ccer/cancellations`.
+    /// - Remark: Generated from `#/paths//api/v1/ccer/cancellations/get(listCCERCancellations)`.
+    public func listCCERCancellations(
+        query: Operations.ListCCERCancellations.Input.Query = .init(),
+        headers: Operations.ListCCERCancellations.Input.Headers = .init()
+    ) async throws -> Operations.ListCCERCancellations.Output {
+        try await listCCERCancellations(Operations.ListCCERCancellations.Input(
+            query: query,
+            headers: headers
+        ))
+    }
+    /// Check a neutrality certificate by its verification code.
+    ///
+    /// - Remark: HTTP `GET /api/v1/ccer/certificates/{code}`.
+    /// - Remark: Generated from `#/paths//api/v1/ccer/certificates/{code}/get(checkCCERCertificate)`.
+    public func checkCCERCertificate(
+        path: Operations.CheckCCERCertificate.Input.Path,
+        headers: Operations.CheckCCERCertificate.Input.Headers = .init()
+    ) async throws -> Operations.CheckCCERCertificate.Output {
+        try await checkCCERCertificate(Operations.CheckCCERCertificate.Input(
+            path: path,
+            headers: headers
+        ))
+    }
+    /// Submit monthly data of the token's entity's facilities (the MRV platform's monthly CSV, docs/mrv.md).
+    ///
+    /// The same import as `openets mrv import months`: every row is checked first; one bad row
+    /// rejects the whole upload (422, `details` name the first bad row) and nothing is stored.
+    ///
+    ///
+    /// - Remark: HTTP `POST /api/v1/mrv/monthly-data`.
+    /// - Remark: Generated from `#/paths//api/v1/mrv/monthly-data/post(submitMonthlyData)`.
+    public func submitMonthlyData(
+        headers: Operations.SubmitMonthlyData.Input.Headers,
+        body: Operations.SubmitMonthlyData.Input.Body
+    ) async throws -> Operations.SubmitMonthlyData.Output {
+        try await submitMonthlyData(Operations.SubmitMonthlyData.Input(
+            headers: headers,
+            body: body
+        ))
+    }
+    /// The monthly data an entity submitted (per facility and month), oldest first.
+    ///
+    /// - Remark: HTTP `GET /api/v1/mrv/entities/{entityId}/months`.
+    /// - Remark: Generated from `#/paths//api/v1/mrv/entities/{entityId}/months/get(listMRVMonths)`.
+    public func listMRVMonths(
+        path: Operations.ListMRVMonths.Input.Path,
+        query: Operations.ListMRVMonths.Input.Query = .init(),
+        headers: Operations.ListMRVMonths.Input.Headers = .init()
+    ) async throws -> Operations.ListMRVMonths.Output {
+        try await listMRVMonths(Operations.ListMRVMonths.Input(
+            path: path,
+            query: query,
+            headers: headers
+        ))
+    }
+    /// An entity's annual emission reports and their status (submitted, verifying, ..., approved), by year.
+    ///
+    /// - Remark: HTTP `GET /api/v1/mrv/entities/{entityId}/reports`.
+    /// - Remark: Generated from `#/paths//api/v1/mrv/entities/{entityId}/reports/get(listMRVReports)`.
+    public func listMRVReports(
+        path: Operations.ListMRVReports.Input.Path,
+        query: Operations.ListMRVReports.Input.Query = .init(),
+        headers: Operations.ListMRVReports.Input.Headers = .init()
+    ) async throws -> Operations.ListMRVReports.Output {
+        try await listMRVReports(Operations.ListMRVReports.Input(
+            path: path,
+            query: query,
+            headers: headers
+        ))
+    }
+    /// A compliance year's statistics per province and for the nation (CN, last), from the surrender stage.
+    ///
+    /// - Remark: HTTP `GET /api/v1/compliance/{year}/provinces`.
+    /// - Remark: Generated from `#/paths//api/v1/compliance/{year}/provinces/get(listComplianceByProvince)`.
+    public func listComplianceByProvince(
+        path: Operations.ListComplianceByProvince.Input.Path,
+        query: Operations.ListComplianceByProvince.Input.Query = .init(),
+        headers: Operations.ListComplianceByProvince.Input.Headers = .init()
+    ) async throws -> Operations.ListComplianceByProvince.Output {
+        try await listComplianceByProvince(Operations.ListComplianceByProvince.Input(
+            path: path,
+            query: query,
+            headers: headers
+        ))
+    }
+    /// An entity's obligation, surrender and compliance status for a year.
+    ///
+    /// - Remark: HTTP `GET /api/v1/compliance/{year}/entities/{accountId}`.
+    /// - Remark: Generated from `#/paths//api/v1/compliance/{year}/entities/{accountId}/get(getEntityCompliance)`.
+    public func getEntityCompliance(
+        path: Operations.GetEntityCompliance.Input.Path,
+        headers: Operations.GetEntityCompliance.Input.Headers = .init()
+    ) async throws -> Operations.GetEntityCompliance.Output {
+        try await getEntityCompliance(Operations.GetEntityCompliance.Input(
             path: path,
             headers: headers
         ))

@@ -3,6 +3,17 @@ import OpenETSDomain
 public enum APITokenError: Error, Equatable, Sendable {
     case unknownUser(String)
     case invalidLabel
+    /// The lifetime is outside 1...maxTokenLifetimeDays days.
+    case invalidLifetime(Int)
+}
+
+/// What a bearer token resolves to.
+public enum APITokenLookup: Hashable, Sendable {
+    case live(Principal)
+    /// Known and not revoked, but past its expiry.
+    case expired(at: Timestamp)
+    /// Unknown, revoked, or its user is gone.
+    case invalid
 }
 
 /// API tokens: a random 256-bit bearer token bound to a user. The store keeps only its
@@ -13,6 +24,11 @@ extension AccessService {
     public static let maxTokenLabelBytes = 100
     /// Longest bearer token looked up (bytes); ours are 64 hex characters.
     public static let maxTokenBytes = 128
+    /// A token's lifetime when `--expires-in` is not given (days).
+    public static let defaultTokenLifetimeDays = 90
+    /// The longest lifetime a token may be given (days).
+    public static let maxTokenLifetimeDays = 366
+    static let dayMilliseconds: Int64 = 86_400_000
 
     public struct CreatedToken: Hashable, Sendable {
         /// The bearer token: shown once, never stored.
@@ -20,13 +36,16 @@ extension AccessService {
         public var record: APITokenRecord
     }
 
-    public func createAPIToken(user id: String, label: String, at now: Timestamp) async throws -> Result<CreatedToken, APITokenError> {
+    public func createAPIToken(
+        user id: String, label: String, at now: Timestamp, lifetimeDays: Int = AccessService.defaultTokenLifetimeDays
+    ) async throws -> Result<CreatedToken, APITokenError> {
         guard label.utf8.count <= Self.maxTokenLabelBytes, !label.contains(where: \.isNewline) else { return .failure(.invalidLabel) }
+        guard (1...Self.maxTokenLifetimeDays).contains(lifetimeDays) else { return .failure(.invalidLifetime(lifetimeDays)) }
         guard try await store.user(id) != nil else { return .failure(.unknownUser(id)) }
         let token = Self.randomToken()
         let record = APITokenRecord(
             id: "tok-" + String(Self.randomToken().prefix(16)), tokenHash: sha256Hex(token), user: id, label: label, createdAt: now,
-            revokedAt: nil)
+            revokedAt: nil, expiresAt: Timestamp(millisecondsSinceEpoch: now.millisecondsSinceEpoch + Int64(lifetimeDays) * Self.dayMilliseconds))
         try await store.saveAPIToken(record)
         try await audit(now, id, "api_token_created", record.id, "cli")
         return .success(CreatedToken(token: token, record: record))
@@ -40,11 +59,24 @@ extension AccessService {
         return revoked
     }
 
-    /// The principal behind a bearer token, if the token is live and its user exists.
+    /// The principal behind a bearer token, if the token is live at `now` and its user exists.
+    public func principal(apiToken token: String, at now: Timestamp) async throws -> Principal? {
+        if case .live(let principal) = try await lookUp(apiToken: token, at: now) { return principal }
+        return nil
+    }
+
+    /// The principal behind a bearer token live now (the system clock).
     public func principal(apiToken token: String) async throws -> Principal? {
+        try await principal(apiToken: token, at: SystemClock().now())
+    }
+
+    /// What a bearer token is at `now`: live (its user), expired, or invalid.
+    public func lookUp(apiToken token: String, at now: Timestamp) async throws -> APITokenLookup {
         guard !token.isEmpty, token.utf8.count <= Self.maxTokenBytes,
             let record = try await store.apiToken(hash: sha256Hex(token)), record.revokedAt == nil
-        else { return nil }
-        return try await store.user(record.user)?.principal
+        else { return .invalid }
+        guard now < record.expiresAt else { return .expired(at: record.expiresAt) }
+        guard let principal = try await store.user(record.user)?.principal else { return .invalid }
+        return .live(principal)
     }
 }

@@ -83,14 +83,17 @@ public struct APITokenRecord: Hashable, Codable, Sendable {
     public var label: String
     public var createdAt: Timestamp
     public var revokedAt: Timestamp?
+    /// After this instant the token is refused (TOKEN_EXPIRED).
+    public var expiresAt: Timestamp
 
-    public init(id: String, tokenHash: String, user: String, label: String, createdAt: Timestamp, revokedAt: Timestamp?) {
+    public init(id: String, tokenHash: String, user: String, label: String, createdAt: Timestamp, revokedAt: Timestamp?, expiresAt: Timestamp) {
         self.id = id
         self.tokenHash = tokenHash
         self.user = user
         self.label = label
         self.createdAt = createdAt
         self.revokedAt = revokedAt
+        self.expiresAt = expiresAt
     }
 }
 

@@ -34,11 +34,18 @@ public protocol AllocationCycleStore: AllocationPlanStore {
     /// Marks the stage done and records its debts, in one transaction; with `body`, the
     /// stored plan is replaced by it (what the run learnt, e.g. the exchange's auction id).
     func markDone(plan: String, year: Int, stage: CycleStage, debts: [CycleDebt], body: CycleStagePlan?, at: Timestamp) async throws
+    /// Every done record of `stage`, all plans and years, sorted by year and plan (the public
+    /// statistics pages list the years whose surrender stage is done).
+    func doneStages(_ stage: CycleStage) async throws -> [CycleStageRecord]
+    /// Stores a stage that moves nothing (carry-over) as done, in one transaction; a record
+    /// already stored for the same (plan, year, stage) is kept. Returns the stored record.
+    func saveDone(_ record: CycleStageRecord) async throws -> CycleStageRecord
     /// Debts recorded for the year, sorted by entity.
     func debts(year: Int) async throws -> [CycleDebt]
-    /// Stores penalty notices (migration 10); a notice whose id exists is left as it is.
+    /// Stores penalty notices (migrations 10, 15); a notice of the same plan, year and entity
+    /// (or id) is left as it is.
     func saveNotices(_ notices: [PenaltyNotice], at: Timestamp) async throws
-    /// The year's notices, sorted by entity.
+    /// The year's notices of every plan, sorted by entity, then plan.
     func notices(year: Int) async throws -> [PenaltyNotice]
     /// Moves a notice from `from` to `to`; false when no notice `id` has status `from`.
     func setNoticeStatus(id: String, from: PenaltyNotice.Status, to: PenaltyNotice.Status, at: Timestamp) async throws -> Bool

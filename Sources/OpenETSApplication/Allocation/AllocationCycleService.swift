@@ -67,6 +67,7 @@ public struct AllocationCycleService: Sendable {
         switch stage {
         case .reserve: return try await reserve(plan: plan, year: year)
         case .auction: throw AllocationError(.missingField, "the auction stage needs its terms (window and ceiling)")
+        case .carryOver: throw AllocationError(.invalidInput, "the carry-over stage takes no facilities: it is run by enforceCarryOver")
         default: break
         }
         if let record = try await store.stage(plan: plan.id, year: year, stage: stage), record.status == .done {
@@ -111,6 +112,8 @@ public struct AllocationCycleService: Sendable {
                 planned = try CycleCompliance.surrender(
                     plan: plan, year: year, facilities: facilities, debts: try await store.debts(year: year), registry: state,
                     ccer: await registry.ccer, netSold: netSold, coveredFacilities: facilities.compactMap(\.id), policy: policy)
+            case .carryOver:
+                preconditionFailure("refused above")
             }
             // The plan version is recorded with the commands: a re-run submits these, whatever
             // version is published by then.
@@ -213,12 +216,64 @@ public struct AllocationCycleService: Sendable {
         return CycleStageResult(plan: planned, applied: applied, alreadyDone: false)
     }
 
+    /// Runs `stage` on the facilities a figures source gives (`MRVVerifiedFigures`: the MRV
+    /// platform's approved reports; `file`, when given, names the facilities and fills what the
+    /// platform has no record of). The true-up and surrender need each facility's verified
+    /// figure (`NO_VERIFIED_FIGURE` otherwise; nothing is stored or moved).
+    public func run(
+        _ stage: CycleStage, plan: AllocationPlan, year: Int, from source: any VerifiedFiguresSource, file: [CycleFacility]? = nil
+    ) async throws -> CycleStageResult {
+        let facilities = try await source.facilities(plan: plan, year: year, file: file, needVerified: stage != .preAllocation)
+        return try await run(stage, plan: plan, year: year, facilities: facilities)
+    }
+
+    /// Carry-over after the surrender deadline (`CycleCarryOver`): each entity assessed by the
+    /// year's surrender stage, its allowances of vintages up to the year against its limit
+    /// (net sales recomputed now). Stored as stage `carry_over`, done at once (it moves
+    /// nothing); run again it returns the stored record.
+    public func enforceCarryOver(plan: AllocationPlan, year: Int, today: CivilDate) async throws -> CycleStageRecord {
+        if let record = try await store.stage(plan: plan.id, year: year, stage: .carryOver) { return record }
+        guard let surrender = try await store.stage(plan: plan.id, year: year, stage: .surrender), surrender.status == .done else {
+            throw AllocationError(.stageOrder, "the surrender stage of \(plan.id) \(year) is not done")
+        }
+        let planned = try CycleCarryOver.assess(
+            plan: plan, year: year, surrendered: surrender.plan.compliance ?? [], registry: await registry.state, netSold: try await netSales(),
+            today: today)
+        let now = clock.now()
+        return try await store.saveDone(CycleStageRecord(plan: planned, status: .done, plannedAt: now, doneAt: now))
+    }
+
+    /// Years with a done surrender stage, for the public statistics pages.
+    public func publishedYears() async throws -> [Int] {
+        Array(Set(try await store.doneStages(.surrender).map(\.plan.year))).sorted()
+    }
+
+    /// The public statistics of a year from the stored stages alone, one per plan (sector)
+    /// whose surrender stage is done, sorted by plan id. `plans` give the sector of a plan id
+    /// (an unknown id shows sector "-").
+    public func publishedStatistics(year: Int, plans: [AllocationPlan] = AllocationPlan.seed) async throws -> [CycleStatistics] {
+        let exchange = await registry.exchange
+        var result: [CycleStatistics] = []
+        for surrender in try await store.doneStages(.surrender) where surrender.plan.year == year {
+            let id = surrender.plan.planID
+            guard let pre = try await store.stage(plan: id, year: year, stage: .preAllocation) else { continue }
+            let trueUp = try await store.stage(plan: id, year: year, stage: .trueUp)
+            result.append(
+                CycleStatistics.fromStages(
+                    planID: id, sector: plans.first { $0.id == id }?.sector ?? "-", year: year, preAllocation: pre.plan,
+                    trueUp: trueUp?.status == .done ? trueUp?.plan : nil, surrender: surrender.plan,
+                    tradedT: CycleStatistics.tradedT(exchange: exchange, unit: CycleAllocation.unitCode(year: year))))
+        }
+        return result
+    }
+
     /// Last year's notices whose whole deduction a done pre-allocation kept back are settled
     /// (`issued` → `deducted`). Idempotent, and run again by every later call of a done stage,
     /// so a crash after `markDone` cannot leave them `issued`.
     private func settleDeductedNotices(_ planned: CycleStagePlan, year: Int) async throws {
         for deduction in planned.deductions ?? [] where deduction.deductedT == deduction.owedT {
             for notice in try await store.notices(year: year - 1) where notice.entity == deduction.entity && notice.status == .issued {
+                // Every plan's notice of the entity: the deduction summed them all (`CompliancePenalties.deductions`).
                 _ = try await store.setNoticeStatus(id: notice.id, from: .issued, to: .deducted, at: clock.now())
             }
         }
@@ -261,7 +316,7 @@ public struct AllocationCycleService: Sendable {
         let notices = try CompliancePenalties.notices(
             plan: plan, assessments: surrender.plan.compliance ?? [], averagePriceFen: average, multiple: multiple, issuedOn: issuedOn)
         try await store.saveNotices(notices, at: clock.now())
-        return try await store.notices(year: year)
+        return try await store.notices(year: year).filter { $0.planID == plan.id }
     }
 
     public func notices(year: Int) async throws -> [PenaltyNotice] { try await store.notices(year: year) }

@@ -45,6 +45,14 @@ public enum Action: String, Codable, Sendable, CaseIterable {
     case neutralityCancel = "neutrality_cancel"
     case approveTransfer = "approve_transfer"
     case viewProvince = "view_province"
+    /// Initiate a four-eyes transfer out of the own account (an approver executes it).
+    case transferInitiate = "transfer_initiate"
+    /// Submit the own entity's MRV data (monthly data).
+    case mrvSubmit = "mrv_submit"
+    /// Read an entity's MRV submissions and report status (own entity; own province for regulators).
+    case mrvView = "mrv_view"
+    /// Read an entity's compliance obligation and status (own account; own province for regulators).
+    case viewCompliance = "view_compliance"
 }
 
 /// The permission matrix: for each action, the roles allowed. Scope (own account, own
@@ -64,7 +72,7 @@ public struct PermissionMatrix: Hashable, Codable, Sendable {
         let traders: Set<Role> = [.entityInitiator, .investor, .projectOwner]
         var all = Set(Role.allCases)
         all.remove(.public)
-        return PermissionMatrix(version: 1, allowed: [
+        return PermissionMatrix(version: 2, allowed: [
             .viewPublic: Set(Role.allCases),
             .viewOwnAccount: traders.union([.entityApprover, .pledgee]),
             .tradePlace: traders,
@@ -79,6 +87,10 @@ public struct PermissionMatrix: Hashable, Codable, Sendable {
             .neutralityCancel: traders,
             .approveTransfer: [.entityApprover],
             .viewProvince: [.province, .city, .mee],
+            .transferInitiate: traders,
+            .mrvSubmit: [.entityInitiator],
+            .mrvView: [.entityInitiator, .entityApprover, .province, .city, .mee],
+            .viewCompliance: [.entityInitiator, .entityApprover, .province, .city, .mee, .registryOperator],
         ])
     }()
 }

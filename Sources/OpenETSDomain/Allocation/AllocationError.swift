@@ -59,6 +59,9 @@ public enum AllocationErrorCode: String, Codable, Sendable, CaseIterable {
     case noPaidAllocation = "NO_PAID_ALLOCATION"
     /// Cycle: the exchange lists no instrument of the year's allowance unit type.
     case noInstrument = "NO_INSTRUMENT"
+    /// Cycle (`--from-mrv`): a facility has no verified figure for the year on the MRV
+    /// platform (no annual report, or one not yet approved by the three-level review).
+    case noVerifiedFigure = "NO_VERIFIED_FIGURE"
 }
 
 public struct AllocationError: Error, Hashable, Codable, Sendable, CustomStringConvertible {

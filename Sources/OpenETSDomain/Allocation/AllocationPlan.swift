@@ -275,15 +275,32 @@ public struct AllocationPlan: Hashable, Codable, Sendable {
         public var baseT: Int64
         public var netSoldMultiplier: ExactDecimal
         public var note: String
+        /// What happens, after the surrender deadline, to allowances of vintages up to the plan
+        /// year held above the limit. nil (plans published before the field) = `record`.
+        public var excess: Excess?
 
-        public init(baseT: Int64, netSoldMultiplier: ExactDecimal, note: String) {
+        /// The consequence of an excess over the carry-over limit. The sources give the limit
+        /// (seed 003) but not what becomes of the excess: `record` [unverified] records it per
+        /// entity (stage `carry_over`) and moves nothing; a regulator changes the plan data
+        /// when the rule is known.
+        public enum Excess: String, Codable, Sendable, CaseIterable {
+            case record
+        }
+
+        public init(baseT: Int64, netSoldMultiplier: ExactDecimal, note: String, excess: Excess? = nil) {
             self.baseT = baseT
             self.netSoldMultiplier = netSoldMultiplier
             self.note = note
+            self.excess = excess
+        }
+
+        /// 10,000 + floor(1.5 × max(0, net sold)) under the seed plans.
+        public func limitT(netSoldT: Int64) throws(AllocationError) -> Int64 {
+            try baseT + AllocationArithmetic.flooredTonnes(AllocationArithmetic.times(netSoldMultiplier, max(0, netSoldT)))
         }
 
         enum CodingKeys: String, CodingKey {
-            case note
+            case note, excess
             case baseT = "base_t"
             case netSoldMultiplier = "net_sold_multiplier"
         }

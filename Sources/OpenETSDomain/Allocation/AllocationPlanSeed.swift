@@ -74,7 +74,9 @@ extension AllocationPlan {
                 note: "cycle 2 (2021-22) only: gap >= 10% could borrow up to 50% of the gap [seed 003]"),
             carryOver: CarryOver(
                 baseT: 10_000, netSoldMultiplier: decimal("1.5"),
-                note: "net allowances sold over vintages 2019-2020 to 2024 (sold - bought) [seed 003]"),
+                note: "net allowances sold over vintages 2019-2020 to 2024 (sold - bought) [seed 003]; "
+                    + "the excess after the deadline is recorded per entity, its consequence [unverified]",
+                excess: .record),
             offsets: Offsets(limitRatio: decimal("0.05"), legacyRegisteredBefore: "2017-03-14", legacyUsableUntil: "2024-12-31"),
             penalty: PenaltyRegime(
                 kind: .priceMultiple, minMultiple: decimal("5"), maxMultiple: decimal("10"), deductShortfall: true,

@@ -198,9 +198,7 @@ public enum ComplianceCalculator {
         }
         assert(remainingT >= 0 && remainingT <= obligationT)
 
-        let positiveSoldT = max(0, netSoldT)
-        let carryOverLimitT = try plan.carryOver.baseT
-            + AllocationArithmetic.flooredTonnes(AllocationArithmetic.times(plan.carryOver.netSoldMultiplier, positiveSoldT))
+        let carryOverLimitT = try plan.carryOver.limitT(netSoldT: netSoldT)
         let (penaltyMin, penaltyMax) = try penalty(shortfallT: remainingT, price: price, id: id, plan: plan)
         return EntityResult(
             id: id, ccerUsableT: ccerUsableT, surrender: surrender, shortfallT: remainingT, carryOverLimitT: carryOverLimitT,

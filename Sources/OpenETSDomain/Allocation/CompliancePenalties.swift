@@ -10,7 +10,8 @@ public struct PenaltyNotice: Hashable, Codable, Sendable {
         case issued, paid, deducted
     }
 
-    /// `PN-{year}-{entity}`: one notice per entity and compliance year.
+    /// `PN-{year}-{plan}-{entity}`: one notice per plan, entity and compliance year (notices
+    /// stored before migration 15 keep `PN-{year}-{entity}`).
     public var id: String
     public var planID: String
     public var year: Int
@@ -74,6 +75,11 @@ public struct PenaltyNotice: Hashable, Codable, Sendable {
 ///     amount:          the multiple (or fixed fine) the regulator sets, within [min, max]; the minimum by default
 ///     deduction_t:     the shortfall when the plan's `deduct_shortfall`, else 0
 public enum CompliancePenalties {
+    /// A notice's id: `PN-{year}-{plan}-{entity}` (migration 15; earlier notices keep `PN-{year}-{entity}`).
+    public static func noticeID(plan: String, year: Int, entity: AccountID) -> String {
+        "PN-\(year)-\(plan)-\(entity.rawValue)"
+    }
+
     /// The window of "the month before the deadline": the days after the same day one month
     /// earlier, up to and including the deadline (deadline 2025-12-31 → 2025-12-01…2025-12-31;
     /// 2025-03-15 → 2025-02-16…2025-03-15). An interpretation of 清缴时限前1个月 [unverified].
@@ -131,7 +137,7 @@ public enum CompliancePenalties {
             }
             result.append(
                 PenaltyNotice(
-                    id: "PN-\(plan.year)-\(assessment.entity.rawValue)", planID: plan.id, year: plan.year, entity: assessment.entity,
+                    id: noticeID(plan: plan.id, year: plan.year, entity: assessment.entity), planID: plan.id, year: plan.year, entity: assessment.entity,
                     province: assessment.province, regime: regime.kind, shortfallT: assessment.shortfallT, averagePriceFen: price,
                     minFen: minFen, maxFen: maxFen, amountFen: amountFen, deductionT: regime.deductShortfall ? assessment.shortfallT : 0,
                     status: .issued, issuedOn: issuedOn))

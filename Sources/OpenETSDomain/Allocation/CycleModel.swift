@@ -88,6 +88,9 @@ public enum CycleStage: String, Codable, Sendable, CaseIterable {
     case reserve = "reserve"
     /// The paid allocation announced as a one-way sell auction on the exchange (`CycleSupply`).
     case auction = "auction"
+    /// After the surrender deadline: each entity's allowances of vintages up to the year held
+    /// above its carry-over limit (`CycleCarryOver`). Moves nothing under the `record` rule.
+    case carryOver = "carry_over"
 
     /// Short form used in idempotency keys.
     var keyName: String {
@@ -97,6 +100,7 @@ public enum CycleStage: String, Codable, Sendable, CaseIterable {
         case .surrender: "surrender"
         case .reserve: "reserve"
         case .auction: "auction"
+        case .carryOver: "carryover"
         }
     }
 }
@@ -196,6 +200,8 @@ public struct CycleStagePlan: Hashable, Codable, Sendable {
     public var exchangeSteps: [CycleExchangeStep]?
     /// The auction stage: the exchange's id of the announced auction (set when it is done).
     public var auctionID: Int64?
+    /// The carry-over stage: each entity's holdings against its limit, sorted by account.
+    public var carryOver: [CarryOverAssessment]?
 
     public struct EntityMovement: Hashable, Codable, Sendable {
         public var entity: AccountID
@@ -221,6 +227,7 @@ public struct CycleStagePlan: Hashable, Codable, Sendable {
         case auctionID = "auction_id"
         case planVersion = "plan_version"
         case planSHA256 = "plan_sha256"
+        case carryOver = "carry_over"
     }
 }
 

@@ -54,10 +54,44 @@ public struct CycleStatistics: Hashable, Codable, Sendable {
     public static func compute(plan: AllocationPlan, year: Int, assessments: [ComplianceAssessment], totals: CycleTotals, tradedT: Int64)
         -> CycleStatistics
     {
+        compute(planID: plan.id, sector: plan.sector, year: year, assessments: assessments, totals: totals, tradedT: tradedT)
+    }
+
+    /// The published statistics from the stored stages alone (no facilities file): the
+    /// allocation per province is what the stages allocated — pre-allocation = moved + kept
+    /// back for last year, final = pre-allocation + the true-up's due (before any debt).
+    public static func fromStages(
+        planID: String, sector: String, year: Int, preAllocation: CycleStagePlan, trueUp: CycleStagePlan?, surrender: CycleStagePlan,
+        tradedT: Int64
+    ) -> CycleStatistics {
+        var kept: [AccountID: Int64] = [:]
+        for deduction in preAllocation.deductions ?? [] { kept[deduction.entity, default: 0] += deduction.deductedT }
+        var due: [AccountID: Int64] = [:]
+        for entity in trueUp?.entities ?? [] { due[entity.entity, default: 0] += entity.dueT }
+        var provinces: [String: CycleTotals.Figures] = [:]
+        var nation = CycleTotals.Figures(finalT: trueUp == nil ? nil : 0)
+        var entities: [CycleTotals.Row] = []
+        for entity in preAllocation.entities {
+            let preT = entity.movedT + (kept[entity.entity] ?? 0)
+            let figures = CycleTotals.Figures(facilities: 0, preAllocationT: preT, finalT: trueUp == nil ? nil : preT + (due[entity.entity] ?? 0))
+            entities.append(CycleTotals.Row(id: entity.entity.rawValue, province: entity.province, total: figures, categories: [:]))
+            provinces[entity.province, default: CycleTotals.Figures(finalT: trueUp == nil ? nil : 0)].add(figures)
+            nation.add(figures)
+        }
+        let totals = CycleTotals(
+            planID: planID, year: year, sector: sector, entities: entities,
+            provinces: provinces.keys.sorted().map { CycleTotals.Row(id: $0, province: $0, total: provinces[$0]!, categories: [:]) },
+            nation: CycleTotals.Row(id: "CN", province: nil, total: nation, categories: [:]))
+        return compute(planID: planID, sector: sector, year: year, assessments: surrender.compliance ?? [], totals: totals, tradedT: tradedT)
+    }
+
+    public static func compute(planID: String, sector: String, year: Int, assessments: [ComplianceAssessment], totals: CycleTotals, tradedT: Int64)
+        -> CycleStatistics
+    {
         var rows: [String: Row] = [:]
         func empty(_ scope: String) -> Row {
             Row(
-                scope: scope, sector: plan.sector, entities: 0, compliantEntities: 0, obligationT: 0, surrenderedT: 0, shortfallT: 0,
+                scope: scope, sector: sector, entities: 0, compliantEntities: 0, obligationT: 0, surrenderedT: 0, shortfallT: 0,
                 preAllocationT: 0, finalAllocationT: 0, complianceRateByCount: "-", complianceRateByVolume: "-")
         }
         for assessment in assessments {
@@ -84,7 +118,7 @@ public struct CycleStatistics: Hashable, Codable, Sendable {
             ordered[index].complianceRateByVolume = percent(ordered[index].surrenderedT, ordered[index].obligationT)
         }
         let allocation = ordered.last!.finalAllocationT ?? 0
-        return CycleStatistics(planID: plan.id, year: year, rows: ordered, tradedT: tradedT, turnoverRate: percent(tradedT, allocation))
+        return CycleStatistics(planID: planID, year: year, rows: ordered, tradedT: tradedT, turnoverRate: percent(tradedT, allocation))
     }
 
     /// 100 × part / whole, half up to 2 decimals; "-" for a zero whole.

@@ -56,11 +56,13 @@ public struct CycleTimeline: Hashable, Codable, Sendable {
         case planID = "plan"
     }
 
-    /// `stages` are the stored stage plans that are done; `notices` the year's penalty notices.
+    /// `stages` are the stored stage plans that are done; `notices` the year's penalty notices
+    /// (those of other plans are left out).
     public static func build(
         plan: AllocationPlan, today: CivilDate, done: [CycleStage: CycleStagePlan], notices: [PenaltyNotice]
     ) -> CycleTimeline {
         let surrenderDue = CivilDate(plan.deadlines.surrender)
+        let notices = notices.filter { $0.planID == plan.id }
         let noticed = Set(notices.map(\.entity))
         // Penalties are done when the surrender is and every shortfall has its notice.
         var penaltiesDone = false
@@ -101,7 +103,7 @@ public struct CycleTimeline: Hashable, Codable, Sendable {
             case "shortfall":
                 reminders.append(Reminder(entity: entity.entity, stage: .penalties, message: "shortfall of \(entity.shortfallT ?? 0) t without a penalty notice"))
             case "penalty_issued":
-                reminders.append(Reminder(entity: entity.entity, stage: .penalties, message: "penalty notice PN-\(plan.year)-\(entity.entity) issued, not paid or deducted"))
+                reminders.append(Reminder(entity: entity.entity, stage: .penalties, message: "penalty notice \(noticeBy[entity.entity]?.id ?? "") issued, not paid or deducted"))
             default:
                 break
             }

@@ -37,7 +37,13 @@ public struct Holding: Hashable, Codable, Sendable {
     public var isEmpty: Bool { blocks.isEmpty }
 
     public func quantity(frozenBy tag: FreezeID?) -> Int64 {
-        blocks.reduce(0) { $0 + ($1.freeze == tag ? $1.quantity : 0) }
+        // Fungible blocks (first serial 0; serials start at 1) hold one block per tag, sorted
+        // by tag: a binary search, not a walk over an account's thousands of trading locks.
+        if let head = blocks.first, head.first == 0 {
+            let index = fungibleIndex(tag)
+            return index < blocks.count && blocks[index].freeze == tag ? blocks[index].quantity : 0
+        }
+        return blocks.reduce(0) { $0 + ($1.freeze == tag ? $1.quantity : 0) }
     }
 
     public var available: Int64 { quantity(frozenBy: nil) }

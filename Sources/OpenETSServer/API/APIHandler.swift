@@ -7,7 +7,12 @@ import OpenETSDomain
 /// writer. Domain types become API types here and nowhere else.
 struct APIHandler: APIProtocol {
     let service: RegistryService
+    let store: any LedgerStore
     let access: AccessService
+    /// The MRV platform and the allocation cycle's records; nil when the server runs without
+    /// them (their operations answer 503 UNAVAILABLE).
+    var mrv: MRVService?
+    var cycle: (any AllocationCycleStore)?
 
     /// The named maximum of `limit` (openapi.yaml says the same) and its default.
     static let maxPageLimit = 500
@@ -113,46 +118,61 @@ struct APIHandler: APIProtocol {
     func placeOrder(_ input: Operations.PlaceOrder.Input) async throws -> Operations.PlaceOrder.Output {
         let body: Schemas.PlaceOrderRequest
         switch input.body { case .json(let json): body = json }
-        switch try await authorise(.tradePlace, key: input.headers.idempotencyKey) {
-        case .refused(let refusal): return refusal.placeOrder
-        case .granted(let caller):
-            let command = ExchangeCommand.placeOrder(
-                account: caller.account, instrument: body.instrument, side: body.side == .buy ? .buy : .sell, price: body.priceFen,
-                quantity: body.quantityTonnes)
-            switch try await execute(command, caller) {
-            case .accepted(let result): return .created(.init(body: .json(result)))
-            case .rejected(let error): return .unprocessableContent(.init(body: .json(error)))
-            }
-        }
+        return try await command(.tradePlace, key: input.headers.idempotencyKey) { caller in
+            .success(.exchange(.placeOrder(
+                account: caller.account, instrument: body.instrument, side: Self.side(body.side), price: body.priceFen,
+                quantity: body.quantityTonnes)))
+        } accepted: { .created(.init(body: .json($0))) }
     }
 
     func takeOrder(_ input: Operations.TakeOrder.Input) async throws -> Operations.TakeOrder.Output {
         let body: Schemas.TakeOrderRequest
         switch input.body { case .json(let json): body = json }
-        switch try await authorise(.tradeTake, key: input.headers.idempotencyKey) {
-        case .refused(let refusal): return refusal.takeOrder
-        case .granted(let caller):
-            let command = ExchangeCommand.takeOrder(account: caller.account, order: input.path.orderId, quantity: body.quantityTonnes)
-            switch try await execute(command, caller) {
-            case .accepted(let result): return .ok(.init(body: .json(result)))
-            case .rejected(let error): return .unprocessableContent(.init(body: .json(error)))
-            }
-        }
+        return try await command(.tradeTake, key: input.headers.idempotencyKey) { caller in
+            .success(.exchange(.takeOrder(account: caller.account, order: input.path.orderId, quantity: body.quantityTonnes)))
+        } accepted: { .ok(.init(body: .json($0))) }
     }
 
     func cancelOrder(_ input: Operations.CancelOrder.Input) async throws -> Operations.CancelOrder.Output {
-        switch try await authorise(.tradeCancel, key: input.headers.idempotencyKey) {
-        case .refused(let refusal): return refusal.cancelOrder
-        case .granted(let caller):
-            switch try await execute(ExchangeCommand.cancelOrder(account: caller.account, order: input.path.orderId), caller) {
-            case .accepted(let result): return .ok(.init(body: .json(result)))
-            case .rejected(let error): return .unprocessableContent(.init(body: .json(error)))
-            }
-        }
+        try await command(.tradeCancel, key: input.headers.idempotencyKey) { caller in
+            .success(.exchange(.cancelOrder(account: caller.account, order: input.path.orderId)))
+        } accepted: { .ok(.init(body: .json($0))) }
     }
 }
 
 // MARK: authorisation and execution
+
+/// The answers every operation with a token can give before it runs: 401 and 403.
+protocol TokenGuardedOutput {
+    static func unauthorized(_ response: Components.Responses.Unauthorized) -> Self
+    static func forbidden(_ response: Components.Responses.Forbidden) -> Self
+}
+
+/// A state-changing operation: besides 401 and 403, a bad Idempotency-Key (400) and a
+/// command the domain rejects (422).
+protocol CommandOutput: TokenGuardedOutput {
+    static func badRequest(_ response: Components.Responses.BadRequest) -> Self
+    static func unprocessableContent(_ response: Components.Responses.Rejected) -> Self
+}
+
+extension Operations.PlaceOrder.Output: CommandOutput {}
+extension Operations.TakeOrder.Output: CommandOutput {}
+extension Operations.CancelOrder.Output: CommandOutput {}
+extension Operations.InitiateTransfer.Output: CommandOutput {}
+extension Operations.ApproveTransfer.Output: CommandOutput {}
+extension Operations.RejectTransfer.Output: CommandOutput {}
+extension Operations.Surrender.Output: CommandOutput {}
+extension Operations.QuoteBlock.Output: CommandOutput {}
+extension Operations.CounterBlock.Output: CommandOutput {}
+extension Operations.AcceptBlock.Output: CommandOutput {}
+extension Operations.PlaceBid.Output: CommandOutput {}
+extension Operations.SubmitMonthlyData.Output: CommandOutput {}
+extension Operations.ListAccountJournal.Output: TokenGuardedOutput {}
+extension Operations.ListAccountTransfers.Output: TokenGuardedOutput {}
+extension Operations.ListBlockQuotes.Output: TokenGuardedOutput {}
+extension Operations.ListMRVMonths.Output: TokenGuardedOutput {}
+extension Operations.ListMRVReports.Output: TokenGuardedOutput {}
+extension Operations.GetEntityCompliance.Output: TokenGuardedOutput {}
 
 extension APIHandler {
     /// Who calls, for which account, under which registry idempotency key.
@@ -162,33 +182,123 @@ extension APIHandler {
         var idempotencyKey: String
     }
 
-    /// A refusal before the command: no token (401), no permission (403) or a bad key (400).
-    struct Refusal {
-        var status: Int
-        var error: Schemas._Error
+    /// A refusal before the command: no or an expired token (401), no permission (403) or a bad key (400).
+    enum Refusal: Error {
+        case unauthorized(Schemas._Error)
+        case forbidden(Schemas._Error)
+        case badRequest(Schemas._Error)
 
-        var placeOrder: Operations.PlaceOrder.Output {
-            switch status {
-            case 401: .unauthorized(.init(body: .json(error)))
-            case 403: .forbidden(.init(body: .json(error)))
-            default: .badRequest(.init(body: .json(error)))
+        func output<O: CommandOutput>() -> O {
+            switch self {
+            case .unauthorized(let error): .unauthorized(.init(body: .json(error)))
+            case .forbidden(let error): .forbidden(.init(body: .json(error)))
+            case .badRequest(let error): .badRequest(.init(body: .json(error)))
             }
         }
 
-        var takeOrder: Operations.TakeOrder.Output {
-            switch status {
-            case 401: .unauthorized(.init(body: .json(error)))
-            case 403: .forbidden(.init(body: .json(error)))
-            default: .badRequest(.init(body: .json(error)))
+        /// For reads, which have no Idempotency-Key: only 401 and 403 arise.
+        func guarded<O: TokenGuardedOutput>() -> O {
+            switch self {
+            case .unauthorized(let error): .unauthorized(.init(body: .json(error)))
+            case .forbidden(let error), .badRequest(let error): .forbidden(.init(body: .json(error)))
             }
         }
+    }
 
-        var cancelOrder: Operations.CancelOrder.Output {
-            switch status {
-            case 401: .unauthorized(.init(body: .json(error)))
-            case 403: .forbidden(.init(body: .json(error)))
-            default: .badRequest(.init(body: .json(error)))
+    /// What a state-changing call runs: through the registry's writer (exchange or registry
+    /// command) or the MRV platform's (a monthly CSV).
+    enum Command {
+        case exchange(ExchangeCommand)
+        case registry(RegistryCommand)
+
+        var kind: String {
+            switch self {
+            case .exchange(let command): command.kind
+            case .registry(let command): command.kind
             }
+        }
+    }
+
+    static func forbidden(_ principal: Principal, _ action: Action, _ why: String? = nil) -> Refusal {
+        var details = ["role": principal.role.rawValue, "action": action.rawValue]
+        if let why { details["reason"] = why }
+        return .forbidden(error("FORBIDDEN", "\(principal.role.rawValue) may not \(action.rawValue)" + (why.map { ": \($0)" } ?? ""), details))
+    }
+
+    /// The token's user, if the token is live (401 otherwise) and its role may do `action`
+    /// (403 otherwise). Scope (own account, own province) is the caller's next check.
+    func principal(_ action: Action) async throws -> Result<Principal, Refusal> {
+        guard let token = APIRequestInfo.bearer else {
+            return .failure(.unauthorized(Self.error("UNAUTHENTICATED", "an API token is required: Authorization: Bearer <token>")))
+        }
+        let principal: Principal
+        switch try await access.lookUp(apiToken: token, at: SystemClock().now()) {
+        case .live(let found): principal = found
+        case .expired(let at):
+            return .failure(.unauthorized(Self.error(
+                "TOKEN_EXPIRED", "the API token expired at \(utc(at)); create a new one (openets access token create)", ["expiredAt": utc(at)])))
+        case .invalid:
+            return .failure(.unauthorized(Self.error("UNAUTHENTICATED", "an API token is required: Authorization: Bearer <token>")))
+        }
+        guard principal.may(action, matrix: access.matrix) else { return .failure(Self.forbidden(principal, action)) }
+        return .success(principal)
+    }
+
+    /// A read about one account: the role may do `action` and, for a participant, it is its own account.
+    func reader(_ action: Action, account: AccountID) async throws -> Result<Principal, Refusal> {
+        switch try await principal(action) {
+        case .failure(let refusal): return .failure(refusal)
+        case .success(let principal):
+            guard principal.may(action, for: account, matrix: access.matrix) else {
+                return .failure(Self.forbidden(principal, action, "account \(account.rawValue) is not the caller's"))
+            }
+            return .success(principal)
+        }
+    }
+
+    /// The checks of every state-changing call, in the web's order: a live API token, the
+    /// permission matrix (a participant acts only for its own account), then the key.
+    func authorise(_ action: Action, key: String) async throws -> Result<Caller, Refusal> {
+        let principal: Principal
+        switch try await self.principal(action) {
+        case .failure(let refusal): return .failure(refusal)
+        case .success(let found): principal = found
+        }
+        guard let account = principal.account, principal.may(action, for: account, matrix: access.matrix) else {
+            return .failure(Self.forbidden(principal, action, "the user acts for no account"))
+        }
+        guard !key.isEmpty, key.utf8.count <= Self.maxIdempotencyKeyBytes, key.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
+            return .failure(.badRequest(Self.error(
+                "INVALID_INPUT", "Idempotency-Key must be 1-\(Self.maxIdempotencyKeyBytes) printable ASCII characters")))
+        }
+        // Keys are per user: two users choosing the same key do not collide. The user is named
+        // by a fixed-length hash, so "a" + "b-c" and "a-b" + "c" differ, and the registry key
+        // stays within its 128 bytes whatever the user id's length (at most 64 bytes).
+        let user = String(sha256Hex(principal.user).prefix(16))
+        return .success(Caller(principal: principal, account: account, idempotencyKey: "api-\(user)-\(key)"))
+    }
+
+    /// Authorises, builds the command for the caller (which may refuse it: scope), runs it
+    /// through the registry's writer, audits it and answers in the operation's output type.
+    func command<O: CommandOutput>(
+        _ action: Action, key: String, _ build: (Caller) async throws -> Result<Command, Refusal>,
+        accepted: (Schemas.CommandResult) -> O
+    ) async throws -> O {
+        let caller: Caller
+        switch try await authorise(action, key: key) {
+        case .failure(let refusal): return refusal.output()
+        case .success(let found): caller = found
+        }
+        let command: Command
+        switch try await build(caller) {
+        case .failure(let refusal):
+            try await access.audit(SystemClock().now(), caller.principal.user, "api_" + action.rawValue, "refused", APIRequestInfo.address)
+            return refusal.output()
+        case .success(let built): command = built
+        }
+        switch try await execute(command, caller) {
+        case .accepted(let result): return accepted(result)
+        case .rejected(let error): return .unprocessableContent(.init(body: .json(error)))
         }
     }
 
@@ -198,57 +308,48 @@ extension APIHandler {
         case rejected(Schemas._Error)
     }
 
-    enum Authorisation {
-        case granted(Caller)
-        case refused(Refusal)
-    }
-
-    /// The checks of every state-changing call, in the web's order: a live API token, the
-    /// permission matrix (a participant acts only for its own account), then the key.
-    func authorise(_ action: Action, key: String) async throws -> Authorisation {
-        guard let token = APIRequestInfo.bearer, let principal = try await access.principal(apiToken: token) else {
-            return .refused(Refusal(status: 401, error: Self.error("UNAUTHENTICATED", "an API token is required: Authorization: Bearer <token>")))
-        }
-        guard let account = principal.account, principal.may(action, for: account, matrix: access.matrix) else {
-            return .refused(Refusal(
-                status: 403,
-                error: Self.error("FORBIDDEN", "\(principal.role.rawValue) may not \(action.rawValue)", ["role": principal.role.rawValue, "action": action.rawValue])))
-        }
-        guard !key.isEmpty, key.utf8.count <= Self.maxIdempotencyKeyBytes, key.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
-            return .refused(Refusal(
-                status: 400, error: Self.error("INVALID_INPUT", "Idempotency-Key must be 1-\(Self.maxIdempotencyKeyBytes) printable ASCII characters")))
-        }
-        // Keys are per user: two users choosing the same key do not collide. The user is named
-        // by a fixed-length hash, so "a" + "b-c" and "a-b" + "c" differ, and the registry key
-        // stays within its 128 bytes whatever the user id's length (at most 64 bytes).
-        let user = String(sha256Hex(principal.user).prefix(16))
-        return .granted(Caller(principal: principal, account: account, idempotencyKey: "api-\(user)-\(key)"))
-    }
-
-    /// Runs an exchange command through the registry's writer and audits the outcome.
-    func execute(_ command: ExchangeCommand, _ caller: Caller) async throws -> Executed {
-        let outcome = try await service.execute(ExchangeRequest(idempotencyKey: caller.idempotencyKey, command: command))
-        let now = SystemClock().now()
-        switch outcome {
-        case .rejected(let error):
-            try await access.audit(now, caller.principal.user, "api_" + command.kind, "rejected \(error.code.rawValue)", APIRequestInfo.address)
-            return .rejected(Self.error(error.code.rawValue, error.message, ["command": command.kind]))
-        case .accepted(let receipt):
-            var orderID: Int64?
-            var deals: [Schemas.DealSummary] = []
-            for event in receipt.events {
-                switch event {
-                case .orderPlaced(let order): orderID = orderID ?? order.id
-                case .dealDone(let deal, _, _): deals.append(.init(id: deal.id.rawValue, priceFen: deal.price, quantityTonnes: deal.quantity))
-                default: break
+    /// Runs a command through the registry's writer and audits the outcome.
+    func execute(_ command: Command, _ caller: Caller) async throws -> Executed {
+        var result = Schemas.CommandResult(seq: 0, replayed: false, deals: [])
+        let rejection: (code: String, message: String)?
+        switch command {
+        case .exchange(let exchange):
+            switch try await service.execute(ExchangeRequest(idempotencyKey: caller.idempotencyKey, command: exchange)) {
+            case .rejected(let error): rejection = (error.code.rawValue, error.message)
+            case .accepted(let receipt):
+                rejection = nil
+                (result.seq, result.replayed) = (receipt.seq, receipt.replayed)
+                for event in receipt.events {
+                    switch event {
+                    case .orderPlaced(let order): result.orderId = result.orderId ?? order.id
+                    case .quotePosted(let quote): result.quoteId = result.quoteId ?? quote.id
+                    case .bidPlaced(let bid): result.bidId = result.bidId ?? bid.id
+                    case .dealDone(let deal, _, _): result.deals.append(.init(id: deal.id.rawValue, priceFen: deal.price, quantityTonnes: deal.quantity))
+                    default: break
+                    }
                 }
             }
-            // The command is committed: an audit write that fails does not turn it into an error.
-            try? await access.audit(
-                now, caller.principal.user, "api_" + command.kind, (receipt.replayed ? "replayed #" : "accepted #") + "\(receipt.seq)",
-                APIRequestInfo.address)
-            return .accepted(Schemas.CommandResult(seq: receipt.seq, replayed: receipt.replayed, orderId: orderID, deals: deals))
+        case .registry(let registry):
+            switch try await service.execute(CommandRequest(idempotencyKey: caller.idempotencyKey, command: registry)) {
+            case .rejected(let error): rejection = (error.code.rawValue, error.message)
+            case .accepted(let receipt):
+                rejection = nil
+                (result.seq, result.replayed) = (receipt.seq, receipt.replayed)
+                for event in receipt.events {
+                    if case .transferInitiated(let pending) = event { result.transferId = pending.id.rawValue }
+                }
+            }
         }
+        let now = SystemClock().now()
+        if let rejection {
+            try await access.audit(now, caller.principal.user, "api_" + command.kind, "rejected \(rejection.code)", APIRequestInfo.address)
+            return .rejected(Self.error(rejection.code, rejection.message, ["command": command.kind]))
+        }
+        // The command is committed: an audit write that fails does not turn it into an error.
+        try? await access.audit(
+            now, caller.principal.user, "api_" + command.kind, (result.replayed ? "replayed #" : "accepted #") + "\(result.seq)",
+            APIRequestInfo.address)
+        return .accepted(result)
     }
 }
 

@@ -9,16 +9,43 @@ import OpenETSDomain
 
 /// The REST API (openapi.yaml, docs/api.md): the spec at /openapi.yaml and the generated
 /// routes under /api/v1, on a router group of their own (its middleware sees only API calls).
-func addAPIRoutes(_ router: Router<AppRequestContext>, store: any LedgerStore, service: RegistryService) {
+func addAPIRoutes(
+    _ router: Router<AppRequestContext>, store: any LedgerStore, service: RegistryService, parts: APIParts, rateLimit: APIRateLimit
+) {
     router.get("/openapi.yaml") { _, _ in text(OpenAPISpec.yaml, contentType: "application/yaml; charset=utf-8") }
-    let api = router.group().add(middleware: APIRequestInfoMiddleware())
-    let handler = APIHandler(service: service, access: AccessService(store: store))
+    let api = router.group()
+        .add(middleware: APIRequestInfoMiddleware())
+        .add(middleware: APIRateLimitMiddleware(limiter: APIRateLimiter(rateLimit)))
+    let handler = APIHandler(service: service, store: store, access: AccessService(store: store), mrv: parts.mrv, cycle: parts.cycle)
     do {
-        try handler.registerHandlers(on: api, middlewares: [APIErrorMiddleware()])
+        // Compact JSON with sorted keys, as the rest of the server writes it (the runtime's default pretty-prints).
+        try handler.registerHandlers(
+            on: api, configuration: Configuration(jsonEncodingOptions: [.sortedKeys, .withoutEscapingSlashes]), middlewares: [APIErrorMiddleware()])
     } catch {
         // Registration fails only for a route the spec defines twice: a programming error.
         preconditionFailure("the API's routes do not register: \(error)")
     }
+}
+
+/// The parts of the system the API serves besides the registry and the exchange; the
+/// operations of a missing part answer 503 UNAVAILABLE.
+public struct APIParts: Sendable {
+    public var mrv: MRVService?
+    public var cycle: (any AllocationCycleStore)?
+
+    public init(mrv: MRVService? = nil, cycle: (any AllocationCycleStore)? = nil) {
+        self.mrv = mrv
+        self.cycle = cycle
+    }
+}
+
+/// An API error outside the generated code (the rate limit) in the spec's format.
+func apiErrorResponse(_ status: HTTPResponse.Status, _ code: String, _ message: String, _ details: [String: String]) -> Response {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    let data = (try? encoder.encode(APIError(code: code, message: message, details: details))) ?? Data("{}".utf8)
+    return Response(
+        status: status, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
 }
 
 /// What the handlers need from the HTTP request that the generated input does not carry:

@@ -1,0 +1,78 @@
+import OpenETSDomain
+import Testing
+
+/// The cycle's verified figures from an MRV state (`CycleMRVFigures`): which report counts,
+/// which figure wins, the entity account by credit code, and the refusals.
+@Suite("Verified figures from the MRV platform")
+struct CycleMRVFiguresTests {
+    static let plan = AllocationPlan.seed.first { $0.id == "power-2024" }!
+    static let uscc = "91510100000000001X"
+    static let at = Timestamp(millisecondsSinceEpoch: 0)
+
+    static func states(status: ReportStatus = .approved, hours: Bool = true, ownerID: String = uscc) -> (MRVState, RegistryState) {
+        var mrv = MRVState()
+        let entity = MRVEntityID(uscc)
+        mrv.entities[entity] = MRVEntity(id: entity, name: "E", province: "四川", city: "成都", sector: .power, group: nil)
+        let unit = Facility(
+            id: "U1", entity: entity, name: "U1", kind: .power,
+            power: PowerUnit(category: .coalGT300, capacityMW: ExactDecimal(10), cooling: .air), fuels: [.coal])
+        mrv.facilities[unit.id] = unit
+        for month in 1...12 {
+            let data = MonthlyData(
+                facility: "U1", year: 2024, month: month, fuels: [],
+                production: Production(generationMWh: ExactDecimal(5_000), operatingHours: hours || month < 12 ? ExactDecimal(600) : nil))
+            mrv.months[data.key] = MonthRecord(data: data, submittedAt: at, late: false)
+        }
+        var report = AnnualReport(
+            entity: entity, year: 2024, version: 1, status: status, facilities: [], submittedAt: at, deadline: CivilDate(year: 2025, month: 3, day: 31),
+            late: false, verificationDeadline: CivilDate(year: 2025, month: 6, day: 30))
+        report.verified = [VerifiedFacility(facility: "U1", emissionsT: ExactDecimal("50000.50")!, output: ExactDecimal("60000.12345")!)]
+        mrv.reports[report.key] = report
+        var registry = RegistryState()
+        registry.accounts["ENT-000001"] = Account(
+            id: "ENT-000001", type: .entity, ownerID: ownerID, ownerName: "E", province: "SC", status: .open, representatives: [], openedAt: at)
+        return (mrv, registry)
+    }
+
+    static let file = [CycleFacility(id: "U1", entity: "ENT-000009", province: "GD", category: "gas", previousVerifiedT: 40_000, verifiedT: 1)]
+
+    @Test func anApprovedReportWinsOverTheFile() throws {
+        let (mrv, registry) = Self.states()
+        let f = try CycleMRVFigures.facilities(plan: Self.plan, year: 2024, mrv: mrv, registry: registry, file: Self.file, needVerified: true)
+        #expect(f.count == 1)
+        // 50,000.50 → 50,001 (half up); output 60,000.12345 → 4 decimals; load 60,000 / (10 × 7,200) = 0.8333.
+        #expect(f[0].verifiedT == 50_001 && f[0].generationMWh == "60000.1235" && f[0].loadFactor == "0.8333")
+        #expect(f[0].entity == "ENT-000001" && f[0].province == "SC" && f[0].category == "coal_gt300" && f[0].cooling == "air")
+        // No 2023 report: the file's basis stays.
+        #expect(f[0].previousVerifiedT == 40_000)
+    }
+
+    @Test func aReportNotYetApprovedHasNoFigure() {
+        let (mrv, registry) = Self.states(status: .provinceApproved)
+        #expect(throws: AllocationError(.noVerifiedFigure, "U1: no verified figure for 2024 (annual report province_approved, not approved)")) {
+            try CycleMRVFigures.facilities(plan: Self.plan, year: 2024, mrv: mrv, registry: registry, file: nil, needVerified: true)
+        }
+        // The pre-allocation needs none.
+        #expect(throws: Never.self) {
+            try CycleMRVFigures.facilities(plan: Self.plan, year: 2024, mrv: mrv, registry: registry, file: Self.file, needVerified: false)
+        }
+    }
+
+    @Test func aFacilityOutsideThePlatformOrAnEntityWithoutAccountIsRefused() {
+        let (mrv, registry) = Self.states()
+        let stranger = [CycleFacility(id: "X9", entity: "ENT-000001", province: "SC", category: "gas", previousVerifiedT: 1)]
+        #expect(throws: AllocationError(.noVerifiedFigure, "X9: not a facility of the MRV platform")) {
+            try CycleMRVFigures.facilities(plan: Self.plan, year: 2024, mrv: mrv, registry: registry, file: stranger, needVerified: true)
+        }
+        let (_, other) = Self.states(ownerID: "91510100000000002X")
+        #expect(throws: AllocationError(.unknownAccount, "U1: no registry entity account is held by MRV entity \(Self.uscc)")) {
+            try CycleMRVFigures.facilities(plan: Self.plan, year: 2024, mrv: mrv, registry: other, file: nil, needVerified: true)
+        }
+    }
+
+    @Test func aMonthWithoutOperatingHoursLeavesTheLoadFactorOut() throws {
+        let (mrv, registry) = Self.states(hours: false)
+        let f = try CycleMRVFigures.facilities(plan: Self.plan, year: 2024, mrv: mrv, registry: registry, file: nil, needVerified: true)
+        #expect(f[0].loadFactor == nil && f[0].verifiedT == 50_001)
+    }
+}
