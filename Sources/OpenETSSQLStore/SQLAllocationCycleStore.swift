@@ -33,8 +33,14 @@ public struct SQLAllocationCycleStore<Database: SQLDatabase>: AllocationCycleSto
         }
     }
 
-    public func markDone(plan: String, year: Int, stage: CycleStage, debts: [CycleDebt], at: Timestamp) async throws {
+    public func markDone(plan: String, year: Int, stage: CycleStage, debts: [CycleDebt], body: CycleStagePlan?, at: Timestamp) async throws {
+        let text = try body.map { try String(decoding: Self.encoder.encode($0), as: UTF8.self) }
         try await database.transaction { sql in
+            if let text {
+                try await sql.execute(
+                    "UPDATE allocation_cycle_stages SET body = $1 WHERE plan_id = $2 AND year = $3 AND stage = $4 AND status = $5",
+                    [.text(text), .text(plan), .int(Int64(year)), .text(stage.rawValue), .text(CycleStageRecord.Status.planned.rawValue)])
+            }
             try await sql.execute(
                 "UPDATE allocation_cycle_stages SET status = $1, done_at = $2 WHERE plan_id = $3 AND year = $4 AND stage = $5 AND status = $6",
                 [.text(CycleStageRecord.Status.done.rawValue), .int(at.millisecondsSinceEpoch), .text(plan), .int(Int64(year)),

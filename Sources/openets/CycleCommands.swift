@@ -8,9 +8,10 @@ import OpenETSRuntime
 struct CycleCommandGroup: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cycle",
-        abstract: "The compliance cycle in the registry: pre-allocation, true-up, totals, surrender, penalties, status, statistics (docs/allocation.md).",
+        abstract: "The compliance cycle in the registry: pre-allocation, true-up, reserve, paid-allocation auction, totals, surrender, penalties, status, statistics (docs/allocation.md).",
         subcommands: [
-            CyclePreAllocateCommand.self, CycleTrueUpCommand.self, CycleTotalsCommand.self, CycleComplyCommand.self,
+            CyclePreAllocateCommand.self, CycleTrueUpCommand.self, CycleReserveCommand.self, CycleAuctionCommand.self,
+            CycleTotalsCommand.self, CycleComplyCommand.self,
             CyclePenaltiesCommand.self, CycleCarryOverCommand.self, CycleStatusCommand.self, CycleStatsCommand.self,
         ])
 }
@@ -92,6 +93,9 @@ struct CycleOptions: ParsableArguments {
         } catch let error as CycleStageRejected {
             print(jsonText(CycleFailure(error: .init(code: error.error.code.rawValue, message: error.description))))
             throw ExitCode(2)
+        } catch let error as CycleStageExchangeRejected {
+            print(jsonText(CycleFailure(error: .init(code: error.error.code.rawValue, message: error.description))))
+            throw ExitCode(2)
         }
     }
 }
@@ -125,7 +129,7 @@ struct CycleStageReport: Encodable {
         year = result.plan.year
         stage = result.plan.stage.rawValue
         unit = result.plan.unit.rawValue
-        commands = result.plan.steps.count
+        commands = result.plan.steps.count + (result.plan.exchangeSteps?.count ?? 0)
         applied = result.applied
         alreadyDone = result.alreadyDone
         entities = result.plan.entities
@@ -175,6 +179,127 @@ struct CycleTrueUpCommand: AsyncParsableCommand {
     func run() async throws {
         try await options.run({ service, plan, facilities in
             CycleStageReport(try await service.run(.trueUp, plan: plan, year: options.year, facilities: facilities))
+        }, text: \.text)
+    }
+}
+
+/// The printed result of the reserve and auction stages, and the supply part of `cycle status`.
+struct CycleSupplyReport: Encodable {
+    struct Fill: Encodable {
+        var bidder: String
+        var quantity: Int64
+        var price: String
+    }
+
+    var stage: CycleStageReport?
+    var allocatedT: Int64?
+    var reserveT: Int64?
+    var auctionT: Int64?
+    var floorPrice: String?
+    var auctionID: Int64?
+    /// `announced`, `cleared` or `cancelled` (the exchange's auction status).
+    var auctionStatus: String?
+    var clearingPrice: String?
+    var soldT: Int64?
+    var unsoldT: Int64?
+    var fills: [Fill]?
+
+    init(stage: CycleStageReport?, supply: AllocationSupply?, auction: CycleAuctionStatus?) {
+        self.stage = stage
+        allocatedT = supply?.allocatedT
+        reserveT = supply?.reserveT
+        auctionT = supply?.auctionT
+        floorPrice = supply?.auctionFloorPrice.map { Fen.text(CycleSupply.fen($0)) }
+        if let auction {
+            auctionID = auction.auction.id
+            auctionStatus = auction.auction.status.rawValue
+            clearingPrice = auction.auction.result?.clearingPrice.map(Fen.text)
+            soldT = auction.soldT
+            unsoldT = auction.unsoldT
+            fills = auction.auction.result?.fills.map { Fill(bidder: $0.bidder, quantity: $0.quantity, price: Fen.text($0.price)) }
+        }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case stage, fills
+        case allocatedT = "allocated_t"
+        case reserveT = "reserve_t"
+        case auctionT = "auction_t"
+        case floorPrice = "floor_price"
+        case auctionID = "auction_id"
+        case auctionStatus = "auction_status"
+        case clearingPrice = "clearing_price"
+        case soldT = "sold_t"
+        case unsoldT = "unsold_t"
+    }
+
+    var text: String {
+        var lines = stage.map { [$0.text] } ?? []
+        if let reserveT, let allocatedT {
+            lines.append("  final allocation \(allocatedT) t, reserve \(reserveT) t, paid allocation \(auctionT ?? 0) t at ≥ \(floorPrice ?? "-") CNY/t")
+        }
+        if let auctionID, let auctionStatus {
+            lines.append(
+                "  auction \(auctionID) \(auctionStatus)" + (clearingPrice.map { " at \($0) CNY/t" } ?? "")
+                    + ": sold \(soldT ?? 0) t, unsold \(unsoldT ?? 0) t (stays in the reserve)")
+            for fill in fills ?? [] { lines.append("    \(fill.bidder): \(fill.quantity) t at \(fill.price)") }
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+struct CycleReserveCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "reserve",
+        abstract: "Reserve (after the true-up): issue the plan's reserve_t into the national account CN-NATIONAL, the national reserve.")
+
+    @OptionGroup var options: CycleOptions
+
+    func run() async throws {
+        try await options.run(needsInput: false, { service, plan, _ in
+            let result = try await service.reserve(plan: plan, year: options.year)
+            return CycleSupplyReport(stage: CycleStageReport(result), supply: result.plan.supply, auction: nil)
+        }, text: \.text)
+    }
+}
+
+struct CycleAuctionCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "auction",
+        abstract: "Paid allocation (after the reserve): announce auction_t out of CN-NATIONAL as a one-way sell auction at the plan's floor; run again to see the result.")
+
+    @OptionGroup var options: CycleOptions
+    @Option(help: "Window opens (ISO-8601; no zone: Beijing time).") var opens: String?
+    @Option(help: "Window closes (ISO-8601).") var closes: String?
+    @Option(help: "Ceiling price CNY/t.") var ceiling: String?
+    @Option(help: "Minimum bid, t.") var minBid: Int64 = 1
+    @Option(help: "Cap per bidder, per mille of the volume (1000: no cap).") var maxSharePerMille: Int64 = 1000
+    @Option(help: "uniform | pay_as_bid") var pricing: AuctionTerms.Pricing = .uniform
+
+    func run() async throws {
+        try await options.run(needsInput: false, { service, plan, _ in
+            if let done = try await service.auctionStatus(plan: plan.id, year: options.year) {
+                // A done stage: nothing is submitted; show what the exchange did with the auction.
+                let result = try await service.auction(
+                    plan: plan, year: options.year, terms: CycleSupply.Terms(opensAt: done.auction.opensAt, closesAt: done.auction.closesAt, ceilingPrice: done.auction.ceilingPrice))
+                return CycleSupplyReport(stage: CycleStageReport(result), supply: result.plan.supply, auction: done)
+            }
+            guard let opens, let closes, let ceiling else {
+                throw AllocationError(.missingField, "--opens, --closes and --ceiling are needed to announce the auction")
+            }
+            guard let opensAt = Timestamp(iso8601: opens), let closesAt = Timestamp(iso8601: closes) else {
+                throw AllocationError(.invalidValue, "--opens and --closes must be ISO-8601 times")
+            }
+            guard let ceilingFen = Fen.parse(ceiling), ceilingFen > 0 else {
+                throw AllocationError(.invalidValue, "--ceiling \(ceiling) is not a price in CNY with at most 2 decimals")
+            }
+            let terms = CycleSupply.Terms(
+                opensAt: opensAt, closesAt: closesAt, ceilingPrice: ceilingFen, minBidQuantity: minBid, maxSharePerMille: maxSharePerMille,
+                pricing: pricing)
+            let result = try await service.auction(plan: plan, year: options.year, terms: terms)
+            return CycleSupplyReport(
+                stage: CycleStageReport(result), supply: result.plan.supply,
+                auction: try await service.auctionStatus(plan: plan.id, year: options.year))
         }, text: \.text)
     }
 }
@@ -312,16 +437,36 @@ struct CycleStatusCommand: AsyncParsableCommand {
             } else {
                 day = BeijingTime.date(SystemClock().now())
             }
-            return try await service.timeline(plan: plan, year: options.year, today: day)
-        }, text: { t in
+            let supply = try await service.supply(plan: plan.id, year: options.year)
+            return CycleStatusReport(
+                timeline: try await service.timeline(plan: plan, year: options.year, today: day),
+                supply: supply.supply == nil ? nil : CycleSupplyReport(stage: nil, supply: supply.supply, auction: supply.auction))
+        }, text: { report in
+            let t = report.timeline
             var lines = ["\(t.planID) \(t.year) on \(t.today)"]
             for s in t.stages {
                 lines.append("  \(s.name.rawValue): due \(s.due?.description ?? "-")" + (s.done.map { $0 ? ", done" : ", not done" } ?? ""))
             }
             for e in t.entities { lines.append("  \(e.entity): \(e.state)" + (e.shortfallT.map { $0 > 0 ? " (\($0) t)" : "" } ?? "")) }
             for r in t.reminders { lines.append("  reminder \(r.entity) \(r.stage.rawValue): \(r.message)") }
+            if let supply = report.supply { lines.append("  supply:\n" + supply.text) }
             return lines.joined(separator: "\n")
         })
+    }
+}
+
+/// `cycle status`: the timeline's JSON, plus `supply` (reserve and paid allocation) when the
+/// reserve stage is done.
+struct CycleStatusReport: Encodable {
+    var timeline: CycleTimeline
+    var supply: CycleSupplyReport?
+
+    enum CodingKeys: String, CodingKey { case supply }
+
+    func encode(to encoder: any Encoder) throws {
+        try timeline.encode(to: encoder)
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encodeIfPresent(supply, forKey: .supply)
     }
 }
 

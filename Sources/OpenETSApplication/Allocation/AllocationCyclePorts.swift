@@ -31,8 +31,9 @@ public protocol AllocationCycleStore: AllocationPlanStore {
     /// Stores a stage as planned. Returns the stored record: `record`, or the one another
     /// process stored first for the same (plan, year, stage).
     func savePlanned(_ record: CycleStageRecord) async throws -> CycleStageRecord
-    /// Marks the stage done and records its debts, in one transaction.
-    func markDone(plan: String, year: Int, stage: CycleStage, debts: [CycleDebt], at: Timestamp) async throws
+    /// Marks the stage done and records its debts, in one transaction; with `body`, the
+    /// stored plan is replaced by it (what the run learnt, e.g. the exchange's auction id).
+    func markDone(plan: String, year: Int, stage: CycleStage, debts: [CycleDebt], body: CycleStagePlan?, at: Timestamp) async throws
     /// Every done record of `stage`, all plans and years, sorted by year and plan (the public
     /// statistics pages list the years whose surrender stage is done).
     func doneStages(_ stage: CycleStage) async throws -> [CycleStageRecord]
@@ -49,4 +50,10 @@ public protocol AllocationCycleStore: AllocationPlanStore {
     /// Moves a notice from `from` to `to`; false when no notice `id` has status `from`.
     func setNoticeStatus(id: String, from: PenaltyNotice.Status, to: PenaltyNotice.Status, at: Timestamp) async throws -> Bool
     func close() async throws
+}
+
+extension AllocationCycleStore {
+    public func markDone(plan: String, year: Int, stage: CycleStage, debts: [CycleDebt], at: Timestamp) async throws {
+        try await markDone(plan: plan, year: year, stage: stage, debts: debts, body: nil, at: at)
+    }
 }

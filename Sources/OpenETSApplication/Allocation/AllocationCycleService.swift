@@ -18,6 +18,24 @@ public struct CycleStageRejected: Error, Hashable, Sendable, CustomStringConvert
     public var description: String { "\(key): \(error.code.rawValue): \(error.message)" }
 }
 
+/// The exchange refused a command of a stage (the auction stage's announcement): the stage
+/// stays `planned` and can be run again.
+public struct CycleStageExchangeRejected: Error, Hashable, Sendable, CustomStringConvertible {
+    public var key: String
+    public var error: ExchangeError
+
+    public var description: String { "\(key): \(error.code.rawValue): \(error.message)" }
+}
+
+/// The paid-allocation auction of a done auction stage as the exchange has it: what was put
+/// up, and once cleared what was sold to whom at what price; the unsold units stay in the
+/// reserve (the national account).
+public struct CycleAuctionStatus: Hashable, Sendable {
+    public var auction: Auction
+    public var soldT: Int64 { auction.result.map { $0.fills.reduce(0) { $0 + $1.quantity } } ?? 0 }
+    public var unsoldT: Int64 { auction.result?.unsold ?? auction.quantity }
+}
+
 /// Runs the stages of a year's allocation (pre-allocation, true-up) through the registry.
 ///
 /// A stage runs in three steps, each durable:
@@ -46,8 +64,11 @@ public struct AllocationCycleService: Sendable {
     /// Runs `stage`. Bad input throws an `AllocationError` (nothing stored or moved); a
     /// registry refusal throws `CycleStageRejected`.
     public func run(_ stage: CycleStage, plan: AllocationPlan, year: Int, facilities: [CycleFacility]) async throws -> CycleStageResult {
-        guard stage != .carryOver else {
-            throw AllocationError(.invalidInput, "the carry-over stage takes no facilities: it is run by enforceCarryOver")
+        switch stage {
+        case .reserve: return try await reserve(plan: plan, year: year)
+        case .auction: throw AllocationError(.missingField, "the auction stage needs its terms (window and ceiling)")
+        case .carryOver: throw AllocationError(.invalidInput, "the carry-over stage takes no facilities: it is run by enforceCarryOver")
+        default: break
         }
         if let record = try await store.stage(plan: plan.id, year: year, stage: stage), record.status == .done {
             // A run stopped between `markDone` and settling last year's notices finishes here.
@@ -84,6 +105,8 @@ public struct AllocationCycleService: Sendable {
             case .trueUp:
                 planned = try CycleAllocation.trueUp(
                     plan: plan, year: year, facilities: facilities, registry: state, policy: policy, preAllocated: preAllocated)
+            case .reserve, .auction:
+                preconditionFailure("handled by reserve(plan:year:) and auction(plan:year:terms:)")
             case .surrender:
                 let netSold = try await netSales()
                 planned = try CycleCompliance.surrender(
@@ -111,6 +134,85 @@ public struct AllocationCycleService: Sendable {
         }
         try await store.markDone(plan: plan.id, year: year, stage: stage, debts: planned.debts, at: clock.now())
         try await settleDeductedNotices(planned, year: year)
+        return CycleStageResult(plan: planned, applied: applied, alreadyDone: false)
+    }
+
+    /// The reserve stage (after the true-up): issues the plan's `reserve_t`, worked out from the
+    /// year's final allocation, into the national account. Stored, submitted and marked done
+    /// like the other stages; a done stage submits nothing.
+    public func reserve(plan: AllocationPlan, year: Int) async throws -> CycleStageResult {
+        try await runSupply(.reserve, plan: plan, year: year) {
+            guard let pre = try await store.stage(plan: plan.id, year: year, stage: .preAllocation), pre.status == .done,
+                let trueUp = try await store.stage(plan: plan.id, year: year, stage: .trueUp), trueUp.status == .done
+            else { throw AllocationError(.stageOrder, "the true-up of \(plan.id) \(year) is not done") }
+            let allocated = try CycleSupply.allocatedT(preAllocation: pre.plan, trueUp: trueUp.plan)
+            return try CycleSupply.reserve(
+                plan: plan, year: year, allocatedT: allocated, registry: await registry.state, policy: await registry.policy)
+        }
+    }
+
+    /// The auction stage (after the reserve): announces the paid allocation as a one-way SELL
+    /// auction of the national account on the exchange, through the same `ExchangeRequest`
+    /// path as `openets exchange announce`. The exchange's own `clearAuction` clears it;
+    /// `auctionStatus` then shows what was sold.
+    public func auction(plan: AllocationPlan, year: Int, terms: CycleSupply.Terms) async throws -> CycleStageResult {
+        try await runSupply(.auction, plan: plan, year: year) {
+            guard let reserve = try await store.stage(plan: plan.id, year: year, stage: .reserve), reserve.status == .done else {
+                throw AllocationError(.stageOrder, "the reserve of \(plan.id) \(year) is not issued")
+            }
+            return try CycleSupply.auction(
+                plan: plan, year: year, reserve: reserve.plan, terms: terms, now: clock.now(), exchange: await registry.exchange,
+                policy: await registry.exchangePolicy, registry: await registry.state)
+        }
+    }
+
+    /// The paid-allocation auction of a done auction stage, as the exchange has it now (nil
+    /// when the stage is not done).
+    public func auctionStatus(plan: String, year: Int) async throws -> CycleAuctionStatus? {
+        guard let record = try await store.stage(plan: plan, year: year, stage: .auction), record.status == .done,
+            let id = record.plan.auctionID, let auction = await registry.exchange.auctions[id]
+        else { return nil }
+        return CycleAuctionStatus(auction: auction)
+    }
+
+    /// The reserve stage's supply (nil before it is done) and the auction as the exchange has it.
+    public func supply(plan: String, year: Int) async throws -> (supply: AllocationSupply?, auction: CycleAuctionStatus?) {
+        guard let reserve = try await store.stage(plan: plan, year: year, stage: .reserve), reserve.status == .done else { return (nil, nil) }
+        return (reserve.plan.supply, try await auctionStatus(plan: plan, year: year))
+    }
+
+    private func runSupply(
+        _ stage: CycleStage, plan: AllocationPlan, year: Int, make: () async throws -> CycleStagePlan
+    ) async throws -> CycleStageResult {
+        if let record = try await store.stage(plan: plan.id, year: year, stage: stage), record.status == .done {
+            return CycleStageResult(plan: record.plan, applied: 0, alreadyDone: true)
+        }
+        var record = try await store.stage(plan: plan.id, year: year, stage: stage)
+        if record == nil {
+            var planned = try await make()
+            planned.planVersion = plan.version
+            planned.planSHA256 = AllocationPlanCodec.sha256(plan)
+            record = try await store.savePlanned(CycleStageRecord(plan: planned, status: .planned, plannedAt: clock.now(), doneAt: nil))
+        }
+        var planned = record!.plan
+        var applied = 0
+        let outcomes = try await registry.submit(planned.steps.map { CommandRequest(idempotencyKey: $0.key, command: $0.command) })
+        for (step, outcome) in zip(planned.steps, outcomes) {
+            switch outcome {
+            case .accepted(let receipt): if !receipt.replayed { applied += 1 }
+            case .rejected(let error): throw CycleStageRejected(key: step.key, error: error)
+            }
+        }
+        for step in planned.exchangeSteps ?? [] {
+            switch try await registry.execute(ExchangeRequest(idempotencyKey: step.key, command: step.command)) {
+            case .accepted(let receipt):
+                if !receipt.replayed { applied += 1 }
+                for case .auctionAnnounced(let auction) in receipt.events { planned.auctionID = auction.id }
+            case .rejected(let error):
+                throw CycleStageExchangeRejected(key: step.key, error: error)
+            }
+        }
+        try await store.markDone(plan: plan.id, year: year, stage: stage, debts: [], body: planned, at: clock.now())
         return CycleStageResult(plan: planned, applied: applied, alreadyDone: false)
     }
 

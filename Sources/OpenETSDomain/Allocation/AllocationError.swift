@@ -53,6 +53,12 @@ public enum AllocationErrorCode: String, Codable, Sendable, CaseIterable {
     case planStatus = "PLAN_STATUS"
     /// Plan store: the loaded plan is the same as the latest stored version of its id.
     case planUnchanged = "PLAN_UNCHANGED"
+    /// Cycle: the reserve stage for a plan without a `reserve_share`.
+    case noReserve = "NO_RESERVE"
+    /// Cycle: the auction stage for a plan without a `paid_allocation` (or with nothing to sell).
+    case noPaidAllocation = "NO_PAID_ALLOCATION"
+    /// Cycle: the exchange lists no instrument of the year's allowance unit type.
+    case noInstrument = "NO_INSTRUMENT"
     /// Cycle (`--from-mrv`): a facility has no verified figure for the year on the MRV
     /// platform (no annual report, or one not yet approved by the three-level review).
     case noVerifiedFigure = "NO_VERIFIED_FIGURE"

@@ -84,6 +84,10 @@ public enum CycleStage: String, Codable, Sendable, CaseIterable {
     case trueUp = "true_up"
     /// Compliance assessment and the surrender of each entity's units (`CycleCompliance`).
     case surrender = "surrender"
+    /// The plan's reserve issued into the national account after the true-up (`CycleSupply`).
+    case reserve = "reserve"
+    /// The paid allocation announced as a one-way sell auction on the exchange (`CycleSupply`).
+    case auction = "auction"
     /// After the surrender deadline: each entity's allowances of vintages up to the year held
     /// above its carry-over limit (`CycleCarryOver`). Moves nothing under the `record` rule.
     case carryOver = "carry_over"
@@ -94,6 +98,8 @@ public enum CycleStage: String, Codable, Sendable, CaseIterable {
         case .preAllocation: "pre"
         case .trueUp: "trueup"
         case .surrender: "surrender"
+        case .reserve: "reserve"
+        case .auction: "auction"
         case .carryOver: "carryover"
         }
     }
@@ -106,6 +112,17 @@ public struct CycleStep: Hashable, Codable, Sendable {
     public var command: RegistryCommand
 
     public init(key: String, command: RegistryCommand) {
+        self.key = key
+        self.command = command
+    }
+}
+
+/// One exchange command of a stage with its idempotency key.
+public struct CycleExchangeStep: Hashable, Codable, Sendable {
+    public var key: String
+    public var command: ExchangeCommand
+
+    public init(key: String, command: ExchangeCommand) {
         self.key = key
         self.command = command
     }
@@ -175,6 +192,14 @@ public struct CycleStagePlan: Hashable, Codable, Sendable {
     /// (nil in stages stored before plans were versioned in the store).
     public var planVersion: Int?
     public var planSHA256: String?
+    /// The reserve and auction stages: the plan's supply worked out from the year's final
+    /// allocation (Σ of the true-up's final figures).
+    public var supply: AllocationSupply?
+    /// The auction stage: exchange commands (admit the national account as a member if it is
+    /// not, announce the auction), run in order after `steps`.
+    public var exchangeSteps: [CycleExchangeStep]?
+    /// The auction stage: the exchange's id of the announced auction (set when it is done).
+    public var auctionID: Int64?
     /// The carry-over stage: each entity's holdings against its limit, sorted by account.
     public var carryOver: [CarryOverAssessment]?
 
@@ -196,8 +221,10 @@ public struct CycleStagePlan: Hashable, Codable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case year, stage, unit, steps, debts, entities, compliance, deductions
+        case year, stage, unit, steps, debts, entities, compliance, deductions, supply
         case planID = "plan"
+        case exchangeSteps = "exchange_steps"
+        case auctionID = "auction_id"
         case planVersion = "plan_version"
         case planSHA256 = "plan_sha256"
         case carryOver = "carry_over"
