@@ -332,7 +332,7 @@ struct CycleComplianceReport: Encodable {
         var lines = [stage.text]
         for a in compliance {
             lines.append(
-                "  \(a.entity) \(a.province): obligation \(a.obligationT) t, surrendered \(a.surrenderedT) t (CCER \(a.ccerUsableT) t), "
+                "  \(a.entity) \(a.province): obligation \(a.obligationT) t, surrendered \(a.surrenderedT) t (CCER \(a.ccerUsableT) t\(a.borrowedT.map { ", borrowed \($0) t" } ?? "")), "
                     + "\(a.status.rawValue)\(a.shortfallT > 0 ? " \(a.shortfallT) t" : ""), carry-over limit \(a.carryOverLimitT) t")
             for i in a.ineligible { lines.append("    not surrendered: \(i.unit) \(i.quantityT) t: \(i.reason)") }
         }

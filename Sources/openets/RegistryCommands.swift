@@ -302,8 +302,13 @@ struct Surrender: AsyncParsableCommand {
     @Option var unit: String
     @Option var quantity: Int64
     @Option var year: Int
+    @Flag(help: "Borrow: the unit is of the next vintage (year + 1), where the plan allows borrowing.") var borrowing = false
     @OptionGroup var options: MutationOptions
-    func run() async throws { try await submit(.surrender(account: AccountID(account), unit: UnitTypeCode(unit), quantity: quantity, complianceYear: year), options) }
+    func run() async throws {
+        try await submit(
+            .surrender(account: AccountID(account), unit: UnitTypeCode(unit), quantity: quantity, complianceYear: year, borrowing: borrowing ? true : nil),
+            options)
+    }
 }
 
 struct Cancel: AsyncParsableCommand {

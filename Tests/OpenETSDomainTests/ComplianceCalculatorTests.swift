@@ -135,6 +135,10 @@ struct ComplianceCalculatorTests {
         // Gap 50 < 10%: no borrowing.
         let small = try result(950)
         #expect(small.shortfallT == 50 && small.surrender.count == 1)
+        // Only the next vintage is borrowed from: 2026 (or a 2025-2026 range) never.
+        let later = try assess(
+            Self.entity(1_000, [Self.cea("2024", 800), Self.cea("2025-2026", 500), Self.cea("2026", 500)]), plan: borrowing)
+        #expect(later.shortfallT == 200 && later.surrender.count == 1)
         // Same holdings under the shipped plan: 2025 never used.
         #expect(try assess(Self.entity(1_000, [Self.cea("2024", 800), Self.cea("2025", 500)])).shortfallT == 200)
     }

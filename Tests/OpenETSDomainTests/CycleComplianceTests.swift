@@ -73,16 +73,54 @@ struct CycleComplianceTests {
         #expect(CycleCompliance.ineligibleReason(type, plan: plan, year: 2024, eligibility: legacy) == nil)
     }
 
-    @Test func aBorrowingPlanStillNeverSurrendersALaterVintage() throws {
+    @Test func aGapUnderTheBorrowingThresholdBorrowsNothing() throws {
         var plan = T.plan
         plan.borrowing.allowed = true
         var short = Self.f1
-        short[0].verifiedT = 1_000_000
+        short[0].verifiedT = 1_000_000  // gap 50,000 = 5 % < 10 %
         let stage = try CycleCompliance.surrender(
             plan: plan, year: 2024, facilities: short, debts: [], registry: try Self.holdingMarket(), ccer: CCERState(), netSold: [:],
             coveredFacilities: [], policy: .defaults)
         let a = try #require(stage.compliance?.first)
-        #expect(a.surrender.map(\.unit) == ["CEA23", "CEA24"] && a.shortfallT == 50_000)
+        #expect(a.surrender.map(\.unit) == ["CEA23", "CEA24"] && a.shortfallT == 50_000 && a.borrowedT == nil)
+    }
+
+    /// E1 also holds CEA25 150,000 and CEA26 100,000; obligation 1,150,001, eligible 950,000:
+    /// gap 200,001 ≥ 10 % → borrows floor(50 % × 200,001) = 100,000 of CEA25 (never CEA26) with
+    /// `surrender(borrowing: true)`; the registry takes it. Borrowing off: nothing borrowed.
+    @Test func aBorrowingPlanBorrowsHalfTheGapFromTheNextVintageOnly() throws {
+        var state = try Self.holdingMarket()
+        try T.apply(&state, .issue(unit: "CEA25", quantity: 100_000, to: T.national))
+        try T.apply(&state, .allocate(from: T.national, to: T.sc, unit: "CEA25", quantity: 100_000))
+        try T.apply(&state, .allocate(from: T.sc, to: Self.e1, unit: "CEA25", quantity: 100_000))
+        try T.apply(&state, .defineUnitType(code: "CEA26", kind: .allowance, label: "CEA", vintageFrom: 2026, vintageTo: 2026, projectID: nil, issuer: "CN", serialized: false))
+        try T.apply(&state, .issue(unit: "CEA26", quantity: 100_000, to: T.national))
+        try T.apply(&state, .allocate(from: T.national, to: T.sc, unit: "CEA26", quantity: 100_000))
+        try T.apply(&state, .allocate(from: T.sc, to: Self.e1, unit: "CEA26", quantity: 100_000))
+        var short = Self.f1
+        short[0].verifiedT = 1_150_001
+        var plan = T.plan
+        plan.borrowing.allowed = true
+        let stage = try CycleCompliance.surrender(
+            plan: plan, year: 2024, facilities: short, debts: [], registry: state, ccer: CCERState(), netSold: [:],
+            coveredFacilities: [], policy: .defaults)
+        #expect(stage.steps.map(\.command) == [
+            .surrender(account: Self.e1, unit: "CEA23", quantity: 100_000, complianceYear: 2024),
+            .surrender(account: Self.e1, unit: "CEA24", quantity: 850_000, complianceYear: 2024),
+            .surrender(account: Self.e1, unit: "CEA25", quantity: 100_000, complianceYear: 2024, borrowing: true),
+        ])
+        let a = try #require(stage.compliance?.first)
+        #expect(a.borrowedT == 100_000 && a.surrenderedT == 1_050_000 && a.shortfallT == 100_001 && a.status == .shortfall)
+        var after = state
+        try T.run(stage.steps, on: &after)
+        #expect(after.holding(Self.e1, "CEA25").total == 50_000 && after.holding(Self.e1, "CEA26").total == 100_000)
+        #expect(after.surrendered[SurrenderKey(account: Self.e1, complianceYear: 2024, unit: "CEA25")] == 100_000)
+
+        let off = try CycleCompliance.surrender(
+            plan: T.plan, year: 2024, facilities: short, debts: [], registry: state, ccer: CCERState(), netSold: [:],
+            coveredFacilities: [], policy: .defaults)
+        let b = try #require(off.compliance?.first)
+        #expect(b.borrowedT == nil && b.shortfallT == 200_001 && b.surrender.map(\.unit) == ["CEA23", "CEA24"])
     }
 
     @Test func frozenUnitsAreNotSurrenderedAndTheGapIsTheShortfall() throws {

@@ -65,6 +65,24 @@ struct BadInputTests {
         try await h.close()
     }
 
+    /// A borrowing surrender takes an allowance of year + 1 exactly; without `borrowing` (nil
+    /// or false) year + 1 stays refused as before.
+    @Test(arguments: Backend.all)
+    func borrowingOnlyFromTheNextVintage(_ backend: Backend) async throws {
+        let h = try await F.open(backend)
+        try await h.reject(.surrender(account: F.entityA, unit: F.cea24, quantity: 1, complianceYear: 2022, borrowing: true), .borrowingNotNextVintage)
+        try await h.reject(.surrender(account: F.entityA, unit: F.cea23, quantity: 1, complianceYear: 2023, borrowing: true), .borrowingNotNextVintage)
+        try await h.reject(.surrender(account: F.entityA, unit: F.ccer, quantity: 1, complianceYear: 2023, borrowing: true), .borrowingNotNextVintage)
+        try await h.reject(.surrender(account: F.entityA, unit: F.cea24, quantity: 1, complianceYear: 2023, borrowing: false), .vintageNotEligible)
+        try await h.reject(.surrender(account: F.entityA, unit: F.cea24, quantity: 1, complianceYear: 2023), .vintageNotEligible)
+        try await h.reject(.surrender(account: F.entityA, unit: F.cea24, quantity: 50_001, complianceYear: 2023, borrowing: true), .insufficientHolding)
+        try await h.accept(.surrender(account: F.entityA, unit: F.cea24, quantity: 1_000, complianceYear: 2023, borrowing: true))
+        #expect(await h.service.state.surrendered[SurrenderKey(account: F.entityA, complianceYear: 2023, unit: F.cea24)] == 1_000)
+        #expect(try await h.store.loadState().surrendered[SurrenderKey(account: F.entityA, complianceYear: 2023, unit: F.cea24)] == 1_000)
+        #expect(await h.holding(F.entityA, F.cea24).total == 49_000)
+        try await h.close()
+    }
+
     @Test(arguments: Backend.all)
     func zeroNegativeAndOverLimit(_ backend: Backend) async throws {
         let h = try await F.open(backend)

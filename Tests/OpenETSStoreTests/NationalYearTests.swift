@@ -335,6 +335,7 @@ struct NationalYearTests {
         #expect(c.map(\.excessT) == [100, 0, 0, 0, 0, 0])
         #expect(c.allSatisfy { $0.consequence == .record })
         #expect(carry.status == .done && carry.plan.steps.isEmpty)
+        #expect(carry.plan.planVersion == plan.version && carry.plan.planSHA256 == AllocationPlanCodec.sha256(plan))
         // Run again after E1 received 1 t more: the stored record, nothing recomputed.
         try await h.accept(.issue(unit: Self.cea24, quantity: 1, to: "CN-NATIONAL"))
         try await h.accept(.allocate(from: "CN-NATIONAL", to: .provincial("SC"), unit: Self.cea24, quantity: 1))

@@ -188,7 +188,7 @@ struct Model {
             freezes[index].active = false
             frozenTotals[HoldingKey(account: f.account, unit: f.unit)]! -= f.quantity
             free[HoldingKey(account: target, unit: f.unit), default: 0] += f.quantity
-        case .surrender(let a, let u, let q, let year):
+        case .surrender(let a, let u, let q, let year, _):  // the generator never borrows
             if let e = quantity(q) ?? exists(a) ?? unit(u) { return e }
             if types[a] != .entity { return .accountTypeNotAllowed }
             if unitKinds[u]!.vintage > year { return .vintageNotEligible }

@@ -97,6 +97,24 @@ struct StreamingJSONTests {
         try await store.close()
     }
 
+    /// `surrender`'s `borrowing` is optional and encodes nothing when nil: a command without it
+    /// keeps the text (and so the request hash) it had before the field existed, and that
+    /// text still decodes.
+    @Test func surrenderWithoutBorrowingKeepsItsTextAndHash() throws {
+        let codec = LedgerCodec()
+        let old = #"{"surrender":{"account":"ENT-000001","complianceYear":2023,"quantity":1,"unit":"CEA23"}}"#
+        let command = RegistryCommand.surrender(account: "ENT-000001", unit: "CEA23", quantity: 1, complianceYear: 2023)
+        #expect(codec.encode(command) == old)
+        #expect(sha256Hex(codec.encode(command)) == sha256Hex(old))
+        #expect(try codec.decode(RegistryCommand.self, from: old) == command)
+        #expect(StreamingJSON.encode(command) == #"{"surrender":{"account":"ENT-000001","unit":"CEA23","quantity":1,"complianceYear":2023}}"#)
+        let borrowing = RegistryCommand.surrender(account: "ENT-000001", unit: "CEA24", quantity: 1, complianceYear: 2023, borrowing: true)
+        let text = codec.encode(borrowing)
+        #expect(text == #"{"surrender":{"account":"ENT-000001","borrowing":true,"complianceYear":2023,"quantity":1,"unit":"CEA24"}}"#)
+        #expect(try codec.decode(RegistryCommand.self, from: text) == borrowing)
+        #expect(try codec.decode(RegistryCommand.self, from: StreamingJSON.encode(borrowing)) == borrowing)
+    }
+
     @Test func handWrittenEventsCoverEveryShape() throws {
         let t = Timestamp(millisecondsSinceEpoch: 1_750_000_000_000)
         let deal = Deal(

@@ -236,9 +236,12 @@ public struct AllocationCycleService: Sendable {
         guard let surrender = try await store.stage(plan: plan.id, year: year, stage: .surrender), surrender.status == .done else {
             throw AllocationError(.stageOrder, "the surrender stage of \(plan.id) \(year) is not done")
         }
-        let planned = try CycleCarryOver.assess(
+        var planned = try CycleCarryOver.assess(
             plan: plan, year: year, surrendered: surrender.plan.compliance ?? [], registry: await registry.state, netSold: try await netSales(),
             today: today)
+        // The plan version it was assessed under, as the other stages record theirs.
+        planned.planVersion = plan.version
+        planned.planSHA256 = AllocationPlanCodec.sha256(plan)
         let now = clock.now()
         return try await store.saveDone(CycleStageRecord(plan: planned, status: .done, plannedAt: now, doneAt: now))
     }

@@ -3,7 +3,9 @@
 ///
 ///     ccer_usable_t      = min(floor(offsets.limit_ratio × obligation_t), eligible CCER held)
 ///     surrender          = usable CCER, then CEA of vintages up to the plan year, oldest first;
-///                          later vintages only where the plan allows borrowing, within its limit
+///                          then, where the plan allows borrowing and the gap is at least
+///                          min_gap_ratio × obligation, CEA of vintage year + 1 only, up to
+///                          floor(max_share_of_gap × gap)
 ///     shortfall_t        = obligation_t − surrendered (never negative)
 ///     carry_over_limit_t = base_t + floor(net_sold_multiplier × max(0, net_sold_t))
 ///     penalty            = fixed_range: the fixed fine range; price_multiple: min/max multiple ×
@@ -192,7 +194,9 @@ public enum ComplianceCalculator {
             try ExactDecimal(remainingT) >= AllocationArithmetic.times(plan.borrowing.minGapRatio, obligationT)
         {
             var borrowLeftT = try AllocationArithmetic.flooredTonnes(AllocationArithmetic.times(plan.borrowing.maxShareOfGap, remainingT))
-            for (vintage, holding) in ordered where holding.last > plan.year {
+            // From the next allocation only: vintage year + 1 exactly (the registry's borrowing
+            // surrender takes no other); floor(max_share_of_gap × gap) whole tonnes.
+            for (vintage, holding) in ordered where holding.first == plan.year + 1 && holding.last == plan.year + 1 {
                 borrowLeftT -= take("CEA", vintage, holding.quantity, upTo: borrowLeftT)
             }
         }

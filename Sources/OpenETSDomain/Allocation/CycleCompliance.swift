@@ -49,16 +49,19 @@ public enum CycleCompliance {
                 steps.append(
                     CycleStep(
                         key: try keys.key("entity", entity.rawValue + "/" + line.unit.rawValue),
-                        command: .surrender(account: entity, unit: line.unit, quantity: line.quantityT, complianceYear: year)))
+                        command: .surrender(
+                            account: entity, unit: line.unit, quantity: line.quantityT, complianceYear: year,
+                            borrowing: borrowed(line, year: year, registry: registry) ? true : nil)))
             }
             let surrenderedT = lines.reduce(0) { $0 + $1.quantityT }
+            let borrowedT = lines.reduce(0) { $0 + (borrowed($1, year: year, registry: registry) ? $1.quantityT : 0) }
             assert(surrenderedT + result.shortfallT == obligationT)
             assessments.append(
                 ComplianceAssessment(
                     entity: entity, province: province, verifiedT: verifiedT, debtT: debtT, obligationT: obligationT,
                     ccerUsableT: result.ccerUsableT, surrenderedT: surrenderedT, shortfallT: result.shortfallT,
                     netSoldT: netSold[entity] ?? 0, carryOverLimitT: result.carryOverLimitT, status: result.status,
-                    surrender: lines, ineligible: ineligible))
+                    surrender: lines, ineligible: ineligible, borrowedT: borrowedT > 0 ? borrowedT : nil))
             movements.append(.init(entity: entity, province: province, movedT: -surrenderedT, dueT: -obligationT, debtT: 0))
         }
         try CycleAllocation.checkQuantities(steps, policy: policy)
@@ -67,9 +70,16 @@ public enum CycleCompliance {
             compliance: assessments)
     }
 
+    /// Whether a surrender line borrows: an allowance of a vintage after the year (the stage
+    /// only offers vintage year + 1, and only under a plan that allows borrowing).
+    static func borrowed(_ line: ComplianceAssessment.Line, year: Int, registry: RegistryState) -> Bool {
+        line.kind == "CEA" && registry.unitTypes[line.unit]!.vintageFrom > year
+    }
+
     /// The calculator's holding lines from an entity's free units, and the credits never
-    /// surrendered. Allowances of a vintage after the year are left out: the registry's
-    /// `surrender` takes no later vintage (so a plan's borrowing is not applied by the stage).
+    /// surrendered. Allowances of a vintage after the year are left out, except those of
+    /// vintage year + 1 under a plan that allows borrowing: the calculator borrows from them
+    /// within the plan's limits and the registry's `surrender(borrowing: true)` takes them.
     static func classify(
         _ held: [(UnitTypeCode, Int64)], plan: AllocationPlan, year: Int, registry: RegistryState,
         eligibility: [UnitTypeCode: OffsetEligibility.Assessment]
@@ -80,7 +90,8 @@ public enum CycleCompliance {
             let type = registry.unitTypes[code]!
             switch type.kind {
             case .allowance:
-                if type.vintageFrom <= year, let vintage = calculatorVintage(type) {
+                let borrowable = plan.borrowing.allowed && type.vintageFrom == year + 1 && type.vintageTo == year + 1
+                if type.vintageFrom <= year || borrowable, let vintage = calculatorVintage(type) {
                     holdings.append(.init(type: "CEA", vintage: vintage, quantity: quantity))
                 }
             case .ccer, .localCredit:
@@ -227,11 +238,14 @@ public struct ComplianceAssessment: Hashable, Codable, Sendable {
     public var status: ComplianceCalculator.Status
     public var surrender: [Line]
     public var ineligible: [Ineligible]
+    /// Allowances of vintage year + 1 surrendered by borrowing (included in `surrenderedT`);
+    /// nil when nothing was borrowed (and in stages recorded before borrowing was applied).
+    public var borrowedT: Int64?
 
     public init(
         entity: AccountID, province: String, verifiedT: Int64, debtT: Int64, obligationT: Int64, ccerUsableT: Int64, surrenderedT: Int64,
         shortfallT: Int64, netSoldT: Int64, carryOverLimitT: Int64, status: ComplianceCalculator.Status, surrender: [Line],
-        ineligible: [Ineligible]
+        ineligible: [Ineligible], borrowedT: Int64? = nil
     ) {
         self.entity = entity
         self.province = province
@@ -246,6 +260,7 @@ public struct ComplianceAssessment: Hashable, Codable, Sendable {
         self.status = status
         self.surrender = surrender
         self.ineligible = ineligible
+        self.borrowedT = borrowedT
     }
 
     enum CodingKeys: String, CodingKey {
@@ -258,6 +273,7 @@ public struct ComplianceAssessment: Hashable, Codable, Sendable {
         case shortfallT = "shortfall_t"
         case netSoldT = "net_sold_t"
         case carryOverLimitT = "carry_over_limit_t"
+        case borrowedT = "borrowed_t"
     }
 }
 

@@ -27,7 +27,11 @@ public enum RegistryCommand: Hashable, Codable, Sendable {
     /// Moves a pledge's frozen units to its pledgee.
     case enforcePledge(freeze: FreezeID)
     /// Entity → its provincial account → the national compliance account, recorded for the year.
-    case surrender(account: AccountID, unit: UnitTypeCode, quantity: Int64, complianceYear: Int)
+    /// Units of a vintage after the year are refused, unless `borrowing` is true: then the unit
+    /// must be of the next vintage exactly (year + 1), borrowed from the next allocation where
+    /// the plan allows it. `borrowing` nil (the default) encodes nothing, so older commands keep
+    /// their bodies and request hashes.
+    case surrender(account: AccountID, unit: UnitTypeCode, quantity: Int64, complianceYear: Int, borrowing: Bool? = nil)
     /// MEE cancels units from the national or compliance account.
     case cancel(from: AccountID, unit: UnitTypeCode, quantity: Int64)
     case voluntaryCancel(account: AccountID, unit: UnitTypeCode, quantity: Int64, beneficiary: String, purpose: String)

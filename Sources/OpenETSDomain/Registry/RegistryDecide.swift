@@ -41,8 +41,8 @@ extension RegistryState {
             return try rules.endFreeze(freeze, enforce: false)
         case .enforcePledge(let freeze):
             return try rules.endFreeze(freeze, enforce: true)
-        case .surrender(let account, let unit, let quantity, let year):
-            return try rules.surrender(account, unit, quantity, year)
+        case .surrender(let account, let unit, let quantity, let year, let borrowing):
+            return try rules.surrender(account, unit, quantity, year, borrowing: borrowing ?? false)
         case .cancel(let from, let unit, let quantity):
             return try rules.cancel(from, unit, quantity)
         case .voluntaryCancel(let account, let unit, let quantity, let beneficiary, let purpose):
@@ -307,7 +307,7 @@ private struct Rules {
         ]
     }
 
-    func surrender(_ accountID: AccountID, _ code: UnitTypeCode, _ quantity: Int64, _ year: Int) throws(RegistryError)
+    func surrender(_ accountID: AccountID, _ code: UnitTypeCode, _ quantity: Int64, _ year: Int, borrowing: Bool) throws(RegistryError)
         -> [RegistryEvent]
     {
         try self.quantity(quantity)
@@ -318,8 +318,16 @@ private struct Rules {
         let provinceID = AccountID.provincial(entity.province!)
         let province = try account(provinceID)
         let compliance = try account(AccountType.compliance.singletonID!)
-        guard unit.vintageFrom <= year else {
-            throw RegistryError(.vintageNotEligible, "\(code) (vintage \(unit.vintageLabel)) cannot cover \(year)")
+        if borrowing {
+            // Borrowing takes from the next allocation only: a unit of vintage year + 1 exactly.
+            guard unit.kind == .allowance, unit.vintageFrom == year + 1, unit.vintageTo == year + 1 else {
+                throw RegistryError(
+                    .borrowingNotNextVintage, "\(code) (vintage \(unit.vintageLabel)) is not an allowance of \(year + 1), the only vintage \(year) may borrow")
+            }
+        } else {
+            guard unit.vintageFrom <= year else {
+                throw RegistryError(.vintageNotEligible, "\(code) (vintage \(unit.vintageLabel)) cannot cover \(year)")
+            }
         }
         try canSend(entity)
         try canReceive(province)

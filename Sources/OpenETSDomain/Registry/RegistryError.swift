@@ -17,6 +17,8 @@ public enum RegistryErrorCode: String, Codable, Sendable, CaseIterable {
     case accountTypeNotAllowed = "ACCOUNT_TYPE_NOT_ALLOWED"
     case unitKindNotAllowed = "UNIT_KIND_NOT_ALLOWED"
     case vintageNotEligible = "VINTAGE_NOT_ELIGIBLE"
+    /// A borrowing surrender hands in a unit that is not of the next vintage (year + 1) only.
+    case borrowingNotNextVintage = "BORROWING_NOT_NEXT_VINTAGE"
     case approvalRequired = "APPROVAL_REQUIRED"
     case selfApproval = "SELF_APPROVAL"
     case notAuthorised = "NOT_AUTHORISED"
