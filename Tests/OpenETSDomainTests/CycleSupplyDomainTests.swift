@@ -48,6 +48,65 @@ struct CycleSupplyDomainTests {
         }
     }
 
+    /// The reserve a done reserve stage keeps back, by the state of its auction, and a second
+    /// plan of the same unit type run beside it. By hand: reserve 131,671 t; while the auction
+    /// of 49,377 t is announced those units are locked, so 131,671 − 49,377 = 82,294 t of the
+    /// reserve are free; cleared with 30,000 t sold, 131,671 − 30,000 = 101,671 t; cancelled,
+    /// all 131,671 t. Plan B (the same facilities under another id) pre-allocates 1,141,009 t:
+    /// with the reserve kept back the national account issues all of it (without, it would
+    /// hand out the reserve and issue 1,141,009 − 131,671 = 1,009,338 t); its true-up issues
+    /// 209,999 + 219,451 − (4,240 + 52,000 recalled) = 373,210 t (not 373,210 − 131,671).
+    @Test func aReserveHeldInTheNationalAccountIsNotAllocatedByAnotherPlan() throws {
+        var (state, pre, trueUp) = try Self.trued()
+        let reserve = try CycleSupply.reserve(
+            plan: Self.plan, year: 2024, allocatedT: try CycleSupply.allocatedT(preAllocation: pre, trueUp: trueUp), registry: state, policy: .defaults)
+        try CycleAllocationTests.run(reserve.steps, on: &state)
+        #expect(state.holding("CN-NATIONAL", "CEA24").available == 131_671)
+
+        #expect(CycleSupply.heldReserveT(reserve: reserve, auction: nil) == 131_671)
+        var auction = Auction(
+            id: 1, applicant: "CN-NATIONAL", instrument: "CEA24", side: .sell, quantity: 49_377, floorPrice: 2_050, ceilingPrice: 10_000,
+            pricing: .uniform, tieBreak: .time, seed: 0, minBidQuantity: 1, maxSharePerMille: 1000, cancelIfUndersubscribed: false,
+            referencePrice: nil, cancelBelowReferencePercent: nil, opensAt: Self.opens, closesAt: Self.closes, locked: 49_377)
+        #expect(CycleSupply.heldReserveT(reserve: reserve, auction: auction) == 82_294)
+        let terms = AuctionTerms(
+            side: .sell, quantity: 49_377, floorPrice: 2_050, ceilingPrice: 10_000, pricing: .uniform, tieBreak: .time, seed: 0,
+            minBidQuantity: 1, maxSharePerBidder: ExactDecimal("1.00")!, cancelIfUndersubscribed: false, referencePrice: nil,
+            cancelBelowReferencePercent: nil)
+        auction.result = AuctionClearing.clear(terms, bids: [AuctionBid(id: "b1", bidder: "ENT-000001", price: 3_000, quantity: 30_000, time: Self.opens)])
+        auction.status = .cleared
+        #expect(auction.result?.fills.map(\.quantity) == [30_000])
+        #expect(CycleSupply.heldReserveT(reserve: reserve, auction: auction) == 101_671)
+        auction.status = .cancelled
+        auction.result = nil
+        #expect(CycleSupply.heldReserveT(reserve: reserve, auction: auction) == 131_671)
+
+        var other = CycleAllocationTests.plan
+        other.id = "power-2024-b"
+        func preB(reservedT: Int64) throws -> CycleStagePlan {
+            try CycleAllocation.preAllocation(
+                plan: other, year: 2024, facilities: CycleAllocationTests.facilities, registry: state, policy: .defaults, reservedT: reservedT)
+        }
+        let issue: (Int64) -> CycleStep = { CycleStep(key: "cycle/power-2024-b/2024/pre/issue", command: .issue(unit: "CEA24", quantity: $0, to: "CN-NATIONAL")) }
+        #expect(try preB(reservedT: 0).steps.first == issue(1_009_338))  // what the reserve would lose
+        #expect(try preB(reservedT: 100_000).steps.first == issue(1_141_009 - 31_671))  // only 31,671 free beside the reserve
+        #expect(try preB(reservedT: 200_000).steps.first == issue(1_141_009))  // never below 0 free
+        let preStage = try preB(reservedT: 131_671)
+        #expect(preStage.steps.first == issue(1_141_009))
+        try CycleAllocationTests.run(preStage.steps, on: &state)
+        #expect(state.holding("CN-NATIONAL", "CEA24").available == 131_671)
+
+        var moved: [AccountID: Int64] = [:]
+        for entity in preStage.entities { moved[entity.entity] = entity.movedT }
+        let trueUpB = try CycleAllocation.trueUp(
+            plan: other, year: 2024, facilities: CycleAllocationTests.facilities, registry: state, policy: .defaults, preAllocated: moved,
+            reservedT: 131_671)
+        #expect(trueUpB.steps.contains(
+            CycleStep(key: "cycle/power-2024-b/2024/trueup/issue", command: .issue(unit: "CEA24", quantity: 373_210, to: "CN-NATIONAL"))))
+        try CycleAllocationTests.run(trueUpB.steps, on: &state)
+        #expect(state.holding("CN-NATIONAL", "CEA24").available == 131_671)
+    }
+
     @Test func auctionSellsThePaidShareAtTheFloorWithinNamedLimits() throws {
         let (state, pre, trueUp) = try Self.trued()
         let reserve = try CycleSupply.reserve(

@@ -103,6 +103,7 @@ struct CycleSupplyTests {
             allocatedT: 474_230, reserveT: 41_237, totalT: 515_467, auctionT: 15_464, auctionFloorPrice: ExactDecimal("20.00")!))
         #expect(reserve.plan.steps.map(\.key) == ["cycle/power-2024/2024/reserve/issue"])
         #expect(await s.held(Self.national) == 41_237)
+        #expect(try await s.service.heldReserveT(unit: Self.cea24) == 41_237)
         head = try await s.harness.store.head()
         #expect(try await s.service.reserve(plan: plan, year: 2024).alreadyDone)
         #expect(try await s.harness.store.head() == head)
@@ -135,6 +136,8 @@ struct CycleSupplyTests {
         #expect(announced.applicant == Self.national && announced.side == .sell && announced.quantity == 15_464)
         #expect(announced.floorPrice == 2_000 && announced.ceilingPrice == 10_000 && announced.status == .announced)
         #expect(await s.harness.service.state.holding(Self.national, Self.cea24).available == 41_237 - 15_464)
+        // While announced the auction's units are locked: the reserve keeps back the free rest.
+        #expect(try await s.service.heldReserveT(unit: Self.cea24) == 41_237 - 15_464)
         head = try await s.harness.store.head()
         let again = try await s.service.auction(plan: plan, year: 2024, terms: terms)
         #expect(again.alreadyDone && again.plan.auctionID == id)
@@ -161,6 +164,29 @@ struct CycleSupplyTests {
         #expect(state.cash(Self.e(1)) == 1_000_000_000 - 20_000_000)
         #expect(state.cash(Self.e(2)) == 1_000_000_000 - 12_500_000)
         #expect(try await s.service.supply(plan: "power-2024", year: 2024).supply?.reserveT == 41_237)
+        #expect(try await s.service.heldReserveT(unit: Self.cea24) == 28_237)
+
+        // Plan B, another plan of the same year and unit type (the same facilities under another
+        // id), pre-allocates and trues up after A's reserve and auction. By hand: B's
+        // pre-allocation of 338,800 t (SC 154,000 + GD 184,800) is issued whole, since the
+        // national account's 28,237 free units are A's reserve (without keeping it back it
+        // would issue 338,800 − 28,237 = 310,563 and hand the reserve out); B's true-up issues
+        // 474,230 − 338,800 = 135,430 t (its recalls are covered by B's own pre-allocation).
+        // A's reserve stays: 28,237 t in the national account; issued 474,230 + 41,237 +
+        // 338,800 + 135,430 = 989,697 t.
+        var planB = Self.shipped
+        planB.id = "power-2024-b"
+        let preB = try await s.service.run(.preAllocation, plan: planB, year: 2024, facilities: facilities)
+        #expect(preB.plan.steps.first == CycleStep(
+            key: "cycle/power-2024-b/2024/pre/issue", command: .issue(unit: Self.cea24, quantity: 338_800, to: Self.national)))
+        #expect(await s.held(Self.national) == 28_237)
+        let trueUpB = try await s.service.run(.trueUp, plan: planB, year: 2024, facilities: facilities)
+        #expect(trueUpB.plan.steps.contains(CycleStep(
+            key: "cycle/power-2024-b/2024/trueup/issue", command: .issue(unit: Self.cea24, quantity: 135_430, to: Self.national))))
+        #expect(await s.held(Self.national) == 28_237)
+        #expect(await s.harness.service.state.holding(Self.national, Self.cea24).available == 28_237)
+        #expect(await s.harness.service.state.unitTypes[Self.cea24]?.issuedQuantity == 989_697)
+        #expect(try await s.service.heldReserveT(unit: Self.cea24) == 28_237)
 
         try await s.cycleStore.close()
         try await s.harness.close()

@@ -101,10 +101,12 @@ public struct AllocationCycleService: Sendable {
                 let owed = CompliancePenalties.deductions(
                     debts: try await store.debts(year: year - 1), notices: try await store.notices(year: year - 1))
                 planned = try CycleAllocation.preAllocation(
-                    plan: plan, year: year, facilities: facilities, registry: state, policy: policy, deductions: owed)
+                    plan: plan, year: year, facilities: facilities, registry: state, policy: policy, deductions: owed,
+                    reservedT: try await heldReserveT(unit: CycleAllocation.unitCode(year: year)))
             case .trueUp:
                 planned = try CycleAllocation.trueUp(
-                    plan: plan, year: year, facilities: facilities, registry: state, policy: policy, preAllocated: preAllocated)
+                    plan: plan, year: year, facilities: facilities, registry: state, policy: policy, preAllocated: preAllocated,
+                    reservedT: try await heldReserveT(unit: CycleAllocation.unitCode(year: year)))
             case .reserve, .auction:
                 preconditionFailure("handled by reserve(plan:year:) and auction(plan:year:terms:)")
             case .surrender:
@@ -164,6 +166,24 @@ public struct AllocationCycleService: Sendable {
                 plan: plan, year: year, reserve: reserve.plan, terms: terms, now: clock.now(), exchange: await registry.exchange,
                 policy: await registry.exchangePolicy, registry: await registry.state)
         }
+    }
+
+    /// The reserves of `unit` that done reserve stages (of every plan) still hold free in the
+    /// national account (`CycleSupply.heldReserveT`, each stage's auction read from the exchange
+    /// by the id its auction stage recorded). The pre-allocation and true-up keep them back.
+    public func heldReserveT(unit: UnitTypeCode) async throws -> Int64 {
+        let exchange = await registry.exchange
+        var held: Int64 = 0
+        for reserve in try await store.doneStages(.reserve) where reserve.plan.unit == unit {
+            var auction: Auction?
+            if let stage = try await store.stage(plan: reserve.plan.planID, year: reserve.plan.year, stage: .auction),
+                stage.status == .done, let id = stage.plan.auctionID
+            {
+                auction = exchange.auctions[id]
+            }
+            held += CycleSupply.heldReserveT(reserve: reserve.plan, auction: auction)
+        }
+        return held
     }
 
     /// The paid-allocation auction of a done auction stage, as the exchange has it now (nil

@@ -113,7 +113,7 @@ public enum CycleAllocation {
     /// The pre-allocation stage.
     public static func preAllocation(
         plan: AllocationPlan, year: Int, facilities: [CycleFacility], registry: RegistryState, policy: RegistryPolicy,
-        unit: UnitTypeCode? = nil, deductions owed: [AccountID: Int64] = [:]
+        unit: UnitTypeCode? = nil, deductions owed: [AccountID: Int64] = [:], reservedT: Int64 = 0
     ) throws(AllocationError) -> CycleStagePlan {
         let unit = unit ?? unitCode(year: year)
         let allocations = try self.allocations(plan: plan, year: year, facilities: facilities, registry: registry, final: false)
@@ -141,7 +141,7 @@ public enum CycleAllocation {
             dues[index].dueT -= deductedT
         }
         let positives = dues.filter { $0.dueT > 0 }
-        steps += try allocationSteps(positives, unit: unit, keys: &keys, registry: registry, availableExtra: 0)
+        steps += try allocationSteps(positives, unit: unit, keys: &keys, registry: registry, reservedT: reservedT, availableExtra: 0)
         try checkQuantities(steps, policy: policy)
         let movements = dues.map {
             CycleStagePlan.EntityMovement(entity: $0.entity, province: $0.province, movedT: $0.dueT, dueT: $0.dueT, debtT: 0)
@@ -157,7 +157,7 @@ public enum CycleAllocation {
     /// otherwise): the true-up corrects what was allocated, not what the input now implies.
     public static func trueUp(
         plan: AllocationPlan, year: Int, facilities: [CycleFacility], registry: RegistryState, policy: RegistryPolicy,
-        unit: UnitTypeCode? = nil, preAllocated: [AccountID: Int64]? = nil
+        unit: UnitTypeCode? = nil, preAllocated: [AccountID: Int64]? = nil, reservedT: Int64 = 0
     ) throws(AllocationError) -> CycleStagePlan {
         let unit = unit ?? unitCode(year: year)
         let allocations = try self.allocations(plan: plan, year: year, facilities: facilities, registry: registry, final: true)
@@ -216,14 +216,19 @@ public enum CycleAllocation {
             recalledTotal += quantity
         }
         steps += try allocationSteps(
-            dues.filter { $0.dueT > 0 }, unit: unit, keys: &keys, registry: registry, availableExtra: recalledTotal)
+            dues.filter { $0.dueT > 0 }, unit: unit, keys: &keys, registry: registry, reservedT: reservedT,
+            availableExtra: recalledTotal)
         try checkQuantities(steps, policy: policy)
         return CycleStagePlan(planID: plan.id, year: year, stage: .trueUp, unit: unit, steps: steps, debts: debts, entities: movements)
     }
 
     /// Issue (what the national account lacks), national → province, province → entity.
+    /// `reservedT` of the national account's free units are reserves of done reserve stages
+    /// (`CycleSupply.heldReserveT`) and are not handed out: available = max(0, free − reservedT)
+    /// + `availableExtra` (what the stage recalls into the national account first).
     static func allocationSteps(
-        _ dues: [EntityDue], unit: UnitTypeCode, keys: inout KeyMaker, registry: RegistryState, availableExtra: Int64
+        _ dues: [EntityDue], unit: UnitTypeCode, keys: inout KeyMaker, registry: RegistryState, reservedT: Int64,
+        availableExtra: Int64
     ) throws(AllocationError) -> [CycleStep] {
         var byProvince: [String: Int64] = [:]
         var total: Int64 = 0
@@ -234,7 +239,7 @@ public enum CycleAllocation {
         }
         guard total > 0 else { return [] }
         var steps: [CycleStep] = []
-        let available = registry.holding(nationalAccount, unit).available + availableExtra
+        let available = max(0, registry.holding(nationalAccount, unit).available - max(0, reservedT)) + availableExtra
         if total > available {
             steps.append(CycleStep(key: try keys.key("issue"), command: .issue(unit: unit, quantity: total - available, to: nationalAccount)))
         }

@@ -51,6 +51,25 @@ public enum CycleSupply {
         return max(0, total)
     }
 
+    /// What a done reserve stage still holds **free** in the national account: reserve_t, less
+    /// the paid-allocation auction's quantity while it is announced (those units are locked,
+    /// already not `available`), less the units sold once it is cleared (they left); a
+    /// cancelled auction returned its units. `auction` is the exchange's record of the auction
+    /// the auction stage recorded (nil when there is none). The pre-allocation and true-up of
+    /// any plan of the same unit type keep this much of the national account's free units back
+    /// (`CycleAllocation.preAllocation`/`trueUp`, `reservedT`).
+    public static func heldReserveT(reserve: CycleStagePlan, auction: Auction?) -> Int64 {
+        let reserveT = reserve.supply?.reserveT ?? 0
+        guard let auction else { return reserveT }
+        let out: Int64
+        switch auction.status {
+        case .announced: out = auction.quantity
+        case .cleared: out = auction.result.map { $0.fills.reduce(0) { $0 + $1.quantity } } ?? 0
+        case .cancelled: out = 0
+        }
+        return max(0, reserveT - out)
+    }
+
     /// The reserve stage: issue `reserve_t` of the year's unit type into the national account.
     public static func reserve(
         plan: AllocationPlan, year: Int, allocatedT: Int64, registry: RegistryState, policy: RegistryPolicy
