@@ -239,6 +239,9 @@ struct StateReader {
                 account: AccountID(try row.text(0)), complianceYear: Int(try row.int(1)), unit: UnitTypeCode(try row.text(2)))
             state.surrendered[key] = try row.int(3)
         }
+        // Collected in a Dictionary first: inserting one by one into the layered map would merge
+        // its layers all the way up.
+        var settlements: [DealID: Settlement] = [:]
         for row in try await sql.query(
             "SELECT deal_id, seller, buyer, unit_type, quantity, amount_fen, settled_at FROM settlements", [])
         {
@@ -246,8 +249,9 @@ struct StateReader {
                 deal: DealID(try row.text(0)), seller: AccountID(try row.text(1)), buyer: AccountID(try row.text(2)),
                 unit: UnitTypeCode(try row.text(3)), quantity: try row.int(4), amountFen: try row.int(5),
                 settledAt: Timestamp(millisecondsSinceEpoch: try row.int(6)))
-            state.settlements[settlement.deal] = settlement
+            settlements[settlement.deal] = settlement
         }
+        state.settlements = LayeredMap(settlements)
         for row in try await sql.query(
             "SELECT id, account_id, asset_kind, unit_type, quantity, reference, created_at FROM trading_locks", [])
         {

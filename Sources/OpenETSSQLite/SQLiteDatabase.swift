@@ -8,15 +8,17 @@ public struct SQLiteError: Error, CustomStringConvertible {
 }
 
 /// The embedded database: one file, WAL journal, `synchronous=FULL` so that every commit is
-/// on disk before it is acknowledged. One connection per `SQLiteDatabase`; other processes
-/// wait on SQLite's write lock (`busy_timeout`).
+/// on disk before it is acknowledged. One connection per `SQLiteDatabase` for writes and reads,
+/// plus, once `read` is first called, a read-only one; other processes wait on SQLite's write
+/// lock (`busy_timeout`).
 public final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
     // All access to `connection` goes through `lock`, to `reader` through `readerLock`.
     private let connection: SQLiteConnection
     private let lock = AsyncLock()
-    /// A read-only connection for `read`: in WAL mode it reads the last commit while the
-    /// writer's transaction is open, so reads (API tokens, sessions) do not wait for an fsync.
-    private let reader: SQLiteConnection
+    /// A read-only connection for `read`, opened on first use: in WAL mode it reads the last
+    /// commit while the writer's transaction is open, so reads (API tokens, sessions) do not
+    /// wait for an fsync. Touched only under `readerLock`.
+    private var reader: SQLiteConnection?
     private let readerLock = AsyncLock()
     public let dialect = SQLDialect.sqlite
     public let path: String
@@ -38,10 +40,6 @@ public final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
         // checkpoints on the committing thread.
         try connection.run("PRAGMA wal_autocheckpoint=16384")
         try connection.run("PRAGMA foreign_keys=ON")
-        reader = try SQLiteConnection(path: path, readOnly: true)
-        reader.busyTimeoutMilliseconds = Int32(busyTimeoutMilliseconds)
-        try reader.run("PRAGMA busy_timeout=\(busyTimeoutMilliseconds)")
-        try reader.run("PRAGMA cache_size=-16384")
     }
 
     public func transaction<T>(_ body: (any SQLExecutor) async throws -> T) async throws -> T {
@@ -81,11 +79,24 @@ public final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
     }
 
     public func read<T>(_ body: (any SQLExecutor) async throws -> T) async throws -> T {
-        try await readerLock.withLock { try await body(reader) }
+        try await readerLock.withLock {
+            if reader == nil {
+                let opened = try SQLiteConnection(path: path, readOnly: true)
+                // A WAL reader waits only while a checkpoint restarts the log: briefly.
+                opened.busyTimeoutMilliseconds = 1_000
+                try opened.run("PRAGMA busy_timeout=1000")
+                try opened.run("PRAGMA cache_size=-16384")
+                reader = opened
+            }
+            return try await body(reader!)
+        }
     }
 
     public func close() async throws {
-        try await readerLock.withLock { reader.close() }
+        try await readerLock.withLock {
+            reader?.close()
+            reader = nil
+        }
         try await lock.withLock { connection.close() }
     }
 }

@@ -87,7 +87,9 @@ public final class AccessService: Sendable {
     /// Appends a line to the audit log and returns once it is durable. Concurrent calls share
     /// a transaction (`AuditWriter`).
     public func audit(_ at: Timestamp, _ user: String, _ action: String, _ detail: String, _ address: String) async throws {
-        try await auditLog.append(AuditRecord(at: at, user: user, action: action, detail: detail, address: address))
+        // NUL is not text to PostgreSQL: a user id typed by a stranger must not fail the write.
+        func clean(_ text: String) -> String { text.contains("\u{0}") ? text.replacingOccurrences(of: "\u{0}", with: "\u{FFFD}") : text }
+        try await auditLog.append(AuditRecord(at: at, user: clean(user), action: clean(action), detail: clean(detail), address: clean(address)))
     }
 
     /// A CSRF check in constant time.
@@ -127,7 +129,8 @@ public final class AccessService: Sendable {
 /// Group commit for the audit log: records appended while a transaction is in flight wait and
 /// go together in the next one (at most `maxBatch`), so a busy server writes one transaction —
 /// one fsync — for many requests instead of one each. Every caller returns only after its
-/// record is committed, and gets the error if the transaction failed.
+/// record is committed. When a batch's transaction fails, its records are written again one
+/// by one, so only the callers whose own record cannot be written get the error.
 actor AuditWriter {
     /// Most records in one transaction.
     static let maxBatch = 1_000
@@ -157,6 +160,15 @@ actor AuditWriter {
             do {
                 try await store.appendAudit(batch.map(\.record))
                 for item in batch { item.done.resume() }
+            } catch where batch.count > 1 {
+                for item in batch {
+                    do {
+                        try await store.appendAudit([item.record])
+                        item.done.resume()
+                    } catch {
+                        item.done.resume(throwing: error)
+                    }
+                }
             } catch {
                 for item in batch { item.done.resume(throwing: error) }
             }

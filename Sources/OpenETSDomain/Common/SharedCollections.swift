@@ -9,9 +9,10 @@
 
 /// A map of keys to values as a stack of immutable layers (oldest first) plus a small mutable
 /// top. A full top becomes a layer; a layer as large as the one below it is merged into it (a
-/// binary counter), so with n entries there are at most log₂(n / mutableLimit) + 1 layers and
-/// each entry is copied as often over its life. A removal of a key held in a layer is a
-/// tombstone in the top.
+/// binary counter), so for a map that only gains keys (settled deals) there are at most
+/// log₂(n / mutableLimit) + 1 layers and each entry is copied as often over its life; overwrites
+/// and removals make merged layers smaller and may add a few more. A removal of a key held in a
+/// layer is a tombstone in the top.
 ///
 /// The top's limit trades the copy of the top (once per batch of the service: a few thousand
 /// entries at most) against merges and lookups (fewer layers).

@@ -147,11 +147,12 @@ extension APIHandler {
     // MARK: compliance
 
     /// The assessments of every done surrender stage of `year` (one per sector plan, whether a
-    /// shipped or a published plan), and the plan ids joined by commas; nil when none is done.
-    func assessments(year: Int, cycle: any AllocationCycleStore) async throws -> (plan: String, assessments: [ComplianceAssessment])? {
+    /// shipped or a published plan), each with its plan id, in plan order; nil when none is done.
+    /// An entity under two sector plans has two assessments (two obligations).
+    func assessments(year: Int, cycle: any AllocationCycleStore) async throws -> [(plan: String, assessment: ComplianceAssessment)]? {
         let stages = try await cycle.doneStages(.surrender).filter { $0.plan.year == year }.sorted { $0.plan.planID < $1.plan.planID }
         guard !stages.isEmpty else { return nil }
-        return (stages.map(\.plan.planID).joined(separator: ","), stages.flatMap { $0.plan.compliance ?? [] })
+        return stages.flatMap { stage in (stage.plan.compliance ?? []).map { (stage.plan.planID, $0) } }
     }
 
     static func notAssessed(_ year: Int) -> Schemas._Error {
@@ -163,7 +164,7 @@ extension APIHandler {
         guard let cycle else { return .serviceUnavailable(.init(body: .json(Self.unavailableCycle))) }
         let year = Int(input.path.year)
         guard let found = try await assessments(year: year, cycle: cycle) else { return .notFound(.init(body: .json(Self.notAssessed(year)))) }
-        let page = window.slice(ComplianceByProvince.rows(found.assessments))
+        let page = window.slice(ComplianceByProvince.rows(found.map(\.assessment)))
         return .ok(.init(body: .json(Schemas.ComplianceRowPage(
             items: page.items.map {
                 Schemas.ComplianceRow(
@@ -184,14 +185,15 @@ extension APIHandler {
         guard let cycle else { return .serviceUnavailable(.init(body: .json(Self.unavailableCycle))) }
         let year = Int(input.path.year)
         guard let found = try await assessments(year: year, cycle: cycle) else { return .notFound(.init(body: .json(Self.notAssessed(year)))) }
-        guard let assessment = found.assessments.first(where: { $0.entity == id }) else {
+        // The first plan (by id) that assessed the entity; `plan` names that plan.
+        guard let (plan, assessment) = found.first(where: { $0.assessment.entity == id }) else {
             return .notFound(.init(body: .json(Self.error("UNKNOWN_ACCOUNT", "no assessment of \(id.rawValue) in \(year)", ["account": id.rawValue]))))
         }
         if principal.account == nil, let province = principal.province, assessment.province != province {
             return Self.forbidden(principal, .viewCompliance, "account \(id.rawValue) is in \(assessment.province)").guarded()
         }
         return .ok(.init(body: .json(Schemas.EntityCompliance(
-            entity: assessment.entity.rawValue, province: assessment.province, year: year, plan: found.plan, verifiedTonnes: assessment.verifiedT,
+            entity: assessment.entity.rawValue, province: assessment.province, year: year, plan: plan, verifiedTonnes: assessment.verifiedT,
             debtTonnes: assessment.debtT, obligationTonnes: assessment.obligationT, ccerUsableTonnes: assessment.ccerUsableT,
             surrenderedTonnes: assessment.surrenderedT, shortfallTonnes: assessment.shortfallT, status: assessment.status.rawValue))))
     }
