@@ -58,144 +58,123 @@ struct PortalRoutes: Sendable {
     /// POST /portal/entity/month: one month of one facility (one fuel line and production).
     func submitMonth(_ request: Request, context: AppRequestContext) async throws -> Response {
         let back = "/portal/entity"
-        let form: TradingRoutes.AuthorisedForm
-        switch try await trading.authorise(request, .mrvReport, back: back) {
-        case .granted(let granted): form = granted
-        case .refused(let response): return response
+        return try await withForm(request, .mrvReport, back: back) { form in
+            guard let entity = entityID(form.principal, await service.state) else { return noEntity(back) }
+            let f = form.fields
+            guard let facility = f["facility"], !facility.isEmpty, let year = f["year"].flatMap({ Int($0) }), let month = f["month"].flatMap({ Int($0) }),
+                let fuel = f["fuel"].flatMap(Fuel.init(rawValue:)), let consumption = f["consumption"].flatMap({ ExactDecimal($0) })
+            else { return badInput(back, "facility, year, month, fuel and consumption (a decimal number)") }
+            var numbers: [String: ExactDecimal] = [:]
+            for name in ["ncv", "generation_mwh", "output_t"] {
+                guard let text = f[name], !text.isEmpty else { continue }
+                guard let value = ExactDecimal(text) else { return badInput(back, "\(name): '\(text)' is not a decimal number") }
+                numbers[name] = value
+            }
+            let data = MonthlyData(
+                facility: FacilityID(facility), year: year, month: month,
+                fuels: [FuelLine(fuel: fuel, consumption: consumption, ncvGJPerUnit: numbers["ncv"].map { TaggedValue.measured($0) })],
+                production: Production(generationMWh: numbers["generation_mwh"], outputT: numbers["output_t"]))
+            let outcome = try await mrv.execute(MRVRequest(idempotencyKey: form.idempotencyKey, command: .submitMonth(data), actor: .entity(entity)))
+            return try await conclude("mrv.submit_month", form, outcome, summary: "\(data.key)", context: context, back: back + "?year=\(year)")
         }
-        guard let entity = entityID(form.principal, await service.state) else { return noEntity(back) }
-        let f = form.fields
-        guard let facility = f["facility"], !facility.isEmpty, let year = f["year"].flatMap({ Int($0) }), let month = f["month"].flatMap({ Int($0) }),
-            let fuel = f["fuel"].flatMap(Fuel.init(rawValue:)), let consumption = f["consumption"].flatMap({ ExactDecimal($0) })
-        else { return badInput(back, "facility, year, month, fuel and consumption (a decimal number)") }
-        var numbers: [String: ExactDecimal] = [:]
-        for name in ["ncv", "generation_mwh", "output_t"] {
-            guard let text = f[name], !text.isEmpty else { continue }
-            guard let value = ExactDecimal(text) else { return badInput(back, "\(name): '\(text)' is not a decimal number") }
-            numbers[name] = value
-        }
-        let data = MonthlyData(
-            facility: FacilityID(facility), year: year, month: month,
-            fuels: [FuelLine(fuel: fuel, consumption: consumption, ncvGJPerUnit: numbers["ncv"].map { TaggedValue.measured($0) })],
-            production: Production(generationMWh: numbers["generation_mwh"], outputT: numbers["output_t"]))
-        let outcome = try await mrv.execute(MRVRequest(idempotencyKey: form.idempotencyKey, command: .submitMonth(data), actor: .entity(entity)))
-        return try await conclude("mrv.submit_month", form, outcome, summary: "\(data.key)", context: context, back: back + "?year=\(year)")
     }
 
     /// POST /portal/entity/csv: monthly data as CSV text (the textarea), all rows or none.
     func importCSV(_ request: Request, context: AppRequestContext) async throws -> Response {
         let back = "/portal/entity"
-        let form: TradingRoutes.AuthorisedForm
-        switch try await trading.authorise(request, .mrvReport, back: back, maxBytes: Self.maxCSVFormBytes) {
-        case .granted(let granted): form = granted
-        case .refused(let response): return response
+        return try await withForm(request, .mrvReport, back: back, maxBytes: Self.maxCSVFormBytes) { form in
+            guard let entity = entityID(form.principal, await service.state) else { return noEntity(back) }
+            guard let csv = form.fields["csv"], !csv.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { return badInput(back, "csv: paste the file's text") }
+            let outcome = try await mrv.importMonths(csv: csv, idempotencyKey: form.idempotencyKey, actor: .entity(entity))
+            let months = outcome.receipt?.events.filter { if case .monthSubmitted = $0 { true } else { false } }.count ?? 0
+            return try await conclude("mrv.import_months", form, outcome, summary: "\(months) months", context: context, back: back)
         }
-        guard let entity = entityID(form.principal, await service.state) else { return noEntity(back) }
-        guard let csv = form.fields["csv"], !csv.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { return badInput(back, "csv: paste the file's text") }
-        let outcome = try await mrv.importMonths(csv: csv, idempotencyKey: form.idempotencyKey, actor: .entity(entity))
-        let months = outcome.receipt?.events.filter { if case .monthSubmitted = $0 { true } else { false } }.count ?? 0
-        return try await conclude("mrv.import_months", form, outcome, summary: "\(months) months", context: context, back: back)
     }
 
     /// POST /portal/entity/report: the annual report of a data year.
     func submitReport(_ request: Request, context: AppRequestContext) async throws -> Response {
         let back = "/portal/entity"
-        let form: TradingRoutes.AuthorisedForm
-        switch try await trading.authorise(request, .mrvReport, back: back) {
-        case .granted(let granted): form = granted
-        case .refused(let response): return response
+        return try await withForm(request, .mrvReport, back: back) { form in
+            guard let entity = entityID(form.principal, await service.state) else { return noEntity(back) }
+            guard let year = form.fields["year"].flatMap({ Int($0) }) else { return badInput(back, "year") }
+            let outcome = try await mrv.execute(MRVRequest(idempotencyKey: form.idempotencyKey, command: .submitReport(entity: entity, year: year), actor: .entity(entity)))
+            return try await conclude("mrv.submit_report", form, outcome, summary: "report \(year)", context: context, back: back + "?year=\(year)")
         }
-        guard let entity = entityID(form.principal, await service.state) else { return noEntity(back) }
-        guard let year = form.fields["year"].flatMap({ Int($0) }) else { return badInput(back, "year") }
-        let outcome = try await mrv.execute(MRVRequest(idempotencyKey: form.idempotencyKey, command: .submitReport(entity: entity, year: year), actor: .entity(entity)))
-        return try await conclude("mrv.submit_report", form, outcome, summary: "report \(year)", context: context, back: back + "?year=\(year)")
     }
 
     // MARK: verifier forms
 
     func recordFinding(_ request: Request, context: AppRequestContext) async throws -> Response {
         let back = "/portal/verifier"
-        let form: TradingRoutes.AuthorisedForm
-        switch try await trading.authorise(request, .mrvVerify, back: back) {
-        case .granted(let granted): form = granted
-        case .refused(let response): return response
+        return try await withForm(request, .mrvVerify, back: back) { form in
+            guard let verifier = form.principal.verifier else { return badInput(back, "this user acts for no verifier") }
+            let f = form.fields
+            guard let entity = f["entity"], let year = f["year"].flatMap({ Int($0) }), let facility = f["facility"], let item = f["item"],
+                let description = f["description"], let correction = f["correction"]
+            else { return badInput(back, "entity, year, facility, item, description and required correction") }
+            var month: Int?
+            if let text = f["month"], !text.isEmpty {
+                guard let value = Int(text) else { return badInput(back, "month: '\(text)' is not a number") }
+                month = value
+            }
+            let command = MRVCommand.recordFinding(
+                entity: MRVEntityID(entity), year: year, verifier: VerifierID(verifier), facility: FacilityID(facility), month: month, item: item,
+                description: description, requiredCorrection: correction)
+            let outcome = try await mrv.execute(MRVRequest(idempotencyKey: form.idempotencyKey, command: command, actor: .verifier(VerifierID(verifier))))
+            return try await conclude("mrv.record_finding", form, outcome, summary: "\(entity) \(year) \(item)", context: context, back: back)
         }
-        guard let verifier = form.principal.verifier else { return badInput(back, "this user acts for no verifier") }
-        let f = form.fields
-        guard let entity = f["entity"], let year = f["year"].flatMap({ Int($0) }), let facility = f["facility"], let item = f["item"],
-            let description = f["description"], let correction = f["correction"]
-        else { return badInput(back, "entity, year, facility, item, description and required correction") }
-        var month: Int?
-        if let text = f["month"], !text.isEmpty {
-            guard let value = Int(text) else { return badInput(back, "month: '\(text)' is not a number") }
-            month = value
-        }
-        let command = MRVCommand.recordFinding(
-            entity: MRVEntityID(entity), year: year, verifier: VerifierID(verifier), facility: FacilityID(facility), month: month, item: item,
-            description: description, requiredCorrection: correction)
-        let outcome = try await mrv.execute(MRVRequest(idempotencyKey: form.idempotencyKey, command: command, actor: .verifier(VerifierID(verifier))))
-        return try await conclude("mrv.record_finding", form, outcome, summary: "\(entity) \(year) \(item)", context: context, back: back)
     }
 
     func conclude(_ request: Request, context: AppRequestContext) async throws -> Response {
         let back = "/portal/verifier"
-        let form: TradingRoutes.AuthorisedForm
-        switch try await trading.authorise(request, .mrvVerify, back: back) {
-        case .granted(let granted): form = granted
-        case .refused(let response): return response
-        }
-        guard let verifier = form.principal.verifier else { return badInput(back, "this user acts for no verifier") }
-        let f = form.fields
-        guard let entity = f["entity"], let year = f["year"].flatMap({ Int($0) }) else { return badInput(back, "entity and year") }
-        var facilities: [VerifiedFacility] = []
-        for (name, text) in f.sorted(by: { $0.key < $1.key }) where name.hasPrefix("emissions.") {
-            let facility = String(name.dropFirst("emissions.".count))
-            guard let emissions = ExactDecimal(text), let output = f["output.\(facility)"].flatMap({ ExactDecimal($0) }) else {
-                return badInput(back, "\(facility): verified emissions and output are decimal numbers")
+        return try await withForm(request, .mrvVerify, back: back) { form in
+            guard let verifier = form.principal.verifier else { return badInput(back, "this user acts for no verifier") }
+            let f = form.fields
+            guard let entity = f["entity"], let year = f["year"].flatMap({ Int($0) }) else { return badInput(back, "entity and year") }
+            var facilities: [VerifiedFacility] = []
+            for (name, text) in f.sorted(by: { $0.key < $1.key }) where name.hasPrefix("emissions.") {
+                let facility = String(name.dropFirst("emissions.".count))
+                guard let emissions = ExactDecimal(text), let output = f["output.\(facility)"].flatMap({ ExactDecimal($0) }) else {
+                    return badInput(back, "\(facility): verified emissions and output are decimal numbers")
+                }
+                facilities.append(VerifiedFacility(facility: FacilityID(facility), emissionsT: emissions, output: output))
             }
-            facilities.append(VerifiedFacility(facility: FacilityID(facility), emissionsT: emissions, output: output))
+            let command = MRVCommand.concludeVerification(entity: MRVEntityID(entity), year: year, verifier: VerifierID(verifier), facilities: facilities)
+            let outcome = try await mrv.execute(MRVRequest(idempotencyKey: form.idempotencyKey, command: command, actor: .verifier(VerifierID(verifier))))
+            return try await conclude("mrv.conclude_verification", form, outcome, summary: "\(entity) \(year)", context: context, back: back)
         }
-        let command = MRVCommand.concludeVerification(entity: MRVEntityID(entity), year: year, verifier: VerifierID(verifier), facilities: facilities)
-        let outcome = try await mrv.execute(MRVRequest(idempotencyKey: form.idempotencyKey, command: command, actor: .verifier(VerifierID(verifier))))
-        return try await conclude("mrv.conclude_verification", form, outcome, summary: "\(entity) \(year)", context: context, back: back)
     }
 
     // MARK: province forms
 
     func assignVerifier(_ request: Request, context: AppRequestContext) async throws -> Response {
         let back = "/portal/province"
-        let form: TradingRoutes.AuthorisedForm
-        switch try await trading.authorise(request, .mrvReview, back: back) {
-        case .granted(let granted): form = granted
-        case .refused(let response): return response
+        return try await withForm(request, .mrvReview, back: back) { form in
+            guard let province = form.principal.province else { return badInput(back, "this user has no province") }
+            let f = form.fields
+            guard let entity = f["entity"], let year = f["year"].flatMap({ Int($0) }), let verifier = f["verifier"], !verifier.isEmpty else {
+                return badInput(back, "entity, year and verifier")
+            }
+            let command = MRVCommand.assignVerifier(entity: MRVEntityID(entity), year: year, verifier: VerifierID(verifier))
+            let outcome = try await mrv.execute(MRVRequest(idempotencyKey: form.idempotencyKey, command: command, actor: .province(province)))
+            return try await conclude("mrv.assign_verifier", form, outcome, summary: "\(entity) \(year) → \(verifier)", context: context, back: back)
         }
-        guard let province = form.principal.province else { return badInput(back, "this user has no province") }
-        let f = form.fields
-        guard let entity = f["entity"], let year = f["year"].flatMap({ Int($0) }), let verifier = f["verifier"], !verifier.isEmpty else {
-            return badInput(back, "entity, year and verifier")
-        }
-        let command = MRVCommand.assignVerifier(entity: MRVEntityID(entity), year: year, verifier: VerifierID(verifier))
-        let outcome = try await mrv.execute(MRVRequest(idempotencyKey: form.idempotencyKey, command: command, actor: .province(province)))
-        return try await conclude("mrv.assign_verifier", form, outcome, summary: "\(entity) \(year) → \(verifier)", context: context, back: back)
     }
 
     func review(_ request: Request, context: AppRequestContext) async throws -> Response {
         let back = "/portal/province"
-        let form: TradingRoutes.AuthorisedForm
-        switch try await trading.authorise(request, .mrvReview, back: back) {
-        case .granted(let granted): form = granted
-        case .refused(let response): return response
+        return try await withForm(request, .mrvReview, back: back) { form in
+            guard let province = form.principal.province else { return badInput(back, "this user has no province") }
+            let f = form.fields
+            guard let entity = f["entity"], let year = f["year"].flatMap({ Int($0) }), let decision = f["decision"], ["approve", "return"].contains(decision) else {
+                return badInput(back, "entity, year and decision (approve or return)")
+            }
+            let command: MRVCommand = decision == "approve"
+                ? .approveReview(entity: MRVEntityID(entity), year: year, level: .province)
+                : .returnReview(entity: MRVEntityID(entity), year: year, level: .province, reasons: [f["reason"] ?? ""])
+            let outcome = try await mrv.execute(MRVRequest(idempotencyKey: form.idempotencyKey, command: command, actor: .province(province)))
+            return try await conclude("mrv." + command.kind, form, outcome, summary: "\(entity) \(year) \(decision)", context: context, back: back)
         }
-        guard let province = form.principal.province else { return badInput(back, "this user has no province") }
-        let f = form.fields
-        guard let entity = f["entity"], let year = f["year"].flatMap({ Int($0) }), let decision = f["decision"], ["approve", "return"].contains(decision) else {
-            return badInput(back, "entity, year and decision (approve or return)")
-        }
-        let command: MRVCommand = decision == "approve"
-            ? .approveReview(entity: MRVEntityID(entity), year: year, level: .province)
-            : .returnReview(entity: MRVEntityID(entity), year: year, level: .province, reasons: [f["reason"] ?? ""])
-        let outcome = try await mrv.execute(MRVRequest(idempotencyKey: form.idempotencyKey, command: command, actor: .province(province)))
-        return try await conclude("mrv." + command.kind, form, outcome, summary: "\(entity) \(year) \(decision)", context: context, back: back)
     }
 
     // MARK: helpers
@@ -235,6 +214,18 @@ struct PortalRoutes: Sendable {
 
     func noEntity(_ back: String) -> Response {
         trading.redirect("\(back)?error=" + trading.encode("UNKNOWN_ENTITY: this account has no entity on the MRV platform"))
+    }
+
+    /// Runs `body` with the form once the session, CSRF token, permission and one-time key
+    /// check out (`TradingRoutes.authorise`); otherwise answers with the refusal.
+    func withForm(
+        _ request: Request, _ action: Action, back: String, maxBytes: Int = TradingRoutes.maxFormBytes,
+        _ body: (TradingRoutes.AuthorisedForm) async throws -> Response
+    ) async throws -> Response {
+        switch try await trading.authorise(request, action, back: back, maxBytes: maxBytes) {
+        case .granted(let form): return try await body(form)
+        case .refused(let response): return response
+        }
     }
 
     func badInput(_ back: String, _ what: String) -> Response {
