@@ -50,15 +50,7 @@ extension SQLLedgerStore {
 
     public func appendAudit(_ records: [AuditRecord]) async throws {
         guard !records.isEmpty else { return }
-        try await database.transaction { sql in
-            let next = (try await sql.query("SELECT MAX(id) FROM audit_log", []).first?.values.first?.int ?? 0) + 1
-            try await sql.executeRows(
-                prefix: "INSERT INTO audit_log (id, at, user_id, action, detail, address) VALUES ", width: 6, suffix: "",
-                rows: records.enumerated().map { offset, record in
-                    [.int(next + Int64(offset)), .int(record.at.millisecondsSinceEpoch), .text(record.user), .text(record.action),
-                     .text(record.detail), .text(record.address)]
-                })
-        }
+        try await database.transaction { sql in try await insertAuditRecords(records, sql, database.dialect) }
     }
 
     public func audit(limit: Int) async throws -> [AuditRecord] {
@@ -112,5 +104,25 @@ extension SQLLedgerStore {
             createdAt: Timestamp(millisecondsSinceEpoch: try row.int(4)),
             revokedAt: row.values[5] == .null ? nil : Timestamp(millisecondsSinceEpoch: try row.int(5)),
             expiresAt: Timestamp(millisecondsSinceEpoch: try row.int(6)))
+    }
+}
+
+/// Inserts audit records in the caller's transaction. SQLite numbers them from MAX(id) + 1
+/// (its writers are serialised); PostgreSQL takes ids from `audit_log_ids` (migration 23).
+func insertAuditRecords(_ records: [AuditRecord], _ sql: any SQLExecutor, _ dialect: SQLDialect) async throws {
+    guard !records.isEmpty else { return }
+    func fields(_ record: AuditRecord) -> [SQLValue] {
+        [.int(record.at.millisecondsSinceEpoch), .text(record.user), .text(record.action), .text(record.detail), .text(record.address)]
+    }
+    switch dialect {
+    case .postgres:
+        try await sql.executeRows(
+            prefix: "INSERT INTO audit_log (at, user_id, action, detail, address) VALUES ", width: 5, suffix: "",
+            rows: records.map(fields))
+    case .sqlite:
+        let next = (try await sql.query("SELECT MAX(id) FROM audit_log", []).first?.values.first?.int ?? 0) + 1
+        try await sql.executeRows(
+            prefix: "INSERT INTO audit_log (id, at, user_id, action, detail, address) VALUES ", width: 6, suffix: "",
+            rows: records.enumerated().map { offset, record in [.int(next + Int64(offset))] + fields(record) })
     }
 }

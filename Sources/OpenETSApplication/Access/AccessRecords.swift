@@ -1,3 +1,4 @@
+import Foundation
 import OpenETSDomain
 
 /// A user as stored: identity, role and scope, scrypt password hash, TOTP secret (base32) for
@@ -62,6 +63,11 @@ public struct AuditRecord: Hashable, Codable, Sendable {
         self.action = action
         self.detail = detail
         self.address = address
+    }
+
+    /// NUL is not text to PostgreSQL: a user id typed by a stranger must not fail the write.
+    static func withoutNUL(_ text: String) -> String {
+        text.contains("\u{0}") ? text.replacingOccurrences(of: "\u{0}", with: "\u{FFFD}") : text
     }
 }
 
