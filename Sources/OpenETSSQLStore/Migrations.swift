@@ -504,6 +504,11 @@ public enum Migrations {
         Migration(
             version: 17, name: "users act for an mrv verifier",
             statements: ["ALTER TABLE users ADD COLUMN mrv_verifier TEXT NOT NULL DEFAULT ''"]),
+        // The CCER portals (issue 7, docs/portals.md): a validation body's staff act for one
+        // accredited CCER validation and verification body; NULL for every other user.
+        Migration(
+            version: 19, name: "users act for a ccer validation body",
+            statements: ["ALTER TABLE users ADD COLUMN ccer_body TEXT"]),
         // Audit records are written by the registry's writer in its own transactions (with the
         // command they record) and by the access service in others: on PostgreSQL those run
         // concurrently on different connections, so ids come from a sequence, not MAX(id) + 1.

@@ -14,12 +14,16 @@ public struct UserRecord: Hashable, Codable, Sendable {
     public var createdAt: Timestamp
     /// Verifier staff: the MRV verifier they act for (`users.mrv_verifier`, migration 17).
     public var verifier: String?
+    /// Validation body staff: the CCER validation and verification body they act for
+    /// (`users.ccer_body`, migration 19).
+    public var validationBody: String?
 
     public init(
         id: String, name: String, role: Role, account: AccountID?, province: String?, passwordHash: String, totpSecret: String?,
-        createdAt: Timestamp, verifier: String? = nil
+        createdAt: Timestamp, verifier: String? = nil, validationBody: String? = nil
     ) {
         self.verifier = verifier
+        self.validationBody = validationBody
         self.id = id
         self.name = name
         self.role = role
@@ -30,7 +34,7 @@ public struct UserRecord: Hashable, Codable, Sendable {
         self.createdAt = createdAt
     }
 
-    public var principal: Principal { Principal(user: id, name: name, role: role, account: account, province: province, verifier: verifier) }
+    public var principal: Principal { Principal(user: id, name: name, role: role, account: account, province: province, verifier: verifier, validationBody: validationBody) }
 }
 
 /// A web session: the SHA-256 of its cookie token (the token itself is never stored), its

@@ -59,6 +59,13 @@ public enum Action: String, Codable, Sendable, CaseIterable {
     case mrvVerify = "mrv_verify"
     /// The province portal: assign verifiers, review reports of its province.
     case mrvReview = "mrv_review"
+    /// The project owner portal: submit CCER projects, apply for registration, report reductions
+    /// and apply for their registration, for the own registry account (docs/portals.md).
+    case ccerApply = "ccer_apply"
+    /// The validation body portal: record validations and verifications as the own body.
+    case ccerValidate = "ccer_validate"
+    /// The CCER review page: decide project and reduction registrations, order issuance (registry).
+    case ccerReview = "ccer_review"
 }
 
 /// The permission matrix: for each action, the roles allowed. Scope (own account, own
@@ -100,6 +107,9 @@ public struct PermissionMatrix: Hashable, Codable, Sendable {
             .mrvReport: [.entityInitiator],
             .mrvVerify: [.verifier],
             .mrvReview: [.province],
+            .ccerApply: [.projectOwner],
+            .ccerValidate: [.validationBody],
+            .ccerReview: [.registryOperator],
         ])
     }()
 }
@@ -115,8 +125,13 @@ public struct Principal: Hashable, Codable, Sendable {
     public var province: String?
     /// The MRV verification body a verifier's staff act for (its `VerifierID` on the MRV platform).
     public var verifier: String?
+    /// The CCER validation and verification body a validation body's staff act for (its `ValidationBodyID`).
+    public var validationBody: String?
 
-    public init(user: String, name: String, role: Role, account: AccountID?, province: String?, verifier: String? = nil) {
+    public init(
+        user: String, name: String, role: Role, account: AccountID?, province: String?, verifier: String? = nil, validationBody: String? = nil
+    ) {
+        self.validationBody = validationBody
         self.user = user
         self.name = name
         self.role = role
