@@ -14,6 +14,9 @@ public struct ServerConfiguration: Sendable {
     public var secureCookies = false
     /// The limit on state-changing API calls per token (429 RATE_LIMITED beyond it).
     public var apiRateLimit = APIRateLimit.standard
+    /// The limit on the web's state-changing form posts per user (429 beyond it); the same
+    /// shape and default as the API's, counted separately.
+    public var formRateLimit = APIRateLimit.standard
     /// Most journal entries shown on the overview and an account page.
     public static let maxEntriesShown = 20
 
@@ -84,7 +87,9 @@ public func buildRouter(
         let state = await service.state
         return text(RegistryPages.supplyCSV(state), contentType: "text/csv; charset=utf-8", attachment: "supply.csv")
     }
-    let trading = TradingRoutes(service: service, access: AccessService(store: store), secureCookies: configuration.secureCookies)
+    let trading = TradingRoutes(
+        service: service, access: AccessService(store: store), secureCookies: configuration.secureCookies,
+        formLimiter: APIRateLimiter(configuration.formRateLimit))
     router.get("/login") { request, _ in trading.loginPage(request) }
     router.post("/login") { request, context in try await trading.login(request, context: context) }
     router.post("/logout") { request, context in try await trading.logout(request, context: context) }

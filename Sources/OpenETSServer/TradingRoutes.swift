@@ -25,6 +25,8 @@ struct TradingRoutes: Sendable {
     let service: RegistryService
     let access: AccessService
     let secureCookies: Bool
+    /// Counts each user's state-changing form posts (`ServerConfiguration.formRateLimit`).
+    var formLimiter = APIRateLimiter(.standard)
 
     static let sessionCookie = "openets_session"
     /// Largest form body accepted (bytes).
@@ -113,6 +115,15 @@ struct TradingRoutes: Sendable {
         let participant = principal.account != nil
         guard principal.may(action, for: principal.account, matrix: access.matrix), participant || !Self.participantActions.contains(action) else {
             return .refused(text("forbidden: \(principal.role.rawValue) may not \(action.rawValue)\n", status: .forbidden))
+        }
+        // Counted once the post is known to be the user's own and permitted: a forged or
+        // refused post does not use up the user's allowance.
+        if let wait = formLimiter.admit("web:" + principal.user, at: SystemClock().now()) {
+            let limit = formLimiter.limit
+            var response = text(
+                "RATE_LIMITED: more than \(limit.calls) form posts in \(limit.windowSeconds) s; try again in \(wait) s\n", status: .tooManyRequests)
+            response.headers[.retryAfter] = String(wait)
+            return .refused(response)
         }
         guard let nonce = form["nonce"], !nonce.isEmpty, nonce.utf8.count <= Self.maxNonceBytes else {
             return .refused(redirect("\(back)?error=" + encode("INVALID_INPUT: form nonce")))

@@ -18,9 +18,12 @@ struct ServeCommand: AsyncParsableCommand {
     var drillClock: String?
     @Option(help: ArgumentHelp("State-changing API calls allowed per token per minute (default \(APIRateLimit.standard.calls)).", valueName: "CALLS"))
     var apiRateLimit: Int = APIRateLimit.standard.calls
+    @Option(help: ArgumentHelp("State-changing web form posts allowed per user per minute (default \(APIRateLimit.standard.calls)).", valueName: "POSTS"))
+    var formRateLimit: Int = APIRateLimit.standard.calls
 
     func validate() throws {
         guard apiRateLimit >= 1 else { throw ValidationError("--api-rate-limit must be at least 1") }
+        guard formRateLimit >= 1 else { throw ValidationError("--form-rate-limit must be at least 1") }
     }
 
     func run() async throws {
@@ -56,6 +59,7 @@ struct ServeCommand: AsyncParsableCommand {
                 mrv = opened
                 var configuration = ServerConfiguration(host: host, port: port)
                 configuration.apiRateLimit = APIRateLimit(calls: apiRateLimit, windowSeconds: 60)
+                configuration.formRateLimit = APIRateLimit(calls: formRateLimit, windowSeconds: 60)
                 let app = buildApplication(
                     configuration, store: ledger, service: service, plans: plans.service, cycle: cycle, mrv: opened.service,
                     api: APIParts(mrv: opened.service, cycle: cycle)

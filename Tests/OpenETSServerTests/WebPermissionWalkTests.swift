@@ -106,4 +106,42 @@ struct WebPermissionWalkTests {
             #expect(checked == (routed.count - 1) * clients.count)
         }
     }
+
+    /// State-changing form posts are limited per user (`ServerConfiguration.formRateLimit`):
+    /// beyond it 429 RATE_LIMITED, and the post does not act; another user is not affected;
+    /// a refused post (forged CSRF token) does not count.
+    @Test func formPostsAreRateLimitedPerUser() async throws {
+        let world = try await PortalServerTests.world()
+        var configuration = ServerConfiguration(host: "127.0.0.1", port: 0)
+        configuration.formRateLimit = APIRateLimit(calls: 2, windowSeconds: 60)
+        let ports = AsyncStream<Int>.makeStream()
+        let app = buildApplication(configuration, store: world.store, service: world.service, mrv: world.mrv) { port in
+            ports.continuation.yield(port)
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await app.runService(gracefulShutdownSignals: []) }
+            var iterator = ports.stream.makeAsyncIterator()
+            let port = try #require(await iterator.next())
+            let e1 = try await PortalServerTests.login(port, "e1")
+            let csrf = try await PortalServerTests.csrf(e1, "/trade")
+            #expect(try await e1.send("POST", "/trade/cancel", form: [("csrf", "forged"), ("order", "1")]).status == 403)
+            for _ in 0..<2 {
+                let answer = try await e1.send("POST", "/trade/cancel", form: PortalServerTests.form(csrf, [("order", "999999")]))
+                #expect(answer.status == 303, "within the limit: the exchange's answer")
+            }
+            let head = await world.service.head
+            let limited = try await e1.send("POST", "/trade/place", form: PortalServerTests.form(csrf, [
+                ("instrument", "CEA24"), ("side", "sell"), ("price", "90.00"), ("quantity", "1"),
+            ]))
+            #expect(limited.status == 429 && limited.body.hasPrefix("RATE_LIMITED"), "\(limited.status) \(limited.body)")
+            #expect(await world.service.head == head, "the limited post did not act")
+            let i1 = try await PortalServerTests.login(port, "i1")
+            let i1CSRF = try await PortalServerTests.csrf(i1, "/trade")
+            #expect(try await i1.send("POST", "/trade/cancel", form: PortalServerTests.form(i1CSRF, [("order", "999999")])).status == 303)
+            group.cancelAll()
+        }
+        try await world.mrvStore.close()
+        try await world.store.close()
+        try? FileManager.default.removeItem(atPath: world.path)
+    }
 }

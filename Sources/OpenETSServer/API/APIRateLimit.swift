@@ -21,29 +21,58 @@ public struct APIRateLimit: Hashable, Sendable {
     public static let standard = APIRateLimit(calls: 120, windowSeconds: 60)
 }
 
-/// Counts each token's recent state-changing calls (by the token's SHA-256, never the token).
-final class APIRateLimiter: Sendable {
-    let limit: APIRateLimit
-    /// Tokens tracked before idle ones are forgotten (memory bound).
+/// Counts each key's recent state-changing calls (an API token's SHA-256, never the token; a
+/// web user). Each key keeps at most `limit.calls` times, oldest first, in a ring: admitting a
+/// call is O(1) whatever the limit (a limit raised for a load test does not make every call
+/// scan a minute of history).
+public final class APIRateLimiter: Sendable {
+    public let limit: APIRateLimit
+    /// Keys tracked before idle ones are forgotten (memory bound).
     static let maxTrackedTokens = 100_000
-    private let calls = Mutex<[String: [Int64]]>([:])
+    private let calls = Mutex<[String: Recent]>([:])
 
-    init(_ limit: APIRateLimit) { self.limit = limit }
+    /// The times of a key's last calls (at most `limit.calls`), in milliseconds.
+    struct Recent {
+        var times: [Int64] = []
+        /// Index of the oldest time once `times` is full.
+        var oldest = 0
+
+        var newest: Int64? { times.isEmpty ? nil : times[(oldest + times.count - 1) % times.count] }
+
+        /// Below capacity the times are in order: drops those at or before `cutoff` once they
+        /// are at least half of them (amortised O(1) per call; memory bounded by the calls of
+        /// one window even under a limit far above them).
+        mutating func dropExpired(before cutoff: Int64) {
+            guard times.count >= 64, times[times.count / 2] <= cutoff else { return }
+            var low = 0, high = times.count
+            while low < high {
+                let middle = (low + high) / 2
+                if times[middle] <= cutoff { low = middle + 1 } else { high = middle }
+            }
+            times.removeFirst(low)
+        }
+    }
+
+    public init(_ limit: APIRateLimit) { self.limit = limit }
 
     /// Nil when the call is admitted (and counted); otherwise the seconds until one is.
-    func admit(_ key: String, at now: Timestamp) -> Int? {
-        let window = Int64(limit.windowSeconds) * 1000, ms = now.millisecondsSinceEpoch
+    public func admit(_ key: String, at now: Timestamp) -> Int? {
+        let window = Int64(limit.windowSeconds) * 1000, ms = now.millisecondsSinceEpoch, capacity = limit.calls
         return calls.withLock { calls in
-            var recent = (calls[key] ?? []).filter { $0 > ms - window }
-            if recent.count >= limit.calls {
-                calls[key] = recent
-                let wait = recent[recent.count - limit.calls] + window - ms
-                return Int(max(1, (wait + 999) / 1000))
+            var recent = calls.removeValue(forKey: key) ?? Recent()
+            defer { calls[key] = recent }
+            if recent.times.count < capacity {
+                recent.times.append(ms)
+                recent.dropExpired(before: ms - window)
+            } else if recent.times[recent.oldest] > ms - window {
+                // `capacity` calls within the window: the oldest of them leaves it first.
+                return Int(max(1, (recent.times[recent.oldest] + window - ms + 999) / 1000))
+            } else {
+                recent.times[recent.oldest] = ms
+                recent.oldest = (recent.oldest + 1) % capacity
             }
-            recent.append(ms)
-            calls[key] = recent
-            if calls.count > Self.maxTrackedTokens {
-                calls = calls.filter { $0.value.last.map { $0 > ms - window } ?? false }
+            if calls.count >= Self.maxTrackedTokens {
+                calls = calls.filter { ($0.value.newest ?? 0) > ms - window }
             }
             return nil
         }
