@@ -13,12 +13,16 @@ public struct UserRecord: Hashable, Codable, Sendable {
     public var createdAt: Timestamp
     /// Verifier staff: the MRV verifier they act for (`users.mrv_verifier`, migration 17).
     public var verifier: String?
+    /// City staff: the city they review for, as the MRV platform names it (`users.city`,
+    /// migration 18; NULL for every other user).
+    public var city: String?
 
     public init(
         id: String, name: String, role: Role, account: AccountID?, province: String?, passwordHash: String, totpSecret: String?,
-        createdAt: Timestamp, verifier: String? = nil
+        createdAt: Timestamp, verifier: String? = nil, city: String? = nil
     ) {
         self.verifier = verifier
+        self.city = city
         self.id = id
         self.name = name
         self.role = role
@@ -29,7 +33,7 @@ public struct UserRecord: Hashable, Codable, Sendable {
         self.createdAt = createdAt
     }
 
-    public var principal: Principal { Principal(user: id, name: name, role: role, account: account, province: province, verifier: verifier) }
+    public var principal: Principal { Principal(user: id, name: name, role: role, account: account, province: province, verifier: verifier, city: city) }
 }
 
 /// A web session: the SHA-256 of its cookie token (the token itself is never stored), its

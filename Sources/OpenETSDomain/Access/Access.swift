@@ -59,6 +59,10 @@ public enum Action: String, Codable, Sendable, CaseIterable {
     case mrvVerify = "mrv_verify"
     /// The province portal: assign verifiers, review reports of its province.
     case mrvReview = "mrv_review"
+    /// The city portal: the city-level review of its city's reports (docs/portals.md).
+    case mrvReviewCity = "mrv_review_city"
+    /// The MEE portal: national totals, dashboards, plans in force and the national review.
+    case mrvReviewNational = "mrv_review_national"
 }
 
 /// The permission matrix: for each action, the roles allowed. Scope (own account, own
@@ -100,6 +104,8 @@ public struct PermissionMatrix: Hashable, Codable, Sendable {
             .mrvReport: [.entityInitiator],
             .mrvVerify: [.verifier],
             .mrvReview: [.province],
+            .mrvReviewCity: [.city],
+            .mrvReviewNational: [.mee],
         ])
     }()
 }
@@ -115,14 +121,17 @@ public struct Principal: Hashable, Codable, Sendable {
     public var province: String?
     /// The MRV verification body a verifier's staff act for (its `VerifierID` on the MRV platform).
     public var verifier: String?
+    /// The city of city staff, as the MRV platform names it (`MRVEntity.city`, e.g. 成都).
+    public var city: String?
 
-    public init(user: String, name: String, role: Role, account: AccountID?, province: String?, verifier: String? = nil) {
+    public init(user: String, name: String, role: Role, account: AccountID?, province: String?, verifier: String? = nil, city: String? = nil) {
         self.user = user
         self.name = name
         self.role = role
         self.account = account
         self.province = province
         self.verifier = verifier
+        self.city = city
     }
 
     /// Whether the principal may do `action` for `account` (nil: not about one account).
