@@ -140,7 +140,7 @@ struct RegulatorPortalTests {
             let mee = try await P.login(port, "mee")
             #expect(try await mee.get("/trade").location == "/portal/mee")
             let page = try await mee.get("/portal/mee?year=2024")
-            #expect(page.status == 200 && page.body.contains("生态环境部门户"))
+            #expect(page.status == 200 && page.body.contains("生态环境部门户") && page.body.contains("href=\"/surveillance\""))
             // Nothing awaits the national review yet (Jialingjiang 2023 waits for the province).
             #expect(page.body.contains("id=\"no-national-reviews\""))
             // The compliance dashboard and the allocation by province of power-2024 (DemoCycle's
