@@ -78,7 +78,8 @@ public struct RegulatorPages: Sendable {
         let entities = Self.cityEntities(mrv, province: province, city: city)
         html += "<h2>" + t("辖区重点排放单位", "Entities of the city") + "</h2>"
         html += table([t("单位", "Entity"), t("信用代码", "Credit code"), t("行业", "Sector"), t("设施数", "Facilities")],
-                      entities.map { [escape($0.name), "<code>\(escape($0.id.rawValue))</code>", escape($0.sector.rawValue), "\(mrv.facilitiesByEntity[$0.id]?.count ?? 0)"] },
+                      entities.map { [escape($0.name), "<code>\(escape($0.id.rawValue))</code>", escape(StatisticsStrings(language).sector($0.sector.rawValue)),
+                                         "\(mrv.facilitiesByEntity[$0.id]?.count ?? 0)"] },
                       numeric: [3], id: "entities")
         html += csvLink("/portal/city/entities.csv", id: "entities-csv")
 
