@@ -120,6 +120,20 @@ struct RegulatorPortalTests {
             let sc = try await P.login(port, "sc")
             #expect(try await sc.get("/portal/province").body.contains("approve-\(Self.rongcheng.rawValue)-2023"))
 
+            // A city user without a city (none set) reviews nothing: the page says so, the form is refused.
+            try await store.saveUser(UserRecord(
+                id: "nocity", name: "无城市", role: .city, account: nil, province: "SC", passwordHash: try PasswordHasher.hash("nocity-pass-1"),
+                totpSecret: nil, createdAt: SystemClock().now()))
+            var nocity = P.client(port)
+            let login = try await nocity.send("POST", "/login", form: [("user", "nocity"), ("password", "nocity-pass-1"), ("totp", "")])
+            nocity.cookie = login.cookie
+            #expect(try await nocity.get("/portal/city").body.contains("id=\"no-city\""))
+            let before = await mrv.head
+            let noCity = try await nocity.send("POST", "/portal/city/review", form: P.form(try await P.csrf(nocity, "/portal/city"), Self.review(Self.chuanneng, "approve")))
+            #expect(P.outcome(noCity).error?.hasPrefix("INVALID_INPUT") == true, "\(P.outcome(noCity))")
+            #expect(try await nocity.get("/portal/city/entities.csv").status == 404)
+            #expect(await mrv.head == before)
+
             // Other roles: 403 on the page, the CSV and the form; no session: the login.
             #expect(try await sc.get("/portal/city").status == 403)
             #expect(try await sc.get("/portal/city/reports.csv").status == 403)
