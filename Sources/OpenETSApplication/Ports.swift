@@ -90,6 +90,8 @@ public protocol LedgerTransaction {
     /// Appends the journal entries and moves the head. The transaction commits when the
     /// `LedgerStore.write` body returns.
     func append(_ journal: JournalAppend) async throws
+    /// Appends audit records in this transaction (commands audited with their own commit).
+    func appendAudit(_ records: [AuditRecord]) async throws
 }
 
 /// The registry's durable store: a hash-chained journal plus projection tables.

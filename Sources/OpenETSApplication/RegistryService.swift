@@ -97,6 +97,43 @@ enum OperationOutcome: Sendable {
     case registry(CommandOutcome)
     case exchange(ExchangeOutcome)
     case ccer(CCEROutcome)
+
+    /// The audit log's words for the outcome: `accepted #seq`, `replayed #seq`, `rejected CODE`.
+    var auditDetail: String {
+        func done(_ seq: Int64, _ replayed: Bool) -> String { (replayed ? "replayed #" : "accepted #") + String(seq) }
+        switch self {
+        case .registry(.accepted(let receipt)): return done(receipt.seq, receipt.replayed)
+        case .registry(.rejected(let error)): return "rejected " + error.code.rawValue
+        case .exchange(.accepted(let receipt)): return done(receipt.seq, receipt.replayed)
+        case .exchange(.rejected(let error)): return "rejected " + error.code.rawValue
+        case .ccer(.accepted(let receipt)): return done(receipt.seq, receipt.replayed)
+        case .ccer(.rejected(let error)): return "rejected " + error.code
+        }
+    }
+}
+
+/// Who asked for an operation, to be written to the audit log in the same transaction as the
+/// operation itself, with its outcome (`OperationOutcome.auditDetail`): one commit — one
+/// fsync — covers the command and its audit line, and neither is durable without the other.
+public struct AuditNote: Hashable, Sendable {
+    /// When the request arrived (the real time, also in a drill).
+    public var at: Timestamp
+    public var user: String
+    /// The audit action, e.g. `api_place_order`.
+    public var action: String
+    /// The peer address.
+    public var address: String
+
+    public init(at: Timestamp, user: String, action: String, address: String) {
+        self.at = at
+        self.user = AuditRecord.withoutNUL(user)
+        self.action = AuditRecord.withoutNUL(action)
+        self.address = AuditRecord.withoutNUL(address)
+    }
+
+    func record(_ outcome: OperationOutcome) -> AuditRecord {
+        AuditRecord(at: at, user: user, action: action, detail: outcome.auditDetail, address: address)
+    }
 }
 
 /// The registry's only writer in this process.
@@ -177,18 +214,25 @@ public actor RegistryService {
             exchange: exchange, ccerPolicy: ccerPolicy, ccer: ccer, head: snapshot.head)
     }
 
-    public nonisolated func execute(_ request: CommandRequest) async throws -> CommandOutcome {
-        try await submit([request])[0]
+    /// Runs a registry command; with `audit`, its audit record (and outcome) is written in the
+    /// command's own transaction.
+    public nonisolated func execute(_ request: CommandRequest, audit: AuditNote? = nil) async throws -> CommandOutcome {
+        try await submit([request], audits: [audit])[0]
     }
 
-    public nonisolated func execute(_ request: ExchangeRequest) async throws -> ExchangeOutcome {
-        try await submit([request])[0]
+    /// Runs an exchange command; with `audit`, its audit record (and outcome) is written in the
+    /// command's own transaction.
+    public nonisolated func execute(_ request: ExchangeRequest, audit: AuditNote? = nil) async throws -> ExchangeOutcome {
+        try await submit([request], audits: [audit])[0]
     }
 
-    /// Queues exchange requests in order and waits for all of them (group commit, as registry requests).
-    public nonisolated func submit(_ requests: [ExchangeRequest]) async throws -> [ExchangeOutcome] {
+    /// Queues exchange requests in order and waits for all of them (group commit, as registry
+    /// requests). `audits`, when given, has one note (or nil) per request.
+    public nonisolated func submit(_ requests: [ExchangeRequest], audits: [AuditNote?] = []) async throws -> [ExchangeOutcome] {
         let hashes = await Parallel.map(requests) { _, request in ExchangeRequest.requestHash(request.command) }
-        return try await enqueue(zip(requests, hashes).map { Ticket(operation: .exchange($0), requestHash: $1) }).map {
+        return try await enqueue(requests.indices.map {
+            Ticket(operation: .exchange(requests[$0]), requestHash: hashes[$0], audit: $0 < audits.count ? audits[$0] : nil)
+        }).map {
             guard case .exchange(let outcome) = $0 else { preconditionFailure("an exchange ticket got a registry outcome") }
             return outcome
         }
@@ -204,9 +248,11 @@ public actor RegistryService {
     ///
     /// The requests' hashes (for idempotency) are computed here, on the caller's task and
     /// cores, before queueing: the writer's critical section only compares them.
-    public nonisolated func submit(_ requests: [CommandRequest]) async throws -> [CommandOutcome] {
+    public nonisolated func submit(_ requests: [CommandRequest], audits: [AuditNote?] = []) async throws -> [CommandOutcome] {
         let hashes = await Parallel.map(requests) { codec, request in sha256Hex(codec.encode(request.command)) }
-        return try await enqueue(zip(requests, hashes).map { Ticket(operation: .registry($0), requestHash: $1) }).map {
+        return try await enqueue(requests.indices.map {
+            Ticket(operation: .registry(requests[$0]), requestHash: hashes[$0], audit: $0 < audits.count ? audits[$0] : nil)
+        }).map {
             guard case .registry(let outcome) = $0 else { preconditionFailure("a registry ticket got an exchange outcome") }
             return outcome
         }
@@ -329,7 +375,8 @@ public actor RegistryService {
         return PreparedBatch(
             tickets: tickets, baseState: base.state, baseHead: base.head, state: state, exchange: exchange,
             head: journal?.head ?? base.head, journal: journal, changes: batch.changes, outcomes: outcomes,
-            keys: tickets.map(\.operation.idempotencyKey), records: batch.records)
+            keys: tickets.map(\.operation.idempotencyKey), records: batch.records,
+            audits: zip(tickets, outcomes).compactMap { ticket, outcome in ticket.audit?.record(outcome) })
     }
 
     /// Commits a prepared batch, off the actor: only if the journal head is still the one it
@@ -340,6 +387,7 @@ public actor RegistryService {
             try await store.write { tx in
                 guard try await tx.lockHead() == batch.baseHead else { throw SpeculationStale() }
                 guard try await tx.idempotencyRecords(batch.keys).isEmpty else { throw SpeculationStale() }
+                try await tx.appendAudit(batch.audits)
                 guard let journal = batch.journal else { return }
                 try await tx.writeState(before: batch.baseState, after: batch.state, changes: batch.changes)
                 try await tx.append(journal)
@@ -356,6 +404,7 @@ public actor RegistryService {
     /// writers appended.
     private func process(_ tickets: [Ticket]) async -> [Result<OperationOutcome, any Error>] {
         let operations = tickets.map(\.operation)
+        let audits = tickets.map(\.audit)
         let requestHashes = tickets.map(\.requestHash)
         let base = state
         let baseExchange = exchange
@@ -398,6 +447,7 @@ public actor RegistryService {
                                     ccerPolicy: ccerPolicy, now: now, earlier: earlier, tx: tx)))
                     }
                 }
+                try await tx.appendAudit(zip(audits, outcomes).compactMap { audit, outcome in audit?.record(outcome) })
                 guard !batch.pending.isEmpty else { return (state, exchange, ccer, start, outcomes) }
                 // Bodies are encoded and the chain sealed (child tasks) while this task writes
                 // the projection rows; then the journal entries follow.
@@ -478,6 +528,8 @@ private struct PreparedBatch: Sendable {
     var outcomes: [OperationOutcome]
     var keys: [String]
     var records: [String: IdempotencyRecord]
+    /// The audit records of the tickets that carry a note, written in the batch's transaction.
+    var audits: [AuditRecord]
 }
 
 private enum CommitResult: Sendable {
@@ -728,12 +780,14 @@ final class Ticket: @unchecked Sendable {
     // Touched only on the RegistryService actor.
     let operation: LedgerOperation
     let requestHash: String
+    let audit: AuditNote?
     var result: Result<OperationOutcome, any Error>?
     var continuation: CheckedContinuation<OperationOutcome, any Error>?
 
-    init(operation: LedgerOperation, requestHash: String) {
+    init(operation: LedgerOperation, requestHash: String, audit: AuditNote? = nil) {
         self.operation = operation
         self.requestHash = requestHash
+        self.audit = audit
     }
 }
 

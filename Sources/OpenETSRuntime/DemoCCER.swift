@@ -3,9 +3,10 @@ import OpenETSDomain
 
 /// The demo's CCER story, so the public CCER pages show something: the demo owner's forestry
 /// carbon-sink project (OWN-000001, 川西林业碳汇) taken from submission to issuance on the
-/// working-day calendar, one comment on its notice, a second project still in notice, and one
-/// cancellation for carbon neutrality with its certificate. It runs on simulated days that end
-/// before the demo's trading history begins.
+/// working-day calendar, one comment on its notice, and one cancellation for carbon neutrality
+/// with its certificate; a second project (P000002) whose notice has ended, awaiting a
+/// validation, and a third (P000003) still in notice. It runs on simulated days that end before
+/// the demo's trading history begins.
 public enum DemoCCER {
     public static let owner: AccountID = "OWN-000001"
     public static let body: ValidationBodyID = "CQC"
@@ -70,6 +71,15 @@ public enum DemoCCER {
         try await run(.decideRegistration(project: project, approve: true, reason: "材料齐全"), on: d2)
         try await run(
             .submitReductionReport(project: project, owner: owner, start: periodStart, end: periodEnd, reportedT: 21_000, reportSHA256: report), on: d3)
+        // A second project whose design notice has ended: it awaits a validation (the validation
+        // body portal, docs/portals.md).
+        try await run(
+            .submitProject(
+                ProjectApplication(
+                    name: "会理光热电站 Huili solar thermal", owner: owner, methodology: "CCER-01-001-V01", province: "SC", location: "四川省凉山州会理市",
+                    type: "grid solar thermal", constructionStart: CivilDate(year: 2024, month: 3, day: 1), creditingStart: CivilDate(year: 2025, month: 1, day: 1),
+                    creditingEnd: CivilDate(year: 2034, month: 12, day: 31), expectedAnnualReductionsT: 60_000, designDocumentSHA256: sha256Hex("demo solar huili")),
+                coveredFacilities: []), on: d3)
         try await run(.recordVerification(project: project, period: 1, body: body, reportSHA256: report, findings: [], verifiedT: 20_000), on: d4)
         try await run(.applyForReductionRegistration(project: project, period: 1, owner: owner), on: d4)
         try await run(.decideReductionRegistration(project: project, period: 1, approve: true, reason: "核查无误"), on: d5)
@@ -80,7 +90,7 @@ public enum DemoCCER {
                 NeutralityClaim(account: owner, unit: unit, quantity: 23, beneficiary: "四川生态论坛组委会 Sichuan Ecology Forum", purpose: .event, subject: "四川生态论坛 Sichuan Ecology Forum")),
             on: d6)
         let code = last?.verificationCode
-        // A second project, still in its design-document notice.
+        // A third project, still in its design-document notice.
         try await run(
             .submitProject(
                 ProjectApplication(
@@ -88,7 +98,7 @@ public enum DemoCCER {
                     type: "grid solar thermal", constructionStart: CivilDate(year: 2024, month: 5, day: 1), creditingStart: CivilDate(year: 2025, month: 1, day: 1),
                     creditingEnd: CivilDate(year: 2034, month: 12, day: 31), expectedAnnualReductionsT: 80_000, designDocumentSHA256: sha256Hex("demo solar")),
                 coveredFacilities: []), on: max(d6, firstTradingDay.adding(days: -3)))
-        return Summary(projects: 2, issuedT: 20_000, verificationCode: code)
+        return Summary(projects: 3, issuedT: 20_000, verificationCode: code)
     }
 
     enum DemoError: Error, CustomStringConvertible {

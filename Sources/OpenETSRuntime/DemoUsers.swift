@@ -16,6 +16,8 @@ public enum DemoUsers {
         public var totpSecret: String?
         /// Verifier staff: the MRV verifier they act for (`DemoMRV.verifier`).
         public var verifier: String?
+        /// Validation body staff: the CCER validation and verification body they act for (`DemoCCER.body`).
+        public var validationBody: String?
         /// City staff: the city they review for (`DemoMRV.city`).
         public var city: String?
     }
@@ -41,7 +43,8 @@ public enum DemoUsers {
             let secret = user.2.movesUnitsOrMoney ? TOTP.base32Encode(Array("openets-demo-\(user.0)-key".utf8.prefix(20))) : nil
             return User(
                 id: user.0, name: user.1, role: user.2, account: user.3, province: user.4, password: "\(user.0)-demo-2025", totpSecret: secret,
-                verifier: user.2 == .verifier ? DemoMRV.verifier.rawValue : nil, city: user.2 == .city ? DemoMRV.city : nil)
+                verifier: user.2 == .verifier ? DemoMRV.verifier.rawValue : nil,
+                validationBody: user.2 == .validationBody ? DemoCCER.body.rawValue : nil, city: user.2 == .city ? DemoMRV.city : nil)
         }
     }()
 
@@ -50,7 +53,8 @@ public enum DemoUsers {
         for user in all where try await store.user(user.id) == nil {
             try await store.saveUser(UserRecord(
                 id: user.id, name: user.name, role: user.role, account: user.account, province: user.province,
-                passwordHash: try PasswordHasher.hash(user.password), totpSecret: user.totpSecret, createdAt: now, verifier: user.verifier, city: user.city))
+                passwordHash: try PasswordHasher.hash(user.password), totpSecret: user.totpSecret, createdAt: now, verifier: user.verifier,
+                validationBody: user.validationBody, city: user.city))
         }
     }
 
@@ -58,7 +62,7 @@ public enum DemoUsers {
     public static func listing() -> String {
         var lines = ["Demo users (password; TOTP secret for `openets totp --secret …` or an authenticator app):"]
         for user in all {
-            lines.append("  \(user.id.padding(toLength: 12, withPad: " ", startingAt: 0)) \(user.role.rawValue.padding(toLength: 18, withPad: " ", startingAt: 0)) \((user.account?.rawValue ?? user.city.map { "\(user.province ?? "")/\($0)" } ?? user.province ?? user.verifier ?? "national").padding(toLength: 11, withPad: " ", startingAt: 0)) \(user.password)  \(user.totpSecret ?? "-")")
+            lines.append("  \(user.id.padding(toLength: 12, withPad: " ", startingAt: 0)) \(user.role.rawValue.padding(toLength: 18, withPad: " ", startingAt: 0)) \((user.account?.rawValue ?? user.city.map { "\(user.province ?? "")/\($0)" } ?? user.province ?? user.verifier ?? user.validationBody ?? "national").padding(toLength: 11, withPad: " ", startingAt: 0)) \(user.password)  \(user.totpSecret ?? "-")")
         }
         return lines.joined(separator: "\n")
     }

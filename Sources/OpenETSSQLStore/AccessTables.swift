@@ -6,23 +6,27 @@ extension SQLLedgerStore {
         try await database.transaction { sql in
             try await sql.execute("DELETE FROM users WHERE id = $1", [.text(user.id)])
             try await sql.execute(
-                "INSERT INTO users (id, name, role, account_id, province, password_hash, totp_secret, created_at, mrv_verifier, city) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                "INSERT INTO users (id, name, role, account_id, province, password_hash, totp_secret, created_at, mrv_verifier, ccer_body, city) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
                 [.text(user.id), .text(user.name), .text(user.role.rawValue), .text(user.account?.rawValue ?? ""), .text(user.province ?? ""),
-                 .text(user.passwordHash), .text(user.totpSecret ?? ""), .int(user.createdAt.millisecondsSinceEpoch), .text(user.verifier ?? ""), SQLValue(user.city)])
+                 .text(user.passwordHash), .text(user.totpSecret ?? ""), .int(user.createdAt.millisecondsSinceEpoch), .text(user.verifier ?? ""),
+                 SQLValue(user.validationBody), SQLValue(user.city)])
         }
     }
 
     public func user(_ id: String) async throws -> UserRecord? {
         try await database.read { sql in
             guard let row = try await sql.query(
-                "SELECT id, name, role, account_id, province, password_hash, totp_secret, created_at, mrv_verifier, city FROM users WHERE id = $1", [.text(id)]
+                "SELECT id, name, role, account_id, province, password_hash, totp_secret, created_at, mrv_verifier, ccer_body, city FROM users WHERE id = $1",
+                [.text(id)]
             ).first else { return nil }
             guard let role = Role(rawValue: try row.text(2)) else { throw SQLStoreError.corrupt("role \(try row.text(2))") }
             let account = try row.text(3), province = try row.text(4), secret = try row.text(6), verifier = try row.text(8)
+            let body = try row.optionalText(9)
             return UserRecord(
                 id: try row.text(0), name: try row.text(1), role: role, account: account.isEmpty ? nil : AccountID(account),
                 province: province.isEmpty ? nil : province, passwordHash: try row.text(5), totpSecret: secret.isEmpty ? nil : secret,
-                createdAt: Timestamp(millisecondsSinceEpoch: try row.int(7)), verifier: verifier.isEmpty ? nil : verifier, city: try row.optionalText(9))
+                createdAt: Timestamp(millisecondsSinceEpoch: try row.int(7)), verifier: verifier.isEmpty ? nil : verifier,
+                validationBody: body.flatMap { $0.isEmpty ? nil : $0 }, city: try row.optionalText(10))
         }
     }
 
@@ -50,15 +54,7 @@ extension SQLLedgerStore {
 
     public func appendAudit(_ records: [AuditRecord]) async throws {
         guard !records.isEmpty else { return }
-        try await database.transaction { sql in
-            let next = (try await sql.query("SELECT MAX(id) FROM audit_log", []).first?.values.first?.int ?? 0) + 1
-            try await sql.executeRows(
-                prefix: "INSERT INTO audit_log (id, at, user_id, action, detail, address) VALUES ", width: 6, suffix: "",
-                rows: records.enumerated().map { offset, record in
-                    [.int(next + Int64(offset)), .int(record.at.millisecondsSinceEpoch), .text(record.user), .text(record.action),
-                     .text(record.detail), .text(record.address)]
-                })
-        }
+        try await database.transaction { sql in try await insertAuditRecords(records, sql, database.dialect) }
     }
 
     public func audit(limit: Int) async throws -> [AuditRecord] {
@@ -112,5 +108,25 @@ extension SQLLedgerStore {
             createdAt: Timestamp(millisecondsSinceEpoch: try row.int(4)),
             revokedAt: row.values[5] == .null ? nil : Timestamp(millisecondsSinceEpoch: try row.int(5)),
             expiresAt: Timestamp(millisecondsSinceEpoch: try row.int(6)))
+    }
+}
+
+/// Inserts audit records in the caller's transaction. SQLite numbers them from MAX(id) + 1
+/// (its writers are serialised); PostgreSQL takes ids from `audit_log_ids` (migration 23).
+func insertAuditRecords(_ records: [AuditRecord], _ sql: any SQLExecutor, _ dialect: SQLDialect) async throws {
+    guard !records.isEmpty else { return }
+    func fields(_ record: AuditRecord) -> [SQLValue] {
+        [.int(record.at.millisecondsSinceEpoch), .text(record.user), .text(record.action), .text(record.detail), .text(record.address)]
+    }
+    switch dialect {
+    case .postgres:
+        try await sql.executeRows(
+            prefix: "INSERT INTO audit_log (at, user_id, action, detail, address) VALUES ", width: 5, suffix: "",
+            rows: records.map(fields))
+    case .sqlite:
+        let next = (try await sql.query("SELECT MAX(id) FROM audit_log", []).first?.values.first?.int ?? 0) + 1
+        try await sql.executeRows(
+            prefix: "INSERT INTO audit_log (id, at, user_id, action, detail, address) VALUES ", width: 6, suffix: "",
+            rows: records.enumerated().map { offset, record in [.int(next + Int64(offset))] + fields(record) })
     }
 }

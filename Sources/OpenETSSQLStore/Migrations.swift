@@ -509,6 +509,23 @@ public enum Migrations {
         Migration(
             version: 18, name: "users review for a city",
             statements: ["ALTER TABLE users ADD COLUMN city TEXT"]),
+        // The CCER portals (issue 7, docs/portals.md): a validation body's staff act for one
+        // accredited CCER validation and verification body; NULL for every other user.
+        Migration(
+            version: 19, name: "users act for a ccer validation body",
+            statements: ["ALTER TABLE users ADD COLUMN ccer_body TEXT"]),
+        // Audit records are written by the registry's writer in its own transactions (with the
+        // command they record) and by the access service in others: on PostgreSQL those run
+        // concurrently on different connections, so ids come from a sequence, not MAX(id) + 1.
+        // SQLite serialises writers (BEGIN IMMEDIATE), so MAX(id) + 1 inside the transaction stays.
+        Migration(
+            version: 23, name: "audit ids from a sequence",
+            statements: [
+                "CREATE SEQUENCE audit_log_ids",
+                "SELECT setval('audit_log_ids', COALESCE((SELECT MAX(id) FROM audit_log), 0) + 1, false)",
+                "ALTER TABLE audit_log ALTER COLUMN id SET DEFAULT nextval('audit_log_ids')",
+            ],
+            sqliteStatements: []),
     ]
 
     /// Migration 9's table, with the dialect's byte-string column type.

@@ -194,6 +194,10 @@ struct SQLLedgerTransaction: LedgerTransaction {
         try await readEntries(sql, after: seq, limit: limit)
     }
 
+    func appendAudit(_ records: [AuditRecord]) async throws {
+        try await insertAuditRecords(records, sql, dialect)
+    }
+
     func entry(_ seq: Int64) async throws -> JournalEntry? {
         try await sql.query("SELECT \(entryColumns) FROM journal WHERE seq = $1", [.int(seq)]).first.map(entry(from:))
     }

@@ -58,17 +58,30 @@ public final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
 
     /// Takes the database write lock without blocking a thread: another process's or
     /// connection's writer makes `BEGIN IMMEDIATE` fail at once with SQLITE_BUSY, and this
-    /// task sleeps and retries (1-4 ms, jittered) until `busyTimeoutMilliseconds`. A blocking
-    /// busy handler would hold one of the few cooperative threads while the lock's holder may
-    /// need one to finish.
+    /// task sleeps and retries (1-4 ms, jittered). A blocking busy handler would hold one of
+    /// the few cooperative threads while the lock's holder may need one to finish.
+    ///
+    /// It gives up ("database is locked") only when no other writer has committed for
+    /// `busyTimeoutMilliseconds` (`PRAGMA data_version` unchanged), not after that long in
+    /// total: SQLite's lock is not fair, a writer that just committed usually takes it again
+    /// before the sleepers wake, so under many writers one can wait behind thousands of
+    /// commits. Waiting while others make progress is a queue; no progress is a stuck lock.
     private func beginImmediate() async throws {
         let clock = ContinuousClock()
-        let deadline = clock.now + .milliseconds(busyTimeoutMilliseconds)
+        let timeout = Duration.milliseconds(busyTimeoutMilliseconds)
+        var deadline = clock.now + timeout
+        var seenVersion: SQLValue?
         while true {
             do {
                 try connection.withoutBusyWait { try connection.run("BEGIN IMMEDIATE") }
                 return
-            } catch let error as SQLiteError where error.code == SQLITE_BUSY && clock.now < deadline {
+            } catch let error as SQLiteError where error.code == SQLITE_BUSY {
+                let version = try? await connection.query("PRAGMA data_version", []).first?.values.first
+                if let version, version != seenVersion {
+                    if seenVersion != nil { deadline = clock.now + timeout }
+                    seenVersion = version
+                }
+                guard clock.now < deadline else { throw error }
                 try await Task.sleep(for: .microseconds(Int.random(in: 1_000...4_000)))
             }
         }

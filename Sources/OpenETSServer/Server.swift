@@ -105,6 +105,7 @@ public func buildApplication(
     router.post("/portal/entity/surrender") { request, context in try await trading.surrender(request, context: context, back: "/portal/entity") }
     if let mrv {
         addPortalRoutes(router, PortalRoutes(service: service, mrv: mrv, trading: trading))
+        addCCERPortalRoutes(router, CCERPortalRoutes(portal: PortalRoutes(service: service, mrv: mrv, trading: trading)))
         addRegulatorPortalRoutes(router, RegulatorRoutes(portal: PortalRoutes(service: service, mrv: mrv, trading: trading), plans: plans, cycle: cycle))
     }
     addCCERRoutes(router, store: store, service: service, trading: trading)

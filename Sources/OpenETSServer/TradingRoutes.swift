@@ -80,6 +80,7 @@ struct TradingRoutes: Sendable {
         if principal.may(.mrvReview, matrix: access.matrix) { return redirect("/portal/province") }
         if principal.may(.mrvReviewCity, matrix: access.matrix) { return redirect("/portal/city") }
         if principal.may(.mrvReviewNational, matrix: access.matrix) { return redirect("/portal/mee") }
+        if principal.may(.ccerValidate, matrix: access.matrix) { return redirect("/portal/validator") }
         guard principal.may(.viewOwnAccount, matrix: access.matrix), principal.account != nil else {
             return text("forbidden: your role has no trading screen\n", status: .forbidden)
         }

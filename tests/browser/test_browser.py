@@ -8,7 +8,8 @@ checks a certificate publicly; enters monthly data, submits the annual report an
 in the entity portal; concludes a verification (verifier) and approves a report (province); sees
 a listing posted in another tab appear in the live book (server-sent events); calculates an event's footprint, buys the tonnes from the CCER
 listings and cancels them for the event, and checks its certificate publicly; switches language; and checks that a wrong one-time code and a
-missing CSRF token are refused. Screenshots of the main pages go to $OPENETS_SCREENSHOTS
+missing CSRF token are refused; a CCER project owner submits a project, a validation body
+validates another and its owner applies for registration. Screenshots of the main pages go to $OPENETS_SCREENSHOTS
 (default artifacts/screenshots).
 
     tests/browser/test_browser.py [path/to/openets]
@@ -401,6 +402,41 @@ def main() -> int:
         driver.get(site.base + "/trade")
         logout()
 
+    def ccer_portals():
+        # The project owner submits a project (its design notice opens), the validation body records
+        # a positive validation of the demo's P000002 (its notice has ended), the owner applies for
+        # its registration.
+        login("owner")
+        driver.get(site.base + "/portal/owner")
+        fields = {"project-name": "攀枝花光热电站 Panzhihua solar thermal", "project-location": "四川省攀枝花市仁和区",
+                  "project-type": "grid solar thermal", "project-construction": "2024-06-01", "project-crediting-start": "2025-01-01",
+                  "project-crediting-end": "2034-12-31", "project-expected": "50000", "project-design-text": "项目设计文件 PDD v1"}
+        for field, value in fields.items():
+            driver.find_element(By.ID, field).send_keys(value)
+        Select(driver.find_element(By.ID, "project-methodology")).select_by_value("CCER-01-001-V01")
+        submit(driver.find_element(By.ID, "submit-project"))
+        assert "ccer.submit_project" in driver.find_element(By.ID, "message").text, driver.page_source[:300]
+        assert "攀枝花光热电站" in driver.find_element(By.ID, "owner-projects").text
+        logout()
+        login("validator")
+        driver.get(site.base + "/portal/validator")
+        driver.find_element(By.ID, "report-P000002-text").send_keys("会理光热电站审定报告")
+        driver.find_element(By.ID, "findings-P000002").send_keys("选址核实无误")
+        Select(driver.find_element(By.ID, "conclusion-P000002")).select_by_value("positive")
+        submit(driver.find_element(By.ID, "validate-P000002"))
+        assert "ccer.record_validation" in driver.find_element(By.ID, "message").text, driver.page_source[:300]
+        assert "P000002" in driver.find_element(By.ID, "body-reports").text
+        shot("validator-portal")
+        logout()
+        login("owner")
+        driver.get(site.base + "/portal/owner")
+        submit(driver.find_element(By.ID, "apply-P000002"))
+        assert "ccer.apply_for_registration" in driver.find_element(By.ID, "message").text, driver.page_source[:300]
+        row = [r.text for r in driver.find_elements(By.CSS_SELECTOR, "#owner-projects tbody tr") if "P000002" in r.text]
+        assert row and ("登记审核中" in row[0] or "registration review" in row[0]), row
+        shot("owner-portal")
+        logout()
+
     def city_and_mee_portals():
         # Rongcheng's 2023 report (Chengdu) through the three reviews: the city approves it, the
         # province, then the MEE nationally; the MEE dashboard shows the allocation chart.
@@ -442,6 +478,7 @@ def main() -> int:
         check("switch language", switch_language)
         check("a form post without the CSRF token is refused", forged_post_is_refused)
         check("the operator sees the alerts and closes the day; a trader may not", operator_closes_the_day)
+        check("CCER: the owner submits a project, the validation body validates, the owner applies for registration", ccer_portals)
         check("the city, the province and the MEE approve a report in turn; the MEE dashboard's charts", city_and_mee_portals)
     finally:
         driver.quit()

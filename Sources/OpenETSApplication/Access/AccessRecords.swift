@@ -1,3 +1,4 @@
+import Foundation
 import OpenETSDomain
 
 /// A user as stored: identity, role and scope, scrypt password hash, TOTP secret (base32) for
@@ -13,15 +14,19 @@ public struct UserRecord: Hashable, Codable, Sendable {
     public var createdAt: Timestamp
     /// Verifier staff: the MRV verifier they act for (`users.mrv_verifier`, migration 17).
     public var verifier: String?
+    /// Validation body staff: the CCER validation and verification body they act for
+    /// (`users.ccer_body`, migration 19).
+    public var validationBody: String?
     /// City staff: the city they review for, as the MRV platform names it (`users.city`,
     /// migration 18; NULL for every other user).
     public var city: String?
 
     public init(
         id: String, name: String, role: Role, account: AccountID?, province: String?, passwordHash: String, totpSecret: String?,
-        createdAt: Timestamp, verifier: String? = nil, city: String? = nil
+        createdAt: Timestamp, verifier: String? = nil, validationBody: String? = nil, city: String? = nil
     ) {
         self.verifier = verifier
+        self.validationBody = validationBody
         self.city = city
         self.id = id
         self.name = name
@@ -33,7 +38,9 @@ public struct UserRecord: Hashable, Codable, Sendable {
         self.createdAt = createdAt
     }
 
-    public var principal: Principal { Principal(user: id, name: name, role: role, account: account, province: province, verifier: verifier, city: city) }
+    public var principal: Principal {
+        Principal(user: id, name: name, role: role, account: account, province: province, verifier: verifier, validationBody: validationBody, city: city)
+    }
 }
 
 /// A web session: the SHA-256 of its cookie token (the token itself is never stored), its
@@ -66,6 +73,11 @@ public struct AuditRecord: Hashable, Codable, Sendable {
         self.action = action
         self.detail = detail
         self.address = address
+    }
+
+    /// NUL is not text to PostgreSQL: a user id typed by a stranger must not fail the write.
+    static func withoutNUL(_ text: String) -> String {
+        text.contains("\u{0}") ? text.replacingOccurrences(of: "\u{0}", with: "\u{FFFD}") : text
     }
 }
 

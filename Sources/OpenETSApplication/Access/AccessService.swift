@@ -87,8 +87,7 @@ public final class AccessService: Sendable {
     /// Appends a line to the audit log and returns once it is durable. Concurrent calls share
     /// a transaction (`AuditWriter`).
     public func audit(_ at: Timestamp, _ user: String, _ action: String, _ detail: String, _ address: String) async throws {
-        // NUL is not text to PostgreSQL: a user id typed by a stranger must not fail the write.
-        func clean(_ text: String) -> String { text.contains("\u{0}") ? text.replacingOccurrences(of: "\u{0}", with: "\u{FFFD}") : text }
+        let clean = AuditRecord.withoutNUL
         try await auditLog.append(AuditRecord(at: at, user: clean(user), action: clean(action), detail: clean(detail), address: clean(address)))
     }
 

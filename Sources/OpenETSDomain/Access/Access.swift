@@ -63,6 +63,13 @@ public enum Action: String, Codable, Sendable, CaseIterable {
     case mrvReviewCity = "mrv_review_city"
     /// The MEE portal: national totals, dashboards, plans in force and the national review.
     case mrvReviewNational = "mrv_review_national"
+    /// The project owner portal: submit CCER projects, apply for registration, report reductions
+    /// and apply for their registration, for the own registry account (docs/portals.md).
+    case ccerApply = "ccer_apply"
+    /// The validation body portal: record validations and verifications as the own body.
+    case ccerValidate = "ccer_validate"
+    /// The CCER review page: decide project and reduction registrations, order issuance (registry).
+    case ccerReview = "ccer_review"
 }
 
 /// The permission matrix: for each action, the roles allowed. Scope (own account, own
@@ -106,6 +113,9 @@ public struct PermissionMatrix: Hashable, Codable, Sendable {
             .mrvReview: [.province],
             .mrvReviewCity: [.city],
             .mrvReviewNational: [.mee],
+            .ccerApply: [.projectOwner],
+            .ccerValidate: [.validationBody],
+            .ccerReview: [.registryOperator],
         ])
     }()
 }
@@ -121,10 +131,16 @@ public struct Principal: Hashable, Codable, Sendable {
     public var province: String?
     /// The MRV verification body a verifier's staff act for (its `VerifierID` on the MRV platform).
     public var verifier: String?
+    /// The CCER validation and verification body a validation body's staff act for (its `ValidationBodyID`).
+    public var validationBody: String?
     /// The city of city staff, as the MRV platform names it (`MRVEntity.city`, e.g. 成都).
     public var city: String?
 
-    public init(user: String, name: String, role: Role, account: AccountID?, province: String?, verifier: String? = nil, city: String? = nil) {
+    public init(
+        user: String, name: String, role: Role, account: AccountID?, province: String?, verifier: String? = nil, validationBody: String? = nil,
+        city: String? = nil
+    ) {
+        self.validationBody = validationBody
         self.user = user
         self.name = name
         self.role = role

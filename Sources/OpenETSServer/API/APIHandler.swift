@@ -308,13 +308,16 @@ extension APIHandler {
         case rejected(Schemas._Error)
     }
 
-    /// Runs a command through the registry's writer and audits the outcome.
+    /// Runs a command through the registry's writer, which writes its audit record (with the
+    /// outcome) in the command's own transaction: one commit covers both.
     func execute(_ command: Command, _ caller: Caller) async throws -> Executed {
         var result = Schemas.CommandResult(seq: 0, replayed: false, deals: [])
         let rejection: (code: String, message: String)?
+        let audit = AuditNote(
+            at: SystemClock().now(), user: caller.principal.user, action: "api_" + command.kind, address: APIRequestInfo.address)
         switch command {
         case .exchange(let exchange):
-            switch try await service.execute(ExchangeRequest(idempotencyKey: caller.idempotencyKey, command: exchange)) {
+            switch try await service.execute(ExchangeRequest(idempotencyKey: caller.idempotencyKey, command: exchange), audit: audit) {
             case .rejected(let error): rejection = (error.code.rawValue, error.message)
             case .accepted(let receipt):
                 rejection = nil
@@ -330,7 +333,7 @@ extension APIHandler {
                 }
             }
         case .registry(let registry):
-            switch try await service.execute(CommandRequest(idempotencyKey: caller.idempotencyKey, command: registry)) {
+            switch try await service.execute(CommandRequest(idempotencyKey: caller.idempotencyKey, command: registry), audit: audit) {
             case .rejected(let error): rejection = (error.code.rawValue, error.message)
             case .accepted(let receipt):
                 rejection = nil
@@ -340,15 +343,9 @@ extension APIHandler {
                 }
             }
         }
-        let now = SystemClock().now()
         if let rejection {
-            try await access.audit(now, caller.principal.user, "api_" + command.kind, "rejected \(rejection.code)", APIRequestInfo.address)
             return .rejected(Self.error(rejection.code, rejection.message, ["command": command.kind]))
         }
-        // The command is committed: an audit write that fails does not turn it into an error.
-        try? await access.audit(
-            now, caller.principal.user, "api_" + command.kind, (result.replayed ? "replayed #" : "accepted #") + "\(result.seq)",
-            APIRequestInfo.address)
         return .accepted(result)
     }
 }
