@@ -30,6 +30,22 @@ public func buildApplication(
     cycle: (any AllocationCycleStore)? = nil, mrv: MRVService? = nil, api: APIParts = APIParts(),
     onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
+    let router = buildRouter(configuration, store: store, service: service, plans: plans, cycle: cycle, mrv: mrv, api: api)
+    var logger = Logger(label: "openets.http")
+    logger.logLevel = .info
+    return Application(
+        router: router,
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "OpenETS"),
+        onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? configuration.port) },
+        logger: logger)
+}
+
+/// Every route of the site and the API, with the middleware. `router.routes` lists them (the
+/// permission walks check each against `WebPermissions.routes` and the spec).
+public func buildRouter(
+    _ configuration: ServerConfiguration, store: any LedgerStore, service: RegistryService, plans: AllocationPlanService? = nil,
+    cycle: (any AllocationCycleStore)? = nil, mrv: MRVService? = nil, api: APIParts = APIParts()
+) -> Router<AppRequestContext> {
     let metrics = HTTPMetrics()
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: LogRequestsMiddleware(.info))
@@ -114,14 +130,7 @@ public func buildApplication(
         router, store: store, service: service, parts: APIParts(mrv: api.mrv ?? mrv, cycle: api.cycle ?? cycle),
         rateLimit: configuration.apiRateLimit)
     addAllocationPlanRoutes(router, plans: plans)
-
-    var logger = Logger(label: "openets.http")
-    logger.logLevel = .info
-    return Application(
-        router: router,
-        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "OpenETS"),
-        onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? configuration.port) },
-        logger: logger)
+    return router
 }
 
 /// The role portals over the MRV platform (docs/portals.md): pages and their forms.

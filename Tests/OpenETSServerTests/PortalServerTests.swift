@@ -239,13 +239,15 @@ struct PortalServerTests {
             let client = Self.client(port)
             #expect(try await client.get("/market/stream?instrument=NOPE").status == 404)
             #expect(try await client.get("/market/stream?instrument=CEA24&events=0").status == 400)
-            // Two events: the book now, then the book and tape after a listing is posted and taken.
-            async let streamed = client.get("/market/stream?instrument=CEA24&events=2")
-            try await Task.sleep(for: .milliseconds(600))
+            // Two events: the book with a listing just posted, then the book and tape after it is
+            // taken. (Posting before the stream opens keeps the two changes from straddling one
+            // of the stream's polls, which a loaded machine made happen.)
             let price = try #require(await service.exchange.instruments["CEA24"]?.previousClose)
             let placed = try await service.execute(ExchangeRequest(
                 idempotencyKey: "stream-place", command: .placeOrder(account: "ENT-000001", instrument: "CEA24", side: .sell, price: price, quantity: 1_234)))
             let order = try #require(placed.receipt?.events.compactMap { if case .orderPlaced(let o) = $0 { o.id } else { nil } }.first)
+            async let streamed = client.get("/market/stream?instrument=CEA24&events=2")
+            try await Task.sleep(for: .milliseconds(1_500))
             let taken = try await service.execute(ExchangeRequest(idempotencyKey: "stream-take", command: .takeOrder(account: "INV-000001", order: order, quantity: 1_234)))
             let deal = try #require(taken.receipt?.events.compactMap { if case .dealDone(let d, _, _) = $0 { d.id.rawValue } else { nil } }.first)
             let body = try await streamed
