@@ -12,12 +12,19 @@ import OpenETSDomain
 /// - Jialingjiang (ENT-000002, Sichuan): 2023 concluded and approved by the city, awaiting the
 ///   province's review; 2024 reported and assigned to verifier `V-SCQC` (the demo verifier's).
 /// - The two Guangdong entities are registered with a unit each, no data (outside Sichuan's scope).
+/// - Rongcheng (`cityEntity`, Chengdu, an MRV entity without a registry account): 2023 verified
+///   and concluded, awaiting the city's review (user `chengdu`, city `city`). Its steps come
+///   after the others (so the keys of an older demo database stay the same) and are dated in
+///   2023-2024, before the steps just ahead of them in the journal.
 ///
 /// Every command is sent as `.system` on a simulated clock (the dates the history happened),
 /// through its own service; a second run replays the same keys and changes nothing.
 public enum DemoMRV {
     /// The MRV verifier the demo user `verifier` acts for.
     public static let verifier: VerifierID = "V-SCQC"
+    /// The city the demo user `chengdu` reviews for (the MRV platform's name of Chuanneng's
+    /// and Rongcheng's city).
+    public static let city = "成都"
 
     public struct DemoEntity: Sendable {
         public var uscc: String
@@ -41,6 +48,11 @@ public enum DemoMRV {
         DemoEntity(uscc: "91440300MA5456789Q", name: "珠江燃气发电有限公司 Pearl River Gas Power", province: "GD", city: "深圳", facility: "GD-PEARL-U1",
                    coalT: "80000", generationMWh: "190000", capacityMW: "400"),
     ]
+
+    /// A Chengdu entity on the MRV platform alone, whose 2023 report awaits the city's review.
+    public static let cityEntity = DemoEntity(
+        uscc: "91510100MA6RCRD01M", name: "蓉城热电有限公司 Rongcheng Thermal", province: "SC", city: city, facility: "SC-RONGCHENG-U1",
+        coalT: "120000", generationMWh: "290000", capacityMW: "600")
 
     /// The month an entity enters itself in the demo (Chuanneng, December 2024).
     public static let openMonth = (year: 2024, month: 12)
@@ -69,12 +81,7 @@ public enum DemoMRV {
     static func seed(_ service: MRVService, clock: MarketClock) async throws {
         var runner = Runner(service: service, clock: clock)
         let start = CivilDate(year: 2023, month: 1, day: 5)
-        for entity in entities {
-            try await runner.run(.registerEntity(uscc: entity.uscc, name: entity.name, province: entity.province, city: entity.city, sector: .power, group: nil), on: start)
-            try await runner.run(.registerFacility(Facility(
-                id: entity.facility, entity: MRVEntityID(entity.uscc), name: entity.name.split(separator: " ").first.map(String.init)! + " 1号机组 unit 1",
-                kind: .power, power: PowerUnit(category: .coalGT300, capacityMW: ExactDecimal(entity.capacityMW)!, cooling: .water), fuels: [.coal])), on: start)
-        }
+        for entity in entities { try await register(entity, runner: &runner, on: start) }
         try await runner.run(.registerVerifier(Verifier(id: verifier, name: "四川省质量认证核查中心 Sichuan Verification Centre")), on: start)
         try await runner.run(.registerVerifier(Verifier(id: "V-GDHC", name: "广东核查技术服务中心 Guangdong Verification Services")), on: start)
         let (chuanneng, jialingjiang) = (entities[0], entities[1])
@@ -84,13 +91,7 @@ public enum DemoMRV {
         // 2023: Chuanneng through every stage; Jialingjiang up to the city's approval.
         for (entity, levels) in [(chuanneng, ReviewLevel.allCases), (jialingjiang, [ReviewLevel.city])] {
             let id = MRVEntityID(entity.uscc)
-            let report = try await runner.run(.submitReport(entity: id, year: 2023), on: CivilDate(year: 2024, month: 3, day: 20))
-            try await runner.run(.assignVerifier(entity: id, year: 2023, verifier: verifier), on: CivilDate(year: 2024, month: 4, day: 1))
-            let verified = report.events.compactMap { event -> [VerifiedFacility]? in
-                guard case .reportSubmitted(let submitted) = event else { return nil }
-                return submitted.facilities.map { VerifiedFacility(facility: $0.facility, emissionsT: $0.totalT, output: $0.generationMWh) }
-            }.first ?? []
-            try await runner.run(.concludeVerification(entity: id, year: 2023, verifier: verifier, facilities: verified), on: CivilDate(year: 2024, month: 5, day: 20))
+            try await verify(entity, year: 2023, runner: &runner)
             for (index, level) in levels.enumerated() {
                 try await runner.run(.approveReview(entity: id, year: 2023, level: level), on: CivilDate(year: 2024, month: 6, day: 5 + 5 * index))
             }
@@ -101,6 +102,30 @@ public enum DemoMRV {
         let second = MRVEntityID(jialingjiang.uscc)
         try await runner.run(.submitReport(entity: second, year: 2024), on: CivilDate(year: 2025, month: 3, day: 15))
         try await runner.run(.assignVerifier(entity: second, year: 2024, verifier: verifier), on: CivilDate(year: 2025, month: 3, day: 25))
+        // Rongcheng (Chengdu): 2023 up to the verifier's conclusion, awaiting the city.
+        let third = cityEntity
+        try await register(third, runner: &runner, on: start)
+        for month in 1...12 { try await runner.run(.submitMonth(Self.month(third, year: 2023, month: month)), on: deposit(2023, month)) }
+        try await verify(third, year: 2023, runner: &runner)
+    }
+
+    static func register(_ entity: DemoEntity, runner: inout Runner, on date: CivilDate) async throws {
+        try await runner.run(.registerEntity(uscc: entity.uscc, name: entity.name, province: entity.province, city: entity.city, sector: .power, group: nil), on: date)
+        try await runner.run(.registerFacility(Facility(
+            id: entity.facility, entity: MRVEntityID(entity.uscc), name: entity.name.split(separator: " ").first.map(String.init)! + " 1号机组 unit 1",
+            kind: .power, power: PowerUnit(category: .coalGT300, capacityMW: ExactDecimal(entity.capacityMW)!, cooling: .water), fuels: [.coal])), on: date)
+    }
+
+    /// The report of `year` submitted, assigned to `verifier` and concluded with the reported figures.
+    static func verify(_ entity: DemoEntity, year: Int, runner: inout Runner) async throws {
+        let id = MRVEntityID(entity.uscc)
+        let report = try await runner.run(.submitReport(entity: id, year: year), on: CivilDate(year: year + 1, month: 3, day: 20))
+        try await runner.run(.assignVerifier(entity: id, year: year, verifier: verifier), on: CivilDate(year: year + 1, month: 4, day: 1))
+        let verified = report.events.compactMap { event -> [VerifiedFacility]? in
+            guard case .reportSubmitted(let submitted) = event else { return nil }
+            return submitted.facilities.map { VerifiedFacility(facility: $0.facility, emissionsT: $0.totalT, output: $0.generationMWh) }
+        }.first ?? []
+        try await runner.run(.concludeVerification(entity: id, year: year, verifier: verifier, facilities: verified), on: CivilDate(year: year + 1, month: 5, day: 20))
     }
 
     /// Ten days after the month's end: on time.

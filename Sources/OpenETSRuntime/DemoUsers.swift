@@ -18,6 +18,8 @@ public enum DemoUsers {
         public var verifier: String?
         /// Validation body staff: the CCER validation and verification body they act for (`DemoCCER.body`).
         public var validationBody: String?
+        /// City staff: the city they review for (`DemoMRV.city`).
+        public var city: String?
     }
 
     public static let all: [User] = {
@@ -42,7 +44,7 @@ public enum DemoUsers {
             return User(
                 id: user.0, name: user.1, role: user.2, account: user.3, province: user.4, password: "\(user.0)-demo-2025", totpSecret: secret,
                 verifier: user.2 == .verifier ? DemoMRV.verifier.rawValue : nil,
-                validationBody: user.2 == .validationBody ? DemoCCER.body.rawValue : nil)
+                validationBody: user.2 == .validationBody ? DemoCCER.body.rawValue : nil, city: user.2 == .city ? DemoMRV.city : nil)
         }
     }()
 
@@ -52,7 +54,7 @@ public enum DemoUsers {
             try await store.saveUser(UserRecord(
                 id: user.id, name: user.name, role: user.role, account: user.account, province: user.province,
                 passwordHash: try PasswordHasher.hash(user.password), totpSecret: user.totpSecret, createdAt: now, verifier: user.verifier,
-                validationBody: user.validationBody))
+                validationBody: user.validationBody, city: user.city))
         }
     }
 
@@ -60,7 +62,7 @@ public enum DemoUsers {
     public static func listing() -> String {
         var lines = ["Demo users (password; TOTP secret for `openets totp --secret …` or an authenticator app):"]
         for user in all {
-            lines.append("  \(user.id.padding(toLength: 12, withPad: " ", startingAt: 0)) \(user.role.rawValue.padding(toLength: 18, withPad: " ", startingAt: 0)) \((user.account?.rawValue ?? user.province ?? user.verifier ?? user.validationBody ?? "national").padding(toLength: 11, withPad: " ", startingAt: 0)) \(user.password)  \(user.totpSecret ?? "-")")
+            lines.append("  \(user.id.padding(toLength: 12, withPad: " ", startingAt: 0)) \(user.role.rawValue.padding(toLength: 18, withPad: " ", startingAt: 0)) \((user.account?.rawValue ?? user.city.map { "\(user.province ?? "")/\($0)" } ?? user.province ?? user.verifier ?? user.validationBody ?? "national").padding(toLength: 11, withPad: " ", startingAt: 0)) \(user.password)  \(user.totpSecret ?? "-")")
         }
         return lines.joined(separator: "\n")
     }

@@ -6,17 +6,18 @@ extension SQLLedgerStore {
         try await database.transaction { sql in
             try await sql.execute("DELETE FROM users WHERE id = $1", [.text(user.id)])
             try await sql.execute(
-                "INSERT INTO users (id, name, role, account_id, province, password_hash, totp_secret, created_at, mrv_verifier, ccer_body) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                "INSERT INTO users (id, name, role, account_id, province, password_hash, totp_secret, created_at, mrv_verifier, ccer_body, city) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
                 [.text(user.id), .text(user.name), .text(user.role.rawValue), .text(user.account?.rawValue ?? ""), .text(user.province ?? ""),
                  .text(user.passwordHash), .text(user.totpSecret ?? ""), .int(user.createdAt.millisecondsSinceEpoch), .text(user.verifier ?? ""),
-                 SQLValue(user.validationBody)])
+                 SQLValue(user.validationBody), SQLValue(user.city)])
         }
     }
 
     public func user(_ id: String) async throws -> UserRecord? {
         try await database.read { sql in
             guard let row = try await sql.query(
-                "SELECT id, name, role, account_id, province, password_hash, totp_secret, created_at, mrv_verifier, ccer_body FROM users WHERE id = $1", [.text(id)]
+                "SELECT id, name, role, account_id, province, password_hash, totp_secret, created_at, mrv_verifier, ccer_body, city FROM users WHERE id = $1",
+                [.text(id)]
             ).first else { return nil }
             guard let role = Role(rawValue: try row.text(2)) else { throw SQLStoreError.corrupt("role \(try row.text(2))") }
             let account = try row.text(3), province = try row.text(4), secret = try row.text(6), verifier = try row.text(8)
@@ -25,7 +26,7 @@ extension SQLLedgerStore {
                 id: try row.text(0), name: try row.text(1), role: role, account: account.isEmpty ? nil : AccountID(account),
                 province: province.isEmpty ? nil : province, passwordHash: try row.text(5), totpSecret: secret.isEmpty ? nil : secret,
                 createdAt: Timestamp(millisecondsSinceEpoch: try row.int(7)), verifier: verifier.isEmpty ? nil : verifier,
-                validationBody: body.flatMap { $0.isEmpty ? nil : $0 })
+                validationBody: body.flatMap { $0.isEmpty ? nil : $0 }, city: try row.optionalText(10))
         }
     }
 

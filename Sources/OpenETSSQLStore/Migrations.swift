@@ -504,6 +504,11 @@ public enum Migrations {
         Migration(
             version: 17, name: "users act for an mrv verifier",
             statements: ["ALTER TABLE users ADD COLUMN mrv_verifier TEXT NOT NULL DEFAULT ''"]),
+        // The city portal (issue 7, docs/portals.md): city staff review for one city, named as
+        // the MRV platform names an entity's city (成都); NULL for every other user.
+        Migration(
+            version: 18, name: "users review for a city",
+            statements: ["ALTER TABLE users ADD COLUMN city TEXT"]),
         // The CCER portals (issue 7, docs/portals.md): a validation body's staff act for one
         // accredited CCER validation and verification body; NULL for every other user.
         Migration(

@@ -127,6 +127,7 @@ public func buildRouter(
     if let mrv {
         addPortalRoutes(router, PortalRoutes(service: service, mrv: mrv, trading: trading))
         addCCERPortalRoutes(router, CCERPortalRoutes(portal: PortalRoutes(service: service, mrv: mrv, trading: trading)))
+        addRegulatorPortalRoutes(router, RegulatorRoutes(portal: PortalRoutes(service: service, mrv: mrv, trading: trading), plans: plans, cycle: cycle))
     }
     addCCERRoutes(router, store: store, service: service, trading: trading)
     // The API reads the cycle's stages from the same store as the statistics pages unless told otherwise.

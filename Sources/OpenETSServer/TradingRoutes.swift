@@ -80,6 +80,8 @@ struct TradingRoutes: Sendable {
         // Staff without a trading screen start at their portal.
         if principal.may(.mrvVerify, matrix: access.matrix) { return redirect("/portal/verifier") }
         if principal.may(.mrvReview, matrix: access.matrix) { return redirect("/portal/province") }
+        if principal.may(.mrvReviewCity, matrix: access.matrix) { return redirect("/portal/city") }
+        if principal.may(.mrvReviewNational, matrix: access.matrix) { return redirect("/portal/mee") }
         if principal.may(.ccerValidate, matrix: access.matrix) { return redirect("/portal/validator") }
         guard principal.may(.viewOwnAccount, matrix: access.matrix), principal.account != nil else {
             return text("forbidden: your role has no trading screen\n", status: .forbidden)

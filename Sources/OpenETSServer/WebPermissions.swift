@@ -50,6 +50,13 @@ public enum WebPermissions {
             ("POST /portal/entity/report", .mrvReport), ("POST /portal/entity/surrender", .surrender),
             ("GET /portal/verifier", .mrvVerify), ("POST /portal/verifier/finding", .mrvVerify), ("POST /portal/verifier/conclude", .mrvVerify),
             ("GET /portal/province", .mrvReview), ("POST /portal/province/assign", .mrvReview), ("POST /portal/province/review", .mrvReview),
+            // Regulator portals (RegulatorRoutes).
+            ("GET /portal/city", .mrvReviewCity), ("POST /portal/city/review", .mrvReviewCity),
+            ("GET /portal/city/entities.csv", .mrvReviewCity), ("GET /portal/city/reports.csv", .mrvReviewCity),
+            ("GET /portal/mee", .mrvReviewNational), ("POST /portal/mee/review", .mrvReviewNational),
+            ("GET /portal/mee/reviews.csv", .mrvReviewNational), ("GET /portal/mee/mrv-totals.csv", .mrvReviewNational),
+            ("GET /portal/mee/compliance.csv", .mrvReviewNational), ("GET /portal/mee/allocation.csv", .mrvReviewNational),
+            ("GET /portal/mee/plans.csv", .mrvReviewNational),
             // CCER portals (CCERPortalRoutes).
             ("GET /portal/owner", .ccerApply), ("POST /portal/owner/submit", .ccerApply), ("POST /portal/owner/apply", .ccerApply),
             ("POST /portal/owner/report", .ccerApply), ("POST /portal/owner/apply-reductions", .ccerApply),

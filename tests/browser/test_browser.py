@@ -437,6 +437,33 @@ def main() -> int:
         shot("owner-portal")
         logout()
 
+    def city_and_mee_portals():
+        # Rongcheng's 2023 report (Chengdu) through the three reviews: the city approves it, the
+        # province, then the MEE nationally; the MEE dashboard shows the allocation chart.
+        rongcheng = "91510100MA6RCRD01M-2023"
+        login("chengdu")
+        assert "/portal/city" in driver.current_url, driver.current_url
+        assert driver.find_element(By.ID, "entities") and driver.find_element(By.ID, "city-reviews")
+        submit(driver.find_element(By.ID, "city-approve-" + rongcheng))
+        assert "mrv.approve_review" in driver.find_element(By.ID, "message").text, driver.find_element(By.TAG_NAME, "main").text[:400]
+        assert not driver.find_elements(By.ID, "city-approve-" + rongcheng)
+        shot("city-portal")
+        logout()
+        login("sc")
+        submit(driver.find_element(By.ID, "approve-" + rongcheng))
+        assert "mrv.approve_review" in driver.find_element(By.ID, "message").text
+        logout()
+        login("mee")
+        assert "/portal/mee" in driver.current_url, driver.current_url
+        submit(driver.find_element(By.ID, "national-approve-" + rongcheng))
+        assert "mrv.approve_review" in driver.find_element(By.ID, "message").text, driver.find_element(By.TAG_NAME, "main").text[:400]
+        assert not driver.find_elements(By.ID, "national-approve-" + rongcheng)
+        bars = driver.find_elements(By.CSS_SELECTOR, "#allocation-chart rect.bar")
+        assert len(bars) >= 2 and all(int(b.get_attribute("width")) > 0 for b in bars), [b.get_attribute("width") for b in bars]
+        assert driver.find_element(By.ID, "compliance-chart") and driver.find_element(By.ID, "allocation-csv")
+        shot("mee-portal")
+        logout()
+
     try:
         check("public pages", public_pages)
         check("compliance statistics of the demo year", compliance_statistics)
@@ -452,6 +479,7 @@ def main() -> int:
         check("a form post without the CSRF token is refused", forged_post_is_refused)
         check("the operator sees the alerts and closes the day; a trader may not", operator_closes_the_day)
         check("CCER: the owner submits a project, the validation body validates, the owner applies for registration", ccer_portals)
+        check("the city, the province and the MEE approve a report in turn; the MEE dashboard's charts", city_and_mee_portals)
     finally:
         driver.quit()
         site.stop()

@@ -17,13 +17,17 @@ public struct UserRecord: Hashable, Codable, Sendable {
     /// Validation body staff: the CCER validation and verification body they act for
     /// (`users.ccer_body`, migration 19).
     public var validationBody: String?
+    /// City staff: the city they review for, as the MRV platform names it (`users.city`,
+    /// migration 18; NULL for every other user).
+    public var city: String?
 
     public init(
         id: String, name: String, role: Role, account: AccountID?, province: String?, passwordHash: String, totpSecret: String?,
-        createdAt: Timestamp, verifier: String? = nil, validationBody: String? = nil
+        createdAt: Timestamp, verifier: String? = nil, validationBody: String? = nil, city: String? = nil
     ) {
         self.verifier = verifier
         self.validationBody = validationBody
+        self.city = city
         self.id = id
         self.name = name
         self.role = role
@@ -34,7 +38,9 @@ public struct UserRecord: Hashable, Codable, Sendable {
         self.createdAt = createdAt
     }
 
-    public var principal: Principal { Principal(user: id, name: name, role: role, account: account, province: province, verifier: verifier, validationBody: validationBody) }
+    public var principal: Principal {
+        Principal(user: id, name: name, role: role, account: account, province: province, verifier: verifier, validationBody: validationBody, city: city)
+    }
 }
 
 /// A web session: the SHA-256 of its cookie token (the token itself is never stored), its

@@ -59,6 +59,10 @@ public enum Action: String, Codable, Sendable, CaseIterable {
     case mrvVerify = "mrv_verify"
     /// The province portal: assign verifiers, review reports of its province.
     case mrvReview = "mrv_review"
+    /// The city portal: the city-level review of its city's reports (docs/portals.md).
+    case mrvReviewCity = "mrv_review_city"
+    /// The MEE portal: national totals, dashboards, plans in force and the national review.
+    case mrvReviewNational = "mrv_review_national"
     /// The project owner portal: submit CCER projects, apply for registration, report reductions
     /// and apply for their registration, for the own registry account (docs/portals.md).
     case ccerApply = "ccer_apply"
@@ -107,6 +111,8 @@ public struct PermissionMatrix: Hashable, Codable, Sendable {
             .mrvReport: [.entityInitiator],
             .mrvVerify: [.verifier],
             .mrvReview: [.province],
+            .mrvReviewCity: [.city],
+            .mrvReviewNational: [.mee],
             .ccerApply: [.projectOwner],
             .ccerValidate: [.validationBody],
             .ccerReview: [.registryOperator],
@@ -127,9 +133,12 @@ public struct Principal: Hashable, Codable, Sendable {
     public var verifier: String?
     /// The CCER validation and verification body a validation body's staff act for (its `ValidationBodyID`).
     public var validationBody: String?
+    /// The city of city staff, as the MRV platform names it (`MRVEntity.city`, e.g. 成都).
+    public var city: String?
 
     public init(
-        user: String, name: String, role: Role, account: AccountID?, province: String?, verifier: String? = nil, validationBody: String? = nil
+        user: String, name: String, role: Role, account: AccountID?, province: String?, verifier: String? = nil, validationBody: String? = nil,
+        city: String? = nil
     ) {
         self.validationBody = validationBody
         self.user = user
@@ -138,6 +147,7 @@ public struct Principal: Hashable, Codable, Sendable {
         self.account = account
         self.province = province
         self.verifier = verifier
+        self.city = city
     }
 
     /// Whether the principal may do `action` for `account` (nil: not about one account).
