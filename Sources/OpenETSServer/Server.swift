@@ -123,6 +123,7 @@ public func buildRouter(
         addPortalRoutes(router, PortalRoutes(service: service, mrv: mrv, trading: trading))
         addCCERPortalRoutes(router, CCERPortalRoutes(portal: PortalRoutes(service: service, mrv: mrv, trading: trading)))
     }
+    addOperatorRoutes(router, OperatorRoutes(service: service, trading: trading))
     addCCERRoutes(router, store: store, service: service, trading: trading)
     // The API reads the cycle's stages from the same store as the statistics pages unless told otherwise.
     addAPIRoutes(
