@@ -96,6 +96,18 @@ struct OperatorRoutes: Sendable {
         }
     }
 
+    /// POST /portal/exchange/cancel: withdraws an announced auction (`cancelAuction`, as
+    /// `openets exchange cancel-auction`): every lock is released, the reason published.
+    func cancel(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let back = "/portal/exchange"
+        return try await withForm(request, .exchangeOperate, back: back) { form in
+            guard let auction = form.fields["auction"].flatMap({ Int64($0) }) else { return badInput(back, "auction number") }
+            guard let reason = form.fields["reason"]?.trimmingCharacters(in: .whitespacesAndNewlines), !reason.isEmpty else { return badInput(back, "reason: required") }
+            let outcome = try await service.execute(ExchangeRequest(idempotencyKey: form.idempotencyKey, command: .cancelAuction(auction: auction, reason: reason)))
+            return try await exchangeOutcome("cancel_auction", form, outcome, summary: "auction \(auction) withdrawn: \(reason)", context: context, back: back)
+        }
+    }
+
     // MARK: registry operator forms
 
     /// POST /portal/registry/status: suspend (blocked), reactivate (open) or close an account.
@@ -238,6 +250,7 @@ func addOperatorRoutes(_ router: Router<AppRequestContext>, _ routes: OperatorRo
     router.get("/portal/exchange") { request, _ in try await routes.exchangePage(request) }
     router.post("/portal/exchange/announce") { request, context in try await routes.announce(request, context: context) }
     router.post("/portal/exchange/clear") { request, context in try await routes.clear(request, context: context) }
+    router.post("/portal/exchange/cancel") { request, context in try await routes.cancel(request, context: context) }
     router.post("/portal/exchange/open-day") { request, context in try await routes.trading.operate(request, context: context, open: true, back: "/portal/exchange") }
     router.post("/portal/exchange/close-day") { request, context in try await routes.trading.operate(request, context: context, open: false, back: "/portal/exchange") }
     router.get("/portal/registry") { request, _ in try await routes.registryPage(request) }

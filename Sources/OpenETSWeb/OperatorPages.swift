@@ -30,6 +30,22 @@ public struct OperatorPages: Sendable {
 
     func sideName(_ side: Side) -> String { side == .sell ? t("卖出", "sell") : t("买入", "buy") }
 
+    func auctionStatus(_ status: AuctionStatus) -> String {
+        switch status {
+        case .announced: t("已公告", "announced")
+        case .cleared: t("已出清", "cleared")
+        case .cancelled: t("已取消", "cancelled")
+        }
+    }
+
+    func transferStatus(_ status: TransferStatus) -> String {
+        switch status {
+        case .pending: t("待复核", "pending")
+        case .executed: t("已执行", "executed")
+        case .rejected: t("已拒绝", "rejected")
+        }
+    }
+
     func hm(_ minute: Int) -> String {
         "\(minute / 60):" + (minute % 60 < 10 ? "0" : "") + "\(minute % 60)"
     }
@@ -139,11 +155,14 @@ public struct OperatorPages: Sendable {
                     clear = model.now >= a.closesAt
                         ? "<form method=\"post\" action=\"/portal/exchange/clear\">\(hidden(context))<input type=\"hidden\" name=\"auction\" value=\"\(a.id)\"><button id=\"clear-\(a.id)\">\(t("出清", "Clear"))</button></form>"
                         : t("窗口未结束", "window not over")
+                    clear += "<form method=\"post\" action=\"/portal/exchange/cancel\" class=\"row\">\(hidden(context))<input type=\"hidden\" name=\"auction\" value=\"\(a.id)\">"
+                        + "<input name=\"reason\" id=\"cancel-reason-\(a.id)\" placeholder=\"\(t("撤销原因", "Reason"))\" required maxlength=\"200\">"
+                        + "<button id=\"cancel-\(a.id)\">\(t("撤销", "Withdraw"))</button></form>"
                 }
                 return ["\(a.id)", escape(a.applicant.rawValue), escape(a.instrument), sideName(a.side), Format.grouped(a.quantity),
                         Fen.text(a.floorPrice) + "–" + Fen.text(a.ceilingPrice), Format.beijingTime(a.opensAt) + " – " + Format.beijingTime(a.closesAt),
                         escape(a.pricing.rawValue) + ", " + escape(a.tieBreak.rawValue) + (a.tieBreak == .random ? " (seed \(a.seed))" : "") + ", ≥\(Format.grouped(a.minBidQuantity)) t, ≤\(a.maxSharePerMille)‰",
-                        escape(a.status.rawValue), result, clear]
+                        "<span data-status=\"\(a.status.rawValue)\">\(auctionStatus(a.status))</span>", result, clear]
             }, numeric: [0, 4], id: "auctions")
 
         // Block quotes of the day (open ones).
@@ -183,7 +202,7 @@ public struct OperatorPages: Sendable {
             [t("账户", "Account"), t("类型", "Type"), t("持有人", "Owner"), t("省份", "Province"), t("状态", "Status"), t("资金（元）", "Funds (CNY)")],
             shown.map { a in
                 [escape(a.id.rawValue), escape(s.accountType(a.type)), escape(a.ownerName) + " <code>\(escape(a.ownerID))</code>", escape(a.province ?? "—"),
-                 "<span id=\"status-\(escape(a.id.rawValue))\">\(escape(a.status.rawValue))</span>", a.type.holdsFunds ? Format.yuan(registry.cash(a.id)) : "—"]
+                 "<span id=\"status-\(escape(a.id.rawValue))\" data-status=\"\(a.status.rawValue)\">\(escape(s.accountStatus(a.status)))</span>", a.type.holdsFunds ? Format.yuan(registry.cash(a.id)) : "—"]
             }, numeric: [5], id: "accounts")
 
         body += "<h2>" + t("变更账户状态", "Set an account's status") + "</h2>"
@@ -247,7 +266,7 @@ public struct OperatorPages: Sendable {
         body += "<h2>" + t("已处理的划转", "Decided transfers") + "</h2>"
         body += table(
             [t("编号", "No."), t("转入", "To"), t("品种", "Unit"), t("数量（吨）", "Quantity (t)"), t("状态", "Status"), t("处理人", "Decided by")],
-            decided.map { [escape($0.id.rawValue), escape($0.to.rawValue), escape($0.unit.rawValue), Format.grouped($0.quantity), escape($0.status.rawValue), escape($0.decidedBy?.rawValue ?? "—")] },
+            decided.map { [escape($0.id.rawValue), escape($0.to.rawValue), escape($0.unit.rawValue), Format.grouped($0.quantity), "<span data-status=\"\($0.status.rawValue)\">\(transferStatus($0.status))</span>", escape($0.decidedBy?.rawValue ?? "—")] },
             numeric: [3], id: "decided-transfers")
         return frame(context, path: "/portal/transfers", title: t("划转（四眼复核）", "Transfers (four eyes)"), body)
     }

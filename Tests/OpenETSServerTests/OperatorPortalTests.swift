@@ -142,6 +142,24 @@ struct OperatorPortalTests {
             #expect(ended.status != .announced && ended.result?.unsold == 10_000)
             #expect(try await operatorClient.get("/portal/exchange").body.contains(ended.result!.reason.replacingOccurrences(of: "'", with: "&#39;")))
 
+            // Withdrawing an announced auction: a reason is required; the applicant's lock is released.
+            let available = await service.state.holdings[HoldingKey(account: "ENT-000003", unit: "CEA24")]?.available ?? 0
+            let later = service.now()
+            let second = try await Self.post(operatorClient, csrf, "/portal/exchange/announce", terms([
+                ("opens", Self.minute(Timestamp(millisecondsSinceEpoch: later.millisecondsSinceEpoch + 5 * 60_000))),
+                ("closes", Self.minute(Timestamp(millisecondsSinceEpoch: later.millisecondsSinceEpoch + 10 * 60_000)))]))
+            let withdrawn = try #require(await service.exchange.auctions.values.max { $0.id < $1.id })
+            #expect(Self.ok(second) != nil && withdrawn.id != auction.id && withdrawn.status == .announced, "\(Self.error(second) ?? "")")
+            let lockedHead = await service.head
+            #expect(Self.error(try await Self.post(operatorClient, csrf, "/portal/exchange/cancel", [("auction", "\(withdrawn.id)"), ("reason", "  ")]))?.hasPrefix("INVALID_INPUT") == true)
+            #expect(Self.error(try await Self.post(operatorClient, csrf, "/portal/exchange/cancel", [("auction", "\(auction.id)"), ("reason", "late")]))?.hasPrefix("AUCTION_NOT_OPEN") == true)
+            #expect(await service.head == lockedHead)
+            let cancelled = try await Self.post(operatorClient, csrf, "/portal/exchange/cancel", [("auction", "\(withdrawn.id)"), ("reason", "申报方撤回 applicant withdrew")])
+            #expect(Self.ok(cancelled)?.contains("cancel_auction") == true, "\(Self.error(cancelled) ?? "")")
+            let withdrawnNow = await service.exchange.auctions[withdrawn.id]
+            #expect(withdrawnNow?.status == .cancelled && withdrawnNow?.result?.reason.contains("applicant withdrew") == true)
+            #expect(await service.state.holdings[HoldingKey(account: "ENT-000003", unit: "CEA24")]?.available ?? 0 == available)
+
             // The trading day from the portal: closed, then refused to close again.
             let closed = try await Self.post(operatorClient, csrf, "/portal/exchange/close-day", [])
             let tradingDate = await service.exchange.tradingDate
@@ -156,8 +174,8 @@ struct OperatorPortalTests {
                 #expect(try await client.get("/portal/exchange").status == 403, "\(user)")
                 let own = try await client.get(user == "registrar" ? "/portal/registry" : (user == "mee" ? "/surveillance" : "/trade"))
                 let userCSRF = try #require(NeutralityServerTests.field("csrf", in: own.body), "\(user)")
-                for path in ["/portal/exchange/announce", "/portal/exchange/clear", "/portal/exchange/open-day", "/portal/exchange/close-day"] {
-                    #expect(try await Self.post(client, userCSRF, path, terms([("auction", "\(auction.id)"), ("date", "2025-06-04")])).status == 403, "\(user) \(path)")
+                for path in ["/portal/exchange/announce", "/portal/exchange/clear", "/portal/exchange/cancel", "/portal/exchange/open-day", "/portal/exchange/close-day"] {
+                    #expect(try await Self.post(client, userCSRF, path, terms([("auction", "\(auction.id)"), ("date", "2025-06-04"), ("reason", "x")])).status == 403, "\(user) \(path)")
                 }
             }
             #expect(try await PortalServerTests.client(port).get("/portal/exchange").location == "/login?next=/portal/exchange")
@@ -205,7 +223,7 @@ struct OperatorPortalTests {
             let suspended = try await Self.post(registrar, csrf, "/portal/registry/status", [("account", "ENT-000004"), ("status", "blocked"), ("reason", "核查中 under investigation")])
             #expect(Self.ok(suspended)?.contains("set_account_status") == true, "\(Self.error(suspended) ?? "")")
             #expect(await service.state.accounts["ENT-000004"]?.status == .blocked)
-            #expect(try await registrar.get("/portal/registry").body.contains("id=\"status-ENT-000004\">blocked"))
+            #expect(try await registrar.get("/portal/registry").body.contains("id=\"status-ENT-000004\" data-status=\"blocked\">限制"))
             _ = try await Self.post(registrar, csrf, "/portal/registry/status", [("account", "ENT-000004"), ("status", "open"), ("reason", "cleared")])
             #expect(await service.state.accounts["ENT-000004"]?.status == .open)
 

@@ -475,7 +475,7 @@ def main() -> int:
         row = [r for r in driver.find_elements(By.CSS_SELECTOR, "#pending-transfers tbody tr") if "321" in r.text][0]
         submit(row.find_element(By.CSS_SELECTOR, "button[id^=approve-]"))
         assert "approve_transfer" in driver.find_element(By.ID, "message").text, driver.page_source[:500]
-        assert "executed" in driver.find_element(By.ID, "decided-transfers").text
+        assert "已执行" in driver.find_element(By.ID, "decided-transfers").text
         shot("approver")
         logout()
 
