@@ -194,7 +194,9 @@ public struct OperatorPages: Sendable {
         let start = min(max(0, offset), all.count)
         let shown = all[start..<min(all.count, start + Self.maxAccountRows)]
         body += "<h2>" + t("账户", "Accounts") + "</h2>"
-        body += "<p class=\"muted\" id=\"account-range\">" + t("第 \(all.isEmpty ? 0 : start + 1)–\(start + shown.count) 个，共 \(all.count) 个", "\(all.isEmpty ? 0 : start + 1)–\(start + shown.count) of \(all.count)")
+        body += "<p class=\"muted\" id=\"account-range\">" + (shown.isEmpty
+            ? t("本页无账户，共 \(all.count) 个", "none on this page, \(all.count) in all")
+            : t("第 \(start + 1)–\(start + shown.count) 个，共 \(all.count) 个", "\(start + 1)–\(start + shown.count) of \(all.count)"))
         if start > 0 { body += " · <a href=\"/portal/registry?offset=\(max(0, start - Self.maxAccountRows))\" id=\"accounts-previous\">" + t("上一页", "previous") + "</a>" }
         if start + shown.count < all.count { body += " · <a href=\"/portal/registry?offset=\(start + shown.count)\" id=\"accounts-next\">" + t("下一页", "next") + "</a>" }
         body += "</p>"

@@ -197,7 +197,7 @@ struct OperatorPortalTests {
             #expect(try await registrar.get("/portal/registry?lang=en").body.contains("Pending four-eyes transfers"))
             // Paging: the named row limit, the offset past the end shows none.
             let count = await service.state.accounts.count
-            #expect(try await registrar.get("/portal/registry?offset=\(count)").body.contains("共 \(count) 个"))
+            #expect(try await registrar.get("/portal/registry?offset=\(count)").body.contains("本页无账户，共 \(count) 个"))
             let csrf = try await PortalServerTests.csrf(registrar, "/portal/registry")
 
             // Bad input: refused, nothing written.
