@@ -190,6 +190,9 @@ public struct OperatorPages: Sendable {
     public func registry(_ context: TradingPages.Context, _ registry: RegistryState, offset: Int) -> String {
         let s = Strings(language)
         var body = ""
+        if context.principal.may(.ccerReview) {
+            body += "<p><a href=\"/portal/ccer-review\" id=\"ccer-review-link\">" + t("CCER 登记审核", "CCER registration review") + "</a></p>"
+        }
         let all = registry.accounts.values.sorted { $0.id < $1.id }
         let start = min(max(0, offset), all.count)
         let shown = all[start..<min(all.count, start + Self.maxAccountRows)]

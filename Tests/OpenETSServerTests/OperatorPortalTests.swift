@@ -194,6 +194,7 @@ struct OperatorPortalTests {
             #expect(page.status == 200)
             for id in ["accounts", "status-form", "pending-transfers", "funds-form", "account-range"] { #expect(page.body.contains("id=\"\(id)\""), "\(id)") }
             #expect(page.body.contains("ENT-000004") && page.body.contains("重点排放单位"))
+            #expect(page.body.contains("href=\"/portal/ccer-review\" id=\"ccer-review-link\""))
             #expect(try await registrar.get("/portal/registry?lang=en").body.contains("Pending four-eyes transfers"))
             // Paging: the named row limit, the offset past the end shows none.
             let count = await service.state.accounts.count
