@@ -238,6 +238,9 @@ public actor RegistryService {
         }
     }
 
+    /// Now on the service's clock: the time its decisions see (a drill clock's time in a drill).
+    public nonisolated func now() -> Timestamp { clock.now() }
+
     /// The market as one value: registry and exchange at the same head.
     public var market: ExchangeMarket {
         ExchangeMarket(registry: state, exchange: exchange, registryPolicy: policy, policy: exchangePolicy)

@@ -129,6 +129,7 @@ public func buildRouter(
         addCCERPortalRoutes(router, CCERPortalRoutes(portal: PortalRoutes(service: service, mrv: mrv, trading: trading)))
         addRegulatorPortalRoutes(router, RegulatorRoutes(portal: PortalRoutes(service: service, mrv: mrv, trading: trading), plans: plans, cycle: cycle))
     }
+    addOperatorRoutes(router, OperatorRoutes(service: service, trading: trading))
     addCCERRoutes(router, store: store, service: service, trading: trading)
     // The API reads the cycle's stages from the same store as the statistics pages unless told otherwise.
     addAPIRoutes(

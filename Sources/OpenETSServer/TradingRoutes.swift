@@ -83,6 +83,8 @@ struct TradingRoutes: Sendable {
         if principal.may(.mrvReviewCity, matrix: access.matrix) { return redirect("/portal/city") }
         if principal.may(.mrvReviewNational, matrix: access.matrix) { return redirect("/portal/mee") }
         if principal.may(.ccerValidate, matrix: access.matrix) { return redirect("/portal/validator") }
+        if principal.may(.exchangeOperate, matrix: access.matrix) { return redirect("/portal/exchange") }
+        if principal.may(.registryOperate, matrix: access.matrix) { return redirect("/portal/registry") }
         guard principal.may(.viewOwnAccount, matrix: access.matrix), principal.account != nil else {
             return text("forbidden: your role has no trading screen\n", status: .forbidden)
         }
@@ -218,15 +220,16 @@ struct TradingRoutes: Sendable {
     }
 
     /// POST /operator/{open-day,close-day}: the exchange operator runs the trading day.
-    func operate(_ request: Request, context: AppRequestContext, open: Bool) async throws -> Response {
+    /// `back`: the page the form is on (`/surveillance`, or the exchange operator's portal).
+    func operate(_ request: Request, context: AppRequestContext, open: Bool, back: String = "/surveillance") async throws -> Response {
         let form: AuthorisedForm
-        switch try await authorise(request, .exchangeOperate, back: "/surveillance") {
+        switch try await authorise(request, .exchangeOperate, back: back) {
         case .granted(let granted): form = granted
         case .refused(let response): return response
         }
         let command: ExchangeCommand
         if open {
-            guard let date = form.fields["date"].flatMap(CivilDate.init) else { return redirect("/surveillance?error=" + encode("INVALID_INPUT: date YYYY-MM-DD")) }
+            guard let date = form.fields["date"].flatMap(CivilDate.init) else { return redirect("\(back)?error=" + encode("INVALID_INPUT: date YYYY-MM-DD")) }
             command = .openDay(date)
         } else {
             command = .closeDay
@@ -234,7 +237,7 @@ struct TradingRoutes: Sendable {
         let outcome = try await service.execute(ExchangeRequest(idempotencyKey: form.idempotencyKey, command: command))
         return try await conclude(
             command.kind, form.principal, seq: outcome.receipt?.seq, summary: "done",
-            error: outcome.error.map { ($0.code.rawValue, $0.message) }, address: context.address, back: "/surveillance")
+            error: outcome.error.map { ($0.code.rawValue, $0.message) }, address: context.address, back: back)
     }
 
     /// The session behind the request's cookie: (token, session, principal).

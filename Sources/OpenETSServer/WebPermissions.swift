@@ -64,6 +64,14 @@ public enum WebPermissions {
             ("POST /portal/validator/verify", .ccerValidate),
             ("GET /portal/ccer-review", .ccerReview), ("POST /portal/ccer-review/decide", .ccerReview),
             ("POST /portal/ccer-review/issue", .ccerReview),
+            // Operators' portals and the four-eyes page (OperatorRoutes).
+            ("GET /portal/exchange", .exchangeOperate), ("POST /portal/exchange/announce", .exchangeOperate),
+            ("POST /portal/exchange/clear", .exchangeOperate), ("POST /portal/exchange/cancel", .exchangeOperate),
+            ("POST /portal/exchange/open-day", .exchangeOperate), ("POST /portal/exchange/close-day", .exchangeOperate),
+            ("GET /portal/registry", .registryOperate), ("POST /portal/registry/status", .registryOperate),
+            ("POST /portal/registry/funds", .registryOperate),
+            ("GET /portal/transfers", .viewOwnAccount), ("POST /portal/transfers/initiate", .transferInitiate),
+            ("POST /portal/transfers/decide", .approveTransfer),
         ]
         for (route, action) in guarded { routes[route] = .action(action) }
         return routes

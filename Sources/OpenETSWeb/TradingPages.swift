@@ -53,6 +53,9 @@ public struct TradingPages: Sendable {
         if principal.may(.mrvReport, for: account) {
             body += "<p><a href=\"/portal/entity\" id=\"portal-link\">" + t("履约与排放数据门户", "Compliance and emissions portal") + "</a></p>"
         }
+        if principal.may(.transferInitiate, for: account) || principal.may(.approveTransfer, for: account) {
+            body += "<p><a href=\"/portal/transfers\" id=\"transfers-link\">" + t("划转（四眼复核）", "Transfers (four eyes)") + "</a></p>"
+        }
         if let message = context.message { body += "<p class=\"ok\" id=\"message\">\(escape(message))</p>" }
         if let error = context.error { body += "<p class=\"bad\" id=\"error\">\(escape(error))</p>" }
         body += "<p class=\"muted\">" + (exchange.tradingDate.map { t("交易日 ", "Trading day ") + $0.description } ?? t("休市", "Market closed")) + "</p>"

@@ -462,6 +462,47 @@ def main() -> int:
         assert len(bars) >= 2 and all(int(b.get_attribute("width")) > 0 for b in bars), [b.get_attribute("width") for b in bars]
         assert driver.find_element(By.ID, "compliance-chart") and driver.find_element(By.ID, "allocation-csv")
         shot("mee-portal")
+
+    def operator_portals_and_four_eyes():
+        # The exchange operator announces a one-way auction from its portal (window tomorrow,
+        # floor and ceiling left empty: the previous close ±10 %).
+        login("operator")
+        assert "/portal/exchange" in driver.current_url, driver.current_url
+        now = re.search(r"(\d{4}-\d{2}-\d{2}) \d{2}:\d{2}", driver.find_element(By.ID, "trading-day").text).group(1)
+        import datetime
+        day = (datetime.date.fromisoformat(now) + datetime.timedelta(days=1)).isoformat()
+        driver.find_element(By.ID, "announce-applicant").send_keys("ENT-000003")
+        Select(driver.find_element(By.ID, "announce-instrument")).select_by_value("CEA24")
+        driver.find_element(By.ID, "announce-quantity").send_keys("10000")
+        driver.find_element(By.ID, "announce-opens").send_keys(day + " 13:00")
+        driver.find_element(By.ID, "announce-closes").send_keys(day + " 13:30")
+        submit(driver.find_element(By.ID, "announce-submit"))
+        assert "announce_auction" in driver.find_element(By.ID, "message").text, driver.page_source[:500]
+        assert "ENT-000003" in driver.find_element(By.ID, "auctions").text
+        shot("exchange-portal")
+        logout()
+        # The registry operator's page: accounts, pending transfers, funds.
+        login("registrar")
+        assert "/portal/registry" in driver.current_url, driver.current_url
+        assert "ENT-000001" in driver.find_element(By.ID, "accounts").text
+        shot("registry-portal")
+        logout()
+        # e1 initiates a transfer; its approver approves it (four eyes).
+        login("e1")
+        submit(driver.find_element(By.ID, "transfers-link"))
+        driver.find_element(By.ID, "initiate-to").send_keys("INV-000001")
+        Select(driver.find_element(By.ID, "initiate-unit")).select_by_value("CEA23")
+        driver.find_element(By.ID, "initiate-quantity").send_keys("321")
+        submit(driver.find_element(By.ID, "initiate-submit"))
+        assert "initiate_transfer" in driver.find_element(By.ID, "message").text, driver.page_source[:500]
+        logout()
+        login("e1-approver")
+        submit(driver.find_element(By.ID, "transfers-link"))
+        row = [r for r in driver.find_elements(By.CSS_SELECTOR, "#pending-transfers tbody tr") if "321" in r.text][0]
+        submit(row.find_element(By.CSS_SELECTOR, "button[id^=approve-]"))
+        assert "approve_transfer" in driver.find_element(By.ID, "message").text, driver.page_source[:500]
+        assert "已执行" in driver.find_element(By.ID, "decided-transfers").text
+        shot("approver")
         logout()
 
     try:
@@ -480,6 +521,7 @@ def main() -> int:
         check("the operator sees the alerts and closes the day; a trader may not", operator_closes_the_day)
         check("CCER: the owner submits a project, the validation body validates, the owner applies for registration", ccer_portals)
         check("the city, the province and the MEE approve a report in turn; the MEE dashboard's charts", city_and_mee_portals)
+        check("operator portals: an auction announced, the registry page, a transfer initiated by e1 and approved", operator_portals_and_four_eyes)
     finally:
         driver.quit()
         site.stop()
