@@ -89,7 +89,7 @@ public struct PermissionMatrix: Hashable, Codable, Sendable {
         let traders: Set<Role> = [.entityInitiator, .investor, .projectOwner]
         var all = Set(Role.allCases)
         all.remove(.public)
-        return PermissionMatrix(version: 2, allowed: [
+        return PermissionMatrix(version: 3, allowed: [
             .viewPublic: Set(Role.allCases),
             .viewOwnAccount: traders.union([.entityApprover, .pledgee]),
             .tradePlace: traders,
