@@ -59,6 +59,9 @@ public enum Action: String, Codable, Sendable, CaseIterable {
     case mrvVerify = "mrv_verify"
     /// The province portal: assign verifiers, review reports of its province.
     case mrvReview = "mrv_review"
+    /// Review account applications: approve (opens the registry account), return for
+    /// correction, reject (docs/security.md, "Account opening").
+    case accountReview = "account_review"
 }
 
 /// The permission matrix: for each action, the roles allowed. Scope (own account, own
@@ -100,6 +103,7 @@ public struct PermissionMatrix: Hashable, Codable, Sendable {
             .mrvReport: [.entityInitiator],
             .mrvVerify: [.verifier],
             .mrvReview: [.province],
+            .accountReview: [.registryOperator],
         ])
     }()
 }
