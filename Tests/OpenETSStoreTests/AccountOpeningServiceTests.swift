@@ -76,6 +76,8 @@ struct AccountOpeningServiceTests {
         #expect(Self.code(try await opening.decide(id, .approve, by: "ro2", at: now)) == .applicationNotPending)
         #expect(await h.service.state.accounts.values.count { $0.ownerID == Self.uscc } == 1)
         #expect(try await opening.list(status: .approved).map(\.application.history.count) == [4])
+        // One account per owner and kind: a second application is refused.
+        #expect(Self.code(try await opening.apply(Self.institution("fund.b"), by: nil, at: now)) == .accountExists)
         try await h.close()
     }
 

@@ -143,6 +143,7 @@ public final class AccountOpeningService: Sendable {
         } catch {
             return .failure(error)
         }
+        if let refused = await accountRefused(form) { return .failure(refused) }
         if let refused = try await credentialsRefused(request.users) { return .failure(refused) }
         var credentials: [ApplicantCredential] = []
         var secrets: [String: String] = [:]
@@ -220,6 +221,7 @@ public final class AccountOpeningService: Sendable {
         // Users created meanwhile (by another approval or an administrator) block the approval
         // before the registry opens anything.
         if let refused = try await credentialsRefused(application.form.users.map { ($0, "") }, checkPasswords: false) { return .failure(refused) }
+        if let refused = await accountRefused(application.form) { return .failure(refused) }
         let command = AccountOpening.openAccountCommand(application.form)
         let account: AccountID
         switch try await registry.execute(CommandRequest(idempotencyKey: "account-opening-\(application.id)", command: command)) {
@@ -259,6 +261,15 @@ public final class AccountOpeningService: Sendable {
             return .failure(AccountOpeningError(.applicationChanged, "application \(record.application.id) changed meanwhile; reload and decide again"))
         }
         return .success(next.application)
+    }
+
+    /// ACCOUNT_EXISTS when the owner holds an open or blocked account of the kind already: one
+    /// account per owner and kind.
+    func accountRefused(_ form: AccountApplicationForm) async -> AccountOpeningError? {
+        let type = form.kind.accountType
+        guard let existing = await registry.state.accounts.values.first(where: { $0.type == type && $0.ownerID == form.ownerID && $0.status != .closed })
+        else { return nil }
+        return AccountOpeningError(.accountExists, "\(form.ownerID) holds \(type.rawValue) account \(existing.id.rawValue) already")
     }
 
     /// USER_EXISTS for a user id taken already; PASSWORD_INVALID for a password out of bounds.

@@ -184,6 +184,8 @@ public struct AccountOpeningError: Error, Hashable, Sendable {
         case applicationChanged = "APPLICATION_CHANGED"
         case passwordInvalid = "PASSWORD_INVALID"
         case registryRejected = "REGISTRY_REJECTED"
+        /// The owner holds an account of this kind already (one per owner and kind).
+        case accountExists = "ACCOUNT_EXISTS"
     }
 
     public var code: Code
