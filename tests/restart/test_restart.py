@@ -51,7 +51,11 @@ class Client:
             return 0, "", ""
 
     def login(self, user, password, secret):
-        status, location, _ = self.post("/login", {"user": user, "password": password, "totp": totp(secret) if secret else ""})
+        # The login form's pre-session token (login CSRF): its cookie lands in the jar.
+        form = self.opener.open(self.base + "/login", timeout=10).read().decode()
+        login_csrf = re.search(r'name="login_csrf" value="([0-9a-f]+)"', form).group(1)
+        status, location, _ = self.post(
+            "/login", {"user": user, "password": password, "totp": totp(secret) if secret else "", "login_csrf": login_csrf})
         assert status == 303 and location == "/trade", (status, location)
         page = self.opener.open(self.base + "/trade", timeout=10).read().decode()
         self.csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', page).group(1)
