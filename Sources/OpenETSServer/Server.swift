@@ -107,6 +107,7 @@ public func buildApplication(
         addPortalRoutes(router, PortalRoutes(service: service, mrv: mrv, trading: trading))
     }
     addCCERRoutes(router, store: store, service: service, trading: trading)
+    addAccountOpeningRoutes(router, AccountOpeningRoutes(opening: AccountOpeningService(store: store, registry: service), trading: trading))
     // The API reads the cycle's stages from the same store as the statistics pages unless told otherwise.
     addAPIRoutes(
         router, store: store, service: service, parts: APIParts(mrv: api.mrv ?? mrv, cycle: api.cycle ?? cycle),
