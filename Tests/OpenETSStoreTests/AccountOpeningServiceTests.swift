@@ -20,12 +20,12 @@ struct AccountOpeningServiceTests {
             users: [(ApplicantUser(userID: user, name: "赵六"), "a long password")], documents: documents)
     }
 
-    static func entity() -> AccountOpeningService.Request {
+    static func entity(_ prefix: String = "wh") -> AccountOpeningService.Request {
         AccountOpeningService.Request(
             kind: .entity, ownerID: uscc, ownerName: "武汉示例电厂", province: "HB",
             users: [
-                (ApplicantUser(userID: "wh.init", name: "孙七", representative: .initiator), "initiator password"),
-                (ApplicantUser(userID: "wh.appr", name: "周八", representative: .approver), "approver password"),
+                (ApplicantUser(userID: "\(prefix).init", name: "孙七", representative: .initiator), "initiator password"),
+                (ApplicantUser(userID: "\(prefix).appr", name: "周八", representative: .approver), "approver password"),
             ],
             documents: [("licence.pdf", scan), ("id-card.jpg", Array("jpeg".utf8))])
     }
@@ -87,10 +87,21 @@ struct AccountOpeningServiceTests {
         let opening = AccountOpeningService(store: h.store, registry: h.service)
         let now = SystemClock().now()
         let submitted = try await opening.apply(Self.entity(), by: "ro", at: now).get()
+        // A second application of the same owner, waiting too.
+        let second = try await opening.apply(Self.entity("wh2"), by: nil, at: now).get()
         // The operator who submitted it may not decide it.
         #expect(Self.code(try await opening.decide(submitted.application.id, .approve, by: "ro", at: now)) == .selfApproval)
         #expect(Self.code(try await opening.decide(submitted.application.id, .reject(reason: "mine"), by: "ro", at: now)) == .selfApproval)
+        // An approval that failed after the registry opened the account (simulated: the
+        // registry command under the approval's key, nothing else) finishes when retried.
+        let partial = try #require(try await h.service.execute(CommandRequest(
+            idempotencyKey: "account-opening-\(submitted.application.id)", command: AccountOpening.openAccountCommand(submitted.application.form))).receipt)
         let account = try #require(try await opening.decide(submitted.application.id, .approve, by: "ro2", at: now).get().account)
+        #expect(partial.events.contains { if case .accountOpened(let opened) = $0 { opened.id == account } else { false } })
+        #expect(await h.service.state.accounts.values.count { $0.ownerID == Self.uscc } == 1)
+        // The other application of the same owner is refused at its approval: one account per owner and kind.
+        #expect(Self.code(try await opening.decide(second.application.id, .approve, by: "ro2", at: now)) == .accountExists)
+        #expect(await h.service.state.accounts.values.count { $0.ownerID == Self.uscc } == 1)
         let opened = try #require(await h.service.state.accounts[account])
         #expect(opened.type == .entity && opened.province == "HB" && opened.representatives.map(\.role) == [.initiator, .approver])
         let initiator = try await h.store.user("wh.init"), approver = try await h.store.user("wh.appr")

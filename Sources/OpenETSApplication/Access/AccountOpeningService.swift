@@ -79,11 +79,11 @@ public final class AccountOpeningService: Sendable {
     /// Most applications a list returns.
     public static let maxListed = 500
 
-    public let store: any AccessStore
+    public let store: any LedgerStore
     public let registry: RegistryService
     public let policy: AccountOpeningPolicy
 
-    public init(store: any AccessStore, registry: RegistryService, policy: AccountOpeningPolicy = .standard) {
+    public init(store: any LedgerStore, registry: RegistryService, policy: AccountOpeningPolicy = .standard) {
         self.store = store
         self.registry = registry
         self.policy = policy
@@ -143,7 +143,7 @@ public final class AccountOpeningService: Sendable {
         } catch {
             return .failure(error)
         }
-        if let refused = await accountRefused(form) { return .failure(refused) }
+        if let refused = try await accountRefused(form) { return .failure(refused) }
         if let refused = try await credentialsRefused(request.users) { return .failure(refused) }
         var credentials: [ApplicantCredential] = []
         var secrets: [String: String] = [:]
@@ -221,10 +221,10 @@ public final class AccountOpeningService: Sendable {
         // Users created meanwhile (by another approval or an administrator) block the approval
         // before the registry opens anything.
         if let refused = try await credentialsRefused(application.form.users.map { ($0, "") }, checkPasswords: false) { return .failure(refused) }
-        if let refused = await accountRefused(application.form) { return .failure(refused) }
+        if let refused = try await accountRefused(application.form, openedBy: application.id) { return .failure(refused) }
         let command = AccountOpening.openAccountCommand(application.form)
         let account: AccountID
-        switch try await registry.execute(CommandRequest(idempotencyKey: "account-opening-\(application.id)", command: command)) {
+        switch try await registry.execute(CommandRequest(idempotencyKey: Self.registryKey(application.id), command: command)) {
         case .rejected(let error):
             return .failure(AccountOpeningError(.registryRejected, "the registry refused to open the account: \(error.code.rawValue): \(error.message)"))
         case .accepted(let receipt):
@@ -263,14 +263,27 @@ public final class AccountOpeningService: Sendable {
         return .success(next.application)
     }
 
+    /// The registry idempotency key of an application's approval.
+    static func registryKey(_ application: String) -> String { "account-opening-\(application)" }
+
     /// ACCOUNT_EXISTS when the owner holds an open or blocked account of the kind already: one
-    /// account per owner and kind.
-    func accountRefused(_ form: AccountApplicationForm) async -> AccountOpeningError? {
+    /// account per owner and kind. At an approval (`openedBy`), an account that this very
+    /// application's approval opened (its journal entry carries the approval's key: an
+    /// approval retried after a failure) does not count.
+    func accountRefused(_ form: AccountApplicationForm, openedBy application: String? = nil) async throws -> AccountOpeningError? {
         let type = form.kind.accountType
-        guard let existing = await registry.state.accounts.values.first(where: { $0.type == type && $0.ownerID == form.ownerID && $0.status != .closed })
-        else { return nil }
-        return AccountOpeningError(.accountExists, "\(form.ownerID) holds \(type.rawValue) account \(existing.id.rawValue) already")
+        let existing = await registry.state.accounts.values.filter { $0.type == type && $0.ownerID == form.ownerID && $0.status != .closed }
+        for account in existing.sorted(by: { $0.id < $1.id }) {
+            if let application, try await store.history(account: account.id, limit: Self.maxOpeningLookBack).last?.idempotencyKey == Self.registryKey(application) {
+                continue
+            }
+            return AccountOpeningError(.accountExists, "\(form.ownerID) holds \(type.rawValue) account \(account.id.rawValue) already")
+        }
+        return nil
     }
+
+    /// Most journal entries read back to find the entry that opened an account.
+    static let maxOpeningLookBack = 10_000
 
     /// USER_EXISTS for a user id taken already; PASSWORD_INVALID for a password out of bounds.
     func credentialsRefused(_ users: [(user: ApplicantUser, password: String)], checkPasswords: Bool = true) async throws -> AccountOpeningError? {

@@ -8,7 +8,7 @@ import OpenETSDomain
 /// with the secret reference (public), the registry operator's list and decision
 /// (`account_review`). The same `AccountOpeningService` as the web.
 extension APIHandler {
-    var opening: AccountOpeningService { AccountOpeningService(store: access.store, registry: service) }
+    var opening: AccountOpeningService { AccountOpeningService(store: store, registry: service) }
 
     func applyForAccount(_ input: Operations.ApplyForAccount.Input) async throws -> Operations.ApplyForAccount.Output {
         let body: Schemas.AccountApplicationRequest
