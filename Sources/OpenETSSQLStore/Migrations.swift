@@ -514,6 +514,19 @@ public enum Migrations {
         Migration(
             version: 19, name: "users act for a ccer validation body",
             statements: ["ALTER TABLE users ADD COLUMN ccer_body TEXT"]),
+        // Account opening as a workflow (issue 7, docs/security.md): one row per application
+        // (the domain's application as JSON in `body`, the SHA-256 of the applicant's secret
+        // reference, the credentials of the users an approval creates, a version for
+        // compare-and-set) and the identity documents' bytes keyed by application and SHA-256
+        // (rows are only added: a corrected application keeps its earlier documents).
+        Migration(
+            version: 20, name: "account applications",
+            statements: Migrations.accountApplicationTables(bytesType: "BYTEA"),
+            sqliteStatements: Migrations.accountApplicationTables(bytesType: "BLOB")),
+        // TOTP codes log in once (issue 7): the last time step accepted per user.
+        Migration(
+            version: 21, name: "totp last accepted step",
+            statements: ["CREATE TABLE totp_steps (user_id TEXT PRIMARY KEY, last_step BIGINT NOT NULL)"]),
         // Audit records are written by the registry's writer in its own transactions (with the
         // command they record) and by the access service in others: on PostgreSQL those run
         // concurrently on different connections, so ids come from a sequence, not MAX(id) + 1.
@@ -527,6 +540,35 @@ public enum Migrations {
             ],
             sqliteStatements: []),
     ]
+
+    /// Migration 20's tables, with the dialect's byte-string column type.
+    static func accountApplicationTables(bytesType: String) -> [String] {
+        [
+            """
+            CREATE TABLE account_applications (
+                id TEXT PRIMARY KEY,
+                status TEXT NOT NULL CHECK (status IN ('submitted', 'returned', 'approved', 'rejected')),
+                body TEXT NOT NULL,
+                reference_hash TEXT NOT NULL,
+                credentials TEXT NOT NULL,
+                submitted_at BIGINT NOT NULL,
+                updated_at BIGINT NOT NULL,
+                version BIGINT NOT NULL
+            )
+            """,
+            "CREATE INDEX account_applications_status ON account_applications (status, submitted_at)",
+            """
+            CREATE TABLE account_application_documents (
+                application_id TEXT NOT NULL,
+                sha256 TEXT NOT NULL,
+                file_name TEXT NOT NULL,
+                size BIGINT NOT NULL,
+                bytes \(bytesType) NOT NULL,
+                PRIMARY KEY (application_id, sha256)
+            )
+            """,
+        ]
+    }
 
     /// Migration 9's table, with the dialect's byte-string column type.
     static func evidenceBlobTable(bytesType: String) -> String {

@@ -131,6 +131,7 @@ public func buildRouter(
     }
     addOperatorRoutes(router, OperatorRoutes(service: service, trading: trading))
     addCCERRoutes(router, store: store, service: service, trading: trading)
+    addAccountOpeningRoutes(router, AccountOpeningRoutes(opening: AccountOpeningService(store: store, registry: service), trading: trading))
     // The API reads the cycle's stages from the same store as the statistics pages unless told otherwise.
     addAPIRoutes(
         router, store: store, service: service, parts: APIParts(mrv: api.mrv ?? mrv, cycle: api.cycle ?? cycle),

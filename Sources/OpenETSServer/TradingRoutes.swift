@@ -32,8 +32,29 @@ struct TradingRoutes: Sendable {
     /// Largest form body accepted (bytes).
     static let maxFormBytes = 16 << 10
 
+    /// The login form's pre-session cookie: its value is also a hidden field of the form, and
+    /// a login POST must carry both, equal (double submit; a cross-site form cannot read the
+    /// cookie, and SameSite=Strict keeps it off cross-site requests).
+    static let loginCookie = "openets_login"
+
     func loginPage(_ request: Request) -> Response {
-        page(TradingPages(language: language(request)).login(error: nil, next: Self.localPath(request.uri.queryParameters.get("next").map { String($0) })))
+        let token = loginToken(request) ?? AccessService.newToken()
+        var response = page(TradingPages(language: language(request)).login(
+            error: nil, next: Self.localPath(request.uri.queryParameters.get("next").map { String($0) }), loginCSRF: token))
+        response.headers[.setCookie] = loginCookie(token)
+        return response
+    }
+
+    /// The pre-session token of the request's cookie, when it has the form of one.
+    func loginToken(_ request: Request) -> String? {
+        guard let value = request.cookies[Self.loginCookie]?.value, value.utf8.count == 64,
+            value.utf8.allSatisfy({ ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) })
+        else { return nil }
+        return String(value)
+    }
+
+    func loginCookie(_ token: String) -> String {
+        "\(Self.loginCookie)=\(token); Path=/login; HttpOnly; SameSite=Strict" + (secureCookies ? "; Secure" : "")
     }
 
     /// A page of this site to return to after the login (`next`): a path, never another host.
@@ -48,6 +69,16 @@ struct TradingRoutes: Sendable {
         let lang = language(request)
         var request = request
         let form = try await Self.form(&request)
+        // Login CSRF: without the pre-session cookie and the same token in the form, the
+        // password is not even looked at (nothing counts as a failed login).
+        guard let token = loginToken(request), AccessService.tokensMatch(token, form["login_csrf"] ?? "") else {
+            try await access.audit(SystemClock().now(), form["user"] ?? "", "login_refused", "login csrf token missing or wrong", context.address)
+            let message = lang == .zh ? "登录表单已失效，请重新打开登录页。" : "The login form expired; open the login page again."
+            let fresh = AccessService.newToken()
+            var response = page(TradingPages(language: lang).login(error: message, next: Self.localPath(form["next"]), loginCSRF: fresh), status: .forbidden)
+            response.headers[.setCookie] = loginCookie(fresh)
+            return response
+        }
         let user = form["user"] ?? ""
         let outcome = try await access.login(user: user, password: form["password"] ?? "", totp: form["totp"], address: context.address, at: SystemClock().now())
         switch outcome {
@@ -57,10 +88,10 @@ struct TradingRoutes: Sendable {
             return response
         case .failure(.rateLimited):
             let message = lang == .zh ? "登录失败次数过多，请稍后再试。" : "Too many failed logins; try again later."
-            return page(TradingPages(language: lang).login(error: message, user: user, next: Self.localPath(form["next"])), status: .tooManyRequests)
+            return page(TradingPages(language: lang).login(error: message, user: user, next: Self.localPath(form["next"]), loginCSRF: token), status: .tooManyRequests)
         case .failure(.invalidCredentials):
             let message = lang == .zh ? "用户名、密码或动态口令不正确。" : "Wrong user, password or one-time code."
-            return page(TradingPages(language: lang).login(error: message, user: user, next: Self.localPath(form["next"])), status: .unauthorized)
+            return page(TradingPages(language: lang).login(error: message, user: user, next: Self.localPath(form["next"]), loginCSRF: token), status: .unauthorized)
         }
     }
 

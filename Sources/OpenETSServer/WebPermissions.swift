@@ -34,6 +34,10 @@ public enum WebPermissions {
             routes["GET " + path] = .open
         }
         for table in ["compliance", "allocation", "turnover"] { routes["GET /statistics/{year}/\(table).csv"] = .open }
+        // Account opening (AccountOpeningRoutes): applying and the applicant's status page are public.
+        for route in ["GET /accounts/apply", "POST /accounts/apply", "GET /accounts/apply/status", "POST /accounts/apply/status"] {
+            routes[route] = .open
+        }
         routes["POST /login"] = .open
         routes["POST /logout"] = .session
         let guarded: [(String, Action)] = [
@@ -72,6 +76,9 @@ public enum WebPermissions {
             ("POST /portal/registry/funds", .registryOperate),
             ("GET /portal/transfers", .viewOwnAccount), ("POST /portal/transfers/initiate", .transferInitiate),
             ("POST /portal/transfers/decide", .approveTransfer),
+            // The registry operator's review of account applications (AccountOpeningRoutes).
+            ("GET /accounts/review", .accountReview), ("GET /accounts/review/document", .accountReview),
+            ("POST /accounts/review/decide", .accountReview),
         ]
         for (route, action) in guarded { routes[route] = .action(action) }
         return routes

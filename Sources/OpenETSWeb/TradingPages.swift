@@ -11,11 +11,12 @@ public struct TradingPages: Sendable {
     func t(_ zh: String, _ en: String) -> String { language == .zh ? zh : en }
 
     /// `next`: the page of this site to return to after logging in.
-    public func login(error: String?, user: String = "", next: String? = nil) -> String {
+    /// `loginCSRF`: the pre-session token, also in the `openets_login` cookie (double submit).
+    public func login(error: String?, user: String = "", next: String? = nil, loginCSRF: String = "") -> String {
         var body = ""
         if let error { body += "<p class=\"bad\" id=\"login-error\">\(escape(error))</p>" }
         body += """
-            <form method="post" action="/login" class="stack" id="login-form">\(next.map { "<input type=\"hidden\" name=\"next\" value=\"\(escape($0))\">" } ?? "")
+            <form method="post" action="/login" class="stack" id="login-form"><input type="hidden" name="login_csrf" value="\(escape(loginCSRF))">\(next.map { "<input type=\"hidden\" name=\"next\" value=\"\(escape($0))\">" } ?? "")
             <label>\(t("用户名", "User")) <input name="user" id="user" autocomplete="username" value="\(escape(user))" required maxlength="64"></label>
             <label>\(t("密码", "Password")) <input name="password" id="password" type="password" autocomplete="current-password" required maxlength="256"></label>
             <label>\(t("动态口令（交易、资金类角色必填）", "One-time code (required for roles that move units or money)")) <input name="totp" id="totp" inputmode="numeric" autocomplete="one-time-code" maxlength="6"></label>

@@ -9,7 +9,7 @@ struct OpenETSCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "openets",
         abstract: "OpenETS: registry, trading and MRV for a national carbon emissions trading system.",
-        subcommands: [ServeCommand.self, RegistryCommandGroup.self, ExchangeCommandGroup.self, CCERCommandGroup.self, MRVCommandGroup.self, CycleCommandGroup.self, PlanCommandGroup.self, AccessCommandGroup.self, TOTPCommand.self, CalcCommand.self, DemoCommand.self, MigrateCommand.self, BenchCommand.self])
+        subcommands: [ServeCommand.self, RegistryCommandGroup.self, ExchangeCommandGroup.self, CCERCommandGroup.self, MRVCommandGroup.self, CycleCommandGroup.self, PlanCommandGroup.self, AccessCommandGroup.self, AccountCommandGroup.self, TOTPCommand.self, CalcCommand.self, DemoCommand.self, MigrateCommand.self, BenchCommand.self])
 }
 
 /// `--db PATH` (SQLite, default ./openets.db) or `--postgres URL`.

@@ -143,6 +143,11 @@ struct APIPermissionWalkTests {
         case "approveTransfer", "rejectTransfer": return (["transferId": "TRF-99999999"], nil)
         case "surrender": return ([:], #"{"unit":"NO-SUCH-UNIT","quantityTonnes":1,"complianceYear":2024}"#)
         case "submitMonthlyData": return ([:], #"{"csv":"facility_id,year,month\nNOPE,2025,1\n"}"#)
+        case "applyForAccount":
+            return ([:], #"{"kind":"institution","ownerId":"91510100MA6123456W","ownerName":"Walk Fund","users":[{"userId":"walk.fund","name":"Walk","password":"a long password"}],"documents":[{"fileName":"licence.pdf","contentBase64":"aGVsbG8="}]}"#)
+        case "getAccountApplication": return (["applicationId": "AO-NONE"], nil)
+        case "listAccountApplications": return ([:], nil)
+        case "decideAccountApplication": return (["applicationId": "AO-NONE"], #"{"decision":"approve"}"#)
         default: return nil
         }
     }

@@ -56,6 +56,15 @@ struct NeutralityServerTests {
         }
 
         func get(_ path: String) async throws -> Fetched { try await send("GET", path) }
+
+        /// POST /login as a browser does: the login page first, for its pre-session cookie and
+        /// the same token in the form (login CSRF).
+        func login(form: [(String, String)]) async throws -> Fetched {
+            let page = try await get("/login")
+            var withCookie = self
+            withCookie.cookie = [cookie, page.cookie].compactMap { $0 }.joined(separator: "; ")
+            return try await withCookie.send("POST", "/login", form: form + [("login_csrf", NeutralityServerTests.field("login_csrf", in: page.body) ?? "")])
+        }
     }
 
     static func field(_ name: String, in html: String) -> String? {
@@ -121,10 +130,10 @@ struct NeutralityServerTests {
             #expect(Self.field("next", in: loginPage.body) == "/neutrality?quantity=23")
             let user = try #require(DemoUsers.all.first { $0.id == "i1" })
             let code = try #require(TOTP.code(secret: user.totpSecret!, at: SystemClock().now()))
-            let login = try await client.send(
-                "POST", "/login", form: [("user", "i1"), ("password", user.password), ("totp", code), ("next", "/neutrality?quantity=23")])
+            let login = try await client.login(
+                form: [("user", "i1"), ("password", user.password), ("totp", code), ("next", "/neutrality?quantity=23")])
             #expect(login.status == 303 && login.location == "/neutrality?quantity=23")
-            #expect(try await client.send("POST", "/login", form: [("user", "x"), ("password", "y"), ("next", "https://evil.example/")]).body
+            #expect(try await client.login(form: [("user", "x"), ("password", "y"), ("next", "https://evil.example/")]).body
                 .contains("name=\"next\"") == false)
             let token: String = try #require(login.cookie)
             client.cookie = token
@@ -225,7 +234,7 @@ struct NeutralityServerTests {
             var client = Client(port: port, session: URLSession(configuration: configuration, delegate: NoRedirects(), delegateQueue: nil))
             let user = try #require(DemoUsers.all.first { $0.id == "owner" })
             let code = try #require(TOTP.code(secret: user.totpSecret!, at: SystemClock().now()))
-            let login = try await client.send("POST", "/login", form: [("user", "owner"), ("password", user.password), ("totp", code)])
+            let login = try await client.login(form: [("user", "owner"), ("password", user.password), ("totp", code)])
             let token: String = try #require(login.cookie)
             client.cookie = token
             let page = try await client.get("/neutrality?quantity=5&lang=en")

@@ -66,7 +66,7 @@ struct PortalServerTests {
         var client = client(port)
         let user = try #require(DemoUsers.all.first { $0.id == id })
         let code = user.totpSecret.flatMap { TOTP.code(secret: $0, at: SystemClock().now()) } ?? ""
-        let login = try await client.send("POST", "/login", form: [("user", id), ("password", user.password), ("totp", code)])
+        let login = try await client.login(form: [("user", id), ("password", user.password), ("totp", code)])
         #expect(login.status == 303, "\(id) logs in")
         client.cookie = login.cookie
         return client

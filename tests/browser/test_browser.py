@@ -117,8 +117,22 @@ def main() -> int:
     def shot(name):
         driver.save_screenshot(os.path.join(SHOTS, name + ".png"))
 
+    used_steps = {}
+
+    def fresh_code(user):
+        # A TOTP code logs in once: a second login of the user in the same 30-second step
+        # waits for the next step's code.
+        secret = site.users[user][1]
+        while used_steps.get(user) == int(time.time() // 30):
+            time.sleep(0.5)
+        now = time.time()
+        used_steps[user] = int(now // 30)
+        return totp(secret, at=now)
+
     def login(user, code=None):
         password, secret = site.users[user]
+        if code is None and secret:
+            code = fresh_code(user)
         driver.get(site.base + "/login")
         driver.find_element(By.ID, "user").send_keys(user)
         driver.find_element(By.ID, "password").send_keys(password)
@@ -328,6 +342,43 @@ def main() -> int:
         driver.get(site.base + "/market/CEA24")
         assert state["deal"] in driver.find_element(By.ID, "tape").text
 
+    def account_opening():
+        # A new individual investor applies with an identity document (no session: an
+        # anonymous applicant); the registry operator approves; the account appears and its
+        # user logs in with the TOTP secret shown at submission.
+        driver.delete_all_cookies()
+        driver.get(site.base + "/accounts/apply?lang=zh")
+        Select(driver.find_element(By.ID, "kind")).select_by_value("individual")
+        driver.find_element(By.ID, "owner-id").send_keys("11010519491231002X")
+        driver.find_element(By.ID, "owner-name").send_keys("王五")
+        driver.find_element(By.ID, "user1-id").send_keys("wang5")
+        driver.find_element(By.ID, "user1-name").send_keys("王五")
+        driver.find_element(By.ID, "user1-password").send_keys("wang5 password")
+        document = os.path.join(tempfile.mkdtemp(), "id-card.txt")
+        with open(document, "w") as f:
+            f.write("居民身份证 11010519491231002X\n")
+        driver.find_element(By.ID, "document1").send_keys(document)
+        shot("account-apply")
+        submit(driver.find_element(By.ID, "apply-submit"))
+        application = driver.find_element(By.ID, "application-id").text
+        secret = driver.find_element(By.CSS_SELECTOR, ".totp-secret").text
+        assert application.startswith("AO-") and secret
+        login("registrar")
+        driver.get(site.base + "/accounts/review")
+        card = driver.find_element(By.ID, "application-" + application)
+        assert hashlib.sha256(open(document, "rb").read()).hexdigest() in card.text
+        shot("account-review")
+        submit(card.find_element(By.CSS_SELECTOR, "button.approve"))
+        message = driver.find_element(By.ID, "message").text
+        account = re.search(r"→ (IND-[0-9]+)", message).group(1)
+        driver.get(site.base + "/accounts")
+        assert account in driver.page_source
+        driver.get(site.base + "/accounts/review")
+        logout()
+        site.users["wang5"] = ("wang5 password", secret)
+        login("wang5")
+        assert account in driver.page_source
+
     def certificate_check():
         driver.get(site.base + "/certificates")
         driver.find_element(By.NAME, "number").send_keys("VC-00000001")
@@ -354,7 +405,7 @@ def main() -> int:
         password, secret = site.users["i1"]
         driver.find_element(By.ID, "user").send_keys("i1")
         driver.find_element(By.ID, "password").send_keys(password)
-        driver.find_element(By.ID, "totp").send_keys(totp(secret))
+        driver.find_element(By.ID, "totp").send_keys(fresh_code("i1"))
         submit(driver.find_element(By.ID, "login-submit"))
         assert "/neutrality" in driver.current_url and "quantity=23" in driver.current_url, driver.current_url
         assert driver.find_element(By.ID, "plan-CCER-P000001-M01")
@@ -522,6 +573,7 @@ def main() -> int:
         check("CCER: the owner submits a project, the validation body validates, the owner applies for registration", ccer_portals)
         check("the city, the province and the MEE approve a report in turn; the MEE dashboard's charts", city_and_mee_portals)
         check("operator portals: an auction announced, the registry page, a transfer initiated by e1 and approved", operator_portals_and_four_eyes)
+        check("apply for an account as a new investor, the registry operator approves, the account appears", account_opening)
     finally:
         driver.quit()
         site.stop()

@@ -20,9 +20,9 @@ DRILL = "2025-06-03T10:00:00+08:00"
 SEED = int(os.environ.get("OPENETS_SEED", str(int(time.time()) % 100000)))
 
 
-def totp(secret):
+def totp(secret, at=None):
     key = base64.b32decode(secret + "=" * (-len(secret) % 8))
-    mac = hmac.new(key, struct.pack(">Q", int(time.time() // 30)), hashlib.sha1).digest()
+    mac = hmac.new(key, struct.pack(">Q", int((at or time.time()) // 30)), hashlib.sha1).digest()
     o = mac[-1] & 0x0F
     return f"{(struct.unpack('>I', mac[o:o + 4])[0] & 0x7FFFFFFF) % 1_000_000:06d}"
 
@@ -50,8 +50,20 @@ class Client:
         except (OSError, http.client.HTTPException):
             return 0, "", ""
 
+    # A TOTP code logs in once (docs/security.md): the last step used per user, so that a login
+    # after a restart waits for the next 30-second step instead of replaying the code.
+    used_steps = {}
+
     def login(self, user, password, secret):
-        status, location, _ = self.post("/login", {"user": user, "password": password, "totp": totp(secret) if secret else ""})
+        while secret and Client.used_steps.get(user) == int(time.time() // 30):
+            time.sleep(0.5)
+        now = time.time()
+        Client.used_steps[user] = int(now // 30)
+        # The login form's pre-session token (login CSRF): its cookie lands in the jar.
+        form = self.opener.open(self.base + "/login", timeout=10).read().decode()
+        login_csrf = re.search(r'name="login_csrf" value="([0-9a-f]+)"', form).group(1)
+        status, location, _ = self.post(
+            "/login", {"user": user, "password": password, "totp": totp(secret, now) if secret else "", "login_csrf": login_csrf})
         assert status == 303 and location == "/trade", (status, location)
         page = self.opener.open(self.base + "/trade", timeout=10).read().decode()
         self.csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', page).group(1)

@@ -18,7 +18,8 @@ info:
       exchange's error codes, docs/registry.md and docs/exchange.md, plus the API's own:
       INVALID_INPUT, UNAUTHENTICATED, TOKEN_EXPIRED, FORBIDDEN, UNKNOWN_INSTRUMENT,
       UNKNOWN_ACCOUNT, UNKNOWN_PROJECT, UNKNOWN_ENTITY, NOT_ASSESSED, BODY_TOO_LARGE, RATE_LIMITED,
-      UNAVAILABLE, INTERNAL).
+      UNAVAILABLE, INTERNAL; account opening's, docs/security.md: UNKNOWN_APPLICATION,
+      APPLICATION_NOT_PENDING, SELF_APPROVAL, REASON_REQUIRED, ...).
     - Lists are paginated with `limit` (1-500, default 100) and `offset`; a page carries
       `total` and, when more follow, `nextOffset`.
     - State-changing calls need an API token (`Authorization: Bearer <token>`, created by
@@ -43,6 +44,8 @@ tags:
     description: The MRV platform, for an entity's representatives and its regulators (API token).
   - name: compliance
     description: Compliance results of the allocation cycle.
+  - name: accounts
+    description: Account opening as a workflow (docs/security.md) - anyone applies; the registry operator decides.
 paths:
   /api/v1/market/instruments:
     get:
@@ -880,6 +883,140 @@ paths:
           $ref: '#/components/responses/NotFound'
         '503':
           $ref: '#/components/responses/Unavailable'
+  /api/v1/accounts/applications:
+    post:
+      tags: [accounts]
+      operationId: applyForAccount
+      summary: Apply for a registry account with identity documents (public; a token, when sent, records the submitter).
+      description: |
+        An entity (unified social credit code, province, an initiator and an approver) or an
+        investor (institution: unified social credit code; individual: resident ID number; one
+        user) applies. Documents travel as base64 (at most 4, each at most 2 MiB decoded). The
+        answer carries the application id, the secret reference for the status call and each
+        user's TOTP secret, shown this once. No account exists until the registry operator
+        approves. Refusals are 422 with USCC_INVALID, ID_NUMBER_INVALID, PROVINCE_REQUIRED,
+        USERS_INVALID, MISSING_DOCUMENT, TOO_MANY_DOCUMENTS, DOCUMENT_TOO_LARGE, DOCUMENT_INVALID,
+        PASSWORD_INVALID or USER_EXISTS, and nothing is stored. Not idempotent: a retry is a
+        second application (the operator rejects the duplicate).
+      security:
+        - {}
+        - bearerToken: []
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              $ref: '#/components/schemas/AccountApplicationRequest'
+      responses:
+        '201':
+          description: Submitted.
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/AccountApplicationSubmitted'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '413':
+          $ref: '#/components/responses/TooLarge'
+        '422':
+          $ref: '#/components/responses/Rejected'
+    get:
+      tags: [accounts]
+      operationId: listAccountApplications
+      summary: Account applications, newest first (the registry operator).
+      security:
+        - bearerToken: []
+      parameters:
+        - name: status
+          in: query
+          schema:
+            type: string
+            enum: [submitted, returned, approved, rejected]
+        - $ref: '#/components/parameters/Limit'
+        - $ref: '#/components/parameters/Offset'
+      responses:
+        '200':
+          description: A page of applications.
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/AccountApplicationPage'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
+  /api/v1/accounts/applications/{applicationId}:
+    get:
+      tags: [accounts]
+      operationId: getAccountApplication
+      summary: An application's status, for the holder of its secret reference (public).
+      security:
+        - {}
+      parameters:
+        - $ref: '#/components/parameters/ApplicationId'
+        - name: Application-Reference
+          in: header
+          required: true
+          description: The secret reference returned when the application was submitted.
+          schema:
+            type: string
+            minLength: 1
+            maxLength: 128
+      responses:
+        '200':
+          description: The application.
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/AccountApplication'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '404':
+          $ref: '#/components/responses/NotFound'
+  /api/v1/accounts/applications/{applicationId}/decision:
+    post:
+      tags: [accounts]
+      operationId: decideAccountApplication
+      summary: The registry operator approves (opens the account and its users), returns for correction or rejects (reason required).
+      description: |
+        Four eyes: the operator who submitted an application may not decide it (422
+        SELF_APPROVAL). A decision on an application that is not waiting is 422
+        APPLICATION_NOT_PENDING, except the same operator's same decision again (a retry),
+        which answers the application as it is.
+      security:
+        - bearerToken: []
+      parameters:
+        - $ref: '#/components/parameters/ApplicationId'
+        - $ref: '#/components/parameters/IdempotencyKey'
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              $ref: '#/components/schemas/AccountApplicationDecision'
+      responses:
+        '200':
+          description: Decided.
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/AccountApplication'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
+        '404':
+          $ref: '#/components/responses/NotFound'
+        '413':
+          $ref: '#/components/responses/TooLarge'
+        '422':
+          $ref: '#/components/responses/Rejected'
+        '429':
+          $ref: '#/components/responses/RateLimited'
 components:
   securitySchemes:
     bearerToken:
@@ -887,6 +1024,14 @@ components:
       scheme: bearer
       description: An API token from `openets access token create --user ID`; acts as that user, with that user's role and account.
   parameters:
+    ApplicationId:
+      name: applicationId
+      in: path
+      required: true
+      schema:
+        type: string
+        minLength: 1
+        maxLength: 64
     Limit:
       name: limit
       in: query
@@ -1871,5 +2016,173 @@ components:
         status:
           type: string
           description: The compliance status (compliant, shortfall, ...).
+    ApplicantKind:
+      type: string
+      enum: [entity, institution, individual]
+    AccountApplicationRequest:
+      type: object
+      required: [kind, ownerId, ownerName, users, documents]
+      properties:
+        kind:
+          $ref: '#/components/schemas/ApplicantKind'
+        ownerId:
+          type: string
+          maxLength: 18
+          description: Unified social credit code (entity, institution) or resident ID number (individual).
+        ownerName:
+          type: string
+          maxLength: 200
+        province:
+          type: string
+          maxLength: 3
+          description: Two-letter province code; entities only.
+        users:
+          type: array
+          minItems: 1
+          maxItems: 2
+          description: An entity's initiator then approver; an investor's one user.
+          items:
+            $ref: '#/components/schemas/ApplicantUserRequest'
+        documents:
+          type: array
+          maxItems: 4
+          items:
+            $ref: '#/components/schemas/IdentityDocumentUpload'
+    ApplicantUserRequest:
+      type: object
+      required: [userId, name, password]
+      properties:
+        userId:
+          type: string
+          maxLength: 32
+          description: Letters, digits, '.', '_', '-'.
+        name:
+          type: string
+          maxLength: 200
+        password:
+          type: string
+          maxLength: 256
+          description: At least 10 characters; stored as a scrypt hash.
+    IdentityDocumentUpload:
+      type: object
+      required: [fileName, contentBase64]
+      properties:
+        fileName:
+          type: string
+          maxLength: 200
+        contentBase64:
+          type: string
+          description: The file's bytes in base64 (at most 2 MiB decoded).
+    IdentityDocument:
+      type: object
+      required: [fileName, sha256, sizeBytes]
+      properties:
+        fileName:
+          type: string
+        sha256:
+          type: string
+        sizeBytes:
+          type: integer
+          format: int64
+    ApplicantUser:
+      type: object
+      required: [userId, name, role]
+      properties:
+        userId:
+          type: string
+        name:
+          type: string
+        role:
+          type: string
+          description: The role the approval gives (entity_initiator, entity_approver, investor).
+    ApplicationStep:
+      type: object
+      required: [at, by, status]
+      properties:
+        at:
+          type: string
+        by:
+          type: string
+        status:
+          type: string
+        reason:
+          type: string
+    AccountApplication:
+      type: object
+      required: [id, kind, ownerId, ownerName, status, users, documents, history]
+      properties:
+        id:
+          type: string
+        kind:
+          $ref: '#/components/schemas/ApplicantKind'
+        ownerId:
+          type: string
+        ownerName:
+          type: string
+        province:
+          type: string
+        status:
+          type: string
+          enum: [submitted, returned, approved, rejected]
+        account:
+          type: string
+          description: The registry account the approval opened.
+        users:
+          type: array
+          items:
+            $ref: '#/components/schemas/ApplicantUser'
+        documents:
+          type: array
+          items:
+            $ref: '#/components/schemas/IdentityDocument'
+        history:
+          type: array
+          items:
+            $ref: '#/components/schemas/ApplicationStep'
+    TOTPSecret:
+      type: object
+      required: [userId, secret]
+      properties:
+        userId:
+          type: string
+        secret:
+          type: string
+          description: Base32, for an authenticator app (RFC 6238, 30 s, 6 digits).
+    AccountApplicationSubmitted:
+      type: object
+      required: [application, reference, totpSecrets]
+      properties:
+        application:
+          $ref: '#/components/schemas/AccountApplication'
+        reference:
+          type: string
+          description: The secret reference for the status call; shown once.
+        totpSecrets:
+          type: array
+          items:
+            $ref: '#/components/schemas/TOTPSecret'
+    AccountApplicationPage:
+      type: object
+      required: [items, total]
+      properties:
+        items:
+          type: array
+          items:
+            $ref: '#/components/schemas/AccountApplication'
+        total:
+          type: integer
+        nextOffset:
+          type: integer
+    AccountApplicationDecision:
+      type: object
+      required: [decision]
+      properties:
+        decision:
+          type: string
+          enum: [approve, return, reject]
+        reason:
+          type: string
+          maxLength: 200
+          description: Required to return or reject.
 """#
 }

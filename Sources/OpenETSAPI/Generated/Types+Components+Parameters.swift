@@ -18,6 +18,8 @@ internal import struct Foundation.Date
 extension Components {
     /// Types generated from the `#/components/parameters` section of the OpenAPI document.
     public enum Parameters {
+        /// - Remark: Generated from `#/components/parameters/ApplicationId`.
+        public typealias ApplicationId = Swift.String
         /// Most items in the page (the named maximum is 500).
         ///
         /// - Remark: Generated from `#/components/parameters/Limit`.

@@ -2331,5 +2331,413 @@ extension Components {
                 case status
             }
         }
+        /// - Remark: Generated from `#/components/schemas/ApplicantKind`.
+        @frozen public enum ApplicantKind: String, Codable, Hashable, Sendable, CaseIterable {
+            case entity = "entity"
+            case institution = "institution"
+            case individual = "individual"
+        }
+        /// - Remark: Generated from `#/components/schemas/AccountApplicationRequest`.
+        public struct AccountApplicationRequest: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/AccountApplicationRequest/kind`.
+            public var kind: Components.Schemas.ApplicantKind
+            /// Unified social credit code (entity, institution) or resident ID number (individual).
+            ///
+            /// - Remark: Generated from `#/components/schemas/AccountApplicationRequest/ownerId`.
+            public var ownerId: Swift.String
+            /// - Remark: Generated from `#/components/schemas/AccountApplicationRequest/ownerName`.
+            public var ownerName: Swift.String
+            /// Two-letter province code; entities only.
+            ///
+            /// - Remark: Generated from `#/components/schemas/AccountApplicationRequest/province`.
+            public var province: Swift.String?
+            /// An entity's initiator then approver; an investor's one user.
+            ///
+            /// - Remark: Generated from `#/components/schemas/AccountApplicationRequest/users`.
+            public var users: [Components.Schemas.ApplicantUserRequest]
+            /// - Remark: Generated from `#/components/schemas/AccountApplicationRequest/documents`.
+            public var documents: [Components.Schemas.IdentityDocumentUpload]
+            /// Creates a new `AccountApplicationRequest`.
+            ///
+            /// - Parameters:
+            ///   - kind:
+            ///   - ownerId: Unified social credit code (entity, institution) or resident ID number (individual).
+            ///   - ownerName:
+            ///   - province: Two-letter province code; entities only.
+            ///   - users: An entity's initiator then approver; an investor's one user.
+            ///   - documents:
+            public init(
+                kind: Components.Schemas.ApplicantKind,
+                ownerId: Swift.String,
+                ownerName: Swift.String,
+                province: Swift.String? = nil,
+                users: [Components.Schemas.ApplicantUserRequest],
+                documents: [Components.Schemas.IdentityDocumentUpload]
+            ) {
+                self.kind = kind
+                self.ownerId = ownerId
+                self.ownerName = ownerName
+                self.province = province
+                self.users = users
+                self.documents = documents
+            }
+            public enum CodingKeys: String, CodingKey {
+                case kind
+                case ownerId
+                case ownerName
+                case province
+                case users
+                case documents
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/ApplicantUserRequest`.
+        public struct ApplicantUserRequest: Codable, Hashable, Sendable {
+            /// Letters, digits, '.', '_', '-'.
+            ///
+            /// - Remark: Generated from `#/components/schemas/ApplicantUserRequest/userId`.
+            public var userId: Swift.String
+            /// - Remark: Generated from `#/components/schemas/ApplicantUserRequest/name`.
+            public var name: Swift.String
+            /// At least 10 characters; stored as a scrypt hash.
+            ///
+            /// - Remark: Generated from `#/components/schemas/ApplicantUserRequest/password`.
+            public var password: Swift.String
+            /// Creates a new `ApplicantUserRequest`.
+            ///
+            /// - Parameters:
+            ///   - userId: Letters, digits, '.', '_', '-'.
+            ///   - name:
+            ///   - password: At least 10 characters; stored as a scrypt hash.
+            public init(
+                userId: Swift.String,
+                name: Swift.String,
+                password: Swift.String
+            ) {
+                self.userId = userId
+                self.name = name
+                self.password = password
+            }
+            public enum CodingKeys: String, CodingKey {
+                case userId
+                case name
+                case password
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/IdentityDocumentUpload`.
+        public struct IdentityDocumentUpload: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/IdentityDocumentUpload/fileName`.
+            public var fileName: Swift.String
+            /// The file's bytes in base64 (at most 2 MiB decoded).
+            ///
+            /// - Remark: Generated from `#/components/schemas/IdentityDocumentUpload/contentBase64`.
+            public var contentBase64: Swift.String
+            /// Creates a new `IdentityDocumentUpload`.
+            ///
+            /// - Parameters:
+            ///   - fileName:
+            ///   - contentBase64: The file's bytes in base64 (at most 2 MiB decoded).
+            public init(
+                fileName: Swift.String,
+                contentBase64: Swift.String
+            ) {
+                self.fileName = fileName
+                self.contentBase64 = contentBase64
+            }
+            public enum CodingKeys: String, CodingKey {
+                case fileName
+                case contentBase64
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/IdentityDocument`.
+        public struct IdentityDocument: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/IdentityDocument/fileName`.
+            public var fileName: Swift.String
+            /// - Remark: Generated from `#/components/schemas/IdentityDocument/sha256`.
+            public var sha256: Swift.String
+            /// - Remark: Generated from `#/components/schemas/IdentityDocument/sizeBytes`.
+            public var sizeBytes: Swift.Int64
+            /// Creates a new `IdentityDocument`.
+            ///
+            /// - Parameters:
+            ///   - fileName:
+            ///   - sha256:
+            ///   - sizeBytes:
+            public init(
+                fileName: Swift.String,
+                sha256: Swift.String,
+                sizeBytes: Swift.Int64
+            ) {
+                self.fileName = fileName
+                self.sha256 = sha256
+                self.sizeBytes = sizeBytes
+            }
+            public enum CodingKeys: String, CodingKey {
+                case fileName
+                case sha256
+                case sizeBytes
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/ApplicantUser`.
+        public struct ApplicantUser: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/ApplicantUser/userId`.
+            public var userId: Swift.String
+            /// - Remark: Generated from `#/components/schemas/ApplicantUser/name`.
+            public var name: Swift.String
+            /// The role the approval gives (entity_initiator, entity_approver, investor).
+            ///
+            /// - Remark: Generated from `#/components/schemas/ApplicantUser/role`.
+            public var role: Swift.String
+            /// Creates a new `ApplicantUser`.
+            ///
+            /// - Parameters:
+            ///   - userId:
+            ///   - name:
+            ///   - role: The role the approval gives (entity_initiator, entity_approver, investor).
+            public init(
+                userId: Swift.String,
+                name: Swift.String,
+                role: Swift.String
+            ) {
+                self.userId = userId
+                self.name = name
+                self.role = role
+            }
+            public enum CodingKeys: String, CodingKey {
+                case userId
+                case name
+                case role
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/ApplicationStep`.
+        public struct ApplicationStep: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/ApplicationStep/at`.
+            public var at: Swift.String
+            /// - Remark: Generated from `#/components/schemas/ApplicationStep/by`.
+            public var by: Swift.String
+            /// - Remark: Generated from `#/components/schemas/ApplicationStep/status`.
+            public var status: Swift.String
+            /// - Remark: Generated from `#/components/schemas/ApplicationStep/reason`.
+            public var reason: Swift.String?
+            /// Creates a new `ApplicationStep`.
+            ///
+            /// - Parameters:
+            ///   - at:
+            ///   - by:
+            ///   - status:
+            ///   - reason:
+            public init(
+                at: Swift.String,
+                by: Swift.String,
+                status: Swift.String,
+                reason: Swift.String? = nil
+            ) {
+                self.at = at
+                self.by = by
+                self.status = status
+                self.reason = reason
+            }
+            public enum CodingKeys: String, CodingKey {
+                case at
+                case by
+                case status
+                case reason
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/AccountApplication`.
+        public struct AccountApplication: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/AccountApplication/id`.
+            public var id: Swift.String
+            /// - Remark: Generated from `#/components/schemas/AccountApplication/kind`.
+            public var kind: Components.Schemas.ApplicantKind
+            /// - Remark: Generated from `#/components/schemas/AccountApplication/ownerId`.
+            public var ownerId: Swift.String
+            /// - Remark: Generated from `#/components/schemas/AccountApplication/ownerName`.
+            public var ownerName: Swift.String
+            /// - Remark: Generated from `#/components/schemas/AccountApplication/province`.
+            public var province: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/AccountApplication/status`.
+            @frozen public enum StatusPayload: String, Codable, Hashable, Sendable, CaseIterable {
+                case submitted = "submitted"
+                case returned = "returned"
+                case approved = "approved"
+                case rejected = "rejected"
+            }
+            /// - Remark: Generated from `#/components/schemas/AccountApplication/status`.
+            public var status: Components.Schemas.AccountApplication.StatusPayload
+            /// The registry account the approval opened.
+            ///
+            /// - Remark: Generated from `#/components/schemas/AccountApplication/account`.
+            public var account: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/AccountApplication/users`.
+            public var users: [Components.Schemas.ApplicantUser]
+            /// - Remark: Generated from `#/components/schemas/AccountApplication/documents`.
+            public var documents: [Components.Schemas.IdentityDocument]
+            /// - Remark: Generated from `#/components/schemas/AccountApplication/history`.
+            public var history: [Components.Schemas.ApplicationStep]
+            /// Creates a new `AccountApplication`.
+            ///
+            /// - Parameters:
+            ///   - id:
+            ///   - kind:
+            ///   - ownerId:
+            ///   - ownerName:
+            ///   - province:
+            ///   - status:
+            ///   - account: The registry account the approval opened.
+            ///   - users:
+            ///   - documents:
+            ///   - history:
+            public init(
+                id: Swift.String,
+                kind: Components.Schemas.ApplicantKind,
+                ownerId: Swift.String,
+                ownerName: Swift.String,
+                province: Swift.String? = nil,
+                status: Components.Schemas.AccountApplication.StatusPayload,
+                account: Swift.String? = nil,
+                users: [Components.Schemas.ApplicantUser],
+                documents: [Components.Schemas.IdentityDocument],
+                history: [Components.Schemas.ApplicationStep]
+            ) {
+                self.id = id
+                self.kind = kind
+                self.ownerId = ownerId
+                self.ownerName = ownerName
+                self.province = province
+                self.status = status
+                self.account = account
+                self.users = users
+                self.documents = documents
+                self.history = history
+            }
+            public enum CodingKeys: String, CodingKey {
+                case id
+                case kind
+                case ownerId
+                case ownerName
+                case province
+                case status
+                case account
+                case users
+                case documents
+                case history
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/TOTPSecret`.
+        public struct TOTPSecret: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/TOTPSecret/userId`.
+            public var userId: Swift.String
+            /// Base32, for an authenticator app (RFC 6238, 30 s, 6 digits).
+            ///
+            /// - Remark: Generated from `#/components/schemas/TOTPSecret/secret`.
+            public var secret: Swift.String
+            /// Creates a new `TOTPSecret`.
+            ///
+            /// - Parameters:
+            ///   - userId:
+            ///   - secret: Base32, for an authenticator app (RFC 6238, 30 s, 6 digits).
+            public init(
+                userId: Swift.String,
+                secret: Swift.String
+            ) {
+                self.userId = userId
+                self.secret = secret
+            }
+            public enum CodingKeys: String, CodingKey {
+                case userId
+                case secret
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/AccountApplicationSubmitted`.
+        public struct AccountApplicationSubmitted: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/AccountApplicationSubmitted/application`.
+            public var application: Components.Schemas.AccountApplication
+            /// The secret reference for the status call; shown once.
+            ///
+            /// - Remark: Generated from `#/components/schemas/AccountApplicationSubmitted/reference`.
+            public var reference: Swift.String
+            /// - Remark: Generated from `#/components/schemas/AccountApplicationSubmitted/totpSecrets`.
+            public var totpSecrets: [Components.Schemas.TOTPSecret]
+            /// Creates a new `AccountApplicationSubmitted`.
+            ///
+            /// - Parameters:
+            ///   - application:
+            ///   - reference: The secret reference for the status call; shown once.
+            ///   - totpSecrets:
+            public init(
+                application: Components.Schemas.AccountApplication,
+                reference: Swift.String,
+                totpSecrets: [Components.Schemas.TOTPSecret]
+            ) {
+                self.application = application
+                self.reference = reference
+                self.totpSecrets = totpSecrets
+            }
+            public enum CodingKeys: String, CodingKey {
+                case application
+                case reference
+                case totpSecrets
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/AccountApplicationPage`.
+        public struct AccountApplicationPage: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/AccountApplicationPage/items`.
+            public var items: [Components.Schemas.AccountApplication]
+            /// - Remark: Generated from `#/components/schemas/AccountApplicationPage/total`.
+            public var total: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/AccountApplicationPage/nextOffset`.
+            public var nextOffset: Swift.Int?
+            /// Creates a new `AccountApplicationPage`.
+            ///
+            /// - Parameters:
+            ///   - items:
+            ///   - total:
+            ///   - nextOffset:
+            public init(
+                items: [Components.Schemas.AccountApplication],
+                total: Swift.Int,
+                nextOffset: Swift.Int? = nil
+            ) {
+                self.items = items
+                self.total = total
+                self.nextOffset = nextOffset
+            }
+            public enum CodingKeys: String, CodingKey {
+                case items
+                case total
+                case nextOffset
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/AccountApplicationDecision`.
+        public struct AccountApplicationDecision: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/AccountApplicationDecision/decision`.
+            @frozen public enum DecisionPayload: String, Codable, Hashable, Sendable, CaseIterable {
+                case approve = "approve"
+                case _return = "return"
+                case reject = "reject"
+            }
+            /// - Remark: Generated from `#/components/schemas/AccountApplicationDecision/decision`.
+            public var decision: Components.Schemas.AccountApplicationDecision.DecisionPayload
+            /// Required to return or reject.
+            ///
+            /// - Remark: Generated from `#/components/schemas/AccountApplicationDecision/reason`.
+            public var reason: Swift.String?
+            /// Creates a new `AccountApplicationDecision`.
+            ///
+            /// - Parameters:
+            ///   - decision:
+            ///   - reason: Required to return or reject.
+            public init(
+                decision: Components.Schemas.AccountApplicationDecision.DecisionPayload,
+                reason: Swift.String? = nil
+            ) {
+                self.decision = decision
+                self.reason = reason
+            }
+            public enum CodingKeys: String, CodingKey {
+                case decision
+                case reason
+            }
+        }
     }
 }

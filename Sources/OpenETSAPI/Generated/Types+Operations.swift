@@ -7217,4 +7217,921 @@ public enum Operations {
             }
         }
     }
+    /// Account applications, newest first (the registry operator).
+    ///
+    /// - Remark: HTTP `GET /api/v1/accounts/applications`.
+    /// - Remark: Generated from `#/paths//api/v1/accounts/applications/get(listAccountApplications)`.
+    public enum ListAccountApplications {
+        public static let id: Swift.String = "listAccountApplications"
+        public struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/api/v1/accounts/applications/GET/query`.
+            public struct Query: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/accounts/applications/GET/query/status`.
+                @frozen public enum StatusPayload: String, Codable, Hashable, Sendable, CaseIterable {
+                    case submitted = "submitted"
+                    case returned = "returned"
+                    case approved = "approved"
+                    case rejected = "rejected"
+                }
+                /// - Remark: Generated from `#/paths/api/v1/accounts/applications/GET/query/status`.
+                public var status: Operations.ListAccountApplications.Input.Query.StatusPayload?
+                /// Most items in the page (the named maximum is 500).
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/accounts/applications/GET/query/limit`.
+                public var limit: Components.Parameters.Limit?
+                /// Items to skip (from the previous page's `nextOffset`).
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/accounts/applications/GET/query/offset`.
+                public var offset: Components.Parameters.Offset?
+                /// Creates a new `Query`.
+                ///
+                /// - Parameters:
+                ///   - status:
+                ///   - limit: Most items in the page (the named maximum is 500).
+                ///   - offset: Items to skip (from the previous page's `nextOffset`).
+                public init(
+                    status: Operations.ListAccountApplications.Input.Query.StatusPayload? = nil,
+                    limit: Components.Parameters.Limit? = nil,
+                    offset: Components.Parameters.Offset? = nil
+                ) {
+                    self.status = status
+                    self.limit = limit
+                    self.offset = offset
+                }
+            }
+            public var query: Operations.ListAccountApplications.Input.Query
+            /// - Remark: Generated from `#/paths/api/v1/accounts/applications/GET/header`.
+            public struct Headers: Sendable, Hashable {
+                public var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.ListAccountApplications.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - accept:
+                public init(accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.ListAccountApplications.AcceptableContentType>] = .defaultValues()) {
+                    self.accept = accept
+                }
+            }
+            public var headers: Operations.ListAccountApplications.Input.Headers
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - query:
+            ///   - headers:
+            public init(
+                query: Operations.ListAccountApplications.Input.Query = .init(),
+                headers: Operations.ListAccountApplications.Input.Headers = .init()
+            ) {
+                self.query = query
+                self.headers = headers
+            }
+        }
+        @frozen public enum Output: Sendable, Hashable {
+            public struct Ok: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/accounts/applications/GET/responses/200/content`.
+                @frozen public enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/api/v1/accounts/applications/GET/responses/200/content/application\/json`.
+                    case json(Components.Schemas.AccountApplicationPage)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    public var json: Components.Schemas.AccountApplicationPage {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                public var body: Operations.ListAccountApplications.Output.Ok.Body
+                /// Creates a new `Ok`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                public init(body: Operations.ListAccountApplications.Output.Ok.Body) {
+                    self.body = body
+                }
+            }
+            /// A page of applications.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/accounts/applications/get(listAccountApplications)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Operations.ListAccountApplications.Output.Ok)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            public var ok: Operations.ListAccountApplications.Output.Ok {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request does not match this specification (INVALID_INPUT).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/accounts/applications/get(listAccountApplications)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.BadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            public var badRequest: Components.Responses.BadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No valid API token (UNAUTHENTICATED), or an expired one (TOKEN_EXPIRED).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/accounts/applications/get(listAccountApplications)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            public var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The token's user may not do this (FORBIDDEN).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/accounts/applications/get(listAccountApplications)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Forbidden)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            public var forbidden: Components.Responses.Forbidden {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen public enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case other(Swift.String)
+            public init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            public var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                }
+            }
+            public static var allCases: [Self] {
+                [
+                    .json
+                ]
+            }
+        }
+    }
+    /// Apply for a registry account with identity documents (public; a token, when sent, records the submitter).
+    ///
+    /// An entity (unified social credit code, province, an initiator and an approver) or an
+    /// investor (institution: unified social credit code; individual: resident ID number; one
+    /// user) applies. Documents travel as base64 (at most 4, each at most 2 MiB decoded). The
+    /// answer carries the application id, the secret reference for the status call and each
+    /// user's TOTP secret, shown this once. No account exists until the registry operator
+    /// approves. Refusals are 422 with USCC_INVALID, ID_NUMBER_INVALID, PROVINCE_REQUIRED,
+    /// USERS_INVALID, MISSING_DOCUMENT, TOO_MANY_DOCUMENTS, DOCUMENT_TOO_LARGE, DOCUMENT_INVALID,
+    /// PASSWORD_INVALID or USER_EXISTS, and nothing is stored. Not idempotent: a retry is a
+    /// second application (the operator rejects the duplicate).
+    ///
+    ///
+    /// - Remark: HTTP `POST /api/v1/accounts/applications`.
+    /// - Remark: Generated from `#/paths//api/v1/accounts/applications/post(applyForAccount)`.
+    public enum ApplyForAccount {
+        public static let id: Swift.String = "applyForAccount"
+        public struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/api/v1/accounts/applications/POST/header`.
+            public struct Headers: Sendable, Hashable {
+                public var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.ApplyForAccount.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - accept:
+                public init(accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.ApplyForAccount.AcceptableContentType>] = .defaultValues()) {
+                    self.accept = accept
+                }
+            }
+            public var headers: Operations.ApplyForAccount.Input.Headers
+            /// - Remark: Generated from `#/paths/api/v1/accounts/applications/POST/requestBody`.
+            @frozen public enum Body: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/accounts/applications/POST/requestBody/content/application\/json`.
+                case json(Components.Schemas.AccountApplicationRequest)
+            }
+            public var body: Operations.ApplyForAccount.Input.Body
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - headers:
+            ///   - body:
+            public init(
+                headers: Operations.ApplyForAccount.Input.Headers = .init(),
+                body: Operations.ApplyForAccount.Input.Body
+            ) {
+                self.headers = headers
+                self.body = body
+            }
+        }
+        @frozen public enum Output: Sendable, Hashable {
+            public struct Created: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/accounts/applications/POST/responses/201/content`.
+                @frozen public enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/api/v1/accounts/applications/POST/responses/201/content/application\/json`.
+                    case json(Components.Schemas.AccountApplicationSubmitted)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    public var json: Components.Schemas.AccountApplicationSubmitted {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                public var body: Operations.ApplyForAccount.Output.Created.Body
+                /// Creates a new `Created`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                public init(body: Operations.ApplyForAccount.Output.Created.Body) {
+                    self.body = body
+                }
+            }
+            /// Submitted.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/accounts/applications/post(applyForAccount)/responses/201`.
+            ///
+            /// HTTP response code: `201 created`.
+            case created(Operations.ApplyForAccount.Output.Created)
+            /// The associated value of the enum case if `self` is `.created`.
+            ///
+            /// - Throws: An error if `self` is not `.created`.
+            /// - SeeAlso: `.created`.
+            public var created: Operations.ApplyForAccount.Output.Created {
+                get throws {
+                    switch self {
+                    case let .created(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "created",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request does not match this specification (INVALID_INPUT).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/accounts/applications/post(applyForAccount)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.BadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            public var badRequest: Components.Responses.BadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request body is over the API's limit (BODY_TOO_LARGE).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/accounts/applications/post(applyForAccount)/responses/413`.
+            ///
+            /// HTTP response code: `413 contentTooLarge`.
+            case contentTooLarge(Components.Responses.TooLarge)
+            /// The associated value of the enum case if `self` is `.contentTooLarge`.
+            ///
+            /// - Throws: An error if `self` is not `.contentTooLarge`.
+            /// - SeeAlso: `.contentTooLarge`.
+            public var contentTooLarge: Components.Responses.TooLarge {
+                get throws {
+                    switch self {
+                    case let .contentTooLarge(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "contentTooLarge",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The exchange or the registry rejected the command; nothing changed. `code` is the domain's error code.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/accounts/applications/post(applyForAccount)/responses/422`.
+            ///
+            /// HTTP response code: `422 unprocessableContent`.
+            case unprocessableContent(Components.Responses.Rejected)
+            /// The associated value of the enum case if `self` is `.unprocessableContent`.
+            ///
+            /// - Throws: An error if `self` is not `.unprocessableContent`.
+            /// - SeeAlso: `.unprocessableContent`.
+            public var unprocessableContent: Components.Responses.Rejected {
+                get throws {
+                    switch self {
+                    case let .unprocessableContent(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unprocessableContent",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen public enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case other(Swift.String)
+            public init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            public var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                }
+            }
+            public static var allCases: [Self] {
+                [
+                    .json
+                ]
+            }
+        }
+    }
+    /// An application's status, for the holder of its secret reference (public).
+    ///
+    /// - Remark: HTTP `GET /api/v1/accounts/applications/{applicationId}`.
+    /// - Remark: Generated from `#/paths//api/v1/accounts/applications/{applicationId}/get(getAccountApplication)`.
+    public enum GetAccountApplication {
+        public static let id: Swift.String = "getAccountApplication"
+        public struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/api/v1/accounts/applications/{applicationId}/GET/path`.
+            public struct Path: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/accounts/applications/{applicationId}/GET/path/applicationId`.
+                public var applicationId: Components.Parameters.ApplicationId
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - applicationId:
+                public init(applicationId: Components.Parameters.ApplicationId) {
+                    self.applicationId = applicationId
+                }
+            }
+            public var path: Operations.GetAccountApplication.Input.Path
+            /// - Remark: Generated from `#/paths/api/v1/accounts/applications/{applicationId}/GET/header`.
+            public struct Headers: Sendable, Hashable {
+                /// The secret reference returned when the application was submitted.
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/accounts/applications/{applicationId}/GET/header/Application-Reference`.
+                public var applicationReference: Swift.String
+                public var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.GetAccountApplication.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - applicationReference: The secret reference returned when the application was submitted.
+                ///   - accept:
+                public init(
+                    applicationReference: Swift.String,
+                    accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.GetAccountApplication.AcceptableContentType>] = .defaultValues()
+                ) {
+                    self.applicationReference = applicationReference
+                    self.accept = accept
+                }
+            }
+            public var headers: Operations.GetAccountApplication.Input.Headers
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - headers:
+            public init(
+                path: Operations.GetAccountApplication.Input.Path,
+                headers: Operations.GetAccountApplication.Input.Headers
+            ) {
+                self.path = path
+                self.headers = headers
+            }
+        }
+        @frozen public enum Output: Sendable, Hashable {
+            public struct Ok: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/accounts/applications/{applicationId}/GET/responses/200/content`.
+                @frozen public enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/api/v1/accounts/applications/{applicationId}/GET/responses/200/content/application\/json`.
+                    case json(Components.Schemas.AccountApplication)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    public var json: Components.Schemas.AccountApplication {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                public var body: Operations.GetAccountApplication.Output.Ok.Body
+                /// Creates a new `Ok`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                public init(body: Operations.GetAccountApplication.Output.Ok.Body) {
+                    self.body = body
+                }
+            }
+            /// The application.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/accounts/applications/{applicationId}/get(getAccountApplication)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Operations.GetAccountApplication.Output.Ok)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            public var ok: Operations.GetAccountApplication.Output.Ok {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request does not match this specification (INVALID_INPUT).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/accounts/applications/{applicationId}/get(getAccountApplication)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.BadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            public var badRequest: Components.Responses.BadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No such instrument, account, project or certificate (UNKNOWN_INSTRUMENT, UNKNOWN_ACCOUNT, UNKNOWN_PROJECT, UNKNOWN_CERTIFICATE, ...).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/accounts/applications/{applicationId}/get(getAccountApplication)/responses/404`.
+            ///
+            /// HTTP response code: `404 notFound`.
+            case notFound(Components.Responses.NotFound)
+            /// The associated value of the enum case if `self` is `.notFound`.
+            ///
+            /// - Throws: An error if `self` is not `.notFound`.
+            /// - SeeAlso: `.notFound`.
+            public var notFound: Components.Responses.NotFound {
+                get throws {
+                    switch self {
+                    case let .notFound(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "notFound",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen public enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case other(Swift.String)
+            public init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            public var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                }
+            }
+            public static var allCases: [Self] {
+                [
+                    .json
+                ]
+            }
+        }
+    }
+    /// The registry operator approves (opens the account and its users), returns for correction or rejects (reason required).
+    ///
+    /// Four eyes: the operator who submitted an application may not decide it (422
+    /// SELF_APPROVAL). A decision on an application that is not waiting is 422
+    /// APPLICATION_NOT_PENDING, except the same operator's same decision again (a retry),
+    /// which answers the application as it is.
+    ///
+    ///
+    /// - Remark: HTTP `POST /api/v1/accounts/applications/{applicationId}/decision`.
+    /// - Remark: Generated from `#/paths//api/v1/accounts/applications/{applicationId}/decision/post(decideAccountApplication)`.
+    public enum DecideAccountApplication {
+        public static let id: Swift.String = "decideAccountApplication"
+        public struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/api/v1/accounts/applications/{applicationId}/decision/POST/path`.
+            public struct Path: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/accounts/applications/{applicationId}/decision/POST/path/applicationId`.
+                public var applicationId: Components.Parameters.ApplicationId
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - applicationId:
+                public init(applicationId: Components.Parameters.ApplicationId) {
+                    self.applicationId = applicationId
+                }
+            }
+            public var path: Operations.DecideAccountApplication.Input.Path
+            /// - Remark: Generated from `#/paths/api/v1/accounts/applications/{applicationId}/decision/POST/header`.
+            public struct Headers: Sendable, Hashable {
+                /// 1-64 printable ASCII characters (! to ~) chosen by the client; a retry with the same key returns the first result.
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/accounts/applications/{applicationId}/decision/POST/header/Idempotency-Key`.
+                public var idempotencyKey: Components.Parameters.IdempotencyKey
+                public var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.DecideAccountApplication.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - idempotencyKey: 1-64 printable ASCII characters (! to ~) chosen by the client; a retry with the same key returns the first result.
+                ///   - accept:
+                public init(
+                    idempotencyKey: Components.Parameters.IdempotencyKey,
+                    accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.DecideAccountApplication.AcceptableContentType>] = .defaultValues()
+                ) {
+                    self.idempotencyKey = idempotencyKey
+                    self.accept = accept
+                }
+            }
+            public var headers: Operations.DecideAccountApplication.Input.Headers
+            /// - Remark: Generated from `#/paths/api/v1/accounts/applications/{applicationId}/decision/POST/requestBody`.
+            @frozen public enum Body: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/accounts/applications/{applicationId}/decision/POST/requestBody/content/application\/json`.
+                case json(Components.Schemas.AccountApplicationDecision)
+            }
+            public var body: Operations.DecideAccountApplication.Input.Body
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - headers:
+            ///   - body:
+            public init(
+                path: Operations.DecideAccountApplication.Input.Path,
+                headers: Operations.DecideAccountApplication.Input.Headers,
+                body: Operations.DecideAccountApplication.Input.Body
+            ) {
+                self.path = path
+                self.headers = headers
+                self.body = body
+            }
+        }
+        @frozen public enum Output: Sendable, Hashable {
+            public struct Ok: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/accounts/applications/{applicationId}/decision/POST/responses/200/content`.
+                @frozen public enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/api/v1/accounts/applications/{applicationId}/decision/POST/responses/200/content/application\/json`.
+                    case json(Components.Schemas.AccountApplication)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    public var json: Components.Schemas.AccountApplication {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                public var body: Operations.DecideAccountApplication.Output.Ok.Body
+                /// Creates a new `Ok`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                public init(body: Operations.DecideAccountApplication.Output.Ok.Body) {
+                    self.body = body
+                }
+            }
+            /// Decided.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/accounts/applications/{applicationId}/decision/post(decideAccountApplication)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Operations.DecideAccountApplication.Output.Ok)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            public var ok: Operations.DecideAccountApplication.Output.Ok {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request does not match this specification (INVALID_INPUT).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/accounts/applications/{applicationId}/decision/post(decideAccountApplication)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.BadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            public var badRequest: Components.Responses.BadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No valid API token (UNAUTHENTICATED), or an expired one (TOKEN_EXPIRED).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/accounts/applications/{applicationId}/decision/post(decideAccountApplication)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            public var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The token's user may not do this (FORBIDDEN).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/accounts/applications/{applicationId}/decision/post(decideAccountApplication)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Forbidden)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            public var forbidden: Components.Responses.Forbidden {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No such instrument, account, project or certificate (UNKNOWN_INSTRUMENT, UNKNOWN_ACCOUNT, UNKNOWN_PROJECT, UNKNOWN_CERTIFICATE, ...).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/accounts/applications/{applicationId}/decision/post(decideAccountApplication)/responses/404`.
+            ///
+            /// HTTP response code: `404 notFound`.
+            case notFound(Components.Responses.NotFound)
+            /// The associated value of the enum case if `self` is `.notFound`.
+            ///
+            /// - Throws: An error if `self` is not `.notFound`.
+            /// - SeeAlso: `.notFound`.
+            public var notFound: Components.Responses.NotFound {
+                get throws {
+                    switch self {
+                    case let .notFound(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "notFound",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request body is over the API's limit (BODY_TOO_LARGE).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/accounts/applications/{applicationId}/decision/post(decideAccountApplication)/responses/413`.
+            ///
+            /// HTTP response code: `413 contentTooLarge`.
+            case contentTooLarge(Components.Responses.TooLarge)
+            /// The associated value of the enum case if `self` is `.contentTooLarge`.
+            ///
+            /// - Throws: An error if `self` is not `.contentTooLarge`.
+            /// - SeeAlso: `.contentTooLarge`.
+            public var contentTooLarge: Components.Responses.TooLarge {
+                get throws {
+                    switch self {
+                    case let .contentTooLarge(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "contentTooLarge",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The exchange or the registry rejected the command; nothing changed. `code` is the domain's error code.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/accounts/applications/{applicationId}/decision/post(decideAccountApplication)/responses/422`.
+            ///
+            /// HTTP response code: `422 unprocessableContent`.
+            case unprocessableContent(Components.Responses.Rejected)
+            /// The associated value of the enum case if `self` is `.unprocessableContent`.
+            ///
+            /// - Throws: An error if `self` is not `.unprocessableContent`.
+            /// - SeeAlso: `.unprocessableContent`.
+            public var unprocessableContent: Components.Responses.Rejected {
+                get throws {
+                    switch self {
+                    case let .unprocessableContent(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unprocessableContent",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Too many state-changing calls with this token (RATE_LIMITED); retry after `Retry-After` seconds.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/accounts/applications/{applicationId}/decision/post(decideAccountApplication)/responses/429`.
+            ///
+            /// HTTP response code: `429 tooManyRequests`.
+            case tooManyRequests(Components.Responses.RateLimited)
+            /// The associated value of the enum case if `self` is `.tooManyRequests`.
+            ///
+            /// - Throws: An error if `self` is not `.tooManyRequests`.
+            /// - SeeAlso: `.tooManyRequests`.
+            public var tooManyRequests: Components.Responses.RateLimited {
+                get throws {
+                    switch self {
+                    case let .tooManyRequests(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "tooManyRequests",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen public enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case other(Swift.String)
+            public init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            public var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                }
+            }
+            public static var allCases: [Self] {
+                [
+                    .json
+                ]
+            }
+        }
+    }
 }

@@ -190,6 +190,43 @@ public protocol APIProtocol: Sendable {
     /// - Remark: HTTP `GET /api/v1/compliance/{year}/entities/{accountId}`.
     /// - Remark: Generated from `#/paths//api/v1/compliance/{year}/entities/{accountId}/get(getEntityCompliance)`.
     func getEntityCompliance(_ input: Operations.GetEntityCompliance.Input) async throws -> Operations.GetEntityCompliance.Output
+    /// Account applications, newest first (the registry operator).
+    ///
+    /// - Remark: HTTP `GET /api/v1/accounts/applications`.
+    /// - Remark: Generated from `#/paths//api/v1/accounts/applications/get(listAccountApplications)`.
+    func listAccountApplications(_ input: Operations.ListAccountApplications.Input) async throws -> Operations.ListAccountApplications.Output
+    /// Apply for a registry account with identity documents (public; a token, when sent, records the submitter).
+    ///
+    /// An entity (unified social credit code, province, an initiator and an approver) or an
+    /// investor (institution: unified social credit code; individual: resident ID number; one
+    /// user) applies. Documents travel as base64 (at most 4, each at most 2 MiB decoded). The
+    /// answer carries the application id, the secret reference for the status call and each
+    /// user's TOTP secret, shown this once. No account exists until the registry operator
+    /// approves. Refusals are 422 with USCC_INVALID, ID_NUMBER_INVALID, PROVINCE_REQUIRED,
+    /// USERS_INVALID, MISSING_DOCUMENT, TOO_MANY_DOCUMENTS, DOCUMENT_TOO_LARGE, DOCUMENT_INVALID,
+    /// PASSWORD_INVALID or USER_EXISTS, and nothing is stored. Not idempotent: a retry is a
+    /// second application (the operator rejects the duplicate).
+    ///
+    ///
+    /// - Remark: HTTP `POST /api/v1/accounts/applications`.
+    /// - Remark: Generated from `#/paths//api/v1/accounts/applications/post(applyForAccount)`.
+    func applyForAccount(_ input: Operations.ApplyForAccount.Input) async throws -> Operations.ApplyForAccount.Output
+    /// An application's status, for the holder of its secret reference (public).
+    ///
+    /// - Remark: HTTP `GET /api/v1/accounts/applications/{applicationId}`.
+    /// - Remark: Generated from `#/paths//api/v1/accounts/applications/{applicationId}/get(getAccountApplication)`.
+    func getAccountApplication(_ input: Operations.GetAccountApplication.Input) async throws -> Operations.GetAccountApplication.Output
+    /// The registry operator approves (opens the account and its users), returns for correction or rejects (reason required).
+    ///
+    /// Four eyes: the operator who submitted an application may not decide it (422
+    /// SELF_APPROVAL). A decision on an application that is not waiting is 422
+    /// APPLICATION_NOT_PENDING, except the same operator's same decision again (a retry),
+    /// which answers the application as it is.
+    ///
+    ///
+    /// - Remark: HTTP `POST /api/v1/accounts/applications/{applicationId}/decision`.
+    /// - Remark: Generated from `#/paths//api/v1/accounts/applications/{applicationId}/decision/post(decideAccountApplication)`.
+    func decideAccountApplication(_ input: Operations.DecideAccountApplication.Input) async throws -> Operations.DecideAccountApplication.Output
 }
 
 /// Convenience overloads for operation inputs.
@@ -641,6 +678,77 @@ extension APIProtocol {
         try await getEntityCompliance(Operations.GetEntityCompliance.Input(
             path: path,
             headers: headers
+        ))
+    }
+    /// Account applications, newest first (the registry operator).
+    ///
+    /// - Remark: HTTP `GET /api/v1/accounts/applications`.
+    /// - Remark: Generated from `#/paths//api/v1/accounts/applications/get(listAccountApplications)`.
+    public func listAccountApplications(
+        query: Operations.ListAccountApplications.Input.Query = .init(),
+        headers: Operations.ListAccountApplications.Input.Headers = .init()
+    ) async throws -> Operations.ListAccountApplications.Output {
+        try await listAccountApplications(Operations.ListAccountApplications.Input(
+            query: query,
+            headers: headers
+        ))
+    }
+    /// Apply for a registry account with identity documents (public; a token, when sent, records the submitter).
+    ///
+    /// An entity (unified social credit code, province, an initiator and an approver) or an
+    /// investor (institution: unified social credit code; individual: resident ID number; one
+    /// user) applies. Documents travel as base64 (at most 4, each at most 2 MiB decoded). The
+    /// answer carries the application id, the secret reference for the status call and each
+    /// user's TOTP secret, shown this once. No account exists until the registry operator
+    /// approves. Refusals are 422 with USCC_INVALID, ID_NUMBER_INVALID, PROVINCE_REQUIRED,
+    /// USERS_INVALID, MISSING_DOCUMENT, TOO_MANY_DOCUMENTS, DOCUMENT_TOO_LARGE, DOCUMENT_INVALID,
+    /// PASSWORD_INVALID or USER_EXISTS, and nothing is stored. Not idempotent: a retry is a
+    /// second application (the operator rejects the duplicate).
+    ///
+    ///
+    /// - Remark: HTTP `POST /api/v1/accounts/applications`.
+    /// - Remark: Generated from `#/paths//api/v1/accounts/applications/post(applyForAccount)`.
+    public func applyForAccount(
+        headers: Operations.ApplyForAccount.Input.Headers = .init(),
+        body: Operations.ApplyForAccount.Input.Body
+    ) async throws -> Operations.ApplyForAccount.Output {
+        try await applyForAccount(Operations.ApplyForAccount.Input(
+            headers: headers,
+            body: body
+        ))
+    }
+    /// An application's status, for the holder of its secret reference (public).
+    ///
+    /// - Remark: HTTP `GET /api/v1/accounts/applications/{applicationId}`.
+    /// - Remark: Generated from `#/paths//api/v1/accounts/applications/{applicationId}/get(getAccountApplication)`.
+    public func getAccountApplication(
+        path: Operations.GetAccountApplication.Input.Path,
+        headers: Operations.GetAccountApplication.Input.Headers
+    ) async throws -> Operations.GetAccountApplication.Output {
+        try await getAccountApplication(Operations.GetAccountApplication.Input(
+            path: path,
+            headers: headers
+        ))
+    }
+    /// The registry operator approves (opens the account and its users), returns for correction or rejects (reason required).
+    ///
+    /// Four eyes: the operator who submitted an application may not decide it (422
+    /// SELF_APPROVAL). A decision on an application that is not waiting is 422
+    /// APPLICATION_NOT_PENDING, except the same operator's same decision again (a retry),
+    /// which answers the application as it is.
+    ///
+    ///
+    /// - Remark: HTTP `POST /api/v1/accounts/applications/{applicationId}/decision`.
+    /// - Remark: Generated from `#/paths//api/v1/accounts/applications/{applicationId}/decision/post(decideAccountApplication)`.
+    public func decideAccountApplication(
+        path: Operations.DecideAccountApplication.Input.Path,
+        headers: Operations.DecideAccountApplication.Input.Headers,
+        body: Operations.DecideAccountApplication.Input.Body
+    ) async throws -> Operations.DecideAccountApplication.Output {
+        try await decideAccountApplication(Operations.DecideAccountApplication.Input(
+            path: path,
+            headers: headers,
+            body: body
         ))
     }
 }

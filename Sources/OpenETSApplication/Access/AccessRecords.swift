@@ -82,7 +82,7 @@ public struct AuditRecord: Hashable, Codable, Sendable {
 }
 
 /// Users, sessions, API tokens and the audit log, in the same database as the ledger.
-public protocol AccessStore: APITokenStore {
+public protocol AccessStore: APITokenStore, AccountApplicationStore {
     func saveUser(_ user: UserRecord) async throws
     func user(_ id: String) async throws -> UserRecord?
     func saveSession(_ session: SessionRecord) async throws
@@ -91,6 +91,9 @@ public protocol AccessStore: APITokenStore {
     /// Appends the records in one transaction, in order.
     func appendAudit(_ records: [AuditRecord]) async throws
     func audit(limit: Int) async throws -> [AuditRecord]
+    /// Records `step` as the user's last accepted TOTP time step when it is later than the one
+    /// recorded (migration 21), atomically; false when it is not: the code was used already.
+    func acceptTOTPStep(user: String, step: Int64) async throws -> Bool
 }
 
 /// An API token as stored: the SHA-256 of the bearer token (the token itself is shown once,

@@ -53,7 +53,7 @@ public final class AccessService: Sendable {
         }
         guard id.utf8.count <= Self.maxUserIDBytes, password.utf8.count <= PasswordHasher.maxPasswordBytes,
             let user = try await store.user(id), PasswordHasher.verify(password, against: user.passwordHash),
-            user.role.movesUnitsOrMoney ? (user.totpSecret.map { TOTP.verify(totp ?? "", secret: $0, at: now) } ?? false) : true
+            try await secondFactorAccepted(user, totp, now)
         else {
             record(keys, now)
             try await audit(now, id, "login_failed", "invalid credentials", address)
@@ -66,6 +66,15 @@ public final class AccessService: Sendable {
         try await store.saveSession(session)
         try await audit(now, id, "login", "role \(user.role.rawValue)", address)
         return .success(Login(token: token, session: session, principal: user.principal))
+    }
+
+    /// The TOTP code of a role that moves units or money: it matches a step of the window and
+    /// that step is later than the user's last accepted one (a code logs in once: replay of an
+    /// observed code is refused). Checked after the password, so a stranger cannot use up steps.
+    private func secondFactorAccepted(_ user: UserRecord, _ totp: String?, _ now: Timestamp) async throws -> Bool {
+        guard user.role.movesUnitsOrMoney else { return true }
+        guard let secret = user.totpSecret, let step = TOTP.matchingStep(totp ?? "", secret: secret, at: now) else { return false }
+        return try await store.acceptTOTPStep(user: user.id, step: step)
     }
 
     /// The session and principal behind a cookie token, if it is live.
@@ -95,6 +104,14 @@ public final class AccessService: Sendable {
     public static func csrfMatches(_ session: SessionRecord, _ submitted: String?) -> Bool {
         guard let submitted else { return false }
         return constantTimeEqual(Array(session.csrf.utf8), Array(submitted.utf8))
+    }
+
+    /// A new random 256-bit token in hex (the login form's pre-session CSRF token).
+    public static func newToken() -> String { randomToken() }
+
+    /// Whether two tokens are equal, compared in constant time; false when either is empty.
+    public static func tokensMatch(_ a: String, _ b: String) -> Bool {
+        !a.isEmpty && !b.isEmpty && constantTimeEqual(Array(a.utf8), Array(b.utf8))
     }
 
     static func randomToken() -> String {

@@ -60,10 +60,16 @@ public enum TOTP {
     }
 
     public static func verify(_ code: String, secret: String, at time: Timestamp) -> Bool {
-        guard code.count == digits, code.allSatisfy(\.isASCII), code.allSatisfy(\.isNumber), let key = base32Decode(secret) else { return false }
+        matchingStep(code, secret: secret, at: time) != nil
+    }
+
+    /// The time step (counter) whose code `code` is, within the window; nil when none. The
+    /// login records it so that a code, once accepted, never logs in again.
+    public static func matchingStep(_ code: String, secret: String, at time: Timestamp) -> Int64? {
+        guard code.count == digits, code.allSatisfy(\.isASCII), code.allSatisfy(\.isNumber), let key = base32Decode(secret) else { return nil }
         let counter = time.millisecondsSinceEpoch / 1000 / step
-        return (-window...window).contains { offset in
-            constantTimeEqual(Array(self.code(key: key, counter: counter + offset).utf8), Array(code.utf8))
+        return (-window...window).map { counter + $0 }.first { candidate in
+            constantTimeEqual(Array(self.code(key: key, counter: candidate).utf8), Array(code.utf8))
         }
     }
 

@@ -70,6 +70,9 @@ public enum Action: String, Codable, Sendable, CaseIterable {
     case ccerValidate = "ccer_validate"
     /// The CCER review page: decide project and reduction registrations, order issuance (registry).
     case ccerReview = "ccer_review"
+    /// Review account applications: approve (opens the registry account), return for
+    /// correction, reject (docs/security.md, "Account opening").
+    case accountReview = "account_review"
 }
 
 /// The permission matrix: for each action, the roles allowed. Scope (own account, own
@@ -116,6 +119,7 @@ public struct PermissionMatrix: Hashable, Codable, Sendable {
             .ccerApply: [.projectOwner],
             .ccerValidate: [.validationBody],
             .ccerReview: [.registryOperator],
+            .accountReview: [.registryOperator],
         ])
     }()
 }

@@ -43,5 +43,11 @@ public enum APIPermissions {
         "listMRVMonths": .mrvView,
         "listMRVReports": .mrvView,
         "getEntityCompliance": .viewCompliance,
+        // account opening: anyone applies and reads the status with the secret reference;
+        // the registry operator lists and decides
+        "applyForAccount": .viewPublic,
+        "getAccountApplication": .viewPublic,
+        "listAccountApplications": .accountReview,
+        "decideAccountApplication": .accountReview,
     ]
 }

@@ -77,6 +77,9 @@ struct APIRequestInfoMiddleware: RouterMiddleware {
 struct APIErrorMiddleware: ServerMiddleware {
     /// Largest request body of an API call (bytes).
     static let maxBodyBytes = 16 << 10
+    /// Largest body of an account application (`applyForAccount`): its identity documents in
+    /// base64 (at most 4 × 2 MiB decoded, `AccountOpeningPolicy.standard`) and the fields.
+    static let maxApplicationBodyBytes = 12 << 20
 
     func intercept(
         _ request: HTTPRequest, body: HTTPBody?, metadata: ServerRequestMetadata, operationID: String,
@@ -84,8 +87,9 @@ struct APIErrorMiddleware: ServerMiddleware {
     ) async throws -> (HTTPResponse, HTTPBody?) {
         var collected: HTTPBody?
         if let body {
-            guard let bytes = try? await [UInt8](collecting: body, upTo: Self.maxBodyBytes) else {
-                return Self.error(.contentTooLarge, "BODY_TOO_LARGE", "the body is over \(Self.maxBodyBytes) bytes", ["maxBytes": String(Self.maxBodyBytes)])
+            let limit = operationID == "applyForAccount" ? Self.maxApplicationBodyBytes : Self.maxBodyBytes
+            guard let bytes = try? await [UInt8](collecting: body, upTo: limit) else {
+                return Self.error(.contentTooLarge, "BODY_TOO_LARGE", "the body is over \(limit) bytes", ["maxBytes": String(limit)])
             }
             collected = HTTPBody(bytes)
         }

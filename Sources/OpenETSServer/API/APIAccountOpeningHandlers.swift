@@ -1,0 +1,121 @@
+import Foundation
+import OpenAPIRuntime
+import OpenETSAPI
+import OpenETSApplication
+import OpenETSDomain
+
+/// Account opening over the API (docs/api.md, docs/security.md): apply (public), the status
+/// with the secret reference (public), the registry operator's list and decision
+/// (`account_review`). The same `AccountOpeningService` as the web.
+extension APIHandler {
+    var opening: AccountOpeningService { AccountOpeningService(store: store, registry: service) }
+
+    func applyForAccount(_ input: Operations.ApplyForAccount.Input) async throws -> Operations.ApplyForAccount.Output {
+        let body: Schemas.AccountApplicationRequest
+        switch input.body { case .json(let json): body = json }
+        let policy = opening.policy
+        var documents: [(fileName: String, bytes: [UInt8])] = []
+        for document in body.documents {
+            // Base64 is 4 characters per 3 bytes: a longer text cannot be within the limit.
+            guard Int64(document.contentBase64.utf8.count) <= (policy.maxDocumentBytes + 2) / 3 * 4 + 4 else {
+                return .unprocessableContent(.init(body: .json(Self.error(
+                    "DOCUMENT_TOO_LARGE", "\(document.fileName): at most \(policy.maxDocumentBytes) bytes (maxDocumentBytes)",
+                    ["maxDocumentBytes": String(policy.maxDocumentBytes)]))))
+            }
+            guard let bytes = Data(base64Encoded: document.contentBase64) else {
+                return .unprocessableContent(.init(body: .json(Self.error("DOCUMENT_INVALID", "\(document.fileName): contentBase64 is not base64"))))
+            }
+            documents.append((document.fileName, Array(bytes)))
+        }
+        let kind = ApplicantKind(rawValue: body.kind.rawValue)!
+        let users = body.users.enumerated().map { index, user in
+            let representative: RepresentativeRole? = kind == .entity ? (index == 0 ? .initiator : .approver) : nil
+            return (user: ApplicantUser(userID: user.userId, name: user.name, representative: representative), password: user.password)
+        }
+        let request = AccountOpeningService.Request(
+            kind: kind, ownerID: body.ownerId, ownerName: body.ownerName, province: body.province, users: users, documents: documents)
+        // A live token names the submitter (who may then not decide it); anything else is anonymous.
+        var submitter: String?
+        if let token = APIRequestInfo.bearer, case .live(let principal) = try await access.lookUp(apiToken: token, at: SystemClock().now()) {
+            submitter = principal.user
+        }
+        let now = SystemClock().now()
+        switch try await opening.apply(request, by: submitter, at: now) {
+        case .failure(let error):
+            try await access.audit(now, submitter ?? "applicant", "api_account_apply", "rejected \(error.code.rawValue)", APIRequestInfo.address)
+            return .unprocessableContent(.init(body: .json(Self.error(error.code.rawValue, error.message))))
+        case .success(let submitted):
+            try? await access.audit(now, submitter ?? "applicant", "api_account_apply", "accepted \(submitted.application.id)", APIRequestInfo.address)
+            return .created(.init(body: .json(Schemas.AccountApplicationSubmitted(
+                application: Self.application(submitted.application), reference: submitted.reference,
+                totpSecrets: submitted.totpSecrets.sorted { $0.key < $1.key }.map { .init(userId: $0.key, secret: $0.value) }))))
+        }
+    }
+
+    func getAccountApplication(_ input: Operations.GetAccountApplication.Input) async throws -> Operations.GetAccountApplication.Output {
+        guard let record = try await opening.status(id: input.path.applicationId, reference: input.headers.applicationReference) else {
+            return .notFound(.init(body: .json(Self.error("UNKNOWN_APPLICATION", "no application with this id and reference"))))
+        }
+        return .ok(.init(body: .json(Self.application(record.application))))
+    }
+
+    func listAccountApplications(_ input: Operations.ListAccountApplications.Input) async throws -> Operations.ListAccountApplications.Output {
+        guard let window = PageWindow(limit: input.query.limit, offset: input.query.offset) else { return .badRequest(.init(body: .json(Self.badPage))) }
+        if case .failure(let refusal) = try await principal(.accountReview) { return refusal.guarded() }
+        let status = input.query.status.flatMap { AccountApplicationStatus(rawValue: $0.rawValue) }
+        let page = window.slice(try await opening.list(status: status))
+        return .ok(.init(body: .json(Schemas.AccountApplicationPage(
+            items: page.items.map { Self.application($0.application) }, total: page.total, nextOffset: page.next))))
+    }
+
+    func decideAccountApplication(_ input: Operations.DecideAccountApplication.Input) async throws -> Operations.DecideAccountApplication.Output {
+        let body: Schemas.AccountApplicationDecision
+        switch input.body { case .json(let json): body = json }
+        let reviewer: Principal
+        switch try await principal(.accountReview) {
+        case .failure(let refusal): return refusal.guarded()
+        case .success(let found): reviewer = found
+        }
+        let key = input.headers.idempotencyKey
+        guard !key.isEmpty, key.utf8.count <= Self.maxIdempotencyKeyBytes, key.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
+            return .badRequest(.init(body: .json(Self.error("INVALID_INPUT", "Idempotency-Key must be 1-\(Self.maxIdempotencyKeyBytes) printable ASCII characters"))))
+        }
+        let id = input.path.applicationId
+        let decision: AccountOpeningService.Decision, decided: AccountApplicationStatus
+        switch body.decision {
+        case .approve: (decision, decided) = (.approve, .approved)
+        case ._return: (decision, decided) = (.returnForCorrection(reason: body.reason ?? ""), .returned)
+        case .reject: (decision, decided) = (.reject(reason: body.reason ?? ""), .rejected)
+        }
+        let now = SystemClock().now()
+        let action = "api_account_" + body.decision.rawValue
+        switch try await opening.decide(id, decision, by: reviewer.user, at: now) {
+        case .success(let application):
+            try? await access.audit(now, reviewer.user, action, "accepted \(id) \(application.status.rawValue)", APIRequestInfo.address)
+            return .ok(.init(body: .json(Self.application(application))))
+        case .failure(let error):
+            // A retry of the decision this operator took already answers the application as it is.
+            if error.code == .applicationNotPending, let record = try await access.store.application(id),
+                let last = record.application.history.last, last.by == reviewer.user, last.status == decided {
+                return .ok(.init(body: .json(Self.application(record.application))))
+            }
+            try await access.audit(now, reviewer.user, action, "rejected \(error.code.rawValue)", APIRequestInfo.address)
+            if error.code == .unknownApplication { return .notFound(.init(body: .json(Self.error(error.code.rawValue, error.message)))) }
+            return .unprocessableContent(.init(body: .json(Self.error(error.code.rawValue, error.message, ["application": String(id.prefix(64))]))))
+        }
+    }
+
+    static func application(_ application: AccountApplication) -> Schemas.AccountApplication {
+        let form = application.form
+        return Schemas.AccountApplication(
+            id: application.id, kind: Schemas.ApplicantKind(rawValue: form.kind.rawValue)!, ownerId: form.ownerID, ownerName: form.ownerName,
+            province: form.province, status: Schemas.AccountApplication.StatusPayload(rawValue: application.status.rawValue)!,
+            account: application.account?.rawValue,
+            users: form.users.map { .init(userId: $0.userID, name: $0.name, role: $0.role.rawValue) },
+            documents: form.documents.map { .init(fileName: $0.fileName, sha256: $0.sha256, sizeBytes: $0.sizeBytes) },
+            history: application.history.map { .init(at: utc($0.at), by: $0.by, status: $0.status.rawValue, reason: $0.reason) })
+    }
+}
+
+extension Operations.ListAccountApplications.Output: TokenGuardedOutput {}
+extension Operations.DecideAccountApplication.Output: TokenGuardedOutput {}
