@@ -30,6 +30,13 @@ public struct SQLLedgerStore<Database: SQLDatabase>: LedgerStore {
                     "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
                     [.int(Int64(migration.version)), .text(migration.name), .int(SystemClock().now().millisecondsSinceEpoch)])
             }
+            if database.dialect == .postgres {
+                // A restore that copied audit rows but not the sequence (migration 23) leaves it
+                // behind: move it up to the largest id, never down, so no insert reuses an id.
+                try await sql.execute(
+                    "SELECT setval('audit_log_ids', GREATEST((SELECT COALESCE(MAX(id), 0) FROM audit_log), (SELECT last_value FROM audit_log_ids)))",
+                    [])
+            }
         }
     }
 

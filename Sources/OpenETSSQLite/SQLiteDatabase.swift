@@ -23,6 +23,8 @@ public final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
     public let dialect = SQLDialect.sqlite
     public let path: String
     private let busyTimeoutMilliseconds: Int
+    /// The longest wait for the write lock, in busy timeouts, however busy the others are.
+    static let maxWaitFactor = 10
 
     /// Opens (creating if needed) the database at `path`.
     public init(path: String, busyTimeoutMilliseconds: Int = 30_000) throws {
@@ -66,9 +68,12 @@ public final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
     /// total: SQLite's lock is not fair, a writer that just committed usually takes it again
     /// before the sleepers wake, so under many writers one can wait behind thousands of
     /// commits. Waiting while others make progress is a queue; no progress is a stuck lock.
+    /// Either way the wait ends after `maxWaitFactor` × the timeout (10 × 30 s), so a writer
+    /// starved by others' steady commits fails instead of hanging its callers for ever.
     private func beginImmediate() async throws {
         let clock = ContinuousClock()
         let timeout = Duration.milliseconds(busyTimeoutMilliseconds)
+        let cap = clock.now + timeout * Self.maxWaitFactor
         var deadline = clock.now + timeout
         var seenVersion: SQLValue?
         while true {
@@ -76,9 +81,10 @@ public final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
                 try connection.withoutBusyWait { try connection.run("BEGIN IMMEDIATE") }
                 return
             } catch let error as SQLiteError where error.code == SQLITE_BUSY {
-                let version = try? await connection.query("PRAGMA data_version", []).first?.values.first
+                // A WAL read is rarely busy; when it is, "no change seen" is the safe reading.
+                let version = try? await connection.withoutBusyWait { try await connection.query("PRAGMA data_version", []).first?.values.first }
                 if let version, version != seenVersion {
-                    if seenVersion != nil { deadline = clock.now + timeout }
+                    if seenVersion != nil { deadline = min(clock.now + timeout, cap) }
                     seenVersion = version
                 }
                 guard clock.now < deadline else { throw error }
@@ -153,6 +159,12 @@ final class SQLiteConnection: SQLExecutor {
         sqlite3_busy_timeout(handle, 0)
         defer { sqlite3_busy_timeout(handle, busyTimeoutMilliseconds) }
         return try body()
+    }
+
+    func withoutBusyWait<T>(_ body: () async throws -> T) async rethrows -> T {
+        sqlite3_busy_timeout(handle, 0)
+        defer { sqlite3_busy_timeout(handle, busyTimeoutMilliseconds) }
+        return try await body()
     }
 
     var busyTimeoutMilliseconds: Int32 = 30_000

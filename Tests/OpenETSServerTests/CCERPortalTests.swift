@@ -33,7 +33,7 @@ struct CCERPortalTests {
     /// Logs in a user the test created (no second factor: validation body staff).
     static func login(_ port: Int, user: String, password: String) async throws -> NeutralityServerTests.Client {
         var client = P.client(port)
-        let login = try await client.send("POST", "/login", form: [("user", user), ("password", password), ("totp", "")])
+        let login = try await client.login(form: [("user", user), ("password", password), ("totp", "")])
         #expect(login.status == 303, "\(user) logs in")
         client.cookie = login.cookie
         return client

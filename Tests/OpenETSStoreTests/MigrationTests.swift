@@ -9,6 +9,13 @@ import Testing
 /// Databases written before it must keep reading and verifying.
 @Suite("Storage migrations")
 struct MigrationTests {
+    /// Numbers are unique and in order in the list (a merge that gives two migrations one
+    /// number would otherwise only show at start-up, as a key violation).
+    @Test func migrationNumbersAreUniqueAndIncreasing() {
+        let versions = Migrations.all.map(\.version)
+        #expect(versions == versions.sorted() && Set(versions).count == versions.count, "\(versions)")
+    }
+
     /// Entries written before migration 13 have one `journal_postings` row per posting; verify
     /// reads them beside the new rows and still catches an edited one.
     @Test(arguments: Backend.all)

@@ -311,10 +311,20 @@ extension APIHandler {
     /// Runs a command through the registry's writer, which writes its audit record (with the
     /// outcome) in the command's own transaction: one commit covers both.
     func execute(_ command: Command, _ caller: Caller) async throws -> Executed {
-        var result = Schemas.CommandResult(seq: 0, replayed: false, deals: [])
-        let rejection: (code: String, message: String)?
         let audit = AuditNote(
             at: SystemClock().now(), user: caller.principal.user, action: "api_" + command.kind, address: APIRequestInfo.address)
+        do {
+            return try await run(command, caller, audit: audit)
+        } catch {
+            // The batch failed (nothing was written, its audit line neither): say so in the log.
+            try? await access.audit(audit.at, audit.user, audit.action, "failed \(type(of: error))", audit.address)
+            throw error
+        }
+    }
+
+    private func run(_ command: Command, _ caller: Caller, audit: AuditNote) async throws -> Executed {
+        var result = Schemas.CommandResult(seq: 0, replayed: false, deals: [])
+        let rejection: (code: String, message: String)?
         switch command {
         case .exchange(let exchange):
             switch try await service.execute(ExchangeRequest(idempotencyKey: caller.idempotencyKey, command: exchange), audit: audit) {

@@ -72,7 +72,11 @@ public final class APIRateLimiter: Sendable {
                 recent.oldest = (recent.oldest + 1) % capacity
             }
             if calls.count >= Self.maxTrackedTokens {
+                // Idle keys go; if most are still live (a flood of made-up tokens), all go: the
+                // table is then at most half full, so this runs once per many insertions, not
+                // on every call.
                 calls = calls.filter { ($0.value.newest ?? 0) > ms - window }
+                if calls.count >= Self.maxTrackedTokens / 2 { calls.removeAll() }
             }
             return nil
         }
