@@ -98,6 +98,13 @@ public func buildRouter(
     router.post("/trade/take") { request, context in try await trading.trade(request, context: context, action: .tradeTake) }
     router.post("/trade/cancel") { request, context in try await trading.trade(request, context: context, action: .tradeCancel) }
     router.post("/trade/surrender") { request, context in try await trading.surrender(request, context: context) }
+    router.get("/trade/block") { request, _ in try await trading.blockAuctionPage(request, action: .blockQuote) }
+    router.post("/trade/block/quote") { request, context in try await trading.block(request, context: context, form: .quote) }
+    router.post("/trade/block/counter") { request, context in try await trading.block(request, context: context, form: .counter) }
+    router.post("/trade/block/accept") { request, context in try await trading.block(request, context: context, form: .accept) }
+    router.post("/trade/block/cancel") { request, context in try await trading.block(request, context: context, form: .cancel) }
+    router.get("/trade/auctions") { request, _ in try await trading.blockAuctionPage(request, action: .auctionBid) }
+    router.post("/trade/auction/bid") { request, context in try await trading.auctionBid(request, context: context) }
     router.get("/surveillance") { request, _ in try await trading.surveillancePage(request) }
     router.post("/operator/open-day") { request, context in try await trading.operate(request, context: context, open: true) }
     router.post("/operator/close-day") { request, context in try await trading.operate(request, context: context, open: false) }

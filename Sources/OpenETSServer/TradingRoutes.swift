@@ -167,7 +167,7 @@ struct TradingRoutes: Sendable {
     }
 
     /// Actions taken for the principal's own registry account.
-    static let participantActions: Set<Action> = [.tradePlace, .tradeTake, .tradeCancel, .surrender, .neutralityCancel, .mrvReport]
+    static let participantActions: Set<Action> = [.tradePlace, .tradeTake, .tradeCancel, .blockQuote, .auctionBid, .surrender, .neutralityCancel, .mrvReport]
     static let maxNonceBytes = 64
 
     /// Audits the outcome and sends the user back with it. An audit write that fails after an

@@ -45,6 +45,10 @@ public enum WebPermissions {
             ("GET /trade", .viewOwnAccount),
             ("POST /trade/place", .tradePlace), ("POST /trade/take", .tradeTake), ("POST /trade/cancel", .tradeCancel),
             ("POST /trade/surrender", .surrender),
+            // Block agreement and one-way auction screens (TradeBlockAuctionRoutes).
+            ("GET /trade/block", .blockQuote), ("POST /trade/block/quote", .blockQuote), ("POST /trade/block/counter", .blockQuote),
+            ("POST /trade/block/accept", .blockQuote), ("POST /trade/block/cancel", .blockQuote),
+            ("GET /trade/auctions", .auctionBid), ("POST /trade/auction/bid", .auctionBid),
             ("GET /surveillance", .viewSurveillance),
             ("POST /operator/open-day", .exchangeOperate), ("POST /operator/close-day", .exchangeOperate),
             // Carbon neutrality (NeutralityRoutes).

@@ -57,6 +57,12 @@ public struct TradingPages: Sendable {
         if principal.may(.transferInitiate, for: account) || principal.may(.approveTransfer, for: account) {
             body += "<p><a href=\"/portal/transfers\" id=\"transfers-link\">" + t("划转（四眼复核）", "Transfers (four eyes)") + "</a></p>"
         }
+        if principal.may(.blockQuote, for: account) {
+            body += "<p><a href=\"/trade/block\" id=\"block-link\">" + t("大宗协议", "Block agreement") + "</a></p>"
+        }
+        if principal.may(.auctionBid, for: account) {
+            body += "<p><a href=\"/trade/auctions\" id=\"auctions-link\">" + t("单向竞价", "One-way auctions") + "</a></p>"
+        }
         if let message = context.message { body += "<p class=\"ok\" id=\"message\">\(escape(message))</p>" }
         if let error = context.error { body += "<p class=\"bad\" id=\"error\">\(escape(error))</p>" }
         body += "<p class=\"muted\">" + (exchange.tradingDate.map { t("交易日 ", "Trading day ") + $0.description } ?? t("休市", "Market closed")) + "</p>"
