@@ -175,8 +175,10 @@ struct TradeBlockAuctionTests {
         let world = try await Self.world(database)
         let service = world.service
         let now = service.now()
-        let opens = Timestamp(millisecondsSinceEpoch: now.millisecondsSinceEpoch + 60_000)
-        let closes = Timestamp(millisecondsSinceEpoch: now.millisecondsSinceEpoch + 30 * 60_000)
+        // The window opens 30 minutes later (the drill clock runs in real time: a slow machine
+        // must not reach it before the test moves the clock), and stays open 30 minutes.
+        let opens = Timestamp(millisecondsSinceEpoch: now.millisecondsSinceEpoch + 30 * 60_000)
+        let closes = Timestamp(millisecondsSinceEpoch: now.millisecondsSinceEpoch + 60 * 60_000)
         let close = try #require(await service.exchange.instruments["CEA24"]).previousClose
         let (floor, ceiling) = (close * 9 / 10, close * 11 / 10)
         let announced = try await service.execute(ExchangeRequest(idempotencyKey: "test-auction-1", command: .announceAuction(Auction(
