@@ -38,8 +38,20 @@ struct PortalServerTests {
 
     /// Runs `body` against the live server; closes everything after.
     static func serve(_ world: World, _ body: @escaping @Sendable (Int) async throws -> Void) async throws {
+        try await run(ServerConfiguration(host: "127.0.0.1", port: 0), store: world.store, service: world.service, mrv: world.mrv, body)
+        try await world.mrvStore.close()
+        try await world.store.close()
+        try? FileManager.default.removeItem(atPath: world.path)
+    }
+
+    /// Runs the application on `configuration` (port 0: a free port) until `body`, given the
+    /// bound port, returns. The live-server harness every server test class shares.
+    static func run(
+        _ configuration: ServerConfiguration, store: any LedgerStore, service: RegistryService, plans: AllocationPlanService? = nil,
+        cycle: (any AllocationCycleStore)? = nil, mrv: MRVService? = nil, _ body: @escaping @Sendable (Int) async throws -> Void
+    ) async throws {
         let ports = AsyncStream<Int>.makeStream()
-        let app = buildApplication(ServerConfiguration(host: "127.0.0.1", port: 0), store: world.store, service: world.service, mrv: world.mrv) { port in
+        let app = buildApplication(configuration, store: store, service: service, plans: plans, cycle: cycle, mrv: mrv) { port in
             ports.continuation.yield(port)
         }
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -49,9 +61,6 @@ struct PortalServerTests {
             try await body(port)
             group.cancelAll()
         }
-        try await world.mrvStore.close()
-        try await world.store.close()
-        try? FileManager.default.removeItem(atPath: world.path)
     }
 
     static func client(_ port: Int) -> Client {

@@ -36,20 +36,10 @@ struct RegulatorPortalTests {
     }
 
     static func serve(_ world: World, _ body: @escaping @Sendable (Int) async throws -> Void) async throws {
-        let ports = AsyncStream<Int>.makeStream()
         let base = world.base
-        let app = buildApplication(
-            ServerConfiguration(host: "127.0.0.1", port: 0), store: base.store, service: base.service, plans: world.plans, cycle: world.cycle, mrv: base.mrv
-        ) { port in
-            ports.continuation.yield(port)
-        }
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await app.runService(gracefulShutdownSignals: []) }
-            var iterator = ports.stream.makeAsyncIterator()
-            let port = try #require(await iterator.next())
-            try await body(port)
-            group.cancelAll()
-        }
+        try await PortalServerTests.run(
+            ServerConfiguration(host: "127.0.0.1", port: 0), store: base.store, service: base.service, plans: world.plans, cycle: world.cycle,
+            mrv: base.mrv, body)
         try await world.cycle.close()
         try await world.plansStore.close()
         try await base.mrvStore.close()

@@ -52,17 +52,7 @@ struct TradeBlockAuctionTests {
     }
 
     static func serve(_ world: World, _ body: @escaping @Sendable (Int) async throws -> Void) async throws {
-        let ports = AsyncStream<Int>.makeStream()
-        let app = buildApplication(ServerConfiguration(host: "127.0.0.1", port: 0), store: world.store, service: world.service) { port in
-            ports.continuation.yield(port)
-        }
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await app.runService(gracefulShutdownSignals: []) }
-            var iterator = ports.stream.makeAsyncIterator()
-            let port = try #require(await iterator.next())
-            try await body(port)
-            group.cancelAll()
-        }
+        try await PortalServerTests.run(ServerConfiguration(host: "127.0.0.1", port: 0), store: world.store, service: world.service, body)
         try await world.store.close()
         if case .sqlite(let path) = world.location { try? FileManager.default.removeItem(atPath: path) }
     }

@@ -116,14 +116,7 @@ struct WebPermissionWalkTests {
         let world = try await PortalServerTests.world()
         var configuration = ServerConfiguration(host: "127.0.0.1", port: 0)
         configuration.formRateLimit = APIRateLimit(calls: 2, windowSeconds: 60)
-        let ports = AsyncStream<Int>.makeStream()
-        let app = buildApplication(configuration, store: world.store, service: world.service, mrv: world.mrv) { port in
-            ports.continuation.yield(port)
-        }
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await app.runService(gracefulShutdownSignals: []) }
-            var iterator = ports.stream.makeAsyncIterator()
-            let port = try #require(await iterator.next())
+        try await PortalServerTests.run(configuration, store: world.store, service: world.service, mrv: world.mrv) { port in
             let e1 = try await PortalServerTests.login(port, "e1")
             let csrf = try await PortalServerTests.csrf(e1, "/trade")
             #expect(try await e1.send("POST", "/trade/cancel", form: [("csrf", "forged"), ("order", "1")]).status == 403)
@@ -140,7 +133,6 @@ struct WebPermissionWalkTests {
             let i1 = try await PortalServerTests.login(port, "i1")
             let i1CSRF = try await PortalServerTests.csrf(i1, "/trade")
             #expect(try await i1.send("POST", "/trade/cancel", form: PortalServerTests.form(i1CSRF, [("order", "999999")])).status == 303)
-            group.cancelAll()
         }
         try await world.mrvStore.close()
         try await world.store.close()
