@@ -96,7 +96,14 @@ struct AccountOpeningServiceTests {
         // registry command under the approval's key, nothing else) finishes when retried.
         let partial = try #require(try await h.service.execute(CommandRequest(
             idempotencyKey: "account-opening-\(submitted.application.id)", command: AccountOpening.openAccountCommand(submitted.application.form))).receipt)
+        // Meanwhile nobody may return or reject it: that would leave the opened account behind
+        // a refused application. Nothing changes.
+        #expect(Self.code(try await opening.decide(submitted.application.id, .reject(reason: "late"), by: "ro2", at: now)) == .approvalInProgress)
+        #expect(Self.code(try await opening.decide(submitted.application.id, .returnForCorrection(reason: "late"), by: "ro2", at: now)) == .approvalInProgress)
+        #expect(try await h.store.application(submitted.application.id)?.application.status == .submitted)
         let account = try #require(try await opening.decide(submitted.application.id, .approve, by: "ro2", at: now).get().account)
+        // Once approved, a rejection is refused as for any decided application.
+        #expect(Self.code(try await opening.decide(submitted.application.id, .reject(reason: "late"), by: "ro3", at: now)) == .applicationNotPending)
         #expect(partial.events.contains { if case .accountOpened(let opened) = $0 { opened.id == account } else { false } })
         #expect(await h.service.state.accounts.values.count { $0.ownerID == Self.uscc } == 1)
         // The other application of the same owner is refused at its approval: one account per owner and kind.

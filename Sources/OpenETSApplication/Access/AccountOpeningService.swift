@@ -204,6 +204,16 @@ public final class AccountOpeningService: Sendable {
         guard Self.plausibleID(id), let record = try await store.application(id) else {
             return .failure(AccountOpeningError(.unknownApplication, "no application \(id.prefix(64))"))
         }
+        if decision != .approve, record.application.status == .submitted || record.application.status == .returned,
+            let opened = try await approvalOpened(record.application.id)
+        {
+            // The approval's first step (the registry account) committed and its second did
+            // not: returning or rejecting now would leave an open account behind a refused
+            // application. Only approving again (which replays the registry command) finishes it.
+            return .failure(AccountOpeningError(
+                .approvalInProgress,
+                "an approval of \(record.application.id) has opened registry entry #\(opened) already; approve again to finish it"))
+        }
         switch decision {
         case .returnForCorrection(let reason): return try await change(record, .returnForCorrection(by: reviewer, reason: reason), at: now)
         case .reject(let reason): return try await change(record, .reject(by: reviewer, reason: reason), at: now)
@@ -261,6 +271,13 @@ public final class AccountOpeningService: Sendable {
             return .failure(AccountOpeningError(.applicationChanged, "application \(record.application.id) changed meanwhile; reload and decide again"))
         }
         return .success(next.application)
+    }
+
+    /// The journal entry of the registry command an approval of `application` committed, if
+    /// any (read under the registry's write lock, as any idempotency check).
+    func approvalOpened(_ application: String) async throws -> Int64? {
+        let key = Self.registryKey(application)
+        return try await registry.store.write { tx in try await tx.idempotencyRecords([key])[key]?.seq }
     }
 
     /// The registry idempotency key of an application's approval.

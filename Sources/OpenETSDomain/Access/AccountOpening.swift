@@ -186,6 +186,9 @@ public struct AccountOpeningError: Error, Hashable, Sendable {
         case registryRejected = "REGISTRY_REJECTED"
         /// The owner holds an account of this kind already (one per owner and kind).
         case accountExists = "ACCOUNT_EXISTS"
+        /// A return or rejection of an application whose approval has opened its registry
+        /// account already (the approval's second step did not finish): approve again to finish.
+        case approvalInProgress = "APPROVAL_IN_PROGRESS"
     }
 
     public var code: Code
