@@ -34,7 +34,8 @@ struct TradeBlockAuctionTests {
     }
 
     static func world(_ database: String) async throws -> World {
-        let tag = "tradeblock_\(UInt32.random(in: 0...UInt32.max))"
+        // Named as Backend.freshLocation names them (the minute first), for scripts/test's sweep.
+        let tag = "\(Int(Date().timeIntervalSince1970 / 60))_tradeblock_\(UInt32.random(in: 0...UInt32.max))"
         let location: StoreLocation
         if database == "postgres" {
             let url = try #require(ProcessInfo.processInfo.environment["OPENETS_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 },

@@ -28,14 +28,20 @@ enum Backend: String, CaseIterable, CustomTestStringConvertible, Sendable {
 
     var testDescription: String { rawValue }
 
-    /// A new, empty location for one test.
+    /// A new, empty location for one test. Its name starts with the minute it was made
+    /// (`t_<minutes since 1970>_<test>_<random>`), so `scripts/test` can sweep what earlier runs
+    /// left behind (schemas and files older than `scripts/test`'s sweep age) without touching a
+    /// run in progress; the test's name is cut to 32 characters so the whole stays within
+    /// PostgreSQL's 63-byte identifiers.
     func freshLocation(_ name: String = #function) throws -> StoreLocation {
-        let tag = "\(name.prefix(while: { $0.isLetter || $0.isNumber }).lowercased())_\(UInt32.random(in: 0...UInt32.max))"
+        let minute = Int(Date().timeIntervalSince1970 / 60)
+        let test = name.prefix(while: { $0.isLetter || $0.isNumber }).prefix(32).lowercased()
+        let tag = "\(minute)_\(test)_\(UInt32.random(in: 0...UInt32.max))"
         switch self {
         case .sqlite:
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("openets-tests")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            return .sqlite(path: directory.appendingPathComponent("\(tag).db").path)
+            return .sqlite(path: directory.appendingPathComponent("t_\(tag).db").path)
         case .postgres:
             guard let url = Backend.postgresURL else {
                 throw TestSetupError("OPENETS_REQUIRE_POSTGRES=1 but OPENETS_TEST_POSTGRES_URL is not set")
