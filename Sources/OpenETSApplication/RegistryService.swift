@@ -98,13 +98,44 @@ enum OperationOutcome: Sendable {
     case exchange(ExchangeOutcome)
     case ccer(CCEROutcome)
 
+    /// What an exchange command made, for its audit line: `order 12, deal D-…`; at most
+    /// `maxAuditedIDs` ids, then `…`.
+    static func madeByExchange(_ events: [ExchangeEvent]) -> String {
+        var ids: [String] = []
+        for event in events {
+            switch event {
+            case .orderPlaced(let order): ids.append("order \(order.id)")
+            case .dealDone(let deal, _, _): ids.append("deal \(deal.id.rawValue)")
+            case .quotePosted(let quote): ids.append("quote \(quote.id)")
+            case .auctionAnnounced(let auction): ids.append("auction \(auction.id)")
+            case .bidPlaced(let bid): ids.append("bid \(bid.id)")
+            case .auctionEnded(let auction, let result): ids.append("auction \(auction) \(result.status.rawValue)")
+            default: continue
+            }
+            if ids.count > maxAuditedIDs { break }
+        }
+        return ids.count > maxAuditedIDs ? ids.prefix(maxAuditedIDs).joined(separator: ", ") + ", …" : ids.joined(separator: ", ")
+    }
+
+    /// The most ids an audit line names.
+    static let maxAuditedIDs = 5
+
+    var accepted: Bool {
+        switch self {
+        case .registry(.accepted), .exchange(.accepted), .ccer(.accepted): true
+        default: false
+        }
+    }
+
     /// The audit log's words for the outcome: `accepted #seq`, `replayed #seq`, `rejected CODE`.
     var auditDetail: String {
         func done(_ seq: Int64, _ replayed: Bool) -> String { (replayed ? "replayed #" : "accepted #") + String(seq) }
         switch self {
         case .registry(.accepted(let receipt)): return done(receipt.seq, receipt.replayed)
         case .registry(.rejected(let error)): return "rejected " + error.code.rawValue
-        case .exchange(.accepted(let receipt)): return done(receipt.seq, receipt.replayed)
+        case .exchange(.accepted(let receipt)):
+            let made = Self.madeByExchange(receipt.events)
+            return done(receipt.seq, receipt.replayed) + (made.isEmpty ? "" : " (" + made + ")")
         case .exchange(.rejected(let error)): return "rejected " + error.code.rawValue
         case .ccer(.accepted(let receipt)): return done(receipt.seq, receipt.replayed)
         case .ccer(.rejected(let error)): return "rejected " + error.code
@@ -123,16 +154,25 @@ public struct AuditNote: Hashable, Sendable {
     public var action: String
     /// The peer address.
     public var address: String
+    /// What was asked, in words (`100 t CEA24 for 2025`), appended to the detail of an accepted
+    /// outcome: `accepted #12: 100 t CEA24 for 2025`. At most `maxSummaryChars` are kept.
+    public var summary: String
 
-    public init(at: Timestamp, user: String, action: String, address: String) {
+    /// The longest summary kept (the audit line's detail stays bounded).
+    public static let maxSummaryChars = 200
+
+    public init(at: Timestamp, user: String, action: String, address: String, summary: String = "") {
         self.at = at
         self.user = AuditRecord.withoutNUL(user)
         self.action = AuditRecord.withoutNUL(action)
         self.address = AuditRecord.withoutNUL(address)
+        self.summary = AuditRecord.withoutNUL(String(summary.prefix(Self.maxSummaryChars)))
     }
 
     func record(_ outcome: OperationOutcome) -> AuditRecord {
-        AuditRecord(at: at, user: user, action: action, detail: outcome.auditDetail, address: address)
+        var detail = outcome.auditDetail
+        if outcome.accepted, !summary.isEmpty { detail += ": " + summary }
+        return AuditRecord(at: at, user: user, action: action, detail: detail, address: address)
     }
 }
 

@@ -65,9 +65,12 @@ struct CCERPortalRoutes: Sendable {
             let application = ProjectApplication(
                 name: name, owner: account, methodology: methodology, province: province, location: location, type: type, constructionStart: construction,
                 creditingStart: creditingStart, creditingEnd: creditingEnd, expectedAnnualReductionsT: expected, designDocumentSHA256: design, hostFacility: host)
-            let outcome = try await service.execute(CCERRequest(idempotencyKey: form.idempotencyKey, command: .submitProject(application, coveredFacilities: [])))
+            let command = CCERCommand.submitProject(application, coveredFacilities: [])
+            let outcome = try await service.execute(
+                CCERRequest(idempotencyKey: form.idempotencyKey, command: command),
+                audit: trading.auditNote(CCEREntryBody.kindPrefix + command.kind, form, context, summary: name))
             let id = outcome.receipt?.events.compactMap { if case .projectSubmitted(let p) = $0 { p.id.rawValue } else { nil } }.first ?? ""
-            return try await conclude(.submitProject(application, coveredFacilities: []), form, outcome, summary: "\(id) \(name)", context: context, back: back)
+            return try await conclude(command, form, outcome, summary: "\(id) \(name)", context: context, back: back)
         }
     }
 
@@ -206,16 +209,20 @@ struct CCERPortalRoutes: Sendable {
     func date(_ text: String?) -> CivilDate? { text.flatMap { CivilDate($0.trimmingCharacters(in: .whitespaces)) } }
 
     func run(_ command: CCERCommand, _ form: TradingRoutes.AuthorisedForm, summary: String, context: AppRequestContext, back: String) async throws -> Response {
-        let outcome = try await service.execute(CCERRequest(idempotencyKey: form.idempotencyKey, command: command))
+        let outcome = try await service.execute(
+            CCERRequest(idempotencyKey: form.idempotencyKey, command: command),
+            audit: trading.auditNote(CCEREntryBody.kindPrefix + command.kind, form, context, summary: summary))
         return try await conclude(command, form, outcome, summary: summary, context: context, back: back)
     }
 
-    /// Audits a CCER outcome (`ccer.<command kind>`) and sends the user back with it.
+    /// Sends the user back with a CCER outcome; the command's transaction wrote its audit line
+    /// (`ccer.<command kind>`, `trading.auditNote`).
     func conclude(_ command: CCERCommand, _ form: TradingRoutes.AuthorisedForm, _ outcome: CCEROutcome, summary: String, context: AppRequestContext, back: String) async throws -> Response {
         var error = outcome.error.map { (code: $0.code, message: $0.message) }
         if var e = error, e.message.count > PortalRoutes.maxErrorChars { e.message = String(e.message.prefix(PortalRoutes.maxErrorChars)) + "…"; error = e }
         return try await trading.conclude(
-            CCEREntryBody.kindPrefix + command.kind, form.principal, seq: outcome.receipt?.seq, summary: summary, error: error, address: context.address, back: back)
+            CCEREntryBody.kindPrefix + command.kind, form.principal, seq: outcome.receipt?.seq, summary: summary, error: error, address: context.address, back: back,
+            audited: true)
     }
 }
 

@@ -115,18 +115,23 @@ struct NeutralityRoutes: Sendable {
         var lastSeq: Int64?
         for (index, step) in steps.enumerated() {
             let command = ExchangeCommand.takeOrder(account: account, order: step.order, quantity: step.quantity)
-            let outcome = try await service.execute(ExchangeRequest(idempotencyKey: "\(form.idempotencyKey)-\(index + 1)", command: command))
+            // Each take is audited in its own transaction, as step i of n of the purchase.
+            let outcome = try await service.execute(
+                ExchangeRequest(idempotencyKey: "\(form.idempotencyKey)-\(index + 1)", command: command),
+                audit: trading.auditNote("neutrality_buy", form, context, summary: "step \(index + 1) of \(steps.count): listing \(step.order), \(step.quantity) t"))
             if let error = outcome.error {
                 // Each take is whole; what was taken before this one stays bought and is said so.
                 let before = deals.isEmpty ? "nothing was bought" : "bought \(taken) t before it: " + deals.joined(separator: ", ")
                 return try await conclude("neutrality_buy", form, context, seq: lastSeq, summary: "", error: (error.code.rawValue, "listing \(step.order): \(error.message); \(before)"),
-                    back: back(kept, extra: [("quantity", String(planned - taken))] + (taken > 0 ? [("cancel", String(taken))] : [])))
+                    back: back(kept, extra: [("quantity", String(planned - taken))] + (taken > 0 ? [("cancel", String(taken))] : [])), audited: true)
             }
             lastSeq = outcome.receipt?.seq
             for case .dealDone(let deal, _, _) in outcome.receipt?.events ?? [] { deals.append("\(deal.id.rawValue) \(deal.quantity) t @ \(Fen.text(deal.price))") }
             taken += step.quantity
         }
-        return try await conclude("neutrality_buy", form, context, seq: lastSeq, summary: "bought \(taken) t \(unit): " + deals.joined(separator: ", "), error: nil, back: back(kept, extra: [("cancel", String(taken))]))
+        return try await conclude(
+            "neutrality_buy", form, context, seq: lastSeq, summary: "bought \(taken) t \(unit): " + deals.joined(separator: ", "), error: nil,
+            back: back(kept, extra: [("cancel", String(taken))]), audited: true)
     }
 
     /// POST /neutrality/cancel: `cancelForNeutrality` from the participant's own account; on
@@ -146,22 +151,27 @@ struct NeutralityRoutes: Sendable {
         let claim = NeutralityClaim(
             account: form.principal.account!, unit: UnitTypeCode(unit), quantity: quantity, beneficiary: fields["beneficiary"] ?? "", purpose: purpose,
             subject: fields["subject"] ?? "")
-        let outcome = try await service.execute(CCERRequest(idempotencyKey: form.idempotencyKey, command: .cancelForNeutrality(claim)))
+        let outcome = try await service.execute(
+            CCERRequest(idempotencyKey: form.idempotencyKey, command: .cancelForNeutrality(claim)),
+            audit: trading.auditNote("neutrality_cancel", form, context, summary: "\(quantity) t \(unit)"))
         switch outcome {
         case .rejected(let error):
-            return try await conclude("neutrality_cancel", form, context, seq: nil, summary: "", error: (error.code, error.message), back: back(fields, extra: [("cancel", String(quantity))]))
+            return try await conclude(
+                "neutrality_cancel", form, context, seq: nil, summary: "", error: (error.code, error.message), back: back(fields, extra: [("cancel", String(quantity))]),
+                audited: true)
         case .accepted(let receipt):
             let code = receipt.verificationCode ?? ""
             return try await conclude(
                 "neutrality_cancel", form, context, seq: receipt.seq, summary: "\(quantity) t \(unit), certificate \(code)", error: nil,
-                back: back(["unit": unit, "purpose": purpose.rawValue], extra: [("certificate", code)]))
+                back: back(["unit": unit, "purpose": purpose.rawValue], extra: [("certificate", code)]), audited: true)
         }
     }
 
     private func conclude(
-        _ kind: String, _ form: TradingRoutes.AuthorisedForm, _ context: AppRequestContext, seq: Int64?, summary: String, error: (code: String, message: String)?, back: String
+        _ kind: String, _ form: TradingRoutes.AuthorisedForm, _ context: AppRequestContext, seq: Int64?, summary: String, error: (code: String, message: String)?, back: String,
+        audited: Bool = false
     ) async throws -> Response {
-        try await trading.conclude(kind, form.principal, seq: seq, summary: summary, error: error, address: context.address, back: back)
+        try await trading.conclude(kind, form.principal, seq: seq, summary: summary, error: error, address: context.address, back: back, audited: audited)
     }
 
     /// The query string of a GET form as the browser sends it: `+` is a space, then

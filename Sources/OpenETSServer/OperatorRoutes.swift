@@ -78,7 +78,9 @@ struct OperatorRoutes: Sendable {
                 ceilingPrice: prices["ceiling"]!, pricing: pricing, tieBreak: tieBreak, seed: seed, minBidQuantity: minBid,
                 maxSharePerMille: cap, cancelIfUndersubscribed: false, referencePrice: nil, cancelBelowReferencePercent: nil,
                 opensAt: opens, closesAt: closes)
-            let outcome = try await service.execute(ExchangeRequest(idempotencyKey: form.idempotencyKey, command: .announceAuction(auction)))
+            let outcome = try await service.execute(
+                ExchangeRequest(idempotencyKey: form.idempotencyKey, command: .announceAuction(auction)),
+                audit: trading.auditNote("announce_auction", form, context, summary: "\(applicant) \(side.rawValue) \(quantity) t \(code)"))
             let id = outcome.receipt?.events.compactMap { if case .auctionAnnounced(let a) = $0 { a.id } else { nil } }.first
             return try await exchangeOutcome(
                 "announce_auction", form, outcome, summary: "auction \(id.map(String.init) ?? "-"): \(applicant) \(side.rawValue) \(quantity) t \(code)", context: context, back: back)
@@ -90,7 +92,9 @@ struct OperatorRoutes: Sendable {
         let back = "/portal/exchange"
         return try await withForm(request, .exchangeOperate, back: back) { form in
             guard let auction = form.fields["auction"].flatMap({ Int64($0) }) else { return badInput(back, "auction number") }
-            let outcome = try await service.execute(ExchangeRequest(idempotencyKey: form.idempotencyKey, command: .clearAuction(auction: auction)))
+            let outcome = try await service.execute(
+                ExchangeRequest(idempotencyKey: form.idempotencyKey, command: .clearAuction(auction: auction)),
+                audit: trading.auditNote("clear_auction", form, context, summary: "auction \(auction)"))
             let result = outcome.receipt?.events.compactMap { if case .auctionEnded(_, let r) = $0 { r } else { nil } }.first
             let summary = "auction \(auction) " + (result.map { "\($0.status.rawValue), clearing price \($0.clearingPrice.map(Fen.text) ?? "-"), unsold \($0.unsold) t" } ?? "")
             return try await exchangeOutcome("clear_auction", form, outcome, summary: summary, context: context, back: back)
@@ -104,7 +108,9 @@ struct OperatorRoutes: Sendable {
         return try await withForm(request, .exchangeOperate, back: back) { form in
             guard let auction = form.fields["auction"].flatMap({ Int64($0) }) else { return badInput(back, "auction number") }
             guard let reason = form.fields["reason"]?.trimmingCharacters(in: .whitespacesAndNewlines), !reason.isEmpty else { return badInput(back, "reason: required") }
-            let outcome = try await service.execute(ExchangeRequest(idempotencyKey: form.idempotencyKey, command: .cancelAuction(auction: auction, reason: reason)))
+            let outcome = try await service.execute(
+                ExchangeRequest(idempotencyKey: form.idempotencyKey, command: .cancelAuction(auction: auction, reason: reason)),
+                audit: trading.auditNote("cancel_auction", form, context, summary: "auction \(auction) withdrawn: \(reason)"))
             return try await exchangeOutcome("cancel_auction", form, outcome, summary: "auction \(auction) withdrawn: \(reason)", context: context, back: back)
         }
     }
@@ -216,21 +222,23 @@ struct OperatorRoutes: Sendable {
         trading.redirect("\(back)?error=" + trading.encode("INVALID_INPUT: \(what)"))
     }
 
+    /// The answer to an exchange command run with `trading.auditNote` (audited in its transaction).
     func exchangeOutcome(
         _ kind: String, _ form: TradingRoutes.AuthorisedForm, _ outcome: ExchangeOutcome, summary: String, context: AppRequestContext, back: String
     ) async throws -> Response {
         try await trading.conclude(
             kind, form.principal, seq: outcome.receipt?.seq, summary: summary,
-            error: outcome.error.map { ($0.code.rawValue, $0.message) }, address: context.address, back: back)
+            error: outcome.error.map { ($0.code.rawValue, $0.message) }, address: context.address, back: back, audited: true)
     }
 
     func registryOutcome(
         _ command: RegistryCommand, _ form: TradingRoutes.AuthorisedForm, summary: String, context: AppRequestContext, back: String
     ) async throws -> Response {
-        let outcome = try await service.execute(CommandRequest(idempotencyKey: form.idempotencyKey, command: command))
+        let outcome = try await service.execute(
+            CommandRequest(idempotencyKey: form.idempotencyKey, command: command), audit: trading.auditNote(command.kind, form, context, summary: summary))
         return try await trading.conclude(
             command.kind, form.principal, seq: outcome.receipt?.seq, summary: summary,
-            error: outcome.error.map { ($0.code.rawValue, $0.message) }, address: context.address, back: back)
+            error: outcome.error.map { ($0.code.rawValue, $0.message) }, address: context.address, back: back, audited: true)
     }
 
     /// "YYYY-MM-DD HH:MM" (or with seconds, or ISO-8601 with a zone); no zone: Beijing time.

@@ -63,14 +63,15 @@ extension TradingRoutes {
             guard let quote else { return redirect("\(back)?error=" + encode("INVALID_INPUT: quote")) }
             command = .cancelQuote(account: account, quote: quote)
         }
-        let outcome = try await service.execute(ExchangeRequest(idempotencyKey: form.idempotencyKey, command: command))
+        let outcome = try await service.execute(
+            ExchangeRequest(idempotencyKey: form.idempotencyKey, command: command), audit: auditNote(command.kind, form, context))
         let events = outcome.receipt?.events ?? []
         let deals: [String] = events.compactMap { if case .dealDone(let deal, _, _) = $0 { deal.id.rawValue } else { nil } }
         let posted: [Int64] = events.compactMap { if case .quotePosted(let quote) = $0 { quote.id } else { nil } }
         let summary = deals.isEmpty ? (posted.first.map { "quote \($0)" } ?? "done") : "deal " + deals.joined(separator: ", ")
         return try await conclude(
             command.kind, form.principal, seq: outcome.receipt?.seq, summary: summary,
-            error: outcome.error.map { ($0.code.rawValue, $0.message) }, address: context.address, back: back)
+            error: outcome.error.map { ($0.code.rawValue, $0.message) }, address: context.address, back: back, audited: true)
     }
 
     /// POST /trade/auction/bid: a bid on an announced one-way auction (`auction_bid`).
@@ -86,10 +87,11 @@ extension TradingRoutes {
             let quantity = form.fields["quantity"].flatMap({ Int64($0) })
         else { return redirect("\(back)?error=" + encode("INVALID_INPUT: auction, price (yuan, 2 decimals) and whole-tonne quantity")) }
         let command = ExchangeCommand.bid(account: account, auction: auction, price: price, quantity: quantity)
-        let outcome = try await service.execute(ExchangeRequest(idempotencyKey: form.idempotencyKey, command: command))
+        let outcome = try await service.execute(
+            ExchangeRequest(idempotencyKey: form.idempotencyKey, command: command), audit: auditNote(command.kind, form, context))
         let placed: [Int64] = (outcome.receipt?.events ?? []).compactMap { if case .bidPlaced(let bid) = $0 { bid.id } else { nil } }
         return try await conclude(
             command.kind, form.principal, seq: outcome.receipt?.seq, summary: placed.first.map { "bid \($0) on auction \(auction)" } ?? "done",
-            error: outcome.error.map { ($0.code.rawValue, $0.message) }, address: context.address, back: back)
+            error: outcome.error.map { ($0.code.rawValue, $0.message) }, address: context.address, back: back, audited: true)
     }
 }

@@ -72,7 +72,9 @@ struct TradingRoutes: Sendable {
         // Login CSRF: without the pre-session cookie and the same token in the form, the
         // password is not even looked at (nothing counts as a failed login).
         guard let token = loginToken(request), AccessService.tokensMatch(token, form["login_csrf"] ?? "") else {
-            try await access.audit(SystemClock().now(), form["user"] ?? "", "login_refused", "login csrf token missing or wrong", context.address)
+            // The user id as typed, cut to the login form's limit (the form may carry 16 KiB).
+            let user = String(decoding: (form["user"] ?? "").utf8.prefix(AccessService.maxUserIDBytes), as: UTF8.self)
+            try await access.audit(SystemClock().now(), user, "login_refused", "login csrf token missing or wrong", context.address)
             let message = lang == .zh ? "登录表单已失效，请重新打开登录页。" : "The login form expired; open the login page again."
             let fresh = AccessService.newToken()
             var response = page(TradingPages(language: lang).login(error: message, next: Self.localPath(form["next"]), loginCSRF: fresh), status: .forbidden)
@@ -170,19 +172,28 @@ struct TradingRoutes: Sendable {
     static let participantActions: Set<Action> = [.tradePlace, .tradeTake, .tradeCancel, .blockQuote, .auctionBid, .surrender, .neutralityCancel, .mrvReport]
     static let maxNonceBytes = 64
 
-    /// Audits the outcome and sends the user back with it. An audit write that fails after an
+    /// The audit note of a form's registry, exchange or CCER command: handed to the registry's
+    /// writer, it writes the audit line (with the outcome) in the command's own transaction,
+    /// so the command is never durable without its audit line. `summary`: what was asked.
+    func auditNote(_ kind: String, _ form: AuthorisedForm, _ context: AppRequestContext, summary: String = "") -> AuditNote {
+        AuditNote(at: SystemClock().now(), user: form.principal.user, action: kind, address: context.address, summary: summary)
+    }
+
+    /// Audits the outcome and sends the user back with it. `audited`: the command's own
+    /// transaction wrote the audit line already (`auditNote`), so only a refusal found before
+    /// the command ran (bad input) is written here. An audit write that fails after an
     /// accepted command does not turn the response into an error: the command is committed.
     func conclude(
         _ kind: String, _ principal: Principal, seq: Int64?, summary: String, error: (code: String, message: String)?,
-        address: String, back: String
+        address: String, back: String, audited: Bool = false
     ) async throws -> Response {
         let now = SystemClock().now()
         let separator = back.contains("?") ? "&" : "?"
         if let error {
-            try await access.audit(now, principal.user, kind, "rejected \(error.code)", address)
+            if !audited { try await access.audit(now, principal.user, kind, "rejected \(error.code)", address) }
             return redirect("\(back)\(separator)error=" + encode("\(error.code): \(error.message)"))
         }
-        try? await access.audit(now, principal.user, kind, "accepted #\(seq ?? 0): \(summary)", address)
+        if !audited { try? await access.audit(now, principal.user, kind, "accepted #\(seq ?? 0): \(summary)", address) }
         return redirect("\(back)\(separator)ok=" + encode("\(kind): \(summary) (#\(seq ?? 0))"))
     }
 
@@ -210,7 +221,8 @@ struct TradingRoutes: Sendable {
             guard let order = fields["order"].flatMap({ Int64($0) }) else { return redirect("/trade?error=" + encode("INVALID_INPUT: order")) }
             command = .cancelOrder(account: account, order: order)
         }
-        let outcome = try await service.execute(ExchangeRequest(idempotencyKey: form.idempotencyKey, command: command))
+        let outcome = try await service.execute(
+            ExchangeRequest(idempotencyKey: form.idempotencyKey, command: command), audit: auditNote(command.kind, form, context))
         let receipt = outcome.receipt
         let events = receipt?.events ?? []
         let deals: [String] = events.compactMap { if case .dealDone(let deal, _, _) = $0 { deal.id.rawValue } else { nil } }
@@ -218,7 +230,7 @@ struct TradingRoutes: Sendable {
         let summary = deals.isEmpty ? (placed.first.map { "order \($0)" } ?? "done") : "deal " + deals.joined(separator: ", ")
         return try await conclude(
             command.kind, form.principal, seq: receipt?.seq, summary: summary,
-            error: outcome.error.map { ($0.code.rawValue, $0.message) }, address: context.address, back: "/trade")
+            error: outcome.error.map { ($0.code.rawValue, $0.message) }, address: context.address, back: "/trade", audited: true)
     }
 
     /// POST /trade/surrender: an entity initiator surrenders units for a compliance year
@@ -234,10 +246,12 @@ struct TradingRoutes: Sendable {
             let year = form.fields["year"].flatMap({ Int($0) })
         else { return redirect("\(back)?error=" + encode("INVALID_INPUT: unit, whole-tonne quantity and compliance year")) }
         let command = RegistryCommand.surrender(account: form.principal.account!, unit: UnitTypeCode(unit), quantity: quantity, complianceYear: year)
-        let outcome = try await service.execute(CommandRequest(idempotencyKey: form.idempotencyKey, command: command))
+        let summary = "\(quantity) t \(unit) for \(year)"
+        let outcome = try await service.execute(
+            CommandRequest(idempotencyKey: form.idempotencyKey, command: command), audit: auditNote("surrender", form, context, summary: summary))
         return try await conclude(
-            "surrender", form.principal, seq: outcome.receipt?.seq, summary: "\(quantity) t \(unit) for \(year)",
-            error: outcome.error.map { ($0.code.rawValue, $0.message) }, address: context.address, back: back)
+            "surrender", form.principal, seq: outcome.receipt?.seq, summary: summary,
+            error: outcome.error.map { ($0.code.rawValue, $0.message) }, address: context.address, back: back, audited: true)
     }
 
     func surveillancePage(_ request: Request) async throws -> Response {
@@ -265,10 +279,11 @@ struct TradingRoutes: Sendable {
         } else {
             command = .closeDay
         }
-        let outcome = try await service.execute(ExchangeRequest(idempotencyKey: form.idempotencyKey, command: command))
+        let outcome = try await service.execute(
+            ExchangeRequest(idempotencyKey: form.idempotencyKey, command: command), audit: auditNote(command.kind, form, context))
         return try await conclude(
             command.kind, form.principal, seq: outcome.receipt?.seq, summary: "done",
-            error: outcome.error.map { ($0.code.rawValue, $0.message) }, address: context.address, back: back)
+            error: outcome.error.map { ($0.code.rawValue, $0.message) }, address: context.address, back: back, audited: true)
     }
 
     /// The session behind the request's cookie: (token, session, principal).

@@ -114,6 +114,11 @@ struct TradeBlockAuctionTests {
             #expect(Self.ok(posted)?.contains("quote_block") == true, "\(Self.error(posted) ?? "")")
             let first = try #require(await service.exchange.quotes.values.first)
             #expect(first.account == "ENT-000001" && first.counterparties == ["INV-000001"] && first.quantity == 100_000 && first.side == .sell)
+            // Audited in the command's own transaction, with what it made; each refusal too.
+            let audit = try await world.store.audit(limit: 50).filter { $0.user == "e1" && $0.action == "quote_block" }
+            #expect(audit.contains { $0.detail.hasPrefix("accepted #") && $0.detail.hasSuffix("(quote \(first.id))") }, "\(audit.map(\.detail))")
+            // The exchange refused 5 of the 6 (the price with 3 decimals never reached it).
+            #expect(audit.filter { $0.detail.hasPrefix("rejected ") }.count == 5, "the exchange's refusals: \(audit.map(\.detail))")
 
             // A directed quote: the third party does not see it and cannot take or counter it.
             #expect(!(try await e3.get("/trade/block")).body.contains("id=\"accept-quote-\(first.id)\""))

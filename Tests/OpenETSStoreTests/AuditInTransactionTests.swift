@@ -63,6 +63,17 @@ struct AuditInTransactionTests {
         #expect(replay.receipt?.replayed == true)
         let again = try #require(try await h.store.audit(limit: 1).first)
         #expect(again.detail == "replayed #\(first.seq)" && again.user == "again\u{FFFD}", "NUL replaced (PostgreSQL refuses it)")
+
+        // A note's summary (what was asked, as a web form words it) follows an acceptance, not a refusal.
+        let asked = String(repeating: "x", count: AuditNote.maxSummaryChars + 50)
+        let deposited = try #require(try await h.service.execute(
+            CommandRequest(idempotencyKey: "audit-summary", command: .depositFunds(account: Fixture.investor, amountFen: 100, bankReference: "AUDIT-S")),
+            audit: AuditNote(at: now, user: "web", action: "deposit", address: "::1", summary: asked)).receipt)
+        #expect(try await h.store.audit(limit: 1).first?.detail == "accepted #\(deposited.seq): " + asked.prefix(AuditNote.maxSummaryChars))
+        _ = try await h.service.execute(
+            CommandRequest(idempotencyKey: "audit-summary-0", command: .depositFunds(account: Fixture.investor, amountFen: 0, bankReference: "AUDIT-S0")),
+            audit: AuditNote(at: now, user: "web", action: "deposit", address: "::1", summary: "0.00 CNY"))
+        #expect(try await h.store.audit(limit: 1).first?.detail.hasPrefix("rejected ") == true)
         try await accessStore.close()
         try await h.close()
     }
