@@ -63,6 +63,25 @@ struct AccessTests {
         let i1 = try #require(DemoUsers.all.first { $0.id == "i1" })
         let refused = try await access.login(user: "i1", password: i1.password, totp: TOTP.code(secret: i1.totpSecret!, at: now), address: "d", at: now)
         #expect(failure(refused) == .rateLimited)
+        // Attempts sent at once count as they arrive, not when their check ends: of 20 parallel
+        // guesses for one user, at most maxFailures get their password checked.
+        let guesses = try await withThrowingTaskGroup(of: LoginFailure?.self) { group in
+            for n in 0..<20 {
+                group.addTask { self.failure(try await access.login(user: "sc", password: "guess-\(n)", totp: nil, address: "p\(n)", at: now)) }
+            }
+            var all: [LoginFailure?] = []
+            for try await outcome in group { all.append(outcome) }
+            return all
+        }
+        #expect(guesses.count { $0 == .invalidCredentials } == AccessService.maxFailures, "\(guesses)")
+        #expect(guesses.count { $0 == .rateLimited } == 20 - AccessService.maxFailures)
+        // A successful login takes its own count back: a user who logs in often is not locked out.
+        let mee = try #require(DemoUsers.all.first { $0.id == "mee" })
+        for step in 0..<(AccessService.maxFailures + 2) {
+            let at = Timestamp(millisecondsSinceEpoch: now.millisecondsSinceEpoch + Int64(step) * 30_000)
+            let code = mee.totpSecret.flatMap { TOTP.code(secret: $0, at: at) }
+            #expect((try? await access.login(user: "mee", password: mee.password, totp: code, address: "m", at: at).get()) != nil, "login \(step)")
+        }
         let audit = try await store.audit(limit: 100)
         #expect(audit.contains { $0.action == "login" && $0.user == "e1" } && audit.contains { $0.action == "login_refused" && $0.user == "i1" })
         try await store.close()

@@ -47,18 +47,22 @@ public final class AccessService: Sendable {
             return .failure(.invalidCredentials)
         }
         let keys = ["user:\(id)", "address:\(address)"]
-        guard !limited(keys, now) else {
+        // The attempt counts as a failure from before the password is checked, so that many
+        // attempts sent at once cannot all pass the limit while their checks are in flight;
+        // a successful login takes its count back.
+        guard admit(keys, now) else {
             try await audit(now, id, "login_refused", "rate limited", address)
             return .failure(.rateLimited)
         }
-        guard id.utf8.count <= Self.maxUserIDBytes, password.utf8.count <= PasswordHasher.maxPasswordBytes,
-            let user = try await store.user(id), PasswordHasher.verify(password, against: user.passwordHash),
-            try await secondFactorAccepted(user, totp, now)
-        else {
-            record(keys, now)
+        let user = try await store.user(id)
+        // An unknown user costs the same scrypt as a known one: the answer's timing does not
+        // tell which user ids exist.
+        let passwordMatches = PasswordHasher.verify(password, against: user?.passwordHash ?? Self.unknownUserHash)
+        guard let user, passwordMatches, try await secondFactorAccepted(user, totp, now) else {
             try await audit(now, id, "login_failed", "invalid credentials", address)
             return .failure(.invalidCredentials)
         }
+        takeBack(keys, now)
         let token = Self.randomToken()
         let session = SessionRecord(
             tokenHash: sha256Hex(token), user: user.id, csrf: Self.randomToken(),
@@ -118,28 +122,39 @@ public final class AccessService: Sendable {
         (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
     }
 
-    private func limited(_ keys: [String], _ now: Timestamp) -> Bool {
+    /// A scrypt hash of no one's password (random), verified against for an unknown user id.
+    static let unknownUserHash: String = (try? PasswordHasher.hash(randomToken())) ?? "scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+
+    /// Admits a login attempt unless a key has `maxFailures` failures (or attempts in flight)
+    /// within the window; an admitted attempt is counted at once, in the same critical section.
+    private func admit(_ keys: [String], _ now: Timestamp) -> Bool {
         failures.withLock { table in
-            keys.contains { key in
-                (table[key] ?? []).filter { now.millisecondsSinceEpoch - $0 < Self.failureWindowMilliseconds }.count >= Self.maxFailures
+            let window = now.millisecondsSinceEpoch - Self.failureWindowMilliseconds
+            guard !keys.contains(where: { key in (table[key] ?? []).count { $0 > window } >= Self.maxFailures }) else { return false }
+            if table.count >= Self.maxTrackedKeys {
+                table = table.filter { $0.value.contains { $0 > window } }
+                if table.count >= Self.maxTrackedKeys { table.removeAll() }
+            }
+            for key in keys {
+                table[key] = (table[key] ?? []).filter { $0 > window } + [now.millisecondsSinceEpoch]
+            }
+            return true
+        }
+    }
+
+    /// Takes back the count of an attempt that logged in.
+    private func takeBack(_ keys: [String], _ now: Timestamp) {
+        failures.withLock { table in
+            for key in keys {
+                guard var times = table[key], let index = times.lastIndex(of: now.millisecondsSinceEpoch) else { continue }
+                times.remove(at: index)
+                table[key] = times.isEmpty ? nil : times
             }
         }
     }
 
     /// Most keys the failure table keeps; beyond it, expired entries are dropped first.
     static let maxTrackedKeys = 100_000
-
-    private func record(_ keys: [String], _ now: Timestamp) {
-        failures.withLock { table in
-            if table.count >= Self.maxTrackedKeys {
-                table = table.filter { $0.value.contains { now.millisecondsSinceEpoch - $0 < Self.failureWindowMilliseconds } }
-                if table.count >= Self.maxTrackedKeys { table.removeAll() }
-            }
-            for key in keys {
-                table[key] = (table[key] ?? []).filter { now.millisecondsSinceEpoch - $0 < Self.failureWindowMilliseconds } + [now.millisecondsSinceEpoch]
-            }
-        }
-    }
 }
 
 /// Group commit for the audit log: records appended while a transaction is in flight wait and
