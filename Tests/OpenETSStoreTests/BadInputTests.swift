@@ -167,6 +167,12 @@ struct BadInputTests {
         try await h.reject(.defineUnitType(code: "cea25", kind: .allowance, label: "CEA", vintageFrom: 2025, vintageTo: 2025, projectID: nil, issuer: "CN", serialized: false), .invalidArgument)
         try await h.reject(.defineUnitType(code: "CCER-X", kind: .ccer, label: "CCER", vintageFrom: 2025, vintageTo: 2025, projectID: nil, issuer: "CN", serialized: true), .invalidArgument)
         try await h.reject(.addRepresentative(account: F.entityA, representative: Representative(id: "A-I", name: "again", role: .approver)), .duplicateRepresentative)
+        // A representative id is unique across accounts: entity A's approver id may not appear
+        // on another account (it would approve that account's transfers).
+        try await h.reject(.addRepresentative(account: F.entityB, representative: Representative(id: "A-A", name: "twin", role: .approver)), .duplicateRepresentative)
+        try await h.reject(
+            .openAccount(type: .entity, ownerID: "USCC-T", ownerName: "Twin", province: "SC", representatives: [Representative(id: "A-A", name: "twin", role: .approver)]),
+            .duplicateRepresentative)
         try await h.reject(.removeRepresentative(account: F.entityA, representative: "Z-Z"), .unknownRepresentative)
         // Blocked: nothing leaves, allocation still arrives; closed: only when empty, and for good.
         try await h.accept(.setAccountStatus(account: F.entityB, status: .blocked, reason: "investigation"))

@@ -80,7 +80,7 @@ private struct Rules {
         if province == nil && (type == .provincial || type == .entity) {
             throw RegistryError(.invalidArgument, "a \(type.rawValue) account needs a province")
         }
-        try checkRepresentatives(representatives)
+        try checkRepresentatives(representatives, of: nil)
         let id: AccountID
         if let singleton = type.singletonID {
             id = singleton
@@ -118,7 +118,7 @@ private struct Rules {
 
     func addRepresentative(_ id: AccountID, _ representative: Representative) throws(RegistryError) -> [RegistryEvent] {
         let account = try account(id)
-        try checkRepresentatives(account.representatives + [representative])
+        try checkRepresentatives(account.representatives + [representative], of: id)
         try canReceive(account)
         return [.representativeAdded(account: id, representative: representative)]
     }
@@ -630,7 +630,7 @@ private struct Rules {
 
     private func text(_ value: String, _ field: String) throws(RegistryError) {
         guard !value.allSatisfy(\.isWhitespace) else { throw RegistryError(.invalidArgument, "\(field) is empty") }
-        guard value.count <= policy.maxTextLength else {
+        guard value.unicodeScalars.count <= policy.maxTextLength else {
             throw RegistryError(.limitExceeded, "\(field) is longer than maxTextLength (\(policy.maxTextLength))")
         }
     }
@@ -650,7 +650,11 @@ private struct Rules {
         }
     }
 
-    private func checkRepresentatives(_ representatives: [Representative]) throws(RegistryError) {
+    /// The representatives of `account` (nil: a new account). A representative id is unique
+    /// across the registry, not only within its account: the four-eyes rules identify an
+    /// approver by its id, so an id shared by two accounts would let one account's approver
+    /// act on the other's transfers.
+    private func checkRepresentatives(_ representatives: [Representative], of account: AccountID?) throws(RegistryError) {
         guard representatives.count <= policy.maxRepresentativesPerAccount else {
             throw RegistryError(
                 .limitExceeded, "maxRepresentativesPerAccount is \(policy.maxRepresentativesPerAccount)")
@@ -661,6 +665,12 @@ private struct Rules {
             try text(representative.name, "representative name")
             guard seen.insert(representative.id).inserted else {
                 throw RegistryError(.duplicateRepresentative, "\(representative.id) is listed twice")
+            }
+        }
+        guard !seen.isEmpty else { return }
+        for other in state.accounts.values where other.id != account {
+            if let taken = other.representatives.first(where: { seen.contains($0.id) }) {
+                throw RegistryError(.duplicateRepresentative, "\(taken.id) represents account \(other.id) already")
             }
         }
     }
