@@ -340,7 +340,7 @@ public enum AccountOpening {
     static func reason(_ text: String, _ policy: AccountOpeningPolicy) throws(AccountOpeningError) -> String {
         let trimmed = text.trimmingWhitespace
         guard !trimmed.isEmpty else { throw AccountOpeningError(.reasonRequired, "a reason is required") }
-        guard trimmed.count <= policy.maxTextChars else { throw AccountOpeningError(.invalidInput, "the reason is over \(policy.maxTextChars) characters") }
+        guard trimmed.unicodeScalars.count <= policy.maxTextChars else { throw AccountOpeningError(.invalidInput, "the reason is over \(policy.maxTextChars) characters") }
         guard !trimmed.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) else {
             throw AccountOpeningError(.invalidInput, "the reason contains control characters")
         }
@@ -413,7 +413,7 @@ public enum AccountOpening {
 
     static func text(_ value: String, _ field: String, _ policy: AccountOpeningPolicy) throws(AccountOpeningError) {
         guard !value.trimmingWhitespace.isEmpty else { throw AccountOpeningError(.invalidInput, "\(field) is empty") }
-        guard value.count <= policy.maxTextChars else { throw AccountOpeningError(.invalidInput, "\(field) is over \(policy.maxTextChars) characters") }
+        guard value.unicodeScalars.count <= policy.maxTextChars else { throw AccountOpeningError(.invalidInput, "\(field) is over \(policy.maxTextChars) characters") }
         guard !value.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) else {
             throw AccountOpeningError(.invalidInput, "\(field) contains control characters")
         }

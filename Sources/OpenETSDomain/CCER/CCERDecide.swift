@@ -418,7 +418,7 @@ private struct CCERRules {
 
     private func bounded(_ value: String, _ field: String, _ limit: Int, _ limitName: String) throws(CCERError) {
         guard !value.allSatisfy(\.isWhitespace) else { throw CCERError(.invalidArgument, "\(field) is empty") }
-        guard value.count <= limit else { throw CCERError(.limitExceeded, "\(field) is longer than \(limitName) (\(limit))") }
+        guard value.unicodeScalars.count <= limit else { throw CCERError(.limitExceeded, "\(field) is longer than \(limitName) (\(limit))") }
     }
 
     private func count(_ values: [String], _ limit: Int, _ limitName: String) throws(CCERError) {

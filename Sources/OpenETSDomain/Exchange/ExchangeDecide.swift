@@ -457,7 +457,7 @@ private struct TradingRules {
     mutating func cancelAuction(_ auctionID: Int64, _ reason: String) throws(ExchangeError) {
         guard let auction = exchange.auctions[auctionID] else { throw ExchangeError(.unknownAuction, "no auction \(auctionID)") }
         guard auction.status == .announced else { throw ExchangeError(.auctionNotOpen, "auction \(auctionID) is \(auction.status.rawValue)") }
-        guard !reason.isEmpty, reason.count <= registryPolicy.maxTextLength else {
+        guard !reason.isEmpty, reason.unicodeScalars.count <= registryPolicy.maxTextLength else {
             throw ExchangeError(.invalidInput, "a reason of 1-\(registryPolicy.maxTextLength) characters")
         }
         decision.registry.append(.unlock(lock: auction.lockID, quantity: auction.locked))

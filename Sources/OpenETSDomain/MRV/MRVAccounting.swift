@@ -265,7 +265,7 @@ public enum MRVAccounting {
             throw MRVError(.limitExceeded, "\(at()): at most \(limits.maxEvidenceFilesPerMonth) evidence files a month")
         }
         for (index, file) in files.enumerated() {
-            guard !file.name.isEmpty, file.name.count <= limits.maxTextLength else {
+            guard !file.name.isEmpty, file.name.unicodeScalars.count <= limits.maxTextLength else {
                 throw MRVError(.invalidEvidence, "\(at()): evidence file names are 1-\(limits.maxTextLength) characters")
             }
             guard file.sha256.utf8.count == 64, file.sha256.utf8.allSatisfy({ ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) }) else {

@@ -430,7 +430,7 @@ private struct MRVRules {
     // MARK: field checks
 
     func text(_ value: String, _ field: String) throws(MRVError) {
-        guard value.contains(where: { !$0.isWhitespace }), value.count <= limits.maxTextLength else {
+        guard value.contains(where: { !$0.isWhitespace }), value.unicodeScalars.count <= limits.maxTextLength else {
             throw MRVError(.invalidValue, "\(field): 1-\(limits.maxTextLength) characters, not blank")
         }
     }
