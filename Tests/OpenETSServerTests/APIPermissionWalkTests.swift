@@ -132,6 +132,18 @@ struct APIPermissionWalkTests {
         case "listComplianceByProvince": return (["year": "2024"], nil)
         case "getEntityCompliance": return (["year": "2024", "accountId": own], nil)
         case "listMRVMonths", "listMRVReports": return (["entityId": ownEntity], nil)
+        // MRV workflow
+        case "getMRVReport", "submitMRVReport": return (["entityId": ownEntity, "year": "2024"], nil)
+        case "resubmitMRVReport": return (["entityId": ownEntity, "year": "2024"], #"{"reason":"walk"}"#)
+        case "assignMRVVerifier": return (["entityId": ownEntity, "year": "2024"], #"{"verifier":"V-NONE"}"#)
+        case "recordMRVFinding":
+            return (["entityId": ownEntity, "year": "2024"], #"{"facility":"NOPE","item":"coal.ncv","description":"d","requiredCorrection":"c"}"#)
+        case "resolveMRVFinding": return (["entityId": ownEntity, "year": "2024", "finding": "1"], #"{"response":"walk"}"#)
+        case "concludeMRVVerification":
+            return (["entityId": ownEntity, "year": "2024"], #"{"facilities":[{"facility":"NOPE","emissionsTonnes":"1","output":"1"}]}"#)
+        case "reviewMRVReport": return (["entityId": ownEntity, "year": "2024"], #"{"level":"province","decision":"approve"}"#)
+        case "correctMRVMonth": return ([:], #"{"csv":"facility_id,year,month\nNOPE,2025,1\n","reason":"walk"}"#)
+        case "listVerifierAssignments": return ([:], nil)
         case "placeOrder": return ([:], #"{"instrument":"CEA24","side":"sell","priceFen":999999,"quantityTonnes":1}"#)
         case "takeOrder": return (["orderId": "999999"], #"{"quantityTonnes":1}"#)
         case "cancelOrder": return (["orderId": "999999"], nil)

@@ -834,6 +834,371 @@ paths:
           $ref: '#/components/responses/NotFound'
         '503':
           $ref: '#/components/responses/Unavailable'
+  # --- MRV workflow ---
+  /api/v1/mrv/entities/{entityId}/reports/{year}:
+    get:
+      tags: [mrv]
+      operationId: getMRVReport
+      summary: One annual report in full (status, facility summaries, findings, verification and reviews).
+      security:
+        - bearerToken: []
+      parameters:
+        - $ref: '#/components/parameters/EntityId'
+        - $ref: '#/components/parameters/Year'
+      responses:
+        '200':
+          description: The report.
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/MRVReportDetail'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
+        '404':
+          $ref: '#/components/responses/NotFound'
+        '503':
+          $ref: '#/components/responses/Unavailable'
+  /api/v1/mrv/entities/{entityId}/reports/{year}/submit:
+    post:
+      tags: [mrv]
+      operationId: submitMRVReport
+      summary: The entity submits its annual report of the data year (assembled from every facility's twelve months).
+      security:
+        - bearerToken: []
+      parameters:
+        - $ref: '#/components/parameters/EntityId'
+        - $ref: '#/components/parameters/Year'
+        - $ref: '#/components/parameters/IdempotencyKey'
+      responses:
+        '200':
+          description: Submitted (or the replay under this key).
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/MRVWorkflowResult'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
+        '404':
+          $ref: '#/components/responses/NotFound'
+        '422':
+          $ref: '#/components/responses/Rejected'
+        '429':
+          $ref: '#/components/responses/RateLimited'
+        '503':
+          $ref: '#/components/responses/Unavailable'
+  /api/v1/mrv/entities/{entityId}/reports/{year}/resubmit:
+    post:
+      tags: [mrv]
+      operationId: resubmitMRVReport
+      summary: The entity re-assembles its submitted report after corrections, before the verifier concludes.
+      security:
+        - bearerToken: []
+      parameters:
+        - $ref: '#/components/parameters/EntityId'
+        - $ref: '#/components/parameters/Year'
+        - $ref: '#/components/parameters/IdempotencyKey'
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              $ref: '#/components/schemas/MRVResubmitRequest'
+      responses:
+        '200':
+          description: Resubmitted (or the replay under this key).
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/MRVWorkflowResult'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
+        '404':
+          $ref: '#/components/responses/NotFound'
+        '413':
+          $ref: '#/components/responses/TooLarge'
+        '422':
+          $ref: '#/components/responses/Rejected'
+        '429':
+          $ref: '#/components/responses/RateLimited'
+        '503':
+          $ref: '#/components/responses/Unavailable'
+  /api/v1/mrv/entities/{entityId}/reports/{year}/verifier:
+    post:
+      tags: [mrv]
+      operationId: assignMRVVerifier
+      summary: The province assigns a verification body to the report of an entity in its province.
+      security:
+        - bearerToken: []
+      parameters:
+        - $ref: '#/components/parameters/EntityId'
+        - $ref: '#/components/parameters/Year'
+        - $ref: '#/components/parameters/IdempotencyKey'
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              $ref: '#/components/schemas/MRVAssignVerifierRequest'
+      responses:
+        '200':
+          description: Assigned (or the replay under this key).
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/MRVWorkflowResult'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
+        '404':
+          $ref: '#/components/responses/NotFound'
+        '413':
+          $ref: '#/components/responses/TooLarge'
+        '422':
+          $ref: '#/components/responses/Rejected'
+        '429':
+          $ref: '#/components/responses/RateLimited'
+        '503':
+          $ref: '#/components/responses/Unavailable'
+  /api/v1/mrv/entities/{entityId}/reports/{year}/findings:
+    post:
+      tags: [mrv]
+      operationId: recordMRVFinding
+      summary: The assigned verifier records a non-conformity (finding) on the report.
+      security:
+        - bearerToken: []
+      parameters:
+        - $ref: '#/components/parameters/EntityId'
+        - $ref: '#/components/parameters/Year'
+        - $ref: '#/components/parameters/IdempotencyKey'
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              $ref: '#/components/schemas/MRVFindingRequest'
+      responses:
+        '200':
+          description: Recorded (or the replay under this key); `finding` is its number.
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/MRVWorkflowResult'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
+        '404':
+          $ref: '#/components/responses/NotFound'
+        '413':
+          $ref: '#/components/responses/TooLarge'
+        '422':
+          $ref: '#/components/responses/Rejected'
+        '429':
+          $ref: '#/components/responses/RateLimited'
+        '503':
+          $ref: '#/components/responses/Unavailable'
+  /api/v1/mrv/entities/{entityId}/reports/{year}/findings/{finding}/resolve:
+    post:
+      tags: [mrv]
+      operationId: resolveMRVFinding
+      summary: The entity answers a finding once corrected (the correction itself is correctMRVMonth).
+      security:
+        - bearerToken: []
+      parameters:
+        - $ref: '#/components/parameters/EntityId'
+        - $ref: '#/components/parameters/Year'
+        - $ref: '#/components/parameters/FindingNumber'
+        - $ref: '#/components/parameters/IdempotencyKey'
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              $ref: '#/components/schemas/MRVResolveFindingRequest'
+      responses:
+        '200':
+          description: Resolved (or the replay under this key).
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/MRVWorkflowResult'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
+        '404':
+          $ref: '#/components/responses/NotFound'
+        '413':
+          $ref: '#/components/responses/TooLarge'
+        '422':
+          $ref: '#/components/responses/Rejected'
+        '429':
+          $ref: '#/components/responses/RateLimited'
+        '503':
+          $ref: '#/components/responses/Unavailable'
+  /api/v1/mrv/entities/{entityId}/reports/{year}/conclusion:
+    post:
+      tags: [mrv]
+      operationId: concludeMRVVerification
+      summary: The assigned verifier concludes the verification with the verified emissions and output of every facility.
+      security:
+        - bearerToken: []
+      parameters:
+        - $ref: '#/components/parameters/EntityId'
+        - $ref: '#/components/parameters/Year'
+        - $ref: '#/components/parameters/IdempotencyKey'
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              $ref: '#/components/schemas/MRVConclusionRequest'
+      responses:
+        '200':
+          description: Concluded (or the replay under this key).
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/MRVWorkflowResult'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
+        '404':
+          $ref: '#/components/responses/NotFound'
+        '413':
+          $ref: '#/components/responses/TooLarge'
+        '422':
+          $ref: '#/components/responses/Rejected'
+        '429':
+          $ref: '#/components/responses/RateLimited'
+        '503':
+          $ref: '#/components/responses/Unavailable'
+  /api/v1/mrv/entities/{entityId}/reports/{year}/reviews:
+    post:
+      tags: [mrv]
+      operationId: reviewMRVReport
+      summary: A review decision (approve, or return to verification with reasons) at the caller's level, city, province or national.
+      description: |
+        The level names the action: `city` needs `mrv_review_city` (an entity of the user's city),
+        `province` needs `mrv_review` (of its province), `national` needs `mrv_review_national`.
+      security:
+        - bearerToken: []
+      parameters:
+        - $ref: '#/components/parameters/EntityId'
+        - $ref: '#/components/parameters/Year'
+        - $ref: '#/components/parameters/IdempotencyKey'
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              $ref: '#/components/schemas/MRVReviewRequest'
+      responses:
+        '200':
+          description: Reviewed (or the replay under this key).
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/MRVWorkflowResult'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
+        '404':
+          $ref: '#/components/responses/NotFound'
+        '413':
+          $ref: '#/components/responses/TooLarge'
+        '422':
+          $ref: '#/components/responses/Rejected'
+        '429':
+          $ref: '#/components/responses/RateLimited'
+        '503':
+          $ref: '#/components/responses/Unavailable'
+  /api/v1/mrv/monthly-data/corrections:
+    post:
+      tags: [mrv]
+      operationId: correctMRVMonth
+      summary: The entity corrects one submitted month (the monthly CSV's rows of that facility-month) with a reason; the previous version is kept.
+      security:
+        - bearerToken: []
+      parameters:
+        - $ref: '#/components/parameters/IdempotencyKey'
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              $ref: '#/components/schemas/MRVMonthCorrection'
+      responses:
+        '200':
+          description: Corrected (or the replay under this key).
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/MRVResult'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
+        '413':
+          $ref: '#/components/responses/TooLarge'
+        '422':
+          $ref: '#/components/responses/Rejected'
+        '429':
+          $ref: '#/components/responses/RateLimited'
+        '503':
+          $ref: '#/components/responses/Unavailable'
+  /api/v1/mrv/assignments:
+    get:
+      tags: [mrv]
+      operationId: listVerifierAssignments
+      summary: The reports assigned to the token's verification body, by entity and year.
+      security:
+        - bearerToken: []
+      parameters:
+        - $ref: '#/components/parameters/Limit'
+        - $ref: '#/components/parameters/Offset'
+      responses:
+        '200':
+          description: A page of assigned reports.
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/MRVReportPage'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
+        '503':
+          $ref: '#/components/responses/Unavailable'
   /api/v1/compliance/{year}/provinces:
     get:
       tags: [compliance]
@@ -1109,6 +1474,17 @@ components:
         type: string
         minLength: 1
         maxLength: 64
+    # --- MRV workflow ---
+    FindingNumber:
+      name: finding
+      in: path
+      required: true
+      description: The finding's number on the report (1, 2, ...).
+      schema:
+        type: integer
+        format: int32
+        minimum: 1
+        maximum: 10000
     Year:
       name: year
       in: path
@@ -1945,6 +2321,259 @@ components:
           type: integer
         nextOffset:
           type: integer
+    # --- MRV workflow ---
+    MRVDecimal:
+      type: string
+      minLength: 1
+      maxLength: 40
+      pattern: '^-?[0-9]{1,30}(\.[0-9]{1,8})?$'
+      description: An exact decimal number as text (no floating point), e.g. "12345.67".
+    MRVFacilitySummary:
+      type: object
+      required: [facility, combustionTonnes, electricityTonnes, pfcTonnes, processTonnes, totalTonnes, defaultsUsed, generationMWh, supplyMWh, heatSuppliedGJ, outputTonnes, corrections]
+      properties:
+        facility:
+          type: string
+        combustionTonnes:
+          $ref: '#/components/schemas/MRVDecimal'
+        electricityTonnes:
+          $ref: '#/components/schemas/MRVDecimal'
+        pfcTonnes:
+          $ref: '#/components/schemas/MRVDecimal'
+        processTonnes:
+          $ref: '#/components/schemas/MRVDecimal'
+        totalTonnes:
+          $ref: '#/components/schemas/MRVDecimal'
+        defaultsUsed:
+          type: array
+          description: fuel:month:parameter for every default the calculator applied.
+          items:
+            type: string
+        generationMWh:
+          $ref: '#/components/schemas/MRVDecimal'
+        supplyMWh:
+          $ref: '#/components/schemas/MRVDecimal'
+        heatSuppliedGJ:
+          $ref: '#/components/schemas/MRVDecimal'
+        outputTonnes:
+          $ref: '#/components/schemas/MRVDecimal'
+        corrections:
+          type: integer
+    MRVFinding:
+      type: object
+      required: [number, facility, item, description, requiredCorrection, recordedAt]
+      properties:
+        number:
+          type: integer
+        facility:
+          type: string
+        month:
+          type: integer
+        item:
+          type: string
+        description:
+          type: string
+        requiredCorrection:
+          type: string
+        recordedAt:
+          type: string
+          description: ISO 8601, UTC.
+        response:
+          type: string
+          description: The entity's answer; absent while the finding is open.
+        resolvedAt:
+          type: string
+    MRVVerifiedFacility:
+      type: object
+      required: [facility, emissionsTonnes, output]
+      additionalProperties: false
+      properties:
+        facility:
+          type: string
+          minLength: 1
+          maxLength: 64
+        emissionsTonnes:
+          $ref: '#/components/schemas/MRVDecimal'
+        output:
+          $ref: '#/components/schemas/MRVDecimal'
+    MRVReviewRecord:
+      type: object
+      required: [level, approved, reasons, at]
+      properties:
+        level:
+          type: string
+          enum: [city, province, national]
+        approved:
+          type: boolean
+        reasons:
+          type: array
+          items:
+            type: string
+        at:
+          type: string
+          description: ISO 8601, UTC.
+    MRVReportDetail:
+      type: object
+      required: [entity, year, version, status, submittedAt, deadline, late, verificationDeadline, verificationLate, facilities, findings, reviews, previousVersions]
+      properties:
+        entity:
+          type: string
+        year:
+          type: integer
+        version:
+          type: integer
+        status:
+          type: string
+          enum: [submitted, verifying, concluded, city_approved, province_approved, approved]
+        submittedAt:
+          type: string
+          description: ISO 8601, UTC.
+        deadline:
+          type: string
+          description: YYYY-MM-DD.
+        late:
+          type: boolean
+        verifier:
+          type: string
+        verificationDeadline:
+          type: string
+          description: YYYY-MM-DD.
+        concludedAt:
+          type: string
+        verificationLate:
+          type: boolean
+        facilities:
+          type: array
+          items:
+            $ref: '#/components/schemas/MRVFacilitySummary'
+        findings:
+          type: array
+          items:
+            $ref: '#/components/schemas/MRVFinding'
+        verified:
+          type: array
+          description: The verifier's figures per facility, once concluded.
+          items:
+            $ref: '#/components/schemas/MRVVerifiedFacility'
+        reviews:
+          type: array
+          items:
+            $ref: '#/components/schemas/MRVReviewRecord'
+        previousVersions:
+          type: integer
+          description: How many earlier assembled versions the record keeps.
+    MRVWorkflowResult:
+      type: object
+      required: [seq, replayed, report]
+      properties:
+        seq:
+          type: integer
+          format: int64
+          description: The MRV journal entry that recorded the command.
+        replayed:
+          type: boolean
+        finding:
+          type: integer
+          description: The number of the finding recorded (recordMRVFinding).
+        report:
+          $ref: '#/components/schemas/MRVReportDetail'
+    MRVResubmitRequest:
+      type: object
+      required: [reason]
+      additionalProperties: false
+      properties:
+        reason:
+          type: string
+          minLength: 1
+          maxLength: 1000
+    MRVAssignVerifierRequest:
+      type: object
+      required: [verifier]
+      additionalProperties: false
+      properties:
+        verifier:
+          type: string
+          minLength: 1
+          maxLength: 64
+    MRVFindingRequest:
+      type: object
+      required: [facility, item, description, requiredCorrection]
+      additionalProperties: false
+      properties:
+        facility:
+          type: string
+          minLength: 1
+          maxLength: 64
+        month:
+          type: integer
+          format: int32
+          minimum: 1
+          maximum: 12
+        item:
+          type: string
+          minLength: 1
+          maxLength: 1000
+          description: The data item concerned, e.g. coal.ncv.
+        description:
+          type: string
+          minLength: 1
+          maxLength: 1000
+        requiredCorrection:
+          type: string
+          minLength: 1
+          maxLength: 1000
+    MRVResolveFindingRequest:
+      type: object
+      required: [response]
+      additionalProperties: false
+      properties:
+        response:
+          type: string
+          minLength: 1
+          maxLength: 1000
+    MRVConclusionRequest:
+      type: object
+      required: [facilities]
+      additionalProperties: false
+      properties:
+        facilities:
+          type: array
+          minItems: 1
+          maxItems: 100
+          items:
+            $ref: '#/components/schemas/MRVVerifiedFacility'
+    MRVReviewRequest:
+      type: object
+      required: [level, decision]
+      additionalProperties: false
+      properties:
+        level:
+          type: string
+          enum: [city, province, national]
+        decision:
+          type: string
+          enum: [approve, return]
+        reasons:
+          type: array
+          maxItems: 20
+          description: Required to return (REASON_REQUIRED); the MRV policy names the maximum number and length.
+          items:
+            type: string
+            maxLength: 1000
+    MRVMonthCorrection:
+      type: object
+      required: [csv, reason]
+      additionalProperties: false
+      properties:
+        csv:
+          type: string
+          minLength: 1
+          maxLength: 15000
+          description: The monthly CSV (as submitMonthlyData) with the rows of exactly one facility-month, its new data.
+        reason:
+          type: string
+          minLength: 1
+          maxLength: 1000
     ComplianceRow:
       type: object
       required: [scope, entities, compliantEntities, obligationTonnes, surrenderedTonnes, shortfallTonnes, complianceRateByCount, complianceRateByVolume]

@@ -44,6 +44,10 @@ extension Components {
         ///
         /// - Remark: Generated from `#/components/parameters/EntityId`.
         public typealias EntityId = Swift.String
+        /// The finding's number on the report (1, 2, ...).
+        ///
+        /// - Remark: Generated from `#/components/parameters/FindingNumber`.
+        public typealias FindingNumber = Swift.Int32
         /// - Remark: Generated from `#/components/parameters/Year`.
         public typealias Year = Swift.Int32
         /// 1-64 printable ASCII characters (! to ~) chosen by the client; a retry with the same key returns the first result.

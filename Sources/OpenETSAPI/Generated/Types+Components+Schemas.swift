@@ -2158,6 +2158,696 @@ extension Components {
                 case nextOffset
             }
         }
+        /// An exact decimal number as text (no floating point), e.g. "12345.67".
+        ///
+        /// - Remark: Generated from `#/components/schemas/MRVDecimal`.
+        public typealias MRVDecimal = Swift.String
+        /// - Remark: Generated from `#/components/schemas/MRVFacilitySummary`.
+        public struct MRVFacilitySummary: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/MRVFacilitySummary/facility`.
+            public var facility: Swift.String
+            /// - Remark: Generated from `#/components/schemas/MRVFacilitySummary/combustionTonnes`.
+            public var combustionTonnes: Components.Schemas.MRVDecimal
+            /// - Remark: Generated from `#/components/schemas/MRVFacilitySummary/electricityTonnes`.
+            public var electricityTonnes: Components.Schemas.MRVDecimal
+            /// - Remark: Generated from `#/components/schemas/MRVFacilitySummary/pfcTonnes`.
+            public var pfcTonnes: Components.Schemas.MRVDecimal
+            /// - Remark: Generated from `#/components/schemas/MRVFacilitySummary/processTonnes`.
+            public var processTonnes: Components.Schemas.MRVDecimal
+            /// - Remark: Generated from `#/components/schemas/MRVFacilitySummary/totalTonnes`.
+            public var totalTonnes: Components.Schemas.MRVDecimal
+            /// fuel:month:parameter for every default the calculator applied.
+            ///
+            /// - Remark: Generated from `#/components/schemas/MRVFacilitySummary/defaultsUsed`.
+            public var defaultsUsed: [Swift.String]
+            /// - Remark: Generated from `#/components/schemas/MRVFacilitySummary/generationMWh`.
+            public var generationMWh: Components.Schemas.MRVDecimal
+            /// - Remark: Generated from `#/components/schemas/MRVFacilitySummary/supplyMWh`.
+            public var supplyMWh: Components.Schemas.MRVDecimal
+            /// - Remark: Generated from `#/components/schemas/MRVFacilitySummary/heatSuppliedGJ`.
+            public var heatSuppliedGJ: Components.Schemas.MRVDecimal
+            /// - Remark: Generated from `#/components/schemas/MRVFacilitySummary/outputTonnes`.
+            public var outputTonnes: Components.Schemas.MRVDecimal
+            /// - Remark: Generated from `#/components/schemas/MRVFacilitySummary/corrections`.
+            public var corrections: Swift.Int
+            /// Creates a new `MRVFacilitySummary`.
+            ///
+            /// - Parameters:
+            ///   - facility:
+            ///   - combustionTonnes:
+            ///   - electricityTonnes:
+            ///   - pfcTonnes:
+            ///   - processTonnes:
+            ///   - totalTonnes:
+            ///   - defaultsUsed: fuel:month:parameter for every default the calculator applied.
+            ///   - generationMWh:
+            ///   - supplyMWh:
+            ///   - heatSuppliedGJ:
+            ///   - outputTonnes:
+            ///   - corrections:
+            public init(
+                facility: Swift.String,
+                combustionTonnes: Components.Schemas.MRVDecimal,
+                electricityTonnes: Components.Schemas.MRVDecimal,
+                pfcTonnes: Components.Schemas.MRVDecimal,
+                processTonnes: Components.Schemas.MRVDecimal,
+                totalTonnes: Components.Schemas.MRVDecimal,
+                defaultsUsed: [Swift.String],
+                generationMWh: Components.Schemas.MRVDecimal,
+                supplyMWh: Components.Schemas.MRVDecimal,
+                heatSuppliedGJ: Components.Schemas.MRVDecimal,
+                outputTonnes: Components.Schemas.MRVDecimal,
+                corrections: Swift.Int
+            ) {
+                self.facility = facility
+                self.combustionTonnes = combustionTonnes
+                self.electricityTonnes = electricityTonnes
+                self.pfcTonnes = pfcTonnes
+                self.processTonnes = processTonnes
+                self.totalTonnes = totalTonnes
+                self.defaultsUsed = defaultsUsed
+                self.generationMWh = generationMWh
+                self.supplyMWh = supplyMWh
+                self.heatSuppliedGJ = heatSuppliedGJ
+                self.outputTonnes = outputTonnes
+                self.corrections = corrections
+            }
+            public enum CodingKeys: String, CodingKey {
+                case facility
+                case combustionTonnes
+                case electricityTonnes
+                case pfcTonnes
+                case processTonnes
+                case totalTonnes
+                case defaultsUsed
+                case generationMWh
+                case supplyMWh
+                case heatSuppliedGJ
+                case outputTonnes
+                case corrections
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/MRVFinding`.
+        public struct MRVFinding: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/MRVFinding/number`.
+            public var number: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/MRVFinding/facility`.
+            public var facility: Swift.String
+            /// - Remark: Generated from `#/components/schemas/MRVFinding/month`.
+            public var month: Swift.Int?
+            /// - Remark: Generated from `#/components/schemas/MRVFinding/item`.
+            public var item: Swift.String
+            /// - Remark: Generated from `#/components/schemas/MRVFinding/description`.
+            public var description: Swift.String
+            /// - Remark: Generated from `#/components/schemas/MRVFinding/requiredCorrection`.
+            public var requiredCorrection: Swift.String
+            /// ISO 8601, UTC.
+            ///
+            /// - Remark: Generated from `#/components/schemas/MRVFinding/recordedAt`.
+            public var recordedAt: Swift.String
+            /// The entity's answer; absent while the finding is open.
+            ///
+            /// - Remark: Generated from `#/components/schemas/MRVFinding/response`.
+            public var response: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/MRVFinding/resolvedAt`.
+            public var resolvedAt: Swift.String?
+            /// Creates a new `MRVFinding`.
+            ///
+            /// - Parameters:
+            ///   - number:
+            ///   - facility:
+            ///   - month:
+            ///   - item:
+            ///   - description:
+            ///   - requiredCorrection:
+            ///   - recordedAt: ISO 8601, UTC.
+            ///   - response: The entity's answer; absent while the finding is open.
+            ///   - resolvedAt:
+            public init(
+                number: Swift.Int,
+                facility: Swift.String,
+                month: Swift.Int? = nil,
+                item: Swift.String,
+                description: Swift.String,
+                requiredCorrection: Swift.String,
+                recordedAt: Swift.String,
+                response: Swift.String? = nil,
+                resolvedAt: Swift.String? = nil
+            ) {
+                self.number = number
+                self.facility = facility
+                self.month = month
+                self.item = item
+                self.description = description
+                self.requiredCorrection = requiredCorrection
+                self.recordedAt = recordedAt
+                self.response = response
+                self.resolvedAt = resolvedAt
+            }
+            public enum CodingKeys: String, CodingKey {
+                case number
+                case facility
+                case month
+                case item
+                case description
+                case requiredCorrection
+                case recordedAt
+                case response
+                case resolvedAt
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/MRVVerifiedFacility`.
+        public struct MRVVerifiedFacility: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/MRVVerifiedFacility/facility`.
+            public var facility: Swift.String
+            /// - Remark: Generated from `#/components/schemas/MRVVerifiedFacility/emissionsTonnes`.
+            public var emissionsTonnes: Components.Schemas.MRVDecimal
+            /// - Remark: Generated from `#/components/schemas/MRVVerifiedFacility/output`.
+            public var output: Components.Schemas.MRVDecimal
+            /// Creates a new `MRVVerifiedFacility`.
+            ///
+            /// - Parameters:
+            ///   - facility:
+            ///   - emissionsTonnes:
+            ///   - output:
+            public init(
+                facility: Swift.String,
+                emissionsTonnes: Components.Schemas.MRVDecimal,
+                output: Components.Schemas.MRVDecimal
+            ) {
+                self.facility = facility
+                self.emissionsTonnes = emissionsTonnes
+                self.output = output
+            }
+            public enum CodingKeys: String, CodingKey {
+                case facility
+                case emissionsTonnes
+                case output
+            }
+            public init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.facility = try container.decode(
+                    Swift.String.self,
+                    forKey: .facility
+                )
+                self.emissionsTonnes = try container.decode(
+                    Components.Schemas.MRVDecimal.self,
+                    forKey: .emissionsTonnes
+                )
+                self.output = try container.decode(
+                    Components.Schemas.MRVDecimal.self,
+                    forKey: .output
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "facility",
+                    "emissionsTonnes",
+                    "output"
+                ])
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/MRVReviewRecord`.
+        public struct MRVReviewRecord: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/MRVReviewRecord/level`.
+            @frozen public enum LevelPayload: String, Codable, Hashable, Sendable, CaseIterable {
+                case city = "city"
+                case province = "province"
+                case national = "national"
+            }
+            /// - Remark: Generated from `#/components/schemas/MRVReviewRecord/level`.
+            public var level: Components.Schemas.MRVReviewRecord.LevelPayload
+            /// - Remark: Generated from `#/components/schemas/MRVReviewRecord/approved`.
+            public var approved: Swift.Bool
+            /// - Remark: Generated from `#/components/schemas/MRVReviewRecord/reasons`.
+            public var reasons: [Swift.String]
+            /// ISO 8601, UTC.
+            ///
+            /// - Remark: Generated from `#/components/schemas/MRVReviewRecord/at`.
+            public var at: Swift.String
+            /// Creates a new `MRVReviewRecord`.
+            ///
+            /// - Parameters:
+            ///   - level:
+            ///   - approved:
+            ///   - reasons:
+            ///   - at: ISO 8601, UTC.
+            public init(
+                level: Components.Schemas.MRVReviewRecord.LevelPayload,
+                approved: Swift.Bool,
+                reasons: [Swift.String],
+                at: Swift.String
+            ) {
+                self.level = level
+                self.approved = approved
+                self.reasons = reasons
+                self.at = at
+            }
+            public enum CodingKeys: String, CodingKey {
+                case level
+                case approved
+                case reasons
+                case at
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/MRVReportDetail`.
+        public struct MRVReportDetail: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/MRVReportDetail/entity`.
+            public var entity: Swift.String
+            /// - Remark: Generated from `#/components/schemas/MRVReportDetail/year`.
+            public var year: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/MRVReportDetail/version`.
+            public var version: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/MRVReportDetail/status`.
+            @frozen public enum StatusPayload: String, Codable, Hashable, Sendable, CaseIterable {
+                case submitted = "submitted"
+                case verifying = "verifying"
+                case concluded = "concluded"
+                case cityApproved = "city_approved"
+                case provinceApproved = "province_approved"
+                case approved = "approved"
+            }
+            /// - Remark: Generated from `#/components/schemas/MRVReportDetail/status`.
+            public var status: Components.Schemas.MRVReportDetail.StatusPayload
+            /// ISO 8601, UTC.
+            ///
+            /// - Remark: Generated from `#/components/schemas/MRVReportDetail/submittedAt`.
+            public var submittedAt: Swift.String
+            /// YYYY-MM-DD.
+            ///
+            /// - Remark: Generated from `#/components/schemas/MRVReportDetail/deadline`.
+            public var deadline: Swift.String
+            /// - Remark: Generated from `#/components/schemas/MRVReportDetail/late`.
+            public var late: Swift.Bool
+            /// - Remark: Generated from `#/components/schemas/MRVReportDetail/verifier`.
+            public var verifier: Swift.String?
+            /// YYYY-MM-DD.
+            ///
+            /// - Remark: Generated from `#/components/schemas/MRVReportDetail/verificationDeadline`.
+            public var verificationDeadline: Swift.String
+            /// - Remark: Generated from `#/components/schemas/MRVReportDetail/concludedAt`.
+            public var concludedAt: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/MRVReportDetail/verificationLate`.
+            public var verificationLate: Swift.Bool
+            /// - Remark: Generated from `#/components/schemas/MRVReportDetail/facilities`.
+            public var facilities: [Components.Schemas.MRVFacilitySummary]
+            /// - Remark: Generated from `#/components/schemas/MRVReportDetail/findings`.
+            public var findings: [Components.Schemas.MRVFinding]
+            /// The verifier's figures per facility, once concluded.
+            ///
+            /// - Remark: Generated from `#/components/schemas/MRVReportDetail/verified`.
+            public var verified: [Components.Schemas.MRVVerifiedFacility]?
+            /// - Remark: Generated from `#/components/schemas/MRVReportDetail/reviews`.
+            public var reviews: [Components.Schemas.MRVReviewRecord]
+            /// How many earlier assembled versions the record keeps.
+            ///
+            /// - Remark: Generated from `#/components/schemas/MRVReportDetail/previousVersions`.
+            public var previousVersions: Swift.Int
+            /// Creates a new `MRVReportDetail`.
+            ///
+            /// - Parameters:
+            ///   - entity:
+            ///   - year:
+            ///   - version:
+            ///   - status:
+            ///   - submittedAt: ISO 8601, UTC.
+            ///   - deadline: YYYY-MM-DD.
+            ///   - late:
+            ///   - verifier:
+            ///   - verificationDeadline: YYYY-MM-DD.
+            ///   - concludedAt:
+            ///   - verificationLate:
+            ///   - facilities:
+            ///   - findings:
+            ///   - verified: The verifier's figures per facility, once concluded.
+            ///   - reviews:
+            ///   - previousVersions: How many earlier assembled versions the record keeps.
+            public init(
+                entity: Swift.String,
+                year: Swift.Int,
+                version: Swift.Int,
+                status: Components.Schemas.MRVReportDetail.StatusPayload,
+                submittedAt: Swift.String,
+                deadline: Swift.String,
+                late: Swift.Bool,
+                verifier: Swift.String? = nil,
+                verificationDeadline: Swift.String,
+                concludedAt: Swift.String? = nil,
+                verificationLate: Swift.Bool,
+                facilities: [Components.Schemas.MRVFacilitySummary],
+                findings: [Components.Schemas.MRVFinding],
+                verified: [Components.Schemas.MRVVerifiedFacility]? = nil,
+                reviews: [Components.Schemas.MRVReviewRecord],
+                previousVersions: Swift.Int
+            ) {
+                self.entity = entity
+                self.year = year
+                self.version = version
+                self.status = status
+                self.submittedAt = submittedAt
+                self.deadline = deadline
+                self.late = late
+                self.verifier = verifier
+                self.verificationDeadline = verificationDeadline
+                self.concludedAt = concludedAt
+                self.verificationLate = verificationLate
+                self.facilities = facilities
+                self.findings = findings
+                self.verified = verified
+                self.reviews = reviews
+                self.previousVersions = previousVersions
+            }
+            public enum CodingKeys: String, CodingKey {
+                case entity
+                case year
+                case version
+                case status
+                case submittedAt
+                case deadline
+                case late
+                case verifier
+                case verificationDeadline
+                case concludedAt
+                case verificationLate
+                case facilities
+                case findings
+                case verified
+                case reviews
+                case previousVersions
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/MRVWorkflowResult`.
+        public struct MRVWorkflowResult: Codable, Hashable, Sendable {
+            /// The MRV journal entry that recorded the command.
+            ///
+            /// - Remark: Generated from `#/components/schemas/MRVWorkflowResult/seq`.
+            public var seq: Swift.Int64
+            /// - Remark: Generated from `#/components/schemas/MRVWorkflowResult/replayed`.
+            public var replayed: Swift.Bool
+            /// The number of the finding recorded (recordMRVFinding).
+            ///
+            /// - Remark: Generated from `#/components/schemas/MRVWorkflowResult/finding`.
+            public var finding: Swift.Int?
+            /// - Remark: Generated from `#/components/schemas/MRVWorkflowResult/report`.
+            public var report: Components.Schemas.MRVReportDetail
+            /// Creates a new `MRVWorkflowResult`.
+            ///
+            /// - Parameters:
+            ///   - seq: The MRV journal entry that recorded the command.
+            ///   - replayed:
+            ///   - finding: The number of the finding recorded (recordMRVFinding).
+            ///   - report:
+            public init(
+                seq: Swift.Int64,
+                replayed: Swift.Bool,
+                finding: Swift.Int? = nil,
+                report: Components.Schemas.MRVReportDetail
+            ) {
+                self.seq = seq
+                self.replayed = replayed
+                self.finding = finding
+                self.report = report
+            }
+            public enum CodingKeys: String, CodingKey {
+                case seq
+                case replayed
+                case finding
+                case report
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/MRVResubmitRequest`.
+        public struct MRVResubmitRequest: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/MRVResubmitRequest/reason`.
+            public var reason: Swift.String
+            /// Creates a new `MRVResubmitRequest`.
+            ///
+            /// - Parameters:
+            ///   - reason:
+            public init(reason: Swift.String) {
+                self.reason = reason
+            }
+            public enum CodingKeys: String, CodingKey {
+                case reason
+            }
+            public init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.reason = try container.decode(
+                    Swift.String.self,
+                    forKey: .reason
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "reason"
+                ])
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/MRVAssignVerifierRequest`.
+        public struct MRVAssignVerifierRequest: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/MRVAssignVerifierRequest/verifier`.
+            public var verifier: Swift.String
+            /// Creates a new `MRVAssignVerifierRequest`.
+            ///
+            /// - Parameters:
+            ///   - verifier:
+            public init(verifier: Swift.String) {
+                self.verifier = verifier
+            }
+            public enum CodingKeys: String, CodingKey {
+                case verifier
+            }
+            public init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.verifier = try container.decode(
+                    Swift.String.self,
+                    forKey: .verifier
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "verifier"
+                ])
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/MRVFindingRequest`.
+        public struct MRVFindingRequest: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/MRVFindingRequest/facility`.
+            public var facility: Swift.String
+            /// - Remark: Generated from `#/components/schemas/MRVFindingRequest/month`.
+            public var month: Swift.Int32?
+            /// The data item concerned, e.g. coal.ncv.
+            ///
+            /// - Remark: Generated from `#/components/schemas/MRVFindingRequest/item`.
+            public var item: Swift.String
+            /// - Remark: Generated from `#/components/schemas/MRVFindingRequest/description`.
+            public var description: Swift.String
+            /// - Remark: Generated from `#/components/schemas/MRVFindingRequest/requiredCorrection`.
+            public var requiredCorrection: Swift.String
+            /// Creates a new `MRVFindingRequest`.
+            ///
+            /// - Parameters:
+            ///   - facility:
+            ///   - month:
+            ///   - item: The data item concerned, e.g. coal.ncv.
+            ///   - description:
+            ///   - requiredCorrection:
+            public init(
+                facility: Swift.String,
+                month: Swift.Int32? = nil,
+                item: Swift.String,
+                description: Swift.String,
+                requiredCorrection: Swift.String
+            ) {
+                self.facility = facility
+                self.month = month
+                self.item = item
+                self.description = description
+                self.requiredCorrection = requiredCorrection
+            }
+            public enum CodingKeys: String, CodingKey {
+                case facility
+                case month
+                case item
+                case description
+                case requiredCorrection
+            }
+            public init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.facility = try container.decode(
+                    Swift.String.self,
+                    forKey: .facility
+                )
+                self.month = try container.decodeIfPresent(
+                    Swift.Int32.self,
+                    forKey: .month
+                )
+                self.item = try container.decode(
+                    Swift.String.self,
+                    forKey: .item
+                )
+                self.description = try container.decode(
+                    Swift.String.self,
+                    forKey: .description
+                )
+                self.requiredCorrection = try container.decode(
+                    Swift.String.self,
+                    forKey: .requiredCorrection
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "facility",
+                    "month",
+                    "item",
+                    "description",
+                    "requiredCorrection"
+                ])
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/MRVResolveFindingRequest`.
+        public struct MRVResolveFindingRequest: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/MRVResolveFindingRequest/response`.
+            public var response: Swift.String
+            /// Creates a new `MRVResolveFindingRequest`.
+            ///
+            /// - Parameters:
+            ///   - response:
+            public init(response: Swift.String) {
+                self.response = response
+            }
+            public enum CodingKeys: String, CodingKey {
+                case response
+            }
+            public init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.response = try container.decode(
+                    Swift.String.self,
+                    forKey: .response
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "response"
+                ])
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/MRVConclusionRequest`.
+        public struct MRVConclusionRequest: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/MRVConclusionRequest/facilities`.
+            public var facilities: [Components.Schemas.MRVVerifiedFacility]
+            /// Creates a new `MRVConclusionRequest`.
+            ///
+            /// - Parameters:
+            ///   - facilities:
+            public init(facilities: [Components.Schemas.MRVVerifiedFacility]) {
+                self.facilities = facilities
+            }
+            public enum CodingKeys: String, CodingKey {
+                case facilities
+            }
+            public init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.facilities = try container.decode(
+                    [Components.Schemas.MRVVerifiedFacility].self,
+                    forKey: .facilities
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "facilities"
+                ])
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/MRVReviewRequest`.
+        public struct MRVReviewRequest: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/MRVReviewRequest/level`.
+            @frozen public enum LevelPayload: String, Codable, Hashable, Sendable, CaseIterable {
+                case city = "city"
+                case province = "province"
+                case national = "national"
+            }
+            /// - Remark: Generated from `#/components/schemas/MRVReviewRequest/level`.
+            public var level: Components.Schemas.MRVReviewRequest.LevelPayload
+            /// - Remark: Generated from `#/components/schemas/MRVReviewRequest/decision`.
+            @frozen public enum DecisionPayload: String, Codable, Hashable, Sendable, CaseIterable {
+                case approve = "approve"
+                case _return = "return"
+            }
+            /// - Remark: Generated from `#/components/schemas/MRVReviewRequest/decision`.
+            public var decision: Components.Schemas.MRVReviewRequest.DecisionPayload
+            /// Required to return (REASON_REQUIRED); the MRV policy names the maximum number and length.
+            ///
+            /// - Remark: Generated from `#/components/schemas/MRVReviewRequest/reasons`.
+            public var reasons: [Swift.String]?
+            /// Creates a new `MRVReviewRequest`.
+            ///
+            /// - Parameters:
+            ///   - level:
+            ///   - decision:
+            ///   - reasons: Required to return (REASON_REQUIRED); the MRV policy names the maximum number and length.
+            public init(
+                level: Components.Schemas.MRVReviewRequest.LevelPayload,
+                decision: Components.Schemas.MRVReviewRequest.DecisionPayload,
+                reasons: [Swift.String]? = nil
+            ) {
+                self.level = level
+                self.decision = decision
+                self.reasons = reasons
+            }
+            public enum CodingKeys: String, CodingKey {
+                case level
+                case decision
+                case reasons
+            }
+            public init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.level = try container.decode(
+                    Components.Schemas.MRVReviewRequest.LevelPayload.self,
+                    forKey: .level
+                )
+                self.decision = try container.decode(
+                    Components.Schemas.MRVReviewRequest.DecisionPayload.self,
+                    forKey: .decision
+                )
+                self.reasons = try container.decodeIfPresent(
+                    [Swift.String].self,
+                    forKey: .reasons
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "level",
+                    "decision",
+                    "reasons"
+                ])
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/MRVMonthCorrection`.
+        public struct MRVMonthCorrection: Codable, Hashable, Sendable {
+            /// The monthly CSV (as submitMonthlyData) with the rows of exactly one facility-month, its new data.
+            ///
+            /// - Remark: Generated from `#/components/schemas/MRVMonthCorrection/csv`.
+            public var csv: Swift.String
+            /// - Remark: Generated from `#/components/schemas/MRVMonthCorrection/reason`.
+            public var reason: Swift.String
+            /// Creates a new `MRVMonthCorrection`.
+            ///
+            /// - Parameters:
+            ///   - csv: The monthly CSV (as submitMonthlyData) with the rows of exactly one facility-month, its new data.
+            ///   - reason:
+            public init(
+                csv: Swift.String,
+                reason: Swift.String
+            ) {
+                self.csv = csv
+                self.reason = reason
+            }
+            public enum CodingKeys: String, CodingKey {
+                case csv
+                case reason
+            }
+            public init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.csv = try container.decode(
+                    Swift.String.self,
+                    forKey: .csv
+                )
+                self.reason = try container.decode(
+                    Swift.String.self,
+                    forKey: .reason
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "csv",
+                    "reason"
+                ])
+            }
+        }
         /// - Remark: Generated from `#/components/schemas/ComplianceRow`.
         public struct ComplianceRow: Codable, Hashable, Sendable {
             /// A province code, or CN for the nation.

@@ -180,6 +180,60 @@ public protocol APIProtocol: Sendable {
     /// - Remark: HTTP `GET /api/v1/mrv/entities/{entityId}/reports`.
     /// - Remark: Generated from `#/paths//api/v1/mrv/entities/{entityId}/reports/get(listMRVReports)`.
     func listMRVReports(_ input: Operations.ListMRVReports.Input) async throws -> Operations.ListMRVReports.Output
+    /// One annual report in full (status, facility summaries, findings, verification and reviews).
+    ///
+    /// - Remark: HTTP `GET /api/v1/mrv/entities/{entityId}/reports/{year}`.
+    /// - Remark: Generated from `#/paths//api/v1/mrv/entities/{entityId}/reports/{year}/get(getMRVReport)`.
+    func getMRVReport(_ input: Operations.GetMRVReport.Input) async throws -> Operations.GetMRVReport.Output
+    /// The entity submits its annual report of the data year (assembled from every facility's twelve months).
+    ///
+    /// - Remark: HTTP `POST /api/v1/mrv/entities/{entityId}/reports/{year}/submit`.
+    /// - Remark: Generated from `#/paths//api/v1/mrv/entities/{entityId}/reports/{year}/submit/post(submitMRVReport)`.
+    func submitMRVReport(_ input: Operations.SubmitMRVReport.Input) async throws -> Operations.SubmitMRVReport.Output
+    /// The entity re-assembles its submitted report after corrections, before the verifier concludes.
+    ///
+    /// - Remark: HTTP `POST /api/v1/mrv/entities/{entityId}/reports/{year}/resubmit`.
+    /// - Remark: Generated from `#/paths//api/v1/mrv/entities/{entityId}/reports/{year}/resubmit/post(resubmitMRVReport)`.
+    func resubmitMRVReport(_ input: Operations.ResubmitMRVReport.Input) async throws -> Operations.ResubmitMRVReport.Output
+    /// The province assigns a verification body to the report of an entity in its province.
+    ///
+    /// - Remark: HTTP `POST /api/v1/mrv/entities/{entityId}/reports/{year}/verifier`.
+    /// - Remark: Generated from `#/paths//api/v1/mrv/entities/{entityId}/reports/{year}/verifier/post(assignMRVVerifier)`.
+    func assignMRVVerifier(_ input: Operations.AssignMRVVerifier.Input) async throws -> Operations.AssignMRVVerifier.Output
+    /// The assigned verifier records a non-conformity (finding) on the report.
+    ///
+    /// - Remark: HTTP `POST /api/v1/mrv/entities/{entityId}/reports/{year}/findings`.
+    /// - Remark: Generated from `#/paths//api/v1/mrv/entities/{entityId}/reports/{year}/findings/post(recordMRVFinding)`.
+    func recordMRVFinding(_ input: Operations.RecordMRVFinding.Input) async throws -> Operations.RecordMRVFinding.Output
+    /// The entity answers a finding once corrected (the correction itself is correctMRVMonth).
+    ///
+    /// - Remark: HTTP `POST /api/v1/mrv/entities/{entityId}/reports/{year}/findings/{finding}/resolve`.
+    /// - Remark: Generated from `#/paths//api/v1/mrv/entities/{entityId}/reports/{year}/findings/{finding}/resolve/post(resolveMRVFinding)`.
+    func resolveMRVFinding(_ input: Operations.ResolveMRVFinding.Input) async throws -> Operations.ResolveMRVFinding.Output
+    /// The assigned verifier concludes the verification with the verified emissions and output of every facility.
+    ///
+    /// - Remark: HTTP `POST /api/v1/mrv/entities/{entityId}/reports/{year}/conclusion`.
+    /// - Remark: Generated from `#/paths//api/v1/mrv/entities/{entityId}/reports/{year}/conclusion/post(concludeMRVVerification)`.
+    func concludeMRVVerification(_ input: Operations.ConcludeMRVVerification.Input) async throws -> Operations.ConcludeMRVVerification.Output
+    /// A review decision (approve, or return to verification with reasons) at the caller's level, city, province or national.
+    ///
+    /// The level names the action: `city` needs `mrv_review_city` (an entity of the user's city),
+    /// `province` needs `mrv_review` (of its province), `national` needs `mrv_review_national`.
+    ///
+    ///
+    /// - Remark: HTTP `POST /api/v1/mrv/entities/{entityId}/reports/{year}/reviews`.
+    /// - Remark: Generated from `#/paths//api/v1/mrv/entities/{entityId}/reports/{year}/reviews/post(reviewMRVReport)`.
+    func reviewMRVReport(_ input: Operations.ReviewMRVReport.Input) async throws -> Operations.ReviewMRVReport.Output
+    /// The entity corrects one submitted month (the monthly CSV's rows of that facility-month) with a reason; the previous version is kept.
+    ///
+    /// - Remark: HTTP `POST /api/v1/mrv/monthly-data/corrections`.
+    /// - Remark: Generated from `#/paths//api/v1/mrv/monthly-data/corrections/post(correctMRVMonth)`.
+    func correctMRVMonth(_ input: Operations.CorrectMRVMonth.Input) async throws -> Operations.CorrectMRVMonth.Output
+    /// The reports assigned to the token's verification body, by entity and year.
+    ///
+    /// - Remark: HTTP `GET /api/v1/mrv/assignments`.
+    /// - Remark: Generated from `#/paths//api/v1/mrv/assignments/get(listVerifierAssignments)`.
+    func listVerifierAssignments(_ input: Operations.ListVerifierAssignments.Input) async throws -> Operations.ListVerifierAssignments.Output
     /// A compliance year's statistics per province and for the nation (CN, last), from the surrender stage.
     ///
     /// - Remark: HTTP `GET /api/v1/compliance/{year}/provinces`.
@@ -648,6 +702,152 @@ extension APIProtocol {
     ) async throws -> Operations.ListMRVReports.Output {
         try await listMRVReports(Operations.ListMRVReports.Input(
             path: path,
+            query: query,
+            headers: headers
+        ))
+    }
+    /// One annual report in full (status, facility summaries, findings, verification and reviews).
+    ///
+    /// - Remark: HTTP `GET /api/v1/mrv/entities/{entityId}/reports/{year}`.
+    /// - Remark: Generated from `#/paths//api/v1/mrv/entities/{entityId}/reports/{year}/get(getMRVReport)`.
+    public func getMRVReport(
+        path: Operations.GetMRVReport.Input.Path,
+        headers: Operations.GetMRVReport.Input.Headers = .init()
+    ) async throws -> Operations.GetMRVReport.Output {
+        try await getMRVReport(Operations.GetMRVReport.Input(
+            path: path,
+            headers: headers
+        ))
+    }
+    /// The entity submits its annual report of the data year (assembled from every facility's twelve months).
+    ///
+    /// - Remark: HTTP `POST /api/v1/mrv/entities/{entityId}/reports/{year}/submit`.
+    /// - Remark: Generated from `#/paths//api/v1/mrv/entities/{entityId}/reports/{year}/submit/post(submitMRVReport)`.
+    public func submitMRVReport(
+        path: Operations.SubmitMRVReport.Input.Path,
+        headers: Operations.SubmitMRVReport.Input.Headers
+    ) async throws -> Operations.SubmitMRVReport.Output {
+        try await submitMRVReport(Operations.SubmitMRVReport.Input(
+            path: path,
+            headers: headers
+        ))
+    }
+    /// The entity re-assembles its submitted report after corrections, before the verifier concludes.
+    ///
+    /// - Remark: HTTP `POST /api/v1/mrv/entities/{entityId}/reports/{year}/resubmit`.
+    /// - Remark: Generated from `#/paths//api/v1/mrv/entities/{entityId}/reports/{year}/resubmit/post(resubmitMRVReport)`.
+    public func resubmitMRVReport(
+        path: Operations.ResubmitMRVReport.Input.Path,
+        headers: Operations.ResubmitMRVReport.Input.Headers,
+        body: Operations.ResubmitMRVReport.Input.Body
+    ) async throws -> Operations.ResubmitMRVReport.Output {
+        try await resubmitMRVReport(Operations.ResubmitMRVReport.Input(
+            path: path,
+            headers: headers,
+            body: body
+        ))
+    }
+    /// The province assigns a verification body to the report of an entity in its province.
+    ///
+    /// - Remark: HTTP `POST /api/v1/mrv/entities/{entityId}/reports/{year}/verifier`.
+    /// - Remark: Generated from `#/paths//api/v1/mrv/entities/{entityId}/reports/{year}/verifier/post(assignMRVVerifier)`.
+    public func assignMRVVerifier(
+        path: Operations.AssignMRVVerifier.Input.Path,
+        headers: Operations.AssignMRVVerifier.Input.Headers,
+        body: Operations.AssignMRVVerifier.Input.Body
+    ) async throws -> Operations.AssignMRVVerifier.Output {
+        try await assignMRVVerifier(Operations.AssignMRVVerifier.Input(
+            path: path,
+            headers: headers,
+            body: body
+        ))
+    }
+    /// The assigned verifier records a non-conformity (finding) on the report.
+    ///
+    /// - Remark: HTTP `POST /api/v1/mrv/entities/{entityId}/reports/{year}/findings`.
+    /// - Remark: Generated from `#/paths//api/v1/mrv/entities/{entityId}/reports/{year}/findings/post(recordMRVFinding)`.
+    public func recordMRVFinding(
+        path: Operations.RecordMRVFinding.Input.Path,
+        headers: Operations.RecordMRVFinding.Input.Headers,
+        body: Operations.RecordMRVFinding.Input.Body
+    ) async throws -> Operations.RecordMRVFinding.Output {
+        try await recordMRVFinding(Operations.RecordMRVFinding.Input(
+            path: path,
+            headers: headers,
+            body: body
+        ))
+    }
+    /// The entity answers a finding once corrected (the correction itself is correctMRVMonth).
+    ///
+    /// - Remark: HTTP `POST /api/v1/mrv/entities/{entityId}/reports/{year}/findings/{finding}/resolve`.
+    /// - Remark: Generated from `#/paths//api/v1/mrv/entities/{entityId}/reports/{year}/findings/{finding}/resolve/post(resolveMRVFinding)`.
+    public func resolveMRVFinding(
+        path: Operations.ResolveMRVFinding.Input.Path,
+        headers: Operations.ResolveMRVFinding.Input.Headers,
+        body: Operations.ResolveMRVFinding.Input.Body
+    ) async throws -> Operations.ResolveMRVFinding.Output {
+        try await resolveMRVFinding(Operations.ResolveMRVFinding.Input(
+            path: path,
+            headers: headers,
+            body: body
+        ))
+    }
+    /// The assigned verifier concludes the verification with the verified emissions and output of every facility.
+    ///
+    /// - Remark: HTTP `POST /api/v1/mrv/entities/{entityId}/reports/{year}/conclusion`.
+    /// - Remark: Generated from `#/paths//api/v1/mrv/entities/{entityId}/reports/{year}/conclusion/post(concludeMRVVerification)`.
+    public func concludeMRVVerification(
+        path: Operations.ConcludeMRVVerification.Input.Path,
+        headers: Operations.ConcludeMRVVerification.Input.Headers,
+        body: Operations.ConcludeMRVVerification.Input.Body
+    ) async throws -> Operations.ConcludeMRVVerification.Output {
+        try await concludeMRVVerification(Operations.ConcludeMRVVerification.Input(
+            path: path,
+            headers: headers,
+            body: body
+        ))
+    }
+    /// A review decision (approve, or return to verification with reasons) at the caller's level, city, province or national.
+    ///
+    /// The level names the action: `city` needs `mrv_review_city` (an entity of the user's city),
+    /// `province` needs `mrv_review` (of its province), `national` needs `mrv_review_national`.
+    ///
+    ///
+    /// - Remark: HTTP `POST /api/v1/mrv/entities/{entityId}/reports/{year}/reviews`.
+    /// - Remark: Generated from `#/paths//api/v1/mrv/entities/{entityId}/reports/{year}/reviews/post(reviewMRVReport)`.
+    public func reviewMRVReport(
+        path: Operations.ReviewMRVReport.Input.Path,
+        headers: Operations.ReviewMRVReport.Input.Headers,
+        body: Operations.ReviewMRVReport.Input.Body
+    ) async throws -> Operations.ReviewMRVReport.Output {
+        try await reviewMRVReport(Operations.ReviewMRVReport.Input(
+            path: path,
+            headers: headers,
+            body: body
+        ))
+    }
+    /// The entity corrects one submitted month (the monthly CSV's rows of that facility-month) with a reason; the previous version is kept.
+    ///
+    /// - Remark: HTTP `POST /api/v1/mrv/monthly-data/corrections`.
+    /// - Remark: Generated from `#/paths//api/v1/mrv/monthly-data/corrections/post(correctMRVMonth)`.
+    public func correctMRVMonth(
+        headers: Operations.CorrectMRVMonth.Input.Headers,
+        body: Operations.CorrectMRVMonth.Input.Body
+    ) async throws -> Operations.CorrectMRVMonth.Output {
+        try await correctMRVMonth(Operations.CorrectMRVMonth.Input(
+            headers: headers,
+            body: body
+        ))
+    }
+    /// The reports assigned to the token's verification body, by entity and year.
+    ///
+    /// - Remark: HTTP `GET /api/v1/mrv/assignments`.
+    /// - Remark: Generated from `#/paths//api/v1/mrv/assignments/get(listVerifierAssignments)`.
+    public func listVerifierAssignments(
+        query: Operations.ListVerifierAssignments.Input.Query = .init(),
+        headers: Operations.ListVerifierAssignments.Input.Headers = .init()
+    ) async throws -> Operations.ListVerifierAssignments.Output {
+        try await listVerifierAssignments(Operations.ListVerifierAssignments.Input(
             query: query,
             headers: headers
         ))

@@ -502,17 +502,33 @@ extension MRVCSV {
         return codes
     }()
 
-    /// Monthly data, one row per facility, month and fuel (a row without a fuel carries only
-    /// production data). Month-level columns (production, purchased electricity, PFC factors)
-    /// may be given on any row of the facility-month, and must agree where repeated. Each row
-    /// may name one evidence file. A parameter without a source is measured when given and the
-    /// default when empty.
-    public static func importMonths(_ text: String, state: MRVState, at now: Timestamp, policy: MRVPolicyTables) -> ImportResult<MonthlyData> {
+    /// The months of a monthly CSV file, parsed and checked row by row but not decided
+    /// (a correction replaces a submitted month: `correct_month` decides it, not `submit_month`).
+    public static func parseMonths(_ text: String) -> ImportResult<MonthlyData> {
+        switch parseMonthRows(text) {
+        case .failure(let rejected): return .rejected(rejected.errors, total: rejected.total)
+        case .success(let parsed): return .imported(parsed.order.map { parsed.months[$0]! })
+        }
+    }
+
+    struct ParsedMonths {
+        var table: Table<MonthlyCSVColumn>
+        var months: [FacilityMonth: MonthlyData]
+        var order: [FacilityMonth]
+        var firstRow: [FacilityMonth: Int]
+    }
+
+    struct RejectedRows: Error {
+        var errors: [RowError]
+        var total: Int
+    }
+
+    static func parseMonthRows(_ text: String) -> Result<ParsedMonths, RejectedRows> {
         let records: [[String]]
-        do { records = try self.records(text) } catch { return .rejected([error.error], total: 1) }
+        do { records = try self.records(text) } catch { return .failure(RejectedRows(errors: [error.error], total: 1)) }
         var errors = Collector()
         let table = Table<MonthlyCSVColumn>(records, errors: &errors)
-        guard errors.total == 0 else { return .rejected(errors.list, total: errors.total) }
+        guard errors.total == 0 else { return .failure(RejectedRows(errors: errors.list, total: errors.total)) }
         var months: [FacilityMonth: MonthlyData] = [:]
         var order: [FacilityMonth] = []
         var firstRow: [FacilityMonth: Int] = [:]
@@ -547,7 +563,23 @@ extension MRVCSV {
             if let evidence { months[key]!.evidence.append(evidence) }
             applyMonthLevel(&months[key]!, table, index)
         }
-        guard errors.total == 0 else { return .rejected(errors.list, total: errors.total) }
+        guard errors.total == 0 else { return .failure(RejectedRows(errors: errors.list, total: errors.total)) }
+        return .success(ParsedMonths(table: table, months: months, order: order, firstRow: firstRow))
+    }
+
+    /// Monthly data, one row per facility, month and fuel (a row without a fuel carries only
+    /// production data). Month-level columns (production, purchased electricity, PFC factors)
+    /// may be given on any row of the facility-month, and must agree where repeated. Each row
+    /// may name one evidence file. A parameter without a source is measured when given and the
+    /// default when empty.
+    public static func importMonths(_ text: String, state: MRVState, at now: Timestamp, policy: MRVPolicyTables) -> ImportResult<MonthlyData> {
+        let parsed: ParsedMonths
+        switch parseMonthRows(text) {
+        case .failure(let rejected): return .rejected(rejected.errors, total: rejected.total)
+        case .success(let found): parsed = found
+        }
+        var errors = Collector()
+        let (table, months, order, firstRow) = (parsed.table, parsed.months, parsed.order, parsed.firstRow)
         var scratch = state
         var imported: [MonthlyData] = []
         for key in order {

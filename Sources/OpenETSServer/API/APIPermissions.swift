@@ -42,6 +42,20 @@ public enum APIPermissions {
         // regulators' and entities' reads, scoped
         "listMRVMonths": .mrvView,
         "listMRVReports": .mrvView,
+        // MRV workflow: the web portals' actions (entity mrv_report, verifier mrv_verify,
+        // province mrv_review); reviewMRVReport checks the action of its level (city
+        // mrv_review_city, province mrv_review, national mrv_review_national): the walk's
+        // sample asks for the province level
+        "getMRVReport": .mrvView,
+        "submitMRVReport": .mrvReport,
+        "resubmitMRVReport": .mrvReport,
+        "correctMRVMonth": .mrvReport,
+        "resolveMRVFinding": .mrvReport,
+        "assignMRVVerifier": .mrvReview,
+        "recordMRVFinding": .mrvVerify,
+        "concludeMRVVerification": .mrvVerify,
+        "listVerifierAssignments": .mrvVerify,
+        "reviewMRVReport": .mrvReview,
         "getEntityCompliance": .viewCompliance,
         // account opening: anyone applies and reads the status with the secret reference;
         // the registry operator lists and decides
