@@ -131,6 +131,17 @@ struct APIPermissionWalkTests {
         case "checkCCERCertificate": return (["code": "VC-00000001-0000000000000000"], nil)
         case "listComplianceByProvince": return (["year": "2024"], nil)
         case "getEntityCompliance": return (["year": "2024", "accountId": own], nil)
+        // allocation plans, the compliance cycle and pledges
+        case "listAllocationPlans": return ([:], nil)
+        case "getAllocationPlan": return (["planId": "power-2024"], nil)
+        case "loadAllocationPlan": return ([:], #"{"id":"walk-plan"}"#)
+        case "publishAllocationPlan": return (["planId": "walk-plan"], #"{"version":1}"#)
+        case "listPledges": return (["accountId": own], nil)
+        case "registerPledge": return ([:], #"{"account":"ENT-000001","unit":"NO-SUCH-UNIT","quantityTonnes":1,"pledgee":"INV-000002","contract":"walk"}"#)
+        case "releasePledge", "enforcePledge": return (["freezeId": "FRZ-99999999"], nil)
+        case "getComplianceCycle": return (["year": "2024", "planId": "power-2024"], nil)
+        case "listPenaltyNotices": return (["year": "2024"], nil)
+        case "markPenaltyPaid": return (["year": "2024", "noticeId": "PN-NONE"], nil)
         case "listMRVMonths", "listMRVReports": return (["entityId": ownEntity], nil)
         // MRV workflow
         case "getMRVReport", "submitMRVReport": return (["entityId": ownEntity, "year": "2024"], nil)

@@ -1248,6 +1248,354 @@ paths:
           $ref: '#/components/responses/NotFound'
         '503':
           $ref: '#/components/responses/Unavailable'
+  # --- allocation plans, the compliance cycle and pledges ---
+  /api/v1/allocation/plans:
+    get:
+      tags: [compliance]
+      operationId: listAllocationPlans
+      summary: The plan catalogue, by id - the version in force (published, else shipped) and every stored version.
+      parameters:
+        - $ref: '#/components/parameters/Limit'
+        - $ref: '#/components/parameters/Offset'
+      responses:
+        '200':
+          description: A page of plan ids.
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/AllocationPlanListingPage'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '503':
+          $ref: '#/components/responses/Unavailable'
+    post:
+      tags: [compliance]
+      operationId: loadAllocationPlan
+      summary: Validate a plan (the JSON `openets plan load` reads) and store it as a draft under its id's next version (MEE).
+      description: |
+        The same load as `openets plan load`: the plan is validated (422 INVALID_INPUT when the
+        body is not a plan, INVALID_PLAN or the plan validation's own code otherwise) and stored
+        as a draft; the answer lists the parameters that differ from the published version.
+        Loading the parameters of the latest version again is 422 PLAN_UNCHANGED, except when
+        that version was loaded by the same user (a retry): then the stored version is the
+        answer, with `replayed` true, and nothing is stored.
+      security:
+        - bearerToken: []
+      parameters:
+        - $ref: '#/components/parameters/IdempotencyKey'
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              $ref: '#/components/schemas/AllocationPlanDocument'
+      responses:
+        '201':
+          description: Stored as a draft (or the retry's stored version).
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/AllocationPlanLoaded'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
+        '413':
+          $ref: '#/components/responses/TooLarge'
+        '422':
+          $ref: '#/components/responses/Rejected'
+        '429':
+          $ref: '#/components/responses/RateLimited'
+        '503':
+          $ref: '#/components/responses/Unavailable'
+  /api/v1/allocation/plans/{planId}:
+    get:
+      tags: [compliance]
+      operationId: getAllocationPlan
+      summary: One plan - a version (default - the version in force, else the latest draft) with every parameter, and its stored versions.
+      parameters:
+        - $ref: '#/components/parameters/PlanId'
+        - name: version
+          in: query
+          schema:
+            type: integer
+            format: int32
+            minimum: 1
+            maximum: 1000000
+      responses:
+        '200':
+          description: The plan.
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/AllocationPlanDetail'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '404':
+          $ref: '#/components/responses/NotFound'
+        '503':
+          $ref: '#/components/responses/Unavailable'
+  /api/v1/allocation/plans/{planId}/publish:
+    post:
+      tags: [compliance]
+      operationId: publishAllocationPlan
+      summary: Publish a draft version (MEE); the version published before it becomes superseded.
+      description: |
+        As `openets plan publish --version N`. 422 UNKNOWN_PLAN (no such stored version) or
+        PLAN_STATUS (not a draft, or older than the published version). Publishing again a
+        version the same user published (a retry) answers the version as it is, with
+        `replayed` true.
+      security:
+        - bearerToken: []
+      parameters:
+        - $ref: '#/components/parameters/PlanId'
+        - $ref: '#/components/parameters/IdempotencyKey'
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              $ref: '#/components/schemas/PublishPlanRequest'
+      responses:
+        '200':
+          description: Published (or the retry's answer).
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/AllocationPlanPublished'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
+        '413':
+          $ref: '#/components/responses/TooLarge'
+        '422':
+          $ref: '#/components/responses/Rejected'
+        '429':
+          $ref: '#/components/responses/RateLimited'
+        '503':
+          $ref: '#/components/responses/Unavailable'
+  /api/v1/registry/accounts/{accountId}/pledges:
+    get:
+      tags: [registry]
+      operationId: listPledges
+      summary: The pledges an account gave (holder) and holds (pledgee), oldest first - active, released and enforced.
+      security:
+        - bearerToken: []
+      parameters:
+        - $ref: '#/components/parameters/AccountId'
+        - name: party
+          in: query
+          description: Only the pledges the account gave (holder) or holds (pledgee); default both.
+          schema:
+            type: string
+            enum: [holder, pledgee]
+        - $ref: '#/components/parameters/Limit'
+        - $ref: '#/components/parameters/Offset'
+      responses:
+        '200':
+          description: A page of pledges.
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/PledgePage'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
+        '404':
+          $ref: '#/components/responses/NotFound'
+  /api/v1/registry/pledges:
+    post:
+      tags: [registry]
+      operationId: registerPledge
+      summary: The registry operator registers a pledge - a freeze of the holder's units with reason pledge, naming the pledgee and the contract.
+      security:
+        - bearerToken: []
+      parameters:
+        - $ref: '#/components/parameters/IdempotencyKey'
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              $ref: '#/components/schemas/PledgeRequest'
+      responses:
+        '201':
+          description: Registered (or the replay under this key); `freezeId` names the pledge.
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/CommandResult'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
+        '413':
+          $ref: '#/components/responses/TooLarge'
+        '422':
+          $ref: '#/components/responses/Rejected'
+        '429':
+          $ref: '#/components/responses/RateLimited'
+  /api/v1/registry/pledges/{freezeId}/release:
+    post:
+      tags: [registry]
+      operationId: releasePledge
+      summary: The registry operator releases a pledge - its units are free again in the holder's account.
+      security:
+        - bearerToken: []
+      parameters:
+        - $ref: '#/components/parameters/FreezeId'
+        - $ref: '#/components/parameters/IdempotencyKey'
+      responses:
+        '200':
+          description: Released (or the replay under this key).
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/CommandResult'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
+        '422':
+          $ref: '#/components/responses/Rejected'
+        '429':
+          $ref: '#/components/responses/RateLimited'
+  /api/v1/registry/pledges/{freezeId}/enforce:
+    post:
+      tags: [registry]
+      operationId: enforcePledge
+      summary: The registry operator enforces a pledge - its units move to the pledgee.
+      security:
+        - bearerToken: []
+      parameters:
+        - $ref: '#/components/parameters/FreezeId'
+        - $ref: '#/components/parameters/IdempotencyKey'
+      responses:
+        '200':
+          description: Enforced (or the replay under this key).
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/CommandResult'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
+        '422':
+          $ref: '#/components/responses/Rejected'
+        '429':
+          $ref: '#/components/responses/RateLimited'
+  /api/v1/compliance/{year}/cycle/{planId}:
+    get:
+      tags: [compliance]
+      operationId: getComplianceCycle
+      summary: The compliance cycle of a plan and year (as `openets cycle status`) - its stages with due dates and whether done, each entity's state, the reminders on a day.
+      description: |
+        Regulators' read (`view_province`): provincial and city staff see the entities (and
+        reminders) of their province only. 404 UNKNOWN_PLAN for an unknown plan id,
+        YEAR_MISMATCH when the plan in force is not for this year.
+      security:
+        - bearerToken: []
+      parameters:
+        - $ref: '#/components/parameters/Year'
+        - $ref: '#/components/parameters/PlanId'
+        - name: today
+          in: query
+          description: The day to judge reminders on, YYYY-MM-DD (default today, Beijing time).
+          schema:
+            type: string
+            pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$'
+      responses:
+        '200':
+          description: The timeline.
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/ComplianceCycle'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
+        '404':
+          $ref: '#/components/responses/NotFound'
+        '503':
+          $ref: '#/components/responses/Unavailable'
+  /api/v1/compliance/{year}/penalty-notices:
+    get:
+      tags: [compliance]
+      operationId: listPenaltyNotices
+      summary: The year's penalty notices of every plan (as `openets cycle penalties`), by entity then plan; province and city staff see their province's.
+      security:
+        - bearerToken: []
+      parameters:
+        - $ref: '#/components/parameters/Year'
+        - $ref: '#/components/parameters/Limit'
+        - $ref: '#/components/parameters/Offset'
+      responses:
+        '200':
+          description: A page of notices.
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/PenaltyNoticePage'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
+        '503':
+          $ref: '#/components/responses/Unavailable'
+  /api/v1/compliance/{year}/penalty-notices/{noticeId}/paid:
+    post:
+      tags: [compliance]
+      operationId: markPenaltyPaid
+      summary: The provincial authority records that an issued penalty notice of its province was paid (as `openets cycle penalties --pay`).
+      description: |
+        422 UNKNOWN_NOTICE (no such notice in the year) or NOTICE_STATUS (a deducted notice),
+        nothing changed; a notice of another province is 403. Marking a paid notice paid again
+        (a retry, whatever the key) changes nothing and answers the notice with `replayed` true.
+      security:
+        - bearerToken: []
+      parameters:
+        - $ref: '#/components/parameters/Year'
+        - $ref: '#/components/parameters/NoticeId'
+        - $ref: '#/components/parameters/IdempotencyKey'
+      responses:
+        '200':
+          description: Recorded as paid.
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/PenaltyNoticePaid'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
+        '422':
+          $ref: '#/components/responses/Rejected'
+        '429':
+          $ref: '#/components/responses/RateLimited'
+        '503':
+          $ref: '#/components/responses/Unavailable'
   /api/v1/accounts/applications:
     post:
       tags: [accounts]
@@ -1494,6 +1842,31 @@ components:
         format: int32
         minimum: 2000
         maximum: 2200
+    # --- allocation plans, the compliance cycle and pledges ---
+    PlanId:
+      name: planId
+      in: path
+      required: true
+      schema:
+        type: string
+        minLength: 1
+        maxLength: 64
+    FreezeId:
+      name: freezeId
+      in: path
+      required: true
+      schema:
+        type: string
+        minLength: 1
+        maxLength: 64
+    NoticeId:
+      name: noticeId
+      in: path
+      required: true
+      schema:
+        type: string
+        minLength: 1
+        maxLength: 64
     IdempotencyKey:
       name: Idempotency-Key
       in: header
@@ -1851,6 +2224,9 @@ components:
         transferId:
           type: string
           description: The four-eyes transfer initiated (initiateTransfer).
+        freezeId:
+          type: string
+          description: The freeze (pledge) registered (registerPledge).
         deals:
           type: array
           items:
@@ -2645,6 +3021,308 @@ components:
         status:
           type: string
           description: The compliance status (compliant, shortfall, ...).
+    # --- allocation plans, the compliance cycle and pledges ---
+    AllocationPlanVersion:
+      type: object
+      required: [version, status, sha256]
+      properties:
+        version:
+          type: integer
+        status:
+          type: string
+          enum: [draft, published, superseded, shipped]
+          description: A stored version's status, or `shipped` for the plan shipped with the system (in force while no version is published).
+        sha256:
+          type: string
+          description: SHA-256 of the plan's canonical JSON.
+        loadedBy:
+          type: string
+        loadedAt:
+          type: string
+        publishedBy:
+          type: string
+        publishedAt:
+          type: string
+        supersededAt:
+          type: string
+    AllocationPlanListing:
+      type: object
+      required: [id, versions]
+      properties:
+        id:
+          type: string
+        year:
+          type: integer
+        sector:
+          type: string
+        method:
+          type: string
+        inForce:
+          $ref: '#/components/schemas/AllocationPlanVersion'
+        versions:
+          type: array
+          items:
+            $ref: '#/components/schemas/AllocationPlanVersion'
+    AllocationPlanListingPage:
+      type: object
+      required: [items, total]
+      properties:
+        items:
+          type: array
+          items:
+            $ref: '#/components/schemas/AllocationPlanListing'
+        total:
+          type: integer
+        nextOffset:
+          type: integer
+    AllocationPlanDocument:
+      type: object
+      description: An allocation plan as `openets plan show --json` prints it and `openets plan load` reads it (docs/allocation.md); decimals are strings.
+      additionalProperties: true
+    AllocationPlanDetail:
+      type: object
+      required: [id, version, plan, versions]
+      properties:
+        id:
+          type: string
+        version:
+          $ref: '#/components/schemas/AllocationPlanVersion'
+        plan:
+          $ref: '#/components/schemas/AllocationPlanDocument'
+        versions:
+          type: array
+          items:
+            $ref: '#/components/schemas/AllocationPlanVersion'
+    AllocationPlanChange:
+      type: object
+      required: [path]
+      properties:
+        path:
+          type: string
+        before:
+          type: string
+        after:
+          type: string
+    AllocationPlanLoaded:
+      type: object
+      required: [id, stored, replayed, changes]
+      properties:
+        id:
+          type: string
+        stored:
+          $ref: '#/components/schemas/AllocationPlanVersion'
+        replayed:
+          type: boolean
+        comparedWith:
+          type: integer
+          description: The published version (stored or shipped) the changes are against; absent for a new plan id.
+        changes:
+          type: array
+          items:
+            $ref: '#/components/schemas/AllocationPlanChange'
+    PublishPlanRequest:
+      type: object
+      required: [version]
+      properties:
+        version:
+          type: integer
+          format: int32
+          minimum: 1
+          maximum: 1000000
+    AllocationPlanPublished:
+      type: object
+      required: [id, version, replayed]
+      properties:
+        id:
+          type: string
+        version:
+          $ref: '#/components/schemas/AllocationPlanVersion'
+        replayed:
+          type: boolean
+    Pledge:
+      type: object
+      required: [freezeId, holder, pledgee, unit, quantityTonnes, contract, status, createdAt, serials]
+      properties:
+        freezeId:
+          type: string
+        holder:
+          type: string
+        pledgee:
+          type: string
+        unit:
+          type: string
+        quantityTonnes:
+          type: integer
+          format: int64
+        contract:
+          type: string
+        status:
+          type: string
+          enum: [active, released, enforced]
+        createdAt:
+          type: string
+        serials:
+          type: array
+          description: The serials still under an active pledge of a serialised unit type (first-last, inclusive); empty otherwise.
+          items:
+            type: string
+    PledgePage:
+      type: object
+      required: [items, total]
+      properties:
+        items:
+          type: array
+          items:
+            $ref: '#/components/schemas/Pledge'
+        total:
+          type: integer
+        nextOffset:
+          type: integer
+    PledgeRequest:
+      type: object
+      required: [account, unit, quantityTonnes, pledgee, contract]
+      properties:
+        account:
+          type: string
+          minLength: 1
+          maxLength: 64
+          description: The holder's account (the pledgor).
+        unit:
+          type: string
+          minLength: 1
+          maxLength: 64
+        quantityTonnes:
+          type: integer
+          format: int64
+        pledgee:
+          type: string
+          minLength: 1
+          maxLength: 64
+        contract:
+          type: string
+          minLength: 1
+          maxLength: 256
+          description: The pledge contract's reference.
+    ComplianceCycleStage:
+      type: object
+      required: [name]
+      properties:
+        name:
+          type: string
+          enum: [pre_allocation, monthly_data, annual_report, verification, true_up, trading, surrender, penalties]
+        due:
+          type: string
+          description: YYYY-MM-DD.
+        done:
+          type: boolean
+          description: For the cycle's own stages; absent for the MRV stages and trading.
+    ComplianceCycleEntity:
+      type: object
+      required: [entity, state]
+      properties:
+        entity:
+          type: string
+        province:
+          type: string
+        state:
+          type: string
+          description: pre_allocated, trued_up, compliant, shortfall, penalty_issued, penalty_paid or penalty_deducted.
+        shortfallTonnes:
+          type: integer
+          format: int64
+    ComplianceCycleReminder:
+      type: object
+      required: [entity, stage, message]
+      properties:
+        entity:
+          type: string
+        stage:
+          type: string
+        message:
+          type: string
+    ComplianceCycle:
+      type: object
+      required: [plan, planVersion, year, today, stages, entities, reminders]
+      properties:
+        plan:
+          type: string
+        planVersion:
+          type: integer
+        year:
+          type: integer
+        today:
+          type: string
+        stages:
+          type: array
+          items:
+            $ref: '#/components/schemas/ComplianceCycleStage'
+        entities:
+          type: array
+          items:
+            $ref: '#/components/schemas/ComplianceCycleEntity'
+        reminders:
+          type: array
+          items:
+            $ref: '#/components/schemas/ComplianceCycleReminder'
+    PenaltyNotice:
+      type: object
+      required: [id, plan, year, entity, province, regime, shortfallTonnes, minFen, maxFen, amountFen, deductionTonnes, status, issuedOn]
+      properties:
+        id:
+          type: string
+        plan:
+          type: string
+        year:
+          type: integer
+        entity:
+          type: string
+        province:
+          type: string
+        regime:
+          type: string
+        shortfallTonnes:
+          type: integer
+          format: int64
+        averagePriceFen:
+          type: integer
+          format: int64
+        minFen:
+          type: integer
+          format: int64
+        maxFen:
+          type: integer
+          format: int64
+        amountFen:
+          type: integer
+          format: int64
+        deductionTonnes:
+          type: integer
+          format: int64
+        status:
+          type: string
+          enum: [issued, paid, deducted]
+        issuedOn:
+          type: string
+    PenaltyNoticePage:
+      type: object
+      required: [items, total]
+      properties:
+        items:
+          type: array
+          items:
+            $ref: '#/components/schemas/PenaltyNotice'
+        total:
+          type: integer
+        nextOffset:
+          type: integer
+    PenaltyNoticePaid:
+      type: object
+      required: [notice, replayed]
+      properties:
+        notice:
+          $ref: '#/components/schemas/PenaltyNotice'
+        replayed:
+          type: boolean
     ApplicantKind:
       type: string
       enum: [entity, institution, individual]

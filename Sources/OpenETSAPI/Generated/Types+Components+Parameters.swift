@@ -50,6 +50,12 @@ extension Components {
         public typealias FindingNumber = Swift.Int32
         /// - Remark: Generated from `#/components/parameters/Year`.
         public typealias Year = Swift.Int32
+        /// - Remark: Generated from `#/components/parameters/PlanId`.
+        public typealias PlanId = Swift.String
+        /// - Remark: Generated from `#/components/parameters/FreezeId`.
+        public typealias FreezeId = Swift.String
+        /// - Remark: Generated from `#/components/parameters/NoticeId`.
+        public typealias NoticeId = Swift.String
         /// 1-64 printable ASCII characters (! to ~) chosen by the client; a retry with the same key returns the first result.
         ///
         /// - Remark: Generated from `#/components/parameters/IdempotencyKey`.

@@ -705,6 +705,10 @@ extension Components {
             ///
             /// - Remark: Generated from `#/components/schemas/CommandResult/transferId`.
             public var transferId: Swift.String?
+            /// The freeze (pledge) registered (registerPledge).
+            ///
+            /// - Remark: Generated from `#/components/schemas/CommandResult/freezeId`.
+            public var freezeId: Swift.String?
             /// - Remark: Generated from `#/components/schemas/CommandResult/deals`.
             public var deals: [Components.Schemas.DealSummary]
             /// Creates a new `CommandResult`.
@@ -716,6 +720,7 @@ extension Components {
             ///   - quoteId: The block quote posted (quoteBlock, counterBlock).
             ///   - bidId: The auction bid placed (placeBid).
             ///   - transferId: The four-eyes transfer initiated (initiateTransfer).
+            ///   - freezeId: The freeze (pledge) registered (registerPledge).
             ///   - deals:
             public init(
                 seq: Swift.Int64,
@@ -724,6 +729,7 @@ extension Components {
                 quoteId: Swift.Int64? = nil,
                 bidId: Swift.Int64? = nil,
                 transferId: Swift.String? = nil,
+                freezeId: Swift.String? = nil,
                 deals: [Components.Schemas.DealSummary]
             ) {
                 self.seq = seq
@@ -732,6 +738,7 @@ extension Components {
                 self.quoteId = quoteId
                 self.bidId = bidId
                 self.transferId = transferId
+                self.freezeId = freezeId
                 self.deals = deals
             }
             public enum CodingKeys: String, CodingKey {
@@ -741,6 +748,7 @@ extension Components {
                 case quoteId
                 case bidId
                 case transferId
+                case freezeId
                 case deals
             }
         }
@@ -3019,6 +3027,788 @@ extension Components {
                 case surrenderedTonnes
                 case shortfallTonnes
                 case status
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/AllocationPlanVersion`.
+        public struct AllocationPlanVersion: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/AllocationPlanVersion/version`.
+            public var version: Swift.Int
+            /// A stored version's status, or `shipped` for the plan shipped with the system (in force while no version is published).
+            ///
+            /// - Remark: Generated from `#/components/schemas/AllocationPlanVersion/status`.
+            @frozen public enum StatusPayload: String, Codable, Hashable, Sendable, CaseIterable {
+                case draft = "draft"
+                case published = "published"
+                case superseded = "superseded"
+                case shipped = "shipped"
+            }
+            /// A stored version's status, or `shipped` for the plan shipped with the system (in force while no version is published).
+            ///
+            /// - Remark: Generated from `#/components/schemas/AllocationPlanVersion/status`.
+            public var status: Components.Schemas.AllocationPlanVersion.StatusPayload
+            /// SHA-256 of the plan's canonical JSON.
+            ///
+            /// - Remark: Generated from `#/components/schemas/AllocationPlanVersion/sha256`.
+            public var sha256: Swift.String
+            /// - Remark: Generated from `#/components/schemas/AllocationPlanVersion/loadedBy`.
+            public var loadedBy: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/AllocationPlanVersion/loadedAt`.
+            public var loadedAt: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/AllocationPlanVersion/publishedBy`.
+            public var publishedBy: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/AllocationPlanVersion/publishedAt`.
+            public var publishedAt: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/AllocationPlanVersion/supersededAt`.
+            public var supersededAt: Swift.String?
+            /// Creates a new `AllocationPlanVersion`.
+            ///
+            /// - Parameters:
+            ///   - version:
+            ///   - status: A stored version's status, or `shipped` for the plan shipped with the system (in force while no version is published).
+            ///   - sha256: SHA-256 of the plan's canonical JSON.
+            ///   - loadedBy:
+            ///   - loadedAt:
+            ///   - publishedBy:
+            ///   - publishedAt:
+            ///   - supersededAt:
+            public init(
+                version: Swift.Int,
+                status: Components.Schemas.AllocationPlanVersion.StatusPayload,
+                sha256: Swift.String,
+                loadedBy: Swift.String? = nil,
+                loadedAt: Swift.String? = nil,
+                publishedBy: Swift.String? = nil,
+                publishedAt: Swift.String? = nil,
+                supersededAt: Swift.String? = nil
+            ) {
+                self.version = version
+                self.status = status
+                self.sha256 = sha256
+                self.loadedBy = loadedBy
+                self.loadedAt = loadedAt
+                self.publishedBy = publishedBy
+                self.publishedAt = publishedAt
+                self.supersededAt = supersededAt
+            }
+            public enum CodingKeys: String, CodingKey {
+                case version
+                case status
+                case sha256
+                case loadedBy
+                case loadedAt
+                case publishedBy
+                case publishedAt
+                case supersededAt
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/AllocationPlanListing`.
+        public struct AllocationPlanListing: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/AllocationPlanListing/id`.
+            public var id: Swift.String
+            /// - Remark: Generated from `#/components/schemas/AllocationPlanListing/year`.
+            public var year: Swift.Int?
+            /// - Remark: Generated from `#/components/schemas/AllocationPlanListing/sector`.
+            public var sector: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/AllocationPlanListing/method`.
+            public var method: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/AllocationPlanListing/inForce`.
+            public var inForce: Components.Schemas.AllocationPlanVersion?
+            /// - Remark: Generated from `#/components/schemas/AllocationPlanListing/versions`.
+            public var versions: [Components.Schemas.AllocationPlanVersion]
+            /// Creates a new `AllocationPlanListing`.
+            ///
+            /// - Parameters:
+            ///   - id:
+            ///   - year:
+            ///   - sector:
+            ///   - method:
+            ///   - inForce:
+            ///   - versions:
+            public init(
+                id: Swift.String,
+                year: Swift.Int? = nil,
+                sector: Swift.String? = nil,
+                method: Swift.String? = nil,
+                inForce: Components.Schemas.AllocationPlanVersion? = nil,
+                versions: [Components.Schemas.AllocationPlanVersion]
+            ) {
+                self.id = id
+                self.year = year
+                self.sector = sector
+                self.method = method
+                self.inForce = inForce
+                self.versions = versions
+            }
+            public enum CodingKeys: String, CodingKey {
+                case id
+                case year
+                case sector
+                case method
+                case inForce
+                case versions
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/AllocationPlanListingPage`.
+        public struct AllocationPlanListingPage: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/AllocationPlanListingPage/items`.
+            public var items: [Components.Schemas.AllocationPlanListing]
+            /// - Remark: Generated from `#/components/schemas/AllocationPlanListingPage/total`.
+            public var total: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/AllocationPlanListingPage/nextOffset`.
+            public var nextOffset: Swift.Int?
+            /// Creates a new `AllocationPlanListingPage`.
+            ///
+            /// - Parameters:
+            ///   - items:
+            ///   - total:
+            ///   - nextOffset:
+            public init(
+                items: [Components.Schemas.AllocationPlanListing],
+                total: Swift.Int,
+                nextOffset: Swift.Int? = nil
+            ) {
+                self.items = items
+                self.total = total
+                self.nextOffset = nextOffset
+            }
+            public enum CodingKeys: String, CodingKey {
+                case items
+                case total
+                case nextOffset
+            }
+        }
+        /// An allocation plan as `openets plan show --json` prints it and `openets plan load` reads it (docs/allocation.md); decimals are strings.
+        ///
+        /// - Remark: Generated from `#/components/schemas/AllocationPlanDocument`.
+        public struct AllocationPlanDocument: Codable, Hashable, Sendable {
+            /// A container of undocumented properties.
+            public var additionalProperties: OpenAPIRuntime.OpenAPIObjectContainer
+            /// Creates a new `AllocationPlanDocument`.
+            ///
+            /// - Parameters:
+            ///   - additionalProperties: A container of undocumented properties.
+            public init(additionalProperties: OpenAPIRuntime.OpenAPIObjectContainer = .init()) {
+                self.additionalProperties = additionalProperties
+            }
+            public init(from decoder: any Swift.Decoder) throws {
+                additionalProperties = try decoder.decodeAdditionalProperties(knownKeys: [])
+            }
+            public func encode(to encoder: any Swift.Encoder) throws {
+                try encoder.encodeAdditionalProperties(additionalProperties)
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/AllocationPlanDetail`.
+        public struct AllocationPlanDetail: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/AllocationPlanDetail/id`.
+            public var id: Swift.String
+            /// - Remark: Generated from `#/components/schemas/AllocationPlanDetail/version`.
+            public var version: Components.Schemas.AllocationPlanVersion
+            /// - Remark: Generated from `#/components/schemas/AllocationPlanDetail/plan`.
+            public var plan: Components.Schemas.AllocationPlanDocument
+            /// - Remark: Generated from `#/components/schemas/AllocationPlanDetail/versions`.
+            public var versions: [Components.Schemas.AllocationPlanVersion]
+            /// Creates a new `AllocationPlanDetail`.
+            ///
+            /// - Parameters:
+            ///   - id:
+            ///   - version:
+            ///   - plan:
+            ///   - versions:
+            public init(
+                id: Swift.String,
+                version: Components.Schemas.AllocationPlanVersion,
+                plan: Components.Schemas.AllocationPlanDocument,
+                versions: [Components.Schemas.AllocationPlanVersion]
+            ) {
+                self.id = id
+                self.version = version
+                self.plan = plan
+                self.versions = versions
+            }
+            public enum CodingKeys: String, CodingKey {
+                case id
+                case version
+                case plan
+                case versions
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/AllocationPlanChange`.
+        public struct AllocationPlanChange: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/AllocationPlanChange/path`.
+            public var path: Swift.String
+            /// - Remark: Generated from `#/components/schemas/AllocationPlanChange/before`.
+            public var before: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/AllocationPlanChange/after`.
+            public var after: Swift.String?
+            /// Creates a new `AllocationPlanChange`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - before:
+            ///   - after:
+            public init(
+                path: Swift.String,
+                before: Swift.String? = nil,
+                after: Swift.String? = nil
+            ) {
+                self.path = path
+                self.before = before
+                self.after = after
+            }
+            public enum CodingKeys: String, CodingKey {
+                case path
+                case before
+                case after
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/AllocationPlanLoaded`.
+        public struct AllocationPlanLoaded: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/AllocationPlanLoaded/id`.
+            public var id: Swift.String
+            /// - Remark: Generated from `#/components/schemas/AllocationPlanLoaded/stored`.
+            public var stored: Components.Schemas.AllocationPlanVersion
+            /// - Remark: Generated from `#/components/schemas/AllocationPlanLoaded/replayed`.
+            public var replayed: Swift.Bool
+            /// The published version (stored or shipped) the changes are against; absent for a new plan id.
+            ///
+            /// - Remark: Generated from `#/components/schemas/AllocationPlanLoaded/comparedWith`.
+            public var comparedWith: Swift.Int?
+            /// - Remark: Generated from `#/components/schemas/AllocationPlanLoaded/changes`.
+            public var changes: [Components.Schemas.AllocationPlanChange]
+            /// Creates a new `AllocationPlanLoaded`.
+            ///
+            /// - Parameters:
+            ///   - id:
+            ///   - stored:
+            ///   - replayed:
+            ///   - comparedWith: The published version (stored or shipped) the changes are against; absent for a new plan id.
+            ///   - changes:
+            public init(
+                id: Swift.String,
+                stored: Components.Schemas.AllocationPlanVersion,
+                replayed: Swift.Bool,
+                comparedWith: Swift.Int? = nil,
+                changes: [Components.Schemas.AllocationPlanChange]
+            ) {
+                self.id = id
+                self.stored = stored
+                self.replayed = replayed
+                self.comparedWith = comparedWith
+                self.changes = changes
+            }
+            public enum CodingKeys: String, CodingKey {
+                case id
+                case stored
+                case replayed
+                case comparedWith
+                case changes
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/PublishPlanRequest`.
+        public struct PublishPlanRequest: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/PublishPlanRequest/version`.
+            public var version: Swift.Int32
+            /// Creates a new `PublishPlanRequest`.
+            ///
+            /// - Parameters:
+            ///   - version:
+            public init(version: Swift.Int32) {
+                self.version = version
+            }
+            public enum CodingKeys: String, CodingKey {
+                case version
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/AllocationPlanPublished`.
+        public struct AllocationPlanPublished: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/AllocationPlanPublished/id`.
+            public var id: Swift.String
+            /// - Remark: Generated from `#/components/schemas/AllocationPlanPublished/version`.
+            public var version: Components.Schemas.AllocationPlanVersion
+            /// - Remark: Generated from `#/components/schemas/AllocationPlanPublished/replayed`.
+            public var replayed: Swift.Bool
+            /// Creates a new `AllocationPlanPublished`.
+            ///
+            /// - Parameters:
+            ///   - id:
+            ///   - version:
+            ///   - replayed:
+            public init(
+                id: Swift.String,
+                version: Components.Schemas.AllocationPlanVersion,
+                replayed: Swift.Bool
+            ) {
+                self.id = id
+                self.version = version
+                self.replayed = replayed
+            }
+            public enum CodingKeys: String, CodingKey {
+                case id
+                case version
+                case replayed
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/Pledge`.
+        public struct Pledge: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/Pledge/freezeId`.
+            public var freezeId: Swift.String
+            /// - Remark: Generated from `#/components/schemas/Pledge/holder`.
+            public var holder: Swift.String
+            /// - Remark: Generated from `#/components/schemas/Pledge/pledgee`.
+            public var pledgee: Swift.String
+            /// - Remark: Generated from `#/components/schemas/Pledge/unit`.
+            public var unit: Swift.String
+            /// - Remark: Generated from `#/components/schemas/Pledge/quantityTonnes`.
+            public var quantityTonnes: Swift.Int64
+            /// - Remark: Generated from `#/components/schemas/Pledge/contract`.
+            public var contract: Swift.String
+            /// - Remark: Generated from `#/components/schemas/Pledge/status`.
+            @frozen public enum StatusPayload: String, Codable, Hashable, Sendable, CaseIterable {
+                case active = "active"
+                case released = "released"
+                case enforced = "enforced"
+            }
+            /// - Remark: Generated from `#/components/schemas/Pledge/status`.
+            public var status: Components.Schemas.Pledge.StatusPayload
+            /// - Remark: Generated from `#/components/schemas/Pledge/createdAt`.
+            public var createdAt: Swift.String
+            /// The serials still under an active pledge of a serialised unit type (first-last, inclusive); empty otherwise.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Pledge/serials`.
+            public var serials: [Swift.String]
+            /// Creates a new `Pledge`.
+            ///
+            /// - Parameters:
+            ///   - freezeId:
+            ///   - holder:
+            ///   - pledgee:
+            ///   - unit:
+            ///   - quantityTonnes:
+            ///   - contract:
+            ///   - status:
+            ///   - createdAt:
+            ///   - serials: The serials still under an active pledge of a serialised unit type (first-last, inclusive); empty otherwise.
+            public init(
+                freezeId: Swift.String,
+                holder: Swift.String,
+                pledgee: Swift.String,
+                unit: Swift.String,
+                quantityTonnes: Swift.Int64,
+                contract: Swift.String,
+                status: Components.Schemas.Pledge.StatusPayload,
+                createdAt: Swift.String,
+                serials: [Swift.String]
+            ) {
+                self.freezeId = freezeId
+                self.holder = holder
+                self.pledgee = pledgee
+                self.unit = unit
+                self.quantityTonnes = quantityTonnes
+                self.contract = contract
+                self.status = status
+                self.createdAt = createdAt
+                self.serials = serials
+            }
+            public enum CodingKeys: String, CodingKey {
+                case freezeId
+                case holder
+                case pledgee
+                case unit
+                case quantityTonnes
+                case contract
+                case status
+                case createdAt
+                case serials
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/PledgePage`.
+        public struct PledgePage: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/PledgePage/items`.
+            public var items: [Components.Schemas.Pledge]
+            /// - Remark: Generated from `#/components/schemas/PledgePage/total`.
+            public var total: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/PledgePage/nextOffset`.
+            public var nextOffset: Swift.Int?
+            /// Creates a new `PledgePage`.
+            ///
+            /// - Parameters:
+            ///   - items:
+            ///   - total:
+            ///   - nextOffset:
+            public init(
+                items: [Components.Schemas.Pledge],
+                total: Swift.Int,
+                nextOffset: Swift.Int? = nil
+            ) {
+                self.items = items
+                self.total = total
+                self.nextOffset = nextOffset
+            }
+            public enum CodingKeys: String, CodingKey {
+                case items
+                case total
+                case nextOffset
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/PledgeRequest`.
+        public struct PledgeRequest: Codable, Hashable, Sendable {
+            /// The holder's account (the pledgor).
+            ///
+            /// - Remark: Generated from `#/components/schemas/PledgeRequest/account`.
+            public var account: Swift.String
+            /// - Remark: Generated from `#/components/schemas/PledgeRequest/unit`.
+            public var unit: Swift.String
+            /// - Remark: Generated from `#/components/schemas/PledgeRequest/quantityTonnes`.
+            public var quantityTonnes: Swift.Int64
+            /// - Remark: Generated from `#/components/schemas/PledgeRequest/pledgee`.
+            public var pledgee: Swift.String
+            /// The pledge contract's reference.
+            ///
+            /// - Remark: Generated from `#/components/schemas/PledgeRequest/contract`.
+            public var contract: Swift.String
+            /// Creates a new `PledgeRequest`.
+            ///
+            /// - Parameters:
+            ///   - account: The holder's account (the pledgor).
+            ///   - unit:
+            ///   - quantityTonnes:
+            ///   - pledgee:
+            ///   - contract: The pledge contract's reference.
+            public init(
+                account: Swift.String,
+                unit: Swift.String,
+                quantityTonnes: Swift.Int64,
+                pledgee: Swift.String,
+                contract: Swift.String
+            ) {
+                self.account = account
+                self.unit = unit
+                self.quantityTonnes = quantityTonnes
+                self.pledgee = pledgee
+                self.contract = contract
+            }
+            public enum CodingKeys: String, CodingKey {
+                case account
+                case unit
+                case quantityTonnes
+                case pledgee
+                case contract
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/ComplianceCycleStage`.
+        public struct ComplianceCycleStage: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/ComplianceCycleStage/name`.
+            @frozen public enum NamePayload: String, Codable, Hashable, Sendable, CaseIterable {
+                case preAllocation = "pre_allocation"
+                case monthlyData = "monthly_data"
+                case annualReport = "annual_report"
+                case verification = "verification"
+                case trueUp = "true_up"
+                case trading = "trading"
+                case surrender = "surrender"
+                case penalties = "penalties"
+            }
+            /// - Remark: Generated from `#/components/schemas/ComplianceCycleStage/name`.
+            public var name: Components.Schemas.ComplianceCycleStage.NamePayload
+            /// YYYY-MM-DD.
+            ///
+            /// - Remark: Generated from `#/components/schemas/ComplianceCycleStage/due`.
+            public var due: Swift.String?
+            /// For the cycle's own stages; absent for the MRV stages and trading.
+            ///
+            /// - Remark: Generated from `#/components/schemas/ComplianceCycleStage/done`.
+            public var done: Swift.Bool?
+            /// Creates a new `ComplianceCycleStage`.
+            ///
+            /// - Parameters:
+            ///   - name:
+            ///   - due: YYYY-MM-DD.
+            ///   - done: For the cycle's own stages; absent for the MRV stages and trading.
+            public init(
+                name: Components.Schemas.ComplianceCycleStage.NamePayload,
+                due: Swift.String? = nil,
+                done: Swift.Bool? = nil
+            ) {
+                self.name = name
+                self.due = due
+                self.done = done
+            }
+            public enum CodingKeys: String, CodingKey {
+                case name
+                case due
+                case done
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/ComplianceCycleEntity`.
+        public struct ComplianceCycleEntity: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/ComplianceCycleEntity/entity`.
+            public var entity: Swift.String
+            /// - Remark: Generated from `#/components/schemas/ComplianceCycleEntity/province`.
+            public var province: Swift.String?
+            /// pre_allocated, trued_up, compliant, shortfall, penalty_issued, penalty_paid or penalty_deducted.
+            ///
+            /// - Remark: Generated from `#/components/schemas/ComplianceCycleEntity/state`.
+            public var state: Swift.String
+            /// - Remark: Generated from `#/components/schemas/ComplianceCycleEntity/shortfallTonnes`.
+            public var shortfallTonnes: Swift.Int64?
+            /// Creates a new `ComplianceCycleEntity`.
+            ///
+            /// - Parameters:
+            ///   - entity:
+            ///   - province:
+            ///   - state: pre_allocated, trued_up, compliant, shortfall, penalty_issued, penalty_paid or penalty_deducted.
+            ///   - shortfallTonnes:
+            public init(
+                entity: Swift.String,
+                province: Swift.String? = nil,
+                state: Swift.String,
+                shortfallTonnes: Swift.Int64? = nil
+            ) {
+                self.entity = entity
+                self.province = province
+                self.state = state
+                self.shortfallTonnes = shortfallTonnes
+            }
+            public enum CodingKeys: String, CodingKey {
+                case entity
+                case province
+                case state
+                case shortfallTonnes
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/ComplianceCycleReminder`.
+        public struct ComplianceCycleReminder: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/ComplianceCycleReminder/entity`.
+            public var entity: Swift.String
+            /// - Remark: Generated from `#/components/schemas/ComplianceCycleReminder/stage`.
+            public var stage: Swift.String
+            /// - Remark: Generated from `#/components/schemas/ComplianceCycleReminder/message`.
+            public var message: Swift.String
+            /// Creates a new `ComplianceCycleReminder`.
+            ///
+            /// - Parameters:
+            ///   - entity:
+            ///   - stage:
+            ///   - message:
+            public init(
+                entity: Swift.String,
+                stage: Swift.String,
+                message: Swift.String
+            ) {
+                self.entity = entity
+                self.stage = stage
+                self.message = message
+            }
+            public enum CodingKeys: String, CodingKey {
+                case entity
+                case stage
+                case message
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/ComplianceCycle`.
+        public struct ComplianceCycle: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/ComplianceCycle/plan`.
+            public var plan: Swift.String
+            /// - Remark: Generated from `#/components/schemas/ComplianceCycle/planVersion`.
+            public var planVersion: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/ComplianceCycle/year`.
+            public var year: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/ComplianceCycle/today`.
+            public var today: Swift.String
+            /// - Remark: Generated from `#/components/schemas/ComplianceCycle/stages`.
+            public var stages: [Components.Schemas.ComplianceCycleStage]
+            /// - Remark: Generated from `#/components/schemas/ComplianceCycle/entities`.
+            public var entities: [Components.Schemas.ComplianceCycleEntity]
+            /// - Remark: Generated from `#/components/schemas/ComplianceCycle/reminders`.
+            public var reminders: [Components.Schemas.ComplianceCycleReminder]
+            /// Creates a new `ComplianceCycle`.
+            ///
+            /// - Parameters:
+            ///   - plan:
+            ///   - planVersion:
+            ///   - year:
+            ///   - today:
+            ///   - stages:
+            ///   - entities:
+            ///   - reminders:
+            public init(
+                plan: Swift.String,
+                planVersion: Swift.Int,
+                year: Swift.Int,
+                today: Swift.String,
+                stages: [Components.Schemas.ComplianceCycleStage],
+                entities: [Components.Schemas.ComplianceCycleEntity],
+                reminders: [Components.Schemas.ComplianceCycleReminder]
+            ) {
+                self.plan = plan
+                self.planVersion = planVersion
+                self.year = year
+                self.today = today
+                self.stages = stages
+                self.entities = entities
+                self.reminders = reminders
+            }
+            public enum CodingKeys: String, CodingKey {
+                case plan
+                case planVersion
+                case year
+                case today
+                case stages
+                case entities
+                case reminders
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/PenaltyNotice`.
+        public struct PenaltyNotice: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/PenaltyNotice/id`.
+            public var id: Swift.String
+            /// - Remark: Generated from `#/components/schemas/PenaltyNotice/plan`.
+            public var plan: Swift.String
+            /// - Remark: Generated from `#/components/schemas/PenaltyNotice/year`.
+            public var year: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/PenaltyNotice/entity`.
+            public var entity: Swift.String
+            /// - Remark: Generated from `#/components/schemas/PenaltyNotice/province`.
+            public var province: Swift.String
+            /// - Remark: Generated from `#/components/schemas/PenaltyNotice/regime`.
+            public var regime: Swift.String
+            /// - Remark: Generated from `#/components/schemas/PenaltyNotice/shortfallTonnes`.
+            public var shortfallTonnes: Swift.Int64
+            /// - Remark: Generated from `#/components/schemas/PenaltyNotice/averagePriceFen`.
+            public var averagePriceFen: Swift.Int64?
+            /// - Remark: Generated from `#/components/schemas/PenaltyNotice/minFen`.
+            public var minFen: Swift.Int64
+            /// - Remark: Generated from `#/components/schemas/PenaltyNotice/maxFen`.
+            public var maxFen: Swift.Int64
+            /// - Remark: Generated from `#/components/schemas/PenaltyNotice/amountFen`.
+            public var amountFen: Swift.Int64
+            /// - Remark: Generated from `#/components/schemas/PenaltyNotice/deductionTonnes`.
+            public var deductionTonnes: Swift.Int64
+            /// - Remark: Generated from `#/components/schemas/PenaltyNotice/status`.
+            @frozen public enum StatusPayload: String, Codable, Hashable, Sendable, CaseIterable {
+                case issued = "issued"
+                case paid = "paid"
+                case deducted = "deducted"
+            }
+            /// - Remark: Generated from `#/components/schemas/PenaltyNotice/status`.
+            public var status: Components.Schemas.PenaltyNotice.StatusPayload
+            /// - Remark: Generated from `#/components/schemas/PenaltyNotice/issuedOn`.
+            public var issuedOn: Swift.String
+            /// Creates a new `PenaltyNotice`.
+            ///
+            /// - Parameters:
+            ///   - id:
+            ///   - plan:
+            ///   - year:
+            ///   - entity:
+            ///   - province:
+            ///   - regime:
+            ///   - shortfallTonnes:
+            ///   - averagePriceFen:
+            ///   - minFen:
+            ///   - maxFen:
+            ///   - amountFen:
+            ///   - deductionTonnes:
+            ///   - status:
+            ///   - issuedOn:
+            public init(
+                id: Swift.String,
+                plan: Swift.String,
+                year: Swift.Int,
+                entity: Swift.String,
+                province: Swift.String,
+                regime: Swift.String,
+                shortfallTonnes: Swift.Int64,
+                averagePriceFen: Swift.Int64? = nil,
+                minFen: Swift.Int64,
+                maxFen: Swift.Int64,
+                amountFen: Swift.Int64,
+                deductionTonnes: Swift.Int64,
+                status: Components.Schemas.PenaltyNotice.StatusPayload,
+                issuedOn: Swift.String
+            ) {
+                self.id = id
+                self.plan = plan
+                self.year = year
+                self.entity = entity
+                self.province = province
+                self.regime = regime
+                self.shortfallTonnes = shortfallTonnes
+                self.averagePriceFen = averagePriceFen
+                self.minFen = minFen
+                self.maxFen = maxFen
+                self.amountFen = amountFen
+                self.deductionTonnes = deductionTonnes
+                self.status = status
+                self.issuedOn = issuedOn
+            }
+            public enum CodingKeys: String, CodingKey {
+                case id
+                case plan
+                case year
+                case entity
+                case province
+                case regime
+                case shortfallTonnes
+                case averagePriceFen
+                case minFen
+                case maxFen
+                case amountFen
+                case deductionTonnes
+                case status
+                case issuedOn
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/PenaltyNoticePage`.
+        public struct PenaltyNoticePage: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/PenaltyNoticePage/items`.
+            public var items: [Components.Schemas.PenaltyNotice]
+            /// - Remark: Generated from `#/components/schemas/PenaltyNoticePage/total`.
+            public var total: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/PenaltyNoticePage/nextOffset`.
+            public var nextOffset: Swift.Int?
+            /// Creates a new `PenaltyNoticePage`.
+            ///
+            /// - Parameters:
+            ///   - items:
+            ///   - total:
+            ///   - nextOffset:
+            public init(
+                items: [Components.Schemas.PenaltyNotice],
+                total: Swift.Int,
+                nextOffset: Swift.Int? = nil
+            ) {
+                self.items = items
+                self.total = total
+                self.nextOffset = nextOffset
+            }
+            public enum CodingKeys: String, CodingKey {
+                case items
+                case total
+                case nextOffset
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/PenaltyNoticePaid`.
+        public struct PenaltyNoticePaid: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/PenaltyNoticePaid/notice`.
+            public var notice: Components.Schemas.PenaltyNotice
+            /// - Remark: Generated from `#/components/schemas/PenaltyNoticePaid/replayed`.
+            public var replayed: Swift.Bool
+            /// Creates a new `PenaltyNoticePaid`.
+            ///
+            /// - Parameters:
+            ///   - notice:
+            ///   - replayed:
+            public init(
+                notice: Components.Schemas.PenaltyNotice,
+                replayed: Swift.Bool
+            ) {
+                self.notice = notice
+                self.replayed = replayed
+            }
+            public enum CodingKeys: String, CodingKey {
+                case notice
+                case replayed
             }
         }
         /// - Remark: Generated from `#/components/schemas/ApplicantKind`.

@@ -244,6 +244,85 @@ public protocol APIProtocol: Sendable {
     /// - Remark: HTTP `GET /api/v1/compliance/{year}/entities/{accountId}`.
     /// - Remark: Generated from `#/paths//api/v1/compliance/{year}/entities/{accountId}/get(getEntityCompliance)`.
     func getEntityCompliance(_ input: Operations.GetEntityCompliance.Input) async throws -> Operations.GetEntityCompliance.Output
+    /// The plan catalogue, by id - the version in force (published, else shipped) and every stored version.
+    ///
+    /// - Remark: HTTP `GET /api/v1/allocation/plans`.
+    /// - Remark: Generated from `#/paths//api/v1/allocation/plans/get(listAllocationPlans)`.
+    func listAllocationPlans(_ input: Operations.ListAllocationPlans.Input) async throws -> Operations.ListAllocationPlans.Output
+    /// Validate a plan (the JSON `openets plan load` reads) and store it as a draft under its id's next version (MEE).
+    ///
+    /// The same load as `openets plan load`: the plan is validated (422 INVALID_INPUT when the
+    /// body is not a plan, INVALID_PLAN or the plan validation's own code otherwise) and stored
+    /// as a draft; the answer lists the parameters that differ from the published version.
+    /// Loading the parameters of the latest version again is 422 PLAN_UNCHANGED, except when
+    /// that version was loaded by the same user (a retry): then the stored version is the
+    /// answer, with `replayed` true, and nothing is stored.
+    ///
+    ///
+    /// - Remark: HTTP `POST /api/v1/allocation/plans`.
+    /// - Remark: Generated from `#/paths//api/v1/allocation/plans/post(loadAllocationPlan)`.
+    func loadAllocationPlan(_ input: Operations.LoadAllocationPlan.Input) async throws -> Operations.LoadAllocationPlan.Output
+    /// One plan - a version (default - the version in force, else the latest draft) with every parameter, and its stored versions.
+    ///
+    /// - Remark: HTTP `GET /api/v1/allocation/plans/{planId}`.
+    /// - Remark: Generated from `#/paths//api/v1/allocation/plans/{planId}/get(getAllocationPlan)`.
+    func getAllocationPlan(_ input: Operations.GetAllocationPlan.Input) async throws -> Operations.GetAllocationPlan.Output
+    /// Publish a draft version (MEE); the version published before it becomes superseded.
+    ///
+    /// As `openets plan publish --version N`. 422 UNKNOWN_PLAN (no such stored version) or
+    /// PLAN_STATUS (not a draft, or older than the published version). Publishing again a
+    /// version the same user published (a retry) answers the version as it is, with
+    /// `replayed` true.
+    ///
+    ///
+    /// - Remark: HTTP `POST /api/v1/allocation/plans/{planId}/publish`.
+    /// - Remark: Generated from `#/paths//api/v1/allocation/plans/{planId}/publish/post(publishAllocationPlan)`.
+    func publishAllocationPlan(_ input: Operations.PublishAllocationPlan.Input) async throws -> Operations.PublishAllocationPlan.Output
+    /// The pledges an account gave (holder) and holds (pledgee), oldest first - active, released and enforced.
+    ///
+    /// - Remark: HTTP `GET /api/v1/registry/accounts/{accountId}/pledges`.
+    /// - Remark: Generated from `#/paths//api/v1/registry/accounts/{accountId}/pledges/get(listPledges)`.
+    func listPledges(_ input: Operations.ListPledges.Input) async throws -> Operations.ListPledges.Output
+    /// The registry operator registers a pledge - a freeze of the holder's units with reason pledge, naming the pledgee and the contract.
+    ///
+    /// - Remark: HTTP `POST /api/v1/registry/pledges`.
+    /// - Remark: Generated from `#/paths//api/v1/registry/pledges/post(registerPledge)`.
+    func registerPledge(_ input: Operations.RegisterPledge.Input) async throws -> Operations.RegisterPledge.Output
+    /// The registry operator releases a pledge - its units are free again in the holder's account.
+    ///
+    /// - Remark: HTTP `POST /api/v1/registry/pledges/{freezeId}/release`.
+    /// - Remark: Generated from `#/paths//api/v1/registry/pledges/{freezeId}/release/post(releasePledge)`.
+    func releasePledge(_ input: Operations.ReleasePledge.Input) async throws -> Operations.ReleasePledge.Output
+    /// The registry operator enforces a pledge - its units move to the pledgee.
+    ///
+    /// - Remark: HTTP `POST /api/v1/registry/pledges/{freezeId}/enforce`.
+    /// - Remark: Generated from `#/paths//api/v1/registry/pledges/{freezeId}/enforce/post(enforcePledge)`.
+    func enforcePledge(_ input: Operations.EnforcePledge.Input) async throws -> Operations.EnforcePledge.Output
+    /// The compliance cycle of a plan and year (as `openets cycle status`) - its stages with due dates and whether done, each entity's state, the reminders on a day.
+    ///
+    /// Regulators' read (`view_province`): provincial and city staff see the entities (and
+    /// reminders) of their province only. 404 UNKNOWN_PLAN for an unknown plan id,
+    /// YEAR_MISMATCH when the plan in force is not for this year.
+    ///
+    ///
+    /// - Remark: HTTP `GET /api/v1/compliance/{year}/cycle/{planId}`.
+    /// - Remark: Generated from `#/paths//api/v1/compliance/{year}/cycle/{planId}/get(getComplianceCycle)`.
+    func getComplianceCycle(_ input: Operations.GetComplianceCycle.Input) async throws -> Operations.GetComplianceCycle.Output
+    /// The year's penalty notices of every plan (as `openets cycle penalties`), by entity then plan; province and city staff see their province's.
+    ///
+    /// - Remark: HTTP `GET /api/v1/compliance/{year}/penalty-notices`.
+    /// - Remark: Generated from `#/paths//api/v1/compliance/{year}/penalty-notices/get(listPenaltyNotices)`.
+    func listPenaltyNotices(_ input: Operations.ListPenaltyNotices.Input) async throws -> Operations.ListPenaltyNotices.Output
+    /// The provincial authority records that an issued penalty notice of its province was paid (as `openets cycle penalties --pay`).
+    ///
+    /// 422 UNKNOWN_NOTICE (no such notice in the year) or NOTICE_STATUS (a deducted notice),
+    /// nothing changed; a notice of another province is 403. Marking a paid notice paid again
+    /// (a retry, whatever the key) changes nothing and answers the notice with `replayed` true.
+    ///
+    ///
+    /// - Remark: HTTP `POST /api/v1/compliance/{year}/penalty-notices/{noticeId}/paid`.
+    /// - Remark: Generated from `#/paths//api/v1/compliance/{year}/penalty-notices/{noticeId}/paid/post(markPenaltyPaid)`.
+    func markPenaltyPaid(_ input: Operations.MarkPenaltyPaid.Input) async throws -> Operations.MarkPenaltyPaid.Output
     /// Account applications, newest first (the registry operator).
     ///
     /// - Remark: HTTP `GET /api/v1/accounts/applications`.
@@ -876,6 +955,183 @@ extension APIProtocol {
         headers: Operations.GetEntityCompliance.Input.Headers = .init()
     ) async throws -> Operations.GetEntityCompliance.Output {
         try await getEntityCompliance(Operations.GetEntityCompliance.Input(
+            path: path,
+            headers: headers
+        ))
+    }
+    /// The plan catalogue, by id - the version in force (published, else shipped) and every stored version.
+    ///
+    /// - Remark: HTTP `GET /api/v1/allocation/plans`.
+    /// - Remark: Generated from `#/paths//api/v1/allocation/plans/get(listAllocationPlans)`.
+    public func listAllocationPlans(
+        query: Operations.ListAllocationPlans.Input.Query = .init(),
+        headers: Operations.ListAllocationPlans.Input.Headers = .init()
+    ) async throws -> Operations.ListAllocationPlans.Output {
+        try await listAllocationPlans(Operations.ListAllocationPlans.Input(
+            query: query,
+            headers: headers
+        ))
+    }
+    /// Validate a plan (the JSON `openets plan load` reads) and store it as a draft under its id's next version (MEE).
+    ///
+    /// The same load as `openets plan load`: the plan is validated (422 INVALID_INPUT when the
+    /// body is not a plan, INVALID_PLAN or the plan validation's own code otherwise) and stored
+    /// as a draft; the answer lists the parameters that differ from the published version.
+    /// Loading the parameters of the latest version again is 422 PLAN_UNCHANGED, except when
+    /// that version was loaded by the same user (a retry): then the stored version is the
+    /// answer, with `replayed` true, and nothing is stored.
+    ///
+    ///
+    /// - Remark: HTTP `POST /api/v1/allocation/plans`.
+    /// - Remark: Generated from `#/paths//api/v1/allocation/plans/post(loadAllocationPlan)`.
+    public func loadAllocationPlan(
+        headers: Operations.LoadAllocationPlan.Input.Headers,
+        body: Operations.LoadAllocationPlan.Input.Body
+    ) async throws -> Operations.LoadAllocationPlan.Output {
+        try await loadAllocationPlan(Operations.LoadAllocationPlan.Input(
+            headers: headers,
+            body: body
+        ))
+    }
+    /// One plan - a version (default - the version in force, else the latest draft) with every parameter, and its stored versions.
+    ///
+    /// - Remark: HTTP `GET /api/v1/allocation/plans/{planId}`.
+    /// - Remark: Generated from `#/paths//api/v1/allocation/plans/{planId}/get(getAllocationPlan)`.
+    public func getAllocationPlan(
+        path: Operations.GetAllocationPlan.Input.Path,
+        query: Operations.GetAllocationPlan.Input.Query = .init(),
+        headers: Operations.GetAllocationPlan.Input.Headers = .init()
+    ) async throws -> Operations.GetAllocationPlan.Output {
+        try await getAllocationPlan(Operations.GetAllocationPlan.Input(
+            path: path,
+            query: query,
+            headers: headers
+        ))
+    }
+    /// Publish a draft version (MEE); the version published before it becomes superseded.
+    ///
+    /// As `openets plan publish --version N`. 422 UNKNOWN_PLAN (no such stored version) or
+    /// PLAN_STATUS (not a draft, or older than the published version). Publishing again a
+    /// version the same user published (a retry) answers the version as it is, with
+    /// `replayed` true.
+    ///
+    ///
+    /// - Remark: HTTP `POST /api/v1/allocation/plans/{planId}/publish`.
+    /// - Remark: Generated from `#/paths//api/v1/allocation/plans/{planId}/publish/post(publishAllocationPlan)`.
+    public func publishAllocationPlan(
+        path: Operations.PublishAllocationPlan.Input.Path,
+        headers: Operations.PublishAllocationPlan.Input.Headers,
+        body: Operations.PublishAllocationPlan.Input.Body
+    ) async throws -> Operations.PublishAllocationPlan.Output {
+        try await publishAllocationPlan(Operations.PublishAllocationPlan.Input(
+            path: path,
+            headers: headers,
+            body: body
+        ))
+    }
+    /// The pledges an account gave (holder) and holds (pledgee), oldest first - active, released and enforced.
+    ///
+    /// - Remark: HTTP `GET /api/v1/registry/accounts/{accountId}/pledges`.
+    /// - Remark: Generated from `#/paths//api/v1/registry/accounts/{accountId}/pledges/get(listPledges)`.
+    public func listPledges(
+        path: Operations.ListPledges.Input.Path,
+        query: Operations.ListPledges.Input.Query = .init(),
+        headers: Operations.ListPledges.Input.Headers = .init()
+    ) async throws -> Operations.ListPledges.Output {
+        try await listPledges(Operations.ListPledges.Input(
+            path: path,
+            query: query,
+            headers: headers
+        ))
+    }
+    /// The registry operator registers a pledge - a freeze of the holder's units with reason pledge, naming the pledgee and the contract.
+    ///
+    /// - Remark: HTTP `POST /api/v1/registry/pledges`.
+    /// - Remark: Generated from `#/paths//api/v1/registry/pledges/post(registerPledge)`.
+    public func registerPledge(
+        headers: Operations.RegisterPledge.Input.Headers,
+        body: Operations.RegisterPledge.Input.Body
+    ) async throws -> Operations.RegisterPledge.Output {
+        try await registerPledge(Operations.RegisterPledge.Input(
+            headers: headers,
+            body: body
+        ))
+    }
+    /// The registry operator releases a pledge - its units are free again in the holder's account.
+    ///
+    /// - Remark: HTTP `POST /api/v1/registry/pledges/{freezeId}/release`.
+    /// - Remark: Generated from `#/paths//api/v1/registry/pledges/{freezeId}/release/post(releasePledge)`.
+    public func releasePledge(
+        path: Operations.ReleasePledge.Input.Path,
+        headers: Operations.ReleasePledge.Input.Headers
+    ) async throws -> Operations.ReleasePledge.Output {
+        try await releasePledge(Operations.ReleasePledge.Input(
+            path: path,
+            headers: headers
+        ))
+    }
+    /// The registry operator enforces a pledge - its units move to the pledgee.
+    ///
+    /// - Remark: HTTP `POST /api/v1/registry/pledges/{freezeId}/enforce`.
+    /// - Remark: Generated from `#/paths//api/v1/registry/pledges/{freezeId}/enforce/post(enforcePledge)`.
+    public func enforcePledge(
+        path: Operations.EnforcePledge.Input.Path,
+        headers: Operations.EnforcePledge.Input.Headers
+    ) async throws -> Operations.EnforcePledge.Output {
+        try await enforcePledge(Operations.EnforcePledge.Input(
+            path: path,
+            headers: headers
+        ))
+    }
+    /// The compliance cycle of a plan and year (as `openets cycle status`) - its stages with due dates and whether done, each entity's state, the reminders on a day.
+    ///
+    /// Regulators' read (`view_province`): provincial and city staff see the entities (and
+    /// reminders) of their province only. 404 UNKNOWN_PLAN for an unknown plan id,
+    /// YEAR_MISMATCH when the plan in force is not for this year.
+    ///
+    ///
+    /// - Remark: HTTP `GET /api/v1/compliance/{year}/cycle/{planId}`.
+    /// - Remark: Generated from `#/paths//api/v1/compliance/{year}/cycle/{planId}/get(getComplianceCycle)`.
+    public func getComplianceCycle(
+        path: Operations.GetComplianceCycle.Input.Path,
+        query: Operations.GetComplianceCycle.Input.Query = .init(),
+        headers: Operations.GetComplianceCycle.Input.Headers = .init()
+    ) async throws -> Operations.GetComplianceCycle.Output {
+        try await getComplianceCycle(Operations.GetComplianceCycle.Input(
+            path: path,
+            query: query,
+            headers: headers
+        ))
+    }
+    /// The year's penalty notices of every plan (as `openets cycle penalties`), by entity then plan; province and city staff see their province's.
+    ///
+    /// - Remark: HTTP `GET /api/v1/compliance/{year}/penalty-notices`.
+    /// - Remark: Generated from `#/paths//api/v1/compliance/{year}/penalty-notices/get(listPenaltyNotices)`.
+    public func listPenaltyNotices(
+        path: Operations.ListPenaltyNotices.Input.Path,
+        query: Operations.ListPenaltyNotices.Input.Query = .init(),
+        headers: Operations.ListPenaltyNotices.Input.Headers = .init()
+    ) async throws -> Operations.ListPenaltyNotices.Output {
+        try await listPenaltyNotices(Operations.ListPenaltyNotices.Input(
+            path: path,
+            query: query,
+            headers: headers
+        ))
+    }
+    /// The provincial authority records that an issued penalty notice of its province was paid (as `openets cycle penalties --pay`).
+    ///
+    /// 422 UNKNOWN_NOTICE (no such notice in the year) or NOTICE_STATUS (a deducted notice),
+    /// nothing changed; a notice of another province is 403. Marking a paid notice paid again
+    /// (a retry, whatever the key) changes nothing and answers the notice with `replayed` true.
+    ///
+    ///
+    /// - Remark: HTTP `POST /api/v1/compliance/{year}/penalty-notices/{noticeId}/paid`.
+    /// - Remark: Generated from `#/paths//api/v1/compliance/{year}/penalty-notices/{noticeId}/paid/post(markPenaltyPaid)`.
+    public func markPenaltyPaid(
+        path: Operations.MarkPenaltyPaid.Input.Path,
+        headers: Operations.MarkPenaltyPaid.Input.Headers
+    ) async throws -> Operations.MarkPenaltyPaid.Output {
+        try await markPenaltyPaid(Operations.MarkPenaltyPaid.Input(
             path: path,
             headers: headers
         ))

@@ -73,6 +73,13 @@ public enum Action: String, Codable, Sendable, CaseIterable {
     /// Review account applications: approve (opens the registry account), return for
     /// correction, reject (docs/security.md, "Account opening").
     case accountReview = "account_review"
+    /// Load an allocation plan as a draft and publish a version (the MEE sets the national
+    /// plans; docs/allocation.md, "Plans in the store"; the API's loadAllocationPlan and
+    /// publishAllocationPlan, as `openets plan load` / `publish`).
+    case planManage = "plan_manage"
+    /// Record that a penalty notice of the own province was paid (the provincial authority
+    /// imposes the fines; `openets cycle penalties --pay`, the API's markPenaltyPaid).
+    case penaltyRecord = "penalty_record"
 }
 
 /// The permission matrix: for each action, the roles allowed. Scope (own account, own
@@ -120,6 +127,8 @@ public struct PermissionMatrix: Hashable, Codable, Sendable {
             .ccerValidate: [.validationBody],
             .ccerReview: [.registryOperator],
             .accountReview: [.registryOperator],
+            .planManage: [.mee],
+            .penaltyRecord: [.province],
         ])
     }()
 }

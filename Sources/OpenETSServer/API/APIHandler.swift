@@ -350,6 +350,7 @@ extension APIHandler {
                 (result.seq, result.replayed) = (receipt.seq, receipt.replayed)
                 for event in receipt.events {
                     if case .transferInitiated(let pending) = event { result.transferId = pending.id.rawValue }
+                    if case .unitsFrozen(let freeze, _) = event { result.freezeId = freeze.id.rawValue }
                 }
             }
         }

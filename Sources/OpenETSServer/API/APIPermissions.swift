@@ -57,6 +57,20 @@ public enum APIPermissions {
         "listVerifierAssignments": .mrvVerify,
         "reviewMRVReport": .mrvReview,
         "getEntityCompliance": .viewCompliance,
+        // allocation plans, the compliance cycle and pledges: plans are public to read, the MEE
+        // loads and publishes; an account reads its own pledges (the pledgee those in its
+        // favour); the registry operator registers, releases and enforces them
+        "listAllocationPlans": .viewPublic,
+        "getAllocationPlan": .viewPublic,
+        "loadAllocationPlan": .planManage,
+        "publishAllocationPlan": .planManage,
+        "getComplianceCycle": .viewProvince,
+        "listPenaltyNotices": .viewProvince,
+        "markPenaltyPaid": .penaltyRecord,
+        "listPledges": .viewOwnAccount,
+        "registerPledge": .registryOperate,
+        "releasePledge": .registryOperate,
+        "enforcePledge": .registryOperate,
         // account opening: anyone applies and reads the status with the secret reference;
         // the registry operator lists and decides
         "applyForAccount": .viewPublic,

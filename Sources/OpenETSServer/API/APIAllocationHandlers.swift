@@ -1,0 +1,281 @@
+import Foundation
+import OpenAPIRuntime
+import OpenETSAPI
+import OpenETSApplication
+import OpenETSDomain
+
+/// Allocation plans over the API (docs/allocation.md, "Plans in the store"): the catalogue and
+/// one plan's versions and parameters are public, as the `/allocation/plans` pages; loading a
+/// draft and publishing it (`openets plan load` / `publish`) need `plan_manage` (the MEE).
+/// The same `AllocationPlanService` as the CLI, on the cycle's store.
+extension APIHandler {
+    var plans: AllocationPlanService? { cycle.map { AllocationPlanService(store: $0, clock: SystemClock()) } }
+
+    func listAllocationPlans(_ input: Operations.ListAllocationPlans.Input) async throws -> Operations.ListAllocationPlans.Output {
+        guard let window = PageWindow(limit: input.query.limit, offset: input.query.offset) else { return .badRequest(.init(body: .json(Self.badPage))) }
+        guard let plans else { return .serviceUnavailable(.init(body: .json(Self.unavailableCycle))) }
+        let page = window.slice(try await plans.catalog())
+        return .ok(.init(body: .json(Schemas.AllocationPlanListingPage(
+            items: page.items.map { listing in
+                let current = listing.current
+                let inForce = listing.versions.last { $0.status == .published }.map(Self.planVersion) ?? listing.shipped.map(Self.shippedVersion)
+                return Schemas.AllocationPlanListing(
+                    id: listing.id, year: current?.year, sector: current?.sector, method: current?.method.rawValue, inForce: inForce,
+                    versions: listing.versions.map(Self.planVersion))
+            },
+            total: page.total, nextOffset: page.next))))
+    }
+
+    func getAllocationPlan(_ input: Operations.GetAllocationPlan.Input) async throws -> Operations.GetAllocationPlan.Output {
+        guard let plans else { return .serviceUnavailable(.init(body: .json(Self.unavailableCycle))) }
+        let id = input.path.planId
+        let listing = try await plans.catalog().first { $0.id == id }
+        let versions = listing?.versions ?? []
+        let answer: (version: Schemas.AllocationPlanVersion, body: String)?
+        if let wanted = input.query.version.map(Int.init) {
+            answer = versions.first { $0.plan.version == wanted }.map { (Self.planVersion($0), $0.body) }
+        } else if let published = versions.last(where: { $0.status == .published }) {
+            answer = (Self.planVersion(published), published.body)
+        } else if let shipped = listing?.shipped {
+            answer = (Self.shippedVersion(shipped), AllocationPlanCodec.body(shipped))
+        } else {
+            // Only drafts: the latest is shown for review, as the web page does.
+            answer = versions.last.map { (Self.planVersion($0), $0.body) }
+        }
+        guard let answer else {
+            return .notFound(.init(body: .json(Self.error(
+                "UNKNOWN_PLAN", "no plan \(id)" + (input.query.version.map { " version \($0)" } ?? ""), ["plan": String(id.prefix(64))]))))
+        }
+        let plan = try JSONDecoder().decode(Schemas.AllocationPlanDocument.self, from: Data(answer.body.utf8))
+        return .ok(.init(body: .json(Schemas.AllocationPlanDetail(
+            id: id, version: answer.version, plan: plan, versions: versions.map(Self.planVersion)))))
+    }
+
+    func loadAllocationPlan(_ input: Operations.LoadAllocationPlan.Input) async throws -> Operations.LoadAllocationPlan.Output {
+        let document: Schemas.AllocationPlanDocument
+        switch input.body { case .json(let json): document = json }
+        let user: Principal
+        switch try await planManager(key: input.headers.idempotencyKey) {
+        case .failure(let refusal): return refusal.output()
+        case .success(let found): user = found
+        }
+        guard let plans else { return .serviceUnavailable(.init(body: .json(Self.unavailableCycle))) }
+        let now = SystemClock().now()
+        let plan: AllocationPlan
+        do {
+            plan = try JSONDecoder().decode(AllocationPlan.self, from: try JSONEncoder().encode(document))
+        } catch {
+            let message = "the body is not a plan: " + ((error as? DecodingError).map(Self.describe) ?? "unreadable")
+            try await access.audit(now, user.user, "api_plan_load", "rejected INVALID_INPUT", APIRequestInfo.address)
+            return .unprocessableContent(.init(body: .json(Self.error("INVALID_INPUT", message, ["command": "plan_load"]))))
+        }
+        do {
+            let result = try await plans.load(plan, by: user.user)
+            try? await access.audit(
+                now, user.user, "api_plan_load", "accepted \(plan.id) v\(result.stored.plan.version)", APIRequestInfo.address)
+            return .created(.init(body: .json(Schemas.AllocationPlanLoaded(
+                id: plan.id, stored: Self.planVersion(result.stored), replayed: false, comparedWith: result.comparedWith,
+                changes: result.changes.map { .init(path: $0.path, before: $0.before, after: $0.after) }))))
+        } catch let error as AllocationError {
+            // A retry: the latest stored version has these parameters and was loaded by this user.
+            if error.code == .planUnchanged, let latest = try await plans.versions(id: plan.id).last, latest.loadedBy == user.user,
+                Self.sameParameters(latest.plan, plan)
+            {
+                try? await access.audit(now, user.user, "api_plan_load", "replayed \(plan.id) v\(latest.plan.version)", APIRequestInfo.address)
+                return .created(.init(body: .json(Schemas.AllocationPlanLoaded(
+                    id: plan.id, stored: Self.planVersion(latest), replayed: true, comparedWith: nil, changes: []))))
+            }
+            try await access.audit(now, user.user, "api_plan_load", "rejected \(error.code.rawValue)", APIRequestInfo.address)
+            return .unprocessableContent(.init(body: .json(Self.error(error.code.rawValue, error.message, ["command": "plan_load"]))))
+        }
+    }
+
+    func publishAllocationPlan(_ input: Operations.PublishAllocationPlan.Input) async throws -> Operations.PublishAllocationPlan.Output {
+        let body: Schemas.PublishPlanRequest
+        switch input.body { case .json(let json): body = json }
+        let user: Principal
+        switch try await planManager(key: input.headers.idempotencyKey) {
+        case .failure(let refusal): return refusal.output()
+        case .success(let found): user = found
+        }
+        guard let plans else { return .serviceUnavailable(.init(body: .json(Self.unavailableCycle))) }
+        let id = input.path.planId, version = Int(body.version)
+        let now = SystemClock().now()
+        do {
+            let published = try await plans.publish(id: id, version: version, by: user.user)
+            try? await access.audit(now, user.user, "api_plan_publish", "accepted \(id) v\(version)", APIRequestInfo.address)
+            return .ok(.init(body: .json(Schemas.AllocationPlanPublished(id: id, version: Self.planVersion(published), replayed: false))))
+        } catch let error as AllocationError {
+            // A retry: this user published this version already; it is answered as it is.
+            if error.code == .planStatus, let stored = try await plans.version(id: id, version: version), stored.publishedBy == user.user {
+                try? await access.audit(now, user.user, "api_plan_publish", "replayed \(id) v\(version)", APIRequestInfo.address)
+                return .ok(.init(body: .json(Schemas.AllocationPlanPublished(id: id, version: Self.planVersion(stored), replayed: true))))
+            }
+            try await access.audit(now, user.user, "api_plan_publish", "rejected \(error.code.rawValue)", APIRequestInfo.address)
+            return .unprocessableContent(.init(body: .json(Self.error(
+                error.code.rawValue, error.message, ["command": "plan_publish", "plan": String(id.prefix(64))]))))
+        }
+    }
+
+    /// The plan manager's checks: a live token whose role may `plan_manage` (the MEE), and a
+    /// well-formed Idempotency-Key. Plans are the nation's: no account or province scope.
+    func planManager(key: String) async throws -> Result<Principal, Refusal> {
+        switch try await principal(.planManage) {
+        case .failure(let refusal): return .failure(refusal)
+        case .success(let found):
+            guard Self.registryKey(found, key) != nil else {
+                return .failure(.badRequest(Self.error(
+                    "INVALID_INPUT", "Idempotency-Key must be 1-\(Self.maxIdempotencyKeyBytes) printable ASCII characters")))
+            }
+            return .success(found)
+        }
+    }
+
+    /// The same parameters, whatever the version number (as the plan service compares them).
+    static func sameParameters(_ a: AllocationPlan, _ b: AllocationPlan) -> Bool {
+        var b = b
+        b.version = a.version
+        return AllocationPlanCodec.body(a) == AllocationPlanCodec.body(b)
+    }
+
+    static func planVersion(_ stored: StoredAllocationPlan) -> Schemas.AllocationPlanVersion {
+        Schemas.AllocationPlanVersion(
+            version: stored.plan.version, status: Schemas.AllocationPlanVersion.StatusPayload(rawValue: stored.status.rawValue)!,
+            sha256: stored.sha256, loadedBy: stored.loadedBy, loadedAt: utc(stored.loadedAt), publishedBy: stored.publishedBy,
+            publishedAt: stored.publishedAt.map(utc), supersededAt: stored.supersededAt.map(utc))
+    }
+
+    static func shippedVersion(_ plan: AllocationPlan) -> Schemas.AllocationPlanVersion {
+        Schemas.AllocationPlanVersion(version: plan.version, status: .shipped, sha256: AllocationPlanCodec.sha256(plan))
+    }
+
+    /// Where a body is not a plan: the coding path and what is wrong there.
+    static func describe(_ error: DecodingError) -> String {
+        func path(_ context: DecodingError.Context) -> String {
+            let path = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+            return path.isEmpty ? "" : "\(path): "
+        }
+        switch error {
+        case .keyNotFound(let key, let context): return "\(path(context))missing \(key.stringValue)"
+        case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
+            return "\(path(context))\(context.debugDescription)"
+        @unknown default: return "unreadable"
+        }
+    }
+}
+
+extension Operations.LoadAllocationPlan.Output: CommandOutput {}
+extension Operations.PublishAllocationPlan.Output: CommandOutput {}
+
+/// The compliance cycle over the API: a plan's timeline for a year (`openets cycle status`)
+/// and the penalty notices (`openets cycle penalties`), read by the regulators
+/// (`view_province`: provincial and city staff see their province only); the provincial
+/// authority records a payment (`penalty_record`, own province).
+extension APIHandler {
+    func getComplianceCycle(_ input: Operations.GetComplianceCycle.Input) async throws -> Operations.GetComplianceCycle.Output {
+        let principal: Principal
+        switch try await self.principal(.viewProvince) {
+        case .failure(let refusal): return refusal.guarded()
+        case .success(let found): principal = found
+        }
+        guard let cycle, let plans else { return .serviceUnavailable(.init(body: .json(Self.unavailableCycle))) }
+        let year = Int(input.path.year), id = input.path.planId
+        let today: CivilDate
+        if let text = input.query.today {
+            guard let parsed = CivilDate(text) else {
+                return .badRequest(.init(body: .json(Self.error("INVALID_INPUT", "today must be a date YYYY-MM-DD", ["today": String(text.prefix(32))]))))
+            }
+            today = parsed
+        } else {
+            today = BeijingTime.date(SystemClock().now())
+        }
+        let timeline: CycleTimeline, version: Int
+        do {
+            let plan = try await plans.resolve(id: id).plan
+            version = plan.version
+            timeline = try await AllocationCycleService(registry: service, store: cycle, clock: SystemClock()).timeline(plan: plan, year: year, today: today)
+        } catch let error as AllocationError {
+            return .notFound(.init(body: .json(Self.error(error.code.rawValue, error.message, ["plan": String(id.prefix(64)), "year": String(year)]))))
+        }
+        let accounts = await service.state.accounts
+        let scope = principal.account == nil ? principal.province : nil
+        let entities = timeline.entities.filter { scope == nil || accounts[$0.entity]?.province == scope }
+        let shown = Set(entities.map(\.entity))
+        return .ok(.init(body: .json(Schemas.ComplianceCycle(
+            plan: timeline.planID, planVersion: version, year: timeline.year, today: timeline.today.description,
+            stages: timeline.stages.map {
+                .init(name: Schemas.ComplianceCycleStage.NamePayload(rawValue: $0.name.rawValue)!, due: $0.due?.description, done: $0.done)
+            },
+            entities: entities.map {
+                .init(entity: $0.entity.rawValue, province: accounts[$0.entity]?.province, state: $0.state, shortfallTonnes: $0.shortfallT)
+            },
+            reminders: timeline.reminders.filter { shown.contains($0.entity) }.map {
+                .init(entity: $0.entity.rawValue, stage: $0.stage.rawValue, message: $0.message)
+            }))))
+    }
+
+    func listPenaltyNotices(_ input: Operations.ListPenaltyNotices.Input) async throws -> Operations.ListPenaltyNotices.Output {
+        guard let window = PageWindow(limit: input.query.limit, offset: input.query.offset) else { return .badRequest(.init(body: .json(Self.badPage))) }
+        let principal: Principal
+        switch try await self.principal(.viewProvince) {
+        case .failure(let refusal): return refusal.guarded()
+        case .success(let found): principal = found
+        }
+        guard let cycle else { return .serviceUnavailable(.init(body: .json(Self.unavailableCycle))) }
+        let scope = principal.account == nil ? principal.province : nil
+        let notices = try await cycle.notices(year: Int(input.path.year)).filter { scope == nil || $0.province == scope }
+        let page = window.slice(notices)
+        return .ok(.init(body: .json(Schemas.PenaltyNoticePage(items: page.items.map(Self.notice), total: page.total, nextOffset: page.next))))
+    }
+
+    func markPenaltyPaid(_ input: Operations.MarkPenaltyPaid.Input) async throws -> Operations.MarkPenaltyPaid.Output {
+        let principal: Principal
+        switch try await self.principal(.penaltyRecord) {
+        case .failure(let refusal): return refusal.output()
+        case .success(let found): principal = found
+        }
+        guard Self.registryKey(principal, input.headers.idempotencyKey) != nil else {
+            return .badRequest(.init(body: .json(Self.error(
+                "INVALID_INPUT", "Idempotency-Key must be 1-\(Self.maxIdempotencyKeyBytes) printable ASCII characters"))))
+        }
+        guard let cycle else { return .serviceUnavailable(.init(body: .json(Self.unavailableCycle))) }
+        let year = Int(input.path.year), id = input.path.noticeId
+        let now = SystemClock().now()
+        let details = ["notice": String(id.prefix(64)), "year": String(year), "command": "penalty_paid"]
+        guard let notice = try await cycle.notices(year: year).first(where: { $0.id == id }) else {
+            try await access.audit(now, principal.user, "api_penalty_paid", "rejected UNKNOWN_NOTICE", APIRequestInfo.address)
+            return .unprocessableContent(.init(body: .json(Self.error(AllocationErrorCode.unknownNotice.rawValue, "no penalty notice \(id) for \(year)", details))))
+        }
+        if principal.account == nil, let province = principal.province, notice.province != province {
+            try await access.audit(now, principal.user, "api_penalty_paid", "refused", APIRequestInfo.address)
+            return .forbidden(.init(body: .json(Self.error(
+                "FORBIDDEN", "notice \(id) is of \(notice.province), not \(province)",
+                ["role": principal.role.rawValue, "action": Action.penaltyRecord.rawValue]))))
+        }
+        // A retry: the notice is paid already; nothing changes.
+        if notice.status == .paid {
+            try? await access.audit(now, principal.user, "api_penalty_paid", "replayed \(id)", APIRequestInfo.address)
+            return .ok(.init(body: .json(Schemas.PenaltyNoticePaid(notice: Self.notice(notice), replayed: true))))
+        }
+        do {
+            let paid = try await AllocationCycleService(registry: service, store: cycle, clock: SystemClock()).markPaid(notice: id, year: year)
+            try? await access.audit(now, principal.user, "api_penalty_paid", "accepted \(id)", APIRequestInfo.address)
+            return .ok(.init(body: .json(Schemas.PenaltyNoticePaid(notice: Self.notice(paid), replayed: false))))
+        } catch let error as AllocationError {
+            try await access.audit(now, principal.user, "api_penalty_paid", "rejected \(error.code.rawValue)", APIRequestInfo.address)
+            return .unprocessableContent(.init(body: .json(Self.error(error.code.rawValue, error.message, details))))
+        }
+    }
+
+    static func notice(_ notice: PenaltyNotice) -> Schemas.PenaltyNotice {
+        Schemas.PenaltyNotice(
+            id: notice.id, plan: notice.planID, year: notice.year, entity: notice.entity.rawValue, province: notice.province,
+            regime: notice.regime.rawValue, shortfallTonnes: notice.shortfallT, averagePriceFen: notice.averagePriceFen, minFen: notice.minFen,
+            maxFen: notice.maxFen, amountFen: notice.amountFen, deductionTonnes: notice.deductionT,
+            status: Schemas.PenaltyNotice.StatusPayload(rawValue: notice.status.rawValue)!, issuedOn: notice.issuedOn.description)
+    }
+}
+
+extension Operations.GetComplianceCycle.Output: TokenGuardedOutput {}
+extension Operations.ListPenaltyNotices.Output: TokenGuardedOutput {}
+extension Operations.MarkPenaltyPaid.Output: CommandOutput {}
