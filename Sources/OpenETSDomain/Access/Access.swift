@@ -99,7 +99,7 @@ public struct PermissionMatrix: Hashable, Codable, Sendable {
         let traders: Set<Role> = [.entityInitiator, .investor, .projectOwner]
         var all = Set(Role.allCases)
         all.remove(.public)
-        return PermissionMatrix(version: 3, allowed: [
+        return PermissionMatrix(version: 4, allowed: [
             .viewPublic: Set(Role.allCases),
             .viewOwnAccount: traders.union([.entityApprover, .pledgee]),
             .tradePlace: traders,
