@@ -103,14 +103,20 @@ func replayCCER(store: any LedgerStore, through last: Int64, codec: LedgerCodec)
 extension RegistryService {
     /// Runs a CCER command through the one writer: its CCER events and registry movements form
     /// one journal entry (kind `ccer.…`) in one transaction. The receipt carries the entry hash.
-    public nonisolated func execute(_ request: CCERRequest) async throws -> CCEROutcome {
-        try await submit([request])[0]
+    /// With `audit`, its audit record (and outcome) is written in the same transaction.
+    public nonisolated func execute(_ request: CCERRequest, audit: AuditNote? = nil) async throws -> CCEROutcome {
+        try await submit([request], audits: [audit])[0]
     }
 
-    /// Queues CCER requests in order and waits for all of them (group commit, as registry requests).
-    public nonisolated func submit(_ requests: [CCERRequest]) async throws -> [CCEROutcome] {
+    /// Queues CCER requests in order and waits for all of them (group commit, as registry
+    /// requests). `audits`, when given, has one note (or nil) per request.
+    public nonisolated func submit(_ requests: [CCERRequest], audits: [AuditNote?] = []) async throws -> [CCEROutcome] {
         let codec = LedgerCodec()
-        let tickets = requests.map { Ticket(operation: .ccer($0), requestHash: sha256Hex("ccer\n" + codec.encode($0.command))) }
+        let tickets = requests.indices.map {
+            Ticket(
+                operation: .ccer(requests[$0]), requestHash: sha256Hex("ccer\n" + codec.encode(requests[$0].command)),
+                audit: $0 < audits.count ? audits[$0] : nil)
+        }
         var outcomes: [CCEROutcome] = []
         for outcome in try await enqueue(tickets) {
             guard case .ccer(var ccerOutcome) = outcome else { preconditionFailure("a CCER ticket got another outcome") }
