@@ -129,6 +129,19 @@ struct APIPermissionWalkTests {
         case "getAccountHoldings", "listAccountJournal", "listAccountTransfers": return (["accountId": own], nil)
         case "getCCERProject": return (["projectId": "P000001"], nil)
         case "checkCCERCertificate": return (["code": "VC-00000001-0000000000000000"], nil)
+        // CCER workflow: an unknown project or period, construction too early, an unknown unit (422, nothing changes)
+        case "submitCCERProject":
+            return ([:], #"{"name":"Walk solar","methodology":"CCER-01-001-V01","province":"SC","location":"Walk","type":"solar","constructionStart":"2010-01-01","creditingStart":"2025-01-01","creditingEnd":"2034-12-31","expectedAnnualTonnes":1000,"designDocumentSha256":"0000000000000000000000000000000000000000000000000000000000000000"}"#)
+        case "applyCCERRegistration": return (["projectId": "P999999"], nil)
+        case "submitCCERReductionReport":
+            return (["projectId": "P999999"], #"{"start":"2025-01-01","end":"2025-03-31","reportedTonnes":100,"reportSha256":"0000000000000000000000000000000000000000000000000000000000000000"}"#)
+        case "applyCCERReductionRegistration", "issueCCERCredits": return (["projectId": "P999999", "period": "1"], nil)
+        case "recordCCERValidation": return (["projectId": "P999999"], #"{"conclusion":"positive","reportSha256":"0000000000000000000000000000000000000000000000000000000000000000"}"#)
+        case "recordCCERVerification": return (["projectId": "P999999", "period": "1"], #"{"verifiedTonnes":1,"reportSha256":"0000000000000000000000000000000000000000000000000000000000000000"}"#)
+        case "decideCCERRegistration": return (["projectId": "P999999"], #"{"decision":"approve","reason":"walk"}"#)
+        case "decideCCERReductionRegistration": return (["projectId": "P999999", "period": "1"], #"{"decision":"approve","reason":"walk"}"#)
+        case "cancelCCERForNeutrality":
+            return ([:], #"{"unit":"NO-SUCH-UNIT","quantityTonnes":1,"beneficiary":"Walk","purpose":"event","subject":"walk"}"#)
         case "listComplianceByProvince": return (["year": "2024"], nil)
         case "getEntityCompliance": return (["year": "2024", "accountId": own], nil)
         // allocation plans, the compliance cycle and pledges

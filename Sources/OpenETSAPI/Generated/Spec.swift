@@ -732,6 +732,336 @@ paths:
           $ref: '#/components/responses/BadRequest'
         '404':
           $ref: '#/components/responses/NotFound'
+  # --- CCER workflow ---
+  /api/v1/ccer/submissions:
+    post:
+      tags: [ccer]
+      operationId: submitCCERProject
+      summary: Submit a CCER project of the token's own account (project owner); its design-document notice opens.
+      security:
+        - bearerToken: []
+      parameters:
+        - $ref: '#/components/parameters/IdempotencyKey'
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              $ref: '#/components/schemas/CCERProjectSubmission'
+      responses:
+        '201':
+          description: Submitted; `project` is the new project's id (or the replay under this key).
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/CCERCommandResult'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
+        '413':
+          $ref: '#/components/responses/TooLarge'
+        '422':
+          $ref: '#/components/responses/Rejected'
+        '429':
+          $ref: '#/components/responses/RateLimited'
+  /api/v1/ccer/projects/{projectId}/validation:
+    post:
+      tags: [ccer]
+      operationId: recordCCERValidation
+      summary: Record the validation report of a project as the token's own validation body (after the design notice's end).
+      security:
+        - bearerToken: []
+      parameters:
+        - $ref: '#/components/parameters/CCERProjectId'
+        - $ref: '#/components/parameters/IdempotencyKey'
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              $ref: '#/components/schemas/CCERValidationRequest'
+      responses:
+        '200':
+          description: Recorded (or the replay under this key).
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/CCERCommandResult'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
+        '413':
+          $ref: '#/components/responses/TooLarge'
+        '422':
+          $ref: '#/components/responses/Rejected'
+        '429':
+          $ref: '#/components/responses/RateLimited'
+  /api/v1/ccer/projects/{projectId}/registration-application:
+    post:
+      tags: [ccer]
+      operationId: applyCCERRegistration
+      summary: Apply for the registration of the token's own validated project (project owner).
+      security:
+        - bearerToken: []
+      parameters:
+        - $ref: '#/components/parameters/CCERProjectId'
+        - $ref: '#/components/parameters/IdempotencyKey'
+      responses:
+        '200':
+          description: Applied (or the replay under this key).
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/CCERCommandResult'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
+        '422':
+          $ref: '#/components/responses/Rejected'
+        '429':
+          $ref: '#/components/responses/RateLimited'
+  /api/v1/ccer/projects/{projectId}/registration-decision:
+    post:
+      tags: [ccer]
+      operationId: decideCCERRegistration
+      summary: Approve or refuse a project's registration (the registry's review).
+      security:
+        - bearerToken: []
+      parameters:
+        - $ref: '#/components/parameters/CCERProjectId'
+        - $ref: '#/components/parameters/IdempotencyKey'
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              $ref: '#/components/schemas/CCERDecisionRequest'
+      responses:
+        '200':
+          description: Decided (or the replay under this key).
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/CCERCommandResult'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
+        '413':
+          $ref: '#/components/responses/TooLarge'
+        '422':
+          $ref: '#/components/responses/Rejected'
+        '429':
+          $ref: '#/components/responses/RateLimited'
+  /api/v1/ccer/projects/{projectId}/reduction-reports:
+    post:
+      tags: [ccer]
+      operationId: submitCCERReductionReport
+      summary: Submit a reduction report for a monitoring period of the token's own registered project (project owner); the period's notice opens.
+      security:
+        - bearerToken: []
+      parameters:
+        - $ref: '#/components/parameters/CCERProjectId'
+        - $ref: '#/components/parameters/IdempotencyKey'
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              $ref: '#/components/schemas/CCERReductionReportRequest'
+      responses:
+        '201':
+          description: Submitted; `period` is the new monitoring period's number (or the replay under this key).
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/CCERCommandResult'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
+        '413':
+          $ref: '#/components/responses/TooLarge'
+        '422':
+          $ref: '#/components/responses/Rejected'
+        '429':
+          $ref: '#/components/responses/RateLimited'
+  /api/v1/ccer/projects/{projectId}/periods/{period}/verification:
+    post:
+      tags: [ccer]
+      operationId: recordCCERVerification
+      summary: Record the verification of a monitoring period as the token's own validation body (0 t is a negative verification).
+      security:
+        - bearerToken: []
+      parameters:
+        - $ref: '#/components/parameters/CCERProjectId'
+        - $ref: '#/components/parameters/CCERPeriod'
+        - $ref: '#/components/parameters/IdempotencyKey'
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              $ref: '#/components/schemas/CCERVerificationRequest'
+      responses:
+        '200':
+          description: Recorded (or the replay under this key).
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/CCERCommandResult'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
+        '413':
+          $ref: '#/components/responses/TooLarge'
+        '422':
+          $ref: '#/components/responses/Rejected'
+        '429':
+          $ref: '#/components/responses/RateLimited'
+  /api/v1/ccer/projects/{projectId}/periods/{period}/registration-application:
+    post:
+      tags: [ccer]
+      operationId: applyCCERReductionRegistration
+      summary: Apply for the registration of a verified period's reductions of the token's own project (project owner).
+      security:
+        - bearerToken: []
+      parameters:
+        - $ref: '#/components/parameters/CCERProjectId'
+        - $ref: '#/components/parameters/CCERPeriod'
+        - $ref: '#/components/parameters/IdempotencyKey'
+      responses:
+        '200':
+          description: Applied (or the replay under this key).
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/CCERCommandResult'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
+        '422':
+          $ref: '#/components/responses/Rejected'
+        '429':
+          $ref: '#/components/responses/RateLimited'
+  /api/v1/ccer/projects/{projectId}/periods/{period}/registration-decision:
+    post:
+      tags: [ccer]
+      operationId: decideCCERReductionRegistration
+      summary: Approve or refuse a period's reduction registration (the registry's review).
+      security:
+        - bearerToken: []
+      parameters:
+        - $ref: '#/components/parameters/CCERProjectId'
+        - $ref: '#/components/parameters/CCERPeriod'
+        - $ref: '#/components/parameters/IdempotencyKey'
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              $ref: '#/components/schemas/CCERDecisionRequest'
+      responses:
+        '200':
+          description: Decided (or the replay under this key).
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/CCERCommandResult'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
+        '413':
+          $ref: '#/components/responses/TooLarge'
+        '422':
+          $ref: '#/components/responses/Rejected'
+        '429':
+          $ref: '#/components/responses/RateLimited'
+  /api/v1/ccer/projects/{projectId}/periods/{period}/issuance:
+    post:
+      tags: [ccer]
+      operationId: issueCCERCredits
+      summary: Issue a registered period's verified reductions into the owner's account (the registry).
+      security:
+        - bearerToken: []
+      parameters:
+        - $ref: '#/components/parameters/CCERProjectId'
+        - $ref: '#/components/parameters/CCERPeriod'
+        - $ref: '#/components/parameters/IdempotencyKey'
+      responses:
+        '201':
+          description: Issued; `unitType` and `issuedTonnes` (or the replay under this key).
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/CCERCommandResult'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
+        '422':
+          $ref: '#/components/responses/Rejected'
+        '429':
+          $ref: '#/components/responses/RateLimited'
+  /api/v1/ccer/neutrality-cancellations:
+    post:
+      tags: [ccer]
+      operationId: cancelCCERForNeutrality
+      summary: Cancel credits of the token's own account for the carbon neutrality of an event, product or organisation; a certificate with a public verification code.
+      security:
+        - bearerToken: []
+      parameters:
+        - $ref: '#/components/parameters/IdempotencyKey'
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              $ref: '#/components/schemas/CCERNeutralityCancellationRequest'
+      responses:
+        '201':
+          description: Cancelled; `certificateNumber` and `verificationCode` (or the replay under this key).
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/CCERCommandResult'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
+        '413':
+          $ref: '#/components/responses/TooLarge'
+        '422':
+          $ref: '#/components/responses/Rejected'
+        '429':
+          $ref: '#/components/responses/RateLimited'
+
   /api/v1/mrv/monthly-data:
     post:
       tags: [mrv]
@@ -1813,6 +2143,26 @@ components:
         type: integer
         format: int64
         minimum: 1
+    # --- CCER workflow ---
+    CCERProjectId:
+      name: projectId
+      in: path
+      required: true
+      description: A CCER project id, e.g. P000001.
+      schema:
+        type: string
+        minLength: 1
+        maxLength: 64
+    CCERPeriod:
+      name: period
+      in: path
+      required: true
+      description: A monitoring period's number within its project (1, 2, ...).
+      schema:
+        type: integer
+        format: int32
+        minimum: 1
+        maximum: 1000
     EntityId:
       name: entityId
       in: path
@@ -2605,6 +2955,200 @@ components:
           format: int64
         entry_hash:
           type: string
+    # --- CCER workflow ---
+    CCERProjectSubmission:
+      type: object
+      description: A project application (docs/ccer.md); the owner is the token's registry account. The design document is sent as its SHA-256 (64 lowercase hex digits) or as its text (the server hashes its UTF-8 bytes, as `sha256sum` of the same text saved as a file), exactly one of the two.
+      required: [name, methodology, province, location, type, constructionStart, creditingStart, creditingEnd, expectedAnnualTonnes]
+      additionalProperties: false
+      properties:
+        name:
+          type: string
+          minLength: 1
+          maxLength: 200
+        methodology:
+          type: string
+          description: A methodology code, e.g. CCER-01-001-V01.
+          minLength: 1
+          maxLength: 64
+        province:
+          type: string
+          description: A 2-3 letter province code, e.g. SC.
+          minLength: 1
+          maxLength: 8
+        location:
+          type: string
+          minLength: 1
+          maxLength: 200
+        type:
+          type: string
+          minLength: 1
+          maxLength: 200
+        constructionStart:
+          type: string
+          description: YYYY-MM-DD.
+          pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$'
+        creditingStart:
+          type: string
+          description: YYYY-MM-DD, the first day of the crediting period.
+          pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$'
+        creditingEnd:
+          type: string
+          description: YYYY-MM-DD, the last day of the crediting period.
+          pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$'
+        expectedAnnualTonnes:
+          type: integer
+          format: int64
+          description: Expected reductions per year (t CO2e), from the design document.
+          minimum: 1
+          maximum: 10000000000
+        designDocumentSha256:
+          type: string
+          maxLength: 64
+        designDocumentText:
+          type: string
+          maxLength: 8000
+        hostFacility:
+          type: string
+          description: The facility the project sits in, if any (checked against the ETS-covered facilities).
+          maxLength: 200
+    CCERValidationRequest:
+      type: object
+      description: A validation report of the token's own validation body; the report as its SHA-256 or its text, exactly one. A negative conclusion states its findings.
+      required: [conclusion]
+      additionalProperties: false
+      properties:
+        conclusion:
+          type: string
+          enum: [positive, negative]
+        reportSha256:
+          type: string
+          maxLength: 64
+        reportText:
+          type: string
+          maxLength: 8000
+        findings:
+          type: array
+          maxItems: 50
+          items:
+            type: string
+            maxLength: 500
+    CCERReductionReportRequest:
+      type: object
+      description: A reduction report for a monitoring period; the report as its SHA-256 or its text, exactly one.
+      required: [start, end, reportedTonnes]
+      additionalProperties: false
+      properties:
+        start:
+          type: string
+          description: YYYY-MM-DD, the period's first day.
+          pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$'
+        end:
+          type: string
+          description: YYYY-MM-DD, the period's last day.
+          pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$'
+        reportedTonnes:
+          type: integer
+          format: int64
+          minimum: 1
+          maximum: 10000000000
+        reportSha256:
+          type: string
+          maxLength: 64
+        reportText:
+          type: string
+          maxLength: 8000
+    CCERVerificationRequest:
+      type: object
+      description: A verification report of the token's own validation body; `verifiedTonnes` 0 is a negative verification. The report as its SHA-256 or its text, exactly one.
+      required: [verifiedTonnes]
+      additionalProperties: false
+      properties:
+        verifiedTonnes:
+          type: integer
+          format: int64
+          minimum: 0
+          maximum: 10000000000
+        reportSha256:
+          type: string
+          maxLength: 64
+        reportText:
+          type: string
+          maxLength: 8000
+        findings:
+          type: array
+          maxItems: 50
+          items:
+            type: string
+            maxLength: 500
+    CCERDecisionRequest:
+      type: object
+      required: [decision]
+      additionalProperties: false
+      properties:
+        decision:
+          type: string
+          enum: [approve, refuse]
+        reason:
+          type: string
+          maxLength: 2000
+    CCERNeutralityCancellationRequest:
+      type: object
+      description: Credits of the token's own account cancelled for the carbon neutrality of `subject`, claimed for `beneficiary`.
+      required: [unit, quantityTonnes, beneficiary, purpose, subject]
+      additionalProperties: false
+      properties:
+        unit:
+          type: string
+          description: A CCER unit type, e.g. CCER-P000001-M01.
+          minLength: 1
+          maxLength: 64
+        quantityTonnes:
+          type: integer
+          format: int64
+          minimum: 1
+          maximum: 10000000000
+        beneficiary:
+          type: string
+          maxLength: 200
+        purpose:
+          type: string
+          enum: [event, product, organisation]
+        subject:
+          type: string
+          maxLength: 200
+    CCERCommandResult:
+      type: object
+      description: A CCER command recorded in the registry journal (one entry, kind `ccer.<command>`).
+      required: [seq, replayed, project]
+      properties:
+        seq:
+          type: integer
+          format: int64
+          description: The registry journal entry that recorded the command.
+        replayed:
+          type: boolean
+          description: True when this is the stored result of an earlier request with the same Idempotency-Key.
+        project:
+          type: string
+          description: The project (for a neutrality cancellation, empty).
+        period:
+          type: integer
+          format: int32
+          description: The monitoring period (submitCCERReductionReport and the period operations).
+        unitType:
+          type: string
+          description: The unit type issued (issueCCERCredits).
+        issuedTonnes:
+          type: integer
+          format: int64
+          description: The tonnes issued into the owner's account (issueCCERCredits).
+        certificateNumber:
+          type: string
+          description: The neutrality certificate (cancelCCERForNeutrality).
+        verificationCode:
+          type: string
+          description: The certificate's public verification code, checked by checkCCERCertificate (cancelCCERForNeutrality).
     MonthlyDataUpload:
       type: object
       required: [csv]

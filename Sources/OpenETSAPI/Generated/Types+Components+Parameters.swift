@@ -40,6 +40,14 @@ extension Components {
         public typealias QuoteId = Swift.Int64
         /// - Remark: Generated from `#/components/parameters/AuctionId`.
         public typealias AuctionId = Swift.Int64
+        /// A CCER project id, e.g. P000001.
+        ///
+        /// - Remark: Generated from `#/components/parameters/CCERProjectId`.
+        public typealias CCERProjectId = Swift.String
+        /// A monitoring period's number within its project (1, 2, ...).
+        ///
+        /// - Remark: Generated from `#/components/parameters/CCERPeriod`.
+        public typealias CCERPeriod = Swift.Int32
         /// The MRV entity (its unified social credit code, the owner id of its registry account).
         ///
         /// - Remark: Generated from `#/components/parameters/EntityId`.

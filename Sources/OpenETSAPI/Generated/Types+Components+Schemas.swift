@@ -1919,6 +1919,577 @@ extension Components {
                 try encoder.encodeAdditionalProperties(additionalProperties)
             }
         }
+        /// A project application (docs/ccer.md); the owner is the token's registry account. The design document is sent as its SHA-256 (64 lowercase hex digits) or as its text (the server hashes its UTF-8 bytes, as `sha256sum` of the same text saved as a file), exactly one of the two.
+        ///
+        /// - Remark: Generated from `#/components/schemas/CCERProjectSubmission`.
+        public struct CCERProjectSubmission: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/CCERProjectSubmission/name`.
+            public var name: Swift.String
+            /// A methodology code, e.g. CCER-01-001-V01.
+            ///
+            /// - Remark: Generated from `#/components/schemas/CCERProjectSubmission/methodology`.
+            public var methodology: Swift.String
+            /// A 2-3 letter province code, e.g. SC.
+            ///
+            /// - Remark: Generated from `#/components/schemas/CCERProjectSubmission/province`.
+            public var province: Swift.String
+            /// - Remark: Generated from `#/components/schemas/CCERProjectSubmission/location`.
+            public var location: Swift.String
+            /// - Remark: Generated from `#/components/schemas/CCERProjectSubmission/type`.
+            public var _type: Swift.String
+            /// YYYY-MM-DD.
+            ///
+            /// - Remark: Generated from `#/components/schemas/CCERProjectSubmission/constructionStart`.
+            public var constructionStart: Swift.String
+            /// YYYY-MM-DD, the first day of the crediting period.
+            ///
+            /// - Remark: Generated from `#/components/schemas/CCERProjectSubmission/creditingStart`.
+            public var creditingStart: Swift.String
+            /// YYYY-MM-DD, the last day of the crediting period.
+            ///
+            /// - Remark: Generated from `#/components/schemas/CCERProjectSubmission/creditingEnd`.
+            public var creditingEnd: Swift.String
+            /// Expected reductions per year (t CO2e), from the design document.
+            ///
+            /// - Remark: Generated from `#/components/schemas/CCERProjectSubmission/expectedAnnualTonnes`.
+            public var expectedAnnualTonnes: Swift.Int64
+            /// - Remark: Generated from `#/components/schemas/CCERProjectSubmission/designDocumentSha256`.
+            public var designDocumentSha256: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/CCERProjectSubmission/designDocumentText`.
+            public var designDocumentText: Swift.String?
+            /// The facility the project sits in, if any (checked against the ETS-covered facilities).
+            ///
+            /// - Remark: Generated from `#/components/schemas/CCERProjectSubmission/hostFacility`.
+            public var hostFacility: Swift.String?
+            /// Creates a new `CCERProjectSubmission`.
+            ///
+            /// - Parameters:
+            ///   - name:
+            ///   - methodology: A methodology code, e.g. CCER-01-001-V01.
+            ///   - province: A 2-3 letter province code, e.g. SC.
+            ///   - location:
+            ///   - _type:
+            ///   - constructionStart: YYYY-MM-DD.
+            ///   - creditingStart: YYYY-MM-DD, the first day of the crediting period.
+            ///   - creditingEnd: YYYY-MM-DD, the last day of the crediting period.
+            ///   - expectedAnnualTonnes: Expected reductions per year (t CO2e), from the design document.
+            ///   - designDocumentSha256:
+            ///   - designDocumentText:
+            ///   - hostFacility: The facility the project sits in, if any (checked against the ETS-covered facilities).
+            public init(
+                name: Swift.String,
+                methodology: Swift.String,
+                province: Swift.String,
+                location: Swift.String,
+                _type: Swift.String,
+                constructionStart: Swift.String,
+                creditingStart: Swift.String,
+                creditingEnd: Swift.String,
+                expectedAnnualTonnes: Swift.Int64,
+                designDocumentSha256: Swift.String? = nil,
+                designDocumentText: Swift.String? = nil,
+                hostFacility: Swift.String? = nil
+            ) {
+                self.name = name
+                self.methodology = methodology
+                self.province = province
+                self.location = location
+                self._type = _type
+                self.constructionStart = constructionStart
+                self.creditingStart = creditingStart
+                self.creditingEnd = creditingEnd
+                self.expectedAnnualTonnes = expectedAnnualTonnes
+                self.designDocumentSha256 = designDocumentSha256
+                self.designDocumentText = designDocumentText
+                self.hostFacility = hostFacility
+            }
+            public enum CodingKeys: String, CodingKey {
+                case name
+                case methodology
+                case province
+                case location
+                case _type = "type"
+                case constructionStart
+                case creditingStart
+                case creditingEnd
+                case expectedAnnualTonnes
+                case designDocumentSha256
+                case designDocumentText
+                case hostFacility
+            }
+            public init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.name = try container.decode(
+                    Swift.String.self,
+                    forKey: .name
+                )
+                self.methodology = try container.decode(
+                    Swift.String.self,
+                    forKey: .methodology
+                )
+                self.province = try container.decode(
+                    Swift.String.self,
+                    forKey: .province
+                )
+                self.location = try container.decode(
+                    Swift.String.self,
+                    forKey: .location
+                )
+                self._type = try container.decode(
+                    Swift.String.self,
+                    forKey: ._type
+                )
+                self.constructionStart = try container.decode(
+                    Swift.String.self,
+                    forKey: .constructionStart
+                )
+                self.creditingStart = try container.decode(
+                    Swift.String.self,
+                    forKey: .creditingStart
+                )
+                self.creditingEnd = try container.decode(
+                    Swift.String.self,
+                    forKey: .creditingEnd
+                )
+                self.expectedAnnualTonnes = try container.decode(
+                    Swift.Int64.self,
+                    forKey: .expectedAnnualTonnes
+                )
+                self.designDocumentSha256 = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .designDocumentSha256
+                )
+                self.designDocumentText = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .designDocumentText
+                )
+                self.hostFacility = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .hostFacility
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "name",
+                    "methodology",
+                    "province",
+                    "location",
+                    "type",
+                    "constructionStart",
+                    "creditingStart",
+                    "creditingEnd",
+                    "expectedAnnualTonnes",
+                    "designDocumentSha256",
+                    "designDocumentText",
+                    "hostFacility"
+                ])
+            }
+        }
+        /// A validation report of the token's own validation body; the report as its SHA-256 or its text, exactly one. A negative conclusion states its findings.
+        ///
+        /// - Remark: Generated from `#/components/schemas/CCERValidationRequest`.
+        public struct CCERValidationRequest: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/CCERValidationRequest/conclusion`.
+            @frozen public enum ConclusionPayload: String, Codable, Hashable, Sendable, CaseIterable {
+                case positive = "positive"
+                case negative = "negative"
+            }
+            /// - Remark: Generated from `#/components/schemas/CCERValidationRequest/conclusion`.
+            public var conclusion: Components.Schemas.CCERValidationRequest.ConclusionPayload
+            /// - Remark: Generated from `#/components/schemas/CCERValidationRequest/reportSha256`.
+            public var reportSha256: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/CCERValidationRequest/reportText`.
+            public var reportText: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/CCERValidationRequest/findings`.
+            public var findings: [Swift.String]?
+            /// Creates a new `CCERValidationRequest`.
+            ///
+            /// - Parameters:
+            ///   - conclusion:
+            ///   - reportSha256:
+            ///   - reportText:
+            ///   - findings:
+            public init(
+                conclusion: Components.Schemas.CCERValidationRequest.ConclusionPayload,
+                reportSha256: Swift.String? = nil,
+                reportText: Swift.String? = nil,
+                findings: [Swift.String]? = nil
+            ) {
+                self.conclusion = conclusion
+                self.reportSha256 = reportSha256
+                self.reportText = reportText
+                self.findings = findings
+            }
+            public enum CodingKeys: String, CodingKey {
+                case conclusion
+                case reportSha256
+                case reportText
+                case findings
+            }
+            public init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.conclusion = try container.decode(
+                    Components.Schemas.CCERValidationRequest.ConclusionPayload.self,
+                    forKey: .conclusion
+                )
+                self.reportSha256 = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .reportSha256
+                )
+                self.reportText = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .reportText
+                )
+                self.findings = try container.decodeIfPresent(
+                    [Swift.String].self,
+                    forKey: .findings
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "conclusion",
+                    "reportSha256",
+                    "reportText",
+                    "findings"
+                ])
+            }
+        }
+        /// A reduction report for a monitoring period; the report as its SHA-256 or its text, exactly one.
+        ///
+        /// - Remark: Generated from `#/components/schemas/CCERReductionReportRequest`.
+        public struct CCERReductionReportRequest: Codable, Hashable, Sendable {
+            /// YYYY-MM-DD, the period's first day.
+            ///
+            /// - Remark: Generated from `#/components/schemas/CCERReductionReportRequest/start`.
+            public var start: Swift.String
+            /// YYYY-MM-DD, the period's last day.
+            ///
+            /// - Remark: Generated from `#/components/schemas/CCERReductionReportRequest/end`.
+            public var end: Swift.String
+            /// - Remark: Generated from `#/components/schemas/CCERReductionReportRequest/reportedTonnes`.
+            public var reportedTonnes: Swift.Int64
+            /// - Remark: Generated from `#/components/schemas/CCERReductionReportRequest/reportSha256`.
+            public var reportSha256: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/CCERReductionReportRequest/reportText`.
+            public var reportText: Swift.String?
+            /// Creates a new `CCERReductionReportRequest`.
+            ///
+            /// - Parameters:
+            ///   - start: YYYY-MM-DD, the period's first day.
+            ///   - end: YYYY-MM-DD, the period's last day.
+            ///   - reportedTonnes:
+            ///   - reportSha256:
+            ///   - reportText:
+            public init(
+                start: Swift.String,
+                end: Swift.String,
+                reportedTonnes: Swift.Int64,
+                reportSha256: Swift.String? = nil,
+                reportText: Swift.String? = nil
+            ) {
+                self.start = start
+                self.end = end
+                self.reportedTonnes = reportedTonnes
+                self.reportSha256 = reportSha256
+                self.reportText = reportText
+            }
+            public enum CodingKeys: String, CodingKey {
+                case start
+                case end
+                case reportedTonnes
+                case reportSha256
+                case reportText
+            }
+            public init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.start = try container.decode(
+                    Swift.String.self,
+                    forKey: .start
+                )
+                self.end = try container.decode(
+                    Swift.String.self,
+                    forKey: .end
+                )
+                self.reportedTonnes = try container.decode(
+                    Swift.Int64.self,
+                    forKey: .reportedTonnes
+                )
+                self.reportSha256 = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .reportSha256
+                )
+                self.reportText = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .reportText
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "start",
+                    "end",
+                    "reportedTonnes",
+                    "reportSha256",
+                    "reportText"
+                ])
+            }
+        }
+        /// A verification report of the token's own validation body; `verifiedTonnes` 0 is a negative verification. The report as its SHA-256 or its text, exactly one.
+        ///
+        /// - Remark: Generated from `#/components/schemas/CCERVerificationRequest`.
+        public struct CCERVerificationRequest: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/CCERVerificationRequest/verifiedTonnes`.
+            public var verifiedTonnes: Swift.Int64
+            /// - Remark: Generated from `#/components/schemas/CCERVerificationRequest/reportSha256`.
+            public var reportSha256: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/CCERVerificationRequest/reportText`.
+            public var reportText: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/CCERVerificationRequest/findings`.
+            public var findings: [Swift.String]?
+            /// Creates a new `CCERVerificationRequest`.
+            ///
+            /// - Parameters:
+            ///   - verifiedTonnes:
+            ///   - reportSha256:
+            ///   - reportText:
+            ///   - findings:
+            public init(
+                verifiedTonnes: Swift.Int64,
+                reportSha256: Swift.String? = nil,
+                reportText: Swift.String? = nil,
+                findings: [Swift.String]? = nil
+            ) {
+                self.verifiedTonnes = verifiedTonnes
+                self.reportSha256 = reportSha256
+                self.reportText = reportText
+                self.findings = findings
+            }
+            public enum CodingKeys: String, CodingKey {
+                case verifiedTonnes
+                case reportSha256
+                case reportText
+                case findings
+            }
+            public init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.verifiedTonnes = try container.decode(
+                    Swift.Int64.self,
+                    forKey: .verifiedTonnes
+                )
+                self.reportSha256 = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .reportSha256
+                )
+                self.reportText = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .reportText
+                )
+                self.findings = try container.decodeIfPresent(
+                    [Swift.String].self,
+                    forKey: .findings
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "verifiedTonnes",
+                    "reportSha256",
+                    "reportText",
+                    "findings"
+                ])
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/CCERDecisionRequest`.
+        public struct CCERDecisionRequest: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/CCERDecisionRequest/decision`.
+            @frozen public enum DecisionPayload: String, Codable, Hashable, Sendable, CaseIterable {
+                case approve = "approve"
+                case refuse = "refuse"
+            }
+            /// - Remark: Generated from `#/components/schemas/CCERDecisionRequest/decision`.
+            public var decision: Components.Schemas.CCERDecisionRequest.DecisionPayload
+            /// - Remark: Generated from `#/components/schemas/CCERDecisionRequest/reason`.
+            public var reason: Swift.String?
+            /// Creates a new `CCERDecisionRequest`.
+            ///
+            /// - Parameters:
+            ///   - decision:
+            ///   - reason:
+            public init(
+                decision: Components.Schemas.CCERDecisionRequest.DecisionPayload,
+                reason: Swift.String? = nil
+            ) {
+                self.decision = decision
+                self.reason = reason
+            }
+            public enum CodingKeys: String, CodingKey {
+                case decision
+                case reason
+            }
+            public init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.decision = try container.decode(
+                    Components.Schemas.CCERDecisionRequest.DecisionPayload.self,
+                    forKey: .decision
+                )
+                self.reason = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .reason
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "decision",
+                    "reason"
+                ])
+            }
+        }
+        /// Credits of the token's own account cancelled for the carbon neutrality of `subject`, claimed for `beneficiary`.
+        ///
+        /// - Remark: Generated from `#/components/schemas/CCERNeutralityCancellationRequest`.
+        public struct CCERNeutralityCancellationRequest: Codable, Hashable, Sendable {
+            /// A CCER unit type, e.g. CCER-P000001-M01.
+            ///
+            /// - Remark: Generated from `#/components/schemas/CCERNeutralityCancellationRequest/unit`.
+            public var unit: Swift.String
+            /// - Remark: Generated from `#/components/schemas/CCERNeutralityCancellationRequest/quantityTonnes`.
+            public var quantityTonnes: Swift.Int64
+            /// - Remark: Generated from `#/components/schemas/CCERNeutralityCancellationRequest/beneficiary`.
+            public var beneficiary: Swift.String
+            /// - Remark: Generated from `#/components/schemas/CCERNeutralityCancellationRequest/purpose`.
+            @frozen public enum PurposePayload: String, Codable, Hashable, Sendable, CaseIterable {
+                case event = "event"
+                case product = "product"
+                case organisation = "organisation"
+            }
+            /// - Remark: Generated from `#/components/schemas/CCERNeutralityCancellationRequest/purpose`.
+            public var purpose: Components.Schemas.CCERNeutralityCancellationRequest.PurposePayload
+            /// - Remark: Generated from `#/components/schemas/CCERNeutralityCancellationRequest/subject`.
+            public var subject: Swift.String
+            /// Creates a new `CCERNeutralityCancellationRequest`.
+            ///
+            /// - Parameters:
+            ///   - unit: A CCER unit type, e.g. CCER-P000001-M01.
+            ///   - quantityTonnes:
+            ///   - beneficiary:
+            ///   - purpose:
+            ///   - subject:
+            public init(
+                unit: Swift.String,
+                quantityTonnes: Swift.Int64,
+                beneficiary: Swift.String,
+                purpose: Components.Schemas.CCERNeutralityCancellationRequest.PurposePayload,
+                subject: Swift.String
+            ) {
+                self.unit = unit
+                self.quantityTonnes = quantityTonnes
+                self.beneficiary = beneficiary
+                self.purpose = purpose
+                self.subject = subject
+            }
+            public enum CodingKeys: String, CodingKey {
+                case unit
+                case quantityTonnes
+                case beneficiary
+                case purpose
+                case subject
+            }
+            public init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.unit = try container.decode(
+                    Swift.String.self,
+                    forKey: .unit
+                )
+                self.quantityTonnes = try container.decode(
+                    Swift.Int64.self,
+                    forKey: .quantityTonnes
+                )
+                self.beneficiary = try container.decode(
+                    Swift.String.self,
+                    forKey: .beneficiary
+                )
+                self.purpose = try container.decode(
+                    Components.Schemas.CCERNeutralityCancellationRequest.PurposePayload.self,
+                    forKey: .purpose
+                )
+                self.subject = try container.decode(
+                    Swift.String.self,
+                    forKey: .subject
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "unit",
+                    "quantityTonnes",
+                    "beneficiary",
+                    "purpose",
+                    "subject"
+                ])
+            }
+        }
+        /// A CCER command recorded in the registry journal (one entry, kind `ccer.<command>`).
+        ///
+        /// - Remark: Generated from `#/components/schemas/CCERCommandResult`.
+        public struct CCERCommandResult: Codable, Hashable, Sendable {
+            /// The registry journal entry that recorded the command.
+            ///
+            /// - Remark: Generated from `#/components/schemas/CCERCommandResult/seq`.
+            public var seq: Swift.Int64
+            /// True when this is the stored result of an earlier request with the same Idempotency-Key.
+            ///
+            /// - Remark: Generated from `#/components/schemas/CCERCommandResult/replayed`.
+            public var replayed: Swift.Bool
+            /// The project (for a neutrality cancellation, empty).
+            ///
+            /// - Remark: Generated from `#/components/schemas/CCERCommandResult/project`.
+            public var project: Swift.String
+            /// The monitoring period (submitCCERReductionReport and the period operations).
+            ///
+            /// - Remark: Generated from `#/components/schemas/CCERCommandResult/period`.
+            public var period: Swift.Int32?
+            /// The unit type issued (issueCCERCredits).
+            ///
+            /// - Remark: Generated from `#/components/schemas/CCERCommandResult/unitType`.
+            public var unitType: Swift.String?
+            /// The tonnes issued into the owner's account (issueCCERCredits).
+            ///
+            /// - Remark: Generated from `#/components/schemas/CCERCommandResult/issuedTonnes`.
+            public var issuedTonnes: Swift.Int64?
+            /// The neutrality certificate (cancelCCERForNeutrality).
+            ///
+            /// - Remark: Generated from `#/components/schemas/CCERCommandResult/certificateNumber`.
+            public var certificateNumber: Swift.String?
+            /// The certificate's public verification code, checked by checkCCERCertificate (cancelCCERForNeutrality).
+            ///
+            /// - Remark: Generated from `#/components/schemas/CCERCommandResult/verificationCode`.
+            public var verificationCode: Swift.String?
+            /// Creates a new `CCERCommandResult`.
+            ///
+            /// - Parameters:
+            ///   - seq: The registry journal entry that recorded the command.
+            ///   - replayed: True when this is the stored result of an earlier request with the same Idempotency-Key.
+            ///   - project: The project (for a neutrality cancellation, empty).
+            ///   - period: The monitoring period (submitCCERReductionReport and the period operations).
+            ///   - unitType: The unit type issued (issueCCERCredits).
+            ///   - issuedTonnes: The tonnes issued into the owner's account (issueCCERCredits).
+            ///   - certificateNumber: The neutrality certificate (cancelCCERForNeutrality).
+            ///   - verificationCode: The certificate's public verification code, checked by checkCCERCertificate (cancelCCERForNeutrality).
+            public init(
+                seq: Swift.Int64,
+                replayed: Swift.Bool,
+                project: Swift.String,
+                period: Swift.Int32? = nil,
+                unitType: Swift.String? = nil,
+                issuedTonnes: Swift.Int64? = nil,
+                certificateNumber: Swift.String? = nil,
+                verificationCode: Swift.String? = nil
+            ) {
+                self.seq = seq
+                self.replayed = replayed
+                self.project = project
+                self.period = period
+                self.unitType = unitType
+                self.issuedTonnes = issuedTonnes
+                self.certificateNumber = certificateNumber
+                self.verificationCode = verificationCode
+            }
+            public enum CodingKeys: String, CodingKey {
+                case seq
+                case replayed
+                case project
+                case period
+                case unitType
+                case issuedTonnes
+                case certificateNumber
+                case verificationCode
+            }
+        }
         /// - Remark: Generated from `#/components/schemas/MonthlyDataUpload`.
         public struct MonthlyDataUpload: Codable, Hashable, Sendable {
             /// The monthly CSV of `openets mrv import months` (header row first).

@@ -5899,6 +5899,2770 @@ public enum Operations {
             }
         }
     }
+    /// Submit a CCER project of the token's own account (project owner); its design-document notice opens.
+    ///
+    /// - Remark: HTTP `POST /api/v1/ccer/submissions`.
+    /// - Remark: Generated from `#/paths//api/v1/ccer/submissions/post(submitCCERProject)`.
+    public enum SubmitCCERProject {
+        public static let id: Swift.String = "submitCCERProject"
+        public struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/api/v1/ccer/submissions/POST/header`.
+            public struct Headers: Sendable, Hashable {
+                /// 1-64 printable ASCII characters (! to ~) chosen by the client; a retry with the same key returns the first result.
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/ccer/submissions/POST/header/Idempotency-Key`.
+                public var idempotencyKey: Components.Parameters.IdempotencyKey
+                public var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.SubmitCCERProject.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - idempotencyKey: 1-64 printable ASCII characters (! to ~) chosen by the client; a retry with the same key returns the first result.
+                ///   - accept:
+                public init(
+                    idempotencyKey: Components.Parameters.IdempotencyKey,
+                    accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.SubmitCCERProject.AcceptableContentType>] = .defaultValues()
+                ) {
+                    self.idempotencyKey = idempotencyKey
+                    self.accept = accept
+                }
+            }
+            public var headers: Operations.SubmitCCERProject.Input.Headers
+            /// - Remark: Generated from `#/paths/api/v1/ccer/submissions/POST/requestBody`.
+            @frozen public enum Body: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/ccer/submissions/POST/requestBody/content/application\/json`.
+                case json(Components.Schemas.CCERProjectSubmission)
+            }
+            public var body: Operations.SubmitCCERProject.Input.Body
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - headers:
+            ///   - body:
+            public init(
+                headers: Operations.SubmitCCERProject.Input.Headers,
+                body: Operations.SubmitCCERProject.Input.Body
+            ) {
+                self.headers = headers
+                self.body = body
+            }
+        }
+        @frozen public enum Output: Sendable, Hashable {
+            public struct Created: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/ccer/submissions/POST/responses/201/content`.
+                @frozen public enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/api/v1/ccer/submissions/POST/responses/201/content/application\/json`.
+                    case json(Components.Schemas.CCERCommandResult)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    public var json: Components.Schemas.CCERCommandResult {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                public var body: Operations.SubmitCCERProject.Output.Created.Body
+                /// Creates a new `Created`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                public init(body: Operations.SubmitCCERProject.Output.Created.Body) {
+                    self.body = body
+                }
+            }
+            /// Submitted; `project` is the new project's id (or the replay under this key).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/submissions/post(submitCCERProject)/responses/201`.
+            ///
+            /// HTTP response code: `201 created`.
+            case created(Operations.SubmitCCERProject.Output.Created)
+            /// The associated value of the enum case if `self` is `.created`.
+            ///
+            /// - Throws: An error if `self` is not `.created`.
+            /// - SeeAlso: `.created`.
+            public var created: Operations.SubmitCCERProject.Output.Created {
+                get throws {
+                    switch self {
+                    case let .created(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "created",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request does not match this specification (INVALID_INPUT).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/submissions/post(submitCCERProject)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.BadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            public var badRequest: Components.Responses.BadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No valid API token (UNAUTHENTICATED), or an expired one (TOKEN_EXPIRED).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/submissions/post(submitCCERProject)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            public var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The token's user may not do this (FORBIDDEN).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/submissions/post(submitCCERProject)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Forbidden)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            public var forbidden: Components.Responses.Forbidden {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request body is over the API's limit (BODY_TOO_LARGE).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/submissions/post(submitCCERProject)/responses/413`.
+            ///
+            /// HTTP response code: `413 contentTooLarge`.
+            case contentTooLarge(Components.Responses.TooLarge)
+            /// The associated value of the enum case if `self` is `.contentTooLarge`.
+            ///
+            /// - Throws: An error if `self` is not `.contentTooLarge`.
+            /// - SeeAlso: `.contentTooLarge`.
+            public var contentTooLarge: Components.Responses.TooLarge {
+                get throws {
+                    switch self {
+                    case let .contentTooLarge(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "contentTooLarge",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The exchange or the registry rejected the command; nothing changed. `code` is the domain's error code.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/submissions/post(submitCCERProject)/responses/422`.
+            ///
+            /// HTTP response code: `422 unprocessableContent`.
+            case unprocessableContent(Components.Responses.Rejected)
+            /// The associated value of the enum case if `self` is `.unprocessableContent`.
+            ///
+            /// - Throws: An error if `self` is not `.unprocessableContent`.
+            /// - SeeAlso: `.unprocessableContent`.
+            public var unprocessableContent: Components.Responses.Rejected {
+                get throws {
+                    switch self {
+                    case let .unprocessableContent(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unprocessableContent",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Too many state-changing calls with this token (RATE_LIMITED); retry after `Retry-After` seconds.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/submissions/post(submitCCERProject)/responses/429`.
+            ///
+            /// HTTP response code: `429 tooManyRequests`.
+            case tooManyRequests(Components.Responses.RateLimited)
+            /// The associated value of the enum case if `self` is `.tooManyRequests`.
+            ///
+            /// - Throws: An error if `self` is not `.tooManyRequests`.
+            /// - SeeAlso: `.tooManyRequests`.
+            public var tooManyRequests: Components.Responses.RateLimited {
+                get throws {
+                    switch self {
+                    case let .tooManyRequests(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "tooManyRequests",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen public enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case other(Swift.String)
+            public init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            public var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                }
+            }
+            public static var allCases: [Self] {
+                [
+                    .json
+                ]
+            }
+        }
+    }
+    /// Record the validation report of a project as the token's own validation body (after the design notice's end).
+    ///
+    /// - Remark: HTTP `POST /api/v1/ccer/projects/{projectId}/validation`.
+    /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/validation/post(recordCCERValidation)`.
+    public enum RecordCCERValidation {
+        public static let id: Swift.String = "recordCCERValidation"
+        public struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/api/v1/ccer/projects/{projectId}/validation/POST/path`.
+            public struct Path: Sendable, Hashable {
+                /// A CCER project id, e.g. P000001.
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/ccer/projects/{projectId}/validation/POST/path/projectId`.
+                public var projectId: Components.Parameters.CCERProjectId
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - projectId: A CCER project id, e.g. P000001.
+                public init(projectId: Components.Parameters.CCERProjectId) {
+                    self.projectId = projectId
+                }
+            }
+            public var path: Operations.RecordCCERValidation.Input.Path
+            /// - Remark: Generated from `#/paths/api/v1/ccer/projects/{projectId}/validation/POST/header`.
+            public struct Headers: Sendable, Hashable {
+                /// 1-64 printable ASCII characters (! to ~) chosen by the client; a retry with the same key returns the first result.
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/ccer/projects/{projectId}/validation/POST/header/Idempotency-Key`.
+                public var idempotencyKey: Components.Parameters.IdempotencyKey
+                public var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.RecordCCERValidation.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - idempotencyKey: 1-64 printable ASCII characters (! to ~) chosen by the client; a retry with the same key returns the first result.
+                ///   - accept:
+                public init(
+                    idempotencyKey: Components.Parameters.IdempotencyKey,
+                    accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.RecordCCERValidation.AcceptableContentType>] = .defaultValues()
+                ) {
+                    self.idempotencyKey = idempotencyKey
+                    self.accept = accept
+                }
+            }
+            public var headers: Operations.RecordCCERValidation.Input.Headers
+            /// - Remark: Generated from `#/paths/api/v1/ccer/projects/{projectId}/validation/POST/requestBody`.
+            @frozen public enum Body: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/ccer/projects/{projectId}/validation/POST/requestBody/content/application\/json`.
+                case json(Components.Schemas.CCERValidationRequest)
+            }
+            public var body: Operations.RecordCCERValidation.Input.Body
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - headers:
+            ///   - body:
+            public init(
+                path: Operations.RecordCCERValidation.Input.Path,
+                headers: Operations.RecordCCERValidation.Input.Headers,
+                body: Operations.RecordCCERValidation.Input.Body
+            ) {
+                self.path = path
+                self.headers = headers
+                self.body = body
+            }
+        }
+        @frozen public enum Output: Sendable, Hashable {
+            public struct Ok: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/ccer/projects/{projectId}/validation/POST/responses/200/content`.
+                @frozen public enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/api/v1/ccer/projects/{projectId}/validation/POST/responses/200/content/application\/json`.
+                    case json(Components.Schemas.CCERCommandResult)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    public var json: Components.Schemas.CCERCommandResult {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                public var body: Operations.RecordCCERValidation.Output.Ok.Body
+                /// Creates a new `Ok`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                public init(body: Operations.RecordCCERValidation.Output.Ok.Body) {
+                    self.body = body
+                }
+            }
+            /// Recorded (or the replay under this key).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/validation/post(recordCCERValidation)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Operations.RecordCCERValidation.Output.Ok)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            public var ok: Operations.RecordCCERValidation.Output.Ok {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request does not match this specification (INVALID_INPUT).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/validation/post(recordCCERValidation)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.BadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            public var badRequest: Components.Responses.BadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No valid API token (UNAUTHENTICATED), or an expired one (TOKEN_EXPIRED).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/validation/post(recordCCERValidation)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            public var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The token's user may not do this (FORBIDDEN).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/validation/post(recordCCERValidation)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Forbidden)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            public var forbidden: Components.Responses.Forbidden {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request body is over the API's limit (BODY_TOO_LARGE).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/validation/post(recordCCERValidation)/responses/413`.
+            ///
+            /// HTTP response code: `413 contentTooLarge`.
+            case contentTooLarge(Components.Responses.TooLarge)
+            /// The associated value of the enum case if `self` is `.contentTooLarge`.
+            ///
+            /// - Throws: An error if `self` is not `.contentTooLarge`.
+            /// - SeeAlso: `.contentTooLarge`.
+            public var contentTooLarge: Components.Responses.TooLarge {
+                get throws {
+                    switch self {
+                    case let .contentTooLarge(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "contentTooLarge",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The exchange or the registry rejected the command; nothing changed. `code` is the domain's error code.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/validation/post(recordCCERValidation)/responses/422`.
+            ///
+            /// HTTP response code: `422 unprocessableContent`.
+            case unprocessableContent(Components.Responses.Rejected)
+            /// The associated value of the enum case if `self` is `.unprocessableContent`.
+            ///
+            /// - Throws: An error if `self` is not `.unprocessableContent`.
+            /// - SeeAlso: `.unprocessableContent`.
+            public var unprocessableContent: Components.Responses.Rejected {
+                get throws {
+                    switch self {
+                    case let .unprocessableContent(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unprocessableContent",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Too many state-changing calls with this token (RATE_LIMITED); retry after `Retry-After` seconds.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/validation/post(recordCCERValidation)/responses/429`.
+            ///
+            /// HTTP response code: `429 tooManyRequests`.
+            case tooManyRequests(Components.Responses.RateLimited)
+            /// The associated value of the enum case if `self` is `.tooManyRequests`.
+            ///
+            /// - Throws: An error if `self` is not `.tooManyRequests`.
+            /// - SeeAlso: `.tooManyRequests`.
+            public var tooManyRequests: Components.Responses.RateLimited {
+                get throws {
+                    switch self {
+                    case let .tooManyRequests(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "tooManyRequests",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen public enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case other(Swift.String)
+            public init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            public var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                }
+            }
+            public static var allCases: [Self] {
+                [
+                    .json
+                ]
+            }
+        }
+    }
+    /// Apply for the registration of the token's own validated project (project owner).
+    ///
+    /// - Remark: HTTP `POST /api/v1/ccer/projects/{projectId}/registration-application`.
+    /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/registration-application/post(applyCCERRegistration)`.
+    public enum ApplyCCERRegistration {
+        public static let id: Swift.String = "applyCCERRegistration"
+        public struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/api/v1/ccer/projects/{projectId}/registration-application/POST/path`.
+            public struct Path: Sendable, Hashable {
+                /// A CCER project id, e.g. P000001.
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/ccer/projects/{projectId}/registration-application/POST/path/projectId`.
+                public var projectId: Components.Parameters.CCERProjectId
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - projectId: A CCER project id, e.g. P000001.
+                public init(projectId: Components.Parameters.CCERProjectId) {
+                    self.projectId = projectId
+                }
+            }
+            public var path: Operations.ApplyCCERRegistration.Input.Path
+            /// - Remark: Generated from `#/paths/api/v1/ccer/projects/{projectId}/registration-application/POST/header`.
+            public struct Headers: Sendable, Hashable {
+                /// 1-64 printable ASCII characters (! to ~) chosen by the client; a retry with the same key returns the first result.
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/ccer/projects/{projectId}/registration-application/POST/header/Idempotency-Key`.
+                public var idempotencyKey: Components.Parameters.IdempotencyKey
+                public var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.ApplyCCERRegistration.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - idempotencyKey: 1-64 printable ASCII characters (! to ~) chosen by the client; a retry with the same key returns the first result.
+                ///   - accept:
+                public init(
+                    idempotencyKey: Components.Parameters.IdempotencyKey,
+                    accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.ApplyCCERRegistration.AcceptableContentType>] = .defaultValues()
+                ) {
+                    self.idempotencyKey = idempotencyKey
+                    self.accept = accept
+                }
+            }
+            public var headers: Operations.ApplyCCERRegistration.Input.Headers
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - headers:
+            public init(
+                path: Operations.ApplyCCERRegistration.Input.Path,
+                headers: Operations.ApplyCCERRegistration.Input.Headers
+            ) {
+                self.path = path
+                self.headers = headers
+            }
+        }
+        @frozen public enum Output: Sendable, Hashable {
+            public struct Ok: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/ccer/projects/{projectId}/registration-application/POST/responses/200/content`.
+                @frozen public enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/api/v1/ccer/projects/{projectId}/registration-application/POST/responses/200/content/application\/json`.
+                    case json(Components.Schemas.CCERCommandResult)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    public var json: Components.Schemas.CCERCommandResult {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                public var body: Operations.ApplyCCERRegistration.Output.Ok.Body
+                /// Creates a new `Ok`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                public init(body: Operations.ApplyCCERRegistration.Output.Ok.Body) {
+                    self.body = body
+                }
+            }
+            /// Applied (or the replay under this key).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/registration-application/post(applyCCERRegistration)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Operations.ApplyCCERRegistration.Output.Ok)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            public var ok: Operations.ApplyCCERRegistration.Output.Ok {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request does not match this specification (INVALID_INPUT).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/registration-application/post(applyCCERRegistration)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.BadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            public var badRequest: Components.Responses.BadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No valid API token (UNAUTHENTICATED), or an expired one (TOKEN_EXPIRED).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/registration-application/post(applyCCERRegistration)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            public var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The token's user may not do this (FORBIDDEN).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/registration-application/post(applyCCERRegistration)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Forbidden)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            public var forbidden: Components.Responses.Forbidden {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The exchange or the registry rejected the command; nothing changed. `code` is the domain's error code.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/registration-application/post(applyCCERRegistration)/responses/422`.
+            ///
+            /// HTTP response code: `422 unprocessableContent`.
+            case unprocessableContent(Components.Responses.Rejected)
+            /// The associated value of the enum case if `self` is `.unprocessableContent`.
+            ///
+            /// - Throws: An error if `self` is not `.unprocessableContent`.
+            /// - SeeAlso: `.unprocessableContent`.
+            public var unprocessableContent: Components.Responses.Rejected {
+                get throws {
+                    switch self {
+                    case let .unprocessableContent(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unprocessableContent",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Too many state-changing calls with this token (RATE_LIMITED); retry after `Retry-After` seconds.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/registration-application/post(applyCCERRegistration)/responses/429`.
+            ///
+            /// HTTP response code: `429 tooManyRequests`.
+            case tooManyRequests(Components.Responses.RateLimited)
+            /// The associated value of the enum case if `self` is `.tooManyRequests`.
+            ///
+            /// - Throws: An error if `self` is not `.tooManyRequests`.
+            /// - SeeAlso: `.tooManyRequests`.
+            public var tooManyRequests: Components.Responses.RateLimited {
+                get throws {
+                    switch self {
+                    case let .tooManyRequests(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "tooManyRequests",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen public enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case other(Swift.String)
+            public init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            public var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                }
+            }
+            public static var allCases: [Self] {
+                [
+                    .json
+                ]
+            }
+        }
+    }
+    /// Approve or refuse a project's registration (the registry's review).
+    ///
+    /// - Remark: HTTP `POST /api/v1/ccer/projects/{projectId}/registration-decision`.
+    /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/registration-decision/post(decideCCERRegistration)`.
+    public enum DecideCCERRegistration {
+        public static let id: Swift.String = "decideCCERRegistration"
+        public struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/api/v1/ccer/projects/{projectId}/registration-decision/POST/path`.
+            public struct Path: Sendable, Hashable {
+                /// A CCER project id, e.g. P000001.
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/ccer/projects/{projectId}/registration-decision/POST/path/projectId`.
+                public var projectId: Components.Parameters.CCERProjectId
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - projectId: A CCER project id, e.g. P000001.
+                public init(projectId: Components.Parameters.CCERProjectId) {
+                    self.projectId = projectId
+                }
+            }
+            public var path: Operations.DecideCCERRegistration.Input.Path
+            /// - Remark: Generated from `#/paths/api/v1/ccer/projects/{projectId}/registration-decision/POST/header`.
+            public struct Headers: Sendable, Hashable {
+                /// 1-64 printable ASCII characters (! to ~) chosen by the client; a retry with the same key returns the first result.
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/ccer/projects/{projectId}/registration-decision/POST/header/Idempotency-Key`.
+                public var idempotencyKey: Components.Parameters.IdempotencyKey
+                public var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.DecideCCERRegistration.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - idempotencyKey: 1-64 printable ASCII characters (! to ~) chosen by the client; a retry with the same key returns the first result.
+                ///   - accept:
+                public init(
+                    idempotencyKey: Components.Parameters.IdempotencyKey,
+                    accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.DecideCCERRegistration.AcceptableContentType>] = .defaultValues()
+                ) {
+                    self.idempotencyKey = idempotencyKey
+                    self.accept = accept
+                }
+            }
+            public var headers: Operations.DecideCCERRegistration.Input.Headers
+            /// - Remark: Generated from `#/paths/api/v1/ccer/projects/{projectId}/registration-decision/POST/requestBody`.
+            @frozen public enum Body: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/ccer/projects/{projectId}/registration-decision/POST/requestBody/content/application\/json`.
+                case json(Components.Schemas.CCERDecisionRequest)
+            }
+            public var body: Operations.DecideCCERRegistration.Input.Body
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - headers:
+            ///   - body:
+            public init(
+                path: Operations.DecideCCERRegistration.Input.Path,
+                headers: Operations.DecideCCERRegistration.Input.Headers,
+                body: Operations.DecideCCERRegistration.Input.Body
+            ) {
+                self.path = path
+                self.headers = headers
+                self.body = body
+            }
+        }
+        @frozen public enum Output: Sendable, Hashable {
+            public struct Ok: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/ccer/projects/{projectId}/registration-decision/POST/responses/200/content`.
+                @frozen public enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/api/v1/ccer/projects/{projectId}/registration-decision/POST/responses/200/content/application\/json`.
+                    case json(Components.Schemas.CCERCommandResult)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    public var json: Components.Schemas.CCERCommandResult {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                public var body: Operations.DecideCCERRegistration.Output.Ok.Body
+                /// Creates a new `Ok`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                public init(body: Operations.DecideCCERRegistration.Output.Ok.Body) {
+                    self.body = body
+                }
+            }
+            /// Decided (or the replay under this key).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/registration-decision/post(decideCCERRegistration)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Operations.DecideCCERRegistration.Output.Ok)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            public var ok: Operations.DecideCCERRegistration.Output.Ok {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request does not match this specification (INVALID_INPUT).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/registration-decision/post(decideCCERRegistration)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.BadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            public var badRequest: Components.Responses.BadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No valid API token (UNAUTHENTICATED), or an expired one (TOKEN_EXPIRED).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/registration-decision/post(decideCCERRegistration)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            public var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The token's user may not do this (FORBIDDEN).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/registration-decision/post(decideCCERRegistration)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Forbidden)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            public var forbidden: Components.Responses.Forbidden {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request body is over the API's limit (BODY_TOO_LARGE).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/registration-decision/post(decideCCERRegistration)/responses/413`.
+            ///
+            /// HTTP response code: `413 contentTooLarge`.
+            case contentTooLarge(Components.Responses.TooLarge)
+            /// The associated value of the enum case if `self` is `.contentTooLarge`.
+            ///
+            /// - Throws: An error if `self` is not `.contentTooLarge`.
+            /// - SeeAlso: `.contentTooLarge`.
+            public var contentTooLarge: Components.Responses.TooLarge {
+                get throws {
+                    switch self {
+                    case let .contentTooLarge(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "contentTooLarge",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The exchange or the registry rejected the command; nothing changed. `code` is the domain's error code.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/registration-decision/post(decideCCERRegistration)/responses/422`.
+            ///
+            /// HTTP response code: `422 unprocessableContent`.
+            case unprocessableContent(Components.Responses.Rejected)
+            /// The associated value of the enum case if `self` is `.unprocessableContent`.
+            ///
+            /// - Throws: An error if `self` is not `.unprocessableContent`.
+            /// - SeeAlso: `.unprocessableContent`.
+            public var unprocessableContent: Components.Responses.Rejected {
+                get throws {
+                    switch self {
+                    case let .unprocessableContent(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unprocessableContent",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Too many state-changing calls with this token (RATE_LIMITED); retry after `Retry-After` seconds.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/registration-decision/post(decideCCERRegistration)/responses/429`.
+            ///
+            /// HTTP response code: `429 tooManyRequests`.
+            case tooManyRequests(Components.Responses.RateLimited)
+            /// The associated value of the enum case if `self` is `.tooManyRequests`.
+            ///
+            /// - Throws: An error if `self` is not `.tooManyRequests`.
+            /// - SeeAlso: `.tooManyRequests`.
+            public var tooManyRequests: Components.Responses.RateLimited {
+                get throws {
+                    switch self {
+                    case let .tooManyRequests(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "tooManyRequests",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen public enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case other(Swift.String)
+            public init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            public var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                }
+            }
+            public static var allCases: [Self] {
+                [
+                    .json
+                ]
+            }
+        }
+    }
+    /// Submit a reduction report for a monitoring period of the token's own registered project (project owner); the period's notice opens.
+    ///
+    /// - Remark: HTTP `POST /api/v1/ccer/projects/{projectId}/reduction-reports`.
+    /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/reduction-reports/post(submitCCERReductionReport)`.
+    public enum SubmitCCERReductionReport {
+        public static let id: Swift.String = "submitCCERReductionReport"
+        public struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/api/v1/ccer/projects/{projectId}/reduction-reports/POST/path`.
+            public struct Path: Sendable, Hashable {
+                /// A CCER project id, e.g. P000001.
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/ccer/projects/{projectId}/reduction-reports/POST/path/projectId`.
+                public var projectId: Components.Parameters.CCERProjectId
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - projectId: A CCER project id, e.g. P000001.
+                public init(projectId: Components.Parameters.CCERProjectId) {
+                    self.projectId = projectId
+                }
+            }
+            public var path: Operations.SubmitCCERReductionReport.Input.Path
+            /// - Remark: Generated from `#/paths/api/v1/ccer/projects/{projectId}/reduction-reports/POST/header`.
+            public struct Headers: Sendable, Hashable {
+                /// 1-64 printable ASCII characters (! to ~) chosen by the client; a retry with the same key returns the first result.
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/ccer/projects/{projectId}/reduction-reports/POST/header/Idempotency-Key`.
+                public var idempotencyKey: Components.Parameters.IdempotencyKey
+                public var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.SubmitCCERReductionReport.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - idempotencyKey: 1-64 printable ASCII characters (! to ~) chosen by the client; a retry with the same key returns the first result.
+                ///   - accept:
+                public init(
+                    idempotencyKey: Components.Parameters.IdempotencyKey,
+                    accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.SubmitCCERReductionReport.AcceptableContentType>] = .defaultValues()
+                ) {
+                    self.idempotencyKey = idempotencyKey
+                    self.accept = accept
+                }
+            }
+            public var headers: Operations.SubmitCCERReductionReport.Input.Headers
+            /// - Remark: Generated from `#/paths/api/v1/ccer/projects/{projectId}/reduction-reports/POST/requestBody`.
+            @frozen public enum Body: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/ccer/projects/{projectId}/reduction-reports/POST/requestBody/content/application\/json`.
+                case json(Components.Schemas.CCERReductionReportRequest)
+            }
+            public var body: Operations.SubmitCCERReductionReport.Input.Body
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - headers:
+            ///   - body:
+            public init(
+                path: Operations.SubmitCCERReductionReport.Input.Path,
+                headers: Operations.SubmitCCERReductionReport.Input.Headers,
+                body: Operations.SubmitCCERReductionReport.Input.Body
+            ) {
+                self.path = path
+                self.headers = headers
+                self.body = body
+            }
+        }
+        @frozen public enum Output: Sendable, Hashable {
+            public struct Created: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/ccer/projects/{projectId}/reduction-reports/POST/responses/201/content`.
+                @frozen public enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/api/v1/ccer/projects/{projectId}/reduction-reports/POST/responses/201/content/application\/json`.
+                    case json(Components.Schemas.CCERCommandResult)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    public var json: Components.Schemas.CCERCommandResult {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                public var body: Operations.SubmitCCERReductionReport.Output.Created.Body
+                /// Creates a new `Created`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                public init(body: Operations.SubmitCCERReductionReport.Output.Created.Body) {
+                    self.body = body
+                }
+            }
+            /// Submitted; `period` is the new monitoring period's number (or the replay under this key).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/reduction-reports/post(submitCCERReductionReport)/responses/201`.
+            ///
+            /// HTTP response code: `201 created`.
+            case created(Operations.SubmitCCERReductionReport.Output.Created)
+            /// The associated value of the enum case if `self` is `.created`.
+            ///
+            /// - Throws: An error if `self` is not `.created`.
+            /// - SeeAlso: `.created`.
+            public var created: Operations.SubmitCCERReductionReport.Output.Created {
+                get throws {
+                    switch self {
+                    case let .created(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "created",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request does not match this specification (INVALID_INPUT).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/reduction-reports/post(submitCCERReductionReport)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.BadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            public var badRequest: Components.Responses.BadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No valid API token (UNAUTHENTICATED), or an expired one (TOKEN_EXPIRED).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/reduction-reports/post(submitCCERReductionReport)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            public var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The token's user may not do this (FORBIDDEN).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/reduction-reports/post(submitCCERReductionReport)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Forbidden)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            public var forbidden: Components.Responses.Forbidden {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request body is over the API's limit (BODY_TOO_LARGE).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/reduction-reports/post(submitCCERReductionReport)/responses/413`.
+            ///
+            /// HTTP response code: `413 contentTooLarge`.
+            case contentTooLarge(Components.Responses.TooLarge)
+            /// The associated value of the enum case if `self` is `.contentTooLarge`.
+            ///
+            /// - Throws: An error if `self` is not `.contentTooLarge`.
+            /// - SeeAlso: `.contentTooLarge`.
+            public var contentTooLarge: Components.Responses.TooLarge {
+                get throws {
+                    switch self {
+                    case let .contentTooLarge(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "contentTooLarge",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The exchange or the registry rejected the command; nothing changed. `code` is the domain's error code.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/reduction-reports/post(submitCCERReductionReport)/responses/422`.
+            ///
+            /// HTTP response code: `422 unprocessableContent`.
+            case unprocessableContent(Components.Responses.Rejected)
+            /// The associated value of the enum case if `self` is `.unprocessableContent`.
+            ///
+            /// - Throws: An error if `self` is not `.unprocessableContent`.
+            /// - SeeAlso: `.unprocessableContent`.
+            public var unprocessableContent: Components.Responses.Rejected {
+                get throws {
+                    switch self {
+                    case let .unprocessableContent(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unprocessableContent",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Too many state-changing calls with this token (RATE_LIMITED); retry after `Retry-After` seconds.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/reduction-reports/post(submitCCERReductionReport)/responses/429`.
+            ///
+            /// HTTP response code: `429 tooManyRequests`.
+            case tooManyRequests(Components.Responses.RateLimited)
+            /// The associated value of the enum case if `self` is `.tooManyRequests`.
+            ///
+            /// - Throws: An error if `self` is not `.tooManyRequests`.
+            /// - SeeAlso: `.tooManyRequests`.
+            public var tooManyRequests: Components.Responses.RateLimited {
+                get throws {
+                    switch self {
+                    case let .tooManyRequests(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "tooManyRequests",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen public enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case other(Swift.String)
+            public init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            public var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                }
+            }
+            public static var allCases: [Self] {
+                [
+                    .json
+                ]
+            }
+        }
+    }
+    /// Record the verification of a monitoring period as the token's own validation body (0 t is a negative verification).
+    ///
+    /// - Remark: HTTP `POST /api/v1/ccer/projects/{projectId}/periods/{period}/verification`.
+    /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/periods/{period}/verification/post(recordCCERVerification)`.
+    public enum RecordCCERVerification {
+        public static let id: Swift.String = "recordCCERVerification"
+        public struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/api/v1/ccer/projects/{projectId}/periods/{period}/verification/POST/path`.
+            public struct Path: Sendable, Hashable {
+                /// A CCER project id, e.g. P000001.
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/ccer/projects/{projectId}/periods/{period}/verification/POST/path/projectId`.
+                public var projectId: Components.Parameters.CCERProjectId
+                /// A monitoring period's number within its project (1, 2, ...).
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/ccer/projects/{projectId}/periods/{period}/verification/POST/path/period`.
+                public var period: Components.Parameters.CCERPeriod
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - projectId: A CCER project id, e.g. P000001.
+                ///   - period: A monitoring period's number within its project (1, 2, ...).
+                public init(
+                    projectId: Components.Parameters.CCERProjectId,
+                    period: Components.Parameters.CCERPeriod
+                ) {
+                    self.projectId = projectId
+                    self.period = period
+                }
+            }
+            public var path: Operations.RecordCCERVerification.Input.Path
+            /// - Remark: Generated from `#/paths/api/v1/ccer/projects/{projectId}/periods/{period}/verification/POST/header`.
+            public struct Headers: Sendable, Hashable {
+                /// 1-64 printable ASCII characters (! to ~) chosen by the client; a retry with the same key returns the first result.
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/ccer/projects/{projectId}/periods/{period}/verification/POST/header/Idempotency-Key`.
+                public var idempotencyKey: Components.Parameters.IdempotencyKey
+                public var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.RecordCCERVerification.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - idempotencyKey: 1-64 printable ASCII characters (! to ~) chosen by the client; a retry with the same key returns the first result.
+                ///   - accept:
+                public init(
+                    idempotencyKey: Components.Parameters.IdempotencyKey,
+                    accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.RecordCCERVerification.AcceptableContentType>] = .defaultValues()
+                ) {
+                    self.idempotencyKey = idempotencyKey
+                    self.accept = accept
+                }
+            }
+            public var headers: Operations.RecordCCERVerification.Input.Headers
+            /// - Remark: Generated from `#/paths/api/v1/ccer/projects/{projectId}/periods/{period}/verification/POST/requestBody`.
+            @frozen public enum Body: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/ccer/projects/{projectId}/periods/{period}/verification/POST/requestBody/content/application\/json`.
+                case json(Components.Schemas.CCERVerificationRequest)
+            }
+            public var body: Operations.RecordCCERVerification.Input.Body
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - headers:
+            ///   - body:
+            public init(
+                path: Operations.RecordCCERVerification.Input.Path,
+                headers: Operations.RecordCCERVerification.Input.Headers,
+                body: Operations.RecordCCERVerification.Input.Body
+            ) {
+                self.path = path
+                self.headers = headers
+                self.body = body
+            }
+        }
+        @frozen public enum Output: Sendable, Hashable {
+            public struct Ok: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/ccer/projects/{projectId}/periods/{period}/verification/POST/responses/200/content`.
+                @frozen public enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/api/v1/ccer/projects/{projectId}/periods/{period}/verification/POST/responses/200/content/application\/json`.
+                    case json(Components.Schemas.CCERCommandResult)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    public var json: Components.Schemas.CCERCommandResult {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                public var body: Operations.RecordCCERVerification.Output.Ok.Body
+                /// Creates a new `Ok`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                public init(body: Operations.RecordCCERVerification.Output.Ok.Body) {
+                    self.body = body
+                }
+            }
+            /// Recorded (or the replay under this key).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/periods/{period}/verification/post(recordCCERVerification)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Operations.RecordCCERVerification.Output.Ok)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            public var ok: Operations.RecordCCERVerification.Output.Ok {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request does not match this specification (INVALID_INPUT).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/periods/{period}/verification/post(recordCCERVerification)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.BadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            public var badRequest: Components.Responses.BadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No valid API token (UNAUTHENTICATED), or an expired one (TOKEN_EXPIRED).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/periods/{period}/verification/post(recordCCERVerification)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            public var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The token's user may not do this (FORBIDDEN).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/periods/{period}/verification/post(recordCCERVerification)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Forbidden)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            public var forbidden: Components.Responses.Forbidden {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request body is over the API's limit (BODY_TOO_LARGE).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/periods/{period}/verification/post(recordCCERVerification)/responses/413`.
+            ///
+            /// HTTP response code: `413 contentTooLarge`.
+            case contentTooLarge(Components.Responses.TooLarge)
+            /// The associated value of the enum case if `self` is `.contentTooLarge`.
+            ///
+            /// - Throws: An error if `self` is not `.contentTooLarge`.
+            /// - SeeAlso: `.contentTooLarge`.
+            public var contentTooLarge: Components.Responses.TooLarge {
+                get throws {
+                    switch self {
+                    case let .contentTooLarge(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "contentTooLarge",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The exchange or the registry rejected the command; nothing changed. `code` is the domain's error code.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/periods/{period}/verification/post(recordCCERVerification)/responses/422`.
+            ///
+            /// HTTP response code: `422 unprocessableContent`.
+            case unprocessableContent(Components.Responses.Rejected)
+            /// The associated value of the enum case if `self` is `.unprocessableContent`.
+            ///
+            /// - Throws: An error if `self` is not `.unprocessableContent`.
+            /// - SeeAlso: `.unprocessableContent`.
+            public var unprocessableContent: Components.Responses.Rejected {
+                get throws {
+                    switch self {
+                    case let .unprocessableContent(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unprocessableContent",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Too many state-changing calls with this token (RATE_LIMITED); retry after `Retry-After` seconds.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/periods/{period}/verification/post(recordCCERVerification)/responses/429`.
+            ///
+            /// HTTP response code: `429 tooManyRequests`.
+            case tooManyRequests(Components.Responses.RateLimited)
+            /// The associated value of the enum case if `self` is `.tooManyRequests`.
+            ///
+            /// - Throws: An error if `self` is not `.tooManyRequests`.
+            /// - SeeAlso: `.tooManyRequests`.
+            public var tooManyRequests: Components.Responses.RateLimited {
+                get throws {
+                    switch self {
+                    case let .tooManyRequests(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "tooManyRequests",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen public enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case other(Swift.String)
+            public init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            public var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                }
+            }
+            public static var allCases: [Self] {
+                [
+                    .json
+                ]
+            }
+        }
+    }
+    /// Apply for the registration of a verified period's reductions of the token's own project (project owner).
+    ///
+    /// - Remark: HTTP `POST /api/v1/ccer/projects/{projectId}/periods/{period}/registration-application`.
+    /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/periods/{period}/registration-application/post(applyCCERReductionRegistration)`.
+    public enum ApplyCCERReductionRegistration {
+        public static let id: Swift.String = "applyCCERReductionRegistration"
+        public struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/api/v1/ccer/projects/{projectId}/periods/{period}/registration-application/POST/path`.
+            public struct Path: Sendable, Hashable {
+                /// A CCER project id, e.g. P000001.
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/ccer/projects/{projectId}/periods/{period}/registration-application/POST/path/projectId`.
+                public var projectId: Components.Parameters.CCERProjectId
+                /// A monitoring period's number within its project (1, 2, ...).
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/ccer/projects/{projectId}/periods/{period}/registration-application/POST/path/period`.
+                public var period: Components.Parameters.CCERPeriod
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - projectId: A CCER project id, e.g. P000001.
+                ///   - period: A monitoring period's number within its project (1, 2, ...).
+                public init(
+                    projectId: Components.Parameters.CCERProjectId,
+                    period: Components.Parameters.CCERPeriod
+                ) {
+                    self.projectId = projectId
+                    self.period = period
+                }
+            }
+            public var path: Operations.ApplyCCERReductionRegistration.Input.Path
+            /// - Remark: Generated from `#/paths/api/v1/ccer/projects/{projectId}/periods/{period}/registration-application/POST/header`.
+            public struct Headers: Sendable, Hashable {
+                /// 1-64 printable ASCII characters (! to ~) chosen by the client; a retry with the same key returns the first result.
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/ccer/projects/{projectId}/periods/{period}/registration-application/POST/header/Idempotency-Key`.
+                public var idempotencyKey: Components.Parameters.IdempotencyKey
+                public var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.ApplyCCERReductionRegistration.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - idempotencyKey: 1-64 printable ASCII characters (! to ~) chosen by the client; a retry with the same key returns the first result.
+                ///   - accept:
+                public init(
+                    idempotencyKey: Components.Parameters.IdempotencyKey,
+                    accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.ApplyCCERReductionRegistration.AcceptableContentType>] = .defaultValues()
+                ) {
+                    self.idempotencyKey = idempotencyKey
+                    self.accept = accept
+                }
+            }
+            public var headers: Operations.ApplyCCERReductionRegistration.Input.Headers
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - headers:
+            public init(
+                path: Operations.ApplyCCERReductionRegistration.Input.Path,
+                headers: Operations.ApplyCCERReductionRegistration.Input.Headers
+            ) {
+                self.path = path
+                self.headers = headers
+            }
+        }
+        @frozen public enum Output: Sendable, Hashable {
+            public struct Ok: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/ccer/projects/{projectId}/periods/{period}/registration-application/POST/responses/200/content`.
+                @frozen public enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/api/v1/ccer/projects/{projectId}/periods/{period}/registration-application/POST/responses/200/content/application\/json`.
+                    case json(Components.Schemas.CCERCommandResult)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    public var json: Components.Schemas.CCERCommandResult {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                public var body: Operations.ApplyCCERReductionRegistration.Output.Ok.Body
+                /// Creates a new `Ok`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                public init(body: Operations.ApplyCCERReductionRegistration.Output.Ok.Body) {
+                    self.body = body
+                }
+            }
+            /// Applied (or the replay under this key).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/periods/{period}/registration-application/post(applyCCERReductionRegistration)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Operations.ApplyCCERReductionRegistration.Output.Ok)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            public var ok: Operations.ApplyCCERReductionRegistration.Output.Ok {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request does not match this specification (INVALID_INPUT).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/periods/{period}/registration-application/post(applyCCERReductionRegistration)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.BadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            public var badRequest: Components.Responses.BadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No valid API token (UNAUTHENTICATED), or an expired one (TOKEN_EXPIRED).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/periods/{period}/registration-application/post(applyCCERReductionRegistration)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            public var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The token's user may not do this (FORBIDDEN).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/periods/{period}/registration-application/post(applyCCERReductionRegistration)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Forbidden)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            public var forbidden: Components.Responses.Forbidden {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The exchange or the registry rejected the command; nothing changed. `code` is the domain's error code.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/periods/{period}/registration-application/post(applyCCERReductionRegistration)/responses/422`.
+            ///
+            /// HTTP response code: `422 unprocessableContent`.
+            case unprocessableContent(Components.Responses.Rejected)
+            /// The associated value of the enum case if `self` is `.unprocessableContent`.
+            ///
+            /// - Throws: An error if `self` is not `.unprocessableContent`.
+            /// - SeeAlso: `.unprocessableContent`.
+            public var unprocessableContent: Components.Responses.Rejected {
+                get throws {
+                    switch self {
+                    case let .unprocessableContent(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unprocessableContent",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Too many state-changing calls with this token (RATE_LIMITED); retry after `Retry-After` seconds.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/periods/{period}/registration-application/post(applyCCERReductionRegistration)/responses/429`.
+            ///
+            /// HTTP response code: `429 tooManyRequests`.
+            case tooManyRequests(Components.Responses.RateLimited)
+            /// The associated value of the enum case if `self` is `.tooManyRequests`.
+            ///
+            /// - Throws: An error if `self` is not `.tooManyRequests`.
+            /// - SeeAlso: `.tooManyRequests`.
+            public var tooManyRequests: Components.Responses.RateLimited {
+                get throws {
+                    switch self {
+                    case let .tooManyRequests(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "tooManyRequests",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen public enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case other(Swift.String)
+            public init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            public var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                }
+            }
+            public static var allCases: [Self] {
+                [
+                    .json
+                ]
+            }
+        }
+    }
+    /// Approve or refuse a period's reduction registration (the registry's review).
+    ///
+    /// - Remark: HTTP `POST /api/v1/ccer/projects/{projectId}/periods/{period}/registration-decision`.
+    /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/periods/{period}/registration-decision/post(decideCCERReductionRegistration)`.
+    public enum DecideCCERReductionRegistration {
+        public static let id: Swift.String = "decideCCERReductionRegistration"
+        public struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/api/v1/ccer/projects/{projectId}/periods/{period}/registration-decision/POST/path`.
+            public struct Path: Sendable, Hashable {
+                /// A CCER project id, e.g. P000001.
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/ccer/projects/{projectId}/periods/{period}/registration-decision/POST/path/projectId`.
+                public var projectId: Components.Parameters.CCERProjectId
+                /// A monitoring period's number within its project (1, 2, ...).
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/ccer/projects/{projectId}/periods/{period}/registration-decision/POST/path/period`.
+                public var period: Components.Parameters.CCERPeriod
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - projectId: A CCER project id, e.g. P000001.
+                ///   - period: A monitoring period's number within its project (1, 2, ...).
+                public init(
+                    projectId: Components.Parameters.CCERProjectId,
+                    period: Components.Parameters.CCERPeriod
+                ) {
+                    self.projectId = projectId
+                    self.period = period
+                }
+            }
+            public var path: Operations.DecideCCERReductionRegistration.Input.Path
+            /// - Remark: Generated from `#/paths/api/v1/ccer/projects/{projectId}/periods/{period}/registration-decision/POST/header`.
+            public struct Headers: Sendable, Hashable {
+                /// 1-64 printable ASCII characters (! to ~) chosen by the client; a retry with the same key returns the first result.
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/ccer/projects/{projectId}/periods/{period}/registration-decision/POST/header/Idempotency-Key`.
+                public var idempotencyKey: Components.Parameters.IdempotencyKey
+                public var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.DecideCCERReductionRegistration.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - idempotencyKey: 1-64 printable ASCII characters (! to ~) chosen by the client; a retry with the same key returns the first result.
+                ///   - accept:
+                public init(
+                    idempotencyKey: Components.Parameters.IdempotencyKey,
+                    accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.DecideCCERReductionRegistration.AcceptableContentType>] = .defaultValues()
+                ) {
+                    self.idempotencyKey = idempotencyKey
+                    self.accept = accept
+                }
+            }
+            public var headers: Operations.DecideCCERReductionRegistration.Input.Headers
+            /// - Remark: Generated from `#/paths/api/v1/ccer/projects/{projectId}/periods/{period}/registration-decision/POST/requestBody`.
+            @frozen public enum Body: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/ccer/projects/{projectId}/periods/{period}/registration-decision/POST/requestBody/content/application\/json`.
+                case json(Components.Schemas.CCERDecisionRequest)
+            }
+            public var body: Operations.DecideCCERReductionRegistration.Input.Body
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - headers:
+            ///   - body:
+            public init(
+                path: Operations.DecideCCERReductionRegistration.Input.Path,
+                headers: Operations.DecideCCERReductionRegistration.Input.Headers,
+                body: Operations.DecideCCERReductionRegistration.Input.Body
+            ) {
+                self.path = path
+                self.headers = headers
+                self.body = body
+            }
+        }
+        @frozen public enum Output: Sendable, Hashable {
+            public struct Ok: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/ccer/projects/{projectId}/periods/{period}/registration-decision/POST/responses/200/content`.
+                @frozen public enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/api/v1/ccer/projects/{projectId}/periods/{period}/registration-decision/POST/responses/200/content/application\/json`.
+                    case json(Components.Schemas.CCERCommandResult)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    public var json: Components.Schemas.CCERCommandResult {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                public var body: Operations.DecideCCERReductionRegistration.Output.Ok.Body
+                /// Creates a new `Ok`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                public init(body: Operations.DecideCCERReductionRegistration.Output.Ok.Body) {
+                    self.body = body
+                }
+            }
+            /// Decided (or the replay under this key).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/periods/{period}/registration-decision/post(decideCCERReductionRegistration)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Operations.DecideCCERReductionRegistration.Output.Ok)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            public var ok: Operations.DecideCCERReductionRegistration.Output.Ok {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request does not match this specification (INVALID_INPUT).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/periods/{period}/registration-decision/post(decideCCERReductionRegistration)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.BadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            public var badRequest: Components.Responses.BadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No valid API token (UNAUTHENTICATED), or an expired one (TOKEN_EXPIRED).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/periods/{period}/registration-decision/post(decideCCERReductionRegistration)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            public var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The token's user may not do this (FORBIDDEN).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/periods/{period}/registration-decision/post(decideCCERReductionRegistration)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Forbidden)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            public var forbidden: Components.Responses.Forbidden {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request body is over the API's limit (BODY_TOO_LARGE).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/periods/{period}/registration-decision/post(decideCCERReductionRegistration)/responses/413`.
+            ///
+            /// HTTP response code: `413 contentTooLarge`.
+            case contentTooLarge(Components.Responses.TooLarge)
+            /// The associated value of the enum case if `self` is `.contentTooLarge`.
+            ///
+            /// - Throws: An error if `self` is not `.contentTooLarge`.
+            /// - SeeAlso: `.contentTooLarge`.
+            public var contentTooLarge: Components.Responses.TooLarge {
+                get throws {
+                    switch self {
+                    case let .contentTooLarge(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "contentTooLarge",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The exchange or the registry rejected the command; nothing changed. `code` is the domain's error code.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/periods/{period}/registration-decision/post(decideCCERReductionRegistration)/responses/422`.
+            ///
+            /// HTTP response code: `422 unprocessableContent`.
+            case unprocessableContent(Components.Responses.Rejected)
+            /// The associated value of the enum case if `self` is `.unprocessableContent`.
+            ///
+            /// - Throws: An error if `self` is not `.unprocessableContent`.
+            /// - SeeAlso: `.unprocessableContent`.
+            public var unprocessableContent: Components.Responses.Rejected {
+                get throws {
+                    switch self {
+                    case let .unprocessableContent(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unprocessableContent",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Too many state-changing calls with this token (RATE_LIMITED); retry after `Retry-After` seconds.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/periods/{period}/registration-decision/post(decideCCERReductionRegistration)/responses/429`.
+            ///
+            /// HTTP response code: `429 tooManyRequests`.
+            case tooManyRequests(Components.Responses.RateLimited)
+            /// The associated value of the enum case if `self` is `.tooManyRequests`.
+            ///
+            /// - Throws: An error if `self` is not `.tooManyRequests`.
+            /// - SeeAlso: `.tooManyRequests`.
+            public var tooManyRequests: Components.Responses.RateLimited {
+                get throws {
+                    switch self {
+                    case let .tooManyRequests(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "tooManyRequests",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen public enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case other(Swift.String)
+            public init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            public var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                }
+            }
+            public static var allCases: [Self] {
+                [
+                    .json
+                ]
+            }
+        }
+    }
+    /// Issue a registered period's verified reductions into the owner's account (the registry).
+    ///
+    /// - Remark: HTTP `POST /api/v1/ccer/projects/{projectId}/periods/{period}/issuance`.
+    /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/periods/{period}/issuance/post(issueCCERCredits)`.
+    public enum IssueCCERCredits {
+        public static let id: Swift.String = "issueCCERCredits"
+        public struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/api/v1/ccer/projects/{projectId}/periods/{period}/issuance/POST/path`.
+            public struct Path: Sendable, Hashable {
+                /// A CCER project id, e.g. P000001.
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/ccer/projects/{projectId}/periods/{period}/issuance/POST/path/projectId`.
+                public var projectId: Components.Parameters.CCERProjectId
+                /// A monitoring period's number within its project (1, 2, ...).
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/ccer/projects/{projectId}/periods/{period}/issuance/POST/path/period`.
+                public var period: Components.Parameters.CCERPeriod
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - projectId: A CCER project id, e.g. P000001.
+                ///   - period: A monitoring period's number within its project (1, 2, ...).
+                public init(
+                    projectId: Components.Parameters.CCERProjectId,
+                    period: Components.Parameters.CCERPeriod
+                ) {
+                    self.projectId = projectId
+                    self.period = period
+                }
+            }
+            public var path: Operations.IssueCCERCredits.Input.Path
+            /// - Remark: Generated from `#/paths/api/v1/ccer/projects/{projectId}/periods/{period}/issuance/POST/header`.
+            public struct Headers: Sendable, Hashable {
+                /// 1-64 printable ASCII characters (! to ~) chosen by the client; a retry with the same key returns the first result.
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/ccer/projects/{projectId}/periods/{period}/issuance/POST/header/Idempotency-Key`.
+                public var idempotencyKey: Components.Parameters.IdempotencyKey
+                public var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.IssueCCERCredits.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - idempotencyKey: 1-64 printable ASCII characters (! to ~) chosen by the client; a retry with the same key returns the first result.
+                ///   - accept:
+                public init(
+                    idempotencyKey: Components.Parameters.IdempotencyKey,
+                    accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.IssueCCERCredits.AcceptableContentType>] = .defaultValues()
+                ) {
+                    self.idempotencyKey = idempotencyKey
+                    self.accept = accept
+                }
+            }
+            public var headers: Operations.IssueCCERCredits.Input.Headers
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - headers:
+            public init(
+                path: Operations.IssueCCERCredits.Input.Path,
+                headers: Operations.IssueCCERCredits.Input.Headers
+            ) {
+                self.path = path
+                self.headers = headers
+            }
+        }
+        @frozen public enum Output: Sendable, Hashable {
+            public struct Created: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/ccer/projects/{projectId}/periods/{period}/issuance/POST/responses/201/content`.
+                @frozen public enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/api/v1/ccer/projects/{projectId}/periods/{period}/issuance/POST/responses/201/content/application\/json`.
+                    case json(Components.Schemas.CCERCommandResult)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    public var json: Components.Schemas.CCERCommandResult {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                public var body: Operations.IssueCCERCredits.Output.Created.Body
+                /// Creates a new `Created`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                public init(body: Operations.IssueCCERCredits.Output.Created.Body) {
+                    self.body = body
+                }
+            }
+            /// Issued; `unitType` and `issuedTonnes` (or the replay under this key).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/periods/{period}/issuance/post(issueCCERCredits)/responses/201`.
+            ///
+            /// HTTP response code: `201 created`.
+            case created(Operations.IssueCCERCredits.Output.Created)
+            /// The associated value of the enum case if `self` is `.created`.
+            ///
+            /// - Throws: An error if `self` is not `.created`.
+            /// - SeeAlso: `.created`.
+            public var created: Operations.IssueCCERCredits.Output.Created {
+                get throws {
+                    switch self {
+                    case let .created(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "created",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request does not match this specification (INVALID_INPUT).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/periods/{period}/issuance/post(issueCCERCredits)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.BadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            public var badRequest: Components.Responses.BadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No valid API token (UNAUTHENTICATED), or an expired one (TOKEN_EXPIRED).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/periods/{period}/issuance/post(issueCCERCredits)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            public var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The token's user may not do this (FORBIDDEN).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/periods/{period}/issuance/post(issueCCERCredits)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Forbidden)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            public var forbidden: Components.Responses.Forbidden {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The exchange or the registry rejected the command; nothing changed. `code` is the domain's error code.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/periods/{period}/issuance/post(issueCCERCredits)/responses/422`.
+            ///
+            /// HTTP response code: `422 unprocessableContent`.
+            case unprocessableContent(Components.Responses.Rejected)
+            /// The associated value of the enum case if `self` is `.unprocessableContent`.
+            ///
+            /// - Throws: An error if `self` is not `.unprocessableContent`.
+            /// - SeeAlso: `.unprocessableContent`.
+            public var unprocessableContent: Components.Responses.Rejected {
+                get throws {
+                    switch self {
+                    case let .unprocessableContent(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unprocessableContent",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Too many state-changing calls with this token (RATE_LIMITED); retry after `Retry-After` seconds.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/periods/{period}/issuance/post(issueCCERCredits)/responses/429`.
+            ///
+            /// HTTP response code: `429 tooManyRequests`.
+            case tooManyRequests(Components.Responses.RateLimited)
+            /// The associated value of the enum case if `self` is `.tooManyRequests`.
+            ///
+            /// - Throws: An error if `self` is not `.tooManyRequests`.
+            /// - SeeAlso: `.tooManyRequests`.
+            public var tooManyRequests: Components.Responses.RateLimited {
+                get throws {
+                    switch self {
+                    case let .tooManyRequests(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "tooManyRequests",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen public enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case other(Swift.String)
+            public init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            public var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                }
+            }
+            public static var allCases: [Self] {
+                [
+                    .json
+                ]
+            }
+        }
+    }
+    /// Cancel credits of the token's own account for the carbon neutrality of an event, product or organisation; a certificate with a public verification code.
+    ///
+    /// - Remark: HTTP `POST /api/v1/ccer/neutrality-cancellations`.
+    /// - Remark: Generated from `#/paths//api/v1/ccer/neutrality-cancellations/post(cancelCCERForNeutrality)`.
+    public enum CancelCCERForNeutrality {
+        public static let id: Swift.String = "cancelCCERForNeutrality"
+        public struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/api/v1/ccer/neutrality-cancellations/POST/header`.
+            public struct Headers: Sendable, Hashable {
+                /// 1-64 printable ASCII characters (! to ~) chosen by the client; a retry with the same key returns the first result.
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/ccer/neutrality-cancellations/POST/header/Idempotency-Key`.
+                public var idempotencyKey: Components.Parameters.IdempotencyKey
+                public var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.CancelCCERForNeutrality.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - idempotencyKey: 1-64 printable ASCII characters (! to ~) chosen by the client; a retry with the same key returns the first result.
+                ///   - accept:
+                public init(
+                    idempotencyKey: Components.Parameters.IdempotencyKey,
+                    accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.CancelCCERForNeutrality.AcceptableContentType>] = .defaultValues()
+                ) {
+                    self.idempotencyKey = idempotencyKey
+                    self.accept = accept
+                }
+            }
+            public var headers: Operations.CancelCCERForNeutrality.Input.Headers
+            /// - Remark: Generated from `#/paths/api/v1/ccer/neutrality-cancellations/POST/requestBody`.
+            @frozen public enum Body: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/ccer/neutrality-cancellations/POST/requestBody/content/application\/json`.
+                case json(Components.Schemas.CCERNeutralityCancellationRequest)
+            }
+            public var body: Operations.CancelCCERForNeutrality.Input.Body
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - headers:
+            ///   - body:
+            public init(
+                headers: Operations.CancelCCERForNeutrality.Input.Headers,
+                body: Operations.CancelCCERForNeutrality.Input.Body
+            ) {
+                self.headers = headers
+                self.body = body
+            }
+        }
+        @frozen public enum Output: Sendable, Hashable {
+            public struct Created: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/ccer/neutrality-cancellations/POST/responses/201/content`.
+                @frozen public enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/api/v1/ccer/neutrality-cancellations/POST/responses/201/content/application\/json`.
+                    case json(Components.Schemas.CCERCommandResult)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    public var json: Components.Schemas.CCERCommandResult {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                public var body: Operations.CancelCCERForNeutrality.Output.Created.Body
+                /// Creates a new `Created`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                public init(body: Operations.CancelCCERForNeutrality.Output.Created.Body) {
+                    self.body = body
+                }
+            }
+            /// Cancelled; `certificateNumber` and `verificationCode` (or the replay under this key).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/neutrality-cancellations/post(cancelCCERForNeutrality)/responses/201`.
+            ///
+            /// HTTP response code: `201 created`.
+            case created(Operations.CancelCCERForNeutrality.Output.Created)
+            /// The associated value of the enum case if `self` is `.created`.
+            ///
+            /// - Throws: An error if `self` is not `.created`.
+            /// - SeeAlso: `.created`.
+            public var created: Operations.CancelCCERForNeutrality.Output.Created {
+                get throws {
+                    switch self {
+                    case let .created(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "created",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request does not match this specification (INVALID_INPUT).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/neutrality-cancellations/post(cancelCCERForNeutrality)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.BadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            public var badRequest: Components.Responses.BadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No valid API token (UNAUTHENTICATED), or an expired one (TOKEN_EXPIRED).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/neutrality-cancellations/post(cancelCCERForNeutrality)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            public var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The token's user may not do this (FORBIDDEN).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/neutrality-cancellations/post(cancelCCERForNeutrality)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Forbidden)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            public var forbidden: Components.Responses.Forbidden {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request body is over the API's limit (BODY_TOO_LARGE).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/neutrality-cancellations/post(cancelCCERForNeutrality)/responses/413`.
+            ///
+            /// HTTP response code: `413 contentTooLarge`.
+            case contentTooLarge(Components.Responses.TooLarge)
+            /// The associated value of the enum case if `self` is `.contentTooLarge`.
+            ///
+            /// - Throws: An error if `self` is not `.contentTooLarge`.
+            /// - SeeAlso: `.contentTooLarge`.
+            public var contentTooLarge: Components.Responses.TooLarge {
+                get throws {
+                    switch self {
+                    case let .contentTooLarge(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "contentTooLarge",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The exchange or the registry rejected the command; nothing changed. `code` is the domain's error code.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/neutrality-cancellations/post(cancelCCERForNeutrality)/responses/422`.
+            ///
+            /// HTTP response code: `422 unprocessableContent`.
+            case unprocessableContent(Components.Responses.Rejected)
+            /// The associated value of the enum case if `self` is `.unprocessableContent`.
+            ///
+            /// - Throws: An error if `self` is not `.unprocessableContent`.
+            /// - SeeAlso: `.unprocessableContent`.
+            public var unprocessableContent: Components.Responses.Rejected {
+                get throws {
+                    switch self {
+                    case let .unprocessableContent(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unprocessableContent",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Too many state-changing calls with this token (RATE_LIMITED); retry after `Retry-After` seconds.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/neutrality-cancellations/post(cancelCCERForNeutrality)/responses/429`.
+            ///
+            /// HTTP response code: `429 tooManyRequests`.
+            case tooManyRequests(Components.Responses.RateLimited)
+            /// The associated value of the enum case if `self` is `.tooManyRequests`.
+            ///
+            /// - Throws: An error if `self` is not `.tooManyRequests`.
+            /// - SeeAlso: `.tooManyRequests`.
+            public var tooManyRequests: Components.Responses.RateLimited {
+                get throws {
+                    switch self {
+                    case let .tooManyRequests(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "tooManyRequests",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen public enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case other(Swift.String)
+            public init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            public var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                }
+            }
+            public static var allCases: [Self] {
+                [
+                    .json
+                ]
+            }
+        }
+    }
     /// Submit monthly data of the token's entity's facilities (the MRV platform's monthly CSV, docs/mrv.md).
     ///
     /// The same import as `openets mrv import months`: every row is checked first; one bad row

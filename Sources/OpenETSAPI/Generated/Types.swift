@@ -161,6 +161,56 @@ public protocol APIProtocol: Sendable {
     /// - Remark: HTTP `GET /api/v1/ccer/certificates/{code}`.
     /// - Remark: Generated from `#/paths//api/v1/ccer/certificates/{code}/get(checkCCERCertificate)`.
     func checkCCERCertificate(_ input: Operations.CheckCCERCertificate.Input) async throws -> Operations.CheckCCERCertificate.Output
+    /// Submit a CCER project of the token's own account (project owner); its design-document notice opens.
+    ///
+    /// - Remark: HTTP `POST /api/v1/ccer/submissions`.
+    /// - Remark: Generated from `#/paths//api/v1/ccer/submissions/post(submitCCERProject)`.
+    func submitCCERProject(_ input: Operations.SubmitCCERProject.Input) async throws -> Operations.SubmitCCERProject.Output
+    /// Record the validation report of a project as the token's own validation body (after the design notice's end).
+    ///
+    /// - Remark: HTTP `POST /api/v1/ccer/projects/{projectId}/validation`.
+    /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/validation/post(recordCCERValidation)`.
+    func recordCCERValidation(_ input: Operations.RecordCCERValidation.Input) async throws -> Operations.RecordCCERValidation.Output
+    /// Apply for the registration of the token's own validated project (project owner).
+    ///
+    /// - Remark: HTTP `POST /api/v1/ccer/projects/{projectId}/registration-application`.
+    /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/registration-application/post(applyCCERRegistration)`.
+    func applyCCERRegistration(_ input: Operations.ApplyCCERRegistration.Input) async throws -> Operations.ApplyCCERRegistration.Output
+    /// Approve or refuse a project's registration (the registry's review).
+    ///
+    /// - Remark: HTTP `POST /api/v1/ccer/projects/{projectId}/registration-decision`.
+    /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/registration-decision/post(decideCCERRegistration)`.
+    func decideCCERRegistration(_ input: Operations.DecideCCERRegistration.Input) async throws -> Operations.DecideCCERRegistration.Output
+    /// Submit a reduction report for a monitoring period of the token's own registered project (project owner); the period's notice opens.
+    ///
+    /// - Remark: HTTP `POST /api/v1/ccer/projects/{projectId}/reduction-reports`.
+    /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/reduction-reports/post(submitCCERReductionReport)`.
+    func submitCCERReductionReport(_ input: Operations.SubmitCCERReductionReport.Input) async throws -> Operations.SubmitCCERReductionReport.Output
+    /// Record the verification of a monitoring period as the token's own validation body (0 t is a negative verification).
+    ///
+    /// - Remark: HTTP `POST /api/v1/ccer/projects/{projectId}/periods/{period}/verification`.
+    /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/periods/{period}/verification/post(recordCCERVerification)`.
+    func recordCCERVerification(_ input: Operations.RecordCCERVerification.Input) async throws -> Operations.RecordCCERVerification.Output
+    /// Apply for the registration of a verified period's reductions of the token's own project (project owner).
+    ///
+    /// - Remark: HTTP `POST /api/v1/ccer/projects/{projectId}/periods/{period}/registration-application`.
+    /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/periods/{period}/registration-application/post(applyCCERReductionRegistration)`.
+    func applyCCERReductionRegistration(_ input: Operations.ApplyCCERReductionRegistration.Input) async throws -> Operations.ApplyCCERReductionRegistration.Output
+    /// Approve or refuse a period's reduction registration (the registry's review).
+    ///
+    /// - Remark: HTTP `POST /api/v1/ccer/projects/{projectId}/periods/{period}/registration-decision`.
+    /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/periods/{period}/registration-decision/post(decideCCERReductionRegistration)`.
+    func decideCCERReductionRegistration(_ input: Operations.DecideCCERReductionRegistration.Input) async throws -> Operations.DecideCCERReductionRegistration.Output
+    /// Issue a registered period's verified reductions into the owner's account (the registry).
+    ///
+    /// - Remark: HTTP `POST /api/v1/ccer/projects/{projectId}/periods/{period}/issuance`.
+    /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/periods/{period}/issuance/post(issueCCERCredits)`.
+    func issueCCERCredits(_ input: Operations.IssueCCERCredits.Input) async throws -> Operations.IssueCCERCredits.Output
+    /// Cancel credits of the token's own account for the carbon neutrality of an event, product or organisation; a certificate with a public verification code.
+    ///
+    /// - Remark: HTTP `POST /api/v1/ccer/neutrality-cancellations`.
+    /// - Remark: Generated from `#/paths//api/v1/ccer/neutrality-cancellations/post(cancelCCERForNeutrality)`.
+    func cancelCCERForNeutrality(_ input: Operations.CancelCCERForNeutrality.Input) async throws -> Operations.CancelCCERForNeutrality.Output
     /// Submit monthly data of the token's entity's facilities (the MRV platform's monthly CSV, docs/mrv.md).
     ///
     /// The same import as `openets mrv import months`: every row is checked first; one bad row
@@ -736,6 +786,146 @@ extension APIProtocol {
         try await checkCCERCertificate(Operations.CheckCCERCertificate.Input(
             path: path,
             headers: headers
+        ))
+    }
+    /// Submit a CCER project of the token's own account (project owner); its design-document notice opens.
+    ///
+    /// - Remark: HTTP `POST /api/v1/ccer/submissions`.
+    /// - Remark: Generated from `#/paths//api/v1/ccer/submissions/post(submitCCERProject)`.
+    public func submitCCERProject(
+        headers: Operations.SubmitCCERProject.Input.Headers,
+        body: Operations.SubmitCCERProject.Input.Body
+    ) async throws -> Operations.SubmitCCERProject.Output {
+        try await submitCCERProject(Operations.SubmitCCERProject.Input(
+            headers: headers,
+            body: body
+        ))
+    }
+    /// Record the validation report of a project as the token's own validation body (after the design notice's end).
+    ///
+    /// - Remark: HTTP `POST /api/v1/ccer/projects/{projectId}/validation`.
+    /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/validation/post(recordCCERValidation)`.
+    public func recordCCERValidation(
+        path: Operations.RecordCCERValidation.Input.Path,
+        headers: Operations.RecordCCERValidation.Input.Headers,
+        body: Operations.RecordCCERValidation.Input.Body
+    ) async throws -> Operations.RecordCCERValidation.Output {
+        try await recordCCERValidation(Operations.RecordCCERValidation.Input(
+            path: path,
+            headers: headers,
+            body: body
+        ))
+    }
+    /// Apply for the registration of the token's own validated project (project owner).
+    ///
+    /// - Remark: HTTP `POST /api/v1/ccer/projects/{projectId}/registration-application`.
+    /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/registration-application/post(applyCCERRegistration)`.
+    public func applyCCERRegistration(
+        path: Operations.ApplyCCERRegistration.Input.Path,
+        headers: Operations.ApplyCCERRegistration.Input.Headers
+    ) async throws -> Operations.ApplyCCERRegistration.Output {
+        try await applyCCERRegistration(Operations.ApplyCCERRegistration.Input(
+            path: path,
+            headers: headers
+        ))
+    }
+    /// Approve or refuse a project's registration (the registry's review).
+    ///
+    /// - Remark: HTTP `POST /api/v1/ccer/projects/{projectId}/registration-decision`.
+    /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/registration-decision/post(decideCCERRegistration)`.
+    public func decideCCERRegistration(
+        path: Operations.DecideCCERRegistration.Input.Path,
+        headers: Operations.DecideCCERRegistration.Input.Headers,
+        body: Operations.DecideCCERRegistration.Input.Body
+    ) async throws -> Operations.DecideCCERRegistration.Output {
+        try await decideCCERRegistration(Operations.DecideCCERRegistration.Input(
+            path: path,
+            headers: headers,
+            body: body
+        ))
+    }
+    /// Submit a reduction report for a monitoring period of the token's own registered project (project owner); the period's notice opens.
+    ///
+    /// - Remark: HTTP `POST /api/v1/ccer/projects/{projectId}/reduction-reports`.
+    /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/reduction-reports/post(submitCCERReductionReport)`.
+    public func submitCCERReductionReport(
+        path: Operations.SubmitCCERReductionReport.Input.Path,
+        headers: Operations.SubmitCCERReductionReport.Input.Headers,
+        body: Operations.SubmitCCERReductionReport.Input.Body
+    ) async throws -> Operations.SubmitCCERReductionReport.Output {
+        try await submitCCERReductionReport(Operations.SubmitCCERReductionReport.Input(
+            path: path,
+            headers: headers,
+            body: body
+        ))
+    }
+    /// Record the verification of a monitoring period as the token's own validation body (0 t is a negative verification).
+    ///
+    /// - Remark: HTTP `POST /api/v1/ccer/projects/{projectId}/periods/{period}/verification`.
+    /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/periods/{period}/verification/post(recordCCERVerification)`.
+    public func recordCCERVerification(
+        path: Operations.RecordCCERVerification.Input.Path,
+        headers: Operations.RecordCCERVerification.Input.Headers,
+        body: Operations.RecordCCERVerification.Input.Body
+    ) async throws -> Operations.RecordCCERVerification.Output {
+        try await recordCCERVerification(Operations.RecordCCERVerification.Input(
+            path: path,
+            headers: headers,
+            body: body
+        ))
+    }
+    /// Apply for the registration of a verified period's reductions of the token's own project (project owner).
+    ///
+    /// - Remark: HTTP `POST /api/v1/ccer/projects/{projectId}/periods/{period}/registration-application`.
+    /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/periods/{period}/registration-application/post(applyCCERReductionRegistration)`.
+    public func applyCCERReductionRegistration(
+        path: Operations.ApplyCCERReductionRegistration.Input.Path,
+        headers: Operations.ApplyCCERReductionRegistration.Input.Headers
+    ) async throws -> Operations.ApplyCCERReductionRegistration.Output {
+        try await applyCCERReductionRegistration(Operations.ApplyCCERReductionRegistration.Input(
+            path: path,
+            headers: headers
+        ))
+    }
+    /// Approve or refuse a period's reduction registration (the registry's review).
+    ///
+    /// - Remark: HTTP `POST /api/v1/ccer/projects/{projectId}/periods/{period}/registration-decision`.
+    /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/periods/{period}/registration-decision/post(decideCCERReductionRegistration)`.
+    public func decideCCERReductionRegistration(
+        path: Operations.DecideCCERReductionRegistration.Input.Path,
+        headers: Operations.DecideCCERReductionRegistration.Input.Headers,
+        body: Operations.DecideCCERReductionRegistration.Input.Body
+    ) async throws -> Operations.DecideCCERReductionRegistration.Output {
+        try await decideCCERReductionRegistration(Operations.DecideCCERReductionRegistration.Input(
+            path: path,
+            headers: headers,
+            body: body
+        ))
+    }
+    /// Issue a registered period's verified reductions into the owner's account (the registry).
+    ///
+    /// - Remark: HTTP `POST /api/v1/ccer/projects/{projectId}/periods/{period}/issuance`.
+    /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/periods/{period}/issuance/post(issueCCERCredits)`.
+    public func issueCCERCredits(
+        path: Operations.IssueCCERCredits.Input.Path,
+        headers: Operations.IssueCCERCredits.Input.Headers
+    ) async throws -> Operations.IssueCCERCredits.Output {
+        try await issueCCERCredits(Operations.IssueCCERCredits.Input(
+            path: path,
+            headers: headers
+        ))
+    }
+    /// Cancel credits of the token's own account for the carbon neutrality of an event, product or organisation; a certificate with a public verification code.
+    ///
+    /// - Remark: HTTP `POST /api/v1/ccer/neutrality-cancellations`.
+    /// - Remark: Generated from `#/paths//api/v1/ccer/neutrality-cancellations/post(cancelCCERForNeutrality)`.
+    public func cancelCCERForNeutrality(
+        headers: Operations.CancelCCERForNeutrality.Input.Headers,
+        body: Operations.CancelCCERForNeutrality.Input.Body
+    ) async throws -> Operations.CancelCCERForNeutrality.Output {
+        try await cancelCCERForNeutrality(Operations.CancelCCERForNeutrality.Input(
+            headers: headers,
+            body: body
         ))
     }
     /// Submit monthly data of the token's entity's facilities (the MRV platform's monthly CSV, docs/mrv.md).

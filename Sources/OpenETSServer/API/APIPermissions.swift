@@ -21,6 +21,18 @@ public enum APIPermissions {
         "listCCERIssuances": .viewPublic,
         "listCCERCancellations": .viewPublic,
         "checkCCERCertificate": .viewPublic,
+        // CCER workflow: the project owner for its own account and projects, the validation
+        // body as its own body, the registry's review, a participant's neutrality cancellation
+        "submitCCERProject": .ccerApply,
+        "applyCCERRegistration": .ccerApply,
+        "submitCCERReductionReport": .ccerApply,
+        "applyCCERReductionRegistration": .ccerApply,
+        "recordCCERValidation": .ccerValidate,
+        "recordCCERVerification": .ccerValidate,
+        "decideCCERRegistration": .ccerReview,
+        "decideCCERReductionRegistration": .ccerReview,
+        "issueCCERCredits": .ccerReview,
+        "cancelCCERForNeutrality": .neutralityCancel,
         "listComplianceByProvince": .viewPublic,
         // an account's own records (a participant, for its own account)
         "listAccountJournal": .viewOwnAccount,
