@@ -54,6 +54,7 @@ public func buildRouter(
     router.add(middleware: LogRequestsMiddleware(.info))
     router.add(middleware: metrics)
     router.add(middleware: SecurityHeadersMiddleware())
+    router.add(middleware: TableCSVMiddleware())
     let pages = PageRoutes(store: store, service: service)
 
     router.get("/health") { _, _ in "ok\n" }
