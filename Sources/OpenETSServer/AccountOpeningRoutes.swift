@@ -13,6 +13,9 @@ import OpenETSWeb
 struct AccountOpeningRoutes: Sendable {
     let opening: AccountOpeningService
     let trading: TradingRoutes
+    /// Applications and resubmissions per client address (`ServerConfiguration.applicationRateLimit`),
+    /// shared with the API's `applyForAccount` and `resubmitAccountApplication`.
+    let applicationLimiter: APIRateLimiter
 
     /// Largest application body: every document at the policy's limit, plus 64 KiB of fields.
     var maxApplyBytes: Int { opening.policy.maxDocuments * Int(opening.policy.maxDocumentBytes) + (64 << 10) }
@@ -25,27 +28,13 @@ struct AccountOpeningRoutes: Sendable {
     /// then not decide the application); an anonymous applicant is "applicant".
     func apply(_ request: Request, context: AppRequestContext) async throws -> Response {
         let lang = trading.language(request)
-        var request = request
-        guard let contentType = request.headers[.contentType], let boundary = MultipartForm.boundary(contentType) else {
-            return back(lang, "INVALID_INPUT: the form is multipart/form-data")
+        if let wait = applicationLimiter.admit("ip:" + context.address, at: SystemClock().now()) {
+            return back(lang, rateLimited(wait), status: .tooManyRequests)
         }
-        let body: ByteBuffer
-        do {
-            body = try await request.collectBody(upTo: maxApplyBytes)
-        } catch {
-            return back(lang, "DOCUMENT_TOO_LARGE: the application is over \(maxApplyBytes) bytes", status: .contentTooLarge)
-        }
-        guard let parts = MultipartForm.parse(Array(buffer: body), boundary: boundary) else { return back(lang, "INVALID_INPUT: the multipart body") }
-        var fields: [String: String] = [:]
-        var documents: [(fileName: String, bytes: [UInt8])] = []
-        for part in parts {
-            if let fileName = part.fileName {
-                // Some browsers send a path: the name is its last component.
-                let name = fileName.split(whereSeparator: { $0 == "/" || $0 == "\\" }).last.map(String.init) ?? ""
-                if !name.isEmpty || !part.bytes.isEmpty { documents.append((name, part.bytes)) }
-            } else {
-                fields[part.name] = String(decoding: part.bytes, as: UTF8.self)
-            }
+        let fields: [String: String], documents: [(fileName: String, bytes: [UInt8])]
+        switch try await multipart(request) {
+        case .failure(let refusal): return back(lang, refusal.message, status: refusal.status)
+        case .success(let read): (fields, documents) = read
         }
         guard let kind = fields["kind"].flatMap(ApplicantKind.init(rawValue:)) else { return back(lang, "INVALID_INPUT: kind") }
         var users: [(user: ApplicantUser, password: String)] = [
@@ -76,6 +65,93 @@ struct AccountOpeningRoutes: Sendable {
         }
     }
 
+    /// What a refused multipart body is told (and with which status).
+    struct MultipartRefusal: Error {
+        var message: String
+        var status: HTTPResponse.Status = .unprocessableContent
+    }
+
+    /// The fields and files of a multipart form body (at most `maxApplyBytes`).
+    func multipart(_ request: Request) async throws -> Result<([String: String], [(fileName: String, bytes: [UInt8])]), MultipartRefusal> {
+        var request = request
+        guard let contentType = request.headers[.contentType], let boundary = MultipartForm.boundary(contentType) else {
+            return .failure(MultipartRefusal(message: "INVALID_INPUT: the form is multipart/form-data"))
+        }
+        let body: ByteBuffer
+        do {
+            body = try await request.collectBody(upTo: maxApplyBytes)
+        } catch {
+            return .failure(MultipartRefusal(message: "DOCUMENT_TOO_LARGE: the application is over \(maxApplyBytes) bytes", status: .contentTooLarge))
+        }
+        guard let parts = MultipartForm.parse(Array(buffer: body), boundary: boundary) else {
+            return .failure(MultipartRefusal(message: "INVALID_INPUT: the multipart body"))
+        }
+        var fields: [String: String] = [:]
+        var documents: [(fileName: String, bytes: [UInt8])] = []
+        for part in parts {
+            if let fileName = part.fileName {
+                // Some browsers send a path: the name is its last component.
+                let name = fileName.split(whereSeparator: { $0 == "/" || $0 == "\\" }).last.map(String.init) ?? ""
+                if !name.isEmpty || !part.bytes.isEmpty { documents.append((name, part.bytes)) }
+            } else {
+                fields[part.name] = String(decoding: part.bytes, as: UTF8.self)
+            }
+        }
+        return .success((fields, documents))
+    }
+
+    func rateLimited(_ wait: Int) -> String {
+        let limit = applicationLimiter.limit
+        return "RATE_LIMITED: more than \(limit.calls) applications or resubmissions in \(limit.windowSeconds) s from this address; retry in \(wait) s"
+    }
+
+    /// POST /accounts/apply/resubmit: the applicant corrects a returned application (the id and
+    /// the reference in the form, as on the status page). The kind and the users' ids stay.
+    func resubmit(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let lang = trading.language(request)
+        let pages = AccountOpeningPages(language: lang)
+        func answer(_ html: String, _ status: HTTPResponse.Status) -> Response {
+            var response = page(html, status: status)
+            response.headers[.cacheControl] = "no-store"
+            return response
+        }
+        if let wait = applicationLimiter.admit("ip:" + context.address, at: SystemClock().now()) {
+            return answer(pages.status(nil, asked: false, error: rateLimited(wait)), .tooManyRequests)
+        }
+        let fields: [String: String], documents: [(fileName: String, bytes: [UInt8])]
+        switch try await multipart(request) {
+        case .failure(let refusal): return answer(pages.status(nil, asked: false, error: refusal.message), refusal.status)
+        case .success(let read): (fields, documents) = read
+        }
+        let id = fields["id"] ?? "", reference = fields["reference"] ?? ""
+        let now = SystemClock().now()
+        guard let record = try await opening.status(id: id, reference: reference) else {
+            try await trading.access.audit(now, "applicant", "account.resubmit", "rejected UNKNOWN_APPLICATION", context.address)
+            return answer(pages.status(nil, asked: true), .notFound)
+        }
+        let kind = record.application.form.kind
+        let users = record.application.form.users.enumerated().map { index, user in
+            var corrected = user
+            corrected.name = fields["user\(index + 1)_name"] ?? user.name
+            // The passwords stay as first chosen: the service does not read them on a resubmission.
+            return (user: corrected, password: "")
+        }
+        let province = (fields["province"] ?? "").trimmingCharacters(in: .whitespaces)
+        let corrected = AccountOpeningService.Request(
+            kind: kind, ownerID: (fields["owner_id"] ?? "").trimmingCharacters(in: .whitespaces), ownerName: fields["owner_name"] ?? "",
+            province: province.isEmpty ? nil : province.uppercased(), users: users, documents: documents)
+        switch try await opening.resubmit(id: id, reference: reference, corrected, at: now) {
+        case .failure(let error):
+            try await trading.access.audit(now, "applicant", "account.resubmit", "rejected \(error.code.rawValue)", context.address)
+            let current = try await opening.status(id: id, reference: reference)?.application ?? record.application
+            let message = String("\(error.code.rawValue): \(error.message)".prefix(PortalRoutes.maxErrorChars))
+            return answer(pages.status(current, asked: true, reference: reference, error: message), .unprocessableContent)
+        case .success(let application):
+            try? await trading.access.audit(now, "applicant", "account.resubmit", "accepted \(application.id)", context.address)
+            return answer(pages.status(application, asked: true, message: lang == .zh ? "已重新提交，待审核。" : "Resubmitted: awaiting review."), .ok)
+        }
+    }
+
     func statusPage(_ request: Request) -> Response {
         page(AccountOpeningPages(language: trading.language(request)).status(nil, asked: false))
     }
@@ -85,7 +161,9 @@ struct AccountOpeningRoutes: Sendable {
         var request = request
         let form = try await TradingRoutes.form(&request)
         let record = try await opening.status(id: form["id"] ?? "", reference: form["reference"] ?? "")
-        var response = page(AccountOpeningPages(language: trading.language(request)).status(record?.application, asked: true), status: record == nil ? .notFound : .ok)
+        var response = page(
+            AccountOpeningPages(language: trading.language(request)).status(record?.application, asked: true, reference: record == nil ? nil : form["reference"]),
+            status: record == nil ? .notFound : .ok)
         response.headers[.cacheControl] = "no-store"
         return response
     }
@@ -156,6 +234,7 @@ func addAccountOpeningRoutes(_ router: Router<AppRequestContext>, _ routes: Acco
     router.post("/accounts/apply") { request, context in try await routes.apply(request, context: context) }
     router.get("/accounts/apply/status") { request, _ in routes.statusPage(request) }
     router.post("/accounts/apply/status") { request, _ in try await routes.status(request) }
+    router.post("/accounts/apply/resubmit") { request, context in try await routes.resubmit(request, context: context) }
     router.get("/accounts/review") { request, _ in try await routes.reviewPage(request) }
     router.get("/accounts/review/document") { request, _ in try await routes.document(request) }
     router.post("/accounts/review/decide") { request, context in try await routes.decide(request, context: context) }

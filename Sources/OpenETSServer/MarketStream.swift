@@ -17,13 +17,18 @@ import Synchronization
 /// Limits: at most `maxStreams` open at a time (503 `STREAM_LIMIT` beyond); each stream ends
 /// after `maxStreamSeconds` (the browser's EventSource reconnects after `retry`), after
 /// `events=N` events when the client asks (1…`maxEvents`; tests and scripts), and at once
-/// when the server shuts down gracefully.
+/// when the server shuts down gracefully. A quiet stream sends a comment line every
+/// `heartbeatSeconds`, so a closed client's slot is freed within about two of them.
 final class MarketStreams: Sendable {
     static let maxStreams = 64
     static let maxStreamSeconds = 300
     static let maxEvents = 10_000
     static let pollInterval = Duration.milliseconds(250)
     static let retryMilliseconds = 3_000
+    /// A comment line (`: keep-alive`) after this long without an event: proxies keep the
+    /// stream open, and a client that went away is noticed (the write fails) and its slot of
+    /// `maxStreams` freed, rather than held until `maxStreamSeconds`.
+    static let heartbeatSeconds = 10
 
     private let open = Mutex<Int>(0)
     let service: RegistryService
@@ -67,13 +72,18 @@ final class MarketStreams: Sendable {
             let end = ContinuousClock.now + .seconds(Self.maxStreamSeconds)
             var last: String?
             var sent = 0
+            var lastWrite = ContinuousClock.now
             // The loop wakes every poll interval, so a graceful shutdown ends it within one.
             while sent < maxEvents, ContinuousClock.now < end, !Task.isCancelled, !Task.isShuttingDownGracefully {
                 if let snapshot = MarketStreamSnapshot.json(await service.exchange, code: code), snapshot != last {
                     sent += 1
                     try await writer.write(ByteBuffer(string: "event: market\nid: \(sent)\ndata: \(snapshot)\n\n"))
                     last = snapshot
+                    lastWrite = .now
                     if sent >= maxEvents { break }
+                } else if ContinuousClock.now - lastWrite >= .seconds(Self.heartbeatSeconds) {
+                    try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
+                    lastWrite = .now
                 }
                 try await Task.sleep(for: Self.pollInterval)
             }

@@ -17,6 +17,10 @@ public struct ServerConfiguration: Sendable {
     /// The limit on the web's state-changing form posts per user (429 beyond it); the same
     /// shape and default as the API's, counted separately.
     public var formRateLimit = APIRateLimit.standard
+    /// The limit on account applications and resubmissions per client address (the public
+    /// web form and the API's `applyForAccount` and `resubmitAccountApplication` counted
+    /// together; 429 RATE_LIMITED beyond it, before anything is read or stored).
+    public var applicationRateLimit = APIRateLimit.applications
     /// Most journal entries shown on the overview and an account page.
     public static let maxEntriesShown = 20
 
@@ -54,6 +58,7 @@ public func buildRouter(
     router.add(middleware: LogRequestsMiddleware(.info))
     router.add(middleware: metrics)
     router.add(middleware: SecurityHeadersMiddleware())
+    router.add(middleware: TableCSVMiddleware())
     let pages = PageRoutes(store: store, service: service)
 
     router.get("/health") { _, _ in "ok\n" }
@@ -138,11 +143,13 @@ public func buildRouter(
     }
     addOperatorRoutes(router, OperatorRoutes(service: service, trading: trading))
     addCCERRoutes(router, store: store, service: service, trading: trading)
-    addAccountOpeningRoutes(router, AccountOpeningRoutes(opening: AccountOpeningService(store: store, registry: service), trading: trading))
+    let applicationLimiter = APIRateLimiter(configuration.applicationRateLimit)
+    addAccountOpeningRoutes(
+        router, AccountOpeningRoutes(opening: AccountOpeningService(store: store, registry: service), trading: trading, applicationLimiter: applicationLimiter))
     // The API reads the cycle's stages from the same store as the statistics pages unless told otherwise.
     addAPIRoutes(
         router, store: store, service: service, parts: APIParts(mrv: api.mrv ?? mrv, cycle: api.cycle ?? cycle),
-        rateLimit: configuration.apiRateLimit)
+        rateLimit: configuration.apiRateLimit, applicationLimiter: applicationLimiter)
     addAllocationPlanRoutes(router, plans: plans)
     return router
 }

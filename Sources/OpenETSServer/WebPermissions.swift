@@ -33,9 +33,13 @@ public enum WebPermissions {
         ] {
             routes["GET " + path] = .open
         }
+        // Every page also answers each of its tables as CSV (`?format=csv&table=N`, the links
+        // beside the tables): the page's own route and guard, so no entry of its own here
+        // (TableCSVMiddleware).
         for table in ["compliance", "allocation", "turnover"] { routes["GET /statistics/{year}/\(table).csv"] = .open }
-        // Account opening (AccountOpeningRoutes): applying and the applicant's status page are public.
-        for route in ["GET /accounts/apply", "POST /accounts/apply", "GET /accounts/apply/status", "POST /accounts/apply/status"] {
+        // Account opening (AccountOpeningRoutes): applying, the applicant's status page and the
+        // correction of a returned application (with its secret reference) are public.
+        for route in ["GET /accounts/apply", "POST /accounts/apply", "GET /accounts/apply/status", "POST /accounts/apply/status", "POST /accounts/apply/resubmit"] {
             routes[route] = .open
         }
         routes["POST /login"] = .open

@@ -85,8 +85,9 @@ public struct AccountOpeningPages: Sendable {
         return frame("/accounts/apply", t("申请已提交", "Application submitted"), body)
     }
 
-    /// The status form, and the application when the id and reference matched.
-    public func status(_ application: AccountApplication?, asked: Bool) -> String {
+    /// The status form, and the application when the id and reference matched; for a returned
+    /// application, the form to correct it (`reference`: the one the applicant just gave).
+    public func status(_ application: AccountApplication?, asked: Bool, reference: String? = nil, message: String? = nil, error: String? = nil) -> String {
         var body = """
             <form method="post" action="/accounts/apply/status" class="stack" id="status-form">
             <label>\(t("申请编号", "Application")) <input name="id" id="status-id" required maxlength="64"></label>
@@ -94,6 +95,7 @@ public struct AccountOpeningPages: Sendable {
             <button type="submit" id="status-submit">\(t("查询", "Look up"))</button>
             </form>
             """
+        if application == nil, let error { body += "<p class=\"bad\" id=\"resubmit-error\">\(escape(error))</p>" }
         if asked && application == nil {
             body += "<p class=\"bad\" id=\"error\">" + t("没有与该编号和凭证相符的申请。", "No application matches this id and reference.") + "</p>"
         }
@@ -105,8 +107,40 @@ public struct AccountOpeningPages: Sendable {
                 body += "<tr><th>\(t("账户", "Account"))</th><td><a id=\"application-account\" href=\"/accounts/\(escape(account.rawValue))\">\(escape(account.rawValue))</a></td></tr>"
             }
             body += "</tbody></table>" + history(application)
+            if let message { body += "<p class=\"ok\" id=\"message\">\(escape(message))</p>" }
+            if let error { body += "<p class=\"bad\" id=\"resubmit-error\">\(escape(error))</p>" }
+            if application.status == .returned, let reference { body += resubmitForm(application, reference: reference) }
         }
         return frame("/accounts/apply/status", t("申请状态", "Application status"), body)
+    }
+
+    /// Correcting a returned application (multipart: the documents again). The kind and the
+    /// users' ids stay as first submitted (and their passwords and TOTP secrets); the identity,
+    /// the users' names and the documents are sent again, filled in with what was submitted.
+    public func resubmitForm(_ application: AccountApplication, reference: String, policy: AccountOpeningPolicy = .standard) -> String {
+        let form = application.form
+        var users = ""
+        for (index, user) in form.users.enumerated() {
+            users += "<label>\(t("用户", "User")) <code>\(escape(user.userID))</code> \(t("姓名", "name")) "
+                + "<input name=\"user\(index + 1)_name\" id=\"resubmit-user\(index + 1)-name\" required maxlength=\"\(policy.maxTextChars)\" value=\"\(escape(user.name))\"></label>"
+        }
+        let province = form.kind == .entity
+            ? "<label>\(t("省份代码", "Province code")) <input name=\"province\" id=\"resubmit-province\" maxlength=\"3\" value=\"\(escape(form.province ?? ""))\"></label>" : ""
+        return """
+            <h2>\(t("补正后重新提交", "Correct and resubmit"))</h2>
+            <form method="post" action="/accounts/apply/resubmit" enctype="multipart/form-data" class="stack" id="resubmit-form">
+            <input type="hidden" name="id" value="\(escape(application.id))">
+            <input type="hidden" name="reference" value="\(escape(reference))">
+            <label>\(t("统一社会信用代码 / 居民身份证号码", "Unified social credit code / resident ID number")) <input name="owner_id" id="resubmit-owner-id" required maxlength="18" value="\(escape(form.ownerID))"></label>
+            <label>\(t("名称 / 姓名", "Name")) <input name="owner_name" id="resubmit-owner-name" required maxlength="\(policy.maxTextChars)" value="\(escape(form.ownerName))"></label>
+            \(province)
+            \(users)
+            <fieldset><legend>\(t("身份证明文件（重新上传，替换原文件；每个至多", "Identity documents (upload again; they replace the earlier ones; each at most")) \(policy.maxDocumentBytes / 1024) KiB）</legend>
+            \((1...Self.documentInputs).map { "<input type=\"file\" name=\"document\($0)\" id=\"resubmit-document\($0)\">" }.joined(separator: "\n"))
+            </fieldset>
+            <button type="submit" id="resubmit-submit">\(t("重新提交", "Resubmit"))</button>
+            </form>
+            """
     }
 
     func history(_ application: AccountApplication) -> String {

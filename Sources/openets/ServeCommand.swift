@@ -20,10 +20,15 @@ struct ServeCommand: AsyncParsableCommand {
     var apiRateLimit: Int = APIRateLimit.standard.calls
     @Option(help: ArgumentHelp("State-changing web form posts allowed per user per minute (default \(APIRateLimit.standard.calls)).", valueName: "POSTS"))
     var formRateLimit: Int = APIRateLimit.standard.calls
+    @Option(help: ArgumentHelp(
+        "Account applications and resubmissions allowed per client address per hour, web and API together (default \(APIRateLimit.applications.calls)).",
+        valueName: "CALLS"))
+    var applicationRateLimit: Int = APIRateLimit.applications.calls
 
     func validate() throws {
         guard apiRateLimit >= 1 else { throw ValidationError("--api-rate-limit must be at least 1") }
         guard formRateLimit >= 1 else { throw ValidationError("--form-rate-limit must be at least 1") }
+        guard applicationRateLimit >= 1 else { throw ValidationError("--application-rate-limit must be at least 1") }
     }
 
     func run() async throws {
@@ -60,6 +65,7 @@ struct ServeCommand: AsyncParsableCommand {
                 var configuration = ServerConfiguration(host: host, port: port)
                 configuration.apiRateLimit = APIRateLimit(calls: apiRateLimit, windowSeconds: 60)
                 configuration.formRateLimit = APIRateLimit(calls: formRateLimit, windowSeconds: 60)
+                configuration.applicationRateLimit = APIRateLimit(calls: applicationRateLimit, windowSeconds: APIRateLimit.applications.windowSeconds)
                 let app = buildApplication(
                     configuration, store: ledger, service: service, plans: plans.service, cycle: cycle, mrv: opened.service,
                     api: APIParts(mrv: opened.service, cycle: cycle)

@@ -184,6 +184,9 @@ struct APIPermissionWalkTests {
         case "getAccountApplication": return (["applicationId": "AO-NONE"], nil)
         case "listAccountApplications": return ([:], nil)
         case "decideAccountApplication": return (["applicationId": "AO-NONE"], #"{"decision":"approve"}"#)
+        // account application resubmission (issue 7)
+        case "resubmitAccountApplication":
+            return (["applicationId": "AO-NONE"], #"{"ownerId":"91510100MA6123456W","ownerName":"Walk Fund","users":[{"userId":"walk.fund","name":"Walk"}],"documents":[]}"#)
         default: return nil
         }
     }

@@ -60,6 +60,11 @@ struct AccountOpeningServiceTests {
         #expect(Self.code(try await opening.decide(id, .approve, by: "ro", at: now)) == .applicationNotPending)
         let corrected = Self.institution(documents: [("licence-clear.pdf", Array("clear scan".utf8))])
         #expect(Self.code(try await opening.resubmit(id: id, reference: "wrong", corrected, at: now)) == .unknownApplication)
+        // A document over the policy's limit on a resubmission: refused, nothing changes.
+        let returned = try #require(try await h.store.application(id))
+        let oversized = Self.institution(documents: [("huge.pdf", [UInt8](repeating: 1, count: Int(opening.policy.maxDocumentBytes) + 1))])
+        #expect(Self.code(try await opening.resubmit(id: id, reference: submitted.reference, oversized, at: now)) == .documentTooLarge)
+        #expect(try await h.store.application(id) == returned)
         #expect(try await opening.resubmit(id: id, reference: submitted.reference, corrected, at: now).get().status == .submitted)
         let approved = try await opening.decide(id, .approve, by: "ro", at: now).get()
         let account = try #require(approved.account)

@@ -1963,6 +1963,8 @@ paths:
           $ref: '#/components/responses/TooLarge'
         '422':
           $ref: '#/components/responses/Rejected'
+        '429':
+          $ref: '#/components/responses/RateLimited'
     get:
       tags: [accounts]
       operationId: listAccountApplications
@@ -2060,6 +2062,51 @@ paths:
           $ref: '#/components/responses/Rejected'
         '429':
           $ref: '#/components/responses/RateLimited'
+  # --- account application resubmission (issue 7) ---
+  /api/v1/accounts/applications/{applicationId}/resubmission:
+    post:
+      tags: [accounts]
+      operationId: resubmitAccountApplication
+      summary: The applicant corrects a returned application (public; the secret reference identifies the applicant).
+      description: |
+        The holder of the application's secret reference sends the corrected identity and
+        users' names and the documents again (they replace the earlier ones; at most 4, each at
+        most 2 MiB decoded); the users' ids, passwords and TOTP secrets stay as first
+        submitted, and so does the applicant kind. The application waits for the registry
+        operator again. A wrong id or reference is 404 UNKNOWN_APPLICATION (one answer, so ids
+        cannot be probed). An application that is not returned is 422 APPLICATION_NOT_RETURNED,
+        except a retry of the resubmission that made it wait again (the same corrected form
+        and documents), which answers the application as it is; other refusals are 422 with
+        the codes of applyForAccount, and nothing changes.
+      security:
+        - {}
+      parameters:
+        - $ref: '#/components/parameters/ApplicationId'
+        - $ref: '#/components/parameters/ApplicationReference'
+        - $ref: '#/components/parameters/IdempotencyKey'
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              $ref: '#/components/schemas/AccountApplicationCorrection'
+      responses:
+        '200':
+          description: Resubmitted; waiting for the registry operator again.
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/AccountApplication'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '404':
+          $ref: '#/components/responses/NotFound'
+        '413':
+          $ref: '#/components/responses/TooLarge'
+        '422':
+          $ref: '#/components/responses/Rejected'
+        '429':
+          $ref: '#/components/responses/RateLimited'
 components:
   securitySchemes:
     bearerToken:
@@ -2075,6 +2122,16 @@ components:
         type: string
         minLength: 1
         maxLength: 64
+    # --- account application resubmission (issue 7) ---
+    ApplicationReference:
+      name: Application-Reference
+      in: header
+      required: true
+      description: The secret reference returned when the application was submitted.
+      schema:
+        type: string
+        minLength: 1
+        maxLength: 128
     Limit:
       name: limit
       in: query
@@ -4035,5 +4092,44 @@ components:
           type: string
           maxLength: 200
           description: Required to return or reject.
+    # --- account application resubmission (issue 7) ---
+    AccountApplicationCorrection:
+      type: object
+      required: [ownerId, ownerName, users, documents]
+      properties:
+        ownerId:
+          type: string
+          maxLength: 18
+          description: Unified social credit code (entity, institution) or resident ID number (individual).
+        ownerName:
+          type: string
+          maxLength: 200
+        province:
+          type: string
+          maxLength: 3
+          description: Two-letter province code; entities only.
+        users:
+          type: array
+          minItems: 1
+          maxItems: 2
+          description: The users as first submitted (same ids, same order); their names may be corrected.
+          items:
+            $ref: '#/components/schemas/ApplicantUserCorrection'
+        documents:
+          type: array
+          maxItems: 4
+          description: The documents again (they replace the earlier ones).
+          items:
+            $ref: '#/components/schemas/IdentityDocumentUpload'
+    ApplicantUserCorrection:
+      type: object
+      required: [userId, name]
+      properties:
+        userId:
+          type: string
+          maxLength: 32
+        name:
+          type: string
+          maxLength: 200
 """#
 }

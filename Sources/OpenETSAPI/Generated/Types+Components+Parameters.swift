@@ -20,6 +20,10 @@ extension Components {
     public enum Parameters {
         /// - Remark: Generated from `#/components/parameters/ApplicationId`.
         public typealias ApplicationId = Swift.String
+        /// The secret reference returned when the application was submitted.
+        ///
+        /// - Remark: Generated from `#/components/parameters/ApplicationReference`.
+        public typealias ApplicationReference = Swift.String
         /// Most items in the page (the named maximum is 500).
         ///
         /// - Remark: Generated from `#/components/parameters/Limit`.

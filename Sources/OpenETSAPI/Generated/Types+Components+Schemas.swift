@@ -4790,5 +4790,77 @@ extension Components {
                 case reason
             }
         }
+        /// - Remark: Generated from `#/components/schemas/AccountApplicationCorrection`.
+        public struct AccountApplicationCorrection: Codable, Hashable, Sendable {
+            /// Unified social credit code (entity, institution) or resident ID number (individual).
+            ///
+            /// - Remark: Generated from `#/components/schemas/AccountApplicationCorrection/ownerId`.
+            public var ownerId: Swift.String
+            /// - Remark: Generated from `#/components/schemas/AccountApplicationCorrection/ownerName`.
+            public var ownerName: Swift.String
+            /// Two-letter province code; entities only.
+            ///
+            /// - Remark: Generated from `#/components/schemas/AccountApplicationCorrection/province`.
+            public var province: Swift.String?
+            /// The users as first submitted (same ids, same order); their names may be corrected.
+            ///
+            /// - Remark: Generated from `#/components/schemas/AccountApplicationCorrection/users`.
+            public var users: [Components.Schemas.ApplicantUserCorrection]
+            /// The documents again (they replace the earlier ones).
+            ///
+            /// - Remark: Generated from `#/components/schemas/AccountApplicationCorrection/documents`.
+            public var documents: [Components.Schemas.IdentityDocumentUpload]
+            /// Creates a new `AccountApplicationCorrection`.
+            ///
+            /// - Parameters:
+            ///   - ownerId: Unified social credit code (entity, institution) or resident ID number (individual).
+            ///   - ownerName:
+            ///   - province: Two-letter province code; entities only.
+            ///   - users: The users as first submitted (same ids, same order); their names may be corrected.
+            ///   - documents: The documents again (they replace the earlier ones).
+            public init(
+                ownerId: Swift.String,
+                ownerName: Swift.String,
+                province: Swift.String? = nil,
+                users: [Components.Schemas.ApplicantUserCorrection],
+                documents: [Components.Schemas.IdentityDocumentUpload]
+            ) {
+                self.ownerId = ownerId
+                self.ownerName = ownerName
+                self.province = province
+                self.users = users
+                self.documents = documents
+            }
+            public enum CodingKeys: String, CodingKey {
+                case ownerId
+                case ownerName
+                case province
+                case users
+                case documents
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/ApplicantUserCorrection`.
+        public struct ApplicantUserCorrection: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/ApplicantUserCorrection/userId`.
+            public var userId: Swift.String
+            /// - Remark: Generated from `#/components/schemas/ApplicantUserCorrection/name`.
+            public var name: Swift.String
+            /// Creates a new `ApplicantUserCorrection`.
+            ///
+            /// - Parameters:
+            ///   - userId:
+            ///   - name:
+            public init(
+                userId: Swift.String,
+                name: Swift.String
+            ) {
+                self.userId = userId
+                self.name = name
+            }
+            public enum CodingKeys: String, CodingKey {
+                case userId
+                case name
+            }
+        }
     }
 }

@@ -16345,6 +16345,29 @@ public enum Operations {
                     }
                 }
             }
+            /// Too many state-changing calls with this token (RATE_LIMITED); retry after `Retry-After` seconds.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/accounts/applications/post(applyForAccount)/responses/429`.
+            ///
+            /// HTTP response code: `429 tooManyRequests`.
+            case tooManyRequests(Components.Responses.RateLimited)
+            /// The associated value of the enum case if `self` is `.tooManyRequests`.
+            ///
+            /// - Throws: An error if `self` is not `.tooManyRequests`.
+            /// - SeeAlso: `.tooManyRequests`.
+            public var tooManyRequests: Components.Responses.RateLimited {
+                get throws {
+                    switch self {
+                    case let .tooManyRequests(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "tooManyRequests",
+                            response: self
+                        )
+                    }
+                }
+            }
             /// Undocumented response.
             ///
             /// A response with a code that is not documented in the OpenAPI document.
@@ -16821,6 +16844,285 @@ public enum Operations {
             /// Too many state-changing calls with this token (RATE_LIMITED); retry after `Retry-After` seconds.
             ///
             /// - Remark: Generated from `#/paths//api/v1/accounts/applications/{applicationId}/decision/post(decideAccountApplication)/responses/429`.
+            ///
+            /// HTTP response code: `429 tooManyRequests`.
+            case tooManyRequests(Components.Responses.RateLimited)
+            /// The associated value of the enum case if `self` is `.tooManyRequests`.
+            ///
+            /// - Throws: An error if `self` is not `.tooManyRequests`.
+            /// - SeeAlso: `.tooManyRequests`.
+            public var tooManyRequests: Components.Responses.RateLimited {
+                get throws {
+                    switch self {
+                    case let .tooManyRequests(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "tooManyRequests",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen public enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case other(Swift.String)
+            public init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            public var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                }
+            }
+            public static var allCases: [Self] {
+                [
+                    .json
+                ]
+            }
+        }
+    }
+    /// The applicant corrects a returned application (public; the secret reference identifies the applicant).
+    ///
+    /// The holder of the application's secret reference sends the corrected identity and
+    /// users' names and the documents again (they replace the earlier ones; at most 4, each at
+    /// most 2 MiB decoded); the users' ids, passwords and TOTP secrets stay as first
+    /// submitted, and so does the applicant kind. The application waits for the registry
+    /// operator again. A wrong id or reference is 404 UNKNOWN_APPLICATION (one answer, so ids
+    /// cannot be probed). An application that is not returned is 422 APPLICATION_NOT_RETURNED,
+    /// except a retry of the resubmission that made it wait again (the same corrected form
+    /// and documents), which answers the application as it is; other refusals are 422 with
+    /// the codes of applyForAccount, and nothing changes.
+    ///
+    ///
+    /// - Remark: HTTP `POST /api/v1/accounts/applications/{applicationId}/resubmission`.
+    /// - Remark: Generated from `#/paths//api/v1/accounts/applications/{applicationId}/resubmission/post(resubmitAccountApplication)`.
+    public enum ResubmitAccountApplication {
+        public static let id: Swift.String = "resubmitAccountApplication"
+        public struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/api/v1/accounts/applications/{applicationId}/resubmission/POST/path`.
+            public struct Path: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/accounts/applications/{applicationId}/resubmission/POST/path/applicationId`.
+                public var applicationId: Components.Parameters.ApplicationId
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - applicationId:
+                public init(applicationId: Components.Parameters.ApplicationId) {
+                    self.applicationId = applicationId
+                }
+            }
+            public var path: Operations.ResubmitAccountApplication.Input.Path
+            /// - Remark: Generated from `#/paths/api/v1/accounts/applications/{applicationId}/resubmission/POST/header`.
+            public struct Headers: Sendable, Hashable {
+                /// The secret reference returned when the application was submitted.
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/accounts/applications/{applicationId}/resubmission/POST/header/Application-Reference`.
+                public var applicationReference: Components.Parameters.ApplicationReference
+                /// 1-64 printable ASCII characters (! to ~) chosen by the client; a retry with the same key returns the first result.
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/accounts/applications/{applicationId}/resubmission/POST/header/Idempotency-Key`.
+                public var idempotencyKey: Components.Parameters.IdempotencyKey
+                public var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.ResubmitAccountApplication.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - applicationReference: The secret reference returned when the application was submitted.
+                ///   - idempotencyKey: 1-64 printable ASCII characters (! to ~) chosen by the client; a retry with the same key returns the first result.
+                ///   - accept:
+                public init(
+                    applicationReference: Components.Parameters.ApplicationReference,
+                    idempotencyKey: Components.Parameters.IdempotencyKey,
+                    accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.ResubmitAccountApplication.AcceptableContentType>] = .defaultValues()
+                ) {
+                    self.applicationReference = applicationReference
+                    self.idempotencyKey = idempotencyKey
+                    self.accept = accept
+                }
+            }
+            public var headers: Operations.ResubmitAccountApplication.Input.Headers
+            /// - Remark: Generated from `#/paths/api/v1/accounts/applications/{applicationId}/resubmission/POST/requestBody`.
+            @frozen public enum Body: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/accounts/applications/{applicationId}/resubmission/POST/requestBody/content/application\/json`.
+                case json(Components.Schemas.AccountApplicationCorrection)
+            }
+            public var body: Operations.ResubmitAccountApplication.Input.Body
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - headers:
+            ///   - body:
+            public init(
+                path: Operations.ResubmitAccountApplication.Input.Path,
+                headers: Operations.ResubmitAccountApplication.Input.Headers,
+                body: Operations.ResubmitAccountApplication.Input.Body
+            ) {
+                self.path = path
+                self.headers = headers
+                self.body = body
+            }
+        }
+        @frozen public enum Output: Sendable, Hashable {
+            public struct Ok: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/accounts/applications/{applicationId}/resubmission/POST/responses/200/content`.
+                @frozen public enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/api/v1/accounts/applications/{applicationId}/resubmission/POST/responses/200/content/application\/json`.
+                    case json(Components.Schemas.AccountApplication)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    public var json: Components.Schemas.AccountApplication {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                public var body: Operations.ResubmitAccountApplication.Output.Ok.Body
+                /// Creates a new `Ok`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                public init(body: Operations.ResubmitAccountApplication.Output.Ok.Body) {
+                    self.body = body
+                }
+            }
+            /// Resubmitted; waiting for the registry operator again.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/accounts/applications/{applicationId}/resubmission/post(resubmitAccountApplication)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Operations.ResubmitAccountApplication.Output.Ok)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            public var ok: Operations.ResubmitAccountApplication.Output.Ok {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request does not match this specification (INVALID_INPUT).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/accounts/applications/{applicationId}/resubmission/post(resubmitAccountApplication)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.BadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            public var badRequest: Components.Responses.BadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No such instrument, account, project or certificate (UNKNOWN_INSTRUMENT, UNKNOWN_ACCOUNT, UNKNOWN_PROJECT, UNKNOWN_CERTIFICATE, ...).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/accounts/applications/{applicationId}/resubmission/post(resubmitAccountApplication)/responses/404`.
+            ///
+            /// HTTP response code: `404 notFound`.
+            case notFound(Components.Responses.NotFound)
+            /// The associated value of the enum case if `self` is `.notFound`.
+            ///
+            /// - Throws: An error if `self` is not `.notFound`.
+            /// - SeeAlso: `.notFound`.
+            public var notFound: Components.Responses.NotFound {
+                get throws {
+                    switch self {
+                    case let .notFound(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "notFound",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request body is over the API's limit (BODY_TOO_LARGE).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/accounts/applications/{applicationId}/resubmission/post(resubmitAccountApplication)/responses/413`.
+            ///
+            /// HTTP response code: `413 contentTooLarge`.
+            case contentTooLarge(Components.Responses.TooLarge)
+            /// The associated value of the enum case if `self` is `.contentTooLarge`.
+            ///
+            /// - Throws: An error if `self` is not `.contentTooLarge`.
+            /// - SeeAlso: `.contentTooLarge`.
+            public var contentTooLarge: Components.Responses.TooLarge {
+                get throws {
+                    switch self {
+                    case let .contentTooLarge(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "contentTooLarge",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The exchange or the registry rejected the command; nothing changed. `code` is the domain's error code.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/accounts/applications/{applicationId}/resubmission/post(resubmitAccountApplication)/responses/422`.
+            ///
+            /// HTTP response code: `422 unprocessableContent`.
+            case unprocessableContent(Components.Responses.Rejected)
+            /// The associated value of the enum case if `self` is `.unprocessableContent`.
+            ///
+            /// - Throws: An error if `self` is not `.unprocessableContent`.
+            /// - SeeAlso: `.unprocessableContent`.
+            public var unprocessableContent: Components.Responses.Rejected {
+                get throws {
+                    switch self {
+                    case let .unprocessableContent(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unprocessableContent",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Too many state-changing calls with this token (RATE_LIMITED); retry after `Retry-After` seconds.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/accounts/applications/{applicationId}/resubmission/post(resubmitAccountApplication)/responses/429`.
             ///
             /// HTTP response code: `429 tooManyRequests`.
             case tooManyRequests(Components.Responses.RateLimited)

@@ -410,6 +410,22 @@ public protocol APIProtocol: Sendable {
     /// - Remark: HTTP `POST /api/v1/accounts/applications/{applicationId}/decision`.
     /// - Remark: Generated from `#/paths//api/v1/accounts/applications/{applicationId}/decision/post(decideAccountApplication)`.
     func decideAccountApplication(_ input: Operations.DecideAccountApplication.Input) async throws -> Operations.DecideAccountApplication.Output
+    /// The applicant corrects a returned application (public; the secret reference identifies the applicant).
+    ///
+    /// The holder of the application's secret reference sends the corrected identity and
+    /// users' names and the documents again (they replace the earlier ones; at most 4, each at
+    /// most 2 MiB decoded); the users' ids, passwords and TOTP secrets stay as first
+    /// submitted, and so does the applicant kind. The application waits for the registry
+    /// operator again. A wrong id or reference is 404 UNKNOWN_APPLICATION (one answer, so ids
+    /// cannot be probed). An application that is not returned is 422 APPLICATION_NOT_RETURNED,
+    /// except a retry of the resubmission that made it wait again (the same corrected form
+    /// and documents), which answers the application as it is; other refusals are 422 with
+    /// the codes of applyForAccount, and nothing changes.
+    ///
+    ///
+    /// - Remark: HTTP `POST /api/v1/accounts/applications/{applicationId}/resubmission`.
+    /// - Remark: Generated from `#/paths//api/v1/accounts/applications/{applicationId}/resubmission/post(resubmitAccountApplication)`.
+    func resubmitAccountApplication(_ input: Operations.ResubmitAccountApplication.Input) async throws -> Operations.ResubmitAccountApplication.Output
 }
 
 /// Convenience overloads for operation inputs.
@@ -1392,6 +1408,32 @@ extension APIProtocol {
         body: Operations.DecideAccountApplication.Input.Body
     ) async throws -> Operations.DecideAccountApplication.Output {
         try await decideAccountApplication(Operations.DecideAccountApplication.Input(
+            path: path,
+            headers: headers,
+            body: body
+        ))
+    }
+    /// The applicant corrects a returned application (public; the secret reference identifies the applicant).
+    ///
+    /// The holder of the application's secret reference sends the corrected identity and
+    /// users' names and the documents again (they replace the earlier ones; at most 4, each at
+    /// most 2 MiB decoded); the users' ids, passwords and TOTP secrets stay as first
+    /// submitted, and so does the applicant kind. The application waits for the registry
+    /// operator again. A wrong id or reference is 404 UNKNOWN_APPLICATION (one answer, so ids
+    /// cannot be probed). An application that is not returned is 422 APPLICATION_NOT_RETURNED,
+    /// except a retry of the resubmission that made it wait again (the same corrected form
+    /// and documents), which answers the application as it is; other refusals are 422 with
+    /// the codes of applyForAccount, and nothing changes.
+    ///
+    ///
+    /// - Remark: HTTP `POST /api/v1/accounts/applications/{applicationId}/resubmission`.
+    /// - Remark: Generated from `#/paths//api/v1/accounts/applications/{applicationId}/resubmission/post(resubmitAccountApplication)`.
+    public func resubmitAccountApplication(
+        path: Operations.ResubmitAccountApplication.Input.Path,
+        headers: Operations.ResubmitAccountApplication.Input.Headers,
+        body: Operations.ResubmitAccountApplication.Input.Body
+    ) async throws -> Operations.ResubmitAccountApplication.Output {
+        try await resubmitAccountApplication(Operations.ResubmitAccountApplication.Input(
             path: path,
             headers: headers,
             body: body

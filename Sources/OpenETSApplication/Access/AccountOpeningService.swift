@@ -178,6 +178,10 @@ public final class AccountOpeningService: Sendable {
         guard request.users.map(\.user.userID) == record.application.form.users.map(\.userID) else {
             return .failure(AccountOpeningError(.usersInvalid, "the users of a returned application stay as first submitted"))
         }
+        if let big = request.documents.first(where: { Int64($0.bytes.count) > policy.maxDocumentBytes }) {
+            return .failure(AccountOpeningError(
+                .documentTooLarge, "\(big.fileName) has \(big.bytes.count) bytes; at most \(policy.maxDocumentBytes) (maxDocumentBytes)"))
+        }
         let stored = Self.documents(request.documents)
         let form = AccountApplicationForm(
             kind: request.kind, ownerID: request.ownerID, ownerName: request.ownerName, province: request.province,
@@ -318,7 +322,7 @@ public final class AccountOpeningService: Sendable {
         return nil
     }
 
-    static func documents(_ files: [(fileName: String, bytes: [UInt8])]) -> [StoredDocument] {
+    public static func documents(_ files: [(fileName: String, bytes: [UInt8])]) -> [StoredDocument] {
         files.map { file in
             StoredDocument(
                 document: IdentityDocument(

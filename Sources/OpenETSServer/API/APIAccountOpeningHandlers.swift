@@ -5,7 +5,8 @@ import OpenETSApplication
 import OpenETSDomain
 
 /// Account opening over the API (docs/api.md, docs/security.md): apply (public), the status
-/// with the secret reference (public), the registry operator's list and decision
+/// with the secret reference (public), the applicant's correction of a returned application
+/// (public, with the reference), the registry operator's list and decision
 /// (`account_review`). The same `AccountOpeningService` as the web.
 extension APIHandler {
     var opening: AccountOpeningService { AccountOpeningService(store: store, registry: service) }
@@ -13,19 +14,10 @@ extension APIHandler {
     func applyForAccount(_ input: Operations.ApplyForAccount.Input) async throws -> Operations.ApplyForAccount.Output {
         let body: Schemas.AccountApplicationRequest
         switch input.body { case .json(let json): body = json }
-        let policy = opening.policy
-        var documents: [(fileName: String, bytes: [UInt8])] = []
-        for document in body.documents {
-            // Base64 is 4 characters per 3 bytes: a longer text cannot be within the limit.
-            guard Int64(document.contentBase64.utf8.count) <= (policy.maxDocumentBytes + 2) / 3 * 4 + 4 else {
-                return .unprocessableContent(.init(body: .json(Self.error(
-                    "DOCUMENT_TOO_LARGE", "\(document.fileName): at most \(policy.maxDocumentBytes) bytes (maxDocumentBytes)",
-                    ["maxDocumentBytes": String(policy.maxDocumentBytes)]))))
-            }
-            guard let bytes = Data(base64Encoded: document.contentBase64) else {
-                return .unprocessableContent(.init(body: .json(Self.error("DOCUMENT_INVALID", "\(document.fileName): contentBase64 is not base64"))))
-            }
-            documents.append((document.fileName, Array(bytes)))
+        let documents: [(fileName: String, bytes: [UInt8])]
+        switch Self.decodeDocuments(body.documents, policy: opening.policy) {
+        case .failure(let refusal): return .unprocessableContent(.init(body: .json(refusal.body)))
+        case .success(let decoded): documents = decoded
         }
         let kind = ApplicantKind(rawValue: body.kind.rawValue)!
         let users = body.users.enumerated().map { index, user in
@@ -57,6 +49,78 @@ extension APIHandler {
             return .notFound(.init(body: .json(Self.error("UNKNOWN_APPLICATION", "no application with this id and reference"))))
         }
         return .ok(.init(body: .json(Self.application(record.application))))
+    }
+
+    /// The applicant corrects a returned application: the secret reference identifies them (a
+    /// wrong id or reference is one 404); the kind and the users' ids stay as first submitted.
+    /// A retry of the resubmission that made the application wait again (same form, same
+    /// documents) answers it as it is; nothing is stored twice.
+    func resubmitAccountApplication(_ input: Operations.ResubmitAccountApplication.Input) async throws -> Operations.ResubmitAccountApplication.Output {
+        let body: Schemas.AccountApplicationCorrection
+        switch input.body { case .json(let json): body = json }
+        let key = input.headers.idempotencyKey
+        guard !key.isEmpty, key.utf8.count <= Self.maxIdempotencyKeyBytes, key.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
+            return .badRequest(.init(body: .json(Self.error("INVALID_INPUT", "Idempotency-Key must be 1-\(Self.maxIdempotencyKeyBytes) printable ASCII characters"))))
+        }
+        let id = input.path.applicationId, reference = input.headers.applicationReference
+        let unknown = Operations.ResubmitAccountApplication.Output.notFound(.init(body: .json(Self.error("UNKNOWN_APPLICATION", "no application with this id and reference"))))
+        guard let record = try await opening.status(id: id, reference: reference) else { return unknown }
+        let documents: [(fileName: String, bytes: [UInt8])]
+        switch Self.decodeDocuments(body.documents, policy: opening.policy) {
+        case .failure(let refusal): return .unprocessableContent(.init(body: .json(refusal.body)))
+        case .success(let decoded): documents = decoded
+        }
+        let kind = record.application.form.kind
+        let users = body.users.enumerated().map { index, user in
+            let representative: RepresentativeRole? = kind == .entity ? (index == 0 ? .initiator : .approver) : nil
+            // The passwords stay as first chosen: the service does not read them on a resubmission.
+            return (user: ApplicantUser(userID: user.userId, name: user.name, representative: representative), password: "")
+        }
+        let request = AccountOpeningService.Request(
+            kind: kind, ownerID: body.ownerId, ownerName: body.ownerName, province: body.province, users: users, documents: documents)
+        let now = SystemClock().now()
+        switch try await opening.resubmit(id: id, reference: reference, request, at: now) {
+        case .success(let application):
+            try? await access.audit(now, "applicant", "api_account_resubmit", "accepted \(application.id)", APIRequestInfo.address)
+            return .ok(.init(body: .json(Self.application(application))))
+        case .failure(let error):
+            if error.code == .applicationNotReturned, let current = try await opening.status(id: id, reference: reference),
+                Self.isRetry(of: request, current.application) {
+                return .ok(.init(body: .json(Self.application(current.application))))
+            }
+            try await access.audit(now, "applicant", "api_account_resubmit", "rejected \(error.code.rawValue)", APIRequestInfo.address)
+            if error.code == .unknownApplication { return unknown }
+            return .unprocessableContent(.init(body: .json(Self.error(error.code.rawValue, error.message, ["application": String(id.prefix(64))]))))
+        }
+    }
+
+    /// The application waits again after a resubmission of exactly this form and these documents.
+    static func isRetry(of request: AccountOpeningService.Request, _ application: AccountApplication) -> Bool {
+        let form = application.form
+        guard application.status == .submitted, application.history.count > 1, application.history.last?.by == "applicant" else { return false }
+        return form.ownerID == request.ownerID && form.ownerName == request.ownerName && form.province == request.province
+            && form.users == request.users.map(\.user)
+            && form.documents == AccountOpeningService.documents(request.documents).map(\.document)
+    }
+
+    /// The uploaded documents' bytes, or the refusal (DOCUMENT_TOO_LARGE, DOCUMENT_INVALID).
+    static func decodeDocuments(
+        _ uploads: [Schemas.IdentityDocumentUpload], policy: AccountOpeningPolicy
+    ) -> Result<[(fileName: String, bytes: [UInt8])], DocumentRefusal> {
+        var documents: [(fileName: String, bytes: [UInt8])] = []
+        for document in uploads {
+            // Base64 is 4 characters per 3 bytes: a longer text cannot be within the limit.
+            guard Int64(document.contentBase64.utf8.count) <= (policy.maxDocumentBytes + 2) / 3 * 4 + 4 else {
+                return .failure(DocumentRefusal(body: Self.error(
+                    "DOCUMENT_TOO_LARGE", "\(document.fileName): at most \(policy.maxDocumentBytes) bytes (maxDocumentBytes)",
+                    ["maxDocumentBytes": String(policy.maxDocumentBytes)])))
+            }
+            guard let bytes = Data(base64Encoded: document.contentBase64) else {
+                return .failure(DocumentRefusal(body: Self.error("DOCUMENT_INVALID", "\(document.fileName): contentBase64 is not base64")))
+            }
+            documents.append((document.fileName, Array(bytes)))
+        }
+        return .success(documents)
     }
 
     func listAccountApplications(_ input: Operations.ListAccountApplications.Input) async throws -> Operations.ListAccountApplications.Output {
@@ -103,6 +167,11 @@ extension APIHandler {
             if error.code == .unknownApplication { return .notFound(.init(body: .json(Self.error(error.code.rawValue, error.message)))) }
             return .unprocessableContent(.init(body: .json(Self.error(error.code.rawValue, error.message, ["application": String(id.prefix(64))]))))
         }
+    }
+
+    /// A document refused before the service sees it (its API error).
+    struct DocumentRefusal: Error {
+        var body: Schemas._Error
     }
 
     static func application(_ application: AccountApplication) -> Schemas.AccountApplication {

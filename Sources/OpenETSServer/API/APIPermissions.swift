@@ -89,5 +89,7 @@ public enum APIPermissions {
         "getAccountApplication": .viewPublic,
         "listAccountApplications": .accountReview,
         "decideAccountApplication": .accountReview,
+        // account application resubmission (issue 7): public, the secret reference identifies the applicant
+        "resubmitAccountApplication": .viewPublic,
     ]
 }

@@ -19,6 +19,10 @@ public struct APIRateLimit: Hashable, Sendable {
 
     /// 120 state-changing calls per token per minute (2 a second sustained, bursts of 120).
     public static let standard = APIRateLimit(calls: 120, windowSeconds: 60)
+
+    /// 20 account applications or resubmissions per client address per hour (the public form
+    /// and API: enough for an office behind one address, not for a flood of applications).
+    public static let applications = APIRateLimit(calls: 20, windowSeconds: 3_600)
 }
 
 /// Counts each key's recent state-changing calls (an API token's SHA-256, never the token; a
@@ -96,6 +100,31 @@ struct APIRateLimitMiddleware: RouterMiddleware {
         let limit = limiter.limit
         var response = apiErrorResponse(
             .tooManyRequests, "RATE_LIMITED", "more than \(limit.calls) state-changing calls in \(limit.windowSeconds) s with this token",
+            ["limit": String(limit.calls), "windowSeconds": String(limit.windowSeconds), "retryAfter": String(wait)])
+        response.headers[.retryAfter] = String(wait)
+        return response
+    }
+}
+
+/// 429 RATE_LIMITED for an account application or resubmission (`applyForAccount`,
+/// `resubmitAccountApplication`) over its client address's limit, shared with the web form;
+/// nothing is read or stored. Every other call passes.
+struct ApplicationRateLimitMiddleware: RouterMiddleware {
+    typealias Context = AppRequestContext
+    let limiter: APIRateLimiter
+
+    static func isApplication(_ path: String) -> Bool {
+        path == "/api/v1/accounts/applications" || (path.hasPrefix("/api/v1/accounts/applications/") && path.hasSuffix("/resubmission"))
+    }
+
+    func handle(
+        _ request: Request, context: AppRequestContext, next: @concurrent (Request, AppRequestContext) async throws -> Response
+    ) async throws -> Response {
+        guard request.method == .post, Self.isApplication(request.uri.path) else { return try await next(request, context) }
+        guard let wait = limiter.admit("ip:" + context.address, at: SystemClock().now()) else { return try await next(request, context) }
+        let limit = limiter.limit
+        var response = apiErrorResponse(
+            .tooManyRequests, "RATE_LIMITED", "more than \(limit.calls) account applications or resubmissions in \(limit.windowSeconds) s from this address",
             ["limit": String(limit.calls), "windowSeconds": String(limit.windowSeconds), "retryAfter": String(wait)])
         response.headers[.retryAfter] = String(wait)
         return response

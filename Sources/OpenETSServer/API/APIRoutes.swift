@@ -10,12 +10,14 @@ import OpenETSDomain
 /// The REST API (openapi.yaml, docs/api.md): the spec at /openapi.yaml and the generated
 /// routes under /api/v1, on a router group of their own (its middleware sees only API calls).
 func addAPIRoutes(
-    _ router: Router<AppRequestContext>, store: any LedgerStore, service: RegistryService, parts: APIParts, rateLimit: APIRateLimit
+    _ router: Router<AppRequestContext>, store: any LedgerStore, service: RegistryService, parts: APIParts, rateLimit: APIRateLimit,
+    applicationLimiter: APIRateLimiter = APIRateLimiter(.applications)
 ) {
     router.get("/openapi.yaml") { _, _ in text(OpenAPISpec.yaml, contentType: "application/yaml; charset=utf-8") }
     let api = router.group()
         .add(middleware: APIRequestInfoMiddleware())
         .add(middleware: APIRateLimitMiddleware(limiter: APIRateLimiter(rateLimit)))
+        .add(middleware: ApplicationRateLimitMiddleware(limiter: applicationLimiter))
     let handler = APIHandler(service: service, store: store, access: AccessService(store: store), mrv: parts.mrv, cycle: parts.cycle)
     do {
         // Compact JSON with sorted keys, as the rest of the server writes it (the runtime's default pretty-prints).
@@ -77,9 +79,11 @@ struct APIRequestInfoMiddleware: RouterMiddleware {
 struct APIErrorMiddleware: ServerMiddleware {
     /// Largest request body of an API call (bytes).
     static let maxBodyBytes = 16 << 10
-    /// Largest body of an account application (`applyForAccount`): its identity documents in
+    /// Largest body of an account application (`applyForAccount`, `resubmitAccountApplication`): its identity documents in
     /// base64 (at most 4 × 2 MiB decoded, `AccountOpeningPolicy.standard`) and the fields.
     static let maxApplicationBodyBytes = 12 << 20
+    /// The operations that carry identity documents (`maxApplicationBodyBytes`).
+    static let applicationOperations: Set<String> = ["applyForAccount", "resubmitAccountApplication"]
 
     func intercept(
         _ request: HTTPRequest, body: HTTPBody?, metadata: ServerRequestMetadata, operationID: String,
@@ -87,7 +91,7 @@ struct APIErrorMiddleware: ServerMiddleware {
     ) async throws -> (HTTPResponse, HTTPBody?) {
         var collected: HTTPBody?
         if let body {
-            let limit = operationID == "applyForAccount" ? Self.maxApplicationBodyBytes : Self.maxBodyBytes
+            let limit = Self.applicationOperations.contains(operationID) ? Self.maxApplicationBodyBytes : Self.maxBodyBytes
             guard let bytes = try? await [UInt8](collecting: body, upTo: limit) else {
                 return Self.error(.contentTooLarge, "BODY_TOO_LARGE", "the body is over \(limit) bytes", ["maxBytes": String(limit)])
             }

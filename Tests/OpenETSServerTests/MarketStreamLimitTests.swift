@@ -1,0 +1,104 @@
+import Dispatch
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import OpenETSServer
+import Testing
+
+/// The market stream's limit on open streams (`MarketStreams.maxStreams`, 64) on the live
+/// server: 64 streams open, the 65th is refused with 503 STREAM_LIMIT, and once a client
+/// closes one a new stream opens again within a bounded time.
+@Suite("HTTP server: market stream limits")
+struct MarketStreamLimitTests {
+    /// A raw HTTP/1.1 connection (URLSession on Linux cannot hold 65 open event streams).
+    final class Connection: @unchecked Sendable {
+        let fd: Int32
+
+        init(port: Int) throws {
+            fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            guard fd >= 0 else { throw Failure("socket") }
+            var timeout = timeval(tv_sec: 60, tv_usec: 0)
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = in_port_t(UInt16(port).bigEndian)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let connected = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            guard connected == 0 else { close(fd); throw Failure("connect") }
+        }
+
+        /// Sends a GET and reads until the head (and, for an error, its short body) arrived.
+        func get(_ path: String) throws -> String {
+            let request = Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n".utf8)
+            guard request.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, 0) }) == request.count else { throw Failure("send") }
+            var received: [UInt8] = []
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while true {
+                let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+                guard n > 0 else { throw Failure("recv \(n) after \(received.count) bytes") }
+                received += buffer[0..<n]
+                let text = String(decoding: received, as: UTF8.self)
+                // The head, and then either the stream's first line or the refusal's body.
+                if let end = text.range(of: "\r\n\r\n"), text[end.upperBound...].contains("\n") { return text }
+            }
+        }
+
+        func shut() { close(fd) }
+    }
+
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+        init(_ description: String) { self.description = description }
+    }
+
+    /// Runs blocking socket work off the cooperative pool.
+    static func blocking<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(with: Result { try work() }) }
+        }
+    }
+
+    static func open(_ port: Int) async throws -> (Connection, String) {
+        try await blocking {
+            let connection = try Connection(port: port)
+            return (connection, try connection.get("/market/stream?instrument=CEA24"))
+        }
+    }
+
+    @Test func the65thStreamIsRefusedAndOneOpensAgainAfterAClientCloses() async throws {
+        let world = try await PortalServerTests.world()
+        try await PortalServerTests.serve(world) { port in
+            var open: [Connection] = []
+            defer { open.forEach { $0.shut() } }
+            for index in 0..<64 {
+                let (connection, head) = try await Self.open(port)
+                open.append(connection)
+                #expect(head.hasPrefix("HTTP/1.1 200") && head.contains("text/event-stream"), "stream \(index + 1): \(head.prefix(200))")
+            }
+            let (refused, head) = try await Self.open(port)
+            refused.shut()
+            #expect(head.hasPrefix("HTTP/1.1 503") && head.contains("\"code\":\"STREAM_LIMIT\""), "the 65th: \(head.prefix(300))")
+            // A client goes away: its slot is free again within a bounded time.
+            open.removeFirst().shut()
+            let deadline = ContinuousClock.now + .seconds(3 * 10 + 15)
+            var reopened = false
+            while ContinuousClock.now < deadline {
+                let (connection, head) = try await Self.open(port)
+                if head.hasPrefix("HTTP/1.1 200") {
+                    open.append(connection)
+                    reopened = true
+                    break
+                }
+                connection.shut()
+                #expect(head.contains("STREAM_LIMIT"), "\(head.prefix(200))")
+                try await Task.sleep(for: .milliseconds(250))
+            }
+            #expect(reopened, "a stream opens again after a client closed one")
+        }
+    }
+}
