@@ -39,7 +39,7 @@ tags:
   - name: exchange
     description: Order entry, block agreement and one-way auctions for a participant's own account (API token).
   - name: ccer
-    description: The public CCER registry (no token).
+    description: The CCER registry (public reads, no token) and its workflow (project owners, validation bodies, the review; token).
   - name: mrv
     description: The MRV platform, for an entity's representatives and its regulators (API token).
   - name: compliance
