@@ -170,9 +170,12 @@ public struct AuditNote: Hashable, Sendable {
     }
 
     func record(_ outcome: OperationOutcome) -> AuditRecord {
-        var detail = outcome.auditDetail
-        if outcome.accepted, !summary.isEmpty { detail += ": " + summary }
-        return AuditRecord(at: at, user: user, action: action, detail: detail, address: address)
+        record(detail: outcome.auditDetail, accepted: outcome.accepted)
+    }
+
+    /// The audit line with `detail` (the outcome's words), and the summary after an acceptance.
+    func record(detail: String, accepted: Bool) -> AuditRecord {
+        AuditRecord(at: at, user: user, action: action, detail: accepted && !summary.isEmpty ? detail + ": " + summary : detail, address: address)
     }
 }
 

@@ -84,6 +84,10 @@ struct SQLMRVTransaction: MRVTransaction {
     let sql: any SQLExecutor
     let dialect: SQLDialect
 
+    func appendAudit(_ records: [AuditRecord]) async throws {
+        try await insertAuditRecords(records, sql, dialect)
+    }
+
     func lockHead() async throws -> JournalHead {
         // SQLite holds the database write lock since BEGIN IMMEDIATE; PostgreSQL locks the row.
         try await readMRVHead(sql, lock: dialect == .postgres)

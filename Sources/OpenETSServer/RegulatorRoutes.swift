@@ -130,8 +130,11 @@ struct RegulatorRoutes: Sendable {
             let command: MRVCommand = decision == "approve"
                 ? .approveReview(entity: MRVEntityID(entity), year: year, level: level)
                 : .returnReview(entity: MRVEntityID(entity), year: year, level: level, reasons: [f["reason"] ?? ""])
-            let outcome = try await mrv.execute(MRVRequest(idempotencyKey: form.idempotencyKey, command: command, actor: mrvActor))
-            return try await portal.conclude("mrv." + command.kind, form, outcome, summary: "\(entity) \(year) \(level.rawValue) \(decision)", context: context, back: back)
+            let summary = "\(entity) \(year) \(level.rawValue) \(decision)"
+            let outcome = try await mrv.execute(
+                MRVRequest(idempotencyKey: form.idempotencyKey, command: command, actor: mrvActor),
+                audit: trading.auditNote("mrv." + command.kind, form, context, summary: summary))
+            return try await portal.conclude("mrv." + command.kind, form, outcome, summary: summary, context: context, back: back, audited: true)
         }
     }
 }

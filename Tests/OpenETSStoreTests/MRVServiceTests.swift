@@ -152,6 +152,36 @@ struct MRVServiceTests {
         try await reopened.close()
     }
 
+    /// A command given with an `AuditNote` writes its audit line in its own transaction, with
+    /// the outcome: accepted (with the summary), refused, a CSV with bad rows, replayed.
+    @Test(arguments: Backend.all)
+    func commandsAreAuditedInTheirOwnTransaction(_ backend: Backend) async throws {
+        let location = try backend.freshLocation()
+        let s = try await Self.populated(location)
+        let audit = try await Composition.openStore(location)
+        let at = SystemClock().now()
+        func note(_ action: String) -> AuditNote { AuditNote(at: at, user: "web-user", action: action, address: "10.0.0.9", summary: "U2 plan") }
+        let request = MRVRequest(idempotencyKey: "audited-plan", command: .submitControlPlan(
+            facility: "U2", items: [DataItemPlan(item: "coal.oxidation", source: .defaultValue, fallback: "default value")]))
+        let accepted = try #require(try await s.service.execute(request, audit: note("mrv.submit_control_plan")).receipt)
+        var line = try #require(try await audit.audit(limit: 1).first)
+        #expect(line.user == "web-user" && line.action == "mrv.submit_control_plan" && line.address == "10.0.0.9")
+        #expect(line.detail == "accepted #\(accepted.seq): U2 plan")
+        _ = try await s.service.execute(request, audit: note("mrv.submit_control_plan"))
+        #expect(try await audit.audit(limit: 1).first?.detail == "replayed #\(accepted.seq): U2 plan")
+        let head = await s.service.head
+        let refused = try await s.service.execute(
+            MRVRequest(idempotencyKey: "audited-bad", command: .approveControlPlan(facility: "U2", version: 9)), audit: note("mrv.approve_control_plan"))
+        line = try #require(try await audit.audit(limit: 1).first)
+        #expect(line.detail == "rejected \(try #require(refused.error).code.rawValue)")
+        let badCSV = try await s.service.importMonths(csv: "not,a,monthly,file\n1,2,3,4\n", idempotencyKey: "audited-csv", audit: note("mrv.import_months"))
+        #expect(badCSV.receipt == nil)
+        #expect(try await audit.audit(limit: 1).first?.detail.hasPrefix("rejected ") == true)
+        #expect(await s.service.head == head, "refusals wrote no MRV entry, only their audit lines")
+        try await audit.close()
+        try await s.close()
+    }
+
     @Test(arguments: Backend.all)
     func anIdempotencyKeyReplaysItsFirstOutcome(_ backend: Backend) async throws {
         let location = try backend.freshLocation()

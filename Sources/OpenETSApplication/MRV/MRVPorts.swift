@@ -10,6 +10,9 @@ public protocol MRVTransaction {
     /// Appends the sealed entries, records their idempotency keys and moves the head. The
     /// transaction commits when the `MRVStore.writeMRV` body returns.
     func append(_ entries: [JournalEntry], idempotency: [IdempotencyRecord], head: JournalHead) async throws
+    /// Appends audit records in this transaction (the audit log is in the same database), so
+    /// a command and its audit line commit together.
+    func appendAudit(_ records: [AuditRecord]) async throws
     /// The latest published policy version if it is newer than `version` (0: none known).
     func mrvPolicy(newerThan version: Int) async throws -> StoredMRVPolicy?
     /// Stores `policy` as the next version (its `version` is ignored) and returns that number.

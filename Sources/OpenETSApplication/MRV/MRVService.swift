@@ -140,7 +140,10 @@ public actor MRVService {
     /// `replace_evidence`): hashed here, listed in the command when it does not name them, and
     /// stored (`mrv_evidence_blob`) in the same transaction as the entry. Every file a deposit
     /// newly lists must have its bytes sent or already stored (`EVIDENCE_MISSING`).
-    public func execute(_ request: MRVRequest, files: [EvidenceUpload] = []) async throws -> MRVOutcome {
+    ///
+    /// With `audit`, its audit line (with the outcome, accepted or refused) is written in the
+    /// same transaction as the entry.
+    public func execute(_ request: MRVRequest, files: [EvidenceUpload] = [], audit: AuditNote? = nil) async throws -> MRVOutcome {
         let command: MRVCommand
         let uploads: [HashedUpload]
         switch Self.attach(files, to: request.command) {
@@ -149,7 +152,7 @@ public actor MRVService {
         }
         let hash = sha256Hex("mrv\n" + codec.encode(command) + Self.actorSuffix(request.actor))
         let actor = request.actor
-        return try await write(key: request.idempotencyKey, requestHash: hash, kind: Self.kindPrefix + command.kind, uploads: uploads) {
+        return try await write(key: request.idempotencyKey, requestHash: hash, kind: Self.kindPrefix + command.kind, uploads: uploads, audit: audit) {
             (state: MRVState, now: Timestamp, policy: MRVPolicyTables) throws(MRVError) -> Decision in
             .events(try state.decide(command, by: actor, at: now, policy: policy))
         }
@@ -176,14 +179,16 @@ public actor MRVService {
     /// Submits every month of a CSV file in one entry, or none of them; each month is a
     /// `submit_month` sent by `actor`. The rows' evidence files (`evidence_name`,
     /// `evidence_sha256`) need their bytes: in `files` (matched by hash) or stored before.
-    public func importMonths(csv: String, idempotencyKey: String, files: [EvidenceUpload] = [], actor: MRVActor = .system) async throws -> MRVOutcome {
+    public func importMonths(
+        csv: String, idempotencyKey: String, files: [EvidenceUpload] = [], actor: MRVActor = .system, audit: AuditNote? = nil
+    ) async throws -> MRVOutcome {
         let uploads: [HashedUpload]
         switch Self.hash(files) {
         case .failure(let error): return .rejected(error)
         case .success(let hashed): uploads = hashed
         }
         let hash = sha256Hex("mrv.import_months\n" + csv + uploads.map { "\nfile " + $0.sha256 }.joined() + Self.actorSuffix(actor))
-        return try await write(key: idempotencyKey, requestHash: hash, kind: Self.kindPrefix + "import_months", uploads: uploads) {
+        return try await write(key: idempotencyKey, requestHash: hash, kind: Self.kindPrefix + "import_months", uploads: uploads, audit: audit) {
             (state: MRVState, now: Timestamp, policy: MRVPolicyTables) throws(MRVError) -> Decision in
             switch MRVCSV.importMonths(csv, state: state, at: now, policy: policy) {
             case .rejected(let errors, let total): return .rows(errors, total)
@@ -229,7 +234,29 @@ public actor MRVService {
     }
 
     private func write(
-        key: String, requestHash: String, kind: String, uploads: [HashedUpload] = [],
+        key: String, requestHash: String, kind: String, uploads: [HashedUpload] = [], audit: AuditNote? = nil,
+        _ decide: (MRVState, Timestamp, MRVPolicyTables) throws(MRVError) -> Decision
+    ) async throws -> MRVOutcome {
+        guard let audit else { return try await write(key: key, requestHash: requestHash, kind: kind, uploads: uploads, then: { _, _ in }, decide) }
+        return try await write(key: key, requestHash: requestHash, kind: kind, uploads: uploads, then: { tx, outcome in
+            try await tx.appendAudit([audit.record(detail: Self.auditDetail(outcome), accepted: outcome.receipt != nil)])
+        }, decide)
+    }
+
+    /// The audit log's words for an MRV outcome, as for the registry's: `accepted #seq`,
+    /// `replayed #seq`, `rejected CODE`, `rejected CSV_REJECTED (N errors)`.
+    static func auditDetail(_ outcome: MRVOutcome) -> String {
+        switch outcome {
+        case .accepted(let receipt): (receipt.replayed ? "replayed #" : "accepted #") + String(receipt.seq)
+        case .rejected(let error): "rejected " + error.code.rawValue
+        case .rejectedRows(_, let total): "rejected CSV_REJECTED (\(total) errors)"
+        }
+    }
+
+    /// Decides and writes in one transaction; `then` runs last in it, with the outcome.
+    private func write(
+        key: String, requestHash: String, kind: String, uploads: [HashedUpload],
+        then: (any MRVTransaction, MRVOutcome) async throws -> Void,
         _ decide: (MRVState, Timestamp, MRVPolicyTables) throws(MRVError) -> Decision
     ) async throws -> MRVOutcome {
         guard !key.isEmpty, key.utf8.count <= CommandRequest.maxIdempotencyKeyLength else {
@@ -243,6 +270,23 @@ public actor MRVService {
         let now = clock.now()
         let (outcome, newState, newHead, newPolicy) = try await store.writeMRV {
             (tx) async throws -> (MRVOutcome, MRVState, JournalHead, (MRVPolicyTables, Int)) in
+            let result = try await Self.decideAndAppend(
+                tx, known: known, knownHead: knownHead, knownPolicy: knownPolicy, knownVersion: knownVersion, pinned: pinned, codec: codec,
+                now: now, key: key, requestHash: requestHash, kind: kind, uploads: uploads, decide)
+            try await then(tx, result.0)
+            return result
+        }
+        state = newState
+        head = newHead
+        (policy, policyVersion) = newPolicy
+        return outcome
+    }
+
+    private static func decideAndAppend(
+        _ tx: any MRVTransaction, known: MRVState, knownHead: JournalHead, knownPolicy: MRVPolicyTables, knownVersion: Int, pinned: Bool,
+        codec: LedgerCodec, now: Timestamp, key: String, requestHash: String, kind: String, uploads: [HashedUpload],
+        _ decide: (MRVState, Timestamp, MRVPolicyTables) throws(MRVError) -> Decision
+    ) async throws -> (MRVOutcome, MRVState, JournalHead, (MRVPolicyTables, Int)) {
             var state = known
             // A version published since (by any process) applies to this decision.
             var policy = (knownPolicy, knownVersion)
@@ -298,11 +342,6 @@ public actor MRVService {
             state.evolve(events)
             head = entry.head
             return (.accepted(MRVReceipt(seq: entry.seq, events: events, replayed: false)), state, head, policy)
-        }
-        state = newState
-        head = newHead
-        (policy, policyVersion) = newPolicy
-        return outcome
     }
 
     // MARK: policy

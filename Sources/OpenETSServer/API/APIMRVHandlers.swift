@@ -25,8 +25,10 @@ extension APIHandler {
         guard let owner = await service.state.accounts[caller.account]?.ownerID else {
             return Self.forbidden(caller.principal, .mrvSubmit, "the user's account is unknown").output()
         }
-        let outcome = try await mrv.importMonths(csv: body.csv, idempotencyKey: caller.idempotencyKey, actor: .entity(MRVEntityID(owner)))
-        let now = SystemClock().now()
+        // Audited in the import's own transaction, with its outcome.
+        let outcome = try await mrv.importMonths(
+            csv: body.csv, idempotencyKey: caller.idempotencyKey, actor: .entity(MRVEntityID(owner)),
+            audit: AuditNote(at: SystemClock().now(), user: caller.principal.user, action: "api_mrv_import_months", address: APIRequestInfo.address))
         switch outcome {
         case .accepted(let receipt):
             var months: [String] = []
@@ -35,17 +37,11 @@ extension APIHandler {
                     months.append("\(data.facility.rawValue)/\(data.year)-\(data.month < 10 ? "0" : "")\(data.month)")
                 }
             }
-            try? await access.audit(
-                now, caller.principal.user, "api_mrv_import_months", (receipt.replayed ? "replayed #" : "accepted #") + "\(receipt.seq)",
-                APIRequestInfo.address)
             return .created(.init(body: .json(Schemas.MRVResult(seq: receipt.seq, replayed: receipt.replayed, months: months))))
         case .rejected(let error):
-            try await access.audit(now, caller.principal.user, "api_mrv_import_months", "rejected \(error.code.rawValue)", APIRequestInfo.address)
             return .unprocessableContent(.init(body: .json(Self.error(error.code.rawValue, error.message, ["command": "import_months"]))))
         case .rejectedRows(let errors, let total):
             let first = errors.first
-            try await access.audit(
-                now, caller.principal.user, "api_mrv_import_months", "rejected \(errors.count) of \(total) rows", APIRequestInfo.address)
             var details = ["command": "import_months", "badRows": String(errors.count), "rows": String(total)]
             if let first {
                 details["row"] = String(first.row)

@@ -117,13 +117,12 @@ extension APIHandler {
             return refusal.output()
         case .success(let built): command = built
         }
-        let audit = "api_mrv_" + command.kind
-        let outcome = try await mrv.execute(MRVRequest(idempotencyKey: caller.idempotencyKey, command: command, actor: caller.actor))
+        // Audited in the MRV command's own transaction, with its outcome.
+        let outcome = try await mrv.execute(
+            MRVRequest(idempotencyKey: caller.idempotencyKey, command: command, actor: caller.actor),
+            audit: AuditNote(at: now, user: caller.principal.user, action: "api_mrv_" + command.kind, address: APIRequestInfo.address, summary: "\(id.rawValue) \(year)"))
         switch outcome {
         case .accepted(let receipt):
-            try? await access.audit(
-                now, caller.principal.user, audit, (receipt.replayed ? "replayed #" : "accepted #") + "\(receipt.seq) \(id.rawValue) \(year)",
-                APIRequestInfo.address)
             let state = await mrv.state
             guard let report = state.reports[ReportKey(entity: id, year: year)] else {
                 return .unprocessableContent(.init(body: .json(Self.error("UNKNOWN_REPORT", "no \(year) report of \(id.rawValue)", ["command": command.kind]))))
@@ -134,11 +133,9 @@ extension APIHandler {
             }
             return ok(Schemas.MRVWorkflowResult(seq: receipt.seq, replayed: receipt.replayed, finding: finding, report: Self.reportDetail(report)))
         case .rejected(let error):
-            try await access.audit(now, caller.principal.user, audit, "rejected \(error.code.rawValue)", APIRequestInfo.address)
             return .unprocessableContent(.init(body: .json(Self.error(error.code.rawValue, error.message, ["command": command.kind]))))
         case .rejectedRows(let errors, _):
             // Not produced by a single command; answered as a rejection all the same.
-            try await access.audit(now, caller.principal.user, audit, "rejected rows", APIRequestInfo.address)
             return .unprocessableContent(.init(body: .json(Self.error(errors.first?.code.rawValue ?? "INVALID_INPUT", "rejected", ["command": command.kind]))))
         }
     }
@@ -202,20 +199,16 @@ extension APIHandler {
             }
             data = only
         }
-        let outcome = try await mrv.execute(MRVRequest(
-            idempotencyKey: caller.idempotencyKey, command: .correctMonth(data, reason: body.reason), actor: .entity(MRVEntityID(owner))))
+        let outcome = try await mrv.execute(
+            MRVRequest(idempotencyKey: caller.idempotencyKey, command: .correctMonth(data, reason: body.reason), actor: .entity(MRVEntityID(owner))),
+            audit: AuditNote(at: now, user: caller.principal.user, action: "api_mrv_correct_month", address: APIRequestInfo.address, summary: "\(data.key)"))
         switch outcome {
         case .accepted(let receipt):
-            try? await access.audit(
-                now, caller.principal.user, "api_mrv_correct_month", (receipt.replayed ? "replayed #" : "accepted #") + "\(receipt.seq) \(data.key)",
-                APIRequestInfo.address)
             let month = "\(data.facility.rawValue)/\(data.year)-\(data.month < 10 ? "0" : "")\(data.month)"
             return .ok(.init(body: .json(Schemas.MRVResult(seq: receipt.seq, replayed: receipt.replayed, months: [month]))))
         case .rejected(let error):
-            try await access.audit(now, caller.principal.user, "api_mrv_correct_month", "rejected \(error.code.rawValue)", APIRequestInfo.address)
             return .unprocessableContent(.init(body: .json(Self.error(error.code.rawValue, error.message, ["command": "correct_month"]))))
         case .rejectedRows(let errors, _):
-            try await access.audit(now, caller.principal.user, "api_mrv_correct_month", "rejected rows", APIRequestInfo.address)
             return .unprocessableContent(.init(body: .json(Self.error(errors.first?.code.rawValue ?? "INVALID_INPUT", "rejected", ["command": "correct_month"]))))
         }
     }
