@@ -33,7 +33,12 @@ extension SQLLedgerStore {
                     Self.applicationColumns + " WHERE status = $1 ORDER BY submitted_at DESC, id LIMIT $2", [.text(status.rawValue), .int(Int64(limit))]
                 ).map(Self.applicationRecord)
             }
-            return try await sql.query(Self.applicationColumns + " ORDER BY submitted_at DESC, id LIMIT $1", [.int(Int64(limit))]).map(Self.applicationRecord)
+            // Waiting applications first, so decided ones (however many and however new) never
+            // push a waiting one out of the listing; each group newest first.
+            return try await sql.query(
+                Self.applicationColumns + " ORDER BY CASE WHEN status = 'submitted' THEN 0 ELSE 1 END, submitted_at DESC, id LIMIT $1",
+                [.int(Int64(limit))]
+            ).map(Self.applicationRecord)
         }
     }
 

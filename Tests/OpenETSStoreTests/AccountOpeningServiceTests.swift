@@ -87,6 +87,20 @@ struct AccountOpeningServiceTests {
     }
 
     @Test(arguments: Backend.all)
+    func waitingApplicationsAreListedFirst(_ backend: Backend) async throws {
+        let h = try await Harness.open(backend)
+        let opening = AccountOpeningService(store: h.store, registry: h.service)
+        let t0 = SystemClock().now()
+        let t1 = Timestamp(millisecondsSinceEpoch: t0.millisecondsSinceEpoch + 60_000)
+        let waiting = try await opening.apply(Self.institution("fund.w"), by: nil, at: t0).get()
+        let newer = try await opening.apply(Self.entity("late"), by: nil, at: t1).get()
+        _ = try await opening.decide(newer.application.id, .reject(reason: "incomplete"), by: "ro", at: t1).get()
+        // The older waiting one comes before the newer decided one.
+        #expect(try await opening.list().map(\.application.id) == [waiting.application.id, newer.application.id])
+        try await h.close()
+    }
+
+    @Test(arguments: Backend.all)
     func entityUsers(_ backend: Backend) async throws {
         let h = try await Harness.open(backend)
         let opening = AccountOpeningService(store: h.store, registry: h.service)
