@@ -282,66 +282,68 @@ public actor MRVService {
         return outcome
     }
 
+    /// The decision of one write inside its transaction: catch up with entries other processes
+    /// wrote, answer a known key from its entry, otherwise decide and append the entry.
     private static func decideAndAppend(
         _ tx: any MRVTransaction, known: MRVState, knownHead: JournalHead, knownPolicy: MRVPolicyTables, knownVersion: Int, pinned: Bool,
         codec: LedgerCodec, now: Timestamp, key: String, requestHash: String, kind: String, uploads: [HashedUpload],
         _ decide: (MRVState, Timestamp, MRVPolicyTables) throws(MRVError) -> Decision
     ) async throws -> (MRVOutcome, MRVState, JournalHead, (MRVPolicyTables, Int)) {
-            var state = known
-            // A version published since (by any process) applies to this decision.
-            var policy = (knownPolicy, knownVersion)
-            if !pinned, let stored = try await tx.mrvPolicy(newerThan: knownVersion) {
-                policy = (try Self.decodePolicy(stored), stored.version)
+        var state = known
+        // A version published since (by any process) applies to this decision.
+        var policy = (knownPolicy, knownVersion)
+        if !pinned, let stored = try await tx.mrvPolicy(newerThan: knownVersion) {
+            policy = (try Self.decodePolicy(stored), stored.version)
+        }
+        var head = try await tx.lockHead()
+        if head != knownHead {
+            // Another process wrote since: replay its entries first.
+            guard head.seq > knownHead.seq else { throw MRVStoreFault.headMovedBack(cached: knownHead, stored: head) }
+            var replayed = knownHead
+            while replayed.seq < head.seq {
+                let entries = try await tx.entries(after: replayed.seq, limit: 5_000)
+                guard let last = entries.last else { throw MRVStoreFault.journalBehindHead(head) }
+                for entry in entries { state.evolve(try codec.decode([MRVEvent].self, from: entry.body)) }
+                replayed = last.head
             }
-            var head = try await tx.lockHead()
-            if head != knownHead {
-                // Another process wrote since: replay its entries first.
-                guard head.seq > knownHead.seq else { throw MRVStoreFault.headMovedBack(cached: knownHead, stored: head) }
-                var replayed = knownHead
-                while replayed.seq < head.seq {
-                    let entries = try await tx.entries(after: replayed.seq, limit: 5_000)
-                    guard let last = entries.last else { throw MRVStoreFault.journalBehindHead(head) }
-                    for entry in entries { state.evolve(try codec.decode([MRVEvent].self, from: entry.body)) }
-                    replayed = last.head
-                }
-                guard replayed == head else { throw MRVStoreFault.journalBehindHead(head) }
+            guard replayed == head else { throw MRVStoreFault.journalBehindHead(head) }
+        }
+        if let record = try await tx.idempotencyRecord(key) {
+            guard record.requestHash == requestHash else {
+                return (.rejected(MRVError(.idempotencyKeyReused, "idempotency key \(key) was used for a different request")), state, head, policy)
             }
-            if let record = try await tx.idempotencyRecord(key) {
-                guard record.requestHash == requestHash else {
-                    return (.rejected(MRVError(.idempotencyKeyReused, "idempotency key \(key) was used for a different request")), state, head, policy)
-                }
-                guard let entry = try await tx.entry(record.seq) else { throw MRVStoreFault.missingEntry(record.seq) }
-                let events = try codec.decode([MRVEvent].self, from: entry.body)
-                return (.accepted(MRVReceipt(seq: entry.seq, events: events, replayed: true)), state, head, policy)
-            }
-            let decision: Result<Decision, MRVError>
-            do throws(MRVError) {
-                decision = .success(try decide(state, now, policy.0))
-            } catch {
-                decision = .failure(error)
-            }
-            let events: [MRVEvent]
-            switch decision {
-            case .failure(let error): return (.rejected(error), state, head, policy)
-            case .success(.rows(let errors, let total)): return (.rejectedRows(errors, total: total), state, head, policy)
-            case .success(.events(let decided)): events = decided
-            }
-            // Evidence bytes: every newly deposited file's are sent or stored; checked before
-            // anything is written, stored with the entry.
-            let blobs: [EvidenceBlob]
-            switch try await Self.blobsToStore(events, before: state, uploads: uploads, policy: policy.0, at: now, stored: { try await tx.evidenceBlobExists($0) }) {
-            case .failure(let error): return (.rejected(error), state, head, policy)
-            case .success(let checked): blobs = checked
-            }
-            let entry = JournalEntry.sealed(after: head, recordedAt: now, kind: kind, idempotencyKey: key, body: codec.encode(events))
-            try await tx.append([entry], idempotency: [IdempotencyRecord(key: key, requestHash: requestHash, seq: entry.seq)], head: entry.head)
-            for var blob in blobs {
-                blob.storedSeq = entry.seq
-                try await tx.putEvidenceBlob(blob)
-            }
-            state.evolve(events)
-            head = entry.head
-            return (.accepted(MRVReceipt(seq: entry.seq, events: events, replayed: false)), state, head, policy)
+            guard let entry = try await tx.entry(record.seq) else { throw MRVStoreFault.missingEntry(record.seq) }
+            let events = try codec.decode([MRVEvent].self, from: entry.body)
+            return (.accepted(MRVReceipt(seq: entry.seq, events: events, replayed: true)), state, head, policy)
+        }
+        let decision: Result<Decision, MRVError>
+        do throws(MRVError) {
+            decision = .success(try decide(state, now, policy.0))
+        } catch {
+            decision = .failure(error)
+        }
+        let events: [MRVEvent]
+        switch decision {
+        case .failure(let error): return (.rejected(error), state, head, policy)
+        case .success(.rows(let errors, let total)): return (.rejectedRows(errors, total: total), state, head, policy)
+        case .success(.events(let decided)): events = decided
+        }
+        // Evidence bytes: every newly deposited file's are sent or stored; checked before
+        // anything is written, stored with the entry.
+        let blobs: [EvidenceBlob]
+        switch try await Self.blobsToStore(events, before: state, uploads: uploads, policy: policy.0, at: now, stored: { try await tx.evidenceBlobExists($0) }) {
+        case .failure(let error): return (.rejected(error), state, head, policy)
+        case .success(let checked): blobs = checked
+        }
+        let entry = JournalEntry.sealed(after: head, recordedAt: now, kind: kind, idempotencyKey: key, body: codec.encode(events))
+        try await tx.append([entry], idempotency: [IdempotencyRecord(key: key, requestHash: requestHash, seq: entry.seq)], head: entry.head)
+        for var blob in blobs {
+            blob.storedSeq = entry.seq
+            try await tx.putEvidenceBlob(blob)
+        }
+        state.evolve(events)
+        head = entry.head
+        return (.accepted(MRVReceipt(seq: entry.seq, events: events, replayed: false)), state, head, policy)
     }
 
     // MARK: policy
