@@ -173,6 +173,12 @@ func addPortalRoutes(_ router: Router<AppRequestContext>, _ portal: PortalRoutes
 struct PageRoutes: Sendable {
     let store: any LedgerStore
     let service: RegistryService
+    /// The journal entry of each certificate looked up once (a certificate and its entry never
+    /// change), so the public check page does not read the account's history on every request.
+    let certificateEntries = CertificateEntries()
+
+    /// Most journal entries of the cancellation account read back to find a certificate's entry.
+    static let maxCertificateLookBack = 10_000
 
     func overview(_ request: Request) async throws -> Response {
         let (language, remember) = language(request)
@@ -216,10 +222,15 @@ struct PageRoutes: Sendable {
         let state = await service.state
         var entry: RegistryPages.EntrySummary?
         if let number, let certificate = state.certificates[CertificateNumber(number)] {
-            // The journal entry that recorded it: the account's entries, newest first.
-            let history = try await store.history(account: certificate.account, limit: 10_000)
-            if let found = history.first(where: { $0.kind == "voluntary_cancel" && $0.body.contains("\"\(number)\"") }) {
-                entry = summary(found)
+            if let known = certificateEntries.entry(number) {
+                entry = known
+            } else {
+                // The journal entry that recorded it: the account's entries, newest first.
+                let history = try await store.history(account: certificate.account, limit: Self.maxCertificateLookBack)
+                if let found = history.first(where: { $0.kind == "voluntary_cancel" && $0.body.contains("\"\(number)\"") }) {
+                    entry = summary(found)
+                    certificateEntries.remember(number, summary(found))
+                }
             }
         }
         let html = RegistryPages(language: language).certificate(state, number: number, entry: entry)
@@ -256,6 +267,22 @@ func text(
 }
 
 /// Security headers on every response.
+/// Certificate number → the journal entry that issued it, at most `maxKept` (then forgotten
+/// all at once: a bound on memory, not an eviction policy worth more code).
+final class CertificateEntries: Sendable {
+    static let maxKept = 10_000
+    private let entries = Mutex<[String: RegistryPages.EntrySummary]>([:])
+
+    func entry(_ number: String) -> RegistryPages.EntrySummary? { entries.withLock { $0[number] } }
+
+    func remember(_ number: String, _ entry: RegistryPages.EntrySummary) {
+        entries.withLock { table in
+            if table.count >= Self.maxKept { table.removeAll() }
+            table[number] = entry
+        }
+    }
+}
+
 struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: @concurrent (Request, Context) async throws -> Response) async throws -> Response {
         var response = try await next(request, context)

@@ -74,6 +74,12 @@ struct ServerTests {
             let certificate = try await get("/certificates?number=VC-00000001")
             #expect(certificate.status == 200 && certificate.body.contains("certificate-valid") && certificate.body.contains("成都马拉松组委会"))
             #expect(certificate.body.contains("CN-CCER-P000001-2024-000000000001-000000001200"))
+            // The journal entry that issued it, found once and then remembered: the same entry again.
+            func entryLine(_ html: String) -> String? {
+                html.firstMatch(of: /#[0-9]+: <code>[0-9a-f]{64}<\/code>/).map { String($0.output) }
+            }
+            let issued = try #require(entryLine(certificate.body), "the issuing entry is shown")
+            #expect(entryLine(try await get("/certificates/VC-00000001").body) == issued)
             #expect(try await get("/certificates/VC-99999999").status == 404)
 
             let csv = try await get("/accounts.csv")
