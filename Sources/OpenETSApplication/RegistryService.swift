@@ -155,7 +155,8 @@ public struct AuditNote: Hashable, Sendable {
     /// The peer address.
     public var address: String
     /// What was asked, in words (`100 t CEA24 for 2025`), appended to the detail of an accepted
-    /// outcome: `accepted #12: 100 t CEA24 for 2025`. At most `maxSummaryChars` are kept.
+    /// (or replayed) outcome: `accepted #12: 100 t CEA24 for 2025`. At most `maxSummaryChars`
+    /// Unicode scalars are kept.
     public var summary: String
 
     /// The longest summary kept (the audit line's detail stays bounded).
@@ -166,7 +167,8 @@ public struct AuditNote: Hashable, Sendable {
         self.user = AuditRecord.withoutNUL(user)
         self.action = AuditRecord.withoutNUL(action)
         self.address = AuditRecord.withoutNUL(address)
-        self.summary = AuditRecord.withoutNUL(String(summary.prefix(Self.maxSummaryChars)))
+        // Cut by Unicode scalars (a "character" may hold any number of combining marks).
+        self.summary = AuditRecord.withoutNUL(String(String.UnicodeScalarView(summary.unicodeScalars.prefix(Self.maxSummaryChars))))
     }
 
     func record(_ outcome: OperationOutcome) -> AuditRecord {
