@@ -157,6 +157,14 @@ struct AccountResubmissionServerTests {
             let limitedResubmission = try await api.call(
                 "POST", "\(Self.path)/\(id)/resubmission", headers: ["Application-Reference": reference, "Idempotency-Key": "r1"], body: Self.correction())
             #expect(limitedResubmission.0 == 429 && limitedResubmission.1["code"] as? String == "RATE_LIMITED")
+            // The same operations spelled with extra slashes: limited too (429), or not routed at
+            // all (404) — never handled past the limit.
+            for path in [Self.path + "/", "/" + Self.path, "\(Self.path)/\(id)/resubmission/"] {
+                let spelled = try await api.call(
+                    "POST", path, headers: ["Application-Reference": reference, "Idempotency-Key": "r2"],
+                    body: path.contains("resubmission") ? Self.correction() : AccountOpeningServerTests.applyJSON("api.slash"))
+                #expect(spelled.0 == 429 || spelled.0 == 404, "\(path): \(spelled)")
+            }
             #expect(try await world.store.applications(status: nil, limit: 10).count == stored)
             // Reading the status is not limited.
             #expect(try await api.call("GET", "\(Self.path)/\(id)", headers: ["Application-Reference": reference]).0 == 200)

@@ -1,3 +1,4 @@
+import Foundation
 import HTTPTypes
 import Hummingbird
 import OpenETSApplication
@@ -113,8 +114,14 @@ struct ApplicationRateLimitMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
     let limiter: APIRateLimiter
 
+    /// Compared by segments, empty ones dropped and each percent-decoded, as the router matches
+    /// them: `/api/v1/accounts/applications/` and `//api/v1/…` reach the same operation, so they
+    /// must not escape the limit.
     static func isApplication(_ path: String) -> Bool {
-        path == "/api/v1/accounts/applications" || (path.hasPrefix("/api/v1/accounts/applications/") && path.hasSuffix("/resubmission"))
+        let segments = path.split(separator: "/", omittingEmptySubsequences: true).map { $0.removingPercentEncoding ?? String($0) }
+        let applications = ["api", "v1", "accounts", "applications"]
+        guard segments.starts(with: applications) else { return false }
+        return segments.count == 4 || (segments.count == 6 && segments[5] == "resubmission")
     }
 
     func handle(
