@@ -252,6 +252,9 @@ struct APIMRVWorkflowTests {
                 && (full.json["findings"] as? [Any])?.count == 1 && full.json["concludedAt"] != nil, "\(full.body)")
             #expect(try await api.call("GET", path, token: t["sc"]).status == 200)
             #expect(try await api.call("GET", path, token: t["mee"]).status == 200)
+            // City staff read their city's reports only (Jialingjiang is in another city of Sichuan).
+            #expect(try await api.call("GET", path, token: t["chengdu"]).status == 200)
+            #expect(try await api.call("GET", Self.report(Self.jialingjiang, 2023), token: t["chengdu"]).status == 403)
             #expect(try await api.call("GET", path, token: t["e3"]).status == 403)
             #expect(try await api.call("GET", path, token: t["verifier"]).status == 403)
             let missing = try await api.call("GET", Self.report(Self.chuanneng, 2020), token: t["e1"])

@@ -198,8 +198,9 @@ extension APIHandler {
             return .notFound(.init(body: .json(Self.error(error.code.rawValue, error.message, ["plan": String(id.prefix(64)), "year": String(year)]))))
         }
         let accounts = await service.state.accounts
-        let scope = principal.account == nil ? principal.province : nil
-        let entities = timeline.entities.filter { scope == nil || accounts[$0.entity]?.province == scope }
+        let scope = Self.readScope(principal)
+        guard scope != .refused else { return Self.forbidden(principal, .viewProvince, "the user has no province").guarded() }
+        let entities = timeline.entities.filter { scope == .national || scope == .province(accounts[$0.entity]?.province ?? "") }
         let shown = Set(entities.map(\.entity))
         return .ok(.init(body: .json(Schemas.ComplianceCycle(
             plan: timeline.planID, planVersion: version, year: timeline.year, today: timeline.today.description,
@@ -222,8 +223,9 @@ extension APIHandler {
         case .success(let found): principal = found
         }
         guard let cycle else { return .serviceUnavailable(.init(body: .json(Self.unavailableCycle))) }
-        let scope = principal.account == nil ? principal.province : nil
-        let notices = try await cycle.notices(year: Int(input.path.year)).filter { scope == nil || $0.province == scope }
+        let scope = Self.readScope(principal)
+        guard scope != .refused else { return Self.forbidden(principal, .viewProvince, "the user has no province").guarded() }
+        let notices = try await cycle.notices(year: Int(input.path.year)).filter { scope == .national || scope == .province($0.province) }
         let page = window.slice(notices)
         return .ok(.init(body: .json(Schemas.PenaltyNoticePage(items: page.items.map(Self.notice), total: page.total, nextOffset: page.next))))
     }
@@ -246,7 +248,9 @@ extension APIHandler {
             try await access.audit(now, principal.user, "api_penalty_paid", "rejected UNKNOWN_NOTICE", APIRequestInfo.address)
             return .unprocessableContent(.init(body: .json(Self.error(AllocationErrorCode.unknownNotice.rawValue, "no penalty notice \(id) for \(year)", details))))
         }
-        if principal.account == nil, let province = principal.province, notice.province != province {
+        // Provincial staff only for their own province's notices; staff without one for none.
+        if Self.readScope(principal) != .national, Self.readScope(principal) != .province(notice.province) {
+            let province = principal.province ?? "no province"
             try await access.audit(now, principal.user, "api_penalty_paid", "refused", APIRequestInfo.address)
             return .forbidden(.init(body: .json(Self.error(
                 "FORBIDDEN", "notice \(id) is of \(notice.province), not \(province)",

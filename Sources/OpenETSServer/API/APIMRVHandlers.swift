@@ -105,7 +105,8 @@ extension APIHandler {
     }
 
     /// A read about one MRV entity: the role may `mrv_view`; a participant reads only its own
-    /// entity (its account's owner id), provincial and city staff only entities of their province.
+    /// entity (its account's owner id), provincial staff only entities of their province, city
+    /// staff only those of their city; staff without their province (or city) read nothing.
     func mrvReader(_ id: MRVEntityID) async throws -> MRVRead {
         let principal: Principal
         switch try await self.principal(.mrvView) {
@@ -119,10 +120,38 @@ extension APIHandler {
         guard let mrv else { return .unavailable }
         let state = await mrv.state
         guard let entity = state.entities[id] else { return .unknown }
-        if principal.account == nil, let province = principal.province, entity.province != province {
-            return .refused(Self.forbidden(principal, .mrvView, "entity \(id.rawValue) is in \(entity.province)"))
+        if principal.account == nil {
+            switch principal.role {
+            case .province:
+                guard let province = principal.province, entity.province == province else {
+                    return .refused(Self.forbidden(principal, .mrvView, "entity \(id.rawValue) is in \(entity.province)"))
+                }
+            case .city:
+                guard let province = principal.province, let city = principal.city, entity.province == province, entity.city == city else {
+                    return .refused(Self.forbidden(principal, .mrvView, "entity \(id.rawValue) is in \(entity.province) \(entity.city)"))
+                }
+            default:
+                break
+            }
         }
         return .granted(state)
+    }
+
+    /// Where a non-participant reader may read: provincial and city staff their own province
+    /// (refused when the user has none recorded: fail closed), national roles everywhere.
+    /// Participants are scoped by their account, not here.
+    enum ReadScope: Equatable {
+        case national
+        case province(String)
+        case refused
+    }
+
+    static func readScope(_ principal: Principal) -> ReadScope {
+        guard principal.account == nil else { return .national }
+        switch principal.role {
+        case .province, .city: return principal.province.map(ReadScope.province) ?? .refused
+        default: return .national
+        }
     }
 
     static func unknownEntity(_ id: MRVEntityID) -> Schemas._Error {
@@ -185,7 +214,10 @@ extension APIHandler {
         guard let (plan, assessment) = found.first(where: { $0.assessment.entity == id }) else {
             return .notFound(.init(body: .json(Self.error("UNKNOWN_ACCOUNT", "no assessment of \(id.rawValue) in \(year)", ["account": id.rawValue]))))
         }
-        if principal.account == nil, let province = principal.province, assessment.province != province {
+        switch Self.readScope(principal) {
+        case .national: break
+        case .province(let province) where province == assessment.province: break
+        case .province, .refused:
             return Self.forbidden(principal, .viewCompliance, "account \(id.rawValue) is in \(assessment.province)").guarded()
         }
         return .ok(.init(body: .json(Schemas.EntityCompliance(

@@ -85,8 +85,9 @@ extension APIHandler {
             return .success(.city(city))
         case .verifier:
             guard let verifier = principal.verifier else { return forbidden("the user acts for no verifier") }
-            if let year, let report = state.reports[ReportKey(entity: id, year: year)], let assigned = report.verifier, assigned.rawValue != verifier {
-                return forbidden("the \(year) report of \(id.rawValue) is assigned to another verifier")
+            // Only the verifier the report is assigned to (a report not yet assigned has none).
+            guard let year, let report = state.reports[ReportKey(entity: id, year: year)], report.verifier?.rawValue == verifier else {
+                return forbidden("the \(year.map(String.init) ?? "") report of \(id.rawValue) is not assigned to \(verifier)")
             }
             return .success(.verifier(VerifierID(verifier)))
         case .mee:
