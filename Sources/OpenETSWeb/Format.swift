@@ -89,7 +89,8 @@ public func escape(_ text: String) -> String {
 }
 
 /// One CSV field, quoted when needed (RFC 4180).
-public func csvField(_ text: String) -> String {
+public func csvField(_ raw: String) -> String {
+    let text = neutralisedFormula(raw)
     guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
     var quoted = "\""
     for character in text {
@@ -97,4 +98,22 @@ public func csvField(_ text: String) -> String {
         quoted.append(character)
     }
     return quoted + "\""
+}
+
+/// A field a spreadsheet would run as a formula (it starts with `=`, `@`, a tab or a carriage
+/// return, or with `-` or `+` and is not a signed plain number) gets a leading `'`, so free text
+/// a user typed (a name, a reason) cannot become a formula on the reviewer's machine. Plain
+/// numbers, signed ones included, and a lone `-` stay as they are.
+func neutralisedFormula(_ text: String) -> String {
+    guard let first = text.unicodeScalars.first else { return text }
+    switch first {
+    case "=", "@", "\t", "\r": return "'" + text
+    case "-", "+":
+        let rest = text.unicodeScalars.dropFirst()
+        if rest.isEmpty { return text }
+        let parts = String(rest).split(separator: ".", omittingEmptySubsequences: false)
+        let plainNumber = parts.count <= 2 && parts.allSatisfy { !$0.isEmpty && $0.allSatisfy { ("0"..."9").contains($0) } }
+        return plainNumber ? text : "'" + text
+    default: return text
+    }
 }

@@ -149,6 +149,10 @@ public enum TableCSV {
               parts.count == 1 || (!parts[1].isEmpty && parts[1].allSatisfy(\.isASCIIDigitCharacter))
         else { return cell }
         guard hadUnit || parts[0].contains(",") else { return cell }
+        // Grouping as the pages write it (1,234,567): a comma every three digits from the right,
+        // so free text such as "1,2" or "2024,001" is left as it is.
+        let groups = parts[0].split(separator: ",", omittingEmptySubsequences: false)
+        guard groups.count == 1 || (!groups[0].isEmpty && groups[0].count <= 3 && groups.dropFirst().allSatisfy { $0.count == 3 }) else { return cell }
         var whole = parts[0].filter { $0 != "," }
         var fraction = parts.count == 2 ? String(parts[1]) : ""
         // × 10^scale by moving the decimal point.

@@ -29,9 +29,19 @@ struct TableCSVTests {
         #expect(TableCSV.plainNumber("0.5万吨") == "5000")
         #expect(TableCSV.plainNumber("9,999吨") == "9999")
         #expect(TableCSV.plainNumber("12 t") == "12")
-        for unchanged in ["2025", "CEA24", "2025-06-03", "58.20", "—", "", "1,2a", "95.0%"] {
+        // Free text that only looks like a number is left alone: grouping must be by threes.
+        for unchanged in ["2025", "CEA24", "2025-06-03", "58.20", "—", "", "1,2a", "95.0%", "1,2", "2024,001", "12,34,567"] {
             #expect(TableCSV.plainNumber(unchanged) == unchanged)
         }
+    }
+
+    /// Text a user typed cannot become a spreadsheet formula in any CSV (`csvField`); signed
+    /// numbers stay numbers.
+    @Test func formulasAreNeutralised() {
+        #expect(csvField("=HYPERLINK(\"http://x\")") == "\"'=HYPERLINK(\"\"http://x\"\")\"")
+        #expect(csvField("@SUM(A1)") == "'@SUM(A1)")
+        #expect(csvField("+1+cmd") == "'+1+cmd" && csvField("-x") == "'-x" && csvField("\tx") == "'\tx")
+        for number in ["-3000", "+0.05", "-", "0", "1234.56", "CEA24"] { #expect(csvField(number) == number) }
     }
 
     @Test func onlyTablesWithoutTheirOwnCSVGetALink() {
