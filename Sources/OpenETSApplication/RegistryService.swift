@@ -164,11 +164,12 @@ public struct AuditNote: Hashable, Sendable {
 
     public init(at: Timestamp, user: String, action: String, address: String, summary: String = "") {
         self.at = at
-        self.user = AuditRecord.withoutNUL(user)
-        self.action = AuditRecord.withoutNUL(action)
-        self.address = AuditRecord.withoutNUL(address)
+        // NUL and length are handled where the record is made (`AuditRecord.init`).
+        self.user = user
+        self.action = action
+        self.address = address
         // Cut by Unicode scalars (a "character" may hold any number of combining marks).
-        self.summary = AuditRecord.withoutNUL(String(String.UnicodeScalarView(summary.unicodeScalars.prefix(Self.maxSummaryChars))))
+        self.summary = String(String.UnicodeScalarView(summary.unicodeScalars.prefix(Self.maxSummaryChars)))
     }
 
     func record(_ outcome: OperationOutcome) -> AuditRecord {

@@ -72,9 +72,8 @@ struct TradingRoutes: Sendable {
         // Login CSRF: without the pre-session cookie and the same token in the form, the
         // password is not even looked at (nothing counts as a failed login).
         guard let token = loginToken(request), AccessService.tokensMatch(token, form["login_csrf"] ?? "") else {
-            // The user id as typed, cut to the login form's limit (the form may carry 16 KiB).
-            let user = String(decoding: (form["user"] ?? "").utf8.prefix(AccessService.maxUserIDBytes), as: UTF8.self)
-            try await access.audit(SystemClock().now(), user, "login_refused", "login csrf token missing or wrong", context.address)
+            // The user id as typed (`AuditRecord` cuts it to the login form's 64 bytes).
+            try await access.audit(SystemClock().now(), form["user"] ?? "", "login_refused", "login csrf token missing or wrong", context.address)
             let message = lang == .zh ? "登录表单已失效，请重新打开登录页。" : "The login form expired; open the login page again."
             let fresh = AccessService.newToken()
             var response = page(TradingPages(language: lang).login(error: message, next: Self.localPath(form["next"]), loginCSRF: fresh), status: .forbidden)

@@ -67,17 +67,30 @@ public struct AuditRecord: Hashable, Codable, Sendable {
     public var detail: String
     public var address: String
 
+    /// Every field is cleaned here, for every writer (the access service, the registry's and the
+    /// MRV platform's transactions): NUL replaced, and cut to its named bound, so a stranger's
+    /// input (a 16 KiB "user id" on a refused login) cannot make an audit line unbounded.
     public init(at: Timestamp, user: String, action: String, detail: String, address: String) {
         self.at = at
-        self.user = user
-        self.action = action
-        self.detail = detail
-        self.address = address
+        self.user = Self.bounded(user, maxBytes: AccessService.maxUserIDBytes)
+        self.action = Self.bounded(action, maxBytes: Self.maxShortFieldBytes)
+        self.detail = Self.bounded(detail, maxBytes: Self.maxDetailBytes)
+        self.address = Self.bounded(address, maxBytes: Self.maxShortFieldBytes)
     }
+
+    /// Bounds of an audit line's fields (the user id's is the login form's, 64 bytes).
+    public static let maxShortFieldBytes = 128
+    public static let maxDetailBytes = 2_048
 
     /// NUL is not text to PostgreSQL: a user id typed by a stranger must not fail the write.
     static func withoutNUL(_ text: String) -> String {
         text.contains("\u{0}") ? text.replacingOccurrences(of: "\u{0}", with: "\u{FFFD}") : text
+    }
+
+    /// Without NUL, and at most `maxBytes` of UTF-8 (a character cut in two is replaced).
+    static func bounded(_ text: String, maxBytes: Int) -> String {
+        let clean = withoutNUL(text)
+        return clean.utf8.count <= maxBytes ? clean : String(decoding: clean.utf8.prefix(maxBytes), as: UTF8.self)
     }
 }
 

@@ -100,8 +100,7 @@ public final class AccessService: Sendable {
     /// Appends a line to the audit log and returns once it is durable. Concurrent calls share
     /// a transaction (`AuditWriter`).
     public func audit(_ at: Timestamp, _ user: String, _ action: String, _ detail: String, _ address: String) async throws {
-        let clean = AuditRecord.withoutNUL
-        try await auditLog.append(AuditRecord(at: at, user: clean(user), action: clean(action), detail: clean(detail), address: clean(address)))
+        try await auditLog.append(AuditRecord(at: at, user: user, action: action, detail: detail, address: address))
     }
 
     /// A CSRF check in constant time.
