@@ -233,16 +233,6 @@ public actor MRVService {
         case rows([MRVCSV.RowError], Int)
     }
 
-    private func write(
-        key: String, requestHash: String, kind: String, uploads: [HashedUpload] = [], audit: AuditNote? = nil,
-        _ decide: (MRVState, Timestamp, MRVPolicyTables) throws(MRVError) -> Decision
-    ) async throws -> MRVOutcome {
-        guard let audit else { return try await write(key: key, requestHash: requestHash, kind: kind, uploads: uploads, then: { _, _ in }, decide) }
-        return try await write(key: key, requestHash: requestHash, kind: kind, uploads: uploads, then: { tx, outcome in
-            try await tx.appendAudit([audit.record(detail: Self.auditDetail(outcome), accepted: outcome.receipt != nil)])
-        }, decide)
-    }
-
     /// The audit log's words for an MRV outcome, as for the registry's: `accepted #seq`,
     /// `replayed #seq`, `rejected CODE`, `rejected CSV_REJECTED (N errors)`.
     static func auditDetail(_ outcome: MRVOutcome) -> String {
@@ -253,10 +243,9 @@ public actor MRVService {
         }
     }
 
-    /// Decides and writes in one transaction; `then` runs last in it, with the outcome.
+    /// Decides and writes in one transaction; with `audit`, its audit line too.
     private func write(
-        key: String, requestHash: String, kind: String, uploads: [HashedUpload],
-        then: (any MRVTransaction, MRVOutcome) async throws -> Void,
+        key: String, requestHash: String, kind: String, uploads: [HashedUpload] = [], audit: AuditNote? = nil,
         _ decide: (MRVState, Timestamp, MRVPolicyTables) throws(MRVError) -> Decision
     ) async throws -> MRVOutcome {
         guard !key.isEmpty, key.utf8.count <= CommandRequest.maxIdempotencyKeyLength else {
@@ -273,7 +262,8 @@ public actor MRVService {
             let result = try await Self.decideAndAppend(
                 tx, known: known, knownHead: knownHead, knownPolicy: knownPolicy, knownVersion: knownVersion, pinned: pinned, codec: codec,
                 now: now, key: key, requestHash: requestHash, kind: kind, uploads: uploads, decide)
-            try await then(tx, result.0)
+            // The audit line, with the outcome (accepted or refused), in the same transaction.
+            if let audit { try await tx.appendAudit([audit.record(detail: Self.auditDetail(result.0), accepted: result.0.receipt != nil)]) }
             return result
         }
         state = newState

@@ -249,7 +249,8 @@ extension APIHandler {
             return .unprocessableContent(.init(body: .json(Self.error(AllocationErrorCode.unknownNotice.rawValue, "no penalty notice \(id) for \(year)", details))))
         }
         // Provincial staff only for their own province's notices; staff without one for none.
-        if Self.readScope(principal) != .national, Self.readScope(principal) != .province(notice.province) {
+        let scope = Self.readScope(principal)
+        if scope != .national, scope != .province(notice.province) {
             let province = principal.province ?? "no province"
             try await access.audit(now, principal.user, "api_penalty_paid", "refused", APIRequestInfo.address)
             return .forbidden(.init(body: .json(Self.error(
