@@ -215,6 +215,8 @@ public actor RegistryService {
     private var working: Working
     private var queue: [Ticket] = []
     private var draining = false
+    /// Counters of the writer's work since the process started (served at `/metrics`).
+    public private(set) var stats = WriterStats()
 
     private struct Working {
         var state: RegistryState
@@ -345,11 +347,13 @@ public actor RegistryService {
                 inFlight = nil
                 switch await current.commit.value {
                 case .committed:
+                    stats.record(batch: current.batch.tickets.count, commitNanoseconds: current.batch.started.duration(to: .now))
                     state = current.batch.state
                     exchange = current.batch.exchange
                     head = current.batch.head
                     finish(current.batch.tickets, current.batch.outcomes.map { .success($0) })
                 case .stale:
+                    stats.stale += 1
                     // Another writer appended, or a key was used in an earlier transaction:
                     // decide the batch again inside its transaction.
                     working = Working(state: state, exchange: exchange, head: head)
@@ -362,7 +366,8 @@ public actor RegistryService {
                 }
             }
             guard !nextTickets.isEmpty else { continue }
-            guard let next else {
+            guard var next else {
+                stats.inTransaction += 1
                 // Not decidable ahead (a key of the batch in flight, a defect) or decided on a
                 // state that did not commit: decide it inside its own transaction.
                 working = Working(state: state, exchange: exchange, head: head)
@@ -371,6 +376,7 @@ public actor RegistryService {
             }
             working = Working(state: next.state, exchange: next.exchange, head: next.head)
             let store = store
+            next.started = .now
             inFlight = (next, Task.detached { await Self.commit(next, to: store) })
         }
     }
@@ -579,6 +585,30 @@ private struct PreparedBatch: Sendable {
     var records: [String: IdempotencyRecord]
     /// The audit records of the tickets that carry a note, written in the batch's transaction.
     var audits: [AuditRecord]
+    /// When its commit started.
+    var started = ContinuousClock.Instant.now
+}
+
+/// What the writer did since the process started: batches committed as decided ahead, their
+/// commands, and the time their transactions took (commit included); batches decided again
+/// inside their transaction (`stale`) or decided there from the start (`inTransaction`).
+public struct WriterStats: Sendable, Equatable {
+    public var batches = 0
+    public var commands = 0
+    public var commitNanoseconds: Int64 = 0
+    public var stale = 0
+    public var inTransaction = 0
+    /// Batches by size: ≤ 1, ≤ 4, ≤ 16, ≤ 64, ≤ 256, more.
+    public var sizes = [Int](repeating: 0, count: WriterStats.sizeBounds.count + 1)
+    public static let sizeBounds = [1, 4, 16, 64, 256]
+
+    mutating func record(batch size: Int, commitNanoseconds duration: Duration) {
+        batches += 1
+        commands += size
+        let (seconds, attoseconds) = duration.components
+        commitNanoseconds += seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+        sizes[Self.sizeBounds.firstIndex { size <= $0 } ?? Self.sizeBounds.count] += 1
+    }
 }
 
 private enum CommitResult: Sendable {

@@ -72,12 +72,13 @@ public func buildRouter(
     }
     router.get("/metrics") { _, _ -> Response in
         let head = await service.head
+        let writer = await service.stats
         let body = metrics.exposition() + """
             # HELP openets_journal_head_seq Sequence number of the registry journal head.
             # TYPE openets_journal_head_seq gauge
             openets_journal_head_seq \(head.seq)
 
-            """
+            """ + writerExposition(writer)
         return text(body, contentType: "text/plain; version=0.0.4; charset=utf-8")
     }
     router.get("/static/site.css") { _, _ in text(SiteStyle.css, contentType: "text/css; charset=utf-8") }
@@ -330,4 +331,33 @@ extension HTTPMetrics: RouterMiddleware {
             throw error
         }
     }
+}
+
+/// The registry writer's counters (`WriterStats`) in Prometheus text: batch sizes as a
+/// histogram, so the mean batch is `sum / count`.
+func writerExposition(_ stats: WriterStats) -> String {
+    var lines = [
+        "# HELP openets_writer_batch_commands Commands per batch committed as decided ahead (group commit).",
+        "# TYPE openets_writer_batch_commands histogram",
+    ]
+    var cumulative = 0
+    for (index, bound) in WriterStats.sizeBounds.enumerated() {
+        cumulative += stats.sizes[index]
+        lines.append("openets_writer_batch_commands_bucket{le=\"\(bound)\"} \(cumulative)")
+    }
+    lines += [
+        "openets_writer_batch_commands_bucket{le=\"+Inf\"} \(stats.batches)",
+        "openets_writer_batch_commands_sum \(stats.commands)",
+        "openets_writer_batch_commands_count \(stats.batches)",
+        "# HELP openets_writer_commit_seconds_total Time the batches' transactions took, commit included.",
+        "# TYPE openets_writer_commit_seconds_total counter",
+        "openets_writer_commit_seconds_total \(Double(stats.commitNanoseconds) / 1e9)",
+        "# HELP openets_writer_batches_redecided_total Batches decided again inside their transaction (another writer or a reused key).",
+        "# TYPE openets_writer_batches_redecided_total counter",
+        "openets_writer_batches_redecided_total \(stats.stale)",
+        "# HELP openets_writer_batches_in_transaction_total Batches decided inside their transaction from the start (CCER commands, keys of the batch in flight).",
+        "# TYPE openets_writer_batches_in_transaction_total counter",
+        "openets_writer_batches_in_transaction_total \(stats.inTransaction)",
+    ]
+    return lines.joined(separator: "\n") + "\n"
 }

@@ -96,6 +96,17 @@ struct ServerTests {
             let metrics = try await get("/metrics")
             #expect(metrics.body.contains("openets_journal_head_seq 55"))
             #expect(metrics.body.contains("openets_http_requests_total{method=\"GET\",status=\"200\"}"))
+            // The writer's batches: a histogram whose +Inf bucket is its count, with the commands
+            // of the setup (55 entries, some of them in batches of several) as its sum.
+            let values = Dictionary(
+                metrics.body.split(separator: "\n").filter { $0.hasPrefix("openets_writer_") }.compactMap { line -> (String, Double)? in
+                    let parts = line.split(separator: " ")
+                    return parts.count == 2 ? (String(parts[0]), Double(parts[1]) ?? -1) : nil
+                }, uniquingKeysWith: { first, _ in first })
+            let batches = try #require(values["openets_writer_batch_commands_count"])
+            #expect(batches >= 1 && values["openets_writer_batch_commands_bucket{le=\"+Inf\"}"] == batches)
+            #expect((values["openets_writer_batch_commands_sum"] ?? 0) >= batches)
+            #expect(values["openets_writer_batches_redecided_total"] == 0 && values["openets_writer_commit_seconds_total"].map { $0 > 0 } == true)
             #expect(try await get("/no/such/page").status == 404)
             group.cancelAll()
         }
