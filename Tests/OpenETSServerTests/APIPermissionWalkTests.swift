@@ -155,6 +155,11 @@ struct APIPermissionWalkTests {
         case "getComplianceCycle": return (["year": "2024", "planId": "power-2024"], nil)
         case "listPenaltyNotices": return (["year": "2024"], nil)
         case "markPenaltyPaid": return (["year": "2024", "noticeId": "PN-NONE"], nil)
+        // the compliance cycle's runs: a reserve before the true-up and notices before the
+        // surrender are refused (STAGE_ORDER), nothing changes
+        case "runCycleStage": return (["year": "2024", "planId": "power-2024", "stage": "reserve"], "{}")
+        case "issuePenaltyNotices": return (["year": "2024", "planId": "power-2024"], "{}")
+        case "getCycleSupply", "getCycleStatistics": return (["year": "2024", "planId": "power-2024"], nil)
         case "listMRVMonths", "listMRVReports": return (["entityId": ownEntity], nil)
         // MRV workflow
         case "getMRVReport", "submitMRVReport": return (["entityId": ownEntity, "year": "2024"], nil)

@@ -1926,6 +1926,155 @@ paths:
           $ref: '#/components/responses/RateLimited'
         '503':
           $ref: '#/components/responses/Unavailable'
+  # --- the compliance cycle's runs: stages, penalty issuance, supply, statistics ---
+  /api/v1/compliance/{year}/cycle/{planId}/stages/{stage}:
+    post:
+      tags: [compliance]
+      operationId: runCycleStage
+      summary: The MEE runs a stage of a plan's year through the registry (as `openets cycle pre-allocate`, `true-up`, `reserve`, `auction`, `comply`, `carry-over`).
+      description: |
+        The plan in force (published, else shipped) of `planId`; `year` must be its year
+        (422 YEAR_MISMATCH). `pre_allocation`, `true_up` and `surrender` take `facilities`
+        (the CLI's facilities JSON: its `facilities` array, snake_case fields as
+        docs/allocation.md); `reserve` takes nothing; `auction` takes `auction` (the window,
+        ceiling, minimum bid, cap and pricing) unless the stage is done; `carry_over` takes
+        `today` (default today, Beijing). A refusal is 422 with the cycle's code
+        (STAGE_ORDER, MISSING_FIELD, PRE_ALLOCATION_MISMATCH, PROVINCE_MISMATCH, NO_RESERVE,
+        NO_PAID_ALLOCATION, OUT_OF_RANGE, INVALID_VALUE, LIMIT_EXCEEDED, UNKNOWN_PLAN, ...)
+        and nothing stored or moved; a command of a stored plan the registry or the exchange
+        refuses is 422 with its code, the stage staying planned. A done stage is not run again:
+        it answers the stored result with `alreadyDone` and `replayed` true (a retry, whatever
+        the key). Body limit 8 MiB (`APIErrorMiddleware.maxCycleStageBodyBytes`).
+      security:
+        - bearerToken: []
+      parameters:
+        - $ref: '#/components/parameters/Year'
+        - $ref: '#/components/parameters/PlanId'
+        - $ref: '#/components/parameters/CycleStageName'
+        - $ref: '#/components/parameters/IdempotencyKey'
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              $ref: '#/components/schemas/CycleStageRunRequest'
+      responses:
+        '200':
+          description: The stage as run (or as stored, when it was done already).
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/CycleStageRun'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
+        '413':
+          $ref: '#/components/responses/TooLarge'
+        '422':
+          $ref: '#/components/responses/Rejected'
+        '429':
+          $ref: '#/components/responses/RateLimited'
+        '503':
+          $ref: '#/components/responses/Unavailable'
+  /api/v1/compliance/{year}/cycle/{planId}/penalty-notices:
+    post:
+      tags: [compliance]
+      operationId: issuePenaltyNotices
+      summary: The provincial authority issues the penalty notices of its province's shortfalls in a done surrender stage (as `openets cycle penalties --issue`).
+      description: |
+        One notice per entity of the caller's province with a shortfall, under the plan's
+        regime. `issuedOn` must be after the surrender deadline (default the day after it);
+        `multiple` (price regime) within the plan's range, default its minimum. 422
+        STAGE_ORDER (surrender not done, or on or before the deadline), NO_MONTH_PRICE,
+        OUT_OF_RANGE, INVALID_VALUE, UNKNOWN_PLAN, YEAR_MISMATCH, nothing stored. A notice
+        already issued is kept as it is: a call that issues nothing new answers the
+        province's notices with `replayed` true.
+      security:
+        - bearerToken: []
+      parameters:
+        - $ref: '#/components/parameters/Year'
+        - $ref: '#/components/parameters/PlanId'
+        - $ref: '#/components/parameters/IdempotencyKey'
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              $ref: '#/components/schemas/IssuePenaltyNoticesRequest'
+      responses:
+        '200':
+          description: The province's notices of the plan and year.
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/PenaltyNoticesIssued'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
+        '422':
+          $ref: '#/components/responses/Rejected'
+        '429':
+          $ref: '#/components/responses/RateLimited'
+        '503':
+          $ref: '#/components/responses/Unavailable'
+  /api/v1/compliance/{year}/cycle/{planId}/supply:
+    get:
+      tags: [compliance]
+      operationId: getCycleSupply
+      summary: The reserve and the paid-allocation auction of a plan's year (the supply of `openets cycle status`).
+      description: |
+        Before the reserve stage is done `reserveIssued` is false and no figures are given.
+        The auction as the exchange has it (announced, cleared with its fills, cancelled).
+        Regulators' read (`view_province`): provincial and city staff see the fills of their
+        province's accounts only. 404 UNKNOWN_PLAN, YEAR_MISMATCH.
+      security:
+        - bearerToken: []
+      parameters:
+        - $ref: '#/components/parameters/Year'
+        - $ref: '#/components/parameters/PlanId'
+      responses:
+        '200':
+          description: The supply.
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/CycleSupply'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
+        '404':
+          $ref: '#/components/responses/NotFound'
+        '503':
+          $ref: '#/components/responses/Unavailable'
+  /api/v1/compliance/{year}/cycle/{planId}/statistics:
+    get:
+      tags: [compliance]
+      operationId: getCycleStatistics
+      summary: The public statistics of a plan's year from its stored stages (what `/statistics/{year}` shows; `openets cycle stats`) - compliance by province and the nation, allocation totals, turnover.
+      description: |
+        Public. 404 UNKNOWN_PLAN, YEAR_MISMATCH, or STAGE_ORDER while the surrender stage is
+        not done (nothing is published yet).
+      parameters:
+        - $ref: '#/components/parameters/Year'
+        - $ref: '#/components/parameters/PlanId'
+      responses:
+        '200':
+          description: The statistics.
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/CycleStatistics'
+        '404':
+          $ref: '#/components/responses/NotFound'
+        '503':
+          $ref: '#/components/responses/Unavailable'
   /api/v1/accounts/applications:
     post:
       tags: [accounts]
@@ -2274,6 +2423,14 @@ components:
         type: string
         minLength: 1
         maxLength: 64
+    # --- the compliance cycle's runs: stages, penalty issuance, supply, statistics ---
+    CycleStageName:
+      name: stage
+      in: path
+      required: true
+      schema:
+        type: string
+        enum: [pre_allocation, true_up, reserve, auction, surrender, carry_over]
     IdempotencyKey:
       name: Idempotency-Key
       in: header
@@ -3924,6 +4081,372 @@ components:
           $ref: '#/components/schemas/PenaltyNotice'
         replayed:
           type: boolean
+    # --- the compliance cycle's runs: stages, penalty issuance, supply, statistics ---
+    CycleFacilityDocument:
+      type: object
+      description: A facility as the CLI's facilities JSON has it (docs/allocation.md, "The cycle in the registry") - `id`, `entity`, `province`, `category`, `generation_mwh`, `heat_supplied_gj`, `cooling`, `load_factor` (decimals as strings), `previous_verified_t`, `verified_t` (integers), and the intensity plans' `products`, `base_emissions_t`, `base_intensity`, `output`.
+      additionalProperties: true
+    CycleAuctionTerms:
+      type: object
+      required: [opensAt, closesAt, ceilingPriceFen]
+      properties:
+        opensAt:
+          type: string
+          description: ISO 8601 (no zone - Beijing time); not before now.
+          maxLength: 40
+        closesAt:
+          type: string
+          description: ISO 8601, after opensAt.
+          maxLength: 40
+        ceilingPriceFen:
+          type: integer
+          format: int64
+          description: Ceiling price, fen per tonne; at least the plan's floor.
+        minBidTonnes:
+          type: integer
+          format: int64
+          description: Minimum bid (default 1).
+        maxSharePerMille:
+          type: integer
+          format: int64
+          description: Cap per bidder, per mille of the volume (default 1000, no cap).
+        pricing:
+          type: string
+          enum: [uniform, pay_as_bid]
+    CycleStageRunRequest:
+      type: object
+      properties:
+        facilities:
+          type: array
+          maxItems: 100000
+          items:
+            $ref: '#/components/schemas/CycleFacilityDocument'
+        auction:
+          $ref: '#/components/schemas/CycleAuctionTerms'
+        today:
+          type: string
+          description: The carry-over's day, YYYY-MM-DD, after the surrender deadline (default today, Beijing).
+          pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$'
+    CycleEntityMovement:
+      type: object
+      required: [entity, province, movedTonnes, dueTonnes, debtTonnes]
+      properties:
+        entity:
+          type: string
+        province:
+          type: string
+        movedTonnes:
+          type: integer
+          format: int64
+          description: Allocated (> 0) or recalled (< 0) by the stage.
+        dueTonnes:
+          type: integer
+          format: int64
+          description: For the true-up, final - pre-allocation (before any debt).
+        debtTonnes:
+          type: integer
+          format: int64
+    CycleDebt:
+      type: object
+      required: [entity, year, unit, quantityTonnes, reason, settlement]
+      properties:
+        entity:
+          type: string
+        year:
+          type: integer
+        unit:
+          type: string
+        quantityTonnes:
+          type: integer
+          format: int64
+        reason:
+          type: string
+        settlement:
+          type: string
+    CycleComplianceAssessment:
+      type: object
+      required: [entity, province, verifiedTonnes, debtTonnes, obligationTonnes, ccerUsableTonnes, surrenderedTonnes, shortfallTonnes, netSoldTonnes, carryOverLimitTonnes, status, surrender, ineligible]
+      properties:
+        entity:
+          type: string
+        province:
+          type: string
+        verifiedTonnes:
+          type: integer
+          format: int64
+        debtTonnes:
+          type: integer
+          format: int64
+        obligationTonnes:
+          type: integer
+          format: int64
+        ccerUsableTonnes:
+          type: integer
+          format: int64
+        surrenderedTonnes:
+          type: integer
+          format: int64
+        borrowedTonnes:
+          type: integer
+          format: int64
+        shortfallTonnes:
+          type: integer
+          format: int64
+        netSoldTonnes:
+          type: integer
+          format: int64
+        carryOverLimitTonnes:
+          type: integer
+          format: int64
+        status:
+          type: string
+          enum: [compliant, shortfall]
+        surrender:
+          type: array
+          items:
+            type: object
+            required: [unit, kind, quantityTonnes]
+            properties:
+              unit:
+                type: string
+              kind:
+                type: string
+              quantityTonnes:
+                type: integer
+                format: int64
+        ineligible:
+          type: array
+          items:
+            type: object
+            required: [unit, quantityTonnes, reason]
+            properties:
+              unit:
+                type: string
+              quantityTonnes:
+                type: integer
+                format: int64
+              reason:
+                type: string
+    CycleCarryOverAssessment:
+      type: object
+      required: [entity, province, heldTonnes, netSoldTonnes, limitTonnes, excessTonnes, consequence]
+      properties:
+        entity:
+          type: string
+        province:
+          type: string
+        heldTonnes:
+          type: integer
+          format: int64
+        netSoldTonnes:
+          type: integer
+          format: int64
+        limitTonnes:
+          type: integer
+          format: int64
+        excessTonnes:
+          type: integer
+          format: int64
+        consequence:
+          type: string
+    CycleStageRun:
+      type: object
+      required: [plan, year, stage, unit, commands, applied, alreadyDone, replayed, entities, debts]
+      properties:
+        plan:
+          type: string
+        planVersion:
+          type: integer
+          description: The plan version the stage was worked out under (recorded with its commands).
+        year:
+          type: integer
+        stage:
+          type: string
+          enum: [pre_allocation, true_up, reserve, auction, surrender, carry_over]
+        unit:
+          type: string
+        commands:
+          type: integer
+          description: Registry and exchange commands of the stage.
+        applied:
+          type: integer
+          description: Commands applied by this call (0 for a done stage).
+        alreadyDone:
+          type: boolean
+        replayed:
+          type: boolean
+          description: The stage was done before this call; its stored result is answered.
+        entities:
+          type: array
+          items:
+            $ref: '#/components/schemas/CycleEntityMovement'
+        debts:
+          type: array
+          items:
+            $ref: '#/components/schemas/CycleDebt'
+        supply:
+          $ref: '#/components/schemas/CycleSupply'
+        compliance:
+          type: array
+          items:
+            $ref: '#/components/schemas/CycleComplianceAssessment'
+        carryOver:
+          type: array
+          items:
+            $ref: '#/components/schemas/CycleCarryOverAssessment'
+    IssuePenaltyNoticesRequest:
+      type: object
+      properties:
+        issuedOn:
+          type: string
+          description: Date of issue YYYY-MM-DD, after the surrender deadline (default the day after it).
+          pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$'
+        multiple:
+          type: string
+          description: Multiple of the month's average price (price regime), a decimal within the plan's range (default its minimum).
+          maxLength: 16
+    PenaltyNoticesIssued:
+      type: object
+      required: [notices, issued, replayed]
+      properties:
+        notices:
+          type: array
+          items:
+            $ref: '#/components/schemas/PenaltyNotice'
+        issued:
+          type: integer
+          description: Notices this call issued.
+        replayed:
+          type: boolean
+          description: Nothing new was issued and the province has notices of the plan and year already.
+    CycleAuctionFill:
+      type: object
+      required: [bidder, quantityTonnes, priceFen]
+      properties:
+        bidder:
+          type: string
+        quantityTonnes:
+          type: integer
+          format: int64
+        priceFen:
+          type: integer
+          format: int64
+    CycleAuctionState:
+      type: object
+      required: [id, status, quantityTonnes, soldTonnes, unsoldTonnes, opensAt, closesAt, fills]
+      properties:
+        id:
+          type: integer
+          format: int64
+        status:
+          type: string
+          enum: [announced, cleared, cancelled]
+        quantityTonnes:
+          type: integer
+          format: int64
+        clearingPriceFen:
+          type: integer
+          format: int64
+        soldTonnes:
+          type: integer
+          format: int64
+        unsoldTonnes:
+          type: integer
+          format: int64
+          description: Stays in the reserve (the national account).
+        opensAt:
+          type: string
+          description: ISO 8601, UTC.
+        closesAt:
+          type: string
+          description: ISO 8601, UTC.
+        fills:
+          type: array
+          items:
+            $ref: '#/components/schemas/CycleAuctionFill'
+    CycleSupply:
+      type: object
+      required: [plan, year, reserveIssued]
+      properties:
+        plan:
+          type: string
+        year:
+          type: integer
+        reserveIssued:
+          type: boolean
+        allocatedTonnes:
+          type: integer
+          format: int64
+          description: The year's final allocation the reserve was worked out from.
+        reserveTonnes:
+          type: integer
+          format: int64
+        totalTonnes:
+          type: integer
+          format: int64
+        auctionTonnes:
+          type: integer
+          format: int64
+          description: The paid allocation (out of the reserve).
+        floorPriceFen:
+          type: integer
+          format: int64
+        auction:
+          $ref: '#/components/schemas/CycleAuctionState'
+    CycleStatisticsRow:
+      type: object
+      required: [scope, sector, entities, compliantEntities, obligationTonnes, surrenderedTonnes, shortfallTonnes, preAllocationTonnes, complianceRateByCount, complianceRateByVolume]
+      properties:
+        scope:
+          type: string
+          description: A province code, or CN for the nation (last).
+        sector:
+          type: string
+        entities:
+          type: integer
+        compliantEntities:
+          type: integer
+        obligationTonnes:
+          type: integer
+          format: int64
+        surrenderedTonnes:
+          type: integer
+          format: int64
+        shortfallTonnes:
+          type: integer
+          format: int64
+        preAllocationTonnes:
+          type: integer
+          format: int64
+        finalAllocationTonnes:
+          type: integer
+          format: int64
+        complianceRateByCount:
+          type: string
+          description: Percent, 2 decimals half up, "-" for no entities.
+        complianceRateByVolume:
+          type: string
+    CycleStatistics:
+      type: object
+      required: [plan, year, sector, rows, tradedTonnes, turnoverRate]
+      properties:
+        plan:
+          type: string
+        year:
+          type: integer
+        sector:
+          type: string
+        rows:
+          type: array
+          items:
+            $ref: '#/components/schemas/CycleStatisticsRow'
+        tradedTonnes:
+          type: integer
+          format: int64
+          description: Tonnes of the year's vintage traded on the exchange.
+        turnoverRate:
+          type: string
+          description: tradedTonnes / the nation's final allocation, percent.
     ApplicantKind:
       type: string
       enum: [entity, institution, individual]

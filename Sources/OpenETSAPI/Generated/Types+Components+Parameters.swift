@@ -68,6 +68,15 @@ extension Components {
         public typealias FreezeId = Swift.String
         /// - Remark: Generated from `#/components/parameters/NoticeId`.
         public typealias NoticeId = Swift.String
+        /// - Remark: Generated from `#/components/parameters/CycleStageName`.
+        @frozen public enum CycleStageName: String, Codable, Hashable, Sendable, CaseIterable {
+            case preAllocation = "pre_allocation"
+            case trueUp = "true_up"
+            case reserve = "reserve"
+            case auction = "auction"
+            case surrender = "surrender"
+            case carryOver = "carry_over"
+        }
         /// 1-64 printable ASCII characters (! to ~) chosen by the client; a retry with the same key returns the first result.
         ///
         /// - Remark: Generated from `#/components/parameters/IdempotencyKey`.

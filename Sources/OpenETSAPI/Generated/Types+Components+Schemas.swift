@@ -4382,6 +4382,905 @@ extension Components {
                 case replayed
             }
         }
+        /// A facility as the CLI's facilities JSON has it (docs/allocation.md, "The cycle in the registry") - `id`, `entity`, `province`, `category`, `generation_mwh`, `heat_supplied_gj`, `cooling`, `load_factor` (decimals as strings), `previous_verified_t`, `verified_t` (integers), and the intensity plans' `products`, `base_emissions_t`, `base_intensity`, `output`.
+        ///
+        /// - Remark: Generated from `#/components/schemas/CycleFacilityDocument`.
+        public struct CycleFacilityDocument: Codable, Hashable, Sendable {
+            /// A container of undocumented properties.
+            public var additionalProperties: OpenAPIRuntime.OpenAPIObjectContainer
+            /// Creates a new `CycleFacilityDocument`.
+            ///
+            /// - Parameters:
+            ///   - additionalProperties: A container of undocumented properties.
+            public init(additionalProperties: OpenAPIRuntime.OpenAPIObjectContainer = .init()) {
+                self.additionalProperties = additionalProperties
+            }
+            public init(from decoder: any Swift.Decoder) throws {
+                additionalProperties = try decoder.decodeAdditionalProperties(knownKeys: [])
+            }
+            public func encode(to encoder: any Swift.Encoder) throws {
+                try encoder.encodeAdditionalProperties(additionalProperties)
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/CycleAuctionTerms`.
+        public struct CycleAuctionTerms: Codable, Hashable, Sendable {
+            /// ISO 8601 (no zone - Beijing time); not before now.
+            ///
+            /// - Remark: Generated from `#/components/schemas/CycleAuctionTerms/opensAt`.
+            public var opensAt: Swift.String
+            /// ISO 8601, after opensAt.
+            ///
+            /// - Remark: Generated from `#/components/schemas/CycleAuctionTerms/closesAt`.
+            public var closesAt: Swift.String
+            /// Ceiling price, fen per tonne; at least the plan's floor.
+            ///
+            /// - Remark: Generated from `#/components/schemas/CycleAuctionTerms/ceilingPriceFen`.
+            public var ceilingPriceFen: Swift.Int64
+            /// Minimum bid (default 1).
+            ///
+            /// - Remark: Generated from `#/components/schemas/CycleAuctionTerms/minBidTonnes`.
+            public var minBidTonnes: Swift.Int64?
+            /// Cap per bidder, per mille of the volume (default 1000, no cap).
+            ///
+            /// - Remark: Generated from `#/components/schemas/CycleAuctionTerms/maxSharePerMille`.
+            public var maxSharePerMille: Swift.Int64?
+            /// - Remark: Generated from `#/components/schemas/CycleAuctionTerms/pricing`.
+            @frozen public enum PricingPayload: String, Codable, Hashable, Sendable, CaseIterable {
+                case uniform = "uniform"
+                case payAsBid = "pay_as_bid"
+            }
+            /// - Remark: Generated from `#/components/schemas/CycleAuctionTerms/pricing`.
+            public var pricing: Components.Schemas.CycleAuctionTerms.PricingPayload?
+            /// Creates a new `CycleAuctionTerms`.
+            ///
+            /// - Parameters:
+            ///   - opensAt: ISO 8601 (no zone - Beijing time); not before now.
+            ///   - closesAt: ISO 8601, after opensAt.
+            ///   - ceilingPriceFen: Ceiling price, fen per tonne; at least the plan's floor.
+            ///   - minBidTonnes: Minimum bid (default 1).
+            ///   - maxSharePerMille: Cap per bidder, per mille of the volume (default 1000, no cap).
+            ///   - pricing:
+            public init(
+                opensAt: Swift.String,
+                closesAt: Swift.String,
+                ceilingPriceFen: Swift.Int64,
+                minBidTonnes: Swift.Int64? = nil,
+                maxSharePerMille: Swift.Int64? = nil,
+                pricing: Components.Schemas.CycleAuctionTerms.PricingPayload? = nil
+            ) {
+                self.opensAt = opensAt
+                self.closesAt = closesAt
+                self.ceilingPriceFen = ceilingPriceFen
+                self.minBidTonnes = minBidTonnes
+                self.maxSharePerMille = maxSharePerMille
+                self.pricing = pricing
+            }
+            public enum CodingKeys: String, CodingKey {
+                case opensAt
+                case closesAt
+                case ceilingPriceFen
+                case minBidTonnes
+                case maxSharePerMille
+                case pricing
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/CycleStageRunRequest`.
+        public struct CycleStageRunRequest: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/CycleStageRunRequest/facilities`.
+            public var facilities: [Components.Schemas.CycleFacilityDocument]?
+            /// - Remark: Generated from `#/components/schemas/CycleStageRunRequest/auction`.
+            public var auction: Components.Schemas.CycleAuctionTerms?
+            /// The carry-over's day, YYYY-MM-DD, after the surrender deadline (default today, Beijing).
+            ///
+            /// - Remark: Generated from `#/components/schemas/CycleStageRunRequest/today`.
+            public var today: Swift.String?
+            /// Creates a new `CycleStageRunRequest`.
+            ///
+            /// - Parameters:
+            ///   - facilities:
+            ///   - auction:
+            ///   - today: The carry-over's day, YYYY-MM-DD, after the surrender deadline (default today, Beijing).
+            public init(
+                facilities: [Components.Schemas.CycleFacilityDocument]? = nil,
+                auction: Components.Schemas.CycleAuctionTerms? = nil,
+                today: Swift.String? = nil
+            ) {
+                self.facilities = facilities
+                self.auction = auction
+                self.today = today
+            }
+            public enum CodingKeys: String, CodingKey {
+                case facilities
+                case auction
+                case today
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/CycleEntityMovement`.
+        public struct CycleEntityMovement: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/CycleEntityMovement/entity`.
+            public var entity: Swift.String
+            /// - Remark: Generated from `#/components/schemas/CycleEntityMovement/province`.
+            public var province: Swift.String
+            /// Allocated (> 0) or recalled (< 0) by the stage.
+            ///
+            /// - Remark: Generated from `#/components/schemas/CycleEntityMovement/movedTonnes`.
+            public var movedTonnes: Swift.Int64
+            /// For the true-up, final - pre-allocation (before any debt).
+            ///
+            /// - Remark: Generated from `#/components/schemas/CycleEntityMovement/dueTonnes`.
+            public var dueTonnes: Swift.Int64
+            /// - Remark: Generated from `#/components/schemas/CycleEntityMovement/debtTonnes`.
+            public var debtTonnes: Swift.Int64
+            /// Creates a new `CycleEntityMovement`.
+            ///
+            /// - Parameters:
+            ///   - entity:
+            ///   - province:
+            ///   - movedTonnes: Allocated (> 0) or recalled (< 0) by the stage.
+            ///   - dueTonnes: For the true-up, final - pre-allocation (before any debt).
+            ///   - debtTonnes:
+            public init(
+                entity: Swift.String,
+                province: Swift.String,
+                movedTonnes: Swift.Int64,
+                dueTonnes: Swift.Int64,
+                debtTonnes: Swift.Int64
+            ) {
+                self.entity = entity
+                self.province = province
+                self.movedTonnes = movedTonnes
+                self.dueTonnes = dueTonnes
+                self.debtTonnes = debtTonnes
+            }
+            public enum CodingKeys: String, CodingKey {
+                case entity
+                case province
+                case movedTonnes
+                case dueTonnes
+                case debtTonnes
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/CycleDebt`.
+        public struct CycleDebt: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/CycleDebt/entity`.
+            public var entity: Swift.String
+            /// - Remark: Generated from `#/components/schemas/CycleDebt/year`.
+            public var year: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/CycleDebt/unit`.
+            public var unit: Swift.String
+            /// - Remark: Generated from `#/components/schemas/CycleDebt/quantityTonnes`.
+            public var quantityTonnes: Swift.Int64
+            /// - Remark: Generated from `#/components/schemas/CycleDebt/reason`.
+            public var reason: Swift.String
+            /// - Remark: Generated from `#/components/schemas/CycleDebt/settlement`.
+            public var settlement: Swift.String
+            /// Creates a new `CycleDebt`.
+            ///
+            /// - Parameters:
+            ///   - entity:
+            ///   - year:
+            ///   - unit:
+            ///   - quantityTonnes:
+            ///   - reason:
+            ///   - settlement:
+            public init(
+                entity: Swift.String,
+                year: Swift.Int,
+                unit: Swift.String,
+                quantityTonnes: Swift.Int64,
+                reason: Swift.String,
+                settlement: Swift.String
+            ) {
+                self.entity = entity
+                self.year = year
+                self.unit = unit
+                self.quantityTonnes = quantityTonnes
+                self.reason = reason
+                self.settlement = settlement
+            }
+            public enum CodingKeys: String, CodingKey {
+                case entity
+                case year
+                case unit
+                case quantityTonnes
+                case reason
+                case settlement
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/CycleComplianceAssessment`.
+        public struct CycleComplianceAssessment: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/CycleComplianceAssessment/entity`.
+            public var entity: Swift.String
+            /// - Remark: Generated from `#/components/schemas/CycleComplianceAssessment/province`.
+            public var province: Swift.String
+            /// - Remark: Generated from `#/components/schemas/CycleComplianceAssessment/verifiedTonnes`.
+            public var verifiedTonnes: Swift.Int64
+            /// - Remark: Generated from `#/components/schemas/CycleComplianceAssessment/debtTonnes`.
+            public var debtTonnes: Swift.Int64
+            /// - Remark: Generated from `#/components/schemas/CycleComplianceAssessment/obligationTonnes`.
+            public var obligationTonnes: Swift.Int64
+            /// - Remark: Generated from `#/components/schemas/CycleComplianceAssessment/ccerUsableTonnes`.
+            public var ccerUsableTonnes: Swift.Int64
+            /// - Remark: Generated from `#/components/schemas/CycleComplianceAssessment/surrenderedTonnes`.
+            public var surrenderedTonnes: Swift.Int64
+            /// - Remark: Generated from `#/components/schemas/CycleComplianceAssessment/borrowedTonnes`.
+            public var borrowedTonnes: Swift.Int64?
+            /// - Remark: Generated from `#/components/schemas/CycleComplianceAssessment/shortfallTonnes`.
+            public var shortfallTonnes: Swift.Int64
+            /// - Remark: Generated from `#/components/schemas/CycleComplianceAssessment/netSoldTonnes`.
+            public var netSoldTonnes: Swift.Int64
+            /// - Remark: Generated from `#/components/schemas/CycleComplianceAssessment/carryOverLimitTonnes`.
+            public var carryOverLimitTonnes: Swift.Int64
+            /// - Remark: Generated from `#/components/schemas/CycleComplianceAssessment/status`.
+            @frozen public enum StatusPayload: String, Codable, Hashable, Sendable, CaseIterable {
+                case compliant = "compliant"
+                case shortfall = "shortfall"
+            }
+            /// - Remark: Generated from `#/components/schemas/CycleComplianceAssessment/status`.
+            public var status: Components.Schemas.CycleComplianceAssessment.StatusPayload
+            /// - Remark: Generated from `#/components/schemas/CycleComplianceAssessment/SurrenderPayload`.
+            public struct SurrenderPayloadPayload: Codable, Hashable, Sendable {
+                /// - Remark: Generated from `#/components/schemas/CycleComplianceAssessment/SurrenderPayload/unit`.
+                public var unit: Swift.String
+                /// - Remark: Generated from `#/components/schemas/CycleComplianceAssessment/SurrenderPayload/kind`.
+                public var kind: Swift.String
+                /// - Remark: Generated from `#/components/schemas/CycleComplianceAssessment/SurrenderPayload/quantityTonnes`.
+                public var quantityTonnes: Swift.Int64
+                /// Creates a new `SurrenderPayloadPayload`.
+                ///
+                /// - Parameters:
+                ///   - unit:
+                ///   - kind:
+                ///   - quantityTonnes:
+                public init(
+                    unit: Swift.String,
+                    kind: Swift.String,
+                    quantityTonnes: Swift.Int64
+                ) {
+                    self.unit = unit
+                    self.kind = kind
+                    self.quantityTonnes = quantityTonnes
+                }
+                public enum CodingKeys: String, CodingKey {
+                    case unit
+                    case kind
+                    case quantityTonnes
+                }
+            }
+            /// - Remark: Generated from `#/components/schemas/CycleComplianceAssessment/surrender`.
+            public typealias SurrenderPayload = [Components.Schemas.CycleComplianceAssessment.SurrenderPayloadPayload]
+            /// - Remark: Generated from `#/components/schemas/CycleComplianceAssessment/surrender`.
+            public var surrender: Components.Schemas.CycleComplianceAssessment.SurrenderPayload
+            /// - Remark: Generated from `#/components/schemas/CycleComplianceAssessment/IneligiblePayload`.
+            public struct IneligiblePayloadPayload: Codable, Hashable, Sendable {
+                /// - Remark: Generated from `#/components/schemas/CycleComplianceAssessment/IneligiblePayload/unit`.
+                public var unit: Swift.String
+                /// - Remark: Generated from `#/components/schemas/CycleComplianceAssessment/IneligiblePayload/quantityTonnes`.
+                public var quantityTonnes: Swift.Int64
+                /// - Remark: Generated from `#/components/schemas/CycleComplianceAssessment/IneligiblePayload/reason`.
+                public var reason: Swift.String
+                /// Creates a new `IneligiblePayloadPayload`.
+                ///
+                /// - Parameters:
+                ///   - unit:
+                ///   - quantityTonnes:
+                ///   - reason:
+                public init(
+                    unit: Swift.String,
+                    quantityTonnes: Swift.Int64,
+                    reason: Swift.String
+                ) {
+                    self.unit = unit
+                    self.quantityTonnes = quantityTonnes
+                    self.reason = reason
+                }
+                public enum CodingKeys: String, CodingKey {
+                    case unit
+                    case quantityTonnes
+                    case reason
+                }
+            }
+            /// - Remark: Generated from `#/components/schemas/CycleComplianceAssessment/ineligible`.
+            public typealias IneligiblePayload = [Components.Schemas.CycleComplianceAssessment.IneligiblePayloadPayload]
+            /// - Remark: Generated from `#/components/schemas/CycleComplianceAssessment/ineligible`.
+            public var ineligible: Components.Schemas.CycleComplianceAssessment.IneligiblePayload
+            /// Creates a new `CycleComplianceAssessment`.
+            ///
+            /// - Parameters:
+            ///   - entity:
+            ///   - province:
+            ///   - verifiedTonnes:
+            ///   - debtTonnes:
+            ///   - obligationTonnes:
+            ///   - ccerUsableTonnes:
+            ///   - surrenderedTonnes:
+            ///   - borrowedTonnes:
+            ///   - shortfallTonnes:
+            ///   - netSoldTonnes:
+            ///   - carryOverLimitTonnes:
+            ///   - status:
+            ///   - surrender:
+            ///   - ineligible:
+            public init(
+                entity: Swift.String,
+                province: Swift.String,
+                verifiedTonnes: Swift.Int64,
+                debtTonnes: Swift.Int64,
+                obligationTonnes: Swift.Int64,
+                ccerUsableTonnes: Swift.Int64,
+                surrenderedTonnes: Swift.Int64,
+                borrowedTonnes: Swift.Int64? = nil,
+                shortfallTonnes: Swift.Int64,
+                netSoldTonnes: Swift.Int64,
+                carryOverLimitTonnes: Swift.Int64,
+                status: Components.Schemas.CycleComplianceAssessment.StatusPayload,
+                surrender: Components.Schemas.CycleComplianceAssessment.SurrenderPayload,
+                ineligible: Components.Schemas.CycleComplianceAssessment.IneligiblePayload
+            ) {
+                self.entity = entity
+                self.province = province
+                self.verifiedTonnes = verifiedTonnes
+                self.debtTonnes = debtTonnes
+                self.obligationTonnes = obligationTonnes
+                self.ccerUsableTonnes = ccerUsableTonnes
+                self.surrenderedTonnes = surrenderedTonnes
+                self.borrowedTonnes = borrowedTonnes
+                self.shortfallTonnes = shortfallTonnes
+                self.netSoldTonnes = netSoldTonnes
+                self.carryOverLimitTonnes = carryOverLimitTonnes
+                self.status = status
+                self.surrender = surrender
+                self.ineligible = ineligible
+            }
+            public enum CodingKeys: String, CodingKey {
+                case entity
+                case province
+                case verifiedTonnes
+                case debtTonnes
+                case obligationTonnes
+                case ccerUsableTonnes
+                case surrenderedTonnes
+                case borrowedTonnes
+                case shortfallTonnes
+                case netSoldTonnes
+                case carryOverLimitTonnes
+                case status
+                case surrender
+                case ineligible
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/CycleCarryOverAssessment`.
+        public struct CycleCarryOverAssessment: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/CycleCarryOverAssessment/entity`.
+            public var entity: Swift.String
+            /// - Remark: Generated from `#/components/schemas/CycleCarryOverAssessment/province`.
+            public var province: Swift.String
+            /// - Remark: Generated from `#/components/schemas/CycleCarryOverAssessment/heldTonnes`.
+            public var heldTonnes: Swift.Int64
+            /// - Remark: Generated from `#/components/schemas/CycleCarryOverAssessment/netSoldTonnes`.
+            public var netSoldTonnes: Swift.Int64
+            /// - Remark: Generated from `#/components/schemas/CycleCarryOverAssessment/limitTonnes`.
+            public var limitTonnes: Swift.Int64
+            /// - Remark: Generated from `#/components/schemas/CycleCarryOverAssessment/excessTonnes`.
+            public var excessTonnes: Swift.Int64
+            /// - Remark: Generated from `#/components/schemas/CycleCarryOverAssessment/consequence`.
+            public var consequence: Swift.String
+            /// Creates a new `CycleCarryOverAssessment`.
+            ///
+            /// - Parameters:
+            ///   - entity:
+            ///   - province:
+            ///   - heldTonnes:
+            ///   - netSoldTonnes:
+            ///   - limitTonnes:
+            ///   - excessTonnes:
+            ///   - consequence:
+            public init(
+                entity: Swift.String,
+                province: Swift.String,
+                heldTonnes: Swift.Int64,
+                netSoldTonnes: Swift.Int64,
+                limitTonnes: Swift.Int64,
+                excessTonnes: Swift.Int64,
+                consequence: Swift.String
+            ) {
+                self.entity = entity
+                self.province = province
+                self.heldTonnes = heldTonnes
+                self.netSoldTonnes = netSoldTonnes
+                self.limitTonnes = limitTonnes
+                self.excessTonnes = excessTonnes
+                self.consequence = consequence
+            }
+            public enum CodingKeys: String, CodingKey {
+                case entity
+                case province
+                case heldTonnes
+                case netSoldTonnes
+                case limitTonnes
+                case excessTonnes
+                case consequence
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/CycleStageRun`.
+        public struct CycleStageRun: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/CycleStageRun/plan`.
+            public var plan: Swift.String
+            /// The plan version the stage was worked out under (recorded with its commands).
+            ///
+            /// - Remark: Generated from `#/components/schemas/CycleStageRun/planVersion`.
+            public var planVersion: Swift.Int?
+            /// - Remark: Generated from `#/components/schemas/CycleStageRun/year`.
+            public var year: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/CycleStageRun/stage`.
+            @frozen public enum StagePayload: String, Codable, Hashable, Sendable, CaseIterable {
+                case preAllocation = "pre_allocation"
+                case trueUp = "true_up"
+                case reserve = "reserve"
+                case auction = "auction"
+                case surrender = "surrender"
+                case carryOver = "carry_over"
+            }
+            /// - Remark: Generated from `#/components/schemas/CycleStageRun/stage`.
+            public var stage: Components.Schemas.CycleStageRun.StagePayload
+            /// - Remark: Generated from `#/components/schemas/CycleStageRun/unit`.
+            public var unit: Swift.String
+            /// Registry and exchange commands of the stage.
+            ///
+            /// - Remark: Generated from `#/components/schemas/CycleStageRun/commands`.
+            public var commands: Swift.Int
+            /// Commands applied by this call (0 for a done stage).
+            ///
+            /// - Remark: Generated from `#/components/schemas/CycleStageRun/applied`.
+            public var applied: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/CycleStageRun/alreadyDone`.
+            public var alreadyDone: Swift.Bool
+            /// The stage was done before this call; its stored result is answered.
+            ///
+            /// - Remark: Generated from `#/components/schemas/CycleStageRun/replayed`.
+            public var replayed: Swift.Bool
+            /// - Remark: Generated from `#/components/schemas/CycleStageRun/entities`.
+            public var entities: [Components.Schemas.CycleEntityMovement]
+            /// - Remark: Generated from `#/components/schemas/CycleStageRun/debts`.
+            public var debts: [Components.Schemas.CycleDebt]
+            /// - Remark: Generated from `#/components/schemas/CycleStageRun/supply`.
+            public var supply: Components.Schemas.CycleSupply?
+            /// - Remark: Generated from `#/components/schemas/CycleStageRun/compliance`.
+            public var compliance: [Components.Schemas.CycleComplianceAssessment]?
+            /// - Remark: Generated from `#/components/schemas/CycleStageRun/carryOver`.
+            public var carryOver: [Components.Schemas.CycleCarryOverAssessment]?
+            /// Creates a new `CycleStageRun`.
+            ///
+            /// - Parameters:
+            ///   - plan:
+            ///   - planVersion: The plan version the stage was worked out under (recorded with its commands).
+            ///   - year:
+            ///   - stage:
+            ///   - unit:
+            ///   - commands: Registry and exchange commands of the stage.
+            ///   - applied: Commands applied by this call (0 for a done stage).
+            ///   - alreadyDone:
+            ///   - replayed: The stage was done before this call; its stored result is answered.
+            ///   - entities:
+            ///   - debts:
+            ///   - supply:
+            ///   - compliance:
+            ///   - carryOver:
+            public init(
+                plan: Swift.String,
+                planVersion: Swift.Int? = nil,
+                year: Swift.Int,
+                stage: Components.Schemas.CycleStageRun.StagePayload,
+                unit: Swift.String,
+                commands: Swift.Int,
+                applied: Swift.Int,
+                alreadyDone: Swift.Bool,
+                replayed: Swift.Bool,
+                entities: [Components.Schemas.CycleEntityMovement],
+                debts: [Components.Schemas.CycleDebt],
+                supply: Components.Schemas.CycleSupply? = nil,
+                compliance: [Components.Schemas.CycleComplianceAssessment]? = nil,
+                carryOver: [Components.Schemas.CycleCarryOverAssessment]? = nil
+            ) {
+                self.plan = plan
+                self.planVersion = planVersion
+                self.year = year
+                self.stage = stage
+                self.unit = unit
+                self.commands = commands
+                self.applied = applied
+                self.alreadyDone = alreadyDone
+                self.replayed = replayed
+                self.entities = entities
+                self.debts = debts
+                self.supply = supply
+                self.compliance = compliance
+                self.carryOver = carryOver
+            }
+            public enum CodingKeys: String, CodingKey {
+                case plan
+                case planVersion
+                case year
+                case stage
+                case unit
+                case commands
+                case applied
+                case alreadyDone
+                case replayed
+                case entities
+                case debts
+                case supply
+                case compliance
+                case carryOver
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/IssuePenaltyNoticesRequest`.
+        public struct IssuePenaltyNoticesRequest: Codable, Hashable, Sendable {
+            /// Date of issue YYYY-MM-DD, after the surrender deadline (default the day after it).
+            ///
+            /// - Remark: Generated from `#/components/schemas/IssuePenaltyNoticesRequest/issuedOn`.
+            public var issuedOn: Swift.String?
+            /// Multiple of the month's average price (price regime), a decimal within the plan's range (default its minimum).
+            ///
+            /// - Remark: Generated from `#/components/schemas/IssuePenaltyNoticesRequest/multiple`.
+            public var multiple: Swift.String?
+            /// Creates a new `IssuePenaltyNoticesRequest`.
+            ///
+            /// - Parameters:
+            ///   - issuedOn: Date of issue YYYY-MM-DD, after the surrender deadline (default the day after it).
+            ///   - multiple: Multiple of the month's average price (price regime), a decimal within the plan's range (default its minimum).
+            public init(
+                issuedOn: Swift.String? = nil,
+                multiple: Swift.String? = nil
+            ) {
+                self.issuedOn = issuedOn
+                self.multiple = multiple
+            }
+            public enum CodingKeys: String, CodingKey {
+                case issuedOn
+                case multiple
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/PenaltyNoticesIssued`.
+        public struct PenaltyNoticesIssued: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/PenaltyNoticesIssued/notices`.
+            public var notices: [Components.Schemas.PenaltyNotice]
+            /// Notices this call issued.
+            ///
+            /// - Remark: Generated from `#/components/schemas/PenaltyNoticesIssued/issued`.
+            public var issued: Swift.Int
+            /// Nothing new was issued and the province has notices of the plan and year already.
+            ///
+            /// - Remark: Generated from `#/components/schemas/PenaltyNoticesIssued/replayed`.
+            public var replayed: Swift.Bool
+            /// Creates a new `PenaltyNoticesIssued`.
+            ///
+            /// - Parameters:
+            ///   - notices:
+            ///   - issued: Notices this call issued.
+            ///   - replayed: Nothing new was issued and the province has notices of the plan and year already.
+            public init(
+                notices: [Components.Schemas.PenaltyNotice],
+                issued: Swift.Int,
+                replayed: Swift.Bool
+            ) {
+                self.notices = notices
+                self.issued = issued
+                self.replayed = replayed
+            }
+            public enum CodingKeys: String, CodingKey {
+                case notices
+                case issued
+                case replayed
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/CycleAuctionFill`.
+        public struct CycleAuctionFill: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/CycleAuctionFill/bidder`.
+            public var bidder: Swift.String
+            /// - Remark: Generated from `#/components/schemas/CycleAuctionFill/quantityTonnes`.
+            public var quantityTonnes: Swift.Int64
+            /// - Remark: Generated from `#/components/schemas/CycleAuctionFill/priceFen`.
+            public var priceFen: Swift.Int64
+            /// Creates a new `CycleAuctionFill`.
+            ///
+            /// - Parameters:
+            ///   - bidder:
+            ///   - quantityTonnes:
+            ///   - priceFen:
+            public init(
+                bidder: Swift.String,
+                quantityTonnes: Swift.Int64,
+                priceFen: Swift.Int64
+            ) {
+                self.bidder = bidder
+                self.quantityTonnes = quantityTonnes
+                self.priceFen = priceFen
+            }
+            public enum CodingKeys: String, CodingKey {
+                case bidder
+                case quantityTonnes
+                case priceFen
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/CycleAuctionState`.
+        public struct CycleAuctionState: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/CycleAuctionState/id`.
+            public var id: Swift.Int64
+            /// - Remark: Generated from `#/components/schemas/CycleAuctionState/status`.
+            @frozen public enum StatusPayload: String, Codable, Hashable, Sendable, CaseIterable {
+                case announced = "announced"
+                case cleared = "cleared"
+                case cancelled = "cancelled"
+            }
+            /// - Remark: Generated from `#/components/schemas/CycleAuctionState/status`.
+            public var status: Components.Schemas.CycleAuctionState.StatusPayload
+            /// - Remark: Generated from `#/components/schemas/CycleAuctionState/quantityTonnes`.
+            public var quantityTonnes: Swift.Int64
+            /// - Remark: Generated from `#/components/schemas/CycleAuctionState/clearingPriceFen`.
+            public var clearingPriceFen: Swift.Int64?
+            /// - Remark: Generated from `#/components/schemas/CycleAuctionState/soldTonnes`.
+            public var soldTonnes: Swift.Int64
+            /// Stays in the reserve (the national account).
+            ///
+            /// - Remark: Generated from `#/components/schemas/CycleAuctionState/unsoldTonnes`.
+            public var unsoldTonnes: Swift.Int64
+            /// ISO 8601, UTC.
+            ///
+            /// - Remark: Generated from `#/components/schemas/CycleAuctionState/opensAt`.
+            public var opensAt: Swift.String
+            /// ISO 8601, UTC.
+            ///
+            /// - Remark: Generated from `#/components/schemas/CycleAuctionState/closesAt`.
+            public var closesAt: Swift.String
+            /// - Remark: Generated from `#/components/schemas/CycleAuctionState/fills`.
+            public var fills: [Components.Schemas.CycleAuctionFill]
+            /// Creates a new `CycleAuctionState`.
+            ///
+            /// - Parameters:
+            ///   - id:
+            ///   - status:
+            ///   - quantityTonnes:
+            ///   - clearingPriceFen:
+            ///   - soldTonnes:
+            ///   - unsoldTonnes: Stays in the reserve (the national account).
+            ///   - opensAt: ISO 8601, UTC.
+            ///   - closesAt: ISO 8601, UTC.
+            ///   - fills:
+            public init(
+                id: Swift.Int64,
+                status: Components.Schemas.CycleAuctionState.StatusPayload,
+                quantityTonnes: Swift.Int64,
+                clearingPriceFen: Swift.Int64? = nil,
+                soldTonnes: Swift.Int64,
+                unsoldTonnes: Swift.Int64,
+                opensAt: Swift.String,
+                closesAt: Swift.String,
+                fills: [Components.Schemas.CycleAuctionFill]
+            ) {
+                self.id = id
+                self.status = status
+                self.quantityTonnes = quantityTonnes
+                self.clearingPriceFen = clearingPriceFen
+                self.soldTonnes = soldTonnes
+                self.unsoldTonnes = unsoldTonnes
+                self.opensAt = opensAt
+                self.closesAt = closesAt
+                self.fills = fills
+            }
+            public enum CodingKeys: String, CodingKey {
+                case id
+                case status
+                case quantityTonnes
+                case clearingPriceFen
+                case soldTonnes
+                case unsoldTonnes
+                case opensAt
+                case closesAt
+                case fills
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/CycleSupply`.
+        public struct CycleSupply: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/CycleSupply/plan`.
+            public var plan: Swift.String
+            /// - Remark: Generated from `#/components/schemas/CycleSupply/year`.
+            public var year: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/CycleSupply/reserveIssued`.
+            public var reserveIssued: Swift.Bool
+            /// The year's final allocation the reserve was worked out from.
+            ///
+            /// - Remark: Generated from `#/components/schemas/CycleSupply/allocatedTonnes`.
+            public var allocatedTonnes: Swift.Int64?
+            /// - Remark: Generated from `#/components/schemas/CycleSupply/reserveTonnes`.
+            public var reserveTonnes: Swift.Int64?
+            /// - Remark: Generated from `#/components/schemas/CycleSupply/totalTonnes`.
+            public var totalTonnes: Swift.Int64?
+            /// The paid allocation (out of the reserve).
+            ///
+            /// - Remark: Generated from `#/components/schemas/CycleSupply/auctionTonnes`.
+            public var auctionTonnes: Swift.Int64?
+            /// - Remark: Generated from `#/components/schemas/CycleSupply/floorPriceFen`.
+            public var floorPriceFen: Swift.Int64?
+            /// - Remark: Generated from `#/components/schemas/CycleSupply/auction`.
+            public var auction: Components.Schemas.CycleAuctionState?
+            /// Creates a new `CycleSupply`.
+            ///
+            /// - Parameters:
+            ///   - plan:
+            ///   - year:
+            ///   - reserveIssued:
+            ///   - allocatedTonnes: The year's final allocation the reserve was worked out from.
+            ///   - reserveTonnes:
+            ///   - totalTonnes:
+            ///   - auctionTonnes: The paid allocation (out of the reserve).
+            ///   - floorPriceFen:
+            ///   - auction:
+            public init(
+                plan: Swift.String,
+                year: Swift.Int,
+                reserveIssued: Swift.Bool,
+                allocatedTonnes: Swift.Int64? = nil,
+                reserveTonnes: Swift.Int64? = nil,
+                totalTonnes: Swift.Int64? = nil,
+                auctionTonnes: Swift.Int64? = nil,
+                floorPriceFen: Swift.Int64? = nil,
+                auction: Components.Schemas.CycleAuctionState? = nil
+            ) {
+                self.plan = plan
+                self.year = year
+                self.reserveIssued = reserveIssued
+                self.allocatedTonnes = allocatedTonnes
+                self.reserveTonnes = reserveTonnes
+                self.totalTonnes = totalTonnes
+                self.auctionTonnes = auctionTonnes
+                self.floorPriceFen = floorPriceFen
+                self.auction = auction
+            }
+            public enum CodingKeys: String, CodingKey {
+                case plan
+                case year
+                case reserveIssued
+                case allocatedTonnes
+                case reserveTonnes
+                case totalTonnes
+                case auctionTonnes
+                case floorPriceFen
+                case auction
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/CycleStatisticsRow`.
+        public struct CycleStatisticsRow: Codable, Hashable, Sendable {
+            /// A province code, or CN for the nation (last).
+            ///
+            /// - Remark: Generated from `#/components/schemas/CycleStatisticsRow/scope`.
+            public var scope: Swift.String
+            /// - Remark: Generated from `#/components/schemas/CycleStatisticsRow/sector`.
+            public var sector: Swift.String
+            /// - Remark: Generated from `#/components/schemas/CycleStatisticsRow/entities`.
+            public var entities: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/CycleStatisticsRow/compliantEntities`.
+            public var compliantEntities: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/CycleStatisticsRow/obligationTonnes`.
+            public var obligationTonnes: Swift.Int64
+            /// - Remark: Generated from `#/components/schemas/CycleStatisticsRow/surrenderedTonnes`.
+            public var surrenderedTonnes: Swift.Int64
+            /// - Remark: Generated from `#/components/schemas/CycleStatisticsRow/shortfallTonnes`.
+            public var shortfallTonnes: Swift.Int64
+            /// - Remark: Generated from `#/components/schemas/CycleStatisticsRow/preAllocationTonnes`.
+            public var preAllocationTonnes: Swift.Int64
+            /// - Remark: Generated from `#/components/schemas/CycleStatisticsRow/finalAllocationTonnes`.
+            public var finalAllocationTonnes: Swift.Int64?
+            /// Percent, 2 decimals half up, "-" for no entities.
+            ///
+            /// - Remark: Generated from `#/components/schemas/CycleStatisticsRow/complianceRateByCount`.
+            public var complianceRateByCount: Swift.String
+            /// - Remark: Generated from `#/components/schemas/CycleStatisticsRow/complianceRateByVolume`.
+            public var complianceRateByVolume: Swift.String
+            /// Creates a new `CycleStatisticsRow`.
+            ///
+            /// - Parameters:
+            ///   - scope: A province code, or CN for the nation (last).
+            ///   - sector:
+            ///   - entities:
+            ///   - compliantEntities:
+            ///   - obligationTonnes:
+            ///   - surrenderedTonnes:
+            ///   - shortfallTonnes:
+            ///   - preAllocationTonnes:
+            ///   - finalAllocationTonnes:
+            ///   - complianceRateByCount: Percent, 2 decimals half up, "-" for no entities.
+            ///   - complianceRateByVolume:
+            public init(
+                scope: Swift.String,
+                sector: Swift.String,
+                entities: Swift.Int,
+                compliantEntities: Swift.Int,
+                obligationTonnes: Swift.Int64,
+                surrenderedTonnes: Swift.Int64,
+                shortfallTonnes: Swift.Int64,
+                preAllocationTonnes: Swift.Int64,
+                finalAllocationTonnes: Swift.Int64? = nil,
+                complianceRateByCount: Swift.String,
+                complianceRateByVolume: Swift.String
+            ) {
+                self.scope = scope
+                self.sector = sector
+                self.entities = entities
+                self.compliantEntities = compliantEntities
+                self.obligationTonnes = obligationTonnes
+                self.surrenderedTonnes = surrenderedTonnes
+                self.shortfallTonnes = shortfallTonnes
+                self.preAllocationTonnes = preAllocationTonnes
+                self.finalAllocationTonnes = finalAllocationTonnes
+                self.complianceRateByCount = complianceRateByCount
+                self.complianceRateByVolume = complianceRateByVolume
+            }
+            public enum CodingKeys: String, CodingKey {
+                case scope
+                case sector
+                case entities
+                case compliantEntities
+                case obligationTonnes
+                case surrenderedTonnes
+                case shortfallTonnes
+                case preAllocationTonnes
+                case finalAllocationTonnes
+                case complianceRateByCount
+                case complianceRateByVolume
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/CycleStatistics`.
+        public struct CycleStatistics: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/CycleStatistics/plan`.
+            public var plan: Swift.String
+            /// - Remark: Generated from `#/components/schemas/CycleStatistics/year`.
+            public var year: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/CycleStatistics/sector`.
+            public var sector: Swift.String
+            /// - Remark: Generated from `#/components/schemas/CycleStatistics/rows`.
+            public var rows: [Components.Schemas.CycleStatisticsRow]
+            /// Tonnes of the year's vintage traded on the exchange.
+            ///
+            /// - Remark: Generated from `#/components/schemas/CycleStatistics/tradedTonnes`.
+            public var tradedTonnes: Swift.Int64
+            /// tradedTonnes / the nation's final allocation, percent.
+            ///
+            /// - Remark: Generated from `#/components/schemas/CycleStatistics/turnoverRate`.
+            public var turnoverRate: Swift.String
+            /// Creates a new `CycleStatistics`.
+            ///
+            /// - Parameters:
+            ///   - plan:
+            ///   - year:
+            ///   - sector:
+            ///   - rows:
+            ///   - tradedTonnes: Tonnes of the year's vintage traded on the exchange.
+            ///   - turnoverRate: tradedTonnes / the nation's final allocation, percent.
+            public init(
+                plan: Swift.String,
+                year: Swift.Int,
+                sector: Swift.String,
+                rows: [Components.Schemas.CycleStatisticsRow],
+                tradedTonnes: Swift.Int64,
+                turnoverRate: Swift.String
+            ) {
+                self.plan = plan
+                self.year = year
+                self.sector = sector
+                self.rows = rows
+                self.tradedTonnes = tradedTonnes
+                self.turnoverRate = turnoverRate
+            }
+            public enum CodingKeys: String, CodingKey {
+                case plan
+                case year
+                case sector
+                case rows
+                case tradedTonnes
+                case turnoverRate
+            }
+        }
         /// - Remark: Generated from `#/components/schemas/ApplicantKind`.
         @frozen public enum ApplicantKind: String, Codable, Hashable, Sendable, CaseIterable {
             case entity = "entity"

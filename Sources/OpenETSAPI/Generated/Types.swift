@@ -373,6 +373,59 @@ public protocol APIProtocol: Sendable {
     /// - Remark: HTTP `POST /api/v1/compliance/{year}/penalty-notices/{noticeId}/paid`.
     /// - Remark: Generated from `#/paths//api/v1/compliance/{year}/penalty-notices/{noticeId}/paid/post(markPenaltyPaid)`.
     func markPenaltyPaid(_ input: Operations.MarkPenaltyPaid.Input) async throws -> Operations.MarkPenaltyPaid.Output
+    /// The MEE runs a stage of a plan's year through the registry (as `openets cycle pre-allocate`, `true-up`, `reserve`, `auction`, `comply`, `carry-over`).
+    ///
+    /// The plan in force (published, else shipped) of `planId`; `year` must be its year
+    /// (422 YEAR_MISMATCH). `pre_allocation`, `true_up` and `surrender` take `facilities`
+    /// (the CLI's facilities JSON: its `facilities` array, snake_case fields as
+    /// docs/allocation.md); `reserve` takes nothing; `auction` takes `auction` (the window,
+    /// ceiling, minimum bid, cap and pricing) unless the stage is done; `carry_over` takes
+    /// `today` (default today, Beijing). A refusal is 422 with the cycle's code
+    /// (STAGE_ORDER, MISSING_FIELD, PRE_ALLOCATION_MISMATCH, PROVINCE_MISMATCH, NO_RESERVE,
+    /// NO_PAID_ALLOCATION, OUT_OF_RANGE, INVALID_VALUE, LIMIT_EXCEEDED, UNKNOWN_PLAN, ...)
+    /// and nothing stored or moved; a command of a stored plan the registry or the exchange
+    /// refuses is 422 with its code, the stage staying planned. A done stage is not run again:
+    /// it answers the stored result with `alreadyDone` and `replayed` true (a retry, whatever
+    /// the key). Body limit 8 MiB (`APIErrorMiddleware.maxCycleStageBodyBytes`).
+    ///
+    ///
+    /// - Remark: HTTP `POST /api/v1/compliance/{year}/cycle/{planId}/stages/{stage}`.
+    /// - Remark: Generated from `#/paths//api/v1/compliance/{year}/cycle/{planId}/stages/{stage}/post(runCycleStage)`.
+    func runCycleStage(_ input: Operations.RunCycleStage.Input) async throws -> Operations.RunCycleStage.Output
+    /// The provincial authority issues the penalty notices of its province's shortfalls in a done surrender stage (as `openets cycle penalties --issue`).
+    ///
+    /// One notice per entity of the caller's province with a shortfall, under the plan's
+    /// regime. `issuedOn` must be after the surrender deadline (default the day after it);
+    /// `multiple` (price regime) within the plan's range, default its minimum. 422
+    /// STAGE_ORDER (surrender not done, or on or before the deadline), NO_MONTH_PRICE,
+    /// OUT_OF_RANGE, INVALID_VALUE, UNKNOWN_PLAN, YEAR_MISMATCH, nothing stored. A notice
+    /// already issued is kept as it is: a call that issues nothing new answers the
+    /// province's notices with `replayed` true.
+    ///
+    ///
+    /// - Remark: HTTP `POST /api/v1/compliance/{year}/cycle/{planId}/penalty-notices`.
+    /// - Remark: Generated from `#/paths//api/v1/compliance/{year}/cycle/{planId}/penalty-notices/post(issuePenaltyNotices)`.
+    func issuePenaltyNotices(_ input: Operations.IssuePenaltyNotices.Input) async throws -> Operations.IssuePenaltyNotices.Output
+    /// The reserve and the paid-allocation auction of a plan's year (the supply of `openets cycle status`).
+    ///
+    /// Before the reserve stage is done `reserveIssued` is false and no figures are given.
+    /// The auction as the exchange has it (announced, cleared with its fills, cancelled).
+    /// Regulators' read (`view_province`): provincial and city staff see the fills of their
+    /// province's accounts only. 404 UNKNOWN_PLAN, YEAR_MISMATCH.
+    ///
+    ///
+    /// - Remark: HTTP `GET /api/v1/compliance/{year}/cycle/{planId}/supply`.
+    /// - Remark: Generated from `#/paths//api/v1/compliance/{year}/cycle/{planId}/supply/get(getCycleSupply)`.
+    func getCycleSupply(_ input: Operations.GetCycleSupply.Input) async throws -> Operations.GetCycleSupply.Output
+    /// The public statistics of a plan's year from its stored stages (what `/statistics/{year}` shows; `openets cycle stats`) - compliance by province and the nation, allocation totals, turnover.
+    ///
+    /// Public. 404 UNKNOWN_PLAN, YEAR_MISMATCH, or STAGE_ORDER while the surrender stage is
+    /// not done (nothing is published yet).
+    ///
+    ///
+    /// - Remark: HTTP `GET /api/v1/compliance/{year}/cycle/{planId}/statistics`.
+    /// - Remark: Generated from `#/paths//api/v1/compliance/{year}/cycle/{planId}/statistics/get(getCycleStatistics)`.
+    func getCycleStatistics(_ input: Operations.GetCycleStatistics.Input) async throws -> Operations.GetCycleStatistics.Output
     /// Account applications, newest first (the registry operator).
     ///
     /// - Remark: HTTP `GET /api/v1/accounts/applications`.
@@ -1338,6 +1391,95 @@ extension APIProtocol {
         headers: Operations.MarkPenaltyPaid.Input.Headers
     ) async throws -> Operations.MarkPenaltyPaid.Output {
         try await markPenaltyPaid(Operations.MarkPenaltyPaid.Input(
+            path: path,
+            headers: headers
+        ))
+    }
+    /// The MEE runs a stage of a plan's year through the registry (as `openets cycle pre-allocate`, `true-up`, `reserve`, `auction`, `comply`, `carry-over`).
+    ///
+    /// The plan in force (published, else shipped) of `planId`; `year` must be its year
+    /// (422 YEAR_MISMATCH). `pre_allocation`, `true_up` and `surrender` take `facilities`
+    /// (the CLI's facilities JSON: its `facilities` array, snake_case fields as
+    /// docs/allocation.md); `reserve` takes nothing; `auction` takes `auction` (the window,
+    /// ceiling, minimum bid, cap and pricing) unless the stage is done; `carry_over` takes
+    /// `today` (default today, Beijing). A refusal is 422 with the cycle's code
+    /// (STAGE_ORDER, MISSING_FIELD, PRE_ALLOCATION_MISMATCH, PROVINCE_MISMATCH, NO_RESERVE,
+    /// NO_PAID_ALLOCATION, OUT_OF_RANGE, INVALID_VALUE, LIMIT_EXCEEDED, UNKNOWN_PLAN, ...)
+    /// and nothing stored or moved; a command of a stored plan the registry or the exchange
+    /// refuses is 422 with its code, the stage staying planned. A done stage is not run again:
+    /// it answers the stored result with `alreadyDone` and `replayed` true (a retry, whatever
+    /// the key). Body limit 8 MiB (`APIErrorMiddleware.maxCycleStageBodyBytes`).
+    ///
+    ///
+    /// - Remark: HTTP `POST /api/v1/compliance/{year}/cycle/{planId}/stages/{stage}`.
+    /// - Remark: Generated from `#/paths//api/v1/compliance/{year}/cycle/{planId}/stages/{stage}/post(runCycleStage)`.
+    public func runCycleStage(
+        path: Operations.RunCycleStage.Input.Path,
+        headers: Operations.RunCycleStage.Input.Headers,
+        body: Operations.RunCycleStage.Input.Body
+    ) async throws -> Operations.RunCycleStage.Output {
+        try await runCycleStage(Operations.RunCycleStage.Input(
+            path: path,
+            headers: headers,
+            body: body
+        ))
+    }
+    /// The provincial authority issues the penalty notices of its province's shortfalls in a done surrender stage (as `openets cycle penalties --issue`).
+    ///
+    /// One notice per entity of the caller's province with a shortfall, under the plan's
+    /// regime. `issuedOn` must be after the surrender deadline (default the day after it);
+    /// `multiple` (price regime) within the plan's range, default its minimum. 422
+    /// STAGE_ORDER (surrender not done, or on or before the deadline), NO_MONTH_PRICE,
+    /// OUT_OF_RANGE, INVALID_VALUE, UNKNOWN_PLAN, YEAR_MISMATCH, nothing stored. A notice
+    /// already issued is kept as it is: a call that issues nothing new answers the
+    /// province's notices with `replayed` true.
+    ///
+    ///
+    /// - Remark: HTTP `POST /api/v1/compliance/{year}/cycle/{planId}/penalty-notices`.
+    /// - Remark: Generated from `#/paths//api/v1/compliance/{year}/cycle/{planId}/penalty-notices/post(issuePenaltyNotices)`.
+    public func issuePenaltyNotices(
+        path: Operations.IssuePenaltyNotices.Input.Path,
+        headers: Operations.IssuePenaltyNotices.Input.Headers,
+        body: Operations.IssuePenaltyNotices.Input.Body
+    ) async throws -> Operations.IssuePenaltyNotices.Output {
+        try await issuePenaltyNotices(Operations.IssuePenaltyNotices.Input(
+            path: path,
+            headers: headers,
+            body: body
+        ))
+    }
+    /// The reserve and the paid-allocation auction of a plan's year (the supply of `openets cycle status`).
+    ///
+    /// Before the reserve stage is done `reserveIssued` is false and no figures are given.
+    /// The auction as the exchange has it (announced, cleared with its fills, cancelled).
+    /// Regulators' read (`view_province`): provincial and city staff see the fills of their
+    /// province's accounts only. 404 UNKNOWN_PLAN, YEAR_MISMATCH.
+    ///
+    ///
+    /// - Remark: HTTP `GET /api/v1/compliance/{year}/cycle/{planId}/supply`.
+    /// - Remark: Generated from `#/paths//api/v1/compliance/{year}/cycle/{planId}/supply/get(getCycleSupply)`.
+    public func getCycleSupply(
+        path: Operations.GetCycleSupply.Input.Path,
+        headers: Operations.GetCycleSupply.Input.Headers = .init()
+    ) async throws -> Operations.GetCycleSupply.Output {
+        try await getCycleSupply(Operations.GetCycleSupply.Input(
+            path: path,
+            headers: headers
+        ))
+    }
+    /// The public statistics of a plan's year from its stored stages (what `/statistics/{year}` shows; `openets cycle stats`) - compliance by province and the nation, allocation totals, turnover.
+    ///
+    /// Public. 404 UNKNOWN_PLAN, YEAR_MISMATCH, or STAGE_ORDER while the surrender stage is
+    /// not done (nothing is published yet).
+    ///
+    ///
+    /// - Remark: HTTP `GET /api/v1/compliance/{year}/cycle/{planId}/statistics`.
+    /// - Remark: Generated from `#/paths//api/v1/compliance/{year}/cycle/{planId}/statistics/get(getCycleStatistics)`.
+    public func getCycleStatistics(
+        path: Operations.GetCycleStatistics.Input.Path,
+        headers: Operations.GetCycleStatistics.Input.Headers = .init()
+    ) async throws -> Operations.GetCycleStatistics.Output {
+        try await getCycleStatistics(Operations.GetCycleStatistics.Input(
             path: path,
             headers: headers
         ))

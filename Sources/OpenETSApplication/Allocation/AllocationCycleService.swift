@@ -323,7 +323,11 @@ public struct AllocationCycleService: Sendable {
     /// Issues the penalty notices of a done surrender stage: one per entity with a shortfall,
     /// under the plan's regime (the price regime averages the exchange's allowance deals of
     /// the month before the deadline). Idempotent: a notice already issued is kept as it is.
-    public func issuePenalties(plan: AllocationPlan, year: Int, issuedOn: CivilDate, multiple: ExactDecimal? = nil) async throws -> [PenaltyNotice] {
+    /// With `province`, only that province's entities are issued (and returned): the
+    /// provincial authority issues its own notices (the API's issuePenaltyNotices).
+    public func issuePenalties(
+        plan: AllocationPlan, year: Int, issuedOn: CivilDate, multiple: ExactDecimal? = nil, province: String? = nil
+    ) async throws -> [PenaltyNotice] {
         guard let surrender = try await store.stage(plan: plan.id, year: year, stage: .surrender), surrender.status == .done else {
             throw AllocationError(.stageOrder, "the surrender stage of \(plan.id) \(year) is not done")
         }
@@ -336,10 +340,11 @@ public struct AllocationCycleService: Sendable {
         }
         let average = CompliancePenalties.averagePriceFen(
             exchange: await registry.exchange, registry: await registry.state, window: CompliancePenalties.priceWindow(deadline: deadline))
+        let assessments = (surrender.plan.compliance ?? []).filter { province == nil || $0.province == province }
         let notices = try CompliancePenalties.notices(
-            plan: plan, assessments: surrender.plan.compliance ?? [], averagePriceFen: average, multiple: multiple, issuedOn: issuedOn)
+            plan: plan, assessments: assessments, averagePriceFen: average, multiple: multiple, issuedOn: issuedOn)
         try await store.saveNotices(notices, at: clock.now())
-        return try await store.notices(year: year).filter { $0.planID == plan.id }
+        return try await store.notices(year: year).filter { $0.planID == plan.id && (province == nil || $0.province == province) }
     }
 
     public func notices(year: Int) async throws -> [PenaltyNotice] { try await store.notices(year: year) }

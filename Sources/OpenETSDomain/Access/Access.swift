@@ -77,9 +77,14 @@ public enum Action: String, Codable, Sendable, CaseIterable {
     /// plans; docs/allocation.md, "Plans in the store"; the API's loadAllocationPlan and
     /// publishAllocationPlan, as `openets plan load` / `publish`).
     case planManage = "plan_manage"
-    /// Record that a penalty notice of the own province was paid (the provincial authority
-    /// imposes the fines; `openets cycle penalties --pay`, the API's markPenaltyPaid).
+    /// Issue the penalty notices of the own province's shortfalls and record that one was paid
+    /// (the provincial authority imposes the fines; `openets cycle penalties --issue` / `--pay`,
+    /// the API's issuePenaltyNotices and markPenaltyPaid).
     case penaltyRecord = "penalty_record"
+    /// Run a stage of a plan's compliance year through the registry: pre-allocation, true-up,
+    /// reserve, auction, surrender, carry-over (the MEE runs the national cycle; `openets cycle
+    /// pre-allocate` … `carry-over`, the API's runCycleStage).
+    case cycleRun = "cycle_run"
 }
 
 /// The permission matrix: for each action, the roles allowed. Scope (own account, own
@@ -129,6 +134,7 @@ public struct PermissionMatrix: Hashable, Codable, Sendable {
             .accountReview: [.registryOperator],
             .planManage: [.mee],
             .penaltyRecord: [.province],
+            .cycleRun: [.mee],
         ])
     }()
 }

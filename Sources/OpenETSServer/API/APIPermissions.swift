@@ -79,6 +79,12 @@ public enum APIPermissions {
         "getComplianceCycle": .viewProvince,
         "listPenaltyNotices": .viewProvince,
         "markPenaltyPaid": .penaltyRecord,
+        // the compliance cycle's runs: the MEE runs a plan's stages, the province issues its
+        // notices; the supply is the regulators', the statistics public (as /statistics)
+        "runCycleStage": .cycleRun,
+        "issuePenaltyNotices": .penaltyRecord,
+        "getCycleSupply": .viewProvince,
+        "getCycleStatistics": .viewPublic,
         "listPledges": .viewOwnAccount,
         "registerPledge": .registryOperate,
         "releasePledge": .registryOperate,

@@ -1,0 +1,287 @@
+import Foundation
+import OpenAPIRuntime
+import OpenETSAPI
+import OpenETSApplication
+import OpenETSDomain
+
+/// The compliance cycle's runs over the API, the same `AllocationCycleService` calls as
+/// `openets cycle …` (docs/allocation.md): the MEE runs a plan's stages (`cycle_run`), the
+/// provincial authority issues its province's penalty notices (`penalty_record`), the
+/// regulators read the reserve and the paid-allocation auction (`view_province`), everyone the
+/// published statistics of a plan (as `/statistics/{year}`).
+///
+/// Retries are recognised from the stored state, as `markPenaltyPaid` does: a done stage
+/// answers its stored result (`replayed`), notices already issued are kept. The
+/// Idempotency-Key is checked, not stored (the cycle's tables have no key column).
+extension APIHandler {
+    /// The cycle on the registry's clock, the one the exchange judges an auction's window by.
+    func cycleService(_ cycle: any AllocationCycleStore) -> AllocationCycleService {
+        AllocationCycleService(registry: service, store: cycle, clock: RegistryClock(registry: service))
+    }
+
+    func runCycleStage(_ input: Operations.RunCycleStage.Input) async throws -> Operations.RunCycleStage.Output {
+        let request: Schemas.CycleStageRunRequest
+        switch input.body { case .json(let json): request = json }
+        let user: Principal
+        switch try await principal(.cycleRun) {
+        case .failure(let refusal): return refusal.output()
+        case .success(let found): user = found
+        }
+        guard Self.registryKey(user, input.headers.idempotencyKey) != nil else { return .badRequest(.init(body: .json(Self.badKey))) }
+        guard let cycle, let plans else { return .serviceUnavailable(.init(body: .json(Self.unavailableCycle))) }
+        let year = Int(input.path.year), id = input.path.planId
+        let stage = CycleStage(rawValue: input.path.stage.rawValue)!
+        let now = SystemClock().now()
+        let details = ["command": "cycle_stage", "plan": String(id.prefix(64)), "year": String(year), "stage": stage.rawValue]
+        var code = "", message = ""
+        do {
+            let plan = try await plans.resolve(id: id).plan
+            guard plan.year == year else { throw AllocationError(.yearMismatch, "plan \(plan.id) is for \(plan.year), not \(year)") }
+            let run = try await runStage(stage, plan: plan, year: year, request: request, cycle: cycle)
+            try? await access.audit(
+                now, user.user, "api_cycle_stage", "\(run.replayed ? "replayed" : "accepted") \(id) \(year) \(stage.rawValue)", APIRequestInfo.address)
+            return .ok(.init(body: .json(run)))
+        } catch let error as AllocationError {
+            (code, message) = (error.code.rawValue, error.message)
+        } catch let error as CycleStageRejected {
+            (code, message) = (error.error.code.rawValue, error.description)
+        } catch let error as CycleStageExchangeRejected {
+            (code, message) = (error.error.code.rawValue, error.description)
+        }
+        try await access.audit(now, user.user, "api_cycle_stage", "rejected \(code)", APIRequestInfo.address)
+        return .unprocessableContent(.init(body: .json(Self.error(code, message, details))))
+    }
+
+    /// Runs one stage as its CLI command does; `AllocationError` for bad input.
+    private func runStage(
+        _ stage: CycleStage, plan: AllocationPlan, year: Int, request: Schemas.CycleStageRunRequest, cycle: any AllocationCycleStore
+    ) async throws -> Schemas.CycleStageRun {
+        let service = cycleService(cycle)
+        switch stage {
+        case .preAllocation, .trueUp, .surrender:
+            guard let documents = request.facilities else { throw AllocationError(.missingField, "facilities (the facilities JSON) is missing") }
+            let result = try await service.run(stage, plan: plan, year: year, facilities: try Self.facilities(documents))
+            var run = Self.stageRun(result.plan, applied: result.applied, alreadyDone: result.alreadyDone)
+            if stage == .surrender { run.compliance = (result.plan.compliance ?? []).map(Self.assessment) }
+            return run
+        case .reserve:
+            let result = try await service.reserve(plan: plan, year: year)
+            var run = Self.stageRun(result.plan, applied: result.applied, alreadyDone: result.alreadyDone)
+            run.supply = Self.supply(plan: plan.id, year: year, supply: result.plan.supply, auction: nil, shows: { _ in true })
+            return run
+        case .auction:
+            let terms: CycleSupply.Terms
+            if let done = try await service.auctionStatus(plan: plan.id, year: year) {
+                // A done stage submits nothing; its terms are the exchange's record.
+                terms = CycleSupply.Terms(opensAt: done.auction.opensAt, closesAt: done.auction.closesAt, ceilingPrice: done.auction.ceilingPrice)
+            } else {
+                guard let wanted = request.auction else {
+                    throw AllocationError(.missingField, "auction (opensAt, closesAt, ceilingPriceFen) is needed to announce the auction")
+                }
+                terms = try Self.terms(wanted)
+            }
+            let result = try await service.auction(plan: plan, year: year, terms: terms)
+            var run = Self.stageRun(result.plan, applied: result.applied, alreadyDone: result.alreadyDone)
+            run.supply = Self.supply(
+                plan: plan.id, year: year, supply: result.plan.supply, auction: try await service.auctionStatus(plan: plan.id, year: year),
+                shows: { _ in true })
+            return run
+        case .carryOver:
+            let day: CivilDate
+            if let text = request.today {
+                guard let parsed = CivilDate(text) else { throw AllocationError(.invalidValue, "today \(text.prefix(32)) is not a date YYYY-MM-DD") }
+                day = parsed
+            } else {
+                day = BeijingTime.date(SystemClock().now())
+            }
+            // Run again, the stored record is returned (not recomputed): a retry.
+            let stored = try await cycle.stage(plan: plan.id, year: year, stage: .carryOver) != nil
+            let record = try await service.enforceCarryOver(plan: plan, year: year, today: day)
+            var run = Self.stageRun(record.plan, applied: 0, alreadyDone: stored)
+            run.carryOver = (record.plan.carryOver ?? []).map {
+                .init(
+                    entity: $0.entity.rawValue, province: $0.province, heldTonnes: $0.heldT, netSoldTonnes: $0.netSoldT, limitTonnes: $0.limitT,
+                    excessTonnes: $0.excessT, consequence: $0.consequence.rawValue)
+            }
+            return run
+        }
+    }
+
+    func issuePenaltyNotices(_ input: Operations.IssuePenaltyNotices.Input) async throws -> Operations.IssuePenaltyNotices.Output {
+        let request: Schemas.IssuePenaltyNoticesRequest
+        switch input.body { case .json(let json): request = json }
+        let user: Principal
+        switch try await principal(.penaltyRecord) {
+        case .failure(let refusal): return refusal.output()
+        case .success(let found): user = found
+        }
+        guard Self.registryKey(user, input.headers.idempotencyKey) != nil else { return .badRequest(.init(body: .json(Self.badKey))) }
+        // The provincial authority issues its own province's notices; staff without a province none.
+        let province: String?
+        switch Self.readScope(user) {
+        case .refused: return Self.forbidden(user, .penaltyRecord, "the user has no province").output()
+        case .province(let code): province = code
+        case .national: province = nil
+        }
+        guard let cycle, let plans else { return .serviceUnavailable(.init(body: .json(Self.unavailableCycle))) }
+        let year = Int(input.path.year), id = input.path.planId
+        let now = SystemClock().now()
+        let details = ["command": "penalty_issue", "plan": String(id.prefix(64)), "year": String(year)]
+        do {
+            let plan = try await plans.resolve(id: id).plan
+            guard plan.year == year else { throw AllocationError(.yearMismatch, "plan \(plan.id) is for \(plan.year), not \(year)") }
+            guard let deadline = CivilDate(plan.deadlines.surrender) else {
+                throw AllocationError(.invalidPlan, "plan \(plan.id): surrender deadline \(plan.deadlines.surrender) is not a date")
+            }
+            guard let issuedOn = request.issuedOn.map({ CivilDate($0) }) ?? deadline.adding(days: 1) else {
+                throw AllocationError(.invalidValue, "issuedOn \(request.issuedOn?.prefix(32) ?? "") is not a date YYYY-MM-DD")
+            }
+            var multiple: ExactDecimal?
+            if let text = request.multiple {
+                guard let parsed = ExactDecimal(text), !parsed.isNegative else { throw AllocationError(.invalidValue, "multiple \(text) is not a decimal") }
+                multiple = parsed
+            }
+            let before = Set(try await cycle.notices(year: year).filter { $0.planID == plan.id }.map(\.id))
+            let notices = try await cycleService(cycle).issuePenalties(plan: plan, year: year, issuedOn: issuedOn, multiple: multiple, province: province)
+            let issued = notices.filter { !before.contains($0.id) }.count
+            let replayed = issued == 0 && !notices.isEmpty
+            try? await access.audit(
+                now, user.user, "api_penalty_issue", "\(replayed ? "replayed" : "accepted") \(id) \(year) \(province ?? "CN"): \(issued) issued",
+                APIRequestInfo.address)
+            return .ok(.init(body: .json(Schemas.PenaltyNoticesIssued(notices: notices.map(Self.notice), issued: issued, replayed: replayed))))
+        } catch let error as AllocationError {
+            try await access.audit(now, user.user, "api_penalty_issue", "rejected \(error.code.rawValue)", APIRequestInfo.address)
+            return .unprocessableContent(.init(body: .json(Self.error(error.code.rawValue, error.message, details))))
+        }
+    }
+
+    func getCycleSupply(_ input: Operations.GetCycleSupply.Input) async throws -> Operations.GetCycleSupply.Output {
+        let principal: Principal
+        switch try await self.principal(.viewProvince) {
+        case .failure(let refusal): return refusal.guarded()
+        case .success(let found): principal = found
+        }
+        let scope = Self.readScope(principal)
+        guard scope != .refused else { return Self.forbidden(principal, .viewProvince, "the user has no province").guarded() }
+        guard let cycle, let plans else { return .serviceUnavailable(.init(body: .json(Self.unavailableCycle))) }
+        let year = Int(input.path.year), id = input.path.planId
+        do {
+            let plan = try await plans.resolve(id: id).plan
+            guard plan.year == year else { throw AllocationError(.yearMismatch, "plan \(plan.id) is for \(plan.year), not \(year)") }
+        } catch let error as AllocationError {
+            return .notFound(.init(body: .json(Self.error(error.code.rawValue, error.message, ["plan": String(id.prefix(64)), "year": String(year)]))))
+        }
+        let found = try await cycleService(cycle).supply(plan: id, year: year)
+        let accounts = await service.state.accounts
+        // Provincial and city staff see the fills of their province's accounts only.
+        let shows: (String) -> Bool = { bidder in scope == .national || scope == .province(accounts[AccountID(bidder)]?.province ?? "") }
+        return .ok(.init(body: .json(Self.supply(plan: id, year: year, supply: found.supply, auction: found.auction, shows: shows))))
+    }
+
+    func getCycleStatistics(_ input: Operations.GetCycleStatistics.Input) async throws -> Operations.GetCycleStatistics.Output {
+        guard let cycle, let plans else { return .serviceUnavailable(.init(body: .json(Self.unavailableCycle))) }
+        let year = Int(input.path.year), id = input.path.planId
+        let details = ["plan": String(id.prefix(64)), "year": String(year)]
+        let plan: AllocationPlan
+        do {
+            plan = try await plans.resolve(id: id).plan
+            guard plan.year == year else { throw AllocationError(.yearMismatch, "plan \(plan.id) is for \(plan.year), not \(year)") }
+        } catch let error as AllocationError {
+            return .notFound(.init(body: .json(Self.error(error.code.rawValue, error.message, details))))
+        }
+        // The stored stages alone, as the public pages read them.
+        guard let stats = try await cycleService(cycle).publishedStatistics(year: year, plans: [plan]).first(where: { $0.planID == id }) else {
+            return .notFound(.init(body: .json(Self.error(
+                AllocationErrorCode.stageOrder.rawValue, "the surrender stage of \(id) \(year) is not done: no statistics yet", details))))
+        }
+        return .ok(.init(body: .json(Schemas.CycleStatistics(
+            plan: stats.planID, year: stats.year, sector: plan.sector,
+            rows: stats.rows.map {
+                .init(
+                    scope: $0.scope, sector: $0.sector, entities: $0.entities, compliantEntities: $0.compliantEntities,
+                    obligationTonnes: $0.obligationT, surrenderedTonnes: $0.surrenderedT, shortfallTonnes: $0.shortfallT,
+                    preAllocationTonnes: $0.preAllocationT, finalAllocationTonnes: $0.finalAllocationT,
+                    complianceRateByCount: $0.complianceRateByCount, complianceRateByVolume: $0.complianceRateByVolume)
+            },
+            tradedTonnes: stats.tradedT, turnoverRate: stats.turnoverRate))))
+    }
+
+    // MARK: mapping
+
+    static let badKey = error("INVALID_INPUT", "Idempotency-Key must be 1-\(maxIdempotencyKeyBytes) printable ASCII characters")
+
+    /// The facilities of the CLI's JSON, or `INVALID_INPUT` with where they are wrong.
+    static func facilities(_ documents: [Schemas.CycleFacilityDocument]) throws(AllocationError) -> [CycleFacility] {
+        do {
+            return try JSONDecoder().decode([CycleFacility].self, from: try JSONEncoder().encode(documents))
+        } catch {
+            throw AllocationError(
+                .invalidInput, "facilities are not the cycle's JSON: " + ((error as? DecodingError).map(describe) ?? "unreadable"))
+        }
+    }
+
+    /// The auction's terms as `openets cycle auction` reads them; the domain checks the ranges.
+    static func terms(_ terms: Schemas.CycleAuctionTerms) throws(AllocationError) -> CycleSupply.Terms {
+        guard let opensAt = Timestamp(iso8601: terms.opensAt), let closesAt = Timestamp(iso8601: terms.closesAt) else {
+            throw AllocationError(.invalidValue, "opensAt and closesAt must be ISO-8601 times")
+        }
+        guard terms.ceilingPriceFen > 0 else { throw AllocationError(.invalidValue, "ceilingPriceFen must be a positive price in fen") }
+        return CycleSupply.Terms(
+            opensAt: opensAt, closesAt: closesAt, ceilingPrice: terms.ceilingPriceFen, minBidQuantity: terms.minBidTonnes ?? 1,
+            maxSharePerMille: terms.maxSharePerMille ?? 1000, pricing: terms.pricing == .payAsBid ? .payAsBid : .uniform)
+    }
+
+    static func stageRun(_ plan: CycleStagePlan, applied: Int, alreadyDone: Bool) -> Schemas.CycleStageRun {
+        Schemas.CycleStageRun(
+            plan: plan.planID, planVersion: plan.planVersion, year: plan.year,
+            stage: Schemas.CycleStageRun.StagePayload(rawValue: plan.stage.rawValue)!, unit: plan.unit.rawValue,
+            commands: plan.steps.count + (plan.exchangeSteps?.count ?? 0), applied: applied, alreadyDone: alreadyDone, replayed: alreadyDone,
+            entities: plan.entities.map {
+                .init(entity: $0.entity.rawValue, province: $0.province, movedTonnes: $0.movedT, dueTonnes: $0.dueT, debtTonnes: $0.debtT)
+            },
+            debts: plan.debts.map {
+                .init(
+                    entity: $0.entity.rawValue, year: $0.year, unit: $0.unit.rawValue, quantityTonnes: $0.quantityT, reason: $0.reason,
+                    settlement: $0.settlement.rawValue)
+            })
+    }
+
+    static func assessment(_ a: ComplianceAssessment) -> Schemas.CycleComplianceAssessment {
+        Schemas.CycleComplianceAssessment(
+            entity: a.entity.rawValue, province: a.province, verifiedTonnes: a.verifiedT, debtTonnes: a.debtT, obligationTonnes: a.obligationT,
+            ccerUsableTonnes: a.ccerUsableT, surrenderedTonnes: a.surrenderedT, borrowedTonnes: a.borrowedT, shortfallTonnes: a.shortfallT,
+            netSoldTonnes: a.netSoldT, carryOverLimitTonnes: a.carryOverLimitT,
+            status: a.status == .compliant ? .compliant : .shortfall,
+            surrender: a.surrender.map { .init(unit: $0.unit.rawValue, kind: $0.kind, quantityTonnes: $0.quantityT) },
+            ineligible: a.ineligible.map { .init(unit: $0.unit.rawValue, quantityTonnes: $0.quantityT, reason: $0.reason) })
+    }
+
+    /// The reserve stage's supply and the auction as the exchange has it; `shows` filters the fills.
+    static func supply(
+        plan: String, year: Int, supply: AllocationSupply?, auction: CycleAuctionStatus?, shows: (String) -> Bool
+    ) -> Schemas.CycleSupply {
+        Schemas.CycleSupply(
+            plan: plan, year: year, reserveIssued: supply != nil, allocatedTonnes: supply?.allocatedT, reserveTonnes: supply?.reserveT,
+            totalTonnes: supply?.totalT, auctionTonnes: supply?.auctionT, floorPriceFen: supply?.auctionFloorPrice.map(CycleSupply.fen),
+            auction: auction.map { status in
+                Schemas.CycleAuctionState(
+                    id: status.auction.id, status: Schemas.CycleAuctionState.StatusPayload(rawValue: status.auction.status.rawValue)!,
+                    quantityTonnes: status.auction.quantity, clearingPriceFen: status.auction.result?.clearingPrice, soldTonnes: status.soldT,
+                    unsoldTonnes: status.unsoldT, opensAt: utc(status.auction.opensAt), closesAt: utc(status.auction.closesAt),
+                    fills: (status.auction.result?.fills ?? []).filter { shows($0.bidder) }.map {
+                        .init(bidder: $0.bidder, quantityTonnes: $0.quantity, priceFen: $0.price)
+                    })
+            })
+    }
+}
+
+/// The registry's own clock (the market's drill clock in a demo), as a `LedgerClock`.
+struct RegistryClock: LedgerClock {
+    let registry: RegistryService
+
+    func now() -> Timestamp { registry.now() }
+}
+
+extension Operations.RunCycleStage.Output: CommandOutput {}
+extension Operations.IssuePenaltyNotices.Output: CommandOutput {}
+extension Operations.GetCycleSupply.Output: TokenGuardedOutput {}
