@@ -80,6 +80,10 @@ public enum Action: String, Codable, Sendable, CaseIterable {
     /// Record that a penalty notice of the own province was paid (the provincial authority
     /// imposes the fines; `openets cycle penalties --pay`, the API's markPenaltyPaid).
     case penaltyRecord = "penalty_record"
+    /// Register MRV entities and their facilities (province staff for their province, the MEE)
+    /// and verification bodies (the MEE: the MRV platform refuses a province) over the API, as
+    /// `openets mrv register-* --as province:…|national`.
+    case mrvRegister = "mrv_register"
 }
 
 /// The permission matrix: for each action, the roles allowed. Scope (own account, own
@@ -129,6 +133,7 @@ public struct PermissionMatrix: Hashable, Codable, Sendable {
             .accountReview: [.registryOperator],
             .planManage: [.mee],
             .penaltyRecord: [.province],
+            .mrvRegister: [.province, .mee],
         ])
     }()
 }

@@ -91,7 +91,9 @@ struct APIErrorMiddleware: ServerMiddleware {
     ) async throws -> (HTTPResponse, HTTPBody?) {
         var collected: HTTPBody?
         if let body {
-            let limit = Self.applicationOperations.contains(operationID) ? Self.maxApplicationBodyBytes : Self.maxBodyBytes
+            let limit =
+                Self.applicationOperations.contains(operationID)
+                ? Self.maxApplicationBodyBytes : operationID == "depositMRVEvidence" ? APIHandler.maxEvidenceBodyBytes : Self.maxBodyBytes
             guard let bytes = try? await [UInt8](collecting: body, upTo: limit) else {
                 return Self.error(.contentTooLarge, "BODY_TOO_LARGE", "the body is over \(limit) bytes", ["maxBytes": String(limit)])
             }
