@@ -1883,7 +1883,7 @@ paths:
       operationId: depositMRVEvidence
       summary: The entity deposits evidence files for a submitted month (base64; a file of the same name is replaced, or with `replaceAll` the whole list); the bytes are stored under their SHA-256, the previous list kept.
       description: |
-        The body may be up to `APIErrorMiddleware.maxEvidenceBodyBytes` (48 MiB; 413 BODY_TOO_LARGE
+        The body may be up to `APIHandler.maxEvidenceBodyBytes` (48 MiB; 413 BODY_TOO_LARGE
         beyond); each file's decoded bytes at most the data year's `maxEvidenceBytes` (MRV policy,
         32 MiB in the seed; 422 LIMIT_EXCEEDED beyond).
       security:
@@ -1914,6 +1914,48 @@ paths:
           $ref: '#/components/responses/Forbidden'
         '404':
           $ref: '#/components/responses/NotFound'
+        '413':
+          $ref: '#/components/responses/TooLarge'
+        '422':
+          $ref: '#/components/responses/Rejected'
+        '429':
+          $ref: '#/components/responses/RateLimited'
+        '503':
+          $ref: '#/components/responses/Unavailable'
+  /api/v1/mrv/monthly-data/with-evidence:
+    post:
+      tags: [mrv]
+      operationId: submitMonthlyDataWithEvidence
+      summary: The entity deposits months (the monthly CSV, whose rows name evidence files by evidence_name and evidence_sha256) together with those files' bytes in base64, in one entry or not at all.
+      description: |
+        As submitMonthlyData, with the files the rows name (matched by SHA-256; a named file
+        without bytes sent or stored is EVIDENCE_MISSING, a file sent that no row names
+        INVALID_EVIDENCE). The body may be up to `APIHandler.maxEvidenceBodyBytes`
+        (48 MiB; 413 BODY_TOO_LARGE beyond); each file at most the data year's `maxEvidenceBytes`
+        (422 LIMIT_EXCEEDED).
+      security:
+        - bearerToken: []
+      parameters:
+        - $ref: '#/components/parameters/IdempotencyKey'
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              $ref: '#/components/schemas/MRVMonthDeposit'
+      responses:
+        '201':
+          description: Stored (or the replay under this key).
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/MRVResult'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
         '413':
           $ref: '#/components/responses/TooLarge'
         '422':
@@ -4433,6 +4475,22 @@ components:
           type: boolean
         evidence:
           $ref: '#/components/schemas/MRVEvidenceHistory'
+    MRVMonthDeposit:
+      type: object
+      required: [csv, files]
+      additionalProperties: false
+      properties:
+        csv:
+          type: string
+          minLength: 1
+          maxLength: 15000
+          description: The monthly CSV of submitMonthlyData; rows name their evidence files (evidence_name, evidence_sha256).
+        files:
+          type: array
+          minItems: 1
+          maxItems: 100
+          items:
+            $ref: '#/components/schemas/MRVEvidenceUpload'
     MRVConsultantDeclaration:
       type: object
       required: [verifier, year]

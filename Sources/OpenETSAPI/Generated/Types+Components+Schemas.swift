@@ -4579,6 +4579,46 @@ extension Components {
                 case evidence
             }
         }
+        /// - Remark: Generated from `#/components/schemas/MRVMonthDeposit`.
+        public struct MRVMonthDeposit: Codable, Hashable, Sendable {
+            /// The monthly CSV of submitMonthlyData; rows name their evidence files (evidence_name, evidence_sha256).
+            ///
+            /// - Remark: Generated from `#/components/schemas/MRVMonthDeposit/csv`.
+            public var csv: Swift.String
+            /// - Remark: Generated from `#/components/schemas/MRVMonthDeposit/files`.
+            public var files: [Components.Schemas.MRVEvidenceUpload]
+            /// Creates a new `MRVMonthDeposit`.
+            ///
+            /// - Parameters:
+            ///   - csv: The monthly CSV of submitMonthlyData; rows name their evidence files (evidence_name, evidence_sha256).
+            ///   - files:
+            public init(
+                csv: Swift.String,
+                files: [Components.Schemas.MRVEvidenceUpload]
+            ) {
+                self.csv = csv
+                self.files = files
+            }
+            public enum CodingKeys: String, CodingKey {
+                case csv
+                case files
+            }
+            public init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.csv = try container.decode(
+                    Swift.String.self,
+                    forKey: .csv
+                )
+                self.files = try container.decode(
+                    [Components.Schemas.MRVEvidenceUpload].self,
+                    forKey: .files
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "csv",
+                    "files"
+                ])
+            }
+        }
         /// - Remark: Generated from `#/components/schemas/MRVConsultantDeclaration`.
         public struct MRVConsultantDeclaration: Codable, Hashable, Sendable {
             /// - Remark: Generated from `#/components/schemas/MRVConsultantDeclaration/verifier`.

@@ -341,7 +341,7 @@ public protocol APIProtocol: Sendable {
     func listMRVEvidence(_ input: Operations.ListMRVEvidence.Input) async throws -> Operations.ListMRVEvidence.Output
     /// The entity deposits evidence files for a submitted month (base64; a file of the same name is replaced, or with `replaceAll` the whole list); the bytes are stored under their SHA-256, the previous list kept.
     ///
-    /// The body may be up to `APIErrorMiddleware.maxEvidenceBodyBytes` (48 MiB; 413 BODY_TOO_LARGE
+    /// The body may be up to `APIHandler.maxEvidenceBodyBytes` (48 MiB; 413 BODY_TOO_LARGE
     /// beyond); each file's decoded bytes at most the data year's `maxEvidenceBytes` (MRV policy,
     /// 32 MiB in the seed; 422 LIMIT_EXCEEDED beyond).
     ///
@@ -349,6 +349,18 @@ public protocol APIProtocol: Sendable {
     /// - Remark: HTTP `POST /api/v1/mrv/facilities/{facilityId}/months/{year}/{month}/evidence`.
     /// - Remark: Generated from `#/paths//api/v1/mrv/facilities/{facilityId}/months/{year}/{month}/evidence/post(depositMRVEvidence)`.
     func depositMRVEvidence(_ input: Operations.DepositMRVEvidence.Input) async throws -> Operations.DepositMRVEvidence.Output
+    /// The entity deposits months (the monthly CSV, whose rows name evidence files by evidence_name and evidence_sha256) together with those files' bytes in base64, in one entry or not at all.
+    ///
+    /// As submitMonthlyData, with the files the rows name (matched by SHA-256; a named file
+    /// without bytes sent or stored is EVIDENCE_MISSING, a file sent that no row names
+    /// INVALID_EVIDENCE). The body may be up to `APIHandler.maxEvidenceBodyBytes`
+    /// (48 MiB; 413 BODY_TOO_LARGE beyond); each file at most the data year's `maxEvidenceBytes`
+    /// (422 LIMIT_EXCEEDED).
+    ///
+    ///
+    /// - Remark: HTTP `POST /api/v1/mrv/monthly-data/with-evidence`.
+    /// - Remark: Generated from `#/paths//api/v1/mrv/monthly-data/with-evidence/post(submitMonthlyDataWithEvidence)`.
+    func submitMonthlyDataWithEvidence(_ input: Operations.SubmitMonthlyDataWithEvidence.Input) async throws -> Operations.SubmitMonthlyDataWithEvidence.Output
     /// The verifiers the entity declared as its consultants, by year.
     ///
     /// - Remark: HTTP `GET /api/v1/mrv/entities/{entityId}/consultants`.
@@ -1363,7 +1375,7 @@ extension APIProtocol {
     }
     /// The entity deposits evidence files for a submitted month (base64; a file of the same name is replaced, or with `replaceAll` the whole list); the bytes are stored under their SHA-256, the previous list kept.
     ///
-    /// The body may be up to `APIErrorMiddleware.maxEvidenceBodyBytes` (48 MiB; 413 BODY_TOO_LARGE
+    /// The body may be up to `APIHandler.maxEvidenceBodyBytes` (48 MiB; 413 BODY_TOO_LARGE
     /// beyond); each file's decoded bytes at most the data year's `maxEvidenceBytes` (MRV policy,
     /// 32 MiB in the seed; 422 LIMIT_EXCEEDED beyond).
     ///
@@ -1377,6 +1389,26 @@ extension APIProtocol {
     ) async throws -> Operations.DepositMRVEvidence.Output {
         try await depositMRVEvidence(Operations.DepositMRVEvidence.Input(
             path: path,
+            headers: headers,
+            body: body
+        ))
+    }
+    /// The entity deposits months (the monthly CSV, whose rows name evidence files by evidence_name and evidence_sha256) together with those files' bytes in base64, in one entry or not at all.
+    ///
+    /// As submitMonthlyData, with the files the rows name (matched by SHA-256; a named file
+    /// without bytes sent or stored is EVIDENCE_MISSING, a file sent that no row names
+    /// INVALID_EVIDENCE). The body may be up to `APIHandler.maxEvidenceBodyBytes`
+    /// (48 MiB; 413 BODY_TOO_LARGE beyond); each file at most the data year's `maxEvidenceBytes`
+    /// (422 LIMIT_EXCEEDED).
+    ///
+    ///
+    /// - Remark: HTTP `POST /api/v1/mrv/monthly-data/with-evidence`.
+    /// - Remark: Generated from `#/paths//api/v1/mrv/monthly-data/with-evidence/post(submitMonthlyDataWithEvidence)`.
+    public func submitMonthlyDataWithEvidence(
+        headers: Operations.SubmitMonthlyDataWithEvidence.Input.Headers,
+        body: Operations.SubmitMonthlyDataWithEvidence.Input.Body
+    ) async throws -> Operations.SubmitMonthlyDataWithEvidence.Output {
+        try await submitMonthlyDataWithEvidence(Operations.SubmitMonthlyDataWithEvidence.Input(
             headers: headers,
             body: body
         ))
