@@ -342,8 +342,37 @@ struct APIMRVRegistrationTests {
 
             // The conflict rule: December deposited, the report submitted; the province may not
             // assign the declared consultant (VERIFIER_CONFLICT), another verifier it may.
-            let december = DemoMRV.month(Self.chuanneng, year: 2024, month: 12)
-            #expect(try await api.call("POST", "/api/v1/mrv/monthly-data", token: t["e1"], key: "dec", body: Self.json(["csv": MRVCSV.exportMonths([december])])).status == 201)
+            // December is deposited with its evidence file in the same call (the CSV's row names
+            // it by SHA-256); without the bytes the month is refused and nothing is stored.
+            let decemberScan = Array("coal NCV lab report, December 2024".utf8)
+            var december = DemoMRV.month(Self.chuanneng, year: 2024, month: 12)
+            december.evidence = [EvidenceFile(name: "ncv-2024-12.pdf", sha256: evidenceSHA256(decemberScan))]
+            let decemberCSV = MRVCSV.exportMonths([december])
+            let withMonth = Self.json(["csv": decemberCSV, "files": [file("ncv-2024-12.pdf", decemberScan)]])
+            head = await mrv.head
+            let noBytes = try await api.call("POST", "/api/v1/mrv/monthly-data", token: t["e1"], key: "dec-nb", body: Self.json(["csv": decemberCSV]))
+            #expect(noBytes.status == 422 && noBytes.code == "EVIDENCE_MISSING", "\(noBytes.body)")
+            let unnamed = try await api.call("POST", "/api/v1/mrv/monthly-data/with-evidence", token: t["e1"], key: "dec-un", body: Self.json([
+                "csv": decemberCSV, "files": [file("ncv-2024-12.pdf", decemberScan), file("other.pdf", photo)]]))
+            #expect(unnamed.status == 422 && unnamed.code == "INVALID_EVIDENCE", "\(unnamed.body)")
+            for user in ["sc", "mee", "verifier", "e1-approver"] {
+                let refused = try await api.call("POST", "/api/v1/mrv/monthly-data/with-evidence", token: t[user], key: "dec-\(user)", body: withMonth)
+                #expect(refused.status == 403 && refused.code == "FORBIDDEN", "\(user): \(refused.body)")
+            }
+            let foreignMonth = try await api.call("POST", "/api/v1/mrv/monthly-data/with-evidence", token: t["e3"], key: "dec-e3", body: withMonth)
+            #expect(foreignMonth.status == 422 && foreignMonth.code == "MRV_NOT_PERMITTED", "\(foreignMonth.body)")
+            #expect(await mrv.head == head)
+            #expect(try await Self.notStored(mrv, evidenceSHA256(decemberScan)))
+            let withEvidence = try await api.call("POST", "/api/v1/mrv/monthly-data/with-evidence", token: t["e1"], key: "dec", body: withMonth)
+            #expect(withEvidence.status == 201 && withEvidence.json["months"] as? [String] == ["\(unit)/2024-12"], "\(withEvidence.body)")
+            head = await mrv.head
+            let withEvidenceAgain = try await api.call("POST", "/api/v1/mrv/monthly-data/with-evidence", token: t["e1"], key: "dec", body: withMonth)
+            #expect(withEvidenceAgain.status == 201 && withEvidenceAgain.json["replayed"] as? Bool == true
+                && withEvidenceAgain.json["seq"] as? Int == withEvidence.json["seq"] as? Int, "\(withEvidenceAgain.body)")
+            #expect(await mrv.head == head)
+            #expect(try await mrv.evidence(evidenceSHA256(decemberScan)).get().bytes == decemberScan)
+            let decemberEvidence = try await api.call("GET", "/api/v1/mrv/facilities/\(unit)/months/2024/12/evidence", token: t["e1"])
+            #expect(((decemberEvidence.json["current"] as? [[String: Any]])?.first)?["name"] as? String == "ncv-2024-12.pdf", "\(decemberEvidence.body)")
             let report = Workflow.report(Self.chuanneng)
             #expect(try await api.call("POST", report + "/submit", token: t["e1"], key: "submit").status == 200)
             head = await mrv.head

@@ -180,6 +180,8 @@ struct APIPermissionWalkTests {
         case "getControlPlan": return (["facilityId": "NOPE", "version": "1"], nil)
         case "depositMRVEvidence":
             return (["facilityId": "NOPE", "year": "2024", "month": "1"], #"{"files":[{"name":"a.txt","mediaType":"text/plain","contentBase64":"aGVsbG8="}]}"#)
+        case "submitMonthlyDataWithEvidence":
+            return ([:], #"{"csv":"facility_id,year,month\nNOPE,2025,1\n","files":[{"name":"a.txt","mediaType":"text/plain","contentBase64":"aGVsbG8="}]}"#)
         case "listMRVEvidence": return (["facilityId": "NOPE", "year": "2024", "month": "1"], nil)
         case "declareConsultant": return (["entityId": ownEntity], #"{"verifier":"V-NONE","year":2024}"#)
         case "placeOrder": return ([:], #"{"instrument":"CEA24","side":"sell","priceFen":999999,"quantityTonnes":1}"#)

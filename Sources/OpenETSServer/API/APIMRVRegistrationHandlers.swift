@@ -14,7 +14,7 @@ import OpenETSDomain
 /// action (`APIPermissions.actions`) and the caller's scope (its own entity, an entity of its
 /// province or city): 403 otherwise.
 extension APIHandler {
-    /// The largest request body of `depositMRVEvidence`: its files in base64 (4 bytes per 3)
+    /// The largest request body of `depositMRVEvidence` and `submitMonthlyDataWithEvidence`: its files in base64 (4 bytes per 3)
     /// and the fields. Enough for one file of the seed policy's `maxEvidenceBytes` (32 MiB) in
     /// base64; each file is held to the data year's `maxEvidenceBytes` by the MRV platform (422
     /// LIMIT_EXCEEDED), the whole body to this (413 BODY_TOO_LARGE, `APIErrorMiddleware`).
@@ -394,6 +394,56 @@ extension APIHandler {
         }
     }
 
+    /// The monthly CSV with the bytes of the evidence files its rows name: one `import_months`
+    /// entry through `MRVService.importMonths(csv:files:)` as the token's entity, as `openets mrv
+    /// import months --evidence-file`.
+    func submitMonthlyDataWithEvidence(_ input: Operations.SubmitMonthlyDataWithEvidence.Input) async throws
+        -> Operations.SubmitMonthlyDataWithEvidence.Output
+    {
+        let body: Schemas.MRVMonthDeposit
+        switch input.body { case .json(let json): body = json }
+        let caller: Caller
+        switch try await authorise(.mrvSubmit, key: input.headers.idempotencyKey) {
+        case .failure(let refusal): return refusal.output()
+        case .success(let found): caller = found
+        }
+        guard let mrv else { return .serviceUnavailable(.init(body: .json(Self.unavailableMRV))) }
+        guard let owner = await service.state.accounts[caller.account]?.ownerID else {
+            return Self.forbidden(caller.principal, .mrvSubmit, "the user's account is unknown").output()
+        }
+        var uploads: [EvidenceUpload] = []
+        for (index, file) in body.files.enumerated() {
+            guard let bytes = Data(base64Encoded: file.contentBase64) else {
+                return .badRequest(.init(body: .json(Self.error(
+                    "INVALID_INPUT", "files[\(index)]: contentBase64 is not base64", ["field": "files.\(index).contentBase64"]))))
+            }
+            uploads.append(EvidenceUpload(name: file.name, mediaType: file.mediaType, item: file.item, claimedSHA256: file.sha256, bytes: [UInt8](bytes)))
+        }
+        // Audited in the import's own transaction, with its outcome.
+        let outcome = try await mrv.importMonths(
+            csv: body.csv, idempotencyKey: caller.idempotencyKey, files: uploads, actor: .entity(MRVEntityID(owner)),
+            audit: AuditNote(at: SystemClock().now(), user: caller.principal.user, action: "api_mrv_import_months", address: APIRequestInfo.address,
+                summary: "\(uploads.count) evidence files"))
+        switch outcome {
+        case .accepted(let receipt):
+            var months: [String] = []
+            for case .monthSubmitted(let data, _, _) in receipt.events {
+                months.append("\(data.facility.rawValue)/\(data.year)-\(data.month < 10 ? "0" : "")\(data.month)")
+            }
+            return .created(.init(body: .json(Schemas.MRVResult(seq: receipt.seq, replayed: receipt.replayed, months: months))))
+        case .rejected(let error):
+            return Self.rejected(Self.error(error.code.rawValue, error.message, ["command": "import_months"]))
+        case .rejectedRows(let errors, let total):
+            let first = errors.first
+            var details = ["command": "import_months", "badRows": String(errors.count), "rows": String(total)]
+            if let first {
+                details["row"] = String(first.row)
+                if let column = first.column { details["column"] = column }
+            }
+            return Self.rejected(Self.error(first?.code.rawValue ?? "INVALID_INPUT", first.map { "row \($0.row): \($0.message)" } ?? "the CSV has bad rows", details))
+        }
+    }
+
     func listMRVEvidence(_ input: Operations.ListMRVEvidence.Input) async throws -> Operations.ListMRVEvidence.Output {
         let facility = FacilityID(input.path.facilityId)
         let state: MRVState
@@ -513,6 +563,7 @@ extension Operations.SubmitControlPlan.Output: MRVWorkflowOutput {}
 extension Operations.DecideControlPlan.Output: MRVWorkflowOutput {}
 extension Operations.DepositMRVEvidence.Output: MRVWorkflowOutput {}
 extension Operations.DeclareConsultant.Output: MRVWorkflowOutput {}
+extension Operations.SubmitMonthlyDataWithEvidence.Output: CommandOutput {}
 extension Operations.ListMRVEntities.Output: TokenGuardedOutput {}
 extension Operations.ListMRVFacilities.Output: TokenGuardedOutput {}
 extension Operations.ListMRVVerifiers.Output: TokenGuardedOutput {}

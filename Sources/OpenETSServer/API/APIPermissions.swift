@@ -84,6 +84,7 @@ public enum APIPermissions {
         "getControlPlan": .mrvView,
         "listControlPlans": .mrvView,
         "depositMRVEvidence": .mrvSubmit,
+        "submitMonthlyDataWithEvidence": .mrvSubmit,
         "listMRVEvidence": .mrvView,
         "declareConsultant": .mrvReport,
         "listConsultantDeclarations": .mrvView,

@@ -84,6 +84,8 @@ struct APIErrorMiddleware: ServerMiddleware {
     static let maxApplicationBodyBytes = 12 << 20
     /// The operations that carry identity documents (`maxApplicationBodyBytes`).
     static let applicationOperations: Set<String> = ["applyForAccount", "resubmitAccountApplication"]
+    /// The operations that carry MRV evidence files (`APIHandler.maxEvidenceBodyBytes`).
+    static let evidenceOperations: Set<String> = ["depositMRVEvidence", "submitMonthlyDataWithEvidence"]
 
     func intercept(
         _ request: HTTPRequest, body: HTTPBody?, metadata: ServerRequestMetadata, operationID: String,
@@ -93,7 +95,7 @@ struct APIErrorMiddleware: ServerMiddleware {
         if let body {
             let limit =
                 Self.applicationOperations.contains(operationID)
-                ? Self.maxApplicationBodyBytes : operationID == "depositMRVEvidence" ? APIHandler.maxEvidenceBodyBytes : Self.maxBodyBytes
+                ? Self.maxApplicationBodyBytes : Self.evidenceOperations.contains(operationID) ? APIHandler.maxEvidenceBodyBytes : Self.maxBodyBytes
             guard let bytes = try? await [UInt8](collecting: body, upTo: limit) else {
                 return Self.error(.contentTooLarge, "BODY_TOO_LARGE", "the body is over \(limit) bytes", ["maxBytes": String(limit)])
             }
