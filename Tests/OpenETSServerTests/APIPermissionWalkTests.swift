@@ -173,6 +173,22 @@ struct APIPermissionWalkTests {
         case "reviewMRVReport": return (["entityId": ownEntity, "year": "2024"], #"{"level":"province","decision":"approve"}"#)
         case "correctMRVMonth": return ([:], #"{"csv":"facility_id,year,month\nNOPE,2025,1\n","reason":"walk"}"#)
         case "listVerifierAssignments": return ([:], nil)
+        // MRV registration, control plans, evidence and consultant declarations: unknown
+        // entities, facilities and verifiers (422 or 404, nothing changes)
+        case "registerMRVEntity": return ([:], #"{"uscc":"NOT-A-USCC","name":"Walk","province":"SC","city":"成都","sector":"power"}"#)
+        case "registerMRVFacility": return ([:], #"{"id":"WALK-U1","entity":"NOPE","name":"Walk","kind":"power","fuels":["coal"]}"#)
+        case "registerMRVVerifier": return ([:], #"{"id":"V-WALK","name":""}"#)
+        case "listMRVEntities", "listMRVVerifiers", "listControlPlans": return ([:], nil)
+        case "listMRVFacilities", "listConsultantDeclarations": return (["entityId": ownEntity], nil)
+        case "submitControlPlan": return (["facilityId": "NOPE"], #"{"items":[{"item":"coal.ncv","source":"default","fallback":"default value"}]}"#)
+        case "decideControlPlan": return (["facilityId": "NOPE", "version": "1"], #"{"decision":"approve"}"#)
+        case "getControlPlan": return (["facilityId": "NOPE", "version": "1"], nil)
+        case "depositMRVEvidence":
+            return (["facilityId": "NOPE", "year": "2024", "month": "1"], #"{"files":[{"name":"a.txt","mediaType":"text/plain","contentBase64":"aGVsbG8="}]}"#)
+        case "submitMonthlyDataWithEvidence":
+            return ([:], #"{"csv":"facility_id,year,month\nNOPE,2025,1\n","files":[{"name":"a.txt","mediaType":"text/plain","contentBase64":"aGVsbG8="}]}"#)
+        case "listMRVEvidence": return (["facilityId": "NOPE", "year": "2024", "month": "1"], nil)
+        case "declareConsultant": return (["entityId": ownEntity], #"{"verifier":"V-NONE","year":2024}"#)
         case "placeOrder": return ([:], #"{"instrument":"CEA24","side":"sell","priceFen":999999,"quantityTonnes":1}"#)
         case "takeOrder": return (["orderId": "999999"], #"{"quantityTonnes":1}"#)
         case "cancelOrder": return (["orderId": "999999"], nil)

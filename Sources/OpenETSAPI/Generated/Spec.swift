@@ -1529,6 +1529,507 @@ paths:
           $ref: '#/components/responses/Forbidden'
         '503':
           $ref: '#/components/responses/Unavailable'
+  # --- MRV registration, control plans, evidence and consultant declarations ---
+  /api/v1/mrv/entities:
+    get:
+      tags: [mrv]
+      operationId: listMRVEntities
+      summary: The registered MRV entities the caller may read (its own; its province's or city's; every one for the MEE), by id.
+      security:
+        - bearerToken: []
+      parameters:
+        - $ref: '#/components/parameters/Limit'
+        - $ref: '#/components/parameters/Offset'
+      responses:
+        '200':
+          description: A page of entities.
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/MRVEntityPage'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
+        '503':
+          $ref: '#/components/responses/Unavailable'
+    post:
+      tags: [mrv]
+      operationId: registerMRVEntity
+      summary: Registers a key-emitting entity by its unified social credit code (province staff for their province, the MEE).
+      security:
+        - bearerToken: []
+      parameters:
+        - $ref: '#/components/parameters/IdempotencyKey'
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              $ref: '#/components/schemas/MRVEntityRegistration'
+      responses:
+        '201':
+          description: Registered (or the replay under this key).
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/MRVRegistrationResult'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
+        '413':
+          $ref: '#/components/responses/TooLarge'
+        '422':
+          $ref: '#/components/responses/Rejected'
+        '429':
+          $ref: '#/components/responses/RateLimited'
+        '503':
+          $ref: '#/components/responses/Unavailable'
+  /api/v1/mrv/entities/{entityId}/facilities:
+    get:
+      tags: [mrv]
+      operationId: listMRVFacilities
+      summary: An entity's registered facilities, in registration order.
+      security:
+        - bearerToken: []
+      parameters:
+        - $ref: '#/components/parameters/EntityId'
+        - $ref: '#/components/parameters/Limit'
+        - $ref: '#/components/parameters/Offset'
+      responses:
+        '200':
+          description: A page of facilities.
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/MRVFacilityPage'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
+        '404':
+          $ref: '#/components/responses/NotFound'
+        '503':
+          $ref: '#/components/responses/Unavailable'
+  /api/v1/mrv/facilities:
+    post:
+      tags: [mrv]
+      operationId: registerMRVFacility
+      summary: Registers a facility of a registered entity (province staff for an entity of their province, the MEE).
+      security:
+        - bearerToken: []
+      parameters:
+        - $ref: '#/components/parameters/IdempotencyKey'
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              $ref: '#/components/schemas/MRVFacilityRegistration'
+      responses:
+        '201':
+          description: Registered (or the replay under this key).
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/MRVRegistrationResult'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
+        '413':
+          $ref: '#/components/responses/TooLarge'
+        '422':
+          $ref: '#/components/responses/Rejected'
+        '429':
+          $ref: '#/components/responses/RateLimited'
+        '503':
+          $ref: '#/components/responses/Unavailable'
+  /api/v1/mrv/verifiers:
+    get:
+      tags: [mrv]
+      operationId: listMRVVerifiers
+      summary: The registered verification bodies, by id.
+      security:
+        - bearerToken: []
+      parameters:
+        - $ref: '#/components/parameters/Limit'
+        - $ref: '#/components/parameters/Offset'
+      responses:
+        '200':
+          description: A page of verification bodies.
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/MRVVerifierPage'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
+        '503':
+          $ref: '#/components/responses/Unavailable'
+    post:
+      tags: [mrv]
+      operationId: registerMRVVerifier
+      summary: Registers a verification body (the MEE; the MRV platform refuses provinces, MRV_NOT_PERMITTED).
+      security:
+        - bearerToken: []
+      parameters:
+        - $ref: '#/components/parameters/IdempotencyKey'
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              $ref: '#/components/schemas/MRVVerifierRegistration'
+      responses:
+        '201':
+          description: Registered (or the replay under this key).
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/MRVRegistrationResult'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
+        '413':
+          $ref: '#/components/responses/TooLarge'
+        '422':
+          $ref: '#/components/responses/Rejected'
+        '429':
+          $ref: '#/components/responses/RateLimited'
+        '503':
+          $ref: '#/components/responses/Unavailable'
+  /api/v1/mrv/control-plans:
+    get:
+      tags: [mrv]
+      operationId: listControlPlans
+      summary: Every version of the control plans of the facilities the caller may read, by facility and version.
+      security:
+        - bearerToken: []
+      parameters:
+        - name: status
+          in: query
+          schema:
+            type: string
+            enum: [submitted, approved, returned, superseded]
+        - $ref: '#/components/parameters/Limit'
+        - $ref: '#/components/parameters/Offset'
+      responses:
+        '200':
+          description: A page of control plan versions.
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/MRVControlPlanPage'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
+        '503':
+          $ref: '#/components/responses/Unavailable'
+  /api/v1/mrv/facilities/{facilityId}/control-plans:
+    post:
+      tags: [mrv]
+      operationId: submitControlPlan
+      summary: The entity submits the next version of its facility's data-quality control plan; the province then approves or returns it.
+      security:
+        - bearerToken: []
+      parameters:
+        - $ref: '#/components/parameters/FacilityId'
+        - $ref: '#/components/parameters/IdempotencyKey'
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              $ref: '#/components/schemas/MRVControlPlanRequest'
+      responses:
+        '201':
+          description: Submitted (or the replay under this key).
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/MRVControlPlanResult'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
+        '404':
+          $ref: '#/components/responses/NotFound'
+        '413':
+          $ref: '#/components/responses/TooLarge'
+        '422':
+          $ref: '#/components/responses/Rejected'
+        '429':
+          $ref: '#/components/responses/RateLimited'
+        '503':
+          $ref: '#/components/responses/Unavailable'
+  /api/v1/mrv/facilities/{facilityId}/control-plans/{version}:
+    get:
+      tags: [mrv]
+      operationId: getControlPlan
+      summary: One version of a facility's control plan, with its data items and status.
+      security:
+        - bearerToken: []
+      parameters:
+        - $ref: '#/components/parameters/FacilityId'
+        - $ref: '#/components/parameters/PlanVersion'
+      responses:
+        '200':
+          description: The control plan version.
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/MRVControlPlan'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
+        '404':
+          $ref: '#/components/responses/NotFound'
+        '503':
+          $ref: '#/components/responses/Unavailable'
+  /api/v1/mrv/facilities/{facilityId}/control-plans/{version}/decision:
+    post:
+      tags: [mrv]
+      operationId: decideControlPlan
+      summary: The province approves a submitted control plan version (the approved one before is superseded) or returns it with reasons.
+      security:
+        - bearerToken: []
+      parameters:
+        - $ref: '#/components/parameters/FacilityId'
+        - $ref: '#/components/parameters/PlanVersion'
+        - $ref: '#/components/parameters/IdempotencyKey'
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              $ref: '#/components/schemas/MRVControlPlanDecision'
+      responses:
+        '200':
+          description: Decided (or the replay under this key).
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/MRVControlPlanResult'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
+        '404':
+          $ref: '#/components/responses/NotFound'
+        '413':
+          $ref: '#/components/responses/TooLarge'
+        '422':
+          $ref: '#/components/responses/Rejected'
+        '429':
+          $ref: '#/components/responses/RateLimited'
+        '503':
+          $ref: '#/components/responses/Unavailable'
+  /api/v1/mrv/facilities/{facilityId}/months/{year}/{month}/evidence:
+    get:
+      tags: [mrv]
+      operationId: listMRVEvidence
+      summary: A submitted month's evidence files (the current list) and every list it has had, oldest first.
+      security:
+        - bearerToken: []
+      parameters:
+        - $ref: '#/components/parameters/FacilityId'
+        - $ref: '#/components/parameters/Year'
+        - $ref: '#/components/parameters/MonthNumber'
+      responses:
+        '200':
+          description: The month's evidence.
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/MRVEvidenceHistory'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
+        '404':
+          $ref: '#/components/responses/NotFound'
+        '503':
+          $ref: '#/components/responses/Unavailable'
+    post:
+      tags: [mrv]
+      operationId: depositMRVEvidence
+      summary: The entity deposits evidence files for a submitted month (base64; a file of the same name is replaced, or with `replaceAll` the whole list); the bytes are stored under their SHA-256, the previous list kept.
+      description: |
+        The body may be up to `APIHandler.maxEvidenceBodyBytes` (48 MiB; 413 BODY_TOO_LARGE
+        beyond); each file's decoded bytes at most the data year's `maxEvidenceBytes` (MRV policy,
+        32 MiB in the seed; 422 LIMIT_EXCEEDED beyond).
+      security:
+        - bearerToken: []
+      parameters:
+        - $ref: '#/components/parameters/FacilityId'
+        - $ref: '#/components/parameters/Year'
+        - $ref: '#/components/parameters/MonthNumber'
+        - $ref: '#/components/parameters/IdempotencyKey'
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              $ref: '#/components/schemas/MRVEvidenceDeposit'
+      responses:
+        '200':
+          description: Deposited (or the replay under this key).
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/MRVEvidenceResult'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
+        '404':
+          $ref: '#/components/responses/NotFound'
+        '413':
+          $ref: '#/components/responses/TooLarge'
+        '422':
+          $ref: '#/components/responses/Rejected'
+        '429':
+          $ref: '#/components/responses/RateLimited'
+        '503':
+          $ref: '#/components/responses/Unavailable'
+  /api/v1/mrv/monthly-data/with-evidence:
+    post:
+      tags: [mrv]
+      operationId: submitMonthlyDataWithEvidence
+      summary: The entity deposits months (the monthly CSV, whose rows name evidence files by evidence_name and evidence_sha256) together with those files' bytes in base64, in one entry or not at all.
+      description: |
+        As submitMonthlyData, with the files the rows name (matched by SHA-256; a named file
+        without bytes sent or stored is EVIDENCE_MISSING, a file sent that no row names
+        INVALID_EVIDENCE). The body may be up to `APIHandler.maxEvidenceBodyBytes`
+        (48 MiB; 413 BODY_TOO_LARGE beyond); each file at most the data year's `maxEvidenceBytes`
+        (422 LIMIT_EXCEEDED).
+      security:
+        - bearerToken: []
+      parameters:
+        - $ref: '#/components/parameters/IdempotencyKey'
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              $ref: '#/components/schemas/MRVMonthDeposit'
+      responses:
+        '201':
+          description: Stored (or the replay under this key).
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/MRVResult'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
+        '413':
+          $ref: '#/components/responses/TooLarge'
+        '422':
+          $ref: '#/components/responses/Rejected'
+        '429':
+          $ref: '#/components/responses/RateLimited'
+        '503':
+          $ref: '#/components/responses/Unavailable'
+  /api/v1/mrv/entities/{entityId}/consultants:
+    get:
+      tags: [mrv]
+      operationId: listConsultantDeclarations
+      summary: The verifiers the entity declared as its consultants, by year.
+      security:
+        - bearerToken: []
+      parameters:
+        - $ref: '#/components/parameters/EntityId'
+        - $ref: '#/components/parameters/Limit'
+        - $ref: '#/components/parameters/Offset'
+      responses:
+        '200':
+          description: A page of declarations.
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/MRVConsultancyPage'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
+        '404':
+          $ref: '#/components/responses/NotFound'
+        '503':
+          $ref: '#/components/responses/Unavailable'
+    post:
+      tags: [mrv]
+      operationId: declareConsultant
+      summary: The entity declares a verifier it hired as consultant for a data year; that verifier may then not verify its reports within the cooling-off years (VERIFIER_CONFLICT).
+      security:
+        - bearerToken: []
+      parameters:
+        - $ref: '#/components/parameters/EntityId'
+        - $ref: '#/components/parameters/IdempotencyKey'
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              $ref: '#/components/schemas/MRVConsultantDeclaration'
+      responses:
+        '201':
+          description: Declared (or the replay under this key).
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/MRVConsultantResult'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
+        '404':
+          $ref: '#/components/responses/NotFound'
+        '413':
+          $ref: '#/components/responses/TooLarge'
+        '422':
+          $ref: '#/components/responses/Rejected'
+        '429':
+          $ref: '#/components/responses/RateLimited'
+        '503':
+          $ref: '#/components/responses/Unavailable'
   /api/v1/compliance/{year}/provinces:
     get:
       tags: [compliance]
@@ -2389,6 +2890,35 @@ components:
         format: int32
         minimum: 1
         maximum: 10000
+    # --- MRV registration, control plans, evidence and consultant declarations ---
+    FacilityId:
+      name: facilityId
+      in: path
+      required: true
+      description: The MRV facility's id.
+      schema:
+        type: string
+        minLength: 1
+        maxLength: 64
+    PlanVersion:
+      name: version
+      in: path
+      required: true
+      description: The control plan's version (1, 2, ...).
+      schema:
+        type: integer
+        format: int32
+        minimum: 1
+        maximum: 10000
+    MonthNumber:
+      name: month
+      in: path
+      required: true
+      schema:
+        type: integer
+        format: int32
+        minimum: 1
+        maximum: 12
     Year:
       name: year
       in: path
@@ -3708,6 +4238,463 @@ components:
           type: string
           minLength: 1
           maxLength: 1000
+    # --- MRV registration, control plans, evidence and consultant declarations ---
+    MRVEntityRecord:
+      type: object
+      required: [id, name, province, city, sector]
+      properties:
+        id:
+          type: string
+          description: The unified social credit code.
+        name:
+          type: string
+        province:
+          type: string
+        city:
+          type: string
+        sector:
+          type: string
+          enum: [power, steel, cement, aluminium, petrochemical, chemical, building_materials, non_ferrous, paper, aviation]
+        group:
+          type: string
+    MRVEntityPage:
+      type: object
+      required: [items, total]
+      properties:
+        items:
+          type: array
+          items:
+            $ref: '#/components/schemas/MRVEntityRecord'
+        total:
+          type: integer
+        nextOffset:
+          type: integer
+    MRVEntityRegistration:
+      type: object
+      required: [uscc, name, province, city, sector]
+      additionalProperties: false
+      properties:
+        uscc:
+          type: string
+          minLength: 1
+          maxLength: 64
+          description: The unified social credit code (18 characters, GB 32100-2015 check character; INVALID_USCC otherwise); it becomes the entity's id.
+        name:
+          type: string
+          minLength: 1
+          maxLength: 1000
+        province:
+          type: string
+          minLength: 1
+          maxLength: 1000
+        city:
+          type: string
+          minLength: 1
+          maxLength: 1000
+        sector:
+          type: string
+          enum: [power, steel, cement, aluminium, petrochemical, chemical, building_materials, non_ferrous, paper, aviation]
+        group:
+          type: string
+          minLength: 1
+          maxLength: 1000
+    MRVPowerUnit:
+      type: object
+      required: [category, capacityMW, cooling]
+      additionalProperties: false
+      properties:
+        category:
+          type: string
+          enum: [coal_gt300, coal_le300, coal_unconventional, gas]
+        capacityMW:
+          type: string
+          minLength: 1
+          maxLength: 40
+          description: An exact decimal as text (a malformed one is 400 INVALID_INPUT).
+        cooling:
+          type: string
+          enum: [water, air]
+    MRVFacilityRecord:
+      type: object
+      required: [id, entity, name, kind, fuels]
+      properties:
+        id:
+          type: string
+        entity:
+          type: string
+        name:
+          type: string
+        kind:
+          type: string
+          enum: [power, cement_clinker, steel, aluminium]
+        fuels:
+          type: array
+          items:
+            type: string
+            enum: [coal, natural_gas, fuel_oil, diesel]
+        power:
+          $ref: '#/components/schemas/MRVPowerUnit'
+    MRVFacilityPage:
+      type: object
+      required: [items, total]
+      properties:
+        items:
+          type: array
+          items:
+            $ref: '#/components/schemas/MRVFacilityRecord'
+        total:
+          type: integer
+        nextOffset:
+          type: integer
+    MRVFacilityRegistration:
+      type: object
+      required: [id, entity, name, kind, fuels]
+      additionalProperties: false
+      properties:
+        id:
+          type: string
+          minLength: 1
+          maxLength: 64
+        entity:
+          type: string
+          minLength: 1
+          maxLength: 64
+          description: The registered entity's unified social credit code.
+        name:
+          type: string
+          minLength: 1
+          maxLength: 1000
+        kind:
+          type: string
+          enum: [power, cement_clinker, steel, aluminium]
+        fuels:
+          type: array
+          maxItems: 4
+          items:
+            type: string
+            enum: [coal, natural_gas, fuel_oil, diesel]
+        power:
+          $ref: '#/components/schemas/MRVPowerUnit'
+    MRVVerifierRecord:
+      type: object
+      required: [id, name]
+      properties:
+        id:
+          type: string
+        name:
+          type: string
+    MRVVerifierPage:
+      type: object
+      required: [items, total]
+      properties:
+        items:
+          type: array
+          items:
+            $ref: '#/components/schemas/MRVVerifierRecord'
+        total:
+          type: integer
+        nextOffset:
+          type: integer
+    MRVVerifierRegistration:
+      type: object
+      required: [id, name]
+      additionalProperties: false
+      properties:
+        id:
+          type: string
+          minLength: 1
+          maxLength: 64
+        name:
+          type: string
+          minLength: 1
+          maxLength: 1000
+    MRVRegistrationResult:
+      type: object
+      required: [seq, replayed, id]
+      properties:
+        seq:
+          type: integer
+          format: int64
+          description: The MRV journal entry that recorded the registration.
+        replayed:
+          type: boolean
+        id:
+          type: string
+          description: The registered entity's, facility's or verifier's id.
+    MRVDataItemPlan:
+      type: object
+      required: [item, source, fallback]
+      additionalProperties: false
+      properties:
+        item:
+          type: string
+          minLength: 1
+          maxLength: 1000
+          description: The data item ("coal.consumption", "coal.ncv", "generation", ...).
+        source:
+          type: string
+          enum: [measured, default, calculated]
+        method:
+          type: string
+          maxLength: 1000
+        meter:
+          type: string
+          maxLength: 1000
+        frequency:
+          type: string
+          maxLength: 1000
+        lab:
+          type: string
+          maxLength: 1000
+        fallback:
+          type: string
+          minLength: 1
+          maxLength: 1000
+          description: What is used when the primary source fails.
+    MRVControlPlanRequest:
+      type: object
+      required: [items]
+      additionalProperties: false
+      properties:
+        items:
+          type: array
+          minItems: 1
+          maxItems: 200
+          items:
+            $ref: '#/components/schemas/MRVDataItemPlan'
+    MRVControlPlan:
+      type: object
+      required: [facility, entity, version, status, items, submittedAt, reasons]
+      properties:
+        facility:
+          type: string
+        entity:
+          type: string
+        version:
+          type: integer
+        status:
+          type: string
+          enum: [submitted, approved, returned, superseded]
+        items:
+          type: array
+          items:
+            $ref: '#/components/schemas/MRVDataItemPlan'
+        submittedAt:
+          type: string
+          description: ISO 8601, UTC.
+        decidedAt:
+          type: string
+          description: ISO 8601, UTC.
+        reasons:
+          type: array
+          description: Why the province returned it.
+          items:
+            type: string
+    MRVControlPlanPage:
+      type: object
+      required: [items, total]
+      properties:
+        items:
+          type: array
+          items:
+            $ref: '#/components/schemas/MRVControlPlan'
+        total:
+          type: integer
+        nextOffset:
+          type: integer
+    MRVControlPlanDecision:
+      type: object
+      required: [decision]
+      additionalProperties: false
+      properties:
+        decision:
+          type: string
+          enum: [approve, return]
+        reasons:
+          type: array
+          maxItems: 20
+          description: Required to return (REASON_REQUIRED).
+          items:
+            type: string
+            maxLength: 1000
+    MRVControlPlanResult:
+      type: object
+      required: [seq, replayed, plan]
+      properties:
+        seq:
+          type: integer
+          format: int64
+        replayed:
+          type: boolean
+        plan:
+          $ref: '#/components/schemas/MRVControlPlan'
+    MRVEvidenceUpload:
+      type: object
+      required: [name, mediaType, contentBase64]
+      additionalProperties: false
+      properties:
+        name:
+          type: string
+          minLength: 1
+          maxLength: 1000
+        mediaType:
+          type: string
+          minLength: 1
+          maxLength: 127
+          description: type/subtype (INVALID_EVIDENCE otherwise).
+        item:
+          type: string
+          minLength: 1
+          maxLength: 1000
+          description: The data item the file supports ("coal.ncv").
+        sha256:
+          type: string
+          minLength: 1
+          maxLength: 64
+          description: The SHA-256 the sender expects; refused (EVIDENCE_HASH_MISMATCH) when the bytes hash otherwise.
+        contentBase64:
+          type: string
+          description: The file's bytes in base64 (INVALID_INPUT when not base64).
+    MRVEvidenceDeposit:
+      type: object
+      required: [files]
+      additionalProperties: false
+      properties:
+        files:
+          type: array
+          minItems: 1
+          maxItems: 100
+          items:
+            $ref: '#/components/schemas/MRVEvidenceUpload'
+        reason:
+          type: string
+          minLength: 1
+          maxLength: 1000
+          description: Recorded with the new list (default "evidence deposited").
+        replaceAll:
+          type: boolean
+          description: true replaces the month's whole list by these files; otherwise they are added (a file of the same name replaced).
+    MRVEvidenceFile:
+      type: object
+      required: [name, sha256]
+      properties:
+        name:
+          type: string
+        sha256:
+          type: string
+        item:
+          type: string
+    MRVEvidenceVersion:
+      type: object
+      required: [version, from, files]
+      properties:
+        version:
+          type: integer
+        from:
+          type: string
+          description: ISO 8601, UTC.
+        change:
+          type: string
+          enum: [correction, evidence]
+          description: Absent for the deposit with the month.
+        reason:
+          type: string
+        files:
+          type: array
+          items:
+            $ref: '#/components/schemas/MRVEvidenceFile'
+    MRVEvidenceHistory:
+      type: object
+      required: [facility, year, month, current, versions]
+      properties:
+        facility:
+          type: string
+        year:
+          type: integer
+        month:
+          type: integer
+        current:
+          type: array
+          items:
+            $ref: '#/components/schemas/MRVEvidenceFile'
+        versions:
+          type: array
+          items:
+            $ref: '#/components/schemas/MRVEvidenceVersion'
+    MRVEvidenceResult:
+      type: object
+      required: [seq, replayed, evidence]
+      properties:
+        seq:
+          type: integer
+          format: int64
+        replayed:
+          type: boolean
+        evidence:
+          $ref: '#/components/schemas/MRVEvidenceHistory'
+    MRVMonthDeposit:
+      type: object
+      required: [csv, files]
+      additionalProperties: false
+      properties:
+        csv:
+          type: string
+          minLength: 1
+          maxLength: 15000
+          description: The monthly CSV of submitMonthlyData; rows name their evidence files (evidence_name, evidence_sha256).
+        files:
+          type: array
+          minItems: 1
+          maxItems: 100
+          items:
+            $ref: '#/components/schemas/MRVEvidenceUpload'
+    MRVConsultantDeclaration:
+      type: object
+      required: [verifier, year]
+      additionalProperties: false
+      properties:
+        verifier:
+          type: string
+          minLength: 1
+          maxLength: 64
+        year:
+          type: integer
+          format: int32
+          minimum: 2000
+          maximum: 2200
+    MRVConsultancy:
+      type: object
+      required: [entity, verifier, year]
+      properties:
+        entity:
+          type: string
+        verifier:
+          type: string
+        year:
+          type: integer
+    MRVConsultancyPage:
+      type: object
+      required: [items, total]
+      properties:
+        items:
+          type: array
+          items:
+            $ref: '#/components/schemas/MRVConsultancy'
+        total:
+          type: integer
+        nextOffset:
+          type: integer
+    MRVConsultantResult:
+      type: object
+      required: [seq, replayed, declaration]
+      properties:
+        seq:
+          type: integer
+          format: int64
+        replayed:
+          type: boolean
+        declaration:
+          $ref: '#/components/schemas/MRVConsultancy'
     ComplianceRow:
       type: object
       required: [scope, entities, compliantEntities, obligationTonnes, surrenderedTonnes, shortfallTonnes, complianceRateByCount, complianceRateByVolume]

@@ -60,6 +60,16 @@ extension Components {
         ///
         /// - Remark: Generated from `#/components/parameters/FindingNumber`.
         public typealias FindingNumber = Swift.Int32
+        /// The MRV facility's id.
+        ///
+        /// - Remark: Generated from `#/components/parameters/FacilityId`.
+        public typealias FacilityId = Swift.String
+        /// The control plan's version (1, 2, ...).
+        ///
+        /// - Remark: Generated from `#/components/parameters/PlanVersion`.
+        public typealias PlanVersion = Swift.Int32
+        /// - Remark: Generated from `#/components/parameters/MonthNumber`.
+        public typealias MonthNumber = Swift.Int32
         /// - Remark: Generated from `#/components/parameters/Year`.
         public typealias Year = Swift.Int32
         /// - Remark: Generated from `#/components/parameters/PlanId`.

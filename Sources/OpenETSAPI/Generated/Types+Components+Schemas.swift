@@ -3427,6 +3427,1323 @@ extension Components {
                 ])
             }
         }
+        /// - Remark: Generated from `#/components/schemas/MRVEntityRecord`.
+        public struct MRVEntityRecord: Codable, Hashable, Sendable {
+            /// The unified social credit code.
+            ///
+            /// - Remark: Generated from `#/components/schemas/MRVEntityRecord/id`.
+            public var id: Swift.String
+            /// - Remark: Generated from `#/components/schemas/MRVEntityRecord/name`.
+            public var name: Swift.String
+            /// - Remark: Generated from `#/components/schemas/MRVEntityRecord/province`.
+            public var province: Swift.String
+            /// - Remark: Generated from `#/components/schemas/MRVEntityRecord/city`.
+            public var city: Swift.String
+            /// - Remark: Generated from `#/components/schemas/MRVEntityRecord/sector`.
+            @frozen public enum SectorPayload: String, Codable, Hashable, Sendable, CaseIterable {
+                case power = "power"
+                case steel = "steel"
+                case cement = "cement"
+                case aluminium = "aluminium"
+                case petrochemical = "petrochemical"
+                case chemical = "chemical"
+                case buildingMaterials = "building_materials"
+                case nonFerrous = "non_ferrous"
+                case paper = "paper"
+                case aviation = "aviation"
+            }
+            /// - Remark: Generated from `#/components/schemas/MRVEntityRecord/sector`.
+            public var sector: Components.Schemas.MRVEntityRecord.SectorPayload
+            /// - Remark: Generated from `#/components/schemas/MRVEntityRecord/group`.
+            public var group: Swift.String?
+            /// Creates a new `MRVEntityRecord`.
+            ///
+            /// - Parameters:
+            ///   - id: The unified social credit code.
+            ///   - name:
+            ///   - province:
+            ///   - city:
+            ///   - sector:
+            ///   - group:
+            public init(
+                id: Swift.String,
+                name: Swift.String,
+                province: Swift.String,
+                city: Swift.String,
+                sector: Components.Schemas.MRVEntityRecord.SectorPayload,
+                group: Swift.String? = nil
+            ) {
+                self.id = id
+                self.name = name
+                self.province = province
+                self.city = city
+                self.sector = sector
+                self.group = group
+            }
+            public enum CodingKeys: String, CodingKey {
+                case id
+                case name
+                case province
+                case city
+                case sector
+                case group
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/MRVEntityPage`.
+        public struct MRVEntityPage: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/MRVEntityPage/items`.
+            public var items: [Components.Schemas.MRVEntityRecord]
+            /// - Remark: Generated from `#/components/schemas/MRVEntityPage/total`.
+            public var total: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/MRVEntityPage/nextOffset`.
+            public var nextOffset: Swift.Int?
+            /// Creates a new `MRVEntityPage`.
+            ///
+            /// - Parameters:
+            ///   - items:
+            ///   - total:
+            ///   - nextOffset:
+            public init(
+                items: [Components.Schemas.MRVEntityRecord],
+                total: Swift.Int,
+                nextOffset: Swift.Int? = nil
+            ) {
+                self.items = items
+                self.total = total
+                self.nextOffset = nextOffset
+            }
+            public enum CodingKeys: String, CodingKey {
+                case items
+                case total
+                case nextOffset
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/MRVEntityRegistration`.
+        public struct MRVEntityRegistration: Codable, Hashable, Sendable {
+            /// The unified social credit code (18 characters, GB 32100-2015 check character; INVALID_USCC otherwise); it becomes the entity's id.
+            ///
+            /// - Remark: Generated from `#/components/schemas/MRVEntityRegistration/uscc`.
+            public var uscc: Swift.String
+            /// - Remark: Generated from `#/components/schemas/MRVEntityRegistration/name`.
+            public var name: Swift.String
+            /// - Remark: Generated from `#/components/schemas/MRVEntityRegistration/province`.
+            public var province: Swift.String
+            /// - Remark: Generated from `#/components/schemas/MRVEntityRegistration/city`.
+            public var city: Swift.String
+            /// - Remark: Generated from `#/components/schemas/MRVEntityRegistration/sector`.
+            @frozen public enum SectorPayload: String, Codable, Hashable, Sendable, CaseIterable {
+                case power = "power"
+                case steel = "steel"
+                case cement = "cement"
+                case aluminium = "aluminium"
+                case petrochemical = "petrochemical"
+                case chemical = "chemical"
+                case buildingMaterials = "building_materials"
+                case nonFerrous = "non_ferrous"
+                case paper = "paper"
+                case aviation = "aviation"
+            }
+            /// - Remark: Generated from `#/components/schemas/MRVEntityRegistration/sector`.
+            public var sector: Components.Schemas.MRVEntityRegistration.SectorPayload
+            /// - Remark: Generated from `#/components/schemas/MRVEntityRegistration/group`.
+            public var group: Swift.String?
+            /// Creates a new `MRVEntityRegistration`.
+            ///
+            /// - Parameters:
+            ///   - uscc: The unified social credit code (18 characters, GB 32100-2015 check character; INVALID_USCC otherwise); it becomes the entity's id.
+            ///   - name:
+            ///   - province:
+            ///   - city:
+            ///   - sector:
+            ///   - group:
+            public init(
+                uscc: Swift.String,
+                name: Swift.String,
+                province: Swift.String,
+                city: Swift.String,
+                sector: Components.Schemas.MRVEntityRegistration.SectorPayload,
+                group: Swift.String? = nil
+            ) {
+                self.uscc = uscc
+                self.name = name
+                self.province = province
+                self.city = city
+                self.sector = sector
+                self.group = group
+            }
+            public enum CodingKeys: String, CodingKey {
+                case uscc
+                case name
+                case province
+                case city
+                case sector
+                case group
+            }
+            public init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.uscc = try container.decode(
+                    Swift.String.self,
+                    forKey: .uscc
+                )
+                self.name = try container.decode(
+                    Swift.String.self,
+                    forKey: .name
+                )
+                self.province = try container.decode(
+                    Swift.String.self,
+                    forKey: .province
+                )
+                self.city = try container.decode(
+                    Swift.String.self,
+                    forKey: .city
+                )
+                self.sector = try container.decode(
+                    Components.Schemas.MRVEntityRegistration.SectorPayload.self,
+                    forKey: .sector
+                )
+                self.group = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .group
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "uscc",
+                    "name",
+                    "province",
+                    "city",
+                    "sector",
+                    "group"
+                ])
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/MRVPowerUnit`.
+        public struct MRVPowerUnit: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/MRVPowerUnit/category`.
+            @frozen public enum CategoryPayload: String, Codable, Hashable, Sendable, CaseIterable {
+                case coalGt300 = "coal_gt300"
+                case coalLe300 = "coal_le300"
+                case coalUnconventional = "coal_unconventional"
+                case gas = "gas"
+            }
+            /// - Remark: Generated from `#/components/schemas/MRVPowerUnit/category`.
+            public var category: Components.Schemas.MRVPowerUnit.CategoryPayload
+            /// An exact decimal as text (a malformed one is 400 INVALID_INPUT).
+            ///
+            /// - Remark: Generated from `#/components/schemas/MRVPowerUnit/capacityMW`.
+            public var capacityMW: Swift.String
+            /// - Remark: Generated from `#/components/schemas/MRVPowerUnit/cooling`.
+            @frozen public enum CoolingPayload: String, Codable, Hashable, Sendable, CaseIterable {
+                case water = "water"
+                case air = "air"
+            }
+            /// - Remark: Generated from `#/components/schemas/MRVPowerUnit/cooling`.
+            public var cooling: Components.Schemas.MRVPowerUnit.CoolingPayload
+            /// Creates a new `MRVPowerUnit`.
+            ///
+            /// - Parameters:
+            ///   - category:
+            ///   - capacityMW: An exact decimal as text (a malformed one is 400 INVALID_INPUT).
+            ///   - cooling:
+            public init(
+                category: Components.Schemas.MRVPowerUnit.CategoryPayload,
+                capacityMW: Swift.String,
+                cooling: Components.Schemas.MRVPowerUnit.CoolingPayload
+            ) {
+                self.category = category
+                self.capacityMW = capacityMW
+                self.cooling = cooling
+            }
+            public enum CodingKeys: String, CodingKey {
+                case category
+                case capacityMW
+                case cooling
+            }
+            public init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.category = try container.decode(
+                    Components.Schemas.MRVPowerUnit.CategoryPayload.self,
+                    forKey: .category
+                )
+                self.capacityMW = try container.decode(
+                    Swift.String.self,
+                    forKey: .capacityMW
+                )
+                self.cooling = try container.decode(
+                    Components.Schemas.MRVPowerUnit.CoolingPayload.self,
+                    forKey: .cooling
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "category",
+                    "capacityMW",
+                    "cooling"
+                ])
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/MRVFacilityRecord`.
+        public struct MRVFacilityRecord: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/MRVFacilityRecord/id`.
+            public var id: Swift.String
+            /// - Remark: Generated from `#/components/schemas/MRVFacilityRecord/entity`.
+            public var entity: Swift.String
+            /// - Remark: Generated from `#/components/schemas/MRVFacilityRecord/name`.
+            public var name: Swift.String
+            /// - Remark: Generated from `#/components/schemas/MRVFacilityRecord/kind`.
+            @frozen public enum KindPayload: String, Codable, Hashable, Sendable, CaseIterable {
+                case power = "power"
+                case cementClinker = "cement_clinker"
+                case steel = "steel"
+                case aluminium = "aluminium"
+            }
+            /// - Remark: Generated from `#/components/schemas/MRVFacilityRecord/kind`.
+            public var kind: Components.Schemas.MRVFacilityRecord.KindPayload
+            /// - Remark: Generated from `#/components/schemas/MRVFacilityRecord/FuelsPayload`.
+            @frozen public enum FuelsPayloadPayload: String, Codable, Hashable, Sendable, CaseIterable {
+                case coal = "coal"
+                case naturalGas = "natural_gas"
+                case fuelOil = "fuel_oil"
+                case diesel = "diesel"
+            }
+            /// - Remark: Generated from `#/components/schemas/MRVFacilityRecord/fuels`.
+            public typealias FuelsPayload = [Components.Schemas.MRVFacilityRecord.FuelsPayloadPayload]
+            /// - Remark: Generated from `#/components/schemas/MRVFacilityRecord/fuels`.
+            public var fuels: Components.Schemas.MRVFacilityRecord.FuelsPayload
+            /// - Remark: Generated from `#/components/schemas/MRVFacilityRecord/power`.
+            public var power: Components.Schemas.MRVPowerUnit?
+            /// Creates a new `MRVFacilityRecord`.
+            ///
+            /// - Parameters:
+            ///   - id:
+            ///   - entity:
+            ///   - name:
+            ///   - kind:
+            ///   - fuels:
+            ///   - power:
+            public init(
+                id: Swift.String,
+                entity: Swift.String,
+                name: Swift.String,
+                kind: Components.Schemas.MRVFacilityRecord.KindPayload,
+                fuels: Components.Schemas.MRVFacilityRecord.FuelsPayload,
+                power: Components.Schemas.MRVPowerUnit? = nil
+            ) {
+                self.id = id
+                self.entity = entity
+                self.name = name
+                self.kind = kind
+                self.fuels = fuels
+                self.power = power
+            }
+            public enum CodingKeys: String, CodingKey {
+                case id
+                case entity
+                case name
+                case kind
+                case fuels
+                case power
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/MRVFacilityPage`.
+        public struct MRVFacilityPage: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/MRVFacilityPage/items`.
+            public var items: [Components.Schemas.MRVFacilityRecord]
+            /// - Remark: Generated from `#/components/schemas/MRVFacilityPage/total`.
+            public var total: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/MRVFacilityPage/nextOffset`.
+            public var nextOffset: Swift.Int?
+            /// Creates a new `MRVFacilityPage`.
+            ///
+            /// - Parameters:
+            ///   - items:
+            ///   - total:
+            ///   - nextOffset:
+            public init(
+                items: [Components.Schemas.MRVFacilityRecord],
+                total: Swift.Int,
+                nextOffset: Swift.Int? = nil
+            ) {
+                self.items = items
+                self.total = total
+                self.nextOffset = nextOffset
+            }
+            public enum CodingKeys: String, CodingKey {
+                case items
+                case total
+                case nextOffset
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/MRVFacilityRegistration`.
+        public struct MRVFacilityRegistration: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/MRVFacilityRegistration/id`.
+            public var id: Swift.String
+            /// The registered entity's unified social credit code.
+            ///
+            /// - Remark: Generated from `#/components/schemas/MRVFacilityRegistration/entity`.
+            public var entity: Swift.String
+            /// - Remark: Generated from `#/components/schemas/MRVFacilityRegistration/name`.
+            public var name: Swift.String
+            /// - Remark: Generated from `#/components/schemas/MRVFacilityRegistration/kind`.
+            @frozen public enum KindPayload: String, Codable, Hashable, Sendable, CaseIterable {
+                case power = "power"
+                case cementClinker = "cement_clinker"
+                case steel = "steel"
+                case aluminium = "aluminium"
+            }
+            /// - Remark: Generated from `#/components/schemas/MRVFacilityRegistration/kind`.
+            public var kind: Components.Schemas.MRVFacilityRegistration.KindPayload
+            /// - Remark: Generated from `#/components/schemas/MRVFacilityRegistration/FuelsPayload`.
+            @frozen public enum FuelsPayloadPayload: String, Codable, Hashable, Sendable, CaseIterable {
+                case coal = "coal"
+                case naturalGas = "natural_gas"
+                case fuelOil = "fuel_oil"
+                case diesel = "diesel"
+            }
+            /// - Remark: Generated from `#/components/schemas/MRVFacilityRegistration/fuels`.
+            public typealias FuelsPayload = [Components.Schemas.MRVFacilityRegistration.FuelsPayloadPayload]
+            /// - Remark: Generated from `#/components/schemas/MRVFacilityRegistration/fuels`.
+            public var fuels: Components.Schemas.MRVFacilityRegistration.FuelsPayload
+            /// - Remark: Generated from `#/components/schemas/MRVFacilityRegistration/power`.
+            public var power: Components.Schemas.MRVPowerUnit?
+            /// Creates a new `MRVFacilityRegistration`.
+            ///
+            /// - Parameters:
+            ///   - id:
+            ///   - entity: The registered entity's unified social credit code.
+            ///   - name:
+            ///   - kind:
+            ///   - fuels:
+            ///   - power:
+            public init(
+                id: Swift.String,
+                entity: Swift.String,
+                name: Swift.String,
+                kind: Components.Schemas.MRVFacilityRegistration.KindPayload,
+                fuels: Components.Schemas.MRVFacilityRegistration.FuelsPayload,
+                power: Components.Schemas.MRVPowerUnit? = nil
+            ) {
+                self.id = id
+                self.entity = entity
+                self.name = name
+                self.kind = kind
+                self.fuels = fuels
+                self.power = power
+            }
+            public enum CodingKeys: String, CodingKey {
+                case id
+                case entity
+                case name
+                case kind
+                case fuels
+                case power
+            }
+            public init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.id = try container.decode(
+                    Swift.String.self,
+                    forKey: .id
+                )
+                self.entity = try container.decode(
+                    Swift.String.self,
+                    forKey: .entity
+                )
+                self.name = try container.decode(
+                    Swift.String.self,
+                    forKey: .name
+                )
+                self.kind = try container.decode(
+                    Components.Schemas.MRVFacilityRegistration.KindPayload.self,
+                    forKey: .kind
+                )
+                self.fuels = try container.decode(
+                    Components.Schemas.MRVFacilityRegistration.FuelsPayload.self,
+                    forKey: .fuels
+                )
+                self.power = try container.decodeIfPresent(
+                    Components.Schemas.MRVPowerUnit.self,
+                    forKey: .power
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "id",
+                    "entity",
+                    "name",
+                    "kind",
+                    "fuels",
+                    "power"
+                ])
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/MRVVerifierRecord`.
+        public struct MRVVerifierRecord: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/MRVVerifierRecord/id`.
+            public var id: Swift.String
+            /// - Remark: Generated from `#/components/schemas/MRVVerifierRecord/name`.
+            public var name: Swift.String
+            /// Creates a new `MRVVerifierRecord`.
+            ///
+            /// - Parameters:
+            ///   - id:
+            ///   - name:
+            public init(
+                id: Swift.String,
+                name: Swift.String
+            ) {
+                self.id = id
+                self.name = name
+            }
+            public enum CodingKeys: String, CodingKey {
+                case id
+                case name
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/MRVVerifierPage`.
+        public struct MRVVerifierPage: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/MRVVerifierPage/items`.
+            public var items: [Components.Schemas.MRVVerifierRecord]
+            /// - Remark: Generated from `#/components/schemas/MRVVerifierPage/total`.
+            public var total: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/MRVVerifierPage/nextOffset`.
+            public var nextOffset: Swift.Int?
+            /// Creates a new `MRVVerifierPage`.
+            ///
+            /// - Parameters:
+            ///   - items:
+            ///   - total:
+            ///   - nextOffset:
+            public init(
+                items: [Components.Schemas.MRVVerifierRecord],
+                total: Swift.Int,
+                nextOffset: Swift.Int? = nil
+            ) {
+                self.items = items
+                self.total = total
+                self.nextOffset = nextOffset
+            }
+            public enum CodingKeys: String, CodingKey {
+                case items
+                case total
+                case nextOffset
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/MRVVerifierRegistration`.
+        public struct MRVVerifierRegistration: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/MRVVerifierRegistration/id`.
+            public var id: Swift.String
+            /// - Remark: Generated from `#/components/schemas/MRVVerifierRegistration/name`.
+            public var name: Swift.String
+            /// Creates a new `MRVVerifierRegistration`.
+            ///
+            /// - Parameters:
+            ///   - id:
+            ///   - name:
+            public init(
+                id: Swift.String,
+                name: Swift.String
+            ) {
+                self.id = id
+                self.name = name
+            }
+            public enum CodingKeys: String, CodingKey {
+                case id
+                case name
+            }
+            public init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.id = try container.decode(
+                    Swift.String.self,
+                    forKey: .id
+                )
+                self.name = try container.decode(
+                    Swift.String.self,
+                    forKey: .name
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "id",
+                    "name"
+                ])
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/MRVRegistrationResult`.
+        public struct MRVRegistrationResult: Codable, Hashable, Sendable {
+            /// The MRV journal entry that recorded the registration.
+            ///
+            /// - Remark: Generated from `#/components/schemas/MRVRegistrationResult/seq`.
+            public var seq: Swift.Int64
+            /// - Remark: Generated from `#/components/schemas/MRVRegistrationResult/replayed`.
+            public var replayed: Swift.Bool
+            /// The registered entity's, facility's or verifier's id.
+            ///
+            /// - Remark: Generated from `#/components/schemas/MRVRegistrationResult/id`.
+            public var id: Swift.String
+            /// Creates a new `MRVRegistrationResult`.
+            ///
+            /// - Parameters:
+            ///   - seq: The MRV journal entry that recorded the registration.
+            ///   - replayed:
+            ///   - id: The registered entity's, facility's or verifier's id.
+            public init(
+                seq: Swift.Int64,
+                replayed: Swift.Bool,
+                id: Swift.String
+            ) {
+                self.seq = seq
+                self.replayed = replayed
+                self.id = id
+            }
+            public enum CodingKeys: String, CodingKey {
+                case seq
+                case replayed
+                case id
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/MRVDataItemPlan`.
+        public struct MRVDataItemPlan: Codable, Hashable, Sendable {
+            /// The data item ("coal.consumption", "coal.ncv", "generation", ...).
+            ///
+            /// - Remark: Generated from `#/components/schemas/MRVDataItemPlan/item`.
+            public var item: Swift.String
+            /// - Remark: Generated from `#/components/schemas/MRVDataItemPlan/source`.
+            @frozen public enum SourcePayload: String, Codable, Hashable, Sendable, CaseIterable {
+                case measured = "measured"
+                case _default = "default"
+                case calculated = "calculated"
+            }
+            /// - Remark: Generated from `#/components/schemas/MRVDataItemPlan/source`.
+            public var source: Components.Schemas.MRVDataItemPlan.SourcePayload
+            /// - Remark: Generated from `#/components/schemas/MRVDataItemPlan/method`.
+            public var method: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/MRVDataItemPlan/meter`.
+            public var meter: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/MRVDataItemPlan/frequency`.
+            public var frequency: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/MRVDataItemPlan/lab`.
+            public var lab: Swift.String?
+            /// What is used when the primary source fails.
+            ///
+            /// - Remark: Generated from `#/components/schemas/MRVDataItemPlan/fallback`.
+            public var fallback: Swift.String
+            /// Creates a new `MRVDataItemPlan`.
+            ///
+            /// - Parameters:
+            ///   - item: The data item ("coal.consumption", "coal.ncv", "generation", ...).
+            ///   - source:
+            ///   - method:
+            ///   - meter:
+            ///   - frequency:
+            ///   - lab:
+            ///   - fallback: What is used when the primary source fails.
+            public init(
+                item: Swift.String,
+                source: Components.Schemas.MRVDataItemPlan.SourcePayload,
+                method: Swift.String? = nil,
+                meter: Swift.String? = nil,
+                frequency: Swift.String? = nil,
+                lab: Swift.String? = nil,
+                fallback: Swift.String
+            ) {
+                self.item = item
+                self.source = source
+                self.method = method
+                self.meter = meter
+                self.frequency = frequency
+                self.lab = lab
+                self.fallback = fallback
+            }
+            public enum CodingKeys: String, CodingKey {
+                case item
+                case source
+                case method
+                case meter
+                case frequency
+                case lab
+                case fallback
+            }
+            public init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.item = try container.decode(
+                    Swift.String.self,
+                    forKey: .item
+                )
+                self.source = try container.decode(
+                    Components.Schemas.MRVDataItemPlan.SourcePayload.self,
+                    forKey: .source
+                )
+                self.method = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .method
+                )
+                self.meter = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .meter
+                )
+                self.frequency = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .frequency
+                )
+                self.lab = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .lab
+                )
+                self.fallback = try container.decode(
+                    Swift.String.self,
+                    forKey: .fallback
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "item",
+                    "source",
+                    "method",
+                    "meter",
+                    "frequency",
+                    "lab",
+                    "fallback"
+                ])
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/MRVControlPlanRequest`.
+        public struct MRVControlPlanRequest: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/MRVControlPlanRequest/items`.
+            public var items: [Components.Schemas.MRVDataItemPlan]
+            /// Creates a new `MRVControlPlanRequest`.
+            ///
+            /// - Parameters:
+            ///   - items:
+            public init(items: [Components.Schemas.MRVDataItemPlan]) {
+                self.items = items
+            }
+            public enum CodingKeys: String, CodingKey {
+                case items
+            }
+            public init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.items = try container.decode(
+                    [Components.Schemas.MRVDataItemPlan].self,
+                    forKey: .items
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "items"
+                ])
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/MRVControlPlan`.
+        public struct MRVControlPlan: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/MRVControlPlan/facility`.
+            public var facility: Swift.String
+            /// - Remark: Generated from `#/components/schemas/MRVControlPlan/entity`.
+            public var entity: Swift.String
+            /// - Remark: Generated from `#/components/schemas/MRVControlPlan/version`.
+            public var version: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/MRVControlPlan/status`.
+            @frozen public enum StatusPayload: String, Codable, Hashable, Sendable, CaseIterable {
+                case submitted = "submitted"
+                case approved = "approved"
+                case returned = "returned"
+                case superseded = "superseded"
+            }
+            /// - Remark: Generated from `#/components/schemas/MRVControlPlan/status`.
+            public var status: Components.Schemas.MRVControlPlan.StatusPayload
+            /// - Remark: Generated from `#/components/schemas/MRVControlPlan/items`.
+            public var items: [Components.Schemas.MRVDataItemPlan]
+            /// ISO 8601, UTC.
+            ///
+            /// - Remark: Generated from `#/components/schemas/MRVControlPlan/submittedAt`.
+            public var submittedAt: Swift.String
+            /// ISO 8601, UTC.
+            ///
+            /// - Remark: Generated from `#/components/schemas/MRVControlPlan/decidedAt`.
+            public var decidedAt: Swift.String?
+            /// Why the province returned it.
+            ///
+            /// - Remark: Generated from `#/components/schemas/MRVControlPlan/reasons`.
+            public var reasons: [Swift.String]
+            /// Creates a new `MRVControlPlan`.
+            ///
+            /// - Parameters:
+            ///   - facility:
+            ///   - entity:
+            ///   - version:
+            ///   - status:
+            ///   - items:
+            ///   - submittedAt: ISO 8601, UTC.
+            ///   - decidedAt: ISO 8601, UTC.
+            ///   - reasons: Why the province returned it.
+            public init(
+                facility: Swift.String,
+                entity: Swift.String,
+                version: Swift.Int,
+                status: Components.Schemas.MRVControlPlan.StatusPayload,
+                items: [Components.Schemas.MRVDataItemPlan],
+                submittedAt: Swift.String,
+                decidedAt: Swift.String? = nil,
+                reasons: [Swift.String]
+            ) {
+                self.facility = facility
+                self.entity = entity
+                self.version = version
+                self.status = status
+                self.items = items
+                self.submittedAt = submittedAt
+                self.decidedAt = decidedAt
+                self.reasons = reasons
+            }
+            public enum CodingKeys: String, CodingKey {
+                case facility
+                case entity
+                case version
+                case status
+                case items
+                case submittedAt
+                case decidedAt
+                case reasons
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/MRVControlPlanPage`.
+        public struct MRVControlPlanPage: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/MRVControlPlanPage/items`.
+            public var items: [Components.Schemas.MRVControlPlan]
+            /// - Remark: Generated from `#/components/schemas/MRVControlPlanPage/total`.
+            public var total: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/MRVControlPlanPage/nextOffset`.
+            public var nextOffset: Swift.Int?
+            /// Creates a new `MRVControlPlanPage`.
+            ///
+            /// - Parameters:
+            ///   - items:
+            ///   - total:
+            ///   - nextOffset:
+            public init(
+                items: [Components.Schemas.MRVControlPlan],
+                total: Swift.Int,
+                nextOffset: Swift.Int? = nil
+            ) {
+                self.items = items
+                self.total = total
+                self.nextOffset = nextOffset
+            }
+            public enum CodingKeys: String, CodingKey {
+                case items
+                case total
+                case nextOffset
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/MRVControlPlanDecision`.
+        public struct MRVControlPlanDecision: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/MRVControlPlanDecision/decision`.
+            @frozen public enum DecisionPayload: String, Codable, Hashable, Sendable, CaseIterable {
+                case approve = "approve"
+                case _return = "return"
+            }
+            /// - Remark: Generated from `#/components/schemas/MRVControlPlanDecision/decision`.
+            public var decision: Components.Schemas.MRVControlPlanDecision.DecisionPayload
+            /// Required to return (REASON_REQUIRED).
+            ///
+            /// - Remark: Generated from `#/components/schemas/MRVControlPlanDecision/reasons`.
+            public var reasons: [Swift.String]?
+            /// Creates a new `MRVControlPlanDecision`.
+            ///
+            /// - Parameters:
+            ///   - decision:
+            ///   - reasons: Required to return (REASON_REQUIRED).
+            public init(
+                decision: Components.Schemas.MRVControlPlanDecision.DecisionPayload,
+                reasons: [Swift.String]? = nil
+            ) {
+                self.decision = decision
+                self.reasons = reasons
+            }
+            public enum CodingKeys: String, CodingKey {
+                case decision
+                case reasons
+            }
+            public init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.decision = try container.decode(
+                    Components.Schemas.MRVControlPlanDecision.DecisionPayload.self,
+                    forKey: .decision
+                )
+                self.reasons = try container.decodeIfPresent(
+                    [Swift.String].self,
+                    forKey: .reasons
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "decision",
+                    "reasons"
+                ])
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/MRVControlPlanResult`.
+        public struct MRVControlPlanResult: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/MRVControlPlanResult/seq`.
+            public var seq: Swift.Int64
+            /// - Remark: Generated from `#/components/schemas/MRVControlPlanResult/replayed`.
+            public var replayed: Swift.Bool
+            /// - Remark: Generated from `#/components/schemas/MRVControlPlanResult/plan`.
+            public var plan: Components.Schemas.MRVControlPlan
+            /// Creates a new `MRVControlPlanResult`.
+            ///
+            /// - Parameters:
+            ///   - seq:
+            ///   - replayed:
+            ///   - plan:
+            public init(
+                seq: Swift.Int64,
+                replayed: Swift.Bool,
+                plan: Components.Schemas.MRVControlPlan
+            ) {
+                self.seq = seq
+                self.replayed = replayed
+                self.plan = plan
+            }
+            public enum CodingKeys: String, CodingKey {
+                case seq
+                case replayed
+                case plan
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/MRVEvidenceUpload`.
+        public struct MRVEvidenceUpload: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/MRVEvidenceUpload/name`.
+            public var name: Swift.String
+            /// type/subtype (INVALID_EVIDENCE otherwise).
+            ///
+            /// - Remark: Generated from `#/components/schemas/MRVEvidenceUpload/mediaType`.
+            public var mediaType: Swift.String
+            /// The data item the file supports ("coal.ncv").
+            ///
+            /// - Remark: Generated from `#/components/schemas/MRVEvidenceUpload/item`.
+            public var item: Swift.String?
+            /// The SHA-256 the sender expects; refused (EVIDENCE_HASH_MISMATCH) when the bytes hash otherwise.
+            ///
+            /// - Remark: Generated from `#/components/schemas/MRVEvidenceUpload/sha256`.
+            public var sha256: Swift.String?
+            /// The file's bytes in base64 (INVALID_INPUT when not base64).
+            ///
+            /// - Remark: Generated from `#/components/schemas/MRVEvidenceUpload/contentBase64`.
+            public var contentBase64: Swift.String
+            /// Creates a new `MRVEvidenceUpload`.
+            ///
+            /// - Parameters:
+            ///   - name:
+            ///   - mediaType: type/subtype (INVALID_EVIDENCE otherwise).
+            ///   - item: The data item the file supports ("coal.ncv").
+            ///   - sha256: The SHA-256 the sender expects; refused (EVIDENCE_HASH_MISMATCH) when the bytes hash otherwise.
+            ///   - contentBase64: The file's bytes in base64 (INVALID_INPUT when not base64).
+            public init(
+                name: Swift.String,
+                mediaType: Swift.String,
+                item: Swift.String? = nil,
+                sha256: Swift.String? = nil,
+                contentBase64: Swift.String
+            ) {
+                self.name = name
+                self.mediaType = mediaType
+                self.item = item
+                self.sha256 = sha256
+                self.contentBase64 = contentBase64
+            }
+            public enum CodingKeys: String, CodingKey {
+                case name
+                case mediaType
+                case item
+                case sha256
+                case contentBase64
+            }
+            public init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.name = try container.decode(
+                    Swift.String.self,
+                    forKey: .name
+                )
+                self.mediaType = try container.decode(
+                    Swift.String.self,
+                    forKey: .mediaType
+                )
+                self.item = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .item
+                )
+                self.sha256 = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .sha256
+                )
+                self.contentBase64 = try container.decode(
+                    Swift.String.self,
+                    forKey: .contentBase64
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "name",
+                    "mediaType",
+                    "item",
+                    "sha256",
+                    "contentBase64"
+                ])
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/MRVEvidenceDeposit`.
+        public struct MRVEvidenceDeposit: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/MRVEvidenceDeposit/files`.
+            public var files: [Components.Schemas.MRVEvidenceUpload]
+            /// Recorded with the new list (default "evidence deposited").
+            ///
+            /// - Remark: Generated from `#/components/schemas/MRVEvidenceDeposit/reason`.
+            public var reason: Swift.String?
+            /// true replaces the month's whole list by these files; otherwise they are added (a file of the same name replaced).
+            ///
+            /// - Remark: Generated from `#/components/schemas/MRVEvidenceDeposit/replaceAll`.
+            public var replaceAll: Swift.Bool?
+            /// Creates a new `MRVEvidenceDeposit`.
+            ///
+            /// - Parameters:
+            ///   - files:
+            ///   - reason: Recorded with the new list (default "evidence deposited").
+            ///   - replaceAll: true replaces the month's whole list by these files; otherwise they are added (a file of the same name replaced).
+            public init(
+                files: [Components.Schemas.MRVEvidenceUpload],
+                reason: Swift.String? = nil,
+                replaceAll: Swift.Bool? = nil
+            ) {
+                self.files = files
+                self.reason = reason
+                self.replaceAll = replaceAll
+            }
+            public enum CodingKeys: String, CodingKey {
+                case files
+                case reason
+                case replaceAll
+            }
+            public init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.files = try container.decode(
+                    [Components.Schemas.MRVEvidenceUpload].self,
+                    forKey: .files
+                )
+                self.reason = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .reason
+                )
+                self.replaceAll = try container.decodeIfPresent(
+                    Swift.Bool.self,
+                    forKey: .replaceAll
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "files",
+                    "reason",
+                    "replaceAll"
+                ])
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/MRVEvidenceFile`.
+        public struct MRVEvidenceFile: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/MRVEvidenceFile/name`.
+            public var name: Swift.String
+            /// - Remark: Generated from `#/components/schemas/MRVEvidenceFile/sha256`.
+            public var sha256: Swift.String
+            /// - Remark: Generated from `#/components/schemas/MRVEvidenceFile/item`.
+            public var item: Swift.String?
+            /// Creates a new `MRVEvidenceFile`.
+            ///
+            /// - Parameters:
+            ///   - name:
+            ///   - sha256:
+            ///   - item:
+            public init(
+                name: Swift.String,
+                sha256: Swift.String,
+                item: Swift.String? = nil
+            ) {
+                self.name = name
+                self.sha256 = sha256
+                self.item = item
+            }
+            public enum CodingKeys: String, CodingKey {
+                case name
+                case sha256
+                case item
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/MRVEvidenceVersion`.
+        public struct MRVEvidenceVersion: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/MRVEvidenceVersion/version`.
+            public var version: Swift.Int
+            /// ISO 8601, UTC.
+            ///
+            /// - Remark: Generated from `#/components/schemas/MRVEvidenceVersion/from`.
+            public var from: Swift.String
+            /// Absent for the deposit with the month.
+            ///
+            /// - Remark: Generated from `#/components/schemas/MRVEvidenceVersion/change`.
+            @frozen public enum ChangePayload: String, Codable, Hashable, Sendable, CaseIterable {
+                case correction = "correction"
+                case evidence = "evidence"
+            }
+            /// Absent for the deposit with the month.
+            ///
+            /// - Remark: Generated from `#/components/schemas/MRVEvidenceVersion/change`.
+            public var change: Components.Schemas.MRVEvidenceVersion.ChangePayload?
+            /// - Remark: Generated from `#/components/schemas/MRVEvidenceVersion/reason`.
+            public var reason: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/MRVEvidenceVersion/files`.
+            public var files: [Components.Schemas.MRVEvidenceFile]
+            /// Creates a new `MRVEvidenceVersion`.
+            ///
+            /// - Parameters:
+            ///   - version:
+            ///   - from: ISO 8601, UTC.
+            ///   - change: Absent for the deposit with the month.
+            ///   - reason:
+            ///   - files:
+            public init(
+                version: Swift.Int,
+                from: Swift.String,
+                change: Components.Schemas.MRVEvidenceVersion.ChangePayload? = nil,
+                reason: Swift.String? = nil,
+                files: [Components.Schemas.MRVEvidenceFile]
+            ) {
+                self.version = version
+                self.from = from
+                self.change = change
+                self.reason = reason
+                self.files = files
+            }
+            public enum CodingKeys: String, CodingKey {
+                case version
+                case from
+                case change
+                case reason
+                case files
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/MRVEvidenceHistory`.
+        public struct MRVEvidenceHistory: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/MRVEvidenceHistory/facility`.
+            public var facility: Swift.String
+            /// - Remark: Generated from `#/components/schemas/MRVEvidenceHistory/year`.
+            public var year: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/MRVEvidenceHistory/month`.
+            public var month: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/MRVEvidenceHistory/current`.
+            public var current: [Components.Schemas.MRVEvidenceFile]
+            /// - Remark: Generated from `#/components/schemas/MRVEvidenceHistory/versions`.
+            public var versions: [Components.Schemas.MRVEvidenceVersion]
+            /// Creates a new `MRVEvidenceHistory`.
+            ///
+            /// - Parameters:
+            ///   - facility:
+            ///   - year:
+            ///   - month:
+            ///   - current:
+            ///   - versions:
+            public init(
+                facility: Swift.String,
+                year: Swift.Int,
+                month: Swift.Int,
+                current: [Components.Schemas.MRVEvidenceFile],
+                versions: [Components.Schemas.MRVEvidenceVersion]
+            ) {
+                self.facility = facility
+                self.year = year
+                self.month = month
+                self.current = current
+                self.versions = versions
+            }
+            public enum CodingKeys: String, CodingKey {
+                case facility
+                case year
+                case month
+                case current
+                case versions
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/MRVEvidenceResult`.
+        public struct MRVEvidenceResult: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/MRVEvidenceResult/seq`.
+            public var seq: Swift.Int64
+            /// - Remark: Generated from `#/components/schemas/MRVEvidenceResult/replayed`.
+            public var replayed: Swift.Bool
+            /// - Remark: Generated from `#/components/schemas/MRVEvidenceResult/evidence`.
+            public var evidence: Components.Schemas.MRVEvidenceHistory
+            /// Creates a new `MRVEvidenceResult`.
+            ///
+            /// - Parameters:
+            ///   - seq:
+            ///   - replayed:
+            ///   - evidence:
+            public init(
+                seq: Swift.Int64,
+                replayed: Swift.Bool,
+                evidence: Components.Schemas.MRVEvidenceHistory
+            ) {
+                self.seq = seq
+                self.replayed = replayed
+                self.evidence = evidence
+            }
+            public enum CodingKeys: String, CodingKey {
+                case seq
+                case replayed
+                case evidence
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/MRVMonthDeposit`.
+        public struct MRVMonthDeposit: Codable, Hashable, Sendable {
+            /// The monthly CSV of submitMonthlyData; rows name their evidence files (evidence_name, evidence_sha256).
+            ///
+            /// - Remark: Generated from `#/components/schemas/MRVMonthDeposit/csv`.
+            public var csv: Swift.String
+            /// - Remark: Generated from `#/components/schemas/MRVMonthDeposit/files`.
+            public var files: [Components.Schemas.MRVEvidenceUpload]
+            /// Creates a new `MRVMonthDeposit`.
+            ///
+            /// - Parameters:
+            ///   - csv: The monthly CSV of submitMonthlyData; rows name their evidence files (evidence_name, evidence_sha256).
+            ///   - files:
+            public init(
+                csv: Swift.String,
+                files: [Components.Schemas.MRVEvidenceUpload]
+            ) {
+                self.csv = csv
+                self.files = files
+            }
+            public enum CodingKeys: String, CodingKey {
+                case csv
+                case files
+            }
+            public init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.csv = try container.decode(
+                    Swift.String.self,
+                    forKey: .csv
+                )
+                self.files = try container.decode(
+                    [Components.Schemas.MRVEvidenceUpload].self,
+                    forKey: .files
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "csv",
+                    "files"
+                ])
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/MRVConsultantDeclaration`.
+        public struct MRVConsultantDeclaration: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/MRVConsultantDeclaration/verifier`.
+            public var verifier: Swift.String
+            /// - Remark: Generated from `#/components/schemas/MRVConsultantDeclaration/year`.
+            public var year: Swift.Int32
+            /// Creates a new `MRVConsultantDeclaration`.
+            ///
+            /// - Parameters:
+            ///   - verifier:
+            ///   - year:
+            public init(
+                verifier: Swift.String,
+                year: Swift.Int32
+            ) {
+                self.verifier = verifier
+                self.year = year
+            }
+            public enum CodingKeys: String, CodingKey {
+                case verifier
+                case year
+            }
+            public init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.verifier = try container.decode(
+                    Swift.String.self,
+                    forKey: .verifier
+                )
+                self.year = try container.decode(
+                    Swift.Int32.self,
+                    forKey: .year
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "verifier",
+                    "year"
+                ])
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/MRVConsultancy`.
+        public struct MRVConsultancy: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/MRVConsultancy/entity`.
+            public var entity: Swift.String
+            /// - Remark: Generated from `#/components/schemas/MRVConsultancy/verifier`.
+            public var verifier: Swift.String
+            /// - Remark: Generated from `#/components/schemas/MRVConsultancy/year`.
+            public var year: Swift.Int
+            /// Creates a new `MRVConsultancy`.
+            ///
+            /// - Parameters:
+            ///   - entity:
+            ///   - verifier:
+            ///   - year:
+            public init(
+                entity: Swift.String,
+                verifier: Swift.String,
+                year: Swift.Int
+            ) {
+                self.entity = entity
+                self.verifier = verifier
+                self.year = year
+            }
+            public enum CodingKeys: String, CodingKey {
+                case entity
+                case verifier
+                case year
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/MRVConsultancyPage`.
+        public struct MRVConsultancyPage: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/MRVConsultancyPage/items`.
+            public var items: [Components.Schemas.MRVConsultancy]
+            /// - Remark: Generated from `#/components/schemas/MRVConsultancyPage/total`.
+            public var total: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/MRVConsultancyPage/nextOffset`.
+            public var nextOffset: Swift.Int?
+            /// Creates a new `MRVConsultancyPage`.
+            ///
+            /// - Parameters:
+            ///   - items:
+            ///   - total:
+            ///   - nextOffset:
+            public init(
+                items: [Components.Schemas.MRVConsultancy],
+                total: Swift.Int,
+                nextOffset: Swift.Int? = nil
+            ) {
+                self.items = items
+                self.total = total
+                self.nextOffset = nextOffset
+            }
+            public enum CodingKeys: String, CodingKey {
+                case items
+                case total
+                case nextOffset
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/MRVConsultantResult`.
+        public struct MRVConsultantResult: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/MRVConsultantResult/seq`.
+            public var seq: Swift.Int64
+            /// - Remark: Generated from `#/components/schemas/MRVConsultantResult/replayed`.
+            public var replayed: Swift.Bool
+            /// - Remark: Generated from `#/components/schemas/MRVConsultantResult/declaration`.
+            public var declaration: Components.Schemas.MRVConsultancy
+            /// Creates a new `MRVConsultantResult`.
+            ///
+            /// - Parameters:
+            ///   - seq:
+            ///   - replayed:
+            ///   - declaration:
+            public init(
+                seq: Swift.Int64,
+                replayed: Swift.Bool,
+                declaration: Components.Schemas.MRVConsultancy
+            ) {
+                self.seq = seq
+                self.replayed = replayed
+                self.declaration = declaration
+            }
+            public enum CodingKeys: String, CodingKey {
+                case seq
+                case replayed
+                case declaration
+            }
+        }
         /// - Remark: Generated from `#/components/schemas/ComplianceRow`.
         public struct ComplianceRow: Codable, Hashable, Sendable {
             /// A province code, or CN for the nation.

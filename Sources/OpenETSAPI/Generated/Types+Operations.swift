@@ -12633,6 +12633,4291 @@ public enum Operations {
             }
         }
     }
+    /// The registered MRV entities the caller may read (its own; its province's or city's; every one for the MEE), by id.
+    ///
+    /// - Remark: HTTP `GET /api/v1/mrv/entities`.
+    /// - Remark: Generated from `#/paths//api/v1/mrv/entities/get(listMRVEntities)`.
+    public enum ListMRVEntities {
+        public static let id: Swift.String = "listMRVEntities"
+        public struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/api/v1/mrv/entities/GET/query`.
+            public struct Query: Sendable, Hashable {
+                /// Most items in the page (the named maximum is 500).
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/mrv/entities/GET/query/limit`.
+                public var limit: Components.Parameters.Limit?
+                /// Items to skip (from the previous page's `nextOffset`).
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/mrv/entities/GET/query/offset`.
+                public var offset: Components.Parameters.Offset?
+                /// Creates a new `Query`.
+                ///
+                /// - Parameters:
+                ///   - limit: Most items in the page (the named maximum is 500).
+                ///   - offset: Items to skip (from the previous page's `nextOffset`).
+                public init(
+                    limit: Components.Parameters.Limit? = nil,
+                    offset: Components.Parameters.Offset? = nil
+                ) {
+                    self.limit = limit
+                    self.offset = offset
+                }
+            }
+            public var query: Operations.ListMRVEntities.Input.Query
+            /// - Remark: Generated from `#/paths/api/v1/mrv/entities/GET/header`.
+            public struct Headers: Sendable, Hashable {
+                public var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.ListMRVEntities.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - accept:
+                public init(accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.ListMRVEntities.AcceptableContentType>] = .defaultValues()) {
+                    self.accept = accept
+                }
+            }
+            public var headers: Operations.ListMRVEntities.Input.Headers
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - query:
+            ///   - headers:
+            public init(
+                query: Operations.ListMRVEntities.Input.Query = .init(),
+                headers: Operations.ListMRVEntities.Input.Headers = .init()
+            ) {
+                self.query = query
+                self.headers = headers
+            }
+        }
+        @frozen public enum Output: Sendable, Hashable {
+            public struct Ok: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/mrv/entities/GET/responses/200/content`.
+                @frozen public enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/api/v1/mrv/entities/GET/responses/200/content/application\/json`.
+                    case json(Components.Schemas.MRVEntityPage)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    public var json: Components.Schemas.MRVEntityPage {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                public var body: Operations.ListMRVEntities.Output.Ok.Body
+                /// Creates a new `Ok`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                public init(body: Operations.ListMRVEntities.Output.Ok.Body) {
+                    self.body = body
+                }
+            }
+            /// A page of entities.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/entities/get(listMRVEntities)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Operations.ListMRVEntities.Output.Ok)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            public var ok: Operations.ListMRVEntities.Output.Ok {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request does not match this specification (INVALID_INPUT).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/entities/get(listMRVEntities)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.BadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            public var badRequest: Components.Responses.BadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No valid API token (UNAUTHENTICATED), or an expired one (TOKEN_EXPIRED).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/entities/get(listMRVEntities)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            public var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The token's user may not do this (FORBIDDEN).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/entities/get(listMRVEntities)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Forbidden)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            public var forbidden: Components.Responses.Forbidden {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The server runs without this part (the MRV platform or the allocation cycle) (UNAVAILABLE).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/entities/get(listMRVEntities)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.Unavailable)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            public var serviceUnavailable: Components.Responses.Unavailable {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen public enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case other(Swift.String)
+            public init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            public var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                }
+            }
+            public static var allCases: [Self] {
+                [
+                    .json
+                ]
+            }
+        }
+    }
+    /// Registers a key-emitting entity by its unified social credit code (province staff for their province, the MEE).
+    ///
+    /// - Remark: HTTP `POST /api/v1/mrv/entities`.
+    /// - Remark: Generated from `#/paths//api/v1/mrv/entities/post(registerMRVEntity)`.
+    public enum RegisterMRVEntity {
+        public static let id: Swift.String = "registerMRVEntity"
+        public struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/api/v1/mrv/entities/POST/header`.
+            public struct Headers: Sendable, Hashable {
+                /// 1-64 printable ASCII characters (! to ~) chosen by the client; a retry with the same key returns the first result.
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/mrv/entities/POST/header/Idempotency-Key`.
+                public var idempotencyKey: Components.Parameters.IdempotencyKey
+                public var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.RegisterMRVEntity.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - idempotencyKey: 1-64 printable ASCII characters (! to ~) chosen by the client; a retry with the same key returns the first result.
+                ///   - accept:
+                public init(
+                    idempotencyKey: Components.Parameters.IdempotencyKey,
+                    accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.RegisterMRVEntity.AcceptableContentType>] = .defaultValues()
+                ) {
+                    self.idempotencyKey = idempotencyKey
+                    self.accept = accept
+                }
+            }
+            public var headers: Operations.RegisterMRVEntity.Input.Headers
+            /// - Remark: Generated from `#/paths/api/v1/mrv/entities/POST/requestBody`.
+            @frozen public enum Body: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/mrv/entities/POST/requestBody/content/application\/json`.
+                case json(Components.Schemas.MRVEntityRegistration)
+            }
+            public var body: Operations.RegisterMRVEntity.Input.Body
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - headers:
+            ///   - body:
+            public init(
+                headers: Operations.RegisterMRVEntity.Input.Headers,
+                body: Operations.RegisterMRVEntity.Input.Body
+            ) {
+                self.headers = headers
+                self.body = body
+            }
+        }
+        @frozen public enum Output: Sendable, Hashable {
+            public struct Created: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/mrv/entities/POST/responses/201/content`.
+                @frozen public enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/api/v1/mrv/entities/POST/responses/201/content/application\/json`.
+                    case json(Components.Schemas.MRVRegistrationResult)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    public var json: Components.Schemas.MRVRegistrationResult {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                public var body: Operations.RegisterMRVEntity.Output.Created.Body
+                /// Creates a new `Created`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                public init(body: Operations.RegisterMRVEntity.Output.Created.Body) {
+                    self.body = body
+                }
+            }
+            /// Registered (or the replay under this key).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/entities/post(registerMRVEntity)/responses/201`.
+            ///
+            /// HTTP response code: `201 created`.
+            case created(Operations.RegisterMRVEntity.Output.Created)
+            /// The associated value of the enum case if `self` is `.created`.
+            ///
+            /// - Throws: An error if `self` is not `.created`.
+            /// - SeeAlso: `.created`.
+            public var created: Operations.RegisterMRVEntity.Output.Created {
+                get throws {
+                    switch self {
+                    case let .created(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "created",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request does not match this specification (INVALID_INPUT).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/entities/post(registerMRVEntity)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.BadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            public var badRequest: Components.Responses.BadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No valid API token (UNAUTHENTICATED), or an expired one (TOKEN_EXPIRED).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/entities/post(registerMRVEntity)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            public var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The token's user may not do this (FORBIDDEN).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/entities/post(registerMRVEntity)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Forbidden)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            public var forbidden: Components.Responses.Forbidden {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request body is over the API's limit (BODY_TOO_LARGE).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/entities/post(registerMRVEntity)/responses/413`.
+            ///
+            /// HTTP response code: `413 contentTooLarge`.
+            case contentTooLarge(Components.Responses.TooLarge)
+            /// The associated value of the enum case if `self` is `.contentTooLarge`.
+            ///
+            /// - Throws: An error if `self` is not `.contentTooLarge`.
+            /// - SeeAlso: `.contentTooLarge`.
+            public var contentTooLarge: Components.Responses.TooLarge {
+                get throws {
+                    switch self {
+                    case let .contentTooLarge(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "contentTooLarge",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The exchange or the registry rejected the command; nothing changed. `code` is the domain's error code.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/entities/post(registerMRVEntity)/responses/422`.
+            ///
+            /// HTTP response code: `422 unprocessableContent`.
+            case unprocessableContent(Components.Responses.Rejected)
+            /// The associated value of the enum case if `self` is `.unprocessableContent`.
+            ///
+            /// - Throws: An error if `self` is not `.unprocessableContent`.
+            /// - SeeAlso: `.unprocessableContent`.
+            public var unprocessableContent: Components.Responses.Rejected {
+                get throws {
+                    switch self {
+                    case let .unprocessableContent(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unprocessableContent",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Too many state-changing calls with this token (RATE_LIMITED); retry after `Retry-After` seconds.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/entities/post(registerMRVEntity)/responses/429`.
+            ///
+            /// HTTP response code: `429 tooManyRequests`.
+            case tooManyRequests(Components.Responses.RateLimited)
+            /// The associated value of the enum case if `self` is `.tooManyRequests`.
+            ///
+            /// - Throws: An error if `self` is not `.tooManyRequests`.
+            /// - SeeAlso: `.tooManyRequests`.
+            public var tooManyRequests: Components.Responses.RateLimited {
+                get throws {
+                    switch self {
+                    case let .tooManyRequests(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "tooManyRequests",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The server runs without this part (the MRV platform or the allocation cycle) (UNAVAILABLE).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/entities/post(registerMRVEntity)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.Unavailable)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            public var serviceUnavailable: Components.Responses.Unavailable {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen public enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case other(Swift.String)
+            public init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            public var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                }
+            }
+            public static var allCases: [Self] {
+                [
+                    .json
+                ]
+            }
+        }
+    }
+    /// An entity's registered facilities, in registration order.
+    ///
+    /// - Remark: HTTP `GET /api/v1/mrv/entities/{entityId}/facilities`.
+    /// - Remark: Generated from `#/paths//api/v1/mrv/entities/{entityId}/facilities/get(listMRVFacilities)`.
+    public enum ListMRVFacilities {
+        public static let id: Swift.String = "listMRVFacilities"
+        public struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/api/v1/mrv/entities/{entityId}/facilities/GET/path`.
+            public struct Path: Sendable, Hashable {
+                /// The MRV entity (its unified social credit code, the owner id of its registry account).
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/mrv/entities/{entityId}/facilities/GET/path/entityId`.
+                public var entityId: Components.Parameters.EntityId
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - entityId: The MRV entity (its unified social credit code, the owner id of its registry account).
+                public init(entityId: Components.Parameters.EntityId) {
+                    self.entityId = entityId
+                }
+            }
+            public var path: Operations.ListMRVFacilities.Input.Path
+            /// - Remark: Generated from `#/paths/api/v1/mrv/entities/{entityId}/facilities/GET/query`.
+            public struct Query: Sendable, Hashable {
+                /// Most items in the page (the named maximum is 500).
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/mrv/entities/{entityId}/facilities/GET/query/limit`.
+                public var limit: Components.Parameters.Limit?
+                /// Items to skip (from the previous page's `nextOffset`).
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/mrv/entities/{entityId}/facilities/GET/query/offset`.
+                public var offset: Components.Parameters.Offset?
+                /// Creates a new `Query`.
+                ///
+                /// - Parameters:
+                ///   - limit: Most items in the page (the named maximum is 500).
+                ///   - offset: Items to skip (from the previous page's `nextOffset`).
+                public init(
+                    limit: Components.Parameters.Limit? = nil,
+                    offset: Components.Parameters.Offset? = nil
+                ) {
+                    self.limit = limit
+                    self.offset = offset
+                }
+            }
+            public var query: Operations.ListMRVFacilities.Input.Query
+            /// - Remark: Generated from `#/paths/api/v1/mrv/entities/{entityId}/facilities/GET/header`.
+            public struct Headers: Sendable, Hashable {
+                public var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.ListMRVFacilities.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - accept:
+                public init(accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.ListMRVFacilities.AcceptableContentType>] = .defaultValues()) {
+                    self.accept = accept
+                }
+            }
+            public var headers: Operations.ListMRVFacilities.Input.Headers
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - query:
+            ///   - headers:
+            public init(
+                path: Operations.ListMRVFacilities.Input.Path,
+                query: Operations.ListMRVFacilities.Input.Query = .init(),
+                headers: Operations.ListMRVFacilities.Input.Headers = .init()
+            ) {
+                self.path = path
+                self.query = query
+                self.headers = headers
+            }
+        }
+        @frozen public enum Output: Sendable, Hashable {
+            public struct Ok: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/mrv/entities/{entityId}/facilities/GET/responses/200/content`.
+                @frozen public enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/api/v1/mrv/entities/{entityId}/facilities/GET/responses/200/content/application\/json`.
+                    case json(Components.Schemas.MRVFacilityPage)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    public var json: Components.Schemas.MRVFacilityPage {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                public var body: Operations.ListMRVFacilities.Output.Ok.Body
+                /// Creates a new `Ok`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                public init(body: Operations.ListMRVFacilities.Output.Ok.Body) {
+                    self.body = body
+                }
+            }
+            /// A page of facilities.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/entities/{entityId}/facilities/get(listMRVFacilities)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Operations.ListMRVFacilities.Output.Ok)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            public var ok: Operations.ListMRVFacilities.Output.Ok {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request does not match this specification (INVALID_INPUT).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/entities/{entityId}/facilities/get(listMRVFacilities)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.BadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            public var badRequest: Components.Responses.BadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No valid API token (UNAUTHENTICATED), or an expired one (TOKEN_EXPIRED).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/entities/{entityId}/facilities/get(listMRVFacilities)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            public var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The token's user may not do this (FORBIDDEN).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/entities/{entityId}/facilities/get(listMRVFacilities)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Forbidden)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            public var forbidden: Components.Responses.Forbidden {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No such instrument, account, project or certificate (UNKNOWN_INSTRUMENT, UNKNOWN_ACCOUNT, UNKNOWN_PROJECT, UNKNOWN_CERTIFICATE, ...).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/entities/{entityId}/facilities/get(listMRVFacilities)/responses/404`.
+            ///
+            /// HTTP response code: `404 notFound`.
+            case notFound(Components.Responses.NotFound)
+            /// The associated value of the enum case if `self` is `.notFound`.
+            ///
+            /// - Throws: An error if `self` is not `.notFound`.
+            /// - SeeAlso: `.notFound`.
+            public var notFound: Components.Responses.NotFound {
+                get throws {
+                    switch self {
+                    case let .notFound(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "notFound",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The server runs without this part (the MRV platform or the allocation cycle) (UNAVAILABLE).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/entities/{entityId}/facilities/get(listMRVFacilities)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.Unavailable)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            public var serviceUnavailable: Components.Responses.Unavailable {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen public enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case other(Swift.String)
+            public init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            public var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                }
+            }
+            public static var allCases: [Self] {
+                [
+                    .json
+                ]
+            }
+        }
+    }
+    /// Registers a facility of a registered entity (province staff for an entity of their province, the MEE).
+    ///
+    /// - Remark: HTTP `POST /api/v1/mrv/facilities`.
+    /// - Remark: Generated from `#/paths//api/v1/mrv/facilities/post(registerMRVFacility)`.
+    public enum RegisterMRVFacility {
+        public static let id: Swift.String = "registerMRVFacility"
+        public struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/api/v1/mrv/facilities/POST/header`.
+            public struct Headers: Sendable, Hashable {
+                /// 1-64 printable ASCII characters (! to ~) chosen by the client; a retry with the same key returns the first result.
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/mrv/facilities/POST/header/Idempotency-Key`.
+                public var idempotencyKey: Components.Parameters.IdempotencyKey
+                public var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.RegisterMRVFacility.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - idempotencyKey: 1-64 printable ASCII characters (! to ~) chosen by the client; a retry with the same key returns the first result.
+                ///   - accept:
+                public init(
+                    idempotencyKey: Components.Parameters.IdempotencyKey,
+                    accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.RegisterMRVFacility.AcceptableContentType>] = .defaultValues()
+                ) {
+                    self.idempotencyKey = idempotencyKey
+                    self.accept = accept
+                }
+            }
+            public var headers: Operations.RegisterMRVFacility.Input.Headers
+            /// - Remark: Generated from `#/paths/api/v1/mrv/facilities/POST/requestBody`.
+            @frozen public enum Body: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/mrv/facilities/POST/requestBody/content/application\/json`.
+                case json(Components.Schemas.MRVFacilityRegistration)
+            }
+            public var body: Operations.RegisterMRVFacility.Input.Body
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - headers:
+            ///   - body:
+            public init(
+                headers: Operations.RegisterMRVFacility.Input.Headers,
+                body: Operations.RegisterMRVFacility.Input.Body
+            ) {
+                self.headers = headers
+                self.body = body
+            }
+        }
+        @frozen public enum Output: Sendable, Hashable {
+            public struct Created: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/mrv/facilities/POST/responses/201/content`.
+                @frozen public enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/api/v1/mrv/facilities/POST/responses/201/content/application\/json`.
+                    case json(Components.Schemas.MRVRegistrationResult)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    public var json: Components.Schemas.MRVRegistrationResult {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                public var body: Operations.RegisterMRVFacility.Output.Created.Body
+                /// Creates a new `Created`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                public init(body: Operations.RegisterMRVFacility.Output.Created.Body) {
+                    self.body = body
+                }
+            }
+            /// Registered (or the replay under this key).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/facilities/post(registerMRVFacility)/responses/201`.
+            ///
+            /// HTTP response code: `201 created`.
+            case created(Operations.RegisterMRVFacility.Output.Created)
+            /// The associated value of the enum case if `self` is `.created`.
+            ///
+            /// - Throws: An error if `self` is not `.created`.
+            /// - SeeAlso: `.created`.
+            public var created: Operations.RegisterMRVFacility.Output.Created {
+                get throws {
+                    switch self {
+                    case let .created(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "created",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request does not match this specification (INVALID_INPUT).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/facilities/post(registerMRVFacility)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.BadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            public var badRequest: Components.Responses.BadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No valid API token (UNAUTHENTICATED), or an expired one (TOKEN_EXPIRED).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/facilities/post(registerMRVFacility)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            public var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The token's user may not do this (FORBIDDEN).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/facilities/post(registerMRVFacility)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Forbidden)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            public var forbidden: Components.Responses.Forbidden {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request body is over the API's limit (BODY_TOO_LARGE).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/facilities/post(registerMRVFacility)/responses/413`.
+            ///
+            /// HTTP response code: `413 contentTooLarge`.
+            case contentTooLarge(Components.Responses.TooLarge)
+            /// The associated value of the enum case if `self` is `.contentTooLarge`.
+            ///
+            /// - Throws: An error if `self` is not `.contentTooLarge`.
+            /// - SeeAlso: `.contentTooLarge`.
+            public var contentTooLarge: Components.Responses.TooLarge {
+                get throws {
+                    switch self {
+                    case let .contentTooLarge(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "contentTooLarge",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The exchange or the registry rejected the command; nothing changed. `code` is the domain's error code.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/facilities/post(registerMRVFacility)/responses/422`.
+            ///
+            /// HTTP response code: `422 unprocessableContent`.
+            case unprocessableContent(Components.Responses.Rejected)
+            /// The associated value of the enum case if `self` is `.unprocessableContent`.
+            ///
+            /// - Throws: An error if `self` is not `.unprocessableContent`.
+            /// - SeeAlso: `.unprocessableContent`.
+            public var unprocessableContent: Components.Responses.Rejected {
+                get throws {
+                    switch self {
+                    case let .unprocessableContent(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unprocessableContent",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Too many state-changing calls with this token (RATE_LIMITED); retry after `Retry-After` seconds.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/facilities/post(registerMRVFacility)/responses/429`.
+            ///
+            /// HTTP response code: `429 tooManyRequests`.
+            case tooManyRequests(Components.Responses.RateLimited)
+            /// The associated value of the enum case if `self` is `.tooManyRequests`.
+            ///
+            /// - Throws: An error if `self` is not `.tooManyRequests`.
+            /// - SeeAlso: `.tooManyRequests`.
+            public var tooManyRequests: Components.Responses.RateLimited {
+                get throws {
+                    switch self {
+                    case let .tooManyRequests(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "tooManyRequests",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The server runs without this part (the MRV platform or the allocation cycle) (UNAVAILABLE).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/facilities/post(registerMRVFacility)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.Unavailable)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            public var serviceUnavailable: Components.Responses.Unavailable {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen public enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case other(Swift.String)
+            public init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            public var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                }
+            }
+            public static var allCases: [Self] {
+                [
+                    .json
+                ]
+            }
+        }
+    }
+    /// The registered verification bodies, by id.
+    ///
+    /// - Remark: HTTP `GET /api/v1/mrv/verifiers`.
+    /// - Remark: Generated from `#/paths//api/v1/mrv/verifiers/get(listMRVVerifiers)`.
+    public enum ListMRVVerifiers {
+        public static let id: Swift.String = "listMRVVerifiers"
+        public struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/api/v1/mrv/verifiers/GET/query`.
+            public struct Query: Sendable, Hashable {
+                /// Most items in the page (the named maximum is 500).
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/mrv/verifiers/GET/query/limit`.
+                public var limit: Components.Parameters.Limit?
+                /// Items to skip (from the previous page's `nextOffset`).
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/mrv/verifiers/GET/query/offset`.
+                public var offset: Components.Parameters.Offset?
+                /// Creates a new `Query`.
+                ///
+                /// - Parameters:
+                ///   - limit: Most items in the page (the named maximum is 500).
+                ///   - offset: Items to skip (from the previous page's `nextOffset`).
+                public init(
+                    limit: Components.Parameters.Limit? = nil,
+                    offset: Components.Parameters.Offset? = nil
+                ) {
+                    self.limit = limit
+                    self.offset = offset
+                }
+            }
+            public var query: Operations.ListMRVVerifiers.Input.Query
+            /// - Remark: Generated from `#/paths/api/v1/mrv/verifiers/GET/header`.
+            public struct Headers: Sendable, Hashable {
+                public var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.ListMRVVerifiers.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - accept:
+                public init(accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.ListMRVVerifiers.AcceptableContentType>] = .defaultValues()) {
+                    self.accept = accept
+                }
+            }
+            public var headers: Operations.ListMRVVerifiers.Input.Headers
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - query:
+            ///   - headers:
+            public init(
+                query: Operations.ListMRVVerifiers.Input.Query = .init(),
+                headers: Operations.ListMRVVerifiers.Input.Headers = .init()
+            ) {
+                self.query = query
+                self.headers = headers
+            }
+        }
+        @frozen public enum Output: Sendable, Hashable {
+            public struct Ok: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/mrv/verifiers/GET/responses/200/content`.
+                @frozen public enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/api/v1/mrv/verifiers/GET/responses/200/content/application\/json`.
+                    case json(Components.Schemas.MRVVerifierPage)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    public var json: Components.Schemas.MRVVerifierPage {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                public var body: Operations.ListMRVVerifiers.Output.Ok.Body
+                /// Creates a new `Ok`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                public init(body: Operations.ListMRVVerifiers.Output.Ok.Body) {
+                    self.body = body
+                }
+            }
+            /// A page of verification bodies.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/verifiers/get(listMRVVerifiers)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Operations.ListMRVVerifiers.Output.Ok)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            public var ok: Operations.ListMRVVerifiers.Output.Ok {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request does not match this specification (INVALID_INPUT).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/verifiers/get(listMRVVerifiers)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.BadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            public var badRequest: Components.Responses.BadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No valid API token (UNAUTHENTICATED), or an expired one (TOKEN_EXPIRED).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/verifiers/get(listMRVVerifiers)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            public var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The token's user may not do this (FORBIDDEN).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/verifiers/get(listMRVVerifiers)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Forbidden)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            public var forbidden: Components.Responses.Forbidden {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The server runs without this part (the MRV platform or the allocation cycle) (UNAVAILABLE).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/verifiers/get(listMRVVerifiers)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.Unavailable)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            public var serviceUnavailable: Components.Responses.Unavailable {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen public enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case other(Swift.String)
+            public init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            public var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                }
+            }
+            public static var allCases: [Self] {
+                [
+                    .json
+                ]
+            }
+        }
+    }
+    /// Registers a verification body (the MEE; the MRV platform refuses provinces, MRV_NOT_PERMITTED).
+    ///
+    /// - Remark: HTTP `POST /api/v1/mrv/verifiers`.
+    /// - Remark: Generated from `#/paths//api/v1/mrv/verifiers/post(registerMRVVerifier)`.
+    public enum RegisterMRVVerifier {
+        public static let id: Swift.String = "registerMRVVerifier"
+        public struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/api/v1/mrv/verifiers/POST/header`.
+            public struct Headers: Sendable, Hashable {
+                /// 1-64 printable ASCII characters (! to ~) chosen by the client; a retry with the same key returns the first result.
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/mrv/verifiers/POST/header/Idempotency-Key`.
+                public var idempotencyKey: Components.Parameters.IdempotencyKey
+                public var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.RegisterMRVVerifier.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - idempotencyKey: 1-64 printable ASCII characters (! to ~) chosen by the client; a retry with the same key returns the first result.
+                ///   - accept:
+                public init(
+                    idempotencyKey: Components.Parameters.IdempotencyKey,
+                    accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.RegisterMRVVerifier.AcceptableContentType>] = .defaultValues()
+                ) {
+                    self.idempotencyKey = idempotencyKey
+                    self.accept = accept
+                }
+            }
+            public var headers: Operations.RegisterMRVVerifier.Input.Headers
+            /// - Remark: Generated from `#/paths/api/v1/mrv/verifiers/POST/requestBody`.
+            @frozen public enum Body: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/mrv/verifiers/POST/requestBody/content/application\/json`.
+                case json(Components.Schemas.MRVVerifierRegistration)
+            }
+            public var body: Operations.RegisterMRVVerifier.Input.Body
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - headers:
+            ///   - body:
+            public init(
+                headers: Operations.RegisterMRVVerifier.Input.Headers,
+                body: Operations.RegisterMRVVerifier.Input.Body
+            ) {
+                self.headers = headers
+                self.body = body
+            }
+        }
+        @frozen public enum Output: Sendable, Hashable {
+            public struct Created: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/mrv/verifiers/POST/responses/201/content`.
+                @frozen public enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/api/v1/mrv/verifiers/POST/responses/201/content/application\/json`.
+                    case json(Components.Schemas.MRVRegistrationResult)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    public var json: Components.Schemas.MRVRegistrationResult {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                public var body: Operations.RegisterMRVVerifier.Output.Created.Body
+                /// Creates a new `Created`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                public init(body: Operations.RegisterMRVVerifier.Output.Created.Body) {
+                    self.body = body
+                }
+            }
+            /// Registered (or the replay under this key).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/verifiers/post(registerMRVVerifier)/responses/201`.
+            ///
+            /// HTTP response code: `201 created`.
+            case created(Operations.RegisterMRVVerifier.Output.Created)
+            /// The associated value of the enum case if `self` is `.created`.
+            ///
+            /// - Throws: An error if `self` is not `.created`.
+            /// - SeeAlso: `.created`.
+            public var created: Operations.RegisterMRVVerifier.Output.Created {
+                get throws {
+                    switch self {
+                    case let .created(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "created",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request does not match this specification (INVALID_INPUT).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/verifiers/post(registerMRVVerifier)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.BadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            public var badRequest: Components.Responses.BadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No valid API token (UNAUTHENTICATED), or an expired one (TOKEN_EXPIRED).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/verifiers/post(registerMRVVerifier)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            public var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The token's user may not do this (FORBIDDEN).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/verifiers/post(registerMRVVerifier)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Forbidden)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            public var forbidden: Components.Responses.Forbidden {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request body is over the API's limit (BODY_TOO_LARGE).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/verifiers/post(registerMRVVerifier)/responses/413`.
+            ///
+            /// HTTP response code: `413 contentTooLarge`.
+            case contentTooLarge(Components.Responses.TooLarge)
+            /// The associated value of the enum case if `self` is `.contentTooLarge`.
+            ///
+            /// - Throws: An error if `self` is not `.contentTooLarge`.
+            /// - SeeAlso: `.contentTooLarge`.
+            public var contentTooLarge: Components.Responses.TooLarge {
+                get throws {
+                    switch self {
+                    case let .contentTooLarge(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "contentTooLarge",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The exchange or the registry rejected the command; nothing changed. `code` is the domain's error code.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/verifiers/post(registerMRVVerifier)/responses/422`.
+            ///
+            /// HTTP response code: `422 unprocessableContent`.
+            case unprocessableContent(Components.Responses.Rejected)
+            /// The associated value of the enum case if `self` is `.unprocessableContent`.
+            ///
+            /// - Throws: An error if `self` is not `.unprocessableContent`.
+            /// - SeeAlso: `.unprocessableContent`.
+            public var unprocessableContent: Components.Responses.Rejected {
+                get throws {
+                    switch self {
+                    case let .unprocessableContent(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unprocessableContent",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Too many state-changing calls with this token (RATE_LIMITED); retry after `Retry-After` seconds.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/verifiers/post(registerMRVVerifier)/responses/429`.
+            ///
+            /// HTTP response code: `429 tooManyRequests`.
+            case tooManyRequests(Components.Responses.RateLimited)
+            /// The associated value of the enum case if `self` is `.tooManyRequests`.
+            ///
+            /// - Throws: An error if `self` is not `.tooManyRequests`.
+            /// - SeeAlso: `.tooManyRequests`.
+            public var tooManyRequests: Components.Responses.RateLimited {
+                get throws {
+                    switch self {
+                    case let .tooManyRequests(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "tooManyRequests",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The server runs without this part (the MRV platform or the allocation cycle) (UNAVAILABLE).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/verifiers/post(registerMRVVerifier)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.Unavailable)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            public var serviceUnavailable: Components.Responses.Unavailable {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen public enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case other(Swift.String)
+            public init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            public var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                }
+            }
+            public static var allCases: [Self] {
+                [
+                    .json
+                ]
+            }
+        }
+    }
+    /// Every version of the control plans of the facilities the caller may read, by facility and version.
+    ///
+    /// - Remark: HTTP `GET /api/v1/mrv/control-plans`.
+    /// - Remark: Generated from `#/paths//api/v1/mrv/control-plans/get(listControlPlans)`.
+    public enum ListControlPlans {
+        public static let id: Swift.String = "listControlPlans"
+        public struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/api/v1/mrv/control-plans/GET/query`.
+            public struct Query: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/mrv/control-plans/GET/query/status`.
+                @frozen public enum StatusPayload: String, Codable, Hashable, Sendable, CaseIterable {
+                    case submitted = "submitted"
+                    case approved = "approved"
+                    case returned = "returned"
+                    case superseded = "superseded"
+                }
+                /// - Remark: Generated from `#/paths/api/v1/mrv/control-plans/GET/query/status`.
+                public var status: Operations.ListControlPlans.Input.Query.StatusPayload?
+                /// Most items in the page (the named maximum is 500).
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/mrv/control-plans/GET/query/limit`.
+                public var limit: Components.Parameters.Limit?
+                /// Items to skip (from the previous page's `nextOffset`).
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/mrv/control-plans/GET/query/offset`.
+                public var offset: Components.Parameters.Offset?
+                /// Creates a new `Query`.
+                ///
+                /// - Parameters:
+                ///   - status:
+                ///   - limit: Most items in the page (the named maximum is 500).
+                ///   - offset: Items to skip (from the previous page's `nextOffset`).
+                public init(
+                    status: Operations.ListControlPlans.Input.Query.StatusPayload? = nil,
+                    limit: Components.Parameters.Limit? = nil,
+                    offset: Components.Parameters.Offset? = nil
+                ) {
+                    self.status = status
+                    self.limit = limit
+                    self.offset = offset
+                }
+            }
+            public var query: Operations.ListControlPlans.Input.Query
+            /// - Remark: Generated from `#/paths/api/v1/mrv/control-plans/GET/header`.
+            public struct Headers: Sendable, Hashable {
+                public var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.ListControlPlans.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - accept:
+                public init(accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.ListControlPlans.AcceptableContentType>] = .defaultValues()) {
+                    self.accept = accept
+                }
+            }
+            public var headers: Operations.ListControlPlans.Input.Headers
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - query:
+            ///   - headers:
+            public init(
+                query: Operations.ListControlPlans.Input.Query = .init(),
+                headers: Operations.ListControlPlans.Input.Headers = .init()
+            ) {
+                self.query = query
+                self.headers = headers
+            }
+        }
+        @frozen public enum Output: Sendable, Hashable {
+            public struct Ok: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/mrv/control-plans/GET/responses/200/content`.
+                @frozen public enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/api/v1/mrv/control-plans/GET/responses/200/content/application\/json`.
+                    case json(Components.Schemas.MRVControlPlanPage)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    public var json: Components.Schemas.MRVControlPlanPage {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                public var body: Operations.ListControlPlans.Output.Ok.Body
+                /// Creates a new `Ok`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                public init(body: Operations.ListControlPlans.Output.Ok.Body) {
+                    self.body = body
+                }
+            }
+            /// A page of control plan versions.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/control-plans/get(listControlPlans)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Operations.ListControlPlans.Output.Ok)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            public var ok: Operations.ListControlPlans.Output.Ok {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request does not match this specification (INVALID_INPUT).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/control-plans/get(listControlPlans)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.BadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            public var badRequest: Components.Responses.BadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No valid API token (UNAUTHENTICATED), or an expired one (TOKEN_EXPIRED).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/control-plans/get(listControlPlans)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            public var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The token's user may not do this (FORBIDDEN).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/control-plans/get(listControlPlans)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Forbidden)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            public var forbidden: Components.Responses.Forbidden {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The server runs without this part (the MRV platform or the allocation cycle) (UNAVAILABLE).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/control-plans/get(listControlPlans)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.Unavailable)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            public var serviceUnavailable: Components.Responses.Unavailable {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen public enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case other(Swift.String)
+            public init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            public var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                }
+            }
+            public static var allCases: [Self] {
+                [
+                    .json
+                ]
+            }
+        }
+    }
+    /// The entity submits the next version of its facility's data-quality control plan; the province then approves or returns it.
+    ///
+    /// - Remark: HTTP `POST /api/v1/mrv/facilities/{facilityId}/control-plans`.
+    /// - Remark: Generated from `#/paths//api/v1/mrv/facilities/{facilityId}/control-plans/post(submitControlPlan)`.
+    public enum SubmitControlPlan {
+        public static let id: Swift.String = "submitControlPlan"
+        public struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/api/v1/mrv/facilities/{facilityId}/control-plans/POST/path`.
+            public struct Path: Sendable, Hashable {
+                /// The MRV facility's id.
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/mrv/facilities/{facilityId}/control-plans/POST/path/facilityId`.
+                public var facilityId: Components.Parameters.FacilityId
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - facilityId: The MRV facility's id.
+                public init(facilityId: Components.Parameters.FacilityId) {
+                    self.facilityId = facilityId
+                }
+            }
+            public var path: Operations.SubmitControlPlan.Input.Path
+            /// - Remark: Generated from `#/paths/api/v1/mrv/facilities/{facilityId}/control-plans/POST/header`.
+            public struct Headers: Sendable, Hashable {
+                /// 1-64 printable ASCII characters (! to ~) chosen by the client; a retry with the same key returns the first result.
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/mrv/facilities/{facilityId}/control-plans/POST/header/Idempotency-Key`.
+                public var idempotencyKey: Components.Parameters.IdempotencyKey
+                public var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.SubmitControlPlan.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - idempotencyKey: 1-64 printable ASCII characters (! to ~) chosen by the client; a retry with the same key returns the first result.
+                ///   - accept:
+                public init(
+                    idempotencyKey: Components.Parameters.IdempotencyKey,
+                    accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.SubmitControlPlan.AcceptableContentType>] = .defaultValues()
+                ) {
+                    self.idempotencyKey = idempotencyKey
+                    self.accept = accept
+                }
+            }
+            public var headers: Operations.SubmitControlPlan.Input.Headers
+            /// - Remark: Generated from `#/paths/api/v1/mrv/facilities/{facilityId}/control-plans/POST/requestBody`.
+            @frozen public enum Body: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/mrv/facilities/{facilityId}/control-plans/POST/requestBody/content/application\/json`.
+                case json(Components.Schemas.MRVControlPlanRequest)
+            }
+            public var body: Operations.SubmitControlPlan.Input.Body
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - headers:
+            ///   - body:
+            public init(
+                path: Operations.SubmitControlPlan.Input.Path,
+                headers: Operations.SubmitControlPlan.Input.Headers,
+                body: Operations.SubmitControlPlan.Input.Body
+            ) {
+                self.path = path
+                self.headers = headers
+                self.body = body
+            }
+        }
+        @frozen public enum Output: Sendable, Hashable {
+            public struct Created: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/mrv/facilities/{facilityId}/control-plans/POST/responses/201/content`.
+                @frozen public enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/api/v1/mrv/facilities/{facilityId}/control-plans/POST/responses/201/content/application\/json`.
+                    case json(Components.Schemas.MRVControlPlanResult)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    public var json: Components.Schemas.MRVControlPlanResult {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                public var body: Operations.SubmitControlPlan.Output.Created.Body
+                /// Creates a new `Created`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                public init(body: Operations.SubmitControlPlan.Output.Created.Body) {
+                    self.body = body
+                }
+            }
+            /// Submitted (or the replay under this key).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/facilities/{facilityId}/control-plans/post(submitControlPlan)/responses/201`.
+            ///
+            /// HTTP response code: `201 created`.
+            case created(Operations.SubmitControlPlan.Output.Created)
+            /// The associated value of the enum case if `self` is `.created`.
+            ///
+            /// - Throws: An error if `self` is not `.created`.
+            /// - SeeAlso: `.created`.
+            public var created: Operations.SubmitControlPlan.Output.Created {
+                get throws {
+                    switch self {
+                    case let .created(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "created",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request does not match this specification (INVALID_INPUT).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/facilities/{facilityId}/control-plans/post(submitControlPlan)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.BadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            public var badRequest: Components.Responses.BadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No valid API token (UNAUTHENTICATED), or an expired one (TOKEN_EXPIRED).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/facilities/{facilityId}/control-plans/post(submitControlPlan)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            public var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The token's user may not do this (FORBIDDEN).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/facilities/{facilityId}/control-plans/post(submitControlPlan)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Forbidden)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            public var forbidden: Components.Responses.Forbidden {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No such instrument, account, project or certificate (UNKNOWN_INSTRUMENT, UNKNOWN_ACCOUNT, UNKNOWN_PROJECT, UNKNOWN_CERTIFICATE, ...).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/facilities/{facilityId}/control-plans/post(submitControlPlan)/responses/404`.
+            ///
+            /// HTTP response code: `404 notFound`.
+            case notFound(Components.Responses.NotFound)
+            /// The associated value of the enum case if `self` is `.notFound`.
+            ///
+            /// - Throws: An error if `self` is not `.notFound`.
+            /// - SeeAlso: `.notFound`.
+            public var notFound: Components.Responses.NotFound {
+                get throws {
+                    switch self {
+                    case let .notFound(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "notFound",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request body is over the API's limit (BODY_TOO_LARGE).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/facilities/{facilityId}/control-plans/post(submitControlPlan)/responses/413`.
+            ///
+            /// HTTP response code: `413 contentTooLarge`.
+            case contentTooLarge(Components.Responses.TooLarge)
+            /// The associated value of the enum case if `self` is `.contentTooLarge`.
+            ///
+            /// - Throws: An error if `self` is not `.contentTooLarge`.
+            /// - SeeAlso: `.contentTooLarge`.
+            public var contentTooLarge: Components.Responses.TooLarge {
+                get throws {
+                    switch self {
+                    case let .contentTooLarge(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "contentTooLarge",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The exchange or the registry rejected the command; nothing changed. `code` is the domain's error code.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/facilities/{facilityId}/control-plans/post(submitControlPlan)/responses/422`.
+            ///
+            /// HTTP response code: `422 unprocessableContent`.
+            case unprocessableContent(Components.Responses.Rejected)
+            /// The associated value of the enum case if `self` is `.unprocessableContent`.
+            ///
+            /// - Throws: An error if `self` is not `.unprocessableContent`.
+            /// - SeeAlso: `.unprocessableContent`.
+            public var unprocessableContent: Components.Responses.Rejected {
+                get throws {
+                    switch self {
+                    case let .unprocessableContent(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unprocessableContent",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Too many state-changing calls with this token (RATE_LIMITED); retry after `Retry-After` seconds.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/facilities/{facilityId}/control-plans/post(submitControlPlan)/responses/429`.
+            ///
+            /// HTTP response code: `429 tooManyRequests`.
+            case tooManyRequests(Components.Responses.RateLimited)
+            /// The associated value of the enum case if `self` is `.tooManyRequests`.
+            ///
+            /// - Throws: An error if `self` is not `.tooManyRequests`.
+            /// - SeeAlso: `.tooManyRequests`.
+            public var tooManyRequests: Components.Responses.RateLimited {
+                get throws {
+                    switch self {
+                    case let .tooManyRequests(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "tooManyRequests",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The server runs without this part (the MRV platform or the allocation cycle) (UNAVAILABLE).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/facilities/{facilityId}/control-plans/post(submitControlPlan)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.Unavailable)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            public var serviceUnavailable: Components.Responses.Unavailable {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen public enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case other(Swift.String)
+            public init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            public var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                }
+            }
+            public static var allCases: [Self] {
+                [
+                    .json
+                ]
+            }
+        }
+    }
+    /// One version of a facility's control plan, with its data items and status.
+    ///
+    /// - Remark: HTTP `GET /api/v1/mrv/facilities/{facilityId}/control-plans/{version}`.
+    /// - Remark: Generated from `#/paths//api/v1/mrv/facilities/{facilityId}/control-plans/{version}/get(getControlPlan)`.
+    public enum GetControlPlan {
+        public static let id: Swift.String = "getControlPlan"
+        public struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/api/v1/mrv/facilities/{facilityId}/control-plans/{version}/GET/path`.
+            public struct Path: Sendable, Hashable {
+                /// The MRV facility's id.
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/mrv/facilities/{facilityId}/control-plans/{version}/GET/path/facilityId`.
+                public var facilityId: Components.Parameters.FacilityId
+                /// The control plan's version (1, 2, ...).
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/mrv/facilities/{facilityId}/control-plans/{version}/GET/path/version`.
+                public var version: Components.Parameters.PlanVersion
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - facilityId: The MRV facility's id.
+                ///   - version: The control plan's version (1, 2, ...).
+                public init(
+                    facilityId: Components.Parameters.FacilityId,
+                    version: Components.Parameters.PlanVersion
+                ) {
+                    self.facilityId = facilityId
+                    self.version = version
+                }
+            }
+            public var path: Operations.GetControlPlan.Input.Path
+            /// - Remark: Generated from `#/paths/api/v1/mrv/facilities/{facilityId}/control-plans/{version}/GET/header`.
+            public struct Headers: Sendable, Hashable {
+                public var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.GetControlPlan.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - accept:
+                public init(accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.GetControlPlan.AcceptableContentType>] = .defaultValues()) {
+                    self.accept = accept
+                }
+            }
+            public var headers: Operations.GetControlPlan.Input.Headers
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - headers:
+            public init(
+                path: Operations.GetControlPlan.Input.Path,
+                headers: Operations.GetControlPlan.Input.Headers = .init()
+            ) {
+                self.path = path
+                self.headers = headers
+            }
+        }
+        @frozen public enum Output: Sendable, Hashable {
+            public struct Ok: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/mrv/facilities/{facilityId}/control-plans/{version}/GET/responses/200/content`.
+                @frozen public enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/api/v1/mrv/facilities/{facilityId}/control-plans/{version}/GET/responses/200/content/application\/json`.
+                    case json(Components.Schemas.MRVControlPlan)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    public var json: Components.Schemas.MRVControlPlan {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                public var body: Operations.GetControlPlan.Output.Ok.Body
+                /// Creates a new `Ok`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                public init(body: Operations.GetControlPlan.Output.Ok.Body) {
+                    self.body = body
+                }
+            }
+            /// The control plan version.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/facilities/{facilityId}/control-plans/{version}/get(getControlPlan)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Operations.GetControlPlan.Output.Ok)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            public var ok: Operations.GetControlPlan.Output.Ok {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request does not match this specification (INVALID_INPUT).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/facilities/{facilityId}/control-plans/{version}/get(getControlPlan)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.BadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            public var badRequest: Components.Responses.BadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No valid API token (UNAUTHENTICATED), or an expired one (TOKEN_EXPIRED).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/facilities/{facilityId}/control-plans/{version}/get(getControlPlan)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            public var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The token's user may not do this (FORBIDDEN).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/facilities/{facilityId}/control-plans/{version}/get(getControlPlan)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Forbidden)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            public var forbidden: Components.Responses.Forbidden {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No such instrument, account, project or certificate (UNKNOWN_INSTRUMENT, UNKNOWN_ACCOUNT, UNKNOWN_PROJECT, UNKNOWN_CERTIFICATE, ...).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/facilities/{facilityId}/control-plans/{version}/get(getControlPlan)/responses/404`.
+            ///
+            /// HTTP response code: `404 notFound`.
+            case notFound(Components.Responses.NotFound)
+            /// The associated value of the enum case if `self` is `.notFound`.
+            ///
+            /// - Throws: An error if `self` is not `.notFound`.
+            /// - SeeAlso: `.notFound`.
+            public var notFound: Components.Responses.NotFound {
+                get throws {
+                    switch self {
+                    case let .notFound(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "notFound",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The server runs without this part (the MRV platform or the allocation cycle) (UNAVAILABLE).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/facilities/{facilityId}/control-plans/{version}/get(getControlPlan)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.Unavailable)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            public var serviceUnavailable: Components.Responses.Unavailable {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen public enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case other(Swift.String)
+            public init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            public var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                }
+            }
+            public static var allCases: [Self] {
+                [
+                    .json
+                ]
+            }
+        }
+    }
+    /// The province approves a submitted control plan version (the approved one before is superseded) or returns it with reasons.
+    ///
+    /// - Remark: HTTP `POST /api/v1/mrv/facilities/{facilityId}/control-plans/{version}/decision`.
+    /// - Remark: Generated from `#/paths//api/v1/mrv/facilities/{facilityId}/control-plans/{version}/decision/post(decideControlPlan)`.
+    public enum DecideControlPlan {
+        public static let id: Swift.String = "decideControlPlan"
+        public struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/api/v1/mrv/facilities/{facilityId}/control-plans/{version}/decision/POST/path`.
+            public struct Path: Sendable, Hashable {
+                /// The MRV facility's id.
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/mrv/facilities/{facilityId}/control-plans/{version}/decision/POST/path/facilityId`.
+                public var facilityId: Components.Parameters.FacilityId
+                /// The control plan's version (1, 2, ...).
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/mrv/facilities/{facilityId}/control-plans/{version}/decision/POST/path/version`.
+                public var version: Components.Parameters.PlanVersion
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - facilityId: The MRV facility's id.
+                ///   - version: The control plan's version (1, 2, ...).
+                public init(
+                    facilityId: Components.Parameters.FacilityId,
+                    version: Components.Parameters.PlanVersion
+                ) {
+                    self.facilityId = facilityId
+                    self.version = version
+                }
+            }
+            public var path: Operations.DecideControlPlan.Input.Path
+            /// - Remark: Generated from `#/paths/api/v1/mrv/facilities/{facilityId}/control-plans/{version}/decision/POST/header`.
+            public struct Headers: Sendable, Hashable {
+                /// 1-64 printable ASCII characters (! to ~) chosen by the client; a retry with the same key returns the first result.
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/mrv/facilities/{facilityId}/control-plans/{version}/decision/POST/header/Idempotency-Key`.
+                public var idempotencyKey: Components.Parameters.IdempotencyKey
+                public var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.DecideControlPlan.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - idempotencyKey: 1-64 printable ASCII characters (! to ~) chosen by the client; a retry with the same key returns the first result.
+                ///   - accept:
+                public init(
+                    idempotencyKey: Components.Parameters.IdempotencyKey,
+                    accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.DecideControlPlan.AcceptableContentType>] = .defaultValues()
+                ) {
+                    self.idempotencyKey = idempotencyKey
+                    self.accept = accept
+                }
+            }
+            public var headers: Operations.DecideControlPlan.Input.Headers
+            /// - Remark: Generated from `#/paths/api/v1/mrv/facilities/{facilityId}/control-plans/{version}/decision/POST/requestBody`.
+            @frozen public enum Body: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/mrv/facilities/{facilityId}/control-plans/{version}/decision/POST/requestBody/content/application\/json`.
+                case json(Components.Schemas.MRVControlPlanDecision)
+            }
+            public var body: Operations.DecideControlPlan.Input.Body
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - headers:
+            ///   - body:
+            public init(
+                path: Operations.DecideControlPlan.Input.Path,
+                headers: Operations.DecideControlPlan.Input.Headers,
+                body: Operations.DecideControlPlan.Input.Body
+            ) {
+                self.path = path
+                self.headers = headers
+                self.body = body
+            }
+        }
+        @frozen public enum Output: Sendable, Hashable {
+            public struct Ok: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/mrv/facilities/{facilityId}/control-plans/{version}/decision/POST/responses/200/content`.
+                @frozen public enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/api/v1/mrv/facilities/{facilityId}/control-plans/{version}/decision/POST/responses/200/content/application\/json`.
+                    case json(Components.Schemas.MRVControlPlanResult)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    public var json: Components.Schemas.MRVControlPlanResult {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                public var body: Operations.DecideControlPlan.Output.Ok.Body
+                /// Creates a new `Ok`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                public init(body: Operations.DecideControlPlan.Output.Ok.Body) {
+                    self.body = body
+                }
+            }
+            /// Decided (or the replay under this key).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/facilities/{facilityId}/control-plans/{version}/decision/post(decideControlPlan)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Operations.DecideControlPlan.Output.Ok)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            public var ok: Operations.DecideControlPlan.Output.Ok {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request does not match this specification (INVALID_INPUT).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/facilities/{facilityId}/control-plans/{version}/decision/post(decideControlPlan)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.BadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            public var badRequest: Components.Responses.BadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No valid API token (UNAUTHENTICATED), or an expired one (TOKEN_EXPIRED).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/facilities/{facilityId}/control-plans/{version}/decision/post(decideControlPlan)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            public var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The token's user may not do this (FORBIDDEN).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/facilities/{facilityId}/control-plans/{version}/decision/post(decideControlPlan)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Forbidden)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            public var forbidden: Components.Responses.Forbidden {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No such instrument, account, project or certificate (UNKNOWN_INSTRUMENT, UNKNOWN_ACCOUNT, UNKNOWN_PROJECT, UNKNOWN_CERTIFICATE, ...).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/facilities/{facilityId}/control-plans/{version}/decision/post(decideControlPlan)/responses/404`.
+            ///
+            /// HTTP response code: `404 notFound`.
+            case notFound(Components.Responses.NotFound)
+            /// The associated value of the enum case if `self` is `.notFound`.
+            ///
+            /// - Throws: An error if `self` is not `.notFound`.
+            /// - SeeAlso: `.notFound`.
+            public var notFound: Components.Responses.NotFound {
+                get throws {
+                    switch self {
+                    case let .notFound(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "notFound",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request body is over the API's limit (BODY_TOO_LARGE).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/facilities/{facilityId}/control-plans/{version}/decision/post(decideControlPlan)/responses/413`.
+            ///
+            /// HTTP response code: `413 contentTooLarge`.
+            case contentTooLarge(Components.Responses.TooLarge)
+            /// The associated value of the enum case if `self` is `.contentTooLarge`.
+            ///
+            /// - Throws: An error if `self` is not `.contentTooLarge`.
+            /// - SeeAlso: `.contentTooLarge`.
+            public var contentTooLarge: Components.Responses.TooLarge {
+                get throws {
+                    switch self {
+                    case let .contentTooLarge(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "contentTooLarge",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The exchange or the registry rejected the command; nothing changed. `code` is the domain's error code.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/facilities/{facilityId}/control-plans/{version}/decision/post(decideControlPlan)/responses/422`.
+            ///
+            /// HTTP response code: `422 unprocessableContent`.
+            case unprocessableContent(Components.Responses.Rejected)
+            /// The associated value of the enum case if `self` is `.unprocessableContent`.
+            ///
+            /// - Throws: An error if `self` is not `.unprocessableContent`.
+            /// - SeeAlso: `.unprocessableContent`.
+            public var unprocessableContent: Components.Responses.Rejected {
+                get throws {
+                    switch self {
+                    case let .unprocessableContent(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unprocessableContent",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Too many state-changing calls with this token (RATE_LIMITED); retry after `Retry-After` seconds.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/facilities/{facilityId}/control-plans/{version}/decision/post(decideControlPlan)/responses/429`.
+            ///
+            /// HTTP response code: `429 tooManyRequests`.
+            case tooManyRequests(Components.Responses.RateLimited)
+            /// The associated value of the enum case if `self` is `.tooManyRequests`.
+            ///
+            /// - Throws: An error if `self` is not `.tooManyRequests`.
+            /// - SeeAlso: `.tooManyRequests`.
+            public var tooManyRequests: Components.Responses.RateLimited {
+                get throws {
+                    switch self {
+                    case let .tooManyRequests(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "tooManyRequests",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The server runs without this part (the MRV platform or the allocation cycle) (UNAVAILABLE).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/facilities/{facilityId}/control-plans/{version}/decision/post(decideControlPlan)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.Unavailable)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            public var serviceUnavailable: Components.Responses.Unavailable {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen public enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case other(Swift.String)
+            public init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            public var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                }
+            }
+            public static var allCases: [Self] {
+                [
+                    .json
+                ]
+            }
+        }
+    }
+    /// A submitted month's evidence files (the current list) and every list it has had, oldest first.
+    ///
+    /// - Remark: HTTP `GET /api/v1/mrv/facilities/{facilityId}/months/{year}/{month}/evidence`.
+    /// - Remark: Generated from `#/paths//api/v1/mrv/facilities/{facilityId}/months/{year}/{month}/evidence/get(listMRVEvidence)`.
+    public enum ListMRVEvidence {
+        public static let id: Swift.String = "listMRVEvidence"
+        public struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/api/v1/mrv/facilities/{facilityId}/months/{year}/{month}/evidence/GET/path`.
+            public struct Path: Sendable, Hashable {
+                /// The MRV facility's id.
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/mrv/facilities/{facilityId}/months/{year}/{month}/evidence/GET/path/facilityId`.
+                public var facilityId: Components.Parameters.FacilityId
+                /// - Remark: Generated from `#/paths/api/v1/mrv/facilities/{facilityId}/months/{year}/{month}/evidence/GET/path/year`.
+                public var year: Components.Parameters.Year
+                /// - Remark: Generated from `#/paths/api/v1/mrv/facilities/{facilityId}/months/{year}/{month}/evidence/GET/path/month`.
+                public var month: Components.Parameters.MonthNumber
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - facilityId: The MRV facility's id.
+                ///   - year:
+                ///   - month:
+                public init(
+                    facilityId: Components.Parameters.FacilityId,
+                    year: Components.Parameters.Year,
+                    month: Components.Parameters.MonthNumber
+                ) {
+                    self.facilityId = facilityId
+                    self.year = year
+                    self.month = month
+                }
+            }
+            public var path: Operations.ListMRVEvidence.Input.Path
+            /// - Remark: Generated from `#/paths/api/v1/mrv/facilities/{facilityId}/months/{year}/{month}/evidence/GET/header`.
+            public struct Headers: Sendable, Hashable {
+                public var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.ListMRVEvidence.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - accept:
+                public init(accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.ListMRVEvidence.AcceptableContentType>] = .defaultValues()) {
+                    self.accept = accept
+                }
+            }
+            public var headers: Operations.ListMRVEvidence.Input.Headers
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - headers:
+            public init(
+                path: Operations.ListMRVEvidence.Input.Path,
+                headers: Operations.ListMRVEvidence.Input.Headers = .init()
+            ) {
+                self.path = path
+                self.headers = headers
+            }
+        }
+        @frozen public enum Output: Sendable, Hashable {
+            public struct Ok: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/mrv/facilities/{facilityId}/months/{year}/{month}/evidence/GET/responses/200/content`.
+                @frozen public enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/api/v1/mrv/facilities/{facilityId}/months/{year}/{month}/evidence/GET/responses/200/content/application\/json`.
+                    case json(Components.Schemas.MRVEvidenceHistory)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    public var json: Components.Schemas.MRVEvidenceHistory {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                public var body: Operations.ListMRVEvidence.Output.Ok.Body
+                /// Creates a new `Ok`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                public init(body: Operations.ListMRVEvidence.Output.Ok.Body) {
+                    self.body = body
+                }
+            }
+            /// The month's evidence.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/facilities/{facilityId}/months/{year}/{month}/evidence/get(listMRVEvidence)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Operations.ListMRVEvidence.Output.Ok)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            public var ok: Operations.ListMRVEvidence.Output.Ok {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request does not match this specification (INVALID_INPUT).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/facilities/{facilityId}/months/{year}/{month}/evidence/get(listMRVEvidence)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.BadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            public var badRequest: Components.Responses.BadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No valid API token (UNAUTHENTICATED), or an expired one (TOKEN_EXPIRED).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/facilities/{facilityId}/months/{year}/{month}/evidence/get(listMRVEvidence)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            public var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The token's user may not do this (FORBIDDEN).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/facilities/{facilityId}/months/{year}/{month}/evidence/get(listMRVEvidence)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Forbidden)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            public var forbidden: Components.Responses.Forbidden {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No such instrument, account, project or certificate (UNKNOWN_INSTRUMENT, UNKNOWN_ACCOUNT, UNKNOWN_PROJECT, UNKNOWN_CERTIFICATE, ...).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/facilities/{facilityId}/months/{year}/{month}/evidence/get(listMRVEvidence)/responses/404`.
+            ///
+            /// HTTP response code: `404 notFound`.
+            case notFound(Components.Responses.NotFound)
+            /// The associated value of the enum case if `self` is `.notFound`.
+            ///
+            /// - Throws: An error if `self` is not `.notFound`.
+            /// - SeeAlso: `.notFound`.
+            public var notFound: Components.Responses.NotFound {
+                get throws {
+                    switch self {
+                    case let .notFound(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "notFound",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The server runs without this part (the MRV platform or the allocation cycle) (UNAVAILABLE).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/facilities/{facilityId}/months/{year}/{month}/evidence/get(listMRVEvidence)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.Unavailable)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            public var serviceUnavailable: Components.Responses.Unavailable {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen public enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case other(Swift.String)
+            public init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            public var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                }
+            }
+            public static var allCases: [Self] {
+                [
+                    .json
+                ]
+            }
+        }
+    }
+    /// The entity deposits evidence files for a submitted month (base64; a file of the same name is replaced, or with `replaceAll` the whole list); the bytes are stored under their SHA-256, the previous list kept.
+    ///
+    /// The body may be up to `APIHandler.maxEvidenceBodyBytes` (48 MiB; 413 BODY_TOO_LARGE
+    /// beyond); each file's decoded bytes at most the data year's `maxEvidenceBytes` (MRV policy,
+    /// 32 MiB in the seed; 422 LIMIT_EXCEEDED beyond).
+    ///
+    ///
+    /// - Remark: HTTP `POST /api/v1/mrv/facilities/{facilityId}/months/{year}/{month}/evidence`.
+    /// - Remark: Generated from `#/paths//api/v1/mrv/facilities/{facilityId}/months/{year}/{month}/evidence/post(depositMRVEvidence)`.
+    public enum DepositMRVEvidence {
+        public static let id: Swift.String = "depositMRVEvidence"
+        public struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/api/v1/mrv/facilities/{facilityId}/months/{year}/{month}/evidence/POST/path`.
+            public struct Path: Sendable, Hashable {
+                /// The MRV facility's id.
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/mrv/facilities/{facilityId}/months/{year}/{month}/evidence/POST/path/facilityId`.
+                public var facilityId: Components.Parameters.FacilityId
+                /// - Remark: Generated from `#/paths/api/v1/mrv/facilities/{facilityId}/months/{year}/{month}/evidence/POST/path/year`.
+                public var year: Components.Parameters.Year
+                /// - Remark: Generated from `#/paths/api/v1/mrv/facilities/{facilityId}/months/{year}/{month}/evidence/POST/path/month`.
+                public var month: Components.Parameters.MonthNumber
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - facilityId: The MRV facility's id.
+                ///   - year:
+                ///   - month:
+                public init(
+                    facilityId: Components.Parameters.FacilityId,
+                    year: Components.Parameters.Year,
+                    month: Components.Parameters.MonthNumber
+                ) {
+                    self.facilityId = facilityId
+                    self.year = year
+                    self.month = month
+                }
+            }
+            public var path: Operations.DepositMRVEvidence.Input.Path
+            /// - Remark: Generated from `#/paths/api/v1/mrv/facilities/{facilityId}/months/{year}/{month}/evidence/POST/header`.
+            public struct Headers: Sendable, Hashable {
+                /// 1-64 printable ASCII characters (! to ~) chosen by the client; a retry with the same key returns the first result.
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/mrv/facilities/{facilityId}/months/{year}/{month}/evidence/POST/header/Idempotency-Key`.
+                public var idempotencyKey: Components.Parameters.IdempotencyKey
+                public var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.DepositMRVEvidence.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - idempotencyKey: 1-64 printable ASCII characters (! to ~) chosen by the client; a retry with the same key returns the first result.
+                ///   - accept:
+                public init(
+                    idempotencyKey: Components.Parameters.IdempotencyKey,
+                    accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.DepositMRVEvidence.AcceptableContentType>] = .defaultValues()
+                ) {
+                    self.idempotencyKey = idempotencyKey
+                    self.accept = accept
+                }
+            }
+            public var headers: Operations.DepositMRVEvidence.Input.Headers
+            /// - Remark: Generated from `#/paths/api/v1/mrv/facilities/{facilityId}/months/{year}/{month}/evidence/POST/requestBody`.
+            @frozen public enum Body: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/mrv/facilities/{facilityId}/months/{year}/{month}/evidence/POST/requestBody/content/application\/json`.
+                case json(Components.Schemas.MRVEvidenceDeposit)
+            }
+            public var body: Operations.DepositMRVEvidence.Input.Body
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - headers:
+            ///   - body:
+            public init(
+                path: Operations.DepositMRVEvidence.Input.Path,
+                headers: Operations.DepositMRVEvidence.Input.Headers,
+                body: Operations.DepositMRVEvidence.Input.Body
+            ) {
+                self.path = path
+                self.headers = headers
+                self.body = body
+            }
+        }
+        @frozen public enum Output: Sendable, Hashable {
+            public struct Ok: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/mrv/facilities/{facilityId}/months/{year}/{month}/evidence/POST/responses/200/content`.
+                @frozen public enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/api/v1/mrv/facilities/{facilityId}/months/{year}/{month}/evidence/POST/responses/200/content/application\/json`.
+                    case json(Components.Schemas.MRVEvidenceResult)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    public var json: Components.Schemas.MRVEvidenceResult {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                public var body: Operations.DepositMRVEvidence.Output.Ok.Body
+                /// Creates a new `Ok`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                public init(body: Operations.DepositMRVEvidence.Output.Ok.Body) {
+                    self.body = body
+                }
+            }
+            /// Deposited (or the replay under this key).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/facilities/{facilityId}/months/{year}/{month}/evidence/post(depositMRVEvidence)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Operations.DepositMRVEvidence.Output.Ok)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            public var ok: Operations.DepositMRVEvidence.Output.Ok {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request does not match this specification (INVALID_INPUT).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/facilities/{facilityId}/months/{year}/{month}/evidence/post(depositMRVEvidence)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.BadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            public var badRequest: Components.Responses.BadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No valid API token (UNAUTHENTICATED), or an expired one (TOKEN_EXPIRED).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/facilities/{facilityId}/months/{year}/{month}/evidence/post(depositMRVEvidence)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            public var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The token's user may not do this (FORBIDDEN).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/facilities/{facilityId}/months/{year}/{month}/evidence/post(depositMRVEvidence)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Forbidden)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            public var forbidden: Components.Responses.Forbidden {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No such instrument, account, project or certificate (UNKNOWN_INSTRUMENT, UNKNOWN_ACCOUNT, UNKNOWN_PROJECT, UNKNOWN_CERTIFICATE, ...).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/facilities/{facilityId}/months/{year}/{month}/evidence/post(depositMRVEvidence)/responses/404`.
+            ///
+            /// HTTP response code: `404 notFound`.
+            case notFound(Components.Responses.NotFound)
+            /// The associated value of the enum case if `self` is `.notFound`.
+            ///
+            /// - Throws: An error if `self` is not `.notFound`.
+            /// - SeeAlso: `.notFound`.
+            public var notFound: Components.Responses.NotFound {
+                get throws {
+                    switch self {
+                    case let .notFound(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "notFound",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request body is over the API's limit (BODY_TOO_LARGE).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/facilities/{facilityId}/months/{year}/{month}/evidence/post(depositMRVEvidence)/responses/413`.
+            ///
+            /// HTTP response code: `413 contentTooLarge`.
+            case contentTooLarge(Components.Responses.TooLarge)
+            /// The associated value of the enum case if `self` is `.contentTooLarge`.
+            ///
+            /// - Throws: An error if `self` is not `.contentTooLarge`.
+            /// - SeeAlso: `.contentTooLarge`.
+            public var contentTooLarge: Components.Responses.TooLarge {
+                get throws {
+                    switch self {
+                    case let .contentTooLarge(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "contentTooLarge",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The exchange or the registry rejected the command; nothing changed. `code` is the domain's error code.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/facilities/{facilityId}/months/{year}/{month}/evidence/post(depositMRVEvidence)/responses/422`.
+            ///
+            /// HTTP response code: `422 unprocessableContent`.
+            case unprocessableContent(Components.Responses.Rejected)
+            /// The associated value of the enum case if `self` is `.unprocessableContent`.
+            ///
+            /// - Throws: An error if `self` is not `.unprocessableContent`.
+            /// - SeeAlso: `.unprocessableContent`.
+            public var unprocessableContent: Components.Responses.Rejected {
+                get throws {
+                    switch self {
+                    case let .unprocessableContent(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unprocessableContent",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Too many state-changing calls with this token (RATE_LIMITED); retry after `Retry-After` seconds.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/facilities/{facilityId}/months/{year}/{month}/evidence/post(depositMRVEvidence)/responses/429`.
+            ///
+            /// HTTP response code: `429 tooManyRequests`.
+            case tooManyRequests(Components.Responses.RateLimited)
+            /// The associated value of the enum case if `self` is `.tooManyRequests`.
+            ///
+            /// - Throws: An error if `self` is not `.tooManyRequests`.
+            /// - SeeAlso: `.tooManyRequests`.
+            public var tooManyRequests: Components.Responses.RateLimited {
+                get throws {
+                    switch self {
+                    case let .tooManyRequests(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "tooManyRequests",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The server runs without this part (the MRV platform or the allocation cycle) (UNAVAILABLE).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/facilities/{facilityId}/months/{year}/{month}/evidence/post(depositMRVEvidence)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.Unavailable)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            public var serviceUnavailable: Components.Responses.Unavailable {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen public enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case other(Swift.String)
+            public init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            public var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                }
+            }
+            public static var allCases: [Self] {
+                [
+                    .json
+                ]
+            }
+        }
+    }
+    /// The entity deposits months (the monthly CSV, whose rows name evidence files by evidence_name and evidence_sha256) together with those files' bytes in base64, in one entry or not at all.
+    ///
+    /// As submitMonthlyData, with the files the rows name (matched by SHA-256; a named file
+    /// without bytes sent or stored is EVIDENCE_MISSING, a file sent that no row names
+    /// INVALID_EVIDENCE). The body may be up to `APIHandler.maxEvidenceBodyBytes`
+    /// (48 MiB; 413 BODY_TOO_LARGE beyond); each file at most the data year's `maxEvidenceBytes`
+    /// (422 LIMIT_EXCEEDED).
+    ///
+    ///
+    /// - Remark: HTTP `POST /api/v1/mrv/monthly-data/with-evidence`.
+    /// - Remark: Generated from `#/paths//api/v1/mrv/monthly-data/with-evidence/post(submitMonthlyDataWithEvidence)`.
+    public enum SubmitMonthlyDataWithEvidence {
+        public static let id: Swift.String = "submitMonthlyDataWithEvidence"
+        public struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/api/v1/mrv/monthly-data/with-evidence/POST/header`.
+            public struct Headers: Sendable, Hashable {
+                /// 1-64 printable ASCII characters (! to ~) chosen by the client; a retry with the same key returns the first result.
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/mrv/monthly-data/with-evidence/POST/header/Idempotency-Key`.
+                public var idempotencyKey: Components.Parameters.IdempotencyKey
+                public var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.SubmitMonthlyDataWithEvidence.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - idempotencyKey: 1-64 printable ASCII characters (! to ~) chosen by the client; a retry with the same key returns the first result.
+                ///   - accept:
+                public init(
+                    idempotencyKey: Components.Parameters.IdempotencyKey,
+                    accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.SubmitMonthlyDataWithEvidence.AcceptableContentType>] = .defaultValues()
+                ) {
+                    self.idempotencyKey = idempotencyKey
+                    self.accept = accept
+                }
+            }
+            public var headers: Operations.SubmitMonthlyDataWithEvidence.Input.Headers
+            /// - Remark: Generated from `#/paths/api/v1/mrv/monthly-data/with-evidence/POST/requestBody`.
+            @frozen public enum Body: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/mrv/monthly-data/with-evidence/POST/requestBody/content/application\/json`.
+                case json(Components.Schemas.MRVMonthDeposit)
+            }
+            public var body: Operations.SubmitMonthlyDataWithEvidence.Input.Body
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - headers:
+            ///   - body:
+            public init(
+                headers: Operations.SubmitMonthlyDataWithEvidence.Input.Headers,
+                body: Operations.SubmitMonthlyDataWithEvidence.Input.Body
+            ) {
+                self.headers = headers
+                self.body = body
+            }
+        }
+        @frozen public enum Output: Sendable, Hashable {
+            public struct Created: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/mrv/monthly-data/with-evidence/POST/responses/201/content`.
+                @frozen public enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/api/v1/mrv/monthly-data/with-evidence/POST/responses/201/content/application\/json`.
+                    case json(Components.Schemas.MRVResult)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    public var json: Components.Schemas.MRVResult {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                public var body: Operations.SubmitMonthlyDataWithEvidence.Output.Created.Body
+                /// Creates a new `Created`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                public init(body: Operations.SubmitMonthlyDataWithEvidence.Output.Created.Body) {
+                    self.body = body
+                }
+            }
+            /// Stored (or the replay under this key).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/monthly-data/with-evidence/post(submitMonthlyDataWithEvidence)/responses/201`.
+            ///
+            /// HTTP response code: `201 created`.
+            case created(Operations.SubmitMonthlyDataWithEvidence.Output.Created)
+            /// The associated value of the enum case if `self` is `.created`.
+            ///
+            /// - Throws: An error if `self` is not `.created`.
+            /// - SeeAlso: `.created`.
+            public var created: Operations.SubmitMonthlyDataWithEvidence.Output.Created {
+                get throws {
+                    switch self {
+                    case let .created(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "created",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request does not match this specification (INVALID_INPUT).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/monthly-data/with-evidence/post(submitMonthlyDataWithEvidence)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.BadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            public var badRequest: Components.Responses.BadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No valid API token (UNAUTHENTICATED), or an expired one (TOKEN_EXPIRED).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/monthly-data/with-evidence/post(submitMonthlyDataWithEvidence)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            public var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The token's user may not do this (FORBIDDEN).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/monthly-data/with-evidence/post(submitMonthlyDataWithEvidence)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Forbidden)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            public var forbidden: Components.Responses.Forbidden {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request body is over the API's limit (BODY_TOO_LARGE).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/monthly-data/with-evidence/post(submitMonthlyDataWithEvidence)/responses/413`.
+            ///
+            /// HTTP response code: `413 contentTooLarge`.
+            case contentTooLarge(Components.Responses.TooLarge)
+            /// The associated value of the enum case if `self` is `.contentTooLarge`.
+            ///
+            /// - Throws: An error if `self` is not `.contentTooLarge`.
+            /// - SeeAlso: `.contentTooLarge`.
+            public var contentTooLarge: Components.Responses.TooLarge {
+                get throws {
+                    switch self {
+                    case let .contentTooLarge(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "contentTooLarge",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The exchange or the registry rejected the command; nothing changed. `code` is the domain's error code.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/monthly-data/with-evidence/post(submitMonthlyDataWithEvidence)/responses/422`.
+            ///
+            /// HTTP response code: `422 unprocessableContent`.
+            case unprocessableContent(Components.Responses.Rejected)
+            /// The associated value of the enum case if `self` is `.unprocessableContent`.
+            ///
+            /// - Throws: An error if `self` is not `.unprocessableContent`.
+            /// - SeeAlso: `.unprocessableContent`.
+            public var unprocessableContent: Components.Responses.Rejected {
+                get throws {
+                    switch self {
+                    case let .unprocessableContent(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unprocessableContent",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Too many state-changing calls with this token (RATE_LIMITED); retry after `Retry-After` seconds.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/monthly-data/with-evidence/post(submitMonthlyDataWithEvidence)/responses/429`.
+            ///
+            /// HTTP response code: `429 tooManyRequests`.
+            case tooManyRequests(Components.Responses.RateLimited)
+            /// The associated value of the enum case if `self` is `.tooManyRequests`.
+            ///
+            /// - Throws: An error if `self` is not `.tooManyRequests`.
+            /// - SeeAlso: `.tooManyRequests`.
+            public var tooManyRequests: Components.Responses.RateLimited {
+                get throws {
+                    switch self {
+                    case let .tooManyRequests(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "tooManyRequests",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The server runs without this part (the MRV platform or the allocation cycle) (UNAVAILABLE).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/monthly-data/with-evidence/post(submitMonthlyDataWithEvidence)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.Unavailable)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            public var serviceUnavailable: Components.Responses.Unavailable {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen public enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case other(Swift.String)
+            public init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            public var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                }
+            }
+            public static var allCases: [Self] {
+                [
+                    .json
+                ]
+            }
+        }
+    }
+    /// The verifiers the entity declared as its consultants, by year.
+    ///
+    /// - Remark: HTTP `GET /api/v1/mrv/entities/{entityId}/consultants`.
+    /// - Remark: Generated from `#/paths//api/v1/mrv/entities/{entityId}/consultants/get(listConsultantDeclarations)`.
+    public enum ListConsultantDeclarations {
+        public static let id: Swift.String = "listConsultantDeclarations"
+        public struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/api/v1/mrv/entities/{entityId}/consultants/GET/path`.
+            public struct Path: Sendable, Hashable {
+                /// The MRV entity (its unified social credit code, the owner id of its registry account).
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/mrv/entities/{entityId}/consultants/GET/path/entityId`.
+                public var entityId: Components.Parameters.EntityId
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - entityId: The MRV entity (its unified social credit code, the owner id of its registry account).
+                public init(entityId: Components.Parameters.EntityId) {
+                    self.entityId = entityId
+                }
+            }
+            public var path: Operations.ListConsultantDeclarations.Input.Path
+            /// - Remark: Generated from `#/paths/api/v1/mrv/entities/{entityId}/consultants/GET/query`.
+            public struct Query: Sendable, Hashable {
+                /// Most items in the page (the named maximum is 500).
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/mrv/entities/{entityId}/consultants/GET/query/limit`.
+                public var limit: Components.Parameters.Limit?
+                /// Items to skip (from the previous page's `nextOffset`).
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/mrv/entities/{entityId}/consultants/GET/query/offset`.
+                public var offset: Components.Parameters.Offset?
+                /// Creates a new `Query`.
+                ///
+                /// - Parameters:
+                ///   - limit: Most items in the page (the named maximum is 500).
+                ///   - offset: Items to skip (from the previous page's `nextOffset`).
+                public init(
+                    limit: Components.Parameters.Limit? = nil,
+                    offset: Components.Parameters.Offset? = nil
+                ) {
+                    self.limit = limit
+                    self.offset = offset
+                }
+            }
+            public var query: Operations.ListConsultantDeclarations.Input.Query
+            /// - Remark: Generated from `#/paths/api/v1/mrv/entities/{entityId}/consultants/GET/header`.
+            public struct Headers: Sendable, Hashable {
+                public var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.ListConsultantDeclarations.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - accept:
+                public init(accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.ListConsultantDeclarations.AcceptableContentType>] = .defaultValues()) {
+                    self.accept = accept
+                }
+            }
+            public var headers: Operations.ListConsultantDeclarations.Input.Headers
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - query:
+            ///   - headers:
+            public init(
+                path: Operations.ListConsultantDeclarations.Input.Path,
+                query: Operations.ListConsultantDeclarations.Input.Query = .init(),
+                headers: Operations.ListConsultantDeclarations.Input.Headers = .init()
+            ) {
+                self.path = path
+                self.query = query
+                self.headers = headers
+            }
+        }
+        @frozen public enum Output: Sendable, Hashable {
+            public struct Ok: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/mrv/entities/{entityId}/consultants/GET/responses/200/content`.
+                @frozen public enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/api/v1/mrv/entities/{entityId}/consultants/GET/responses/200/content/application\/json`.
+                    case json(Components.Schemas.MRVConsultancyPage)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    public var json: Components.Schemas.MRVConsultancyPage {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                public var body: Operations.ListConsultantDeclarations.Output.Ok.Body
+                /// Creates a new `Ok`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                public init(body: Operations.ListConsultantDeclarations.Output.Ok.Body) {
+                    self.body = body
+                }
+            }
+            /// A page of declarations.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/entities/{entityId}/consultants/get(listConsultantDeclarations)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Operations.ListConsultantDeclarations.Output.Ok)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            public var ok: Operations.ListConsultantDeclarations.Output.Ok {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request does not match this specification (INVALID_INPUT).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/entities/{entityId}/consultants/get(listConsultantDeclarations)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.BadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            public var badRequest: Components.Responses.BadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No valid API token (UNAUTHENTICATED), or an expired one (TOKEN_EXPIRED).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/entities/{entityId}/consultants/get(listConsultantDeclarations)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            public var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The token's user may not do this (FORBIDDEN).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/entities/{entityId}/consultants/get(listConsultantDeclarations)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Forbidden)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            public var forbidden: Components.Responses.Forbidden {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No such instrument, account, project or certificate (UNKNOWN_INSTRUMENT, UNKNOWN_ACCOUNT, UNKNOWN_PROJECT, UNKNOWN_CERTIFICATE, ...).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/entities/{entityId}/consultants/get(listConsultantDeclarations)/responses/404`.
+            ///
+            /// HTTP response code: `404 notFound`.
+            case notFound(Components.Responses.NotFound)
+            /// The associated value of the enum case if `self` is `.notFound`.
+            ///
+            /// - Throws: An error if `self` is not `.notFound`.
+            /// - SeeAlso: `.notFound`.
+            public var notFound: Components.Responses.NotFound {
+                get throws {
+                    switch self {
+                    case let .notFound(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "notFound",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The server runs without this part (the MRV platform or the allocation cycle) (UNAVAILABLE).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/entities/{entityId}/consultants/get(listConsultantDeclarations)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.Unavailable)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            public var serviceUnavailable: Components.Responses.Unavailable {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen public enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case other(Swift.String)
+            public init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            public var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                }
+            }
+            public static var allCases: [Self] {
+                [
+                    .json
+                ]
+            }
+        }
+    }
+    /// The entity declares a verifier it hired as consultant for a data year; that verifier may then not verify its reports within the cooling-off years (VERIFIER_CONFLICT).
+    ///
+    /// - Remark: HTTP `POST /api/v1/mrv/entities/{entityId}/consultants`.
+    /// - Remark: Generated from `#/paths//api/v1/mrv/entities/{entityId}/consultants/post(declareConsultant)`.
+    public enum DeclareConsultant {
+        public static let id: Swift.String = "declareConsultant"
+        public struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/api/v1/mrv/entities/{entityId}/consultants/POST/path`.
+            public struct Path: Sendable, Hashable {
+                /// The MRV entity (its unified social credit code, the owner id of its registry account).
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/mrv/entities/{entityId}/consultants/POST/path/entityId`.
+                public var entityId: Components.Parameters.EntityId
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - entityId: The MRV entity (its unified social credit code, the owner id of its registry account).
+                public init(entityId: Components.Parameters.EntityId) {
+                    self.entityId = entityId
+                }
+            }
+            public var path: Operations.DeclareConsultant.Input.Path
+            /// - Remark: Generated from `#/paths/api/v1/mrv/entities/{entityId}/consultants/POST/header`.
+            public struct Headers: Sendable, Hashable {
+                /// 1-64 printable ASCII characters (! to ~) chosen by the client; a retry with the same key returns the first result.
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/mrv/entities/{entityId}/consultants/POST/header/Idempotency-Key`.
+                public var idempotencyKey: Components.Parameters.IdempotencyKey
+                public var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.DeclareConsultant.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - idempotencyKey: 1-64 printable ASCII characters (! to ~) chosen by the client; a retry with the same key returns the first result.
+                ///   - accept:
+                public init(
+                    idempotencyKey: Components.Parameters.IdempotencyKey,
+                    accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.DeclareConsultant.AcceptableContentType>] = .defaultValues()
+                ) {
+                    self.idempotencyKey = idempotencyKey
+                    self.accept = accept
+                }
+            }
+            public var headers: Operations.DeclareConsultant.Input.Headers
+            /// - Remark: Generated from `#/paths/api/v1/mrv/entities/{entityId}/consultants/POST/requestBody`.
+            @frozen public enum Body: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/mrv/entities/{entityId}/consultants/POST/requestBody/content/application\/json`.
+                case json(Components.Schemas.MRVConsultantDeclaration)
+            }
+            public var body: Operations.DeclareConsultant.Input.Body
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - headers:
+            ///   - body:
+            public init(
+                path: Operations.DeclareConsultant.Input.Path,
+                headers: Operations.DeclareConsultant.Input.Headers,
+                body: Operations.DeclareConsultant.Input.Body
+            ) {
+                self.path = path
+                self.headers = headers
+                self.body = body
+            }
+        }
+        @frozen public enum Output: Sendable, Hashable {
+            public struct Created: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/mrv/entities/{entityId}/consultants/POST/responses/201/content`.
+                @frozen public enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/api/v1/mrv/entities/{entityId}/consultants/POST/responses/201/content/application\/json`.
+                    case json(Components.Schemas.MRVConsultantResult)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    public var json: Components.Schemas.MRVConsultantResult {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                public var body: Operations.DeclareConsultant.Output.Created.Body
+                /// Creates a new `Created`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                public init(body: Operations.DeclareConsultant.Output.Created.Body) {
+                    self.body = body
+                }
+            }
+            /// Declared (or the replay under this key).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/entities/{entityId}/consultants/post(declareConsultant)/responses/201`.
+            ///
+            /// HTTP response code: `201 created`.
+            case created(Operations.DeclareConsultant.Output.Created)
+            /// The associated value of the enum case if `self` is `.created`.
+            ///
+            /// - Throws: An error if `self` is not `.created`.
+            /// - SeeAlso: `.created`.
+            public var created: Operations.DeclareConsultant.Output.Created {
+                get throws {
+                    switch self {
+                    case let .created(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "created",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request does not match this specification (INVALID_INPUT).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/entities/{entityId}/consultants/post(declareConsultant)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.BadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            public var badRequest: Components.Responses.BadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No valid API token (UNAUTHENTICATED), or an expired one (TOKEN_EXPIRED).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/entities/{entityId}/consultants/post(declareConsultant)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            public var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The token's user may not do this (FORBIDDEN).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/entities/{entityId}/consultants/post(declareConsultant)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Forbidden)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            public var forbidden: Components.Responses.Forbidden {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No such instrument, account, project or certificate (UNKNOWN_INSTRUMENT, UNKNOWN_ACCOUNT, UNKNOWN_PROJECT, UNKNOWN_CERTIFICATE, ...).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/entities/{entityId}/consultants/post(declareConsultant)/responses/404`.
+            ///
+            /// HTTP response code: `404 notFound`.
+            case notFound(Components.Responses.NotFound)
+            /// The associated value of the enum case if `self` is `.notFound`.
+            ///
+            /// - Throws: An error if `self` is not `.notFound`.
+            /// - SeeAlso: `.notFound`.
+            public var notFound: Components.Responses.NotFound {
+                get throws {
+                    switch self {
+                    case let .notFound(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "notFound",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request body is over the API's limit (BODY_TOO_LARGE).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/entities/{entityId}/consultants/post(declareConsultant)/responses/413`.
+            ///
+            /// HTTP response code: `413 contentTooLarge`.
+            case contentTooLarge(Components.Responses.TooLarge)
+            /// The associated value of the enum case if `self` is `.contentTooLarge`.
+            ///
+            /// - Throws: An error if `self` is not `.contentTooLarge`.
+            /// - SeeAlso: `.contentTooLarge`.
+            public var contentTooLarge: Components.Responses.TooLarge {
+                get throws {
+                    switch self {
+                    case let .contentTooLarge(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "contentTooLarge",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The exchange or the registry rejected the command; nothing changed. `code` is the domain's error code.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/entities/{entityId}/consultants/post(declareConsultant)/responses/422`.
+            ///
+            /// HTTP response code: `422 unprocessableContent`.
+            case unprocessableContent(Components.Responses.Rejected)
+            /// The associated value of the enum case if `self` is `.unprocessableContent`.
+            ///
+            /// - Throws: An error if `self` is not `.unprocessableContent`.
+            /// - SeeAlso: `.unprocessableContent`.
+            public var unprocessableContent: Components.Responses.Rejected {
+                get throws {
+                    switch self {
+                    case let .unprocessableContent(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unprocessableContent",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Too many state-changing calls with this token (RATE_LIMITED); retry after `Retry-After` seconds.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/entities/{entityId}/consultants/post(declareConsultant)/responses/429`.
+            ///
+            /// HTTP response code: `429 tooManyRequests`.
+            case tooManyRequests(Components.Responses.RateLimited)
+            /// The associated value of the enum case if `self` is `.tooManyRequests`.
+            ///
+            /// - Throws: An error if `self` is not `.tooManyRequests`.
+            /// - SeeAlso: `.tooManyRequests`.
+            public var tooManyRequests: Components.Responses.RateLimited {
+                get throws {
+                    switch self {
+                    case let .tooManyRequests(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "tooManyRequests",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The server runs without this part (the MRV platform or the allocation cycle) (UNAVAILABLE).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/entities/{entityId}/consultants/post(declareConsultant)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.Unavailable)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            public var serviceUnavailable: Components.Responses.Unavailable {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen public enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case other(Swift.String)
+            public init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            public var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                }
+            }
+            public static var allCases: [Self] {
+                [
+                    .json
+                ]
+            }
+        }
+    }
     /// A compliance year's statistics per province and for the nation (CN, last), from the surrender stage.
     ///
     /// - Remark: HTTP `GET /api/v1/compliance/{year}/provinces`.

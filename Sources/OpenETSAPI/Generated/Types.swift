@@ -284,6 +284,93 @@ public protocol APIProtocol: Sendable {
     /// - Remark: HTTP `GET /api/v1/mrv/assignments`.
     /// - Remark: Generated from `#/paths//api/v1/mrv/assignments/get(listVerifierAssignments)`.
     func listVerifierAssignments(_ input: Operations.ListVerifierAssignments.Input) async throws -> Operations.ListVerifierAssignments.Output
+    /// The registered MRV entities the caller may read (its own; its province's or city's; every one for the MEE), by id.
+    ///
+    /// - Remark: HTTP `GET /api/v1/mrv/entities`.
+    /// - Remark: Generated from `#/paths//api/v1/mrv/entities/get(listMRVEntities)`.
+    func listMRVEntities(_ input: Operations.ListMRVEntities.Input) async throws -> Operations.ListMRVEntities.Output
+    /// Registers a key-emitting entity by its unified social credit code (province staff for their province, the MEE).
+    ///
+    /// - Remark: HTTP `POST /api/v1/mrv/entities`.
+    /// - Remark: Generated from `#/paths//api/v1/mrv/entities/post(registerMRVEntity)`.
+    func registerMRVEntity(_ input: Operations.RegisterMRVEntity.Input) async throws -> Operations.RegisterMRVEntity.Output
+    /// An entity's registered facilities, in registration order.
+    ///
+    /// - Remark: HTTP `GET /api/v1/mrv/entities/{entityId}/facilities`.
+    /// - Remark: Generated from `#/paths//api/v1/mrv/entities/{entityId}/facilities/get(listMRVFacilities)`.
+    func listMRVFacilities(_ input: Operations.ListMRVFacilities.Input) async throws -> Operations.ListMRVFacilities.Output
+    /// Registers a facility of a registered entity (province staff for an entity of their province, the MEE).
+    ///
+    /// - Remark: HTTP `POST /api/v1/mrv/facilities`.
+    /// - Remark: Generated from `#/paths//api/v1/mrv/facilities/post(registerMRVFacility)`.
+    func registerMRVFacility(_ input: Operations.RegisterMRVFacility.Input) async throws -> Operations.RegisterMRVFacility.Output
+    /// The registered verification bodies, by id.
+    ///
+    /// - Remark: HTTP `GET /api/v1/mrv/verifiers`.
+    /// - Remark: Generated from `#/paths//api/v1/mrv/verifiers/get(listMRVVerifiers)`.
+    func listMRVVerifiers(_ input: Operations.ListMRVVerifiers.Input) async throws -> Operations.ListMRVVerifiers.Output
+    /// Registers a verification body (the MEE; the MRV platform refuses provinces, MRV_NOT_PERMITTED).
+    ///
+    /// - Remark: HTTP `POST /api/v1/mrv/verifiers`.
+    /// - Remark: Generated from `#/paths//api/v1/mrv/verifiers/post(registerMRVVerifier)`.
+    func registerMRVVerifier(_ input: Operations.RegisterMRVVerifier.Input) async throws -> Operations.RegisterMRVVerifier.Output
+    /// Every version of the control plans of the facilities the caller may read, by facility and version.
+    ///
+    /// - Remark: HTTP `GET /api/v1/mrv/control-plans`.
+    /// - Remark: Generated from `#/paths//api/v1/mrv/control-plans/get(listControlPlans)`.
+    func listControlPlans(_ input: Operations.ListControlPlans.Input) async throws -> Operations.ListControlPlans.Output
+    /// The entity submits the next version of its facility's data-quality control plan; the province then approves or returns it.
+    ///
+    /// - Remark: HTTP `POST /api/v1/mrv/facilities/{facilityId}/control-plans`.
+    /// - Remark: Generated from `#/paths//api/v1/mrv/facilities/{facilityId}/control-plans/post(submitControlPlan)`.
+    func submitControlPlan(_ input: Operations.SubmitControlPlan.Input) async throws -> Operations.SubmitControlPlan.Output
+    /// One version of a facility's control plan, with its data items and status.
+    ///
+    /// - Remark: HTTP `GET /api/v1/mrv/facilities/{facilityId}/control-plans/{version}`.
+    /// - Remark: Generated from `#/paths//api/v1/mrv/facilities/{facilityId}/control-plans/{version}/get(getControlPlan)`.
+    func getControlPlan(_ input: Operations.GetControlPlan.Input) async throws -> Operations.GetControlPlan.Output
+    /// The province approves a submitted control plan version (the approved one before is superseded) or returns it with reasons.
+    ///
+    /// - Remark: HTTP `POST /api/v1/mrv/facilities/{facilityId}/control-plans/{version}/decision`.
+    /// - Remark: Generated from `#/paths//api/v1/mrv/facilities/{facilityId}/control-plans/{version}/decision/post(decideControlPlan)`.
+    func decideControlPlan(_ input: Operations.DecideControlPlan.Input) async throws -> Operations.DecideControlPlan.Output
+    /// A submitted month's evidence files (the current list) and every list it has had, oldest first.
+    ///
+    /// - Remark: HTTP `GET /api/v1/mrv/facilities/{facilityId}/months/{year}/{month}/evidence`.
+    /// - Remark: Generated from `#/paths//api/v1/mrv/facilities/{facilityId}/months/{year}/{month}/evidence/get(listMRVEvidence)`.
+    func listMRVEvidence(_ input: Operations.ListMRVEvidence.Input) async throws -> Operations.ListMRVEvidence.Output
+    /// The entity deposits evidence files for a submitted month (base64; a file of the same name is replaced, or with `replaceAll` the whole list); the bytes are stored under their SHA-256, the previous list kept.
+    ///
+    /// The body may be up to `APIHandler.maxEvidenceBodyBytes` (48 MiB; 413 BODY_TOO_LARGE
+    /// beyond); each file's decoded bytes at most the data year's `maxEvidenceBytes` (MRV policy,
+    /// 32 MiB in the seed; 422 LIMIT_EXCEEDED beyond).
+    ///
+    ///
+    /// - Remark: HTTP `POST /api/v1/mrv/facilities/{facilityId}/months/{year}/{month}/evidence`.
+    /// - Remark: Generated from `#/paths//api/v1/mrv/facilities/{facilityId}/months/{year}/{month}/evidence/post(depositMRVEvidence)`.
+    func depositMRVEvidence(_ input: Operations.DepositMRVEvidence.Input) async throws -> Operations.DepositMRVEvidence.Output
+    /// The entity deposits months (the monthly CSV, whose rows name evidence files by evidence_name and evidence_sha256) together with those files' bytes in base64, in one entry or not at all.
+    ///
+    /// As submitMonthlyData, with the files the rows name (matched by SHA-256; a named file
+    /// without bytes sent or stored is EVIDENCE_MISSING, a file sent that no row names
+    /// INVALID_EVIDENCE). The body may be up to `APIHandler.maxEvidenceBodyBytes`
+    /// (48 MiB; 413 BODY_TOO_LARGE beyond); each file at most the data year's `maxEvidenceBytes`
+    /// (422 LIMIT_EXCEEDED).
+    ///
+    ///
+    /// - Remark: HTTP `POST /api/v1/mrv/monthly-data/with-evidence`.
+    /// - Remark: Generated from `#/paths//api/v1/mrv/monthly-data/with-evidence/post(submitMonthlyDataWithEvidence)`.
+    func submitMonthlyDataWithEvidence(_ input: Operations.SubmitMonthlyDataWithEvidence.Input) async throws -> Operations.SubmitMonthlyDataWithEvidence.Output
+    /// The verifiers the entity declared as its consultants, by year.
+    ///
+    /// - Remark: HTTP `GET /api/v1/mrv/entities/{entityId}/consultants`.
+    /// - Remark: Generated from `#/paths//api/v1/mrv/entities/{entityId}/consultants/get(listConsultantDeclarations)`.
+    func listConsultantDeclarations(_ input: Operations.ListConsultantDeclarations.Input) async throws -> Operations.ListConsultantDeclarations.Output
+    /// The entity declares a verifier it hired as consultant for a data year; that verifier may then not verify its reports within the cooling-off years (VERIFIER_CONFLICT).
+    ///
+    /// - Remark: HTTP `POST /api/v1/mrv/entities/{entityId}/consultants`.
+    /// - Remark: Generated from `#/paths//api/v1/mrv/entities/{entityId}/consultants/post(declareConsultant)`.
+    func declareConsultant(_ input: Operations.DeclareConsultant.Input) async throws -> Operations.DeclareConsultant.Output
     /// A compliance year's statistics per province and for the nation (CN, last), from the surrender stage.
     ///
     /// - Remark: HTTP `GET /api/v1/compliance/{year}/provinces`.
@@ -1188,6 +1275,225 @@ extension APIProtocol {
         try await listVerifierAssignments(Operations.ListVerifierAssignments.Input(
             query: query,
             headers: headers
+        ))
+    }
+    /// The registered MRV entities the caller may read (its own; its province's or city's; every one for the MEE), by id.
+    ///
+    /// - Remark: HTTP `GET /api/v1/mrv/entities`.
+    /// - Remark: Generated from `#/paths//api/v1/mrv/entities/get(listMRVEntities)`.
+    public func listMRVEntities(
+        query: Operations.ListMRVEntities.Input.Query = .init(),
+        headers: Operations.ListMRVEntities.Input.Headers = .init()
+    ) async throws -> Operations.ListMRVEntities.Output {
+        try await listMRVEntities(Operations.ListMRVEntities.Input(
+            query: query,
+            headers: headers
+        ))
+    }
+    /// Registers a key-emitting entity by its unified social credit code (province staff for their province, the MEE).
+    ///
+    /// - Remark: HTTP `POST /api/v1/mrv/entities`.
+    /// - Remark: Generated from `#/paths//api/v1/mrv/entities/post(registerMRVEntity)`.
+    public func registerMRVEntity(
+        headers: Operations.RegisterMRVEntity.Input.Headers,
+        body: Operations.RegisterMRVEntity.Input.Body
+    ) async throws -> Operations.RegisterMRVEntity.Output {
+        try await registerMRVEntity(Operations.RegisterMRVEntity.Input(
+            headers: headers,
+            body: body
+        ))
+    }
+    /// An entity's registered facilities, in registration order.
+    ///
+    /// - Remark: HTTP `GET /api/v1/mrv/entities/{entityId}/facilities`.
+    /// - Remark: Generated from `#/paths//api/v1/mrv/entities/{entityId}/facilities/get(listMRVFacilities)`.
+    public func listMRVFacilities(
+        path: Operations.ListMRVFacilities.Input.Path,
+        query: Operations.ListMRVFacilities.Input.Query = .init(),
+        headers: Operations.ListMRVFacilities.Input.Headers = .init()
+    ) async throws -> Operations.ListMRVFacilities.Output {
+        try await listMRVFacilities(Operations.ListMRVFacilities.Input(
+            path: path,
+            query: query,
+            headers: headers
+        ))
+    }
+    /// Registers a facility of a registered entity (province staff for an entity of their province, the MEE).
+    ///
+    /// - Remark: HTTP `POST /api/v1/mrv/facilities`.
+    /// - Remark: Generated from `#/paths//api/v1/mrv/facilities/post(registerMRVFacility)`.
+    public func registerMRVFacility(
+        headers: Operations.RegisterMRVFacility.Input.Headers,
+        body: Operations.RegisterMRVFacility.Input.Body
+    ) async throws -> Operations.RegisterMRVFacility.Output {
+        try await registerMRVFacility(Operations.RegisterMRVFacility.Input(
+            headers: headers,
+            body: body
+        ))
+    }
+    /// The registered verification bodies, by id.
+    ///
+    /// - Remark: HTTP `GET /api/v1/mrv/verifiers`.
+    /// - Remark: Generated from `#/paths//api/v1/mrv/verifiers/get(listMRVVerifiers)`.
+    public func listMRVVerifiers(
+        query: Operations.ListMRVVerifiers.Input.Query = .init(),
+        headers: Operations.ListMRVVerifiers.Input.Headers = .init()
+    ) async throws -> Operations.ListMRVVerifiers.Output {
+        try await listMRVVerifiers(Operations.ListMRVVerifiers.Input(
+            query: query,
+            headers: headers
+        ))
+    }
+    /// Registers a verification body (the MEE; the MRV platform refuses provinces, MRV_NOT_PERMITTED).
+    ///
+    /// - Remark: HTTP `POST /api/v1/mrv/verifiers`.
+    /// - Remark: Generated from `#/paths//api/v1/mrv/verifiers/post(registerMRVVerifier)`.
+    public func registerMRVVerifier(
+        headers: Operations.RegisterMRVVerifier.Input.Headers,
+        body: Operations.RegisterMRVVerifier.Input.Body
+    ) async throws -> Operations.RegisterMRVVerifier.Output {
+        try await registerMRVVerifier(Operations.RegisterMRVVerifier.Input(
+            headers: headers,
+            body: body
+        ))
+    }
+    /// Every version of the control plans of the facilities the caller may read, by facility and version.
+    ///
+    /// - Remark: HTTP `GET /api/v1/mrv/control-plans`.
+    /// - Remark: Generated from `#/paths//api/v1/mrv/control-plans/get(listControlPlans)`.
+    public func listControlPlans(
+        query: Operations.ListControlPlans.Input.Query = .init(),
+        headers: Operations.ListControlPlans.Input.Headers = .init()
+    ) async throws -> Operations.ListControlPlans.Output {
+        try await listControlPlans(Operations.ListControlPlans.Input(
+            query: query,
+            headers: headers
+        ))
+    }
+    /// The entity submits the next version of its facility's data-quality control plan; the province then approves or returns it.
+    ///
+    /// - Remark: HTTP `POST /api/v1/mrv/facilities/{facilityId}/control-plans`.
+    /// - Remark: Generated from `#/paths//api/v1/mrv/facilities/{facilityId}/control-plans/post(submitControlPlan)`.
+    public func submitControlPlan(
+        path: Operations.SubmitControlPlan.Input.Path,
+        headers: Operations.SubmitControlPlan.Input.Headers,
+        body: Operations.SubmitControlPlan.Input.Body
+    ) async throws -> Operations.SubmitControlPlan.Output {
+        try await submitControlPlan(Operations.SubmitControlPlan.Input(
+            path: path,
+            headers: headers,
+            body: body
+        ))
+    }
+    /// One version of a facility's control plan, with its data items and status.
+    ///
+    /// - Remark: HTTP `GET /api/v1/mrv/facilities/{facilityId}/control-plans/{version}`.
+    /// - Remark: Generated from `#/paths//api/v1/mrv/facilities/{facilityId}/control-plans/{version}/get(getControlPlan)`.
+    public func getControlPlan(
+        path: Operations.GetControlPlan.Input.Path,
+        headers: Operations.GetControlPlan.Input.Headers = .init()
+    ) async throws -> Operations.GetControlPlan.Output {
+        try await getControlPlan(Operations.GetControlPlan.Input(
+            path: path,
+            headers: headers
+        ))
+    }
+    /// The province approves a submitted control plan version (the approved one before is superseded) or returns it with reasons.
+    ///
+    /// - Remark: HTTP `POST /api/v1/mrv/facilities/{facilityId}/control-plans/{version}/decision`.
+    /// - Remark: Generated from `#/paths//api/v1/mrv/facilities/{facilityId}/control-plans/{version}/decision/post(decideControlPlan)`.
+    public func decideControlPlan(
+        path: Operations.DecideControlPlan.Input.Path,
+        headers: Operations.DecideControlPlan.Input.Headers,
+        body: Operations.DecideControlPlan.Input.Body
+    ) async throws -> Operations.DecideControlPlan.Output {
+        try await decideControlPlan(Operations.DecideControlPlan.Input(
+            path: path,
+            headers: headers,
+            body: body
+        ))
+    }
+    /// A submitted month's evidence files (the current list) and every list it has had, oldest first.
+    ///
+    /// - Remark: HTTP `GET /api/v1/mrv/facilities/{facilityId}/months/{year}/{month}/evidence`.
+    /// - Remark: Generated from `#/paths//api/v1/mrv/facilities/{facilityId}/months/{year}/{month}/evidence/get(listMRVEvidence)`.
+    public func listMRVEvidence(
+        path: Operations.ListMRVEvidence.Input.Path,
+        headers: Operations.ListMRVEvidence.Input.Headers = .init()
+    ) async throws -> Operations.ListMRVEvidence.Output {
+        try await listMRVEvidence(Operations.ListMRVEvidence.Input(
+            path: path,
+            headers: headers
+        ))
+    }
+    /// The entity deposits evidence files for a submitted month (base64; a file of the same name is replaced, or with `replaceAll` the whole list); the bytes are stored under their SHA-256, the previous list kept.
+    ///
+    /// The body may be up to `APIHandler.maxEvidenceBodyBytes` (48 MiB; 413 BODY_TOO_LARGE
+    /// beyond); each file's decoded bytes at most the data year's `maxEvidenceBytes` (MRV policy,
+    /// 32 MiB in the seed; 422 LIMIT_EXCEEDED beyond).
+    ///
+    ///
+    /// - Remark: HTTP `POST /api/v1/mrv/facilities/{facilityId}/months/{year}/{month}/evidence`.
+    /// - Remark: Generated from `#/paths//api/v1/mrv/facilities/{facilityId}/months/{year}/{month}/evidence/post(depositMRVEvidence)`.
+    public func depositMRVEvidence(
+        path: Operations.DepositMRVEvidence.Input.Path,
+        headers: Operations.DepositMRVEvidence.Input.Headers,
+        body: Operations.DepositMRVEvidence.Input.Body
+    ) async throws -> Operations.DepositMRVEvidence.Output {
+        try await depositMRVEvidence(Operations.DepositMRVEvidence.Input(
+            path: path,
+            headers: headers,
+            body: body
+        ))
+    }
+    /// The entity deposits months (the monthly CSV, whose rows name evidence files by evidence_name and evidence_sha256) together with those files' bytes in base64, in one entry or not at all.
+    ///
+    /// As submitMonthlyData, with the files the rows name (matched by SHA-256; a named file
+    /// without bytes sent or stored is EVIDENCE_MISSING, a file sent that no row names
+    /// INVALID_EVIDENCE). The body may be up to `APIHandler.maxEvidenceBodyBytes`
+    /// (48 MiB; 413 BODY_TOO_LARGE beyond); each file at most the data year's `maxEvidenceBytes`
+    /// (422 LIMIT_EXCEEDED).
+    ///
+    ///
+    /// - Remark: HTTP `POST /api/v1/mrv/monthly-data/with-evidence`.
+    /// - Remark: Generated from `#/paths//api/v1/mrv/monthly-data/with-evidence/post(submitMonthlyDataWithEvidence)`.
+    public func submitMonthlyDataWithEvidence(
+        headers: Operations.SubmitMonthlyDataWithEvidence.Input.Headers,
+        body: Operations.SubmitMonthlyDataWithEvidence.Input.Body
+    ) async throws -> Operations.SubmitMonthlyDataWithEvidence.Output {
+        try await submitMonthlyDataWithEvidence(Operations.SubmitMonthlyDataWithEvidence.Input(
+            headers: headers,
+            body: body
+        ))
+    }
+    /// The verifiers the entity declared as its consultants, by year.
+    ///
+    /// - Remark: HTTP `GET /api/v1/mrv/entities/{entityId}/consultants`.
+    /// - Remark: Generated from `#/paths//api/v1/mrv/entities/{entityId}/consultants/get(listConsultantDeclarations)`.
+    public func listConsultantDeclarations(
+        path: Operations.ListConsultantDeclarations.Input.Path,
+        query: Operations.ListConsultantDeclarations.Input.Query = .init(),
+        headers: Operations.ListConsultantDeclarations.Input.Headers = .init()
+    ) async throws -> Operations.ListConsultantDeclarations.Output {
+        try await listConsultantDeclarations(Operations.ListConsultantDeclarations.Input(
+            path: path,
+            query: query,
+            headers: headers
+        ))
+    }
+    /// The entity declares a verifier it hired as consultant for a data year; that verifier may then not verify its reports within the cooling-off years (VERIFIER_CONFLICT).
+    ///
+    /// - Remark: HTTP `POST /api/v1/mrv/entities/{entityId}/consultants`.
+    /// - Remark: Generated from `#/paths//api/v1/mrv/entities/{entityId}/consultants/post(declareConsultant)`.
+    public func declareConsultant(
+        path: Operations.DeclareConsultant.Input.Path,
+        headers: Operations.DeclareConsultant.Input.Headers,
+        body: Operations.DeclareConsultant.Input.Body
+    ) async throws -> Operations.DeclareConsultant.Output {
+        try await declareConsultant(Operations.DeclareConsultant.Input(
+            path: path,
+            headers: headers,
+            body: body
         ))
     }
     /// A compliance year's statistics per province and for the nation (CN, last), from the surrender stage.

@@ -85,6 +85,10 @@ public enum Action: String, Codable, Sendable, CaseIterable {
     /// reserve, auction, surrender, carry-over (the MEE runs the national cycle; `openets cycle
     /// pre-allocate` … `carry-over`, the API's runCycleStage).
     case cycleRun = "cycle_run"
+    /// Register MRV entities and their facilities (province staff for their province, the MEE)
+    /// and verification bodies (the MEE: the MRV platform refuses a province) over the API, as
+    /// `openets mrv register-* --as province:…|national`.
+    case mrvRegister = "mrv_register"
 }
 
 /// The permission matrix: for each action, the roles allowed. Scope (own account, own
@@ -135,6 +139,7 @@ public struct PermissionMatrix: Hashable, Codable, Sendable {
             .planManage: [.mee],
             .penaltyRecord: [.province],
             .cycleRun: [.mee],
+            .mrvRegister: [.province, .mee],
         ])
     }()
 }

@@ -68,6 +68,26 @@ public enum APIPermissions {
         "concludeMRVVerification": .mrvVerify,
         "listVerifierAssignments": .mrvVerify,
         "reviewMRVReport": .mrvReview,
+        // MRV registration, control plans, evidence and consultant declarations: province staff
+        // and the MEE register (mrv_register; verifiers the MEE only, the MRV platform refuses a
+        // province), the entity submits control plans and deposits evidence (mrv_submit) and
+        // declares consultants (mrv_report), the province decides control plans (mrv_review);
+        // reads as the other MRV reads (mrv_view, scoped)
+        "registerMRVEntity": .mrvRegister,
+        "registerMRVFacility": .mrvRegister,
+        "registerMRVVerifier": .mrvRegister,
+        "listMRVEntities": .mrvView,
+        "listMRVFacilities": .mrvView,
+        "listMRVVerifiers": .mrvView,
+        "submitControlPlan": .mrvSubmit,
+        "decideControlPlan": .mrvReview,
+        "getControlPlan": .mrvView,
+        "listControlPlans": .mrvView,
+        "depositMRVEvidence": .mrvSubmit,
+        "submitMonthlyDataWithEvidence": .mrvSubmit,
+        "listMRVEvidence": .mrvView,
+        "declareConsultant": .mrvReport,
+        "listConsultantDeclarations": .mrvView,
         "getEntityCompliance": .viewCompliance,
         // allocation plans, the compliance cycle and pledges: plans are public to read, the MEE
         // loads and publishes; an account reads its own pledges (the pledgee those in its

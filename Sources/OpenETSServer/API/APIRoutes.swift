@@ -87,6 +87,8 @@ struct APIErrorMiddleware: ServerMiddleware {
     /// Largest body of `runCycleStage`: the facilities JSON of a national stage (the power
     /// sector's ~14,000 units are about 3 MiB; the domain refuses more than 100,000 facilities).
     static let maxCycleStageBodyBytes = 8 << 20
+    /// The operations that carry MRV evidence files (`APIHandler.maxEvidenceBodyBytes`).
+    static let evidenceOperations: Set<String> = ["depositMRVEvidence", "submitMonthlyDataWithEvidence"]
 
     func intercept(
         _ request: HTTPRequest, body: HTTPBody?, metadata: ServerRequestMetadata, operationID: String,
@@ -94,8 +96,10 @@ struct APIErrorMiddleware: ServerMiddleware {
     ) async throws -> (HTTPResponse, HTTPBody?) {
         var collected: HTTPBody?
         if let body {
-            let limit = Self.applicationOperations.contains(operationID)
-                ? Self.maxApplicationBodyBytes : operationID == "runCycleStage" ? Self.maxCycleStageBodyBytes : Self.maxBodyBytes
+            let limit =
+                Self.applicationOperations.contains(operationID) ? Self.maxApplicationBodyBytes
+                : Self.evidenceOperations.contains(operationID) ? APIHandler.maxEvidenceBodyBytes
+                : operationID == "runCycleStage" ? Self.maxCycleStageBodyBytes : Self.maxBodyBytes
             guard let bytes = try? await [UInt8](collecting: body, upTo: limit) else {
                 return Self.error(.contentTooLarge, "BODY_TOO_LARGE", "the body is over \(limit) bytes", ["maxBytes": String(limit)])
             }
