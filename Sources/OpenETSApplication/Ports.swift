@@ -95,7 +95,7 @@ public protocol LedgerTransaction {
 }
 
 /// The registry's durable store: a hash-chained journal plus projection tables.
-public protocol LedgerStore: AccessStore {
+public protocol LedgerStore: AccessStore, APIIdempotencyStore {
     /// Applies the numbered migrations not yet applied.
     func migrate() async throws
     /// Runs `body` in one transaction; commits when it returns, rolls back when it throws.

@@ -539,7 +539,34 @@ public enum Migrations {
                 "ALTER TABLE audit_log ALTER COLUMN id SET DEFAULT nextval('audit_log_ids')",
             ],
             sqliteStatements: []),
+        // Stored Idempotency-Keys of the API operations that are not journal commands (issue 7,
+        // docs/api.md "Idempotency"): plan load and publish, a penalty notice paid, an
+        // application decided or resubmitted. Keyed by caller, operation and key; the request's
+        // SHA-256; status 0 while in progress, else the answer's HTTP status and JSON body;
+        // rows older than APIIdempotency.retentionDays are deleted at the next claim.
+        Migration(
+            version: 24, name: "api idempotency keys",
+            statements: [Migrations.apiIdempotencyTable(""), "CREATE INDEX api_idempotency_created ON api_idempotency (created_at)"],
+            sqliteStatements: [
+                Migrations.apiIdempotencyTable(" WITHOUT ROWID"), "CREATE INDEX api_idempotency_created ON api_idempotency (created_at)",
+            ]),
     ]
+
+    /// Migration 24's table; `suffix` is SQLite's ` WITHOUT ROWID` or nothing.
+    static func apiIdempotencyTable(_ suffix: String) -> String {
+        """
+        CREATE TABLE api_idempotency (
+            user_id TEXT NOT NULL,
+            operation TEXT NOT NULL,
+            idem_key TEXT NOT NULL,
+            request_sha256 TEXT NOT NULL,
+            status INTEGER NOT NULL,
+            response TEXT NOT NULL,
+            created_at BIGINT NOT NULL,
+            PRIMARY KEY (user_id, operation, idem_key)
+        )\(suffix)
+        """
+    }
 
     /// Migration 20's tables, with the dialect's byte-string column type.
     static func accountApplicationTables(bytesType: String) -> [String] {

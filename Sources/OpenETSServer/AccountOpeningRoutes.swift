@@ -28,7 +28,7 @@ struct AccountOpeningRoutes: Sendable {
     /// then not decide the application); an anonymous applicant is "applicant".
     func apply(_ request: Request, context: AppRequestContext) async throws -> Response {
         let lang = trading.language(request)
-        if let wait = applicationLimiter.admit("ip:" + context.address, at: SystemClock().now()) {
+        if let wait = applicationLimiter.admit("ip:" + context.limitKey, at: SystemClock().now()) {
             return back(lang, rateLimited(wait), status: .tooManyRequests)
         }
         let fields: [String: String], documents: [(fileName: String, bytes: [UInt8])]
@@ -115,7 +115,7 @@ struct AccountOpeningRoutes: Sendable {
             response.headers[.cacheControl] = "no-store"
             return response
         }
-        if let wait = applicationLimiter.admit("ip:" + context.address, at: SystemClock().now()) {
+        if let wait = applicationLimiter.admit("ip:" + context.limitKey, at: SystemClock().now()) {
             return answer(pages.status(nil, asked: false, error: rateLimited(wait)), .tooManyRequests)
         }
         let fields: [String: String], documents: [(fileName: String, bytes: [UInt8])]

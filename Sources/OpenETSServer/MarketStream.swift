@@ -14,7 +14,10 @@ import Synchronization
 /// at once and one whenever it changes. The writer's exchange state is read every
 /// `pollInterval`; nothing is sent while it is unchanged.
 ///
-/// Limits: at most `maxStreams` open at a time (503 `STREAM_LIMIT` beyond); each stream ends
+/// Limits: at most `maxStreams` open at a time (503 `STREAM_LIMIT` beyond) and at most
+/// `perAddress` of them from one client address (`ServerConfiguration.marketStreamsPerAddress`,
+/// 8 by default; IPv6 counted by its /64, `ClientAddressKey`; 429 `STREAM_LIMIT` beyond), so one
+/// client cannot hold them all; each stream ends
 /// after `maxStreamSeconds` (the browser's EventSource reconnects after `retry`), after
 /// `events=N` events when the client asks (1…`maxEvents`; tests and scripts), and at once
 /// when the server shuts down gracefully. A quiet stream sends a comment line every
@@ -30,24 +33,51 @@ final class MarketStreams: Sendable {
     /// `maxStreams` freed, rather than held until `maxStreamSeconds`.
     static let heartbeatSeconds = 10
 
-    private let open = Mutex<Int>(0)
+    /// Open streams in all and per client address key.
+    struct Open {
+        var total = 0
+        var byAddress: [String: Int] = [:]
+    }
+
+    /// Why a stream was not opened.
+    enum Refusal {
+        case full
+        case address
+    }
+
+    private let open = Mutex<Open>(Open())
     let service: RegistryService
+    /// Most streams open from one client address at a time.
+    let perAddress: Int
 
-    init(service: RegistryService) { self.service = service }
+    init(service: RegistryService, perAddress: Int = ServerConfiguration.defaultMarketStreamsPerAddress) {
+        precondition(perAddress >= 1, "at least one market stream per address")
+        self.service = service
+        self.perAddress = perAddress
+    }
 
-    var openStreams: Int { open.withLock { $0 } }
+    var openStreams: Int { open.withLock { $0.total } }
 
-    private func acquire() -> Bool {
-        open.withLock { count in
-            guard count < Self.maxStreams else { return false }
-            count += 1
-            return true
+    private func acquire(_ address: String) -> Refusal? {
+        open.withLock { open in
+            guard open.total < Self.maxStreams else { return .full }
+            guard open.byAddress[address, default: 0] < perAddress else { return .address }
+            open.total += 1
+            open.byAddress[address, default: 0] += 1
+            return nil
         }
     }
 
-    private func release() { open.withLock { $0 -= 1 } }
+    private func release(_ address: String) {
+        open.withLock { open in
+            open.total -= 1
+            let left = open.byAddress[address, default: 1] - 1
+            open.byAddress[address] = left > 0 ? left : nil
+        }
+    }
 
-    func stream(_ request: Request) async -> Response {
+    /// `address`: the client's key (`ClientAddressKey`).
+    func stream(_ request: Request, address: String) async -> Response {
         let query = request.uri.queryParameters
         guard let code = query.get("instrument"), await service.exchange.instruments[code] != nil else {
             return text("{\"code\":\"UNKNOWN_INSTRUMENT\",\"message\":\"instrument: name a listed instrument\"}\n", status: .notFound, contentType: "application/json")
@@ -60,14 +90,22 @@ final class MarketStreams: Sendable {
             limit = n
         }
         let maxEvents = limit
-        guard acquire() else {
+        switch acquire(address) {
+        case .full:
             return text("{\"code\":\"STREAM_LIMIT\",\"message\":\"at most \(Self.maxStreams) market streams are open; retry later\"}\n",
                         status: .serviceUnavailable, contentType: "application/json")
+        case .address:
+            var refused = text(
+                "{\"code\":\"STREAM_LIMIT\",\"message\":\"at most \(perAddress) market streams from one address; close one first\"}\n",
+                status: .tooManyRequests, contentType: "application/json")
+            refused.headers[.retryAfter] = String(Self.retryMilliseconds / 1000)
+            return refused
+        case nil: break
         }
         let service = service
         let headers: HTTPFields = [.contentType: "text/event-stream; charset=utf-8", .cacheControl: "no-store"]
         return Response(status: .ok, headers: headers, body: ResponseBody { [self] writer in
-            defer { release() }
+            defer { release(address) }
             try await writer.write(ByteBuffer(string: "retry: \(Self.retryMilliseconds)\n\n"))
             let end = ContinuousClock.now + .seconds(Self.maxStreamSeconds)
             var last: String?

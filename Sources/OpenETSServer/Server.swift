@@ -21,6 +21,10 @@ public struct ServerConfiguration: Sendable {
     /// web form and the API's `applyForAccount` and `resubmitAccountApplication` counted
     /// together; 429 RATE_LIMITED beyond it, before anything is read or stored).
     public var applicationRateLimit = APIRateLimit.applications
+    /// Most market streams (`/market/stream`) open from one client address at a time (IPv6 by
+    /// its /64); 429 STREAM_LIMIT beyond it. The server's own bound (64 in all) stays.
+    public var marketStreamsPerAddress = Self.defaultMarketStreamsPerAddress
+    public static let defaultMarketStreamsPerAddress = 8
     /// Most journal entries shown on the overview and an account page.
     public static let maxEntriesShown = 20
 
@@ -114,8 +118,8 @@ public func buildRouter(
     router.get("/surveillance") { request, _ in try await trading.surveillancePage(request) }
     router.post("/operator/open-day") { request, context in try await trading.operate(request, context: context, open: true) }
     router.post("/operator/close-day") { request, context in try await trading.operate(request, context: context, open: false) }
-    let streams = MarketStreams(service: service)
-    router.get("/market/stream") { request, _ in await streams.stream(request) }
+    let streams = MarketStreams(service: service, perAddress: configuration.marketStreamsPerAddress)
+    router.get("/market/stream") { request, context in await streams.stream(request, address: context.limitKey) }
     router.get("/market") { request, _ in await pages.market(request) }
     router.get("/market/:code") { request, context in await pages.instrument(request, code: try context.parameters.require("code")) }
     router.get("/market/:code/history.csv") { _, context -> Response in

@@ -7,19 +7,35 @@ import OpenETSWeb
 /// page answers that table as CSV. The page's own handler answers the request first, so the
 /// CSV has exactly the page's guard (login, permission, scope): a request the page refuses
 /// is refused the same way, and `WebPermissions.routes` needs no entry of its own.
-struct TableCSVMiddleware<Context: RequestContext>: RouterMiddleware {
-    /// Pages are small; a larger HTML body is passed through untouched.
-    static var maxPageBytes: Int { 8 * 1024 * 1024 }
+///
+/// The page is read into memory to add the links, at most `maxPageBytes`: a page whose length
+/// is known and over the bound is not read and passes through untouched (its CSV is 413
+/// PAGE_TOO_LARGE); a streamed page (length unknown) is read until the bound is passed and
+/// then refused with 413 PAGE_TOO_LARGE (what was read is dropped, the rest is not read).
+public struct TableCSVMiddleware<Context: RequestContext>: RouterMiddleware {
+    /// The named bound of a page read to add its CSV links (bytes); pages are small.
+    public static var defaultMaxPageBytes: Int { 8 * 1024 * 1024 }
+    public var maxPageBytes: Int
 
-    func handle(_ request: Request, context: Context, next: @concurrent (Request, Context) async throws -> Response) async throws -> Response {
+    public init(maxPageBytes: Int = Self.defaultMaxPageBytes) {
+        self.maxPageBytes = maxPageBytes
+    }
+
+    public func handle(_ request: Request, context: Context, next: @concurrent (Request, Context) async throws -> Response) async throws -> Response {
         let response = try await next(request, context)
         guard request.method == .get, response.status == .ok,
               response.headers[.contentType]?.hasPrefix("text/html") == true
         else { return response }
-        let collector = Collector()
-        try await response.body.write(collector)
-        guard collector.box.buffer.readableBytes <= Self.maxPageBytes else {
-            return Response(status: response.status, headers: response.headers, body: .init(byteBuffer: collector.box.buffer))
+        let tooLarge = text("PAGE_TOO_LARGE: the page is over \(maxPageBytes) bytes (TableCSVMiddleware.maxPageBytes)\n", status: .contentTooLarge)
+        if let length = response.body.contentLength, length > maxPageBytes {
+            // Not read: the page as it is, or, for its CSV, the refusal.
+            return request.uri.queryParameters.get(TableCSV.formatItem) == "csv" ? tooLarge : response
+        }
+        let collector = Collector(limit: maxPageBytes)
+        do {
+            try await response.body.write(collector)
+        } catch is PageTooLarge {
+            return tooLarge
         }
         let html = String(buffer: collector.box.buffer)
         let query = request.uri.queryParameters
@@ -42,11 +58,20 @@ struct TableCSVMiddleware<Context: RequestContext>: RouterMiddleware {
         return Response(status: response.status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: linked)))
     }
 
-    /// Collects a response body (pages are written in one buffer).
+    /// A page over the bound: collecting stopped.
+    struct PageTooLarge: Error {}
+
+    /// Collects a response body up to `limit` bytes; past it, throws `PageTooLarge` (the
+    /// writing stops and nothing more is kept).
     struct Collector: ResponseBodyWriter {
         final class Box { var buffer = ByteBuffer() }
         let box = Box()
+        let limit: Int
         func write(_ buffer: ByteBuffer) async throws {
+            guard box.buffer.readableBytes + buffer.readableBytes <= limit else {
+                box.buffer = ByteBuffer()
+                throw PageTooLarge()
+            }
             var buffer = buffer
             box.buffer.writeBuffer(&buffer)
         }

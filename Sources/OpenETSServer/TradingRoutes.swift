@@ -18,6 +18,8 @@ public struct AppRequestContext: RequestContext, RemoteAddressRequestContext {
     }
 
     var address: String { remoteAddress?.ipAddress ?? "-" }
+    /// The key of the per-address limits: IPv4 by address, IPv6 by its /64 (`ClientAddressKey`).
+    var limitKey: String { ClientAddressKey.key(remoteAddress) }
 }
 
 /// Login, logout and the participant's trading screen.

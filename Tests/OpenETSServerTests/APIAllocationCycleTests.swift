@@ -180,13 +180,14 @@ struct APIAllocationCycleTests {
             #expect(try await cycle.notices(year: 2024).first { $0.id == scIssued }?.status == .paid)
             let retry = try await api.call("POST", "/api/v1/compliance/2024/penalty-notices/\(scIssued)/paid", token: sc, key: "paid-1")
             #expect(retry.status == 200 && retry.json["replayed"] as? Bool == true, "\(retry.body)")
-            // Refusals: a deducted notice, an unknown one; another province's; roles without penalty_record.
+            // Refusals: a deducted notice, an unknown one (404); another province's (404 too); roles without penalty_record.
             let deducted = try await api.call("POST", "/api/v1/compliance/2024/penalty-notices/\(scDeducted)/paid", token: sc, key: "paid-2")
             #expect(deducted.status == 422 && deducted.code == "NOTICE_STATUS", "\(deducted.body)")
             let none = try await api.call("POST", "/api/v1/compliance/2024/penalty-notices/PN-NONE/paid", token: sc, key: "paid-3")
-            #expect(none.status == 422 && none.code == "UNKNOWN_NOTICE", "\(none.body)")
+            #expect(none.status == 404 && none.code == "NOT_FOUND", "\(none.body)")
+            // Another province's notice: the same answer as an unknown one (its id is not revealed).
             let foreign = try await api.call("POST", "/api/v1/compliance/2024/penalty-notices/\(gdIssued)/paid", token: sc, key: "paid-4")
-            #expect(foreign.status == 403 && foreign.code == "FORBIDDEN", "\(foreign.body)")
+            #expect(foreign.status == 404 && foreign.code == "NOT_FOUND", "\(foreign.body)")
             for user in ["mee", "chengdu", "e1", "registrar"] {
                 let refused = try await api.call("POST", "/api/v1/compliance/2024/penalty-notices/\(gdIssued)/paid", token: tokens[user]!, key: "paid-5")
                 #expect(refused.status == 403 && refused.code == "FORBIDDEN", "\(user): \(refused.body)")

@@ -5,12 +5,15 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import OpenETSApplication
 import OpenETSServer
 import Testing
 
-/// The market stream's limit on open streams (`MarketStreams.maxStreams`, 64) on the live
-/// server: 64 streams open, the 65th is refused with 503 STREAM_LIMIT, and once a client
-/// closes one a new stream opens again within a bounded time.
+/// The market stream's limits on the live server: on open streams (`MarketStreams.maxStreams`,
+/// 64): 64 streams open, the 65th is refused with 503 STREAM_LIMIT, and once a client closes
+/// one a new stream opens again within a bounded time; per client address
+/// (`ServerConfiguration.marketStreamsPerAddress`, 8 by default): the 9th from one address is
+/// refused with 429 STREAM_LIMIT, and one opens again once the client closes one.
 @Suite("HTTP server: market stream limits")
 struct MarketStreamLimitTests {
     /// A raw HTTP/1.1 connection (URLSession on Linux cannot hold 65 open event streams).
@@ -70,9 +73,53 @@ struct MarketStreamLimitTests {
         }
     }
 
+    /// The server of `PortalServerTests.serve` with `perAddress` streams per client address.
+    static func serve(_ world: PortalServerTests.World, perAddress: Int, _ body: @escaping @Sendable (Int) async throws -> Void) async throws {
+        var configuration = ServerConfiguration(host: "127.0.0.1", port: 0)
+        configuration.marketStreamsPerAddress = perAddress
+        try await PortalServerTests.run(configuration, store: world.store, service: world.service, mrv: world.mrv, body)
+        try await world.mrvStore.close()
+        try await world.store.close()
+        try? FileManager.default.removeItem(atPath: world.path)
+    }
+
+    @Test func aNinthStreamFromOneAddressIsRefusedAndOneOpensAgainAfterItCloses() async throws {
+        let world = try await PortalServerTests.world()
+        let perAddress = ServerConfiguration.defaultMarketStreamsPerAddress
+        #expect(perAddress == 8)
+        try await PortalServerTests.serve(world) { port in
+            var open: [Connection] = []
+            defer { open.forEach { $0.shut() } }
+            for index in 0..<perAddress {
+                let (connection, head) = try await Self.open(port)
+                open.append(connection)
+                #expect(head.hasPrefix("HTTP/1.1 200"), "stream \(index + 1): \(head.prefix(200))")
+            }
+            let (refused, head) = try await Self.open(port)
+            refused.shut()
+            #expect(head.hasPrefix("HTTP/1.1 429") && head.contains("\"code\":\"STREAM_LIMIT\""), "the 9th: \(head.prefix(300))")
+            open.removeFirst().shut()
+            let deadline = ContinuousClock.now + .seconds(3 * 10 + 15)
+            var reopened = false
+            while ContinuousClock.now < deadline {
+                let (connection, head) = try await Self.open(port)
+                if head.hasPrefix("HTTP/1.1 200") {
+                    open.append(connection)
+                    reopened = true
+                    break
+                }
+                connection.shut()
+                #expect(head.hasPrefix("HTTP/1.1 429") && head.contains("STREAM_LIMIT"), "\(head.prefix(200))")
+                try await Task.sleep(for: .milliseconds(250))
+            }
+            #expect(reopened, "a stream opens again after the client closed one")
+        }
+    }
+
     @Test func the65thStreamIsRefusedAndOneOpensAgainAfterAClientCloses() async throws {
         let world = try await PortalServerTests.world()
-        try await PortalServerTests.serve(world) { port in
+        // Every stream comes from 127.0.0.1: the per-address limit is raised to the server's.
+        try await Self.serve(world, perAddress: 64) { port in
             var open: [Connection] = []
             defer { open.forEach { $0.shut() } }
             for index in 0..<64 {

@@ -2107,9 +2107,11 @@ paths:
         The same load as `openets plan load`: the plan is validated (422 INVALID_INPUT when the
         body is not a plan, INVALID_PLAN or the plan validation's own code otherwise) and stored
         as a draft; the answer lists the parameters that differ from the published version.
-        Loading the parameters of the latest version again is 422 PLAN_UNCHANGED, except when
-        that version was loaded by the same user (a retry): then the stored version is the
-        answer, with `replayed` true, and nothing is stored.
+        Loading the parameters of the latest version again is 422 PLAN_UNCHANGED. The
+        Idempotency-Key is stored (docs/api.md, "Idempotency"): a retry with the same key and
+        the same plan answers the first answer again (`replayed` true on a 201), nothing stored;
+        the key with another plan is 422 IDEMPOTENCY_KEY_REUSED; 409 IDEMPOTENCY_IN_PROGRESS
+        while the first request with the key has not finished.
       security:
         - bearerToken: []
       parameters:
@@ -2135,6 +2137,8 @@ paths:
           $ref: '#/components/responses/Forbidden'
         '413':
           $ref: '#/components/responses/TooLarge'
+        '409':
+          $ref: '#/components/responses/InProgress'
         '422':
           $ref: '#/components/responses/Rejected'
         '429':
@@ -2175,9 +2179,10 @@ paths:
       summary: Publish a draft version (MEE); the version published before it becomes superseded.
       description: |
         As `openets plan publish --version N`. 422 UNKNOWN_PLAN (no such stored version) or
-        PLAN_STATUS (not a draft, or older than the published version). Publishing again a
-        version the same user published (a retry) answers the version as it is, with
-        `replayed` true.
+        PLAN_STATUS (not a draft, or older than the published version). The Idempotency-Key is
+        stored: a retry with the same key and the same request answers the first answer again
+        (`replayed` true on a 200); the key with another request is 422 IDEMPOTENCY_KEY_REUSED;
+        409 IDEMPOTENCY_IN_PROGRESS while the first request with the key has not finished.
       security:
         - bearerToken: []
       parameters:
@@ -2204,6 +2209,8 @@ paths:
           $ref: '#/components/responses/Forbidden'
         '413':
           $ref: '#/components/responses/TooLarge'
+        '409':
+          $ref: '#/components/responses/InProgress'
         '422':
           $ref: '#/components/responses/Rejected'
         '429':
@@ -2399,9 +2406,13 @@ paths:
       operationId: markPenaltyPaid
       summary: The provincial authority records that an issued penalty notice of its province was paid (as `openets cycle penalties --pay`).
       description: |
-        422 UNKNOWN_NOTICE (no such notice in the year) or NOTICE_STATUS (a deducted notice),
-        nothing changed; a notice of another province is 403. Marking a paid notice paid again
-        (a retry, whatever the key) changes nothing and answers the notice with `replayed` true.
+        404 NOT_FOUND for a notice that does not exist in the year and for a notice of another
+        province alike (ids of other provinces are not revealed); 422 NOTICE_STATUS (a deducted
+        notice), nothing changed. Marking a paid notice paid again changes nothing and answers
+        the notice with `replayed` true. The Idempotency-Key is stored: the same key and request
+        answer the first answer again (`replayed` true on a 200); the key with another request
+        is 422 IDEMPOTENCY_KEY_REUSED; 409 IDEMPOTENCY_IN_PROGRESS while the first request with
+        the key has not finished.
       security:
         - bearerToken: []
       parameters:
@@ -2421,6 +2432,10 @@ paths:
           $ref: '#/components/responses/Unauthorized'
         '403':
           $ref: '#/components/responses/Forbidden'
+        '404':
+          $ref: '#/components/responses/NotFound'
+        '409':
+          $ref: '#/components/responses/InProgress'
         '422':
           $ref: '#/components/responses/Rejected'
         '429':
@@ -2708,6 +2723,8 @@ paths:
           $ref: '#/components/responses/NotFound'
         '413':
           $ref: '#/components/responses/TooLarge'
+        '409':
+          $ref: '#/components/responses/InProgress'
         '422':
           $ref: '#/components/responses/Rejected'
         '429':
@@ -2753,6 +2770,8 @@ paths:
           $ref: '#/components/responses/NotFound'
         '413':
           $ref: '#/components/responses/TooLarge'
+        '409':
+          $ref: '#/components/responses/InProgress'
         '422':
           $ref: '#/components/responses/Rejected'
         '429':
@@ -3021,6 +3040,12 @@ components:
             $ref: '#/components/schemas/Error'
     Rejected:
       description: The exchange or the registry rejected the command; nothing changed. `code` is the domain's error code.
+      content:
+        application/json:
+          schema:
+            $ref: '#/components/schemas/Error'
+    InProgress:
+      description: The first request with this Idempotency-Key has not finished (or the server stopped while it ran), so it is not known whether it acted (IDEMPOTENCY_IN_PROGRESS); nothing was done now. Check the state before retrying with a new key.
       content:
         application/json:
           schema:

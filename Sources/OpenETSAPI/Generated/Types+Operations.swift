@@ -17582,9 +17582,11 @@ public enum Operations {
     /// The same load as `openets plan load`: the plan is validated (422 INVALID_INPUT when the
     /// body is not a plan, INVALID_PLAN or the plan validation's own code otherwise) and stored
     /// as a draft; the answer lists the parameters that differ from the published version.
-    /// Loading the parameters of the latest version again is 422 PLAN_UNCHANGED, except when
-    /// that version was loaded by the same user (a retry): then the stored version is the
-    /// answer, with `replayed` true, and nothing is stored.
+    /// Loading the parameters of the latest version again is 422 PLAN_UNCHANGED. The
+    /// Idempotency-Key is stored (docs/api.md, "Idempotency"): a retry with the same key and
+    /// the same plan answers the first answer again (`replayed` true on a 201), nothing stored;
+    /// the key with another plan is 422 IDEMPOTENCY_KEY_REUSED; 409 IDEMPOTENCY_IN_PROGRESS
+    /// while the first request with the key has not finished.
     ///
     ///
     /// - Remark: HTTP `POST /api/v1/allocation/plans`.
@@ -17771,6 +17773,29 @@ public enum Operations {
                     default:
                         try throwUnexpectedResponseStatus(
                             expectedStatus: "contentTooLarge",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The first request with this Idempotency-Key has not finished (or the server stopped while it ran), so it is not known whether it acted (IDEMPOTENCY_IN_PROGRESS); nothing was done now. Check the state before retrying with a new key.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/allocation/plans/post(loadAllocationPlan)/responses/409`.
+            ///
+            /// HTTP response code: `409 conflict`.
+            case conflict(Components.Responses.InProgress)
+            /// The associated value of the enum case if `self` is `.conflict`.
+            ///
+            /// - Throws: An error if `self` is not `.conflict`.
+            /// - SeeAlso: `.conflict`.
+            public var conflict: Components.Responses.InProgress {
+                get throws {
+                    switch self {
+                    case let .conflict(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "conflict",
                             response: self
                         )
                     }
@@ -18092,9 +18117,10 @@ public enum Operations {
     /// Publish a draft version (MEE); the version published before it becomes superseded.
     ///
     /// As `openets plan publish --version N`. 422 UNKNOWN_PLAN (no such stored version) or
-    /// PLAN_STATUS (not a draft, or older than the published version). Publishing again a
-    /// version the same user published (a retry) answers the version as it is, with
-    /// `replayed` true.
+    /// PLAN_STATUS (not a draft, or older than the published version). The Idempotency-Key is
+    /// stored: a retry with the same key and the same request answers the first answer again
+    /// (`replayed` true on a 200); the key with another request is 422 IDEMPOTENCY_KEY_REUSED;
+    /// 409 IDEMPOTENCY_IN_PROGRESS while the first request with the key has not finished.
     ///
     ///
     /// - Remark: HTTP `POST /api/v1/allocation/plans/{planId}/publish`.
@@ -18297,6 +18323,29 @@ public enum Operations {
                     default:
                         try throwUnexpectedResponseStatus(
                             expectedStatus: "contentTooLarge",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The first request with this Idempotency-Key has not finished (or the server stopped while it ran), so it is not known whether it acted (IDEMPOTENCY_IN_PROGRESS); nothing was done now. Check the state before retrying with a new key.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/allocation/plans/{planId}/publish/post(publishAllocationPlan)/responses/409`.
+            ///
+            /// HTTP response code: `409 conflict`.
+            case conflict(Components.Responses.InProgress)
+            /// The associated value of the enum case if `self` is `.conflict`.
+            ///
+            /// - Throws: An error if `self` is not `.conflict`.
+            /// - SeeAlso: `.conflict`.
+            public var conflict: Components.Responses.InProgress {
+                get throws {
+                    switch self {
+                    case let .conflict(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "conflict",
                             response: self
                         )
                     }
@@ -19955,9 +20004,13 @@ public enum Operations {
     }
     /// The provincial authority records that an issued penalty notice of its province was paid (as `openets cycle penalties --pay`).
     ///
-    /// 422 UNKNOWN_NOTICE (no such notice in the year) or NOTICE_STATUS (a deducted notice),
-    /// nothing changed; a notice of another province is 403. Marking a paid notice paid again
-    /// (a retry, whatever the key) changes nothing and answers the notice with `replayed` true.
+    /// 404 NOT_FOUND for a notice that does not exist in the year and for a notice of another
+    /// province alike (ids of other provinces are not revealed); 422 NOTICE_STATUS (a deducted
+    /// notice), nothing changed. Marking a paid notice paid again changes nothing and answers
+    /// the notice with `replayed` true. The Idempotency-Key is stored: the same key and request
+    /// answer the first answer again (`replayed` true on a 200); the key with another request
+    /// is 422 IDEMPOTENCY_KEY_REUSED; 409 IDEMPOTENCY_IN_PROGRESS while the first request with
+    /// the key has not finished.
     ///
     ///
     /// - Remark: HTTP `POST /api/v1/compliance/{year}/penalty-notices/{noticeId}/paid`.
@@ -20135,6 +20188,52 @@ public enum Operations {
                     default:
                         try throwUnexpectedResponseStatus(
                             expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No such instrument, account, project or certificate (UNKNOWN_INSTRUMENT, UNKNOWN_ACCOUNT, UNKNOWN_PROJECT, UNKNOWN_CERTIFICATE, ...).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/compliance/{year}/penalty-notices/{noticeId}/paid/post(markPenaltyPaid)/responses/404`.
+            ///
+            /// HTTP response code: `404 notFound`.
+            case notFound(Components.Responses.NotFound)
+            /// The associated value of the enum case if `self` is `.notFound`.
+            ///
+            /// - Throws: An error if `self` is not `.notFound`.
+            /// - SeeAlso: `.notFound`.
+            public var notFound: Components.Responses.NotFound {
+                get throws {
+                    switch self {
+                    case let .notFound(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "notFound",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The first request with this Idempotency-Key has not finished (or the server stopped while it ran), so it is not known whether it acted (IDEMPOTENCY_IN_PROGRESS); nothing was done now. Check the state before retrying with a new key.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/compliance/{year}/penalty-notices/{noticeId}/paid/post(markPenaltyPaid)/responses/409`.
+            ///
+            /// HTTP response code: `409 conflict`.
+            case conflict(Components.Responses.InProgress)
+            /// The associated value of the enum case if `self` is `.conflict`.
+            ///
+            /// - Throws: An error if `self` is not `.conflict`.
+            /// - SeeAlso: `.conflict`.
+            public var conflict: Components.Responses.InProgress {
+                get throws {
+                    switch self {
+                    case let .conflict(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "conflict",
                             response: self
                         )
                     }
@@ -22163,6 +22262,29 @@ public enum Operations {
                     }
                 }
             }
+            /// The first request with this Idempotency-Key has not finished (or the server stopped while it ran), so it is not known whether it acted (IDEMPOTENCY_IN_PROGRESS); nothing was done now. Check the state before retrying with a new key.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/accounts/applications/{applicationId}/decision/post(decideAccountApplication)/responses/409`.
+            ///
+            /// HTTP response code: `409 conflict`.
+            case conflict(Components.Responses.InProgress)
+            /// The associated value of the enum case if `self` is `.conflict`.
+            ///
+            /// - Throws: An error if `self` is not `.conflict`.
+            /// - SeeAlso: `.conflict`.
+            public var conflict: Components.Responses.InProgress {
+                get throws {
+                    switch self {
+                    case let .conflict(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "conflict",
+                            response: self
+                        )
+                    }
+                }
+            }
             /// The exchange or the registry rejected the command; nothing changed. `code` is the domain's error code.
             ///
             /// - Remark: Generated from `#/paths//api/v1/accounts/applications/{applicationId}/decision/post(decideAccountApplication)/responses/422`.
@@ -22437,6 +22559,29 @@ public enum Operations {
                     default:
                         try throwUnexpectedResponseStatus(
                             expectedStatus: "contentTooLarge",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The first request with this Idempotency-Key has not finished (or the server stopped while it ran), so it is not known whether it acted (IDEMPOTENCY_IN_PROGRESS); nothing was done now. Check the state before retrying with a new key.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/accounts/applications/{applicationId}/resubmission/post(resubmitAccountApplication)/responses/409`.
+            ///
+            /// HTTP response code: `409 conflict`.
+            case conflict(Components.Responses.InProgress)
+            /// The associated value of the enum case if `self` is `.conflict`.
+            ///
+            /// - Throws: An error if `self` is not `.conflict`.
+            /// - SeeAlso: `.conflict`.
+            public var conflict: Components.Responses.InProgress {
+                get throws {
+                    switch self {
+                    case let .conflict(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "conflict",
                             response: self
                         )
                     }

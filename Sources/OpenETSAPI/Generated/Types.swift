@@ -391,9 +391,11 @@ public protocol APIProtocol: Sendable {
     /// The same load as `openets plan load`: the plan is validated (422 INVALID_INPUT when the
     /// body is not a plan, INVALID_PLAN or the plan validation's own code otherwise) and stored
     /// as a draft; the answer lists the parameters that differ from the published version.
-    /// Loading the parameters of the latest version again is 422 PLAN_UNCHANGED, except when
-    /// that version was loaded by the same user (a retry): then the stored version is the
-    /// answer, with `replayed` true, and nothing is stored.
+    /// Loading the parameters of the latest version again is 422 PLAN_UNCHANGED. The
+    /// Idempotency-Key is stored (docs/api.md, "Idempotency"): a retry with the same key and
+    /// the same plan answers the first answer again (`replayed` true on a 201), nothing stored;
+    /// the key with another plan is 422 IDEMPOTENCY_KEY_REUSED; 409 IDEMPOTENCY_IN_PROGRESS
+    /// while the first request with the key has not finished.
     ///
     ///
     /// - Remark: HTTP `POST /api/v1/allocation/plans`.
@@ -407,9 +409,10 @@ public protocol APIProtocol: Sendable {
     /// Publish a draft version (MEE); the version published before it becomes superseded.
     ///
     /// As `openets plan publish --version N`. 422 UNKNOWN_PLAN (no such stored version) or
-    /// PLAN_STATUS (not a draft, or older than the published version). Publishing again a
-    /// version the same user published (a retry) answers the version as it is, with
-    /// `replayed` true.
+    /// PLAN_STATUS (not a draft, or older than the published version). The Idempotency-Key is
+    /// stored: a retry with the same key and the same request answers the first answer again
+    /// (`replayed` true on a 200); the key with another request is 422 IDEMPOTENCY_KEY_REUSED;
+    /// 409 IDEMPOTENCY_IN_PROGRESS while the first request with the key has not finished.
     ///
     ///
     /// - Remark: HTTP `POST /api/v1/allocation/plans/{planId}/publish`.
@@ -452,9 +455,13 @@ public protocol APIProtocol: Sendable {
     func listPenaltyNotices(_ input: Operations.ListPenaltyNotices.Input) async throws -> Operations.ListPenaltyNotices.Output
     /// The provincial authority records that an issued penalty notice of its province was paid (as `openets cycle penalties --pay`).
     ///
-    /// 422 UNKNOWN_NOTICE (no such notice in the year) or NOTICE_STATUS (a deducted notice),
-    /// nothing changed; a notice of another province is 403. Marking a paid notice paid again
-    /// (a retry, whatever the key) changes nothing and answers the notice with `replayed` true.
+    /// 404 NOT_FOUND for a notice that does not exist in the year and for a notice of another
+    /// province alike (ids of other provinces are not revealed); 422 NOTICE_STATUS (a deducted
+    /// notice), nothing changed. Marking a paid notice paid again changes nothing and answers
+    /// the notice with `replayed` true. The Idempotency-Key is stored: the same key and request
+    /// answer the first answer again (`replayed` true on a 200); the key with another request
+    /// is 422 IDEMPOTENCY_KEY_REUSED; 409 IDEMPOTENCY_IN_PROGRESS while the first request with
+    /// the key has not finished.
     ///
     ///
     /// - Remark: HTTP `POST /api/v1/compliance/{year}/penalty-notices/{noticeId}/paid`.
@@ -1542,9 +1549,11 @@ extension APIProtocol {
     /// The same load as `openets plan load`: the plan is validated (422 INVALID_INPUT when the
     /// body is not a plan, INVALID_PLAN or the plan validation's own code otherwise) and stored
     /// as a draft; the answer lists the parameters that differ from the published version.
-    /// Loading the parameters of the latest version again is 422 PLAN_UNCHANGED, except when
-    /// that version was loaded by the same user (a retry): then the stored version is the
-    /// answer, with `replayed` true, and nothing is stored.
+    /// Loading the parameters of the latest version again is 422 PLAN_UNCHANGED. The
+    /// Idempotency-Key is stored (docs/api.md, "Idempotency"): a retry with the same key and
+    /// the same plan answers the first answer again (`replayed` true on a 201), nothing stored;
+    /// the key with another plan is 422 IDEMPOTENCY_KEY_REUSED; 409 IDEMPOTENCY_IN_PROGRESS
+    /// while the first request with the key has not finished.
     ///
     ///
     /// - Remark: HTTP `POST /api/v1/allocation/plans`.
@@ -1576,9 +1585,10 @@ extension APIProtocol {
     /// Publish a draft version (MEE); the version published before it becomes superseded.
     ///
     /// As `openets plan publish --version N`. 422 UNKNOWN_PLAN (no such stored version) or
-    /// PLAN_STATUS (not a draft, or older than the published version). Publishing again a
-    /// version the same user published (a retry) answers the version as it is, with
-    /// `replayed` true.
+    /// PLAN_STATUS (not a draft, or older than the published version). The Idempotency-Key is
+    /// stored: a retry with the same key and the same request answers the first answer again
+    /// (`replayed` true on a 200); the key with another request is 422 IDEMPOTENCY_KEY_REUSED;
+    /// 409 IDEMPOTENCY_IN_PROGRESS while the first request with the key has not finished.
     ///
     ///
     /// - Remark: HTTP `POST /api/v1/allocation/plans/{planId}/publish`.
@@ -1685,9 +1695,13 @@ extension APIProtocol {
     }
     /// The provincial authority records that an issued penalty notice of its province was paid (as `openets cycle penalties --pay`).
     ///
-    /// 422 UNKNOWN_NOTICE (no such notice in the year) or NOTICE_STATUS (a deducted notice),
-    /// nothing changed; a notice of another province is 403. Marking a paid notice paid again
-    /// (a retry, whatever the key) changes nothing and answers the notice with `replayed` true.
+    /// 404 NOT_FOUND for a notice that does not exist in the year and for a notice of another
+    /// province alike (ids of other provinces are not revealed); 422 NOTICE_STATUS (a deducted
+    /// notice), nothing changed. Marking a paid notice paid again changes nothing and answers
+    /// the notice with `replayed` true. The Idempotency-Key is stored: the same key and request
+    /// answer the first answer again (`replayed` true on a 200); the key with another request
+    /// is 422 IDEMPOTENCY_KEY_REUSED; 409 IDEMPOTENCY_IN_PROGRESS while the first request with
+    /// the key has not finished.
     ///
     ///
     /// - Remark: HTTP `POST /api/v1/compliance/{year}/penalty-notices/{noticeId}/paid`.

@@ -53,15 +53,13 @@ extension APIHandler {
 
     /// The applicant corrects a returned application: the secret reference identifies them (a
     /// wrong id or reference is one 404); the kind and the users' ids stay as first submitted.
-    /// A retry of the resubmission that made the application wait again (same form, same
-    /// documents) answers it as it is; nothing is stored twice.
+    /// Stored Idempotency-Key (`idempotent`), the caller being `applicant:<id>` (the reference
+    /// is checked first): a retry with the key answers the first answer; nothing is stored twice.
     func resubmitAccountApplication(_ input: Operations.ResubmitAccountApplication.Input) async throws -> Operations.ResubmitAccountApplication.Output {
         let body: Schemas.AccountApplicationCorrection
         switch input.body { case .json(let json): body = json }
         let key = input.headers.idempotencyKey
-        guard !key.isEmpty, key.utf8.count <= Self.maxIdempotencyKeyBytes, key.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
-            return .badRequest(.init(body: .json(Self.error("INVALID_INPUT", "Idempotency-Key must be 1-\(Self.maxIdempotencyKeyBytes) printable ASCII characters"))))
-        }
+        if let refusal = Self.keyRefusal(key) { return .badRequest(.init(body: .json(refusal))) }
         let id = input.path.applicationId, reference = input.headers.applicationReference
         let unknown = Operations.ResubmitAccountApplication.Output.notFound(.init(body: .json(Self.error("UNKNOWN_APPLICATION", "no application with this id and reference"))))
         guard let record = try await opening.status(id: id, reference: reference) else { return unknown }
@@ -78,29 +76,21 @@ extension APIHandler {
         }
         let request = AccountOpeningService.Request(
             kind: kind, ownerID: body.ownerId, ownerName: body.ownerName, province: body.province, users: users, documents: documents)
-        let now = SystemClock().now()
-        switch try await opening.resubmit(id: id, reference: reference, request, at: now) {
-        case .success(let application):
-            try? await access.audit(now, "applicant", "api_account_resubmit", "accepted \(application.id)", APIRequestInfo.address)
-            return .ok(.init(body: .json(Self.application(application))))
-        case .failure(let error):
-            if error.code == .applicationNotReturned, let current = try await opening.status(id: id, reference: reference),
-                Self.isRetry(of: request, current.application) {
-                return .ok(.init(body: .json(Self.application(current.application))))
+        return try await idempotent(
+            "resubmitAccountApplication", user: "applicant:\(id)", key: key, parameters: [id], body: try StoredJSON.canonical(body),
+            audit: "api_account_resubmit"
+        ) {
+            let now = SystemClock().now()
+            switch try await opening.resubmit(id: id, reference: reference, request, at: now) {
+            case .success(let application):
+                try? await access.audit(now, "applicant", "api_account_resubmit", "accepted \(application.id)", APIRequestInfo.address)
+                return .ok(.init(body: .json(Self.application(application))))
+            case .failure(let error):
+                try await access.audit(now, "applicant", "api_account_resubmit", "rejected \(error.code.rawValue)", APIRequestInfo.address)
+                if error.code == .unknownApplication { return unknown }
+                return .unprocessableContent(.init(body: .json(Self.error(error.code.rawValue, error.message, ["application": String(id.prefix(64))]))))
             }
-            try await access.audit(now, "applicant", "api_account_resubmit", "rejected \(error.code.rawValue)", APIRequestInfo.address)
-            if error.code == .unknownApplication { return unknown }
-            return .unprocessableContent(.init(body: .json(Self.error(error.code.rawValue, error.message, ["application": String(id.prefix(64))]))))
         }
-    }
-
-    /// The application waits again after a resubmission of exactly this form and these documents.
-    static func isRetry(of request: AccountOpeningService.Request, _ application: AccountApplication) -> Bool {
-        let form = application.form
-        guard application.status == .submitted, application.history.count > 1, application.history.last?.by == "applicant" else { return false }
-        return form.ownerID == request.ownerID && form.ownerName == request.ownerName && form.province == request.province
-            && form.users == request.users.map(\.user)
-            && form.documents == AccountOpeningService.documents(request.documents).map(\.document)
     }
 
     /// The uploaded documents' bytes, or the refusal (DOCUMENT_TOO_LARGE, DOCUMENT_INVALID).
@@ -141,31 +131,28 @@ extension APIHandler {
         case .success(let found): reviewer = found
         }
         let key = input.headers.idempotencyKey
-        guard !key.isEmpty, key.utf8.count <= Self.maxIdempotencyKeyBytes, key.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
-            return .badRequest(.init(body: .json(Self.error("INVALID_INPUT", "Idempotency-Key must be 1-\(Self.maxIdempotencyKeyBytes) printable ASCII characters"))))
-        }
+        if let refusal = Self.keyRefusal(key) { return .badRequest(.init(body: .json(refusal))) }
         let id = input.path.applicationId
-        let decision: AccountOpeningService.Decision, decided: AccountApplicationStatus
+        let decision: AccountOpeningService.Decision
         switch body.decision {
-        case .approve: (decision, decided) = (.approve, .approved)
-        case ._return: (decision, decided) = (.returnForCorrection(reason: body.reason ?? ""), .returned)
-        case .reject: (decision, decided) = (.reject(reason: body.reason ?? ""), .rejected)
+        case .approve: decision = .approve
+        case ._return: decision = .returnForCorrection(reason: body.reason ?? "")
+        case .reject: decision = .reject(reason: body.reason ?? "")
         }
-        let now = SystemClock().now()
         let action = "api_account_" + body.decision.rawValue
-        switch try await opening.decide(id, decision, by: reviewer.user, at: now) {
-        case .success(let application):
-            try? await access.audit(now, reviewer.user, action, "accepted \(id) \(application.status.rawValue)", APIRequestInfo.address)
-            return .ok(.init(body: .json(Self.application(application))))
-        case .failure(let error):
-            // A retry of the decision this operator took already answers the application as it is.
-            if error.code == .applicationNotPending, let record = try await access.store.application(id),
-                let last = record.application.history.last, last.by == reviewer.user, last.status == decided {
-                return .ok(.init(body: .json(Self.application(record.application))))
+        return try await idempotent(
+            "decideAccountApplication", user: reviewer.user, key: key, parameters: [id], body: try StoredJSON.canonical(body), audit: action
+        ) {
+            let now = SystemClock().now()
+            switch try await opening.decide(id, decision, by: reviewer.user, at: now) {
+            case .success(let application):
+                try? await access.audit(now, reviewer.user, action, "accepted \(id) \(application.status.rawValue)", APIRequestInfo.address)
+                return .ok(.init(body: .json(Self.application(application))))
+            case .failure(let error):
+                try await access.audit(now, reviewer.user, action, "rejected \(error.code.rawValue)", APIRequestInfo.address)
+                if error.code == .unknownApplication { return .notFound(.init(body: .json(Self.error(error.code.rawValue, error.message)))) }
+                return .unprocessableContent(.init(body: .json(Self.error(error.code.rawValue, error.message, ["application": String(id.prefix(64))]))))
             }
-            try await access.audit(now, reviewer.user, action, "rejected \(error.code.rawValue)", APIRequestInfo.address)
-            if error.code == .unknownApplication { return .notFound(.init(body: .json(Self.error(error.code.rawValue, error.message)))) }
-            return .unprocessableContent(.init(body: .json(Self.error(error.code.rawValue, error.message, ["application": String(id.prefix(64))]))))
         }
     }
 

@@ -51,6 +51,7 @@ extension APIHandler {
             id: id, version: answer.version, plan: plan, versions: versions.map(Self.planVersion)))))
     }
 
+    /// Stored Idempotency-Key (`idempotent`): a retry with the key answers the first answer.
     func loadAllocationPlan(_ input: Operations.LoadAllocationPlan.Input) async throws -> Operations.LoadAllocationPlan.Output {
         let document: Schemas.AllocationPlanDocument
         switch input.body { case .json(let json): document = json }
@@ -60,36 +61,34 @@ extension APIHandler {
         case .success(let found): user = found
         }
         guard let plans else { return .serviceUnavailable(.init(body: .json(Self.unavailableCycle))) }
-        let now = SystemClock().now()
-        let plan: AllocationPlan
-        do {
-            plan = try JSONDecoder().decode(AllocationPlan.self, from: try JSONEncoder().encode(document))
-        } catch {
-            let message = "the body is not a plan: " + ((error as? DecodingError).map(Self.describe) ?? "unreadable")
-            try await access.audit(now, user.user, "api_plan_load", "rejected INVALID_INPUT", APIRequestInfo.address)
-            return .unprocessableContent(.init(body: .json(Self.error("INVALID_INPUT", message, ["command": "plan_load"]))))
-        }
-        do {
-            let result = try await plans.load(plan, by: user.user)
-            try? await access.audit(
-                now, user.user, "api_plan_load", "accepted \(plan.id) v\(result.stored.plan.version)", APIRequestInfo.address)
-            return .created(.init(body: .json(Schemas.AllocationPlanLoaded(
-                id: plan.id, stored: Self.planVersion(result.stored), replayed: false, comparedWith: result.comparedWith,
-                changes: result.changes.map { .init(path: $0.path, before: $0.before, after: $0.after) }))))
-        } catch let error as AllocationError {
-            // A retry: the latest stored version has these parameters and was loaded by this user.
-            if error.code == .planUnchanged, let latest = try await plans.versions(id: plan.id).last, latest.loadedBy == user.user,
-                Self.sameParameters(latest.plan, plan)
-            {
-                try? await access.audit(now, user.user, "api_plan_load", "replayed \(plan.id) v\(latest.plan.version)", APIRequestInfo.address)
-                return .created(.init(body: .json(Schemas.AllocationPlanLoaded(
-                    id: plan.id, stored: Self.planVersion(latest), replayed: true, comparedWith: nil, changes: []))))
+        return try await idempotent(
+            "loadAllocationPlan", user: user.user, key: input.headers.idempotencyKey, parameters: [],
+            body: try StoredJSON.canonical(document), audit: "api_plan_load"
+        ) {
+            let now = SystemClock().now()
+            let plan: AllocationPlan
+            do {
+                plan = try JSONDecoder().decode(AllocationPlan.self, from: try JSONEncoder().encode(document))
+            } catch {
+                let message = "the body is not a plan: " + ((error as? DecodingError).map(Self.describe) ?? "unreadable")
+                try await access.audit(now, user.user, "api_plan_load", "rejected INVALID_INPUT", APIRequestInfo.address)
+                return .unprocessableContent(.init(body: .json(Self.error("INVALID_INPUT", message, ["command": "plan_load"]))))
             }
-            try await access.audit(now, user.user, "api_plan_load", "rejected \(error.code.rawValue)", APIRequestInfo.address)
-            return .unprocessableContent(.init(body: .json(Self.error(error.code.rawValue, error.message, ["command": "plan_load"]))))
+            do {
+                let result = try await plans.load(plan, by: user.user)
+                try? await access.audit(
+                    now, user.user, "api_plan_load", "accepted \(plan.id) v\(result.stored.plan.version)", APIRequestInfo.address)
+                return .created(.init(body: .json(Schemas.AllocationPlanLoaded(
+                    id: plan.id, stored: Self.planVersion(result.stored), replayed: false, comparedWith: result.comparedWith,
+                    changes: result.changes.map { .init(path: $0.path, before: $0.before, after: $0.after) }))))
+            } catch let error as AllocationError {
+                try await access.audit(now, user.user, "api_plan_load", "rejected \(error.code.rawValue)", APIRequestInfo.address)
+                return .unprocessableContent(.init(body: .json(Self.error(error.code.rawValue, error.message, ["command": "plan_load"]))))
+            }
         }
     }
 
+    /// Stored Idempotency-Key (`idempotent`): a retry with the key answers the first answer.
     func publishAllocationPlan(_ input: Operations.PublishAllocationPlan.Input) async throws -> Operations.PublishAllocationPlan.Output {
         let body: Schemas.PublishPlanRequest
         switch input.body { case .json(let json): body = json }
@@ -100,20 +99,20 @@ extension APIHandler {
         }
         guard let plans else { return .serviceUnavailable(.init(body: .json(Self.unavailableCycle))) }
         let id = input.path.planId, version = Int(body.version)
-        let now = SystemClock().now()
-        do {
-            let published = try await plans.publish(id: id, version: version, by: user.user)
-            try? await access.audit(now, user.user, "api_plan_publish", "accepted \(id) v\(version)", APIRequestInfo.address)
-            return .ok(.init(body: .json(Schemas.AllocationPlanPublished(id: id, version: Self.planVersion(published), replayed: false))))
-        } catch let error as AllocationError {
-            // A retry: this user published this version already; it is answered as it is.
-            if error.code == .planStatus, let stored = try await plans.version(id: id, version: version), stored.publishedBy == user.user {
-                try? await access.audit(now, user.user, "api_plan_publish", "replayed \(id) v\(version)", APIRequestInfo.address)
-                return .ok(.init(body: .json(Schemas.AllocationPlanPublished(id: id, version: Self.planVersion(stored), replayed: true))))
+        return try await idempotent(
+            "publishAllocationPlan", user: user.user, key: input.headers.idempotencyKey, parameters: [id],
+            body: try StoredJSON.canonical(body), audit: "api_plan_publish"
+        ) {
+            let now = SystemClock().now()
+            do {
+                let published = try await plans.publish(id: id, version: version, by: user.user)
+                try? await access.audit(now, user.user, "api_plan_publish", "accepted \(id) v\(version)", APIRequestInfo.address)
+                return .ok(.init(body: .json(Schemas.AllocationPlanPublished(id: id, version: Self.planVersion(published), replayed: false))))
+            } catch let error as AllocationError {
+                try await access.audit(now, user.user, "api_plan_publish", "rejected \(error.code.rawValue)", APIRequestInfo.address)
+                return .unprocessableContent(.init(body: .json(Self.error(
+                    error.code.rawValue, error.message, ["command": "plan_publish", "plan": String(id.prefix(64))]))))
             }
-            try await access.audit(now, user.user, "api_plan_publish", "rejected \(error.code.rawValue)", APIRequestInfo.address)
-            return .unprocessableContent(.init(body: .json(Self.error(
-                error.code.rawValue, error.message, ["command": "plan_publish", "plan": String(id.prefix(64))]))))
         }
     }
 
@@ -123,19 +122,9 @@ extension APIHandler {
         switch try await principal(.planManage) {
         case .failure(let refusal): return .failure(refusal)
         case .success(let found):
-            guard Self.registryKey(found, key) != nil else {
-                return .failure(.badRequest(Self.error(
-                    "INVALID_INPUT", "Idempotency-Key must be 1-\(Self.maxIdempotencyKeyBytes) printable ASCII characters")))
-            }
+            if let refusal = Self.keyRefusal(key) { return .failure(.badRequest(refusal)) }
             return .success(found)
         }
-    }
-
-    /// The same parameters, whatever the version number (as the plan service compares them).
-    static func sameParameters(_ a: AllocationPlan, _ b: AllocationPlan) -> Bool {
-        var b = b
-        b.version = a.version
-        return AllocationPlanCodec.body(a) == AllocationPlanCodec.body(b)
     }
 
     static func planVersion(_ stored: StoredAllocationPlan) -> Schemas.AllocationPlanVersion {
@@ -230,45 +219,46 @@ extension APIHandler {
         return .ok(.init(body: .json(Schemas.PenaltyNoticePage(items: page.items.map(Self.notice), total: page.total, nextOffset: page.next))))
     }
 
+    /// Stored Idempotency-Key (`idempotent`). A notice that does not exist and a notice of
+    /// another province are one answer, 404 NOT_FOUND, as the scoped reads give: ids of other
+    /// provinces are not revealed.
     func markPenaltyPaid(_ input: Operations.MarkPenaltyPaid.Input) async throws -> Operations.MarkPenaltyPaid.Output {
         let principal: Principal
         switch try await self.principal(.penaltyRecord) {
         case .failure(let refusal): return refusal.output()
         case .success(let found): principal = found
         }
-        guard Self.registryKey(principal, input.headers.idempotencyKey) != nil else {
-            return .badRequest(.init(body: .json(Self.error(
-                "INVALID_INPUT", "Idempotency-Key must be 1-\(Self.maxIdempotencyKeyBytes) printable ASCII characters"))))
-        }
+        let key = input.headers.idempotencyKey
+        if let refusal = Self.keyRefusal(key) { return .badRequest(.init(body: .json(refusal))) }
         guard let cycle else { return .serviceUnavailable(.init(body: .json(Self.unavailableCycle))) }
         let year = Int(input.path.year), id = input.path.noticeId
-        let now = SystemClock().now()
-        let details = ["notice": String(id.prefix(64)), "year": String(year), "command": "penalty_paid"]
-        guard let notice = try await cycle.notices(year: year).first(where: { $0.id == id }) else {
-            try await access.audit(now, principal.user, "api_penalty_paid", "rejected UNKNOWN_NOTICE", APIRequestInfo.address)
-            return .unprocessableContent(.init(body: .json(Self.error(AllocationErrorCode.unknownNotice.rawValue, "no penalty notice \(id) for \(year)", details))))
-        }
-        // Provincial staff only for their own province's notices; staff without one for none.
         let scope = Self.readScope(principal)
-        if scope != .national, scope != .province(notice.province) {
-            let province = principal.province ?? "no province"
-            try await access.audit(now, principal.user, "api_penalty_paid", "refused", APIRequestInfo.address)
-            return .forbidden(.init(body: .json(Self.error(
-                "FORBIDDEN", "notice \(id) is of \(notice.province), not \(province)",
-                ["role": principal.role.rawValue, "action": Action.penaltyRecord.rawValue]))))
-        }
-        // A retry: the notice is paid already; nothing changes.
-        if notice.status == .paid {
-            try? await access.audit(now, principal.user, "api_penalty_paid", "replayed \(id)", APIRequestInfo.address)
-            return .ok(.init(body: .json(Schemas.PenaltyNoticePaid(notice: Self.notice(notice), replayed: true))))
-        }
-        do {
-            let paid = try await AllocationCycleService(registry: service, store: cycle, clock: SystemClock()).markPaid(notice: id, year: year)
-            try? await access.audit(now, principal.user, "api_penalty_paid", "accepted \(id)", APIRequestInfo.address)
-            return .ok(.init(body: .json(Schemas.PenaltyNoticePaid(notice: Self.notice(paid), replayed: false))))
-        } catch let error as AllocationError {
-            try await access.audit(now, principal.user, "api_penalty_paid", "rejected \(error.code.rawValue)", APIRequestInfo.address)
-            return .unprocessableContent(.init(body: .json(Self.error(error.code.rawValue, error.message, details))))
+        guard scope != .refused else { return Self.forbidden(principal, .penaltyRecord, "the user has no province").output() }
+        return try await idempotent(
+            "markPenaltyPaid", user: principal.user, key: key, parameters: [String(year), id], body: "", audit: "api_penalty_paid"
+        ) {
+            let now = SystemClock().now()
+            let details = ["notice": String(id.prefix(64)), "year": String(year), "command": "penalty_paid"]
+            // Provincial staff see only their own province's notices: another's is not there.
+            guard let notice = try await cycle.notices(year: year).first(where: { $0.id == id }),
+                scope == .national || scope == .province(notice.province)
+            else {
+                try await access.audit(now, principal.user, "api_penalty_paid", "rejected NOT_FOUND", APIRequestInfo.address)
+                return .notFound(.init(body: .json(Self.error("NOT_FOUND", "no penalty notice \(id) for \(year) in the caller's scope", details))))
+            }
+            // Paid already (by another request or the CLI): nothing changes.
+            if notice.status == .paid {
+                try? await access.audit(now, principal.user, "api_penalty_paid", "replayed \(id)", APIRequestInfo.address)
+                return .ok(.init(body: .json(Schemas.PenaltyNoticePaid(notice: Self.notice(notice), replayed: true))))
+            }
+            do {
+                let paid = try await AllocationCycleService(registry: service, store: cycle, clock: SystemClock()).markPaid(notice: id, year: year)
+                try? await access.audit(now, principal.user, "api_penalty_paid", "accepted \(id)", APIRequestInfo.address)
+                return .ok(.init(body: .json(Schemas.PenaltyNoticePaid(notice: Self.notice(paid), replayed: false))))
+            } catch let error as AllocationError {
+                try await access.audit(now, principal.user, "api_penalty_paid", "rejected \(error.code.rawValue)", APIRequestInfo.address)
+                return .unprocessableContent(.init(body: .json(Self.error(error.code.rawValue, error.message, details))))
+            }
         }
     }
 

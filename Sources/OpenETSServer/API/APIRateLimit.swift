@@ -128,7 +128,7 @@ struct ApplicationRateLimitMiddleware: RouterMiddleware {
         _ request: Request, context: AppRequestContext, next: @concurrent (Request, AppRequestContext) async throws -> Response
     ) async throws -> Response {
         guard request.method == .post, Self.isApplication(request.uri.path) else { return try await next(request, context) }
-        guard let wait = limiter.admit("ip:" + context.address, at: SystemClock().now()) else { return try await next(request, context) }
+        guard let wait = limiter.admit("ip:" + context.limitKey, at: SystemClock().now()) else { return try await next(request, context) }
         let limit = limiter.limit
         var response = apiErrorResponse(
             .tooManyRequests, "RATE_LIMITED", "more than \(limit.calls) account applications or resubmissions in \(limit.windowSeconds) s from this address",

@@ -1,0 +1,84 @@
+import OpenETSDomain
+
+/// The API's stored Idempotency-Keys for the operations whose writes are not registry, exchange,
+/// CCER or MRV commands (those store their key in their own journal's idempotency table): plan
+/// load and publish, a penalty notice paid, an application decided or resubmitted (migration 24,
+/// table `api_idempotency`; docs/api.md, "Idempotency").
+///
+/// A key is claimed before the operation runs (a row "in progress") and completed with the
+/// answer after: the operation's own write is in another store's transaction (the plan, cycle
+/// or application tables'), so a crash between the write and the completion leaves the row in
+/// progress, and a retry is answered 409 IDEMPOTENCY_IN_PROGRESS rather than acting twice.
+public struct IdempotencyScope: Hashable, Sendable {
+    /// The caller: a user id, or `applicant:<application id>` for an anonymous applicant
+    /// holding the application's secret reference. Keys of two callers never collide.
+    public var user: String
+    /// The API operation id (`loadAllocationPlan`, ...).
+    public var operation: String
+    /// The client's Idempotency-Key (1-64 printable ASCII characters).
+    public var key: String
+
+    public init(user: String, operation: String, key: String) {
+        self.user = user
+        self.operation = operation
+        self.key = key
+    }
+}
+
+/// An answer as stored: its HTTP status and JSON body.
+public struct StoredAPIResponse: Hashable, Sendable {
+    public var status: Int
+    public var body: String
+
+    public init(status: Int, body: String) {
+        self.status = status
+        self.body = body
+    }
+}
+
+/// What a claim finds.
+public enum IdempotencyClaim: Hashable, Sendable {
+    /// The key is new: it is now held for this request, which runs and then completes it.
+    case claimed
+    /// The same request ran to its end: its answer.
+    case completed(StoredAPIResponse)
+    /// The same request holds the key and has not completed (running, or the server stopped).
+    case inProgress
+    /// The key was used for another request (another operation's parameters or body).
+    case reused
+}
+
+/// The store of the API's keys (migration 24).
+public protocol APIIdempotencyStore: Sendable {
+    /// In one transaction: deletes the keys created before `expiredBefore` (every caller's),
+    /// then finds `scope`'s row or inserts it in progress with `requestSHA256`.
+    func claimIdempotencyKey(_ scope: IdempotencyScope, requestSHA256: String, at: Timestamp, expiredBefore: Timestamp) async throws
+        -> IdempotencyClaim
+    /// Stores the answer of the request that holds the key (a row in progress with this hash).
+    func completeIdempotencyKey(_ scope: IdempotencyScope, requestSHA256: String, response: StoredAPIResponse) async throws
+    /// Frees a key still in progress: the request ended without acting (a refusal that is not
+    /// stored, or an error of the store whose transaction rolled back).
+    func releaseIdempotencyKey(_ scope: IdempotencyScope, requestSHA256: String) async throws
+}
+
+public enum APIIdempotency {
+    /// Days a key is kept: a key older than this is deleted (at the next claim of any key) and
+    /// may then act again. Clients retry within minutes; 30 days bounds the table.
+    public static let retentionDays = 30
+    static let dayMilliseconds: Int64 = 86_400_000
+
+    /// The oldest creation time still kept at `now`.
+    public static func expiry(at now: Timestamp) -> Timestamp {
+        Timestamp(millisecondsSinceEpoch: now.millisecondsSinceEpoch - Int64(retentionDays) * dayMilliseconds)
+    }
+
+    /// SHA-256 (hex) of one request: the operation, its path parameters and its canonical body,
+    /// each prefixed with its length in bytes, so no two different requests give the same text.
+    public static func requestSHA256(operation: String, parameters: [String], body: String) -> String {
+        var text = "openets-api-request-v1\n"
+        for part in [operation] + parameters + [body] {
+            text += "\(part.utf8.count):\(part)\n"
+        }
+        return sha256Hex(text)
+    }
+}

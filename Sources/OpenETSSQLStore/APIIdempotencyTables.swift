@@ -1,0 +1,53 @@
+import OpenETSApplication
+import OpenETSDomain
+
+/// The API's stored Idempotency-Keys (migration 24): one row per (caller, operation, key),
+/// `status` 0 while the request that claimed it runs, then the answer's HTTP status and body.
+extension SQLLedgerStore {
+    public func claimIdempotencyKey(
+        _ scope: IdempotencyScope, requestSHA256: String, at now: Timestamp, expiredBefore: Timestamp
+    ) async throws -> IdempotencyClaim {
+        try await database.transaction { sql in
+            // The bound: keys past the retention window go first (an index on created_at).
+            try await sql.execute("DELETE FROM api_idempotency WHERE created_at < $1", [.int(expiredBefore.millisecondsSinceEpoch)])
+            // One statement: inserted (the key is ours) or not (someone's row is there).
+            let inserted = try await sql.query(
+                """
+                INSERT INTO api_idempotency (user_id, operation, idem_key, request_sha256, status, response, created_at)
+                VALUES ($1, $2, $3, $4, 0, '', $5)
+                ON CONFLICT (user_id, operation, idem_key) DO NOTHING
+                RETURNING status
+                """,
+                [.text(scope.user), .text(scope.operation), .text(scope.key), .text(requestSHA256), .int(now.millisecondsSinceEpoch)])
+            if !inserted.isEmpty { return .claimed }
+            guard let row = try await sql.query(
+                "SELECT request_sha256, status, response FROM api_idempotency WHERE user_id = $1 AND operation = $2 AND idem_key = $3",
+                [.text(scope.user), .text(scope.operation), .text(scope.key)]
+            ).first else {
+                throw SQLStoreError.corrupt("api_idempotency: the key \(scope.key) neither inserted nor found")
+            }
+            guard try row.text(0) == requestSHA256 else { return .reused }
+            let status = try row.int(1)
+            return status == 0 ? .inProgress : .completed(StoredAPIResponse(status: Int(status), body: try row.text(2)))
+        }
+    }
+
+    public func completeIdempotencyKey(_ scope: IdempotencyScope, requestSHA256: String, response: StoredAPIResponse) async throws {
+        try await database.transaction { sql in
+            try await sql.execute(
+                """
+                UPDATE api_idempotency SET status = $5, response = $6
+                WHERE user_id = $1 AND operation = $2 AND idem_key = $3 AND request_sha256 = $4 AND status = 0
+                """,
+                [.text(scope.user), .text(scope.operation), .text(scope.key), .text(requestSHA256), .int(Int64(response.status)), .text(response.body)])
+        }
+    }
+
+    public func releaseIdempotencyKey(_ scope: IdempotencyScope, requestSHA256: String) async throws {
+        try await database.transaction { sql in
+            try await sql.execute(
+                "DELETE FROM api_idempotency WHERE user_id = $1 AND operation = $2 AND idem_key = $3 AND request_sha256 = $4 AND status = 0",
+                [.text(scope.user), .text(scope.operation), .text(scope.key), .text(requestSHA256)])
+        }
+    }
+}

@@ -1,0 +1,176 @@
+import Foundation
+import OpenAPIRuntime
+import OpenETSAPI
+import OpenETSApplication
+import OpenETSDomain
+
+/// The operations whose Idempotency-Key the API stores itself (`APIIdempotencyStore`,
+/// migration 24; docs/api.md, "Idempotency"): their writes are not journal commands, whose
+/// keys the registry, the exchange, the CCER market and the MRV platform store. As there, only
+/// a request that acted keeps its key: its 200/201 answer is stored and given again (with
+/// `replayed` true where the schema has it); a refusal (404, 422) frees the key.
+protocol IdempotentOutput {
+    static func unprocessableContent(_ response: Components.Responses.Rejected) -> Self
+    static func conflict(_ response: Components.Responses.InProgress) -> Self
+    /// This answer as stored (the operation acted); nil for a refusal (the key is freed).
+    var stored: StoredAPIResponse? { get throws }
+    /// A stored answer again, as a retry gets it.
+    static func replay(_ stored: StoredAPIResponse) throws -> Self
+}
+
+/// A stored answer that is not one this operation gives: the row was written by another version.
+struct UnexpectedStoredResponse: Error {
+    var status: Int
+}
+
+enum StoredJSON {
+    static func encode<T: Encodable>(_ status: Int, _ value: T) throws -> StoredAPIResponse {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return StoredAPIResponse(status: status, body: String(decoding: try encoder.encode(value), as: UTF8.self))
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, _ stored: StoredAPIResponse) throws -> T {
+        try JSONDecoder().decode(type, from: Data(stored.body.utf8))
+    }
+
+    /// A request body as canonical JSON (sorted keys): the text its SHA-256 is taken over.
+    static func canonical<T: Encodable>(_ value: T) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+}
+
+extension APIHandler {
+    /// Runs `act` once per (caller, operation, key): the same key with the same request answers
+    /// the stored answer again; with another request 422 IDEMPOTENCY_KEY_REUSED; while the
+    /// first request with the key has not completed (or the server stopped in between) 409
+    /// IDEMPOTENCY_IN_PROGRESS. Nothing runs in those three cases. The caller has authorised
+    /// the request and checked the key's form.
+    func idempotent<O: IdempotentOutput>(
+        _ operation: String, user: String, key: String, parameters: [String], body: String, audit action: String,
+        _ act: () async throws -> O
+    ) async throws -> O {
+        let scope = IdempotencyScope(user: user, operation: operation, key: key)
+        let hash = APIIdempotency.requestSHA256(operation: operation, parameters: parameters, body: body)
+        let now = SystemClock().now()
+        switch try await store.claimIdempotencyKey(scope, requestSHA256: hash, at: now, expiredBefore: APIIdempotency.expiry(at: now)) {
+        case .reused:
+            try await access.audit(now, user, action, "rejected IDEMPOTENCY_KEY_REUSED", APIRequestInfo.address)
+            return .unprocessableContent(.init(body: .json(Self.error(
+                "IDEMPOTENCY_KEY_REUSED", "the Idempotency-Key \(key) was used for another request; nothing was done",
+                ["command": operation]))))
+        case .inProgress:
+            try await access.audit(now, user, action, "rejected IDEMPOTENCY_IN_PROGRESS", APIRequestInfo.address)
+            return .conflict(.init(body: .json(Self.error(
+                "IDEMPOTENCY_IN_PROGRESS",
+                "the first request with the Idempotency-Key \(key) has not finished; check the state before retrying with a new key",
+                ["command": operation]))))
+        case .completed(let stored):
+            try? await access.audit(now, user, action, "replayed \(stored.status)", APIRequestInfo.address)
+            return try O.replay(stored)
+        case .claimed:
+            let output: O
+            do {
+                output = try await act()
+            } catch {
+                // The operation's store raised (its transaction rolled back): the key is free again.
+                try? await store.releaseIdempotencyKey(scope, requestSHA256: hash)
+                throw error
+            }
+            if let stored = try output.stored {
+                try await store.completeIdempotencyKey(scope, requestSHA256: hash, response: stored)
+            } else {
+                try await store.releaseIdempotencyKey(scope, requestSHA256: hash)
+            }
+            return output
+        }
+    }
+
+    /// The key's form (1-64 printable ASCII characters), or the 400 answer.
+    static func keyRefusal(_ key: String) -> Schemas._Error? {
+        guard !key.isEmpty, key.utf8.count <= maxIdempotencyKeyBytes, key.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
+            return error("INVALID_INPUT", "Idempotency-Key must be 1-\(maxIdempotencyKeyBytes) printable ASCII characters")
+        }
+        return nil
+    }
+}
+
+extension Operations.LoadAllocationPlan.Output: IdempotentOutput {
+    var stored: StoredAPIResponse? {
+        get throws {
+            guard case .created(let created) = self, case .json(let body) = created.body else { return nil }
+            return try StoredJSON.encode(201, body)
+        }
+    }
+
+    static func replay(_ stored: StoredAPIResponse) throws -> Self {
+        guard stored.status == 201 else { throw UnexpectedStoredResponse(status: stored.status) }
+        var body = try StoredJSON.decode(Components.Schemas.AllocationPlanLoaded.self, stored)
+        body.replayed = true
+        return .created(.init(body: .json(body)))
+    }
+}
+
+extension Operations.PublishAllocationPlan.Output: IdempotentOutput {
+    var stored: StoredAPIResponse? {
+        get throws {
+            guard case .ok(let ok) = self, case .json(let body) = ok.body else { return nil }
+            return try StoredJSON.encode(200, body)
+        }
+    }
+
+    static func replay(_ stored: StoredAPIResponse) throws -> Self {
+        guard stored.status == 200 else { throw UnexpectedStoredResponse(status: stored.status) }
+        var body = try StoredJSON.decode(Components.Schemas.AllocationPlanPublished.self, stored)
+        body.replayed = true
+        return .ok(.init(body: .json(body)))
+    }
+}
+
+extension Operations.MarkPenaltyPaid.Output: IdempotentOutput {
+    var stored: StoredAPIResponse? {
+        get throws {
+            guard case .ok(let ok) = self, case .json(let body) = ok.body else { return nil }
+            return try StoredJSON.encode(200, body)
+        }
+    }
+
+    static func replay(_ stored: StoredAPIResponse) throws -> Self {
+        guard stored.status == 200 else { throw UnexpectedStoredResponse(status: stored.status) }
+        var body = try StoredJSON.decode(Components.Schemas.PenaltyNoticePaid.self, stored)
+        body.replayed = true
+        return .ok(.init(body: .json(body)))
+    }
+}
+
+extension Operations.DecideAccountApplication.Output: IdempotentOutput {
+    var stored: StoredAPIResponse? {
+        get throws {
+            guard case .ok(let ok) = self, case .json(let body) = ok.body else { return nil }
+            return try StoredJSON.encode(200, body)
+        }
+    }
+
+    /// The application has no `replayed` field: the stored answer is given as it was.
+    static func replay(_ stored: StoredAPIResponse) throws -> Self {
+        guard stored.status == 200 else { throw UnexpectedStoredResponse(status: stored.status) }
+        return .ok(.init(body: .json(try StoredJSON.decode(Components.Schemas.AccountApplication.self, stored))))
+    }
+}
+
+extension Operations.ResubmitAccountApplication.Output: IdempotentOutput {
+    var stored: StoredAPIResponse? {
+        get throws {
+            guard case .ok(let ok) = self, case .json(let body) = ok.body else { return nil }
+            return try StoredJSON.encode(200, body)
+        }
+    }
+
+    /// The application has no `replayed` field: the stored answer is given as it was.
+    static func replay(_ stored: StoredAPIResponse) throws -> Self {
+        guard stored.status == 200 else { throw UnexpectedStoredResponse(status: stored.status) }
+        return .ok(.init(body: .json(try StoredJSON.decode(Components.Schemas.AccountApplication.self, stored))))
+    }
+}

@@ -1,0 +1,285 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import OpenETSApplication
+import OpenETSDomain
+import OpenETSRuntime
+import OpenETSServer
+import Testing
+
+/// The Idempotency-Keys the API stores itself (migration 24, docs/api.md "Idempotency"), on
+/// SQLite and PostgreSQL, for plan load and publish, a penalty notice paid, an application
+/// decided and resubmitted: the same key and request answer the first answer and do nothing
+/// twice; an old key retried after a newer request answers the old answer; the key with
+/// another request is 422 IDEMPOTENCY_KEY_REUSED and changes nothing; two users' equal keys do
+/// not collide; a key whose request never completed (a crash) is 409 IDEMPOTENCY_IN_PROGRESS.
+@Suite("REST API: stored Idempotency-Keys")
+struct APIIdempotencyTests {
+    typealias Fetched = APIPermissionWalkTests.Fetched
+
+    /// A second user of `role` (a colleague of the demo user), with an API token.
+    static func colleague(_ world: APIPledgeTests.World, _ id: String, _ role: Role, province: String? = nil) async throws -> String {
+        try await world.store.saveUser(UserRecord(
+            id: id, name: id, role: role, account: nil, province: province, passwordHash: "-", totpSecret: nil,
+            createdAt: SystemClock().now()))
+        return try await AccessService(store: world.store).createAPIToken(user: id, label: "test", at: SystemClock().now()).get().token
+    }
+
+    /// Holds `key` for `user` as a request that never completed (the server stopped after the claim).
+    static func crashed(_ world: APIPledgeTests.World, _ user: String, _ operation: String, _ key: String, _ parameters: [String], _ body: String) async throws {
+        let claim = try await world.store.claimIdempotencyKey(
+            IdempotencyScope(user: user, operation: operation, key: key),
+            requestSHA256: APIIdempotency.requestSHA256(operation: operation, parameters: parameters, body: body),
+            at: SystemClock().now(), expiredBefore: Timestamp(millisecondsSinceEpoch: 0))
+        #expect(claim == .claimed)
+    }
+
+    static func version(_ fetched: Fetched, _ field: String) -> Int? { (fetched.json[field] as? [String: Any])?["version"] as? Int }
+
+    @Test(arguments: TradeBlockAuctionTests.databases)
+    func plansLoadedAndPublishedOncePerKey(_ database: String) async throws {
+        let world = try await APIPledgeTests.world(database, tag: "idemplan")
+        let cycle = world.cycle, mee = world.tokens["mee"]!
+        let mee2 = try await Self.colleague(world, "mee2", .mee)
+        let shipped = try #require(AllocationPlan.shipped.first { $0.id == "power-2024" })
+        try await APIPledgeTests.serve(world) { api in
+            let shown = try await api.call("GET", "/api/v1/allocation/plans/power-2024")
+            var plan = try #require(shown.json["plan"] as? [String: Any])
+            func body(_ source: String) throws -> String {
+                plan["source"] = source
+                return try APIAllocationCycleTests.json(plan)
+            }
+            func load(_ token: String, _ key: String, _ source: String) async throws -> Fetched {
+                try await api.call("POST", "/api/v1/allocation/plans", token: token, key: key, body: try body(source))
+            }
+            func versions() async throws -> [StoredAllocationPlan] { try await cycle.planVersions(id: "power-2024") }
+            let v = shipped.version
+
+            // The first load and its retry: one draft, the same answer, replayed.
+            let first = try await load(mee, "k1", "A")
+            #expect(first.status == 201 && first.json["replayed"] as? Bool == false && Self.version(first, "stored") == v + 1, "\(first.body)")
+            let retry = try await load(mee, "k1", "A")
+            #expect(retry.status == 201 && retry.json["replayed"] as? Bool == true && Self.version(retry, "stored") == v + 1, "\(retry.body)")
+            #expect(retry.json["changes"] as? [[String: Any]] != nil && (retry.json["changes"] as? [Any])?.count == (first.json["changes"] as? [Any])?.count)
+            #expect(try await versions().count == 1)
+            // A newer load, then the old key again: the old answer, nothing stored.
+            let newer = try await load(mee, "k2", "B")
+            #expect(newer.status == 201 && Self.version(newer, "stored") == v + 2, "\(newer.body)")
+            let old = try await load(mee, "k1", "A")
+            #expect(old.status == 201 && old.json["replayed"] as? Bool == true && Self.version(old, "stored") == v + 1, "\(old.body)")
+            #expect(try await versions().map(\.plan.source) == ["A", "B"])
+            // The key with another plan: refused, nothing stored.
+            let reused = try await load(mee, "k1", "C")
+            #expect(reused.status == 422 && reused.code == "IDEMPOTENCY_KEY_REUSED", "\(reused.body)")
+            #expect(try await versions().count == 2)
+            // Another MEE user's k1 is another key.
+            let colleague = try await load(mee2, "k1", "C")
+            #expect(colleague.status == 201 && colleague.json["replayed"] as? Bool == false && Self.version(colleague, "stored") == v + 3, "\(colleague.body)")
+            #expect(try await versions().map(\.loadedBy) == ["mee", "mee", "mee2"])
+
+            // Publish: the retry answers the first answer; an old key after a newer publish the old answer.
+            func publish(_ token: String, _ key: String, _ version: Int) async throws -> Fetched {
+                try await api.call("POST", "/api/v1/allocation/plans/power-2024/publish", token: token, key: key, body: #"{"version":\#(version)}"#)
+            }
+            let published = try await publish(mee, "p1", v + 1)
+            #expect(published.status == 200 && published.json["replayed"] as? Bool == false, "\(published.body)")
+            let republished = try await publish(mee, "p1", v + 1)
+            #expect(republished.status == 200 && republished.json["replayed"] as? Bool == true && Self.version(republished, "version") == v + 1)
+            let later = try await publish(mee, "p2", v + 2)
+            #expect(later.status == 200 && later.json["replayed"] as? Bool == false, "\(later.body)")
+            let oldPublish = try await publish(mee, "p1", v + 1)
+            #expect(oldPublish.status == 200 && oldPublish.json["replayed"] as? Bool == true, "\(oldPublish.body)")
+            #expect((oldPublish.json["version"] as? [String: Any])?["status"] as? String == "published", "the first answer, as it was")
+            #expect(try await versions().map(\.status) == [.superseded, .published, .draft])
+            // p1 for another version: refused, the draft stays a draft.
+            let reusedPublish = try await publish(mee, "p1", v + 3)
+            #expect(reusedPublish.status == 422 && reusedPublish.code == "IDEMPOTENCY_KEY_REUSED", "\(reusedPublish.body)")
+            #expect(try await versions().map(\.status) == [.superseded, .published, .draft])
+            // A refusal keeps no key (as the registry): p3 refused, then p3 publishes.
+            let refused = try await publish(mee, "p3", 99)
+            #expect(refused.status == 422 && refused.code == "UNKNOWN_PLAN")
+            // A crash between the claim and the answer: 409, nothing published.
+            try await Self.crashed(world, "mee", "publishAllocationPlan", "p-crash", ["power-2024"], #"{"version":\#(v + 3)}"#)
+            let inProgress = try await publish(mee, "p-crash", v + 3)
+            #expect(inProgress.status == 409 && inProgress.code == "IDEMPOTENCY_IN_PROGRESS", "\(inProgress.body)")
+            #expect(try await versions().map(\.status) == [.superseded, .published, .draft])
+            // mee2's p1 is another key.
+            let colleaguePublish = try await publish(mee2, "p1", v + 3)
+            #expect(colleaguePublish.status == 200 && colleaguePublish.json["replayed"] as? Bool == false, "\(colleaguePublish.body)")
+            #expect(try await versions().map(\.status) == [.superseded, .superseded, .published])
+            let refusedKey = try await publish(mee, "p3", v + 1)
+            #expect(refusedKey.status == 422 && refusedKey.code == "PLAN_STATUS", "p3 was free again: \(refusedKey.body)")
+        }
+    }
+
+    @Test(arguments: TradeBlockAuctionTests.databases)
+    func penaltyNoticesPaidOncePerKey(_ database: String) async throws {
+        let world = try await APIPledgeTests.world(database, tag: "idempaid")
+        let cycle = world.cycle, sc = world.tokens["sc"]!
+        let sc2 = try await Self.colleague(world, "sc2", .province, province: "SC")
+        let notices = [
+            APIAllocationCycleTests.notice("ENT-000001", "SC", .issued), APIAllocationCycleTests.notice("ENT-000002", "SC", .issued),
+            APIAllocationCycleTests.notice("ENT-000004", "SC", .issued), APIAllocationCycleTests.notice("ENT-000005", "SC", .issued),
+            APIAllocationCycleTests.notice("ENT-000003", "GD", .issued),
+        ]
+        try await cycle.saveNotices(notices, at: SystemClock().now())
+        let (n1, n2, n3, n4, gd) = (notices[0].id, notices[1].id, notices[2].id, notices[3].id, notices[4].id)
+        try await APIPledgeTests.serve(world) { api in
+            func status(_ id: String) async throws -> PenaltyNotice.Status? { try await cycle.notices(year: 2024).first { $0.id == id }?.status }
+            func paid(_ token: String, _ key: String, _ id: String) async throws -> Fetched {
+                try await api.call("POST", "/api/v1/compliance/2024/penalty-notices/\(id)/paid", token: token, key: key)
+            }
+            func notice(_ fetched: Fetched) -> String? { (fetched.json["notice"] as? [String: Any])?["id"] as? String }
+            let first = try await paid(sc, "k1", n1)
+            #expect(first.status == 200 && first.json["replayed"] as? Bool == false && notice(first) == n1, "\(first.body)")
+            let retry = try await paid(sc, "k1", n1)
+            #expect(retry.status == 200 && retry.json["replayed"] as? Bool == true && notice(retry) == n1, "\(retry.body)")
+            // A newer payment, then the old key: the old answer.
+            let newer = try await paid(sc, "k2", n2)
+            #expect(newer.status == 200 && newer.json["replayed"] as? Bool == false && notice(newer) == n2, "\(newer.body)")
+            let old = try await paid(sc, "k1", n1)
+            #expect(old.status == 200 && old.json["replayed"] as? Bool == true && notice(old) == n1, "\(old.body)")
+            // The key for another notice: refused, that notice stays issued.
+            let reused = try await paid(sc, "k1", n3)
+            #expect(reused.status == 422 && reused.code == "IDEMPOTENCY_KEY_REUSED", "\(reused.body)")
+            #expect(try await status(n3) == .issued)
+            // Another Sichuan user's k1 is another key: it pays n3.
+            let colleague = try await paid(sc2, "k1", n3)
+            #expect(colleague.status == 200 && colleague.json["replayed"] as? Bool == false && notice(colleague) == n3, "\(colleague.body)")
+            #expect(try await status(n3) == .paid)
+            // A crash between the claim and the answer: 409, the notice stays issued.
+            try await Self.crashed(world, "sc", "markPenaltyPaid", "k-crash", ["2024", n4], "")
+            let inProgress = try await paid(sc, "k-crash", n4)
+            #expect(inProgress.status == 409 && inProgress.code == "IDEMPOTENCY_IN_PROGRESS", "\(inProgress.body)")
+            #expect(try await status(n4) == .issued)
+
+            // Another province's notice and an unknown one: one answer, 404 NOT_FOUND, nothing changed.
+            let foreign = try await paid(sc, "k-gd", gd)
+            let unknown = try await paid(sc, "k-none", "PN-NONE")
+            #expect(foreign.status == 404 && foreign.code == "NOT_FOUND", "\(foreign.body)")
+            #expect(unknown.status == 404 && unknown.code == "NOT_FOUND", "\(unknown.body)")
+            #expect(try await status(gd) == .issued)
+        }
+    }
+
+    /// A small API client with any headers (the application reference).
+    struct Raw {
+        var port: Int
+
+        func call(_ method: String, _ path: String, token: String? = nil, headers: [String: String], body: String) async throws -> Fetched {
+            var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+            request.httpMethod = method
+            if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+            for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            request.httpBody = Data(body.utf8)
+            let (data, response) = try await URLSession.shared.data(for: request)
+            let http = response as! HTTPURLResponse
+            return Fetched(status: http.statusCode, body: String(decoding: data, as: UTF8.self), headers: http.allHeaderFields)
+        }
+    }
+
+    @Test(arguments: TradeBlockAuctionTests.databases)
+    func applicationsDecidedAndResubmittedOncePerKey(_ database: String) async throws {
+        let world = try await APIPledgeTests.world(database, tag: "idemapp")
+        let store = world.store, registrar = world.tokens["registrar"]!
+        let registrar2 = try await Self.colleague(world, "registrar2", .registryOperator)
+        let path = "/api/v1/accounts/applications"
+        try await APIPledgeTests.serve(world) { client in
+            let api = Raw(port: client.port)
+            func apply(_ user: String) async throws -> (id: String, reference: String) {
+                let submitted = try await api.call("POST", path, headers: [:], body: AccountOpeningServerTests.applyJSON(user))
+                #expect(submitted.status == 201, "\(submitted.body)")
+                return (try #require((submitted.json["application"] as? [String: Any])?["id"] as? String), try #require(submitted.json["reference"] as? String))
+            }
+            func decide(_ token: String, _ key: String, _ id: String, _ decision: String) async throws -> Fetched {
+                try await api.call("POST", "\(path)/\(id)/decision", token: token, headers: ["Idempotency-Key": key], body: decision)
+            }
+            func history(_ id: String) async throws -> [AccountApplicationStatus] { try await store.application(id)?.application.history.map(\.status) ?? [] }
+            let back = #"{"decision":"return","reason":"the scan is unreadable"}"#
+            // All four first: once one is approved, the owner holds an account and may not apply again.
+            let a = try await apply("idem.a"), b = try await apply("idem.b"), c = try await apply("idem.c"), d = try await apply("idem.d")
+
+            // Decide: the retry answers the first answer; the key with another decision is refused.
+            let returned = try await decide(registrar, "d1", a.id, back)
+            #expect(returned.status == 200 && returned.json["status"] as? String == "returned", "\(returned.body)")
+            let retry = try await decide(registrar, "d1", a.id, back)
+            #expect(retry.status == 200 && retry.body == returned.body, "the same answer: \(retry.body)")
+            #expect(try await history(a.id) == [.submitted, .returned])
+            let reused = try await decide(registrar, "d1", a.id, #"{"decision":"approve"}"#)
+            #expect(reused.status == 422 && reused.code == "IDEMPOTENCY_KEY_REUSED", "\(reused.body)")
+            #expect(try await history(a.id) == [.submitted, .returned])
+            // A newer decision, then the old key: the old answer, nothing decided.
+            let rejected = try await decide(registrar, "d2", b.id, #"{"decision":"reject","reason":"duplicate"}"#)
+            #expect(rejected.status == 200 && rejected.json["status"] as? String == "rejected", "\(rejected.body)")
+            let old = try await decide(registrar, "d1", a.id, back)
+            #expect(old.status == 200 && old.body == returned.body)
+            // Another operator's d1 is another key: it approves c.
+            let colleague = try await decide(registrar2, "d1", c.id, #"{"decision":"approve"}"#)
+            #expect(colleague.status == 200 && colleague.json["status"] as? String == "approved", "\(colleague.body)")
+            // A crash between the claim and the answer: 409, nothing decided.
+            try await Self.crashed(world, "registrar", "decideAccountApplication", "d-crash", [d.id], #"{"decision":"approve"}"#)
+            let inProgress = try await decide(registrar, "d-crash", d.id, #"{"decision":"approve"}"#)
+            #expect(inProgress.status == 409 && inProgress.code == "IDEMPOTENCY_IN_PROGRESS", "\(inProgress.body)")
+            #expect(try await history(d.id) == [.submitted])
+
+            // Resubmit: the applicant's key, per application.
+            func resubmit(_ app: (id: String, reference: String), _ key: String, _ name: String, user: String) async throws -> Fetched {
+                try await api.call(
+                    "POST", "\(path)/\(app.id)/resubmission", headers: ["Application-Reference": app.reference, "Idempotency-Key": key],
+                    body: AccountResubmissionServerTests.correction(name: name, user: user))
+            }
+            let corrected = try await resubmit(a, "r1", "Corrected once", user: "idem.a")
+            #expect(corrected.status == 200 && corrected.json["ownerName"] as? String == "Corrected once", "\(corrected.body)")
+            let again = try await resubmit(a, "r1", "Corrected once", user: "idem.a")
+            #expect(again.status == 200 && again.body == corrected.body)
+            #expect(try await history(a.id) == [.submitted, .returned, .submitted])
+            let reusedR = try await resubmit(a, "r1", "Corrected otherwise", user: "idem.a")
+            #expect(reusedR.status == 422 && reusedR.code == "IDEMPOTENCY_KEY_REUSED", "\(reusedR.body)")
+            // Returned again and corrected with r2; then r1 again: r1's answer, nothing changed.
+            #expect(try await decide(registrar, "d3", a.id, back).status == 200)
+            let twice = try await resubmit(a, "r2", "Corrected twice", user: "idem.a")
+            #expect(twice.status == 200 && twice.json["ownerName"] as? String == "Corrected twice", "\(twice.body)")
+            let oldR = try await resubmit(a, "r1", "Corrected once", user: "idem.a")
+            #expect(oldR.status == 200 && oldR.body == corrected.body, "\(oldR.body)")
+            let stored = try #require(try await store.application(a.id))
+            #expect(stored.application.form.ownerName == "Corrected twice" && stored.application.history.count == 5)
+            // Another applicant's r1 is another key.
+            #expect(try await decide(registrar, "d4", d.id, back).status == 200)
+            let otherApplicant = try await resubmit(d, "r1", "Corrected once", user: "idem.d")
+            #expect(otherApplicant.status == 200 && otherApplicant.json["status"] as? String == "submitted", "\(otherApplicant.body)")
+            #expect(try await history(d.id) == [.submitted, .returned, .submitted])
+        }
+    }
+
+    /// The bound: keys older than `APIIdempotency.retentionDays` are deleted at the next claim.
+    @Test(arguments: TradeBlockAuctionTests.databases)
+    func keysExpireAfterTheRetentionWindow(_ database: String) async throws {
+        let world = try await APIPledgeTests.world(database, tag: "idemsweep")
+        let store = world.store
+        let old = IdempotencyScope(user: "u", operation: "markPenaltyPaid", key: "k")
+        let t0 = Timestamp(millisecondsSinceEpoch: 1_750_000_000_000)
+        let day: Int64 = 86_400_000
+        #expect(try await store.claimIdempotencyKey(old, requestSHA256: "h1", at: t0, expiredBefore: APIIdempotency.expiry(at: t0)) == .claimed)
+        try await store.completeIdempotencyKey(old, requestSHA256: "h1", response: StoredAPIResponse(status: 200, body: "{}"))
+        #expect(try await store.claimIdempotencyKey(old, requestSHA256: "h2", at: t0, expiredBefore: APIIdempotency.expiry(at: t0)) == .reused)
+        // A day inside the window: still there.
+        let inside = Timestamp(millisecondsSinceEpoch: t0.millisecondsSinceEpoch + Int64(APIIdempotency.retentionDays - 1) * day)
+        #expect(try await store.claimIdempotencyKey(old, requestSHA256: "h1", at: inside, expiredBefore: APIIdempotency.expiry(at: inside))
+            == .completed(StoredAPIResponse(status: 200, body: "{}")))
+        // Past the window: another key's claim sweeps it; the key is new again.
+        let past = Timestamp(millisecondsSinceEpoch: t0.millisecondsSinceEpoch + Int64(APIIdempotency.retentionDays + 1) * day)
+        let other = IdempotencyScope(user: "v", operation: "markPenaltyPaid", key: "k")
+        #expect(try await store.claimIdempotencyKey(other, requestSHA256: "h3", at: past, expiredBefore: APIIdempotency.expiry(at: past)) == .claimed)
+        #expect(try await store.claimIdempotencyKey(old, requestSHA256: "h2", at: past, expiredBefore: APIIdempotency.expiry(at: past)) == .claimed)
+        // Released: a claim in progress that ended without acting frees the key.
+        try await store.releaseIdempotencyKey(old, requestSHA256: "h2")
+        #expect(try await store.claimIdempotencyKey(old, requestSHA256: "h4", at: past, expiredBefore: APIIdempotency.expiry(at: past)) == .claimed)
+        try await world.cycle.close()
+        try await world.store.close()
+        if case .sqlite(let path) = world.location {
+            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+        }
+    }
+}
