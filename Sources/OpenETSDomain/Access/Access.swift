@@ -80,6 +80,14 @@ public enum Action: String, Codable, Sendable, CaseIterable {
     /// Record that a penalty notice of the own province was paid (the provincial authority
     /// imposes the fines; `openets cycle penalties --pay`, the API's markPenaltyPaid).
     case penaltyRecord = "penalty_record"
+    /// The CCER regulator (the MEE): publish methodologies, accredit validation and
+    /// verification bodies and withdraw their accreditation (docs/ccer.md; the API's
+    /// publishCCERMethodology, accreditCCERBody, withdrawCCERAccreditation).
+    case ccerRegulate = "ccer_regulate"
+    /// Comment on a CCER project's public notice (design document or reduction report) while
+    /// it runs: any logged-in user, the public included (公示: the public comments), signed
+    /// with the user's name; a visitor without a session or token may read the comments only.
+    case ccerComment = "ccer_comment"
 }
 
 /// The permission matrix: for each action, the roles allowed. Scope (own account, own
@@ -129,6 +137,8 @@ public struct PermissionMatrix: Hashable, Codable, Sendable {
             .accountReview: [.registryOperator],
             .planManage: [.mee],
             .penaltyRecord: [.province],
+            .ccerRegulate: [.mee],
+            .ccerComment: Set(Role.allCases),
         ])
     }()
 }
