@@ -76,6 +76,8 @@ public enum WebPermissions {
             ("POST /portal/validator/verify", .ccerValidate),
             ("GET /portal/ccer-review", .ccerReview), ("POST /portal/ccer-review/decide", .ccerReview),
             ("POST /portal/ccer-review/issue", .ccerReview),
+            // Public comments during a CCER notice, on the public project page (CCERCommentRoutes).
+            ("POST /ccer/projects/{id}/comment", .ccerComment),
             // Operators' portals and the four-eyes page (OperatorRoutes).
             ("GET /portal/exchange", .exchangeOperate), ("POST /portal/exchange/announce", .exchangeOperate),
             ("POST /portal/exchange/clear", .exchangeOperate), ("POST /portal/exchange/cancel", .exchangeOperate),
