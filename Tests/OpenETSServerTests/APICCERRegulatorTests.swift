@@ -310,3 +310,60 @@ struct CCERCommentWebTests {
         }
     }
 }
+
+/// The CCER regulator's page on the live server (demo market): the MEE accredits a body,
+/// withdraws the accreditation and publishes a methodology through the forms; refusals keep
+/// their codes and change nothing; other roles are refused.
+@Suite("Web: the CCER regulator's page")
+struct CCERRegulatorWebTests {
+    @Test func theMEEAccreditsWithdrawsAndPublishes() async throws {
+        let world = try await PortalServerTests.world()
+        let service = world.service
+        try await PortalServerTests.serve(world) { port in
+            let mee = try await PortalServerTests.login(port, "mee")
+            let page = try await mee.get("/portal/ccer-regulator")
+            #expect(page.status == 200 && page.body.contains("id=\"regulator-bodies\"") && page.body.contains("id=\"withdraw-CQC\"") && page.body.contains("id=\"methodology-form\""), "\(page.body)")
+            #expect(try await mee.get("/portal/ccer-regulator?lang=en").body.contains("Publish a methodology"))
+            let csrf = try #require(NeutralityServerTests.field("csrf", in: page.body))
+            func post(_ path: String, _ fields: [(String, String)]) async throws -> (ok: String?, error: String?) {
+                let answer = try await mee.send("POST", "/portal/ccer-regulator/\(path)", form: PortalServerTests.form(csrf, fields))
+                #expect(answer.status == 303, "\(path): \(answer.status)")
+                let query = NeutralityServerTests.query(answer.location)
+                return (query["ok"], query["error"])
+            }
+
+            let accredited = try await post("accredit", [("id", "CEC"), ("name", "中环联合认证中心 CEC")])
+            #expect(accredited.ok != nil && accredited.error == nil, "\(accredited)")
+            #expect(await service.ccer.bodies["CEC"]?.accredited == true)
+            let head = await service.head
+            #expect((try await post("accredit", [("id", "CQC"), ("name", "again")])).error?.hasPrefix("DUPLICATE_BODY") == true)
+            #expect((try await post("withdraw", [("body", "NOPE")])).error?.hasPrefix("UNKNOWN_BODY") == true)
+            #expect(await service.head == head)
+            let withdrawn = try await post("withdraw", [("body", "CEC")])
+            #expect(withdrawn.ok != nil && withdrawn.error == nil, "\(withdrawn)")
+            #expect(await service.ccer.bodies["CEC"]?.accredited == false)
+
+            let fields = [
+                ("code", "CCER-14-003-V01"), ("name", "竹林经营碳汇"), ("name_en", "Bamboo forest management"), ("sector", "afforestation and reforestation"),
+                ("gas_CO2", "on"), ("min_years", "20"), ("max_years", "40"), ("documents", "方法学文本\n设计与实施指南"), ("source", "公告 (test)"),
+            ]
+            let published = try await post("methodology", fields)
+            #expect(published.ok != nil && published.error == nil, "\(published)")
+            let methodology = try #require(await service.ccer.methodologies["CCER-14-003-V01"])
+            #expect(methodology.gases == [.co2] && methodology.documents == ["方法学文本", "设计与实施指南"] && methodology.creditingPeriod.minYears == 20)
+            #expect(methodology.publishedOn == BeijingTime.date(service.now()) && !methodology.creditingPeriod.renewable)
+            let after = await service.head
+            // The same methodology again (a new form, so a new one-time key): already published.
+            #expect((try await post("methodology", fields)).error?.hasPrefix("DUPLICATE_METHODOLOGY") == true)
+            #expect((try await post("methodology", fields.filter { $0.0 != "gas_CO2" }.map { $0.0 == "code" ? ($0.0, "CCER-14-005-V01") : $0 })).error?.hasPrefix("INVALID_ARGUMENT") == true)
+            #expect((try await post("methodology", fields.map { $0.0 == "max_years" ? ($0.0, "forty") : $0 })).error?.hasPrefix("INVALID_INPUT") == true)
+            #expect(await service.head == after)
+            let shown = try await mee.get("/portal/ccer-regulator")
+            #expect(shown.body.contains("CCER-14-003-V01") && !shown.body.contains("id=\"withdraw-CEC\""))
+
+            // Another role may not use the page.
+            let e1 = try await PortalServerTests.login(port, "e1")
+            #expect(try await e1.get("/portal/ccer-regulator").status == 403)
+        }
+    }
+}
