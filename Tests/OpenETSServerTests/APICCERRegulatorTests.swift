@@ -321,6 +321,7 @@ struct CCERRegulatorWebTests {
         let service = world.service
         try await PortalServerTests.serve(world) { port in
             let mee = try await PortalServerTests.login(port, "mee")
+            #expect(try await mee.get("/portal/mee").body.contains("href=\"/portal/ccer-regulator\""))
             let page = try await mee.get("/portal/ccer-regulator")
             #expect(page.status == 200 && page.body.contains("id=\"regulator-bodies\"") && page.body.contains("id=\"withdraw-CQC\"") && page.body.contains("id=\"methodology-form\""), "\(page.body)")
             #expect(try await mee.get("/portal/ccer-regulator?lang=en").body.contains("Publish a methodology"))
