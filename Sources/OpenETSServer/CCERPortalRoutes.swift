@@ -239,4 +239,6 @@ func addCCERPortalRoutes(_ router: Router<AppRequestContext>, _ routes: CCERPort
     router.get("/portal/ccer-review") { request, _ in try await routes.reviewPage(request) }
     router.post("/portal/ccer-review/decide") { request, context in try await routes.decide(request, context: context) }
     router.post("/portal/ccer-review/issue") { request, context in try await routes.issue(request, context: context) }
+    // The CCER regulator's page (CCERRegulatorRoutes).
+    addCCERRegulatorRoutes(router, CCERRegulatorRoutes(ccer: routes))
 }

@@ -5,16 +5,20 @@ import OpenETSApplication
 import OpenETSDomain
 import OpenETSWeb
 
-/// The public CCER pages (no login) with a CSV beside every table (the same data as JSON is in
+/// The public CCER pages (no login; a logged-in user comments on an open notice) with a CSV beside every table (the same data as JSON is in
 /// the REST API under /api/v1/ccer/…); the neutrality calculator and the logged-in
 /// buy-and-cancel flow (NeutralityRoutes).
 func addCCERRoutes(_ router: Router<AppRequestContext>, store: any LedgerStore, service: RegistryService, trading: TradingRoutes) {
     NeutralityRoutes(service: service, trading: trading, factors: .standard).register(router)
     let routes = CCERRoutes(store: store, service: service)
     router.get("/ccer") { request, _ in await routes.html(request) { pages, ccer, _ in pages.overview(ccer) } }
+    // The project page with its comment forms, and the comments (CCERCommentRoutes).
+    let comments = CCERCommentRoutes(service: service, trading: trading)
     router.get("/ccer/projects/:id") { request, context in
-        let id = CCERProjectID(try context.parameters.require("id"))
-        return await routes.html(request) { pages, ccer, _ in pages.project(ccer, id: id) }
+        try await comments.projectPage(request, id: CCERProjectID(try context.parameters.require("id")))
+    }
+    router.post("/ccer/projects/:id/comment") { request, context in
+        try await comments.comment(request, context: context, id: CCERProjectID(try context.parameters.require("id")))
     }
     router.get("/ccer/issuances") { request, _ in await routes.html(request) { pages, ccer, registry in pages.issuances(ccer, registry: registry) } }
     router.get("/ccer/cancellations") { request, _ in try await routes.cancellationsPage(request) }

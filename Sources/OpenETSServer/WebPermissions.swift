@@ -76,6 +76,11 @@ public enum WebPermissions {
             ("POST /portal/validator/verify", .ccerValidate),
             ("GET /portal/ccer-review", .ccerReview), ("POST /portal/ccer-review/decide", .ccerReview),
             ("POST /portal/ccer-review/issue", .ccerReview),
+            // The CCER regulator's page (CCERRegulatorRoutes).
+            ("GET /portal/ccer-regulator", .ccerRegulate), ("POST /portal/ccer-regulator/accredit", .ccerRegulate),
+            ("POST /portal/ccer-regulator/withdraw", .ccerRegulate), ("POST /portal/ccer-regulator/methodology", .ccerRegulate),
+            // Public comments during a CCER notice, on the public project page (CCERCommentRoutes).
+            ("POST /ccer/projects/{id}/comment", .ccerComment),
             // Operators' portals and the four-eyes page (OperatorRoutes).
             ("GET /portal/exchange", .exchangeOperate), ("POST /portal/exchange/announce", .exchangeOperate),
             ("POST /portal/exchange/clear", .exchangeOperate), ("POST /portal/exchange/cancel", .exchangeOperate),

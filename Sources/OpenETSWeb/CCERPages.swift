@@ -129,10 +129,12 @@ public struct CCERPages: Sendable {
         return Layout(language: language, path: "/ccer").page(title: t("温室气体自愿减排项目", "CCER projects"), body)
     }
 
-    public func project(_ ccer: CCERState, id: CCERProjectID) -> String? {
+    /// `comments`: the reader's comment forms under the open notices (CCERCommentPages.swift);
+    /// nil shows none.
+    public func project(_ ccer: CCERState, id: CCERProjectID, comments forms: CommentForms? = nil) -> String? {
         guard let p = ccer.projects[id] else { return nil }
         let a = p.application
-        var body = nav
+        var body = nav + commentOutcome(forms)
         body += table(
             [t("名称", "Name"), t("业主账户", "Owner account"), t("方法学", "Methodology"), t("地点", "Location"), t("类型", "Type"),
              t("开工", "Construction"), t("计入期", "Crediting period"), t("预计年减排量", "Expected t/yr"), t("阶段", "Stage")],
@@ -143,7 +145,7 @@ public struct CCERPages: Sendable {
         body += "<h2>\(t("阶段记录", "Stages"))</h2>"
         body += table([t("阶段", "Stage"), t("日期", "Date")], p.history.map { [escape($0.stage), $0.on.description] }, id: "history")
         body += "<h2>\(t("设计文件公示", "Design document notice")) \(p.designNotice.opensOn) – \(p.designNotice.endsOn)</h2>"
-        body += comments(p.designNotice)
+        body += comments(p.designNotice) + commentForm(p.id, period: nil, notice: p.designNotice, forms)
         if let v = p.validation {
             body += "<p>\(t("审定", "Validation")): \(escape(v.body.rawValue)) · \(v.on) · \(v.positive ? t("通过", "positive") : t("不通过", "negative"))"
                 + (v.findings.isEmpty ? "" : " · " + escape(v.findings.joined(separator: "; "))) + "</p>"
@@ -158,8 +160,9 @@ public struct CCERPages: Sendable {
                  "\(period.notice.opensOn) – \(period.notice.endsOn)", dates(period.history)]
             }, numeric: [0, 2, 3], id: "periods")
         for period in p.periods {
-            if !period.notice.comments.isEmpty {
-                body += "<h3>\(t("减排量公示意见", "Comments on reduction report")) #\(period.number)</h3>" + comments(period.notice)
+            let form = commentForm(p.id, period: period.number, notice: period.notice, forms)
+            if !period.notice.comments.isEmpty || !form.isEmpty {
+                body += "<h3>\(t("减排量公示意见", "Comments on reduction report")) #\(period.number)</h3>" + comments(period.notice) + form
             }
             if let r = period.registration { body += review(t("减排量登记", "Reduction registration") + " #\(period.number)", r) }
         }

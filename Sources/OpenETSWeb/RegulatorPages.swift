@@ -221,7 +221,8 @@ public struct RegulatorPages: Sendable {
         let mrv = model.mrv
         var html = "<p class=\"muted\">" + t("全国碳排放权交易市场主管部门：国家审核、全国汇总、履约看板与分配方案。",
                                              "The national regulator: the national review, national totals, compliance dashboards and the allocation plans.")
-            + " <a href=\"/surveillance\" id=\"surveillance-link\">" + t("市场监察", "Market surveillance") + "</a></p>"
+            + " <a href=\"/surveillance\" id=\"surveillance-link\">" + t("市场监察", "Market surveillance") + "</a>"
+            + " · <a href=\"/portal/ccer-regulator\" id=\"ccer-regulator-link\">" + t("CCER 主管（机构资质、方法学）", "CCER regulator (bodies, methodologies)") + "</a></p>"
         html += yearLinks("/portal/mee", year)
 
         // The national review stage.

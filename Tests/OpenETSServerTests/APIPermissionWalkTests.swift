@@ -142,6 +142,14 @@ struct APIPermissionWalkTests {
         case "decideCCERReductionRegistration": return (["projectId": "P999999", "period": "1"], #"{"decision":"approve","reason":"walk"}"#)
         case "cancelCCERForNeutrality":
             return ([:], #"{"unit":"NO-SUCH-UNIT","quantityTonnes":1,"beneficiary":"Walk","purpose":"event","subject":"walk"}"#)
+        // CCER regulator and notice comments: a bad methodology code, an unknown body or project (422, nothing changes)
+        case "publishCCERMethodology":
+            return ([:], #"{"code":"WALK","name":"Walk","nameEn":"Walk","sector":"walk","gases":["CO2"],"creditingPeriod":{"maxYears":10,"renewable":false},"documents":["walk"],"source":"walk"}"#)
+        case "accreditCCERBody": return ([:], #"{"id":"walk body","name":"Walk"}"#)
+        case "withdrawCCERAccreditation": return (["bodyId": "NO-SUCH-BODY"], nil)
+        case "listCCERBodies": return ([:], nil)
+        case "commentOnCCERNotice": return (["projectId": "P999999"], #"{"text":"walk"}"#)
+        case "listCCERNoticeComments": return (["projectId": "P000001"], nil)
         case "listComplianceByProvince": return (["year": "2024"], nil)
         case "getEntityCompliance": return (["year": "2024", "accountId": own], nil)
         // allocation plans, the compliance cycle and pledges

@@ -111,9 +111,13 @@ struct AccessTests {
         // Spot checks of the intent.
         #expect(matrix.permits(.investor, .tradePlace) && !matrix.permits(.province, .tradePlace) && !matrix.permits(.public, .tradeTake))
         #expect(matrix.permits(.exchangeOperator, .viewSurveillance) && !matrix.permits(.investor, .viewSurveillance))
-        // The pledgee (bank) sees its own account (and the pledges in its favour), nothing more:
-        // pledges are registered, released and enforced by the registry operator.
-        #expect(Action.allCases.filter { matrix.permits(.pledgee, $0) } == [.viewPublic, .viewOwnAccount])
+        // The pledgee (bank) sees its own account (and the pledges in its favour), nothing more
+        // (besides commenting on a public CCER notice, as anyone logged in): pledges are
+        // registered, released and enforced by the registry operator.
+        #expect(Action.allCases.filter { matrix.permits(.pledgee, $0) } == [.viewPublic, .viewOwnAccount, .ccerComment])
+        // The CCER regulator is the MEE alone; every logged-in role may comment on a CCER notice.
+        #expect(Role.allCases.filter { matrix.permits($0, .ccerRegulate) } == [.mee])
+        #expect(Role.allCases.allSatisfy { matrix.permits($0, .ccerComment) })
         #expect(Role.pledgee.movesUnitsOrMoney && DemoUsers.all.contains { $0.role == .pledgee && $0.account != nil })
         for role in Role.allCases where role.movesUnitsOrMoney {
             for user in DemoUsers.all where user.role == role { #expect(user.totpSecret != nil, "\(user.id) moves units or money") }

@@ -1061,6 +1061,178 @@ paths:
           $ref: '#/components/responses/Rejected'
         '429':
           $ref: '#/components/responses/RateLimited'
+  # --- CCER regulator and notice comments ---
+  /api/v1/ccer/methodology-publications:
+    post:
+      tags: [ccer]
+      operationId: publishCCERMethodology
+      summary: Publish a CCER methodology (the regulator, MEE); listed by listCCERMethodologies from then on. The domain has no withdrawal of a methodology.
+      security:
+        - bearerToken: []
+      parameters:
+        - $ref: '#/components/parameters/IdempotencyKey'
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              $ref: '#/components/schemas/CCERMethodologyPublication'
+      responses:
+        '201':
+          description: Published (or the replay under this key).
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/CCERMethodologyResult'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
+        '413':
+          $ref: '#/components/responses/TooLarge'
+        '422':
+          $ref: '#/components/responses/Rejected'
+        '429':
+          $ref: '#/components/responses/RateLimited'
+  /api/v1/ccer/bodies:
+    get:
+      tags: [ccer]
+      operationId: listCCERBodies
+      summary: The validation and verification bodies the regulator accredited (and those whose accreditation it withdrew), by id.
+      parameters:
+        - name: accredited
+          in: query
+          description: Only bodies accredited now (true) or withdrawn (false).
+          schema:
+            type: boolean
+        - $ref: '#/components/parameters/Limit'
+        - $ref: '#/components/parameters/Offset'
+      responses:
+        '200':
+          description: A page of bodies.
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/CCERBodyPage'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+    post:
+      tags: [ccer]
+      operationId: accreditCCERBody
+      summary: Accredit a validation and verification body, or accredit again one whose accreditation was withdrawn (the regulator, MEE; as `openets ccer accredit`).
+      security:
+        - bearerToken: []
+      parameters:
+        - $ref: '#/components/parameters/IdempotencyKey'
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              $ref: '#/components/schemas/CCERAccreditationRequest'
+      responses:
+        '201':
+          description: Accredited (or the replay under this key).
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/CCERBodyResult'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
+        '413':
+          $ref: '#/components/responses/TooLarge'
+        '422':
+          $ref: '#/components/responses/Rejected'
+        '429':
+          $ref: '#/components/responses/RateLimited'
+  /api/v1/ccer/bodies/{bodyId}/withdrawal:
+    post:
+      tags: [ccer]
+      operationId: withdrawCCERAccreditation
+      summary: Withdraw (suspend) a body's accreditation (the regulator, MEE); it records no validation or verification from then on until accredited again.
+      security:
+        - bearerToken: []
+      parameters:
+        - $ref: '#/components/parameters/CCERBodyId'
+        - $ref: '#/components/parameters/IdempotencyKey'
+      responses:
+        '200':
+          description: Withdrawn (or the replay under this key).
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/CCERBodyResult'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
+        '422':
+          $ref: '#/components/responses/Rejected'
+        '429':
+          $ref: '#/components/responses/RateLimited'
+  /api/v1/ccer/projects/{projectId}/comments:
+    get:
+      tags: [ccer]
+      operationId: listCCERNoticeComments
+      summary: The public comments on a project's notices, the design document's first, then each reduction report's, each in the order made.
+      parameters:
+        - $ref: '#/components/parameters/CCERProjectId'
+        - $ref: '#/components/parameters/CCERCommentPeriod'
+        - $ref: '#/components/parameters/Limit'
+        - $ref: '#/components/parameters/Offset'
+      responses:
+        '200':
+          description: A page of comments.
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/CCERNoticeCommentPage'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '404':
+          $ref: '#/components/responses/NotFound'
+    post:
+      tags: [ccer]
+      operationId: commentOnCCERNotice
+      summary: Comment on a project's design-document notice (no `period`) or a reduction report's notice while it is open (20 working days); signed with the token's user's name.
+      security:
+        - bearerToken: []
+      parameters:
+        - $ref: '#/components/parameters/CCERProjectId'
+        - $ref: '#/components/parameters/IdempotencyKey'
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              $ref: '#/components/schemas/CCERCommentRequest'
+      responses:
+        '201':
+          description: Recorded (or the replay under this key).
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/CCERCommentResult'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
+        '413':
+          $ref: '#/components/responses/TooLarge'
+        '422':
+          $ref: '#/components/responses/Rejected'
+        '429':
+          $ref: '#/components/responses/RateLimited'
 
   /api/v1/mrv/monthly-data:
     post:
@@ -2889,6 +3061,25 @@ components:
         format: int32
         minimum: 1
         maximum: 1000
+    # --- CCER regulator and notice comments ---
+    CCERBodyId:
+      name: bodyId
+      in: path
+      required: true
+      description: A validation and verification body's id, e.g. CQC.
+      schema:
+        type: string
+        minLength: 1
+        maxLength: 64
+    CCERCommentPeriod:
+      name: period
+      in: query
+      description: Only the comments on this monitoring period's reduction notice.
+      schema:
+        type: integer
+        format: int32
+        minimum: 1
+        maximum: 1000
     EntityId:
       name: entityId
       in: path
@@ -3918,6 +4109,193 @@ components:
         verificationCode:
           type: string
           description: The certificate's public verification code, checked by checkCCERCertificate (cancelCCERForNeutrality).
+    # --- CCER regulator and notice comments ---
+    CCERMethodologyPublication:
+      type: object
+      description: A methodology the regulator publishes (docs/ccer.md, "Methodologies"). Its values are the regulator's, so none is marked unverified.
+      required: [code, name, nameEn, sector, gases, creditingPeriod, documents, source]
+      additionalProperties: false
+      properties:
+        code:
+          type: string
+          description: CCER-NN-NNN-VNN, e.g. CCER-14-003-V01.
+          maxLength: 64
+        name:
+          type: string
+          description: The published title (Chinese).
+          maxLength: 400
+        nameEn:
+          type: string
+          maxLength: 400
+        sector:
+          type: string
+          maxLength: 400
+        gases:
+          type: array
+          minItems: 1
+          maxItems: 7
+          items:
+            type: string
+            enum: [CO2, CH4, N2O, HFCs, PFCs, SF6, NF3]
+        creditingPeriod:
+          type: object
+          required: [maxYears, renewable]
+          additionalProperties: false
+          properties:
+            minYears:
+              type: integer
+              format: int32
+              minimum: 1
+              maximum: 100
+            maxYears:
+              type: integer
+              format: int32
+              minimum: 1
+              maximum: 100
+            renewable:
+              type: boolean
+        documents:
+          type: array
+          description: The methodology's own text first, then the guidance it is used with.
+          minItems: 1
+          maxItems: 50
+          items:
+            type: string
+            maxLength: 400
+        publishedOn:
+          type: string
+          description: YYYY-MM-DD; default today (Beijing).
+          pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$'
+        source:
+          type: string
+          description: Where the methodology is published (the announcement).
+          maxLength: 4000
+    CCERMethodologyResult:
+      type: object
+      description: A methodology published through the registry's journal (one entry, kind `ccer.add_methodology`).
+      required: [seq, replayed, methodology]
+      properties:
+        seq:
+          type: integer
+          format: int64
+        replayed:
+          type: boolean
+        methodology:
+          $ref: '#/components/schemas/CCERMethodology'
+    CCERAccreditationRequest:
+      type: object
+      required: [id, name]
+      additionalProperties: false
+      properties:
+        id:
+          type: string
+          description: The body's id, 1-32 of A-Z, 0-9 and '-'.
+          maxLength: 64
+        name:
+          type: string
+          maxLength: 400
+    CCERBody:
+      type: object
+      description: A validation and verification body (审定与核查机构).
+      required: [id, name, accredited, accreditedOn]
+      properties:
+        id:
+          type: string
+        name:
+          type: string
+        accredited:
+          type: boolean
+          description: False once the accreditation is withdrawn.
+        accreditedOn:
+          type: string
+          description: YYYY-MM-DD (Beijing), the latest accreditation.
+        withdrawnOn:
+          type: string
+          description: YYYY-MM-DD, when the accreditation was withdrawn (absent while accredited).
+    CCERBodyPage:
+      type: object
+      required: [items, total]
+      properties:
+        items:
+          type: array
+          items:
+            $ref: '#/components/schemas/CCERBody'
+        total:
+          type: integer
+        nextOffset:
+          type: integer
+    CCERBodyResult:
+      type: object
+      description: An accreditation or its withdrawal recorded in the registry journal (kind `ccer.accredit_body`, `ccer.withdraw_accreditation`).
+      required: [seq, replayed, body]
+      properties:
+        seq:
+          type: integer
+          format: int64
+        replayed:
+          type: boolean
+        body:
+          $ref: '#/components/schemas/CCERBody'
+    CCERCommentRequest:
+      type: object
+      description: A public comment; at most the CCER policy's maxTextLength (2,000 characters) of text that is not only blanks.
+      required: [text]
+      additionalProperties: false
+      properties:
+        period:
+          type: integer
+          format: int32
+          description: The monitoring period whose reduction notice is commented on; absent for the design-document notice.
+          minimum: 1
+          maximum: 1000
+        text:
+          type: string
+          maxLength: 8000
+    CCERNoticeComment:
+      type: object
+      required: [project, number, author, text, on]
+      properties:
+        project:
+          type: string
+        period:
+          type: integer
+          format: int32
+          description: The monitoring period; absent for the design-document notice.
+        number:
+          type: integer
+          description: 1, 2, ... within its notice.
+        author:
+          type: string
+          description: The commenting user's name.
+        text:
+          type: string
+        'on':
+          type: string
+          description: YYYY-MM-DD (Beijing).
+    CCERNoticeCommentPage:
+      type: object
+      required: [items, total]
+      properties:
+        items:
+          type: array
+          items:
+            $ref: '#/components/schemas/CCERNoticeComment'
+        total:
+          type: integer
+        nextOffset:
+          type: integer
+    CCERCommentResult:
+      type: object
+      description: A comment recorded in the registry journal (kind `ccer.comment`).
+      required: [seq, replayed, comment]
+      properties:
+        seq:
+          type: integer
+          format: int64
+        replayed:
+          type: boolean
+        comment:
+          $ref: '#/components/schemas/CCERNoticeComment'
     MonthlyDataUpload:
       type: object
       required: [csv]

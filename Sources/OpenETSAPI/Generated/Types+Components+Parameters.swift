@@ -52,6 +52,14 @@ extension Components {
         ///
         /// - Remark: Generated from `#/components/parameters/CCERPeriod`.
         public typealias CCERPeriod = Swift.Int32
+        /// A validation and verification body's id, e.g. CQC.
+        ///
+        /// - Remark: Generated from `#/components/parameters/CCERBodyId`.
+        public typealias CCERBodyId = Swift.String
+        /// Only the comments on this monitoring period's reduction notice.
+        ///
+        /// - Remark: Generated from `#/components/parameters/CCERCommentPeriod`.
+        public typealias CCERCommentPeriod = Swift.Int32
         /// The MRV entity (its unified social credit code, the owner id of its registry account).
         ///
         /// - Remark: Generated from `#/components/parameters/EntityId`.

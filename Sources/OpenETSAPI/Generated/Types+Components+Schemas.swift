@@ -2490,6 +2490,531 @@ extension Components {
                 case verificationCode
             }
         }
+        /// A methodology the regulator publishes (docs/ccer.md, "Methodologies"). Its values are the regulator's, so none is marked unverified.
+        ///
+        /// - Remark: Generated from `#/components/schemas/CCERMethodologyPublication`.
+        public struct CCERMethodologyPublication: Codable, Hashable, Sendable {
+            /// CCER-NN-NNN-VNN, e.g. CCER-14-003-V01.
+            ///
+            /// - Remark: Generated from `#/components/schemas/CCERMethodologyPublication/code`.
+            public var code: Swift.String
+            /// The published title (Chinese).
+            ///
+            /// - Remark: Generated from `#/components/schemas/CCERMethodologyPublication/name`.
+            public var name: Swift.String
+            /// - Remark: Generated from `#/components/schemas/CCERMethodologyPublication/nameEn`.
+            public var nameEn: Swift.String
+            /// - Remark: Generated from `#/components/schemas/CCERMethodologyPublication/sector`.
+            public var sector: Swift.String
+            /// - Remark: Generated from `#/components/schemas/CCERMethodologyPublication/GasesPayload`.
+            @frozen public enum GasesPayloadPayload: String, Codable, Hashable, Sendable, CaseIterable {
+                case co2 = "CO2"
+                case ch4 = "CH4"
+                case n2o = "N2O"
+                case hfCs = "HFCs"
+                case pfCs = "PFCs"
+                case sf6 = "SF6"
+                case nf3 = "NF3"
+            }
+            /// - Remark: Generated from `#/components/schemas/CCERMethodologyPublication/gases`.
+            public typealias GasesPayload = [Components.Schemas.CCERMethodologyPublication.GasesPayloadPayload]
+            /// - Remark: Generated from `#/components/schemas/CCERMethodologyPublication/gases`.
+            public var gases: Components.Schemas.CCERMethodologyPublication.GasesPayload
+            /// - Remark: Generated from `#/components/schemas/CCERMethodologyPublication/creditingPeriod`.
+            public struct CreditingPeriodPayload: Codable, Hashable, Sendable {
+                /// - Remark: Generated from `#/components/schemas/CCERMethodologyPublication/creditingPeriod/minYears`.
+                public var minYears: Swift.Int32?
+                /// - Remark: Generated from `#/components/schemas/CCERMethodologyPublication/creditingPeriod/maxYears`.
+                public var maxYears: Swift.Int32
+                /// - Remark: Generated from `#/components/schemas/CCERMethodologyPublication/creditingPeriod/renewable`.
+                public var renewable: Swift.Bool
+                /// Creates a new `CreditingPeriodPayload`.
+                ///
+                /// - Parameters:
+                ///   - minYears:
+                ///   - maxYears:
+                ///   - renewable:
+                public init(
+                    minYears: Swift.Int32? = nil,
+                    maxYears: Swift.Int32,
+                    renewable: Swift.Bool
+                ) {
+                    self.minYears = minYears
+                    self.maxYears = maxYears
+                    self.renewable = renewable
+                }
+                public enum CodingKeys: String, CodingKey {
+                    case minYears
+                    case maxYears
+                    case renewable
+                }
+                public init(from decoder: any Swift.Decoder) throws {
+                    let container = try decoder.container(keyedBy: CodingKeys.self)
+                    self.minYears = try container.decodeIfPresent(
+                        Swift.Int32.self,
+                        forKey: .minYears
+                    )
+                    self.maxYears = try container.decode(
+                        Swift.Int32.self,
+                        forKey: .maxYears
+                    )
+                    self.renewable = try container.decode(
+                        Swift.Bool.self,
+                        forKey: .renewable
+                    )
+                    try decoder.ensureNoAdditionalProperties(knownKeys: [
+                        "minYears",
+                        "maxYears",
+                        "renewable"
+                    ])
+                }
+            }
+            /// - Remark: Generated from `#/components/schemas/CCERMethodologyPublication/creditingPeriod`.
+            public var creditingPeriod: Components.Schemas.CCERMethodologyPublication.CreditingPeriodPayload
+            /// The methodology's own text first, then the guidance it is used with.
+            ///
+            /// - Remark: Generated from `#/components/schemas/CCERMethodologyPublication/documents`.
+            public var documents: [Swift.String]
+            /// YYYY-MM-DD; default today (Beijing).
+            ///
+            /// - Remark: Generated from `#/components/schemas/CCERMethodologyPublication/publishedOn`.
+            public var publishedOn: Swift.String?
+            /// Where the methodology is published (the announcement).
+            ///
+            /// - Remark: Generated from `#/components/schemas/CCERMethodologyPublication/source`.
+            public var source: Swift.String
+            /// Creates a new `CCERMethodologyPublication`.
+            ///
+            /// - Parameters:
+            ///   - code: CCER-NN-NNN-VNN, e.g. CCER-14-003-V01.
+            ///   - name: The published title (Chinese).
+            ///   - nameEn:
+            ///   - sector:
+            ///   - gases:
+            ///   - creditingPeriod:
+            ///   - documents: The methodology's own text first, then the guidance it is used with.
+            ///   - publishedOn: YYYY-MM-DD; default today (Beijing).
+            ///   - source: Where the methodology is published (the announcement).
+            public init(
+                code: Swift.String,
+                name: Swift.String,
+                nameEn: Swift.String,
+                sector: Swift.String,
+                gases: Components.Schemas.CCERMethodologyPublication.GasesPayload,
+                creditingPeriod: Components.Schemas.CCERMethodologyPublication.CreditingPeriodPayload,
+                documents: [Swift.String],
+                publishedOn: Swift.String? = nil,
+                source: Swift.String
+            ) {
+                self.code = code
+                self.name = name
+                self.nameEn = nameEn
+                self.sector = sector
+                self.gases = gases
+                self.creditingPeriod = creditingPeriod
+                self.documents = documents
+                self.publishedOn = publishedOn
+                self.source = source
+            }
+            public enum CodingKeys: String, CodingKey {
+                case code
+                case name
+                case nameEn
+                case sector
+                case gases
+                case creditingPeriod
+                case documents
+                case publishedOn
+                case source
+            }
+            public init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.code = try container.decode(
+                    Swift.String.self,
+                    forKey: .code
+                )
+                self.name = try container.decode(
+                    Swift.String.self,
+                    forKey: .name
+                )
+                self.nameEn = try container.decode(
+                    Swift.String.self,
+                    forKey: .nameEn
+                )
+                self.sector = try container.decode(
+                    Swift.String.self,
+                    forKey: .sector
+                )
+                self.gases = try container.decode(
+                    Components.Schemas.CCERMethodologyPublication.GasesPayload.self,
+                    forKey: .gases
+                )
+                self.creditingPeriod = try container.decode(
+                    Components.Schemas.CCERMethodologyPublication.CreditingPeriodPayload.self,
+                    forKey: .creditingPeriod
+                )
+                self.documents = try container.decode(
+                    [Swift.String].self,
+                    forKey: .documents
+                )
+                self.publishedOn = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .publishedOn
+                )
+                self.source = try container.decode(
+                    Swift.String.self,
+                    forKey: .source
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "code",
+                    "name",
+                    "nameEn",
+                    "sector",
+                    "gases",
+                    "creditingPeriod",
+                    "documents",
+                    "publishedOn",
+                    "source"
+                ])
+            }
+        }
+        /// A methodology published through the registry's journal (one entry, kind `ccer.add_methodology`).
+        ///
+        /// - Remark: Generated from `#/components/schemas/CCERMethodologyResult`.
+        public struct CCERMethodologyResult: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/CCERMethodologyResult/seq`.
+            public var seq: Swift.Int64
+            /// - Remark: Generated from `#/components/schemas/CCERMethodologyResult/replayed`.
+            public var replayed: Swift.Bool
+            /// - Remark: Generated from `#/components/schemas/CCERMethodologyResult/methodology`.
+            public var methodology: Components.Schemas.CCERMethodology
+            /// Creates a new `CCERMethodologyResult`.
+            ///
+            /// - Parameters:
+            ///   - seq:
+            ///   - replayed:
+            ///   - methodology:
+            public init(
+                seq: Swift.Int64,
+                replayed: Swift.Bool,
+                methodology: Components.Schemas.CCERMethodology
+            ) {
+                self.seq = seq
+                self.replayed = replayed
+                self.methodology = methodology
+            }
+            public enum CodingKeys: String, CodingKey {
+                case seq
+                case replayed
+                case methodology
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/CCERAccreditationRequest`.
+        public struct CCERAccreditationRequest: Codable, Hashable, Sendable {
+            /// The body's id, 1-32 of A-Z, 0-9 and '-'.
+            ///
+            /// - Remark: Generated from `#/components/schemas/CCERAccreditationRequest/id`.
+            public var id: Swift.String
+            /// - Remark: Generated from `#/components/schemas/CCERAccreditationRequest/name`.
+            public var name: Swift.String
+            /// Creates a new `CCERAccreditationRequest`.
+            ///
+            /// - Parameters:
+            ///   - id: The body's id, 1-32 of A-Z, 0-9 and '-'.
+            ///   - name:
+            public init(
+                id: Swift.String,
+                name: Swift.String
+            ) {
+                self.id = id
+                self.name = name
+            }
+            public enum CodingKeys: String, CodingKey {
+                case id
+                case name
+            }
+            public init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.id = try container.decode(
+                    Swift.String.self,
+                    forKey: .id
+                )
+                self.name = try container.decode(
+                    Swift.String.self,
+                    forKey: .name
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "id",
+                    "name"
+                ])
+            }
+        }
+        /// A validation and verification body (审定与核查机构).
+        ///
+        /// - Remark: Generated from `#/components/schemas/CCERBody`.
+        public struct CCERBody: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/CCERBody/id`.
+            public var id: Swift.String
+            /// - Remark: Generated from `#/components/schemas/CCERBody/name`.
+            public var name: Swift.String
+            /// False once the accreditation is withdrawn.
+            ///
+            /// - Remark: Generated from `#/components/schemas/CCERBody/accredited`.
+            public var accredited: Swift.Bool
+            /// YYYY-MM-DD (Beijing), the latest accreditation.
+            ///
+            /// - Remark: Generated from `#/components/schemas/CCERBody/accreditedOn`.
+            public var accreditedOn: Swift.String
+            /// YYYY-MM-DD, when the accreditation was withdrawn (absent while accredited).
+            ///
+            /// - Remark: Generated from `#/components/schemas/CCERBody/withdrawnOn`.
+            public var withdrawnOn: Swift.String?
+            /// Creates a new `CCERBody`.
+            ///
+            /// - Parameters:
+            ///   - id:
+            ///   - name:
+            ///   - accredited: False once the accreditation is withdrawn.
+            ///   - accreditedOn: YYYY-MM-DD (Beijing), the latest accreditation.
+            ///   - withdrawnOn: YYYY-MM-DD, when the accreditation was withdrawn (absent while accredited).
+            public init(
+                id: Swift.String,
+                name: Swift.String,
+                accredited: Swift.Bool,
+                accreditedOn: Swift.String,
+                withdrawnOn: Swift.String? = nil
+            ) {
+                self.id = id
+                self.name = name
+                self.accredited = accredited
+                self.accreditedOn = accreditedOn
+                self.withdrawnOn = withdrawnOn
+            }
+            public enum CodingKeys: String, CodingKey {
+                case id
+                case name
+                case accredited
+                case accreditedOn
+                case withdrawnOn
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/CCERBodyPage`.
+        public struct CCERBodyPage: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/CCERBodyPage/items`.
+            public var items: [Components.Schemas.CCERBody]
+            /// - Remark: Generated from `#/components/schemas/CCERBodyPage/total`.
+            public var total: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/CCERBodyPage/nextOffset`.
+            public var nextOffset: Swift.Int?
+            /// Creates a new `CCERBodyPage`.
+            ///
+            /// - Parameters:
+            ///   - items:
+            ///   - total:
+            ///   - nextOffset:
+            public init(
+                items: [Components.Schemas.CCERBody],
+                total: Swift.Int,
+                nextOffset: Swift.Int? = nil
+            ) {
+                self.items = items
+                self.total = total
+                self.nextOffset = nextOffset
+            }
+            public enum CodingKeys: String, CodingKey {
+                case items
+                case total
+                case nextOffset
+            }
+        }
+        /// An accreditation or its withdrawal recorded in the registry journal (kind `ccer.accredit_body`, `ccer.withdraw_accreditation`).
+        ///
+        /// - Remark: Generated from `#/components/schemas/CCERBodyResult`.
+        public struct CCERBodyResult: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/CCERBodyResult/seq`.
+            public var seq: Swift.Int64
+            /// - Remark: Generated from `#/components/schemas/CCERBodyResult/replayed`.
+            public var replayed: Swift.Bool
+            /// - Remark: Generated from `#/components/schemas/CCERBodyResult/body`.
+            public var body: Components.Schemas.CCERBody
+            /// Creates a new `CCERBodyResult`.
+            ///
+            /// - Parameters:
+            ///   - seq:
+            ///   - replayed:
+            ///   - body:
+            public init(
+                seq: Swift.Int64,
+                replayed: Swift.Bool,
+                body: Components.Schemas.CCERBody
+            ) {
+                self.seq = seq
+                self.replayed = replayed
+                self.body = body
+            }
+            public enum CodingKeys: String, CodingKey {
+                case seq
+                case replayed
+                case body
+            }
+        }
+        /// A public comment; at most the CCER policy's maxTextLength (2,000 characters) of text that is not only blanks.
+        ///
+        /// - Remark: Generated from `#/components/schemas/CCERCommentRequest`.
+        public struct CCERCommentRequest: Codable, Hashable, Sendable {
+            /// The monitoring period whose reduction notice is commented on; absent for the design-document notice.
+            ///
+            /// - Remark: Generated from `#/components/schemas/CCERCommentRequest/period`.
+            public var period: Swift.Int32?
+            /// - Remark: Generated from `#/components/schemas/CCERCommentRequest/text`.
+            public var text: Swift.String
+            /// Creates a new `CCERCommentRequest`.
+            ///
+            /// - Parameters:
+            ///   - period: The monitoring period whose reduction notice is commented on; absent for the design-document notice.
+            ///   - text:
+            public init(
+                period: Swift.Int32? = nil,
+                text: Swift.String
+            ) {
+                self.period = period
+                self.text = text
+            }
+            public enum CodingKeys: String, CodingKey {
+                case period
+                case text
+            }
+            public init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.period = try container.decodeIfPresent(
+                    Swift.Int32.self,
+                    forKey: .period
+                )
+                self.text = try container.decode(
+                    Swift.String.self,
+                    forKey: .text
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "period",
+                    "text"
+                ])
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/CCERNoticeComment`.
+        public struct CCERNoticeComment: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/CCERNoticeComment/project`.
+            public var project: Swift.String
+            /// The monitoring period; absent for the design-document notice.
+            ///
+            /// - Remark: Generated from `#/components/schemas/CCERNoticeComment/period`.
+            public var period: Swift.Int32?
+            /// 1, 2, ... within its notice.
+            ///
+            /// - Remark: Generated from `#/components/schemas/CCERNoticeComment/number`.
+            public var number: Swift.Int
+            /// The commenting user's name.
+            ///
+            /// - Remark: Generated from `#/components/schemas/CCERNoticeComment/author`.
+            public var author: Swift.String
+            /// - Remark: Generated from `#/components/schemas/CCERNoticeComment/text`.
+            public var text: Swift.String
+            /// YYYY-MM-DD (Beijing).
+            ///
+            /// - Remark: Generated from `#/components/schemas/CCERNoticeComment/on`.
+            public var on: Swift.String
+            /// Creates a new `CCERNoticeComment`.
+            ///
+            /// - Parameters:
+            ///   - project:
+            ///   - period: The monitoring period; absent for the design-document notice.
+            ///   - number: 1, 2, ... within its notice.
+            ///   - author: The commenting user's name.
+            ///   - text:
+            ///   - on: YYYY-MM-DD (Beijing).
+            public init(
+                project: Swift.String,
+                period: Swift.Int32? = nil,
+                number: Swift.Int,
+                author: Swift.String,
+                text: Swift.String,
+                on: Swift.String
+            ) {
+                self.project = project
+                self.period = period
+                self.number = number
+                self.author = author
+                self.text = text
+                self.on = on
+            }
+            public enum CodingKeys: String, CodingKey {
+                case project
+                case period
+                case number
+                case author
+                case text
+                case on
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/CCERNoticeCommentPage`.
+        public struct CCERNoticeCommentPage: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/CCERNoticeCommentPage/items`.
+            public var items: [Components.Schemas.CCERNoticeComment]
+            /// - Remark: Generated from `#/components/schemas/CCERNoticeCommentPage/total`.
+            public var total: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/CCERNoticeCommentPage/nextOffset`.
+            public var nextOffset: Swift.Int?
+            /// Creates a new `CCERNoticeCommentPage`.
+            ///
+            /// - Parameters:
+            ///   - items:
+            ///   - total:
+            ///   - nextOffset:
+            public init(
+                items: [Components.Schemas.CCERNoticeComment],
+                total: Swift.Int,
+                nextOffset: Swift.Int? = nil
+            ) {
+                self.items = items
+                self.total = total
+                self.nextOffset = nextOffset
+            }
+            public enum CodingKeys: String, CodingKey {
+                case items
+                case total
+                case nextOffset
+            }
+        }
+        /// A comment recorded in the registry journal (kind `ccer.comment`).
+        ///
+        /// - Remark: Generated from `#/components/schemas/CCERCommentResult`.
+        public struct CCERCommentResult: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/CCERCommentResult/seq`.
+            public var seq: Swift.Int64
+            /// - Remark: Generated from `#/components/schemas/CCERCommentResult/replayed`.
+            public var replayed: Swift.Bool
+            /// - Remark: Generated from `#/components/schemas/CCERCommentResult/comment`.
+            public var comment: Components.Schemas.CCERNoticeComment
+            /// Creates a new `CCERCommentResult`.
+            ///
+            /// - Parameters:
+            ///   - seq:
+            ///   - replayed:
+            ///   - comment:
+            public init(
+                seq: Swift.Int64,
+                replayed: Swift.Bool,
+                comment: Components.Schemas.CCERNoticeComment
+            ) {
+                self.seq = seq
+                self.replayed = replayed
+                self.comment = comment
+            }
+            public enum CodingKeys: String, CodingKey {
+                case seq
+                case replayed
+                case comment
+            }
+        }
         /// - Remark: Generated from `#/components/schemas/MonthlyDataUpload`.
         public struct MonthlyDataUpload: Codable, Hashable, Sendable {
             /// The monthly CSV of `openets mrv import months` (header row first).

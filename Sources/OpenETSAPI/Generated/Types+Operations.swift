@@ -8663,6 +8663,1461 @@ public enum Operations {
             }
         }
     }
+    /// Publish a CCER methodology (the regulator, MEE); listed by listCCERMethodologies from then on. The domain has no withdrawal of a methodology.
+    ///
+    /// - Remark: HTTP `POST /api/v1/ccer/methodology-publications`.
+    /// - Remark: Generated from `#/paths//api/v1/ccer/methodology-publications/post(publishCCERMethodology)`.
+    public enum PublishCCERMethodology {
+        public static let id: Swift.String = "publishCCERMethodology"
+        public struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/api/v1/ccer/methodology-publications/POST/header`.
+            public struct Headers: Sendable, Hashable {
+                /// 1-64 printable ASCII characters (! to ~) chosen by the client; a retry with the same key returns the first result.
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/ccer/methodology-publications/POST/header/Idempotency-Key`.
+                public var idempotencyKey: Components.Parameters.IdempotencyKey
+                public var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.PublishCCERMethodology.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - idempotencyKey: 1-64 printable ASCII characters (! to ~) chosen by the client; a retry with the same key returns the first result.
+                ///   - accept:
+                public init(
+                    idempotencyKey: Components.Parameters.IdempotencyKey,
+                    accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.PublishCCERMethodology.AcceptableContentType>] = .defaultValues()
+                ) {
+                    self.idempotencyKey = idempotencyKey
+                    self.accept = accept
+                }
+            }
+            public var headers: Operations.PublishCCERMethodology.Input.Headers
+            /// - Remark: Generated from `#/paths/api/v1/ccer/methodology-publications/POST/requestBody`.
+            @frozen public enum Body: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/ccer/methodology-publications/POST/requestBody/content/application\/json`.
+                case json(Components.Schemas.CCERMethodologyPublication)
+            }
+            public var body: Operations.PublishCCERMethodology.Input.Body
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - headers:
+            ///   - body:
+            public init(
+                headers: Operations.PublishCCERMethodology.Input.Headers,
+                body: Operations.PublishCCERMethodology.Input.Body
+            ) {
+                self.headers = headers
+                self.body = body
+            }
+        }
+        @frozen public enum Output: Sendable, Hashable {
+            public struct Created: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/ccer/methodology-publications/POST/responses/201/content`.
+                @frozen public enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/api/v1/ccer/methodology-publications/POST/responses/201/content/application\/json`.
+                    case json(Components.Schemas.CCERMethodologyResult)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    public var json: Components.Schemas.CCERMethodologyResult {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                public var body: Operations.PublishCCERMethodology.Output.Created.Body
+                /// Creates a new `Created`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                public init(body: Operations.PublishCCERMethodology.Output.Created.Body) {
+                    self.body = body
+                }
+            }
+            /// Published (or the replay under this key).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/methodology-publications/post(publishCCERMethodology)/responses/201`.
+            ///
+            /// HTTP response code: `201 created`.
+            case created(Operations.PublishCCERMethodology.Output.Created)
+            /// The associated value of the enum case if `self` is `.created`.
+            ///
+            /// - Throws: An error if `self` is not `.created`.
+            /// - SeeAlso: `.created`.
+            public var created: Operations.PublishCCERMethodology.Output.Created {
+                get throws {
+                    switch self {
+                    case let .created(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "created",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request does not match this specification (INVALID_INPUT).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/methodology-publications/post(publishCCERMethodology)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.BadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            public var badRequest: Components.Responses.BadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No valid API token (UNAUTHENTICATED), or an expired one (TOKEN_EXPIRED).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/methodology-publications/post(publishCCERMethodology)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            public var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The token's user may not do this (FORBIDDEN).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/methodology-publications/post(publishCCERMethodology)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Forbidden)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            public var forbidden: Components.Responses.Forbidden {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request body is over the API's limit (BODY_TOO_LARGE).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/methodology-publications/post(publishCCERMethodology)/responses/413`.
+            ///
+            /// HTTP response code: `413 contentTooLarge`.
+            case contentTooLarge(Components.Responses.TooLarge)
+            /// The associated value of the enum case if `self` is `.contentTooLarge`.
+            ///
+            /// - Throws: An error if `self` is not `.contentTooLarge`.
+            /// - SeeAlso: `.contentTooLarge`.
+            public var contentTooLarge: Components.Responses.TooLarge {
+                get throws {
+                    switch self {
+                    case let .contentTooLarge(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "contentTooLarge",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The exchange or the registry rejected the command; nothing changed. `code` is the domain's error code.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/methodology-publications/post(publishCCERMethodology)/responses/422`.
+            ///
+            /// HTTP response code: `422 unprocessableContent`.
+            case unprocessableContent(Components.Responses.Rejected)
+            /// The associated value of the enum case if `self` is `.unprocessableContent`.
+            ///
+            /// - Throws: An error if `self` is not `.unprocessableContent`.
+            /// - SeeAlso: `.unprocessableContent`.
+            public var unprocessableContent: Components.Responses.Rejected {
+                get throws {
+                    switch self {
+                    case let .unprocessableContent(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unprocessableContent",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Too many state-changing calls with this token (RATE_LIMITED); retry after `Retry-After` seconds.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/methodology-publications/post(publishCCERMethodology)/responses/429`.
+            ///
+            /// HTTP response code: `429 tooManyRequests`.
+            case tooManyRequests(Components.Responses.RateLimited)
+            /// The associated value of the enum case if `self` is `.tooManyRequests`.
+            ///
+            /// - Throws: An error if `self` is not `.tooManyRequests`.
+            /// - SeeAlso: `.tooManyRequests`.
+            public var tooManyRequests: Components.Responses.RateLimited {
+                get throws {
+                    switch self {
+                    case let .tooManyRequests(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "tooManyRequests",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen public enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case other(Swift.String)
+            public init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            public var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                }
+            }
+            public static var allCases: [Self] {
+                [
+                    .json
+                ]
+            }
+        }
+    }
+    /// The validation and verification bodies the regulator accredited (and those whose accreditation it withdrew), by id.
+    ///
+    /// - Remark: HTTP `GET /api/v1/ccer/bodies`.
+    /// - Remark: Generated from `#/paths//api/v1/ccer/bodies/get(listCCERBodies)`.
+    public enum ListCCERBodies {
+        public static let id: Swift.String = "listCCERBodies"
+        public struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/api/v1/ccer/bodies/GET/query`.
+            public struct Query: Sendable, Hashable {
+                /// Only bodies accredited now (true) or withdrawn (false).
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/ccer/bodies/GET/query/accredited`.
+                public var accredited: Swift.Bool?
+                /// Most items in the page (the named maximum is 500).
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/ccer/bodies/GET/query/limit`.
+                public var limit: Components.Parameters.Limit?
+                /// Items to skip (from the previous page's `nextOffset`).
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/ccer/bodies/GET/query/offset`.
+                public var offset: Components.Parameters.Offset?
+                /// Creates a new `Query`.
+                ///
+                /// - Parameters:
+                ///   - accredited: Only bodies accredited now (true) or withdrawn (false).
+                ///   - limit: Most items in the page (the named maximum is 500).
+                ///   - offset: Items to skip (from the previous page's `nextOffset`).
+                public init(
+                    accredited: Swift.Bool? = nil,
+                    limit: Components.Parameters.Limit? = nil,
+                    offset: Components.Parameters.Offset? = nil
+                ) {
+                    self.accredited = accredited
+                    self.limit = limit
+                    self.offset = offset
+                }
+            }
+            public var query: Operations.ListCCERBodies.Input.Query
+            /// - Remark: Generated from `#/paths/api/v1/ccer/bodies/GET/header`.
+            public struct Headers: Sendable, Hashable {
+                public var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.ListCCERBodies.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - accept:
+                public init(accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.ListCCERBodies.AcceptableContentType>] = .defaultValues()) {
+                    self.accept = accept
+                }
+            }
+            public var headers: Operations.ListCCERBodies.Input.Headers
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - query:
+            ///   - headers:
+            public init(
+                query: Operations.ListCCERBodies.Input.Query = .init(),
+                headers: Operations.ListCCERBodies.Input.Headers = .init()
+            ) {
+                self.query = query
+                self.headers = headers
+            }
+        }
+        @frozen public enum Output: Sendable, Hashable {
+            public struct Ok: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/ccer/bodies/GET/responses/200/content`.
+                @frozen public enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/api/v1/ccer/bodies/GET/responses/200/content/application\/json`.
+                    case json(Components.Schemas.CCERBodyPage)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    public var json: Components.Schemas.CCERBodyPage {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                public var body: Operations.ListCCERBodies.Output.Ok.Body
+                /// Creates a new `Ok`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                public init(body: Operations.ListCCERBodies.Output.Ok.Body) {
+                    self.body = body
+                }
+            }
+            /// A page of bodies.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/bodies/get(listCCERBodies)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Operations.ListCCERBodies.Output.Ok)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            public var ok: Operations.ListCCERBodies.Output.Ok {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request does not match this specification (INVALID_INPUT).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/bodies/get(listCCERBodies)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.BadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            public var badRequest: Components.Responses.BadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen public enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case other(Swift.String)
+            public init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            public var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                }
+            }
+            public static var allCases: [Self] {
+                [
+                    .json
+                ]
+            }
+        }
+    }
+    /// Accredit a validation and verification body, or accredit again one whose accreditation was withdrawn (the regulator, MEE; as `openets ccer accredit`).
+    ///
+    /// - Remark: HTTP `POST /api/v1/ccer/bodies`.
+    /// - Remark: Generated from `#/paths//api/v1/ccer/bodies/post(accreditCCERBody)`.
+    public enum AccreditCCERBody {
+        public static let id: Swift.String = "accreditCCERBody"
+        public struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/api/v1/ccer/bodies/POST/header`.
+            public struct Headers: Sendable, Hashable {
+                /// 1-64 printable ASCII characters (! to ~) chosen by the client; a retry with the same key returns the first result.
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/ccer/bodies/POST/header/Idempotency-Key`.
+                public var idempotencyKey: Components.Parameters.IdempotencyKey
+                public var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.AccreditCCERBody.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - idempotencyKey: 1-64 printable ASCII characters (! to ~) chosen by the client; a retry with the same key returns the first result.
+                ///   - accept:
+                public init(
+                    idempotencyKey: Components.Parameters.IdempotencyKey,
+                    accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.AccreditCCERBody.AcceptableContentType>] = .defaultValues()
+                ) {
+                    self.idempotencyKey = idempotencyKey
+                    self.accept = accept
+                }
+            }
+            public var headers: Operations.AccreditCCERBody.Input.Headers
+            /// - Remark: Generated from `#/paths/api/v1/ccer/bodies/POST/requestBody`.
+            @frozen public enum Body: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/ccer/bodies/POST/requestBody/content/application\/json`.
+                case json(Components.Schemas.CCERAccreditationRequest)
+            }
+            public var body: Operations.AccreditCCERBody.Input.Body
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - headers:
+            ///   - body:
+            public init(
+                headers: Operations.AccreditCCERBody.Input.Headers,
+                body: Operations.AccreditCCERBody.Input.Body
+            ) {
+                self.headers = headers
+                self.body = body
+            }
+        }
+        @frozen public enum Output: Sendable, Hashable {
+            public struct Created: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/ccer/bodies/POST/responses/201/content`.
+                @frozen public enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/api/v1/ccer/bodies/POST/responses/201/content/application\/json`.
+                    case json(Components.Schemas.CCERBodyResult)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    public var json: Components.Schemas.CCERBodyResult {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                public var body: Operations.AccreditCCERBody.Output.Created.Body
+                /// Creates a new `Created`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                public init(body: Operations.AccreditCCERBody.Output.Created.Body) {
+                    self.body = body
+                }
+            }
+            /// Accredited (or the replay under this key).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/bodies/post(accreditCCERBody)/responses/201`.
+            ///
+            /// HTTP response code: `201 created`.
+            case created(Operations.AccreditCCERBody.Output.Created)
+            /// The associated value of the enum case if `self` is `.created`.
+            ///
+            /// - Throws: An error if `self` is not `.created`.
+            /// - SeeAlso: `.created`.
+            public var created: Operations.AccreditCCERBody.Output.Created {
+                get throws {
+                    switch self {
+                    case let .created(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "created",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request does not match this specification (INVALID_INPUT).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/bodies/post(accreditCCERBody)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.BadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            public var badRequest: Components.Responses.BadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No valid API token (UNAUTHENTICATED), or an expired one (TOKEN_EXPIRED).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/bodies/post(accreditCCERBody)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            public var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The token's user may not do this (FORBIDDEN).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/bodies/post(accreditCCERBody)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Forbidden)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            public var forbidden: Components.Responses.Forbidden {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request body is over the API's limit (BODY_TOO_LARGE).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/bodies/post(accreditCCERBody)/responses/413`.
+            ///
+            /// HTTP response code: `413 contentTooLarge`.
+            case contentTooLarge(Components.Responses.TooLarge)
+            /// The associated value of the enum case if `self` is `.contentTooLarge`.
+            ///
+            /// - Throws: An error if `self` is not `.contentTooLarge`.
+            /// - SeeAlso: `.contentTooLarge`.
+            public var contentTooLarge: Components.Responses.TooLarge {
+                get throws {
+                    switch self {
+                    case let .contentTooLarge(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "contentTooLarge",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The exchange or the registry rejected the command; nothing changed. `code` is the domain's error code.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/bodies/post(accreditCCERBody)/responses/422`.
+            ///
+            /// HTTP response code: `422 unprocessableContent`.
+            case unprocessableContent(Components.Responses.Rejected)
+            /// The associated value of the enum case if `self` is `.unprocessableContent`.
+            ///
+            /// - Throws: An error if `self` is not `.unprocessableContent`.
+            /// - SeeAlso: `.unprocessableContent`.
+            public var unprocessableContent: Components.Responses.Rejected {
+                get throws {
+                    switch self {
+                    case let .unprocessableContent(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unprocessableContent",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Too many state-changing calls with this token (RATE_LIMITED); retry after `Retry-After` seconds.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/bodies/post(accreditCCERBody)/responses/429`.
+            ///
+            /// HTTP response code: `429 tooManyRequests`.
+            case tooManyRequests(Components.Responses.RateLimited)
+            /// The associated value of the enum case if `self` is `.tooManyRequests`.
+            ///
+            /// - Throws: An error if `self` is not `.tooManyRequests`.
+            /// - SeeAlso: `.tooManyRequests`.
+            public var tooManyRequests: Components.Responses.RateLimited {
+                get throws {
+                    switch self {
+                    case let .tooManyRequests(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "tooManyRequests",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen public enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case other(Swift.String)
+            public init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            public var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                }
+            }
+            public static var allCases: [Self] {
+                [
+                    .json
+                ]
+            }
+        }
+    }
+    /// Withdraw (suspend) a body's accreditation (the regulator, MEE); it records no validation or verification from then on until accredited again.
+    ///
+    /// - Remark: HTTP `POST /api/v1/ccer/bodies/{bodyId}/withdrawal`.
+    /// - Remark: Generated from `#/paths//api/v1/ccer/bodies/{bodyId}/withdrawal/post(withdrawCCERAccreditation)`.
+    public enum WithdrawCCERAccreditation {
+        public static let id: Swift.String = "withdrawCCERAccreditation"
+        public struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/api/v1/ccer/bodies/{bodyId}/withdrawal/POST/path`.
+            public struct Path: Sendable, Hashable {
+                /// A validation and verification body's id, e.g. CQC.
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/ccer/bodies/{bodyId}/withdrawal/POST/path/bodyId`.
+                public var bodyId: Components.Parameters.CCERBodyId
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - bodyId: A validation and verification body's id, e.g. CQC.
+                public init(bodyId: Components.Parameters.CCERBodyId) {
+                    self.bodyId = bodyId
+                }
+            }
+            public var path: Operations.WithdrawCCERAccreditation.Input.Path
+            /// - Remark: Generated from `#/paths/api/v1/ccer/bodies/{bodyId}/withdrawal/POST/header`.
+            public struct Headers: Sendable, Hashable {
+                /// 1-64 printable ASCII characters (! to ~) chosen by the client; a retry with the same key returns the first result.
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/ccer/bodies/{bodyId}/withdrawal/POST/header/Idempotency-Key`.
+                public var idempotencyKey: Components.Parameters.IdempotencyKey
+                public var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.WithdrawCCERAccreditation.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - idempotencyKey: 1-64 printable ASCII characters (! to ~) chosen by the client; a retry with the same key returns the first result.
+                ///   - accept:
+                public init(
+                    idempotencyKey: Components.Parameters.IdempotencyKey,
+                    accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.WithdrawCCERAccreditation.AcceptableContentType>] = .defaultValues()
+                ) {
+                    self.idempotencyKey = idempotencyKey
+                    self.accept = accept
+                }
+            }
+            public var headers: Operations.WithdrawCCERAccreditation.Input.Headers
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - headers:
+            public init(
+                path: Operations.WithdrawCCERAccreditation.Input.Path,
+                headers: Operations.WithdrawCCERAccreditation.Input.Headers
+            ) {
+                self.path = path
+                self.headers = headers
+            }
+        }
+        @frozen public enum Output: Sendable, Hashable {
+            public struct Ok: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/ccer/bodies/{bodyId}/withdrawal/POST/responses/200/content`.
+                @frozen public enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/api/v1/ccer/bodies/{bodyId}/withdrawal/POST/responses/200/content/application\/json`.
+                    case json(Components.Schemas.CCERBodyResult)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    public var json: Components.Schemas.CCERBodyResult {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                public var body: Operations.WithdrawCCERAccreditation.Output.Ok.Body
+                /// Creates a new `Ok`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                public init(body: Operations.WithdrawCCERAccreditation.Output.Ok.Body) {
+                    self.body = body
+                }
+            }
+            /// Withdrawn (or the replay under this key).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/bodies/{bodyId}/withdrawal/post(withdrawCCERAccreditation)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Operations.WithdrawCCERAccreditation.Output.Ok)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            public var ok: Operations.WithdrawCCERAccreditation.Output.Ok {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request does not match this specification (INVALID_INPUT).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/bodies/{bodyId}/withdrawal/post(withdrawCCERAccreditation)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.BadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            public var badRequest: Components.Responses.BadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No valid API token (UNAUTHENTICATED), or an expired one (TOKEN_EXPIRED).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/bodies/{bodyId}/withdrawal/post(withdrawCCERAccreditation)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            public var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The token's user may not do this (FORBIDDEN).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/bodies/{bodyId}/withdrawal/post(withdrawCCERAccreditation)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Forbidden)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            public var forbidden: Components.Responses.Forbidden {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The exchange or the registry rejected the command; nothing changed. `code` is the domain's error code.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/bodies/{bodyId}/withdrawal/post(withdrawCCERAccreditation)/responses/422`.
+            ///
+            /// HTTP response code: `422 unprocessableContent`.
+            case unprocessableContent(Components.Responses.Rejected)
+            /// The associated value of the enum case if `self` is `.unprocessableContent`.
+            ///
+            /// - Throws: An error if `self` is not `.unprocessableContent`.
+            /// - SeeAlso: `.unprocessableContent`.
+            public var unprocessableContent: Components.Responses.Rejected {
+                get throws {
+                    switch self {
+                    case let .unprocessableContent(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unprocessableContent",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Too many state-changing calls with this token (RATE_LIMITED); retry after `Retry-After` seconds.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/bodies/{bodyId}/withdrawal/post(withdrawCCERAccreditation)/responses/429`.
+            ///
+            /// HTTP response code: `429 tooManyRequests`.
+            case tooManyRequests(Components.Responses.RateLimited)
+            /// The associated value of the enum case if `self` is `.tooManyRequests`.
+            ///
+            /// - Throws: An error if `self` is not `.tooManyRequests`.
+            /// - SeeAlso: `.tooManyRequests`.
+            public var tooManyRequests: Components.Responses.RateLimited {
+                get throws {
+                    switch self {
+                    case let .tooManyRequests(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "tooManyRequests",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen public enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case other(Swift.String)
+            public init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            public var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                }
+            }
+            public static var allCases: [Self] {
+                [
+                    .json
+                ]
+            }
+        }
+    }
+    /// The public comments on a project's notices, the design document's first, then each reduction report's, each in the order made.
+    ///
+    /// - Remark: HTTP `GET /api/v1/ccer/projects/{projectId}/comments`.
+    /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/comments/get(listCCERNoticeComments)`.
+    public enum ListCCERNoticeComments {
+        public static let id: Swift.String = "listCCERNoticeComments"
+        public struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/api/v1/ccer/projects/{projectId}/comments/GET/path`.
+            public struct Path: Sendable, Hashable {
+                /// A CCER project id, e.g. P000001.
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/ccer/projects/{projectId}/comments/GET/path/projectId`.
+                public var projectId: Components.Parameters.CCERProjectId
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - projectId: A CCER project id, e.g. P000001.
+                public init(projectId: Components.Parameters.CCERProjectId) {
+                    self.projectId = projectId
+                }
+            }
+            public var path: Operations.ListCCERNoticeComments.Input.Path
+            /// - Remark: Generated from `#/paths/api/v1/ccer/projects/{projectId}/comments/GET/query`.
+            public struct Query: Sendable, Hashable {
+                /// Only the comments on this monitoring period's reduction notice.
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/ccer/projects/{projectId}/comments/GET/query/period`.
+                public var period: Components.Parameters.CCERCommentPeriod?
+                /// Most items in the page (the named maximum is 500).
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/ccer/projects/{projectId}/comments/GET/query/limit`.
+                public var limit: Components.Parameters.Limit?
+                /// Items to skip (from the previous page's `nextOffset`).
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/ccer/projects/{projectId}/comments/GET/query/offset`.
+                public var offset: Components.Parameters.Offset?
+                /// Creates a new `Query`.
+                ///
+                /// - Parameters:
+                ///   - period: Only the comments on this monitoring period's reduction notice.
+                ///   - limit: Most items in the page (the named maximum is 500).
+                ///   - offset: Items to skip (from the previous page's `nextOffset`).
+                public init(
+                    period: Components.Parameters.CCERCommentPeriod? = nil,
+                    limit: Components.Parameters.Limit? = nil,
+                    offset: Components.Parameters.Offset? = nil
+                ) {
+                    self.period = period
+                    self.limit = limit
+                    self.offset = offset
+                }
+            }
+            public var query: Operations.ListCCERNoticeComments.Input.Query
+            /// - Remark: Generated from `#/paths/api/v1/ccer/projects/{projectId}/comments/GET/header`.
+            public struct Headers: Sendable, Hashable {
+                public var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.ListCCERNoticeComments.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - accept:
+                public init(accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.ListCCERNoticeComments.AcceptableContentType>] = .defaultValues()) {
+                    self.accept = accept
+                }
+            }
+            public var headers: Operations.ListCCERNoticeComments.Input.Headers
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - query:
+            ///   - headers:
+            public init(
+                path: Operations.ListCCERNoticeComments.Input.Path,
+                query: Operations.ListCCERNoticeComments.Input.Query = .init(),
+                headers: Operations.ListCCERNoticeComments.Input.Headers = .init()
+            ) {
+                self.path = path
+                self.query = query
+                self.headers = headers
+            }
+        }
+        @frozen public enum Output: Sendable, Hashable {
+            public struct Ok: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/ccer/projects/{projectId}/comments/GET/responses/200/content`.
+                @frozen public enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/api/v1/ccer/projects/{projectId}/comments/GET/responses/200/content/application\/json`.
+                    case json(Components.Schemas.CCERNoticeCommentPage)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    public var json: Components.Schemas.CCERNoticeCommentPage {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                public var body: Operations.ListCCERNoticeComments.Output.Ok.Body
+                /// Creates a new `Ok`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                public init(body: Operations.ListCCERNoticeComments.Output.Ok.Body) {
+                    self.body = body
+                }
+            }
+            /// A page of comments.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/comments/get(listCCERNoticeComments)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Operations.ListCCERNoticeComments.Output.Ok)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            public var ok: Operations.ListCCERNoticeComments.Output.Ok {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request does not match this specification (INVALID_INPUT).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/comments/get(listCCERNoticeComments)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.BadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            public var badRequest: Components.Responses.BadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No such instrument, account, project or certificate (UNKNOWN_INSTRUMENT, UNKNOWN_ACCOUNT, UNKNOWN_PROJECT, UNKNOWN_CERTIFICATE, ...).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/comments/get(listCCERNoticeComments)/responses/404`.
+            ///
+            /// HTTP response code: `404 notFound`.
+            case notFound(Components.Responses.NotFound)
+            /// The associated value of the enum case if `self` is `.notFound`.
+            ///
+            /// - Throws: An error if `self` is not `.notFound`.
+            /// - SeeAlso: `.notFound`.
+            public var notFound: Components.Responses.NotFound {
+                get throws {
+                    switch self {
+                    case let .notFound(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "notFound",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen public enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case other(Swift.String)
+            public init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            public var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                }
+            }
+            public static var allCases: [Self] {
+                [
+                    .json
+                ]
+            }
+        }
+    }
+    /// Comment on a project's design-document notice (no `period`) or a reduction report's notice while it is open (20 working days); signed with the token's user's name.
+    ///
+    /// - Remark: HTTP `POST /api/v1/ccer/projects/{projectId}/comments`.
+    /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/comments/post(commentOnCCERNotice)`.
+    public enum CommentOnCCERNotice {
+        public static let id: Swift.String = "commentOnCCERNotice"
+        public struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/api/v1/ccer/projects/{projectId}/comments/POST/path`.
+            public struct Path: Sendable, Hashable {
+                /// A CCER project id, e.g. P000001.
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/ccer/projects/{projectId}/comments/POST/path/projectId`.
+                public var projectId: Components.Parameters.CCERProjectId
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - projectId: A CCER project id, e.g. P000001.
+                public init(projectId: Components.Parameters.CCERProjectId) {
+                    self.projectId = projectId
+                }
+            }
+            public var path: Operations.CommentOnCCERNotice.Input.Path
+            /// - Remark: Generated from `#/paths/api/v1/ccer/projects/{projectId}/comments/POST/header`.
+            public struct Headers: Sendable, Hashable {
+                /// 1-64 printable ASCII characters (! to ~) chosen by the client; a retry with the same key returns the first result.
+                ///
+                /// - Remark: Generated from `#/paths/api/v1/ccer/projects/{projectId}/comments/POST/header/Idempotency-Key`.
+                public var idempotencyKey: Components.Parameters.IdempotencyKey
+                public var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.CommentOnCCERNotice.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - idempotencyKey: 1-64 printable ASCII characters (! to ~) chosen by the client; a retry with the same key returns the first result.
+                ///   - accept:
+                public init(
+                    idempotencyKey: Components.Parameters.IdempotencyKey,
+                    accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.CommentOnCCERNotice.AcceptableContentType>] = .defaultValues()
+                ) {
+                    self.idempotencyKey = idempotencyKey
+                    self.accept = accept
+                }
+            }
+            public var headers: Operations.CommentOnCCERNotice.Input.Headers
+            /// - Remark: Generated from `#/paths/api/v1/ccer/projects/{projectId}/comments/POST/requestBody`.
+            @frozen public enum Body: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/ccer/projects/{projectId}/comments/POST/requestBody/content/application\/json`.
+                case json(Components.Schemas.CCERCommentRequest)
+            }
+            public var body: Operations.CommentOnCCERNotice.Input.Body
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - headers:
+            ///   - body:
+            public init(
+                path: Operations.CommentOnCCERNotice.Input.Path,
+                headers: Operations.CommentOnCCERNotice.Input.Headers,
+                body: Operations.CommentOnCCERNotice.Input.Body
+            ) {
+                self.path = path
+                self.headers = headers
+                self.body = body
+            }
+        }
+        @frozen public enum Output: Sendable, Hashable {
+            public struct Created: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/ccer/projects/{projectId}/comments/POST/responses/201/content`.
+                @frozen public enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/api/v1/ccer/projects/{projectId}/comments/POST/responses/201/content/application\/json`.
+                    case json(Components.Schemas.CCERCommentResult)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    public var json: Components.Schemas.CCERCommentResult {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                public var body: Operations.CommentOnCCERNotice.Output.Created.Body
+                /// Creates a new `Created`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                public init(body: Operations.CommentOnCCERNotice.Output.Created.Body) {
+                    self.body = body
+                }
+            }
+            /// Recorded (or the replay under this key).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/comments/post(commentOnCCERNotice)/responses/201`.
+            ///
+            /// HTTP response code: `201 created`.
+            case created(Operations.CommentOnCCERNotice.Output.Created)
+            /// The associated value of the enum case if `self` is `.created`.
+            ///
+            /// - Throws: An error if `self` is not `.created`.
+            /// - SeeAlso: `.created`.
+            public var created: Operations.CommentOnCCERNotice.Output.Created {
+                get throws {
+                    switch self {
+                    case let .created(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "created",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request does not match this specification (INVALID_INPUT).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/comments/post(commentOnCCERNotice)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.BadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            public var badRequest: Components.Responses.BadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No valid API token (UNAUTHENTICATED), or an expired one (TOKEN_EXPIRED).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/comments/post(commentOnCCERNotice)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            public var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The token's user may not do this (FORBIDDEN).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/comments/post(commentOnCCERNotice)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Forbidden)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            public var forbidden: Components.Responses.Forbidden {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request body is over the API's limit (BODY_TOO_LARGE).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/comments/post(commentOnCCERNotice)/responses/413`.
+            ///
+            /// HTTP response code: `413 contentTooLarge`.
+            case contentTooLarge(Components.Responses.TooLarge)
+            /// The associated value of the enum case if `self` is `.contentTooLarge`.
+            ///
+            /// - Throws: An error if `self` is not `.contentTooLarge`.
+            /// - SeeAlso: `.contentTooLarge`.
+            public var contentTooLarge: Components.Responses.TooLarge {
+                get throws {
+                    switch self {
+                    case let .contentTooLarge(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "contentTooLarge",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The exchange or the registry rejected the command; nothing changed. `code` is the domain's error code.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/comments/post(commentOnCCERNotice)/responses/422`.
+            ///
+            /// HTTP response code: `422 unprocessableContent`.
+            case unprocessableContent(Components.Responses.Rejected)
+            /// The associated value of the enum case if `self` is `.unprocessableContent`.
+            ///
+            /// - Throws: An error if `self` is not `.unprocessableContent`.
+            /// - SeeAlso: `.unprocessableContent`.
+            public var unprocessableContent: Components.Responses.Rejected {
+                get throws {
+                    switch self {
+                    case let .unprocessableContent(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unprocessableContent",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Too many state-changing calls with this token (RATE_LIMITED); retry after `Retry-After` seconds.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/comments/post(commentOnCCERNotice)/responses/429`.
+            ///
+            /// HTTP response code: `429 tooManyRequests`.
+            case tooManyRequests(Components.Responses.RateLimited)
+            /// The associated value of the enum case if `self` is `.tooManyRequests`.
+            ///
+            /// - Throws: An error if `self` is not `.tooManyRequests`.
+            /// - SeeAlso: `.tooManyRequests`.
+            public var tooManyRequests: Components.Responses.RateLimited {
+                get throws {
+                    switch self {
+                    case let .tooManyRequests(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "tooManyRequests",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen public enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case other(Swift.String)
+            public init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            public var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                }
+            }
+            public static var allCases: [Self] {
+                [
+                    .json
+                ]
+            }
+        }
+    }
     /// Submit monthly data of the token's entity's facilities (the MRV platform's monthly CSV, docs/mrv.md).
     ///
     /// The same import as `openets mrv import months`: every row is checked first; one bad row

@@ -211,6 +211,36 @@ public protocol APIProtocol: Sendable {
     /// - Remark: HTTP `POST /api/v1/ccer/neutrality-cancellations`.
     /// - Remark: Generated from `#/paths//api/v1/ccer/neutrality-cancellations/post(cancelCCERForNeutrality)`.
     func cancelCCERForNeutrality(_ input: Operations.CancelCCERForNeutrality.Input) async throws -> Operations.CancelCCERForNeutrality.Output
+    /// Publish a CCER methodology (the regulator, MEE); listed by listCCERMethodologies from then on. The domain has no withdrawal of a methodology.
+    ///
+    /// - Remark: HTTP `POST /api/v1/ccer/methodology-publications`.
+    /// - Remark: Generated from `#/paths//api/v1/ccer/methodology-publications/post(publishCCERMethodology)`.
+    func publishCCERMethodology(_ input: Operations.PublishCCERMethodology.Input) async throws -> Operations.PublishCCERMethodology.Output
+    /// The validation and verification bodies the regulator accredited (and those whose accreditation it withdrew), by id.
+    ///
+    /// - Remark: HTTP `GET /api/v1/ccer/bodies`.
+    /// - Remark: Generated from `#/paths//api/v1/ccer/bodies/get(listCCERBodies)`.
+    func listCCERBodies(_ input: Operations.ListCCERBodies.Input) async throws -> Operations.ListCCERBodies.Output
+    /// Accredit a validation and verification body, or accredit again one whose accreditation was withdrawn (the regulator, MEE; as `openets ccer accredit`).
+    ///
+    /// - Remark: HTTP `POST /api/v1/ccer/bodies`.
+    /// - Remark: Generated from `#/paths//api/v1/ccer/bodies/post(accreditCCERBody)`.
+    func accreditCCERBody(_ input: Operations.AccreditCCERBody.Input) async throws -> Operations.AccreditCCERBody.Output
+    /// Withdraw (suspend) a body's accreditation (the regulator, MEE); it records no validation or verification from then on until accredited again.
+    ///
+    /// - Remark: HTTP `POST /api/v1/ccer/bodies/{bodyId}/withdrawal`.
+    /// - Remark: Generated from `#/paths//api/v1/ccer/bodies/{bodyId}/withdrawal/post(withdrawCCERAccreditation)`.
+    func withdrawCCERAccreditation(_ input: Operations.WithdrawCCERAccreditation.Input) async throws -> Operations.WithdrawCCERAccreditation.Output
+    /// The public comments on a project's notices, the design document's first, then each reduction report's, each in the order made.
+    ///
+    /// - Remark: HTTP `GET /api/v1/ccer/projects/{projectId}/comments`.
+    /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/comments/get(listCCERNoticeComments)`.
+    func listCCERNoticeComments(_ input: Operations.ListCCERNoticeComments.Input) async throws -> Operations.ListCCERNoticeComments.Output
+    /// Comment on a project's design-document notice (no `period`) or a reduction report's notice while it is open (20 working days); signed with the token's user's name.
+    ///
+    /// - Remark: HTTP `POST /api/v1/ccer/projects/{projectId}/comments`.
+    /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/comments/post(commentOnCCERNotice)`.
+    func commentOnCCERNotice(_ input: Operations.CommentOnCCERNotice.Input) async throws -> Operations.CommentOnCCERNotice.Output
     /// Submit monthly data of the token's entity's facilities (the MRV platform's monthly CSV, docs/mrv.md).
     ///
     /// The same import as `openets mrv import months`: every row is checked first; one bad row
@@ -1087,6 +1117,88 @@ extension APIProtocol {
         body: Operations.CancelCCERForNeutrality.Input.Body
     ) async throws -> Operations.CancelCCERForNeutrality.Output {
         try await cancelCCERForNeutrality(Operations.CancelCCERForNeutrality.Input(
+            headers: headers,
+            body: body
+        ))
+    }
+    /// Publish a CCER methodology (the regulator, MEE); listed by listCCERMethodologies from then on. The domain has no withdrawal of a methodology.
+    ///
+    /// - Remark: HTTP `POST /api/v1/ccer/methodology-publications`.
+    /// - Remark: Generated from `#/paths//api/v1/ccer/methodology-publications/post(publishCCERMethodology)`.
+    public func publishCCERMethodology(
+        headers: Operations.PublishCCERMethodology.Input.Headers,
+        body: Operations.PublishCCERMethodology.Input.Body
+    ) async throws -> Operations.PublishCCERMethodology.Output {
+        try await publishCCERMethodology(Operations.PublishCCERMethodology.Input(
+            headers: headers,
+            body: body
+        ))
+    }
+    /// The validation and verification bodies the regulator accredited (and those whose accreditation it withdrew), by id.
+    ///
+    /// - Remark: HTTP `GET /api/v1/ccer/bodies`.
+    /// - Remark: Generated from `#/paths//api/v1/ccer/bodies/get(listCCERBodies)`.
+    public func listCCERBodies(
+        query: Operations.ListCCERBodies.Input.Query = .init(),
+        headers: Operations.ListCCERBodies.Input.Headers = .init()
+    ) async throws -> Operations.ListCCERBodies.Output {
+        try await listCCERBodies(Operations.ListCCERBodies.Input(
+            query: query,
+            headers: headers
+        ))
+    }
+    /// Accredit a validation and verification body, or accredit again one whose accreditation was withdrawn (the regulator, MEE; as `openets ccer accredit`).
+    ///
+    /// - Remark: HTTP `POST /api/v1/ccer/bodies`.
+    /// - Remark: Generated from `#/paths//api/v1/ccer/bodies/post(accreditCCERBody)`.
+    public func accreditCCERBody(
+        headers: Operations.AccreditCCERBody.Input.Headers,
+        body: Operations.AccreditCCERBody.Input.Body
+    ) async throws -> Operations.AccreditCCERBody.Output {
+        try await accreditCCERBody(Operations.AccreditCCERBody.Input(
+            headers: headers,
+            body: body
+        ))
+    }
+    /// Withdraw (suspend) a body's accreditation (the regulator, MEE); it records no validation or verification from then on until accredited again.
+    ///
+    /// - Remark: HTTP `POST /api/v1/ccer/bodies/{bodyId}/withdrawal`.
+    /// - Remark: Generated from `#/paths//api/v1/ccer/bodies/{bodyId}/withdrawal/post(withdrawCCERAccreditation)`.
+    public func withdrawCCERAccreditation(
+        path: Operations.WithdrawCCERAccreditation.Input.Path,
+        headers: Operations.WithdrawCCERAccreditation.Input.Headers
+    ) async throws -> Operations.WithdrawCCERAccreditation.Output {
+        try await withdrawCCERAccreditation(Operations.WithdrawCCERAccreditation.Input(
+            path: path,
+            headers: headers
+        ))
+    }
+    /// The public comments on a project's notices, the design document's first, then each reduction report's, each in the order made.
+    ///
+    /// - Remark: HTTP `GET /api/v1/ccer/projects/{projectId}/comments`.
+    /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/comments/get(listCCERNoticeComments)`.
+    public func listCCERNoticeComments(
+        path: Operations.ListCCERNoticeComments.Input.Path,
+        query: Operations.ListCCERNoticeComments.Input.Query = .init(),
+        headers: Operations.ListCCERNoticeComments.Input.Headers = .init()
+    ) async throws -> Operations.ListCCERNoticeComments.Output {
+        try await listCCERNoticeComments(Operations.ListCCERNoticeComments.Input(
+            path: path,
+            query: query,
+            headers: headers
+        ))
+    }
+    /// Comment on a project's design-document notice (no `period`) or a reduction report's notice while it is open (20 working days); signed with the token's user's name.
+    ///
+    /// - Remark: HTTP `POST /api/v1/ccer/projects/{projectId}/comments`.
+    /// - Remark: Generated from `#/paths//api/v1/ccer/projects/{projectId}/comments/post(commentOnCCERNotice)`.
+    public func commentOnCCERNotice(
+        path: Operations.CommentOnCCERNotice.Input.Path,
+        headers: Operations.CommentOnCCERNotice.Input.Headers,
+        body: Operations.CommentOnCCERNotice.Input.Body
+    ) async throws -> Operations.CommentOnCCERNotice.Output {
+        try await commentOnCCERNotice(Operations.CommentOnCCERNotice.Input(
+            path: path,
             headers: headers,
             body: body
         ))

@@ -89,6 +89,14 @@ public enum Action: String, Codable, Sendable, CaseIterable {
     /// and verification bodies (the MEE: the MRV platform refuses a province) over the API, as
     /// `openets mrv register-* --as province:…|national`.
     case mrvRegister = "mrv_register"
+    /// The CCER regulator (the MEE): publish methodologies, accredit validation and
+    /// verification bodies and withdraw their accreditation (docs/ccer.md; the API's
+    /// publishCCERMethodology, accreditCCERBody, withdrawCCERAccreditation).
+    case ccerRegulate = "ccer_regulate"
+    /// Comment on a CCER project's public notice (design document or reduction report) while
+    /// it runs: any logged-in user, the public included (公示: the public comments), signed
+    /// with the user's name; a visitor without a session or token may read the comments only.
+    case ccerComment = "ccer_comment"
 }
 
 /// The permission matrix: for each action, the roles allowed. Scope (own account, own
@@ -108,7 +116,7 @@ public struct PermissionMatrix: Hashable, Codable, Sendable {
         let traders: Set<Role> = [.entityInitiator, .investor, .projectOwner]
         var all = Set(Role.allCases)
         all.remove(.public)
-        return PermissionMatrix(version: 4, allowed: [
+        return PermissionMatrix(version: 5, allowed: [
             .viewPublic: Set(Role.allCases),
             .viewOwnAccount: traders.union([.entityApprover, .pledgee]),
             .tradePlace: traders,
@@ -140,6 +148,8 @@ public struct PermissionMatrix: Hashable, Codable, Sendable {
             .penaltyRecord: [.province],
             .cycleRun: [.mee],
             .mrvRegister: [.province, .mee],
+            .ccerRegulate: [.mee],
+            .ccerComment: Set(Role.allCases),
         ])
     }()
 }

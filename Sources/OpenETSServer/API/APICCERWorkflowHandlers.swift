@@ -219,6 +219,15 @@ extension APIHandler {
         _ action: Action, key: String, actsFor actor: CCERActor, _ build: (CCERCaller) async throws -> Result<CCERCommand, Refusal>,
         accepted: (Schemas.CCERCommandResult) -> O
     ) async throws -> O {
+        try await ccerCommand(action, key: key, actsFor: actor, build) { command, receipt in accepted(Self.ccerResult(command, receipt)) }
+    }
+
+    /// `ccerCommand`, answering an accepted command from the command and its receipt (the
+    /// regulator's commands and the notice comments have result shapes of their own).
+    func ccerCommand<O: CommandOutput>(
+        _ action: Action, key: String, actsFor actor: CCERActor, _ build: (CCERCaller) async throws -> Result<CCERCommand, Refusal>,
+        receipt accepted: (CCERCommand, CCERReceipt) async throws -> O
+    ) async throws -> O {
         let caller: CCERCaller
         switch try await ccerCaller(action, key: key, actsFor: actor) {
         case .failure(let refusal): return refusal.output()
@@ -244,7 +253,7 @@ extension APIHandler {
         case .rejected(let rejection):
             return .unprocessableContent(.init(body: .json(Self.error(rejection.code, rejection.message, ["command": command.kind]))))
         case .accepted(let receipt):
-            return accepted(Self.ccerResult(command, receipt))
+            return try await accepted(command, receipt)
         }
     }
 

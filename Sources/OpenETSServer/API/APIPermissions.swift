@@ -33,6 +33,15 @@ public enum APIPermissions {
         "decideCCERReductionRegistration": .ccerReview,
         "issueCCERCredits": .ccerReview,
         "cancelCCERForNeutrality": .neutralityCancel,
+        // CCER regulator and notice comments: the MEE publishes methodologies and accredits
+        // bodies (or withdraws their accreditation); anyone logged in comments on a notice while
+        // it runs; the lists of bodies and comments are public
+        "publishCCERMethodology": .ccerRegulate,
+        "accreditCCERBody": .ccerRegulate,
+        "withdrawCCERAccreditation": .ccerRegulate,
+        "listCCERBodies": .viewPublic,
+        "commentOnCCERNotice": .ccerComment,
+        "listCCERNoticeComments": .viewPublic,
         "listComplianceByProvince": .viewPublic,
         // an account's own records (a participant, for its own account)
         "listAccountJournal": .viewOwnAccount,
