@@ -137,9 +137,18 @@ struct APICycleRunTests {
             #expect(Self.entities(pre)["ENT-000006"]?["movedTonnes"] as? Int == 175_000)
             let afterPre = await head()
             #expect(afterPre > start)
+            // The same key: the first answer again (its `applied` count), from the stored key.
             let preAgain = try await api.call("POST", Self.stage("pre_allocation"), token: mee, key: "pre-1", body: all)
-            #expect(preAgain.status == 200 && preAgain.json["replayed"] as? Bool == true && preAgain.json["applied"] as? Int == 0, "\(preAgain.body)")
+            #expect(preAgain.status == 200 && preAgain.json["replayed"] as? Bool == true, "\(preAgain.body)")
+            #expect(preAgain.json["applied"] as? Int == pre.json["applied"] as? Int && preAgain.json["alreadyDone"] as? Bool == false)
             #expect(Self.moved(preAgain) == 1_246_000 && preAgain.json["commands"] as? Int == pre.json["commands"] as? Int)
+            // A new key: the stored stage, nothing applied.
+            let preNewKey = try await api.call("POST", Self.stage("pre_allocation"), token: mee, key: "pre-2", body: all)
+            #expect(preNewKey.status == 200 && preNewKey.json["replayed"] as? Bool == true && preNewKey.json["applied"] as? Int == 0, "\(preNewKey.body)")
+            #expect(preNewKey.json["alreadyDone"] as? Bool == true && Self.moved(preNewKey) == 1_246_000)
+            // The first key with another request: refused, nothing done.
+            let reused = try await api.call("POST", Self.stage("pre_allocation"), token: mee, key: "pre-1", body: #"{"today":"2025-01-01"}"#)
+            #expect(reused.status == 422 && reused.code == "IDEMPOTENCY_KEY_REUSED", "\(reused.body)")
             #expect(await head() == afterPre)
 
             // True-up: a changed previous figure is refused (nothing stored); then 930,070 t net.
@@ -182,7 +191,8 @@ struct APICycleRunTests {
             let announced = (auction.json["supply"] as? [String: Any])?["auction"] as? [String: Any] ?? [:]
             #expect(announced["status"] as? String == "announced" && announced["quantityTonnes"] as? Int == 70_959, "\(auction.body)")
             let afterAuction = await head()
-            let auctionAgain = try await api.call("POST", Self.stage("auction"), token: mee, key: "auction-1", body: "{}")
+            // A new key without terms: the stored stage (the terms are the exchange's record).
+            let auctionAgain = try await api.call("POST", Self.stage("auction"), token: mee, key: "auction-2", body: "{}")
             #expect(auctionAgain.status == 200 && auctionAgain.json["replayed"] as? Bool == true, "\(auctionAgain.body)")
             #expect(((auctionAgain.json["supply"] as? [String: Any])?["auction"] as? [String: Any])?["id"] as? Int == announced["id"] as? Int)
             #expect(await head() == afterAuction)
@@ -246,8 +256,13 @@ struct APICycleRunTests {
             let notice = (issued.json["notices"] as? [[String: Any]])?.first ?? [:]
             #expect(notice["entity"] as? String == "ENT-000006" && notice["province"] as? String == "SC" && notice["amountFen"] as? Int == 2_000_000, "\(notice)")
             #expect(notice["deductionTonnes"] as? Int == 60_000 && notice["status"] as? String == "issued")
+            // The same key: the first answer again; a new key: the notices as they are, none new.
             let reissued = try await api.call("POST", notices, token: sc, key: "pn-1", body: #"{"issuedOn":"2026-01-05"}"#)
-            #expect(reissued.status == 200 && reissued.json["issued"] as? Int == 0 && reissued.json["replayed"] as? Bool == true, "\(reissued.body)")
+            #expect(reissued.status == 200 && reissued.json["issued"] as? Int == 1 && reissued.json["replayed"] as? Bool == true, "\(reissued.body)")
+            let newKey = try await api.call("POST", notices, token: sc, key: "pn-2", body: #"{"issuedOn":"2026-01-05"}"#)
+            #expect(newKey.status == 200 && newKey.json["issued"] as? Int == 0 && newKey.json["replayed"] as? Bool == true, "\(newKey.body)")
+            let reusedKey = try await api.call("POST", notices, token: sc, key: "pn-1", body: #"{"issuedOn":"2026-01-06"}"#)
+            #expect(reusedKey.status == 422 && reusedKey.code == "IDEMPOTENCY_KEY_REUSED", "\(reusedKey.body)")
             // Only Sichuan's: Guangdong's shortfall has no notice until its own authority issues it.
             #expect(try await cycle.notices(year: 2024).map(\.entity) == ["ENT-000006"])
 

@@ -27,29 +27,38 @@ extension APIHandler {
         case .failure(let refusal): return refusal.output()
         case .success(let found): user = found
         }
-        guard Self.registryKey(user, input.headers.idempotencyKey) != nil else { return .badRequest(.init(body: .json(Self.badKey))) }
+        let key = input.headers.idempotencyKey
+        guard Self.registryKey(user, key) != nil else { return .badRequest(.init(body: .json(Self.badKey))) }
         guard let cycle, let plans else { return .serviceUnavailable(.init(body: .json(Self.unavailableCycle))) }
         let year = Int(input.path.year), id = input.path.planId
         let stage = CycleStage(rawValue: input.path.stage.rawValue)!
-        let now = SystemClock().now()
-        let details = ["command": "cycle_stage", "plan": String(id.prefix(64)), "year": String(year), "stage": stage.rawValue]
-        var code = "", message = ""
-        do {
-            let plan = try await plans.resolve(id: id).plan
-            guard plan.year == year else { throw AllocationError(.yearMismatch, "plan \(plan.id) is for \(plan.year), not \(year)") }
-            let run = try await runStage(stage, plan: plan, year: year, request: request, cycle: cycle)
-            try? await access.audit(
-                now, user.user, "api_cycle_stage", "\(run.replayed ? "replayed" : "accepted") \(id) \(year) \(stage.rawValue)", APIRequestInfo.address)
-            return .ok(.init(body: .json(run)))
-        } catch let error as AllocationError {
-            (code, message) = (error.code.rawValue, error.message)
-        } catch let error as CycleStageRejected {
-            (code, message) = (error.error.code.rawValue, error.description)
-        } catch let error as CycleStageExchangeRejected {
-            (code, message) = (error.error.code.rawValue, error.description)
+        // The key is stored with the answer: a retry with it gets the first run's answer (its
+        // `applied` count), another request under it 422 IDEMPOTENCY_KEY_REUSED. A new key on a
+        // done stage answers the stored stage (`alreadyDone`, `applied` 0).
+        return try await idempotent(
+            "runCycleStage", user: user.user, key: key, parameters: [String(year), id, stage.rawValue],
+            body: try StoredJSON.canonical(request), audit: "api_cycle_stage"
+        ) {
+            let now = SystemClock().now()
+            let details = ["command": "cycle_stage", "plan": String(id.prefix(64)), "year": String(year), "stage": stage.rawValue]
+            var code = "", message = ""
+            do {
+                let plan = try await plans.resolve(id: id).plan
+                guard plan.year == year else { throw AllocationError(.yearMismatch, "plan \(plan.id) is for \(plan.year), not \(year)") }
+                let run = try await runStage(stage, plan: plan, year: year, request: request, cycle: cycle)
+                try? await access.audit(
+                    now, user.user, "api_cycle_stage", "\(run.replayed ? "replayed" : "accepted") \(id) \(year) \(stage.rawValue)", APIRequestInfo.address)
+                return .ok(.init(body: .json(run)))
+            } catch let error as AllocationError {
+                (code, message) = (error.code.rawValue, error.message)
+            } catch let error as CycleStageRejected {
+                (code, message) = (error.error.code.rawValue, error.description)
+            } catch let error as CycleStageExchangeRejected {
+                (code, message) = (error.error.code.rawValue, error.description)
+            }
+            try await access.audit(now, user.user, "api_cycle_stage", "rejected \(code)", APIRequestInfo.address)
+            return .unprocessableContent(.init(body: .json(Self.error(code, message, details))))
         }
-        try await access.audit(now, user.user, "api_cycle_stage", "rejected \(code)", APIRequestInfo.address)
-        return .unprocessableContent(.init(body: .json(Self.error(code, message, details))))
     }
 
     /// Runs one stage as its CLI command does; `AllocationError` for bad input.
@@ -115,7 +124,8 @@ extension APIHandler {
         case .failure(let refusal): return refusal.output()
         case .success(let found): user = found
         }
-        guard Self.registryKey(user, input.headers.idempotencyKey) != nil else { return .badRequest(.init(body: .json(Self.badKey))) }
+        let key = input.headers.idempotencyKey
+        guard Self.registryKey(user, key) != nil else { return .badRequest(.init(body: .json(Self.badKey))) }
         // The provincial authority issues its own province's notices; staff without a province none.
         let province: String?
         switch Self.readScope(user) {
@@ -125,33 +135,40 @@ extension APIHandler {
         }
         guard let cycle, let plans else { return .serviceUnavailable(.init(body: .json(Self.unavailableCycle))) }
         let year = Int(input.path.year), id = input.path.planId
-        let now = SystemClock().now()
-        let details = ["command": "penalty_issue", "plan": String(id.prefix(64)), "year": String(year)]
-        do {
-            let plan = try await plans.resolve(id: id).plan
-            guard plan.year == year else { throw AllocationError(.yearMismatch, "plan \(plan.id) is for \(plan.year), not \(year)") }
-            guard let deadline = CivilDate(plan.deadlines.surrender) else {
-                throw AllocationError(.invalidPlan, "plan \(plan.id): surrender deadline \(plan.deadlines.surrender) is not a date")
+        // The key is stored with the answer (a retry with it gets the first answer, its
+        // `issued` count included); a new key answers the notices as they are.
+        return try await idempotent(
+            "issuePenaltyNotices", user: user.user, key: key, parameters: [String(year), id], body: try StoredJSON.canonical(request),
+            audit: "api_penalty_issue"
+        ) {
+            let now = SystemClock().now()
+            let details = ["command": "penalty_issue", "plan": String(id.prefix(64)), "year": String(year)]
+            do {
+                let plan = try await plans.resolve(id: id).plan
+                guard plan.year == year else { throw AllocationError(.yearMismatch, "plan \(plan.id) is for \(plan.year), not \(year)") }
+                guard let deadline = CivilDate(plan.deadlines.surrender) else {
+                    throw AllocationError(.invalidPlan, "plan \(plan.id): surrender deadline \(plan.deadlines.surrender) is not a date")
+                }
+                guard let issuedOn = request.issuedOn.map({ CivilDate($0) }) ?? deadline.adding(days: 1) else {
+                    throw AllocationError(.invalidValue, "issuedOn \(request.issuedOn?.prefix(32) ?? "") is not a date YYYY-MM-DD")
+                }
+                var multiple: ExactDecimal?
+                if let text = request.multiple {
+                    guard let parsed = ExactDecimal(text), !parsed.isNegative else { throw AllocationError(.invalidValue, "multiple \(text) is not a decimal") }
+                    multiple = parsed
+                }
+                let before = Set(try await cycle.notices(year: year).filter { $0.planID == plan.id }.map(\.id))
+                let notices = try await cycleService(cycle).issuePenalties(plan: plan, year: year, issuedOn: issuedOn, multiple: multiple, province: province)
+                let issued = notices.filter { !before.contains($0.id) }.count
+                let replayed = issued == 0 && !notices.isEmpty
+                try? await access.audit(
+                    now, user.user, "api_penalty_issue", "\(replayed ? "replayed" : "accepted") \(id) \(year) \(province ?? "CN"): \(issued) issued",
+                    APIRequestInfo.address)
+                return .ok(.init(body: .json(Schemas.PenaltyNoticesIssued(notices: notices.map(Self.notice), issued: issued, replayed: replayed))))
+            } catch let error as AllocationError {
+                try await access.audit(now, user.user, "api_penalty_issue", "rejected \(error.code.rawValue)", APIRequestInfo.address)
+                return .unprocessableContent(.init(body: .json(Self.error(error.code.rawValue, error.message, details))))
             }
-            guard let issuedOn = request.issuedOn.map({ CivilDate($0) }) ?? deadline.adding(days: 1) else {
-                throw AllocationError(.invalidValue, "issuedOn \(request.issuedOn?.prefix(32) ?? "") is not a date YYYY-MM-DD")
-            }
-            var multiple: ExactDecimal?
-            if let text = request.multiple {
-                guard let parsed = ExactDecimal(text), !parsed.isNegative else { throw AllocationError(.invalidValue, "multiple \(text) is not a decimal") }
-                multiple = parsed
-            }
-            let before = Set(try await cycle.notices(year: year).filter { $0.planID == plan.id }.map(\.id))
-            let notices = try await cycleService(cycle).issuePenalties(plan: plan, year: year, issuedOn: issuedOn, multiple: multiple, province: province)
-            let issued = notices.filter { !before.contains($0.id) }.count
-            let replayed = issued == 0 && !notices.isEmpty
-            try? await access.audit(
-                now, user.user, "api_penalty_issue", "\(replayed ? "replayed" : "accepted") \(id) \(year) \(province ?? "CN"): \(issued) issued",
-                APIRequestInfo.address)
-            return .ok(.init(body: .json(Schemas.PenaltyNoticesIssued(notices: notices.map(Self.notice), issued: issued, replayed: replayed))))
-        } catch let error as AllocationError {
-            try await access.audit(now, user.user, "api_penalty_issue", "rejected \(error.code.rawValue)", APIRequestInfo.address)
-            return .unprocessableContent(.init(body: .json(Self.error(error.code.rawValue, error.message, details))))
         }
     }
 
@@ -285,3 +302,35 @@ struct RegistryClock: LedgerClock {
 extension Operations.RunCycleStage.Output: CommandOutput {}
 extension Operations.IssuePenaltyNotices.Output: CommandOutput {}
 extension Operations.GetCycleSupply.Output: TokenGuardedOutput {}
+
+extension Operations.RunCycleStage.Output: IdempotentOutput {
+    var stored: StoredAPIResponse? {
+        get throws {
+            guard case .ok(let ok) = self, case .json(let body) = ok.body else { return nil }
+            return try StoredJSON.encode(200, body)
+        }
+    }
+
+    static func replay(_ stored: StoredAPIResponse) throws -> Self {
+        guard stored.status == 200 else { throw UnexpectedStoredResponse(status: stored.status) }
+        var body = try StoredJSON.decode(Components.Schemas.CycleStageRun.self, stored)
+        body.replayed = true
+        return .ok(.init(body: .json(body)))
+    }
+}
+
+extension Operations.IssuePenaltyNotices.Output: IdempotentOutput {
+    var stored: StoredAPIResponse? {
+        get throws {
+            guard case .ok(let ok) = self, case .json(let body) = ok.body else { return nil }
+            return try StoredJSON.encode(200, body)
+        }
+    }
+
+    static func replay(_ stored: StoredAPIResponse) throws -> Self {
+        guard stored.status == 200 else { throw UnexpectedStoredResponse(status: stored.status) }
+        var body = try StoredJSON.decode(Components.Schemas.PenaltyNoticesIssued.self, stored)
+        body.replayed = true
+        return .ok(.init(body: .json(body)))
+    }
+}
