@@ -2661,6 +2661,8 @@ paths:
           $ref: '#/components/responses/Forbidden'
         '413':
           $ref: '#/components/responses/TooLarge'
+        '409':
+          $ref: '#/components/responses/InProgress'
         '422':
           $ref: '#/components/responses/Rejected'
         '429':
@@ -2705,6 +2707,8 @@ paths:
           $ref: '#/components/responses/Unauthorized'
         '403':
           $ref: '#/components/responses/Forbidden'
+        '409':
+          $ref: '#/components/responses/InProgress'
         '422':
           $ref: '#/components/responses/Rejected'
         '429':

@@ -22036,6 +22036,29 @@ public enum Operations {
                     }
                 }
             }
+            /// The first request with this Idempotency-Key has not finished (or the server stopped while it ran), so it is not known whether it acted (IDEMPOTENCY_IN_PROGRESS); nothing was done now. Check the state before retrying with a new key.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/compliance/{year}/cycle/{planId}/stages/{stage}/post(runCycleStage)/responses/409`.
+            ///
+            /// HTTP response code: `409 conflict`.
+            case conflict(Components.Responses.InProgress)
+            /// The associated value of the enum case if `self` is `.conflict`.
+            ///
+            /// - Throws: An error if `self` is not `.conflict`.
+            /// - SeeAlso: `.conflict`.
+            public var conflict: Components.Responses.InProgress {
+                get throws {
+                    switch self {
+                    case let .conflict(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "conflict",
+                            response: self
+                        )
+                    }
+                }
+            }
             /// The exchange or the registry rejected the command; nothing changed. `code` is the domain's error code.
             ///
             /// - Remark: Generated from `#/paths//api/v1/compliance/{year}/cycle/{planId}/stages/{stage}/post(runCycleStage)/responses/422`.
@@ -22331,6 +22354,29 @@ public enum Operations {
                     default:
                         try throwUnexpectedResponseStatus(
                             expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The first request with this Idempotency-Key has not finished (or the server stopped while it ran), so it is not known whether it acted (IDEMPOTENCY_IN_PROGRESS); nothing was done now. Check the state before retrying with a new key.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/compliance/{year}/cycle/{planId}/penalty-notices/post(issuePenaltyNotices)/responses/409`.
+            ///
+            /// HTTP response code: `409 conflict`.
+            case conflict(Components.Responses.InProgress)
+            /// The associated value of the enum case if `self` is `.conflict`.
+            ///
+            /// - Throws: An error if `self` is not `.conflict`.
+            /// - SeeAlso: `.conflict`.
+            public var conflict: Components.Responses.InProgress {
+                get throws {
+                    switch self {
+                    case let .conflict(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "conflict",
                             response: self
                         )
                     }
