@@ -6,6 +6,7 @@ import OpenAPIRuntime
 import OpenETSAPI
 import OpenETSApplication
 import OpenETSDomain
+import Synchronization
 
 /// The REST API (openapi.yaml, docs/api.md): the spec at /openapi.yaml and the generated
 /// routes under /api/v1, on a router group of their own (its middleware sees only API calls).
@@ -22,7 +23,8 @@ func addAPIRoutes(
     do {
         // Compact JSON with sorted keys, as the rest of the server writes it (the runtime's default pretty-prints).
         try handler.registerHandlers(
-            on: api, configuration: Configuration(jsonEncodingOptions: [.sortedKeys, .withoutEscapingSlashes]), middlewares: [APIErrorMiddleware()])
+            on: api, configuration: Configuration(jsonEncodingOptions: [.sortedKeys, .withoutEscapingSlashes]),
+            middlewares: [APIErrorMiddleware(access: handler.access)])
     } catch {
         // Registration fails only for a route the spec defines twice: a programming error.
         preconditionFailure("the API's routes do not register: \(error)")
@@ -89,6 +91,17 @@ struct APIErrorMiddleware: ServerMiddleware {
     static let maxCycleStageBodyBytes = 8 << 20
     /// The operations that carry MRV evidence files (`APIHandler.maxEvidenceBodyBytes`).
     static let evidenceOperations: Set<String> = ["depositMRVEvidence", "submitMonthlyDataWithEvidence"]
+    /// Large bodies of token-holding callers (evidence, a stage's facilities) read at once;
+    /// more are 503 UNAVAILABLE before their body is read (memory bound: 4 × 48 MiB).
+    static let maxConcurrentLargeBodies = 4
+
+    /// Token lookups for the operations with large bodies: their body is read only for a live
+    /// token (the handlers check the token again, with the action). Nil in tests of the
+    /// middleware alone.
+    let access: AccessService?
+    private let largeBodies = LargeBodyGate(limit: maxConcurrentLargeBodies)
+
+    init(access: AccessService? = nil) { self.access = access }
 
     func intercept(
         _ request: HTTPRequest, body: HTTPBody?, metadata: ServerRequestMetadata, operationID: String,
@@ -96,10 +109,22 @@ struct APIErrorMiddleware: ServerMiddleware {
     ) async throws -> (HTTPResponse, HTTPBody?) {
         var collected: HTTPBody?
         if let body {
+            let large = Self.evidenceOperations.contains(operationID) || operationID == "runCycleStage"
             let limit =
                 Self.applicationOperations.contains(operationID) ? Self.maxApplicationBodyBytes
                 : Self.evidenceOperations.contains(operationID) ? APIHandler.maxEvidenceBodyBytes
                 : operationID == "runCycleStage" ? Self.maxCycleStageBodyBytes : Self.maxBodyBytes
+            if large {
+                // Megabytes are read only for a caller with a live token, and only a few at once
+                // (account applications, the other large bodies, are limited per address first).
+                if let refusal = try await unauthenticated() { return refusal }
+                guard largeBodies.enter() else {
+                    return Self.error(
+                        .serviceUnavailable, "UNAVAILABLE", "\(Self.maxConcurrentLargeBodies) large uploads are being read; retry shortly",
+                        ["operation": operationID])
+                }
+            }
+            defer { if large { largeBodies.leave() } }
             guard let bytes = try? await [UInt8](collecting: body, upTo: limit) else {
                 return Self.error(.contentTooLarge, "BODY_TOO_LARGE", "the body is over \(limit) bytes", ["maxBytes": String(limit)])
             }
@@ -124,6 +149,13 @@ struct APIErrorMiddleware: ServerMiddleware {
         }
     }
 
+    /// 401 UNAUTHENTICATED (the handlers' answer) when the request has no live API token.
+    private func unauthenticated() async throws -> (HTTPResponse, HTTPBody?)? {
+        guard let access else { return nil }
+        if let token = APIRequestInfo.bearer, case .live = try await access.lookUp(apiToken: token, at: SystemClock().now()) { return nil }
+        return Self.error(.unauthorized, "UNAUTHENTICATED", "an API token is required: Authorization: Bearer <token>", [:])
+    }
+
     /// The JSON path of a decoding failure ("instrument", "quantityTonnes"), nil for other errors.
     static func field(of error: any Error) -> String? {
         guard let decoding = error as? DecodingError else { return nil }
@@ -143,4 +175,22 @@ struct APIErrorMiddleware: ServerMiddleware {
         let data = (try? encoder.encode(APIError(code: code, message: message, details: details))) ?? Data("{}".utf8)
         return (HTTPResponse(status: status, headerFields: [.contentType: "application/json; charset=utf-8"]), HTTPBody(Array(data)))
     }
+}
+
+/// Counts the large request bodies being read; `enter` refuses beyond the limit.
+final class LargeBodyGate: Sendable {
+    let limit: Int
+    private let count = Mutex(0)
+
+    init(limit: Int) { self.limit = limit }
+
+    func enter() -> Bool {
+        count.withLock { count in
+            guard count < limit else { return false }
+            count += 1
+            return true
+        }
+    }
+
+    func leave() { count.withLock { $0 -= 1 } }
 }
