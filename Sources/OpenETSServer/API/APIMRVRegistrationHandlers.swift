@@ -19,6 +19,8 @@ extension APIHandler {
     /// base64; each file is held to the data year's `maxEvidenceBytes` by the MRV platform (422
     /// LIMIT_EXCEEDED), the whole body to this (413 BODY_TOO_LARGE, `APIErrorMiddleware`).
     static let maxEvidenceBodyBytes = 48 << 20
+    /// Largest CSV of `submitMonthlyDataWithEvidence` (the spec's `maxLength`).
+    static let maxMonthCSVCharacters = 15_000
 
     /// The MRV platform's refusal of a command, as the spec's error (its code, `details.command`
     /// the command's kind).
@@ -408,6 +410,12 @@ extension APIHandler {
         case .success(let found): caller = found
         }
         guard let mrv else { return .serviceUnavailable(.init(body: .json(Self.unavailableMRV))) }
+        // The spec's bound on the CSV (as `submitMonthlyData`'s, whose 16 KiB body holds it):
+        // the 48 MiB body is for the files, not for rows parsed under the MRV writer's lock.
+        guard body.csv.unicodeScalars.count <= Self.maxMonthCSVCharacters else {
+            return .contentTooLarge(.init(body: .json(Self.error(
+                "BODY_TOO_LARGE", "csv is over \(Self.maxMonthCSVCharacters) characters", ["field": "csv", "maxLength": String(Self.maxMonthCSVCharacters)]))))
+        }
         guard let owner = await service.state.accounts[caller.account]?.ownerID else {
             return Self.forbidden(caller.principal, .mrvSubmit, "the user's account is unknown").output()
         }
