@@ -83,7 +83,9 @@ struct TradingRoutes: Sendable {
             return response
         }
         let user = form["user"] ?? ""
-        let outcome = try await access.login(user: user, password: form["password"] ?? "", totp: form["totp"], address: context.address, at: SystemClock().now())
+        let outcome = try await access.login(
+            user: user, password: form["password"] ?? "", totp: form["totp"], address: context.address, addressKey: context.limitKey,
+            at: SystemClock().now())
         switch outcome {
         case .success(let login):
             var response = redirect(Self.localPath(form["next"]) ?? "/trade")

@@ -75,6 +75,19 @@ struct AccessTests {
         }
         #expect(guesses.count { $0 == .invalidCredentials } == AccessService.maxFailures, "\(guesses)")
         #expect(guesses.count { $0 == .rateLimited } == 20 - AccessService.maxFailures)
+        // The per-address limit counts by the key it is given (an IPv6 /64): failures for
+        // different users from different addresses of one network add up.
+        for n in 0..<AccessService.maxFailures {
+            let outcome = try await access.login(
+                user: "nobody-\(n)", password: "wrong", totp: nil, address: "2001:db8:7:7::\(n + 1)", addressKey: "2001:db8:7:7::/64", at: now)
+            #expect(failure(outcome) == .invalidCredentials)
+        }
+        let sameNetwork = try await access.login(
+            user: "nobody-x", password: "wrong", totp: nil, address: "2001:db8:7:7::99", addressKey: "2001:db8:7:7::/64", at: now)
+        #expect(failure(sameNetwork) == .rateLimited)
+        let otherNetwork = try await access.login(
+            user: "nobody-y", password: "wrong", totp: nil, address: "2001:db8:7:8::1", addressKey: "2001:db8:7:8::/64", at: now)
+        #expect(failure(otherNetwork) == .invalidCredentials)
         // A successful login takes its own count back: a user who logs in often is not locked out.
         let mee = try #require(DemoUsers.all.first { $0.id == "mee" })
         for step in 0..<(AccessService.maxFailures + 2) {

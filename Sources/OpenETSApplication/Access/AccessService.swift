@@ -42,11 +42,15 @@ public final class AccessService: Sendable {
         public var principal: Principal
     }
 
-    public func login(user id: String, password: String, totp: String?, address: String, at now: Timestamp) async throws -> Result<Login, LoginFailure> {
+    /// `addressKey` keys the per-address limit (an IPv6 client by its /64, so that the
+    /// addresses of one network are one key); `address` is what the audit log records.
+    public func login(
+        user id: String, password: String, totp: String?, address: String, addressKey: String? = nil, at now: Timestamp
+    ) async throws -> Result<Login, LoginFailure> {
         guard id.utf8.count <= Self.maxUserIDBytes, password.utf8.count <= PasswordHasher.maxPasswordBytes else {
             return .failure(.invalidCredentials)
         }
-        let keys = ["user:\(id)", "address:\(address)"]
+        let keys = ["user:\(id)", "address:\(addressKey ?? address)"]
         // The attempt counts as a failure from before the password is checked, so that many
         // attempts sent at once cannot all pass the limit while their checks are in flight;
         // a successful login takes its count back.
