@@ -147,8 +147,9 @@ extension APIHandler {
     }
 
     static func readScope(_ principal: Principal) -> ReadScope {
-        guard principal.account == nil else { return .national }
         switch principal.role {
+        // Provincial and city staff are held to their province even if a user of theirs were
+        // ever bound to an account (no path makes one today).
         case .province, .city: return principal.province.map(ReadScope.province) ?? .refused
         default: return .national
         }
