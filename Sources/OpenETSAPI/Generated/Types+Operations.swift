@@ -22382,6 +22382,29 @@ public enum Operations {
                     }
                 }
             }
+            /// The request body is over the API's limit (BODY_TOO_LARGE).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/compliance/{year}/cycle/{planId}/penalty-notices/post(issuePenaltyNotices)/responses/413`.
+            ///
+            /// HTTP response code: `413 contentTooLarge`.
+            case contentTooLarge(Components.Responses.TooLarge)
+            /// The associated value of the enum case if `self` is `.contentTooLarge`.
+            ///
+            /// - Throws: An error if `self` is not `.contentTooLarge`.
+            /// - SeeAlso: `.contentTooLarge`.
+            public var contentTooLarge: Components.Responses.TooLarge {
+                get throws {
+                    switch self {
+                    case let .contentTooLarge(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "contentTooLarge",
+                            response: self
+                        )
+                    }
+                }
+            }
             /// The exchange or the registry rejected the command; nothing changed. `code` is the domain's error code.
             ///
             /// - Remark: Generated from `#/paths//api/v1/compliance/{year}/cycle/{planId}/penalty-notices/post(issuePenaltyNotices)/responses/422`.
