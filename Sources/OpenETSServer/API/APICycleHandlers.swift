@@ -10,9 +10,9 @@ import OpenETSDomain
 /// regulators read the reserve and the paid-allocation auction (`view_province`), everyone the
 /// published statistics of a plan (as `/statistics/{year}`).
 ///
-/// Retries are recognised from the stored state, as `markPenaltyPaid` does: a done stage
-/// answers its stored result (`replayed`), notices already issued are kept. The
-/// Idempotency-Key is checked, not stored (the cycle's tables have no key column).
+/// The Idempotency-Key of a stage run or of penalty issuing is stored with its answer
+/// (`APIHandler.idempotent`, migration 24); with a new key a done stage answers its stored
+/// result (`replayed`), and notices already issued are kept.
 extension APIHandler {
     /// The cycle on the registry's clock, the one the exchange judges an auction's window by.
     func cycleService(_ cycle: any AllocationCycleStore) -> AllocationCycleService {
