@@ -91,8 +91,9 @@ struct APIErrorMiddleware: ServerMiddleware {
     static let maxCycleStageBodyBytes = 8 << 20
     /// The operations that carry MRV evidence files (`APIHandler.maxEvidenceBodyBytes`).
     static let evidenceOperations: Set<String> = ["depositMRVEvidence", "submitMonthlyDataWithEvidence"]
-    /// Large bodies of token-holding callers (evidence, a stage's facilities) read at once;
-    /// more are 503 UNAVAILABLE before their body is read (memory bound: 4 × 48 MiB).
+    /// Requests with large bodies (evidence, a stage's facilities) read and handled at once;
+    /// more are 503 UNAVAILABLE before their body is read (memory bound: 4 bodies of at most
+    /// 48 MiB, and their decoded copies).
     static let maxConcurrentLargeBodies = 4
 
     /// Token lookups for the operations with large bodies: their body is read only for a live
@@ -108,6 +109,9 @@ struct APIErrorMiddleware: ServerMiddleware {
         next: @concurrent @Sendable (HTTPRequest, HTTPBody?, ServerRequestMetadata) async throws -> (HTTPResponse, HTTPBody?)
     ) async throws -> (HTTPResponse, HTTPBody?) {
         var collected: HTTPBody?
+        // A large body's place is held until its answer is made: the handler holds the bytes too.
+        var holdsLargeBody = false
+        defer { if holdsLargeBody { largeBodies.leave() } }
         if let body {
             let large = Self.evidenceOperations.contains(operationID) || operationID == "runCycleStage"
             let limit =
@@ -120,11 +124,11 @@ struct APIErrorMiddleware: ServerMiddleware {
                 if let refusal = try await unauthenticated() { return refusal }
                 guard largeBodies.enter() else {
                     return Self.error(
-                        .serviceUnavailable, "UNAVAILABLE", "\(Self.maxConcurrentLargeBodies) large uploads are being read; retry shortly",
+                        .serviceUnavailable, "UNAVAILABLE", "\(Self.maxConcurrentLargeBodies) large requests are in progress; retry shortly",
                         ["operation": operationID])
                 }
+                holdsLargeBody = true
             }
-            defer { if large { largeBodies.leave() } }
             guard let bytes = try? await [UInt8](collecting: body, upTo: limit) else {
                 return Self.error(.contentTooLarge, "BODY_TOO_LARGE", "the body is over \(limit) bytes", ["maxBytes": String(limit)])
             }
