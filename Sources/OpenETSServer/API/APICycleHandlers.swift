@@ -303,34 +303,30 @@ extension Operations.RunCycleStage.Output: CommandOutput {}
 extension Operations.IssuePenaltyNotices.Output: CommandOutput {}
 extension Operations.GetCycleSupply.Output: TokenGuardedOutput {}
 
-extension Operations.RunCycleStage.Output: IdempotentOutput {
-    var stored: StoredAPIResponse? {
-        get throws {
-            guard case .ok(let ok) = self, case .json(let body) = ok.body else { return nil }
-            return try StoredJSON.encode(200, body)
-        }
+extension Operations.RunCycleStage.Output: StoredJSONOutput {
+    static let storedStatus = 200
+    var storedBody: Components.Schemas.CycleStageRun? {
+        guard case .ok(let ok) = self, case .json(let body) = ok.body else { return nil }
+        return body
     }
-
-    static func replay(_ stored: StoredAPIResponse) throws -> Self {
-        guard stored.status == 200 else { throw UnexpectedStoredResponse(status: stored.status) }
-        var body = try StoredJSON.decode(Components.Schemas.CycleStageRun.self, stored)
+    static func answer(_ body: Components.Schemas.CycleStageRun) -> Self { .ok(.init(body: .json(body))) }
+    static func replayed(_ body: Components.Schemas.CycleStageRun) -> Components.Schemas.CycleStageRun {
+        var body = body
         body.replayed = true
-        return .ok(.init(body: .json(body)))
+        return body
     }
 }
 
-extension Operations.IssuePenaltyNotices.Output: IdempotentOutput {
-    var stored: StoredAPIResponse? {
-        get throws {
-            guard case .ok(let ok) = self, case .json(let body) = ok.body else { return nil }
-            return try StoredJSON.encode(200, body)
-        }
+extension Operations.IssuePenaltyNotices.Output: StoredJSONOutput {
+    static let storedStatus = 200
+    var storedBody: Components.Schemas.PenaltyNoticesIssued? {
+        guard case .ok(let ok) = self, case .json(let body) = ok.body else { return nil }
+        return body
     }
-
-    static func replay(_ stored: StoredAPIResponse) throws -> Self {
-        guard stored.status == 200 else { throw UnexpectedStoredResponse(status: stored.status) }
-        var body = try StoredJSON.decode(Components.Schemas.PenaltyNoticesIssued.self, stored)
+    static func answer(_ body: Components.Schemas.PenaltyNoticesIssued) -> Self { .ok(.init(body: .json(body))) }
+    static func replayed(_ body: Components.Schemas.PenaltyNoticesIssued) -> Components.Schemas.PenaltyNoticesIssued {
+        var body = body
         body.replayed = true
-        return .ok(.init(body: .json(body)))
+        return body
     }
 }

@@ -97,80 +97,88 @@ extension APIHandler {
     }
 }
 
-extension Operations.LoadAllocationPlan.Output: IdempotentOutput {
+/// The shape every stored answer has: one success status whose JSON body is stored, and given
+/// again with `replayed` set where the schema has that field.
+protocol StoredJSONOutput: IdempotentOutput {
+    associatedtype Body: Codable
+    static var storedStatus: Int { get }
+    /// The success answer's body; nil for any other answer (a refusal frees the key).
+    var storedBody: Body? { get }
+    static func answer(_ body: Body) -> Self
+    /// The body as a retry gets it: `replayed` true where the schema has it.
+    static func replayed(_ body: Body) -> Body
+}
+
+extension StoredJSONOutput {
     var stored: StoredAPIResponse? {
-        get throws {
-            guard case .created(let created) = self, case .json(let body) = created.body else { return nil }
-            return try StoredJSON.encode(201, body)
-        }
+        get throws { try storedBody.map { try StoredJSON.encode(Self.storedStatus, $0) } }
     }
 
     static func replay(_ stored: StoredAPIResponse) throws -> Self {
-        guard stored.status == 201 else { throw UnexpectedStoredResponse(status: stored.status) }
-        var body = try StoredJSON.decode(Components.Schemas.AllocationPlanLoaded.self, stored)
+        guard stored.status == storedStatus else { throw UnexpectedStoredResponse(status: stored.status) }
+        return answer(replayed(try StoredJSON.decode(Body.self, stored)))
+    }
+
+    /// The application schemas have no `replayed` field: their answer is given as stored.
+    static func replayed(_ body: Body) -> Body { body }
+}
+
+extension Operations.LoadAllocationPlan.Output: StoredJSONOutput {
+    static let storedStatus = 201
+    var storedBody: Components.Schemas.AllocationPlanLoaded? {
+        guard case .created(let created) = self, case .json(let body) = created.body else { return nil }
+        return body
+    }
+    static func answer(_ body: Components.Schemas.AllocationPlanLoaded) -> Self { .created(.init(body: .json(body))) }
+    static func replayed(_ body: Components.Schemas.AllocationPlanLoaded) -> Components.Schemas.AllocationPlanLoaded {
+        var body = body
         body.replayed = true
-        return .created(.init(body: .json(body)))
+        return body
     }
 }
 
-extension Operations.PublishAllocationPlan.Output: IdempotentOutput {
-    var stored: StoredAPIResponse? {
-        get throws {
-            guard case .ok(let ok) = self, case .json(let body) = ok.body else { return nil }
-            return try StoredJSON.encode(200, body)
-        }
+extension Operations.PublishAllocationPlan.Output: StoredJSONOutput {
+    static let storedStatus = 200
+    var storedBody: Components.Schemas.AllocationPlanPublished? {
+        guard case .ok(let ok) = self, case .json(let body) = ok.body else { return nil }
+        return body
     }
-
-    static func replay(_ stored: StoredAPIResponse) throws -> Self {
-        guard stored.status == 200 else { throw UnexpectedStoredResponse(status: stored.status) }
-        var body = try StoredJSON.decode(Components.Schemas.AllocationPlanPublished.self, stored)
+    static func answer(_ body: Components.Schemas.AllocationPlanPublished) -> Self { .ok(.init(body: .json(body))) }
+    static func replayed(_ body: Components.Schemas.AllocationPlanPublished) -> Components.Schemas.AllocationPlanPublished {
+        var body = body
         body.replayed = true
-        return .ok(.init(body: .json(body)))
+        return body
     }
 }
 
-extension Operations.MarkPenaltyPaid.Output: IdempotentOutput {
-    var stored: StoredAPIResponse? {
-        get throws {
-            guard case .ok(let ok) = self, case .json(let body) = ok.body else { return nil }
-            return try StoredJSON.encode(200, body)
-        }
+extension Operations.MarkPenaltyPaid.Output: StoredJSONOutput {
+    static let storedStatus = 200
+    var storedBody: Components.Schemas.PenaltyNoticePaid? {
+        guard case .ok(let ok) = self, case .json(let body) = ok.body else { return nil }
+        return body
     }
-
-    static func replay(_ stored: StoredAPIResponse) throws -> Self {
-        guard stored.status == 200 else { throw UnexpectedStoredResponse(status: stored.status) }
-        var body = try StoredJSON.decode(Components.Schemas.PenaltyNoticePaid.self, stored)
+    static func answer(_ body: Components.Schemas.PenaltyNoticePaid) -> Self { .ok(.init(body: .json(body))) }
+    static func replayed(_ body: Components.Schemas.PenaltyNoticePaid) -> Components.Schemas.PenaltyNoticePaid {
+        var body = body
         body.replayed = true
-        return .ok(.init(body: .json(body)))
+        return body
     }
 }
 
-extension Operations.DecideAccountApplication.Output: IdempotentOutput {
-    var stored: StoredAPIResponse? {
-        get throws {
-            guard case .ok(let ok) = self, case .json(let body) = ok.body else { return nil }
-            return try StoredJSON.encode(200, body)
-        }
+extension Operations.DecideAccountApplication.Output: StoredJSONOutput {
+    static let storedStatus = 200
+    var storedBody: Components.Schemas.AccountApplication? {
+        guard case .ok(let ok) = self, case .json(let body) = ok.body else { return nil }
+        return body
     }
-
-    /// The application has no `replayed` field: the stored answer is given as it was.
-    static func replay(_ stored: StoredAPIResponse) throws -> Self {
-        guard stored.status == 200 else { throw UnexpectedStoredResponse(status: stored.status) }
-        return .ok(.init(body: .json(try StoredJSON.decode(Components.Schemas.AccountApplication.self, stored))))
-    }
+    static func answer(_ body: Components.Schemas.AccountApplication) -> Self { .ok(.init(body: .json(body))) }
 }
 
-extension Operations.ResubmitAccountApplication.Output: IdempotentOutput {
-    var stored: StoredAPIResponse? {
-        get throws {
-            guard case .ok(let ok) = self, case .json(let body) = ok.body else { return nil }
-            return try StoredJSON.encode(200, body)
-        }
+extension Operations.ResubmitAccountApplication.Output: StoredJSONOutput {
+    static let storedStatus = 200
+    var storedBody: Components.Schemas.AccountApplication? {
+        guard case .ok(let ok) = self, case .json(let body) = ok.body else { return nil }
+        return body
     }
-
-    /// The application has no `replayed` field: the stored answer is given as it was.
-    static func replay(_ stored: StoredAPIResponse) throws -> Self {
-        guard stored.status == 200 else { throw UnexpectedStoredResponse(status: stored.status) }
-        return .ok(.init(body: .json(try StoredJSON.decode(Components.Schemas.AccountApplication.self, stored))))
-    }
+    static func answer(_ body: Components.Schemas.AccountApplication) -> Self { .ok(.init(body: .json(body))) }
 }
