@@ -653,7 +653,7 @@ private struct BatchWriter: Sendable {
         }
         if let record = records[key] ?? earlier[key] {
             guard ExchangeRequest.sameRequest(record.requestHash, requestHash, request.command, codec: codec) else {
-                return .rejected(ExchangeError(.invalidInput, "idempotency key \(key) was used for a different command"))
+                return .rejected(ExchangeError(.idempotencyKeyReused, "idempotency key \(key) was used for a different command"))
             }
             if var receipt = exchangeReceipts[key] {
                 receipt.replayed = true

@@ -192,7 +192,7 @@ struct APIServerTests {
             let reused = try await client.call(
                 "POST", "/api/v1/exchange/orders", token: tokens["e1"], key: "sell-1",
                 body: #"{"instrument":"CEA24","side":"sell","priceFen":9701,"quantityTonnes":1000}"#)
-            #expect(reused.status == 422 && reused.code == "INVALID_INPUT" && reused.body.contains("different command"))
+            #expect(reused.status == 422 && reused.code == "IDEMPOTENCY_KEY_REUSED" && reused.body.contains("different command"))
 
             // The order is on the public book, and takeable.
             let book = try await client.get("/api/v1/market/instruments/CEA24/book")

@@ -164,7 +164,7 @@ struct ExchangeServiceTests {
         #expect(retry.receipt?.replayed == true && retry.receipt?.seq == first.seq, "\(retry)")
         let other = try await service.execute(ExchangeRequest(
             idempotencyKey: "old-key", command: .placeOrder(account: Self.seller, instrument: "CEA24", side: .sell, price: 5_010, quantity: 11)))
-        #expect(other.error?.code == .invalidInput)
+        #expect(other.error?.code == .idempotencyKeyReused)
         #expect(try await store.head().seq == first.seq)
         try await store.close()
     }

@@ -37,6 +37,9 @@ public enum ExchangeErrorCode: String, Codable, Sendable, CaseIterable {
     case accountNotAllowed = "ACCOUNT_NOT_ALLOWED"
     /// The registry refused a movement the exchange expected to pass (a bug or a race).
     case registryRejected = "REGISTRY_REJECTED"
+    /// Application layer: the idempotency key was used before with a different command (the
+    /// registry's code of the same name).
+    case idempotencyKeyReused = "IDEMPOTENCY_KEY_REUSED"
 }
 
 public struct ExchangeError: Error, Hashable, Codable, Sendable, CustomStringConvertible {
