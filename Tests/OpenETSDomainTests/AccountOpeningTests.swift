@@ -43,6 +43,28 @@ struct AccountOpeningTests {
         }
     }
 
+    /// An approval under way (its registry account may be opening) can only be approved:
+    /// a return or a rejection is APPROVAL_IN_PROGRESS until it finishes or is abandoned.
+    @Test func anApprovalUnderWayCanOnlyBeApproved() throws {
+        let submitted = try Self.run(nil, .submit(id: "AO-7", form: Self.entityForm(), by: "ro"))
+        // Four eyes hold for the first step too.
+        #expect(Self.code { _ = try Self.run(submitted, .beginApproval(by: "ro")) } == .selfApproval)
+        #expect(Self.code { _ = try Self.run(submitted, .abandonApproval) } == .invalidInput)
+        let approving = try Self.run(submitted, .beginApproval(by: "ro2"), at: 1)
+        #expect(approving.status == .submitted && approving.approvalStartedBy == "ro2" && approving.history.count == 1)
+        #expect(Self.code { _ = try Self.run(approving, .reject(by: "ro3", reason: "late")) } == .approvalInProgress)
+        #expect(Self.code { _ = try Self.run(approving, .returnForCorrection(by: "ro3", reason: "late")) } == .approvalInProgress)
+        // Another reviewer may take the approval over (a retry after a crash) and finish it.
+        let retaken = try Self.run(approving, .beginApproval(by: "ro3"), at: 2)
+        #expect(retaken.approvalStartedBy == "ro3")
+        let approved = try Self.run(retaken, .approve(by: "ro3", account: "ENT-000011"), at: 3)
+        #expect(approved.status == .approved && approved.approvalStartedBy == nil && approved.account == "ENT-000011")
+        // Abandoned (the registry refused the account): refusable again.
+        let abandoned = try Self.run(approving, .abandonApproval, at: 4)
+        #expect(abandoned.approvalStartedBy == nil && abandoned.status == .submitted)
+        #expect(try Self.run(abandoned, .reject(by: "ro3", reason: "late"), at: 5).status == .rejected)
+    }
+
     @Test func submitReturnResubmitApprove() throws {
         var application = try Self.run(nil, .submit(id: "AO-1", form: Self.entityForm(), by: nil))
         #expect(application.status == .submitted && application.account == nil && application.history.count == 1)

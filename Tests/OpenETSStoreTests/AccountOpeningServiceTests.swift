@@ -1,5 +1,5 @@
 import Foundation
-import OpenETSApplication
+@testable import OpenETSApplication
 import OpenETSDomain
 import OpenETSRuntime
 import Testing
@@ -83,6 +83,47 @@ struct AccountOpeningServiceTests {
         #expect(try await opening.list(status: .approved).map(\.application.history.count) == [4])
         // One account per owner and kind: a second application is refused.
         #expect(Self.code(try await opening.apply(Self.institution("fund.b"), by: nil, at: now)) == .accountExists)
+        try await h.close()
+    }
+
+    /// The approval marks the application before the registry opens the account, so a
+    /// rejection racing it is refused; a registry refusal takes the mark off again.
+    @Test(arguments: Backend.all)
+    func aRejectionCannotOvertakeAnApproval(_ backend: Backend) async throws {
+        let h = try await Harness.open(backend)
+        let opening = AccountOpeningService(store: h.store, registry: h.service)
+        let now = SystemClock().now()
+        let submitted = try await opening.apply(Self.entity(), by: nil, at: now).get()
+        let id = submitted.application.id
+        // The approval's first step, as `approve` takes it (the registry step not yet run).
+        let record = try #require(try await h.store.application(id))
+        let marked = try await opening.changed(record, .beginApproval(by: "ro"), at: now).get()
+        #expect(marked.version == record.version + 1 && marked.application.approvalStartedBy == "ro")
+        #expect(Self.code(try await opening.decide(id, .reject(reason: "late"), by: "ro2", at: now)) == .approvalInProgress)
+        #expect(Self.code(try await opening.decide(id, .returnForCorrection(reason: "late"), by: "ro2", at: now)) == .approvalInProgress)
+        #expect(try await h.store.application(id)?.application.status == .submitted)
+        #expect(await h.service.state.accounts.values.count { $0.ownerID == Self.uscc } == 0)
+        // An approval begun on the old version (a second approval at once) is ordered behind it.
+        #expect(Self.code(try await opening.changed(record, .beginApproval(by: "ro2"), at: now).map(\.application)) == .applicationChanged)
+        // Approving again finishes: one account, the application approved and unmarked.
+        let approved = try await opening.decide(id, .approve, by: "ro2", at: now).get()
+        #expect(approved.status == .approved && approved.approvalStartedBy == nil && approved.account != nil)
+        #expect(await h.service.state.accounts.values.count { $0.ownerID == Self.uscc } == 1)
+
+        // A registry refusal after the mark: a representative id taken meanwhile (the users'
+        // ids are free, so the checks before the mark pass). Nothing opens, the mark goes.
+        var form = Self.entity("wh3")
+        form.ownerID = "91420100MA4K12346" + String(UnifiedSocialCreditCode.checkCharacter(for: "91420100MA4K12346")!)
+        let other = try await opening.apply(form, by: nil, at: now).get()
+        let taken = AccountOpening.representativeID(other.application.form.users[0].userID)
+        let holder = try #require(await h.service.state.accounts.values.first { $0.type == .entity }?.id)
+        _ = try #require(try await h.service.execute(CommandRequest(
+            idempotencyKey: "take-rep", command: .addRepresentative(account: holder, representative: Representative(id: taken, name: "x", role: .approver)))).receipt)
+        let accounts = await h.service.state.accounts.count
+        #expect(Self.code(try await opening.decide(other.application.id, .approve, by: "ro", at: now)) == .registryRejected)
+        #expect(await h.service.state.accounts.count == accounts)
+        #expect(try await h.store.application(other.application.id)?.application.approvalStartedBy == nil)
+        #expect(try await opening.decide(other.application.id, .reject(reason: "duplicate"), by: "ro", at: now).get().status == .rejected)
         try await h.close()
     }
 

@@ -236,10 +236,22 @@ public final class AccountOpeningService: Sendable {
         // before the registry opens anything.
         if let refused = try await credentialsRefused(application.form.users.map { ($0, "") }, checkPasswords: false) { return .failure(refused) }
         if let refused = try await accountRefused(application.form, openedBy: application.id) { return .failure(refused) }
+        // First step: mark the application (a new version), so that a return or rejection
+        // racing this approval is refused from now on (APPROVAL_IN_PROGRESS) instead of
+        // leaving the account opened below behind a refused application. Two approvals at once
+        // are ordered here too: the second is APPLICATION_CHANGED.
+        let claimed: AccountApplicationRecord
+        switch try await changed(record, .beginApproval(by: reviewer), at: now) {
+        case .failure(let error): return .failure(error)
+        case .success(let next): claimed = next
+        }
         let command = AccountOpening.openAccountCommand(application.form)
         let account: AccountID
         switch try await registry.execute(CommandRequest(idempotencyKey: Self.registryKey(application.id), command: command)) {
         case .rejected(let error):
+            // Nothing was opened under the approval's key: the mark goes (unless another
+            // approval has taken over meanwhile), and the application may be refused again.
+            _ = try await changed(claimed, .abandonApproval, at: now)
             return .failure(AccountOpeningError(.registryRejected, "the registry refused to open the account: \(error.code.rawValue): \(error.message)"))
         case .accepted(let receipt):
             guard let opened = receipt.events.lazy.compactMap({ if case .accountOpened(let a) = $0 { a.id } else { nil } }).first else {
@@ -253,7 +265,7 @@ public final class AccountOpeningService: Sendable {
                 id: user.userID, name: user.name, role: user.role, account: account, province: application.form.province,
                 passwordHash: credential.passwordHash, totpSecret: credential.totpSecret, createdAt: now)
         }
-        return try await change(record, .approve(by: reviewer, account: account), at: now, users: users)
+        return try await change(claimed, .approve(by: reviewer, account: account), at: now, users: users)
     }
 
     /// Decides `command` on the record and writes the result if nobody changed it meanwhile.
@@ -261,6 +273,14 @@ public final class AccountOpeningService: Sendable {
         _ record: AccountApplicationRecord, _ command: AccountOpeningCommand, at now: Timestamp, documents: [StoredDocument] = [],
         users: [UserRecord] = []
     ) async throws -> Result<AccountApplication, AccountOpeningError> {
+        try await changed(record, command, at: now, documents: documents, users: users).map(\.application)
+    }
+
+    /// `change`, answering the record as written (its new version).
+    func changed(
+        _ record: AccountApplicationRecord, _ command: AccountOpeningCommand, at now: Timestamp, documents: [StoredDocument] = [],
+        users: [UserRecord] = []
+    ) async throws -> Result<AccountApplicationRecord, AccountOpeningError> {
         let events: [AccountOpeningEvent]
         do {
             events = try AccountOpening.decide(record.application, command, at: now, policy: policy)
@@ -274,7 +294,7 @@ public final class AccountOpeningService: Sendable {
         guard try await store.updateApplication(next, expectedVersion: record.version, documents: documents, users: users) else {
             return .failure(AccountOpeningError(.applicationChanged, "application \(record.application.id) changed meanwhile; reload and decide again"))
         }
-        return .success(next.application)
+        return .success(next)
     }
 
     /// The journal entry of the registry command an approval of `application` committed, if

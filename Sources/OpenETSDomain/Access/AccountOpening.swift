@@ -9,6 +9,12 @@
 ///         ├──approve──▶ approved (the account's id)
 ///         └──reject───▶ rejected        (returned ──reject──▶ rejected)
 ///
+/// An approval has two steps in two stores (the registry opens the account, then the
+/// application records it): `beginApproval` marks the application first, and a marked
+/// application can only be approved (or, after a registry refusal, `abandonApproval` unmarks
+/// it), so a concurrent return or rejection cannot leave an open account behind a refused
+/// application.
+///
 /// `decide` is pure: a command and the current application give events or an
 /// `AccountOpeningError`, never half a change.
 
@@ -125,10 +131,15 @@ public struct AccountApplication: Hashable, Codable, Sendable {
     /// The registry account opened by the approval.
     public var account: AccountID?
     public var history: [AccountApplicationStep]
+    /// The reviewer whose approval is under way (`beginApproval`): the registry account may be
+    /// opening, so until the approval finishes (or is abandoned after a registry refusal) the
+    /// application can only be approved, not returned or rejected. Nil otherwise (and in
+    /// applications stored before the field existed).
+    public var approvalStartedBy: String?
 
     public init(
         id: String, form: AccountApplicationForm, status: AccountApplicationStatus, submittedBy: String?, account: AccountID?,
-        history: [AccountApplicationStep]
+        history: [AccountApplicationStep], approvalStartedBy: String? = nil
     ) {
         self.id = id
         self.form = form
@@ -136,6 +147,7 @@ public struct AccountApplication: Hashable, Codable, Sendable {
         self.submittedBy = submittedBy
         self.account = account
         self.history = history
+        self.approvalStartedBy = approvalStartedBy
     }
 }
 
@@ -186,8 +198,8 @@ public struct AccountOpeningError: Error, Hashable, Sendable {
         case registryRejected = "REGISTRY_REJECTED"
         /// The owner holds an account of this kind already (one per owner and kind).
         case accountExists = "ACCOUNT_EXISTS"
-        /// A return or rejection of an application whose approval has opened its registry
-        /// account already (the approval's second step did not finish): approve again to finish.
+        /// A return or rejection of an application whose approval has begun (its registry
+        /// account may be open already; the approval may not have finished): approve again to finish.
         case approvalInProgress = "APPROVAL_IN_PROGRESS"
     }
 
@@ -205,6 +217,13 @@ public enum AccountOpeningCommand: Hashable, Codable, Sendable {
     /// The applicant corrects a returned application.
     case resubmit(form: AccountApplicationForm)
     case returnForCorrection(by: String, reason: String)
+    /// An approval's first step, before the registry opens the account: from now on the
+    /// application can only be approved (a concurrent return or rejection is refused, so no
+    /// open account ends up behind a refused application).
+    case beginApproval(by: String)
+    /// The registry refused to open the account (nothing was opened): the approval is off and
+    /// the application may be returned or rejected again.
+    case abandonApproval
     /// `account`: the registry account the approval opened.
     case approve(by: String, account: AccountID)
     case reject(by: String, reason: String)
@@ -214,6 +233,8 @@ public enum AccountOpeningCommand: Hashable, Codable, Sendable {
         case .submit: "submit"
         case .resubmit: "resubmit"
         case .returnForCorrection: "return"
+        case .beginApproval: "begin_approval"
+        case .abandonApproval: "abandon_approval"
         case .approve: "approve"
         case .reject: "reject"
         }
@@ -224,6 +245,8 @@ public enum AccountOpeningEvent: Hashable, Codable, Sendable {
     case submitted(AccountApplication)
     case resubmitted(form: AccountApplicationForm, at: Timestamp)
     case returned(by: String, reason: String, at: Timestamp)
+    case approvalStarted(by: String, at: Timestamp)
+    case approvalAbandoned(at: Timestamp)
     case approved(by: String, account: AccountID, at: Timestamp)
     case rejected(by: String, reason: String, at: Timestamp)
 }
@@ -251,8 +274,18 @@ public enum AccountOpening {
             try validate(form, policy)
             return [.resubmitted(form: form, at: now)]
         case .returnForCorrection(let by, let reason):
-            _ = try pending(current)
+            try notApproving(try pending(current))
             return [.returned(by: by, reason: try self.reason(reason, policy), at: now)]
+        case .beginApproval(let by):
+            let application = try pending(current)
+            try mayDecide(application, by)
+            return [.approvalStarted(by: by, at: now)]
+        case .abandonApproval:
+            let application = try pending(current)
+            guard application.approvalStartedBy != nil else {
+                throw AccountOpeningError(.invalidInput, "no approval of application \(application.id) is under way")
+            }
+            return [.approvalAbandoned(at: now)]
         case .approve(let by, let account):
             let application = try pending(current)
             try mayDecide(application, by)
@@ -263,6 +296,7 @@ public enum AccountOpening {
             guard application.status == .submitted || application.status == .returned else {
                 throw AccountOpeningError(.applicationNotPending, "application \(application.id) is already \(application.status.rawValue)")
             }
+            try notApproving(application)
             try mayDecide(application, by)
             return [.rejected(by: by, reason: try self.reason(reason, policy), at: now)]
         }
@@ -286,9 +320,14 @@ public enum AccountOpening {
         case .returned(let by, let reason, let at):
             application.status = .returned
             application.history.append(AccountApplicationStep(at: at, by: by, status: .returned, reason: reason))
+        case .approvalStarted(let by, _):
+            application.approvalStartedBy = by
+        case .approvalAbandoned:
+            application.approvalStartedBy = nil
         case .approved(let by, let account, let at):
             application.status = .approved
             application.account = account
+            application.approvalStartedBy = nil
             application.history.append(AccountApplicationStep(at: at, by: by, status: .approved, reason: nil))
         case .rejected(let by, let reason, let at):
             application.status = .rejected
@@ -327,6 +366,14 @@ public enum AccountOpening {
             throw AccountOpeningError(.applicationNotPending, "application \(application.id) is \(application.status.rawValue), not waiting for review")
         }
         return application
+    }
+
+    /// An approval under way finishes (or is abandoned) before anything else is decided.
+    static func notApproving(_ application: AccountApplication) throws(AccountOpeningError) {
+        if let reviewer = application.approvalStartedBy {
+            throw AccountOpeningError(
+                .approvalInProgress, "\(reviewer) has begun approving application \(application.id); approve again to finish it")
+        }
     }
 
     /// Four eyes: the user who submitted an application (or is one of its users) does not decide it.
