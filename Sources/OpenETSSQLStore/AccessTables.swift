@@ -15,19 +15,28 @@ extension SQLLedgerStore {
 
     public func user(_ id: String) async throws -> UserRecord? {
         try await database.read { sql in
-            guard let row = try await sql.query(
-                "SELECT id, name, role, account_id, province, password_hash, totp_secret, created_at, mrv_verifier, ccer_body, city FROM users WHERE id = $1",
-                [.text(id)]
-            ).first else { return nil }
-            guard let role = Role(rawValue: try row.text(2)) else { throw SQLStoreError.corrupt("role \(try row.text(2))") }
-            let account = try row.text(3), province = try row.text(4), secret = try row.text(6), verifier = try row.text(8)
-            let body = try row.optionalText(9)
-            return UserRecord(
-                id: try row.text(0), name: try row.text(1), role: role, account: account.isEmpty ? nil : AccountID(account),
-                province: province.isEmpty ? nil : province, passwordHash: try row.text(5), totpSecret: secret.isEmpty ? nil : secret,
-                createdAt: Timestamp(millisecondsSinceEpoch: try row.int(7)), verifier: verifier.isEmpty ? nil : verifier,
-                validationBody: body.flatMap { $0.isEmpty ? nil : $0 }, city: try row.optionalText(10))
+            guard let row = try await sql.query("SELECT \(Self.userColumns("users")) FROM users WHERE id = $1", [.text(id)]).first else { return nil }
+            return try Self.userRecord(row, from: 0)
         }
+    }
+
+    /// The columns `userRecord` reads, of the table or alias `table`.
+    static func userColumns(_ table: String) -> String {
+        ["id", "name", "role", "account_id", "province", "password_hash", "totp_secret", "created_at", "mrv_verifier", "ccer_body", "city"]
+            .map { "\(table).\($0)" }.joined(separator: ", ")
+    }
+
+    /// A user from `userColumns`, starting at column `first`.
+    static func userRecord(_ row: SQLRow, from first: Int) throws -> UserRecord {
+        let c = first
+        guard let role = Role(rawValue: try row.text(c + 2)) else { throw SQLStoreError.corrupt("role \(try row.text(c + 2))") }
+        let account = try row.text(c + 3), province = try row.text(c + 4), secret = try row.text(c + 6), verifier = try row.text(c + 8)
+        let body = try row.optionalText(c + 9)
+        return UserRecord(
+            id: try row.text(c), name: try row.text(c + 1), role: role, account: account.isEmpty ? nil : AccountID(account),
+            province: province.isEmpty ? nil : province, passwordHash: try row.text(c + 5), totpSecret: secret.isEmpty ? nil : secret,
+            createdAt: Timestamp(millisecondsSinceEpoch: try row.int(c + 7)), verifier: verifier.isEmpty ? nil : verifier,
+            validationBody: body.flatMap { $0.isEmpty ? nil : $0 }, city: try row.optionalText(c + 10))
     }
 
     public func saveSession(_ session: SessionRecord) async throws {
@@ -79,6 +88,18 @@ extension SQLLedgerStore {
     public func apiToken(hash: String) async throws -> APITokenRecord? {
         try await database.read { sql in
             try await sql.query(Self.tokenColumns + " WHERE token_hash = $1", [.text(hash)]).first.map(Self.tokenRecord)
+        }
+    }
+
+    /// The token and its user in one read (every API call looks its token up).
+    public func apiTokenAndUser(hash: String) async throws -> (token: APITokenRecord, user: UserRecord?)? {
+        try await database.read { sql in
+            guard let row = try await sql.query(
+                "SELECT t.id, t.token_hash, t.user_id, t.label, t.created_at, t.revoked_at, t.expires_at, \(Self.userColumns("u")) "
+                    + "FROM api_tokens t LEFT JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1",
+                [.text(hash)]
+            ).first else { return nil }
+            return (try Self.tokenRecord(row), row.values[7] == .null ? nil : try Self.userRecord(row, from: 7))
         }
     }
 

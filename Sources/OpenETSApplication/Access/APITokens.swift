@@ -73,10 +73,10 @@ extension AccessService {
     /// What a bearer token is at `now`: live (its user), expired, or invalid.
     public func lookUp(apiToken token: String, at now: Timestamp) async throws -> APITokenLookup {
         guard !token.isEmpty, token.utf8.count <= Self.maxTokenBytes,
-            let record = try await store.apiToken(hash: sha256Hex(token)), record.revokedAt == nil
+            let found = try await store.apiTokenAndUser(hash: sha256Hex(token)), found.token.revokedAt == nil
         else { return .invalid }
-        guard now < record.expiresAt else { return .expired(at: record.expiresAt) }
-        guard let principal = try await store.user(record.user)?.principal else { return .invalid }
+        guard now < found.token.expiresAt else { return .expired(at: found.token.expiresAt) }
+        guard let principal = found.user?.principal else { return .invalid }
         return .live(principal)
     }
 }

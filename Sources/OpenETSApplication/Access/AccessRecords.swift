@@ -136,6 +136,8 @@ public struct APITokenRecord: Hashable, Codable, Sendable {
 public protocol APITokenStore: Sendable {
     func saveAPIToken(_ token: APITokenRecord) async throws
     func apiToken(hash: String) async throws -> APITokenRecord?
+    /// The token with this hash and its user (nil when the user is gone), in one read.
+    func apiTokenAndUser(hash: String) async throws -> (token: APITokenRecord, user: UserRecord?)?
     /// Marks the token revoked; false when there is no such live token.
     func revokeAPIToken(id: String, at: Timestamp) async throws -> Bool
     /// The tokens of one user (all users when nil), oldest first.
