@@ -25,6 +25,9 @@ public struct ServerConfiguration: Sendable {
     /// its /64); 429 STREAM_LIMIT beyond it. The server's own bound (64 in all) stays.
     public var marketStreamsPerAddress = Self.defaultMarketStreamsPerAddress
     public static let defaultMarketStreamsPerAddress = 8
+    /// Order entry's fast path (`OrderEntryFastPath`): on by default; off only to measure
+    /// against the generated path (`openets serve --no-order-fast-path`).
+    public var orderFastPath = true
     /// Most journal entries shown on the overview and an account page.
     public static let maxEntriesShown = 20
 
@@ -154,7 +157,7 @@ public func buildRouter(
     // The API reads the cycle's stages from the same store as the statistics pages unless told otherwise.
     addAPIRoutes(
         router, store: store, service: service, parts: APIParts(mrv: api.mrv ?? mrv, cycle: api.cycle ?? cycle),
-        rateLimit: configuration.apiRateLimit, applicationLimiter: applicationLimiter)
+        rateLimit: configuration.apiRateLimit, applicationLimiter: applicationLimiter, orderFastPath: configuration.orderFastPath)
     addAllocationPlanRoutes(router, plans: plans)
     return router
 }

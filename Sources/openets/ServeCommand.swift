@@ -16,6 +16,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Create the demo market first (idempotent).") var demo = false
     @Option(help: ArgumentHelp("Drill: run the market clock from this Beijing time (ISO-8601), for demonstrations and browser tests; the journal records drill times.", visibility: .hidden))
     var drillClock: String?
+    @Flag(inversion: .prefixedNo, help: ArgumentHelp(
+        "Order entry's fast path (placeOrder and cancelOrder in their plain shape skip the generated layer; same answers). --no-order-fast-path measures without it.",
+        visibility: .hidden))
+    var orderFastPath = true
     @Option(help: ArgumentHelp("State-changing API calls allowed per token per minute (default \(APIRateLimit.standard.calls)).", valueName: "CALLS"))
     var apiRateLimit: Int = APIRateLimit.standard.calls
     @Option(help: ArgumentHelp("State-changing web form posts allowed per user per minute (default \(APIRateLimit.standard.calls)).", valueName: "POSTS"))
@@ -63,6 +67,7 @@ struct ServeCommand: AsyncParsableCommand {
                 let opened = try await Composition.openMRV(store.location, clock: clock, connectionID: 4)
                 mrv = opened
                 var configuration = ServerConfiguration(host: host, port: port)
+                configuration.orderFastPath = orderFastPath
                 configuration.apiRateLimit = APIRateLimit(calls: apiRateLimit, windowSeconds: 60)
                 configuration.formRateLimit = APIRateLimit(calls: formRateLimit, windowSeconds: 60)
                 configuration.applicationRateLimit = APIRateLimit(calls: applicationRateLimit, windowSeconds: APIRateLimit.applications.windowSeconds)

@@ -6,7 +6,7 @@ import FoundationNetworking
 import OpenETSApplication
 import OpenETSDomain
 import OpenETSRuntime
-import OpenETSServer
+@testable import OpenETSServer
 import Testing
 
 /// The REST API (openapi.yaml) on the real server on 127.0.0.1, over the demo market with its
@@ -40,7 +40,7 @@ struct APIServerTests {
     }
 
     /// Runs `body` against a live server over a fresh demo market, with API tokens for e1, i1, mee and e1-approver.
-    func withServer(_ body: (Client, [String: String], RegistryService, any LedgerStore) async throws -> Void) async throws {
+    func withServer(fastPath: Bool = true, _ body: (Client, [String: String], RegistryService, any LedgerStore) async throws -> Void) async throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("openets-api-\(UUID().uuidString).db").path
         defer { try? FileManager.default.removeItem(atPath: path) }
         let today = CivilDate(year: 2025, month: 6, day: 3)
@@ -59,7 +59,9 @@ struct APIServerTests {
             tokens[user] = created.token
         }
         let ports = AsyncStream<Int>.makeStream()
-        let app = buildApplication(ServerConfiguration(host: "127.0.0.1", port: 0), store: store, service: service) { port in
+        var configuration = ServerConfiguration(host: "127.0.0.1", port: 0)
+        configuration.orderFastPath = fastPath
+        let app = buildApplication(configuration, store: store, service: service) { port in
             ports.continuation.yield(port)
         }
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -222,6 +224,76 @@ struct APIServerTests {
             let cancelled = try await client.call("POST", "/api/v1/exchange/orders/\(orderID)/cancel", token: tokens["e1"], key: "cx-2")
             #expect(cancelled.status == 200 && cancelled.json["replayed"] as? Bool == false, "\(cancelled.body)")
             #expect(await service.exchange.orders[Int64(orderID)]?.status != .open)
+        }
+    }
+
+    /// Order entry's fast path (`OrderEntryFastPath`) answers exactly as the generated path:
+    /// the same requests — accepted, replayed, refused by the domain, by the permission matrix,
+    /// without a token, and shapes only the generated path handles — against two fresh demo
+    /// markets, one served each way, give the same statuses and bodies, and the same books.
+    @Test func orderEntryFastPathAnswersAsTheGeneratedPath() async throws {
+        struct Call { var token: String?; var path: String; var key: String?; var body: String?; var accept: String? = nil }
+        func script(_ tokens: [String: String]) -> [Call] {
+            let order = #"{"instrument":"CEA24","side":"sell","priceFen":9700,"quantityTonnes":1000}"#
+            return [
+                Call(token: tokens["e1"], path: "/api/v1/exchange/orders", key: "p-1", body: order),
+                Call(token: tokens["e1"], path: "/api/v1/exchange/orders", key: "p-1", body: order),  // replayed
+                Call(token: tokens["e1"], path: "/api/v1/exchange/orders", key: "p-1", body: order.replacingOccurrences(of: "9700", with: "9701")),
+                Call(token: tokens["e1"], path: "/api/v1/exchange/orders", key: "p-2", body: order.replacingOccurrences(of: "9700", with: "99999")),
+                Call(token: tokens["i1"], path: "/api/v1/exchange/orders", key: "p-3",
+                     body: #"{"instrument":"CEA24","side":"buy","priceFen":9650,"quantityTonnes":5}"#, accept: "application/json"),
+                Call(token: tokens["mee"], path: "/api/v1/exchange/orders", key: "p-4", body: order),
+                Call(token: nil, path: "/api/v1/exchange/orders", key: "p-5", body: order),
+                Call(token: tokens["e1"], path: "/api/v1/exchange/orders", key: "p-6", body: #"{"instrument":"CEA24"}"#),
+                Call(token: tokens["e1"], path: "/api/v1/exchange/orders", key: "two words", body: order),
+                Call(token: tokens["e1"], path: "/api/v1/exchange/orders", key: nil, body: order),
+                Call(token: tokens["e1"], path: "/api/v1/exchange/orders", key: "p-7", body: order, accept: "text/html"),
+                Call(token: tokens["i1"], path: "/api/v1/exchange/orders/1/cancel", key: "c-0", body: nil),
+                Call(token: tokens["i1"], path: "/api/v1/exchange/orders/999999/cancel", key: "c-1", body: nil),
+                Call(token: tokens["i1"], path: "/api/v1/exchange/orders/007/cancel", key: "c-2", body: nil),
+                Call(token: tokens["i1"], path: "/api/v1/exchange/orders/x/cancel", key: "c-3", body: nil),
+            ]
+        }
+        func run(fastPath: Bool) async throws -> (answers: [String], orders: [String]) {
+            var answers: [String] = [], orders: [String] = []
+            try await withServer(fastPath: fastPath) { client, tokens, service, _ in
+                var calls = script(tokens)
+                // Cancel the first order placed (its id is the same in both markets).
+                let first = try await client.call("POST", calls[0].path, token: calls[0].token, key: calls[0].key, body: calls[0].body)
+                answers.append("\(first.status) \(first.body)")
+                let id = try #require(first.json["orderId"] as? Int)
+                calls.append(Call(token: tokens["e1"], path: "/api/v1/exchange/orders/\(id)/cancel", key: "c-4", body: nil))
+                calls.append(Call(token: tokens["e1"], path: "/api/v1/exchange/orders/\(id)/cancel", key: "c-4", body: nil))
+                for call in calls.dropFirst() {
+                    var request = URLRequest(url: URL(string: "http://127.0.0.1:\(client.port)\(call.path)")!)
+                    request.httpMethod = "POST"
+                    if let token = call.token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+                    if let key = call.key { request.setValue(key, forHTTPHeaderField: "Idempotency-Key") }
+                    if let accept = call.accept { request.setValue(accept, forHTTPHeaderField: "Accept") }
+                    if let body = call.body {
+                        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+                        request.httpBody = Data(body.utf8)
+                    }
+                    let (data, response) = try await URLSession.shared.data(for: request)
+                    answers.append("\((response as! HTTPURLResponse).statusCode) \(String(decoding: data, as: UTF8.self))")
+                }
+                orders = await service.exchange.orders.values.sorted { $0.id < $1.id }.map { "\($0.id) \($0.account) \($0.price) \($0.remaining) \($0.status)" }
+            }
+            return (answers, orders)
+        }
+        let servedBefore = OrderEntryFastPath.stats.served
+        let fast = try await run(fastPath: true)
+        // Most of the script took the fast path (other suites' orders may add to the count).
+        #expect(OrderEntryFastPath.stats.served - servedBefore >= 10)
+        let generated = try await run(fastPath: false)
+        #expect(fast.answers.count == 17 && fast.answers.count == generated.answers.count)
+        for (index, (a, b)) in zip(fast.answers, generated.answers).enumerated() {
+            #expect(a == b, "call \(index): fast path \(a) — generated path \(b)")
+        }
+        #expect(fast.orders == generated.orders)
+        // The script covers accepted, replayed and refused answers.
+        for status in ["201", "200", "401", "403", "400", "422"] {
+            #expect(fast.answers.contains { $0.hasPrefix(status) }, "no \(status) in \(fast.answers)")
         }
     }
 }

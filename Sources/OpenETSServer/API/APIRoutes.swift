@@ -12,14 +12,15 @@ import Synchronization
 /// routes under /api/v1, on a router group of their own (its middleware sees only API calls).
 func addAPIRoutes(
     _ router: Router<AppRequestContext>, store: any LedgerStore, service: RegistryService, parts: APIParts, rateLimit: APIRateLimit,
-    applicationLimiter: APIRateLimiter = APIRateLimiter(.applications)
+    applicationLimiter: APIRateLimiter = APIRateLimiter(.applications), orderFastPath: Bool = true
 ) {
     router.get("/openapi.yaml") { _, _ in text(OpenAPISpec.yaml, contentType: "application/yaml; charset=utf-8") }
+    let handler = APIHandler(service: service, store: store, access: AccessService(store: store), mrv: parts.mrv, cycle: parts.cycle)
     let api = router.group()
         .add(middleware: APIRequestInfoMiddleware())
         .add(middleware: APIRateLimitMiddleware(limiter: APIRateLimiter(rateLimit)))
         .add(middleware: ApplicationRateLimitMiddleware(limiter: applicationLimiter))
-    let handler = APIHandler(service: service, store: store, access: AccessService(store: store), mrv: parts.mrv, cycle: parts.cycle)
+    if orderFastPath { api.add(middleware: OrderEntryFastPath(handler: handler)) }
     do {
         // Compact JSON with sorted keys, as the rest of the server writes it (the runtime's default pretty-prints).
         try handler.registerHandlers(
