@@ -224,7 +224,7 @@ struct NationalYearTests {
         // nothing is stored or moved.
         s.at(2025, 7, 1)
         let head = try await s.harness.store.head()
-        await #expect(throws: AllocationError(.noVerifiedFigure, "F6: no verified figure for 2024 (annual report province_approved, not approved)")) {
+        await #expect(throws: AllocationError(.noVerifiedFigure, "F6 (ENT-000006): no verified figure for 2024 (annual report province_approved, not approved)")) {
             try await s.service.run(.trueUp, plan: plan, year: 2024, from: s.figures, file: Self.file)
         }
         #expect(try await s.harness.store.head() == head)
