@@ -257,9 +257,9 @@ public struct AllocationCycleService: Sendable {
     /// One audit note per command of a stage, `audit`'s summary followed by the command's
     /// place and key (`power-2024 2024 pre_allocation 3/6 <key>`): each command's line is
     /// written in the transaction that commits the command (the writer may split a stage's
-    /// commands over several batches). No notes without `audit`.
+    /// commands over several batches). Without `audit`, one nil per step.
     static func notes<Step>(_ audit: AuditNote?, _ steps: [Step], key: (Step) -> String) -> [AuditNote?] {
-        guard let audit else { return [] }
+        guard let audit else { return steps.map { _ in nil } }
         return steps.enumerated().map { index, step in
             AuditNote(
                 at: audit.at, user: audit.user, action: audit.action, address: audit.address,

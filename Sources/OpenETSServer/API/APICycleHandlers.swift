@@ -78,7 +78,7 @@ extension APIHandler {
     /// The facilities of a stage or of the totals: the request's list, or (`source` `mrv`) the
     /// MRV platform's approved reports of the year (`MRVVerifiedFigures`, as `--from-mrv`
     /// without `--input`). One source: both is `SOURCE_CONFLICT`, neither `MISSING_FIELD`.
-    func facilities(
+    func cycleFacilities(
         _ documents: [Schemas.CycleFacilityDocument]?, source: Schemas.CycleFiguresSource?, plan: AllocationPlan, year: Int,
         needVerified: Bool
     ) async throws -> [CycleFacility] {
@@ -104,7 +104,7 @@ extension APIHandler {
         switch stage {
         case .preAllocation, .trueUp, .surrender:
             // The pre-allocation needs last year's figures only; the true-up and surrender this year's verified ones.
-            let facilities = try await facilities(request.facilities, source: request.source, plan: plan, year: year, needVerified: stage != .preAllocation)
+            let facilities = try await cycleFacilities(request.facilities, source: request.source, plan: plan, year: year, needVerified: stage != .preAllocation)
             let result = try await service.run(stage, plan: plan, year: year, facilities: facilities, audit: audit)
             var run = Self.stageRun(result.plan, applied: result.applied, alreadyDone: result.alreadyDone)
             if stage == .surrender { run.compliance = (result.plan.compliance ?? []).map(Self.assessment) }
@@ -250,7 +250,7 @@ extension APIHandler {
             let plan = try await plans.resolve(id: id).plan
             guard plan.year == year else { throw AllocationError(.yearMismatch, "plan \(plan.id) is for \(plan.year), not \(year)") }
             // As `openets cycle totals`: no verified figure is needed (without one a facility counts its pre-allocation).
-            let facilities = try await facilities(request.facilities, source: request.source, plan: plan, year: year, needVerified: false)
+            let facilities = try await cycleFacilities(request.facilities, source: request.source, plan: plan, year: year, needVerified: false)
             let totals = try await cycleService(cycle).totals(plan: plan, year: year, facilities: facilities)
             let provinces = totals.provinces.filter { scope == .national || scope == .province($0.id) }
             return .ok(.init(body: .json(Schemas.CycleTotals(
