@@ -338,7 +338,7 @@ struct APICycleRunTests {
             #expect(audit.contains { $0.detail.hasPrefix("accepted #") && $0.detail.contains(": power-2024 2024 true_up 1/") })
             #expect(audit.contains { $0.detail.hasPrefix("accepted #") && $0.detail.contains(": power-2024 2024 reserve 1/") })
             // The auction's announcement is an exchange command: its line carries what the exchange made.
-            #expect(audit.contains { $0.detail.hasPrefix("accepted #") && $0.detail.contains(": power-2024 2024 auction 1/1 ") }, "\(audit.map(\.detail))")
+            #expect(audit.contains { $0.detail.hasPrefix("accepted #") && $0.detail.contains(" (auction ") && $0.detail.contains(": power-2024 2024 auction ") }, "\(audit.map(\.detail))")
             // A done stage asked again under a new key, and the carry-over (stored, moves nothing): one line each.
             #expect(audit.contains { $0.detail == "replayed power-2024 2024 pre_allocation" })
             #expect(audit.contains { $0.detail == "accepted power-2024 2024 carry_over" })
@@ -461,7 +461,7 @@ struct APICycleRunTests {
             // facility and its entity account, nothing stored, moved or audited as done.
             let refused = try await api.call("POST", Self.stage("true_up"), token: mee, key: "mrv-trueup-early", body: mrvSource)
             #expect(refused.status == 422 && refused.code == "NO_VERIFIED_FIGURE", "\(refused.body)")
-            let message = (refused.json["error"] as? [String: Any])?["message"] as? String ?? ""
+            let message = refused.json["message"] as? String ?? ""
             #expect(message == "MRV-U3 (ENT-000003): no verified figure for 2024 (annual report province_approved, not approved)", "\(refused.body)")
             let conflict = try await api.call("POST", Self.stage("true_up"), token: mee, key: "mrv-trueup-both", body: #"{"source":"mrv","facilities":[]}"#)
             #expect(conflict.status == 422 && conflict.code == "SOURCE_CONFLICT", "\(conflict.body)")
