@@ -104,8 +104,9 @@ public struct SQLAllocationCycleStore<Database: SQLDatabase>: AllocationCycleSto
         }
     }
 
-    public func saveNotices(_ notices: [PenaltyNotice], at: Timestamp) async throws {
+    public func saveNotices(_ notices: [PenaltyNotice], at: Timestamp, audit: AuditRecord?) async throws {
         try await database.transaction { sql in
+            if let audit { try await insertAuditRecords([audit], sql, database.dialect) }
             for n in notices {
                 try await sql.execute(
                     """

@@ -49,12 +49,34 @@ struct CycleMRVFiguresTests {
 
     @Test func aReportNotYetApprovedHasNoFigure() {
         let (mrv, registry) = Self.states(status: .provinceApproved)
-        #expect(throws: AllocationError(.noVerifiedFigure, "U1: no verified figure for 2024 (annual report province_approved, not approved)")) {
+        #expect(throws: AllocationError(.noVerifiedFigure, "U1 (ENT-000001): no verified figure for 2024 (annual report province_approved, not approved)")) {
             try CycleMRVFigures.facilities(plan: Self.plan, year: 2024, mrv: mrv, registry: registry, file: nil, needVerified: true)
         }
         // The pre-allocation needs none.
         #expect(throws: Never.self) {
             try CycleMRVFigures.facilities(plan: Self.plan, year: 2024, mrv: mrv, registry: registry, file: Self.file, needVerified: false)
+        }
+    }
+
+    /// Every facility still waiting is named in one answer (unit, entity account, report state),
+    /// up to `maxNamedUnverified`, then how many more; the facilities are sorted by id.
+    @Test func everyFacilityWithoutAFigureIsNamed() {
+        let states = Self.states(status: .approved)
+        var mrv = states.0
+        let registry = states.1
+        let entity = MRVEntityID(Self.uscc)
+        let extra = CycleMRVFigures.maxNamedUnverified + 2
+        for n in 1...extra {
+            let id = FacilityID("W\(String(n + 100))")
+            mrv.facilities[id] = Facility(
+                id: id, entity: entity, name: "W", kind: .power,
+                power: PowerUnit(category: .coalGT300, capacityMW: ExactDecimal(10), cooling: .air), fuels: [.coal])
+        }
+        let expected = (1...CycleMRVFigures.maxNamedUnverified).map {
+            "W\($0 + 100) (ENT-000001): no verified figure for 2024 (not in the approved annual report)"
+        }.joined(separator: "; ") + "; and 2 more"
+        #expect(throws: AllocationError(.noVerifiedFigure, expected)) {
+            try CycleMRVFigures.facilities(plan: Self.plan, year: 2024, mrv: mrv, registry: registry, file: nil, needVerified: true)
         }
     }
 

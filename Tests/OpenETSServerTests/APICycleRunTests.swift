@@ -92,6 +92,8 @@ struct APICycleRunTests {
                 (Self.stage("pre_allocation"), "{}", "MISSING_FIELD"),
                 (Self.stage("pre_allocation"), #"{"facilities":[{"id":5}]}"#, "INVALID_INPUT"),
                 (Self.stage("pre_allocation"), "{\"facilities\":[]}", "MISSING_FIELD"),
+                (Self.stage("pre_allocation"), #"{"source":"mrv","facilities":[]}"#, "SOURCE_CONFLICT"),
+                (Self.stage("true_up"), #"{"source":"facilities"}"#, "MISSING_FIELD"),
                 (Self.stage("pre_allocation"), try Self.body([Self.coal("D1", 1, "GD", "600000", prev: 500_000, verified: 520_000)]), "PROVINCE_MISMATCH"),
                 (Self.stage("pre_allocation", year: 2023), all, "YEAR_MISMATCH"),
                 (Self.stage("pre_allocation", plan: "no-such-plan"), all, "UNKNOWN_PLAN"),
@@ -118,8 +120,14 @@ struct APICycleRunTests {
             }
             #expect(try await api.call("POST", Self.stage("pre_allocation"), key: "anon", body: all).status == 401)
             #expect(try await api.call("POST", Self.stage("pre_allocation"), token: mee, body: all).status == 400)
+            // A server without the MRV platform cannot take its figures.
+            let noMRV = try await api.call("POST", Self.stage("pre_allocation"), token: mee, key: "no-mrv", body: #"{"source":"mrv"}"#)
+            #expect(noMRV.status == 503 && noMRV.code == "UNAVAILABLE", "\(noMRV.body)")
             #expect(await head() == start)
             for stage in CycleStage.allCases { #expect(try await stored(stage) == nil, "\(stage)") }
+            // The refusals left their "rejected" lines and nothing else: no command, no acceptance.
+            let refusedAudit = try await world.store.audit(limit: 500).filter { $0.action == "api_cycle_stage" }
+            #expect(refusedAudit.count >= refusals.count && refusedAudit.allSatisfy { $0.detail.hasPrefix("rejected ") }, "\(refusedAudit)")
 
             // The MEE publishes power-2024 with an 8 % reserve and a 3 % paid allocation at 20.00.
             let shippedVersion = AllocationPlan.seed.first { $0.id == "power-2024" }!.version
@@ -137,6 +145,48 @@ struct APICycleRunTests {
             #expect(Self.entities(pre)["ENT-000006"]?["movedTonnes"] as? Int == 175_000)
             let afterPre = await head()
             #expect(afterPre > start)
+            // Each of the stage's registry commands has its line, written in the command's transaction.
+            let preLines = try await world.store.audit(limit: 500).filter { $0.action == "api_cycle_stage" && $0.detail.contains(" power-2024 2024 pre_allocation ") }
+            let commands = pre.json["commands"] as? Int ?? -1
+            #expect(preLines.count == commands && commands > 0, "\(preLines.count) lines for \(commands) commands")
+            #expect(preLines.allSatisfy { $0.user == "mee" && $0.detail.hasPrefix("accepted #") && $0.address == "127.0.0.1" }, "\(preLines)")
+            #expect(preLines.contains { $0.detail.contains(" pre_allocation 1/\(commands) ") })
+
+            // The totals before the surrender, as `openets cycle totals` works them out on the same input.
+            let totalsPath = "/api/v1/compliance/2024/cycle/power-2024/totals"
+            let plan = try await AllocationPlanService(store: cycle, clock: SystemClock()).resolve(id: "power-2024").plan
+            let cli = try await AllocationCycleService(registry: service, store: cycle, clock: SystemClock()).totals(plan: plan, year: 2024, facilities: Self.facilities)
+            let totals = try await api.call("POST", totalsPath, token: mee, body: all)
+            #expect(totals.status == 200 && totals.json["source"] as? String == "facilities", "\(totals.body)")
+            let nation = totals.json["nation"] as? [String: Any] ?? [:]
+            let nationTotal = nation["total"] as? [String: Any] ?? [:]
+            #expect(nationTotal["preAllocationTonnes"] as? Int == 1_246_000 && nationTotal["finalTonnes"] as? Int == 2_176_070, "\(nation)")
+            #expect(nationTotal["facilities"] as? Int == 6 && Int64(nationTotal["preAllocationTonnes"] as? Int ?? 0) == cli.nation.total.preAllocationT)
+            let provinceRows = Dictionary(uniqueKeysWithValues: (totals.json["provinces"] as? [[String: Any]] ?? []).map { ($0["scope"] as? String ?? "", $0["total"] as? [String: Any] ?? [:]) })
+            #expect(Set(provinceRows.keys) == Set(cli.provinces.map(\.id)) && Set(provinceRows.keys) == ["SC", "GD"], "\(totals.body)")
+            for row in cli.provinces {
+                #expect(Int64(provinceRows[row.id]?["preAllocationTonnes"] as? Int ?? -1) == row.total.preAllocationT)
+                #expect((provinceRows[row.id]?["finalTonnes"] as? Int).map(Int64.init) == row.total.finalT)
+            }
+            // Hand count: SC = D1 + D2 + D6, GD = D3 + D4 + D5.
+            #expect(provinceRows["SC"]?["preAllocationTonnes"] as? Int == 644_000 && provinceRows["SC"]?["finalTonnes"] as? Int == 894_600)
+            #expect(provinceRows["GD"]?["preAllocationTonnes"] as? Int == 602_000 && provinceRows["GD"]?["finalTonnes"] as? Int == 1_281_470)
+            // Sichuan's staff and Chengdu's read Sichuan only, no nation; an entity nothing; no token 401.
+            for user in ["sc", "chengdu"] {
+                let own = try await api.call("POST", totalsPath, token: tokens[user]!, body: all)
+                let scopes = (own.json["provinces"] as? [[String: Any]] ?? []).map { $0["scope"] as? String ?? "" }
+                #expect(own.status == 200 && scopes == ["SC"] && own.json["nation"] == nil, "\(user): \(own.body)")
+            }
+            let entityTotals = try await api.call("POST", totalsPath, token: tokens["e1"]!, body: all)
+            #expect(entityTotals.status == 403 && entityTotals.code == "FORBIDDEN", "\(entityTotals.body)")
+            #expect(try await api.call("POST", totalsPath, body: all).status == 401)
+            for (body, code) in [(#"{"source":"mrv","facilities":[]}"#, "SOURCE_CONFLICT"), ("{}", "MISSING_FIELD"), (#"{"facilities":[{"id":5}]}"#, "INVALID_INPUT")] {
+                let refused = try await api.call("POST", totalsPath, token: mee, body: body)
+                #expect(refused.status == 422 && refused.code == code, "\(body): \(refused.body)")
+            }
+            let otherYearTotals = try await api.call("POST", "/api/v1/compliance/2023/cycle/power-2024/totals", token: mee, body: all)
+            #expect(otherYearTotals.status == 422 && otherYearTotals.code == "YEAR_MISMATCH", "\(otherYearTotals.body)")
+            #expect(await head() == afterPre)
             // The same key: the first answer again (its `applied` count), from the stored key.
             let preAgain = try await api.call("POST", Self.stage("pre_allocation"), token: mee, key: "pre-1", body: all)
             #expect(preAgain.status == 200 && preAgain.json["replayed"] as? Bool == true, "\(preAgain.body)")
@@ -265,6 +315,10 @@ struct APICycleRunTests {
             #expect(reusedKey.status == 422 && reusedKey.code == "IDEMPOTENCY_KEY_REUSED", "\(reusedKey.body)")
             // Only Sichuan's: Guangdong's shortfall has no notice until its own authority issues it.
             #expect(try await cycle.notices(year: 2024).map(\.entity) == ["ENT-000006"])
+            // Their lines, stored with the notices (the refusals before them have theirs).
+            let penaltyLines = try await world.store.audit(limit: 500).filter { $0.action == "api_penalty_issue" && $0.user == "sc" }.map(\.detail)
+            #expect(penaltyLines.filter { $0 == "accepted power-2024 2024 SC: 1 issued" }.count == 1, "\(penaltyLines)")
+            #expect(penaltyLines.contains("replayed power-2024 2024 SC: 0 issued") && penaltyLines.contains("rejected NO_MONTH_PRICE"), "\(penaltyLines)")
 
             // The statistics, public, from the stored stages.
             let stats = try await api.call("GET", "/api/v1/compliance/2024/cycle/power-2024/statistics")
@@ -281,9 +335,161 @@ struct APICycleRunTests {
 
             // The audit: who ran what, with the outcome.
             let audit = try await world.store.audit(limit: 500).filter { $0.action == "api_cycle_stage" && $0.user == "mee" }
-            #expect(audit.contains { $0.detail.hasPrefix("accepted power-2024 2024 pre_allocation") })
-            #expect(audit.contains { $0.detail.hasPrefix("replayed power-2024 2024 pre_allocation") })
+            #expect(audit.contains { $0.detail.hasPrefix("accepted #") && $0.detail.contains(": power-2024 2024 true_up 1/") })
+            #expect(audit.contains { $0.detail.hasPrefix("accepted #") && $0.detail.contains(": power-2024 2024 reserve 1/") })
+            // The auction's announcement is an exchange command: its line carries what the exchange made.
+            #expect(audit.contains { $0.detail.hasPrefix("accepted #") && $0.detail.contains(" (auction ") && $0.detail.contains(": power-2024 2024 auction ") }, "\(audit.map(\.detail))")
+            // A done stage asked again under a new key, and the carry-over (stored, moves nothing): one line each.
+            #expect(audit.contains { $0.detail == "replayed power-2024 2024 pre_allocation" })
+            #expect(audit.contains { $0.detail == "accepted power-2024 2024 carry_over" })
             #expect(audit.contains { $0.detail == "rejected PRE_ALLOCATION_MISMATCH" })
+        }
+    }
+
+    /// A unit on the MRV platform for the stage from its figures: `previous` and `verified` the
+    /// verifier's figures of 2023 and 2024, twelve months of `monthMWh` over `hours` hours each.
+    struct MRVUnit {
+        var facility: FacilityID
+        var entity: DemoMRV.DemoEntity
+        var account: String
+        var capacityMW: String
+        var monthMWh: Int64
+        var hours: Int64
+        var previous: Int64
+        var verified: Int64
+    }
+
+    /// Hand count (power-2024 as shipped; both coal > 300 MW, load factor ≥ 0.85):
+    ///
+    ///     U1 (ENT-000001, SC)  600,000 MWh, 55 h × 12 at 1,000 MW: load 0.9091
+    ///        pre-allocation 70 % × 500,000 = 350,000; final as DemoCycle's D1 = 474,600
+    ///     U3 (ENT-000003, GD)  360,000 MWh, 70 h × 12 at 500 MW: load 0.8571
+    ///        pre-allocation 70 % × 350,000 = 245,000; final = the 80 % floor of 1,000,000 = 800,000
+    ///     pre-allocation 595,000 t; final 1,274,600 t; true-up 679,600 t
+    static let mrvUnits = [
+        MRVUnit(facility: "MRV-U1", entity: DemoMRV.entities[0], account: "ENT-000001", capacityMW: "1000", monthMWh: 50_000, hours: 55, previous: 500_000, verified: 520_000),
+        MRVUnit(facility: "MRV-U3", entity: DemoMRV.entities[2], account: "ENT-000003", capacityMW: "500", monthMWh: 30_000, hours: 70, previous: 350_000, verified: 1_000_000),
+    ]
+
+    /// The same figures as the facilities JSON (what `--input` would say), for the comparison.
+    static func mrvFile(verified: Bool) -> [CycleFacility] {
+        mrvUnits.map { u in
+            CycleFacility(
+                id: u.facility.rawValue, entity: u.account, province: u.entity.province, category: "coal_gt300",
+                generationMWh: verified ? String(u.monthMWh * 12) : nil, heatSuppliedGJ: verified ? "0" : nil, cooling: "water",
+                loadFactor: verified ? (u.account == "ENT-000001" ? "0.9091" : "0.8571") : nil, previousVerifiedT: u.previous,
+                verifiedT: verified ? u.verified : nil)
+        }
+    }
+
+    @Test(arguments: TradeBlockAuctionTests.databases)
+    func aStageFromTheMRVPlatformsFigures(_ database: String) async throws {
+        let world = try await APIPledgeTests.world(database, tag: "apicyclemrv")
+        let cycle = world.cycle, tokens = world.tokens, service = world.service
+        // The MRV platform's history (set-up through MRVService, not the API under test): both
+        // units' 2023 reports approved; 2024 concluded and approved by city and province, U1's
+        // nationally too.
+        let clock = MarketClock(CivilDate(year: 2023, month: 1, day: 5), hour: 9, minute: 0)
+        let (mrvStore, mrv) = try await Composition.openMRV(world.location, clock: clock, connectionID: 4)
+        var step = 0
+        func record(_ command: MRVCommand, on date: CivilDate) async throws {
+            step += 1
+            clock.simulate(date, hour: 10, minute: 0)
+            let outcome = try await mrv.execute(MRVRequest(idempotencyKey: "cycle-mrv-\(step)", command: command))
+            #expect(outcome.receipt != nil, "\(command.kind): \(outcome)")
+        }
+        let start = CivilDate(year: 2023, month: 1, day: 5)
+        try await record(.registerVerifier(Verifier(id: "V-1", name: "Verifier 1")), on: start)
+        for u in Self.mrvUnits {
+            try await record(.registerEntity(uscc: u.entity.uscc, name: u.entity.name, province: u.entity.province, city: u.entity.city, sector: .power, group: nil), on: start)
+            try await record(.registerFacility(Facility(
+                id: u.facility, entity: MRVEntityID(u.entity.uscc), name: "unit", kind: .power,
+                power: PowerUnit(category: .coalGT300, capacityMW: ExactDecimal(u.capacityMW)!, cooling: .water), fuels: [.coal])), on: start)
+        }
+        for year in [2023, 2024] {
+            for u in Self.mrvUnits {
+                for month in 1...12 {
+                    try await record(.submitMonth(MonthlyData(
+                        facility: u.facility, year: year, month: month,
+                        fuels: [FuelLine(fuel: .coal, consumption: ExactDecimal(1000), ncvGJPerUnit: .measured(ExactDecimal(20)))],
+                        production: Production(generationMWh: ExactDecimal(u.monthMWh), operatingHours: ExactDecimal(u.hours)))),
+                        on: MRVDeadlines.lastDay(year: year, month: month).adding(days: 10))
+                }
+                let id = MRVEntityID(u.entity.uscc)
+                try await record(.submitReport(entity: id, year: year), on: CivilDate(year: year + 1, month: 3, day: 20))
+                try await record(.assignVerifier(entity: id, year: year, verifier: "V-1"), on: CivilDate(year: year + 1, month: 4, day: 1))
+                let figure = VerifiedFacility(
+                    facility: u.facility, emissionsT: ExactDecimal(year == 2023 ? u.previous : u.verified), output: ExactDecimal(u.monthMWh * 12))
+                try await record(.concludeVerification(entity: id, year: year, verifier: "V-1", facilities: [figure]), on: CivilDate(year: year + 1, month: 5, day: 20))
+                for (index, level) in ReviewLevel.allCases.enumerated() where !(year == 2024 && u.account == "ENT-000003" && level == .national) {
+                    try await record(.approveReview(entity: id, year: year, level: level), on: CivilDate(year: year + 1, month: 6, day: 5 + 5 * index))
+                }
+            }
+        }
+        let plan = AllocationPlan.seed.first { $0.id == "power-2024" }!
+        let mrvSource = #"{"source":"mrv"}"#
+        try await PortalServerTests.run(ServerConfiguration(host: "127.0.0.1", port: 0), store: world.store, service: service, cycle: cycle, mrv: mrv) { port in
+            let api = APIPermissionWalkTests.Client(port: port)
+            let mee = tokens["mee"]!
+            func head() async -> Int64 { await service.head.seq }
+            let totalsPath = "/api/v1/compliance/2024/cycle/power-2024/totals"
+
+            // The totals from the platform: last year's figures only (no verified figure needed), as
+            // `openets cycle totals --from-mrv` and as the same figures in the facilities JSON.
+            let fromMRV = try await api.call("POST", totalsPath, token: mee, body: mrvSource)
+            let fromFile = try await api.call("POST", totalsPath, token: mee, body: try Self.body(Self.mrvFile(verified: false)))
+            let figures = try await MRVVerifiedFigures(mrv: mrv, registry: service).facilities(plan: plan, year: 2024, file: nil, needVerified: false)
+            let cli = try await AllocationCycleService(registry: service, store: cycle, clock: SystemClock()).totals(plan: plan, year: 2024, facilities: figures)
+            for answer in [fromMRV, fromFile] {
+                let nation = (answer.json["nation"] as? [String: Any])?["total"] as? [String: Any] ?? [:]
+                #expect(answer.status == 200 && nation["preAllocationTonnes"] as? Int == 595_000 && nation["facilities"] as? Int == 2, "\(answer.body)")
+                #expect(Int64(nation["preAllocationTonnes"] as? Int ?? 0) == cli.nation.total.preAllocationT && nation["finalTonnes"] == nil)
+            }
+            #expect(fromMRV.json["source"] as? String == "mrv" && fromFile.json["source"] as? String == "facilities")
+            let scOnly = try await api.call("POST", totalsPath, token: tokens["sc"]!, body: mrvSource)
+            let scRows = scOnly.json["provinces"] as? [[String: Any]] ?? []
+            #expect(scOnly.status == 200 && scOnly.json["nation"] == nil && scRows.count == 1, "\(scOnly.body)")
+            #expect(scRows.first?["scope"] as? String == "SC" && (scRows.first?["total"] as? [String: Any])?["preAllocationTonnes"] as? Int == 350_000)
+
+            // Pre-allocation from the platform: 595,000 t, as the hand count.
+            let pre = try await api.call("POST", Self.stage("pre_allocation"), token: mee, key: "mrv-pre", body: mrvSource)
+            #expect(pre.status == 200 && Self.moved(pre) == 595_000, "\(pre.body)")
+            #expect(Self.entities(pre)["ENT-000001"]?["movedTonnes"] as? Int == 350_000 && Self.entities(pre)["ENT-000003"]?["movedTonnes"] as? Int == 245_000)
+            let afterPre = await head()
+
+            // True-up while U3's 2024 report awaits the national review: refused, naming the
+            // facility and its entity account, nothing stored, moved or audited as done.
+            let refused = try await api.call("POST", Self.stage("true_up"), token: mee, key: "mrv-trueup-early", body: mrvSource)
+            #expect(refused.status == 422 && refused.code == "NO_VERIFIED_FIGURE", "\(refused.body)")
+            let message = refused.json["message"] as? String ?? ""
+            #expect(message == "MRV-U3 (ENT-000003): no verified figure for 2024 (annual report province_approved, not approved)", "\(refused.body)")
+            let conflict = try await api.call("POST", Self.stage("true_up"), token: mee, key: "mrv-trueup-both", body: #"{"source":"mrv","facilities":[]}"#)
+            #expect(conflict.status == 422 && conflict.code == "SOURCE_CONFLICT", "\(conflict.body)")
+            #expect(await head() == afterPre)
+            #expect(try await cycle.stage(plan: "power-2024", year: 2024, stage: .trueUp) == nil)
+            let early = try await world.store.audit(limit: 500).filter { $0.action == "api_cycle_stage" && $0.detail.contains("true_up") }
+            #expect(early.isEmpty, "\(early)")
+
+            // The MEE approves U3's report; the true-up then runs from the platform: 679,600 t, the
+            // final as the facilities JSON of the same figures gives it.
+            clock.simulate(CivilDate(year: 2025, month: 6, day: 20), hour: 10, minute: 0)
+            let approved = try await mrv.execute(MRVRequest(
+                idempotencyKey: "cycle-mrv-national", command: .approveReview(entity: MRVEntityID(Self.mrvUnits[1].entity.uscc), year: 2024, level: .national)))
+            #expect(approved.receipt != nil, "\(approved)")
+            let trueUp = try await api.call("POST", Self.stage("true_up"), token: mee, key: "mrv-trueup", body: mrvSource)
+            #expect(trueUp.status == 200 && Self.moved(trueUp) == 679_600, "\(trueUp.body)")
+            let final = try await api.call("POST", totalsPath, token: mee, body: try Self.body(Self.mrvFile(verified: true)))
+            let finalNation = (final.json["nation"] as? [String: Any])?["total"] as? [String: Any] ?? [:]
+            #expect(finalNation["finalTonnes"] as? Int == 1_274_600 && finalNation["finalTonnes"] as? Int == 595_000 + Self.moved(trueUp), "\(final.body)")
+            #expect(try await MRVVerifiedFigures(mrv: mrv, registry: service).facilities(plan: plan, year: 2024, file: nil, needVerified: true) == Self.mrvFile(verified: true))
+            let lines = try await world.store.audit(limit: 500).filter { $0.action == "api_cycle_stage" && $0.detail.contains(" true_up ") }
+            #expect(lines.count == trueUp.json["commands"] as? Int && lines.allSatisfy { $0.user == "mee" && $0.detail.hasPrefix("accepted #") }, "\(lines)")
+        }
+        try await mrvStore.close()
+        try await world.cycle.close()
+        try await world.store.close()
+        if case .sqlite(let path) = world.location {
+            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
         }
     }
 }

@@ -168,6 +168,7 @@ struct APIPermissionWalkTests {
         case "runCycleStage": return (["year": "2024", "planId": "power-2024", "stage": "reserve"], "{}")
         case "issuePenaltyNotices": return (["year": "2024", "planId": "power-2024"], "{}")
         case "getCycleSupply", "getCycleStatistics": return (["year": "2024", "planId": "power-2024"], nil)
+        case "computeCycleTotals": return (["year": "2024", "planId": "power-2024"], #"{"facilities":[]}"#)
         case "listMRVMonths", "listMRVReports": return (["entityId": ownEntity], nil)
         // MRV workflow
         case "getMRVReport", "submitMRVReport": return (["entityId": ownEntity, "year": "2024"], nil)

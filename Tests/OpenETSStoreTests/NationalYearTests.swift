@@ -220,11 +220,12 @@ struct NationalYearTests {
             }
         }
 
-        // E6's report is not yet approved nationally: the true-up from the MRV is refused and
-        // nothing is stored or moved.
+        // E6's report is not yet approved nationally: the true-up from the MRV is refused, naming
+        // both of E6's units, and nothing is stored or moved.
         s.at(2025, 7, 1)
         let head = try await s.harness.store.head()
-        await #expect(throws: AllocationError(.noVerifiedFigure, "F6: no verified figure for 2024 (annual report province_approved, not approved)")) {
+        await #expect(throws: AllocationError(.noVerifiedFigure, "F6 (ENT-000006): no verified figure for 2024 (annual report province_approved, not approved); "
+            + "F7 (ENT-000006): no verified figure for 2024 (annual report province_approved, not approved)")) {
             try await s.service.run(.trueUp, plan: plan, year: 2024, from: s.figures, file: Self.file)
         }
         #expect(try await s.harness.store.head() == head)

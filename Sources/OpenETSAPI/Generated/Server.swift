@@ -1006,6 +1006,17 @@ extension APIProtocol {
         )
         try transport.register(
             {
+                try await server.computeCycleTotals(
+                    request: $0,
+                    body: $1,
+                    metadata: $2
+                )
+            },
+            method: .post,
+            path: server.apiPathComponentsWithServerPrefix("/api/v1/compliance/{year}/cycle/{planId}/totals")
+        )
+        try transport.register(
+            {
                 try await server.listAccountApplications(
                     request: $0,
                     body: $1,
@@ -15126,7 +15137,11 @@ fileprivate extension UniversalServer where APIHandler: APIProtocol {
     /// The plan in force (published, else shipped) of `planId`; `year` must be its year
     /// (422 YEAR_MISMATCH). `pre_allocation`, `true_up` and `surrender` take `facilities`
     /// (the CLI's facilities JSON: its `facilities` array, snake_case fields as
-    /// docs/allocation.md); `reserve` takes nothing; `auction` takes `auction` (the window,
+    /// docs/allocation.md) or `source` `mrv` (the MRV platform's approved annual reports of
+    /// the year, as `openets cycle … --from-mrv` without `--input`: every facility of the
+    /// platform's entities of the plan's sector; the true-up and surrender need each one's
+    /// verified figure, else 422 NO_VERIFIED_FIGURE naming the facilities and their entity
+    /// accounts); both is 422 SOURCE_CONFLICT, neither 422 MISSING_FIELD; `reserve` takes nothing; `auction` takes `auction` (the window,
     /// ceiling, minimum bid, cap and pricing) unless the stage is done; `carry_over` takes
     /// `today` (default today, Beijing). A refusal is 422 with the cycle's code
     /// (STAGE_ORDER, MISSING_FIELD, PRE_ALLOCATION_MISMATCH, PROVINCE_MISMATCH, NO_RESERVE,
@@ -15134,7 +15149,9 @@ fileprivate extension UniversalServer where APIHandler: APIProtocol {
     /// and nothing stored or moved; a command of a stored plan the registry or the exchange
     /// refuses is 422 with its code, the stage staying planned. A done stage is not run again:
     /// it answers the stored result with `alreadyDone` and `replayed` true (a retry, whatever
-    /// the key). Body limit 8 MiB (`APIErrorMiddleware.maxCycleStageBodyBytes`).
+    /// the key). Each registry or exchange command of the stage is audited (`api_cycle_stage`,
+    /// who, the outcome, plan, year, stage, the command's place and key, the address) in the
+    /// transaction that commits it. Body limit 8 MiB (`APIErrorMiddleware.maxCycleStageBodyBytes`).
     ///
     ///
     /// - Remark: HTTP `POST /api/v1/compliance/{year}/cycle/{planId}/stages/{stage}`.
@@ -15387,7 +15404,8 @@ fileprivate extension UniversalServer where APIHandler: APIProtocol {
     /// STAGE_ORDER (surrender not done, or on or before the deadline), NO_MONTH_PRICE,
     /// OUT_OF_RANGE, INVALID_VALUE, UNKNOWN_PLAN, YEAR_MISMATCH, nothing stored. A notice
     /// already issued is kept as it is: a call that issues nothing new answers the
-    /// province's notices with `replayed` true.
+    /// province's notices with `replayed` true. The audit line (`api_penalty_issue`) is
+    /// written in the transaction that stores the notices.
     ///
     ///
     /// - Remark: HTTP `POST /api/v1/compliance/{year}/cycle/{planId}/penalty-notices`.
@@ -15831,6 +15849,231 @@ fileprivate extension UniversalServer where APIHandler: APIProtocol {
                     suppressUnusedWarning(value)
                     var response = HTTPTypes.HTTPResponse(soar_statusCode: 404)
                     suppressMutabilityWarning(&response)
+                    let body: OpenAPIRuntime.HTTPBody
+                    switch value.body {
+                    case let .json(value):
+                        try converter.validateAcceptIfPresent(
+                            "application/json",
+                            in: request.headerFields
+                        )
+                        body = try converter.setResponseBodyAsJSON(
+                            value,
+                            headerFields: &response.headerFields,
+                            contentType: "application/json; charset=utf-8"
+                        )
+                    }
+                    return (response, body)
+                case let .serviceUnavailable(value):
+                    suppressUnusedWarning(value)
+                    var response = HTTPTypes.HTTPResponse(soar_statusCode: 503)
+                    suppressMutabilityWarning(&response)
+                    let body: OpenAPIRuntime.HTTPBody
+                    switch value.body {
+                    case let .json(value):
+                        try converter.validateAcceptIfPresent(
+                            "application/json",
+                            in: request.headerFields
+                        )
+                        body = try converter.setResponseBodyAsJSON(
+                            value,
+                            headerFields: &response.headerFields,
+                            contentType: "application/json; charset=utf-8"
+                        )
+                    }
+                    return (response, body)
+                case let .undocumented(statusCode, _):
+                    return (.init(soar_statusCode: statusCode), nil)
+                }
+            }
+        )
+    }
+    /// Allocation totals bottom-up before the surrender stage (as `openets cycle totals`) - per province and the nation, per unit category.
+    ///
+    /// A read: nothing is stored, so no Idempotency-Key. The facilities as `runCycleStage`
+    /// takes them: `facilities` (the CLI's facilities JSON) or `source` `mrv` (the MRV
+    /// platform's figures, as `--from-mrv`; no verified figure is needed: without one a
+    /// facility counts its pre-allocation only). `finalTonnes` is given only when every
+    /// facility counted has the data of its final allocation. The MEE reads the nation and
+    /// every province; provincial and city staff their own province only (`nation` left
+    /// out); staff with no province recorded are refused (403). 422 SOURCE_CONFLICT (both
+    /// sources), MISSING_FIELD, INVALID_INPUT, UNKNOWN_PLAN, YEAR_MISMATCH, PROVINCE_MISMATCH,
+    /// UNKNOWN_ACCOUNT and the cycle's other input codes. Body limit 8 MiB, as a stage.
+    ///
+    ///
+    /// - Remark: HTTP `POST /api/v1/compliance/{year}/cycle/{planId}/totals`.
+    /// - Remark: Generated from `#/paths//api/v1/compliance/{year}/cycle/{planId}/totals/post(computeCycleTotals)`.
+    func computeCycleTotals(
+        request: HTTPTypes.HTTPRequest,
+        body: OpenAPIRuntime.HTTPBody?,
+        metadata: OpenAPIRuntime.ServerRequestMetadata
+    ) async throws -> (HTTPTypes.HTTPResponse, OpenAPIRuntime.HTTPBody?) {
+        try await handle(
+            request: request,
+            requestBody: body,
+            metadata: metadata,
+            forOperation: Operations.ComputeCycleTotals.id,
+            using: {
+                APIHandler.computeCycleTotals($0)
+            },
+            deserializer: { request, requestBody, metadata in
+                let path: Operations.ComputeCycleTotals.Input.Path = .init(
+                    year: try converter.getPathParameterAsURI(
+                        in: metadata.pathParameters,
+                        name: "year",
+                        as: Components.Parameters.Year.self
+                    ),
+                    planId: try converter.getPathParameterAsURI(
+                        in: metadata.pathParameters,
+                        name: "planId",
+                        as: Components.Parameters.PlanId.self
+                    )
+                )
+                let headers: Operations.ComputeCycleTotals.Input.Headers = .init(accept: try converter.extractAcceptHeaderIfPresent(in: request.headerFields))
+                let contentType = converter.extractContentTypeIfPresent(in: request.headerFields)
+                let body: Operations.ComputeCycleTotals.Input.Body
+                let chosenContentType = try converter.bestContentType(
+                    received: contentType,
+                    options: [
+                        "application/json"
+                    ]
+                )
+                switch chosenContentType {
+                case "application/json":
+                    body = try await converter.getRequiredRequestBodyAsJSON(
+                        Components.Schemas.CycleTotalsRequest.self,
+                        from: requestBody,
+                        transforming: { value in
+                            .json(value)
+                        }
+                    )
+                default:
+                    preconditionFailure("bestContentType chose an invalid content type.")
+                }
+                return Operations.ComputeCycleTotals.Input(
+                    path: path,
+                    headers: headers,
+                    body: body
+                )
+            },
+            serializer: { output, request in
+                switch output {
+                case let .ok(value):
+                    suppressUnusedWarning(value)
+                    var response = HTTPTypes.HTTPResponse(soar_statusCode: 200)
+                    suppressMutabilityWarning(&response)
+                    let body: OpenAPIRuntime.HTTPBody
+                    switch value.body {
+                    case let .json(value):
+                        try converter.validateAcceptIfPresent(
+                            "application/json",
+                            in: request.headerFields
+                        )
+                        body = try converter.setResponseBodyAsJSON(
+                            value,
+                            headerFields: &response.headerFields,
+                            contentType: "application/json; charset=utf-8"
+                        )
+                    }
+                    return (response, body)
+                case let .badRequest(value):
+                    suppressUnusedWarning(value)
+                    var response = HTTPTypes.HTTPResponse(soar_statusCode: 400)
+                    suppressMutabilityWarning(&response)
+                    let body: OpenAPIRuntime.HTTPBody
+                    switch value.body {
+                    case let .json(value):
+                        try converter.validateAcceptIfPresent(
+                            "application/json",
+                            in: request.headerFields
+                        )
+                        body = try converter.setResponseBodyAsJSON(
+                            value,
+                            headerFields: &response.headerFields,
+                            contentType: "application/json; charset=utf-8"
+                        )
+                    }
+                    return (response, body)
+                case let .unauthorized(value):
+                    suppressUnusedWarning(value)
+                    var response = HTTPTypes.HTTPResponse(soar_statusCode: 401)
+                    suppressMutabilityWarning(&response)
+                    let body: OpenAPIRuntime.HTTPBody
+                    switch value.body {
+                    case let .json(value):
+                        try converter.validateAcceptIfPresent(
+                            "application/json",
+                            in: request.headerFields
+                        )
+                        body = try converter.setResponseBodyAsJSON(
+                            value,
+                            headerFields: &response.headerFields,
+                            contentType: "application/json; charset=utf-8"
+                        )
+                    }
+                    return (response, body)
+                case let .forbidden(value):
+                    suppressUnusedWarning(value)
+                    var response = HTTPTypes.HTTPResponse(soar_statusCode: 403)
+                    suppressMutabilityWarning(&response)
+                    let body: OpenAPIRuntime.HTTPBody
+                    switch value.body {
+                    case let .json(value):
+                        try converter.validateAcceptIfPresent(
+                            "application/json",
+                            in: request.headerFields
+                        )
+                        body = try converter.setResponseBodyAsJSON(
+                            value,
+                            headerFields: &response.headerFields,
+                            contentType: "application/json; charset=utf-8"
+                        )
+                    }
+                    return (response, body)
+                case let .contentTooLarge(value):
+                    suppressUnusedWarning(value)
+                    var response = HTTPTypes.HTTPResponse(soar_statusCode: 413)
+                    suppressMutabilityWarning(&response)
+                    let body: OpenAPIRuntime.HTTPBody
+                    switch value.body {
+                    case let .json(value):
+                        try converter.validateAcceptIfPresent(
+                            "application/json",
+                            in: request.headerFields
+                        )
+                        body = try converter.setResponseBodyAsJSON(
+                            value,
+                            headerFields: &response.headerFields,
+                            contentType: "application/json; charset=utf-8"
+                        )
+                    }
+                    return (response, body)
+                case let .unprocessableContent(value):
+                    suppressUnusedWarning(value)
+                    var response = HTTPTypes.HTTPResponse(soar_statusCode: 422)
+                    suppressMutabilityWarning(&response)
+                    let body: OpenAPIRuntime.HTTPBody
+                    switch value.body {
+                    case let .json(value):
+                        try converter.validateAcceptIfPresent(
+                            "application/json",
+                            in: request.headerFields
+                        )
+                        body = try converter.setResponseBodyAsJSON(
+                            value,
+                            headerFields: &response.headerFields,
+                            contentType: "application/json; charset=utf-8"
+                        )
+                    }
+                    return (response, body)
+                case let .tooManyRequests(value):
+                    suppressUnusedWarning(value)
+                    var response = HTTPTypes.HTTPResponse(soar_statusCode: 429)
+                    suppressMutabilityWarning(&response)
+                    try converter.setHeaderFieldAsURI(
+                        in: &response.headerFields,
+                        name: "Retry-After",
+                        value: value.headers.retryAfter
+                    )
                     let body: OpenAPIRuntime.HTTPBody
                     switch value.body {
                     case let .json(value):

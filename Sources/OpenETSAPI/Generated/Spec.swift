@@ -2624,7 +2624,11 @@ paths:
         The plan in force (published, else shipped) of `planId`; `year` must be its year
         (422 YEAR_MISMATCH). `pre_allocation`, `true_up` and `surrender` take `facilities`
         (the CLI's facilities JSON: its `facilities` array, snake_case fields as
-        docs/allocation.md); `reserve` takes nothing; `auction` takes `auction` (the window,
+        docs/allocation.md) or `source` `mrv` (the MRV platform's approved annual reports of
+        the year, as `openets cycle … --from-mrv` without `--input`: every facility of the
+        platform's entities of the plan's sector; the true-up and surrender need each one's
+        verified figure, else 422 NO_VERIFIED_FIGURE naming the facilities and their entity
+        accounts); both is 422 SOURCE_CONFLICT, neither 422 MISSING_FIELD; `reserve` takes nothing; `auction` takes `auction` (the window,
         ceiling, minimum bid, cap and pricing) unless the stage is done; `carry_over` takes
         `today` (default today, Beijing). A refusal is 422 with the cycle's code
         (STAGE_ORDER, MISSING_FIELD, PRE_ALLOCATION_MISMATCH, PROVINCE_MISMATCH, NO_RESERVE,
@@ -2632,7 +2636,9 @@ paths:
         and nothing stored or moved; a command of a stored plan the registry or the exchange
         refuses is 422 with its code, the stage staying planned. A done stage is not run again:
         it answers the stored result with `alreadyDone` and `replayed` true (a retry, whatever
-        the key). Body limit 8 MiB (`APIErrorMiddleware.maxCycleStageBodyBytes`).
+        the key). Each registry or exchange command of the stage is audited (`api_cycle_stage`,
+        who, the outcome, plan, year, stage, the command's place and key, the address) in the
+        transaction that commits it. Body limit 8 MiB (`APIErrorMiddleware.maxCycleStageBodyBytes`).
       security:
         - bearerToken: []
       parameters:
@@ -2681,7 +2687,8 @@ paths:
         STAGE_ORDER (surrender not done, or on or before the deadline), NO_MONTH_PRICE,
         OUT_OF_RANGE, INVALID_VALUE, UNKNOWN_PLAN, YEAR_MISMATCH, nothing stored. A notice
         already issued is kept as it is: a call that issues nothing new answers the
-        province's notices with `replayed` true.
+        province's notices with `replayed` true. The audit line (`api_penalty_issue`) is
+        written in the transaction that stores the notices.
       security:
         - bearerToken: []
       parameters:
@@ -2767,6 +2774,53 @@ paths:
                 $ref: '#/components/schemas/CycleStatistics'
         '404':
           $ref: '#/components/responses/NotFound'
+        '503':
+          $ref: '#/components/responses/Unavailable'
+  /api/v1/compliance/{year}/cycle/{planId}/totals:
+    post:
+      tags: [compliance]
+      operationId: computeCycleTotals
+      summary: Allocation totals bottom-up before the surrender stage (as `openets cycle totals`) - per province and the nation, per unit category.
+      description: |
+        A read: nothing is stored, so no Idempotency-Key. The facilities as `runCycleStage`
+        takes them: `facilities` (the CLI's facilities JSON) or `source` `mrv` (the MRV
+        platform's figures, as `--from-mrv`; no verified figure is needed: without one a
+        facility counts its pre-allocation only). `finalTonnes` is given only when every
+        facility counted has the data of its final allocation. The MEE reads the nation and
+        every province; provincial and city staff their own province only (`nation` left
+        out); staff with no province recorded are refused (403). 422 SOURCE_CONFLICT (both
+        sources), MISSING_FIELD, INVALID_INPUT, UNKNOWN_PLAN, YEAR_MISMATCH, PROVINCE_MISMATCH,
+        UNKNOWN_ACCOUNT and the cycle's other input codes. Body limit 8 MiB, as a stage.
+      security:
+        - bearerToken: []
+      parameters:
+        - $ref: '#/components/parameters/Year'
+        - $ref: '#/components/parameters/PlanId'
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              $ref: '#/components/schemas/CycleTotalsRequest'
+      responses:
+        '200':
+          description: The totals in the caller's scope.
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/CycleTotals'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
+        '413':
+          $ref: '#/components/responses/TooLarge'
+        '422':
+          $ref: '#/components/responses/Rejected'
+        '429':
+          $ref: '#/components/responses/RateLimited'
         '503':
           $ref: '#/components/responses/Unavailable'
   /api/v1/accounts/applications:
@@ -5523,6 +5577,12 @@ components:
           type: string
           description: The carry-over's day, YYYY-MM-DD, after the surrender deadline (default today, Beijing).
           pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$'
+        source:
+          $ref: '#/components/schemas/CycleFiguresSource'
+    CycleFiguresSource:
+      type: string
+      enum: [facilities, mrv]
+      description: Where a stage's facilities come from - `facilities` (the list in the request, the default) or `mrv` (the MRV platform's approved annual reports of the year; no list may be given).
     CycleEntityMovement:
       type: object
       required: [entity, province, movedTonnes, dueTonnes, debtTonnes]
@@ -5843,6 +5903,70 @@ components:
         turnoverRate:
           type: string
           description: tradedTonnes / the nation's final allocation, percent.
+    CycleTotalsRequest:
+      type: object
+      properties:
+        facilities:
+          type: array
+          maxItems: 100000
+          items:
+            $ref: '#/components/schemas/CycleFacilityDocument'
+        source:
+          $ref: '#/components/schemas/CycleFiguresSource'
+    CycleTotalsFigures:
+      type: object
+      required: [facilities, preAllocationTonnes]
+      properties:
+        facilities:
+          type: integer
+        preAllocationTonnes:
+          type: integer
+          format: int64
+        finalTonnes:
+          type: integer
+          format: int64
+          description: Left out unless every facility counted has its final allocation.
+    CycleTotalsCategory:
+      type: object
+      required: [category, figures]
+      properties:
+        category:
+          type: string
+        figures:
+          $ref: '#/components/schemas/CycleTotalsFigures'
+    CycleTotalsRow:
+      type: object
+      required: [scope, total, categories]
+      properties:
+        scope:
+          type: string
+          description: A province code, or CN for the nation.
+        total:
+          $ref: '#/components/schemas/CycleTotalsFigures'
+        categories:
+          type: array
+          description: Per unit category, sorted by category id.
+          items:
+            $ref: '#/components/schemas/CycleTotalsCategory'
+    CycleTotals:
+      type: object
+      required: [plan, year, sector, source, provinces]
+      properties:
+        plan:
+          type: string
+        year:
+          type: integer
+        sector:
+          type: string
+        source:
+          $ref: '#/components/schemas/CycleFiguresSource'
+        nation:
+          $ref: '#/components/schemas/CycleTotalsRow'
+        provinces:
+          type: array
+          description: The provinces in the caller's scope, sorted by code.
+          items:
+            $ref: '#/components/schemas/CycleTotalsRow'
     ApplicantKind:
       type: string
       enum: [entity, institution, individual]

@@ -6316,26 +6316,39 @@ extension Components {
             ///
             /// - Remark: Generated from `#/components/schemas/CycleStageRunRequest/today`.
             public var today: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/CycleStageRunRequest/source`.
+            public var source: Components.Schemas.CycleFiguresSource?
             /// Creates a new `CycleStageRunRequest`.
             ///
             /// - Parameters:
             ///   - facilities:
             ///   - auction:
             ///   - today: The carry-over's day, YYYY-MM-DD, after the surrender deadline (default today, Beijing).
+            ///   - source:
             public init(
                 facilities: [Components.Schemas.CycleFacilityDocument]? = nil,
                 auction: Components.Schemas.CycleAuctionTerms? = nil,
-                today: Swift.String? = nil
+                today: Swift.String? = nil,
+                source: Components.Schemas.CycleFiguresSource? = nil
             ) {
                 self.facilities = facilities
                 self.auction = auction
                 self.today = today
+                self.source = source
             }
             public enum CodingKeys: String, CodingKey {
                 case facilities
                 case auction
                 case today
+                case source
             }
+        }
+        /// Where a stage's facilities come from - `facilities` (the list in the request, the default) or `mrv` (the MRV platform's approved annual reports of the year; no list may be given).
+        ///
+        /// - Remark: Generated from `#/components/schemas/CycleFiguresSource`.
+        @frozen public enum CycleFiguresSource: String, Codable, Hashable, Sendable, CaseIterable {
+            case facilities = "facilities"
+            case mrv = "mrv"
         }
         /// - Remark: Generated from `#/components/schemas/CycleEntityMovement`.
         public struct CycleEntityMovement: Codable, Hashable, Sendable {
@@ -7121,6 +7134,165 @@ extension Components {
                 case rows
                 case tradedTonnes
                 case turnoverRate
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/CycleTotalsRequest`.
+        public struct CycleTotalsRequest: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/CycleTotalsRequest/facilities`.
+            public var facilities: [Components.Schemas.CycleFacilityDocument]?
+            /// - Remark: Generated from `#/components/schemas/CycleTotalsRequest/source`.
+            public var source: Components.Schemas.CycleFiguresSource?
+            /// Creates a new `CycleTotalsRequest`.
+            ///
+            /// - Parameters:
+            ///   - facilities:
+            ///   - source:
+            public init(
+                facilities: [Components.Schemas.CycleFacilityDocument]? = nil,
+                source: Components.Schemas.CycleFiguresSource? = nil
+            ) {
+                self.facilities = facilities
+                self.source = source
+            }
+            public enum CodingKeys: String, CodingKey {
+                case facilities
+                case source
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/CycleTotalsFigures`.
+        public struct CycleTotalsFigures: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/CycleTotalsFigures/facilities`.
+            public var facilities: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/CycleTotalsFigures/preAllocationTonnes`.
+            public var preAllocationTonnes: Swift.Int64
+            /// Left out unless every facility counted has its final allocation.
+            ///
+            /// - Remark: Generated from `#/components/schemas/CycleTotalsFigures/finalTonnes`.
+            public var finalTonnes: Swift.Int64?
+            /// Creates a new `CycleTotalsFigures`.
+            ///
+            /// - Parameters:
+            ///   - facilities:
+            ///   - preAllocationTonnes:
+            ///   - finalTonnes: Left out unless every facility counted has its final allocation.
+            public init(
+                facilities: Swift.Int,
+                preAllocationTonnes: Swift.Int64,
+                finalTonnes: Swift.Int64? = nil
+            ) {
+                self.facilities = facilities
+                self.preAllocationTonnes = preAllocationTonnes
+                self.finalTonnes = finalTonnes
+            }
+            public enum CodingKeys: String, CodingKey {
+                case facilities
+                case preAllocationTonnes
+                case finalTonnes
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/CycleTotalsCategory`.
+        public struct CycleTotalsCategory: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/CycleTotalsCategory/category`.
+            public var category: Swift.String
+            /// - Remark: Generated from `#/components/schemas/CycleTotalsCategory/figures`.
+            public var figures: Components.Schemas.CycleTotalsFigures
+            /// Creates a new `CycleTotalsCategory`.
+            ///
+            /// - Parameters:
+            ///   - category:
+            ///   - figures:
+            public init(
+                category: Swift.String,
+                figures: Components.Schemas.CycleTotalsFigures
+            ) {
+                self.category = category
+                self.figures = figures
+            }
+            public enum CodingKeys: String, CodingKey {
+                case category
+                case figures
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/CycleTotalsRow`.
+        public struct CycleTotalsRow: Codable, Hashable, Sendable {
+            /// A province code, or CN for the nation.
+            ///
+            /// - Remark: Generated from `#/components/schemas/CycleTotalsRow/scope`.
+            public var scope: Swift.String
+            /// - Remark: Generated from `#/components/schemas/CycleTotalsRow/total`.
+            public var total: Components.Schemas.CycleTotalsFigures
+            /// Per unit category, sorted by category id.
+            ///
+            /// - Remark: Generated from `#/components/schemas/CycleTotalsRow/categories`.
+            public var categories: [Components.Schemas.CycleTotalsCategory]
+            /// Creates a new `CycleTotalsRow`.
+            ///
+            /// - Parameters:
+            ///   - scope: A province code, or CN for the nation.
+            ///   - total:
+            ///   - categories: Per unit category, sorted by category id.
+            public init(
+                scope: Swift.String,
+                total: Components.Schemas.CycleTotalsFigures,
+                categories: [Components.Schemas.CycleTotalsCategory]
+            ) {
+                self.scope = scope
+                self.total = total
+                self.categories = categories
+            }
+            public enum CodingKeys: String, CodingKey {
+                case scope
+                case total
+                case categories
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/CycleTotals`.
+        public struct CycleTotals: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/CycleTotals/plan`.
+            public var plan: Swift.String
+            /// - Remark: Generated from `#/components/schemas/CycleTotals/year`.
+            public var year: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/CycleTotals/sector`.
+            public var sector: Swift.String
+            /// - Remark: Generated from `#/components/schemas/CycleTotals/source`.
+            public var source: Components.Schemas.CycleFiguresSource
+            /// - Remark: Generated from `#/components/schemas/CycleTotals/nation`.
+            public var nation: Components.Schemas.CycleTotalsRow?
+            /// The provinces in the caller's scope, sorted by code.
+            ///
+            /// - Remark: Generated from `#/components/schemas/CycleTotals/provinces`.
+            public var provinces: [Components.Schemas.CycleTotalsRow]
+            /// Creates a new `CycleTotals`.
+            ///
+            /// - Parameters:
+            ///   - plan:
+            ///   - year:
+            ///   - sector:
+            ///   - source:
+            ///   - nation:
+            ///   - provinces: The provinces in the caller's scope, sorted by code.
+            public init(
+                plan: Swift.String,
+                year: Swift.Int,
+                sector: Swift.String,
+                source: Components.Schemas.CycleFiguresSource,
+                nation: Components.Schemas.CycleTotalsRow? = nil,
+                provinces: [Components.Schemas.CycleTotalsRow]
+            ) {
+                self.plan = plan
+                self.year = year
+                self.sector = sector
+                self.source = source
+                self.nation = nation
+                self.provinces = provinces
+            }
+            public enum CodingKeys: String, CodingKey {
+                case plan
+                case year
+                case sector
+                case source
+                case nation
+                case provinces
             }
         }
         /// - Remark: Generated from `#/components/schemas/ApplicantKind`.

@@ -21799,7 +21799,11 @@ public enum Operations {
     /// The plan in force (published, else shipped) of `planId`; `year` must be its year
     /// (422 YEAR_MISMATCH). `pre_allocation`, `true_up` and `surrender` take `facilities`
     /// (the CLI's facilities JSON: its `facilities` array, snake_case fields as
-    /// docs/allocation.md); `reserve` takes nothing; `auction` takes `auction` (the window,
+    /// docs/allocation.md) or `source` `mrv` (the MRV platform's approved annual reports of
+    /// the year, as `openets cycle … --from-mrv` without `--input`: every facility of the
+    /// platform's entities of the plan's sector; the true-up and surrender need each one's
+    /// verified figure, else 422 NO_VERIFIED_FIGURE naming the facilities and their entity
+    /// accounts); both is 422 SOURCE_CONFLICT, neither 422 MISSING_FIELD; `reserve` takes nothing; `auction` takes `auction` (the window,
     /// ceiling, minimum bid, cap and pricing) unless the stage is done; `carry_over` takes
     /// `today` (default today, Beijing). A refusal is 422 with the cycle's code
     /// (STAGE_ORDER, MISSING_FIELD, PRE_ALLOCATION_MISMATCH, PROVINCE_MISMATCH, NO_RESERVE,
@@ -21807,7 +21811,9 @@ public enum Operations {
     /// and nothing stored or moved; a command of a stored plan the registry or the exchange
     /// refuses is 422 with its code, the stage staying planned. A done stage is not run again:
     /// it answers the stored result with `alreadyDone` and `replayed` true (a retry, whatever
-    /// the key). Body limit 8 MiB (`APIErrorMiddleware.maxCycleStageBodyBytes`).
+    /// the key). Each registry or exchange command of the stage is audited (`api_cycle_stage`,
+    /// who, the outcome, plan, year, stage, the command's place and key, the address) in the
+    /// transaction that commits it. Body limit 8 MiB (`APIErrorMiddleware.maxCycleStageBodyBytes`).
     ///
     ///
     /// - Remark: HTTP `POST /api/v1/compliance/{year}/cycle/{planId}/stages/{stage}`.
@@ -22167,7 +22173,8 @@ public enum Operations {
     /// STAGE_ORDER (surrender not done, or on or before the deadline), NO_MONTH_PRICE,
     /// OUT_OF_RANGE, INVALID_VALUE, UNKNOWN_PLAN, YEAR_MISMATCH, nothing stored. A notice
     /// already issued is kept as it is: a call that issues nothing new answers the
-    /// province's notices with `replayed` true.
+    /// province's notices with `replayed` true. The audit line (`api_penalty_issue`) is
+    /// written in the transaction that stores the notices.
     ///
     ///
     /// - Remark: HTTP `POST /api/v1/compliance/{year}/cycle/{planId}/penalty-notices`.
@@ -22872,6 +22879,322 @@ public enum Operations {
             /// The server runs without this part (the MRV platform or the allocation cycle) (UNAVAILABLE).
             ///
             /// - Remark: Generated from `#/paths//api/v1/compliance/{year}/cycle/{planId}/statistics/get(getCycleStatistics)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.Unavailable)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            public var serviceUnavailable: Components.Responses.Unavailable {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen public enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case other(Swift.String)
+            public init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            public var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                }
+            }
+            public static var allCases: [Self] {
+                [
+                    .json
+                ]
+            }
+        }
+    }
+    /// Allocation totals bottom-up before the surrender stage (as `openets cycle totals`) - per province and the nation, per unit category.
+    ///
+    /// A read: nothing is stored, so no Idempotency-Key. The facilities as `runCycleStage`
+    /// takes them: `facilities` (the CLI's facilities JSON) or `source` `mrv` (the MRV
+    /// platform's figures, as `--from-mrv`; no verified figure is needed: without one a
+    /// facility counts its pre-allocation only). `finalTonnes` is given only when every
+    /// facility counted has the data of its final allocation. The MEE reads the nation and
+    /// every province; provincial and city staff their own province only (`nation` left
+    /// out); staff with no province recorded are refused (403). 422 SOURCE_CONFLICT (both
+    /// sources), MISSING_FIELD, INVALID_INPUT, UNKNOWN_PLAN, YEAR_MISMATCH, PROVINCE_MISMATCH,
+    /// UNKNOWN_ACCOUNT and the cycle's other input codes. Body limit 8 MiB, as a stage.
+    ///
+    ///
+    /// - Remark: HTTP `POST /api/v1/compliance/{year}/cycle/{planId}/totals`.
+    /// - Remark: Generated from `#/paths//api/v1/compliance/{year}/cycle/{planId}/totals/post(computeCycleTotals)`.
+    public enum ComputeCycleTotals {
+        public static let id: Swift.String = "computeCycleTotals"
+        public struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/api/v1/compliance/{year}/cycle/{planId}/totals/POST/path`.
+            public struct Path: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/compliance/{year}/cycle/{planId}/totals/POST/path/year`.
+                public var year: Components.Parameters.Year
+                /// - Remark: Generated from `#/paths/api/v1/compliance/{year}/cycle/{planId}/totals/POST/path/planId`.
+                public var planId: Components.Parameters.PlanId
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - year:
+                ///   - planId:
+                public init(
+                    year: Components.Parameters.Year,
+                    planId: Components.Parameters.PlanId
+                ) {
+                    self.year = year
+                    self.planId = planId
+                }
+            }
+            public var path: Operations.ComputeCycleTotals.Input.Path
+            /// - Remark: Generated from `#/paths/api/v1/compliance/{year}/cycle/{planId}/totals/POST/header`.
+            public struct Headers: Sendable, Hashable {
+                public var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.ComputeCycleTotals.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - accept:
+                public init(accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.ComputeCycleTotals.AcceptableContentType>] = .defaultValues()) {
+                    self.accept = accept
+                }
+            }
+            public var headers: Operations.ComputeCycleTotals.Input.Headers
+            /// - Remark: Generated from `#/paths/api/v1/compliance/{year}/cycle/{planId}/totals/POST/requestBody`.
+            @frozen public enum Body: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/compliance/{year}/cycle/{planId}/totals/POST/requestBody/content/application\/json`.
+                case json(Components.Schemas.CycleTotalsRequest)
+            }
+            public var body: Operations.ComputeCycleTotals.Input.Body
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - headers:
+            ///   - body:
+            public init(
+                path: Operations.ComputeCycleTotals.Input.Path,
+                headers: Operations.ComputeCycleTotals.Input.Headers = .init(),
+                body: Operations.ComputeCycleTotals.Input.Body
+            ) {
+                self.path = path
+                self.headers = headers
+                self.body = body
+            }
+        }
+        @frozen public enum Output: Sendable, Hashable {
+            public struct Ok: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/compliance/{year}/cycle/{planId}/totals/POST/responses/200/content`.
+                @frozen public enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/api/v1/compliance/{year}/cycle/{planId}/totals/POST/responses/200/content/application\/json`.
+                    case json(Components.Schemas.CycleTotals)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    public var json: Components.Schemas.CycleTotals {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                public var body: Operations.ComputeCycleTotals.Output.Ok.Body
+                /// Creates a new `Ok`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                public init(body: Operations.ComputeCycleTotals.Output.Ok.Body) {
+                    self.body = body
+                }
+            }
+            /// The totals in the caller's scope.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/compliance/{year}/cycle/{planId}/totals/post(computeCycleTotals)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Operations.ComputeCycleTotals.Output.Ok)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            public var ok: Operations.ComputeCycleTotals.Output.Ok {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request does not match this specification (INVALID_INPUT).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/compliance/{year}/cycle/{planId}/totals/post(computeCycleTotals)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.BadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            public var badRequest: Components.Responses.BadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No valid API token (UNAUTHENTICATED), or an expired one (TOKEN_EXPIRED).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/compliance/{year}/cycle/{planId}/totals/post(computeCycleTotals)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            public var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The token's user may not do this (FORBIDDEN).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/compliance/{year}/cycle/{planId}/totals/post(computeCycleTotals)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Forbidden)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            public var forbidden: Components.Responses.Forbidden {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request body is over the API's limit (BODY_TOO_LARGE).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/compliance/{year}/cycle/{planId}/totals/post(computeCycleTotals)/responses/413`.
+            ///
+            /// HTTP response code: `413 contentTooLarge`.
+            case contentTooLarge(Components.Responses.TooLarge)
+            /// The associated value of the enum case if `self` is `.contentTooLarge`.
+            ///
+            /// - Throws: An error if `self` is not `.contentTooLarge`.
+            /// - SeeAlso: `.contentTooLarge`.
+            public var contentTooLarge: Components.Responses.TooLarge {
+                get throws {
+                    switch self {
+                    case let .contentTooLarge(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "contentTooLarge",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The exchange or the registry rejected the command; nothing changed. `code` is the domain's error code.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/compliance/{year}/cycle/{planId}/totals/post(computeCycleTotals)/responses/422`.
+            ///
+            /// HTTP response code: `422 unprocessableContent`.
+            case unprocessableContent(Components.Responses.Rejected)
+            /// The associated value of the enum case if `self` is `.unprocessableContent`.
+            ///
+            /// - Throws: An error if `self` is not `.unprocessableContent`.
+            /// - SeeAlso: `.unprocessableContent`.
+            public var unprocessableContent: Components.Responses.Rejected {
+                get throws {
+                    switch self {
+                    case let .unprocessableContent(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unprocessableContent",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Too many state-changing calls with this token (RATE_LIMITED); retry after `Retry-After` seconds.
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/compliance/{year}/cycle/{planId}/totals/post(computeCycleTotals)/responses/429`.
+            ///
+            /// HTTP response code: `429 tooManyRequests`.
+            case tooManyRequests(Components.Responses.RateLimited)
+            /// The associated value of the enum case if `self` is `.tooManyRequests`.
+            ///
+            /// - Throws: An error if `self` is not `.tooManyRequests`.
+            /// - SeeAlso: `.tooManyRequests`.
+            public var tooManyRequests: Components.Responses.RateLimited {
+                get throws {
+                    switch self {
+                    case let .tooManyRequests(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "tooManyRequests",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The server runs without this part (the MRV platform or the allocation cycle) (UNAVAILABLE).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/compliance/{year}/cycle/{planId}/totals/post(computeCycleTotals)/responses/503`.
             ///
             /// HTTP response code: `503 serviceUnavailable`.
             case serviceUnavailable(Components.Responses.Unavailable)

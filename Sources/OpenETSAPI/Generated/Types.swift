@@ -502,7 +502,11 @@ public protocol APIProtocol: Sendable {
     /// The plan in force (published, else shipped) of `planId`; `year` must be its year
     /// (422 YEAR_MISMATCH). `pre_allocation`, `true_up` and `surrender` take `facilities`
     /// (the CLI's facilities JSON: its `facilities` array, snake_case fields as
-    /// docs/allocation.md); `reserve` takes nothing; `auction` takes `auction` (the window,
+    /// docs/allocation.md) or `source` `mrv` (the MRV platform's approved annual reports of
+    /// the year, as `openets cycle … --from-mrv` without `--input`: every facility of the
+    /// platform's entities of the plan's sector; the true-up and surrender need each one's
+    /// verified figure, else 422 NO_VERIFIED_FIGURE naming the facilities and their entity
+    /// accounts); both is 422 SOURCE_CONFLICT, neither 422 MISSING_FIELD; `reserve` takes nothing; `auction` takes `auction` (the window,
     /// ceiling, minimum bid, cap and pricing) unless the stage is done; `carry_over` takes
     /// `today` (default today, Beijing). A refusal is 422 with the cycle's code
     /// (STAGE_ORDER, MISSING_FIELD, PRE_ALLOCATION_MISMATCH, PROVINCE_MISMATCH, NO_RESERVE,
@@ -510,7 +514,9 @@ public protocol APIProtocol: Sendable {
     /// and nothing stored or moved; a command of a stored plan the registry or the exchange
     /// refuses is 422 with its code, the stage staying planned. A done stage is not run again:
     /// it answers the stored result with `alreadyDone` and `replayed` true (a retry, whatever
-    /// the key). Body limit 8 MiB (`APIErrorMiddleware.maxCycleStageBodyBytes`).
+    /// the key). Each registry or exchange command of the stage is audited (`api_cycle_stage`,
+    /// who, the outcome, plan, year, stage, the command's place and key, the address) in the
+    /// transaction that commits it. Body limit 8 MiB (`APIErrorMiddleware.maxCycleStageBodyBytes`).
     ///
     ///
     /// - Remark: HTTP `POST /api/v1/compliance/{year}/cycle/{planId}/stages/{stage}`.
@@ -524,7 +530,8 @@ public protocol APIProtocol: Sendable {
     /// STAGE_ORDER (surrender not done, or on or before the deadline), NO_MONTH_PRICE,
     /// OUT_OF_RANGE, INVALID_VALUE, UNKNOWN_PLAN, YEAR_MISMATCH, nothing stored. A notice
     /// already issued is kept as it is: a call that issues nothing new answers the
-    /// province's notices with `replayed` true.
+    /// province's notices with `replayed` true. The audit line (`api_penalty_issue`) is
+    /// written in the transaction that stores the notices.
     ///
     ///
     /// - Remark: HTTP `POST /api/v1/compliance/{year}/cycle/{planId}/penalty-notices`.
@@ -550,6 +557,22 @@ public protocol APIProtocol: Sendable {
     /// - Remark: HTTP `GET /api/v1/compliance/{year}/cycle/{planId}/statistics`.
     /// - Remark: Generated from `#/paths//api/v1/compliance/{year}/cycle/{planId}/statistics/get(getCycleStatistics)`.
     func getCycleStatistics(_ input: Operations.GetCycleStatistics.Input) async throws -> Operations.GetCycleStatistics.Output
+    /// Allocation totals bottom-up before the surrender stage (as `openets cycle totals`) - per province and the nation, per unit category.
+    ///
+    /// A read: nothing is stored, so no Idempotency-Key. The facilities as `runCycleStage`
+    /// takes them: `facilities` (the CLI's facilities JSON) or `source` `mrv` (the MRV
+    /// platform's figures, as `--from-mrv`; no verified figure is needed: without one a
+    /// facility counts its pre-allocation only). `finalTonnes` is given only when every
+    /// facility counted has the data of its final allocation. The MEE reads the nation and
+    /// every province; provincial and city staff their own province only (`nation` left
+    /// out); staff with no province recorded are refused (403). 422 SOURCE_CONFLICT (both
+    /// sources), MISSING_FIELD, INVALID_INPUT, UNKNOWN_PLAN, YEAR_MISMATCH, PROVINCE_MISMATCH,
+    /// UNKNOWN_ACCOUNT and the cycle's other input codes. Body limit 8 MiB, as a stage.
+    ///
+    ///
+    /// - Remark: HTTP `POST /api/v1/compliance/{year}/cycle/{planId}/totals`.
+    /// - Remark: Generated from `#/paths//api/v1/compliance/{year}/cycle/{planId}/totals/post(computeCycleTotals)`.
+    func computeCycleTotals(_ input: Operations.ComputeCycleTotals.Input) async throws -> Operations.ComputeCycleTotals.Output
     /// Account applications, newest first (the registry operator).
     ///
     /// - Remark: HTTP `GET /api/v1/accounts/applications`.
@@ -1832,7 +1855,11 @@ extension APIProtocol {
     /// The plan in force (published, else shipped) of `planId`; `year` must be its year
     /// (422 YEAR_MISMATCH). `pre_allocation`, `true_up` and `surrender` take `facilities`
     /// (the CLI's facilities JSON: its `facilities` array, snake_case fields as
-    /// docs/allocation.md); `reserve` takes nothing; `auction` takes `auction` (the window,
+    /// docs/allocation.md) or `source` `mrv` (the MRV platform's approved annual reports of
+    /// the year, as `openets cycle … --from-mrv` without `--input`: every facility of the
+    /// platform's entities of the plan's sector; the true-up and surrender need each one's
+    /// verified figure, else 422 NO_VERIFIED_FIGURE naming the facilities and their entity
+    /// accounts); both is 422 SOURCE_CONFLICT, neither 422 MISSING_FIELD; `reserve` takes nothing; `auction` takes `auction` (the window,
     /// ceiling, minimum bid, cap and pricing) unless the stage is done; `carry_over` takes
     /// `today` (default today, Beijing). A refusal is 422 with the cycle's code
     /// (STAGE_ORDER, MISSING_FIELD, PRE_ALLOCATION_MISMATCH, PROVINCE_MISMATCH, NO_RESERVE,
@@ -1840,7 +1867,9 @@ extension APIProtocol {
     /// and nothing stored or moved; a command of a stored plan the registry or the exchange
     /// refuses is 422 with its code, the stage staying planned. A done stage is not run again:
     /// it answers the stored result with `alreadyDone` and `replayed` true (a retry, whatever
-    /// the key). Body limit 8 MiB (`APIErrorMiddleware.maxCycleStageBodyBytes`).
+    /// the key). Each registry or exchange command of the stage is audited (`api_cycle_stage`,
+    /// who, the outcome, plan, year, stage, the command's place and key, the address) in the
+    /// transaction that commits it. Body limit 8 MiB (`APIErrorMiddleware.maxCycleStageBodyBytes`).
     ///
     ///
     /// - Remark: HTTP `POST /api/v1/compliance/{year}/cycle/{planId}/stages/{stage}`.
@@ -1864,7 +1893,8 @@ extension APIProtocol {
     /// STAGE_ORDER (surrender not done, or on or before the deadline), NO_MONTH_PRICE,
     /// OUT_OF_RANGE, INVALID_VALUE, UNKNOWN_PLAN, YEAR_MISMATCH, nothing stored. A notice
     /// already issued is kept as it is: a call that issues nothing new answers the
-    /// province's notices with `replayed` true.
+    /// province's notices with `replayed` true. The audit line (`api_penalty_issue`) is
+    /// written in the transaction that stores the notices.
     ///
     ///
     /// - Remark: HTTP `POST /api/v1/compliance/{year}/cycle/{planId}/penalty-notices`.
@@ -1914,6 +1944,32 @@ extension APIProtocol {
         try await getCycleStatistics(Operations.GetCycleStatistics.Input(
             path: path,
             headers: headers
+        ))
+    }
+    /// Allocation totals bottom-up before the surrender stage (as `openets cycle totals`) - per province and the nation, per unit category.
+    ///
+    /// A read: nothing is stored, so no Idempotency-Key. The facilities as `runCycleStage`
+    /// takes them: `facilities` (the CLI's facilities JSON) or `source` `mrv` (the MRV
+    /// platform's figures, as `--from-mrv`; no verified figure is needed: without one a
+    /// facility counts its pre-allocation only). `finalTonnes` is given only when every
+    /// facility counted has the data of its final allocation. The MEE reads the nation and
+    /// every province; provincial and city staff their own province only (`nation` left
+    /// out); staff with no province recorded are refused (403). 422 SOURCE_CONFLICT (both
+    /// sources), MISSING_FIELD, INVALID_INPUT, UNKNOWN_PLAN, YEAR_MISMATCH, PROVINCE_MISMATCH,
+    /// UNKNOWN_ACCOUNT and the cycle's other input codes. Body limit 8 MiB, as a stage.
+    ///
+    ///
+    /// - Remark: HTTP `POST /api/v1/compliance/{year}/cycle/{planId}/totals`.
+    /// - Remark: Generated from `#/paths//api/v1/compliance/{year}/cycle/{planId}/totals/post(computeCycleTotals)`.
+    public func computeCycleTotals(
+        path: Operations.ComputeCycleTotals.Input.Path,
+        headers: Operations.ComputeCycleTotals.Input.Headers = .init(),
+        body: Operations.ComputeCycleTotals.Input.Body
+    ) async throws -> Operations.ComputeCycleTotals.Output {
+        try await computeCycleTotals(Operations.ComputeCycleTotals.Input(
+            path: path,
+            headers: headers,
+            body: body
         ))
     }
     /// Account applications, newest first (the registry operator).

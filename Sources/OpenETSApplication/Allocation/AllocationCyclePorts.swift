@@ -43,8 +43,9 @@ public protocol AllocationCycleStore: AllocationPlanStore {
     /// Debts recorded for the year, sorted by entity.
     func debts(year: Int) async throws -> [CycleDebt]
     /// Stores penalty notices (migrations 10, 15); a notice of the same plan, year and entity
-    /// (or id) is left as it is.
-    func saveNotices(_ notices: [PenaltyNotice], at: Timestamp) async throws
+    /// (or id) is left as it is. With `audit`, its line is written in the same transaction:
+    /// the notices and the line that records who issued them commit together.
+    func saveNotices(_ notices: [PenaltyNotice], at: Timestamp, audit: AuditRecord?) async throws
     /// The year's notices of every plan, sorted by entity, then plan.
     func notices(year: Int) async throws -> [PenaltyNotice]
     /// Moves a notice from `from` to `to`; false when no notice `id` has status `from`.
@@ -53,6 +54,10 @@ public protocol AllocationCycleStore: AllocationPlanStore {
 }
 
 extension AllocationCycleStore {
+    public func saveNotices(_ notices: [PenaltyNotice], at: Timestamp) async throws {
+        try await saveNotices(notices, at: at, audit: nil)
+    }
+
     public func markDone(plan: String, year: Int, stage: CycleStage, debts: [CycleDebt], at: Timestamp) async throws {
         try await markDone(plan: plan, year: year, stage: stage, debts: debts, body: nil, at: at)
     }

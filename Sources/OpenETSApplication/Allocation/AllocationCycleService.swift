@@ -62,10 +62,13 @@ public struct AllocationCycleService: Sendable {
     }
 
     /// Runs `stage`. Bad input throws an `AllocationError` (nothing stored or moved); a
-    /// registry refusal throws `CycleStageRejected`.
-    public func run(_ stage: CycleStage, plan: AllocationPlan, year: Int, facilities: [CycleFacility]) async throws -> CycleStageResult {
+    /// registry refusal throws `CycleStageRejected`. With `audit`, every registry command of
+    /// the stage carries its audit line into the command's own transaction (`notes`).
+    public func run(
+        _ stage: CycleStage, plan: AllocationPlan, year: Int, facilities: [CycleFacility], audit: AuditNote? = nil
+    ) async throws -> CycleStageResult {
         switch stage {
-        case .reserve: return try await reserve(plan: plan, year: year)
+        case .reserve: return try await reserve(plan: plan, year: year, audit: audit)
         case .auction: throw AllocationError(.missingField, "the auction stage needs its terms (window and ceiling)")
         case .carryOver: throw AllocationError(.invalidInput, "the carry-over stage takes no facilities: it is run by enforceCarryOver")
         default: break
@@ -124,7 +127,8 @@ public struct AllocationCycleService: Sendable {
             record = try await store.savePlanned(CycleStageRecord(plan: planned, status: .planned, plannedAt: clock.now(), doneAt: nil))
         }
         let planned = record!.plan
-        let outcomes = try await registry.submit(planned.steps.map { CommandRequest(idempotencyKey: $0.key, command: $0.command) })
+        let outcomes = try await registry.submit(
+            planned.steps.map { CommandRequest(idempotencyKey: $0.key, command: $0.command) }, audits: Self.notes(audit, planned.steps))
         var applied = 0
         for (step, outcome) in zip(planned.steps, outcomes) {
             switch outcome {
@@ -142,8 +146,8 @@ public struct AllocationCycleService: Sendable {
     /// The reserve stage (after the true-up): issues the plan's `reserve_t`, worked out from the
     /// year's final allocation, into the national account. Stored, submitted and marked done
     /// like the other stages; a done stage submits nothing.
-    public func reserve(plan: AllocationPlan, year: Int) async throws -> CycleStageResult {
-        try await runSupply(.reserve, plan: plan, year: year) {
+    public func reserve(plan: AllocationPlan, year: Int, audit: AuditNote? = nil) async throws -> CycleStageResult {
+        try await runSupply(.reserve, plan: plan, year: year, audit: audit) {
             guard let pre = try await store.stage(plan: plan.id, year: year, stage: .preAllocation), pre.status == .done,
                 let trueUp = try await store.stage(plan: plan.id, year: year, stage: .trueUp), trueUp.status == .done
             else { throw AllocationError(.stageOrder, "the true-up of \(plan.id) \(year) is not done") }
@@ -157,8 +161,8 @@ public struct AllocationCycleService: Sendable {
     /// auction of the national account on the exchange, through the same `ExchangeRequest`
     /// path as `openets exchange announce`. The exchange's own `clearAuction` clears it;
     /// `auctionStatus` then shows what was sold.
-    public func auction(plan: AllocationPlan, year: Int, terms: CycleSupply.Terms) async throws -> CycleStageResult {
-        try await runSupply(.auction, plan: plan, year: year) {
+    public func auction(plan: AllocationPlan, year: Int, terms: CycleSupply.Terms, audit: AuditNote? = nil) async throws -> CycleStageResult {
+        try await runSupply(.auction, plan: plan, year: year, audit: audit) {
             guard let reserve = try await store.stage(plan: plan.id, year: year, stage: .reserve), reserve.status == .done else {
                 throw AllocationError(.stageOrder, "the reserve of \(plan.id) \(year) is not issued")
             }
@@ -202,7 +206,7 @@ public struct AllocationCycleService: Sendable {
     }
 
     private func runSupply(
-        _ stage: CycleStage, plan: AllocationPlan, year: Int, make: () async throws -> CycleStagePlan
+        _ stage: CycleStage, plan: AllocationPlan, year: Int, audit: AuditNote?, make: () async throws -> CycleStagePlan
     ) async throws -> CycleStageResult {
         if let record = try await store.stage(plan: plan.id, year: year, stage: stage), record.status == .done {
             return CycleStageResult(plan: record.plan, applied: 0, alreadyDone: true)
@@ -216,15 +220,17 @@ public struct AllocationCycleService: Sendable {
         }
         var planned = record!.plan
         var applied = 0
-        let outcomes = try await registry.submit(planned.steps.map { CommandRequest(idempotencyKey: $0.key, command: $0.command) })
+        let outcomes = try await registry.submit(
+            planned.steps.map { CommandRequest(idempotencyKey: $0.key, command: $0.command) }, audits: Self.notes(audit, planned.steps))
         for (step, outcome) in zip(planned.steps, outcomes) {
             switch outcome {
             case .accepted(let receipt): if !receipt.replayed { applied += 1 }
             case .rejected(let error): throw CycleStageRejected(key: step.key, error: error)
             }
         }
-        for step in planned.exchangeSteps ?? [] {
-            switch try await registry.execute(ExchangeRequest(idempotencyKey: step.key, command: step.command)) {
+        let exchangeSteps = planned.exchangeSteps ?? []
+        for (step, note) in zip(exchangeSteps, Self.notes(audit, exchangeSteps)) {
+            switch try await registry.execute(ExchangeRequest(idempotencyKey: step.key, command: step.command), audit: note) {
             case .accepted(let receipt):
                 if !receipt.replayed { applied += 1 }
                 for case .auctionAnnounced(let auction) in receipt.events { planned.auctionID = auction.id }
@@ -241,11 +247,28 @@ public struct AllocationCycleService: Sendable {
     /// platform has no record of). The true-up and surrender need each facility's verified
     /// figure (`NO_VERIFIED_FIGURE` otherwise; nothing is stored or moved).
     public func run(
-        _ stage: CycleStage, plan: AllocationPlan, year: Int, from source: any VerifiedFiguresSource, file: [CycleFacility]? = nil
+        _ stage: CycleStage, plan: AllocationPlan, year: Int, from source: any VerifiedFiguresSource, file: [CycleFacility]? = nil,
+        audit: AuditNote? = nil
     ) async throws -> CycleStageResult {
         let facilities = try await source.facilities(plan: plan, year: year, file: file, needVerified: stage != .preAllocation)
-        return try await run(stage, plan: plan, year: year, facilities: facilities)
+        return try await run(stage, plan: plan, year: year, facilities: facilities, audit: audit)
     }
+
+    /// One audit note per command of a stage, `audit`'s summary followed by the command's
+    /// place and key (`power-2024 2024 pre_allocation 3/6 <key>`): each command's line is
+    /// written in the transaction that commits the command (the writer may split a stage's
+    /// commands over several batches). Without `audit`, one nil per step.
+    static func notes<Step>(_ audit: AuditNote?, _ steps: [Step], key: (Step) -> String) -> [AuditNote?] {
+        guard let audit else { return steps.map { _ in nil } }
+        return steps.enumerated().map { index, step in
+            AuditNote(
+                at: audit.at, user: audit.user, action: audit.action, address: audit.address,
+                summary: "\(audit.summary) \(index + 1)/\(steps.count) \(key(step))")
+        }
+    }
+
+    static func notes(_ audit: AuditNote?, _ steps: [CycleStep]) -> [AuditNote?] { notes(audit, steps) { $0.key } }
+    static func notes(_ audit: AuditNote?, _ steps: [CycleExchangeStep]) -> [AuditNote?] { notes(audit, steps) { $0.key } }
 
     /// Carry-over after the surrender deadline (`CycleCarryOver`): each entity assessed by the
     /// year's surrender stage, its allowances of vintages up to the year against its limit
@@ -324,9 +347,12 @@ public struct AllocationCycleService: Sendable {
     /// under the plan's regime (the price regime averages the exchange's allowance deals of
     /// the month before the deadline). Idempotent: a notice already issued is kept as it is.
     /// With `province`, only that province's entities are issued (and returned): the
-    /// provincial authority issues its own notices (the API's issuePenaltyNotices).
+    /// provincial authority issues its own notices (the API's issuePenaltyNotices). With
+    /// `audit`, one line (`accepted <summary>: N issued`, or `replayed …: 0 issued` when every
+    /// notice was issued before) is written in the transaction that stores the notices.
     public func issuePenalties(
-        plan: AllocationPlan, year: Int, issuedOn: CivilDate, multiple: ExactDecimal? = nil, province: String? = nil
+        plan: AllocationPlan, year: Int, issuedOn: CivilDate, multiple: ExactDecimal? = nil, province: String? = nil,
+        audit: AuditNote? = nil
     ) async throws -> [PenaltyNotice] {
         guard let surrender = try await store.stage(plan: plan.id, year: year, stage: .surrender), surrender.status == .done else {
             throw AllocationError(.stageOrder, "the surrender stage of \(plan.id) \(year) is not done")
@@ -343,7 +369,14 @@ public struct AllocationCycleService: Sendable {
         let assessments = (surrender.plan.compliance ?? []).filter { province == nil || $0.province == province }
         let notices = try CompliancePenalties.notices(
             plan: plan, assessments: assessments, averagePriceFen: average, multiple: multiple, issuedOn: issuedOn)
-        try await store.saveNotices(notices, at: clock.now())
+        let before = Set(try await store.notices(year: year).map(\.id))
+        let issued = notices.filter { !before.contains($0.id) }.count
+        let record = audit.map {
+            AuditRecord(
+                at: $0.at, user: $0.user, action: $0.action,
+                detail: "\(issued == 0 && !notices.isEmpty ? "replayed" : "accepted") \($0.summary): \(issued) issued", address: $0.address)
+        }
+        try await store.saveNotices(notices, at: clock.now(), audit: record)
         return try await store.notices(year: year).filter { $0.planID == plan.id && (province == nil || $0.province == province) }
     }
 

@@ -62,6 +62,9 @@ public enum AllocationErrorCode: String, Codable, Sendable, CaseIterable {
     /// Cycle (`--from-mrv`): a facility has no verified figure for the year on the MRV
     /// platform (no annual report, or one not yet approved by the three-level review).
     case noVerifiedFigure = "NO_VERIFIED_FIGURE"
+    /// Cycle (API): the facilities were given both as a list and as `source: mrv`; the API
+    /// takes one source (the CLI's `--input` with `--from-mrv` names and fills facilities).
+    case sourceConflict = "SOURCE_CONFLICT"
 }
 
 public struct AllocationError: Error, Hashable, Codable, Sendable, CustomStringConvertible {

@@ -18,8 +18,14 @@
 /// - Which wins: every figure the platform has wins over the file. The file, when given,
 ///   names the facilities (else: every facility of the entities of the plan's sector) and
 ///   fills what the platform has no record of.
-/// - A facility without a verified figure of Y (where `needVerified`) is `NO_VERIFIED_FIGURE`.
+/// - A facility without a verified figure of Y (where `needVerified`) is `NO_VERIFIED_FIGURE`;
+///   the error names every such facility with its entity account (the first
+///   `maxNamedUnverified`, then how many more), so one answer lists all the reports the stage
+///   still waits for.
 public enum CycleMRVFigures {
+    /// Facilities without a verified figure named in one `NO_VERIFIED_FIGURE` message.
+    public static let maxNamedUnverified = 20
+
     public static func facilities(
         plan: AllocationPlan, year: Int, mrv: MRVState, registry: RegistryState, file: [CycleFacility]?, needVerified: Bool
     ) throws(AllocationError) -> [CycleFacility] {
@@ -39,6 +45,7 @@ public enum CycleMRVFigures {
             }
         }
         var result: [CycleFacility] = []
+        var unverified: [String] = []
         for (index, id) in ids.enumerated() {
             var facility = file?[index] ?? CycleFacility(id: id, entity: nil, province: nil, category: nil, previousVerifiedT: nil)
             guard let registered = mrv.facilities[FacilityID(id)] else {
@@ -61,7 +68,8 @@ public enum CycleMRVFigures {
             }
             if needVerified {
                 guard let figure = verified(registered.id, year: year, mrv: mrv) else {
-                    throw AllocationError(.noVerifiedFigure, "\(id): no verified figure for \(year) (\(reportState(registered, year: year, mrv: mrv)))")
+                    unverified.append("\(id) (\(account.id.rawValue)): no verified figure for \(year) (\(reportState(registered, year: year, mrv: mrv)))")
+                    continue
                 }
                 facility.verifiedT = try wholeTonnes(figure.emissionsT, id)
                 // Output is generation only for power units (other kinds report tonnes of product).
@@ -80,6 +88,10 @@ public enum CycleMRVFigures {
             }
             result.append(facility)
         }
+        guard unverified.isEmpty else {
+            let more = unverified.count > maxNamedUnverified ? "; and \(unverified.count - maxNamedUnverified) more" : ""
+            throw AllocationError(.noVerifiedFigure, unverified.prefix(maxNamedUnverified).joined(separator: "; ") + more)
+        }
         return result
     }
 
@@ -93,6 +105,8 @@ public enum CycleMRVFigures {
 
     static func reportState(_ facility: Facility, year: Int, mrv: MRVState) -> String {
         guard let report = mrv.reports[ReportKey(entity: facility.entity, year: year)] else { return "no annual report" }
+        // A unit registered after its entity's report was approved has no figure in it.
+        guard report.status != .approved else { return "not in the approved annual report" }
         return "annual report \(report.status.rawValue), not approved"
     }
 

@@ -13,6 +13,12 @@ import OpenETSDomain
 /// The Idempotency-Key of a stage run or of penalty issuing is stored with its answer
 /// (`APIHandler.idempotent`, migration 24); with a new key a done stage answers its stored
 /// result (`replayed`), and notices already issued are kept.
+///
+/// The audit is written with the change: each registry or exchange command of a stage carries
+/// an `AuditNote` into the writer's transaction, and the penalty notices their line into the
+/// cycle store's. Only what moves nothing is audited on its own: a done stage answered again,
+/// the carry-over's record (stored by the cycle store, not the registry) and a refusal before
+/// any command.
 extension APIHandler {
     /// The cycle on the registry's clock, the one the exchange judges an auction's window by.
     func cycleService(_ cycle: any AllocationCycleStore) -> AllocationCycleService {
@@ -41,40 +47,70 @@ extension APIHandler {
         ) {
             let now = SystemClock().now()
             let details = ["command": "cycle_stage", "plan": String(id.prefix(64)), "year": String(year), "stage": stage.rawValue]
+            let what = "\(id.prefix(64)) \(year) \(stage.rawValue)"
+            let note = AuditNote(at: now, user: user.user, action: "api_cycle_stage", address: APIRequestInfo.address, summary: what)
             var code = "", message = ""
+            // A command the registry or the exchange refused has its line already (written with the refusal).
+            var audited = false
             do {
                 let plan = try await plans.resolve(id: id).plan
                 guard plan.year == year else { throw AllocationError(.yearMismatch, "plan \(plan.id) is for \(plan.year), not \(year)") }
-                let run = try await runStage(stage, plan: plan, year: year, request: request, cycle: cycle)
-                try? await access.audit(
-                    now, user.user, "api_cycle_stage", "\(run.replayed ? "replayed" : "accepted") \(id) \(year) \(stage.rawValue)", APIRequestInfo.address)
+                let run = try await runStage(stage, plan: plan, year: year, request: request, cycle: cycle, audit: note)
+                // The commands' lines were committed with them; a run that submitted none gets its line here.
+                if run.alreadyDone || run.commands == 0 {
+                    try await access.audit(now, user.user, "api_cycle_stage", "\(run.alreadyDone ? "replayed" : "accepted") \(what)", APIRequestInfo.address)
+                }
                 return .ok(.init(body: .json(run)))
             } catch let error as AllocationError {
                 (code, message) = (error.code.rawValue, error.message)
             } catch let error as CycleStageRejected {
-                (code, message) = (error.error.code.rawValue, error.description)
+                (code, message, audited) = (error.error.code.rawValue, error.description, true)
             } catch let error as CycleStageExchangeRejected {
-                (code, message) = (error.error.code.rawValue, error.description)
+                (code, message, audited) = (error.error.code.rawValue, error.description, true)
+            } catch is MRVPlatformMissing {
+                return .serviceUnavailable(.init(body: .json(Self.unavailableMRV)))
             }
-            try await access.audit(now, user.user, "api_cycle_stage", "rejected \(code)", APIRequestInfo.address)
+            if !audited { try await access.audit(now, user.user, "api_cycle_stage", "rejected \(code)", APIRequestInfo.address) }
             return .unprocessableContent(.init(body: .json(Self.error(code, message, details))))
         }
     }
 
+    /// The facilities of a stage or of the totals: the request's list, or (`source` `mrv`) the
+    /// MRV platform's approved reports of the year (`MRVVerifiedFigures`, as `--from-mrv`
+    /// without `--input`). One source: both is `SOURCE_CONFLICT`, neither `MISSING_FIELD`.
+    func cycleFacilities(
+        _ documents: [Schemas.CycleFacilityDocument]?, source: Schemas.CycleFiguresSource?, plan: AllocationPlan, year: Int,
+        needVerified: Bool
+    ) async throws -> [CycleFacility] {
+        guard source == .mrv else {
+            guard let documents else {
+                throw AllocationError(.missingField, "facilities (the facilities JSON) or source \"mrv\" (the MRV platform's figures) is missing")
+            }
+            return try Self.facilities(documents)
+        }
+        guard documents == nil else {
+            throw AllocationError(.sourceConflict, "give the facilities or source \"mrv\", not both: the API takes one source of figures")
+        }
+        guard let mrv else { throw MRVPlatformMissing() }
+        return try await MRVVerifiedFigures(mrv: mrv, registry: service).facilities(plan: plan, year: year, file: nil, needVerified: needVerified)
+    }
+
     /// Runs one stage as its CLI command does; `AllocationError` for bad input.
     private func runStage(
-        _ stage: CycleStage, plan: AllocationPlan, year: Int, request: Schemas.CycleStageRunRequest, cycle: any AllocationCycleStore
+        _ stage: CycleStage, plan: AllocationPlan, year: Int, request: Schemas.CycleStageRunRequest, cycle: any AllocationCycleStore,
+        audit: AuditNote
     ) async throws -> Schemas.CycleStageRun {
         let service = cycleService(cycle)
         switch stage {
         case .preAllocation, .trueUp, .surrender:
-            guard let documents = request.facilities else { throw AllocationError(.missingField, "facilities (the facilities JSON) is missing") }
-            let result = try await service.run(stage, plan: plan, year: year, facilities: try Self.facilities(documents))
+            // The pre-allocation needs last year's figures only; the true-up and surrender this year's verified ones.
+            let facilities = try await cycleFacilities(request.facilities, source: request.source, plan: plan, year: year, needVerified: stage != .preAllocation)
+            let result = try await service.run(stage, plan: plan, year: year, facilities: facilities, audit: audit)
             var run = Self.stageRun(result.plan, applied: result.applied, alreadyDone: result.alreadyDone)
             if stage == .surrender { run.compliance = (result.plan.compliance ?? []).map(Self.assessment) }
             return run
         case .reserve:
-            let result = try await service.reserve(plan: plan, year: year)
+            let result = try await service.reserve(plan: plan, year: year, audit: audit)
             var run = Self.stageRun(result.plan, applied: result.applied, alreadyDone: result.alreadyDone)
             run.supply = Self.supply(plan: plan.id, year: year, supply: result.plan.supply, auction: nil, shows: { _ in true })
             return run
@@ -89,7 +125,7 @@ extension APIHandler {
                 }
                 terms = try Self.terms(wanted)
             }
-            let result = try await service.auction(plan: plan, year: year, terms: terms)
+            let result = try await service.auction(plan: plan, year: year, terms: terms, audit: audit)
             var run = Self.stageRun(result.plan, applied: result.applied, alreadyDone: result.alreadyDone)
             run.supply = Self.supply(
                 plan: plan.id, year: year, supply: result.plan.supply, auction: try await service.auctionStatus(plan: plan.id, year: year),
@@ -158,12 +194,14 @@ extension APIHandler {
                     multiple = parsed
                 }
                 let before = Set(try await cycle.notices(year: year).filter { $0.planID == plan.id }.map(\.id))
-                let notices = try await cycleService(cycle).issuePenalties(plan: plan, year: year, issuedOn: issuedOn, multiple: multiple, province: province)
+                // The audit line is stored with the notices, in the cycle store's transaction.
+                let note = AuditNote(
+                    at: now, user: user.user, action: "api_penalty_issue", address: APIRequestInfo.address,
+                    summary: "\(id.prefix(64)) \(year) \(province ?? "CN")")
+                let notices = try await cycleService(cycle).issuePenalties(
+                    plan: plan, year: year, issuedOn: issuedOn, multiple: multiple, province: province, audit: note)
                 let issued = notices.filter { !before.contains($0.id) }.count
                 let replayed = issued == 0 && !notices.isEmpty
-                try? await access.audit(
-                    now, user.user, "api_penalty_issue", "\(replayed ? "replayed" : "accepted") \(id) \(year) \(province ?? "CN"): \(issued) issued",
-                    APIRequestInfo.address)
                 return .ok(.init(body: .json(Schemas.PenaltyNoticesIssued(notices: notices.map(Self.notice), issued: issued, replayed: replayed))))
             } catch let error as AllocationError {
                 try await access.audit(now, user.user, "api_penalty_issue", "rejected \(error.code.rawValue)", APIRequestInfo.address)
@@ -193,6 +231,46 @@ extension APIHandler {
         // Provincial and city staff see the fills of their province's accounts only.
         let shows: (String) -> Bool = { bidder in scope == .national || scope == .province(accounts[AccountID(bidder)]?.province ?? "") }
         return .ok(.init(body: .json(Self.supply(plan: id, year: year, supply: found.supply, auction: found.auction, shows: shows))))
+    }
+
+    func computeCycleTotals(_ input: Operations.ComputeCycleTotals.Input) async throws -> Operations.ComputeCycleTotals.Output {
+        let request: Schemas.CycleTotalsRequest
+        switch input.body { case .json(let json): request = json }
+        let principal: Principal
+        switch try await self.principal(.viewProvince) {
+        case .failure(let refusal): return refusal.guarded()
+        case .success(let found): principal = found
+        }
+        // The MEE reads the nation, provincial and city staff their province; no province, nothing.
+        let scope = Self.readScope(principal)
+        guard scope != .refused else { return Self.forbidden(principal, .viewProvince, "the user has no province").guarded() }
+        guard let cycle, let plans else { return .serviceUnavailable(.init(body: .json(Self.unavailableCycle))) }
+        let year = Int(input.path.year), id = input.path.planId
+        do {
+            let plan = try await plans.resolve(id: id).plan
+            guard plan.year == year else { throw AllocationError(.yearMismatch, "plan \(plan.id) is for \(plan.year), not \(year)") }
+            // As `openets cycle totals`: no verified figure is needed (without one a facility counts its pre-allocation).
+            let facilities = try await cycleFacilities(request.facilities, source: request.source, plan: plan, year: year, needVerified: false)
+            let totals = try await cycleService(cycle).totals(plan: plan, year: year, facilities: facilities)
+            let provinces = totals.provinces.filter { scope == .national || scope == .province($0.id) }
+            return .ok(.init(body: .json(Schemas.CycleTotals(
+                plan: plan.id, year: year, sector: plan.sector, source: request.source ?? .facilities,
+                nation: scope == .national ? Self.totalsRow(totals.nation) : nil, provinces: provinces.map(Self.totalsRow)))))
+        } catch let error as AllocationError {
+            return .unprocessableContent(.init(body: .json(Self.error(
+                error.code.rawValue, error.message, ["command": "cycle_totals", "plan": String(id.prefix(64)), "year": String(year)]))))
+        } catch is MRVPlatformMissing {
+            return .serviceUnavailable(.init(body: .json(Self.unavailableMRV)))
+        }
+    }
+
+    static func totalsRow(_ row: CycleTotals.Row) -> Schemas.CycleTotalsRow {
+        func figures(_ f: CycleTotals.Figures) -> Schemas.CycleTotalsFigures {
+            .init(facilities: f.facilities, preAllocationTonnes: f.preAllocationT, finalTonnes: f.finalT)
+        }
+        return .init(
+            scope: row.id, total: figures(row.total),
+            categories: row.categories.sorted { $0.key < $1.key }.map { .init(category: $0.key, figures: figures($0.value)) })
     }
 
     func getCycleStatistics(_ input: Operations.GetCycleStatistics.Input) async throws -> Operations.GetCycleStatistics.Output {
@@ -302,6 +380,10 @@ struct RegistryClock: LedgerClock {
 extension Operations.RunCycleStage.Output: CommandOutput {}
 extension Operations.IssuePenaltyNotices.Output: CommandOutput {}
 extension Operations.GetCycleSupply.Output: TokenGuardedOutput {}
+extension Operations.ComputeCycleTotals.Output: TokenGuardedOutput {}
+
+/// `source` `mrv` on a server that runs without the MRV platform (503 UNAVAILABLE).
+struct MRVPlatformMissing: Error {}
 
 extension Operations.RunCycleStage.Output: StoredJSONOutput {
     static let storedStatus = 200

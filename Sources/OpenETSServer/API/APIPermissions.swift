@@ -109,10 +109,12 @@ public enum APIPermissions {
         "listPenaltyNotices": .viewProvince,
         "markPenaltyPaid": .penaltyRecord,
         // the compliance cycle's runs: the MEE runs a plan's stages, the province issues its
-        // notices; the supply is the regulators', the statistics public (as /statistics)
+        // notices; the supply and the totals before the surrender are the regulators' (the
+        // province's staff their province's), the statistics public (as /statistics)
         "runCycleStage": .cycleRun,
         "issuePenaltyNotices": .penaltyRecord,
         "getCycleSupply": .viewProvince,
+        "computeCycleTotals": .viewProvince,
         "getCycleStatistics": .viewPublic,
         "listPledges": .viewOwnAccount,
         "registerPledge": .registryOperate,

@@ -90,6 +90,8 @@ struct APIErrorMiddleware: ServerMiddleware {
     /// Largest body of `runCycleStage`: the facilities JSON of a national stage (the power
     /// sector's ~14,000 units are about 3 MiB; the domain refuses more than 100,000 facilities).
     static let maxCycleStageBodyBytes = 8 << 20
+    /// The operations that carry a cycle's facilities JSON (`maxCycleStageBodyBytes`).
+    static let cycleFacilitiesOperations: Set<String> = ["runCycleStage", "computeCycleTotals"]
     /// The operations that carry MRV evidence files (`APIHandler.maxEvidenceBodyBytes`).
     static let evidenceOperations: Set<String> = ["depositMRVEvidence", "submitMonthlyDataWithEvidence"]
     /// Requests with large bodies (evidence, a stage's facilities) read and handled at once;
@@ -114,11 +116,11 @@ struct APIErrorMiddleware: ServerMiddleware {
         var holdsLargeBody = false
         defer { if holdsLargeBody { largeBodies.leave() } }
         if let body {
-            let large = Self.evidenceOperations.contains(operationID) || operationID == "runCycleStage"
+            let large = Self.evidenceOperations.contains(operationID) || Self.cycleFacilitiesOperations.contains(operationID)
             let limit =
                 Self.applicationOperations.contains(operationID) ? Self.maxApplicationBodyBytes
                 : Self.evidenceOperations.contains(operationID) ? APIHandler.maxEvidenceBodyBytes
-                : operationID == "runCycleStage" ? Self.maxCycleStageBodyBytes : Self.maxBodyBytes
+                : Self.cycleFacilitiesOperations.contains(operationID) ? Self.maxCycleStageBodyBytes : Self.maxBodyBytes
             if large {
                 // Megabytes are read only for a caller with a live token, and only a few at once
                 // (account applications, the other large bodies, are limited per address first).
