@@ -4,10 +4,23 @@ import OpenETSDomain
 public struct CCERRequest: Hashable, Codable, Sendable {
     public var idempotencyKey: String
     public var command: CCERCommand
+    /// The request as the client sent it, when the command holds a value the server filled in
+    /// (the day of a methodology published without `publishedOn`): the idempotency key is bound
+    /// to this text instead of the command, so a retry on a later day is the same request and
+    /// replays the first answer. Nil: the key is bound to the command.
+    public var sentAs: String?
 
-    public init(idempotencyKey: String, command: CCERCommand) {
+    public init(idempotencyKey: String, command: CCERCommand, sentAs: String? = nil) {
         self.idempotencyKey = idempotencyKey
         self.command = command
+        self.sentAs = sentAs
+    }
+
+    /// What the idempotency key is bound to: the SHA-256 of the command, or of the request as
+    /// sent (a prefix of its own, so the two never give the same text).
+    public func requestHash(_ codec: LedgerCodec = LedgerCodec()) -> String {
+        if let sentAs { return sha256Hex("ccer-sent\n" + command.kind + "\n" + sentAs) }
+        return sha256Hex("ccer\n" + codec.encode(command))
     }
 }
 
@@ -114,7 +127,7 @@ extension RegistryService {
         let codec = LedgerCodec()
         let tickets = requests.indices.map {
             Ticket(
-                operation: .ccer(requests[$0]), requestHash: sha256Hex("ccer\n" + codec.encode(requests[$0].command)),
+                operation: .ccer(requests[$0]), requestHash: requests[$0].requestHash(codec),
                 audit: $0 < audits.count ? audits[$0] : nil)
         }
         var outcomes: [CCEROutcome] = []

@@ -11,8 +11,9 @@ import OpenETSWeb
 /// token, permission, one-time key) and the registry's one writer as the CCER rules'
 /// `comment`, signed with the user's name, its audit line (`ccer.comment`) in the command's
 /// own transaction. A refusal (the notice closed: NOTICE_CLOSED; too long: LIMIT_EXCEEDED;
-/// empty: INVALID_ARGUMENT; an unknown period: UNKNOWN_PERIOD) changes nothing and is shown
-/// on the page.
+/// the user's own comments on this notice at `maxCommentsPerUserPerNotice`:
+/// COMMENT_LIMIT_PER_USER; empty: INVALID_ARGUMENT; an unknown period: UNKNOWN_PERIOD)
+/// changes nothing and is shown on the page.
 struct CCERCommentRoutes: Sendable {
     let service: RegistryService
     let trading: TradingRoutes
@@ -31,8 +32,10 @@ struct CCERCommentRoutes: Sendable {
                 error: parameters.get("error").map { String($0) })
             allowed = principal.may(.ccerComment, matrix: trading.access.matrix)
         }
+        let limits = await service.ccerPolicy.limits
         let forms = CCERPages.CommentForms(
-            context: context, allowed: allowed, today: BeijingTime.date(service.now()), maxTextLength: await service.ccerPolicy.limits.maxTextLength)
+            context: context, allowed: allowed, today: BeijingTime.date(service.now()), maxTextLength: limits.maxTextLength,
+            maxCommentsPerUser: limits.maxCommentsPerUserPerNotice)
         guard let html = CCERPages(language: language).project(await service.ccer, id: id, comments: forms) else {
             return page(RegistryPages(language: language).notFound(path: request.uri.path), status: .notFound, remember: remember)
         }
@@ -54,7 +57,7 @@ struct CCERCommentRoutes: Sendable {
             }
             period = number
         }
-        let command = CCERCommand.comment(project: id, period: period, author: form.principal.name, text: form.fields["text"] ?? "")
+        let command = CCERCommand.comment(project: id, period: period, author: form.principal.name, text: form.fields["text"] ?? "", user: form.principal.user)
         let summary = "\(id.rawValue)\(period.map { " period \($0)" } ?? "")"
         let outcome = try await service.execute(
             CCERRequest(idempotencyKey: form.idempotencyKey, command: command),

@@ -23,11 +23,29 @@ public struct ServerConfiguration: Sendable {
     public var applicationRateLimit = APIRateLimit.applications
     /// Most market streams (`/market/stream`) open from one client address at a time (IPv6 by
     /// its /64); 429 STREAM_LIMIT beyond it. The server's own bound (64 in all) stays.
+    /// `openets serve --market-streams-per-address`; at least 1.
     public var marketStreamsPerAddress = Self.defaultMarketStreamsPerAddress
     public static let defaultMarketStreamsPerAddress = 8
     /// Order entry's fast path (`OrderEntryFastPath`): on by default; off only to measure
     /// against the generated path (`openets serve --no-order-fast-path`).
     public var orderFastPath = true
+    /// Most API requests with large bodies (MRV evidence, a cycle stage's facilities) read and
+    /// handled at once; more are 503 UNAVAILABLE before their body is read (memory: each body
+    /// is at most 48 MiB, and its decoded copies). `openets serve --max-concurrent-large-bodies`; at least 1.
+    public var maxConcurrentLargeBodies = Self.defaultMaxConcurrentLargeBodies
+    public static let defaultMaxConcurrentLargeBodies = 4
+    /// Days a stored API Idempotency-Key (and its answer) is kept: an older one is deleted at
+    /// the next claim and may then act again. `openets serve --idempotency-retention-days`; at least 1.
+    public var idempotencyRetentionDays = APIIdempotency.defaultRetentionDays
+
+    /// Why the configuration cannot serve (a limit of 0 or less), or nil. `buildRouter` refuses
+    /// such a configuration (a programming error); `openets serve` says this to the operator.
+    public var problem: String? {
+        if marketStreamsPerAddress < 1 { return "marketStreamsPerAddress must be at least 1 (is \(marketStreamsPerAddress))" }
+        if maxConcurrentLargeBodies < 1 { return "maxConcurrentLargeBodies must be at least 1 (is \(maxConcurrentLargeBodies))" }
+        if idempotencyRetentionDays < 1 { return "idempotencyRetentionDays must be at least 1 (is \(idempotencyRetentionDays))" }
+        return nil
+    }
     /// Most journal entries shown on the overview and an account page.
     public static let maxEntriesShown = 20
 
@@ -60,6 +78,7 @@ public func buildRouter(
     _ configuration: ServerConfiguration, store: any LedgerStore, service: RegistryService, plans: AllocationPlanService? = nil,
     cycle: (any AllocationCycleStore)? = nil, mrv: MRVService? = nil, api: APIParts = APIParts()
 ) -> Router<AppRequestContext> {
+    if let problem = configuration.problem { preconditionFailure("server configuration: \(problem)") }
     let metrics = HTTPMetrics()
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: LogRequestsMiddleware(.info))
@@ -157,7 +176,10 @@ public func buildRouter(
     // The API reads the cycle's stages from the same store as the statistics pages unless told otherwise.
     addAPIRoutes(
         router, store: store, service: service, parts: APIParts(mrv: api.mrv ?? mrv, cycle: api.cycle ?? cycle),
-        rateLimit: configuration.apiRateLimit, applicationLimiter: applicationLimiter, orderFastPath: configuration.orderFastPath)
+        rateLimit: configuration.apiRateLimit, applicationLimiter: applicationLimiter,
+        limits: APIServerLimits(
+            maxConcurrentLargeBodies: configuration.maxConcurrentLargeBodies, idempotencyRetentionDays: configuration.idempotencyRetentionDays),
+        orderFastPath: configuration.orderFastPath)
     addAllocationPlanRoutes(router, plans: plans)
     return router
 }

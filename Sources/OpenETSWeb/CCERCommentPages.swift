@@ -15,12 +15,19 @@ extension CCERPages {
         public var today: CivilDate
         /// The CCER policy's longest comment, in characters (`CCERLimits.maxTextLength`).
         public var maxTextLength: Int
+        /// The CCER policy's most comments of one user on one notice
+        /// (`CCERLimits.maxCommentsPerUserPerNotice`), named when the user reached it.
+        public var maxCommentsPerUser: Int
 
-        public init(context: TradingPages.Context?, allowed: Bool, today: CivilDate, maxTextLength: Int) {
+        public init(
+            context: TradingPages.Context?, allowed: Bool, today: CivilDate, maxTextLength: Int,
+            maxCommentsPerUser: Int = CCERLimits.defaultMaxCommentsPerUserPerNotice
+        ) {
             self.context = context
             self.allowed = allowed
             self.today = today
             self.maxTextLength = maxTextLength
+            self.maxCommentsPerUser = maxCommentsPerUser
         }
     }
 
@@ -29,7 +36,17 @@ extension CCERPages {
         guard let context = forms?.context else { return "" }
         var html = ""
         if let message = context.message { html += "<p class=\"ok\" id=\"message\">\(escape(message))</p>" }
-        if let error = context.error { html += "<p class=\"bad\" id=\"error\">\(escape(error))</p>" }
+        guard let error = context.error else { return html }
+        if error.hasPrefix(CCERErrorCode.commentLimitPerUser.rawValue) {
+            // The per-user cap said in the reader's language; others may still comment.
+            let n = forms?.maxCommentsPerUser ?? CCERLimits.defaultMaxCommentsPerUserPerNotice
+            html += "<p class=\"bad\" id=\"error\">"
+                + t("您在此次公示中的意见已达每人 \(n) 条的上限，不能再提交；其他人仍可提出意见。",
+                    "You have made the most comments one user may make on this notice (\(n)); others may still comment.")
+                + " (\(CCERErrorCode.commentLimitPerUser.rawValue))</p>"
+        } else {
+            html += "<p class=\"bad\" id=\"error\">\(escape(error))</p>"
+        }
         return html
     }
 

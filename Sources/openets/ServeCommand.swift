@@ -28,11 +28,32 @@ struct ServeCommand: AsyncParsableCommand {
         "Account applications and resubmissions allowed per client address per hour, web and API together (default \(APIRateLimit.applications.calls)).",
         valueName: "CALLS"))
     var applicationRateLimit: Int = APIRateLimit.applications.calls
+    @Option(help: ArgumentHelp(
+        "Market streams (/market/stream) open at once from one client address, an IPv6 address by its /64 (default \(ServerConfiguration.defaultMarketStreamsPerAddress)); 429 STREAM_LIMIT beyond.",
+        valueName: "STREAMS"))
+    var marketStreamsPerAddress: Int = ServerConfiguration.defaultMarketStreamsPerAddress
+    @Option(help: ArgumentHelp(
+        "API requests with large bodies (MRV evidence, a cycle stage's facilities) read and handled at once (default \(ServerConfiguration.defaultMaxConcurrentLargeBodies)); 503 UNAVAILABLE beyond.",
+        valueName: "REQUESTS"))
+    var maxConcurrentLargeBodies: Int = ServerConfiguration.defaultMaxConcurrentLargeBodies
+    @Option(help: ArgumentHelp(
+        "Days a stored API Idempotency-Key and its answer are kept before the key may act again (default \(APIIdempotency.defaultRetentionDays)).",
+        valueName: "DAYS"))
+    var idempotencyRetentionDays: Int = APIIdempotency.defaultRetentionDays
 
     func validate() throws {
         guard apiRateLimit >= 1 else { throw ValidationError("--api-rate-limit must be at least 1") }
         guard formRateLimit >= 1 else { throw ValidationError("--form-rate-limit must be at least 1") }
         guard applicationRateLimit >= 1 else { throw ValidationError("--application-rate-limit must be at least 1") }
+        guard marketStreamsPerAddress >= 1 else {
+            throw ValidationError("--market-streams-per-address must be at least 1 (is \(marketStreamsPerAddress))")
+        }
+        guard maxConcurrentLargeBodies >= 1 else {
+            throw ValidationError("--max-concurrent-large-bodies must be at least 1 (is \(maxConcurrentLargeBodies))")
+        }
+        guard idempotencyRetentionDays >= 1 else {
+            throw ValidationError("--idempotency-retention-days must be at least 1 (is \(idempotencyRetentionDays))")
+        }
     }
 
     func run() async throws {
@@ -71,6 +92,9 @@ struct ServeCommand: AsyncParsableCommand {
                 configuration.apiRateLimit = APIRateLimit(calls: apiRateLimit, windowSeconds: 60)
                 configuration.formRateLimit = APIRateLimit(calls: formRateLimit, windowSeconds: 60)
                 configuration.applicationRateLimit = APIRateLimit(calls: applicationRateLimit, windowSeconds: APIRateLimit.applications.windowSeconds)
+                configuration.marketStreamsPerAddress = marketStreamsPerAddress
+                configuration.maxConcurrentLargeBodies = maxConcurrentLargeBodies
+                configuration.idempotencyRetentionDays = idempotencyRetentionDays
                 let app = buildApplication(
                     configuration, store: ledger, service: service, plans: plans.service, cycle: cycle, mrv: opened.service,
                     api: APIParts(mrv: opened.service, cycle: cycle)

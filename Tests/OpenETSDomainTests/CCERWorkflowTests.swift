@@ -1,3 +1,4 @@
+import Foundation
 import OpenETSDomain
 import Testing
 
@@ -20,6 +21,43 @@ struct CCERWorkflowTests {
         f.reject(.comment(project: id, period: 1, author: "王五", text: "?"), .unknownPeriod, on: "2025-02-10")
         f.policy.limits.maxCommentsPerNotice = 2
         f.reject(.comment(project: id, period: nil, author: "王五", text: "one more"), .limitExceeded, on: "2025-02-10")
+    }
+
+    /// One user cannot fill a notice: at `maxCommentsPerUserPerNotice` (20 by default) the user's
+    /// next comment is COMMENT_LIMIT_PER_USER, counted by login (whatever name it signs with),
+    /// per notice; other users, and the operator's comments without a login, still comment.
+    @Test func oneUserMakesAtMostTheCapOfCommentsOnANotice() throws {
+        #expect(CCERLimits.defaults.maxCommentsPerUserPerNotice == 20)
+        var f = F()
+        f.policy.limits.maxCommentsPerUserPerNotice = 2
+        let id = try f.submit()
+        try f.run(.comment(project: id, period: nil, author: "张三", text: "一", user: "u1"), on: "2025-01-21")
+        try f.run(.comment(project: id, period: nil, author: "张三 Zhang", text: "二", user: "u1"), on: "2025-01-22")
+        f.reject(.comment(project: id, period: nil, author: "另一个名字", text: "三", user: "u1"), .commentLimitPerUser, on: "2025-01-23")
+        #expect(f.project(id).designNotice.comments.count == 2)
+        // Another login with the same name, and comments entered without a login, are not u1's.
+        try f.run(.comment(project: id, period: nil, author: "张三", text: "他人", user: "u2"), on: "2025-01-23")
+        try f.run(.comment(project: id, period: nil, author: "张三", text: "操作员录入 1"), on: "2025-01-23")
+        try f.run(.comment(project: id, period: nil, author: "张三", text: "操作员录入 2"), on: "2025-01-23")
+        f.reject(.comment(project: id, period: nil, author: "张三", text: "操作员录入 3"), .commentLimitPerUser, on: "2025-01-23")
+        let comments = f.project(id).designNotice.comments
+        #expect(comments.map(\.user) == ["u1", "u1", "u2", nil, nil] && comments.map(\.number) == [1, 2, 3, 4, 5])
+        // The notice's own cap still comes first when it is reached.
+        f.policy.limits.maxCommentsPerNotice = 5
+        f.reject(.comment(project: id, period: nil, author: "李四", text: "满", user: "u3"), .limitExceeded, on: "2025-01-24")
+    }
+
+    /// A policy stored before the per-user cap existed reads with the default (20).
+    @Test func aStoredPolicyWithoutThePerUserCapReadsTheDefault() throws {
+        var limits = CCERLimits.defaults
+        limits.maxCommentsPerUserPerNotice = 7
+        let encoded = try JSONEncoder().encode(limits)
+        #expect(try JSONDecoder().decode(CCERLimits.self, from: encoded).maxCommentsPerUserPerNotice == 7)
+        var object = try #require(try JSONSerialization.jsonObject(with: encoded) as? [String: Any])
+        object.removeValue(forKey: "maxCommentsPerUserPerNotice")
+        let older = try JSONSerialization.data(withJSONObject: object)
+        let read = try JSONDecoder().decode(CCERLimits.self, from: older)
+        #expect(read.maxCommentsPerUserPerNotice == 20 && read.maxCommentsPerNotice == limits.maxCommentsPerNotice)
     }
 
     // MARK: validation

@@ -162,6 +162,74 @@ struct APICCERRegulatorTests {
         }
     }
 
+    /// A publication without `publishedOn` is dated today by the server; retried with the same
+    /// key and body on a later day it is the same request (the filled-in date is not hashed) and
+    /// replays the first answer, dated the first day; another body with the key is still refused.
+    @Test(arguments: databases)
+    func aPublicationRetriedOnALaterDayReplaysTheFirstAnswer(_ database: String) async throws {
+        let world = try await Self.world(database)
+        let (service, clock, t) = (world.service, world.clock, world.tokens)
+        try await APICCERWorkflowTests.serve(world) { api in
+            func publish(_ key: String, _ body: String) async throws -> Fetched {
+                try await api.call("POST", "/api/v1/ccer/methodology-publications", token: t["mee"], key: key, body: body)
+            }
+            let first = try await publish("method-later", Self.methodology())
+            #expect(first.status == 201 && first.json["replayed"] as? Bool == false, "\(first.body)")
+            #expect((first.json["methodology"] as? [String: Any])?["published_on"] as? String == "2025-06-03", "\(first.body)")
+            let head = await service.head
+            clock.drill(from: BeijingTime.timestamp(CivilDate(year: 2025, month: 6, day: 4), hour: 9, minute: 30))
+            #expect(BeijingTime.date(service.now()) == CivilDate(year: 2025, month: 6, day: 4))
+            let retried = try await publish("method-later", Self.methodology())
+            #expect(retried.status == 201 && retried.json["replayed"] as? Bool == true && retried.json["seq"] as? Int == first.json["seq"] as? Int, "\(retried.body)")
+            #expect((retried.json["methodology"] as? [String: Any])?["published_on"] as? String == "2025-06-03", "\(retried.body)")
+            #expect(await service.head == head)
+            #expect(await service.ccer.methodologies["CCER-14-003-V01"]?.publishedOn == CivilDate(year: 2025, month: 6, day: 3))
+            let other = try await publish("method-later", Self.methodology(["publishedOn": "2025-06-04"]))
+            #expect(other.status == 422 && other.code == "IDEMPOTENCY_KEY_REUSED", "\(other.body)")
+            #expect(await service.head == head)
+        }
+    }
+
+    /// One user cannot close a notice to everyone: of 25 comments sent at once by one user, the
+    /// first 20 (`maxCommentsPerUserPerNotice`) are recorded and the rest are 422
+    /// COMMENT_LIMIT_PER_USER with nothing written; another user still comments.
+    @Test(arguments: databases)
+    func oneUsersCommentsOnANoticeStopAtThePerUserCap(_ database: String) async throws {
+        let world = try await Self.world(database)
+        let (service, store, t) = (world.service, world.store, world.tokens)
+        let cap = CCERLimits.defaults.maxCommentsPerUserPerNotice
+        #expect(await service.ccerPolicy.limits.maxCommentsPerUserPerNotice == cap)
+        try await APICCERWorkflowTests.serve(world) { api in
+            let token = t["i1"]
+            let before = await service.ccer.projects["P000003"]?.designNotice.comments.count ?? -1
+            let answers = try await withThrowingTaskGroup(of: (Int, String?).self) { group in
+                for index in 0..<(cap + 5) {
+                    group.addTask {
+                        let answer = try await api.call(
+                            "POST", "/api/v1/ccer/projects/P000003/comments", token: token, key: "flood-\(index)", body: #"{"text":"意见 \#(index)"}"#)
+                        return (answer.status, answer.code)
+                    }
+                }
+                var all: [(Int, String?)] = []
+                for try await answer in group { all.append(answer) }
+                return all
+            }
+            #expect(answers.filter { $0.0 == 201 }.count == cap, "\(answers)")
+            #expect(answers.filter { $0.0 == 422 && $0.1 == "COMMENT_LIMIT_PER_USER" }.count == 5, "\(answers)")
+            let comments = await service.ccer.projects["P000003"]?.designNotice.comments ?? []
+            #expect(comments.count == before + cap && comments.filter { $0.user == "i1" }.count == cap)
+            // A refusal changes nothing; another user is not held by i1's cap.
+            let head = await service.head
+            let again = try await api.call("POST", "/api/v1/ccer/projects/P000003/comments", token: token, key: "flood-more", body: #"{"text":"再一条"}"#)
+            #expect(again.status == 422 && again.code == "COMMENT_LIMIT_PER_USER" && again.body.contains("\(cap)"), "\(again.body)")
+            #expect(await service.head == head)
+            let citizen = try await api.call("POST", "/api/v1/ccer/projects/P000003/comments", token: t["citizen"], key: "c-after", body: #"{"text":"我也有意见"}"#)
+            #expect(citizen.status == 201, "\(citizen.body)")
+            let audit = try await store.audit(limit: 1_000)
+            #expect(audit.contains { $0.user == "i1" && $0.action == "api_ccer_comment" && $0.detail == "rejected COMMENT_LIMIT_PER_USER" })
+        }
+    }
+
     @Test(arguments: databases)
     func anyoneLoggedInCommentsWhileANoticeRuns(_ database: String) async throws {
         let world = try await Self.world(database)
@@ -307,6 +375,39 @@ struct CCERCommentWebTests {
             #expect(await service.head == after)
             let refusal = try await e1.get("/ccer/projects/P000001?error=NOTICE_CLOSED%3A%20x")
             #expect(refusal.body.contains("id=\"error\""))
+        }
+    }
+
+    /// The per-user cap on the web form: a user's comment past `maxCommentsPerUserPerNotice`
+    /// is refused with COMMENT_LIMIT_PER_USER, nothing written, and the page says so in Chinese
+    /// and English; another user still comments.
+    @Test func aUserPastThePerUserCapIsToldSoOnThePage() async throws {
+        let world = try await PortalServerTests.world()
+        let service = world.service
+        let cap = CCERLimits.defaults.maxCommentsPerUserPerNotice
+        try await PortalServerTests.serve(world) { port in
+            let e1 = try await PortalServerTests.login(port, "e1")
+            let csrf = try #require(NeutralityServerTests.field("csrf", in: try await e1.get("/ccer/projects/P000003").body))
+            for index in 1...cap {
+                let posted = try await e1.send("POST", "/ccer/projects/P000003/comment", form: PortalServerTests.form(csrf, [("text", "意见 \(index)")]))
+                #expect(posted.status == 303 && NeutralityServerTests.query(posted.location)["error"] == nil, "\(index): \(posted.location ?? "")")
+            }
+            let head = await service.head
+            let refused = try await e1.send("POST", "/ccer/projects/P000003/comment", form: PortalServerTests.form(csrf, [("text", "再一条")]))
+            let error = NeutralityServerTests.query(refused.location)["error"] ?? ""
+            #expect(refused.status == 303 && error.hasPrefix("COMMENT_LIMIT_PER_USER"), "\(refused.location ?? "")")
+            #expect(await service.head == head)
+            #expect((await service.ccer.projects["P000003"]?.designNotice.comments ?? []).filter { $0.user == "e1" }.count == cap)
+            let zh = try await e1.get(try #require(refused.location))
+            #expect(zh.body.contains("id=\"error\"") && zh.body.contains("已达每人 \(cap) 条的上限") && zh.body.contains("COMMENT_LIMIT_PER_USER"), "\(zh.body)")
+            let en = try await e1.get(try #require(refused.location) + "&lang=en")
+            #expect(en.body.contains("the most comments one user may make on this notice (\(cap))"), "\(en.body)")
+            // Another user is not held by e1's cap.
+            let i1 = try await PortalServerTests.login(port, "i1")
+            let other = try #require(NeutralityServerTests.field("csrf", in: try await i1.get("/ccer/projects/P000003").body))
+            let posted = try await i1.send("POST", "/ccer/projects/P000003/comment", form: PortalServerTests.form(other, [("text", "我也有意见")]))
+            #expect(posted.status == 303 && NeutralityServerTests.query(posted.location)["error"] == nil, "\(posted.location ?? "")")
+            #expect(await service.head.seq == head.seq + 1)
         }
     }
 }

@@ -253,7 +253,7 @@ struct APIIdempotencyTests {
         }
     }
 
-    /// The bound: keys older than `APIIdempotency.retentionDays` are deleted at the next claim.
+    /// The bound: keys older than `APIIdempotency.defaultRetentionDays` are deleted at the next claim.
     @Test(arguments: TradeBlockAuctionTests.databases)
     func keysExpireAfterTheRetentionWindow(_ database: String) async throws {
         let world = try await APIPledgeTests.world(database, tag: "idemsweep")
@@ -265,11 +265,11 @@ struct APIIdempotencyTests {
         try await store.completeIdempotencyKey(old, requestSHA256: "h1", response: StoredAPIResponse(status: 200, body: "{}"))
         #expect(try await store.claimIdempotencyKey(old, requestSHA256: "h2", at: t0, expiredBefore: APIIdempotency.expiry(at: t0)) == .reused)
         // A day inside the window: still there.
-        let inside = Timestamp(millisecondsSinceEpoch: t0.millisecondsSinceEpoch + Int64(APIIdempotency.retentionDays - 1) * day)
+        let inside = Timestamp(millisecondsSinceEpoch: t0.millisecondsSinceEpoch + Int64(APIIdempotency.defaultRetentionDays - 1) * day)
         #expect(try await store.claimIdempotencyKey(old, requestSHA256: "h1", at: inside, expiredBefore: APIIdempotency.expiry(at: inside))
             == .completed(StoredAPIResponse(status: 200, body: "{}")))
         // Past the window: another key's claim sweeps it; the key is new again.
-        let past = Timestamp(millisecondsSinceEpoch: t0.millisecondsSinceEpoch + Int64(APIIdempotency.retentionDays + 1) * day)
+        let past = Timestamp(millisecondsSinceEpoch: t0.millisecondsSinceEpoch + Int64(APIIdempotency.defaultRetentionDays + 1) * day)
         let other = IdempotencyScope(user: "v", operation: "markPenaltyPaid", key: "k")
         #expect(try await store.claimIdempotencyKey(other, requestSHA256: "h3", at: past, expiredBefore: APIIdempotency.expiry(at: past)) == .claimed)
         #expect(try await store.claimIdempotencyKey(old, requestSHA256: "h2", at: past, expiredBefore: APIIdempotency.expiry(at: past)) == .claimed)

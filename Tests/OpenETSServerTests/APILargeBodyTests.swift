@@ -63,4 +63,34 @@ struct APILargeBodyTests {
             #expect(await world.mrv.head == head)
         }
     }
+
+    /// A lower limit on large bodies read at once, set in the configuration (`openets serve
+    /// --max-concurrent-large-bodies 1`), is the one enforced: while one caller's large body is
+    /// being read, a second large request is 503 UNAVAILABLE before its body is read.
+    @Test func aLowerConfiguredLargeBodyLimitIsEnforced() async throws {
+        let world = try await APIMRVWorkflowTests.world("sqlite")
+        let token = try #require(world.tokens["e1"])
+        var configuration = ServerConfiguration(host: "127.0.0.1", port: 0)
+        configuration.maxConcurrentLargeBodies = 1
+        try await APIMRVWorkflowTests.serve(world, configuration: configuration) { api in
+            let path = "/api/v1/mrv/monthly-data/with-evidence"
+            // The holder announces 40 MB and sends one byte: its place is held while the server waits.
+            let holder = try await MarketStreamLimitTests.blocking { () throws -> Connection in
+                let connection = try Connection(port: api.port)
+                let head = "POST \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nIdempotency-Key: big-hold\r\n"
+                    + "Authorization: Bearer \(token)\r\nContent-Length: 40000000\r\n\r\n{"
+                let bytes = Array(head.utf8)
+                guard bytes.withUnsafeBytes({ send(connection.fd, $0.baseAddress, $0.count, 0) }) == bytes.count else {
+                    connection.shut()
+                    throw MarketStreamLimitTests.Failure("send")
+                }
+                return connection
+            }
+            defer { holder.shut() }
+            try await Task.sleep(for: .seconds(2))
+            let answer = try await Self.announce(api.port, path, length: 40_000_000, authorization: "Bearer \(token)")
+            #expect(answer.hasPrefix("HTTP/1.1 503") && answer.contains("UNAVAILABLE") && answer.contains("1 large requests are in progress"),
+                "\(answer.prefix(300))")
+        }
+    }
 }

@@ -130,11 +130,14 @@ struct APIMRVRegistrationTests {
             #expect(Self.items(yuehaiUnits).map { $0["id"] as? String } == [Self.yuehai.facility.rawValue, "GD-YUEHAI-K1"], "\(yuehaiUnits.body)")
             #expect(try await api.call("GET", "/api/v1/mrv/entities/NOPE/facilities", token: t["mee"]).code == "UNKNOWN_ENTITY")
 
-            // Verification bodies: the MEE registers them; the MRV platform refuses a province.
+            // Verification bodies: the MEE alone registers them (mrv_accredit_verifier); a province
+            // is refused at the API's door (403 FORBIDDEN), not by the MRV platform, nothing written.
             let body = #"{"id":"V-MYHC","name":"绵阳核查中心 Mianyang Verification"}"#
             head = await mrv.head
             let byProvince = try await api.call("POST", "/api/v1/mrv/verifiers", token: t["sc"], key: "rv-sc", body: body)
-            #expect(byProvince.status == 422 && byProvince.code == "MRV_NOT_PERMITTED", "\(byProvince.body)")
+            #expect(byProvince.status == 403 && byProvince.code == "FORBIDDEN", "\(byProvince.body)")
+            #expect(await mrv.head == head)
+            #expect(await mrv.state.verifiers["V-MYHC"] == nil)
             for user in ["e1", "verifier", "chengdu"] {
                 #expect(try await api.call("POST", "/api/v1/mrv/verifiers", token: t[user], key: "rv-\(user)", body: body).status == 403, "\(user)")
             }

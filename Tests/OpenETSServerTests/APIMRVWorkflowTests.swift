@@ -58,8 +58,11 @@ struct APIMRVWorkflowTests {
         return World(store: store, service: service, mrvStore: mrvStore, mrv: mrv, location: location, tokens: tokens)
     }
 
-    static func serve(_ world: World, _ body: @escaping @Sendable (Client) async throws -> Void) async throws {
-        try await PortalServerTests.run(ServerConfiguration(host: "127.0.0.1", port: 0), store: world.store, service: world.service, mrv: world.mrv) { port in
+    static func serve(
+        _ world: World, configuration: ServerConfiguration = ServerConfiguration(host: "127.0.0.1", port: 0),
+        _ body: @escaping @Sendable (Client) async throws -> Void
+    ) async throws {
+        try await PortalServerTests.run(configuration, store: world.store, service: world.service, mrv: world.mrv) { port in
             try await body(Client(port: port))
         }
         try await world.mrvStore.close()

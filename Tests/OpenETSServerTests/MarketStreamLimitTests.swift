@@ -148,4 +148,39 @@ struct MarketStreamLimitTests {
             #expect(reopened, "a stream opens again after a client closed one")
         }
     }
+
+    /// A lower per-address limit set in the configuration (`openets serve
+    /// --market-streams-per-address 2`) is the one enforced: the third stream from one address
+    /// is refused with 429 STREAM_LIMIT naming 2, where the default would let it open.
+    @Test func aLowerConfiguredPerAddressLimitIsEnforced() async throws {
+        let world = try await PortalServerTests.world()
+        try await Self.serve(world, perAddress: 2) { port in
+            var open: [Connection] = []
+            defer { open.forEach { $0.shut() } }
+            for index in 0..<2 {
+                let (connection, head) = try await Self.open(port)
+                open.append(connection)
+                #expect(head.hasPrefix("HTTP/1.1 200"), "stream \(index + 1): \(head.prefix(200))")
+            }
+            let (refused, head) = try await Self.open(port)
+            refused.shut()
+            #expect(head.hasPrefix("HTTP/1.1 429") && head.contains("\"code\":\"STREAM_LIMIT\"") && head.contains("at most 2 market streams"),
+                "the 3rd: \(head.prefix(300))")
+        }
+    }
+
+    /// The configured limits must be at least 1: 0 or less is named as the problem.
+    @Test func limitsOfZeroOrLessAreNamed() {
+        #expect(ServerConfiguration().problem == nil)
+        var configuration = ServerConfiguration()
+        #expect(configuration.marketStreamsPerAddress == 8 && configuration.maxConcurrentLargeBodies == 4 && configuration.idempotencyRetentionDays == 30)
+        configuration.marketStreamsPerAddress = 0
+        #expect(configuration.problem?.hasPrefix("marketStreamsPerAddress must be at least 1") == true)
+        configuration = ServerConfiguration()
+        configuration.maxConcurrentLargeBodies = -1
+        #expect(configuration.problem?.hasPrefix("maxConcurrentLargeBodies must be at least 1") == true)
+        configuration = ServerConfiguration()
+        configuration.idempotencyRetentionDays = 0
+        #expect(configuration.problem?.hasPrefix("idempotencyRetentionDays must be at least 1") == true)
+    }
 }

@@ -130,6 +130,9 @@ struct AccessTests {
         #expect(Action.allCases.filter { matrix.permits(.pledgee, $0) } == [.viewPublic, .viewOwnAccount, .ccerComment])
         // The CCER regulator is the MEE alone; every logged-in role may comment on a CCER notice.
         #expect(Role.allCases.filter { matrix.permits($0, .ccerRegulate) } == [.mee])
+        // MRV verification bodies are registered by the MEE alone; entities also by provinces.
+        #expect(Role.allCases.filter { matrix.permits($0, .mrvAccreditVerifier) } == [.mee])
+        #expect(Role.allCases.filter { matrix.permits($0, .mrvRegister) } == [.mee, .province])
         #expect(Role.allCases.allSatisfy { matrix.permits($0, .ccerComment) })
         #expect(Role.pledgee.movesUnitsOrMoney && DemoUsers.all.contains { $0.role == .pledgee && $0.account != nil })
         for role in Role.allCases where role.movesUnitsOrMoney {

@@ -62,14 +62,16 @@ public protocol APIIdempotencyStore: Sendable {
 }
 
 public enum APIIdempotency {
-    /// Days a key is kept: a key older than this is deleted (at the next claim of any key) and
-    /// may then act again. Clients retry within minutes; 30 days bounds the table.
-    public static let retentionDays = 30
+    /// Days a key is kept by default: a key older than this is deleted (at the next claim of any
+    /// key) and may then act again. Clients retry within minutes; 30 days bounds the table. The
+    /// server's configuration may set another number (`openets serve --idempotency-retention-days`).
+    public static let defaultRetentionDays = 30
     static let dayMilliseconds: Int64 = 86_400_000
 
-    /// The oldest creation time still kept at `now`.
-    public static func expiry(at now: Timestamp) -> Timestamp {
-        Timestamp(millisecondsSinceEpoch: now.millisecondsSinceEpoch - Int64(retentionDays) * dayMilliseconds)
+    /// The oldest creation time still kept at `now` when keys are kept `retentionDays` (≥ 1).
+    public static func expiry(at now: Timestamp, retentionDays: Int = defaultRetentionDays) -> Timestamp {
+        precondition(retentionDays >= 1, "keys are kept at least one day")
+        return Timestamp(millisecondsSinceEpoch: now.millisecondsSinceEpoch - Int64(retentionDays) * dayMilliseconds)
     }
 
     /// SHA-256 (hex) of one request: the operation, its path parameters and its canonical body,

@@ -86,9 +86,13 @@ public enum Action: String, Codable, Sendable, CaseIterable {
     /// pre-allocate` … `carry-over`, the API's runCycleStage).
     case cycleRun = "cycle_run"
     /// Register MRV entities and their facilities (province staff for their province, the MEE)
-    /// and verification bodies (the MEE: the MRV platform refuses a province) over the API, as
-    /// `openets mrv register-* --as province:…|national`.
+    /// over the API, as `openets mrv register-entity|register-facility --as province:…|national`.
     case mrvRegister = "mrv_register"
+    /// Register (accredit) an MRV verification body on the platform: the national level only,
+    /// as the MRV platform's own table says (`openets mrv register-verifier --as national`; the
+    /// API's registerMRVVerifier). Its own action so that a province is refused 403 at the door
+    /// rather than by the MRV platform.
+    case mrvAccreditVerifier = "mrv_accredit_verifier"
     /// The CCER regulator (the MEE): publish methodologies, accredit validation and
     /// verification bodies and withdraw their accreditation (docs/ccer.md; the API's
     /// publishCCERMethodology, accreditCCERBody, withdrawCCERAccreditation).
@@ -116,7 +120,7 @@ public struct PermissionMatrix: Hashable, Codable, Sendable {
         let traders: Set<Role> = [.entityInitiator, .investor, .projectOwner]
         var all = Set(Role.allCases)
         all.remove(.public)
-        return PermissionMatrix(version: 5, allowed: [
+        return PermissionMatrix(version: 6, allowed: [
             .viewPublic: Set(Role.allCases),
             .viewOwnAccount: traders.union([.entityApprover, .pledgee]),
             .tradePlace: traders,
@@ -148,6 +152,7 @@ public struct PermissionMatrix: Hashable, Codable, Sendable {
             .penaltyRecord: [.province],
             .cycleRun: [.mee],
             .mrvRegister: [.province, .mee],
+            .mrvAccreditVerifier: [.mee],
             .ccerRegulate: [.mee],
             .ccerComment: Set(Role.allCases),
         ])

@@ -9,8 +9,9 @@ public enum CCERCommand: Hashable, Codable, Sendable {
     /// Submits a project and opens its design-document notice. `coveredFacilities` adds to the
     /// policy's list of ETS-covered facilities.
     case submitProject(ProjectApplication, coveredFacilities: [String])
-    /// A public comment on the design notice (`period` nil) or a reduction notice.
-    case comment(project: CCERProjectID, period: Int?, author: String, text: String)
+    /// A public comment on the design notice (`period` nil) or a reduction notice. `user` is the
+    /// commenter's login (web and API; nil from the operator's CLI), for the per-user cap.
+    case comment(project: CCERProjectID, period: Int?, author: String, text: String, user: String? = nil)
     case recordValidation(project: CCERProjectID, body: ValidationBodyID, reportSHA256: String, findings: [String], positive: Bool)
     case applyForRegistration(project: CCERProjectID, owner: AccountID)
     case decideRegistration(project: CCERProjectID, approve: Bool, reason: String)

@@ -16,8 +16,8 @@ extension CCERState {
             return try rules.withdrawAccreditation(id)
         case .submitProject(let application, let covered):
             return try rules.submitProject(application, covered)
-        case .comment(let project, let period, let author, let text):
-            return try rules.comment(project, period, author, text)
+        case .comment(let project, let period, let author, let text, let user):
+            return try rules.comment(project, period, author, text, user: user)
         case .recordValidation(let project, let body, let hash, let findings, let positive):
             return try rules.recordValidation(project, body, hash, findings, positive)
         case .applyForRegistration(let project, let owner):
@@ -206,7 +206,7 @@ private struct CCERRules {
         return warnings
     }
 
-    func comment(_ id: CCERProjectID, _ number: Int?, _ author: String, _ body: String) throws(CCERError) -> [CCEREvent] {
+    func comment(_ id: CCERProjectID, _ number: Int?, _ author: String, _ body: String, user: String?) throws(CCERError) -> [CCEREvent] {
         try name(author, "author")
         try text(body, "comment")
         let project = try project(id)
@@ -217,7 +217,14 @@ private struct CCERRules {
         guard notice.comments.count < limits.maxCommentsPerNotice else {
             throw CCERError(.limitExceeded, "maxCommentsPerNotice is \(limits.maxCommentsPerNotice)")
         }
-        let comment = NoticeComment(number: notice.comments.count + 1, author: author, text: body, on: today)
+        // The cap is checked against the notice as the writer holds it, so comments of one user
+        // sent at once are decided one after another and never pass it together.
+        let own = notice.comments.lazy.filter { $0.signed(by: user, author: author) }.count
+        guard own < limits.maxCommentsPerUserPerNotice else {
+            throw CCERError(
+                .commentLimitPerUser, "one user may make at most \(limits.maxCommentsPerUserPerNotice) comments on one notice (maxCommentsPerUserPerNotice)")
+        }
+        let comment = NoticeComment(number: notice.comments.count + 1, author: author, text: body, on: today, user: user)
         return [.commentRecorded(project: id, period: number, comment: comment)]
     }
 

@@ -27,6 +27,9 @@ public enum CCERErrorCode: String, Codable, Sendable, CaseIterable {
     case noticeNotEnded = "NOTICE_NOT_ENDED"
     /// The public notice has ended: no more comments.
     case noticeClosed = "NOTICE_CLOSED"
+    /// The commenter already made `CCERLimits.maxCommentsPerUserPerNotice` comments on this
+    /// notice (others may still comment).
+    case commentLimitPerUser = "COMMENT_LIMIT_PER_USER"
     case datesOutOfOrder = "DATES_OUT_OF_ORDER"
     /// Eligibility: construction must have started after 2012-11-08.
     case constructionTooEarly = "CONSTRUCTION_TOO_EARLY"

@@ -6,6 +6,10 @@ public struct CCERLimits: Hashable, Codable, Sendable {
     /// Longest project, body or methodology name, in characters.
     public var maxNameLength: Int
     public var maxCommentsPerNotice: Int
+    /// Most comments one user may make on one notice, so that no one user can fill a notice's
+    /// `maxCommentsPerNotice` and close it to everyone (`COMMENT_LIMIT_PER_USER` beyond it). A
+    /// choice, not a rule: 20 by default; a policy stored before this field existed reads as 20.
+    public var maxCommentsPerUserPerNotice: Int
     public var maxFindingsPerReport: Int
     public var maxDocumentsPerMethodology: Int
     public var maxMethodologies: Int
@@ -25,11 +29,13 @@ public struct CCERLimits: Hashable, Codable, Sendable {
     public init(
         maxTextLength: Int, maxNameLength: Int, maxCommentsPerNotice: Int, maxFindingsPerReport: Int,
         maxDocumentsPerMethodology: Int, maxMethodologies: Int, maxBodies: Int, maxProjects: Int, maxPeriodsPerProject: Int,
-        maxQuantityT: Int64, maxCoveredFacilities: Int, maxOtherRegistrations: Int, maxDuplicateWarnings: Int
+        maxQuantityT: Int64, maxCoveredFacilities: Int, maxOtherRegistrations: Int, maxDuplicateWarnings: Int,
+        maxCommentsPerUserPerNotice: Int = CCERLimits.defaultMaxCommentsPerUserPerNotice
     ) {
         self.maxTextLength = maxTextLength
         self.maxNameLength = maxNameLength
         self.maxCommentsPerNotice = maxCommentsPerNotice
+        self.maxCommentsPerUserPerNotice = maxCommentsPerUserPerNotice
         self.maxFindingsPerReport = maxFindingsPerReport
         self.maxDocumentsPerMethodology = maxDocumentsPerMethodology
         self.maxMethodologies = maxMethodologies
@@ -46,7 +52,35 @@ public struct CCERLimits: Hashable, Codable, Sendable {
         maxTextLength: 2_000, maxNameLength: 200, maxCommentsPerNotice: 1_000, maxFindingsPerReport: 200,
         maxDocumentsPerMethodology: 20, maxMethodologies: 1_000, maxBodies: 200, maxProjects: 100_000, maxPeriodsPerProject: 100,
         maxQuantityT: 1_000_000_000, maxCoveredFacilities: 100_000, maxOtherRegistrations: 20,
-        maxDuplicateWarnings: 50)
+        maxDuplicateWarnings: 50, maxCommentsPerUserPerNotice: defaultMaxCommentsPerUserPerNotice)
+
+    public static let defaultMaxCommentsPerUserPerNotice = 20
+}
+
+extension CCERLimits {
+    enum CodingKeys: String, CodingKey {
+        case maxTextLength, maxNameLength, maxCommentsPerNotice, maxCommentsPerUserPerNotice, maxFindingsPerReport
+        case maxDocumentsPerMethodology, maxMethodologies, maxBodies, maxProjects, maxPeriodsPerProject, maxQuantityT
+        case maxCoveredFacilities, maxOtherRegistrations, maxDuplicateWarnings
+    }
+
+    /// Decodes the limits of a stored policy; one stored before `maxCommentsPerUserPerNotice`
+    /// existed gets its default (20).
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            maxTextLength: try c.decode(Int.self, forKey: .maxTextLength), maxNameLength: try c.decode(Int.self, forKey: .maxNameLength),
+            maxCommentsPerNotice: try c.decode(Int.self, forKey: .maxCommentsPerNotice),
+            maxFindingsPerReport: try c.decode(Int.self, forKey: .maxFindingsPerReport),
+            maxDocumentsPerMethodology: try c.decode(Int.self, forKey: .maxDocumentsPerMethodology),
+            maxMethodologies: try c.decode(Int.self, forKey: .maxMethodologies), maxBodies: try c.decode(Int.self, forKey: .maxBodies),
+            maxProjects: try c.decode(Int.self, forKey: .maxProjects), maxPeriodsPerProject: try c.decode(Int.self, forKey: .maxPeriodsPerProject),
+            maxQuantityT: try c.decode(Int64.self, forKey: .maxQuantityT), maxCoveredFacilities: try c.decode(Int.self, forKey: .maxCoveredFacilities),
+            maxOtherRegistrations: try c.decode(Int.self, forKey: .maxOtherRegistrations),
+            maxDuplicateWarnings: try c.decode(Int.self, forKey: .maxDuplicateWarnings),
+            maxCommentsPerUserPerNotice: try c.decodeIfPresent(Int.self, forKey: .maxCommentsPerUserPerNotice)
+                ?? Self.defaultMaxCommentsPerUserPerNotice)
+    }
 }
 
 /// The CCER rules as data, versioned like the other policies. [rule] values are from the

@@ -131,12 +131,24 @@ public struct NoticeComment: Hashable, Codable, Sendable {
     public var author: String
     public var text: String
     public var on: CivilDate
+    /// The login of the user who commented (web and API), counted against
+    /// `CCERLimits.maxCommentsPerUserPerNotice`; nil for a comment entered by an operator
+    /// (`openets ccer comment`, the demo), counted by its author's name. Not shown publicly.
+    public var user: String?
 
-    public init(number: Int, author: String, text: String, on: CivilDate) {
+    public init(number: Int, author: String, text: String, on: CivilDate, user: String? = nil) {
         self.number = number
         self.author = author
         self.text = text
         self.on = on
+        self.user = user
+    }
+
+    /// Whether this comment counts against the same signer's cap: the same login, or, for
+    /// comments without one, the same author name.
+    public func signed(by user: String?, author: String) -> Bool {
+        if let user { return self.user == user }
+        return self.user == nil && self.author == author
     }
 }
 

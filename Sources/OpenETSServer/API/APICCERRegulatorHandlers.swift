@@ -19,7 +19,10 @@ extension APIHandler {
     func publishCCERMethodology(_ input: Operations.PublishCCERMethodology.Input) async throws -> Operations.PublishCCERMethodology.Output {
         let body: Schemas.CCERMethodologyPublication
         switch input.body { case .json(let json): body = json }
-        return try await ccerCommand(.ccerRegulate, key: input.headers.idempotencyKey, actsFor: .nobody) { _ in
+        // The key is bound to the publication as sent: without `publishedOn` the server fills in
+        // today, which must not enter the hash, or a retry on a later day would be refused as a
+        // reuse instead of replaying the first answer (with the first day).
+        return try await ccerCommand(.ccerRegulate, key: input.headers.idempotencyKey, actsFor: .nobody, sentAs: LedgerCodec().encode(body)) { _ in
             let published: CivilDate
             if let text = body.publishedOn {
                 guard let date = CivilDate(text) else { return .failure(Self.invalidCCERInput("publishedOn must be a date (YYYY-MM-DD)")) }
@@ -106,7 +109,7 @@ extension APIHandler {
         let project = CCERProjectID(input.path.projectId)
         return try await ccerCommand(.ccerComment, key: input.headers.idempotencyKey, actsFor: .nobody) { caller in
             // The author is the token's user, by name (the audit line keeps the user id).
-            .success(.comment(project: project, period: body.period.map(Int.init), author: caller.principal.name, text: body.text))
+            .success(.comment(project: project, period: body.period.map(Int.init), author: caller.principal.name, text: body.text, user: caller.principal.user))
         } receipt: { _, receipt in
             guard let comment = receipt.events.lazy.compactMap({ event -> Schemas.CCERNoticeComment? in
                 if case .commentRecorded(let id, let period, let comment) = event { return Self.apiComment(id, period, comment) }

@@ -223,9 +223,11 @@ extension APIHandler {
     }
 
     /// `ccerCommand`, answering an accepted command from the command and its receipt (the
-    /// regulator's commands and the notice comments have result shapes of their own).
+    /// regulator's commands and the notice comments have result shapes of their own). `sentAs`:
+    /// the request as sent, when the command holds a value the server filled in (`CCERRequest.sentAs`).
     func ccerCommand<O: CommandOutput>(
-        _ action: Action, key: String, actsFor actor: CCERActor, _ build: (CCERCaller) async throws -> Result<CCERCommand, Refusal>,
+        _ action: Action, key: String, actsFor actor: CCERActor, sentAs: String? = nil,
+        _ build: (CCERCaller) async throws -> Result<CCERCommand, Refusal>,
         receipt accepted: (CCERCommand, CCERReceipt) async throws -> O
     ) async throws -> O {
         let caller: CCERCaller
@@ -243,7 +245,7 @@ extension APIHandler {
         let audit = AuditNote(at: SystemClock().now(), user: caller.principal.user, action: "api_ccer_" + command.kind, address: APIRequestInfo.address)
         let outcome: CCEROutcome
         do {
-            outcome = try await service.execute(CCERRequest(idempotencyKey: caller.idempotencyKey, command: command), audit: audit)
+            outcome = try await service.execute(CCERRequest(idempotencyKey: caller.idempotencyKey, command: command, sentAs: sentAs), audit: audit)
         } catch {
             // The batch failed (nothing was written, its audit line neither): say so in the log.
             try? await access.audit(audit.at, audit.user, audit.action, "failed \(type(of: error))", audit.address)
@@ -263,7 +265,7 @@ extension APIHandler {
         var result = Schemas.CCERCommandResult(seq: receipt.seq, replayed: receipt.replayed, project: "")
         switch command {
         case .applyForRegistration(let project, _), .decideRegistration(let project, _, _), .recordValidation(let project, _, _, _, _),
-            .submitReductionReport(let project, _, _, _, _, _), .comment(let project, _, _, _):
+            .submitReductionReport(let project, _, _, _, _, _), .comment(let project, _, _, _, _):
             result.project = project.rawValue
         case .recordVerification(let project, let period, _, _, _, _), .applyForReductionRegistration(let project, let period, _),
             .decideReductionRegistration(let project, let period, _, _), .issue(let project, let period):

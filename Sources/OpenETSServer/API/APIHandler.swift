@@ -13,6 +13,8 @@ struct APIHandler: APIProtocol {
     /// them (their operations answer 503 UNAVAILABLE).
     var mrv: MRVService?
     var cycle: (any AllocationCycleStore)?
+    /// Days a stored Idempotency-Key is kept (`ServerConfiguration.idempotencyRetentionDays`).
+    var idempotencyRetentionDays = APIIdempotency.defaultRetentionDays
 
     /// The named maximum of `limit` (openapi.yaml says the same) and its default.
     static let maxPageLimit = 500

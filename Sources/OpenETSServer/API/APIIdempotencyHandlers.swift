@@ -55,7 +55,7 @@ extension APIHandler {
         let scope = IdempotencyScope(user: user, operation: operation, key: key)
         let hash = APIIdempotency.requestSHA256(operation: operation, parameters: parameters, body: body)
         let now = SystemClock().now()
-        switch try await store.claimIdempotencyKey(scope, requestSHA256: hash, at: now, expiredBefore: APIIdempotency.expiry(at: now)) {
+        switch try await store.claimIdempotencyKey(scope, requestSHA256: hash, at: now, expiredBefore: APIIdempotency.expiry(at: now, retentionDays: idempotencyRetentionDays)) {
         case .reused:
             try await access.audit(now, user, action, "rejected IDEMPOTENCY_KEY_REUSED", APIRequestInfo.address)
             return .unprocessableContent(.init(body: .json(Self.error(

@@ -196,13 +196,13 @@ extension APIHandler {
         let body: Schemas.MRVVerifierRegistration
         switch input.body { case .json(let json): body = json }
         let caller: MRVCaller
-        switch try await mrvRegistrar(.mrvRegister, key: input.headers.idempotencyKey) {
+        // Only the national level registers verification bodies (`mrv_accredit_verifier`, the
+        // MEE; MRVPermissions says the same): a province is 403 FORBIDDEN here, before the platform.
+        switch try await mrvRegistrar(.mrvAccreditVerifier, key: input.headers.idempotencyKey) {
         case .failure(let refusal): return refusal.registrationOutput()
         case .success(let found): caller = found
         }
         guard let mrv else { return .serviceUnavailable(.init(body: .json(Self.unavailableMRV))) }
-        // Only the national level registers verification bodies (MRVPermissions): a province is
-        // refused by the MRV platform itself (MRV_NOT_PERMITTED), as `openets mrv --as province:…`.
         switch try await sendMRV(mrv, .registerVerifier(Verifier(id: VerifierID(body.id), name: body.name)), caller, summary: body.id) {
         case .failure(let rejection): return Self.rejected(rejection.body)
         case .success(let receipt):

@@ -78,13 +78,13 @@ public enum APIPermissions {
         "listVerifierAssignments": .mrvVerify,
         "reviewMRVReport": .mrvReview,
         // MRV registration, control plans, evidence and consultant declarations: province staff
-        // and the MEE register (mrv_register; verifiers the MEE only, the MRV platform refuses a
-        // province), the entity submits control plans and deposits evidence (mrv_submit) and
+        // and the MEE register entities and facilities (mrv_register), the MEE alone verification
+        // bodies (mrv_accredit_verifier: a province is 403, as the MRV platform would refuse it), the entity submits control plans and deposits evidence (mrv_submit) and
         // declares consultants (mrv_report), the province decides control plans (mrv_review);
         // reads as the other MRV reads (mrv_view, scoped)
         "registerMRVEntity": .mrvRegister,
         "registerMRVFacility": .mrvRegister,
-        "registerMRVVerifier": .mrvRegister,
+        "registerMRVVerifier": .mrvAccreditVerifier,
         "listMRVEntities": .mrvView,
         "listMRVFacilities": .mrvView,
         "listMRVVerifiers": .mrvView,

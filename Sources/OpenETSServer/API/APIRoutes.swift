@@ -12,10 +12,13 @@ import Synchronization
 /// routes under /api/v1, on a router group of their own (its middleware sees only API calls).
 func addAPIRoutes(
     _ router: Router<AppRequestContext>, store: any LedgerStore, service: RegistryService, parts: APIParts, rateLimit: APIRateLimit,
-    applicationLimiter: APIRateLimiter = APIRateLimiter(.applications), orderFastPath: Bool = true
+    applicationLimiter: APIRateLimiter = APIRateLimiter(.applications), limits: APIServerLimits = APIServerLimits(),
+    orderFastPath: Bool = true
 ) {
     router.get("/openapi.yaml") { _, _ in text(OpenAPISpec.yaml, contentType: "application/yaml; charset=utf-8") }
-    let handler = APIHandler(service: service, store: store, access: AccessService(store: store), mrv: parts.mrv, cycle: parts.cycle)
+    let handler = APIHandler(
+        service: service, store: store, access: AccessService(store: store), mrv: parts.mrv, cycle: parts.cycle,
+        idempotencyRetentionDays: limits.idempotencyRetentionDays)
     let api = router.group()
         .add(middleware: APIRequestInfoMiddleware())
         .add(middleware: APIRateLimitMiddleware(limiter: APIRateLimiter(rateLimit)))
@@ -25,11 +28,18 @@ func addAPIRoutes(
         // Compact JSON with sorted keys, as the rest of the server writes it (the runtime's default pretty-prints).
         try handler.registerHandlers(
             on: api, configuration: Configuration(jsonEncodingOptions: [.sortedKeys, .withoutEscapingSlashes]),
-            middlewares: [APIErrorMiddleware(access: handler.access)])
+            middlewares: [APIErrorMiddleware(access: handler.access, maxConcurrentLargeBodies: limits.maxConcurrentLargeBodies)])
     } catch {
         // Registration fails only for a route the spec defines twice: a programming error.
         preconditionFailure("the API's routes do not register: \(error)")
     }
+}
+
+/// The API's limits that `ServerConfiguration` sets (`openets serve` flags); the defaults are
+/// the configuration's.
+struct APIServerLimits: Sendable {
+    var maxConcurrentLargeBodies = ServerConfiguration.defaultMaxConcurrentLargeBodies
+    var idempotencyRetentionDays = APIIdempotency.defaultRetentionDays
 }
 
 /// The parts of the system the API serves besides the registry and the exchange; the
@@ -95,17 +105,23 @@ struct APIErrorMiddleware: ServerMiddleware {
     /// The operations that carry MRV evidence files (`APIHandler.maxEvidenceBodyBytes`).
     static let evidenceOperations: Set<String> = ["depositMRVEvidence", "submitMonthlyDataWithEvidence"]
     /// Requests with large bodies (evidence, a stage's facilities) read and handled at once;
-    /// more are 503 UNAVAILABLE before their body is read (memory bound: 4 bodies of at most
-    /// 48 MiB, and their decoded copies).
-    static let maxConcurrentLargeBodies = 4
+    /// more are 503 UNAVAILABLE before their body is read (memory bound: this many bodies of at
+    /// most 48 MiB, and their decoded copies; `ServerConfiguration.maxConcurrentLargeBodies`, 4
+    /// by default).
+    let maxConcurrentLargeBodies: Int
 
     /// Token lookups for the operations with large bodies: their body is read only for a live
     /// token (the handlers check the token again, with the action). Nil in tests of the
     /// middleware alone.
     let access: AccessService?
-    private let largeBodies = LargeBodyGate(limit: maxConcurrentLargeBodies)
+    private let largeBodies: LargeBodyGate
 
-    init(access: AccessService? = nil) { self.access = access }
+    init(access: AccessService? = nil, maxConcurrentLargeBodies: Int = ServerConfiguration.defaultMaxConcurrentLargeBodies) {
+        precondition(maxConcurrentLargeBodies >= 1, "at least one large body at a time")
+        self.access = access
+        self.maxConcurrentLargeBodies = maxConcurrentLargeBodies
+        self.largeBodies = LargeBodyGate(limit: maxConcurrentLargeBodies)
+    }
 
     func intercept(
         _ request: HTTPRequest, body: HTTPBody?, metadata: ServerRequestMetadata, operationID: String,
@@ -127,7 +143,7 @@ struct APIErrorMiddleware: ServerMiddleware {
                 if let refusal = try await unauthenticated() { return refusal }
                 guard largeBodies.enter() else {
                     return Self.error(
-                        .serviceUnavailable, "UNAVAILABLE", "\(Self.maxConcurrentLargeBodies) large requests are in progress; retry shortly",
+                        .serviceUnavailable, "UNAVAILABLE", "\(maxConcurrentLargeBodies) large requests are in progress; retry shortly",
                         ["operation": operationID])
                 }
                 holdsLargeBody = true
