@@ -97,6 +97,10 @@ public enum Action: String, Codable, Sendable, CaseIterable {
     /// it runs: any logged-in user, the public included (公示: the public comments), signed
     /// with the user's name; a visitor without a session or token may read the comments only.
     case ccerComment = "ccer_comment"
+    /// Check and publish the MRV policy tables (the MEE sets the accounting parameters and the
+    /// platform's rules per data year; docs/mrv.md Part 8; the API's checkMRVPolicy and
+    /// publishMRVPolicy, as `openets mrv policy check` / `publish`). Reading them is public.
+    case mrvPolicy = "mrv_policy"
 }
 
 /// The permission matrix: for each action, the roles allowed. Scope (own account, own
@@ -116,7 +120,7 @@ public struct PermissionMatrix: Hashable, Codable, Sendable {
         let traders: Set<Role> = [.entityInitiator, .investor, .projectOwner]
         var all = Set(Role.allCases)
         all.remove(.public)
-        return PermissionMatrix(version: 5, allowed: [
+        return PermissionMatrix(version: 6, allowed: [
             .viewPublic: Set(Role.allCases),
             .viewOwnAccount: traders.union([.entityApprover, .pledgee]),
             .tradePlace: traders,
@@ -150,6 +154,7 @@ public struct PermissionMatrix: Hashable, Codable, Sendable {
             .mrvRegister: [.province, .mee],
             .ccerRegulate: [.mee],
             .ccerComment: Set(Role.allCases),
+            .mrvPolicy: [.mee],
         ])
     }()
 }

@@ -24,7 +24,7 @@ func addAPIRoutes(
         // Compact JSON with sorted keys, as the rest of the server writes it (the runtime's default pretty-prints).
         try handler.registerHandlers(
             on: api, configuration: Configuration(jsonEncodingOptions: [.sortedKeys, .withoutEscapingSlashes]),
-            middlewares: [APIErrorMiddleware(access: handler.access)])
+            middlewares: [APIErrorMiddleware(access: handler.access), APIPlainHeaderMiddleware()])
     } catch {
         // Registration fails only for a route the spec defines twice: a programming error.
         preconditionFailure("the API's routes do not register: \(error)")
@@ -91,6 +91,8 @@ struct APIErrorMiddleware: ServerMiddleware {
     static let maxCycleStageBodyBytes = 8 << 20
     /// The operations that carry MRV evidence files (`APIHandler.maxEvidenceBodyBytes`).
     static let evidenceOperations: Set<String> = ["depositMRVEvidence", "submitMonthlyDataWithEvidence"]
+    /// The operations that carry a whole set of MRV policy tables (`APIHandler.maxPolicyBodyBytes`).
+    static let policyOperations: Set<String> = ["checkMRVPolicy", "publishMRVPolicy"]
     /// Requests with large bodies (evidence, a stage's facilities) read and handled at once;
     /// more are 503 UNAVAILABLE before their body is read (memory bound: 4 bodies of at most
     /// 48 MiB, and their decoded copies).
@@ -117,7 +119,8 @@ struct APIErrorMiddleware: ServerMiddleware {
             let limit =
                 Self.applicationOperations.contains(operationID) ? Self.maxApplicationBodyBytes
                 : Self.evidenceOperations.contains(operationID) ? APIHandler.maxEvidenceBodyBytes
-                : operationID == "runCycleStage" ? Self.maxCycleStageBodyBytes : Self.maxBodyBytes
+                : operationID == "runCycleStage" ? Self.maxCycleStageBodyBytes
+                : Self.policyOperations.contains(operationID) ? APIHandler.maxPolicyBodyBytes : Self.maxBodyBytes
             if large {
                 // Megabytes are read only for a caller with a live token, and only a few at once
                 // (account applications, the other large bodies, are limited per address first).
