@@ -30,13 +30,11 @@ struct MRVEvidencePut: AsyncParsableCommand {
         let key = FacilityMonth(facility: FacilityID(facility), year: year, month: month)
         let idempotencyKey = options.key
         let actor = try options.actor()
+        // Added to the month's list as it is when the MRV writer decides (add_evidence), so a
+        // concurrent deposit is not overwritten and a retry replays.
         let outcome = try await withMRV(options.store.location) { service in
-            // The month's current list, without the files of the same names (their new bytes replace them).
-            let names = Set(uploads.map(\.name))
-            let current = await service.state.months[key]?.data.evidence ?? []
-            let kept = current.filter { !names.contains($0.name) }
-            return try await service.execute(
-                MRVRequest(idempotencyKey: idempotencyKey, command: .replaceEvidence(month: key, evidence: kept, reason: reason), actor: actor),
+            try await service.execute(
+                MRVRequest(idempotencyKey: idempotencyKey, command: .addEvidence(month: key, evidence: [], reason: reason), actor: actor),
                 files: uploads)
         }
         try report(outcome, key: idempotencyKey, json: options.json)

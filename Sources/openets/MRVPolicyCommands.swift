@@ -30,37 +30,6 @@ func prettyPolicyJSON(_ tables: MRVPolicyTables) -> String {
     return String(decoding: try! encoder.encode(tables), as: UTF8.self)
 }
 
-/// The leaf values that differ between two JSON documents, as `path: old → new`.
-func jsonDifferences(_ old: Any?, _ new: Any?, path: String = "") -> [String] {
-    switch (old, new) {
-    case (let a as [String: Any], let b as [String: Any]):
-        return Set(a.keys).union(b.keys).sorted().flatMap { jsonDifferences(a[$0], b[$0], path: path.isEmpty ? $0 : "\(path).\($0)") }
-    case (let a as [Any], let b as [Any]):
-        // Tables are lists by data year: name the year instead of the index where there is one.
-        return (0..<max(a.count, b.count)).flatMap { i -> [String] in
-            let left = i < a.count ? a[i] : nil
-            let right = i < b.count ? b[i] : nil
-            let year = ((right ?? left) as? [String: Any])?["year"].map { "\($0)" }
-            return jsonDifferences(left, right, path: "\(path)[\(year ?? String(i))]")
-        }
-    default:
-        let describe: (Any?) -> String = { value in
-            guard let value, !(value is NSNull) else { return "∅" }
-            if let text = value as? String { return "\"\(text)\"" }
-            if value is [Any] || value is [String: Any], let data = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys]) {
-                return String(decoding: data, as: UTF8.self)
-            }
-            return "\(value)"
-        }
-        let (a, b) = (describe(old), describe(new))
-        return a == b ? [] : ["\(path): \(a) → \(b)"]
-    }
-}
-
-func policyObject(_ tables: MRVPolicyTables) -> Any? {
-    try? JSONSerialization.jsonObject(with: try! JSONEncoder().encode(tables))
-}
-
 struct MRVPolicyShow: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "show", abstract: "Print the policy tables in force (or --version N) as the JSON `publish --file` takes.")
@@ -98,7 +67,7 @@ struct MRVPolicyCheck: AsyncParsableCommand {
         let tables: MRVPolicyTables
         do { tables = try readPolicyFile(file) } catch let error as MRVError { try failMRV(error, json: options.json) }
         let (current, version) = try await withMRV(options.store.location) { (await $0.policy, await $0.policyVersion) }
-        let changes = jsonDifferences(policyObject(current), policyObject(tables))
+        let changes = MRVPolicyChanges.between(current, tables)
         var problem: MRVError?
         do throws(MRVError) { try tables.validate(replacing: current) } catch { problem = error }
         if options.json {
@@ -131,7 +100,7 @@ struct MRVPolicyPublish: AsyncParsableCommand {
         switch result {
         case .failure(let error): try failMRV(error, json: options.json)
         case .success(let version):
-            let changes = jsonDifferences(policyObject(previous), policyObject(tables))
+            let changes = MRVPolicyChanges.between(previous, tables)
             if options.json {
                 print(jsonText(["status": "published", "version": "\(version)", "changes": "\(changes.count)"]))
             } else {

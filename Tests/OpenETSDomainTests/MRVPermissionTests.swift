@@ -44,6 +44,9 @@ struct MRVPermissionTests {
         case .replaceEvidence:
             return .replaceEvidence(
                 month: FacilityMonth(facility: "U1", year: 2024, month: 1), evidence: [EvidenceFile(name: "lab.pdf", sha256: W.hash(1))], reason: "scan")
+        case .addEvidence:
+            return .addEvidence(
+                month: FacilityMonth(facility: "U1", year: 2024, month: 1), evidence: [EvidenceFile(name: "scan.pdf", sha256: W.hash(2))], reason: "scan")
         case .submitReport: return .submitReport(entity: e, year: 2024)
         case .resubmitReport: return .resubmitReport(entity: e, year: 2024, reason: "corrected")
         case .assignVerifier: return .assignVerifier(entity: e, year: 2024, verifier: "V1")
@@ -88,9 +91,9 @@ struct MRVPermissionTests {
                 }
             }
         }
-        // 18 kinds × 6 roles; the table allows 18 (system) + 24 others.
-        #expect(MRVCommandKind.allCases.count == 18 && MRVRole.allCases.count == 6)
-        #expect(allowed == 42 && denied == 66, "allowed \(allowed), denied \(denied)")
+        // 19 kinds × 6 roles; the table allows 19 (system) + 25 others.
+        #expect(MRVCommandKind.allCases.count == 19 && MRVRole.allCases.count == 6)
+        #expect(allowed == 44 && denied == 70, "allowed \(allowed), denied \(denied)")
     }
 
     @Test func scopesAreEnforced() throws {

@@ -158,6 +158,32 @@ struct MRVMonthlyDataTests {
         #expect(record.corrections == 1)
         #expect(record.submittedAt == W.at(2024, 4, 2))
     }
+
+    @Test func addingEvidenceMergesIntoTheListAsItIsWhenDecided() throws {
+        var world = try MRVWorld.registered()
+        let lab = EvidenceFile(name: "lab.pdf", sha256: W.hash(1)), meter = EvidenceFile(name: "meter.jpg", sha256: W.hash(2))
+        let month = W.coalMonth("U1", 2024, 3, evidence: [lab, meter])
+        let key = month.key
+        let scan = EvidenceFile(name: "scan.pdf", sha256: W.hash(3))
+        #expect(world.code(.addEvidence(month: key, evidence: [scan], reason: "scan")) == .monthNotSubmitted)
+        try world.apply(.submitMonth(month), at: W.at(2024, 4, 2))
+        #expect(world.code(.addEvidence(month: key, evidence: [], reason: "nothing")) == .invalidEvidence)
+        #expect(world.code(.addEvidence(month: key, evidence: [scan], reason: "")) == .reasonRequired)
+        #expect(world.code(.addEvidence(month: key, evidence: [scan, EvidenceFile(name: "scan.pdf", sha256: W.hash(4))], reason: "x")) == .invalidEvidence)
+        // The files already listed, as they are: nothing changes.
+        #expect(world.code(.addEvidence(month: key, evidence: [meter], reason: "again")) == .invalidValue)
+        // A second deposit sent before the first was decided still sees the first one's file.
+        let renewed = EvidenceFile(name: "lab.pdf", sha256: W.hash(5))
+        try world.apply(.addEvidence(month: key, evidence: [scan], reason: "scan"), at: W.at(2024, 4, 3))
+        try world.apply(.addEvidence(month: key, evidence: [renewed], reason: "renewed lab report"), at: W.at(2024, 4, 4))
+        let record = world.state.months[key]!
+        // Replaced in place, appended at the end; each deposit is a version of the history.
+        #expect(record.data.evidence == [renewed, meter, scan])
+        #expect(record.evidenceHistory.map(\.files) == [[lab, meter], [lab, meter, scan], [renewed, meter, scan]])
+        #expect(record.revisions.map(\.reason) == ["scan", "renewed lab report"])
+        // A file's hash already listed under another name is the same file twice.
+        #expect(world.code(.addEvidence(month: key, evidence: [EvidenceFile(name: "copy.pdf", sha256: W.hash(2))], reason: "copy")) == .invalidEvidence)
+    }
 }
 
 @Suite("MRV platform: annual report, verification and review")

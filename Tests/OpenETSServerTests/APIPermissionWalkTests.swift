@@ -198,6 +198,12 @@ struct APIPermissionWalkTests {
             return ([:], #"{"csv":"facility_id,year,month\nNOPE,2025,1\n","files":[{"name":"a.txt","mediaType":"text/plain","contentBase64":"aGVsbG8="}]}"#)
         case "listMRVEvidence": return (["facilityId": "NOPE", "year": "2024", "month": "1"], nil)
         case "declareConsultant": return (["entityId": ownEntity], #"{"verifier":"V-NONE","year":2024}"#)
+        // an evidence file of an unknown facility (404); the MRV policy tables (public reads; a
+        // check and a publication of tables that are not MRV policy tables: 422, nothing stored)
+        case "getMRVEvidenceFile": return (["facilityId": "NOPE", "year": "2024", "month": "1", "sha256": String(repeating: "0", count: 64)], nil)
+        case "getMRVPolicy", "listMRVPolicyVersions": return ([:], nil)
+        case "checkMRVPolicy": return ([:], #"{"tables":{}}"#)
+        case "publishMRVPolicy": return ([:], #"{"tables":{},"note":"walk"}"#)
         case "placeOrder": return ([:], #"{"instrument":"CEA24","side":"sell","priceFen":999999,"quantityTonnes":1}"#)
         case "takeOrder": return (["orderId": "999999"], #"{"quantityTonnes":1}"#)
         case "cancelOrder": return (["orderId": "999999"], nil)

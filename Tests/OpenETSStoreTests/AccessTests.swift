@@ -134,6 +134,8 @@ struct AccessTests {
         #expect(Role.allCases.filter { matrix.permits($0, .mrvAccreditVerifier) } == [.mee])
         #expect(Role.allCases.filter { matrix.permits($0, .mrvRegister) } == [.mee, .province])
         #expect(Role.allCases.allSatisfy { matrix.permits($0, .ccerComment) })
+        // The MRV policy tables are published by the MEE alone (version 6).
+        #expect(Role.allCases.filter { matrix.permits($0, .mrvPolicy) } == [.mee] && matrix.version == 6)
         #expect(Role.pledgee.movesUnitsOrMoney && DemoUsers.all.contains { $0.role == .pledgee && $0.account != nil })
         for role in Role.allCases where role.movesUnitsOrMoney {
             for user in DemoUsers.all where user.role == role { #expect(user.totpSecret != nil, "\(user.id) moves units or money") }

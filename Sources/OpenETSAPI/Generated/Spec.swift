@@ -2202,6 +2202,211 @@ paths:
           $ref: '#/components/responses/RateLimited'
         '503':
           $ref: '#/components/responses/Unavailable'
+  /api/v1/mrv/facilities/{facilityId}/months/{year}/{month}/evidence/{sha256}:
+    get:
+      tags: [mrv]
+      operationId: getMRVEvidenceFile
+      summary: The stored bytes of one evidence file the month lists or has listed (current or replaced), as `openets mrv evidence get`.
+      description: |
+        Same read scope as listMRVEvidence (mrv_view: the own entity, the province's or city's
+        entities, the MEE). The bytes are re-hashed before they are served: bytes that no longer
+        hash to their SHA-256 (or whose size differs) are 409 EVIDENCE_TAMPERED and nothing is
+        served. A file the month has never listed is 404 UNKNOWN_EVIDENCE whether or not another
+        month stored it, so a hash reveals nothing outside the caller's months.
+      security:
+        - bearerToken: []
+      parameters:
+        - $ref: '#/components/parameters/FacilityId'
+        - $ref: '#/components/parameters/Year'
+        - $ref: '#/components/parameters/MonthNumber'
+        - name: sha256
+          in: path
+          required: true
+          description: The file's SHA-256, 64 lower-case hex digits (400 INVALID_INPUT otherwise).
+          schema:
+            type: string
+            minLength: 1
+            maxLength: 64
+      responses:
+        '200':
+          description: The file's bytes.
+          headers:
+            Content-Disposition:
+              description: attachment, with the file's name as the month lists it (filename in ASCII, filename* in UTF-8).
+              required: true
+              schema:
+                type: string
+            X-Evidence-SHA256:
+              description: The SHA-256 of the bytes served (checked against the stored key before serving).
+              required: true
+              schema:
+                type: string
+            X-Evidence-Media-Type:
+              description: The media type the file was deposited with.
+              required: true
+              schema:
+                type: string
+          content:
+            application/octet-stream:
+              schema:
+                type: string
+                contentEncoding: binary
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
+        '404':
+          $ref: '#/components/responses/NotFound'
+        '409':
+          description: The stored bytes no longer hash to their SHA-256 or have another size (EVIDENCE_TAMPERED); nothing is served.
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/Error'
+        '503':
+          $ref: '#/components/responses/Unavailable'
+  /api/v1/mrv/policy:
+    get:
+      tags: [mrv]
+      operationId: getMRVPolicy
+      summary: The MRV policy tables in force (or a published version), all data years or one, as `openets mrv policy show` prints them.
+      description: |
+        Public, as the allocation plans. Version 0 is the shipped seed tables, in force until a
+        version is published. `year` keeps only that data year's accounting and platform tables
+        (404 NO_POLICY_FOR_YEAR when the version has none); `version` names a published
+        version (404 UNKNOWN_POLICY_VERSION).
+      parameters:
+        - name: year
+          in: query
+          required: false
+          schema:
+            type: integer
+            format: int32
+            minimum: 2000
+            maximum: 2200
+        - name: version
+          in: query
+          required: false
+          schema:
+            type: integer
+            format: int32
+            minimum: 0
+            maximum: 1000000
+      responses:
+        '200':
+          description: The tables.
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/MRVPolicyInForce'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '404':
+          $ref: '#/components/responses/NotFound'
+        '503':
+          $ref: '#/components/responses/Unavailable'
+  /api/v1/mrv/policy/versions:
+    get:
+      tags: [mrv]
+      operationId: listMRVPolicyVersions
+      summary: Every published MRV policy version, oldest first (`openets mrv policy history`); none means the seed tables (version 0) apply.
+      parameters:
+        - $ref: '#/components/parameters/Limit'
+        - $ref: '#/components/parameters/Offset'
+      responses:
+        '200':
+          description: A page of versions.
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/MRVPolicyVersionPage'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '503':
+          $ref: '#/components/responses/Unavailable'
+    post:
+      tags: [mrv]
+      operationId: publishMRVPolicy
+      summary: The MEE publishes MRV policy tables as the next version (`openets mrv policy publish`); from then on every MRV decision and read uses them.
+      description: |
+        The tables are checked whole (complete, consistent, no data year of the version in force
+        dropped): 422 INVALID_POLICY naming the field, nothing stored. The Idempotency-Key is
+        stored by the API: a retry with the same key and body answers the first answer
+        (`replayed` true), another body under the key is 422 IDEMPOTENCY_KEY_REUSED. The body
+        may be up to 1 MiB.
+      security:
+        - bearerToken: []
+      parameters:
+        - $ref: '#/components/parameters/IdempotencyKey'
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              $ref: '#/components/schemas/MRVPolicyPublication'
+      responses:
+        '201':
+          description: Published (or the replay under this key).
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/MRVPolicyPublished'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
+        '409':
+          $ref: '#/components/responses/InProgress'
+        '413':
+          $ref: '#/components/responses/TooLarge'
+        '422':
+          $ref: '#/components/responses/Rejected'
+        '429':
+          $ref: '#/components/responses/RateLimited'
+        '503':
+          $ref: '#/components/responses/Unavailable'
+  /api/v1/mrv/policy/check:
+    post:
+      tags: [mrv]
+      operationId: checkMRVPolicy
+      summary: The MEE checks MRV policy tables without publishing them and gets every value they change against the tables in force (`openets mrv policy check`); nothing is stored.
+      description: |
+        200 with `ok` false and the domain's code (INVALID_POLICY) when the tables could not be
+        published; tables that are not MRV policy tables at all are 422 INVALID_POLICY. Changes
+        nothing, so no Idempotency-Key. The body may be up to 1 MiB.
+      security:
+        - bearerToken: []
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              $ref: '#/components/schemas/MRVPolicyCheckRequest'
+      responses:
+        '200':
+          description: The outcome of the check and the changes.
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/MRVPolicyCheck'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
+        '413':
+          $ref: '#/components/responses/TooLarge'
+        '422':
+          $ref: '#/components/responses/Rejected'
+        '429':
+          $ref: '#/components/responses/RateLimited'
+        '503':
+          $ref: '#/components/responses/Unavailable'
   /api/v1/compliance/{year}/provinces:
     get:
       tags: [compliance]
@@ -5158,6 +5363,114 @@ components:
           type: boolean
         declaration:
           $ref: '#/components/schemas/MRVConsultancy'
+    MRVPolicyDocument:
+      type: object
+      description: 'MRV policy tables as `openets mrv policy show` prints them and `publish --file` reads them (docs/mrv.md Part 8): {"accounting":[…],"platform":[…]}, one table of each per data year, decimals as strings.'
+      additionalProperties: true
+    MRVPolicyInForce:
+      type: object
+      required: [version, tables]
+      properties:
+        version:
+          type: integer
+          description: The published version (0 for the shipped seed tables).
+        effectiveFrom:
+          type: string
+          description: Beijing date the version was published as in force from (absent for version 0).
+        publishedAt:
+          type: string
+          description: ISO 8601, UTC (absent for version 0).
+        note:
+          type: string
+        year:
+          type: integer
+          description: The data year asked for, when one was.
+        tables:
+          $ref: '#/components/schemas/MRVPolicyDocument'
+    MRVPolicyVersion:
+      type: object
+      required: [version, effectiveFrom, publishedAt, note, inForce]
+      properties:
+        version:
+          type: integer
+        effectiveFrom:
+          type: string
+        publishedAt:
+          type: string
+          description: ISO 8601, UTC.
+        note:
+          type: string
+        inForce:
+          type: boolean
+          description: The latest version, the one every decision uses.
+    MRVPolicyVersionPage:
+      type: object
+      required: [items, total]
+      properties:
+        items:
+          type: array
+          items:
+            $ref: '#/components/schemas/MRVPolicyVersion'
+        total:
+          type: integer
+        nextOffset:
+          type: integer
+    MRVPolicyCheckRequest:
+      type: object
+      required: [tables]
+      additionalProperties: false
+      properties:
+        tables:
+          $ref: '#/components/schemas/MRVPolicyDocument'
+    MRVPolicyPublication:
+      type: object
+      required: [tables, note]
+      additionalProperties: false
+      properties:
+        tables:
+          $ref: '#/components/schemas/MRVPolicyDocument'
+        note:
+          type: string
+          minLength: 1
+          maxLength: 1000
+          description: Why this version (at most the policy's maxTextLength characters; INVALID_POLICY beyond).
+        effectiveFrom:
+          type: string
+          minLength: 1
+          maxLength: 10
+          description: Beijing date YYYY-MM-DD recorded with the version (default today); INVALID_POLICY otherwise.
+    MRVPolicyCheck:
+      type: object
+      required: [ok, inForce, changes]
+      properties:
+        ok:
+          type: boolean
+          description: Whether publishing these tables would be accepted.
+        inForce:
+          type: integer
+          description: The version the tables were compared with.
+        changes:
+          type: array
+          items:
+            type: string
+          description: 'Every value that differs, as `path: old → new` (`accounting[2022].gridFactorTPerMWh: "0.5703" → "0.6"`).'
+        code:
+          type: string
+          description: The domain's code when ok is false (INVALID_POLICY).
+        message:
+          type: string
+    MRVPolicyPublished:
+      type: object
+      required: [version, changes, replayed]
+      properties:
+        version:
+          $ref: '#/components/schemas/MRVPolicyVersion'
+        changes:
+          type: array
+          items:
+            type: string
+        replayed:
+          type: boolean
     ComplianceRow:
       type: object
       required: [scope, entities, compliantEntities, obligationTonnes, surrenderedTonnes, shortfallTonnes, complianceRateByCount, complianceRateByVolume]

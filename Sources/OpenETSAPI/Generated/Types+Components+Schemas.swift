@@ -5269,6 +5269,311 @@ extension Components {
                 case declaration
             }
         }
+        /// MRV policy tables as `openets mrv policy show` prints them and `publish --file` reads them (docs/mrv.md Part 8): {"accounting":[…],"platform":[…]}, one table of each per data year, decimals as strings.
+        ///
+        /// - Remark: Generated from `#/components/schemas/MRVPolicyDocument`.
+        public struct MRVPolicyDocument: Codable, Hashable, Sendable {
+            /// A container of undocumented properties.
+            public var additionalProperties: OpenAPIRuntime.OpenAPIObjectContainer
+            /// Creates a new `MRVPolicyDocument`.
+            ///
+            /// - Parameters:
+            ///   - additionalProperties: A container of undocumented properties.
+            public init(additionalProperties: OpenAPIRuntime.OpenAPIObjectContainer = .init()) {
+                self.additionalProperties = additionalProperties
+            }
+            public init(from decoder: any Swift.Decoder) throws {
+                additionalProperties = try decoder.decodeAdditionalProperties(knownKeys: [])
+            }
+            public func encode(to encoder: any Swift.Encoder) throws {
+                try encoder.encodeAdditionalProperties(additionalProperties)
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/MRVPolicyInForce`.
+        public struct MRVPolicyInForce: Codable, Hashable, Sendable {
+            /// The published version (0 for the shipped seed tables).
+            ///
+            /// - Remark: Generated from `#/components/schemas/MRVPolicyInForce/version`.
+            public var version: Swift.Int
+            /// Beijing date the version was published as in force from (absent for version 0).
+            ///
+            /// - Remark: Generated from `#/components/schemas/MRVPolicyInForce/effectiveFrom`.
+            public var effectiveFrom: Swift.String?
+            /// ISO 8601, UTC (absent for version 0).
+            ///
+            /// - Remark: Generated from `#/components/schemas/MRVPolicyInForce/publishedAt`.
+            public var publishedAt: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/MRVPolicyInForce/note`.
+            public var note: Swift.String?
+            /// The data year asked for, when one was.
+            ///
+            /// - Remark: Generated from `#/components/schemas/MRVPolicyInForce/year`.
+            public var year: Swift.Int?
+            /// - Remark: Generated from `#/components/schemas/MRVPolicyInForce/tables`.
+            public var tables: Components.Schemas.MRVPolicyDocument
+            /// Creates a new `MRVPolicyInForce`.
+            ///
+            /// - Parameters:
+            ///   - version: The published version (0 for the shipped seed tables).
+            ///   - effectiveFrom: Beijing date the version was published as in force from (absent for version 0).
+            ///   - publishedAt: ISO 8601, UTC (absent for version 0).
+            ///   - note:
+            ///   - year: The data year asked for, when one was.
+            ///   - tables:
+            public init(
+                version: Swift.Int,
+                effectiveFrom: Swift.String? = nil,
+                publishedAt: Swift.String? = nil,
+                note: Swift.String? = nil,
+                year: Swift.Int? = nil,
+                tables: Components.Schemas.MRVPolicyDocument
+            ) {
+                self.version = version
+                self.effectiveFrom = effectiveFrom
+                self.publishedAt = publishedAt
+                self.note = note
+                self.year = year
+                self.tables = tables
+            }
+            public enum CodingKeys: String, CodingKey {
+                case version
+                case effectiveFrom
+                case publishedAt
+                case note
+                case year
+                case tables
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/MRVPolicyVersion`.
+        public struct MRVPolicyVersion: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/MRVPolicyVersion/version`.
+            public var version: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/MRVPolicyVersion/effectiveFrom`.
+            public var effectiveFrom: Swift.String
+            /// ISO 8601, UTC.
+            ///
+            /// - Remark: Generated from `#/components/schemas/MRVPolicyVersion/publishedAt`.
+            public var publishedAt: Swift.String
+            /// - Remark: Generated from `#/components/schemas/MRVPolicyVersion/note`.
+            public var note: Swift.String
+            /// The latest version, the one every decision uses.
+            ///
+            /// - Remark: Generated from `#/components/schemas/MRVPolicyVersion/inForce`.
+            public var inForce: Swift.Bool
+            /// Creates a new `MRVPolicyVersion`.
+            ///
+            /// - Parameters:
+            ///   - version:
+            ///   - effectiveFrom:
+            ///   - publishedAt: ISO 8601, UTC.
+            ///   - note:
+            ///   - inForce: The latest version, the one every decision uses.
+            public init(
+                version: Swift.Int,
+                effectiveFrom: Swift.String,
+                publishedAt: Swift.String,
+                note: Swift.String,
+                inForce: Swift.Bool
+            ) {
+                self.version = version
+                self.effectiveFrom = effectiveFrom
+                self.publishedAt = publishedAt
+                self.note = note
+                self.inForce = inForce
+            }
+            public enum CodingKeys: String, CodingKey {
+                case version
+                case effectiveFrom
+                case publishedAt
+                case note
+                case inForce
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/MRVPolicyVersionPage`.
+        public struct MRVPolicyVersionPage: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/MRVPolicyVersionPage/items`.
+            public var items: [Components.Schemas.MRVPolicyVersion]
+            /// - Remark: Generated from `#/components/schemas/MRVPolicyVersionPage/total`.
+            public var total: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/MRVPolicyVersionPage/nextOffset`.
+            public var nextOffset: Swift.Int?
+            /// Creates a new `MRVPolicyVersionPage`.
+            ///
+            /// - Parameters:
+            ///   - items:
+            ///   - total:
+            ///   - nextOffset:
+            public init(
+                items: [Components.Schemas.MRVPolicyVersion],
+                total: Swift.Int,
+                nextOffset: Swift.Int? = nil
+            ) {
+                self.items = items
+                self.total = total
+                self.nextOffset = nextOffset
+            }
+            public enum CodingKeys: String, CodingKey {
+                case items
+                case total
+                case nextOffset
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/MRVPolicyCheckRequest`.
+        public struct MRVPolicyCheckRequest: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/MRVPolicyCheckRequest/tables`.
+            public var tables: Components.Schemas.MRVPolicyDocument
+            /// Creates a new `MRVPolicyCheckRequest`.
+            ///
+            /// - Parameters:
+            ///   - tables:
+            public init(tables: Components.Schemas.MRVPolicyDocument) {
+                self.tables = tables
+            }
+            public enum CodingKeys: String, CodingKey {
+                case tables
+            }
+            public init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.tables = try container.decode(
+                    Components.Schemas.MRVPolicyDocument.self,
+                    forKey: .tables
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "tables"
+                ])
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/MRVPolicyPublication`.
+        public struct MRVPolicyPublication: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/MRVPolicyPublication/tables`.
+            public var tables: Components.Schemas.MRVPolicyDocument
+            /// Why this version (at most the policy's maxTextLength characters; INVALID_POLICY beyond).
+            ///
+            /// - Remark: Generated from `#/components/schemas/MRVPolicyPublication/note`.
+            public var note: Swift.String
+            /// Beijing date YYYY-MM-DD recorded with the version (default today); INVALID_POLICY otherwise.
+            ///
+            /// - Remark: Generated from `#/components/schemas/MRVPolicyPublication/effectiveFrom`.
+            public var effectiveFrom: Swift.String?
+            /// Creates a new `MRVPolicyPublication`.
+            ///
+            /// - Parameters:
+            ///   - tables:
+            ///   - note: Why this version (at most the policy's maxTextLength characters; INVALID_POLICY beyond).
+            ///   - effectiveFrom: Beijing date YYYY-MM-DD recorded with the version (default today); INVALID_POLICY otherwise.
+            public init(
+                tables: Components.Schemas.MRVPolicyDocument,
+                note: Swift.String,
+                effectiveFrom: Swift.String? = nil
+            ) {
+                self.tables = tables
+                self.note = note
+                self.effectiveFrom = effectiveFrom
+            }
+            public enum CodingKeys: String, CodingKey {
+                case tables
+                case note
+                case effectiveFrom
+            }
+            public init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.tables = try container.decode(
+                    Components.Schemas.MRVPolicyDocument.self,
+                    forKey: .tables
+                )
+                self.note = try container.decode(
+                    Swift.String.self,
+                    forKey: .note
+                )
+                self.effectiveFrom = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .effectiveFrom
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "tables",
+                    "note",
+                    "effectiveFrom"
+                ])
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/MRVPolicyCheck`.
+        public struct MRVPolicyCheck: Codable, Hashable, Sendable {
+            /// Whether publishing these tables would be accepted.
+            ///
+            /// - Remark: Generated from `#/components/schemas/MRVPolicyCheck/ok`.
+            public var ok: Swift.Bool
+            /// The version the tables were compared with.
+            ///
+            /// - Remark: Generated from `#/components/schemas/MRVPolicyCheck/inForce`.
+            public var inForce: Swift.Int
+            /// Every value that differs, as `path: old → new` (`accounting[2022].gridFactorTPerMWh: "0.5703" → "0.6"`).
+            ///
+            /// - Remark: Generated from `#/components/schemas/MRVPolicyCheck/changes`.
+            public var changes: [Swift.String]
+            /// The domain's code when ok is false (INVALID_POLICY).
+            ///
+            /// - Remark: Generated from `#/components/schemas/MRVPolicyCheck/code`.
+            public var code: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/MRVPolicyCheck/message`.
+            public var message: Swift.String?
+            /// Creates a new `MRVPolicyCheck`.
+            ///
+            /// - Parameters:
+            ///   - ok: Whether publishing these tables would be accepted.
+            ///   - inForce: The version the tables were compared with.
+            ///   - changes: Every value that differs, as `path: old → new` (`accounting[2022].gridFactorTPerMWh: "0.5703" → "0.6"`).
+            ///   - code: The domain's code when ok is false (INVALID_POLICY).
+            ///   - message:
+            public init(
+                ok: Swift.Bool,
+                inForce: Swift.Int,
+                changes: [Swift.String],
+                code: Swift.String? = nil,
+                message: Swift.String? = nil
+            ) {
+                self.ok = ok
+                self.inForce = inForce
+                self.changes = changes
+                self.code = code
+                self.message = message
+            }
+            public enum CodingKeys: String, CodingKey {
+                case ok
+                case inForce
+                case changes
+                case code
+                case message
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/MRVPolicyPublished`.
+        public struct MRVPolicyPublished: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/MRVPolicyPublished/version`.
+            public var version: Components.Schemas.MRVPolicyVersion
+            /// - Remark: Generated from `#/components/schemas/MRVPolicyPublished/changes`.
+            public var changes: [Swift.String]
+            /// - Remark: Generated from `#/components/schemas/MRVPolicyPublished/replayed`.
+            public var replayed: Swift.Bool
+            /// Creates a new `MRVPolicyPublished`.
+            ///
+            /// - Parameters:
+            ///   - version:
+            ///   - changes:
+            ///   - replayed:
+            public init(
+                version: Components.Schemas.MRVPolicyVersion,
+                changes: [Swift.String],
+                replayed: Swift.Bool
+            ) {
+                self.version = version
+                self.changes = changes
+                self.replayed = replayed
+            }
+            public enum CodingKeys: String, CodingKey {
+                case version
+                case changes
+                case replayed
+            }
+        }
         /// - Remark: Generated from `#/components/schemas/ComplianceRow`.
         public struct ComplianceRow: Codable, Hashable, Sendable {
             /// A province code, or CN for the nation.

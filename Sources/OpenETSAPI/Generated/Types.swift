@@ -401,6 +401,56 @@ public protocol APIProtocol: Sendable {
     /// - Remark: HTTP `POST /api/v1/mrv/entities/{entityId}/consultants`.
     /// - Remark: Generated from `#/paths//api/v1/mrv/entities/{entityId}/consultants/post(declareConsultant)`.
     func declareConsultant(_ input: Operations.DeclareConsultant.Input) async throws -> Operations.DeclareConsultant.Output
+    /// The stored bytes of one evidence file the month lists or has listed (current or replaced), as `openets mrv evidence get`.
+    ///
+    /// Same read scope as listMRVEvidence (mrv_view: the own entity, the province's or city's
+    /// entities, the MEE). The bytes are re-hashed before they are served: bytes that no longer
+    /// hash to their SHA-256 (or whose size differs) are 409 EVIDENCE_TAMPERED and nothing is
+    /// served. A file the month has never listed is 404 UNKNOWN_EVIDENCE whether or not another
+    /// month stored it, so a hash reveals nothing outside the caller's months.
+    ///
+    ///
+    /// - Remark: HTTP `GET /api/v1/mrv/facilities/{facilityId}/months/{year}/{month}/evidence/{sha256}`.
+    /// - Remark: Generated from `#/paths//api/v1/mrv/facilities/{facilityId}/months/{year}/{month}/evidence/{sha256}/get(getMRVEvidenceFile)`.
+    func getMRVEvidenceFile(_ input: Operations.GetMRVEvidenceFile.Input) async throws -> Operations.GetMRVEvidenceFile.Output
+    /// The MRV policy tables in force (or a published version), all data years or one, as `openets mrv policy show` prints them.
+    ///
+    /// Public, as the allocation plans. Version 0 is the shipped seed tables, in force until a
+    /// version is published. `year` keeps only that data year's accounting and platform tables
+    /// (404 NO_POLICY_FOR_YEAR when the version has none); `version` names a published
+    /// version (404 UNKNOWN_POLICY_VERSION).
+    ///
+    ///
+    /// - Remark: HTTP `GET /api/v1/mrv/policy`.
+    /// - Remark: Generated from `#/paths//api/v1/mrv/policy/get(getMRVPolicy)`.
+    func getMRVPolicy(_ input: Operations.GetMRVPolicy.Input) async throws -> Operations.GetMRVPolicy.Output
+    /// Every published MRV policy version, oldest first (`openets mrv policy history`); none means the seed tables (version 0) apply.
+    ///
+    /// - Remark: HTTP `GET /api/v1/mrv/policy/versions`.
+    /// - Remark: Generated from `#/paths//api/v1/mrv/policy/versions/get(listMRVPolicyVersions)`.
+    func listMRVPolicyVersions(_ input: Operations.ListMRVPolicyVersions.Input) async throws -> Operations.ListMRVPolicyVersions.Output
+    /// The MEE publishes MRV policy tables as the next version (`openets mrv policy publish`); from then on every MRV decision and read uses them.
+    ///
+    /// The tables are checked whole (complete, consistent, no data year of the version in force
+    /// dropped): 422 INVALID_POLICY naming the field, nothing stored. The Idempotency-Key is
+    /// stored by the API: a retry with the same key and body answers the first answer
+    /// (`replayed` true), another body under the key is 422 IDEMPOTENCY_KEY_REUSED. The body
+    /// may be up to 1 MiB.
+    ///
+    ///
+    /// - Remark: HTTP `POST /api/v1/mrv/policy/versions`.
+    /// - Remark: Generated from `#/paths//api/v1/mrv/policy/versions/post(publishMRVPolicy)`.
+    func publishMRVPolicy(_ input: Operations.PublishMRVPolicy.Input) async throws -> Operations.PublishMRVPolicy.Output
+    /// The MEE checks MRV policy tables without publishing them and gets every value they change against the tables in force (`openets mrv policy check`); nothing is stored.
+    ///
+    /// 200 with `ok` false and the domain's code (INVALID_POLICY) when the tables could not be
+    /// published; tables that are not MRV policy tables at all are 422 INVALID_POLICY. Changes
+    /// nothing, so no Idempotency-Key. The body may be up to 1 MiB.
+    ///
+    ///
+    /// - Remark: HTTP `POST /api/v1/mrv/policy/check`.
+    /// - Remark: Generated from `#/paths//api/v1/mrv/policy/check/post(checkMRVPolicy)`.
+    func checkMRVPolicy(_ input: Operations.CheckMRVPolicy.Input) async throws -> Operations.CheckMRVPolicy.Output
     /// A compliance year's statistics per province and for the nation (CN, last), from the surrender stage.
     ///
     /// - Remark: HTTP `GET /api/v1/compliance/{year}/provinces`.
@@ -1634,6 +1684,96 @@ extension APIProtocol {
     ) async throws -> Operations.DeclareConsultant.Output {
         try await declareConsultant(Operations.DeclareConsultant.Input(
             path: path,
+            headers: headers,
+            body: body
+        ))
+    }
+    /// The stored bytes of one evidence file the month lists or has listed (current or replaced), as `openets mrv evidence get`.
+    ///
+    /// Same read scope as listMRVEvidence (mrv_view: the own entity, the province's or city's
+    /// entities, the MEE). The bytes are re-hashed before they are served: bytes that no longer
+    /// hash to their SHA-256 (or whose size differs) are 409 EVIDENCE_TAMPERED and nothing is
+    /// served. A file the month has never listed is 404 UNKNOWN_EVIDENCE whether or not another
+    /// month stored it, so a hash reveals nothing outside the caller's months.
+    ///
+    ///
+    /// - Remark: HTTP `GET /api/v1/mrv/facilities/{facilityId}/months/{year}/{month}/evidence/{sha256}`.
+    /// - Remark: Generated from `#/paths//api/v1/mrv/facilities/{facilityId}/months/{year}/{month}/evidence/{sha256}/get(getMRVEvidenceFile)`.
+    public func getMRVEvidenceFile(
+        path: Operations.GetMRVEvidenceFile.Input.Path,
+        headers: Operations.GetMRVEvidenceFile.Input.Headers = .init()
+    ) async throws -> Operations.GetMRVEvidenceFile.Output {
+        try await getMRVEvidenceFile(Operations.GetMRVEvidenceFile.Input(
+            path: path,
+            headers: headers
+        ))
+    }
+    /// The MRV policy tables in force (or a published version), all data years or one, as `openets mrv policy show` prints them.
+    ///
+    /// Public, as the allocation plans. Version 0 is the shipped seed tables, in force until a
+    /// version is published. `year` keeps only that data year's accounting and platform tables
+    /// (404 NO_POLICY_FOR_YEAR when the version has none); `version` names a published
+    /// version (404 UNKNOWN_POLICY_VERSION).
+    ///
+    ///
+    /// - Remark: HTTP `GET /api/v1/mrv/policy`.
+    /// - Remark: Generated from `#/paths//api/v1/mrv/policy/get(getMRVPolicy)`.
+    public func getMRVPolicy(
+        query: Operations.GetMRVPolicy.Input.Query = .init(),
+        headers: Operations.GetMRVPolicy.Input.Headers = .init()
+    ) async throws -> Operations.GetMRVPolicy.Output {
+        try await getMRVPolicy(Operations.GetMRVPolicy.Input(
+            query: query,
+            headers: headers
+        ))
+    }
+    /// Every published MRV policy version, oldest first (`openets mrv policy history`); none means the seed tables (version 0) apply.
+    ///
+    /// - Remark: HTTP `GET /api/v1/mrv/policy/versions`.
+    /// - Remark: Generated from `#/paths//api/v1/mrv/policy/versions/get(listMRVPolicyVersions)`.
+    public func listMRVPolicyVersions(
+        query: Operations.ListMRVPolicyVersions.Input.Query = .init(),
+        headers: Operations.ListMRVPolicyVersions.Input.Headers = .init()
+    ) async throws -> Operations.ListMRVPolicyVersions.Output {
+        try await listMRVPolicyVersions(Operations.ListMRVPolicyVersions.Input(
+            query: query,
+            headers: headers
+        ))
+    }
+    /// The MEE publishes MRV policy tables as the next version (`openets mrv policy publish`); from then on every MRV decision and read uses them.
+    ///
+    /// The tables are checked whole (complete, consistent, no data year of the version in force
+    /// dropped): 422 INVALID_POLICY naming the field, nothing stored. The Idempotency-Key is
+    /// stored by the API: a retry with the same key and body answers the first answer
+    /// (`replayed` true), another body under the key is 422 IDEMPOTENCY_KEY_REUSED. The body
+    /// may be up to 1 MiB.
+    ///
+    ///
+    /// - Remark: HTTP `POST /api/v1/mrv/policy/versions`.
+    /// - Remark: Generated from `#/paths//api/v1/mrv/policy/versions/post(publishMRVPolicy)`.
+    public func publishMRVPolicy(
+        headers: Operations.PublishMRVPolicy.Input.Headers,
+        body: Operations.PublishMRVPolicy.Input.Body
+    ) async throws -> Operations.PublishMRVPolicy.Output {
+        try await publishMRVPolicy(Operations.PublishMRVPolicy.Input(
+            headers: headers,
+            body: body
+        ))
+    }
+    /// The MEE checks MRV policy tables without publishing them and gets every value they change against the tables in force (`openets mrv policy check`); nothing is stored.
+    ///
+    /// 200 with `ok` false and the domain's code (INVALID_POLICY) when the tables could not be
+    /// published; tables that are not MRV policy tables at all are 422 INVALID_POLICY. Changes
+    /// nothing, so no Idempotency-Key. The body may be up to 1 MiB.
+    ///
+    ///
+    /// - Remark: HTTP `POST /api/v1/mrv/policy/check`.
+    /// - Remark: Generated from `#/paths//api/v1/mrv/policy/check/post(checkMRVPolicy)`.
+    public func checkMRVPolicy(
+        headers: Operations.CheckMRVPolicy.Input.Headers = .init(),
+        body: Operations.CheckMRVPolicy.Input.Body
+    ) async throws -> Operations.CheckMRVPolicy.Output {
+        try await checkMRVPolicy(Operations.CheckMRVPolicy.Input(
             headers: headers,
             body: body
         ))

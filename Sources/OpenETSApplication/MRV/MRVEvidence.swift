@@ -73,6 +73,8 @@ extension MRVService {
             return .success((.correctMonth(data, reason: reason), hashed))
         case .replaceEvidence(let month, let evidence, let reason):
             return .success((.replaceEvidence(month: month, evidence: listed(evidence), reason: reason), hashed))
+        case .addEvidence(let month, let evidence, let reason):
+            return .success((.addEvidence(month: month, evidence: listed(evidence), reason: reason), hashed))
         default:
             return .failure(MRVError(.invalidEvidence, "\(command.kind) deposits no evidence files"))
         }

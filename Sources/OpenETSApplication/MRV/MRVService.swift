@@ -342,14 +342,13 @@ public actor MRVService {
     /// (`MRVPolicyTables.validate(replacing:)`: complete, consistent, no data year dropped),
     /// then stored under the journal head lock. From then on every decision and read of this
     /// service, and every write of any other, uses it. A rejected set stores nothing.
-    /// `effectiveFrom` is a Beijing date (YYYY-MM-DD) recorded with the version.
-    public func publishPolicy(_ tables: MRVPolicyTables, effectiveFrom: String, note: String) async throws -> Result<Int, MRVError> {
+    /// `effectiveFrom` is a Beijing date (YYYY-MM-DD) recorded with the version. With `audit`,
+    /// its audit line (`accepted vN` or `rejected CODE`) is written in the same transaction.
+    public func publishPolicy(
+        _ tables: MRVPolicyTables, effectiveFrom: String, note: String, audit: AuditNote? = nil
+    ) async throws -> Result<Int, MRVError> {
         await acquire()
         defer { release() }
-        guard CivilDate(effectiveFrom) != nil else { return .failure(MRVError(.invalidPolicy, "effective_from: '\(effectiveFrom)' is not YYYY-MM-DD")) }
-        guard !note.isEmpty, note.count <= policy.current.limits.maxTextLength else {
-            return .failure(MRVError(.invalidPolicy, "note: 1-\(policy.current.limits.maxTextLength) characters required"))
-        }
         let now = clock.now()
         let body = codec.encode(tables)
         let (knownPolicy, knownVersion, pinned) = (policy, policyVersion, pinned)
@@ -357,17 +356,38 @@ public actor MRVService {
             _ = try await tx.lockHead()
             var previous = knownPolicy
             if !pinned, let stored = try await tx.mrvPolicy(newerThan: knownVersion) { previous = try Self.decodePolicy(stored) }
-            do throws(MRVError) {
-                try tables.validate(replacing: previous)
-            } catch {
-                return .failure(error)
+            let result: Result<Int, MRVError>
+            if let fault = Self.publicationFault(tables, effectiveFrom: effectiveFrom, note: note, replacing: previous) {
+                result = .failure(fault)
+            } else {
+                result = .success(try await tx.publishMRVPolicy(
+                    StoredMRVPolicy(version: 0, effectiveFrom: effectiveFrom, publishedAt: now, note: note, body: body)))
             }
-            let version = try await tx.publishMRVPolicy(
-                StoredMRVPolicy(version: 0, effectiveFrom: effectiveFrom, publishedAt: now, note: note, body: body))
-            return .success(version)
+            if let audit {
+                let detail: String
+                switch result {
+                case .success(let version): detail = "accepted v\(version)"
+                case .failure(let error): detail = "rejected " + error.code.rawValue
+                }
+                try await tx.appendAudit([audit.record(detail: detail, accepted: (try? result.get()) != nil)])
+            }
+            return result
         }
         if case .success(let version) = result { (policy, policyVersion) = (tables, version) }
         return result
+    }
+
+    /// Why `tables` may not be published over `previous` (INVALID_POLICY), or nil.
+    static func publicationFault(_ tables: MRVPolicyTables, effectiveFrom: String, note: String, replacing previous: MRVPolicyTables) -> MRVError? {
+        guard CivilDate(effectiveFrom) != nil else { return MRVError(.invalidPolicy, "effective_from: '\(effectiveFrom)' is not YYYY-MM-DD") }
+        let maxNote = previous.current.limits.maxTextLength
+        guard !note.isEmpty, note.count <= maxNote else { return MRVError(.invalidPolicy, "note: 1-\(maxNote) characters required") }
+        do throws(MRVError) {
+            try tables.validate(replacing: previous)
+        } catch {
+            return error
+        }
+        return nil
     }
 
     /// Loads a version another process published since this service last wrote (a long-running

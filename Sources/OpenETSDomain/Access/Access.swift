@@ -101,6 +101,10 @@ public enum Action: String, Codable, Sendable, CaseIterable {
     /// it runs: any logged-in user, the public included (公示: the public comments), signed
     /// with the user's name; a visitor without a session or token may read the comments only.
     case ccerComment = "ccer_comment"
+    /// Check and publish the MRV policy tables (the MEE sets the accounting parameters and the
+    /// platform's rules per data year; docs/mrv.md Part 8; the API's checkMRVPolicy and
+    /// publishMRVPolicy, as `openets mrv policy check` / `publish`). Reading them is public.
+    case mrvPolicy = "mrv_policy"
 }
 
 /// The permission matrix: for each action, the roles allowed. Scope (own account, own
@@ -155,6 +159,7 @@ public struct PermissionMatrix: Hashable, Codable, Sendable {
             .mrvAccreditVerifier: [.mee],
             .ccerRegulate: [.mee],
             .ccerComment: Set(Role.allCases),
+            .mrvPolicy: [.mee],
         ])
     }()
 }

@@ -23,6 +23,12 @@ public enum MRVCommand: Hashable, Codable, Sendable {
     case correctMonth(MonthlyData, reason: String)
     /// Replaces a submitted month's evidence files; the previous list is kept.
     case replaceEvidence(month: FacilityMonth, evidence: [EvidenceFile], reason: String)
+    /// Adds files to a submitted month's current evidence list, decided against the list as it
+    /// is when the command is decided (a listed file of the same name is replaced in place);
+    /// journaled as `evidenceReplaced` with the merged list, the previous list kept. Unlike
+    /// `replaceEvidence` it names only the files it adds, so two deposits for one month never
+    /// overwrite each other and a retry is the same request after another deposit.
+    case addEvidence(month: FacilityMonth, evidence: [EvidenceFile], reason: String)
     // Annual report (entity)
     /// Assembles the year from every facility's twelve months (with corrections).
     case submitReport(entity: MRVEntityID, year: Int)

@@ -20,6 +20,7 @@ extension MRVState {
         case .submitMonth(let data): return try rules.submitMonth(data)
         case .correctMonth(let data, let reason): return try rules.correctMonth(data, reason)
         case .replaceEvidence(let month, let evidence, let reason): return try rules.replaceEvidence(month, evidence, reason)
+        case .addEvidence(let month, let evidence, let reason): return try rules.addEvidence(month, evidence, reason)
         case .submitReport(let entity, let year): return try rules.submitReport(entity, year, reason: nil)
         case .resubmitReport(let entity, let year, let reason): return try rules.submitReport(entity, year, reason: reason)
         case .assignVerifier(let entity, let year, let verifier): return try rules.assignVerifier(entity, year, verifier)
@@ -248,6 +249,24 @@ private struct MRVRules {
         try unlocked(state.facilities[key.facility]!.entity, key.year)
         guard record.data.evidence != evidence else { throw MRVError(.invalidValue, "\(key): the evidence is unchanged") }
         return [.evidenceReplaced(month: key, evidence: evidence, reason: reason, at: now)]
+    }
+
+    /// The current list with `added` merged in: a file of the same name replaced where it is
+    /// listed, the others appended in order; then the rules of `replaceEvidence` (limits, the
+    /// month submitted and unlocked, a change). Adding files already listed as they are is
+    /// INVALID_VALUE (the evidence is unchanged).
+    func addEvidence(_ key: FacilityMonth, _ added: [EvidenceFile], _ reason: String) throws(MRVError) -> [MRVEvent] {
+        try self.reasons([reason])
+        guard !added.isEmpty else { throw MRVError(.invalidEvidence, "\(key): at least one evidence file to add") }
+        try MRVAccounting.checkEvidence(added, key.description, limits)
+        for (index, file) in added.enumerated() where added[..<index].contains(where: { $0.name == file.name }) {
+            throw MRVError(.invalidEvidence, "\(key): \(file.name) is added twice")
+        }
+        guard let record = state.months[key] else { throw MRVError(.monthNotSubmitted, "\(key) is not submitted") }
+        var merged = record.data.evidence.map { current in added.first { $0.name == current.name } ?? current }
+        let listed = Set(merged.map(\.name))
+        merged += added.filter { !listed.contains($0.name) }
+        return try replaceEvidence(key, merged, reason)
     }
 
     /// Months may change until the verifier concludes (and again after a review return).

@@ -16,6 +16,7 @@ public enum MRVCommandKind: String, Codable, Sendable, CaseIterable {
     case submitMonth = "submit_month"
     case correctMonth = "correct_month"
     case replaceEvidence = "replace_evidence"
+    case addEvidence = "add_evidence"
     case submitReport = "submit_report"
     case resubmitReport = "resubmit_report"
     case assignVerifier = "assign_verifier"
@@ -39,6 +40,7 @@ extension MRVCommand {
         case .submitMonth: .submitMonth
         case .correctMonth: .correctMonth
         case .replaceEvidence: .replaceEvidence
+        case .addEvidence: .addEvidence
         case .submitReport: .submitReport
         case .resubmitReport: .resubmitReport
         case .assignVerifier: .assignVerifier
@@ -147,6 +149,7 @@ public enum MRVPermissions {
         .submitMonth: [.system: .any, .entity: .ownEntity],
         .correctMonth: [.system: .any, .entity: .ownEntity],
         .replaceEvidence: [.system: .any, .entity: .ownEntity],
+        .addEvidence: [.system: .any, .entity: .ownEntity],
         .submitReport: [.system: .any, .entity: .ownEntity],
         .resubmitReport: [.system: .any, .entity: .ownEntity],
         .assignVerifier: [.system: .any, .province: .entityInProvince],
@@ -231,7 +234,7 @@ extension MRVState {
         case .declareConsultant(let e, _, _): return known(e)
         case .submitControlPlan(let f, _), .approveControlPlan(let f, _), .returnControlPlan(let f, _, _): return owner(f)
         case .submitMonth(let data), .correctMonth(let data, _): return owner(data.facility)
-        case .replaceEvidence(let month, _, _): return owner(month.facility)
+        case .replaceEvidence(let month, _, _), .addEvidence(let month, _, _): return owner(month.facility)
         case .submitReport(let e, _), .resubmitReport(let e, _, _), .assignVerifier(let e, _, _), .recordFinding(let e, _, _, _, _, _, _, _),
             .resolveFinding(let e, _, _, _), .concludeVerification(let e, _, _, _), .approveReview(let e, _, _), .returnReview(let e, _, _, _):
             return known(e)

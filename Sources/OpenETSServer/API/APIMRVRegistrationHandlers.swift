@@ -360,9 +360,13 @@ extension APIHandler {
 
     // MARK: evidence
 
-    /// The files in base64 become uploads; the month's current list is kept except the files of
-    /// the same names (their new bytes replace them), or emptied with `replaceAll`, as
-    /// `openets mrv evidence put`. The MRV platform hashes, checks and stores the bytes.
+    /// The files in base64 become uploads; the MRV platform adds them to the month's list as it
+    /// is inside its writer's transaction (`add_evidence`: a file of the same name replaced), or
+    /// with `replaceAll` replaces the whole list (`replace_evidence`), as `openets mrv evidence
+    /// put`. It hashes, checks and stores the bytes. The command names only the files sent, so
+    /// concurrent deposits for one month all stay listed, and a retry with the same key and
+    /// body is the same request even after other deposits: it answers the first answer again
+    /// (the history as it was after the first deposit, `replayed` true).
     func depositMRVEvidence(_ input: Operations.DepositMRVEvidence.Input) async throws -> Operations.DepositMRVEvidence.Output {
         let body: Schemas.MRVEvidenceDeposit
         switch input.body { case .json(let json): body = json }
@@ -382,18 +386,31 @@ extension APIHandler {
             uploads.append(EvidenceUpload(name: file.name, mediaType: file.mediaType, item: file.item, claimedSHA256: file.sha256, bytes: [UInt8](bytes)))
         }
         let key = FacilityMonth(facility: facility, year: Int(input.path.year), month: Int(input.path.month))
-        let names = Set(uploads.map(\.name))
-        let kept = body.replaceAll == true ? [] : (await mrv.state.months[key]?.data.evidence ?? []).filter { !names.contains($0.name) }
-        let command = MRVCommand.replaceEvidence(month: key, evidence: kept, reason: body.reason ?? "evidence deposited")
+        let reason = body.reason ?? "evidence deposited"
+        let command: MRVCommand =
+            body.replaceAll == true
+            ? .replaceEvidence(month: key, evidence: [], reason: reason) : .addEvidence(month: key, evidence: [], reason: reason)
         switch try await sendMRV(mrv, command, caller, files: uploads, summary: key.description) {
         case .failure(let rejection): return Self.rejected(rejection.body)
         case .success(let receipt):
-            guard case .success(let versions) = await mrv.evidenceHistory(key), let current = await mrv.state.months[key]?.data.evidence else {
+            guard let record = await mrv.state.months[key], let history = Self.evidenceHistory(key, record: record, upTo: receipt) else {
                 return Self.rejected(Self.error("MONTH_NOT_SUBMITTED", "\(key) has not been submitted", ["command": command.kind]))
             }
-            return .ok(.init(body: .json(Schemas.MRVEvidenceResult(
-                seq: receipt.seq, replayed: receipt.replayed, evidence: Self.evidenceHistory(key, current: current, versions: versions)))))
+            return .ok(.init(body: .json(Schemas.MRVEvidenceResult(seq: receipt.seq, replayed: receipt.replayed, evidence: history))))
         }
+    }
+
+    /// The month's evidence history as the deposit of `receipt` left it: its versions up to the
+    /// one that deposit made (later deposits are not part of its answer, so a replay answers
+    /// as the first time); nil when the receipt made no version of this month.
+    static func evidenceHistory(_ key: FacilityMonth, record: MonthRecord, upTo receipt: MRVReceipt) -> Schemas.MRVEvidenceHistory? {
+        var made: (files: [EvidenceFile], reason: String, at: Timestamp)?
+        for case .evidenceReplaced(let month, let files, let reason, let at) in receipt.events where month == key { made = (files, reason, at) }
+        guard let made else { return nil }
+        let versions = record.evidenceHistory
+        guard let last = versions.firstIndex(where: { $0.change == .evidence && $0.from == made.at && $0.reason == made.reason && $0.files == made.files })
+        else { return nil }
+        return evidenceHistory(key, current: made.files, versions: Array(versions[...last]))
     }
 
     /// The monthly CSV with the bytes of the evidence files its rows name: one `import_months`

@@ -97,6 +97,13 @@ public enum APIPermissions {
         "listMRVEvidence": .mrvView,
         "declareConsultant": .mrvReport,
         "listConsultantDeclarations": .mrvView,
+        // an evidence file's bytes: the evidence list's read scope; the MRV policy tables:
+        // public to read (as allocation plans), the MEE checks and publishes (mrv_policy)
+        "getMRVEvidenceFile": .mrvView,
+        "getMRVPolicy": .viewPublic,
+        "listMRVPolicyVersions": .viewPublic,
+        "checkMRVPolicy": .mrvPolicy,
+        "publishMRVPolicy": .mrvPolicy,
         "getEntityCompliance": .viewCompliance,
         // allocation plans, the compliance cycle and pledges: plans are public to read, the MEE
         // loads and publishes; an account reads its own pledges (the pledgee those in its

@@ -28,7 +28,9 @@ func addAPIRoutes(
         // Compact JSON with sorted keys, as the rest of the server writes it (the runtime's default pretty-prints).
         try handler.registerHandlers(
             on: api, configuration: Configuration(jsonEncodingOptions: [.sortedKeys, .withoutEscapingSlashes]),
-            middlewares: [APIErrorMiddleware(access: handler.access, maxConcurrentLargeBodies: limits.maxConcurrentLargeBodies)])
+            middlewares: [
+                APIErrorMiddleware(access: handler.access, maxConcurrentLargeBodies: limits.maxConcurrentLargeBodies), APIPlainHeaderMiddleware(),
+            ])
     } catch {
         // Registration fails only for a route the spec defines twice: a programming error.
         preconditionFailure("the API's routes do not register: \(error)")
@@ -104,6 +106,8 @@ struct APIErrorMiddleware: ServerMiddleware {
     static let cycleFacilitiesOperations: Set<String> = ["runCycleStage", "computeCycleTotals"]
     /// The operations that carry MRV evidence files (`APIHandler.maxEvidenceBodyBytes`).
     static let evidenceOperations: Set<String> = ["depositMRVEvidence", "submitMonthlyDataWithEvidence"]
+    /// The operations that carry a whole set of MRV policy tables (`APIHandler.maxPolicyBodyBytes`).
+    static let policyOperations: Set<String> = ["checkMRVPolicy", "publishMRVPolicy"]
     /// Requests with large bodies (evidence, a stage's facilities) read and handled at once;
     /// more are 503 UNAVAILABLE before their body is read (memory bound: this many bodies of at
     /// most 48 MiB, and their decoded copies; `ServerConfiguration.maxConcurrentLargeBodies`, 4
@@ -132,11 +136,15 @@ struct APIErrorMiddleware: ServerMiddleware {
         var holdsLargeBody = false
         defer { if holdsLargeBody { largeBodies.leave() } }
         if let body {
-            let large = Self.evidenceOperations.contains(operationID) || Self.cycleFacilitiesOperations.contains(operationID)
+            // (The MRV policy's 1 MiB bodies too: read only for a live token, like the others.)
+            let large =
+                Self.evidenceOperations.contains(operationID) || Self.cycleFacilitiesOperations.contains(operationID)
+                || Self.policyOperations.contains(operationID)
             let limit =
                 Self.applicationOperations.contains(operationID) ? Self.maxApplicationBodyBytes
                 : Self.evidenceOperations.contains(operationID) ? APIHandler.maxEvidenceBodyBytes
-                : Self.cycleFacilitiesOperations.contains(operationID) ? Self.maxCycleStageBodyBytes : Self.maxBodyBytes
+                : Self.cycleFacilitiesOperations.contains(operationID) ? Self.maxCycleStageBodyBytes
+                : Self.policyOperations.contains(operationID) ? APIHandler.maxPolicyBodyBytes : Self.maxBodyBytes
             if large {
                 // Megabytes are read only for a caller with a live token, and only a few at once
                 // (account applications, the other large bodies, are limited per address first).
