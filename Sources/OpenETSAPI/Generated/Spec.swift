@@ -1854,7 +1854,7 @@ paths:
     post:
       tags: [mrv]
       operationId: registerMRVVerifier
-      summary: Registers a verification body (the MEE; the MRV platform refuses provinces, MRV_NOT_PERMITTED).
+      summary: Registers a verification body (the MEE only; other roles 403, action mrv_accredit_verifier).
       security:
         - bearerToken: []
       parameters:

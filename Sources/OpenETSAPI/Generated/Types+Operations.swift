@@ -15404,7 +15404,7 @@ public enum Operations {
             }
         }
     }
-    /// Registers a verification body (the MEE; the MRV platform refuses provinces, MRV_NOT_PERMITTED).
+    /// Registers a verification body (the MEE only; other roles 403, action mrv_accredit_verifier).
     ///
     /// - Remark: HTTP `POST /api/v1/mrv/verifiers`.
     /// - Remark: Generated from `#/paths//api/v1/mrv/verifiers/post(registerMRVVerifier)`.

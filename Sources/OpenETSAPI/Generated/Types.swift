@@ -339,7 +339,7 @@ public protocol APIProtocol: Sendable {
     /// - Remark: HTTP `GET /api/v1/mrv/verifiers`.
     /// - Remark: Generated from `#/paths//api/v1/mrv/verifiers/get(listMRVVerifiers)`.
     func listMRVVerifiers(_ input: Operations.ListMRVVerifiers.Input) async throws -> Operations.ListMRVVerifiers.Output
-    /// Registers a verification body (the MEE; the MRV platform refuses provinces, MRV_NOT_PERMITTED).
+    /// Registers a verification body (the MEE only; other roles 403, action mrv_accredit_verifier).
     ///
     /// - Remark: HTTP `POST /api/v1/mrv/verifiers`.
     /// - Remark: Generated from `#/paths//api/v1/mrv/verifiers/post(registerMRVVerifier)`.
@@ -1536,7 +1536,7 @@ extension APIProtocol {
             headers: headers
         ))
     }
-    /// Registers a verification body (the MEE; the MRV platform refuses provinces, MRV_NOT_PERMITTED).
+    /// Registers a verification body (the MEE only; other roles 403, action mrv_accredit_verifier).
     ///
     /// - Remark: HTTP `POST /api/v1/mrv/verifiers`.
     /// - Remark: Generated from `#/paths//api/v1/mrv/verifiers/post(registerMRVVerifier)`.
