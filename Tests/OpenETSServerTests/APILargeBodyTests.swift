@@ -54,6 +54,15 @@ struct APILargeBodyTests {
                     #expect(answer.hasPrefix("HTTP/1.1 401") && answer.contains("UNAUTHENTICATED"), "\(path) \(authorization ?? "no token"): \(answer.prefix(300))")
                 }
             }
+            // A live token whose role lacks the operation's action is 403 before the body too:
+            // an investor can hold no place among the few (and a verifier none for a stage run).
+            for (path, user, action) in [
+                ("/api/v1/mrv/monthly-data/with-evidence", "i1", "mrv_submit"),
+                ("/api/v1/compliance/2024/cycle/power-2024/stages/pre_allocation", "verifier", "cycle_run"),
+            ] {
+                let answer = try await Self.announce(api.port, path, length: 40_000_000, authorization: "Bearer \(try #require(world.tokens[user]))")
+                #expect(answer.hasPrefix("HTTP/1.1 403") && answer.contains("FORBIDDEN") && answer.contains(action), "\(path) \(user): \(answer.prefix(300))")
+            }
             // The CSV inside the evidence body keeps its own bound: 413, nothing stored.
             let head = await world.mrv.head
             let csv = String(repeating: "x", count: 15_001)

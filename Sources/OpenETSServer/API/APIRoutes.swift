@@ -148,7 +148,7 @@ struct APIErrorMiddleware: ServerMiddleware {
             if large {
                 // Megabytes are read only for a caller with a live token, and only a few at once
                 // (account applications, the other large bodies, are limited per address first).
-                if let refusal = try await unauthenticated() { return refusal }
+                if let refusal = try await refusedBeforeBody(operationID) { return refusal }
                 guard largeBodies.enter() else {
                     return Self.error(
                         .serviceUnavailable, "UNAVAILABLE", "\(maxConcurrentLargeBodies) large requests are in progress; retry shortly",
@@ -181,10 +181,21 @@ struct APIErrorMiddleware: ServerMiddleware {
     }
 
     /// 401 UNAUTHENTICATED (the handlers' answer) when the request has no live API token.
-    private func unauthenticated() async throws -> (HTTPResponse, HTTPBody?)? {
+    /// 401 UNAUTHENTICATED without a live API token, 403 FORBIDDEN when its role lacks the
+    /// operation's action (`APIPermissions`): a large body is read, and a place among the few
+    /// taken, only for a caller who may do the operation at all (its scope is the handler's
+    /// check). The answers are the handlers' own.
+    private func refusedBeforeBody(_ operationID: String) async throws -> (HTTPResponse, HTTPBody?)? {
         guard let access else { return nil }
-        if let token = APIRequestInfo.bearer, case .live = try await access.lookUp(apiToken: token, at: SystemClock().now()) { return nil }
-        return Self.error(.unauthorized, "UNAUTHENTICATED", "an API token is required: Authorization: Bearer <token>", [:])
+        guard let token = APIRequestInfo.bearer, case .live(let principal) = try await access.lookUp(apiToken: token, at: SystemClock().now()) else {
+            return Self.error(.unauthorized, "UNAUTHENTICATED", "an API token is required: Authorization: Bearer <token>", [:])
+        }
+        if let action = APIPermissions.actions[operationID], !principal.may(action, matrix: access.matrix) {
+            return Self.error(
+                .forbidden, "FORBIDDEN", "\(principal.role.rawValue) may not \(action.rawValue)",
+                ["role": principal.role.rawValue, "action": action.rawValue])
+        }
+        return nil
     }
 
     /// The JSON path of a decoding failure ("instrument", "quantityTonnes"), nil for other errors.
