@@ -124,6 +124,31 @@ struct AccountOpeningServiceTests {
         #expect(await h.service.state.accounts.count == accounts)
         #expect(try await h.store.application(other.application.id)?.application.approvalStartedBy == nil)
         #expect(try await opening.decide(other.application.id, .reject(reason: "duplicate"), by: "ro", at: now).get().status == .rejected)
+
+        // A mark left by an approval that stopped before its registry step (a crash): it keeps
+        // refusals out for `staleApprovalMarkMilliseconds`, then goes.
+        func owner(_ first17: String) -> String { first17 + String(UnifiedSocialCreditCode.checkCharacter(for: first17)!) }
+        var crashedForm = Self.entity("wh4")
+        crashedForm.ownerID = owner("91420100MA4K12347")
+        let crashed = try await opening.apply(crashedForm, by: nil, at: now).get()
+        _ = try await opening.changed(try #require(try await h.store.application(crashed.application.id)), .beginApproval(by: "ro"), at: now).get()
+        let soon = Timestamp(millisecondsSinceEpoch: now.millisecondsSinceEpoch + 60_000)
+        let later = Timestamp(millisecondsSinceEpoch: now.millisecondsSinceEpoch + AccountOpeningService.staleApprovalMarkMilliseconds + 1)
+        #expect(Self.code(try await opening.decide(crashed.application.id, .reject(reason: "late"), by: "ro2", at: soon)) == .approvalInProgress)
+        let refused = try await opening.decide(crashed.application.id, .reject(reason: "late"), by: "ro2", at: later).get()
+        #expect(refused.status == .rejected && refused.approvalStartedBy == nil)
+
+        // A marked application whose approval is then refused before the registry step (a user
+        // id taken meanwhile) loses its mark too, so it can be refused at once.
+        var takenForm = Self.entity("wh5")
+        takenForm.ownerID = owner("91420100MA4K12348")
+        let blocked = try await opening.apply(takenForm, by: nil, at: now).get()
+        _ = try await opening.changed(try #require(try await h.store.application(blocked.application.id)), .beginApproval(by: "ro"), at: now).get()
+        try await h.store.saveUser(UserRecord(
+            id: "wh5.init", name: "someone", role: .investor, account: nil, province: nil, passwordHash: "x", totpSecret: nil, createdAt: now))
+        #expect(Self.code(try await opening.decide(blocked.application.id, .approve, by: "ro2", at: soon)) == .userExists)
+        #expect(try await h.store.application(blocked.application.id)?.application.approvalStartedBy == nil)
+        #expect(try await opening.decide(blocked.application.id, .reject(reason: "taken"), by: "ro2", at: soon).get().status == .rejected)
         try await h.close()
     }
 

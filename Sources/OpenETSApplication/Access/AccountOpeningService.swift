@@ -205,7 +205,7 @@ public final class AccountOpeningService: Sendable {
 
     /// The registry operator's decision (the caller has checked the `account_review` permission).
     public func decide(_ id: String, _ decision: Decision, by reviewer: String, at now: Timestamp) async throws -> Result<AccountApplication, AccountOpeningError> {
-        guard Self.plausibleID(id), let record = try await store.application(id) else {
+        guard Self.plausibleID(id), var record = try await store.application(id) else {
             return .failure(AccountOpeningError(.unknownApplication, "no application \(id.prefix(64))"))
         }
         if decision != .approve, record.application.status == .submitted || record.application.status == .returned,
@@ -218,12 +218,28 @@ public final class AccountOpeningService: Sendable {
                 .approvalInProgress,
                 "an approval of \(record.application.id) has opened registry entry #\(opened) already; approve again to finish it"))
         }
+        if decision != .approve, record.application.approvalStartedBy != nil,
+            now.millisecondsSinceEpoch - (record.application.approvalStartedAt?.millisecondsSinceEpoch ?? 0) > Self.staleApprovalMarkMilliseconds
+        {
+            // A mark left by an approval that stopped before its registry step (nothing was
+            // opened: checked just above) and is long past any wait of that step: it goes, and
+            // the return or rejection is decided on the unmarked application.
+            switch try await changed(record, .abandonApproval, at: now) {
+            case .failure(let error): return .failure(error)
+            case .success(let unmarked): record = unmarked
+            }
+        }
         switch decision {
         case .returnForCorrection(let reason): return try await change(record, .returnForCorrection(by: reviewer, reason: reason), at: now)
         case .reject(let reason): return try await change(record, .reject(by: reviewer, reason: reason), at: now)
         case .approve: return try await approve(record, by: reviewer, at: now)
         }
     }
+
+    /// How long an approval's mark keeps a return or rejection out when nothing was opened
+    /// under it (10 minutes: beyond the registry writer's longest wait for its lock, 5 minutes),
+    /// so that a mark left by a crash before the registry step does not bar refusing for ever.
+    public static let staleApprovalMarkMilliseconds: Int64 = 10 * 60_000
 
     func approve(_ record: AccountApplicationRecord, by reviewer: String, at now: Timestamp) async throws -> Result<AccountApplication, AccountOpeningError> {
         let application = record.application
@@ -233,9 +249,15 @@ public final class AccountOpeningService: Sendable {
             return .failure(error)
         }
         // Users created meanwhile (by another approval or an administrator) block the approval
-        // before the registry opens anything.
-        if let refused = try await credentialsRefused(application.form.users.map { ($0, "") }, checkPasswords: false) { return .failure(refused) }
-        if let refused = try await accountRefused(application.form, openedBy: application.id) { return .failure(refused) }
+        // before the registry opens anything; a mark an earlier attempt left goes with it.
+        if let refused = try await credentialsRefused(application.form.users.map { ($0, "") }, checkPasswords: false) {
+            try await unmarkIfNothingOpened(record, at: now)
+            return .failure(refused)
+        }
+        if let refused = try await accountRefused(application.form, openedBy: application.id) {
+            try await unmarkIfNothingOpened(record, at: now)
+            return .failure(refused)
+        }
         // First step: mark the application (a new version), so that a return or rejection
         // racing this approval is refused from now on (APPROVAL_IN_PROGRESS) instead of
         // leaving the account opened below behind a refused application. Two approvals at once
@@ -247,7 +269,16 @@ public final class AccountOpeningService: Sendable {
         }
         let command = AccountOpening.openAccountCommand(application.form)
         let account: AccountID
-        switch try await registry.execute(CommandRequest(idempotencyKey: Self.registryKey(application.id), command: command)) {
+        let outcome: CommandOutcome
+        do {
+            outcome = try await registry.execute(CommandRequest(idempotencyKey: Self.registryKey(application.id), command: command))
+        } catch {
+            // The registry step failed (a lost connection, a stuck lock): unless it committed
+            // after all, the mark goes, so the application can still be refused.
+            try? await unmarkIfNothingOpened(claimed, at: now)
+            throw error
+        }
+        switch outcome {
         case .rejected(let error):
             // Nothing was opened under the approval's key: the mark goes (unless another
             // approval has taken over meanwhile), and the application may be refused again.
@@ -295,6 +326,13 @@ public final class AccountOpeningService: Sendable {
             return .failure(AccountOpeningError(.applicationChanged, "application \(record.application.id) changed meanwhile; reload and decide again"))
         }
         return .success(next)
+    }
+
+    /// Takes an approval's mark off the application when no registry entry was committed under
+    /// the approval's key (a mark with an account behind it stays: approving again finishes).
+    func unmarkIfNothingOpened(_ record: AccountApplicationRecord, at now: Timestamp) async throws {
+        guard record.application.approvalStartedBy != nil, try await approvalOpened(record.application.id) == nil else { return }
+        _ = try await changed(record, .abandonApproval, at: now)
     }
 
     /// The journal entry of the registry command an approval of `application` committed, if

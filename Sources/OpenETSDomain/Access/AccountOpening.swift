@@ -136,10 +136,13 @@ public struct AccountApplication: Hashable, Codable, Sendable {
     /// application can only be approved, not returned or rejected. Nil otherwise (and in
     /// applications stored before the field existed).
     public var approvalStartedBy: String?
+    /// When that approval began (a mark left by a crash before the registry step can be
+    /// cleared once it is old: `AccountOpeningService.staleApprovalMarkMilliseconds`).
+    public var approvalStartedAt: Timestamp?
 
     public init(
         id: String, form: AccountApplicationForm, status: AccountApplicationStatus, submittedBy: String?, account: AccountID?,
-        history: [AccountApplicationStep], approvalStartedBy: String? = nil
+        history: [AccountApplicationStep], approvalStartedBy: String? = nil, approvalStartedAt: Timestamp? = nil
     ) {
         self.id = id
         self.form = form
@@ -148,6 +151,7 @@ public struct AccountApplication: Hashable, Codable, Sendable {
         self.account = account
         self.history = history
         self.approvalStartedBy = approvalStartedBy
+        self.approvalStartedAt = approvalStartedAt
     }
 }
 
@@ -320,14 +324,17 @@ public enum AccountOpening {
         case .returned(let by, let reason, let at):
             application.status = .returned
             application.history.append(AccountApplicationStep(at: at, by: by, status: .returned, reason: reason))
-        case .approvalStarted(let by, _):
+        case .approvalStarted(let by, let at):
             application.approvalStartedBy = by
+            application.approvalStartedAt = at
         case .approvalAbandoned:
             application.approvalStartedBy = nil
+            application.approvalStartedAt = nil
         case .approved(let by, let account, let at):
             application.status = .approved
             application.account = account
             application.approvalStartedBy = nil
+            application.approvalStartedAt = nil
             application.history.append(AccountApplicationStep(at: at, by: by, status: .approved, reason: nil))
         case .rejected(let by, let reason, let at):
             application.status = .rejected
