@@ -9,8 +9,8 @@ import Testing
 /// line in one transaction, on each database: both are read back after a success, and when the
 /// audit insert fails (a database wrapper that refuses `INSERT INTO audit_log`) neither is
 /// stored.
-@Suite("Audit lines of plans and the carry-over, written with the record (AuditInTransaction)")
-struct AuditWithRecordTests {
+@Suite("Audit lines of plans and the carry-over, written with the record")
+struct AuditInTransactionRecordTests {
     @Test(arguments: Backend.all)
     func planVersionsCommitWithTheirLines(_ backend: Backend) async throws {
         let location = try backend.freshLocation()
