@@ -180,6 +180,13 @@ public struct AuditNote: Hashable, Sendable {
     func record(detail: String, accepted: Bool) -> AuditRecord {
         AuditRecord(at: at, user: user, action: action, detail: accepted && !summary.isEmpty ? detail + ": " + summary : detail, address: address)
     }
+
+    /// The line of a write that keeps a record another request stored first (the cycle's
+    /// carry-over): `accepted <summary>` when this write stored it, `replayed <summary>` when
+    /// it found it stored.
+    public func record(stored: Bool) -> AuditRecord {
+        AuditRecord(at: at, user: user, action: action, detail: "\(stored ? "accepted" : "replayed") \(summary)", address: address)
+    }
 }
 
 /// The registry's only writer in this process.

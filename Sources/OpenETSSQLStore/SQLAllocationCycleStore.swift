@@ -69,18 +69,20 @@ public struct SQLAllocationCycleStore<Database: SQLDatabase>: AllocationCycleSto
         }
     }
 
-    public func saveDone(_ record: CycleStageRecord) async throws -> CycleStageRecord {
+    public func saveDone(_ record: CycleStageRecord, audit: AuditNote?) async throws -> CycleStageRecord {
         let plan = record.plan
         let body = try String(decoding: Self.encoder.encode(plan), as: UTF8.self)
         let doneAt = record.doneAt ?? record.plannedAt
         return try await database.transaction { sql in
-            try await sql.execute(
+            // RETURNING says whether this call stored the row (or kept another's).
+            let inserted = try await sql.query(
                 """
                 INSERT INTO allocation_cycle_stages (plan_id, year, stage, status, body, planned_at, done_at)
-                VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (plan_id, year, stage) DO NOTHING
+                VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (plan_id, year, stage) DO NOTHING RETURNING stage
                 """,
                 [.text(plan.planID), .int(Int64(plan.year)), .text(plan.stage.rawValue), .text(CycleStageRecord.Status.done.rawValue),
                  .text(body), .int(record.plannedAt.millisecondsSinceEpoch), .int(doneAt.millisecondsSinceEpoch)])
+            if let audit { try await insertAuditRecords([audit.record(stored: !inserted.isEmpty)], sql, database.dialect) }
             guard let stored = try await readStage(sql, plan: plan.planID, year: plan.year, stage: plan.stage) else {
                 throw SQLStoreError.corrupt("allocation_cycle_stages: the row just written is missing")
             }

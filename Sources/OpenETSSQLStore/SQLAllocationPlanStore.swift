@@ -19,7 +19,7 @@ extension SQLAllocationCycleStore {
         }
     }
 
-    public func insertPlanDraft(_ stored: StoredAllocationPlan) async throws -> Bool {
+    public func insertPlanDraft(_ stored: StoredAllocationPlan, audit: AuditRecord?) async throws -> Bool {
         precondition(stored.status == .draft, "a plan version is stored as a draft")
         let plan = stored.plan
         return try await database.transaction { sql in
@@ -34,11 +34,13 @@ extension SQLAllocationCycleStore {
                 [.text(plan.id), .int(Int64(plan.version)), .int(Int64(plan.year)), .text(plan.sector), .text(plan.method.rawValue),
                  .text(stored.status.rawValue), .text(stored.body), .text(stored.sha256), .text(stored.loadedBy),
                  .int(stored.loadedAt.millisecondsSinceEpoch)])
+            // The line commits with the draft, or neither does.
+            if let audit { try await insertAuditRecords([audit], sql, database.dialect) }
             return true
         }
     }
 
-    public func publishPlan(id: String, version: Int, by: String, at: Timestamp) async throws -> Bool {
+    public func publishPlan(id: String, version: Int, by: String, at: Timestamp, audit: AuditRecord?) async throws -> Bool {
         try await database.transaction { sql in
             let rows = try await sql.query(
                 "SELECT status FROM allocation_plans WHERE plan_id = $1 AND version = $2", [.text(id), .int(Int64(version))])
@@ -52,6 +54,7 @@ extension SQLAllocationCycleStore {
                 WHERE plan_id = $3 AND version = $4 AND status = 'draft'
                 """,
                 [.text(by), .int(at.millisecondsSinceEpoch), .text(id), .int(Int64(version))])
+            if let audit { try await insertAuditRecords([audit], sql, database.dialect) }
             return true
         }
     }

@@ -59,6 +59,9 @@ struct APIAllocationCycleTests {
             #expect((loaded.json["changes"] as? [[String: Any]])?.map { $0["path"] as? String } == ["source"])
             var stored = try await Self.versions(cycle, "power-2024")
             #expect(stored.map(\.plan.version) == [draft] && stored.first?.loadedBy == "mee" && stored.first?.plan.source == "API test correction")
+            // Its line was committed with the draft (the plan store's transaction): exactly one.
+            let loadLines = try await world.store.audit(limit: 500).filter { $0.action == "api_plan_load" }
+            #expect(loadLines.map { [$0.user, $0.detail, $0.address] } == [["mee", "accepted power-2024 v\(draft)", "127.0.0.1"]], "\(loadLines)")
             // The retry: the stored draft is the answer, nothing is stored again.
             let retry = try await api.call("POST", "/api/v1/allocation/plans", token: mee, key: "load-1", body: body)
             #expect(retry.status == 201 && retry.json["replayed"] as? Bool == true, "\(retry.body)")
@@ -82,6 +85,10 @@ struct APIAllocationCycleTests {
             let unchanged = try await api.call("POST", "/api/v1/allocation/plans", token: mee, key: "load-2", body: try Self.json(byCLI))
             #expect(unchanged.status == 422 && unchanged.code == "PLAN_UNCHANGED", "\(unchanged.body)")
             #expect(try await Self.versions(cycle, "power-2024").map(\.plan.version) == [draft, draft + 1])
+            // Refusals keep their own lines; the retry is a replay, not a second acceptance.
+            let refusedLines = try await world.store.audit(limit: 500).filter { $0.action == "api_plan_load" }.map(\.detail)
+            #expect(["rejected INVALID_INPUT", "rejected INVALID_PLAN", "rejected PLAN_UNCHANGED"].allSatisfy(refusedLines.contains), "\(refusedLines)")
+            #expect(refusedLines.filter { $0.hasPrefix("accepted ") }.count == 1)
 
             // Roles without plan_manage: 403, nothing stored; no token: 401.
             for user in ["e1", "registrar", "sc", "operator", "bank"] {
@@ -101,6 +108,8 @@ struct APIAllocationCycleTests {
             #expect(republished.status == 200 && republished.json["replayed"] as? Bool == true, "\(republished.body)")
             stored = try await Self.versions(cycle, "power-2024")
             #expect(stored.map(\.status) == [.published, .draft] && stored.first?.publishedBy == "mee")
+            let publishLines = try await world.store.audit(limit: 500).filter { $0.action == "api_plan_publish" && $0.detail.hasPrefix("accepted ") }
+            #expect(publishLines.map { [$0.user, $0.detail, $0.address] } == [["mee", "accepted power-2024 v\(draft)", "127.0.0.1"]], "\(publishLines)")
             let inForce = try await api.call("GET", "/api/v1/allocation/plans/power-2024")
             #expect((inForce.json["version"] as? [String: Any])?["status"] as? String == "published")
             #expect((inForce.json["plan"] as? [String: Any])?["source"] as? String == "API test correction")

@@ -277,6 +277,15 @@ struct APICycleRunTests {
             #expect(carry.status == 200 && carry.json["replayed"] as? Bool == false && (carry.json["carryOver"] as? [Any])?.count == 6, "\(carry.body)")
             let carryAgain = try await api.call("POST", Self.stage("carry_over"), token: mee, key: "carry-1", body: #"{"today":"2026-01-05"}"#)
             #expect(carryAgain.json["replayed"] as? Bool == true && (carryAgain.json["carryOver"] as? [Any])?.count == 6, "\(carryAgain.body)")
+            // The record's line was committed with it (the cycle store's transaction): exactly one
+            // acceptance, with who and from where; the retry with the key replays the stored answer.
+            let carryLines = try await world.store.audit(limit: 500).filter { $0.action == "api_cycle_stage" && $0.detail.hasSuffix(" carry_over") }
+            #expect(carryLines.map { [$0.user, $0.detail, $0.address] } == [["mee", "accepted power-2024 2024 carry_over", "127.0.0.1"]], "\(carryLines)")
+            #expect(try await stored(.carryOver)?.status == .done)
+            // Asked again under a new key: the stored record, audited on its own as replayed.
+            let carryNew = try await api.call("POST", Self.stage("carry_over"), token: mee, key: "carry-2", body: #"{"today":"2026-01-05"}"#)
+            #expect(carryNew.status == 200 && carryNew.json["replayed"] as? Bool == true, "\(carryNew.body)")
+            #expect(try await world.store.audit(limit: 1).first.map { [$0.user, $0.detail] } == ["mee", "replayed power-2024 2024 carry_over"])
             #expect(await head() == afterComply)
 
             // Penalty notices: the price regime has no deal in December 2025 (NO_MONTH_PRICE), a

@@ -39,7 +39,9 @@ public protocol AllocationCycleStore: AllocationPlanStore {
     func doneStages(_ stage: CycleStage) async throws -> [CycleStageRecord]
     /// Stores a stage that moves nothing (carry-over) as done, in one transaction; a record
     /// already stored for the same (plan, year, stage) is kept. Returns the stored record.
-    func saveDone(_ record: CycleStageRecord) async throws -> CycleStageRecord
+    /// With `audit`, its line (`AuditNote.record(stored:)`: `accepted` when this call stored
+    /// the record, `replayed` when another's was kept) is written in the same transaction.
+    func saveDone(_ record: CycleStageRecord, audit: AuditNote?) async throws -> CycleStageRecord
     /// Debts recorded for the year, sorted by entity.
     func debts(year: Int) async throws -> [CycleDebt]
     /// Stores penalty notices (migrations 10, 15); a notice of the same plan, year and entity
@@ -54,6 +56,10 @@ public protocol AllocationCycleStore: AllocationPlanStore {
 }
 
 extension AllocationCycleStore {
+    public func saveDone(_ record: CycleStageRecord) async throws -> CycleStageRecord {
+        try await saveDone(record, audit: nil)
+    }
+
     public func saveNotices(_ notices: [PenaltyNotice], at: Timestamp) async throws {
         try await saveNotices(notices, at: at, audit: nil)
     }

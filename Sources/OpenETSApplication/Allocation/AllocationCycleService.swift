@@ -273,8 +273,10 @@ public struct AllocationCycleService: Sendable {
     /// Carry-over after the surrender deadline (`CycleCarryOver`): each entity assessed by the
     /// year's surrender stage, its allowances of vintages up to the year against its limit
     /// (net sales recomputed now). Stored as stage `carry_over`, done at once (it moves
-    /// nothing); run again it returns the stored record.
-    public func enforceCarryOver(plan: AllocationPlan, year: Int, today: CivilDate) async throws -> CycleStageRecord {
+    /// nothing); run again it returns the stored record. With `audit`, the record's line
+    /// (`accepted <summary>`; `replayed <summary>` when another run stored it meanwhile) is
+    /// written in the transaction that stores it; a record found stored writes no line.
+    public func enforceCarryOver(plan: AllocationPlan, year: Int, today: CivilDate, audit: AuditNote? = nil) async throws -> CycleStageRecord {
         if let record = try await store.stage(plan: plan.id, year: year, stage: .carryOver) { return record }
         guard let surrender = try await store.stage(plan: plan.id, year: year, stage: .surrender), surrender.status == .done else {
             throw AllocationError(.stageOrder, "the surrender stage of \(plan.id) \(year) is not done")
@@ -286,7 +288,7 @@ public struct AllocationCycleService: Sendable {
         planned.planVersion = plan.version
         planned.planSHA256 = AllocationPlanCodec.sha256(plan)
         let now = clock.now()
-        return try await store.saveDone(CycleStageRecord(plan: planned, status: .done, plannedAt: now, doneAt: now))
+        return try await store.saveDone(CycleStageRecord(plan: planned, status: .done, plannedAt: now, doneAt: now), audit: audit)
     }
 
     /// Years with a done surrender stage, for the public statistics pages.

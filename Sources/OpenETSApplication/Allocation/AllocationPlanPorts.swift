@@ -43,9 +43,22 @@ public protocol AllocationPlanStore: Sendable {
     func planVersions(id: String) async throws -> [StoredAllocationPlan]
     /// Every stored version of every plan, by id then version.
     func allPlanVersions() async throws -> [StoredAllocationPlan]
-    /// Writes a new draft; false when (id, version) is already stored (nothing written).
-    func insertPlanDraft(_ plan: StoredAllocationPlan) async throws -> Bool
+    /// Writes a new draft; false when (id, version) is already stored (nothing written). With
+    /// `audit`, its line is written in the same transaction, only with the draft: the version
+    /// and the line that records who loaded it commit together.
+    func insertPlanDraft(_ plan: StoredAllocationPlan, audit: AuditRecord?) async throws -> Bool
     /// In one transaction: the published version of `id` (if any) becomes superseded and the
-    /// draft `version` becomes published. False, and nothing changed, when `version` is not a draft.
-    func publishPlan(id: String, version: Int, by: String, at: Timestamp) async throws -> Bool
+    /// draft `version` becomes published. False, and nothing changed, when `version` is not a
+    /// draft. With `audit`, its line is written in that transaction, only when it publishes.
+    func publishPlan(id: String, version: Int, by: String, at: Timestamp, audit: AuditRecord?) async throws -> Bool
+}
+
+extension AllocationPlanStore {
+    public func insertPlanDraft(_ plan: StoredAllocationPlan) async throws -> Bool {
+        try await insertPlanDraft(plan, audit: nil)
+    }
+
+    public func publishPlan(id: String, version: Int, by: String, at: Timestamp) async throws -> Bool {
+        try await publishPlan(id: id, version: version, by: by, at: at, audit: nil)
+    }
 }

@@ -124,7 +124,9 @@ public struct AllocationPlanService: Sendable {
         public var changes: [AllocationPlanChange]
     }
 
-    public func load(_ plan: AllocationPlan, by: String) async throws -> LoadResult {
+    /// With `audit`, the line `accepted <id> v<version>` is written in the transaction that
+    /// stores the draft; a refusal stores nothing and writes no line (the caller audits it).
+    public func load(_ plan: AllocationPlan, by: String, audit: AuditNote? = nil) async throws -> LoadResult {
         try Self.checkBy(by)
         try plan.validate()
         try AllocationCalculator.requireComputable(plan)
@@ -142,15 +144,17 @@ public struct AllocationPlanService: Sendable {
         let body = AllocationPlanCodec.body(draft)
         let stored = StoredAllocationPlan(
             plan: draft, status: .draft, body: body, sha256: AllocationPlanCodec.sha256(body), loadedBy: by, loadedAt: clock.now())
-        guard try await store.insertPlanDraft(stored) else {
+        let line = audit?.record(detail: "accepted \(plan.id) v\(draft.version)", accepted: true)
+        guard try await store.insertPlanDraft(stored, audit: line) else {
             throw AllocationError(.planStatus, "plan \(plan.id) version \(draft.version) was stored by another load meanwhile: load again")
         }
         let published = Self.published(versions)?.plan ?? (versions.contains { $0.status == .superseded } ? nil : shippedPlan)
         return LoadResult(stored: stored, comparedWith: published?.version, changes: published.map { Self.changes(from: $0, to: draft) } ?? [])
     }
 
-    /// Publishes `version` of `id` (default: its latest draft).
-    public func publish(id: String, version: Int?, by: String) async throws -> StoredAllocationPlan {
+    /// Publishes `version` of `id` (default: its latest draft). With `audit`, the line
+    /// `accepted <id> v<version>` is written in the transaction that publishes it.
+    public func publish(id: String, version: Int?, by: String, audit: AuditNote? = nil) async throws -> StoredAllocationPlan {
         try Self.checkBy(by)
         let versions = try await store.planVersions(id: id)
         guard !versions.isEmpty else { throw AllocationError(.unknownPlan, "no stored plan \(id): load it first (openets plan load)") }
@@ -173,7 +177,8 @@ public struct AllocationPlanService: Sendable {
             throw AllocationError(
                 .planStatus, "plan \(id) version \(target.plan.version) is older than the published version \(current.plan.version)")
         }
-        guard try await store.publishPlan(id: id, version: target.plan.version, by: by, at: clock.now()) else {
+        let line = audit?.record(detail: "accepted \(id) v\(target.plan.version)", accepted: true)
+        guard try await store.publishPlan(id: id, version: target.plan.version, by: by, at: clock.now(), audit: line) else {
             throw AllocationError(.planStatus, "plan \(id) version \(target.plan.version) is no longer a draft")
         }
         return try await store.planVersions(id: id).first { $0.plan.version == target.plan.version }!

@@ -75,9 +75,9 @@ extension APIHandler {
                 return .unprocessableContent(.init(body: .json(Self.error("INVALID_INPUT", message, ["command": "plan_load"]))))
             }
             do {
-                let result = try await plans.load(plan, by: user.user)
-                try? await access.audit(
-                    now, user.user, "api_plan_load", "accepted \(plan.id) v\(result.stored.plan.version)", APIRequestInfo.address)
+                // The line `accepted <id> v<n>` commits with the draft, in the plan store's transaction.
+                let note = AuditNote(at: now, user: user.user, action: "api_plan_load", address: APIRequestInfo.address)
+                let result = try await plans.load(plan, by: user.user, audit: note)
                 return .created(.init(body: .json(Schemas.AllocationPlanLoaded(
                     id: plan.id, stored: Self.planVersion(result.stored), replayed: false, comparedWith: result.comparedWith,
                     changes: result.changes.map { .init(path: $0.path, before: $0.before, after: $0.after) }))))
@@ -105,8 +105,9 @@ extension APIHandler {
         ) {
             let now = SystemClock().now()
             do {
-                let published = try await plans.publish(id: id, version: version, by: user.user)
-                try? await access.audit(now, user.user, "api_plan_publish", "accepted \(id) v\(version)", APIRequestInfo.address)
+                // The line `accepted <id> v<n>` commits with the publication, in the plan store's transaction.
+                let note = AuditNote(at: now, user: user.user, action: "api_plan_publish", address: APIRequestInfo.address)
+                let published = try await plans.publish(id: id, version: version, by: user.user, audit: note)
                 return .ok(.init(body: .json(Schemas.AllocationPlanPublished(id: id, version: Self.planVersion(published), replayed: false))))
             } catch let error as AllocationError {
                 try await access.audit(now, user.user, "api_plan_publish", "rejected \(error.code.rawValue)", APIRequestInfo.address)

@@ -16,9 +16,9 @@ import OpenETSDomain
 ///
 /// The audit is written with the change: each registry or exchange command of a stage carries
 /// an `AuditNote` into the writer's transaction, and the penalty notices their line into the
-/// cycle store's. Only what moves nothing is audited on its own: a done stage answered again,
-/// the carry-over's record (stored by the cycle store, not the registry) and a refusal before
-/// any command.
+/// cycle store's, and the carry-over's record its line into the cycle store's transaction that
+/// stores it. Only what changes nothing is audited on its own: a done stage answered again, a
+/// stage with no command to submit, and a refusal before any command.
 extension APIHandler {
     /// The cycle on the registry's clock, the one the exchange judges an auction's window by.
     func cycleService(_ cycle: any AllocationCycleStore) -> AllocationCycleService {
@@ -56,8 +56,9 @@ extension APIHandler {
                 let plan = try await plans.resolve(id: id).plan
                 guard plan.year == year else { throw AllocationError(.yearMismatch, "plan \(plan.id) is for \(plan.year), not \(year)") }
                 let run = try await runStage(stage, plan: plan, year: year, request: request, cycle: cycle, audit: note)
-                // The commands' lines were committed with them; a run that submitted none gets its line here.
-                if run.alreadyDone || run.commands == 0 {
+                // The commands' lines were committed with them, the carry-over's with its record;
+                // a run that submitted none gets its line here.
+                if run.alreadyDone || (run.commands == 0 && stage != .carryOver) {
                     try await access.audit(now, user.user, "api_cycle_stage", "\(run.alreadyDone ? "replayed" : "accepted") \(what)", APIRequestInfo.address)
                 }
                 return .ok(.init(body: .json(run)))
@@ -141,7 +142,8 @@ extension APIHandler {
             }
             // Run again, the stored record is returned (not recomputed): a retry.
             let stored = try await cycle.stage(plan: plan.id, year: year, stage: .carryOver) != nil
-            let record = try await service.enforceCarryOver(plan: plan, year: year, today: day)
+            // Stored with its line (`audit`) in one transaction; a stored record writes no line here.
+            let record = try await service.enforceCarryOver(plan: plan, year: year, today: day, audit: audit)
             var run = Self.stageRun(record.plan, applied: 0, alreadyDone: stored)
             run.carryOver = (record.plan.carryOver ?? []).map {
                 .init(
