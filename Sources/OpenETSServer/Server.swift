@@ -34,6 +34,11 @@ public struct ServerConfiguration: Sendable {
     /// is at most 48 MiB, and its decoded copies). `openets serve --max-concurrent-large-bodies`; at least 1.
     public var maxConcurrentLargeBodies = Self.defaultMaxConcurrentLargeBodies
     public static let defaultMaxConcurrentLargeBodies = 4
+    /// Most MRV evidence files (`getMRVEvidenceFile`) read, re-hashed and answered at once; more
+    /// are 503 UNAVAILABLE (memory: each holds a whole file, up to the policy's
+    /// `maxEvidenceBytes`, 32 MiB as shipped). `openets serve --max-concurrent-evidence-downloads`; at least 1.
+    public var maxConcurrentEvidenceDownloads = Self.defaultMaxConcurrentEvidenceDownloads
+    public static let defaultMaxConcurrentEvidenceDownloads = 4
     /// Days a stored API Idempotency-Key (and its answer) is kept: an older one is deleted at
     /// the next claim and may then act again. `openets serve --idempotency-retention-days`; at least 1.
     public var idempotencyRetentionDays = APIIdempotency.defaultRetentionDays
@@ -43,6 +48,9 @@ public struct ServerConfiguration: Sendable {
     public var problem: String? {
         if marketStreamsPerAddress < 1 { return "marketStreamsPerAddress must be at least 1 (is \(marketStreamsPerAddress))" }
         if maxConcurrentLargeBodies < 1 { return "maxConcurrentLargeBodies must be at least 1 (is \(maxConcurrentLargeBodies))" }
+        if maxConcurrentEvidenceDownloads < 1 {
+            return "maxConcurrentEvidenceDownloads must be at least 1 (is \(maxConcurrentEvidenceDownloads))"
+        }
         if idempotencyRetentionDays < 1 { return "idempotencyRetentionDays must be at least 1 (is \(idempotencyRetentionDays))" }
         return nil
     }
@@ -178,7 +186,8 @@ public func buildRouter(
         router, store: store, service: service, parts: APIParts(mrv: api.mrv ?? mrv, cycle: api.cycle ?? cycle),
         rateLimit: configuration.apiRateLimit, applicationLimiter: applicationLimiter,
         limits: APIServerLimits(
-            maxConcurrentLargeBodies: configuration.maxConcurrentLargeBodies, idempotencyRetentionDays: configuration.idempotencyRetentionDays),
+            maxConcurrentLargeBodies: configuration.maxConcurrentLargeBodies, idempotencyRetentionDays: configuration.idempotencyRetentionDays,
+            maxConcurrentEvidenceDownloads: configuration.maxConcurrentEvidenceDownloads),
         orderFastPath: configuration.orderFastPath)
     addAllocationPlanRoutes(router, plans: plans)
     return router

@@ -93,14 +93,15 @@ struct MRVPolicyPublish: AsyncParsableCommand {
         let tables: MRVPolicyTables
         do { tables = try readPolicyFile(file) } catch let error as MRVError { try failMRV(error, json: options.json) }
         let from = effectiveFrom ?? BeijingTime.date(SystemClock().now()).description
-        let (result, previous) = try await withMRV(options.store.location) { service in
-            let previous = await service.policy
-            return (try await service.publishPolicy(tables, effectiveFrom: from, note: note), previous)
+        let result = try await withMRV(options.store.location) { service in
+            try await service.publishPolicy(tables, effectiveFrom: from, note: note)
         }
         switch result {
         case .failure(let error): try failMRV(error, json: options.json)
-        case .success(let version):
-            let changes = MRVPolicyChanges.between(previous, tables)
+        case .success(let publication):
+            // Against the tables it replaced, read in its transaction (another publisher's included).
+            let version = publication.version
+            let changes = MRVPolicyChanges.between(publication.previous, tables)
             if options.json {
                 print(jsonText(["status": "published", "version": "\(version)", "changes": "\(changes.count)"]))
             } else {

@@ -37,6 +37,10 @@ struct ServeCommand: AsyncParsableCommand {
         valueName: "REQUESTS"))
     var maxConcurrentLargeBodies: Int = ServerConfiguration.defaultMaxConcurrentLargeBodies
     @Option(help: ArgumentHelp(
+        "MRV evidence files served at once, each read whole and re-hashed (default \(ServerConfiguration.defaultMaxConcurrentEvidenceDownloads)); 503 UNAVAILABLE beyond.",
+        valueName: "REQUESTS"))
+    var maxConcurrentEvidenceDownloads: Int = ServerConfiguration.defaultMaxConcurrentEvidenceDownloads
+    @Option(help: ArgumentHelp(
         "Days a stored API Idempotency-Key and its answer are kept before the key may act again (default \(APIIdempotency.defaultRetentionDays)).",
         valueName: "DAYS"))
     var idempotencyRetentionDays: Int = APIIdempotency.defaultRetentionDays
@@ -50,6 +54,9 @@ struct ServeCommand: AsyncParsableCommand {
         }
         guard maxConcurrentLargeBodies >= 1 else {
             throw ValidationError("--max-concurrent-large-bodies must be at least 1 (is \(maxConcurrentLargeBodies))")
+        }
+        guard maxConcurrentEvidenceDownloads >= 1 else {
+            throw ValidationError("--max-concurrent-evidence-downloads must be at least 1 (is \(maxConcurrentEvidenceDownloads))")
         }
         guard idempotencyRetentionDays >= 1 else {
             throw ValidationError("--idempotency-retention-days must be at least 1 (is \(idempotencyRetentionDays))")
@@ -94,6 +101,7 @@ struct ServeCommand: AsyncParsableCommand {
                 configuration.applicationRateLimit = APIRateLimit(calls: applicationRateLimit, windowSeconds: APIRateLimit.applications.windowSeconds)
                 configuration.marketStreamsPerAddress = marketStreamsPerAddress
                 configuration.maxConcurrentLargeBodies = maxConcurrentLargeBodies
+                configuration.maxConcurrentEvidenceDownloads = maxConcurrentEvidenceDownloads
                 configuration.idempotencyRetentionDays = idempotencyRetentionDays
                 let app = buildApplication(
                     configuration, store: ledger, service: service, plans: plans.service, cycle: cycle, mrv: opened.service,

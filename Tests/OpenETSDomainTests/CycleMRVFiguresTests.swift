@@ -92,6 +92,40 @@ struct CycleMRVFiguresTests {
         }
     }
 
+    /// With a province only its entities' facilities and accounts are read: a fault of another
+    /// province (an entity without an account, an owner holding two) fails the nation's
+    /// figures and names it, never the province's.
+    @Test func aProvinceReadsItsOwnEntitiesOnly() throws {
+        var (mrv, registry) = Self.states()
+        let stranger = "91440100000000002X"
+        let gd = MRVEntityID(stranger)
+        mrv.entities[gd] = MRVEntity(id: gd, name: "G", province: "广东", city: "广州", sector: .power, group: nil)
+        mrv.facilities["G1"] = Facility(
+            id: "G1", entity: gd, name: "G1", kind: .power,
+            power: PowerUnit(category: .coalGT300, capacityMW: ExactDecimal(10), cooling: .air), fuels: [.coal])
+        #expect(throws: AllocationError(.unknownAccount, "G1: no registry entity account is held by MRV entity \(stranger)")) {
+            try CycleMRVFigures.facilities(plan: Self.plan, year: 2024, mrv: mrv, registry: registry, file: nil, needVerified: false)
+        }
+        #expect(throws: AllocationError(.unknownAccount, "G1: no registry entity account is held by MRV entity \(stranger)")) {
+            try CycleMRVFigures.facilities(plan: Self.plan, year: 2024, mrv: mrv, registry: registry, file: nil, needVerified: false, province: "广东")
+        }
+        let sichuan = try CycleMRVFigures.facilities(plan: Self.plan, year: 2024, mrv: mrv, registry: registry, file: nil, needVerified: true, province: "四川")
+        #expect(sichuan.map(\.id) == ["U1"] && sichuan.first?.verifiedT == 50_001)
+        // The file naming G1: for Sichuan a facility the platform does not know (the file's figures).
+        let named = try CycleMRVFigures.facilities(
+            plan: Self.plan, year: 2024, mrv: mrv, registry: registry, file: [CycleFacility(id: "G1", entity: "ENT-000009", province: "GD", category: "gas", previousVerifiedT: 1)],
+            needVerified: false, province: "四川")
+        #expect(named.first?.entity == "ENT-000009")
+        for id in ["ENT-000002", "ENT-000003"] {
+            registry.accounts[AccountID(id)] = Account(
+                id: AccountID(id), type: .entity, ownerID: stranger, ownerName: "G", province: "GD", status: .open, representatives: [], openedAt: Self.at)
+        }
+        #expect(throws: AllocationError(.unknownAccount, "owner \(stranger) holds more than one entity account")) {
+            try CycleMRVFigures.facilities(plan: Self.plan, year: 2024, mrv: mrv, registry: registry, file: nil, needVerified: false)
+        }
+        #expect(try CycleMRVFigures.facilities(plan: Self.plan, year: 2024, mrv: mrv, registry: registry, file: nil, needVerified: false, province: "四川").map(\.id) == ["U1"])
+    }
+
     @Test func aMonthWithoutOperatingHoursLeavesTheLoadFactorOut() throws {
         let (mrv, registry) = Self.states(hours: false)
         let f = try CycleMRVFigures.facilities(plan: Self.plan, year: 2024, mrv: mrv, registry: registry, file: nil, needVerified: true)

@@ -467,17 +467,21 @@ struct APICycleRunTests {
             let afterPre = await head()
 
             // True-up while U3's 2024 report awaits the national review: refused, naming the
-            // facility and its entity account, nothing stored, moved or audited as done.
+            // facility and its entity account, nothing stored or moved; audited as refused only.
+            func stageLines() async throws -> [AuditRecord] { try await world.store.audit(limit: 100_000).filter { $0.action == "api_cycle_stage" } }
+            let linesBefore = try await stageLines()
             let refused = try await api.call("POST", Self.stage("true_up"), token: mee, key: "mrv-trueup-early", body: mrvSource)
             #expect(refused.status == 422 && refused.code == "NO_VERIFIED_FIGURE", "\(refused.body)")
             let message = refused.json["message"] as? String ?? ""
             #expect(message == "MRV-U3 (ENT-000003): no verified figure for 2024 (annual report province_approved, not approved)", "\(refused.body)")
+            // Exactly one new line, the refusal's (the newest first).
+            let linesAfter = try await stageLines()
+            #expect(linesAfter.count == linesBefore.count + 1 && linesAfter.first?.detail == "rejected NO_VERIFIED_FIGURE", "\(linesAfter.prefix(3))")
+            #expect(Array(linesAfter.dropFirst()) == linesBefore)
             let conflict = try await api.call("POST", Self.stage("true_up"), token: mee, key: "mrv-trueup-both", body: #"{"source":"mrv","facilities":[]}"#)
             #expect(conflict.status == 422 && conflict.code == "SOURCE_CONFLICT", "\(conflict.body)")
             #expect(await head() == afterPre)
             #expect(try await cycle.stage(plan: "power-2024", year: 2024, stage: .trueUp) == nil)
-            let early = try await world.store.audit(limit: 500).filter { $0.action == "api_cycle_stage" && $0.detail.contains("true_up") }
-            #expect(early.isEmpty, "\(early)")
 
             // The MEE approves U3's report; the true-up then runs from the platform: 679,600 t, the
             // final as the facilities JSON of the same figures gives it.
@@ -493,6 +497,32 @@ struct APICycleRunTests {
             #expect(try await MRVVerifiedFigures(mrv: mrv, registry: service).facilities(plan: plan, year: 2024, file: nil, needVerified: true) == Self.mrvFile(verified: true))
             let lines = try await world.store.audit(limit: 500).filter { $0.action == "api_cycle_stage" && $0.detail.contains(" true_up ") }
             #expect(lines.count == trueUp.json["commands"] as? Int && lines.allSatisfy { $0.user == "mee" && $0.detail.hasPrefix("accepted #") }, "\(lines)")
+
+            // A fault in Guangdong: a power entity the registry holds no account for. The MEE's
+            // totals from the platform fail on it and name it; Sichuan's staff read their own
+            // province's figures, and nothing of Guangdong is in their answer.
+            let first17 = "91440100000000777"
+            let stranger = first17 + String(UnifiedSocialCreditCode.checkCharacter(for: first17)!)
+            for (key, command) in [
+                ("cycle-mrv-gd-entity", MRVCommand.registerEntity(uscc: stranger, name: "Stranger GD", province: "GD", city: "广州", sector: .power, group: nil)),
+                ("cycle-mrv-gd-unit", .registerFacility(Facility(
+                    id: "MRV-GD-STRANGER", entity: MRVEntityID(stranger), name: "unit", kind: .power,
+                    power: PowerUnit(category: .coalGT300, capacityMW: ExactDecimal(300), cooling: .water), fuels: [.coal]))),
+            ] {
+                let outcome = try await mrv.execute(MRVRequest(idempotencyKey: key, command: command))
+                #expect(outcome.receipt != nil, "\(key): \(outcome)")
+            }
+            let national = try await api.call("POST", totalsPath, token: mee, body: mrvSource)
+            #expect(national.status == 422 && national.code == "UNKNOWN_ACCOUNT" && national.body.contains(stranger), "\(national.body)")
+            for user in ["sc", "chengdu"] {
+                let scoped = try await api.call("POST", totalsPath, token: tokens[user]!, body: mrvSource)
+                let rows = scoped.json["provinces"] as? [[String: Any]] ?? []
+                #expect(scoped.status == 200 && rows.map { $0["scope"] as? String } == ["SC"], "\(user): \(scoped.body)")
+                #expect((rows.first?["total"] as? [String: Any])?["preAllocationTonnes"] as? Int == 350_000, "\(user): \(scoped.body)")
+                for id in [stranger, "MRV-GD-STRANGER", "MRV-U3", Self.mrvUnits[1].entity.uscc, "ENT-000003"] {
+                    #expect(!scoped.body.contains(id), "\(user) sees \(id): \(scoped.body)")
+                }
+            }
         }
         try await mrvStore.close()
         try await world.cycle.close()

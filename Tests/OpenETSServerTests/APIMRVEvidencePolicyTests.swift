@@ -7,6 +7,7 @@ import OpenETSDomain
 import OpenETSRuntime
 import OpenETSServer
 import OpenETSSQLStore
+import Synchronization
 import Testing
 
 /// MRV evidence files read back, concurrent deposits for one month, and the MRV policy tables
@@ -288,6 +289,93 @@ struct APIMRVEvidencePolicyTests {
             #expect(audit.contains { $0.user == "mee" && $0.detail.hasPrefix("accepted v1") }, "\(audit)")
             #expect(audit.filter { $0.detail.hasPrefix("rejected INVALID_POLICY") }.count == 3, "\(audit)")
             #expect(audit.contains { $0.detail.hasPrefix("rejected IDEMPOTENCY_KEY_REUSED") })
+
+            // Another process publishes 0.65 meanwhile; the server's service still holds version
+            // 1 (0.6). Its next publication is checked against, and reports its changes from,
+            // the version in force under the writer's lock: 0.65 → 0.7, in the answer and its replay.
+            let (otherStore, other) = try await Composition.openMRV(world.location, connectionID: 8)
+            var elsewhere = corrected
+            elsewhere.accounting[i2022].gridFactorTPerMWh = "0.65"
+            #expect(try await other.publishPolicy(elsewhere, effectiveFrom: "2025-06-02", note: "elsewhere").map(\.version) == .success(2))
+            try await otherStore.close()
+            #expect(await mrv.policyVersion == 1)
+            var next = corrected
+            next.accounting[i2022].gridFactorTPerMWh = "0.7"
+            let racedBody = Self.json(["tables": try Self.tablesJSON(next), "note": "0.7", "effectiveFrom": "2025-06-03"] as [String: Any])
+            let raced = try await api.call("POST", versions, token: t["mee"], key: "pub-2", body: racedBody)
+            #expect(raced.status == 201 && (raced.json["version"] as? [String: Any])?["version"] as? Int == 3, "\(raced.body)")
+            #expect(raced.json["changes"] as? [String] == [#"accounting[2022].gridFactorTPerMWh: "0.65" → "0.7""#], "\(raced.body)")
+            let racedAgain = try await api.call("POST", versions, token: t["mee"], key: "pub-2", body: racedBody)
+            #expect(racedAgain.json["replayed"] as? Bool == true && racedAgain.json["changes"] as? [String] == raced.json["changes"] as? [String], "\(racedAgain.body)")
         }
     }
+
+    // MARK: downloads at once
+
+    /// At most `maxConcurrentEvidenceDownloads` files are served at once. With one place, a
+    /// download held inside its evidence read (the store waits for the test: no timing) keeps
+    /// its place; a second download meanwhile is 503 UNAVAILABLE; the place is given back
+    /// with the first answer.
+    @Test(.timeLimit(.minutes(2)), arguments: Workflow.databases)
+    func evidenceDownloadsBeyondTheLimitAreRefused(database: String) async throws {
+        var world = try await Workflow.world(database)
+        let t = world.tokens
+        let held = HeldEvidenceStore(world.mrvStore)
+        world.mrv = try await MRVService.open(store: held, clock: MarketClock(CivilDate(year: 2025, month: 6, day: 3), hour: 8, minute: 0))
+        var configuration = ServerConfiguration(host: "127.0.0.1", port: 0)
+        configuration.maxConcurrentEvidenceDownloads = 1
+        try await Workflow.serve(world, configuration: configuration) { api in
+            let scan = Array("held scan 2024-11".utf8)
+            let path = "\(Self.evidencePath(11))/\(evidenceSHA256(scan))"
+            let deposited = try await api.call("POST", Self.evidencePath(11), token: t["e1"], key: "held-1", body: Self.deposit("held.pdf", scan))
+            #expect(deposited.status == 200, "\(deposited.body)")
+            held.arm()
+            let first = Task { () async throws -> (Int, [UInt8]) in
+                let got = try await Self.download(api.port, path, token: t["e1"])
+                return (got.status, got.bytes)
+            }
+            for await _ in held.reading.stream { break }
+            let second = try await api.call("GET", path, token: t["sc"])
+            #expect(second.status == 503 && second.code == "UNAVAILABLE" && second.body.contains("1 evidence downloads are in progress"), "\(second.body)")
+            held.release.continuation.yield()
+            let (status, bytes) = try await first.value
+            #expect(status == 200 && bytes == scan, "\(status)")
+            let after = try await Self.download(api.port, path, token: t["sc"])
+            #expect(after.status == 200 && after.bytes == scan, "\(after.status)")
+        }
+    }
+}
+
+/// An MRV store whose next evidence read, once armed, waits for the test's `release`
+/// (announcing itself on `reading`); every other call goes to the store it wraps.
+final class HeldEvidenceStore: MRVStore {
+    let inner: any MRVStore
+    let reading = AsyncStream<Void>.makeStream()
+    let release = AsyncStream<Void>.makeStream()
+    private let armed = Mutex(false)
+
+    init(_ inner: any MRVStore) { self.inner = inner }
+
+    func arm() { armed.withLock { $0 = true } }
+
+    func evidenceBlob(_ sha256: String) async throws -> EvidenceBlob? {
+        let hold = armed.withLock { armed in
+            defer { armed = false }
+            return armed
+        }
+        if hold {
+            reading.continuation.yield()
+            for await _ in release.stream { break }
+        }
+        return try await inner.evidenceBlob(sha256)
+    }
+
+    func migrate() async throws { try await inner.migrate() }
+    func writeMRV<T>(_ body: (any MRVTransaction) async throws -> T) async throws -> T { try await inner.writeMRV(body) }
+    func mrvHead() async throws -> JournalHead { try await inner.mrvHead() }
+    func mrvJournal(after seq: Int64, limit: Int) async throws -> [JournalEntry] { try await inner.mrvJournal(after: seq, limit: limit) }
+    func mrvPolicy() async throws -> StoredMRVPolicy? { try await inner.mrvPolicy() }
+    func mrvPolicyVersions() async throws -> [StoredMRVPolicy] { try await inner.mrvPolicyVersions() }
+    func evidenceBlobKeys() async throws -> [String] { try await inner.evidenceBlobKeys() }
+    func close() async throws { try await inner.close() }
 }

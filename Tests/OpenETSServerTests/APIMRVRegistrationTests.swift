@@ -306,7 +306,7 @@ struct APIMRVRegistrationTests {
             // The size limits: the data year's maxEvidenceBytes (policy; 422), the body (413).
             var tables = await mrv.policy
             for i in tables.platform.indices { tables.platform[i].limits.maxEvidenceBytes = 64 }
-            #expect(try await mrv.publishPolicy(tables, effectiveFrom: "2025-06-01", note: "evidence limit for the API test").get() >= 1)
+            #expect(try await mrv.publishPolicy(tables, effectiveFrom: "2025-06-01", note: "evidence limit for the API test").get().version >= 1)
             head = await mrv.head
             let big = [UInt8](repeating: 7, count: 65)
             let tooBig = try await api.call("POST", november, token: t["e1"], key: "ev-big", body: deposit([file("big.bin", big, media: "application/octet-stream")]))

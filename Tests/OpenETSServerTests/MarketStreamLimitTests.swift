@@ -174,11 +174,15 @@ struct MarketStreamLimitTests {
         #expect(ServerConfiguration().problem == nil)
         var configuration = ServerConfiguration()
         #expect(configuration.marketStreamsPerAddress == 8 && configuration.maxConcurrentLargeBodies == 4 && configuration.idempotencyRetentionDays == 30)
+        #expect(configuration.maxConcurrentEvidenceDownloads == 4)
         configuration.marketStreamsPerAddress = 0
         #expect(configuration.problem?.hasPrefix("marketStreamsPerAddress must be at least 1") == true)
         configuration = ServerConfiguration()
         configuration.maxConcurrentLargeBodies = -1
         #expect(configuration.problem?.hasPrefix("maxConcurrentLargeBodies must be at least 1") == true)
+        configuration = ServerConfiguration()
+        configuration.maxConcurrentEvidenceDownloads = 0
+        #expect(configuration.problem?.hasPrefix("maxConcurrentEvidenceDownloads must be at least 1") == true)
         configuration = ServerConfiguration()
         configuration.idempotencyRetentionDays = 0
         #expect(configuration.problem?.hasPrefix("idempotencyRetentionDays must be at least 1") == true)

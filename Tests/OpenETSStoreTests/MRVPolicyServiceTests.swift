@@ -47,7 +47,7 @@ struct MRVPolicyServiceTests {
 
         let changed = Self.withGridFactor2022("0.6")
         let published = try await s.service.publishPolicy(changed, effectiveFrom: "2025-01-20", note: "grid factor corrected")
-        #expect(published == .success(1))
+        #expect(published.map(\.version) == .success(1) && published.map(\.previous) == .success(.seed))
         #expect(await s.service.policyVersion == 1)
         #expect(try await s.service.facilityYear("U1", year: 2022).electricityT == ExactDecimal("600.00")!)
         try await s.close()
@@ -76,7 +76,7 @@ struct MRVPolicyServiceTests {
         let other = try await T.open(location)
         var tighter = MRVPolicyTables.seed
         tighter.platform = tighter.platform.map { var p = $0; if p.year == 2024 { p.monthlyDueDays = 10 }; return p }
-        #expect(try await other.service.publishPolicy(tighter, effectiveFrom: "2025-01-20", note: "10 days") == .success(1))
+        #expect(try await other.service.publishPolicy(tighter, effectiveFrom: "2025-01-20", note: "10 days").map(\.version) == .success(1))
         try await other.close()
         // The first service still holds version 0 but its write reads version 1 first: December,
         // due 10 January under it, is late.
@@ -113,7 +113,7 @@ struct MRVPolicyServiceTests {
             }
             #expect(error.code == .invalidPolicy && error.message.contains(path), "\(error)")
         }
-        #expect(try await s.service.publishPolicy(.seed, effectiveFrom: "20 Jan", note: "x") == .failure(MRVError(.invalidPolicy, "effective_from: '20 Jan' is not YYYY-MM-DD")))
+        #expect(try await s.service.publishPolicy(.seed, effectiveFrom: "20 Jan", note: "x").map(\.version) == .failure(MRVError(.invalidPolicy, "effective_from: '20 Jan' is not YYYY-MM-DD")))
         #expect(try await s.service.policyVersions().isEmpty)
         #expect(await s.service.policyVersion == 0)
         #expect(await s.service.policy == .seed)

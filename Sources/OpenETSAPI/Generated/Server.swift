@@ -13030,7 +13030,9 @@ fileprivate extension UniversalServer where APIHandler: APIProtocol {
     /// entities, the MEE). The bytes are re-hashed before they are served: bytes that no longer
     /// hash to their SHA-256 (or whose size differs) are 409 EVIDENCE_TAMPERED and nothing is
     /// served. A file the month has never listed is 404 UNKNOWN_EVIDENCE whether or not another
-    /// month stored it, so a hash reveals nothing outside the caller's months.
+    /// month stored it, so a hash reveals nothing outside the caller's months. Each download
+    /// reads the whole file into memory: at most `openets serve --max-concurrent-evidence-downloads`
+    /// (4 by default) are served at once, more are 503 UNAVAILABLE (retry shortly).
     ///
     ///
     /// - Remark: HTTP `GET /api/v1/mrv/facilities/{facilityId}/months/{year}/{month}/evidence/{sha256}`.

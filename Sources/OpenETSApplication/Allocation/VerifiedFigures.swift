@@ -22,7 +22,16 @@ public struct MRVVerifiedFigures: VerifiedFiguresSource {
     }
 
     public func facilities(plan: AllocationPlan, year: Int, file: [CycleFacility]?, needVerified: Bool) async throws -> [CycleFacility] {
+        try await facilities(plan: plan, year: year, file: file, needVerified: needVerified, province: nil)
+    }
+
+    /// The facilities as above; with a `province`, those of its MRV entities only, read from
+    /// the province's entities and accounts alone (provincial and city staff's reads).
+    public func facilities(
+        plan: AllocationPlan, year: Int, file: [CycleFacility]?, needVerified: Bool, province: String?
+    ) async throws -> [CycleFacility] {
         try CycleMRVFigures.facilities(
-            plan: plan, year: year, mrv: await mrv.state, registry: await registry.state, file: file, needVerified: needVerified)
+            plan: plan, year: year, mrv: await mrv.state, registry: await registry.state, file: file, needVerified: needVerified,
+            province: province)
     }
 }

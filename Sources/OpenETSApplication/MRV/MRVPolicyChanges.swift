@@ -43,3 +43,16 @@ public enum MRVPolicyChanges {
         return "\(value)"
     }
 }
+
+/// A published MRV policy version (`MRVService.publishPolicy`): its number and the tables it
+/// replaced, read in the publication's transaction (so its changes are exactly this version's).
+public struct MRVPolicyPublication: Hashable, Sendable {
+    public var version: Int
+    /// The tables in force when the version was stored, which it was checked against.
+    public var previous: MRVPolicyTables
+
+    public init(version: Int, previous: MRVPolicyTables) {
+        self.version = version
+        self.previous = previous
+    }
+}

@@ -344,36 +344,39 @@ public actor MRVService {
     /// service, and every write of any other, uses it. A rejected set stores nothing.
     /// `effectiveFrom` is a Beijing date (YYYY-MM-DD) recorded with the version. With `audit`,
     /// its audit line (`accepted vN` or `rejected CODE`) is written in the same transaction.
+    /// The publication names the tables it replaced: those in force under the lock, which
+    /// `tables` were checked against (a concurrent publication is never missed).
     public func publishPolicy(
         _ tables: MRVPolicyTables, effectiveFrom: String, note: String, audit: AuditNote? = nil
-    ) async throws -> Result<Int, MRVError> {
+    ) async throws -> Result<MRVPolicyPublication, MRVError> {
         await acquire()
         defer { release() }
         let now = clock.now()
         let body = codec.encode(tables)
         let (knownPolicy, knownVersion, pinned) = (policy, policyVersion, pinned)
-        let result: Result<Int, MRVError> = try await store.writeMRV { tx in
+        let result: Result<MRVPolicyPublication, MRVError> = try await store.writeMRV { tx in
             _ = try await tx.lockHead()
             var previous = knownPolicy
             if !pinned, let stored = try await tx.mrvPolicy(newerThan: knownVersion) { previous = try Self.decodePolicy(stored) }
-            let result: Result<Int, MRVError>
+            let result: Result<MRVPolicyPublication, MRVError>
             if let fault = Self.publicationFault(tables, effectiveFrom: effectiveFrom, note: note, replacing: previous) {
                 result = .failure(fault)
             } else {
-                result = .success(try await tx.publishMRVPolicy(
-                    StoredMRVPolicy(version: 0, effectiveFrom: effectiveFrom, publishedAt: now, note: note, body: body)))
+                let version = try await tx.publishMRVPolicy(
+                    StoredMRVPolicy(version: 0, effectiveFrom: effectiveFrom, publishedAt: now, note: note, body: body))
+                result = .success(MRVPolicyPublication(version: version, previous: previous))
             }
             if let audit {
                 let detail: String
                 switch result {
-                case .success(let version): detail = "accepted v\(version)"
+                case .success(let published): detail = "accepted v\(published.version)"
                 case .failure(let error): detail = "rejected " + error.code.rawValue
                 }
                 try await tx.appendAudit([audit.record(detail: detail, accepted: (try? result.get()) != nil)])
             }
             return result
         }
-        if case .success(let version) = result { (policy, policyVersion) = (tables, version) }
+        if case .success(let published) = result { (policy, policyVersion) = (tables, published.version) }
         return result
     }
 

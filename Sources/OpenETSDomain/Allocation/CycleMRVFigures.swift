@@ -22,14 +22,23 @@
 ///   the error names every such facility with its entity account (the first
 ///   `maxNamedUnverified`, then how many more), so one answer lists all the reports the stage
 ///   still waits for.
+/// - With a `province` (provincial or city staff: the figures of their province only), only
+///   the facilities of that province's MRV entities are read, and only the registry's entity
+///   accounts of those entities: nothing of another province decides the answer or is named
+///   in an error. A facility of the file whose entity is of another province is read from
+///   the file alone, as one the platform does not know.
 public enum CycleMRVFigures {
     /// Facilities without a verified figure named in one `NO_VERIFIED_FIGURE` message.
     public static let maxNamedUnverified = 20
 
     public static func facilities(
-        plan: AllocationPlan, year: Int, mrv: MRVState, registry: RegistryState, file: [CycleFacility]?, needVerified: Bool
+        plan: AllocationPlan, year: Int, mrv: MRVState, registry: RegistryState, file: [CycleFacility]?, needVerified: Bool,
+        province: String? = nil
     ) throws(AllocationError) -> [CycleFacility] {
-        let accounts = try entityAccounts(registry)
+        // The facilities whose entity is in scope (every one without a province).
+        let inScope: (Facility) -> Bool = { facility in province == nil || mrv.entities[facility.entity]?.province == province }
+        let owners = province.map { wanted in Set(mrv.entities.values.filter { $0.province == wanted }.map(\.id.rawValue)) }
+        let accounts = try entityAccounts(registry, owners: owners)
         var ids: [String] = []
         if let file {
             for (index, facility) in file.enumerated() {
@@ -38,17 +47,18 @@ public enum CycleMRVFigures {
             }
         } else {
             ids = mrv.facilities.values.filter { facility in
-                mrv.entities[facility.entity]?.sector.rawValue == plan.sector
+                mrv.entities[facility.entity]?.sector.rawValue == plan.sector && inScope(facility)
             }.map(\.id.rawValue).sorted()
             guard !ids.isEmpty else {
-                throw AllocationError(.noVerifiedFigure, "the MRV platform has no facility of sector \(plan.sector)")
+                let scoped = province.map { " in province \($0)" } ?? ""
+                throw AllocationError(.noVerifiedFigure, "the MRV platform has no facility of sector \(plan.sector)\(scoped)")
             }
         }
         var result: [CycleFacility] = []
         var unverified: [String] = []
         for (index, id) in ids.enumerated() {
             var facility = file?[index] ?? CycleFacility(id: id, entity: nil, province: nil, category: nil, previousVerifiedT: nil)
-            guard let registered = mrv.facilities[FacilityID(id)] else {
+            guard let registered = mrv.facilities[FacilityID(id)], inScope(registered) else {
                 if needVerified { throw AllocationError(.noVerifiedFigure, "\(id): not a facility of the MRV platform") }
                 result.append(facility)
                 continue
@@ -159,10 +169,12 @@ public enum CycleMRVFigures {
         return rounded.description
     }
 
-    /// MRV entity (unified social credit code) → its registry entity account.
-    static func entityAccounts(_ registry: RegistryState) throws(AllocationError) -> [String: Account] {
+    /// MRV entity (unified social credit code) → its registry entity account; with `owners`,
+    /// only the accounts those entities hold (the others are neither read nor named).
+    static func entityAccounts(_ registry: RegistryState, owners: Set<String>? = nil) throws(AllocationError) -> [String: Account] {
         var accounts: [String: Account] = [:]
-        for account in registry.accounts.values.sorted(by: { $0.id < $1.id }) where account.type == .entity {
+        for account in registry.accounts.values.sorted(by: { $0.id < $1.id })
+        where account.type == .entity && owners.map({ $0.contains(account.ownerID) }) ?? true {
             guard accounts[account.ownerID] == nil else {
                 throw AllocationError(.unknownAccount, "owner \(account.ownerID) holds more than one entity account")
             }

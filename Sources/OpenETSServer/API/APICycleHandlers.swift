@@ -78,10 +78,12 @@ extension APIHandler {
 
     /// The facilities of a stage or of the totals: the request's list, or (`source` `mrv`) the
     /// MRV platform's approved reports of the year (`MRVVerifiedFigures`, as `--from-mrv`
-    /// without `--input`). One source: both is `SOURCE_CONFLICT`, neither `MISSING_FIELD`.
+    /// without `--input`). One source: both is `SOURCE_CONFLICT`, neither `MISSING_FIELD`. With
+    /// a `province`, the platform's facilities of that province's entities only (the stages
+    /// are the MEE's `cycle_run` and read the nation).
     func cycleFacilities(
         _ documents: [Schemas.CycleFacilityDocument]?, source: Schemas.CycleFiguresSource?, plan: AllocationPlan, year: Int,
-        needVerified: Bool
+        needVerified: Bool, province: String? = nil
     ) async throws -> [CycleFacility] {
         guard source == .mrv else {
             guard let documents else {
@@ -93,7 +95,8 @@ extension APIHandler {
             throw AllocationError(.sourceConflict, "give the facilities or source \"mrv\", not both: the API takes one source of figures")
         }
         guard let mrv else { throw MRVPlatformMissing() }
-        return try await MRVVerifiedFigures(mrv: mrv, registry: service).facilities(plan: plan, year: year, file: nil, needVerified: needVerified)
+        return try await MRVVerifiedFigures(mrv: mrv, registry: service).facilities(
+            plan: plan, year: year, file: nil, needVerified: needVerified, province: province)
     }
 
     /// Runs one stage as its CLI command does; `AllocationError` for bad input.
@@ -252,7 +255,12 @@ extension APIHandler {
             let plan = try await plans.resolve(id: id).plan
             guard plan.year == year else { throw AllocationError(.yearMismatch, "plan \(plan.id) is for \(plan.year), not \(year)") }
             // As `openets cycle totals`: no verified figure is needed (without one a facility counts its pre-allocation).
-            let facilities = try await cycleFacilities(request.facilities, source: request.source, plan: plan, year: year, needVerified: false)
+            // Provincial and city staff's figures from the platform are read from their province's
+            // entities alone: another province's fault (and its ids) is not theirs to see.
+            var province: String?
+            if case .province(let own) = scope { province = own }
+            let facilities = try await cycleFacilities(
+                request.facilities, source: request.source, plan: plan, year: year, needVerified: false, province: province)
             let totals = try await cycleService(cycle).totals(plan: plan, year: year, facilities: facilities)
             let provinces = totals.provinces.filter { scope == .national || scope == .province($0.id) }
             return .ok(.init(body: .json(Schemas.CycleTotals(

@@ -15,6 +15,10 @@ struct APIHandler: APIProtocol {
     var cycle: (any AllocationCycleStore)?
     /// Days a stored Idempotency-Key is kept (`ServerConfiguration.idempotencyRetentionDays`).
     var idempotencyRetentionDays = APIIdempotency.defaultRetentionDays
+    /// Places of the evidence downloads (`getMRVEvidenceFile`) read and answered at once, each
+    /// holding a whole file (up to the policy's `maxEvidenceBytes`) and its hash in memory;
+    /// more are 503 UNAVAILABLE (`ServerConfiguration.maxConcurrentEvidenceDownloads`).
+    var evidenceDownloads = LargeBodyGate(limit: ServerConfiguration.defaultMaxConcurrentEvidenceDownloads)
 
     /// The named maximum of `limit` (openapi.yaml says the same) and its default.
     static let maxPageLimit = 500

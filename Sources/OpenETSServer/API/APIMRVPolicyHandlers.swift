@@ -40,6 +40,13 @@ extension APIHandler {
         guard let file = record.evidenceHistory.reversed().lazy.flatMap(\.files).first(where: { $0.sha256 == sha256 }) else {
             return .notFound(.init(body: .json(Self.unknownEvidence(key, sha256))))
         }
+        // The whole file is read and hashed: a place among the downloads served at once is
+        // held until the answer is made (503 beyond them), so memory is bounded.
+        guard evidenceDownloads.enter() else {
+            return .serviceUnavailable(.init(body: .json(Self.error(
+                "UNAVAILABLE", "\(evidenceDownloads.limit) evidence downloads are in progress; retry shortly", ["operation": "getMRVEvidenceFile"]))))
+        }
+        defer { evidenceDownloads.leave() }
         switch try await mrv.evidence(sha256) {
         case .failure(let error) where error.code == .evidenceTampered:
             return .conflict(.init(body: .json(Self.error(error.code.rawValue, error.message, ["sha256": sha256]))))
@@ -189,18 +196,19 @@ extension APIHandler {
                 return .unprocessableContent(.init(body: .json(Self.error(error.code.rawValue, error.message, ["command": "mrv_policy_publish"]))))
             case .success(let found): tables = found
             }
-            let previous = await mrv.policy
             let from = body.effectiveFrom ?? BeijingTime.date(now).description
             switch try await mrv.publishPolicy(tables, effectiveFrom: from, note: body.note, audit: audit) {
             case .failure(let error):
                 return .unprocessableContent(.init(body: .json(Self.error(error.code.rawValue, error.message, ["command": "mrv_policy_publish"]))))
-            case .success(let version):
+            case .success(let publication):
+                // The changes against the tables the publication replaced (read under its lock).
+                let version = publication.version
                 let stored = try await mrv.policyVersions().first { $0.version == version }
                 let published =
                     stored.map { Self.policyVersion($0, inForce: true) }
                     ?? Schemas.MRVPolicyVersion(version: version, effectiveFrom: from, publishedAt: utc(now), note: body.note, inForce: true)
                 return .created(.init(body: .json(Schemas.MRVPolicyPublished(
-                    version: published, changes: MRVPolicyChanges.between(previous, tables), replayed: false))))
+                    version: published, changes: MRVPolicyChanges.between(publication.previous, tables), replayed: false))))
             }
         }
     }

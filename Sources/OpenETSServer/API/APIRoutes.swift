@@ -18,7 +18,8 @@ func addAPIRoutes(
     router.get("/openapi.yaml") { _, _ in text(OpenAPISpec.yaml, contentType: "application/yaml; charset=utf-8") }
     let handler = APIHandler(
         service: service, store: store, access: AccessService(store: store), mrv: parts.mrv, cycle: parts.cycle,
-        idempotencyRetentionDays: limits.idempotencyRetentionDays)
+        idempotencyRetentionDays: limits.idempotencyRetentionDays,
+        evidenceDownloads: LargeBodyGate(limit: limits.maxConcurrentEvidenceDownloads))
     let api = router.group()
         .add(middleware: APIRequestInfoMiddleware())
         .add(middleware: APIRateLimitMiddleware(limiter: APIRateLimiter(rateLimit)))
@@ -42,6 +43,7 @@ func addAPIRoutes(
 struct APIServerLimits: Sendable {
     var maxConcurrentLargeBodies = ServerConfiguration.defaultMaxConcurrentLargeBodies
     var idempotencyRetentionDays = APIIdempotency.defaultRetentionDays
+    var maxConcurrentEvidenceDownloads = ServerConfiguration.defaultMaxConcurrentEvidenceDownloads
 }
 
 /// The parts of the system the API serves besides the registry and the exchange; the
@@ -219,12 +221,16 @@ struct APIErrorMiddleware: ServerMiddleware {
     }
 }
 
-/// Counts the large request bodies being read; `enter` refuses beyond the limit.
+/// Counts the large request bodies being read (or the evidence files being served);
+/// `enter` refuses beyond the limit.
 final class LargeBodyGate: Sendable {
     let limit: Int
     private let count = Mutex(0)
 
-    init(limit: Int) { self.limit = limit }
+    init(limit: Int) {
+        precondition(limit >= 1, "at least one place")
+        self.limit = limit
+    }
 
     func enter() -> Bool {
         count.withLock { count in
