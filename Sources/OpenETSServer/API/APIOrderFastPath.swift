@@ -33,6 +33,8 @@ struct OrderEntryFastPath: RouterMiddleware {
         func serve() { counts.withLock { $0.served += 1 } }
         func fallThrough() { counts.withLock { $0.passed += 1 } }
     }
+    /// One decoder for every request (its options are never changed after this).
+    private static let decoder = JSONDecoder()
     private static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         // As the generated path's `Configuration(jsonEncodingOptions:)` (APIRoutes.swift).
@@ -106,7 +108,7 @@ struct OrderEntryFastPath: RouterMiddleware {
                 return try await next(request, context)
             }
             let buffer = try await request.collectBody(upTo: APIErrorMiddleware.maxBodyBytes)
-            guard let body = try? JSONDecoder().decode(Components.Schemas.PlaceOrderRequest.self, from: Data(buffer.readableBytesView)) else {
+            guard let body = try? Self.decoder.decode(Components.Schemas.PlaceOrderRequest.self, from: Data(buffer.readableBytesView)) else {
                 Self.stats.fallThrough()
                 return try await next(request, context)
             }
