@@ -231,6 +231,24 @@ struct APIServerTests {
     /// the same requests — accepted, replayed, refused by the domain, by the permission matrix,
     /// without a token, and shapes only the generated path handles — against two fresh demo
     /// markets, one served each way, give the same statuses and bodies, and the same books.
+    /// The account-application limit's path check: every spelling the router sends to the two
+    /// operations counts (empty segments, a trailing slash, percent-encoding), nothing else does.
+    @Test func applicationPathsAreRecognisedAsTheRouterMatchesThem() {
+        for path in [
+            "/api/v1/accounts/applications", "//api/v1/accounts/applications/", "/api/v1/accounts/%61pplications",
+            "/api/%761/accounts/applications", "/api/v1/accounts/applications/APP-1/resubmission",
+            "/api/v1/accounts/applications/APP-1/%72esubmission",
+        ] {
+            #expect(ApplicationRateLimitMiddleware.isApplication(path), "\(path)")
+        }
+        for path in [
+            "/api/v1/exchange/orders", "/api/v1/accounts/applications/APP-1", "/api/v1/accounts/applications/APP-1/decision",
+            "/api/v1/accounts/application", "/api/v2/accounts/applications", "/api/v1/accounts/%zz",
+        ] {
+            #expect(!ApplicationRateLimitMiddleware.isApplication(path), "\(path)")
+        }
+    }
+
     @Test func orderEntryFastPathAnswersAsTheGeneratedPath() async throws {
         struct Call { var token: String?; var path: String; var key: String?; var body: String?; var accept: String? = nil }
         func script(_ tokens: [String: String]) -> [Call] {
