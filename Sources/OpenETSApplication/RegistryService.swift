@@ -187,6 +187,15 @@ public struct AuditNote: Hashable, Sendable {
     public func record(stored: Bool) -> AuditRecord {
         AuditRecord(at: at, user: user, action: action, detail: "\(stored ? "accepted" : "replayed") \(summary)", address: address)
     }
+
+    /// The line of penalty notices issued (`AllocationCycleStore.saveNotices`): `accepted
+    /// <summary>: N issued` with the N notices this write stored of the `total` asked, or
+    /// `replayed <summary>: 0 issued` when every one was stored before.
+    public func noticesIssued(_ issued: Int, of total: Int) -> AuditRecord {
+        AuditRecord(
+            at: at, user: user, action: action, detail: "\(issued == 0 && total > 0 ? "replayed" : "accepted") \(summary): \(issued) issued",
+            address: address)
+    }
 }
 
 /// The registry's only writer in this process.

@@ -106,20 +106,24 @@ public struct SQLAllocationCycleStore<Database: SQLDatabase>: AllocationCycleSto
         }
     }
 
-    public func saveNotices(_ notices: [PenaltyNotice], at: Timestamp, audit: AuditRecord?) async throws {
+    public func saveNotices(_ notices: [PenaltyNotice], at: Timestamp, audit: AuditNote?) async throws -> Int {
         try await database.transaction { sql in
-            if let audit { try await insertAuditRecords([audit], sql, database.dialect) }
+            // RETURNING says whether this transaction stored the notice (or kept one stored before).
+            var issued = 0
             for n in notices {
-                try await sql.execute(
+                let inserted = try await sql.query(
                     """
                     INSERT INTO compliance_penalty_notices (id, plan_id, year, entity, province, regime, shortfall_t, average_price_fen,
                         min_fen, max_fen, amount_fen, deduction_t, status, issued_on, updated_at)
-                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) ON CONFLICT DO NOTHING
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) ON CONFLICT DO NOTHING RETURNING id
                     """,
                     [.text(n.id), .text(n.planID), .int(Int64(n.year)), .text(n.entity.rawValue), .text(n.province), .text(n.regime.rawValue),
                      .int(n.shortfallT), n.averagePriceFen.map { .int($0) } ?? .null, .int(n.minFen), .int(n.maxFen), .int(n.amountFen),
                      .int(n.deductionT), .text(n.status.rawValue), .text(n.issuedOn.description), .int(at.millisecondsSinceEpoch)])
+                issued += inserted.count
             }
+            if let audit { try await insertAuditRecords([audit.noticesIssued(issued, of: notices.count)], sql, database.dialect) }
+            return issued
         }
     }
 
@@ -144,14 +148,16 @@ public struct SQLAllocationCycleStore<Database: SQLDatabase>: AllocationCycleSto
         }
     }
 
-    public func setNoticeStatus(id: String, from: PenaltyNotice.Status, to: PenaltyNotice.Status, at: Timestamp) async throws -> Bool {
+    public func setNoticeStatus(
+        id: String, from: PenaltyNotice.Status, to: PenaltyNotice.Status, at: Timestamp, audit: AuditRecord?
+    ) async throws -> Bool {
         try await database.transaction { sql in
-            let rows = try await sql.query(
-                "SELECT status FROM compliance_penalty_notices WHERE id = $1", [.text(id)])
-            guard let row = rows.first, try row.text(0) == from.rawValue else { return false }
-            try await sql.execute(
-                "UPDATE compliance_penalty_notices SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4",
+            // RETURNING says whether this transaction moved the notice (a concurrent move wins once).
+            let moved = try await sql.query(
+                "UPDATE compliance_penalty_notices SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4 RETURNING id",
                 [.text(to.rawValue), .int(at.millisecondsSinceEpoch), .text(id), .text(from.rawValue)])
+            guard !moved.isEmpty else { return false }
+            if let audit { try await insertAuditRecords([audit], sql, database.dialect) }
             return true
         }
     }

@@ -92,7 +92,8 @@ struct APICycleRunTests {
                 (Self.stage("pre_allocation"), "{}", "MISSING_FIELD"),
                 (Self.stage("pre_allocation"), #"{"facilities":[{"id":5}]}"#, "INVALID_INPUT"),
                 (Self.stage("pre_allocation"), "{\"facilities\":[]}", "MISSING_FIELD"),
-                (Self.stage("pre_allocation"), #"{"source":"mrv","facilities":[]}"#, "SOURCE_CONFLICT"),
+                // Both sources are `--from-mrv --input`: the file is read first, as the CLI reads it.
+                (Self.stage("pre_allocation"), #"{"source":"mrv","facilities":[{"id":5}]}"#, "INVALID_INPUT"),
                 (Self.stage("true_up"), #"{"source":"facilities"}"#, "MISSING_FIELD"),
                 (Self.stage("pre_allocation"), try Self.body([Self.coal("D1", 1, "GD", "600000", prev: 500_000, verified: 520_000)]), "PROVINCE_MISMATCH"),
                 (Self.stage("pre_allocation", year: 2023), all, "YEAR_MISMATCH"),
@@ -123,6 +124,8 @@ struct APICycleRunTests {
             // A server without the MRV platform cannot take its figures.
             let noMRV = try await api.call("POST", Self.stage("pre_allocation"), token: mee, key: "no-mrv", body: #"{"source":"mrv"}"#)
             #expect(noMRV.status == 503 && noMRV.code == "UNAVAILABLE", "\(noMRV.body)")
+            let noMRVCombined = try await api.call("POST", Self.stage("pre_allocation"), token: mee, key: "no-mrv-combined", body: #"{"source":"mrv","facilities":[{"id":"D1"}]}"#)
+            #expect(noMRVCombined.status == 503 && noMRVCombined.code == "UNAVAILABLE", "\(noMRVCombined.body)")
             #expect(await head() == start)
             for stage in CycleStage.allCases { #expect(try await stored(stage) == nil, "\(stage)") }
             // The refusals left their "rejected" lines and nothing else: no command, no acceptance.
@@ -391,6 +394,12 @@ struct APICycleRunTests {
         }
     }
 
+    /// The combined body: `source` `mrv` with the facilities file (`--from-mrv --input`).
+    static func combined(_ facilities: [CycleFacility]) throws -> String {
+        let list = String(decoding: try JSONEncoder().encode(facilities), as: UTF8.self)
+        return #"{"source":"mrv","facilities":"# + list + "}"
+    }
+
     @Test(arguments: TradeBlockAuctionTests.databases)
     func aStageFromTheMRVPlatformsFigures(_ database: String) async throws {
         let world = try await APIPledgeTests.world(database, tag: "apicyclemrv")
@@ -478,7 +487,24 @@ struct APICycleRunTests {
             let linesAfter = try await stageLines()
             #expect(linesAfter.count == linesBefore.count + 1 && linesAfter.first?.detail == "rejected NO_VERIFIED_FIGURE", "\(linesAfter.prefix(3))")
             #expect(Array(linesAfter.dropFirst()) == linesBefore)
-            let conflict = try await api.call("POST", Self.stage("true_up"), token: mee, key: "mrv-trueup-both", body: #"{"source":"mrv","facilities":[]}"#)
+            // The combined form (`source` `mrv` with `facilities`, the CLI's `--from-mrv --input`)
+            // refuses as the CLI does: the file's verified figure does not stand in for the
+            // platform's approval; a named facility the platform does not know has no verified
+            // figure; a facility without id is MISSING_FIELD. Nothing stored or moved.
+            let fileU3 = try Self.combined(Self.mrvFile(verified: true))
+            let combinedRefusals: [(String, String, String)] = [
+                ("mrv-both-u3", fileU3, "MRV-U3 (ENT-000003): no verified figure for 2024 (annual report province_approved, not approved)"),
+                ("mrv-both-x9", #"{"source":"mrv","facilities":[{"id":"MRV-U1"},{"id":"X9","previous_verified_t":1}]}"#,
+                 "X9: not a facility of the MRV platform"),
+                ("mrv-both-noid", #"{"source":"mrv","facilities":[{"id":"MRV-U1"},{"verified_t":1}]}"#, "facilities[1]: id is required"),
+            ]
+            for (key, body, expected) in combinedRefusals {
+                let refusal = try await api.call("POST", Self.stage("true_up"), token: mee, key: key, body: body)
+                #expect(refusal.status == 422 && refusal.json["message"] as? String == expected, "\(key): \(refusal.body)")
+                #expect(refusal.code == (key == "mrv-both-noid" ? "MISSING_FIELD" : "NO_VERIFIED_FIGURE"), "\(key): \(refusal.body)")
+            }
+            // The totals still take one source.
+            let conflict = try await api.call("POST", totalsPath, token: mee, body: #"{"source":"mrv","facilities":[]}"#)
             #expect(conflict.status == 422 && conflict.code == "SOURCE_CONFLICT", "\(conflict.body)")
             #expect(await head() == afterPre)
             #expect(try await cycle.stage(plan: "power-2024", year: 2024, stage: .trueUp) == nil)
@@ -489,8 +515,24 @@ struct APICycleRunTests {
             let approved = try await mrv.execute(MRVRequest(
                 idempotencyKey: "cycle-mrv-national", command: .approveReview(entity: MRVEntityID(Self.mrvUnits[1].entity.uscc), year: 2024, level: .national)))
             #expect(approved.receipt != nil, "\(approved)")
-            let trueUp = try await api.call("POST", Self.stage("true_up"), token: mee, key: "mrv-trueup", body: mrvSource)
+            // The true-up in the combined form, its file naming the two units with wrong or
+            // missing figures (entity, province, category, output, emissions): every figure the
+            // platform has wins, so the stage gets what `openets cycle true-up --from-mrv
+            // --input` feeds it (`MRVVerifiedFigures` with the file, the code the CLI runs):
+            // the figures of the platform alone, 679,600 t by the hand count above.
+            let wrongFile = [
+                CycleFacility(id: "MRV-U1", entity: "ENT-999999", province: "XX", category: "gas", previousVerifiedT: 1, verifiedT: 1),
+                CycleFacility(id: "MRV-U3", entity: nil, province: nil, category: nil, previousVerifiedT: nil),
+            ]
+            let cliFacilities = try await MRVVerifiedFigures(mrv: mrv, registry: service).facilities(
+                plan: plan, year: 2024, file: wrongFile, needVerified: true)
+            #expect(cliFacilities == Self.mrvFile(verified: true))
+            let trueUp = try await api.call("POST", Self.stage("true_up"), token: mee, key: "mrv-trueup", body: try Self.combined(wrongFile))
             #expect(trueUp.status == 200 && Self.moved(trueUp) == 679_600, "\(trueUp.body)")
+            #expect(trueUp.json["alreadyDone"] as? Bool == false && Self.entities(trueUp)["ENT-000001"]?["province"] as? String == "SC", "\(trueUp.body)")
+            // The platform's figures alone, with a new key: the stage is done, the same result.
+            let again = try await api.call("POST", Self.stage("true_up"), token: mee, key: "mrv-trueup-again", body: mrvSource)
+            #expect(again.status == 200 && again.json["alreadyDone"] as? Bool == true && Self.moved(again) == 679_600, "\(again.body)")
             let final = try await api.call("POST", totalsPath, token: mee, body: try Self.body(Self.mrvFile(verified: true)))
             let finalNation = (final.json["nation"] as? [String: Any])?["total"] as? [String: Any] ?? [:]
             #expect(finalNation["finalTonnes"] as? Int == 1_274_600 && finalNation["finalTonnes"] as? Int == 595_000 + Self.moved(trueUp), "\(final.body)")

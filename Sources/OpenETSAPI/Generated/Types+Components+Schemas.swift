@@ -6611,8 +6611,16 @@ extension Components {
                 case pricing
             }
         }
+        /// A stage's figures: `facilities` alone (the facilities JSON), `source` `mrv` alone (the
+        /// MRV platform's approved reports), or both: `source` `mrv` with `facilities` is the CLI's
+        /// `--from-mrv --input` (the list names the facilities and fills what the platform lacks;
+        /// every figure the platform has wins). `source` `facilities` (or none) reads the list only.
+        ///
+        ///
         /// - Remark: Generated from `#/components/schemas/CycleStageRunRequest`.
         public struct CycleStageRunRequest: Codable, Hashable, Sendable {
+            /// The CLI's facilities JSON array; with `source` `mrv`, the `--input` file of `--from-mrv` (each needs its `id`, else 422 MISSING_FIELD).
+            ///
             /// - Remark: Generated from `#/components/schemas/CycleStageRunRequest/facilities`.
             public var facilities: [Components.Schemas.CycleFacilityDocument]?
             /// - Remark: Generated from `#/components/schemas/CycleStageRunRequest/auction`.
@@ -6626,7 +6634,7 @@ extension Components {
             /// Creates a new `CycleStageRunRequest`.
             ///
             /// - Parameters:
-            ///   - facilities:
+            ///   - facilities: The CLI's facilities JSON array; with `source` `mrv`, the `--input` file of `--from-mrv` (each needs its `id`, else 422 MISSING_FIELD).
             ///   - auction:
             ///   - today: The carry-over's day, YYYY-MM-DD, after the surrender deadline (default today, Beijing).
             ///   - source:

@@ -558,7 +558,10 @@ public protocol APIProtocol: Sendable {
     /// the year, as `openets cycle … --from-mrv` without `--input`: every facility of the
     /// platform's entities of the plan's sector; the true-up and surrender need each one's
     /// verified figure, else 422 NO_VERIFIED_FIGURE naming the facilities and their entity
-    /// accounts); both is 422 SOURCE_CONFLICT, neither 422 MISSING_FIELD; `reserve` takes nothing; `auction` takes `auction` (the window,
+    /// accounts); both (`source` `mrv` with `facilities`) is `openets cycle … --from-mrv --input`:
+    /// the list names the facilities and fills what the platform lacks, every figure the
+    /// platform has wins (a named facility the platform does not know, where a verified figure
+    /// is needed, is 422 NO_VERIFIED_FIGURE); neither is 422 MISSING_FIELD; `reserve` takes nothing; `auction` takes `auction` (the window,
     /// ceiling, minimum bid, cap and pricing) unless the stage is done; `carry_over` takes
     /// `today` (default today, Beijing). A refusal is 422 with the cycle's code
     /// (STAGE_ORDER, MISSING_FIELD, PRE_ALLOCATION_MISMATCH, PROVINCE_MISMATCH, NO_RESERVE,
@@ -2003,7 +2006,10 @@ extension APIProtocol {
     /// the year, as `openets cycle … --from-mrv` without `--input`: every facility of the
     /// platform's entities of the plan's sector; the true-up and surrender need each one's
     /// verified figure, else 422 NO_VERIFIED_FIGURE naming the facilities and their entity
-    /// accounts); both is 422 SOURCE_CONFLICT, neither 422 MISSING_FIELD; `reserve` takes nothing; `auction` takes `auction` (the window,
+    /// accounts); both (`source` `mrv` with `facilities`) is `openets cycle … --from-mrv --input`:
+    /// the list names the facilities and fills what the platform lacks, every figure the
+    /// platform has wins (a named facility the platform does not know, where a verified figure
+    /// is needed, is 422 NO_VERIFIED_FIGURE); neither is 422 MISSING_FIELD; `reserve` takes nothing; `auction` takes `auction` (the window,
     /// ceiling, minimum bid, cap and pricing) unless the stage is done; `carry_over` takes
     /// `today` (default today, Beijing). A refusal is 422 with the cycle's code
     /// (STAGE_ORDER, MISSING_FIELD, PRE_ALLOCATION_MISMATCH, PROVINCE_MISMATCH, NO_RESERVE,

@@ -45,13 +45,18 @@ public protocol AllocationCycleStore: AllocationPlanStore {
     /// Debts recorded for the year, sorted by entity.
     func debts(year: Int) async throws -> [CycleDebt]
     /// Stores penalty notices (migrations 10, 15); a notice of the same plan, year and entity
-    /// (or id) is left as it is. With `audit`, its line is written in the same transaction:
+    /// (or id) is left as it is. Returns how many this call stored (counted in its
+    /// transaction, so concurrent calls never count one notice twice). With `audit`, its line
+    /// (`AuditNote.noticesIssued(_:of:)` with that count) is written in the same transaction:
     /// the notices and the line that records who issued them commit together.
-    func saveNotices(_ notices: [PenaltyNotice], at: Timestamp, audit: AuditRecord?) async throws
+    @discardableResult
+    func saveNotices(_ notices: [PenaltyNotice], at: Timestamp, audit: AuditNote?) async throws -> Int
     /// The year's notices of every plan, sorted by entity, then plan.
     func notices(year: Int) async throws -> [PenaltyNotice]
-    /// Moves a notice from `from` to `to`; false when no notice `id` has status `from`.
-    func setNoticeStatus(id: String, from: PenaltyNotice.Status, to: PenaltyNotice.Status, at: Timestamp) async throws -> Bool
+    /// Moves a notice from `from` to `to`; false when no notice `id` has status `from`. With
+    /// `audit`, the line is written in the transaction that moves the notice (and only when it
+    /// moves): the payment and the line that records it commit together.
+    func setNoticeStatus(id: String, from: PenaltyNotice.Status, to: PenaltyNotice.Status, at: Timestamp, audit: AuditRecord?) async throws -> Bool
     func close() async throws
 }
 
@@ -60,8 +65,13 @@ extension AllocationCycleStore {
         try await saveDone(record, audit: nil)
     }
 
-    public func saveNotices(_ notices: [PenaltyNotice], at: Timestamp) async throws {
+    @discardableResult
+    public func saveNotices(_ notices: [PenaltyNotice], at: Timestamp) async throws -> Int {
         try await saveNotices(notices, at: at, audit: nil)
+    }
+
+    public func setNoticeStatus(id: String, from: PenaltyNotice.Status, to: PenaltyNotice.Status, at: Timestamp) async throws -> Bool {
+        try await setNoticeStatus(id: id, from: from, to: to, at: at, audit: nil)
     }
 
     public func markDone(plan: String, year: Int, stage: CycleStage, debts: [CycleDebt], at: Timestamp) async throws {

@@ -351,11 +351,23 @@ public struct AllocationCycleService: Sendable {
     /// With `province`, only that province's entities are issued (and returned): the
     /// provincial authority issues its own notices (the API's issuePenaltyNotices). With
     /// `audit`, one line (`accepted <summary>: N issued`, or `replayed …: 0 issued` when every
-    /// notice was issued before) is written in the transaction that stores the notices.
+    /// notice was issued before) is written in the transaction that stores the notices, N
+    /// counted in that transaction.
     public func issuePenalties(
         plan: AllocationPlan, year: Int, issuedOn: CivilDate, multiple: ExactDecimal? = nil, province: String? = nil,
         audit: AuditNote? = nil
     ) async throws -> [PenaltyNotice] {
+        try await issuePenaltiesCounted(
+            plan: plan, year: year, issuedOn: issuedOn, multiple: multiple, province: province, audit: audit
+        ).notices
+    }
+
+    /// As `issuePenalties`, with `issued`: how many of the notices this call stored (the
+    /// store's count, from the transaction that stored them and wrote the audit line).
+    public func issuePenaltiesCounted(
+        plan: AllocationPlan, year: Int, issuedOn: CivilDate, multiple: ExactDecimal? = nil, province: String? = nil,
+        audit: AuditNote? = nil
+    ) async throws -> (notices: [PenaltyNotice], issued: Int) {
         guard let surrender = try await store.stage(plan: plan.id, year: year, stage: .surrender), surrender.status == .done else {
             throw AllocationError(.stageOrder, "the surrender stage of \(plan.id) \(year) is not done")
         }
@@ -371,25 +383,21 @@ public struct AllocationCycleService: Sendable {
         let assessments = (surrender.plan.compliance ?? []).filter { province == nil || $0.province == province }
         let notices = try CompliancePenalties.notices(
             plan: plan, assessments: assessments, averagePriceFen: average, multiple: multiple, issuedOn: issuedOn)
-        let before = Set(try await store.notices(year: year).map(\.id))
-        let issued = notices.filter { !before.contains($0.id) }.count
-        let record = audit.map {
-            AuditRecord(
-                at: $0.at, user: $0.user, action: $0.action,
-                detail: "\(issued == 0 && !notices.isEmpty ? "replayed" : "accepted") \($0.summary): \(issued) issued", address: $0.address)
-        }
-        try await store.saveNotices(notices, at: clock.now(), audit: record)
-        return try await store.notices(year: year).filter { $0.planID == plan.id && (province == nil || $0.province == province) }
+        let issued = try await store.saveNotices(notices, at: clock.now(), audit: audit)
+        let stored = try await store.notices(year: year).filter { $0.planID == plan.id && (province == nil || $0.province == province) }
+        return (stored, issued)
     }
 
     public func notices(year: Int) async throws -> [PenaltyNotice] { try await store.notices(year: year) }
 
-    /// Records that an issued notice was paid.
-    public func markPaid(notice id: String, year: Int) async throws -> PenaltyNotice {
+    /// Records that an issued notice was paid. With `audit`, its line (`accepted <summary>`)
+    /// is written in the transaction that marks the notice paid: a failed line leaves it issued.
+    public func markPaid(notice id: String, year: Int, audit: AuditNote? = nil) async throws -> PenaltyNotice {
         guard try await store.notices(year: year).contains(where: { $0.id == id }) else {
             throw AllocationError(.unknownNotice, "no penalty notice \(id) for \(year)")
         }
-        guard try await store.setNoticeStatus(id: id, from: .issued, to: .paid, at: clock.now()) else {
+        let line = audit?.record(stored: true)
+        guard try await store.setNoticeStatus(id: id, from: .issued, to: .paid, at: clock.now(), audit: line) else {
             throw AllocationError(.noticeStatus, "penalty notice \(id) is not issued (already paid or deducted)")
         }
         return try await store.notices(year: year).first { $0.id == id }!

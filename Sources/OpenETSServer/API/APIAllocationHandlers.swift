@@ -253,8 +253,10 @@ extension APIHandler {
                 return .ok(.init(body: .json(Schemas.PenaltyNoticePaid(notice: Self.notice(notice), replayed: true))))
             }
             do {
-                let paid = try await AllocationCycleService(registry: service, store: cycle, clock: SystemClock()).markPaid(notice: id, year: year)
-                try? await access.audit(now, principal.user, "api_penalty_paid", "accepted \(id)", APIRequestInfo.address)
+                // The line (`accepted <id>`) is written in the transaction that marks the notice paid.
+                let note = AuditNote(at: now, user: principal.user, action: "api_penalty_paid", address: APIRequestInfo.address, summary: id)
+                let paid = try await AllocationCycleService(registry: service, store: cycle, clock: SystemClock())
+                    .markPaid(notice: id, year: year, audit: note)
                 return .ok(.init(body: .json(Schemas.PenaltyNoticePaid(notice: Self.notice(paid), replayed: false))))
             } catch let error as AllocationError {
                 try await access.audit(now, principal.user, "api_penalty_paid", "rejected \(error.code.rawValue)", APIRequestInfo.address)

@@ -78,12 +78,15 @@ extension APIHandler {
 
     /// The facilities of a stage or of the totals: the request's list, or (`source` `mrv`) the
     /// MRV platform's approved reports of the year (`MRVVerifiedFigures`, as `--from-mrv`
-    /// without `--input`). One source: both is `SOURCE_CONFLICT`, neither `MISSING_FIELD`. With
-    /// a `province`, the platform's facilities of that province's entities only (the stages
-    /// are the MEE's `cycle_run` and read the nation).
+    /// without `--input`). Neither is `MISSING_FIELD`. Both: with `combined` (the stages), the
+    /// CLI's `--from-mrv --input` (the list names the facilities and fills what the platform
+    /// lacks, every figure the platform has winning: `CycleMRVFigures`, the code the CLI
+    /// runs); without it (the totals) `SOURCE_CONFLICT`. With a `province`, the platform's
+    /// facilities of that province's entities only (the stages are the MEE's `cycle_run` and
+    /// read the nation).
     func cycleFacilities(
         _ documents: [Schemas.CycleFacilityDocument]?, source: Schemas.CycleFiguresSource?, plan: AllocationPlan, year: Int,
-        needVerified: Bool, province: String? = nil
+        needVerified: Bool, province: String? = nil, combined: Bool = false
     ) async throws -> [CycleFacility] {
         guard source == .mrv else {
             guard let documents else {
@@ -91,12 +94,13 @@ extension APIHandler {
             }
             return try Self.facilities(documents)
         }
-        guard documents == nil else {
-            throw AllocationError(.sourceConflict, "give the facilities or source \"mrv\", not both: the API takes one source of figures")
+        guard documents == nil || combined else {
+            throw AllocationError(.sourceConflict, "give the facilities or source \"mrv\", not both: the totals take one source of figures")
         }
+        let file = try documents.map(Self.facilities)
         guard let mrv else { throw MRVPlatformMissing() }
         return try await MRVVerifiedFigures(mrv: mrv, registry: service).facilities(
-            plan: plan, year: year, file: nil, needVerified: needVerified, province: province)
+            plan: plan, year: year, file: file, needVerified: needVerified, province: province)
     }
 
     /// Runs one stage as its CLI command does; `AllocationError` for bad input.
@@ -108,7 +112,9 @@ extension APIHandler {
         switch stage {
         case .preAllocation, .trueUp, .surrender:
             // The pre-allocation needs last year's figures only; the true-up and surrender this year's verified ones.
-            let facilities = try await cycleFacilities(request.facilities, source: request.source, plan: plan, year: year, needVerified: stage != .preAllocation)
+            // `source` `mrv` with `facilities` is the CLI's `--from-mrv --input`.
+            let facilities = try await cycleFacilities(
+                request.facilities, source: request.source, plan: plan, year: year, needVerified: stage != .preAllocation, combined: true)
             let result = try await service.run(stage, plan: plan, year: year, facilities: facilities, audit: audit)
             var run = Self.stageRun(result.plan, applied: result.applied, alreadyDone: result.alreadyDone)
             if stage == .surrender { run.compliance = (result.plan.compliance ?? []).map(Self.assessment) }
@@ -198,14 +204,13 @@ extension APIHandler {
                     guard let parsed = ExactDecimal(text), !parsed.isNegative else { throw AllocationError(.invalidValue, "multiple \(text) is not a decimal") }
                     multiple = parsed
                 }
-                let before = Set(try await cycle.notices(year: year).filter { $0.planID == plan.id }.map(\.id))
-                // The audit line is stored with the notices, in the cycle store's transaction.
+                // The audit line is stored with the notices, in the cycle store's transaction, with
+                // the count that transaction stored (a concurrent call's notices are not counted).
                 let note = AuditNote(
                     at: now, user: user.user, action: "api_penalty_issue", address: APIRequestInfo.address,
                     summary: "\(id.prefix(64)) \(year) \(province ?? "CN")")
-                let notices = try await cycleService(cycle).issuePenalties(
+                let (notices, issued) = try await cycleService(cycle).issuePenaltiesCounted(
                     plan: plan, year: year, issuedOn: issuedOn, multiple: multiple, province: province, audit: note)
-                let issued = notices.filter { !before.contains($0.id) }.count
                 let replayed = issued == 0 && !notices.isEmpty
                 return .ok(.init(body: .json(Schemas.PenaltyNoticesIssued(notices: notices.map(Self.notice), issued: issued, replayed: replayed))))
             } catch let error as AllocationError {
