@@ -42,6 +42,19 @@ public struct ServerConfiguration: Sendable {
     /// Days a stored API Idempotency-Key (and its answer) is kept: an older one is deleted at
     /// the next claim and may then act again. `openets serve --idempotency-retention-days`; at least 1.
     public var idempotencyRetentionDays = APIIdempotency.defaultRetentionDays
+    /// Seconds a connection may stay silent — between requests, or while a request's head or
+    /// body is arriving — before the server closes it, so stalled clients do not keep
+    /// connections (or a large body's place) for ever. An answer being written (a market
+    /// stream) is not cut. `openets serve --idle-timeout-seconds`; at least 1.
+    public var idleTimeoutSeconds = Self.defaultIdleTimeoutSeconds
+    public static let defaultIdleTimeoutSeconds = 60
+    /// Seconds within which a large API body (evidence, a stage's facilities, policy tables)
+    /// must arrive whole once its place among `maxConcurrentLargeBodies` is taken: a client
+    /// sending slowly but never silent long enough for the idle timeout gets 408
+    /// BODY_TIMEOUT, and the place is given back. 600 s lets 48 MiB through at ~84 KB/s.
+    /// `openets serve --large-body-read-seconds`; at least 1.
+    public var largeBodyReadSeconds = Self.defaultLargeBodyReadSeconds
+    public static let defaultLargeBodyReadSeconds = 600
 
     /// Why the configuration cannot serve (a limit of 0 or less), or nil. `buildRouter` refuses
     /// such a configuration (a programming error); `openets serve` says this to the operator.
@@ -52,6 +65,8 @@ public struct ServerConfiguration: Sendable {
             return "maxConcurrentEvidenceDownloads must be at least 1 (is \(maxConcurrentEvidenceDownloads))"
         }
         if idempotencyRetentionDays < 1 { return "idempotencyRetentionDays must be at least 1 (is \(idempotencyRetentionDays))" }
+        if idleTimeoutSeconds < 1 { return "idleTimeoutSeconds must be at least 1 (is \(idleTimeoutSeconds))" }
+        if largeBodyReadSeconds < 1 { return "largeBodyReadSeconds must be at least 1 (is \(largeBodyReadSeconds))" }
         return nil
     }
     /// Most journal entries shown on the overview and an account page.
@@ -75,6 +90,7 @@ public func buildApplication(
     logger.logLevel = .info
     return Application(
         router: router,
+        server: .http1(configuration: .init(idleTimeout: .seconds(Int64(configuration.idleTimeoutSeconds)))),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "OpenETS"),
         onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger)
@@ -187,7 +203,8 @@ public func buildRouter(
         rateLimit: configuration.apiRateLimit, applicationLimiter: applicationLimiter,
         limits: APIServerLimits(
             maxConcurrentLargeBodies: configuration.maxConcurrentLargeBodies, idempotencyRetentionDays: configuration.idempotencyRetentionDays,
-            maxConcurrentEvidenceDownloads: configuration.maxConcurrentEvidenceDownloads),
+            maxConcurrentEvidenceDownloads: configuration.maxConcurrentEvidenceDownloads,
+            largeBodyReadSeconds: configuration.largeBodyReadSeconds),
         orderFastPath: configuration.orderFastPath)
     addAllocationPlanRoutes(router, plans: plans)
     return router

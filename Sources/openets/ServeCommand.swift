@@ -44,6 +44,14 @@ struct ServeCommand: AsyncParsableCommand {
         "Days a stored API Idempotency-Key and its answer are kept before the key may act again (default \(APIIdempotency.defaultRetentionDays)).",
         valueName: "DAYS"))
     var idempotencyRetentionDays: Int = APIIdempotency.defaultRetentionDays
+    @Option(help: ArgumentHelp(
+        "Seconds a connection may stay silent (between requests, or while a request arrives) before it is closed (default \(ServerConfiguration.defaultIdleTimeoutSeconds)).",
+        valueName: "SECONDS"))
+    var idleTimeoutSeconds: Int = ServerConfiguration.defaultIdleTimeoutSeconds
+    @Option(help: ArgumentHelp(
+        "Seconds a large API body (MRV evidence, a stage's facilities, policy tables) may take to arrive whole (default \(ServerConfiguration.defaultLargeBodyReadSeconds)); 408 BODY_TIMEOUT after.",
+        valueName: "SECONDS"))
+    var largeBodyReadSeconds: Int = ServerConfiguration.defaultLargeBodyReadSeconds
 
     func validate() throws {
         guard apiRateLimit >= 1 else { throw ValidationError("--api-rate-limit must be at least 1") }
@@ -60,6 +68,10 @@ struct ServeCommand: AsyncParsableCommand {
         }
         guard idempotencyRetentionDays >= 1 else {
             throw ValidationError("--idempotency-retention-days must be at least 1 (is \(idempotencyRetentionDays))")
+        }
+        guard idleTimeoutSeconds >= 1 else { throw ValidationError("--idle-timeout-seconds must be at least 1 (is \(idleTimeoutSeconds))") }
+        guard largeBodyReadSeconds >= 1 else {
+            throw ValidationError("--large-body-read-seconds must be at least 1 (is \(largeBodyReadSeconds))")
         }
     }
 
@@ -101,6 +113,8 @@ struct ServeCommand: AsyncParsableCommand {
                 configuration.applicationRateLimit = APIRateLimit(calls: applicationRateLimit, windowSeconds: APIRateLimit.applications.windowSeconds)
                 configuration.marketStreamsPerAddress = marketStreamsPerAddress
                 configuration.maxConcurrentLargeBodies = maxConcurrentLargeBodies
+                configuration.idleTimeoutSeconds = idleTimeoutSeconds
+                configuration.largeBodyReadSeconds = largeBodyReadSeconds
                 configuration.maxConcurrentEvidenceDownloads = maxConcurrentEvidenceDownloads
                 configuration.idempotencyRetentionDays = idempotencyRetentionDays
                 let app = buildApplication(

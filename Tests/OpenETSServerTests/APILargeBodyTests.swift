@@ -102,4 +102,83 @@ struct APILargeBodyTests {
                 "\(answer.prefix(300))")
         }
     }
+
+    /// A caller sending a large body slowly, never silent long enough for the idle timeout,
+    /// holds its place only until `largeBodyReadSeconds`: then 408 BODY_TIMEOUT, and the place
+    /// is given back — the next large request is read (and, as slow, times out too) instead of
+    /// 503 UNAVAILABLE.
+    @Test func aSlowLargeBodyTimesOutAndGivesItsPlaceBack() async throws {
+        let world = try await APIMRVWorkflowTests.world("sqlite")
+        let token = try #require(world.tokens["e1"])
+        var configuration = ServerConfiguration(host: "127.0.0.1", port: 0)
+        configuration.maxConcurrentLargeBodies = 1
+        configuration.largeBodyReadSeconds = 6
+        try await APIMRVWorkflowTests.serve(world, configuration: configuration) { api in
+            let path = "/api/v1/mrv/monthly-data/with-evidence"
+            let started = ContinuousClock.now
+            // One byte every 200 ms: never idle, never done (40 MB announced).
+            let holder = Task {
+                try await MarketStreamLimitTests.blocking { () throws -> String in
+                    let connection = try Connection(port: api.port)
+                    defer { connection.shut() }
+                    var timeout = timeval(tv_sec: 0, tv_usec: 200_000)
+                    setsockopt(connection.fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+                    let head = "POST \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nIdempotency-Key: big-slow\r\n"
+                        + "Authorization: Bearer \(token)\r\nContent-Length: 40000000\r\n\r\n{"
+                    let bytes = Array(head.utf8)
+                    guard bytes.withUnsafeBytes({ send(connection.fd, $0.baseAddress, $0.count, 0) }) == bytes.count else {
+                        throw MarketStreamLimitTests.Failure("send")
+                    }
+                    var received: [UInt8] = []
+                    var buffer = [UInt8](repeating: 0, count: 4096)
+                    for _ in 0..<600 {  // 120 s at most
+                        let n = buffer.withUnsafeMutableBytes { recv(connection.fd, $0.baseAddress, $0.count, 0) }
+                        if n == 0 { break }  // closed
+                        if n > 0 {
+                            received += buffer[0..<n]
+                            let text = String(decoding: received, as: UTF8.self)
+                            if let end = text.range(of: "\r\n\r\n"), text[end.upperBound...].contains("}") { break }
+                            continue
+                        }
+                        _ = send(connection.fd, " ", 1, Int32(MSG_NOSIGNAL))
+                    }
+                    return String(decoding: received, as: UTF8.self)
+                }
+            }
+            try await Task.sleep(for: .seconds(2))
+            let refused = try await Self.announce(api.port, path, length: 40_000_000, authorization: "Bearer \(token)")
+            #expect(refused.hasPrefix("HTTP/1.1 503") && refused.contains("UNAVAILABLE"), "\(refused.prefix(300))")
+            let slow = try await holder.value
+            let waited = started.duration(to: .now)
+            #expect(slow.hasPrefix("HTTP/1.1 408") && slow.contains("BODY_TIMEOUT"), "\(slow.prefix(300))")
+            #expect(waited >= .seconds(6) && waited < .seconds(60), "\(waited)")
+            // The place is free again: the next large request is read, not refused.
+            let next = try await Self.announce(api.port, path, length: 40_000_000, authorization: "Bearer \(token)", seconds: 60)
+            #expect(next.hasPrefix("HTTP/1.1 408") && next.contains("BODY_TIMEOUT"), "\(next.prefix(300))")
+        }
+    }
+
+    /// A connection silent for `idleTimeoutSeconds` in the middle of a request is closed.
+    @Test func aSilentConnectionIsClosedAfterTheIdleTimeout() async throws {
+        let world = try await APIMRVWorkflowTests.world("sqlite")
+        var configuration = ServerConfiguration(host: "127.0.0.1", port: 0)
+        configuration.idleTimeoutSeconds = 1
+        try await APIMRVWorkflowTests.serve(world, configuration: configuration) { api in
+            let outcome = try await MarketStreamLimitTests.blocking { () throws -> (Int, Duration) in
+                let connection = try Connection(port: api.port)
+                defer { connection.shut() }
+                var timeout = timeval(tv_sec: 60, tv_usec: 0)
+                setsockopt(connection.fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+                let started = ContinuousClock.now
+                let partial = Array("POST /api/v1/exchange/orders HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\n{".utf8)
+                _ = partial.withUnsafeBytes { send(connection.fd, $0.baseAddress, $0.count, 0) }
+                var buffer = [UInt8](repeating: 0, count: 4096)
+                var n = 1
+                while n > 0 { n = buffer.withUnsafeMutableBytes { recv(connection.fd, $0.baseAddress, $0.count, 0) } }
+                return (n, started.duration(to: .now))
+            }
+            // recv 0: the server closed the connection (-1 would be this side's 60 s timeout).
+            #expect(outcome.0 == 0 && outcome.1 < .seconds(30), "\(outcome)")
+        }
+    }
 }

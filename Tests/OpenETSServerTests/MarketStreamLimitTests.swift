@@ -186,5 +186,12 @@ struct MarketStreamLimitTests {
         configuration = ServerConfiguration()
         configuration.idempotencyRetentionDays = 0
         #expect(configuration.problem?.hasPrefix("idempotencyRetentionDays must be at least 1") == true)
+        configuration = ServerConfiguration()
+        #expect(configuration.idleTimeoutSeconds == 60 && configuration.largeBodyReadSeconds == 600)
+        configuration.idleTimeoutSeconds = 0
+        #expect(configuration.problem?.hasPrefix("idleTimeoutSeconds must be at least 1") == true)
+        configuration = ServerConfiguration()
+        configuration.largeBodyReadSeconds = 0
+        #expect(configuration.problem?.hasPrefix("largeBodyReadSeconds must be at least 1") == true)
     }
 }

@@ -2086,6 +2086,8 @@ paths:
           $ref: '#/components/responses/Forbidden'
         '404':
           $ref: '#/components/responses/NotFound'
+        '408':
+          $ref: '#/components/responses/BodyTimeout'
         '413':
           $ref: '#/components/responses/TooLarge'
         '422':
@@ -2128,6 +2130,8 @@ paths:
           $ref: '#/components/responses/Unauthorized'
         '403':
           $ref: '#/components/responses/Forbidden'
+        '408':
+          $ref: '#/components/responses/BodyTimeout'
         '413':
           $ref: '#/components/responses/TooLarge'
         '422':
@@ -2363,6 +2367,8 @@ paths:
           $ref: '#/components/responses/Forbidden'
         '409':
           $ref: '#/components/responses/InProgress'
+        '408':
+          $ref: '#/components/responses/BodyTimeout'
         '413':
           $ref: '#/components/responses/TooLarge'
         '422':
@@ -2401,6 +2407,8 @@ paths:
           $ref: '#/components/responses/Unauthorized'
         '403':
           $ref: '#/components/responses/Forbidden'
+        '408':
+          $ref: '#/components/responses/BodyTimeout'
         '413':
           $ref: '#/components/responses/TooLarge'
         '422':
@@ -2875,6 +2883,8 @@ paths:
           $ref: '#/components/responses/Unauthorized'
         '403':
           $ref: '#/components/responses/Forbidden'
+        '408':
+          $ref: '#/components/responses/BodyTimeout'
         '413':
           $ref: '#/components/responses/TooLarge'
         '409':
@@ -3025,6 +3035,8 @@ paths:
           $ref: '#/components/responses/Unauthorized'
         '403':
           $ref: '#/components/responses/Forbidden'
+        '408':
+          $ref: '#/components/responses/BodyTimeout'
         '413':
           $ref: '#/components/responses/TooLarge'
         '422':
@@ -3452,6 +3464,12 @@ components:
         maxLength: 64
         pattern: '^[!-~]{1,64}$'
   responses:
+    BodyTimeout:
+      description: The large body did not arrive whole within the server's time for it (`openets serve --large-body-read-seconds`, 600 s by default); nothing was read or stored, and its place among the large requests at once is given back (BODY_TIMEOUT).
+      content:
+        application/json:
+          schema:
+            $ref: '#/components/schemas/Error'
     Unavailable:
       description: The server runs without this part (the MRV platform or the allocation cycle) (UNAVAILABLE).
       content:

@@ -17348,6 +17348,29 @@ public enum Operations {
                     }
                 }
             }
+            /// The large body did not arrive whole within the server's time for it (`openets serve --large-body-read-seconds`, 600 s by default); nothing was read or stored, and its place among the large requests at once is given back (BODY_TIMEOUT).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/facilities/{facilityId}/months/{year}/{month}/evidence/post(depositMRVEvidence)/responses/408`.
+            ///
+            /// HTTP response code: `408 requestTimeout`.
+            case requestTimeout(Components.Responses.BodyTimeout)
+            /// The associated value of the enum case if `self` is `.requestTimeout`.
+            ///
+            /// - Throws: An error if `self` is not `.requestTimeout`.
+            /// - SeeAlso: `.requestTimeout`.
+            public var requestTimeout: Components.Responses.BodyTimeout {
+                get throws {
+                    switch self {
+                    case let .requestTimeout(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "requestTimeout",
+                            response: self
+                        )
+                    }
+                }
+            }
             /// The request body is over the API's limit (BODY_TOO_LARGE).
             ///
             /// - Remark: Generated from `#/paths//api/v1/mrv/facilities/{facilityId}/months/{year}/{month}/evidence/post(depositMRVEvidence)/responses/413`.
@@ -17641,6 +17664,29 @@ public enum Operations {
                     default:
                         try throwUnexpectedResponseStatus(
                             expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The large body did not arrive whole within the server's time for it (`openets serve --large-body-read-seconds`, 600 s by default); nothing was read or stored, and its place among the large requests at once is given back (BODY_TIMEOUT).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/monthly-data/with-evidence/post(submitMonthlyDataWithEvidence)/responses/408`.
+            ///
+            /// HTTP response code: `408 requestTimeout`.
+            case requestTimeout(Components.Responses.BodyTimeout)
+            /// The associated value of the enum case if `self` is `.requestTimeout`.
+            ///
+            /// - Throws: An error if `self` is not `.requestTimeout`.
+            /// - SeeAlso: `.requestTimeout`.
+            public var requestTimeout: Components.Responses.BodyTimeout {
+                get throws {
+                    switch self {
+                    case let .requestTimeout(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "requestTimeout",
                             response: self
                         )
                     }
@@ -19333,6 +19379,29 @@ public enum Operations {
                     }
                 }
             }
+            /// The large body did not arrive whole within the server's time for it (`openets serve --large-body-read-seconds`, 600 s by default); nothing was read or stored, and its place among the large requests at once is given back (BODY_TIMEOUT).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/policy/versions/post(publishMRVPolicy)/responses/408`.
+            ///
+            /// HTTP response code: `408 requestTimeout`.
+            case requestTimeout(Components.Responses.BodyTimeout)
+            /// The associated value of the enum case if `self` is `.requestTimeout`.
+            ///
+            /// - Throws: An error if `self` is not `.requestTimeout`.
+            /// - SeeAlso: `.requestTimeout`.
+            public var requestTimeout: Components.Responses.BodyTimeout {
+                get throws {
+                    switch self {
+                    case let .requestTimeout(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "requestTimeout",
+                            response: self
+                        )
+                    }
+                }
+            }
             /// The request body is over the API's limit (BODY_TOO_LARGE).
             ///
             /// - Remark: Generated from `#/paths//api/v1/mrv/policy/versions/post(publishMRVPolicy)/responses/413`.
@@ -19615,6 +19684,29 @@ public enum Operations {
                     default:
                         try throwUnexpectedResponseStatus(
                             expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The large body did not arrive whole within the server's time for it (`openets serve --large-body-read-seconds`, 600 s by default); nothing was read or stored, and its place among the large requests at once is given back (BODY_TIMEOUT).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/mrv/policy/check/post(checkMRVPolicy)/responses/408`.
+            ///
+            /// HTTP response code: `408 requestTimeout`.
+            case requestTimeout(Components.Responses.BodyTimeout)
+            /// The associated value of the enum case if `self` is `.requestTimeout`.
+            ///
+            /// - Throws: An error if `self` is not `.requestTimeout`.
+            /// - SeeAlso: `.requestTimeout`.
+            public var requestTimeout: Components.Responses.BodyTimeout {
+                get throws {
+                    switch self {
+                    case let .requestTimeout(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "requestTimeout",
                             response: self
                         )
                     }
@@ -23392,6 +23484,29 @@ public enum Operations {
                     }
                 }
             }
+            /// The large body did not arrive whole within the server's time for it (`openets serve --large-body-read-seconds`, 600 s by default); nothing was read or stored, and its place among the large requests at once is given back (BODY_TIMEOUT).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/compliance/{year}/cycle/{planId}/stages/{stage}/post(runCycleStage)/responses/408`.
+            ///
+            /// HTTP response code: `408 requestTimeout`.
+            case requestTimeout(Components.Responses.BodyTimeout)
+            /// The associated value of the enum case if `self` is `.requestTimeout`.
+            ///
+            /// - Throws: An error if `self` is not `.requestTimeout`.
+            /// - SeeAlso: `.requestTimeout`.
+            public var requestTimeout: Components.Responses.BodyTimeout {
+                get throws {
+                    switch self {
+                    case let .requestTimeout(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "requestTimeout",
+                            response: self
+                        )
+                    }
+                }
+            }
             /// The request body is over the API's limit (BODY_TOO_LARGE).
             ///
             /// - Remark: Generated from `#/paths//api/v1/compliance/{year}/cycle/{planId}/stages/{stage}/post(runCycleStage)/responses/413`.
@@ -24491,6 +24606,29 @@ public enum Operations {
                     default:
                         try throwUnexpectedResponseStatus(
                             expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The large body did not arrive whole within the server's time for it (`openets serve --large-body-read-seconds`, 600 s by default); nothing was read or stored, and its place among the large requests at once is given back (BODY_TIMEOUT).
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/compliance/{year}/cycle/{planId}/totals/post(computeCycleTotals)/responses/408`.
+            ///
+            /// HTTP response code: `408 requestTimeout`.
+            case requestTimeout(Components.Responses.BodyTimeout)
+            /// The associated value of the enum case if `self` is `.requestTimeout`.
+            ///
+            /// - Throws: An error if `self` is not `.requestTimeout`.
+            /// - SeeAlso: `.requestTimeout`.
+            public var requestTimeout: Components.Responses.BodyTimeout {
+                get throws {
+                    switch self {
+                    case let .requestTimeout(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "requestTimeout",
                             response: self
                         )
                     }

@@ -30,7 +30,9 @@ func addAPIRoutes(
         try handler.registerHandlers(
             on: api, configuration: Configuration(jsonEncodingOptions: [.sortedKeys, .withoutEscapingSlashes]),
             middlewares: [
-                APIErrorMiddleware(access: handler.access, maxConcurrentLargeBodies: limits.maxConcurrentLargeBodies), APIPlainHeaderMiddleware(),
+                APIErrorMiddleware(
+                    access: handler.access, maxConcurrentLargeBodies: limits.maxConcurrentLargeBodies,
+                    largeBodyReadTime: .seconds(limits.largeBodyReadSeconds)), APIPlainHeaderMiddleware(),
             ])
     } catch {
         // Registration fails only for a route the spec defines twice: a programming error.
@@ -44,6 +46,7 @@ struct APIServerLimits: Sendable {
     var maxConcurrentLargeBodies = ServerConfiguration.defaultMaxConcurrentLargeBodies
     var idempotencyRetentionDays = APIIdempotency.defaultRetentionDays
     var maxConcurrentEvidenceDownloads = ServerConfiguration.defaultMaxConcurrentEvidenceDownloads
+    var largeBodyReadSeconds = ServerConfiguration.defaultLargeBodyReadSeconds
 }
 
 /// The parts of the system the API serves besides the registry and the exchange; the
@@ -115,6 +118,9 @@ struct APIErrorMiddleware: ServerMiddleware {
     /// most 48 MiB, and their decoded copies; `ServerConfiguration.maxConcurrentLargeBodies`, 4
     /// by default).
     let maxConcurrentLargeBodies: Int
+    /// How long a large body may take to arrive whole once its place is taken
+    /// (`ServerConfiguration.largeBodyReadSeconds`): 408 BODY_TIMEOUT after, the place given back.
+    let largeBodyReadTime: Duration
 
     /// Token lookups for the operations with large bodies: their body is read only for a live
     /// token (the handlers check the token again, with the action). Nil in tests of the
@@ -122,10 +128,14 @@ struct APIErrorMiddleware: ServerMiddleware {
     let access: AccessService?
     private let largeBodies: LargeBodyGate
 
-    init(access: AccessService? = nil, maxConcurrentLargeBodies: Int = ServerConfiguration.defaultMaxConcurrentLargeBodies) {
+    init(
+        access: AccessService? = nil, maxConcurrentLargeBodies: Int = ServerConfiguration.defaultMaxConcurrentLargeBodies,
+        largeBodyReadTime: Duration = .seconds(ServerConfiguration.defaultLargeBodyReadSeconds)
+    ) {
         precondition(maxConcurrentLargeBodies >= 1, "at least one large body at a time")
         self.access = access
         self.maxConcurrentLargeBodies = maxConcurrentLargeBodies
+        self.largeBodyReadTime = largeBodyReadTime
         self.largeBodies = LargeBodyGate(limit: maxConcurrentLargeBodies)
     }
 
@@ -158,10 +168,16 @@ struct APIErrorMiddleware: ServerMiddleware {
                 }
                 holdsLargeBody = true
             }
-            guard let bytes = try? await [UInt8](collecting: body, upTo: limit) else {
+            switch await Self.collect(body, upTo: limit, within: large ? largeBodyReadTime : nil) {
+            case .read(let bytes): collected = HTTPBody(bytes)
+            case .tooLarge:
                 return Self.error(.contentTooLarge, "BODY_TOO_LARGE", "the body is over \(limit) bytes", ["maxBytes": String(limit)])
+            case .timedOut:
+                let seconds = largeBodyReadTime.components.seconds
+                return Self.error(
+                    .requestTimeout, "BODY_TIMEOUT", "the body did not arrive within \(seconds) s; its place is given back",
+                    ["operation": operationID, "seconds": String(seconds)])
             }
-            collected = HTTPBody(bytes)
         }
         do {
             return try await next(request, collected, metadata)
@@ -179,6 +195,39 @@ struct APIErrorMiddleware: ServerMiddleware {
                 return Self.error(.badRequest, "INVALID_INPUT", message, details)
             }
             return Self.error(.internalServerError, "INTERNAL", "internal error in \(operationID)", ["operation": operationID])
+        }
+    }
+
+    enum Collected {
+        case read([UInt8])
+        case tooLarge
+        case timedOut
+    }
+
+    /// The body's bytes, read whole within `deadline` (nil: no deadline but the connection's
+    /// idle timeout). On a deadline the reading task is cancelled, which ends the request's
+    /// body stream; what was read is dropped.
+    static func collect(_ body: HTTPBody, upTo limit: Int, within deadline: Duration?) async -> Collected {
+        guard let deadline else {
+            guard let bytes = try? await [UInt8](collecting: body, upTo: limit) else { return .tooLarge }
+            return .read(bytes)
+        }
+        return await withTaskGroup(of: Collected?.self) { group in
+            group.addTask {
+                guard let bytes = try? await [UInt8](collecting: body, upTo: limit) else {
+                    // A cancelled read (the deadline's) is not "too large".
+                    return Task.isCancelled ? nil : .tooLarge
+                }
+                return Task.isCancelled ? nil : .read(bytes)
+            }
+            group.addTask {
+                try? await Task.sleep(for: deadline)
+                return Task.isCancelled ? nil : .timedOut
+            }
+            // The first to finish decides; a cancelled one answers nil and is not waited for.
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first ?? .timedOut
         }
     }
 
