@@ -34,7 +34,14 @@ struct MRVPolicyRoutes: Sendable {
     func page(_ request: Request) async throws -> Response {
         let gate = try await portal.viewer(request, .viewPublic, path: Self.back)
         guard case .granted(let session, let principal) = gate else { return gate.response! }
-        let model = try await model(principal)
+        var model = try await model(principal)
+        if let asked = request.uri.queryParameters.get("version") {
+            guard let wanted = Int(asked), let tables = try await Self.tables(version: wanted, mrv) else {
+                return text("UNKNOWN_POLICY_VERSION: no MRV policy version \(asked)\n", status: .notFound)
+            }
+            Self.show(tables, in: &model)
+            model.shown = wanted == model.version ? nil : wanted
+        }
         return OpenETSServer.page(MRVPolicyPages(language: trading.language(request)).page(portal.context(request, session, principal), model))
     }
 
@@ -45,12 +52,25 @@ struct MRVPolicyRoutes: Sendable {
         let (version, tables) = (await mrv.policyVersion, await mrv.policy)
         let stored = try await mrv.policyVersions()
         let versions = stored.map { Self.version($0, inForce: $0.version == version) }
-        let grid = MRVPolicyGrid.of(tables)
-        let years = Set(grid.accounting.keys).union(grid.platform.keys).sorted()
-        return MRVPolicyPages.Model(
-            version: version, inForce: versions.last { $0.version == version }, years: years,
-            accounting: Self.rows(grid.accounting, years: years), platform: Self.rows(grid.platform, years: years), versions: versions,
+        var model = MRVPolicyPages.Model(
+            version: version, inForce: versions.last { $0.version == version }, years: [], accounting: [], platform: [], versions: versions,
             mayPublish: principal.may(.mrvPolicy, matrix: trading.access.matrix), draft: try Self.document(tables))
+        Self.show(tables, in: &model)
+        return model
+    }
+
+    /// The model's grid: `tables` by data year.
+    static func show(_ tables: MRVPolicyTables, in model: inout MRVPolicyPages.Model) {
+        let grid = MRVPolicyGrid.of(tables)
+        model.years = Set(grid.accounting.keys).union(grid.platform.keys).sorted()
+        (model.accounting, model.platform) = (rows(grid.accounting, years: model.years), rows(grid.platform, years: model.years))
+    }
+
+    /// A version's tables: 0 the shipped seed, else a published one (nil: none such).
+    static func tables(version: Int, _ mrv: MRVService) async throws -> MRVPolicyTables? {
+        if version == 0 { return .seed }
+        guard let stored = try await mrv.policyVersions().first(where: { $0.version == version }) else { return nil }
+        return try JSONDecoder().decode(MRVPolicyTables.self, from: Data(stored.body.utf8))
     }
 
     static func version(_ stored: StoredMRVPolicy, inForce: Bool) -> MRVPolicyPages.Version {

@@ -77,6 +77,8 @@ public struct MRVPolicyPages: Sendable {
         public var note: String
         public var effectiveFrom: String
         public var check: Check?
+        /// The version whose tables the grid shows (`?version=N`; nil: the version in force).
+        public var shown: Int?
 
         public init(
             version: Int, inForce: Version?, years: [Int], accounting: [Row], platform: [Row], versions: [Version], mayPublish: Bool, draft: String,
@@ -116,17 +118,24 @@ public struct MRVPolicyPages: Sendable {
         html += table(
             [t("版本", "Version"), t("生效日期", "Effective from"), t("发布时间（北京时间）", "Published (Beijing)"), t("说明", "Note"), t("状态", "Status")],
             model.versions.reversed().map { v in
-                ["v\(v.version)", escape(v.effectiveFrom), escape(v.publishedAt), escape(v.note), v.inForce ? t("现行", "in force") : t("已被取代", "superseded")]
+                ["<a href=\"\(Self.path)?version=\(v.version)\">v\(v.version)</a>", escape(v.effectiveFrom), escape(v.publishedAt), escape(v.note),
+                 v.inForce ? t("现行", "in force") : t("已被取代", "superseded")]
             }, numeric: [0], id: Self.tables[0])
-        html += csvLink(0)
+        html += csvLink(0, model)
         if model.versions.isEmpty {
             html += "<p class=\"muted\" id=\"no-policy-versions\">" + t("尚未发布版本：现行为初始参数表（v0）。", "No version published: the seed tables (v0) are in force.") + "</p>"
         }
         let years = model.years.map(String.init)
+        if let shown = model.shown {
+            html += "<p class=\"bad\" id=\"policy-shown\">" + t("以下为 v\(shown) 的参数表（非现行版本）。", "The tables below are v\(shown)'s (not the version in force).")
+                + " <a href=\"\(Self.path)\">" + t("现行版本的参数表", "The tables in force") + "</a></p>"
+        } else if model.version > 0 {
+            html += "<p><a href=\"\(Self.path)?version=0\" id=\"policy-seed-link\">" + t("初始参数表（v0）", "The shipped seed tables (v0)") + "</a></p>"
+        }
         html += "<h2>" + t("核算参数（按数据年度）", "Accounting parameters (by data year)") + "</h2>"
-        html += grid(model.accounting, years: years, id: Self.tables[1]) + csvLink(1)
+        html += grid(model.accounting, years: years, id: Self.tables[1]) + csvLink(1, model)
         html += "<h2>" + t("平台规则与限值（按数据年度）", "Platform rules and limits (by data year)") + "</h2>"
-        html += grid(model.platform, years: years, id: Self.tables[2]) + csvLink(2)
+        html += grid(model.platform, years: years, id: Self.tables[2]) + csvLink(2, model)
         if model.mayPublish { html += form(context, model) }
         return portal.frame(context, path: Self.path, title: t("MRV 参数表", "MRV policy tables"), html)
     }
@@ -138,8 +147,9 @@ public struct MRVPolicyPages: Sendable {
     }
 
     /// The page's own link to its n-th table as CSV (the same link on the page a check answers).
-    func csvLink(_ n: Int) -> String {
-        "<p class=\"csv\"><a href=\"\(Self.path)?format=csv&amp;table=\(n)\" id=\"\(Self.tables[n])-csv\">\(t("下载 CSV", "Download CSV"))</a></p>"
+    func csvLink(_ n: Int, _ model: Model) -> String {
+        let version = model.shown.map { "version=\($0)&amp;" } ?? ""
+        return "<p class=\"csv\"><a href=\"\(Self.path)?\(version)format=csv&amp;table=\(n)\" id=\"\(Self.tables[n])-csv\">\(t("下载 CSV", "Download CSV"))</a></p>"
     }
 
     /// The MEE's form: one text area, two buttons (check: a dry run; publish: the next version).

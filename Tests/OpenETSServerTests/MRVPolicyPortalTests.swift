@@ -81,6 +81,13 @@ struct MRVPolicyPortalTests {
             #expect(versions.map(\.version) == [1] && versions.first?.effectiveFrom == "2025-06-01" && versions.first?.note == "2022 grid factor corrected")
             let after = try await mee.get("/portal/mrv-policy").body
             #expect(after.contains("id=\"policy-in-force\">v1") && after.contains("2022 grid factor corrected") && !after.contains("id=\"no-policy-versions\""))
+            // An earlier version's tables (the seed, v0) by ?version=, with their CSV; an unknown one 404.
+            let seedPage = try await mee.get("/portal/mrv-policy?version=0")
+            #expect(seedPage.status == 200 && seedPage.body.contains("id=\"policy-shown\"") && seedPage.body.contains("/portal/mrv-policy?version=0&amp;format=csv&amp;table=1"))
+            let seedCSV = try await mee.get("/portal/mrv-policy?version=0&format=csv&table=1").body
+            let nowCSV = try await mee.get("/portal/mrv-policy?format=csv&table=1").body
+            #expect(seedCSV.contains("gridFactorTPerMWh,0.5810,0.5810,0.5810,0.5703,") && nowCSV.contains("gridFactorTPerMWh,0.5810,0.5810,0.5810,0.6,"), "\(nowCSV.prefix(300))")
+            #expect(try await mee.get("/portal/mrv-policy?version=7").status == 404)
 
             // Audited: the publication in the MRV writer's transaction, and each refusal.
             let audit = try await store.audit(limit: 200).filter { $0.action == "mrv.policy_publish" }
