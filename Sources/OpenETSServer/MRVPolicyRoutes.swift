@@ -140,7 +140,7 @@ struct MRVPolicyRoutes: Sendable {
             let now = SystemClock().now()
             let from = typed.isEmpty ? BeijingTime.date(now).description : typed
             let scope = IdempotencyScope(user: form.principal.user, operation: Self.keyOperation, key: form.idempotencyKey)
-            let hash = APIIdempotency.requestSHA256(operation: Self.keyOperation, parameters: [note, from], body: text)
+            let hash = APIIdempotency.requestSHA256(operation: Self.keyOperation, parameters: [note, typed], body: text)
             switch try await keys.claimIdempotencyKey(scope, requestSHA256: hash, at: now, expiredBefore: APIIdempotency.expiry(at: now, retentionDays: retentionDays)) {
             case .reused:
                 return try await refuse(form, context, "IDEMPOTENCY_KEY_REUSED", "this form was sent before with other tables; nothing was done")
