@@ -191,6 +191,8 @@ public func buildRouter(
         addPortalRoutes(router, PortalRoutes(service: service, mrv: mrv, trading: trading))
         addCCERPortalRoutes(router, CCERPortalRoutes(portal: PortalRoutes(service: service, mrv: mrv, trading: trading)))
         addRegulatorPortalRoutes(router, RegulatorRoutes(portal: PortalRoutes(service: service, mrv: mrv, trading: trading), plans: plans, cycle: cycle))
+        addMRVPolicyRoutes(
+            router, MRVPolicyRoutes(portal: PortalRoutes(service: service, mrv: mrv, trading: trading), keys: store, retentionDays: configuration.idempotencyRetentionDays))
     }
     addOperatorRoutes(router, OperatorRoutes(service: service, trading: trading))
     addCCERRoutes(router, store: store, service: service, trading: trading)

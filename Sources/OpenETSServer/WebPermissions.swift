@@ -79,6 +79,10 @@ public enum WebPermissions {
             // The CCER regulator's page (CCERRegulatorRoutes).
             ("GET /portal/ccer-regulator", .ccerRegulate), ("POST /portal/ccer-regulator/accredit", .ccerRegulate),
             ("POST /portal/ccer-regulator/withdraw", .ccerRegulate), ("POST /portal/ccer-regulator/methodology", .ccerRegulate),
+            // The MRV policy tables (MRVPolicyRoutes): read as the API's getMRVPolicy (public to
+            // every role), checked and published by the MEE as checkMRVPolicy/publishMRVPolicy.
+            ("GET /portal/mrv-policy", .viewPublic), ("POST /portal/mrv-policy/check", .mrvPolicy),
+            ("POST /portal/mrv-policy/publish", .mrvPolicy),
             // Public comments during a CCER notice, on the public project page (CCERCommentRoutes).
             ("POST /ccer/projects/{id}/comment", .ccerComment),
             // Operators' portals and the four-eyes page (OperatorRoutes).

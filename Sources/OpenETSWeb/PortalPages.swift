@@ -19,7 +19,10 @@ public struct PortalPages: Sendable {
     func frame(_ context: TradingPages.Context, path: String, title: String, _ body: String) -> String {
         let trading = TradingPages(language: language)
         var head = "<div class=\"row\"><p id=\"who\">\(escape(context.principal.name)) · \(escape(context.principal.role.rawValue))</p>"
-            + "<form method=\"post\" action=\"/logout\" class=\"inline\">\(trading.hidden(context))<button id=\"logout\">\(t("退出", "Log out"))</button></form></div>"
+            + "<form method=\"post\" action=\"/logout\" class=\"inline\">\(trading.hidden(context))<button id=\"logout\">\(t("退出", "Log out"))</button></form>"
+            + (context.principal.may(.viewPublic) && path != MRVPolicyPages.path
+                ? "<a href=\"\(MRVPolicyPages.path)\" id=\"mrv-policy-link\">\(t("MRV 参数表", "MRV policy tables"))</a>" : "")
+            + "</div>"
         if let message = context.message { head += "<p class=\"ok\" id=\"message\">\(escape(message))</p>" }
         if let error = context.error { head += "<p class=\"bad\" id=\"error\">\(escape(error))</p>" }
         return Layout(language: language, path: path).page(title: title, head + body)

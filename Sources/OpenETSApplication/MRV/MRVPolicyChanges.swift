@@ -56,3 +56,48 @@ public struct MRVPolicyPublication: Hashable, Sendable {
         self.previous = previous
     }
 }
+
+/// The MRV policy tables as a grid for reading (the web page of the tables): for each list
+/// (`accounting`, `platform`), each data year's leaf values by their path within that year's
+/// table (`fuels.coal.ncvGJPerUnit`, `reportDeadlines.power`), the same paths
+/// `MRVPolicyChanges` names after `accounting[YEAR].`. A list of plain values is one leaf (its
+/// values joined by ", "); an absent optional value has no path in that year.
+public enum MRVPolicyGrid {
+    /// Data year → path → value as text (decimals as written, no floating point).
+    public typealias Years = [Int: [String: String]]
+
+    public static func of(_ tables: MRVPolicyTables) -> (accounting: Years, platform: Years) {
+        let document = MRVPolicyChanges.object(tables) as? [String: Any] ?? [:]
+        return (years(document["accounting"]), years(document["platform"]))
+    }
+
+    static func years(_ list: Any?) -> Years {
+        var years: Years = [:]
+        for case let table as [String: Any] in list as? [Any] ?? [] {
+            guard let year = (table["year"] as? NSNumber)?.intValue else { continue }
+            var values: [String: String] = [:]
+            for (key, value) in table where key != "year" { leaves(value, path: key, into: &values) }
+            years[year] = values
+        }
+        return years
+    }
+
+    static func leaves(_ value: Any, path: String, into values: inout [String: String]) {
+        switch value {
+        case let object as [String: Any]:
+            for (key, inner) in object { leaves(inner, path: "\(path).\(key)", into: &values) }
+        case let list as [Any] where list.contains(where: { $0 is [String: Any] || $0 is [Any] }):
+            for (index, inner) in list.enumerated() { leaves(inner, path: "\(path)[\(index)]", into: &values) }
+        case let list as [Any]:
+            values[path] = list.map(text).joined(separator: ", ")
+        default:
+            values[path] = text(value)
+        }
+    }
+
+    static func text(_ value: Any) -> String {
+        if value is NSNull { return "∅" }
+        if let string = value as? String { return string }
+        return "\(value)"
+    }
+}

@@ -1,0 +1,198 @@
+import Foundation
+import Hummingbird
+import OpenETSApplication
+import OpenETSDomain
+import OpenETSWeb
+
+/// The MRV policy tables on the web (`/portal/mrv-policy`, docs/mrv.md Part 8): read by every
+/// role the matrix lets read them through the API (`view_public`, as getMRVPolicy and
+/// listMRVPolicyVersions), checked and published by the MEE (`mrv_policy`, as checkMRVPolicy
+/// and publishMRVPolicy). Both forms go through `PortalRoutes.withForm` (session, CSRF token,
+/// permission, one-time key). The check is a dry run (nothing stored, not audited, as the
+/// API's). The publication is `MRVService.publishPolicy` with its audit note, so the version and
+/// its audit line (`mrv.policy_publish`, `accepted vN` / `rejected CODE`) are one transaction
+/// of the MRV writer, as the API's; its one-time key is stored as the API's Idempotency-Keys
+/// are (`APIIdempotencyStore`), so a form sent twice publishes once.
+struct MRVPolicyRoutes: Sendable {
+    let portal: PortalRoutes
+    let keys: any APIIdempotencyStore
+    let retentionDays: Int
+
+    static let back = MRVPolicyPages.path
+    static let auditAction = "mrv.policy_publish"
+    /// The operation the form's keys are stored under (apart from the API's `publishMRVPolicy`).
+    static let keyOperation = "web.publishMRVPolicy"
+    /// Largest form body: the API's largest tables (`APIHandler.maxPolicyBodyBytes`),
+    /// URL-encoded (a JSON punctuation byte takes 3).
+    static let maxFormBytes = 3 * APIHandler.maxPolicyBodyBytes + TradingRoutes.maxFormBytes
+
+    var mrv: MRVService { portal.mrv }
+    var trading: TradingRoutes { portal.trading }
+
+    // MARK: page
+
+    func page(_ request: Request) async throws -> Response {
+        let gate = try await portal.viewer(request, .viewPublic, path: Self.back)
+        guard case .granted(let session, let principal) = gate else { return gate.response! }
+        var model = try await model(principal)
+        if let asked = request.uri.queryParameters.get("version") {
+            guard let wanted = Int(asked), let tables = try await Self.tables(version: wanted, mrv) else {
+                return text("UNKNOWN_POLICY_VERSION: no MRV policy version \(asked)\n", status: .notFound)
+            }
+            Self.show(tables, in: &model)
+            model.shown = wanted == model.version ? nil : wanted
+        }
+        return OpenETSServer.page(MRVPolicyPages(language: trading.language(request)).page(portal.context(request, session, principal), model))
+    }
+
+    /// The version in force, its tables as a grid by data year, every published version; the
+    /// form's text is the tables in force (what `openets mrv policy show` prints).
+    func model(_ principal: Principal) async throws -> MRVPolicyPages.Model {
+        try await mrv.refreshPolicy()
+        let (version, tables) = (await mrv.policyVersion, await mrv.policy)
+        let stored = try await mrv.policyVersions()
+        let versions = stored.map { Self.version($0, inForce: $0.version == version) }
+        var model = MRVPolicyPages.Model(
+            version: version, inForce: versions.last { $0.version == version }, years: [], accounting: [], platform: [], versions: versions,
+            mayPublish: principal.may(.mrvPolicy, matrix: trading.access.matrix), draft: try Self.document(tables))
+        Self.show(tables, in: &model)
+        return model
+    }
+
+    /// The model's grid: `tables` by data year.
+    static func show(_ tables: MRVPolicyTables, in model: inout MRVPolicyPages.Model) {
+        let grid = MRVPolicyGrid.of(tables)
+        model.years = Set(grid.accounting.keys).union(grid.platform.keys).sorted()
+        (model.accounting, model.platform) = (rows(grid.accounting, years: model.years), rows(grid.platform, years: model.years))
+    }
+
+    /// A version's tables: 0 the shipped seed, else a published one (nil: none such).
+    static func tables(version: Int, _ mrv: MRVService) async throws -> MRVPolicyTables? {
+        if version == 0 { return .seed }
+        guard let stored = try await mrv.policyVersions().first(where: { $0.version == version }) else { return nil }
+        return try JSONDecoder().decode(MRVPolicyTables.self, from: Data(stored.body.utf8))
+    }
+
+    static func version(_ stored: StoredMRVPolicy, inForce: Bool) -> MRVPolicyPages.Version {
+        MRVPolicyPages.Version(
+            version: stored.version, effectiveFrom: stored.effectiveFrom, publishedAt: stored.publishedAt.beijingMinute, note: stored.note, inForce: inForce)
+    }
+
+    /// One row per parameter path found in any year, sorted; a year without it: nil.
+    static func rows(_ grid: MRVPolicyGrid.Years, years: [Int]) -> [MRVPolicyPages.Row] {
+        Set(grid.values.flatMap(\.keys)).sorted().map { path in MRVPolicyPages.Row(parameter: path, values: years.map { grid[$0]?[path] }) }
+    }
+
+    /// The tables as the JSON the CLI's `show` prints and `publish --file` takes.
+    static func document(_ tables: MRVPolicyTables) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(tables), as: UTF8.self)
+    }
+
+    /// The form's text as MRV policy tables, or INVALID_POLICY saying where it is not.
+    static func tables(_ text: String) -> Result<MRVPolicyTables, MRVError> {
+        guard text.utf8.count <= APIHandler.maxPolicyBodyBytes else {
+            return .failure(MRVError(.invalidPolicy, "tables: at most \(APIHandler.maxPolicyBodyBytes) bytes of JSON"))
+        }
+        do {
+            return .success(try JSONDecoder().decode(MRVPolicyTables.self, from: Data(text.utf8)))
+        } catch {
+            let why = (error as? DecodingError).map(APIHandler.describe) ?? "not JSON"
+            return .failure(MRVError(.invalidPolicy, "tables are not MRV policy tables ({\"accounting\":[…],\"platform\":[…]}): \(why)"))
+        }
+    }
+
+    // MARK: check (a dry run)
+
+    /// POST /portal/mrv-policy/check: `tables`. Answers the page itself (200) with the changes
+    /// against the version in force, or the refusal's code and reason, and the text kept in the
+    /// form; stores nothing.
+    func check(_ request: Request) async throws -> Response {
+        try await portal.withForm(request, .mrvPolicy, back: Self.back, maxBytes: Self.maxFormBytes) { form in
+            let text = form.fields["tables"] ?? ""
+            var model = try await model(form.principal)
+            (model.draft, model.note, model.effectiveFrom) = (text, form.fields["note"] ?? "", form.fields["effective_from"] ?? "")
+            switch Self.tables(text) {
+            case .failure(let error):
+                model.check = MRVPolicyPages.Check(inForce: model.version, changes: [], code: error.code.rawValue, message: error.message)
+            case .success(let tables):
+                let current = await mrv.policy
+                var problem: MRVError?
+                do throws(MRVError) { try tables.validate(replacing: current) } catch { problem = error }
+                model.check = MRVPolicyPages.Check(
+                    inForce: model.version, changes: MRVPolicyChanges.between(current, tables), code: problem?.code.rawValue, message: problem?.message)
+            }
+            let context = TradingPages.Context(
+                principal: form.principal, csrf: form.fields["csrf"] ?? "", nonce: { UUID().uuidString.lowercased() }, message: nil, error: nil)
+            return OpenETSServer.page(MRVPolicyPages(language: trading.language(request)).page(context, model))
+        }
+    }
+
+    // MARK: publish
+
+    /// POST /portal/mrv-policy/publish: `tables`, `note`, `effective_from` (empty: today,
+    /// Beijing). The next version, or the refusal's code and reason with nothing stored.
+    func publish(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try await portal.withForm(request, .mrvPolicy, back: Self.back, maxBytes: Self.maxFormBytes) { form in
+            let text = form.fields["tables"] ?? "", note = form.fields["note"] ?? ""
+            let typed = (form.fields["effective_from"] ?? "").trimmingCharacters(in: .whitespaces)
+            let now = SystemClock().now()
+            let from = typed.isEmpty ? BeijingTime.date(now).description : typed
+            let scope = IdempotencyScope(user: form.principal.user, operation: Self.keyOperation, key: form.idempotencyKey)
+            let hash = APIIdempotency.requestSHA256(operation: Self.keyOperation, parameters: [note, typed], body: text)
+            switch try await keys.claimIdempotencyKey(scope, requestSHA256: hash, at: now, expiredBefore: APIIdempotency.expiry(at: now, retentionDays: retentionDays)) {
+            case .reused:
+                return try await refuse(form, context, "IDEMPOTENCY_KEY_REUSED", "this form was sent before with other tables; nothing was done")
+            case .inProgress:
+                return try await refuse(form, context, "IDEMPOTENCY_IN_PROGRESS", "this form is being published; look at the versions before sending it again")
+            case .completed(let stored):
+                try? await trading.access.audit(now, form.principal.user, Self.auditAction, "replayed v\(stored.body)", context.address)
+                return trading.redirect("\(Self.back)?ok=" + trading.encode("\(Self.auditAction): v\(stored.body) (this form was published already)"))
+            case .claimed:
+                break
+            }
+            let tables: MRVPolicyTables
+            switch Self.tables(text) {
+            case .failure(let error):
+                try await keys.releaseIdempotencyKey(scope, requestSHA256: hash)
+                return try await refuse(form, context, error.code.rawValue, error.message)
+            case .success(let found): tables = found
+            }
+            let audit = trading.auditNote(Self.auditAction, form, context, summary: note)
+            let result: Result<MRVPolicyPublication, MRVError>
+            do {
+                result = try await mrv.publishPolicy(tables, effectiveFrom: from, note: note, audit: audit)
+            } catch {
+                // The MRV writer's transaction rolled back: nothing stored, the key free again.
+                try? await keys.releaseIdempotencyKey(scope, requestSHA256: hash)
+                throw error
+            }
+            switch result {
+            case .failure(let error):
+                try await keys.releaseIdempotencyKey(scope, requestSHA256: hash)
+                return try await refuse(form, context, error.code.rawValue, error.message, audited: true)
+            case .success(let publication):
+                try await keys.completeIdempotencyKey(scope, requestSHA256: hash, response: StoredAPIResponse(status: 201, body: String(publication.version)))
+                let changes = MRVPolicyChanges.between(publication.previous, tables).count
+                return trading.redirect("\(Self.back)?ok=" + trading.encode("\(Self.auditAction): v\(publication.version), \(changes) change(s)"))
+            }
+        }
+    }
+
+    /// Back to the page with the refusal; audited here unless the MRV writer's transaction did.
+    func refuse(_ form: TradingRoutes.AuthorisedForm, _ context: AppRequestContext, _ code: String, _ message: String, audited: Bool = false) async throws
+        -> Response
+    {
+        var message = message
+        if message.count > PortalRoutes.maxErrorChars { message = String(message.prefix(PortalRoutes.maxErrorChars)) + "…" }
+        return try await trading.conclude(
+            Self.auditAction, form.principal, seq: nil, summary: "", error: (code, message), address: context.address, back: Self.back, audited: audited)
+    }
+}
+
+func addMRVPolicyRoutes(_ router: Router<AppRequestContext>, _ routes: MRVPolicyRoutes) {
+    router.get("/portal/mrv-policy") { request, _ in try await routes.page(request) }
+    router.post("/portal/mrv-policy/check") { request, _ in try await routes.check(request) }
+    router.post("/portal/mrv-policy/publish") { request, context in try await routes.publish(request, context: context) }
+}
