@@ -55,6 +55,9 @@ public struct ServerConfiguration: Sendable {
     /// `openets serve --large-body-read-seconds`; at least 1.
     public var largeBodyReadSeconds = Self.defaultLargeBodyReadSeconds
     public static let defaultLargeBodyReadSeconds = 600
+    /// The longest idle timeout or body deadline taken (a day): NIO's time amounts are
+    /// nanoseconds in 64 bits, so a much larger number would trap when the server starts.
+    public static let maxDeadlineSeconds = 86_400
 
     /// Why the configuration cannot serve (a limit of 0 or less), or nil. `buildRouter` refuses
     /// such a configuration (a programming error); `openets serve` says this to the operator.
@@ -65,8 +68,12 @@ public struct ServerConfiguration: Sendable {
             return "maxConcurrentEvidenceDownloads must be at least 1 (is \(maxConcurrentEvidenceDownloads))"
         }
         if idempotencyRetentionDays < 1 { return "idempotencyRetentionDays must be at least 1 (is \(idempotencyRetentionDays))" }
-        if idleTimeoutSeconds < 1 { return "idleTimeoutSeconds must be at least 1 (is \(idleTimeoutSeconds))" }
-        if largeBodyReadSeconds < 1 { return "largeBodyReadSeconds must be at least 1 (is \(largeBodyReadSeconds))" }
+        if !(1...Self.maxDeadlineSeconds).contains(idleTimeoutSeconds) {
+            return "idleTimeoutSeconds must be 1-\(Self.maxDeadlineSeconds) (is \(idleTimeoutSeconds))"
+        }
+        if !(1...Self.maxDeadlineSeconds).contains(largeBodyReadSeconds) {
+            return "largeBodyReadSeconds must be 1-\(Self.maxDeadlineSeconds) (is \(largeBodyReadSeconds))"
+        }
         return nil
     }
     /// Most journal entries shown on the overview and an account page.

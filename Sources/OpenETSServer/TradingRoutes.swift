@@ -147,8 +147,20 @@ struct TradingRoutes: Sendable {
 
     /// The checks every state-changing form goes through, in one place.
     /// `maxBytes`: the largest body taken (`maxFormBytes`, larger for the CSV form).
+    /// A form larger than the usual (`maxFormBytes`: the CSV upload, the MRV policy tables) is
+    /// read only for a signed-in user whose role may post it, and one announcing more than
+    /// `maxBytes` is 413 unread: nobody else makes the server take (and copy) megabytes.
     func authorise(_ request: Request, _ action: Action, back: String, maxBytes: Int = maxFormBytes) async throws -> Authorisation {
         var request = request
+        if maxBytes > Self.maxFormBytes {
+            guard let (_, _, principal) = try await current(request) else { return .refused(redirect("/login")) }
+            guard principal.may(action, for: principal.account, matrix: access.matrix) else {
+                return .refused(text("forbidden: \(principal.role.rawValue) may not \(action.rawValue)\n", status: .forbidden))
+            }
+            if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > maxBytes {
+                return .refused(text("form over \(maxBytes) bytes\n", status: .contentTooLarge))
+            }
+        }
         let form = try await Self.form(&request, maxBytes: maxBytes)
         guard let (_, session, principal) = try await current(request) else { return .refused(redirect("/login")) }
         guard AccessService.csrfMatches(session, form["csrf"]) else { return .refused(text("CSRF token missing or wrong\n", status: .forbidden)) }

@@ -69,9 +69,12 @@ struct ServeCommand: AsyncParsableCommand {
         guard idempotencyRetentionDays >= 1 else {
             throw ValidationError("--idempotency-retention-days must be at least 1 (is \(idempotencyRetentionDays))")
         }
-        guard idleTimeoutSeconds >= 1 else { throw ValidationError("--idle-timeout-seconds must be at least 1 (is \(idleTimeoutSeconds))") }
-        guard largeBodyReadSeconds >= 1 else {
-            throw ValidationError("--large-body-read-seconds must be at least 1 (is \(largeBodyReadSeconds))")
+        let deadlines = 1...ServerConfiguration.maxDeadlineSeconds
+        guard deadlines.contains(idleTimeoutSeconds) else {
+            throw ValidationError("--idle-timeout-seconds must be 1-\(deadlines.upperBound) (is \(idleTimeoutSeconds))")
+        }
+        guard deadlines.contains(largeBodyReadSeconds) else {
+            throw ValidationError("--large-body-read-seconds must be 1-\(deadlines.upperBound) (is \(largeBodyReadSeconds))")
         }
     }
 

@@ -227,10 +227,6 @@ struct APIServerTests {
         }
     }
 
-    /// Order entry's fast path (`OrderEntryFastPath`) answers exactly as the generated path:
-    /// the same requests — accepted, replayed, refused by the domain, by the permission matrix,
-    /// without a token, and shapes only the generated path handles — against two fresh demo
-    /// markets, one served each way, give the same statuses and bodies, and the same books.
     /// The account-application limit's path check: every spelling the router sends to the two
     /// operations counts (empty segments, a trailing slash, percent-encoding), nothing else does.
     @Test func applicationPathsAreRecognisedAsTheRouterMatchesThem() {
@@ -249,6 +245,10 @@ struct APIServerTests {
         }
     }
 
+    /// Order entry's fast path (`OrderEntryFastPath`) answers exactly as the generated path:
+    /// the same requests — accepted, replayed, refused by the domain, by the permission matrix,
+    /// without a token, and shapes only the generated path handles — against two fresh demo
+    /// markets, one served each way, give the same statuses and bodies, and the same books.
     @Test func orderEntryFastPathAnswersAsTheGeneratedPath() async throws {
         struct Call { var token: String?; var path: String; var key: String?; var body: String?; var accept: String? = nil }
         func script(_ tokens: [String: String]) -> [Call] {

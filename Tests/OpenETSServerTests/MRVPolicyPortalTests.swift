@@ -1,4 +1,9 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import OpenETSApplication
 import OpenETSDomain
 import Testing
@@ -109,6 +114,54 @@ struct MRVPolicyPortalTests {
                 }
             }
             #expect(try await mrv.policyVersions().count == 1)
+        }
+    }
+
+    /// The policy forms take up to 3 MiB: such a body is read only for a signed-in user whose
+    /// role may post it. Announcing 3,000,000 bytes and sending one, the visitor without a
+    /// session is sent to the login and an entity user (no `mrv_policy`) gets 403, both at
+    /// once; the MEE announcing more than the limit gets 413 unread.
+    @Test func aLargeFormIsNotReadForAnyone() async throws {
+        let world = try await PortalServerTests.world()
+        try await PortalServerTests.serve(world) { port in
+            let e1 = try #require(try await PortalServerTests.login(port, "e1").cookie)
+            let mee = try #require(try await PortalServerTests.login(port, "mee").cookie)
+            for (cookie, length, expected) in [
+                (nil, 3_000_000, "HTTP/1.1 303"), (e1, 3_000_000, "HTTP/1.1 403"), (mee, 4_000_000, "HTTP/1.1 413"),
+            ] {
+                for path in ["/portal/mrv-policy/check", "/portal/mrv-policy/publish"] {
+                    let head = try await Self.announceForm(port, path, length: length, cookie: cookie)
+                    #expect(head.hasPrefix(expected), "\(path) \(cookie == nil ? "anonymous" : cookie == e1 ? "e1" : "mee"): \(head.prefix(200))")
+                }
+            }
+        }
+    }
+
+    /// Sends a form's head announcing `length` bytes and the body's first byte, and returns the
+    /// answer's head (a server reading the announced body never answers: recv times out).
+    static func announceForm(_ port: Int, _ path: String, length: Int, cookie: String?) async throws -> String {
+        typealias Connection = MarketStreamLimitTests.Connection
+        return try await MarketStreamLimitTests.blocking {
+            let connection = try Connection(port: port)
+            defer { connection.shut() }
+            var timeout = timeval(tv_sec: 20, tv_usec: 0)
+            setsockopt(connection.fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            var head = "POST \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+            if let cookie { head += "Cookie: \(cookie)\r\n" }
+            head += "Content-Length: \(length)\r\n\r\nt"
+            let bytes = Array(head.utf8)
+            guard bytes.withUnsafeBytes({ send(connection.fd, $0.baseAddress, $0.count, 0) }) == bytes.count else {
+                throw MarketStreamLimitTests.Failure("send")
+            }
+            var received: [UInt8] = []
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while true {
+                let n = buffer.withUnsafeMutableBytes { recv(connection.fd, $0.baseAddress, $0.count, 0) }
+                guard n > 0 else { throw MarketStreamLimitTests.Failure("no answer (recv \(n)) after \(received.count) bytes") }
+                received += buffer[0..<n]
+                let text = String(decoding: received, as: UTF8.self)
+                if let end = text.range(of: "\r\n\r\n") { return String(text[..<end.lowerBound]) }
+            }
         }
     }
 }

@@ -188,10 +188,13 @@ struct MarketStreamLimitTests {
         #expect(configuration.problem?.hasPrefix("idempotencyRetentionDays must be at least 1") == true)
         configuration = ServerConfiguration()
         #expect(configuration.idleTimeoutSeconds == 60 && configuration.largeBodyReadSeconds == 600)
-        configuration.idleTimeoutSeconds = 0
-        #expect(configuration.problem?.hasPrefix("idleTimeoutSeconds must be at least 1") == true)
-        configuration = ServerConfiguration()
-        configuration.largeBodyReadSeconds = 0
-        #expect(configuration.problem?.hasPrefix("largeBodyReadSeconds must be at least 1") == true)
+        for seconds in [0, 86_401, Int.max] {
+            configuration = ServerConfiguration()
+            configuration.idleTimeoutSeconds = seconds
+            #expect(configuration.problem == "idleTimeoutSeconds must be 1-86400 (is \(seconds))")
+            configuration = ServerConfiguration()
+            configuration.largeBodyReadSeconds = seconds
+            #expect(configuration.problem == "largeBodyReadSeconds must be 1-86400 (is \(seconds))")
+        }
     }
 }
