@@ -10,7 +10,7 @@ struct CCERCommandGroup: AsyncParsableCommand {
         subcommands: [
             Methodologies.self, CreditTypes.self, WorkingDays.self, Neutrality.self, Accredit.self, Submit.self, Comment.self,
             Validate.self, Register.self, Report.self, Verify.self, RegisterReductions.self, Issue.self, CancelForNeutrality.self,
-            Certificate.self, SerialHistoryCommand.self, Projects.self,
+            Certificate.self, SerialHistoryCommand.self, Projects.self, CCERPolicyCommand.self,
         ])
 
     /// Largest JSON input accepted (bytes).

@@ -7,6 +7,9 @@ public enum CCERErrorCode: String, Codable, Sendable, CaseIterable {
     case limitExceeded = "LIMIT_EXCEEDED"
     /// A required input field is missing (calculators).
     case missingField = "MISSING_FIELD"
+    /// A CCER policy a regulator tries to publish breaks its own constraints (the message names
+    /// every problem: a non-positive period or limit, a calendar fault, …).
+    case invalidPolicy = "INVALID_POLICY"
     case unknownMethodology = "UNKNOWN_METHODOLOGY"
     case duplicateMethodology = "DUPLICATE_METHODOLOGY"
     case unknownProject = "UNKNOWN_PROJECT"

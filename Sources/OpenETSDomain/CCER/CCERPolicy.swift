@@ -137,3 +137,45 @@ public struct CCERPolicy: Hashable, Codable, Sendable {
         reductionsAfter: CivilDate(year: 2020, month: 9, day: 22), coveredFacilities: [], similarNamePercent: 30,
         limits: .defaults)
 }
+
+extension CCERPolicy {
+    /// The longest notice or review period a policy may set, in working days (a year's).
+    public static let maxWorkingDays = 250
+
+    /// Everything that keeps this policy from being published, as "field: why" lines (empty:
+    /// none). Periods are 1 to `maxWorkingDays` working days; every limit is at least 1; one
+    /// user's comments fit in a notice's; the covered facilities fit their limit and are named;
+    /// the calendar passes its own checks.
+    public func problems() -> [String] {
+        var found: [String] = []
+        for (name, days) in [
+            ("designNoticeWorkingDays", designNoticeWorkingDays), ("reductionNoticeWorkingDays", reductionNoticeWorkingDays),
+            ("registrationReviewWorkingDays", registrationReviewWorkingDays), ("reductionReviewWorkingDays", reductionReviewWorkingDays),
+        ] where !(1...Self.maxWorkingDays).contains(days) {
+            found.append("\(name): \(days) is outside 1-\(Self.maxWorkingDays) working days")
+        }
+        if !(0...100).contains(similarNamePercent) { found.append("similarNamePercent: \(similarNamePercent) is outside 0-100") }
+        if note.allSatisfy(\.isWhitespace) { found.append("note: empty") }
+        let l = limits
+        for (name, value) in [
+            ("maxTextLength", l.maxTextLength), ("maxNameLength", l.maxNameLength), ("maxCommentsPerNotice", l.maxCommentsPerNotice),
+            ("maxCommentsPerUserPerNotice", l.maxCommentsPerUserPerNotice), ("maxFindingsPerReport", l.maxFindingsPerReport),
+            ("maxDocumentsPerMethodology", l.maxDocumentsPerMethodology), ("maxMethodologies", l.maxMethodologies),
+            ("maxBodies", l.maxBodies), ("maxProjects", l.maxProjects), ("maxPeriodsPerProject", l.maxPeriodsPerProject),
+            ("maxCoveredFacilities", l.maxCoveredFacilities), ("maxOtherRegistrations", l.maxOtherRegistrations),
+            ("maxDuplicateWarnings", l.maxDuplicateWarnings),
+        ] where value < 1 {
+            found.append("limits.\(name): \(value) is below 1")
+        }
+        if l.maxQuantityT < 1 { found.append("limits.maxQuantityT: \(l.maxQuantityT) is below 1") }
+        if l.maxCommentsPerUserPerNotice > l.maxCommentsPerNotice {
+            found.append("limits.maxCommentsPerUserPerNotice: \(l.maxCommentsPerUserPerNotice) is above maxCommentsPerNotice \(l.maxCommentsPerNotice)")
+        }
+        if coveredFacilities.count > l.maxCoveredFacilities {
+            found.append("coveredFacilities: \(coveredFacilities.count) is above limits.maxCoveredFacilities \(l.maxCoveredFacilities)")
+        }
+        if coveredFacilities.contains(where: { $0.allSatisfy(\.isWhitespace) }) { found.append("coveredFacilities: an empty name") }
+        found += calendar.problems().map { "calendar: \($0)" }
+        return found
+    }
+}

@@ -1,0 +1,71 @@
+import ArgumentParser
+import Foundation
+import OpenETSApplication
+import OpenETSDomain
+import OpenETSRuntime
+
+/// `openets ccer policy show|publish`: the CCER rules as versioned data (`ccer_policy`): notice
+/// and review periods, eligibility dates, the working-day calendar, the named limits (the
+/// per-user comment cap among them). A regulator prints the policy in force (`show`), edits
+/// it, and publishes it as the next version (`publish`, checked by `CCERPolicy.problems()`:
+/// refused with INVALID_POLICY and every problem named, nothing stored). The built-in policy is
+/// version 1. Every process reads the policy in force when it opens the registry: a running
+/// server takes a new version at its next start.
+struct CCERPolicyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "policy", abstract: "The CCER rules as data (periods, eligibility dates, calendar, limits): show, publish.",
+        subcommands: [CCERPolicyShow.self, CCERPolicyPublish.self])
+}
+
+struct CCERPolicyShow: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "show", abstract: "Print the CCER policy in force as the JSON `publish --file` takes (its version on stderr).")
+    @OptionGroup var store: StoreOptions
+
+    func run() async throws {
+        let policy = try await withStore(store.location) { try await $0.ccerPolicy() }
+        FileHandle.standardError.write(Data("CCER policy version \(policy.version): \(policy.note)\n".utf8))
+        print(jsonText(policy))
+    }
+}
+
+struct CCERPolicyPublish: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "publish", abstract: "Publish a CCER policy file as the next version (exit 3 with INVALID_POLICY and nothing stored when it breaks its constraints).")
+    @OptionGroup var store: StoreOptions
+    @Option(help: "JSON file (or - for stdin), the shape `show` prints.") var file: String
+    @Option(help: "Beijing date the version is in force from, YYYY-MM-DD (recorded; default today).") var effectiveFrom: String?
+    @Option(help: "Why this version (required; it becomes the policy's note).") var note: String
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() async throws {
+        let data = file == "-" ? FileHandle.standardInput.readDataToEndOfFile() : try Data(contentsOf: URL(fileURLWithPath: file))
+        guard data.count <= CCERCommandGroup.maxInputBytes else {
+            try fail("LIMIT_EXCEEDED", "\(file) is over \(CCERCommandGroup.maxInputBytes) bytes")
+        }
+        var policy: CCERPolicy
+        do { policy = try JSONDecoder().decode(CCERPolicy.self, from: data) } catch {
+            try fail(CCERErrorCode.invalidPolicy.rawValue, "\(file) is not a CCER policy (the JSON `openets ccer policy show` prints): \(error)")
+        }
+        policy.note = note
+        let from = effectiveFrom ?? BeijingTime.date(SystemClock().now()).description
+        guard CivilDate(from) != nil else { try fail(CCERErrorCode.invalidArgument.rawValue, "--effective-from \(from) is not a date YYYY-MM-DD") }
+        let problems = policy.problems()
+        guard problems.isEmpty else { try fail(CCERErrorCode.invalidPolicy.rawValue, problems.joined(separator: "; ")) }
+        let version = try await withStore(store.location) { try await $0.publishCCERPolicy(policy, effectiveFrom: from, note: note) }
+        if json {
+            print(jsonText(["status": "published", "version": "\(version)", "effectiveFrom": from]))
+        } else {
+            print("published CCER policy version \(version), in force from \(from) (a running server takes it at its next start)")
+        }
+    }
+
+    func fail(_ code: String, _ message: String) throws -> Never {
+        if json {
+            print(jsonText(["error": ["code": code, "message": message]]))
+        } else {
+            FileHandle.standardError.write(Data("error: \(code): \(message)\n".utf8))
+        }
+        throw ExitCode(3)
+    }
+}
