@@ -163,6 +163,75 @@ struct APIIdempotencyTests {
         }
     }
 
+    /// Calls paying one notice at the same moment, each with its own key (two Sichuan users):
+    /// one pays it (`replayed` false, its `accepted` line), every other is answered as a later
+    /// call is (200, the notice as paid, `replayed` true, a `replayed` line), never 422
+    /// NOTICE_STATUS; a later call with a new key answers the same, a loser's key retried its
+    /// own answer. Calls with one key at once: the payment or 409 IDEMPOTENCY_IN_PROGRESS.
+    @Test(arguments: TradeBlockAuctionTests.databases)
+    func aNoticePaidByConcurrentCallsIsPaidOnce(_ database: String) async throws {
+        let world = try await APIPledgeTests.world(database, tag: "idempaidrace")
+        let cycle = world.cycle, sc = world.tokens["sc"]!
+        let sc2 = try await Self.colleague(world, "sc2", .province, province: "SC")
+        let notices = ["ENT-000001", "ENT-000002", "ENT-000004", "ENT-000005"].map { APIAllocationCycleTests.notice($0, "SC", .issued) }
+        try await cycle.saveNotices(notices, at: SystemClock().now())
+        let callers = 6
+        try await APIPledgeTests.serve(world) { api in
+            typealias Answer = (token: String, key: String, status: Int, body: String)
+            func pay(_ id: String, _ calls: [(token: String, key: String)]) async throws -> [Answer] {
+                try await withThrowingTaskGroup(of: Answer.self) { group in
+                    for (token, key) in calls {
+                        group.addTask {
+                            let answer = try await api.call("POST", "/api/v1/compliance/2024/penalty-notices/\(id)/paid", token: token, key: key)
+                            return (token, key, answer.status, answer.body)
+                        }
+                    }
+                    var all: [Answer] = []
+                    for try await answer in group { all.append(answer) }
+                    return all
+                }
+            }
+            func json(_ body: String) -> [String: Any] { (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any] ?? [:] }
+            let lines = try await world.store.audit(limit: 1_000).filter { $0.action == "api_penalty_paid" }
+            #expect(lines.isEmpty)
+            for notice in notices.dropLast() {
+                let answers = try await pay(notice.id, (0..<callers).map { ($0 % 2 == 0 ? sc : sc2, "race-\(notice.id)-\($0)") })
+                #expect(answers.allSatisfy { $0.status == 200 }, "\(answers)")
+                let winners = answers.filter { json($0.body)["replayed"] as? Bool == false }
+                #expect(winners.count == 1 && answers.filter { json($0.body)["replayed"] as? Bool == true }.count == callers - 1, "\(answers)")
+                // Every answer carries the notice as paid, the same notice.
+                let shown = Set(answers.map { answer in
+                    let paid = json(answer.body)["notice"] as? [String: Any] ?? [:]
+                    return "\(paid["id"] as? String ?? "-") \(paid["status"] as? String ?? "-") \(paid["amountFen"] as? Int ?? -1)"
+                })
+                #expect(shown == ["\(notice.id) paid \(notice.amountFen)"], "\(shown)")
+                #expect(try await cycle.notices(year: 2024).first { $0.id == notice.id }?.status == .paid)
+                // One payment line; the others are replays; no refusal.
+                let noticeLines = try await world.store.audit(limit: 1_000).filter { $0.action == "api_penalty_paid" && $0.detail.hasSuffix(notice.id) }
+                #expect(noticeLines.filter { $0.detail == "accepted \(notice.id)" }.count == 1, "\(noticeLines.map(\.detail))")
+                #expect(noticeLines.filter { $0.detail == "replayed \(notice.id)" }.count == callers - 1, "\(noticeLines.map(\.detail))")
+                // Later: a new key is answered as the losers were; a loser's key its own answer again.
+                let later = try await api.call("POST", "/api/v1/compliance/2024/penalty-notices/\(notice.id)/paid", token: sc, key: "later-\(notice.id)")
+                let loser = try #require(answers.first { json($0.body)["replayed"] as? Bool == true })
+                #expect(later.status == 200 && later.json["replayed"] as? Bool == true, "\(later.body)")
+                #expect(later.json["notice"] as? NSDictionary == json(loser.body)["notice"] as? NSDictionary, "\(later.body) vs \(loser.body)")
+                let retried = try await api.call("POST", "/api/v1/compliance/2024/penalty-notices/\(notice.id)/paid", token: loser.token, key: loser.key)
+                #expect(retried.status == 200 && retried.json["replayed"] as? Bool == true && retried.json["notice"] as? NSDictionary == json(loser.body)["notice"] as? NSDictionary, "\(retried.body)")
+            }
+            // One key sent by several calls at once: one pays, the others are the replay or 409.
+            let last = notices.last!.id
+            let sameKey = try await pay(last, Array(repeating: (sc, "race-one-key"), count: callers))
+            #expect(sameKey.allSatisfy { $0.status == 200 || ($0.status == 409 && json($0.body)["code"] as? String == "IDEMPOTENCY_IN_PROGRESS") }, "\(sameKey)")
+            #expect(sameKey.filter { $0.status == 200 && json($0.body)["replayed"] as? Bool == false }.count == 1, "\(sameKey)")
+            let lastLines = try await world.store.audit(limit: 1_000).filter { $0.action == "api_penalty_paid" && $0.detail == "accepted \(last)" }
+            #expect(lastLines.count == 1, "\(lastLines.map(\.detail))")
+            #expect(try await cycle.notices(year: 2024).first { $0.id == last }?.status == .paid)
+            // No call was refused the payment: the only refusals are the one-key calls' 409s.
+            let refusals = try await world.store.audit(limit: 1_000).filter { $0.action == "api_penalty_paid" && $0.detail.hasPrefix("rejected") }.map(\.detail)
+            #expect(refusals == Array(repeating: "rejected IDEMPOTENCY_IN_PROGRESS", count: sameKey.filter { $0.status == 409 }.count), "\(refusals)")
+        }
+    }
+
     /// A small API client with any headers (the application reference).
     struct Raw {
         var port: Int
