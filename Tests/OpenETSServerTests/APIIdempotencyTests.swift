@@ -232,6 +232,74 @@ struct APIIdempotencyTests {
         }
     }
 
+    /// The cycle store with a payment landing between a handler's read and its write: before
+    /// each move of an issued notice, another payer (the CLI, `cli-race` in the audit log)
+    /// marks it paid, so every API call reads it issued and loses the write, the interleaving
+    /// of a concurrent call at will.
+    struct PaidMeanwhileStore: AllocationCycleStore {
+        let inner: any AllocationCycleStore
+
+        func setNoticeStatus(id: String, from: PenaltyNotice.Status, to: PenaltyNotice.Status, at: Timestamp, audit: AuditRecord?) async throws -> Bool {
+            if from == .issued {
+                let other = AuditRecord(at: at, user: "cli-race", action: "cycle_penalty_paid", detail: "accepted \(id)", address: "cli")
+                _ = try await inner.setNoticeStatus(id: id, from: .issued, to: .paid, at: at, audit: other)
+            }
+            return try await inner.setNoticeStatus(id: id, from: from, to: to, at: at, audit: audit)
+        }
+
+        func planVersions(id: String) async throws -> [StoredAllocationPlan] { try await inner.planVersions(id: id) }
+        func allPlanVersions() async throws -> [StoredAllocationPlan] { try await inner.allPlanVersions() }
+        func insertPlanDraft(_ plan: StoredAllocationPlan, audit: AuditRecord?) async throws -> Bool { try await inner.insertPlanDraft(plan, audit: audit) }
+        func publishPlan(id: String, version: Int, by: String, at: Timestamp, audit: AuditRecord?) async throws -> Bool {
+            try await inner.publishPlan(id: id, version: version, by: by, at: at, audit: audit)
+        }
+        func migrate() async throws { try await inner.migrate() }
+        func stage(plan: String, year: Int, stage: CycleStage) async throws -> CycleStageRecord? { try await inner.stage(plan: plan, year: year, stage: stage) }
+        func savePlanned(_ record: CycleStageRecord) async throws -> CycleStageRecord { try await inner.savePlanned(record) }
+        func markDone(plan: String, year: Int, stage: CycleStage, debts: [CycleDebt], body: CycleStagePlan?, at: Timestamp) async throws {
+            try await inner.markDone(plan: plan, year: year, stage: stage, debts: debts, body: body, at: at)
+        }
+        func doneStages(_ stage: CycleStage) async throws -> [CycleStageRecord] { try await inner.doneStages(stage) }
+        func saveDone(_ record: CycleStageRecord, audit: AuditNote?) async throws -> CycleStageRecord { try await inner.saveDone(record, audit: audit) }
+        func debts(year: Int) async throws -> [CycleDebt] { try await inner.debts(year: year) }
+        func saveNotices(_ notices: [PenaltyNotice], at: Timestamp, audit: AuditNote?) async throws -> Int {
+            try await inner.saveNotices(notices, at: at, audit: audit)
+        }
+        func notices(year: Int) async throws -> [PenaltyNotice] { try await inner.notices(year: year) }
+        func close() async throws { try await inner.close() }
+    }
+
+    /// The losing interleaving made certain: the call reads the notice issued, another payment
+    /// lands, its write moves nothing. It is answered as a later call is (200, the notice as
+    /// paid, `replayed`, a `replayed` line and no `accepted` one of its own), not 422
+    /// NOTICE_STATUS; its key then answers that answer again.
+    @Test(arguments: TradeBlockAuctionTests.databases)
+    func aCallLosingThePaymentToAnotherIsAnsweredAsALaterCall(_ database: String) async throws {
+        let world = try await APIPledgeTests.world(database, tag: "idempaidlost")
+        let sc = world.tokens["sc"]!
+        let notice = APIAllocationCycleTests.notice("ENT-000001", "SC", .issued)
+        try await world.cycle.saveNotices([notice], at: SystemClock().now())
+        try await PortalServerTests.run(
+            ServerConfiguration(host: "127.0.0.1", port: 0), store: world.store, service: world.service, cycle: PaidMeanwhileStore(inner: world.cycle)
+        ) { port in
+            let api = APIPermissionWalkTests.Client(port: port)
+            let lost = try await api.call("POST", "/api/v1/compliance/2024/penalty-notices/\(notice.id)/paid", token: sc, key: "lost")
+            let shown = lost.json["notice"] as? [String: Any] ?? [:]
+            #expect(lost.status == 200 && lost.json["replayed"] as? Bool == true, "\(lost.body)")
+            #expect(shown["id"] as? String == notice.id && shown["status"] as? String == "paid" && shown["amountFen"] as? Int == 600_000, "\(lost.body)")
+            #expect(try await world.cycle.notices(year: 2024).first { $0.id == notice.id }?.status == .paid)
+            let lines = try await world.store.audit(limit: 1_000).filter { $0.detail.hasSuffix(notice.id) }.map { "\($0.user) \($0.action) \($0.detail)" }
+            #expect(lines.sorted() == ["cli-race cycle_penalty_paid accepted \(notice.id)", "sc api_penalty_paid replayed \(notice.id)"], "\(lines)")
+            let retried = try await api.call("POST", "/api/v1/compliance/2024/penalty-notices/\(notice.id)/paid", token: sc, key: "lost")
+            #expect(retried.status == 200 && retried.json["replayed"] as? Bool == true && retried.json["notice"] as? NSDictionary == lost.json["notice"] as? NSDictionary, "\(retried.body)")
+        }
+        try await world.cycle.close()
+        try await world.store.close()
+        if case .sqlite(let path) = world.location {
+            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+        }
+    }
+
     /// A small API client with any headers (the application reference).
     struct Raw {
         var port: Int
