@@ -183,9 +183,18 @@ struct APICycleRunTests {
             let entityTotals = try await api.call("POST", totalsPath, token: tokens["e1"]!, body: all)
             #expect(entityTotals.status == 403 && entityTotals.code == "FORBIDDEN", "\(entityTotals.body)")
             #expect(try await api.call("POST", totalsPath, body: all).status == 401)
-            for (body, code) in [(#"{"source":"mrv","facilities":[]}"#, "SOURCE_CONFLICT"), ("{}", "MISSING_FIELD"), (#"{"facilities":[{"id":5}]}"#, "INVALID_INPUT")] {
+            for (body, code) in [
+                ("{}", "MISSING_FIELD"), (#"{"facilities":[{"id":5}]}"#, "INVALID_INPUT"),
+                // Both sources are `--from-mrv --input`: the file is read first, as the CLI reads it.
+                (#"{"source":"mrv","facilities":[{"id":5}]}"#, "INVALID_INPUT"),
+            ] {
                 let refused = try await api.call("POST", totalsPath, token: mee, body: body)
                 #expect(refused.status == 422 && refused.code == code, "\(body): \(refused.body)")
+            }
+            // Without the MRV platform, neither its figures nor the combined form.
+            for body in [#"{"source":"mrv"}"#, #"{"source":"mrv","facilities":[{"id":"D1"}]}"#] {
+                let noMRVTotals = try await api.call("POST", totalsPath, token: mee, body: body)
+                #expect(noMRVTotals.status == 503 && noMRVTotals.code == "UNAVAILABLE", "\(body): \(noMRVTotals.body)")
             }
             let otherYearTotals = try await api.call("POST", "/api/v1/compliance/2023/cycle/power-2024/totals", token: mee, body: all)
             #expect(otherYearTotals.status == 422 && otherYearTotals.code == "YEAR_MISMATCH", "\(otherYearTotals.body)")
@@ -469,6 +478,32 @@ struct APICycleRunTests {
             #expect(scOnly.status == 200 && scOnly.json["nation"] == nil && scRows.count == 1, "\(scOnly.body)")
             #expect(scRows.first?["scope"] as? String == "SC" && (scRows.first?["total"] as? [String: Any])?["preAllocationTonnes"] as? Int == 350_000)
 
+            // The totals in the combined form (`openets cycle totals --from-mrv --input`): the file
+            // names U1 with wrong figures, U3 by id alone and a gas unit the platform does not
+            // know (DemoCycle's D2: 70 % × 170,000 = 119,000 t). The platform's figures win for U1
+            // and U3, the file fills the third: 595,000 + 119,000 = 714,000 t, as the CLI's code
+            // (`MRVVerifiedFigures` with the file, then `totals`) gives.
+            let totalsFile = [
+                CycleFacility(id: "MRV-U1", entity: "ENT-999999", province: "XX", category: "gas", previousVerifiedT: 1),
+                CycleFacility(id: "MRV-U3", entity: nil, province: nil, category: nil, previousVerifiedT: nil),
+                CycleFacility(id: "FILE-G2", entity: "ENT-000002", province: "SC", category: "gas", previousVerifiedT: 170_000),
+            ]
+            let combinedTotals = try await api.call("POST", totalsPath, token: mee, body: try Self.combined(totalsFile))
+            let cliCombined = try await AllocationCycleService(registry: service, store: cycle, clock: SystemClock()).totals(
+                plan: plan, year: 2024,
+                facilities: try await MRVVerifiedFigures(mrv: mrv, registry: service).facilities(plan: plan, year: 2024, file: totalsFile, needVerified: false))
+            let combinedRows = Dictionary(uniqueKeysWithValues: (combinedTotals.json["provinces"] as? [[String: Any]] ?? []).map {
+                ($0["scope"] as? String ?? "", $0["total"] as? [String: Any] ?? [:])
+            })
+            let combinedNation = (combinedTotals.json["nation"] as? [String: Any])?["total"] as? [String: Any] ?? [:]
+            #expect(combinedTotals.status == 200 && combinedTotals.json["source"] as? String == "mrv", "\(combinedTotals.body)")
+            #expect(combinedNation["preAllocationTonnes"] as? Int == 714_000 && combinedNation["facilities"] as? Int == 3, "\(combinedTotals.body)")
+            #expect(Int64(combinedNation["preAllocationTonnes"] as? Int ?? 0) == cliCombined.nation.total.preAllocationT && combinedNation["finalTonnes"] == nil)
+            #expect(combinedRows["SC"]?["preAllocationTonnes"] as? Int == 469_000 && combinedRows["GD"]?["preAllocationTonnes"] as? Int == 245_000, "\(combinedTotals.body)")
+            let combinedMissingID = try await api.call("POST", totalsPath, token: mee, body: #"{"source":"mrv","facilities":[{"id":"MRV-U1"},{"previous_verified_t":1}]}"#)
+            #expect(combinedMissingID.status == 422 && combinedMissingID.code == "MISSING_FIELD", "\(combinedMissingID.body)")
+            #expect(combinedMissingID.json["message"] as? String == "facilities[1]: id is required", "\(combinedMissingID.body)")
+
             // Pre-allocation from the platform: 595,000 t, as the hand count.
             let pre = try await api.call("POST", Self.stage("pre_allocation"), token: mee, key: "mrv-pre", body: mrvSource)
             #expect(pre.status == 200 && Self.moved(pre) == 595_000, "\(pre.body)")
@@ -503,9 +538,6 @@ struct APICycleRunTests {
                 #expect(refusal.status == 422 && refusal.json["message"] as? String == expected, "\(key): \(refusal.body)")
                 #expect(refusal.code == (key == "mrv-both-noid" ? "MISSING_FIELD" : "NO_VERIFIED_FIGURE"), "\(key): \(refusal.body)")
             }
-            // The totals still take one source.
-            let conflict = try await api.call("POST", totalsPath, token: mee, body: #"{"source":"mrv","facilities":[]}"#)
-            #expect(conflict.status == 422 && conflict.code == "SOURCE_CONFLICT", "\(conflict.body)")
             #expect(await head() == afterPre)
             #expect(try await cycle.stage(plan: "power-2024", year: 2024, stage: .trueUp) == nil)
 
@@ -565,6 +597,39 @@ struct APICycleRunTests {
                     #expect(!scoped.body.contains(id), "\(user) sees \(id): \(scoped.body)")
                 }
             }
+            // The combined form keeps that scope (docs/security.md): Sichuan's staff's file names
+            // U1 by id, the gas unit and U3 with its figures; U3, of Guangdong, is read from the
+            // file alone, as one the platform does not know, and Guangdong's row is not theirs:
+            // Sichuan's 350,000 + 119,000 t, as the CLI's code scoped to SC gives. Naming
+            // Guangdong's faulty unit, they get the fault of their own file (its entity missing),
+            // not the platform's (the stranger's code); the MEE gets the platform's. A file not
+            // naming it is not held by it.
+            let scopedFile = [
+                CycleFacility(id: "MRV-U1", entity: nil, province: nil, category: nil, previousVerifiedT: nil),
+                totalsFile[2],
+                CycleFacility(id: "MRV-U3", entity: "ENT-000003", province: "GD", category: "coal_gt300", cooling: "water", previousVerifiedT: 350_000),
+            ]
+            let scopedCLI = try await AllocationCycleService(registry: service, store: cycle, clock: SystemClock()).totals(
+                plan: plan, year: 2024,
+                facilities: try await MRVVerifiedFigures(mrv: mrv, registry: service).facilities(
+                    plan: plan, year: 2024, file: scopedFile, needVerified: false, province: "SC"))
+            let cliSC = try #require(scopedCLI.provinces.first { $0.id == "SC" })
+            for user in ["sc", "chengdu"] {
+                let scoped = try await api.call("POST", totalsPath, token: tokens[user]!, body: try Self.combined(scopedFile))
+                let rows = scoped.json["provinces"] as? [[String: Any]] ?? []
+                let total = rows.first?["total"] as? [String: Any] ?? [:]
+                #expect(scoped.status == 200 && rows.map { $0["scope"] as? String } == ["SC"] && scoped.json["nation"] == nil, "\(user): \(scoped.body)")
+                #expect(total["preAllocationTonnes"] as? Int == 469_000 && Int64(total["preAllocationTonnes"] as? Int ?? 0) == cliSC.total.preAllocationT, "\(user): \(scoped.body)")
+                #expect(total["facilities"] as? Int == 2, "\(user): \(scoped.body)")
+                let named = try await api.call("POST", totalsPath, token: tokens[user]!, body: #"{"source":"mrv","facilities":[{"id":"MRV-U1"},{"id":"MRV-GD-STRANGER"}]}"#)
+                #expect(named.status == 422 && named.code == "MISSING_FIELD" && named.json["message"] as? String == "MRV-GD-STRANGER: entity is missing", "\(user): \(named.body)")
+                #expect(!named.body.contains(stranger), "\(user): \(named.body)")
+            }
+            let meeNamed = try await api.call("POST", totalsPath, token: mee, body: #"{"source":"mrv","facilities":[{"id":"MRV-U1"},{"id":"MRV-GD-STRANGER"}]}"#)
+            #expect(meeNamed.status == 422 && meeNamed.code == "UNKNOWN_ACCOUNT" && meeNamed.body.contains(stranger), "\(meeNamed.body)")
+            let meeUnnamed = try await api.call("POST", totalsPath, token: mee, body: try Self.combined([scopedFile[0], scopedFile[1]]))
+            let meeUnnamedNation = (meeUnnamed.json["nation"] as? [String: Any])?["total"] as? [String: Any] ?? [:]
+            #expect(meeUnnamed.status == 200 && meeUnnamedNation["preAllocationTonnes"] as? Int == 469_000, "\(meeUnnamed.body)")
         }
         try await mrvStore.close()
         try await world.cycle.close()

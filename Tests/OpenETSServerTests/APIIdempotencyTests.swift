@@ -163,6 +163,143 @@ struct APIIdempotencyTests {
         }
     }
 
+    /// Calls paying one notice at the same moment, each with its own key (two Sichuan users):
+    /// one pays it (`replayed` false, its `accepted` line), every other is answered as a later
+    /// call is (200, the notice as paid, `replayed` true, a `replayed` line), never 422
+    /// NOTICE_STATUS; a later call with a new key answers the same, a loser's key retried its
+    /// own answer. Calls with one key at once: the payment or 409 IDEMPOTENCY_IN_PROGRESS.
+    @Test(arguments: TradeBlockAuctionTests.databases)
+    func aNoticePaidByConcurrentCallsIsPaidOnce(_ database: String) async throws {
+        let world = try await APIPledgeTests.world(database, tag: "idempaidrace")
+        let cycle = world.cycle, sc = world.tokens["sc"]!
+        let sc2 = try await Self.colleague(world, "sc2", .province, province: "SC")
+        let notices = ["ENT-000001", "ENT-000002", "ENT-000004", "ENT-000005"].map { APIAllocationCycleTests.notice($0, "SC", .issued) }
+        try await cycle.saveNotices(notices, at: SystemClock().now())
+        let callers = 6
+        try await APIPledgeTests.serve(world) { api in
+            typealias Answer = (token: String, key: String, status: Int, body: String)
+            func pay(_ id: String, _ calls: [(token: String, key: String)]) async throws -> [Answer] {
+                try await withThrowingTaskGroup(of: Answer.self) { group in
+                    for (token, key) in calls {
+                        group.addTask {
+                            let answer = try await api.call("POST", "/api/v1/compliance/2024/penalty-notices/\(id)/paid", token: token, key: key)
+                            return (token, key, answer.status, answer.body)
+                        }
+                    }
+                    var all: [Answer] = []
+                    for try await answer in group { all.append(answer) }
+                    return all
+                }
+            }
+            func json(_ body: String) -> [String: Any] { (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any] ?? [:] }
+            let lines = try await world.store.audit(limit: 1_000).filter { $0.action == "api_penalty_paid" }
+            #expect(lines.isEmpty)
+            for notice in notices.dropLast() {
+                let answers = try await pay(notice.id, (0..<callers).map { ($0 % 2 == 0 ? sc : sc2, "race-\(notice.id)-\($0)") })
+                #expect(answers.allSatisfy { $0.status == 200 }, "\(answers)")
+                let winners = answers.filter { json($0.body)["replayed"] as? Bool == false }
+                #expect(winners.count == 1 && answers.filter { json($0.body)["replayed"] as? Bool == true }.count == callers - 1, "\(answers)")
+                // Every answer carries the notice as paid, the same notice.
+                let shown = Set(answers.map { answer in
+                    let paid = json(answer.body)["notice"] as? [String: Any] ?? [:]
+                    return "\(paid["id"] as? String ?? "-") \(paid["status"] as? String ?? "-") \(paid["amountFen"] as? Int ?? -1)"
+                })
+                #expect(shown == ["\(notice.id) paid \(notice.amountFen)"], "\(shown)")
+                #expect(try await cycle.notices(year: 2024).first { $0.id == notice.id }?.status == .paid)
+                // One payment line; the others are replays; no refusal.
+                let noticeLines = try await world.store.audit(limit: 1_000).filter { $0.action == "api_penalty_paid" && $0.detail.hasSuffix(notice.id) }
+                #expect(noticeLines.filter { $0.detail == "accepted \(notice.id)" }.count == 1, "\(noticeLines.map(\.detail))")
+                #expect(noticeLines.filter { $0.detail == "replayed \(notice.id)" }.count == callers - 1, "\(noticeLines.map(\.detail))")
+                // Later: a new key is answered as the losers were; a loser's key its own answer again.
+                let later = try await api.call("POST", "/api/v1/compliance/2024/penalty-notices/\(notice.id)/paid", token: sc, key: "later-\(notice.id)")
+                let loser = try #require(answers.first { json($0.body)["replayed"] as? Bool == true })
+                #expect(later.status == 200 && later.json["replayed"] as? Bool == true, "\(later.body)")
+                #expect(later.json["notice"] as? NSDictionary == json(loser.body)["notice"] as? NSDictionary, "\(later.body) vs \(loser.body)")
+                let retried = try await api.call("POST", "/api/v1/compliance/2024/penalty-notices/\(notice.id)/paid", token: loser.token, key: loser.key)
+                #expect(retried.status == 200 && retried.json["replayed"] as? Bool == true && retried.json["notice"] as? NSDictionary == json(loser.body)["notice"] as? NSDictionary, "\(retried.body)")
+            }
+            // One key sent by several calls at once: one pays, the others are the replay or 409.
+            let last = notices.last!.id
+            let sameKey = try await pay(last, Array(repeating: (sc, "race-one-key"), count: callers))
+            #expect(sameKey.allSatisfy { $0.status == 200 || ($0.status == 409 && json($0.body)["code"] as? String == "IDEMPOTENCY_IN_PROGRESS") }, "\(sameKey)")
+            #expect(sameKey.filter { $0.status == 200 && json($0.body)["replayed"] as? Bool == false }.count == 1, "\(sameKey)")
+            let lastLines = try await world.store.audit(limit: 1_000).filter { $0.action == "api_penalty_paid" && $0.detail == "accepted \(last)" }
+            #expect(lastLines.count == 1, "\(lastLines.map(\.detail))")
+            #expect(try await cycle.notices(year: 2024).first { $0.id == last }?.status == .paid)
+            // No call was refused the payment: the only refusals are the one-key calls' 409s.
+            let refusals = try await world.store.audit(limit: 1_000).filter { $0.action == "api_penalty_paid" && $0.detail.hasPrefix("rejected") }.map(\.detail)
+            #expect(refusals == Array(repeating: "rejected IDEMPOTENCY_IN_PROGRESS", count: sameKey.filter { $0.status == 409 }.count), "\(refusals)")
+        }
+    }
+
+    /// The cycle store with a payment landing between a handler's read and its write: before
+    /// each move of an issued notice, another payer (the CLI, `cli-race` in the audit log)
+    /// marks it paid, so every API call reads it issued and loses the write, the interleaving
+    /// of a concurrent call at will.
+    struct PaidMeanwhileStore: AllocationCycleStore {
+        let inner: any AllocationCycleStore
+
+        func setNoticeStatus(id: String, from: PenaltyNotice.Status, to: PenaltyNotice.Status, at: Timestamp, audit: AuditRecord?) async throws -> Bool {
+            if from == .issued {
+                let other = AuditRecord(at: at, user: "cli-race", action: "cycle_penalty_paid", detail: "accepted \(id)", address: "cli")
+                _ = try await inner.setNoticeStatus(id: id, from: .issued, to: .paid, at: at, audit: other)
+            }
+            return try await inner.setNoticeStatus(id: id, from: from, to: to, at: at, audit: audit)
+        }
+
+        func planVersions(id: String) async throws -> [StoredAllocationPlan] { try await inner.planVersions(id: id) }
+        func allPlanVersions() async throws -> [StoredAllocationPlan] { try await inner.allPlanVersions() }
+        func insertPlanDraft(_ plan: StoredAllocationPlan, audit: AuditRecord?) async throws -> Bool { try await inner.insertPlanDraft(plan, audit: audit) }
+        func publishPlan(id: String, version: Int, by: String, at: Timestamp, audit: AuditRecord?) async throws -> Bool {
+            try await inner.publishPlan(id: id, version: version, by: by, at: at, audit: audit)
+        }
+        func migrate() async throws { try await inner.migrate() }
+        func stage(plan: String, year: Int, stage: CycleStage) async throws -> CycleStageRecord? { try await inner.stage(plan: plan, year: year, stage: stage) }
+        func savePlanned(_ record: CycleStageRecord) async throws -> CycleStageRecord { try await inner.savePlanned(record) }
+        func markDone(plan: String, year: Int, stage: CycleStage, debts: [CycleDebt], body: CycleStagePlan?, at: Timestamp) async throws {
+            try await inner.markDone(plan: plan, year: year, stage: stage, debts: debts, body: body, at: at)
+        }
+        func doneStages(_ stage: CycleStage) async throws -> [CycleStageRecord] { try await inner.doneStages(stage) }
+        func saveDone(_ record: CycleStageRecord, audit: AuditNote?) async throws -> CycleStageRecord { try await inner.saveDone(record, audit: audit) }
+        func debts(year: Int) async throws -> [CycleDebt] { try await inner.debts(year: year) }
+        func saveNotices(_ notices: [PenaltyNotice], at: Timestamp, audit: AuditNote?) async throws -> Int {
+            try await inner.saveNotices(notices, at: at, audit: audit)
+        }
+        func notices(year: Int) async throws -> [PenaltyNotice] { try await inner.notices(year: year) }
+        func close() async throws { try await inner.close() }
+    }
+
+    /// The losing interleaving made certain: the call reads the notice issued, another payment
+    /// lands, its write moves nothing. It is answered as a later call is (200, the notice as
+    /// paid, `replayed`, a `replayed` line and no `accepted` one of its own), not 422
+    /// NOTICE_STATUS; its key then answers that answer again.
+    @Test(arguments: TradeBlockAuctionTests.databases)
+    func aCallLosingThePaymentToAnotherIsAnsweredAsALaterCall(_ database: String) async throws {
+        let world = try await APIPledgeTests.world(database, tag: "idempaidlost")
+        let sc = world.tokens["sc"]!
+        let notice = APIAllocationCycleTests.notice("ENT-000001", "SC", .issued)
+        try await world.cycle.saveNotices([notice], at: SystemClock().now())
+        try await PortalServerTests.run(
+            ServerConfiguration(host: "127.0.0.1", port: 0), store: world.store, service: world.service, cycle: PaidMeanwhileStore(inner: world.cycle)
+        ) { port in
+            let api = APIPermissionWalkTests.Client(port: port)
+            let lost = try await api.call("POST", "/api/v1/compliance/2024/penalty-notices/\(notice.id)/paid", token: sc, key: "lost")
+            let shown = lost.json["notice"] as? [String: Any] ?? [:]
+            #expect(lost.status == 200 && lost.json["replayed"] as? Bool == true, "\(lost.body)")
+            #expect(shown["id"] as? String == notice.id && shown["status"] as? String == "paid" && shown["amountFen"] as? Int == 600_000, "\(lost.body)")
+            #expect(try await world.cycle.notices(year: 2024).first { $0.id == notice.id }?.status == .paid)
+            let lines = try await world.store.audit(limit: 1_000).filter { $0.detail.hasSuffix(notice.id) }.map { "\($0.user) \($0.action) \($0.detail)" }
+            #expect(lines.sorted() == ["cli-race cycle_penalty_paid accepted \(notice.id)", "sc api_penalty_paid replayed \(notice.id)"], "\(lines)")
+            let retried = try await api.call("POST", "/api/v1/compliance/2024/penalty-notices/\(notice.id)/paid", token: sc, key: "lost")
+            #expect(retried.status == 200 && retried.json["replayed"] as? Bool == true && retried.json["notice"] as? NSDictionary == lost.json["notice"] as? NSDictionary, "\(retried.body)")
+        }
+        try await world.cycle.close()
+        try await world.store.close()
+        if case .sqlite(let path) = world.location {
+            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+        }
+    }
+
     /// A small API client with any headers (the application reference).
     struct Raw {
         var port: Int

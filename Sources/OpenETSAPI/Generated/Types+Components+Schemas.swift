@@ -7449,8 +7449,15 @@ extension Components {
                 case turnoverRate
             }
         }
+        /// The totals' figures: `facilities` alone, `source` `mrv` alone, or `source` `mrv` with
+        /// `facilities` (`--from-mrv --input`: the list names the facilities and fills what the
+        /// platform lacks; every figure the platform has wins).
+        ///
+        ///
         /// - Remark: Generated from `#/components/schemas/CycleTotalsRequest`.
         public struct CycleTotalsRequest: Codable, Hashable, Sendable {
+            /// The CLI's facilities JSON array; with `source` `mrv`, the `--input` file of `--from-mrv` (each needs its `id`, else 422 MISSING_FIELD).
+            ///
             /// - Remark: Generated from `#/components/schemas/CycleTotalsRequest/facilities`.
             public var facilities: [Components.Schemas.CycleFacilityDocument]?
             /// - Remark: Generated from `#/components/schemas/CycleTotalsRequest/source`.
@@ -7458,7 +7465,7 @@ extension Components {
             /// Creates a new `CycleTotalsRequest`.
             ///
             /// - Parameters:
-            ///   - facilities:
+            ///   - facilities: The CLI's facilities JSON array; with `source` `mrv`, the `--input` file of `--from-mrv` (each needs its `id`, else 422 MISSING_FIELD).
             ///   - source:
             public init(
                 facilities: [Components.Schemas.CycleFacilityDocument]? = nil,

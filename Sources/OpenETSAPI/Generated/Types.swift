@@ -615,14 +615,19 @@ public protocol APIProtocol: Sendable {
     /// Allocation totals bottom-up before the surrender stage (as `openets cycle totals`) - per province and the nation, per unit category.
     ///
     /// A read: nothing is stored, so no Idempotency-Key. The facilities as `runCycleStage`
-    /// takes them: `facilities` (the CLI's facilities JSON) or `source` `mrv` (the MRV
+    /// takes them: `facilities` (the CLI's facilities JSON), `source` `mrv` (the MRV
     /// platform's figures, as `--from-mrv`; no verified figure is needed: without one a
-    /// facility counts its pre-allocation only). `finalTonnes` is given only when every
-    /// facility counted has the data of its final allocation. The MEE reads the nation and
-    /// every province; provincial and city staff their own province only (`nation` left
-    /// out); staff with no province recorded are refused (403). 422 SOURCE_CONFLICT (both
-    /// sources), MISSING_FIELD, INVALID_INPUT, UNKNOWN_PLAN, YEAR_MISMATCH, PROVINCE_MISMATCH,
-    /// UNKNOWN_ACCOUNT and the cycle's other input codes. Body limit 8 MiB, as a stage.
+    /// facility counts its pre-allocation only), or both (`source` `mrv` with `facilities`,
+    /// `openets cycle totals --from-mrv --input`: the list names the facilities and fills what
+    /// the platform lacks, every figure the platform has wins). `finalTonnes` is given only
+    /// when every facility counted has the data of its final allocation. The MEE reads the
+    /// nation and every province; provincial and city staff their own province only (`nation`
+    /// left out; the platform's figures read from their province's entities only, a listed
+    /// facility of another province taken from the list alone); staff with no province
+    /// recorded are refused (403). 422 MISSING_FIELD, INVALID_INPUT, UNKNOWN_PLAN,
+    /// YEAR_MISMATCH, PROVINCE_MISMATCH, UNKNOWN_ACCOUNT and the cycle's other input codes;
+    /// 503 with `source` `mrv` on a server without the MRV platform. Body limit 8 MiB, as a
+    /// stage.
     ///
     ///
     /// - Remark: HTTP `POST /api/v1/compliance/{year}/cycle/{planId}/totals`.
@@ -2099,14 +2104,19 @@ extension APIProtocol {
     /// Allocation totals bottom-up before the surrender stage (as `openets cycle totals`) - per province and the nation, per unit category.
     ///
     /// A read: nothing is stored, so no Idempotency-Key. The facilities as `runCycleStage`
-    /// takes them: `facilities` (the CLI's facilities JSON) or `source` `mrv` (the MRV
+    /// takes them: `facilities` (the CLI's facilities JSON), `source` `mrv` (the MRV
     /// platform's figures, as `--from-mrv`; no verified figure is needed: without one a
-    /// facility counts its pre-allocation only). `finalTonnes` is given only when every
-    /// facility counted has the data of its final allocation. The MEE reads the nation and
-    /// every province; provincial and city staff their own province only (`nation` left
-    /// out); staff with no province recorded are refused (403). 422 SOURCE_CONFLICT (both
-    /// sources), MISSING_FIELD, INVALID_INPUT, UNKNOWN_PLAN, YEAR_MISMATCH, PROVINCE_MISMATCH,
-    /// UNKNOWN_ACCOUNT and the cycle's other input codes. Body limit 8 MiB, as a stage.
+    /// facility counts its pre-allocation only), or both (`source` `mrv` with `facilities`,
+    /// `openets cycle totals --from-mrv --input`: the list names the facilities and fills what
+    /// the platform lacks, every figure the platform has wins). `finalTonnes` is given only
+    /// when every facility counted has the data of its final allocation. The MEE reads the
+    /// nation and every province; provincial and city staff their own province only (`nation`
+    /// left out; the platform's figures read from their province's entities only, a listed
+    /// facility of another province taken from the list alone); staff with no province
+    /// recorded are refused (403). 422 MISSING_FIELD, INVALID_INPUT, UNKNOWN_PLAN,
+    /// YEAR_MISMATCH, PROVINCE_MISMATCH, UNKNOWN_ACCOUNT and the cycle's other input codes;
+    /// 503 with `source` `mrv` on a server without the MRV platform. Body limit 8 MiB, as a
+    /// stage.
     ///
     ///
     /// - Remark: HTTP `POST /api/v1/compliance/{year}/cycle/{planId}/totals`.

@@ -62,8 +62,9 @@ public enum AllocationErrorCode: String, Codable, Sendable, CaseIterable {
     /// Cycle (`--from-mrv`): a facility has no verified figure for the year on the MRV
     /// platform (no annual report, or one not yet approved by the three-level review).
     case noVerifiedFigure = "NO_VERIFIED_FIGURE"
-    /// Cycle (API): the facilities were given both as a list and as `source: mrv`; the API
-    /// takes one source (the CLI's `--input` with `--from-mrv` names and fills facilities).
+    /// Cycle (API): no longer given. The API once refused the facilities as a list together
+    /// with `source: mrv`; both is now the CLI's `--from-mrv --input`. Kept so the code is not
+    /// reused for another meaning.
     case sourceConflict = "SOURCE_CONFLICT"
 }
 

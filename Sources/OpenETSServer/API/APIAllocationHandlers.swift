@@ -247,18 +247,23 @@ extension APIHandler {
                 try await access.audit(now, principal.user, "api_penalty_paid", "rejected NOT_FOUND", APIRequestInfo.address)
                 return .notFound(.init(body: .json(Self.error("NOT_FOUND", "no penalty notice \(id) for \(year) in the caller's scope", details))))
             }
-            // Paid already (by another request or the CLI): nothing changes.
-            if notice.status == .paid {
-                try? await access.audit(now, principal.user, "api_penalty_paid", "replayed \(id)", APIRequestInfo.address)
-                return .ok(.init(body: .json(Schemas.PenaltyNoticePaid(notice: Self.notice(notice), replayed: true))))
-            }
             do {
                 // The line (`accepted <id>`) is written in the transaction that marks the notice paid.
+                // "Already paid" is decided by that write alone (it moves an issued notice only), so a
+                // call that lost a race to a concurrent payment is answered as a later call is.
                 let note = AuditNote(at: now, user: principal.user, action: "api_penalty_paid", address: APIRequestInfo.address, summary: id)
                 let paid = try await AllocationCycleService(registry: service, store: cycle, clock: SystemClock())
                     .markPaid(notice: id, year: year, audit: note)
                 return .ok(.init(body: .json(Schemas.PenaltyNoticePaid(notice: Self.notice(paid), replayed: false))))
             } catch let error as AllocationError {
+                // Paid already (by an earlier or a concurrent request, or the CLI): nothing changed;
+                // the notice as it is, `replayed`.
+                if error.code == .noticeStatus, let current = try await cycle.notices(year: year).first(where: { $0.id == id }),
+                    current.status == .paid
+                {
+                    try? await access.audit(now, principal.user, "api_penalty_paid", "replayed \(id)", APIRequestInfo.address)
+                    return .ok(.init(body: .json(Schemas.PenaltyNoticePaid(notice: Self.notice(current), replayed: true))))
+                }
                 try await access.audit(now, principal.user, "api_penalty_paid", "rejected \(error.code.rawValue)", APIRequestInfo.address)
                 return .unprocessableContent(.init(body: .json(Self.error(error.code.rawValue, error.message, details))))
             }

@@ -78,24 +78,21 @@ extension APIHandler {
 
     /// The facilities of a stage or of the totals: the request's list, or (`source` `mrv`) the
     /// MRV platform's approved reports of the year (`MRVVerifiedFigures`, as `--from-mrv`
-    /// without `--input`). Neither is `MISSING_FIELD`. Both: with `combined` (the stages), the
+    /// without `--input`). Neither is `MISSING_FIELD`. Both (a stage or the totals) is the
     /// CLI's `--from-mrv --input` (the list names the facilities and fills what the platform
     /// lacks, every figure the platform has winning: `CycleMRVFigures`, the code the CLI
-    /// runs); without it (the totals) `SOURCE_CONFLICT`. With a `province`, the platform's
-    /// facilities of that province's entities only (the stages are the MEE's `cycle_run` and
-    /// read the nation).
+    /// runs). With a `province`, the platform's facilities of that province's entities only,
+    /// read from those entities and their accounts alone (provincial and city staff's totals;
+    /// the stages are the MEE's `cycle_run` and read the nation).
     func cycleFacilities(
         _ documents: [Schemas.CycleFacilityDocument]?, source: Schemas.CycleFiguresSource?, plan: AllocationPlan, year: Int,
-        needVerified: Bool, province: String? = nil, combined: Bool = false
+        needVerified: Bool, province: String? = nil
     ) async throws -> [CycleFacility] {
         guard source == .mrv else {
             guard let documents else {
                 throw AllocationError(.missingField, "facilities (the facilities JSON) or source \"mrv\" (the MRV platform's figures) is missing")
             }
             return try Self.facilities(documents)
-        }
-        guard documents == nil || combined else {
-            throw AllocationError(.sourceConflict, "give the facilities or source \"mrv\", not both: the totals take one source of figures")
         }
         let file = try documents.map(Self.facilities)
         guard let mrv else { throw MRVPlatformMissing() }
@@ -114,7 +111,7 @@ extension APIHandler {
             // The pre-allocation needs last year's figures only; the true-up and surrender this year's verified ones.
             // `source` `mrv` with `facilities` is the CLI's `--from-mrv --input`.
             let facilities = try await cycleFacilities(
-                request.facilities, source: request.source, plan: plan, year: year, needVerified: stage != .preAllocation, combined: true)
+                request.facilities, source: request.source, plan: plan, year: year, needVerified: stage != .preAllocation)
             let result = try await service.run(stage, plan: plan, year: year, facilities: facilities, audit: audit)
             var run = Self.stageRun(result.plan, applied: result.applied, alreadyDone: result.alreadyDone)
             if stage == .surrender { run.compliance = (result.plan.compliance ?? []).map(Self.assessment) }
@@ -259,7 +256,8 @@ extension APIHandler {
         do {
             let plan = try await plans.resolve(id: id).plan
             guard plan.year == year else { throw AllocationError(.yearMismatch, "plan \(plan.id) is for \(plan.year), not \(year)") }
-            // As `openets cycle totals`: no verified figure is needed (without one a facility counts its pre-allocation).
+            // As `openets cycle totals` (`--from-mrv --input` when both are given): no verified
+            // figure is needed (without one a facility counts its pre-allocation).
             // Provincial and city staff's figures from the platform are read from their province's
             // entities alone: another province's fault (and its ids) is not theirs to see.
             var province: String?
