@@ -45,21 +45,21 @@ public struct ServerConfiguration: Sendable {
     /// Seconds a connection may stay silent — between requests, or while a request's head or
     /// body is arriving — before the server closes it, so stalled clients do not keep
     /// connections (or a large body's place) for ever. An answer being written (a market
-    /// stream) is not cut. `openets serve --idle-timeout-seconds`; at least 1.
+    /// stream) is not cut. `openets serve --idle-timeout-seconds`; 1 to `maxDeadlineSeconds`.
     public var idleTimeoutSeconds = Self.defaultIdleTimeoutSeconds
     public static let defaultIdleTimeoutSeconds = 60
     /// Seconds within which a large API body (evidence, a stage's facilities, policy tables)
     /// must arrive whole once its place among `maxConcurrentLargeBodies` is taken: a client
     /// sending slowly but never silent long enough for the idle timeout gets 408
     /// BODY_TIMEOUT, and the place is given back. 600 s lets 48 MiB through at ~84 KB/s.
-    /// `openets serve --large-body-read-seconds`; at least 1.
+    /// `openets serve --large-body-read-seconds`; 1 to `maxDeadlineSeconds`.
     public var largeBodyReadSeconds = Self.defaultLargeBodyReadSeconds
     public static let defaultLargeBodyReadSeconds = 600
     /// The longest idle timeout or body deadline taken (a day): NIO's time amounts are
     /// nanoseconds in 64 bits, so a much larger number would trap when the server starts.
     public static let maxDeadlineSeconds = 86_400
 
-    /// Why the configuration cannot serve (a limit of 0 or less), or nil. `buildRouter` refuses
+    /// Why the configuration cannot serve (a limit of 0 or less, a deadline beyond a day), or nil. `buildRouter` refuses
     /// such a configuration (a programming error); `openets serve` says this to the operator.
     public var problem: String? {
         if marketStreamsPerAddress < 1 { return "marketStreamsPerAddress must be at least 1 (is \(marketStreamsPerAddress))" }
