@@ -60,12 +60,5 @@ struct CCERPolicyPublish: AsyncParsableCommand {
         }
     }
 
-    func fail(_ code: String, _ message: String) throws -> Never {
-        if json {
-            print(jsonText(["error": ["code": code, "message": message]]))
-        } else {
-            FileHandle.standardError.write(Data("error: \(code): \(message)\n".utf8))
-        }
-        throw ExitCode(3)
-    }
+    func fail(_ code: String, _ message: String) throws -> Never { try failCommand(code, message, json: json) }
 }

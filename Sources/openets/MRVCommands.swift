@@ -108,10 +108,16 @@ func submitMRV(_ command: MRVCommand, _ options: MRVMutationOptions, files: [Evi
 
 /// A domain error from a read (unknown year, …): printed like a rejection, exit 3.
 func failMRV(_ error: MRVError, json: Bool) throws -> Never {
+    try failCommand(error.code.rawValue, error.message, json: json)
+}
+
+/// A refusal printed with its stable code (`{"error":{"code","message"}}` with `--json`, a
+/// line on stderr otherwise), exit 3.
+func failCommand(_ code: String, _ message: String, json: Bool) throws -> Never {
     if json {
-        print(jsonText(["error": ["code": error.code.rawValue, "message": error.message]]))
+        print(jsonText(["error": ["code": code, "message": message]]))
     } else {
-        FileHandle.standardError.write(Data("error: \(error.code.rawValue): \(error.message)\n".utf8))
+        FileHandle.standardError.write(Data("error: \(code): \(message)\n".utf8))
     }
     throw ExitCode(3)
 }

@@ -57,24 +57,16 @@ struct ServeCommand: AsyncParsableCommand {
         guard apiRateLimit >= 1 else { throw ValidationError("--api-rate-limit must be at least 1") }
         guard formRateLimit >= 1 else { throw ValidationError("--form-rate-limit must be at least 1") }
         guard applicationRateLimit >= 1 else { throw ValidationError("--application-rate-limit must be at least 1") }
-        guard marketStreamsPerAddress >= 1 else {
-            throw ValidationError("--market-streams-per-address must be at least 1 (is \(marketStreamsPerAddress))")
-        }
-        guard maxConcurrentLargeBodies >= 1 else {
-            throw ValidationError("--max-concurrent-large-bodies must be at least 1 (is \(maxConcurrentLargeBodies))")
-        }
-        guard maxConcurrentEvidenceDownloads >= 1 else {
-            throw ValidationError("--max-concurrent-evidence-downloads must be at least 1 (is \(maxConcurrentEvidenceDownloads))")
-        }
-        guard idempotencyRetentionDays >= 1 else {
-            throw ValidationError("--idempotency-retention-days must be at least 1 (is \(idempotencyRetentionDays))")
-        }
-        let deadlines = 1...ServerConfiguration.maxDeadlineSeconds
-        guard deadlines.contains(idleTimeoutSeconds) else {
-            throw ValidationError("--idle-timeout-seconds must be 1-\(deadlines.upperBound) (is \(idleTimeoutSeconds))")
-        }
-        guard deadlines.contains(largeBodyReadSeconds) else {
-            throw ValidationError("--large-body-read-seconds must be 1-\(deadlines.upperBound) (is \(largeBodyReadSeconds))")
+        let atLeastOne = 1...Int.max, deadlines = 1...ServerConfiguration.maxDeadlineSeconds
+        for (flag, value, range) in [
+            ("--market-streams-per-address", marketStreamsPerAddress, atLeastOne),
+            ("--max-concurrent-large-bodies", maxConcurrentLargeBodies, atLeastOne),
+            ("--max-concurrent-evidence-downloads", maxConcurrentEvidenceDownloads, atLeastOne),
+            ("--idempotency-retention-days", idempotencyRetentionDays, atLeastOne),
+            ("--idle-timeout-seconds", idleTimeoutSeconds, deadlines), ("--large-body-read-seconds", largeBodyReadSeconds, deadlines),
+        ] where !range.contains(value) {
+            let bound = range.upperBound == Int.max ? "at least 1" : "1-\(range.upperBound)"
+            throw ValidationError("\(flag) must be \(bound) (is \(value))")
         }
     }
 

@@ -19,27 +19,35 @@ struct APILargeBodyTests {
     /// Sends a request head announcing `length` bytes and only the first byte of the body,
     /// then reads the answer's head and body (an error's short JSON) within `seconds`.
     static func announce(_ port: Int, _ path: String, length: Int, authorization: String?, seconds: Int = 15) async throws -> String {
+        var head = "POST \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nIdempotency-Key: big-1\r\n"
+        if let authorization { head += "Authorization: \(authorization)\r\n" }
+        head += "Content-Length: \(length)\r\n\r\n{"
+        return try await exchange(port, head, seconds: seconds) { text in
+            guard let end = text.range(of: "\r\n\r\n"), text[end.upperBound...].contains("}") else { return nil }
+            return text
+        }
+    }
+
+    /// Sends `bytes` on a new connection and reads until `answer` makes something of what has
+    /// come (nil: read on). A server still reading the announced body never answers: recv times
+    /// out after `seconds` and this throws.
+    static func exchange(_ port: Int, _ bytes: String, seconds: Int, answer: @escaping @Sendable (String) -> String?) async throws -> String {
         try await MarketStreamLimitTests.blocking {
             let connection = try Connection(port: port)
             defer { connection.shut() }
             var timeout = timeval(tv_sec: seconds, tv_usec: 0)
             setsockopt(connection.fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-            var head = "POST \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nIdempotency-Key: big-1\r\n"
-            if let authorization { head += "Authorization: \(authorization)\r\n" }
-            head += "Content-Length: \(length)\r\n\r\n{"
-            let bytes = Array(head.utf8)
-            guard bytes.withUnsafeBytes({ send(connection.fd, $0.baseAddress, $0.count, 0) }) == bytes.count else {
+            let sent = Array(bytes.utf8)
+            guard sent.withUnsafeBytes({ send(connection.fd, $0.baseAddress, $0.count, 0) }) == sent.count else {
                 throw MarketStreamLimitTests.Failure("send")
             }
             var received: [UInt8] = []
             var buffer = [UInt8](repeating: 0, count: 4096)
             while true {
                 let n = buffer.withUnsafeMutableBytes { recv(connection.fd, $0.baseAddress, $0.count, 0) }
-                // A server reading the announced body never answers: recv times out (-1).
                 guard n > 0 else { throw MarketStreamLimitTests.Failure("no answer (recv \(n)) after \(received.count) bytes") }
                 received += buffer[0..<n]
-                let text = String(decoding: received, as: UTF8.self)
-                if let end = text.range(of: "\r\n\r\n"), text[end.upperBound...].contains("}") { return text }
+                if let done = answer(String(decoding: received, as: UTF8.self)) { return done }
             }
         }
     }

@@ -1,9 +1,4 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import OpenETSApplication
 import OpenETSDomain
 import Testing
@@ -140,28 +135,11 @@ struct MRVPolicyPortalTests {
     /// Sends a form's head announcing `length` bytes and the body's first byte, and returns the
     /// answer's head (a server reading the announced body never answers: recv times out).
     static func announceForm(_ port: Int, _ path: String, length: Int, cookie: String?) async throws -> String {
-        typealias Connection = MarketStreamLimitTests.Connection
-        return try await MarketStreamLimitTests.blocking {
-            let connection = try Connection(port: port)
-            defer { connection.shut() }
-            var timeout = timeval(tv_sec: 20, tv_usec: 0)
-            setsockopt(connection.fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-            var head = "POST \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
-            if let cookie { head += "Cookie: \(cookie)\r\n" }
-            head += "Content-Length: \(length)\r\n\r\nt"
-            let bytes = Array(head.utf8)
-            guard bytes.withUnsafeBytes({ send(connection.fd, $0.baseAddress, $0.count, 0) }) == bytes.count else {
-                throw MarketStreamLimitTests.Failure("send")
-            }
-            var received: [UInt8] = []
-            var buffer = [UInt8](repeating: 0, count: 4096)
-            while true {
-                let n = buffer.withUnsafeMutableBytes { recv(connection.fd, $0.baseAddress, $0.count, 0) }
-                guard n > 0 else { throw MarketStreamLimitTests.Failure("no answer (recv \(n)) after \(received.count) bytes") }
-                received += buffer[0..<n]
-                let text = String(decoding: received, as: UTF8.self)
-                if let end = text.range(of: "\r\n\r\n") { return String(text[..<end.lowerBound]) }
-            }
+        var head = "POST \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+        if let cookie { head += "Cookie: \(cookie)\r\n" }
+        head += "Content-Length: \(length)\r\n\r\nt"
+        return try await APILargeBodyTests.exchange(port, head, seconds: 20) { text in
+            text.range(of: "\r\n\r\n").map { String(text[..<$0.lowerBound]) }
         }
     }
 }
