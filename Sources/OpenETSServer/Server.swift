@@ -55,6 +55,11 @@ public struct ServerConfiguration: Sendable {
     /// `openets serve --large-body-read-seconds`; 1 to `maxDeadlineSeconds`.
     public var largeBodyReadSeconds = Self.defaultLargeBodyReadSeconds
     public static let defaultLargeBodyReadSeconds = 600
+    /// Milliseconds the API keeps a live token's lookup (`APITokenCache`) instead of reading
+    /// the token and its user from the database on every call. A token revoked with `openets
+    /// access token revoke` (another process) stops acting within this time. `openets serve
+    /// --api-token-cache-ms`; 0 (read every call) to `APITokenCache.maxLifetimeMilliseconds`.
+    public var apiTokenCacheMilliseconds = APITokenCache.defaultLifetimeMilliseconds
     /// The longest idle timeout or body deadline taken (a day): NIO's time amounts are
     /// nanoseconds in 64 bits, so a much larger number would trap when the server starts.
     public static let maxDeadlineSeconds = 86_400
@@ -73,6 +78,9 @@ public struct ServerConfiguration: Sendable {
         }
         if !(1...Self.maxDeadlineSeconds).contains(largeBodyReadSeconds) {
             return "largeBodyReadSeconds must be 1-\(Self.maxDeadlineSeconds) (is \(largeBodyReadSeconds))"
+        }
+        if !(0...APITokenCache.maxLifetimeMilliseconds).contains(apiTokenCacheMilliseconds) {
+            return "apiTokenCacheMilliseconds must be 0-\(APITokenCache.maxLifetimeMilliseconds) (is \(apiTokenCacheMilliseconds))"
         }
         return nil
     }
@@ -213,7 +221,7 @@ public func buildRouter(
         limits: APIServerLimits(
             maxConcurrentLargeBodies: configuration.maxConcurrentLargeBodies, idempotencyRetentionDays: configuration.idempotencyRetentionDays,
             maxConcurrentEvidenceDownloads: configuration.maxConcurrentEvidenceDownloads,
-            largeBodyReadSeconds: configuration.largeBodyReadSeconds),
+            largeBodyReadSeconds: configuration.largeBodyReadSeconds, apiTokenCacheMilliseconds: configuration.apiTokenCacheMilliseconds),
         orderFastPath: configuration.orderFastPath)
     addAllocationPlanRoutes(router, plans: plans)
     return router

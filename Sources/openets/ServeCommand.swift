@@ -52,6 +52,10 @@ struct ServeCommand: AsyncParsableCommand {
         "Seconds a large API body (MRV evidence, a stage's facilities, policy tables) may take to arrive whole (default \(ServerConfiguration.defaultLargeBodyReadSeconds)); 408 BODY_TIMEOUT after.",
         valueName: "SECONDS"))
     var largeBodyReadSeconds: Int = ServerConfiguration.defaultLargeBodyReadSeconds
+    @Option(name: .customLong("api-token-cache-ms"), help: ArgumentHelp(
+        "Milliseconds an API token's lookup is kept instead of read on every call (default \(APITokenCache.defaultLifetimeMilliseconds); 0 reads every call). A token revoked from the CLI stops acting within this time.",
+        valueName: "MS"))
+    var apiTokenCacheMilliseconds: Int64 = APITokenCache.defaultLifetimeMilliseconds
 
     func validate() throws {
         guard apiRateLimit >= 1 else { throw ValidationError("--api-rate-limit must be at least 1") }
@@ -67,6 +71,9 @@ struct ServeCommand: AsyncParsableCommand {
         ] where !range.contains(value) {
             let bound = range.upperBound == Int.max ? "at least 1" : "1-\(range.upperBound)"
             throw ValidationError("\(flag) must be \(bound) (is \(value))")
+        }
+        guard (0...APITokenCache.maxLifetimeMilliseconds).contains(apiTokenCacheMilliseconds) else {
+            throw ValidationError("--api-token-cache-ms must be 0-\(APITokenCache.maxLifetimeMilliseconds) (is \(apiTokenCacheMilliseconds))")
         }
     }
 
@@ -112,6 +119,7 @@ struct ServeCommand: AsyncParsableCommand {
                 configuration.largeBodyReadSeconds = largeBodyReadSeconds
                 configuration.maxConcurrentEvidenceDownloads = maxConcurrentEvidenceDownloads
                 configuration.idempotencyRetentionDays = idempotencyRetentionDays
+                configuration.apiTokenCacheMilliseconds = apiTokenCacheMilliseconds
                 let app = buildApplication(
                     configuration, store: ledger, service: service, plans: plans.service, cycle: cycle, mrv: opened.service,
                     api: APIParts(mrv: opened.service, cycle: cycle)

@@ -51,6 +51,69 @@ struct APITokenTests {
     }
 
     @Test(arguments: Backend.all)
+    func aLiveTokensLookupIsKeptForTheCachesLifetimeOnly(_ backend: Backend) async throws {
+        let store = try await Composition.openStore(try backend.freshLocation())
+        let now = SystemClock().now()
+        func at(_ offset: Int64) -> Timestamp { Timestamp(millisecondsSinceEpoch: now.millisecondsSinceEpoch + offset) }
+        try await DemoUsers.seed(store, at: now)
+        let cache = APITokenCache(lifetimeMilliseconds: 1_000, capacity: 3)
+        let access = AccessService(store: store, tokenCache: cache)
+        // Another process (the CLI) revokes through its own service.
+        let cli = AccessService(store: store)
+        let e1 = try await access.createAPIToken(user: "e1", label: "", at: now).get()
+        guard case .live(let principal) = try await access.lookUp(apiToken: e1.token, at: now) else {
+            Issue.record("a new token is live")
+            return
+        }
+        #expect(principal.user == "e1" && cache.count == 1)
+
+        // Revoked elsewhere: acts from the cache until the lifetime is over, then is read again.
+        #expect(try await cli.revokeAPIToken(id: e1.record.id, at: now))
+        #expect(try await access.lookUp(apiToken: e1.token, at: at(999)) == .live(principal))
+        #expect(try await access.lookUp(apiToken: e1.token, at: at(1_000)) == .invalid)
+        // A clock gone back reads the store too.
+        #expect(try await access.lookUp(apiToken: e1.token, at: at(-1)) == .invalid)
+        // Unknown and revoked tokens are never kept: random tokens cannot fill the cache.
+        for _ in 0..<10 {
+            let random = String((0..<64).map { _ in "0123456789abcdef".randomElement()! })
+            #expect(try await access.lookUp(apiToken: random, at: now) == .invalid)
+        }
+        #expect(cache.count == 0)
+
+        // Revoked through the same service: stops at once.
+        let i1 = try await access.createAPIToken(user: "i1", label: "", at: now).get()
+        #expect(try await access.principal(apiToken: i1.token, at: now)?.user == "i1")
+        #expect(try await access.revokeAPIToken(id: i1.record.id, at: now))
+        #expect(try await access.lookUp(apiToken: i1.token, at: now) == .invalid)
+
+        // At most `capacity` tokens are kept; every one still acts.
+        var tokens: [String] = []
+        for user in ["e1", "i1", "mee", "e1"] {
+            tokens.append(try await access.createAPIToken(user: user, label: "", at: now).get().token)
+        }
+        for token in tokens {
+            #expect(try await access.principal(apiToken: token, at: now) != nil)
+            #expect(cache.count <= 3)
+        }
+
+        // A kept token past its expiry answers expired at once, as the store would.
+        let long = APITokenCache(lifetimeMilliseconds: 60_000)
+        let expiring = AccessService(store: store, tokenCache: long)
+        let day: Int64 = 86_400_000
+        let soon = try await expiring.createAPIToken(user: "e1", label: "", at: at(30_000 - day), lifetimeDays: 1).get()
+        #expect(try await expiring.principal(apiToken: soon.token, at: now)?.user == "e1" && long.count == 1)
+        #expect(try await expiring.lookUp(apiToken: soon.token, at: at(30_000)) == .expired(at: at(30_000)))
+
+        // Lifetime 0 (the default): nothing is kept, a revocation anywhere counts at once.
+        let plain = AccessService(store: store)
+        let last = try await plain.createAPIToken(user: "i1", label: "", at: now).get()
+        #expect(try await plain.principal(apiToken: last.token, at: now)?.user == "i1" && plain.tokenCache.count == 0)
+        #expect(try await cli.revokeAPIToken(id: last.record.id, at: now))
+        #expect(try await plain.lookUp(apiToken: last.token, at: now) == .invalid)
+        try await store.close()
+    }
+
+    @Test(arguments: Backend.all)
     func tokensExpireAfterTheirLifetime(_ backend: Backend) async throws {
         let store = try await Composition.openStore(try backend.freshLocation())
         let now = SystemClock().now()

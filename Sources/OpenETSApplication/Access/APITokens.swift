@@ -55,7 +55,11 @@ extension AccessService {
     public func revokeAPIToken(id: String, at now: Timestamp) async throws -> Bool {
         guard id.utf8.count <= Self.maxTokenBytes else { return false }
         let revoked = try await store.revokeAPIToken(id: id, at: now)
-        if revoked { try await audit(now, "-", "api_token_revoked", id, "cli") }
+        if revoked {
+            // The cache knows tokens by hash, not id: forget them all, so the revoked one stops at once.
+            tokenCache.forgetAll()
+            try await audit(now, "-", "api_token_revoked", id, "cli")
+        }
         return revoked
     }
 
@@ -70,13 +74,16 @@ extension AccessService {
         try await principal(apiToken: token, at: SystemClock().now())
     }
 
-    /// What a bearer token is at `now`: live (its user), expired, or invalid.
+    /// What a bearer token is at `now`: live (its user), expired, or invalid. A live token's
+    /// lookup may come from `tokenCache` (read at most its lifetime ago).
     public func lookUp(apiToken token: String, at now: Timestamp) async throws -> APITokenLookup {
-        guard !token.isEmpty, token.utf8.count <= Self.maxTokenBytes,
-            let found = try await store.apiTokenAndUser(hash: sha256Hex(token)), found.token.revokedAt == nil
-        else { return .invalid }
+        guard !token.isEmpty, token.utf8.count <= Self.maxTokenBytes else { return .invalid }
+        let hash = sha256Hex(token)
+        if let kept = tokenCache.lookUp(hash: hash, at: now) { return kept }
+        guard let found = try await store.apiTokenAndUser(hash: hash), found.token.revokedAt == nil else { return .invalid }
         guard now < found.token.expiresAt else { return .expired(at: found.token.expiresAt) }
         guard let principal = found.user?.principal else { return .invalid }
+        tokenCache.keep(hash: hash, principal: principal, expiresAt: found.token.expiresAt, at: now)
         return .live(principal)
     }
 }

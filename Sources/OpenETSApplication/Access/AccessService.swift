@@ -30,10 +30,15 @@ public final class AccessService: Sendable {
     private let failures = Mutex<[String: [Int64]]>([:])
     private let auditLog: AuditWriter
 
-    public init(store: any AccessStore, matrix: PermissionMatrix = .standard) {
+    /// Live API tokens' lookups kept for a short time (`APITokenCache`); keeps nothing unless
+    /// given a lifetime (the server's API gives `ServerConfiguration.apiTokenCacheMilliseconds`).
+    public let tokenCache: APITokenCache
+
+    public init(store: any AccessStore, matrix: PermissionMatrix = .standard, tokenCache: APITokenCache = APITokenCache()) {
         self.store = store
         self.matrix = matrix
         self.auditLog = AuditWriter(store: store)
+        self.tokenCache = tokenCache
     }
 
     public struct Login: Sendable {

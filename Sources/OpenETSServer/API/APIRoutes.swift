@@ -17,7 +17,9 @@ func addAPIRoutes(
 ) {
     router.get("/openapi.yaml") { _, _ in text(OpenAPISpec.yaml, contentType: "application/yaml; charset=utf-8") }
     let handler = APIHandler(
-        service: service, store: store, access: AccessService(store: store), mrv: parts.mrv, cycle: parts.cycle,
+        service: service, store: store,
+        access: AccessService(store: store, tokenCache: APITokenCache(lifetimeMilliseconds: limits.apiTokenCacheMilliseconds)),
+        mrv: parts.mrv, cycle: parts.cycle,
         idempotencyRetentionDays: limits.idempotencyRetentionDays,
         evidenceDownloads: LargeBodyGate(limit: limits.maxConcurrentEvidenceDownloads))
     let api = router.group()
@@ -47,6 +49,7 @@ struct APIServerLimits: Sendable {
     var idempotencyRetentionDays = APIIdempotency.defaultRetentionDays
     var maxConcurrentEvidenceDownloads = ServerConfiguration.defaultMaxConcurrentEvidenceDownloads
     var largeBodyReadSeconds = ServerConfiguration.defaultLargeBodyReadSeconds
+    var apiTokenCacheMilliseconds = APITokenCache.defaultLifetimeMilliseconds
 }
 
 /// The parts of the system the API serves besides the registry and the exchange; the
