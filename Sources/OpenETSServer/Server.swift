@@ -152,7 +152,7 @@ public func buildRouter(
     }
     let trading = TradingRoutes(
         service: service, access: AccessService(store: store), secureCookies: configuration.secureCookies,
-        formLimiter: APIRateLimiter(configuration.formRateLimit))
+        formLimiter: APIRateLimiter(configuration.formRateLimit), mrvPolicyPage: mrv != nil)
     router.get("/login") { request, _ in trading.loginPage(request) }
     router.post("/login") { request, context in try await trading.login(request, context: context) }
     router.post("/logout") { request, context in try await trading.logout(request, context: context) }
