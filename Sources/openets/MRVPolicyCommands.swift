@@ -40,7 +40,7 @@ struct MRVPolicyShow: AsyncParsableCommand {
         let (tables, number, note) = try await withMRV(store.location) { service -> (MRVPolicyTables?, Int, String) in
             guard let version else { return (await service.policy, await service.policyVersion, "") }
             if version == 0 { return (.seed, 0, "shipped seed tables") }
-            guard let stored = try await service.policyVersions().first(where: { $0.version == version }) else { return (nil, version, "") }
+            guard let stored = try await service.publishedPolicy(version: version) else { return (nil, version, "") }
             return (try JSONDecoder().decode(MRVPolicyTables.self, from: Data(stored.body.utf8)), version, stored.note)
         }
         guard let tables else { try failMRV(MRVError(.invalidPolicy, "no MRV policy version \(number)"), json: true) }
@@ -124,7 +124,7 @@ struct MRVPolicyHistory: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let versions = try await withMRV(options.store.location) { try await $0.policyVersions() }
+        let versions = try await withMRV(options.store.location) { try await $0.policyHeaders() }
         let rows = versions.map { Row(version: $0.version, effectiveFrom: $0.effectiveFrom, publishedAt: $0.publishedAt.millisecondsSinceEpoch, note: $0.note) }
         if options.json { print(jsonText(rows)); return }
         if rows.isEmpty { print("no version published: the shipped seed tables (version 0) apply") }
