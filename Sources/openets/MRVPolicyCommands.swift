@@ -88,13 +88,20 @@ struct MRVPolicyPublish: AsyncParsableCommand {
     @Option(help: "JSON file (or - for stdin), the shape `show` prints.") var file: String
     @Option(help: "Beijing date the version is in force from, YYYY-MM-DD (recorded; default today).") var effectiveFrom: String?
     @Option(help: "Why this version (required).") var note: String
+    @Option(help: "Who publishes it (recorded in the audit log).") var by: String = ProcessInfo.processInfo.userName
+
+    /// The audit action, the same as the web form's and the API's publication.
+    static let auditAction = "mrv.policy_publish"
 
     func run() async throws {
         let tables: MRVPolicyTables
         do { tables = try readPolicyFile(file) } catch let error as MRVError { try failMRV(error, json: options.json) }
-        let from = effectiveFrom ?? BeijingTime.date(SystemClock().now()).description
+        let now = SystemClock().now()
+        let from = effectiveFrom ?? BeijingTime.date(now).description
+        // Audited in the publication's own transaction (MRV writer): `accepted vN` or `rejected CODE`.
+        let audit = AuditNote(at: now, user: by, action: Self.auditAction, address: "cli", summary: "in force from \(from)")
         let result = try await withMRV(options.store.location) { service in
-            try await service.publishPolicy(tables, effectiveFrom: from, note: note)
+            try await service.publishPolicy(tables, effectiveFrom: from, note: note, audit: audit)
         }
         switch result {
         case .failure(let error): try failMRV(error, json: options.json)
