@@ -59,23 +59,45 @@ public struct ServerConfiguration: Sendable {
     /// nanoseconds in 64 bits, so a much larger number would trap when the server starts.
     public static let maxDeadlineSeconds = 86_400
 
-    /// Why the configuration cannot serve (a limit of 0 or less, a deadline beyond a day), or nil. `buildRouter` refuses
-    /// such a configuration (a programming error); `openets serve` says this to the operator.
-    public var problem: String? {
-        if marketStreamsPerAddress < 1 { return "marketStreamsPerAddress must be at least 1 (is \(marketStreamsPerAddress))" }
-        if maxConcurrentLargeBodies < 1 { return "maxConcurrentLargeBodies must be at least 1 (is \(maxConcurrentLargeBodies))" }
-        if maxConcurrentEvidenceDownloads < 1 {
-            return "maxConcurrentEvidenceDownloads must be at least 1 (is \(maxConcurrentEvidenceDownloads))"
+    /// A limit outside its range: the setting (this type's property), its range in words and
+    /// the value given.
+    public struct Problem: Hashable, Sendable, CustomStringConvertible {
+        public var setting: String
+        /// "at least 1" or "1-86400".
+        public var range: String
+        public var value: Int
+
+        public init(setting: String, range: String, value: Int) {
+            (self.setting, self.range, self.value) = (setting, range, value)
         }
-        if idempotencyRetentionDays < 1 { return "idempotencyRetentionDays must be at least 1 (is \(idempotencyRetentionDays))" }
-        if !(1...Self.maxDeadlineSeconds).contains(idleTimeoutSeconds) {
-            return "idleTimeoutSeconds must be 1-\(Self.maxDeadlineSeconds) (is \(idleTimeoutSeconds))"
+
+        /// The `openets serve` flag that sets it: the property's name in kebab case
+        /// (`idleTimeoutSeconds` → `--idle-timeout-seconds`).
+        public var flag: String {
+            "--" + setting.reduce(into: "") { flag, c in flag += c.isUppercase ? "-" + c.lowercased() : String(c) }
         }
-        if !(1...Self.maxDeadlineSeconds).contains(largeBodyReadSeconds) {
-            return "largeBodyReadSeconds must be 1-\(Self.maxDeadlineSeconds) (is \(largeBodyReadSeconds))"
+
+        public var description: String { "\(setting) must be \(range) (is \(value))" }
+    }
+
+    /// The first limit outside its range (a count of 0 or less, a deadline beyond a day), or
+    /// nil. Each limit's range is stated here once: `buildRouter` refuses such a configuration
+    /// (a programming error); `openets serve` says it to the operator, naming the flag.
+    public var limitProblem: Problem? {
+        let atLeastOne = 1...Int.max, deadlines = 1...Self.maxDeadlineSeconds
+        for (setting, value, range) in [
+            ("marketStreamsPerAddress", marketStreamsPerAddress, atLeastOne), ("maxConcurrentLargeBodies", maxConcurrentLargeBodies, atLeastOne),
+            ("maxConcurrentEvidenceDownloads", maxConcurrentEvidenceDownloads, atLeastOne),
+            ("idempotencyRetentionDays", idempotencyRetentionDays, atLeastOne),
+            ("idleTimeoutSeconds", idleTimeoutSeconds, deadlines), ("largeBodyReadSeconds", largeBodyReadSeconds, deadlines),
+        ] where !range.contains(value) {
+            return Problem(setting: setting, range: range.upperBound == Int.max ? "at least 1" : "1-\(range.upperBound)", value: value)
         }
         return nil
     }
+
+    /// Why the configuration cannot serve (`limitProblem` in words), or nil.
+    public var problem: String? { limitProblem?.description }
     /// Most journal entries shown on the overview and an account page.
     public static let maxEntriesShown = 20
 
