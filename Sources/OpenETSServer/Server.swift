@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import NIOCore
 import OpenETSApplication
 import OpenETSDomain
 import OpenETSWeb
@@ -138,6 +139,7 @@ public func buildRouter(
     router.add(middleware: metrics)
     router.add(middleware: SecurityHeadersMiddleware())
     router.add(middleware: TableCSVMiddleware())
+    router.add(middleware: CloseAfterAnswerMiddleware())
     let pages = PageRoutes(store: store, service: service)
 
     router.get("/health") { _, _ in "ok\n" }
@@ -377,6 +379,26 @@ struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
         response.headers[HTTPField.Name("X-Frame-Options")!] = "DENY"
         response.headers[HTTPField.Name("Referrer-Policy")!] = "same-origin"
         response.headers[HTTPField.Name("Content-Security-Policy")!] = "default-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'"
+        return response
+    }
+}
+
+/// An answer marked `Connection: close` (408 BODY_TIMEOUT: the rest of a body is not read)
+/// ends its connection: once the answer is written the server closes its side (a FIN after the
+/// answer), so no further request is taken on it; what the client still sends is read and
+/// dropped until it closes, or the idle timeout closes the connection.
+struct CloseAfterAnswerMiddleware: RouterMiddleware {
+    typealias Context = AppRequestContext
+
+    func handle(_ request: Request, context: Context, next: @concurrent (Request, Context) async throws -> Response) async throws -> Response {
+        var response = try await next(request, context)
+        guard response.headers[.connection] == "close" else { return response }
+        let (body, channel) = (response.body, context.channel)
+        response.body = ResponseBody(contentLength: body.contentLength) { writer in
+            try await body.write(writer)
+            // After the answer's last write (the channel runs them in order).
+            try? await channel.close(mode: .output)
+        }
         return response
     }
 }

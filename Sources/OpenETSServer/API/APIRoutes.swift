@@ -176,10 +176,14 @@ struct APIErrorMiddleware: ServerMiddleware {
             case .tooLarge:
                 return Self.error(.contentTooLarge, "BODY_TOO_LARGE", "the body is over \(limit) bytes", ["maxBytes": String(limit)])
             case .timedOut:
+                // The rest of the body is not read: the connection ends with this answer
+                // (`Connection: close`; CloseAfterAnswerMiddleware closes the server's side).
                 let seconds = largeBodyReadTime.components.seconds
-                return Self.error(
+                var (response, answer) = Self.error(
                     .requestTimeout, "BODY_TIMEOUT", "the body did not arrive within \(seconds) s; its place is given back",
                     ["operation": operationID, "seconds": String(seconds)])
+                response.headerFields[.connection] = "close"
+                return (response, answer)
             }
         }
         do {
