@@ -127,7 +127,8 @@ public protocol LedgerStore: AccessStore, APIIdempotencyStore {
     /// The CCER rules in force (the latest published version, or `CCERPolicy.standard`).
     func ccerPolicy() async throws -> CCERPolicy
     /// Publishes a new version of the CCER rules; running services read it when they next open.
-    func publishCCERPolicy(_ policy: CCERPolicy, effectiveFrom: String, note: String) async throws -> Int
+    /// With `audit`, its line (`accepted vN`) is written in the same transaction.
+    func publishCCERPolicy(_ policy: CCERPolicy, effectiveFrom: String, note: String, audit: AuditNote?) async throws -> Int
     func close() async throws
 }
 

@@ -177,7 +177,7 @@ public struct AuditNote: Hashable, Sendable {
     }
 
     /// The audit line with `detail` (the outcome's words), and the summary after an acceptance.
-    func record(detail: String, accepted: Bool) -> AuditRecord {
+    public func record(detail: String, accepted: Bool) -> AuditRecord {
         AuditRecord(at: at, user: user, action: action, detail: accepted && !summary.isEmpty ? detail + ": " + summary : detail, address: address)
     }
 

@@ -23,7 +23,7 @@ extension SQLLedgerStore {
         }
     }
 
-    public func publishCCERPolicy(_ policy: CCERPolicy, effectiveFrom: String, note: String) async throws -> Int {
+    public func publishCCERPolicy(_ policy: CCERPolicy, effectiveFrom: String, note: String, audit: AuditNote? = nil) async throws -> Int {
         try await database.transaction { sql in
             let current = try await sql.query("SELECT MAX(version) FROM ccer_policy", []).first?.values.first?.int ?? 0
             // The built-in CCERPolicy.standard is version 1: the first published version is 2.
@@ -33,6 +33,7 @@ extension SQLLedgerStore {
             try await sql.execute(
                 "INSERT INTO ccer_policy (version, effective_from, body, note) VALUES ($1, $2, $3, $4)",
                 [.int(Int64(version)), .text(effectiveFrom), .text(codec.encode(stored)), .text(note)])
+            if let audit { try await insertAuditRecords([audit.record(detail: "accepted v\(version)", accepted: true)], sql, database.dialect) }
             return version
         }
     }

@@ -37,6 +37,22 @@ public struct SQLMRVStore<Database: SQLDatabase>: MRVStore {
         }
     }
 
+    public func mrvPolicyHeaders() async throws -> [MRVPolicyHeader] {
+        try await database.withExecutor { sql in
+            try await sql.query("SELECT version, effective_from, published_at, note FROM mrv_policy ORDER BY version", []).map { row in
+                MRVPolicyHeader(
+                    version: Int(try row.int(0)), effectiveFrom: try row.text(1), publishedAt: Timestamp(millisecondsSinceEpoch: try row.int(2)),
+                    note: try row.text(3))
+            }
+        }
+    }
+
+    public func mrvPolicy(version: Int) async throws -> StoredMRVPolicy? {
+        try await database.withExecutor { sql in
+            try await sql.query("SELECT \(policyColumns) FROM mrv_policy WHERE version = $1", [.int(Int64(version))]).first.map(storedPolicy(from:))
+        }
+    }
+
     public func evidenceBlob(_ sha256: String) async throws -> EvidenceBlob? {
         try await database.withExecutor { sql in
             try await sql.query("SELECT \(blobColumns) FROM mrv_evidence_blob WHERE sha256 = $1", [.text(sha256)]).first.map(evidenceBlob(from:))

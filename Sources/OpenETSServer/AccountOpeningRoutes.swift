@@ -173,9 +173,7 @@ struct AccountOpeningRoutes: Sendable {
         guard principal.may(.accountReview, matrix: trading.access.matrix) else {
             return text("forbidden: \(principal.role.rawValue) may not \(Action.accountReview.rawValue)\n", status: .forbidden)
         }
-        let query = request.uri.queryParameters
-        let context = TradingPages.Context(
-            principal: principal, csrf: session.csrf, nonce: { UUID().uuidString.lowercased() }, message: query.get("ok"), error: query.get("error"))
+        let context = trading.context(request, session, principal)
         return page(AccountOpeningPages(language: trading.language(request)).review(context, try await opening.list().map(\.application)))
     }
 

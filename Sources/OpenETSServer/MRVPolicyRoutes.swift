@@ -45,13 +45,13 @@ struct MRVPolicyRoutes: Sendable {
         return OpenETSServer.page(MRVPolicyPages(language: trading.language(request)).page(portal.context(request, session, principal), model))
     }
 
-    /// The version in force, its tables as a grid by data year, every published version; the
-    /// form's text is the tables in force (what `openets mrv policy show` prints).
+    /// The version in force, its tables as a grid by data year, every published version (their
+    /// headers only: no tables read); the form's text is the tables in force (what `openets mrv
+    /// policy show` prints).
     func model(_ principal: Principal) async throws -> MRVPolicyPages.Model {
         try await mrv.refreshPolicy()
         let (version, tables) = (await mrv.policyVersion, await mrv.policy)
-        let stored = try await mrv.policyVersions()
-        let versions = stored.map { Self.version($0, inForce: $0.version == version) }
+        let versions = try await mrv.policyHeaders().map { Self.version($0, inForce: $0.version == version) }
         var model = MRVPolicyPages.Model(
             version: version, inForce: versions.last { $0.version == version }, years: [], accounting: [], platform: [], versions: versions,
             mayPublish: principal.may(.mrvPolicy, matrix: trading.access.matrix), draft: try Self.document(tables))
@@ -69,11 +69,11 @@ struct MRVPolicyRoutes: Sendable {
     /// A version's tables: 0 the shipped seed, else a published one (nil: none such).
     static func tables(version: Int, _ mrv: MRVService) async throws -> MRVPolicyTables? {
         if version == 0 { return .seed }
-        guard let stored = try await mrv.policyVersions().first(where: { $0.version == version }) else { return nil }
+        guard let stored = try await mrv.publishedPolicy(version: version) else { return nil }
         return try JSONDecoder().decode(MRVPolicyTables.self, from: Data(stored.body.utf8))
     }
 
-    static func version(_ stored: StoredMRVPolicy, inForce: Bool) -> MRVPolicyPages.Version {
+    static func version(_ stored: MRVPolicyHeader, inForce: Bool) -> MRVPolicyPages.Version {
         MRVPolicyPages.Version(
             version: stored.version, effectiveFrom: stored.effectiveFrom, publishedAt: stored.publishedAt.beijingMinute, note: stored.note, inForce: inForce)
     }

@@ -205,9 +205,7 @@ struct OperatorRoutes: Sendable {
     }
 
     func context(_ request: Request, _ session: SessionRecord, _ principal: Principal) -> TradingPages.Context {
-        let query = request.uri.queryParameters
-        return TradingPages.Context(
-            principal: principal, csrf: session.csrf, nonce: { UUID().uuidString.lowercased() }, message: query.get("ok"), error: query.get("error"))
+        trading.context(request, session, principal)
     }
 
     /// Runs `body` once `TradingRoutes.authorise` grants the form; otherwise its refusal.

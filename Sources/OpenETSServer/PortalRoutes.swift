@@ -198,9 +198,7 @@ struct PortalRoutes: Sendable {
     }
 
     func context(_ request: Request, _ session: SessionRecord, _ principal: Principal) -> TradingPages.Context {
-        let query = request.uri.queryParameters
-        return TradingPages.Context(
-            principal: principal, csrf: session.csrf, nonce: { UUID().uuidString.lowercased() }, message: query.get("ok"), error: query.get("error"))
+        trading.context(request, session, principal)
     }
 
     /// The MRV platform entity of a participant: its registry account's owner (a unified social

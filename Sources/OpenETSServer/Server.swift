@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import NIOCore
 import OpenETSApplication
 import OpenETSDomain
 import OpenETSWeb
@@ -58,32 +59,55 @@ public struct ServerConfiguration: Sendable {
     /// Milliseconds the API keeps a live token's lookup (`APITokenCache`) instead of reading
     /// the token and its user from the database on every call. A token revoked with `openets
     /// access token revoke` (another process) stops acting within this time. `openets serve
-    /// --api-token-cache-ms`; 0 (read every call) to `APITokenCache.maxLifetimeMilliseconds`.
-    public var apiTokenCacheMilliseconds = APITokenCache.defaultLifetimeMilliseconds
+    /// --api-token-cache-milliseconds`; 0 (read every call) to `APITokenCache.maxLifetimeMilliseconds`.
+    public var apiTokenCacheMilliseconds = Self.defaultAPITokenCacheMilliseconds
+    public static let defaultAPITokenCacheMilliseconds = Int(APITokenCache.defaultLifetimeMilliseconds)
     /// The longest idle timeout or body deadline taken (a day): NIO's time amounts are
     /// nanoseconds in 64 bits, so a much larger number would trap when the server starts.
     public static let maxDeadlineSeconds = 86_400
 
-    /// Why the configuration cannot serve (a limit of 0 or less, a deadline beyond a day), or nil. `buildRouter` refuses
-    /// such a configuration (a programming error); `openets serve` says this to the operator.
-    public var problem: String? {
-        if marketStreamsPerAddress < 1 { return "marketStreamsPerAddress must be at least 1 (is \(marketStreamsPerAddress))" }
-        if maxConcurrentLargeBodies < 1 { return "maxConcurrentLargeBodies must be at least 1 (is \(maxConcurrentLargeBodies))" }
-        if maxConcurrentEvidenceDownloads < 1 {
-            return "maxConcurrentEvidenceDownloads must be at least 1 (is \(maxConcurrentEvidenceDownloads))"
+    /// A limit outside its range: the setting (this type's property), its range in words and
+    /// the value given.
+    public struct Problem: Hashable, Sendable, CustomStringConvertible {
+        public var setting: String
+        /// "at least 1" or "1-86400".
+        public var range: String
+        public var value: Int
+
+        public init(setting: String, range: String, value: Int) {
+            (self.setting, self.range, self.value) = (setting, range, value)
         }
-        if idempotencyRetentionDays < 1 { return "idempotencyRetentionDays must be at least 1 (is \(idempotencyRetentionDays))" }
-        if !(1...Self.maxDeadlineSeconds).contains(idleTimeoutSeconds) {
-            return "idleTimeoutSeconds must be 1-\(Self.maxDeadlineSeconds) (is \(idleTimeoutSeconds))"
+
+        /// The `openets serve` flag that sets it: the property's name in kebab case
+        /// (`idleTimeoutSeconds` → `--idle-timeout-seconds`).
+        public var flag: String {
+            "--" + setting.reduce(into: "") { flag, c in flag += c.isUppercase ? "-" + c.lowercased() : String(c) }
         }
-        if !(1...Self.maxDeadlineSeconds).contains(largeBodyReadSeconds) {
-            return "largeBodyReadSeconds must be 1-\(Self.maxDeadlineSeconds) (is \(largeBodyReadSeconds))"
-        }
-        if !(0...APITokenCache.maxLifetimeMilliseconds).contains(apiTokenCacheMilliseconds) {
-            return "apiTokenCacheMilliseconds must be 0-\(APITokenCache.maxLifetimeMilliseconds) (is \(apiTokenCacheMilliseconds))"
+
+        public var description: String { "\(setting) must be \(range) (is \(value))" }
+    }
+
+    /// The first limit outside its range (a count of 0 or less, a deadline beyond a day), or
+    /// nil. Each limit's range is stated here once: `buildRouter` refuses such a configuration
+    /// (a programming error); `openets serve` says it to the operator, naming the flag.
+    public var limitProblem: Problem? {
+        let atLeastOne = 1...Int.max, deadlines = 1...Self.maxDeadlineSeconds
+        for (setting, value, range) in [
+            ("marketStreamsPerAddress", marketStreamsPerAddress, atLeastOne), ("maxConcurrentLargeBodies", maxConcurrentLargeBodies, atLeastOne),
+            ("maxConcurrentEvidenceDownloads", maxConcurrentEvidenceDownloads, atLeastOne),
+            ("idempotencyRetentionDays", idempotencyRetentionDays, atLeastOne),
+            ("idleTimeoutSeconds", idleTimeoutSeconds, deadlines), ("largeBodyReadSeconds", largeBodyReadSeconds, deadlines),
+            ("apiTokenCacheMilliseconds", apiTokenCacheMilliseconds, 0...Int(APITokenCache.maxLifetimeMilliseconds)),
+        ] where !range.contains(value) {
+            return Problem(
+                setting: setting, range: range.upperBound == Int.max ? "at least \(range.lowerBound)" : "\(range.lowerBound)-\(range.upperBound)",
+                value: value)
         }
         return nil
     }
+
+    /// Why the configuration cannot serve (`limitProblem` in words), or nil.
+    public var problem: String? { limitProblem?.description }
     /// Most journal entries shown on the overview and an account page.
     public static let maxEntriesShown = 20
 
@@ -124,6 +148,7 @@ public func buildRouter(
     router.add(middleware: metrics)
     router.add(middleware: SecurityHeadersMiddleware())
     router.add(middleware: TableCSVMiddleware())
+    router.add(middleware: CloseAfterAnswerMiddleware())
     let pages = PageRoutes(store: store, service: service)
 
     router.get("/health") { _, _ in "ok\n" }
@@ -160,7 +185,7 @@ public func buildRouter(
     }
     let trading = TradingRoutes(
         service: service, access: AccessService(store: store), secureCookies: configuration.secureCookies,
-        formLimiter: APIRateLimiter(configuration.formRateLimit))
+        formLimiter: APIRateLimiter(configuration.formRateLimit), mrvPolicyPage: mrv != nil)
     router.get("/login") { request, _ in trading.loginPage(request) }
     router.post("/login") { request, context in try await trading.login(request, context: context) }
     router.post("/logout") { request, context in try await trading.logout(request, context: context) }
@@ -363,6 +388,26 @@ struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
         response.headers[HTTPField.Name("X-Frame-Options")!] = "DENY"
         response.headers[HTTPField.Name("Referrer-Policy")!] = "same-origin"
         response.headers[HTTPField.Name("Content-Security-Policy")!] = "default-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'"
+        return response
+    }
+}
+
+/// An answer marked `Connection: close` (408 BODY_TIMEOUT: the rest of a body is not read)
+/// ends its connection: once the answer is written the server closes its side (a FIN after the
+/// answer), so no further request is taken on it; what the client still sends is read and
+/// dropped until it closes, or the idle timeout closes the connection.
+struct CloseAfterAnswerMiddleware: RouterMiddleware {
+    typealias Context = AppRequestContext
+
+    func handle(_ request: Request, context: Context, next: @concurrent (Request, Context) async throws -> Response) async throws -> Response {
+        var response = try await next(request, context)
+        guard response.headers[.connection] == "close" else { return response }
+        let (body, channel) = (response.body, context.channel)
+        response.body = ResponseBody(contentLength: body.contentLength) { writer in
+            try await body.write(writer)
+            // After the answer's last write (the channel runs them in order).
+            try? await channel.close(mode: .output)
+        }
         return response
     }
 }

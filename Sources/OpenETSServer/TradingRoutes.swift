@@ -11,10 +11,13 @@ import OpenETSWeb
 public struct AppRequestContext: RequestContext, RemoteAddressRequestContext {
     public var coreContext: CoreRequestContextStorage
     public let remoteAddress: SocketAddress?
+    /// The connection, for `CloseAfterAnswerMiddleware`.
+    let channel: any Channel
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         remoteAddress = source.channel.remoteAddress
+        channel = source.channel
     }
 
     var address: String { remoteAddress?.ipAddress ?? "-" }
@@ -29,6 +32,8 @@ struct TradingRoutes: Sendable {
     let secureCookies: Bool
     /// Counts each user's state-changing form posts (`ServerConfiguration.formRateLimit`).
     var formLimiter = APIRateLimiter(.standard)
+    /// Whether the server has the MRV policy page (`/portal/mrv-policy`, only with an MRV platform).
+    var mrvPolicyPage = false
 
     static let sessionCookie = "openets_session"
     /// Largest form body accepted (bytes).
@@ -38,6 +43,16 @@ struct TradingRoutes: Sendable {
     /// a login POST must carry both, equal (double submit; a cross-site form cannot read the
     /// cookie, and SameSite=Strict keeps it off cross-site requests).
     static let loginCookie = "openets_login"
+
+    /// A page's context: the session's CSRF token, a fresh one-time nonce, the query's `ok` and
+    /// `error`, and the head's MRV policy link when the page exists and the configured matrix
+    /// lets the user read it.
+    func context(_ request: Request, _ session: SessionRecord, _ principal: Principal) -> TradingPages.Context {
+        let query = request.uri.queryParameters
+        return TradingPages.Context(
+            principal: principal, csrf: session.csrf, nonce: { UUID().uuidString.lowercased() }, message: query.get("ok"), error: query.get("error"),
+            mrvPolicyLink: mrvPolicyPage && principal.may(.viewPublic, matrix: access.matrix))
+    }
 
     func loginPage(_ request: Request) -> Response {
         let token = loginToken(request) ?? AccessService.newToken()

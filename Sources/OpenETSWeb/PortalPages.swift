@@ -20,7 +20,7 @@ public struct PortalPages: Sendable {
         let trading = TradingPages(language: language)
         var head = "<div class=\"row\"><p id=\"who\">\(escape(context.principal.name)) · \(escape(context.principal.role.rawValue))</p>"
             + "<form method=\"post\" action=\"/logout\" class=\"inline\">\(trading.hidden(context))<button id=\"logout\">\(t("退出", "Log out"))</button></form>"
-            + (context.principal.may(.viewPublic) && path != MRVPolicyPages.path
+            + (context.mrvPolicyLink && path != MRVPolicyPages.path
                 ? "<a href=\"\(MRVPolicyPages.path)\" id=\"mrv-policy-link\">\(t("MRV 参数表", "MRV policy tables"))</a>" : "")
             + "</div>"
         if let message = context.message { head += "<p class=\"ok\" id=\"message\">\(escape(message))</p>" }

@@ -32,13 +32,19 @@ public struct TradingPages: Sendable {
         public var nonce: @Sendable () -> String
         public var message: String?
         public var error: String?
+        /// Whether the portals' head links the MRV policy page (`MRVPolicyPages.path`): the
+        /// server has the page (an MRV platform) and its permission matrix lets the user read it.
+        public var mrvPolicyLink: Bool
 
-        public init(principal: Principal, csrf: String, nonce: @escaping @Sendable () -> String, message: String?, error: String?) {
+        public init(
+            principal: Principal, csrf: String, nonce: @escaping @Sendable () -> String, message: String?, error: String?, mrvPolicyLink: Bool = false
+        ) {
             self.principal = principal
             self.csrf = csrf
             self.nonce = nonce
             self.message = message
             self.error = error
+            self.mrvPolicyLink = mrvPolicyLink
         }
     }
 

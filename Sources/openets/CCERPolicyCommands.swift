@@ -36,7 +36,10 @@ struct CCERPolicyPublish: AsyncParsableCommand {
     @Option(help: "JSON file (or - for stdin), the shape `show` prints.") var file: String
     @Option(help: "Beijing date the version is in force from, YYYY-MM-DD (recorded; default today).") var effectiveFrom: String?
     @Option(help: "Why this version (required; it becomes the policy's note).") var note: String
+    @Option(help: "Who publishes it (recorded in the audit log).") var by: String = ProcessInfo.processInfo.userName
     @Flag(help: "Print JSON.") var json = false
+
+    static let auditAction = "ccer.policy_publish"
 
     func run() async throws {
         let data = file == "-" ? FileHandle.standardInput.readDataToEndOfFile() : try Data(contentsOf: URL(fileURLWithPath: file))
@@ -51,8 +54,15 @@ struct CCERPolicyPublish: AsyncParsableCommand {
         let from = effectiveFrom ?? BeijingTime.date(SystemClock().now()).description
         guard CivilDate(from) != nil else { try fail(CCERErrorCode.invalidArgument.rawValue, "--effective-from \(from) is not a date YYYY-MM-DD") }
         let problems = policy.problems()
-        guard problems.isEmpty else { try fail(CCERErrorCode.invalidPolicy.rawValue, problems.joined(separator: "; ")) }
-        let version = try await withStore(store.location) { try await $0.publishCCERPolicy(policy, effectiveFrom: from, note: note) }
+        let now = SystemClock().now()
+        let audit = AuditNote(at: now, user: by, action: Self.auditAction, address: "cli", summary: "in force from \(from)")
+        guard problems.isEmpty else {
+            // Refused before the store is written: the refusal's line alone (nothing else to join).
+            try await withStore(store.location) { try await AccessService(store: $0).audit(now, by, Self.auditAction, "rejected INVALID_POLICY", "cli") }
+            try fail(CCERErrorCode.invalidPolicy.rawValue, problems.joined(separator: "; "))
+        }
+        // Audited in the publication's own transaction (`accepted vN: in force from …`).
+        let version = try await withStore(store.location) { try await $0.publishCCERPolicy(policy, effectiveFrom: from, note: note, audit: audit) }
         if json {
             print(jsonText(["status": "published", "version": "\(version)", "effectiveFrom": from]))
         } else {

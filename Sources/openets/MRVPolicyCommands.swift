@@ -40,7 +40,7 @@ struct MRVPolicyShow: AsyncParsableCommand {
         let (tables, number, note) = try await withMRV(store.location) { service -> (MRVPolicyTables?, Int, String) in
             guard let version else { return (await service.policy, await service.policyVersion, "") }
             if version == 0 { return (.seed, 0, "shipped seed tables") }
-            guard let stored = try await service.policyVersions().first(where: { $0.version == version }) else { return (nil, version, "") }
+            guard let stored = try await service.publishedPolicy(version: version) else { return (nil, version, "") }
             return (try JSONDecoder().decode(MRVPolicyTables.self, from: Data(stored.body.utf8)), version, stored.note)
         }
         guard let tables else { try failMRV(MRVError(.invalidPolicy, "no MRV policy version \(number)"), json: true) }
@@ -88,13 +88,20 @@ struct MRVPolicyPublish: AsyncParsableCommand {
     @Option(help: "JSON file (or - for stdin), the shape `show` prints.") var file: String
     @Option(help: "Beijing date the version is in force from, YYYY-MM-DD (recorded; default today).") var effectiveFrom: String?
     @Option(help: "Why this version (required).") var note: String
+    @Option(help: "Who publishes it (recorded in the audit log).") var by: String = ProcessInfo.processInfo.userName
+
+    /// The audit action, the same as the web form's and the API's publication.
+    static let auditAction = "mrv.policy_publish"
 
     func run() async throws {
         let tables: MRVPolicyTables
         do { tables = try readPolicyFile(file) } catch let error as MRVError { try failMRV(error, json: options.json) }
-        let from = effectiveFrom ?? BeijingTime.date(SystemClock().now()).description
+        let now = SystemClock().now()
+        let from = effectiveFrom ?? BeijingTime.date(now).description
+        // Audited in the publication's own transaction (MRV writer): `accepted vN` or `rejected CODE`.
+        let audit = AuditNote(at: now, user: by, action: Self.auditAction, address: "cli", summary: "in force from \(from)")
         let result = try await withMRV(options.store.location) { service in
-            try await service.publishPolicy(tables, effectiveFrom: from, note: note)
+            try await service.publishPolicy(tables, effectiveFrom: from, note: note, audit: audit)
         }
         switch result {
         case .failure(let error): try failMRV(error, json: options.json)
@@ -124,7 +131,7 @@ struct MRVPolicyHistory: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let versions = try await withMRV(options.store.location) { try await $0.policyVersions() }
+        let versions = try await withMRV(options.store.location) { try await $0.policyHeaders() }
         let rows = versions.map { Row(version: $0.version, effectiveFrom: $0.effectiveFrom, publishedAt: $0.publishedAt.millisecondsSinceEpoch, note: $0.note) }
         if options.json { print(jsonText(rows)); return }
         if rows.isEmpty { print("no version published: the shipped seed tables (version 0) apply") }

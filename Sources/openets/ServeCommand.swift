@@ -52,29 +52,35 @@ struct ServeCommand: AsyncParsableCommand {
         "Seconds a large API body (MRV evidence, a stage's facilities, policy tables) may take to arrive whole (default \(ServerConfiguration.defaultLargeBodyReadSeconds)); 408 BODY_TIMEOUT after.",
         valueName: "SECONDS"))
     var largeBodyReadSeconds: Int = ServerConfiguration.defaultLargeBodyReadSeconds
-    @Option(name: .customLong("api-token-cache-ms"), help: ArgumentHelp(
+    @Option(help: ArgumentHelp(
         "Milliseconds an API token's lookup is kept instead of read on every call (default \(APITokenCache.defaultLifetimeMilliseconds); 0 reads every call). A token revoked from the CLI stops acting within this time.",
         valueName: "MS"))
-    var apiTokenCacheMilliseconds: Int64 = APITokenCache.defaultLifetimeMilliseconds
+    var apiTokenCacheMilliseconds: Int = ServerConfiguration.defaultAPITokenCacheMilliseconds
 
     func validate() throws {
+        // The rate limits first: `APIRateLimit` takes at least one call.
         guard apiRateLimit >= 1 else { throw ValidationError("--api-rate-limit must be at least 1") }
         guard formRateLimit >= 1 else { throw ValidationError("--form-rate-limit must be at least 1") }
         guard applicationRateLimit >= 1 else { throw ValidationError("--application-rate-limit must be at least 1") }
-        let atLeastOne = 1...Int.max, deadlines = 1...ServerConfiguration.maxDeadlineSeconds
-        for (flag, value, range) in [
-            ("--market-streams-per-address", marketStreamsPerAddress, atLeastOne),
-            ("--max-concurrent-large-bodies", maxConcurrentLargeBodies, atLeastOne),
-            ("--max-concurrent-evidence-downloads", maxConcurrentEvidenceDownloads, atLeastOne),
-            ("--idempotency-retention-days", idempotencyRetentionDays, atLeastOne),
-            ("--idle-timeout-seconds", idleTimeoutSeconds, deadlines), ("--large-body-read-seconds", largeBodyReadSeconds, deadlines),
-        ] where !range.contains(value) {
-            let bound = range.upperBound == Int.max ? "at least 1" : "1-\(range.upperBound)"
-            throw ValidationError("\(flag) must be \(bound) (is \(value))")
-        }
-        guard (0...APITokenCache.maxLifetimeMilliseconds).contains(apiTokenCacheMilliseconds) else {
-            throw ValidationError("--api-token-cache-ms must be 0-\(APITokenCache.maxLifetimeMilliseconds) (is \(apiTokenCacheMilliseconds))")
-        }
+        // Every other limit's range is the configuration's own (`ServerConfiguration.limitProblem`).
+        if let problem = serverConfiguration().limitProblem { throw ValidationError("\(problem.flag) must be \(problem.range) (is \(problem.value))") }
+    }
+
+    /// The server's configuration from the flags (after `validate`).
+    func serverConfiguration() -> ServerConfiguration {
+        var configuration = ServerConfiguration(host: host, port: port)
+        configuration.orderFastPath = orderFastPath
+        configuration.apiRateLimit = APIRateLimit(calls: apiRateLimit, windowSeconds: 60)
+        configuration.formRateLimit = APIRateLimit(calls: formRateLimit, windowSeconds: 60)
+        configuration.applicationRateLimit = APIRateLimit(calls: applicationRateLimit, windowSeconds: APIRateLimit.applications.windowSeconds)
+        configuration.marketStreamsPerAddress = marketStreamsPerAddress
+        configuration.maxConcurrentLargeBodies = maxConcurrentLargeBodies
+        configuration.idleTimeoutSeconds = idleTimeoutSeconds
+        configuration.largeBodyReadSeconds = largeBodyReadSeconds
+        configuration.maxConcurrentEvidenceDownloads = maxConcurrentEvidenceDownloads
+        configuration.idempotencyRetentionDays = idempotencyRetentionDays
+        configuration.apiTokenCacheMilliseconds = apiTokenCacheMilliseconds
+        return configuration
     }
 
     func run() async throws {
@@ -108,20 +114,8 @@ struct ServeCommand: AsyncParsableCommand {
                 }
                 let opened = try await Composition.openMRV(store.location, clock: clock, connectionID: 4)
                 mrv = opened
-                var configuration = ServerConfiguration(host: host, port: port)
-                configuration.orderFastPath = orderFastPath
-                configuration.apiRateLimit = APIRateLimit(calls: apiRateLimit, windowSeconds: 60)
-                configuration.formRateLimit = APIRateLimit(calls: formRateLimit, windowSeconds: 60)
-                configuration.applicationRateLimit = APIRateLimit(calls: applicationRateLimit, windowSeconds: APIRateLimit.applications.windowSeconds)
-                configuration.marketStreamsPerAddress = marketStreamsPerAddress
-                configuration.maxConcurrentLargeBodies = maxConcurrentLargeBodies
-                configuration.idleTimeoutSeconds = idleTimeoutSeconds
-                configuration.largeBodyReadSeconds = largeBodyReadSeconds
-                configuration.maxConcurrentEvidenceDownloads = maxConcurrentEvidenceDownloads
-                configuration.idempotencyRetentionDays = idempotencyRetentionDays
-                configuration.apiTokenCacheMilliseconds = apiTokenCacheMilliseconds
                 let app = buildApplication(
-                    configuration, store: ledger, service: service, plans: plans.service, cycle: cycle, mrv: opened.service,
+                    serverConfiguration(), store: ledger, service: service, plans: plans.service, cycle: cycle, mrv: opened.service,
                     api: APIParts(mrv: opened.service, cycle: cycle)
                 ) { port in
                     emit("OpenETS at http://\(host):\(port)/  (English: http://\(host):\(port)/?lang=en)")

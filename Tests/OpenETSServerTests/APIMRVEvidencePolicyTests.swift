@@ -381,6 +381,8 @@ final class HeldEvidenceStore: MRVStore {
     func mrvJournal(after seq: Int64, limit: Int) async throws -> [JournalEntry] { try await inner.mrvJournal(after: seq, limit: limit) }
     func mrvPolicy() async throws -> StoredMRVPolicy? { try await inner.mrvPolicy() }
     func mrvPolicyVersions() async throws -> [StoredMRVPolicy] { try await inner.mrvPolicyVersions() }
+    func mrvPolicyHeaders() async throws -> [MRVPolicyHeader] { try await inner.mrvPolicyHeaders() }
+    func mrvPolicy(version: Int) async throws -> StoredMRVPolicy? { try await inner.mrvPolicy(version: version) }
     func evidenceBlobKeys() async throws -> [String] { try await inner.evidenceBlobKeys() }
     func close() async throws { try await inner.close() }
 }

@@ -66,6 +66,8 @@ struct OperatorPortalTests {
                 #expect(page.body.contains("id=\"\(id)\""), "\(id)")
             }
             #expect(page.body.contains("9:30–11:30, 13:00–15:00") && page.body.contains("交易中"), "listing in session at 10:00")
+            // This server has no MRV platform, so no MRV policy page for the portals' head to link.
+            #expect(page.status == 200 && !page.body.contains("mrv-policy-link") && !page.body.contains("/portal/mrv-policy"))
             #expect(try await operatorClient.get("/portal/exchange?lang=en").body.contains("One-way auctions"))
             let csrf = try await PortalServerTests.csrf(operatorClient, "/portal/exchange")
             let now = service.now()

@@ -64,6 +64,29 @@ struct MRVPolicyServiceTests {
         try await reopened.close()
     }
 
+    /// The version list reads the headers only (no tables); one version's tables are read by
+    /// its number, and a number never published reads nothing.
+    @Test(arguments: Backend.all)
+    func theVersionListAndOneVersionsTables(_ backend: Backend) async throws {
+        let location = try backend.freshLocation()
+        let s = try await Self.registered(location)
+        #expect(try await s.service.policyHeaders().isEmpty)
+        let (v1, v2) = (Self.withGridFactor2022("0.6"), Self.withGridFactor2022("0.61"))
+        #expect(try await s.service.publishPolicy(v1, effectiveFrom: "2025-01-20", note: "first").map(\.version) == .success(1))
+        #expect(try await s.service.publishPolicy(v2, effectiveFrom: "2025-02-01", note: "second").map(\.version) == .success(2))
+        let headers = try await s.service.policyHeaders()
+        #expect(headers.map(\.version) == [1, 2] && headers.map(\.note) == ["first", "second"] && headers.map(\.effectiveFrom) == ["2025-01-20", "2025-02-01"])
+        let full = try await s.service.policyVersions()
+        #expect(headers == full.map(\.header), "the same versions as the full read, less the tables")
+        for (version, tables) in [(1, v1), (2, v2)] {
+            let stored = try #require(try await s.service.publishedPolicy(version: version))
+            let decoded = try JSONDecoder().decode(MRVPolicyTables.self, from: Data(stored.body.utf8))
+            #expect(stored.header == headers[version - 1] && decoded == tables, "v\(version)")
+        }
+        for missing in [0, 3, -1] { #expect(try await s.service.publishedPolicy(version: missing) == nil, "v\(missing)") }
+        try await s.close()
+    }
+
     @Test(arguments: Backend.all)
     func aDeadlinePublishedElsewhereAppliesToWrites(_ backend: Backend) async throws {
         let location = try backend.freshLocation()

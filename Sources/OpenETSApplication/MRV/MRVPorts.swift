@@ -63,6 +63,26 @@ public struct StoredMRVPolicy: Hashable, Sendable {
     }
 }
 
+/// A published version of the MRV policy tables without its tables (`mrv_policy` less `body`):
+/// what a list of versions shows.
+public struct MRVPolicyHeader: Hashable, Sendable {
+    public var version: Int
+    public var effectiveFrom: String
+    public var publishedAt: Timestamp
+    public var note: String
+
+    public init(version: Int, effectiveFrom: String, publishedAt: Timestamp, note: String) {
+        self.version = version
+        self.effectiveFrom = effectiveFrom
+        self.publishedAt = publishedAt
+        self.note = note
+    }
+}
+
+extension StoredMRVPolicy {
+    public var header: MRVPolicyHeader { MRVPolicyHeader(version: version, effectiveFrom: effectiveFrom, publishedAt: publishedAt, note: note) }
+}
+
 /// The MRV platform's durable store: its own hash-chained journal (`mrv_journal`, the same
 /// hash scheme as the registry's `JournalEntry`) and idempotency keys. The state is rebuilt by
 /// replaying the journal; MRV posts nothing into the registry.
@@ -78,6 +98,11 @@ public protocol MRVStore: Sendable {
     func mrvPolicy() async throws -> StoredMRVPolicy?
     /// Every published policy version, oldest first (bodies included).
     func mrvPolicyVersions() async throws -> [StoredMRVPolicy]
+    /// Every published policy version without its tables, oldest first (the list of versions;
+    /// reads no bodies).
+    func mrvPolicyHeaders() async throws -> [MRVPolicyHeader]
+    /// One published version with its tables; nil when no version has that number.
+    func mrvPolicy(version: Int) async throws -> StoredMRVPolicy?
     /// The stored bytes of an evidence file, as stored (the caller checks their hash).
     func evidenceBlob(_ sha256: String) async throws -> EvidenceBlob?
     /// The keys of every stored evidence file, in key order.

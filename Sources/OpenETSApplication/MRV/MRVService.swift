@@ -403,6 +403,12 @@ public actor MRVService {
     /// Every published version, oldest first.
     public func policyVersions() async throws -> [StoredMRVPolicy] { try await store.mrvPolicyVersions() }
 
+    /// Every published version without its tables, oldest first (reads no tables).
+    public func policyHeaders() async throws -> [MRVPolicyHeader] { try await store.mrvPolicyHeaders() }
+
+    /// One published version with its tables; nil when none has that number.
+    public func publishedPolicy(version: Int) async throws -> StoredMRVPolicy? { try await store.mrvPolicy(version: version) }
+
     private func acquire() async {
         guard busy else {
             busy = true

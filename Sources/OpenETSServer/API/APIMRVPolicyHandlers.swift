@@ -90,14 +90,14 @@ extension APIHandler {
             let version = await mrv.policyVersion
             tables = await mrv.policy
             answer = Schemas.MRVPolicyInForce(version: version, tables: .init())
-            if version > 0, let stored = try await mrv.policyVersions().last(where: { $0.version == version }) {
+            if version > 0, let stored = try await mrv.publishedPolicy(version: version) {
                 (answer.effectiveFrom, answer.publishedAt, answer.note) = (stored.effectiveFrom, utc(stored.publishedAt), stored.note)
             }
         case 0?:
             tables = .seed
             answer = Schemas.MRVPolicyInForce(version: 0, note: "shipped seed tables", tables: .init())
         case let wanted?:
-            guard let stored = try await mrv.policyVersions().first(where: { $0.version == wanted }) else {
+            guard let stored = try await mrv.publishedPolicy(version: wanted) else {
                 return .notFound(.init(body: .json(Self.error("UNKNOWN_POLICY_VERSION", "no MRV policy version \(wanted)", ["version": String(wanted)]))))
             }
             tables = try JSONDecoder().decode(MRVPolicyTables.self, from: Data(stored.body.utf8))
@@ -120,14 +120,14 @@ extension APIHandler {
     func listMRVPolicyVersions(_ input: Operations.ListMRVPolicyVersions.Input) async throws -> Operations.ListMRVPolicyVersions.Output {
         guard let window = PageWindow(limit: input.query.limit, offset: input.query.offset) else { return .badRequest(.init(body: .json(Self.badPage))) }
         guard let mrv else { return .serviceUnavailable(.init(body: .json(Self.unavailableMRV))) }
-        let versions = try await mrv.policyVersions()
+        let versions = try await mrv.policyHeaders()
         let latest = versions.map(\.version).max()
         let page = window.slice(versions)
         return .ok(.init(body: .json(Schemas.MRVPolicyVersionPage(
             items: page.items.map { Self.policyVersion($0, inForce: $0.version == latest) }, total: page.total, nextOffset: page.next))))
     }
 
-    static func policyVersion(_ stored: StoredMRVPolicy, inForce: Bool) -> Schemas.MRVPolicyVersion {
+    static func policyVersion(_ stored: MRVPolicyHeader, inForce: Bool) -> Schemas.MRVPolicyVersion {
         Schemas.MRVPolicyVersion(
             version: stored.version, effectiveFrom: stored.effectiveFrom, publishedAt: utc(stored.publishedAt), note: stored.note, inForce: inForce)
     }
@@ -203,9 +203,9 @@ extension APIHandler {
             case .success(let publication):
                 // The changes against the tables the publication replaced (read under its lock).
                 let version = publication.version
-                let stored = try await mrv.policyVersions().first { $0.version == version }
+                let stored = try await mrv.publishedPolicy(version: version)
                 let published =
-                    stored.map { Self.policyVersion($0, inForce: true) }
+                    stored.map { Self.policyVersion($0.header, inForce: true) }
                     ?? Schemas.MRVPolicyVersion(version: version, effectiveFrom: from, publishedAt: utc(now), note: body.note, inForce: true)
                 return .created(.init(body: .json(Schemas.MRVPolicyPublished(
                     version: published, changes: MRVPolicyChanges.between(publication.previous, tables), replayed: false))))

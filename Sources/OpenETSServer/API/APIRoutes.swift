@@ -18,7 +18,7 @@ func addAPIRoutes(
     router.get("/openapi.yaml") { _, _ in text(OpenAPISpec.yaml, contentType: "application/yaml; charset=utf-8") }
     let handler = APIHandler(
         service: service, store: store,
-        access: AccessService(store: store, tokenCache: APITokenCache(lifetimeMilliseconds: limits.apiTokenCacheMilliseconds)),
+        access: AccessService(store: store, tokenCache: APITokenCache(lifetimeMilliseconds: Int64(limits.apiTokenCacheMilliseconds))),
         mrv: parts.mrv, cycle: parts.cycle,
         idempotencyRetentionDays: limits.idempotencyRetentionDays,
         evidenceDownloads: LargeBodyGate(limit: limits.maxConcurrentEvidenceDownloads))
@@ -49,7 +49,7 @@ struct APIServerLimits: Sendable {
     var idempotencyRetentionDays = APIIdempotency.defaultRetentionDays
     var maxConcurrentEvidenceDownloads = ServerConfiguration.defaultMaxConcurrentEvidenceDownloads
     var largeBodyReadSeconds = ServerConfiguration.defaultLargeBodyReadSeconds
-    var apiTokenCacheMilliseconds = APITokenCache.defaultLifetimeMilliseconds
+    var apiTokenCacheMilliseconds = ServerConfiguration.defaultAPITokenCacheMilliseconds
 }
 
 /// The parts of the system the API serves besides the registry and the exchange; the
@@ -179,10 +179,14 @@ struct APIErrorMiddleware: ServerMiddleware {
             case .tooLarge:
                 return Self.error(.contentTooLarge, "BODY_TOO_LARGE", "the body is over \(limit) bytes", ["maxBytes": String(limit)])
             case .timedOut:
+                // The rest of the body is not read: the connection ends with this answer
+                // (`Connection: close`; CloseAfterAnswerMiddleware closes the server's side).
                 let seconds = largeBodyReadTime.components.seconds
-                return Self.error(
+                var (response, answer) = Self.error(
                     .requestTimeout, "BODY_TIMEOUT", "the body did not arrive within \(seconds) s; its place is given back",
                     ["operation": operationID, "seconds": String(seconds)])
+                response.headerFields[.connection] = "close"
+                return (response, answer)
             }
         }
         do {
