@@ -93,7 +93,8 @@ struct CCERPolicyRoutes: Sendable {
             let text = form.fields["policy"] ?? "", note = form.fields["note"] ?? ""
             let typed = (form.fields["effective_from"] ?? "").trimmingCharacters(in: .whitespaces)
             let now = SystemClock().now()
-            let from = typed.isEmpty ? BeijingTime.date(now).description : typed
+            // The day of the CCER rules (the service's clock, as the notices' working days).
+            let from = typed.isEmpty ? BeijingTime.date(service.now()).description : typed
             let scope = IdempotencyScope(user: form.principal.user, operation: Self.keyOperation, key: form.idempotencyKey)
             let hash = APIIdempotency.requestSHA256(operation: Self.keyOperation, parameters: [note, typed], body: text)
             switch try await keys.claimIdempotencyKey(scope, requestSHA256: hash, at: now, expiredBefore: APIIdempotency.expiry(at: now, retentionDays: retentionDays)) {

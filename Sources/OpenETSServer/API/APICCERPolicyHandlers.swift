@@ -117,7 +117,8 @@ extension APIHandler {
                 return .unprocessableContent(.init(body: .json(Self.error(error.code.rawValue, error.message, ["command": "ccer_policy_publish"]))))
             case .success(let found): policy = found
             }
-            let from = body.effectiveFrom ?? BeijingTime.date(now).description
+            // The day of the CCER rules (the service's clock, as the notices' working days), not the wall clock.
+            let from = body.effectiveFrom ?? BeijingTime.date(service.now()).description
             switch try await service.publishCCERPolicy(policy, effectiveFrom: from, note: body.note, audit: audit) {
             case .failure(let error):
                 return .unprocessableContent(.init(body: .json(Self.error(error.code.rawValue, error.message, ["command": "ccer_policy_publish"]))))
