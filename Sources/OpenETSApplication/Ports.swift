@@ -92,6 +92,9 @@ public protocol LedgerTransaction {
     func append(_ journal: JournalAppend) async throws
     /// Appends audit records in this transaction (commands audited with their own commit).
     func appendAudit(_ records: [AuditRecord]) async throws
+    /// Stores `policy` as the next version of the CCER rules (`LedgerStore.publishCCERPolicy`)
+    /// in this transaction, so its audit line commits with it; returns the version.
+    func publishCCERPolicy(_ policy: CCERPolicy, effectiveFrom: String, note: String) async throws -> Int
 }
 
 /// The registry's durable store: a hash-chained journal plus projection tables.
@@ -129,6 +132,9 @@ public protocol LedgerStore: AccessStore, APIIdempotencyStore {
     /// Publishes a new version of the CCER rules; running services read it when they next open.
     /// With `audit`, its line (`accepted vN`) is written in the same transaction.
     func publishCCERPolicy(_ policy: CCERPolicy, effectiveFrom: String, note: String, audit: AuditNote?) async throws -> Int
+    /// Every published version of the CCER rules, oldest first (the built-in version 1 is not
+    /// stored).
+    func ccerPolicyVersions() async throws -> [StoredCCERPolicy]
     func close() async throws
 }
 

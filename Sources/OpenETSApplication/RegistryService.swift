@@ -221,7 +221,9 @@ public actor RegistryService {
     public private(set) var exchangePolicy: ExchangePolicy
     public private(set) var state: RegistryState
     public private(set) var exchange: ExchangeState
-    public private(set) var ccerPolicy: CCERPolicy
+    /// The CCER rules every CCER command is decided under: the version in force when the
+    /// service opened, replaced by `publishCCERPolicy` (and `refreshCCERPolicy`), CCERPolicyPublication.swift.
+    public internal(set) var ccerPolicy: CCERPolicy
     /// The CCER workflow, rebuilt from the `ccer.…` entries (CCERService.swift).
     public private(set) var ccer: CCERState
     public private(set) var head: JournalHead

@@ -25,16 +25,38 @@ extension SQLLedgerStore {
 
     public func publishCCERPolicy(_ policy: CCERPolicy, effectiveFrom: String, note: String, audit: AuditNote? = nil) async throws -> Int {
         try await database.transaction { sql in
-            let current = try await sql.query("SELECT MAX(version) FROM ccer_policy", []).first?.values.first?.int ?? 0
-            // The built-in CCERPolicy.standard is version 1: the first published version is 2.
-            let version = max(Int(current), CCERPolicy.standard.version) + 1
-            var stored = policy
-            stored.version = version
-            try await sql.execute(
-                "INSERT INTO ccer_policy (version, effective_from, body, note) VALUES ($1, $2, $3, $4)",
-                [.int(Int64(version)), .text(effectiveFrom), .text(codec.encode(stored)), .text(note)])
+            let version = try await insertCCERPolicy(policy, effectiveFrom: effectiveFrom, note: note, sql, codec)
             if let audit { try await insertAuditRecords([audit.record(detail: "accepted v\(version)", accepted: true)], sql, database.dialect) }
             return version
         }
     }
+
+    public func ccerPolicyVersions() async throws -> [StoredCCERPolicy] {
+        try await database.withExecutor { sql in
+            try await sql.query("SELECT version, effective_from, note, body FROM ccer_policy ORDER BY version", []).map { row in
+                StoredCCERPolicy(
+                    version: Int(try row.int(0)), effectiveFrom: try row.text(1), note: try row.text(2),
+                    policy: try codec.decode(CCERPolicy.self, from: try row.text(3)))
+            }
+        }
+    }
+}
+
+extension SQLLedgerTransaction {
+    func publishCCERPolicy(_ policy: CCERPolicy, effectiveFrom: String, note: String) async throws -> Int {
+        try await insertCCERPolicy(policy, effectiveFrom: effectiveFrom, note: note, sql, codec)
+    }
+}
+
+/// Stores `policy` as the next version (its `version` set to it) and returns the number.
+func insertCCERPolicy(_ policy: CCERPolicy, effectiveFrom: String, note: String, _ sql: any SQLExecutor, _ codec: LedgerCodec) async throws -> Int {
+    let current = try await sql.query("SELECT MAX(version) FROM ccer_policy", []).first?.values.first?.int ?? 0
+    // The built-in CCERPolicy.standard is version 1: the first published version is 2.
+    let version = max(Int(current), CCERPolicy.standard.version) + 1
+    var stored = policy
+    stored.version = version
+    try await sql.execute(
+        "INSERT INTO ccer_policy (version, effective_from, body, note) VALUES ($1, $2, $3, $4)",
+        [.int(Int64(version)), .text(effectiveFrom), .text(codec.encode(stored)), .text(note)])
+    return version
 }

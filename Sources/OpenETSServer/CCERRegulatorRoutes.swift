@@ -9,7 +9,8 @@ import OpenETSWeb
 /// methodology. Every form goes through `PortalRoutes.withForm` (session, CSRF token,
 /// permission, one-time key) and the registry's one writer as the CCER rules' command, as the
 /// REST API's `accreditCCERBody`, `withdrawCCERAccreditation` and `publishCCERMethodology` and
-/// `openets ccer accredit`; a refusal changes nothing; audited as `ccer.<command kind>`.
+/// `openets ccer accredit`; a refusal changes nothing; audited as `ccer.<command kind>`. The page
+/// also shows the CCER rules and their check and publish form (CCERPolicyRoutes).
 struct CCERRegulatorRoutes: Sendable {
     let ccer: CCERPortalRoutes
 
@@ -22,7 +23,7 @@ struct CCERRegulatorRoutes: Sendable {
         let service = portal.service
         return page(CCERPortalPages(language: portal.trading.language(request)).regulator(
             portal.context(request, session, principal), ccer: await service.ccer, today: BeijingTime.date(service.now()),
-            maxDocuments: await service.ccerPolicy.limits.maxDocumentsPerMethodology))
+            maxDocuments: await service.ccerPolicy.limits.maxDocumentsPerMethodology, policy: try await CCERPolicyRoutes.panel(service)))
     }
 
     /// POST /portal/ccer-regulator/accredit: `id`, `name`.

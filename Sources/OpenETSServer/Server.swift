@@ -233,6 +233,8 @@ public func buildRouter(
         addRegulatorPortalRoutes(router, RegulatorRoutes(portal: PortalRoutes(service: service, mrv: mrv, trading: trading), plans: plans, cycle: cycle))
         addMRVPolicyRoutes(
             router, MRVPolicyRoutes(portal: PortalRoutes(service: service, mrv: mrv, trading: trading), keys: store, retentionDays: configuration.idempotencyRetentionDays))
+        addCCERPolicyRoutes(
+            router, CCERPolicyRoutes(portal: PortalRoutes(service: service, mrv: mrv, trading: trading), keys: store, retentionDays: configuration.idempotencyRetentionDays))
     }
     addOperatorRoutes(router, OperatorRoutes(service: service, trading: trading))
     addCCERRoutes(router, store: store, service: service, trading: trading)

@@ -79,6 +79,9 @@ public enum WebPermissions {
             // The CCER regulator's page (CCERRegulatorRoutes).
             ("GET /portal/ccer-regulator", .ccerRegulate), ("POST /portal/ccer-regulator/accredit", .ccerRegulate),
             ("POST /portal/ccer-regulator/withdraw", .ccerRegulate), ("POST /portal/ccer-regulator/methodology", .ccerRegulate),
+            // The CCER rules' check and publication on the same page (CCERPolicyRoutes), as the
+            // API's checkCCERPolicy/publishCCERPolicy.
+            ("POST /portal/ccer-regulator/policy/check", .ccerRegulate), ("POST /portal/ccer-regulator/policy/publish", .ccerRegulate),
             // The MRV policy tables (MRVPolicyRoutes): read as the API's getMRVPolicy (public to
             // every role), checked and published by the MEE as checkMRVPolicy/publishMRVPolicy.
             ("GET /portal/mrv-policy", .viewPublic), ("POST /portal/mrv-policy/check", .mrvPolicy),

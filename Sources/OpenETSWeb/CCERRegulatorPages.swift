@@ -2,9 +2,10 @@ import OpenETSDomain
 
 /// The CCER regulator's page (`/portal/ccer-regulator`, action `ccer_regulate`, the MEE): the
 /// validation and verification bodies with their accreditation (accredit, withdraw) and the
-/// methodologies (publish one). A pure function of the CCER state, like the other portals.
+/// methodologies (publish one); with `policy`, the CCER rules in force and the form to check and
+/// publish the next version (CCERPolicyPanel.swift). A pure function of the CCER state, like the other portals.
 extension CCERPortalPages {
-    public func regulator(_ context: TradingPages.Context, ccer: CCERState, today: CivilDate, maxDocuments: Int) -> String {
+    public func regulator(_ context: TradingPages.Context, ccer: CCERState, today: CivilDate, maxDocuments: Int, policy: CCERPolicyPanel? = nil) -> String {
         let portal = PortalPages(language: language)
         let hidden = { TradingPages(language: self.language).hidden(context) }
         var html = "<p class=\"muted\">" + t("温室气体自愿减排交易主管部门：审定与核查机构资质与方法学。今日 ", "The CCER regulator: accreditation of validation and verification bodies, and methodologies. Today ")
@@ -51,6 +52,7 @@ extension CCERPortalPages {
             + "<label>\(t("发布日期（空为今日）", "Published on (empty: today)")) <input name=\"published_on\" id=\"methodology-published\" placeholder=\"YYYY-MM-DD\" maxlength=\"10\"></label>"
             + "<label>\(t("来源（公告）", "Source (the announcement)")) <input name=\"source\" id=\"methodology-source\" maxlength=\"2000\" required></label>"
             + "<button id=\"publish-methodology\">\(t("发布", "Publish"))</button></form>"
+        if let policy { html += policySection(context, policy) }
         return portal.frame(context, path: "/portal/ccer-regulator", title: t("CCER 主管部门", "CCER regulator"), html)
     }
 }

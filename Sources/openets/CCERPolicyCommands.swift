@@ -10,7 +10,10 @@ import OpenETSRuntime
 /// it, and publishes it as the next version (`publish`, checked by `CCERPolicy.problems()`:
 /// refused with INVALID_POLICY and every problem named, nothing stored). The built-in policy is
 /// version 1. Every process reads the policy in force when it opens the registry: a running
-/// server takes a new version at its next start.
+/// server takes a version published here when it next reads the policy for the API's
+/// getCCERPolicy/listCCERPolicyVersions or the regulator's page, or at its next start; one
+/// published through the server (publishCCERPolicy, `/portal/ccer-regulator`) is in force for
+/// its next CCER command.
 struct CCERPolicyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "policy", abstract: "The CCER rules as data (periods, eligibility dates, calendar, limits): show, publish.",
@@ -66,7 +69,7 @@ struct CCERPolicyPublish: AsyncParsableCommand {
         if json {
             print(jsonText(["status": "published", "version": "\(version)", "effectiveFrom": from]))
         } else {
-            print("published CCER policy version \(version), in force from \(from) (a running server takes it at its next start)")
+            print("published CCER policy version \(version), in force from \(from) (a running server takes it at its next start, or when it next reads the policy for the API or the regulator's page)")
         }
     }
 

@@ -150,6 +150,11 @@ struct APIPermissionWalkTests {
         case "listCCERBodies": return ([:], nil)
         case "commentOnCCERNotice": return (["projectId": "P999999"], #"{"text":"walk"}"#)
         case "listCCERNoticeComments": return (["projectId": "P000001"], nil)
+        // the CCER rules: public reads; a check and a publication of a document that is no
+        // CCER policy (422 INVALID_POLICY, nothing stored)
+        case "getCCERPolicy", "listCCERPolicyVersions": return ([:], nil)
+        case "checkCCERPolicy": return ([:], #"{"policy":{}}"#)
+        case "publishCCERPolicy": return ([:], #"{"policy":{},"note":"walk"}"#)
         case "listComplianceByProvince": return (["year": "2024"], nil)
         case "getEntityCompliance": return (["year": "2024", "accountId": own], nil)
         // allocation plans, the compliance cycle and pledges

@@ -1178,6 +1178,134 @@ paths:
           $ref: '#/components/responses/Rejected'
         '429':
           $ref: '#/components/responses/RateLimited'
+  /api/v1/ccer/policy:
+    get:
+      tags: [ccer]
+      operationId: getCCERPolicy
+      summary: The CCER rules in force (or a published version) as `openets ccer policy show` prints them.
+      description: |
+        Public, as the CCER registry. Version 1 is the built-in policy, in force until a version
+        is published; `version` names another (404 UNKNOWN_POLICY_VERSION). Periods, the
+        eligibility dates, the working-day calendar, covered facilities and the named limits
+        (the per-user comment cap among them).
+      parameters:
+        - name: version
+          in: query
+          required: false
+          schema:
+            type: integer
+            format: int32
+            minimum: 1
+            maximum: 1000000
+      responses:
+        '200':
+          description: The policy.
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/CCERPolicyInForce'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '404':
+          $ref: '#/components/responses/NotFound'
+  /api/v1/ccer/policy/versions:
+    get:
+      tags: [ccer]
+      operationId: listCCERPolicyVersions
+      summary: Every CCER policy version, oldest first, the built-in version 1 first.
+      parameters:
+        - $ref: '#/components/parameters/Limit'
+        - $ref: '#/components/parameters/Offset'
+      responses:
+        '200':
+          description: A page of versions.
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/CCERPolicyVersionPage'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+    post:
+      tags: [ccer]
+      operationId: publishCCERPolicy
+      summary: The regulator (MEE) publishes a CCER policy as the next version (`openets ccer policy publish`); the server's next CCER command is decided under it.
+      description: |
+        The policy is checked whole (`CCERPolicy.problems()`: periods, limits, the per-user
+        comment cap within a notice's, covered facilities, the calendar, the date): 422
+        INVALID_POLICY naming every problem, nothing stored. The Idempotency-Key is stored by
+        the API: a retry with the same key and body answers the first answer (`replayed` true),
+        another body under the key is 422 IDEMPOTENCY_KEY_REUSED. The body may be up to 1 MiB.
+      security:
+        - bearerToken: []
+      parameters:
+        - $ref: '#/components/parameters/IdempotencyKey'
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              $ref: '#/components/schemas/CCERPolicyPublication'
+      responses:
+        '201':
+          description: Published (or the replay under this key).
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/CCERPolicyPublished'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
+        '409':
+          $ref: '#/components/responses/InProgress'
+        '408':
+          $ref: '#/components/responses/BodyTimeout'
+        '413':
+          $ref: '#/components/responses/TooLarge'
+        '422':
+          $ref: '#/components/responses/Rejected'
+        '429':
+          $ref: '#/components/responses/RateLimited'
+  /api/v1/ccer/policy/check:
+    post:
+      tags: [ccer]
+      operationId: checkCCERPolicy
+      summary: The regulator (MEE) checks a CCER policy without publishing it and gets every problem that would refuse it; nothing is stored.
+      description: |
+        200 with `ok` false, INVALID_POLICY and every problem when the policy could not be
+        published; a document that is not a CCER policy at all is 422 INVALID_POLICY. Changes
+        nothing, so no Idempotency-Key. The body may be up to 1 MiB.
+      security:
+        - bearerToken: []
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              $ref: '#/components/schemas/CCERPolicyCheckRequest'
+      responses:
+        '200':
+          description: The outcome of the check.
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/CCERPolicyCheck'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
+        '408':
+          $ref: '#/components/responses/BodyTimeout'
+        '413':
+          $ref: '#/components/responses/TooLarge'
+        '422':
+          $ref: '#/components/responses/Rejected'
+        '429':
+          $ref: '#/components/responses/RateLimited'
   /api/v1/ccer/projects/{projectId}/comments:
     get:
       tags: [ccer]
@@ -5497,6 +5625,103 @@ components:
           type: array
           items:
             type: string
+        replayed:
+          type: boolean
+    CCERPolicyDocument:
+      type: object
+      description: 'The CCER rules as `openets ccer policy show` prints them and `publish --file` reads them (docs/ccer.md "Policy table"): designNoticeWorkingDays, reductionNoticeWorkingDays, registrationReviewWorkingDays, reductionReviewWorkingDays, constructionStartAfter, reductionsAfter, coveredFacilities, similarNamePercent, calendar, limits; `version` and `note` are set by the server on publication.'
+      additionalProperties: true
+    CCERPolicyInForce:
+      type: object
+      required: [version, note, policy]
+      properties:
+        version:
+          type: integer
+          description: The version (1 for the built-in policy).
+        effectiveFrom:
+          type: string
+          description: Beijing date the version was published as in force from (absent for version 1).
+        note:
+          type: string
+        inForce:
+          type: boolean
+          description: Whether this is the version every CCER command is decided under.
+        policy:
+          $ref: '#/components/schemas/CCERPolicyDocument'
+    CCERPolicyVersion:
+      type: object
+      required: [version, note, inForce]
+      properties:
+        version:
+          type: integer
+        effectiveFrom:
+          type: string
+          description: Beijing date YYYY-MM-DD (absent for the built-in version 1).
+        note:
+          type: string
+        inForce:
+          type: boolean
+          description: The latest version, the one every CCER command is decided under.
+    CCERPolicyVersionPage:
+      type: object
+      required: [items, total]
+      properties:
+        items:
+          type: array
+          items:
+            $ref: '#/components/schemas/CCERPolicyVersion'
+        total:
+          type: integer
+        nextOffset:
+          type: integer
+    CCERPolicyCheckRequest:
+      type: object
+      required: [policy]
+      additionalProperties: false
+      properties:
+        policy:
+          $ref: '#/components/schemas/CCERPolicyDocument'
+    CCERPolicyPublication:
+      type: object
+      required: [policy, note]
+      additionalProperties: false
+      properties:
+        policy:
+          $ref: '#/components/schemas/CCERPolicyDocument'
+        note:
+          type: string
+          minLength: 1
+          maxLength: 1000
+          description: Why this version; it becomes the policy's note.
+        effectiveFrom:
+          type: string
+          minLength: 1
+          maxLength: 10
+          description: Beijing date YYYY-MM-DD recorded with the version (default today); INVALID_POLICY otherwise.
+    CCERPolicyCheck:
+      type: object
+      required: [ok, inForce, problems]
+      properties:
+        ok:
+          type: boolean
+          description: Whether publishing this policy would be accepted.
+        inForce:
+          type: integer
+          description: The version in force now.
+        problems:
+          type: array
+          items:
+            type: string
+          description: 'Every problem, as `field: why` (`limits.maxCommentsPerUserPerNotice: 0 is below 1`); empty when ok.'
+        code:
+          type: string
+          description: INVALID_POLICY when ok is false.
+    CCERPolicyPublished:
+      type: object
+      required: [version, replayed]
+      properties:
+        version:
+          $ref: '#/components/schemas/CCERPolicyVersion'
         replayed:
           type: boolean
     ComplianceRow:

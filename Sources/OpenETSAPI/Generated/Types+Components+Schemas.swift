@@ -5574,6 +5574,285 @@ extension Components {
                 case replayed
             }
         }
+        /// The CCER rules as `openets ccer policy show` prints them and `publish --file` reads them (docs/ccer.md "Policy table"): designNoticeWorkingDays, reductionNoticeWorkingDays, registrationReviewWorkingDays, reductionReviewWorkingDays, constructionStartAfter, reductionsAfter, coveredFacilities, similarNamePercent, calendar, limits; `version` and `note` are set by the server on publication.
+        ///
+        /// - Remark: Generated from `#/components/schemas/CCERPolicyDocument`.
+        public struct CCERPolicyDocument: Codable, Hashable, Sendable {
+            /// A container of undocumented properties.
+            public var additionalProperties: OpenAPIRuntime.OpenAPIObjectContainer
+            /// Creates a new `CCERPolicyDocument`.
+            ///
+            /// - Parameters:
+            ///   - additionalProperties: A container of undocumented properties.
+            public init(additionalProperties: OpenAPIRuntime.OpenAPIObjectContainer = .init()) {
+                self.additionalProperties = additionalProperties
+            }
+            public init(from decoder: any Swift.Decoder) throws {
+                additionalProperties = try decoder.decodeAdditionalProperties(knownKeys: [])
+            }
+            public func encode(to encoder: any Swift.Encoder) throws {
+                try encoder.encodeAdditionalProperties(additionalProperties)
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/CCERPolicyInForce`.
+        public struct CCERPolicyInForce: Codable, Hashable, Sendable {
+            /// The version (1 for the built-in policy).
+            ///
+            /// - Remark: Generated from `#/components/schemas/CCERPolicyInForce/version`.
+            public var version: Swift.Int
+            /// Beijing date the version was published as in force from (absent for version 1).
+            ///
+            /// - Remark: Generated from `#/components/schemas/CCERPolicyInForce/effectiveFrom`.
+            public var effectiveFrom: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/CCERPolicyInForce/note`.
+            public var note: Swift.String
+            /// Whether this is the version every CCER command is decided under.
+            ///
+            /// - Remark: Generated from `#/components/schemas/CCERPolicyInForce/inForce`.
+            public var inForce: Swift.Bool?
+            /// - Remark: Generated from `#/components/schemas/CCERPolicyInForce/policy`.
+            public var policy: Components.Schemas.CCERPolicyDocument
+            /// Creates a new `CCERPolicyInForce`.
+            ///
+            /// - Parameters:
+            ///   - version: The version (1 for the built-in policy).
+            ///   - effectiveFrom: Beijing date the version was published as in force from (absent for version 1).
+            ///   - note:
+            ///   - inForce: Whether this is the version every CCER command is decided under.
+            ///   - policy:
+            public init(
+                version: Swift.Int,
+                effectiveFrom: Swift.String? = nil,
+                note: Swift.String,
+                inForce: Swift.Bool? = nil,
+                policy: Components.Schemas.CCERPolicyDocument
+            ) {
+                self.version = version
+                self.effectiveFrom = effectiveFrom
+                self.note = note
+                self.inForce = inForce
+                self.policy = policy
+            }
+            public enum CodingKeys: String, CodingKey {
+                case version
+                case effectiveFrom
+                case note
+                case inForce
+                case policy
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/CCERPolicyVersion`.
+        public struct CCERPolicyVersion: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/CCERPolicyVersion/version`.
+            public var version: Swift.Int
+            /// Beijing date YYYY-MM-DD (absent for the built-in version 1).
+            ///
+            /// - Remark: Generated from `#/components/schemas/CCERPolicyVersion/effectiveFrom`.
+            public var effectiveFrom: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/CCERPolicyVersion/note`.
+            public var note: Swift.String
+            /// The latest version, the one every CCER command is decided under.
+            ///
+            /// - Remark: Generated from `#/components/schemas/CCERPolicyVersion/inForce`.
+            public var inForce: Swift.Bool
+            /// Creates a new `CCERPolicyVersion`.
+            ///
+            /// - Parameters:
+            ///   - version:
+            ///   - effectiveFrom: Beijing date YYYY-MM-DD (absent for the built-in version 1).
+            ///   - note:
+            ///   - inForce: The latest version, the one every CCER command is decided under.
+            public init(
+                version: Swift.Int,
+                effectiveFrom: Swift.String? = nil,
+                note: Swift.String,
+                inForce: Swift.Bool
+            ) {
+                self.version = version
+                self.effectiveFrom = effectiveFrom
+                self.note = note
+                self.inForce = inForce
+            }
+            public enum CodingKeys: String, CodingKey {
+                case version
+                case effectiveFrom
+                case note
+                case inForce
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/CCERPolicyVersionPage`.
+        public struct CCERPolicyVersionPage: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/CCERPolicyVersionPage/items`.
+            public var items: [Components.Schemas.CCERPolicyVersion]
+            /// - Remark: Generated from `#/components/schemas/CCERPolicyVersionPage/total`.
+            public var total: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/CCERPolicyVersionPage/nextOffset`.
+            public var nextOffset: Swift.Int?
+            /// Creates a new `CCERPolicyVersionPage`.
+            ///
+            /// - Parameters:
+            ///   - items:
+            ///   - total:
+            ///   - nextOffset:
+            public init(
+                items: [Components.Schemas.CCERPolicyVersion],
+                total: Swift.Int,
+                nextOffset: Swift.Int? = nil
+            ) {
+                self.items = items
+                self.total = total
+                self.nextOffset = nextOffset
+            }
+            public enum CodingKeys: String, CodingKey {
+                case items
+                case total
+                case nextOffset
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/CCERPolicyCheckRequest`.
+        public struct CCERPolicyCheckRequest: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/CCERPolicyCheckRequest/policy`.
+            public var policy: Components.Schemas.CCERPolicyDocument
+            /// Creates a new `CCERPolicyCheckRequest`.
+            ///
+            /// - Parameters:
+            ///   - policy:
+            public init(policy: Components.Schemas.CCERPolicyDocument) {
+                self.policy = policy
+            }
+            public enum CodingKeys: String, CodingKey {
+                case policy
+            }
+            public init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.policy = try container.decode(
+                    Components.Schemas.CCERPolicyDocument.self,
+                    forKey: .policy
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "policy"
+                ])
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/CCERPolicyPublication`.
+        public struct CCERPolicyPublication: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/CCERPolicyPublication/policy`.
+            public var policy: Components.Schemas.CCERPolicyDocument
+            /// Why this version; it becomes the policy's note.
+            ///
+            /// - Remark: Generated from `#/components/schemas/CCERPolicyPublication/note`.
+            public var note: Swift.String
+            /// Beijing date YYYY-MM-DD recorded with the version (default today); INVALID_POLICY otherwise.
+            ///
+            /// - Remark: Generated from `#/components/schemas/CCERPolicyPublication/effectiveFrom`.
+            public var effectiveFrom: Swift.String?
+            /// Creates a new `CCERPolicyPublication`.
+            ///
+            /// - Parameters:
+            ///   - policy:
+            ///   - note: Why this version; it becomes the policy's note.
+            ///   - effectiveFrom: Beijing date YYYY-MM-DD recorded with the version (default today); INVALID_POLICY otherwise.
+            public init(
+                policy: Components.Schemas.CCERPolicyDocument,
+                note: Swift.String,
+                effectiveFrom: Swift.String? = nil
+            ) {
+                self.policy = policy
+                self.note = note
+                self.effectiveFrom = effectiveFrom
+            }
+            public enum CodingKeys: String, CodingKey {
+                case policy
+                case note
+                case effectiveFrom
+            }
+            public init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.policy = try container.decode(
+                    Components.Schemas.CCERPolicyDocument.self,
+                    forKey: .policy
+                )
+                self.note = try container.decode(
+                    Swift.String.self,
+                    forKey: .note
+                )
+                self.effectiveFrom = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .effectiveFrom
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "policy",
+                    "note",
+                    "effectiveFrom"
+                ])
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/CCERPolicyCheck`.
+        public struct CCERPolicyCheck: Codable, Hashable, Sendable {
+            /// Whether publishing this policy would be accepted.
+            ///
+            /// - Remark: Generated from `#/components/schemas/CCERPolicyCheck/ok`.
+            public var ok: Swift.Bool
+            /// The version in force now.
+            ///
+            /// - Remark: Generated from `#/components/schemas/CCERPolicyCheck/inForce`.
+            public var inForce: Swift.Int
+            /// Every problem, as `field: why` (`limits.maxCommentsPerUserPerNotice: 0 is below 1`); empty when ok.
+            ///
+            /// - Remark: Generated from `#/components/schemas/CCERPolicyCheck/problems`.
+            public var problems: [Swift.String]
+            /// INVALID_POLICY when ok is false.
+            ///
+            /// - Remark: Generated from `#/components/schemas/CCERPolicyCheck/code`.
+            public var code: Swift.String?
+            /// Creates a new `CCERPolicyCheck`.
+            ///
+            /// - Parameters:
+            ///   - ok: Whether publishing this policy would be accepted.
+            ///   - inForce: The version in force now.
+            ///   - problems: Every problem, as `field: why` (`limits.maxCommentsPerUserPerNotice: 0 is below 1`); empty when ok.
+            ///   - code: INVALID_POLICY when ok is false.
+            public init(
+                ok: Swift.Bool,
+                inForce: Swift.Int,
+                problems: [Swift.String],
+                code: Swift.String? = nil
+            ) {
+                self.ok = ok
+                self.inForce = inForce
+                self.problems = problems
+                self.code = code
+            }
+            public enum CodingKeys: String, CodingKey {
+                case ok
+                case inForce
+                case problems
+                case code
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/CCERPolicyPublished`.
+        public struct CCERPolicyPublished: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/CCERPolicyPublished/version`.
+            public var version: Components.Schemas.CCERPolicyVersion
+            /// - Remark: Generated from `#/components/schemas/CCERPolicyPublished/replayed`.
+            public var replayed: Swift.Bool
+            /// Creates a new `CCERPolicyPublished`.
+            ///
+            /// - Parameters:
+            ///   - version:
+            ///   - replayed:
+            public init(
+                version: Components.Schemas.CCERPolicyVersion,
+                replayed: Swift.Bool
+            ) {
+                self.version = version
+                self.replayed = replayed
+            }
+            public enum CodingKeys: String, CodingKey {
+                case version
+                case replayed
+            }
+        }
         /// - Remark: Generated from `#/components/schemas/ComplianceRow`.
         public struct ComplianceRow: Codable, Hashable, Sendable {
             /// A province code, or CN for the nation.

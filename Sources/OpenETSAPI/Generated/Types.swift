@@ -231,6 +231,44 @@ public protocol APIProtocol: Sendable {
     /// - Remark: HTTP `POST /api/v1/ccer/bodies/{bodyId}/withdrawal`.
     /// - Remark: Generated from `#/paths//api/v1/ccer/bodies/{bodyId}/withdrawal/post(withdrawCCERAccreditation)`.
     func withdrawCCERAccreditation(_ input: Operations.WithdrawCCERAccreditation.Input) async throws -> Operations.WithdrawCCERAccreditation.Output
+    /// The CCER rules in force (or a published version) as `openets ccer policy show` prints them.
+    ///
+    /// Public, as the CCER registry. Version 1 is the built-in policy, in force until a version
+    /// is published; `version` names another (404 UNKNOWN_POLICY_VERSION). Periods, the
+    /// eligibility dates, the working-day calendar, covered facilities and the named limits
+    /// (the per-user comment cap among them).
+    ///
+    ///
+    /// - Remark: HTTP `GET /api/v1/ccer/policy`.
+    /// - Remark: Generated from `#/paths//api/v1/ccer/policy/get(getCCERPolicy)`.
+    func getCCERPolicy(_ input: Operations.GetCCERPolicy.Input) async throws -> Operations.GetCCERPolicy.Output
+    /// Every CCER policy version, oldest first, the built-in version 1 first.
+    ///
+    /// - Remark: HTTP `GET /api/v1/ccer/policy/versions`.
+    /// - Remark: Generated from `#/paths//api/v1/ccer/policy/versions/get(listCCERPolicyVersions)`.
+    func listCCERPolicyVersions(_ input: Operations.ListCCERPolicyVersions.Input) async throws -> Operations.ListCCERPolicyVersions.Output
+    /// The regulator (MEE) publishes a CCER policy as the next version (`openets ccer policy publish`); the server's next CCER command is decided under it.
+    ///
+    /// The policy is checked whole (`CCERPolicy.problems()`: periods, limits, the per-user
+    /// comment cap within a notice's, covered facilities, the calendar, the date): 422
+    /// INVALID_POLICY naming every problem, nothing stored. The Idempotency-Key is stored by
+    /// the API: a retry with the same key and body answers the first answer (`replayed` true),
+    /// another body under the key is 422 IDEMPOTENCY_KEY_REUSED. The body may be up to 1 MiB.
+    ///
+    ///
+    /// - Remark: HTTP `POST /api/v1/ccer/policy/versions`.
+    /// - Remark: Generated from `#/paths//api/v1/ccer/policy/versions/post(publishCCERPolicy)`.
+    func publishCCERPolicy(_ input: Operations.PublishCCERPolicy.Input) async throws -> Operations.PublishCCERPolicy.Output
+    /// The regulator (MEE) checks a CCER policy without publishing it and gets every problem that would refuse it; nothing is stored.
+    ///
+    /// 200 with `ok` false, INVALID_POLICY and every problem when the policy could not be
+    /// published; a document that is not a CCER policy at all is 422 INVALID_POLICY. Changes
+    /// nothing, so no Idempotency-Key. The body may be up to 1 MiB.
+    ///
+    ///
+    /// - Remark: HTTP `POST /api/v1/ccer/policy/check`.
+    /// - Remark: Generated from `#/paths//api/v1/ccer/policy/check/post(checkCCERPolicy)`.
+    func checkCCERPolicy(_ input: Operations.CheckCCERPolicy.Input) async throws -> Operations.CheckCCERPolicy.Output
     /// The public comments on a project's notices, the design document's first, then each reduction report's, each in the order made.
     ///
     /// - Remark: HTTP `GET /api/v1/ccer/projects/{projectId}/comments`.
@@ -1254,6 +1292,76 @@ extension APIProtocol {
         try await withdrawCCERAccreditation(Operations.WithdrawCCERAccreditation.Input(
             path: path,
             headers: headers
+        ))
+    }
+    /// The CCER rules in force (or a published version) as `openets ccer policy show` prints them.
+    ///
+    /// Public, as the CCER registry. Version 1 is the built-in policy, in force until a version
+    /// is published; `version` names another (404 UNKNOWN_POLICY_VERSION). Periods, the
+    /// eligibility dates, the working-day calendar, covered facilities and the named limits
+    /// (the per-user comment cap among them).
+    ///
+    ///
+    /// - Remark: HTTP `GET /api/v1/ccer/policy`.
+    /// - Remark: Generated from `#/paths//api/v1/ccer/policy/get(getCCERPolicy)`.
+    public func getCCERPolicy(
+        query: Operations.GetCCERPolicy.Input.Query = .init(),
+        headers: Operations.GetCCERPolicy.Input.Headers = .init()
+    ) async throws -> Operations.GetCCERPolicy.Output {
+        try await getCCERPolicy(Operations.GetCCERPolicy.Input(
+            query: query,
+            headers: headers
+        ))
+    }
+    /// Every CCER policy version, oldest first, the built-in version 1 first.
+    ///
+    /// - Remark: HTTP `GET /api/v1/ccer/policy/versions`.
+    /// - Remark: Generated from `#/paths//api/v1/ccer/policy/versions/get(listCCERPolicyVersions)`.
+    public func listCCERPolicyVersions(
+        query: Operations.ListCCERPolicyVersions.Input.Query = .init(),
+        headers: Operations.ListCCERPolicyVersions.Input.Headers = .init()
+    ) async throws -> Operations.ListCCERPolicyVersions.Output {
+        try await listCCERPolicyVersions(Operations.ListCCERPolicyVersions.Input(
+            query: query,
+            headers: headers
+        ))
+    }
+    /// The regulator (MEE) publishes a CCER policy as the next version (`openets ccer policy publish`); the server's next CCER command is decided under it.
+    ///
+    /// The policy is checked whole (`CCERPolicy.problems()`: periods, limits, the per-user
+    /// comment cap within a notice's, covered facilities, the calendar, the date): 422
+    /// INVALID_POLICY naming every problem, nothing stored. The Idempotency-Key is stored by
+    /// the API: a retry with the same key and body answers the first answer (`replayed` true),
+    /// another body under the key is 422 IDEMPOTENCY_KEY_REUSED. The body may be up to 1 MiB.
+    ///
+    ///
+    /// - Remark: HTTP `POST /api/v1/ccer/policy/versions`.
+    /// - Remark: Generated from `#/paths//api/v1/ccer/policy/versions/post(publishCCERPolicy)`.
+    public func publishCCERPolicy(
+        headers: Operations.PublishCCERPolicy.Input.Headers,
+        body: Operations.PublishCCERPolicy.Input.Body
+    ) async throws -> Operations.PublishCCERPolicy.Output {
+        try await publishCCERPolicy(Operations.PublishCCERPolicy.Input(
+            headers: headers,
+            body: body
+        ))
+    }
+    /// The regulator (MEE) checks a CCER policy without publishing it and gets every problem that would refuse it; nothing is stored.
+    ///
+    /// 200 with `ok` false, INVALID_POLICY and every problem when the policy could not be
+    /// published; a document that is not a CCER policy at all is 422 INVALID_POLICY. Changes
+    /// nothing, so no Idempotency-Key. The body may be up to 1 MiB.
+    ///
+    ///
+    /// - Remark: HTTP `POST /api/v1/ccer/policy/check`.
+    /// - Remark: Generated from `#/paths//api/v1/ccer/policy/check/post(checkCCERPolicy)`.
+    public func checkCCERPolicy(
+        headers: Operations.CheckCCERPolicy.Input.Headers = .init(),
+        body: Operations.CheckCCERPolicy.Input.Body
+    ) async throws -> Operations.CheckCCERPolicy.Output {
+        try await checkCCERPolicy(Operations.CheckCCERPolicy.Input(
+            headers: headers,
+            body: body
         ))
     }
     /// The public comments on a project's notices, the design document's first, then each reduction report's, each in the order made.

@@ -42,6 +42,12 @@ public enum APIPermissions {
         "listCCERBodies": .viewPublic,
         "commentOnCCERNotice": .ccerComment,
         "listCCERNoticeComments": .viewPublic,
+        // the CCER rules (periods, limits, calendar, covered facilities): public to read, as the
+        // CCER registry; the regulator checks and publishes them (ccer_regulate)
+        "getCCERPolicy": .viewPublic,
+        "listCCERPolicyVersions": .viewPublic,
+        "checkCCERPolicy": .ccerRegulate,
+        "publishCCERPolicy": .ccerRegulate,
         "listComplianceByProvince": .viewPublic,
         // an account's own records (a participant, for its own account)
         "listAccountJournal": .viewOwnAccount,

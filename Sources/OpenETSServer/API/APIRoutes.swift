@@ -114,8 +114,9 @@ struct APIErrorMiddleware: ServerMiddleware {
     static let cycleFacilitiesOperations: Set<String> = ["runCycleStage", "computeCycleTotals"]
     /// The operations that carry MRV evidence files (`APIHandler.maxEvidenceBodyBytes`).
     static let evidenceOperations: Set<String> = ["depositMRVEvidence", "submitMonthlyDataWithEvidence"]
-    /// The operations that carry a whole set of MRV policy tables (`APIHandler.maxPolicyBodyBytes`).
-    static let policyOperations: Set<String> = ["checkMRVPolicy", "publishMRVPolicy"]
+    /// The operations that carry a whole set of MRV policy tables or a CCER policy (its covered
+    /// facilities may be many) (`APIHandler.maxPolicyBodyBytes`).
+    static let policyOperations: Set<String> = ["checkMRVPolicy", "publishMRVPolicy", "checkCCERPolicy", "publishCCERPolicy"]
     /// Requests with large bodies (evidence, a stage's facilities) read and handled at once;
     /// more are 503 UNAVAILABLE before their body is read (memory bound: this many bodies of at
     /// most 48 MiB, and their decoded copies; `ServerConfiguration.maxConcurrentLargeBodies`, 4

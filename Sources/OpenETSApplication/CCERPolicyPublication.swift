@@ -1,0 +1,78 @@
+import OpenETSDomain
+
+/// A published version of the CCER rules as stored (`ccer_policy`): the built-in
+/// `CCERPolicy.standard` is version 1 and is not stored.
+public struct StoredCCERPolicy: Hashable, Sendable {
+    public var version: Int
+    /// Beijing date (YYYY-MM-DD) the version was published as in force from.
+    public var effectiveFrom: String
+    public var note: String
+    public var policy: CCERPolicy
+
+    public init(version: Int, effectiveFrom: String, note: String, policy: CCERPolicy) {
+        self.version = version
+        self.effectiveFrom = effectiveFrom
+        self.note = note
+        self.policy = policy
+    }
+}
+
+extension RegistryService {
+    /// Every reason `policy` (with `note`) may not be published from `effectiveFrom`, as
+    /// "field: why" lines (`CCERPolicy.problems()` and the date); empty: none.
+    public nonisolated static func publicationProblems(_ policy: CCERPolicy, effectiveFrom: String, note: String) -> [String] {
+        var policy = policy
+        policy.note = note
+        var problems = policy.problems()
+        if CivilDate(effectiveFrom) == nil { problems.append("effectiveFrom: '\(effectiveFrom)' is not a date YYYY-MM-DD") }
+        return problems
+    }
+
+    /// Publishes `policy` as the next version of the CCER rules (`note` becomes its note):
+    /// checked whole (`publicationProblems`: INVALID_POLICY naming every problem, nothing
+    /// stored), then stored under the journal head lock, with the audit line (`accepted vN` or
+    /// `rejected INVALID_POLICY`) in the same transaction. From then on every CCER command this
+    /// service decides uses it: the next one, not only after a restart. A batch already being
+    /// decided keeps the version it started with.
+    public func publishCCERPolicy(
+        _ policy: CCERPolicy, effectiveFrom: String, note: String, audit: AuditNote? = nil
+    ) async throws -> Result<Int, CCERError> {
+        var policy = policy
+        policy.note = note
+        let problems = Self.publicationProblems(policy, effectiveFrom: effectiveFrom, note: note)
+        let toStore = policy
+        let result: Result<Int, CCERError> = try await store.write { tx in
+            _ = try await tx.lockHead()
+            let result: Result<Int, CCERError> =
+                problems.isEmpty
+                ? .success(try await tx.publishCCERPolicy(toStore, effectiveFrom: effectiveFrom, note: note))
+                : .failure(CCERError(.invalidPolicy, problems.joined(separator: "; ")))
+            if let audit {
+                switch result {
+                case .success(let version): try await tx.appendAudit([audit.record(detail: "accepted v\(version)", accepted: true)])
+                case .failure(let error): try await tx.appendAudit([audit.record(detail: "rejected " + error.code.rawValue, accepted: false)])
+                }
+            }
+            return result
+        }
+        if case .success(let version) = result {
+            policy.version = version
+            adopt(policy)
+        }
+        return result
+    }
+
+    /// Takes a version another process published (`openets ccer policy publish`) since this
+    /// service last read or published one.
+    public func refreshCCERPolicy() async throws {
+        adopt(try await store.ccerPolicy())
+    }
+
+    /// Every published version, oldest first (the built-in version 1 not among them).
+    public nonisolated func ccerPolicyVersions() async throws -> [StoredCCERPolicy] { try await store.ccerPolicyVersions() }
+
+    /// Versions only move forward: two publications finishing out of order leave the later one.
+    private func adopt(_ policy: CCERPolicy) {
+        if policy.version > ccerPolicy.version { ccerPolicy = policy }
+    }
+}
