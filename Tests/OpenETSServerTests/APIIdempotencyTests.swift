@@ -249,9 +249,11 @@ struct APIIdempotencyTests {
 
         func planVersions(id: String) async throws -> [StoredAllocationPlan] { try await inner.planVersions(id: id) }
         func allPlanVersions() async throws -> [StoredAllocationPlan] { try await inner.allPlanVersions() }
-        func insertPlanDraft(_ plan: StoredAllocationPlan, audit: AuditRecord?) async throws -> Bool { try await inner.insertPlanDraft(plan, audit: audit) }
-        func publishPlan(id: String, version: Int, by: String, at: Timestamp, audit: AuditRecord?) async throws -> Bool {
-            try await inner.publishPlan(id: id, version: version, by: by, at: at, audit: audit)
+        func insertPlanDraft(_ plan: StoredAllocationPlan, audit: AuditRecord?, key: IdempotencyCompletion?) async throws -> Bool {
+            try await inner.insertPlanDraft(plan, audit: audit, key: key)
+        }
+        func publishPlan(id: String, version: Int, by: String, at: Timestamp, audit: AuditRecord?, key: IdempotencyCompletion?) async throws -> Bool {
+            try await inner.publishPlan(id: id, version: version, by: by, at: at, audit: audit, key: key)
         }
         func migrate() async throws { try await inner.migrate() }
         func stage(plan: String, year: Int, stage: CycleStage) async throws -> CycleStageRecord? { try await inner.stage(plan: plan, year: year, stage: stage) }

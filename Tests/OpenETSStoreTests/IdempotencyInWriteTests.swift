@@ -1,0 +1,174 @@
+import Foundation
+import OpenETSApplication
+import OpenETSDomain
+import OpenETSRuntime
+import OpenETSSQLStore
+import Testing
+
+/// The API's Idempotency-Key completed in the write's own transaction (migration 24,
+/// `IdempotencyCompletion`; docs/api.md "Idempotency"), on each database, for plan load and
+/// publish: a write that commits leaves its key completed with its answer although no step
+/// after it runs (the store path is called directly, as a server that stopped right after the
+/// write leaves it); a fault injected after the write's statements (a trigger refusing the
+/// key's UPDATE) rolls the write and its audit line back and leaves the key in progress; a key
+/// the request does not hold (never claimed, another request's) stores nothing.
+@Suite("Idempotency-Keys completed in the write's transaction, on each database")
+struct IdempotencyInWriteTests {
+    struct World {
+        let ledger: any LedgerStore
+        let cycleStore: any AllocationCycleStore
+        let plans: AllocationPlanService
+        let database: any SQLDatabase
+
+        func close() async throws {
+            try await cycleStore.close()
+            try await ledger.close()
+            try await database.close()
+        }
+
+        func claim(_ scope: IdempotencyScope, _ hash: String) async throws -> IdempotencyClaim {
+            try await ledger.claimIdempotencyKey(scope, requestSHA256: hash, at: SystemClock().now(), expiredBefore: Timestamp(millisecondsSinceEpoch: 0))
+        }
+
+        func lines(_ action: String) async throws -> [String] {
+            try await ledger.audit(limit: 1_000).filter { $0.action == action }.map(\.detail)
+        }
+
+        /// Makes every UPDATE of `api_idempotency` fail: a fault after the write's statements,
+        /// inside its transaction.
+        func failKeyUpdates() async throws {
+            try await database.transaction { sql in
+                switch database.dialect {
+                case .sqlite:
+                    try await sql.execute(
+                        "CREATE TRIGGER fail_key BEFORE UPDATE ON api_idempotency BEGIN SELECT RAISE(ABORT, 'injected fault'); END", [])
+                case .postgres:
+                    try await sql.execute(
+                        "CREATE FUNCTION fail_key() RETURNS trigger LANGUAGE plpgsql AS $f$ BEGIN RAISE EXCEPTION 'injected fault'; END $f$", [])
+                    try await sql.execute("CREATE TRIGGER fail_key BEFORE UPDATE ON api_idempotency FOR EACH ROW EXECUTE FUNCTION fail_key()", [])
+                }
+            }
+        }
+
+        func mendKeyUpdates() async throws {
+            try await database.transaction { sql in
+                switch database.dialect {
+                case .sqlite: try await sql.execute("DROP TRIGGER fail_key", [])
+                case .postgres: try await sql.execute("DROP TRIGGER fail_key ON api_idempotency", [])
+                }
+            }
+        }
+    }
+
+    static func world(_ backend: Backend, _ name: String = #function) async throws -> World {
+        let location = try backend.freshLocation(name)
+        let ledger = try await Composition.openStore(location)
+        let plans = try await Composition.openAllocationPlans(location, clock: SteppingClock(), connectionID: 2)
+        return World(ledger: ledger, cycleStore: plans.store, plans: plans.service, database: try await Composition.openDatabase(location, connectionID: 3))
+    }
+
+    static let hash = String(repeating: "a", count: 64)
+
+    static func completion(_ scope: IdempotencyScope, _ answer: String, hash: String = hash) -> IdempotencyCompletion {
+        IdempotencyCompletion(scope: scope, requestSHA256: hash, response: StoredAPIResponse(status: 201, body: answer))
+    }
+
+    static func note(_ action: String) -> AuditNote { AuditNote(at: SystemClock().now(), user: "mee", action: action, address: "test") }
+
+    @Test(arguments: Backend.all)
+    func aLoadCommitsItsKeyWithTheDraft(_ backend: Backend) async throws {
+        let world = try await Self.world(backend)
+        let plans = world.plans
+        let scope = IdempotencyScope(user: "mee", operation: "loadAllocationPlan", key: "k1")
+
+        // Claimed, then the store path alone: the key is completed with the answer although no
+        // handler step follows the write.
+        #expect(try await world.claim(scope, Self.hash) == .claimed)
+        let loaded = try await plans.load(AllocationPlanStoreTests.corrected, by: "mee", audit: Self.note("api_plan_load")) {
+            Self.completion(scope, "draft v\($0.stored.plan.version)")
+        }
+        #expect(loaded.stored.plan.version == 2)
+        #expect(try await world.claim(scope, Self.hash) == .completed(StoredAPIResponse(status: 201, body: "draft v2")))
+        #expect(try await world.lines("api_plan_load") == ["accepted power-2024 v2"])
+
+        // A fault after the draft's statements, in its transaction: no draft, no line, the key
+        // still in progress (a retry is 409, nothing was done).
+        var third = AllocationPlanStoreTests.corrected
+        third.gasCap = false
+        let faulted = IdempotencyScope(user: "mee", operation: "loadAllocationPlan", key: "k2")
+        #expect(try await world.claim(faulted, Self.hash) == .claimed)
+        try await world.failKeyUpdates()
+        await #expect(throws: (any Error).self) {
+            _ = try await plans.load(third, by: "mee", audit: Self.note("api_plan_load")) { _ in Self.completion(faulted, "draft v3") }
+        }
+        #expect(try await plans.versions(id: "power-2024").map(\.plan.version) == [2])
+        #expect(try await world.lines("api_plan_load") == ["accepted power-2024 v2"])
+        #expect(try await world.claim(faulted, Self.hash) == .inProgress)
+        try await world.mendKeyUpdates()
+
+        // A key the request does not hold: never claimed, or claimed for another request.
+        // IdempotencyKeyNotHeld, and the draft and its line rolled back with it.
+        let unclaimed = IdempotencyScope(user: "mee", operation: "loadAllocationPlan", key: "k3")
+        await #expect(throws: IdempotencyKeyNotHeld(scope: unclaimed)) {
+            _ = try await plans.load(third, by: "mee", audit: Self.note("api_plan_load")) { _ in Self.completion(unclaimed, "draft v3") }
+        }
+        await #expect(throws: IdempotencyKeyNotHeld(scope: faulted)) {
+            _ = try await plans.load(third, by: "mee", audit: Self.note("api_plan_load")) { _ in
+                Self.completion(faulted, "draft v3", hash: String(repeating: "b", count: 64))
+            }
+        }
+        #expect(try await plans.versions(id: "power-2024").map(\.plan.version) == [2])
+        #expect(try await world.lines("api_plan_load") == ["accepted power-2024 v2"])
+        // The unclaimed key stayed unclaimed (no row was made for it).
+        #expect(try await world.claim(unclaimed, Self.hash) == .claimed)
+        let v3 = try await plans.load(third, by: "mee", audit: Self.note("api_plan_load")) { _ in Self.completion(unclaimed, "draft v3") }
+        #expect(v3.stored.plan.version == 3)
+        #expect(try await world.claim(unclaimed, Self.hash) == .completed(StoredAPIResponse(status: 201, body: "draft v3")))
+        try await world.close()
+    }
+
+    @Test(arguments: Backend.all)
+    func aPublicationCommitsItsKeyWithIt(_ backend: Backend) async throws {
+        let world = try await Self.world(backend)
+        let plans = world.plans
+        _ = try await plans.load(AllocationPlanStoreTests.corrected, by: "mee")
+        var third = AllocationPlanStoreTests.corrected
+        third.gasCap = false
+        _ = try await plans.load(third, by: "mee")
+
+        // A fault after the publication's statements: v2 stays a draft, no line, key in progress.
+        let faulted = IdempotencyScope(user: "mee", operation: "publishAllocationPlan", key: "p1")
+        #expect(try await world.claim(faulted, Self.hash) == .claimed)
+        try await world.failKeyUpdates()
+        await #expect(throws: (any Error).self) {
+            _ = try await plans.publish(id: "power-2024", version: 2, by: "mee", audit: Self.note("api_plan_publish")) { _ in
+                Self.completion(faulted, "published v2")
+            }
+        }
+        #expect(try await plans.versions(id: "power-2024").map(\.status) == [.draft, .draft])
+        #expect(try await world.lines("api_plan_publish").isEmpty)
+        #expect(try await world.claim(faulted, Self.hash) == .inProgress)
+        try await world.mendKeyUpdates()
+
+        // An unheld key: nothing published.
+        let unclaimed = IdempotencyScope(user: "mee", operation: "publishAllocationPlan", key: "p2")
+        await #expect(throws: IdempotencyKeyNotHeld(scope: unclaimed)) {
+            _ = try await plans.publish(id: "power-2024", version: 2, by: "mee", audit: Self.note("api_plan_publish")) { _ in
+                Self.completion(unclaimed, "published v2")
+            }
+        }
+        #expect(try await plans.versions(id: "power-2024").map(\.status) == [.draft, .draft])
+
+        // Claimed, then the store path alone: published, the line and the key's answer with it;
+        // the answer is made of the version as the transaction leaves it.
+        #expect(try await world.claim(unclaimed, Self.hash) == .claimed)
+        let published = try await plans.publish(id: "power-2024", version: 2, by: "mee", audit: Self.note("api_plan_publish")) {
+            Self.completion(unclaimed, "\($0.status.rawValue) v\($0.plan.version) by \($0.publishedBy ?? "-")")
+        }
+        #expect(try await world.claim(unclaimed, Self.hash) == .completed(StoredAPIResponse(status: 201, body: "published v2 by mee")))
+        #expect(try await world.lines("api_plan_publish") == ["accepted power-2024 v2"])
+        let stored = try #require(try await plans.version(id: "power-2024", version: 2))
+        #expect(stored == published, "the answer is the version as stored")
+        try await world.close()
+    }
+}
