@@ -171,4 +171,89 @@ struct IdempotencyInWriteTests {
         #expect(stored == published, "the answer is the version as stored")
         try await world.close()
     }
+
+    static func notice(_ entity: String, _ province: String) -> PenaltyNotice {
+        PenaltyNotice(
+            id: CompliancePenalties.noticeID(plan: "power-2024", year: 2024, entity: AccountID(entity)), planID: "power-2024", year: 2024,
+            entity: AccountID(entity), province: province, regime: .priceMultiple, shortfallT: 10, averagePriceFen: 10_000, minFen: 500_000,
+            maxFen: 1_000_000, amountFen: 600_000, deductionT: 10, status: .issued, issuedOn: CivilDate(year: 2025, month: 1, day: 5))
+    }
+
+    /// Penalty notices issued (`saveNotices`) and paid (`setNoticeStatus`) with their key: the
+    /// answer is made of what the transaction left and stored with it; a fault after the
+    /// write's statements stores nothing and keeps the key in progress.
+    @Test(arguments: Backend.all)
+    func penaltyNoticesCommitTheirKeyWithThem(_ backend: Backend) async throws {
+        let world = try await Self.world(backend)
+        let cycle = world.cycleStore
+        let (sc1, sc2, gd) = (Self.notice("ENT-000001", "SC"), Self.notice("ENT-000002", "SC"), Self.notice("ENT-000003", "GD"))
+        func statuses() async throws -> [String: PenaltyNotice.Status] {
+            Dictionary(uniqueKeysWithValues: try await cycle.notices(year: 2024).map { ($0.id, $0.status) })
+        }
+        func answer(_ issued: Int, _ notices: [PenaltyNotice]) -> String {
+            "\(issued) issued: " + notices.map { "\($0.entity.rawValue) \($0.status.rawValue)" }.joined(separator: ", ")
+        }
+
+        // GD was issued before; SC's two now, with the key: the answer names the year's three
+        // notices as the transaction left them and the count it stored.
+        _ = try await cycle.saveNotices([gd], at: SystemClock().now())
+        let issue = IdempotencyScope(user: "sc", operation: "issuePenaltyNotices", key: "i1")
+        #expect(try await world.claim(issue, Self.hash) == .claimed)
+        let saved = try await cycle.saveNotices([sc1, sc2], year: 2024, at: SystemClock().now(), audit: Self.note("api_penalty_issue")) {
+            Self.completion(issue, answer($0, $1))
+        }
+        #expect(saved.issued == 2 && saved.yearNotices.count == 3)
+        let expected = "2 issued: ENT-000001 issued, ENT-000002 issued, ENT-000003 issued"
+        #expect(try await world.claim(issue, Self.hash) == .completed(StoredAPIResponse(status: 201, body: expected)))
+        #expect(try await world.lines("api_penalty_issue").count == 1)
+
+        // Paid with the key: the notice moves and the key completes in one transaction.
+        let pay = IdempotencyScope(user: "sc", operation: "markPenaltyPaid", key: "p1")
+        #expect(try await world.claim(pay, Self.hash) == .claimed)
+        let paidLine = AuditRecord(at: SystemClock().now(), user: "sc", action: "api_penalty_paid", detail: "accepted \(sc1.id)", address: "test")
+        #expect(try await cycle.setNoticeStatus(
+            id: sc1.id, from: .issued, to: .paid, at: SystemClock().now(), audit: paidLine, key: Self.completion(pay, "paid \(sc1.id)")))
+        #expect(try await world.claim(pay, Self.hash) == .completed(StoredAPIResponse(status: 201, body: "paid \(sc1.id)")))
+        // A move that does not happen (paid already) completes nothing: the key stays in progress.
+        let again = IdempotencyScope(user: "sc", operation: "markPenaltyPaid", key: "p2")
+        #expect(try await world.claim(again, Self.hash) == .claimed)
+        #expect(try await cycle.setNoticeStatus(
+            id: sc1.id, from: .issued, to: .paid, at: SystemClock().now(), audit: paidLine, key: Self.completion(again, "paid")) == false)
+        #expect(try await world.claim(again, Self.hash) == .inProgress)
+
+        // Faults after the write's statements: nothing paid, nothing issued, no line, keys in progress.
+        try await world.failKeyUpdates()
+        let faultedPay = IdempotencyScope(user: "sc", operation: "markPenaltyPaid", key: "p3")
+        #expect(try await world.claim(faultedPay, Self.hash) == .claimed)
+        await #expect(throws: (any Error).self) {
+            _ = try await cycle.setNoticeStatus(
+                id: sc2.id, from: .issued, to: .paid, at: SystemClock().now(), audit: paidLine, key: Self.completion(faultedPay, "paid"))
+        }
+        let faultedIssue = IdempotencyScope(user: "gd", operation: "issuePenaltyNotices", key: "i2")
+        #expect(try await world.claim(faultedIssue, Self.hash) == .claimed)
+        let gd2 = Self.notice("ENT-000009", "GD")
+        await #expect(throws: (any Error).self) {
+            _ = try await cycle.saveNotices([gd2], year: 2024, at: SystemClock().now(), audit: Self.note("api_penalty_issue")) {
+                Self.completion(faultedIssue, answer($0, $1))
+            }
+        }
+        try await world.mendKeyUpdates()
+        #expect(try await statuses() == [sc1.id: .paid, sc2.id: .issued, gd.id: .issued])
+        #expect(try await world.lines("api_penalty_issue").count == 1)
+        #expect(try await world.lines("api_penalty_paid").count == 1)
+        #expect(try await world.claim(faultedPay, Self.hash) == .inProgress)
+        #expect(try await world.claim(faultedIssue, Self.hash) == .inProgress)
+
+        // A key the request does not hold: IdempotencyKeyNotHeld, nothing stored.
+        let unclaimed = IdempotencyScope(user: "gd", operation: "issuePenaltyNotices", key: "i3")
+        await #expect(throws: IdempotencyKeyNotHeld(scope: unclaimed)) {
+            _ = try await cycle.saveNotices([gd2], year: 2024, at: SystemClock().now(), audit: nil) { Self.completion(unclaimed, answer($0, $1)) }
+        }
+        await #expect(throws: IdempotencyKeyNotHeld(scope: unclaimed)) {
+            _ = try await cycle.setNoticeStatus(
+                id: sc2.id, from: .issued, to: .paid, at: SystemClock().now(), audit: nil, key: Self.completion(unclaimed, "paid"))
+        }
+        #expect(try await statuses() == [sc1.id: .paid, sc2.id: .issued, gd.id: .issued])
+        try await world.close()
+    }
 }

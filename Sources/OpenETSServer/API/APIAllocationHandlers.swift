@@ -249,9 +249,9 @@ extension APIHandler {
         let year = Int(input.path.year), id = input.path.noticeId
         let scope = Self.readScope(principal)
         guard scope != .refused else { return Self.forbidden(principal, .penaltyRecord, "the user has no province").output() }
-        return try await idempotent(
+        return try await idempotentInWrite(
             "markPenaltyPaid", user: principal.user, key: key, parameters: [String(year), id], body: "", audit: "api_penalty_paid"
-        ) {
+        ) { ticket in
             let now = SystemClock().now()
             let details = ["notice": String(id.prefix(64)), "year": String(year), "command": "penalty_paid"]
             // Provincial staff see only their own province's notices: another's is not there.
@@ -259,29 +259,35 @@ extension APIHandler {
                 scope == .national || scope == .province(notice.province)
             else {
                 try await access.audit(now, principal.user, "api_penalty_paid", "rejected NOT_FOUND", APIRequestInfo.address)
-                return .notFound(.init(body: .json(Self.error("NOT_FOUND", "no penalty notice \(id) for \(year) in the caller's scope", details))))
+                return .answer(.notFound(.init(body: .json(Self.error("NOT_FOUND", "no penalty notice \(id) for \(year) in the caller's scope", details)))))
             }
             do {
                 // The line (`accepted <id>`) is written in the transaction that marks the notice paid.
                 // "Already paid" is decided by that write alone (it moves an issued notice only), so a
                 // call that lost a race to a concurrent payment is answered as a later call is.
                 let note = AuditNote(at: now, user: principal.user, action: "api_penalty_paid", address: APIRequestInfo.address, summary: id)
+                // The key's answer (the notice as paid) commits with the payment too.
                 let paid = try await AllocationCycleService(registry: service, store: cycle, clock: SystemClock())
-                    .markPaid(notice: id, year: year, audit: note)
-                return .ok(.init(body: .json(Schemas.PenaltyNoticePaid(notice: Self.notice(paid), replayed: false))))
+                    .markPaid(notice: id, year: year, audit: note) { try ticket.completion(Self.paid($0, replayed: false)) }
+                return .completedInWrite(Self.paid(paid, replayed: false))
             } catch let error as AllocationError {
                 // Paid already (by an earlier or a concurrent request, or the CLI): nothing changed;
                 // the notice as it is, `replayed`.
                 if error.code == .noticeStatus, let current = try await cycle.notices(year: year).first(where: { $0.id == id }),
                     current.status == .paid
                 {
+                    // Nothing was written: the answer is stored after, as `idempotent` stores it.
                     try? await access.audit(now, principal.user, "api_penalty_paid", "replayed \(id)", APIRequestInfo.address)
-                    return .ok(.init(body: .json(Schemas.PenaltyNoticePaid(notice: Self.notice(current), replayed: true))))
+                    return .answer(Self.paid(current, replayed: true))
                 }
                 try await access.audit(now, principal.user, "api_penalty_paid", "rejected \(error.code.rawValue)", APIRequestInfo.address)
-                return .unprocessableContent(.init(body: .json(Self.error(error.code.rawValue, error.message, details))))
+                return .answer(.unprocessableContent(.init(body: .json(Self.error(error.code.rawValue, error.message, details)))))
             }
         }
+    }
+
+    static func paid(_ notice: PenaltyNotice, replayed: Bool) -> Operations.MarkPenaltyPaid.Output {
+        .ok(.init(body: .json(Schemas.PenaltyNoticePaid(notice: Self.notice(notice), replayed: replayed))))
     }
 
     static func notice(_ notice: PenaltyNotice) -> Schemas.PenaltyNotice {
