@@ -51,7 +51,7 @@ extension SQLLedgerStore {
 /// commit together (plan load and publish). Throws `IdempotencyKeyNotHeld` when no row of the
 /// key is in progress with this request (released, expired, or completed already): the caller's
 /// transaction then rolls back with its write.
-func completeIdempotencyKey(_ completion: IdempotencyCompletion, _ sql: any SQLExecutor) async throws {
+func completeKeyInTransaction(_ completion: IdempotencyCompletion, _ sql: any SQLExecutor) async throws {
     guard try await updateIdempotencyKey(completion, sql) else { throw IdempotencyKeyNotHeld(scope: completion.scope) }
 }
 

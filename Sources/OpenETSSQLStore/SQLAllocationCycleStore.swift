@@ -128,7 +128,7 @@ public struct SQLAllocationCycleStore<Database: SQLDatabase>: AllocationCycleSto
             if let audit { try await insertAuditRecords([audit.noticesIssued(issued, of: notices.count)], sql, database.dialect) }
             // The notices as this transaction leaves them: the answer, stored with the key.
             let stored = try await readNotices(sql, year: year)
-            if let key { try await completeIdempotencyKey(try key(issued, stored), sql) }
+            if let key { try await completeKeyInTransaction(try key(issued, stored), sql) }
             return (issued, stored)
         }
     }
@@ -147,7 +147,7 @@ public struct SQLAllocationCycleStore<Database: SQLDatabase>: AllocationCycleSto
                 [.text(to.rawValue), .int(at.millisecondsSinceEpoch), .text(id), .text(from.rawValue)])
             guard !moved.isEmpty else { return false }
             if let audit { try await insertAuditRecords([audit], sql, database.dialect) }
-            if let key { try await completeIdempotencyKey(key, sql) }
+            if let key { try await completeKeyInTransaction(key, sql) }
             return true
         }
     }

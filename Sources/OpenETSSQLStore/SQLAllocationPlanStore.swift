@@ -36,7 +36,7 @@ extension SQLAllocationCycleStore {
                  .int(stored.loadedAt.millisecondsSinceEpoch)])
             // The line and the API key's answer commit with the draft, or none does.
             if let audit { try await insertAuditRecords([audit], sql, database.dialect) }
-            if let key { try await completeIdempotencyKey(key, sql) }
+            if let key { try await completeKeyInTransaction(key, sql) }
             return true
         }
     }
@@ -58,7 +58,7 @@ extension SQLAllocationCycleStore {
                 """,
                 [.text(by), .int(at.millisecondsSinceEpoch), .text(id), .int(Int64(version))])
             if let audit { try await insertAuditRecords([audit], sql, database.dialect) }
-            if let key { try await completeIdempotencyKey(key, sql) }
+            if let key { try await completeKeyInTransaction(key, sql) }
             return true
         }
     }

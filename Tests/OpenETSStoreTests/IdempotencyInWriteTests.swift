@@ -34,28 +34,33 @@ struct IdempotencyInWriteTests {
             try await ledger.audit(limit: 1_000).filter { $0.action == action }.map(\.detail)
         }
 
-        /// Makes every UPDATE of `api_idempotency` fail: a fault after the write's statements,
-        /// inside its transaction.
-        func failKeyUpdates() async throws {
-            try await database.transaction { sql in
-                switch database.dialect {
-                case .sqlite:
-                    try await sql.execute(
-                        "CREATE TRIGGER fail_key BEFORE UPDATE ON api_idempotency BEGIN SELECT RAISE(ABORT, 'injected fault'); END", [])
-                case .postgres:
-                    try await sql.execute(
-                        "CREATE FUNCTION fail_key() RETURNS trigger LANGUAGE plpgsql AS $f$ BEGIN RAISE EXCEPTION 'injected fault'; END $f$", [])
-                    try await sql.execute("CREATE TRIGGER fail_key BEFORE UPDATE ON api_idempotency FOR EACH ROW EXECUTE FUNCTION fail_key()", [])
-                }
+        func failKeyUpdates() async throws { try await IdempotencyInWriteTests.failKeyUpdates(database) }
+        func mendKeyUpdates() async throws { try await IdempotencyInWriteTests.mendKeyUpdates(database) }
+    }
+
+    /// Makes every UPDATE of `api_idempotency` fail: a fault after the write's statements,
+    /// inside its transaction.
+    static func failKeyUpdates(_ database: any SQLDatabase) async throws {
+        try await database.transaction { sql in
+            switch database.dialect {
+            case .sqlite:
+                try await sql.execute(
+                    "CREATE TRIGGER fail_key BEFORE UPDATE ON api_idempotency BEGIN SELECT RAISE(ABORT, 'injected fault'); END", [])
+            case .postgres:
+                try await sql.execute(
+                    "CREATE FUNCTION fail_key() RETURNS trigger LANGUAGE plpgsql AS $f$ BEGIN RAISE EXCEPTION 'injected fault'; END $f$", [])
+                try await sql.execute("CREATE TRIGGER fail_key BEFORE UPDATE ON api_idempotency FOR EACH ROW EXECUTE FUNCTION fail_key()", [])
             }
         }
+    }
 
-        func mendKeyUpdates() async throws {
-            try await database.transaction { sql in
-                switch database.dialect {
-                case .sqlite: try await sql.execute("DROP TRIGGER fail_key", [])
-                case .postgres: try await sql.execute("DROP TRIGGER fail_key ON api_idempotency", [])
-                }
+    static func mendKeyUpdates(_ database: any SQLDatabase) async throws {
+        try await database.transaction { sql in
+            switch database.dialect {
+            case .sqlite: try await sql.execute("DROP TRIGGER fail_key", [])
+            case .postgres:
+                try await sql.execute("DROP TRIGGER fail_key ON api_idempotency", [])
+                try await sql.execute("DROP FUNCTION fail_key()", [])
             }
         }
     }
@@ -255,5 +260,61 @@ struct IdempotencyInWriteTests {
         }
         #expect(try await statuses() == [sc1.id: .paid, sc2.id: .issued, gd.id: .issued])
         try await world.close()
+    }
+
+    /// An application decided (returned, rejected, approved) and resubmitted with its key: the
+    /// key's answer commits with the application's new version (an approval's last step, with
+    /// its users); a fault after the write's statements leaves the application as it was.
+    @Test(arguments: Backend.all)
+    func applicationDecisionsCommitTheirKeyWithThem(_ backend: Backend) async throws {
+        let h = try await Harness.open(backend)
+        let database = try await Composition.openDatabase(h.location, connectionID: 3)
+        let opening = AccountOpeningService(store: h.store, registry: h.service)
+        let now = SystemClock().now()
+        let submitted = try await opening.apply(AccountOpeningServiceTests.institution(), by: nil, at: now).get()
+        let id = submitted.application.id
+        func claim(_ scope: IdempotencyScope) async throws -> IdempotencyClaim {
+            try await h.store.claimIdempotencyKey(scope, requestSHA256: Self.hash, at: now, expiredBefore: Timestamp(millisecondsSinceEpoch: 0))
+        }
+        func status() async throws -> AccountApplicationStatus? { try await h.store.application(id)?.application.status }
+        func answer(_ scope: IdempotencyScope) -> ApplicationKeyCompletion {
+            { Self.completion(scope, "\($0.id) \($0.status.rawValue)") }
+        }
+
+        let returned = IdempotencyScope(user: "ro", operation: "decideAccountApplication", key: "d1")
+        #expect(try await claim(returned) == .claimed)
+        #expect(try await opening.decide(id, .returnForCorrection(reason: "scan unreadable"), by: "ro", at: now, key: answer(returned)).get().status == .returned)
+        #expect(try await claim(returned) == .completed(StoredAPIResponse(status: 201, body: "\(id) returned")))
+
+        let resubmitted = IdempotencyScope(user: "applicant:\(id)", operation: "resubmitAccountApplication", key: "r1")
+        #expect(try await claim(resubmitted) == .claimed)
+        _ = try await opening.resubmit(
+            id: id, reference: submitted.reference, AccountOpeningServiceTests.institution(), at: now, key: answer(resubmitted)).get()
+        #expect(try await claim(resubmitted) == .completed(StoredAPIResponse(status: 201, body: "\(id) submitted")))
+
+        // A fault after the rejection's statements: still submitted, the key in progress.
+        let rejected = IdempotencyScope(user: "ro", operation: "decideAccountApplication", key: "d2")
+        #expect(try await claim(rejected) == .claimed)
+        try await Self.failKeyUpdates(database)
+        await #expect(throws: (any Error).self) {
+            _ = try await opening.decide(id, .reject(reason: "no"), by: "ro", at: now, key: answer(rejected))
+        }
+        try await Self.mendKeyUpdates(database)
+        #expect(try await status() == .submitted)
+        #expect(try await claim(rejected) == .inProgress)
+        // An unheld key: nothing decided.
+        let unclaimed = IdempotencyScope(user: "ro", operation: "decideAccountApplication", key: "d3")
+        await #expect(throws: IdempotencyKeyNotHeld(scope: unclaimed)) {
+            _ = try await opening.decide(id, .reject(reason: "no"), by: "ro", at: now, key: answer(unclaimed))
+        }
+        #expect(try await status() == .submitted)
+
+        // Approved with the key: the application, its user and the key's answer together.
+        #expect(try await claim(unclaimed) == .claimed)
+        #expect(try await opening.decide(id, .approve, by: "ro", at: now, key: answer(unclaimed)).get().status == .approved)
+        #expect(try await claim(unclaimed) == .completed(StoredAPIResponse(status: 201, body: "\(id) approved")))
+        #expect(try await h.store.user("fund.a") != nil)
+        try await database.close()
+        try await h.store.close()
     }
 }
