@@ -317,4 +317,53 @@ struct IdempotencyInWriteTests {
         try await database.close()
         try await h.store.close()
     }
+
+    /// An MRV policy version published with its key: the answer (made of the version as
+    /// stored) commits in the MRV writer's transaction with the version and its audit line.
+    @Test(arguments: Backend.all)
+    func anMRVPolicyPublicationCommitsItsKeyWithIt(_ backend: Backend) async throws {
+        let location = try backend.freshLocation()
+        let ledger = try await Composition.openStore(location)
+        let mrv = try await Composition.openMRV(location, clock: SteppingClock(), connectionID: 2)
+        let database = try await Composition.openDatabase(location, connectionID: 3)
+        let tables = MRVPolicyServiceTests.withGridFactor2022("0.6")
+        func claim(_ scope: IdempotencyScope) async throws -> IdempotencyClaim {
+            try await ledger.claimIdempotencyKey(scope, requestSHA256: Self.hash, at: SystemClock().now(), expiredBefore: Timestamp(millisecondsSinceEpoch: 0))
+        }
+        func answer(_ scope: IdempotencyScope) -> (StoredMRVPolicy, MRVPolicyPublication) throws -> IdempotencyCompletion {
+            { stored, _ in Self.completion(scope, "v\(stored.version) \(stored.note)") }
+        }
+        func lines() async throws -> [String] { try await ledger.audit(limit: 100).filter { $0.action == "api_mrv_policy_publish" }.map(\.detail) }
+
+        // A fault after the version's statements: no version, no line, the key in progress.
+        let faulted = IdempotencyScope(user: "mee", operation: "publishMRVPolicy", key: "m1")
+        #expect(try await claim(faulted) == .claimed)
+        try await Self.failKeyUpdates(database)
+        await #expect(throws: (any Error).self) {
+            _ = try await mrv.service.publishPolicy(
+                tables, effectiveFrom: "2025-01-20", note: "grid", audit: Self.note("api_mrv_policy_publish"), key: answer(faulted))
+        }
+        try await Self.mendKeyUpdates(database)
+        #expect(try await mrv.service.policyVersions().isEmpty)
+        #expect(try await lines().isEmpty)
+        #expect(try await claim(faulted) == .inProgress)
+        // An unheld key: nothing published.
+        let key = IdempotencyScope(user: "mee", operation: "publishMRVPolicy", key: "m2")
+        await #expect(throws: IdempotencyKeyNotHeld(scope: key)) {
+            _ = try await mrv.service.publishPolicy(tables, effectiveFrom: "2025-01-20", note: "grid", key: answer(key))
+        }
+        #expect(try await mrv.service.policyVersions().isEmpty)
+
+        // Claimed, then the service path alone: version 1, its line and the key's answer.
+        #expect(try await claim(key) == .claimed)
+        let published = try await mrv.service.publishPolicy(
+            tables, effectiveFrom: "2025-01-20", note: "grid", audit: Self.note("api_mrv_policy_publish"), key: answer(key)).get()
+        #expect(published.version == 1 && published.stored?.note == "grid")
+        #expect(try await mrv.service.policyVersions().map(\.version) == [1])
+        #expect(try await claim(key) == .completed(StoredAPIResponse(status: 201, body: "v1 grid")))
+        #expect(try await lines() == ["accepted v1"])
+        try await database.close()
+        try await mrv.store.close()
+        try await ledger.close()
+    }
 }
