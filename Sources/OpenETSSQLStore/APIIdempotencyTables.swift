@@ -48,7 +48,7 @@ extension SQLLedgerStore {
 }
 
 /// Completes a claimed key in the caller's transaction: the write the answer is of, so the two
-/// commit together (plan load and publish). Throws `IdempotencyKeyNotHeld` when no row of the
+/// commit together (the plan, cycle, application and MRV stores' writes). Throws `IdempotencyKeyNotHeld` when no row of the
 /// key is in progress with this request (released, expired, or completed already): the caller's
 /// transaction then rolls back with its write.
 func completeKeyInTransaction(_ completion: IdempotencyCompletion, _ sql: any SQLExecutor) async throws {

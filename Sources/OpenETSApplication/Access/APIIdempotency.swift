@@ -6,11 +6,12 @@ import OpenETSDomain
 /// table `api_idempotency`; docs/api.md, "Idempotency").
 ///
 /// A key is claimed before the operation runs (a row "in progress"). An operation whose store
-/// takes an `IdempotencyCompletion` (plan load and publish) completes the key with its answer
-/// in the write's own transaction: the write and its key commit together, or neither does. The
-/// others complete it after the write, in a transaction of its own, so a crash between the two
-/// leaves the row in progress, and a retry is answered 409 IDEMPOTENCY_IN_PROGRESS rather than
-/// acting twice.
+/// takes an `IdempotencyCompletion` (plan load and publish, penalty notices issued and paid,
+/// an application decided or resubmitted, an MRV policy version published) completes the key
+/// with its answer in the write's own transaction: the write and its key commit together, or
+/// neither does. A cycle stage run (many transactions) completes it after the run, in a
+/// transaction of its own, so a crash between the two leaves the row in progress, and a retry
+/// is answered 409 IDEMPOTENCY_IN_PROGRESS rather than acting twice.
 public struct IdempotencyScope: Hashable, Sendable {
     /// The caller: a user id, or `applicant:<application id>` for an anonymous applicant
     /// holding the application's secret reference. Keys of two callers never collide.

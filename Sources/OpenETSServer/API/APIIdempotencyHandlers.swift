@@ -43,7 +43,7 @@ enum StoredJSON {
 }
 
 /// The key a request holds, for an operation whose store completes it in the write's own
-/// transaction (`IdempotencyCompletion`): plan load and publish.
+/// transaction (`IdempotencyCompletion`): every operation of `idempotent` but a cycle stage run.
 struct IdempotencyTicket {
     let scope: IdempotencyScope
     let requestSHA256: String
