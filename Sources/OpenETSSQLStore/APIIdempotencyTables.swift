@@ -34,12 +34,7 @@ extension SQLLedgerStore {
 
     public func completeIdempotencyKey(_ scope: IdempotencyScope, requestSHA256: String, response: StoredAPIResponse) async throws {
         try await database.transaction { sql in
-            try await sql.execute(
-                """
-                UPDATE api_idempotency SET status = $5, response = $6
-                WHERE user_id = $1 AND operation = $2 AND idem_key = $3 AND request_sha256 = $4 AND status = 0
-                """,
-                [.text(scope.user), .text(scope.operation), .text(scope.key), .text(requestSHA256), .int(Int64(response.status)), .text(response.body)])
+            _ = try await updateIdempotencyKey(IdempotencyCompletion(scope: scope, requestSHA256: requestSHA256, response: response), sql)
         }
     }
 
@@ -50,4 +45,26 @@ extension SQLLedgerStore {
                 [.text(scope.user), .text(scope.operation), .text(scope.key), .text(requestSHA256)])
         }
     }
+}
+
+/// Completes a claimed key in the caller's transaction: the write the answer is of, so the two
+/// commit together (the plan, cycle, application and MRV stores' writes). Throws `IdempotencyKeyNotHeld` when no row of the
+/// key is in progress with this request (released, expired, or completed already): the caller's
+/// transaction then rolls back with its write.
+func completeKeyInTransaction(_ completion: IdempotencyCompletion, _ sql: any SQLExecutor) async throws {
+    guard try await updateIdempotencyKey(completion, sql) else { throw IdempotencyKeyNotHeld(scope: completion.scope) }
+}
+
+/// The completion's UPDATE; whether it found the row in progress.
+private func updateIdempotencyKey(_ completion: IdempotencyCompletion, _ sql: any SQLExecutor) async throws -> Bool {
+    let scope = completion.scope
+    return try await !sql.query(
+        """
+        UPDATE api_idempotency SET status = $5, response = $6
+        WHERE user_id = $1 AND operation = $2 AND idem_key = $3 AND request_sha256 = $4 AND status = 0
+        RETURNING status
+        """,
+        [.text(scope.user), .text(scope.operation), .text(scope.key), .text(completion.requestSHA256),
+         .int(Int64(completion.response.status)), .text(completion.response.body)]
+    ).isEmpty
 }

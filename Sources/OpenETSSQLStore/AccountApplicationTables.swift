@@ -43,7 +43,8 @@ extension SQLLedgerStore {
     }
 
     public func updateApplication(
-        _ record: AccountApplicationRecord, expectedVersion: Int64, documents: [StoredDocument], users: [UserRecord]
+        _ record: AccountApplicationRecord, expectedVersion: Int64, documents: [StoredDocument], users: [UserRecord],
+        key: IdempotencyCompletion?
     ) async throws -> Bool {
         let body = try Self.applicationEncoder.encode(record.application)
         return try await database.transaction { sql in
@@ -63,6 +64,8 @@ extension SQLLedgerStore {
                     [.text(user.id), .text(user.name), .text(user.role.rawValue), .text(user.account?.rawValue ?? ""), .text(user.province ?? ""),
                      .text(user.passwordHash), .text(user.totpSecret ?? ""), .int(user.createdAt.millisecondsSinceEpoch), .text(user.verifier ?? "")])
             }
+            // The API key's answer commits with the application, or neither does.
+            if let key { try await completeKeyInTransaction(key, sql) }
             return true
         }
     }

@@ -106,7 +106,10 @@ public struct SQLAllocationCycleStore<Database: SQLDatabase>: AllocationCycleSto
         }
     }
 
-    public func saveNotices(_ notices: [PenaltyNotice], at: Timestamp, audit: AuditNote?) async throws -> Int {
+    public func saveNotices(
+        _ notices: [PenaltyNotice], year: Int, at: Timestamp, audit: AuditNote?,
+        key: ((_ issued: Int, _ yearNotices: [PenaltyNotice]) throws -> IdempotencyCompletion)?
+    ) async throws -> (issued: Int, yearNotices: [PenaltyNotice]) {
         try await database.transaction { sql in
             // RETURNING says whether this transaction stored the notice (or kept one stored before).
             var issued = 0
@@ -123,33 +126,19 @@ public struct SQLAllocationCycleStore<Database: SQLDatabase>: AllocationCycleSto
                 issued += inserted.count
             }
             if let audit { try await insertAuditRecords([audit.noticesIssued(issued, of: notices.count)], sql, database.dialect) }
-            return issued
+            // The notices as this transaction leaves them: the answer, stored with the key.
+            let stored = try await readNotices(sql, year: year)
+            if let key { try await completeKeyInTransaction(try key(issued, stored), sql) }
+            return (issued, stored)
         }
     }
 
     public func notices(year: Int) async throws -> [PenaltyNotice] {
-        try await database.withExecutor { sql in
-            try await sql.query(
-                """
-                SELECT id, plan_id, year, entity, province, regime, shortfall_t, average_price_fen, min_fen, max_fen, amount_fen,
-                    deduction_t, status, issued_on FROM compliance_penalty_notices WHERE year = $1 ORDER BY entity, plan_id
-                """,
-                [.int(Int64(year))]
-            ).map { row in
-                guard let regime = AllocationPlan.PenaltyRegime.Kind(rawValue: try row.text(5)),
-                    let status = PenaltyNotice.Status(rawValue: try row.text(12)), let issued = CivilDate(try row.text(13))
-                else { throw SQLStoreError.corrupt("compliance_penalty_notices: row \(try row.text(0))") }
-                return PenaltyNotice(
-                    id: try row.text(0), planID: try row.text(1), year: Int(try row.int(2)), entity: AccountID(try row.text(3)),
-                    province: try row.text(4), regime: regime, shortfallT: try row.int(6),
-                    averagePriceFen: row.values[7] == .null ? nil : try row.int(7), minFen: try row.int(8), maxFen: try row.int(9),
-                    amountFen: try row.int(10), deductionT: try row.int(11), status: status, issuedOn: issued)
-            }
-        }
+        try await database.withExecutor { sql in try await readNotices(sql, year: year) }
     }
 
     public func setNoticeStatus(
-        id: String, from: PenaltyNotice.Status, to: PenaltyNotice.Status, at: Timestamp, audit: AuditRecord?
+        id: String, from: PenaltyNotice.Status, to: PenaltyNotice.Status, at: Timestamp, audit: AuditRecord?, key: IdempotencyCompletion?
     ) async throws -> Bool {
         try await database.transaction { sql in
             // RETURNING says whether this transaction moved the notice (a concurrent move wins once).
@@ -158,6 +147,7 @@ public struct SQLAllocationCycleStore<Database: SQLDatabase>: AllocationCycleSto
                 [.text(to.rawValue), .int(at.millisecondsSinceEpoch), .text(id), .text(from.rawValue)])
             guard !moved.isEmpty else { return false }
             if let audit { try await insertAuditRecords([audit], sql, database.dialect) }
+            if let key { try await completeKeyInTransaction(key, sql) }
             return true
         }
     }
@@ -168,6 +158,25 @@ public struct SQLAllocationCycleStore<Database: SQLDatabase>: AllocationCycleSto
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         return encoder
+    }
+}
+
+private func readNotices(_ sql: any SQLExecutor, year: Int) async throws -> [PenaltyNotice] {
+    try await sql.query(
+        """
+        SELECT id, plan_id, year, entity, province, regime, shortfall_t, average_price_fen, min_fen, max_fen, amount_fen,
+            deduction_t, status, issued_on FROM compliance_penalty_notices WHERE year = $1 ORDER BY entity, plan_id
+        """,
+        [.int(Int64(year))]
+    ).map { row in
+        guard let regime = AllocationPlan.PenaltyRegime.Kind(rawValue: try row.text(5)),
+            let status = PenaltyNotice.Status(rawValue: try row.text(12)), let issued = CivilDate(try row.text(13))
+        else { throw SQLStoreError.corrupt("compliance_penalty_notices: row \(try row.text(0))") }
+        return PenaltyNotice(
+            id: try row.text(0), planID: try row.text(1), year: Int(try row.int(2)), entity: AccountID(try row.text(3)),
+            province: try row.text(4), regime: regime, shortfallT: try row.int(6),
+            averagePriceFen: row.values[7] == .null ? nil : try row.int(7), minFen: try row.int(8), maxFen: try row.int(9),
+            amountFen: try row.int(10), deductionT: try row.int(11), status: status, issuedOn: issued)
     }
 }
 

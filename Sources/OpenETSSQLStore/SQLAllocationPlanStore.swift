@@ -19,7 +19,7 @@ extension SQLAllocationCycleStore {
         }
     }
 
-    public func insertPlanDraft(_ stored: StoredAllocationPlan, audit: AuditRecord?) async throws -> Bool {
+    public func insertPlanDraft(_ stored: StoredAllocationPlan, audit: AuditRecord?, key: IdempotencyCompletion?) async throws -> Bool {
         precondition(stored.status == .draft, "a plan version is stored as a draft")
         let plan = stored.plan
         return try await database.transaction { sql in
@@ -34,13 +34,16 @@ extension SQLAllocationCycleStore {
                 [.text(plan.id), .int(Int64(plan.version)), .int(Int64(plan.year)), .text(plan.sector), .text(plan.method.rawValue),
                  .text(stored.status.rawValue), .text(stored.body), .text(stored.sha256), .text(stored.loadedBy),
                  .int(stored.loadedAt.millisecondsSinceEpoch)])
-            // The line commits with the draft, or neither does.
+            // The line and the API key's answer commit with the draft, or none does.
             if let audit { try await insertAuditRecords([audit], sql, database.dialect) }
+            if let key { try await completeKeyInTransaction(key, sql) }
             return true
         }
     }
 
-    public func publishPlan(id: String, version: Int, by: String, at: Timestamp, audit: AuditRecord?) async throws -> Bool {
+    public func publishPlan(
+        id: String, version: Int, by: String, at: Timestamp, audit: AuditRecord?, key: IdempotencyCompletion?
+    ) async throws -> Bool {
         try await database.transaction { sql in
             let rows = try await sql.query(
                 "SELECT status FROM allocation_plans WHERE plan_id = $1 AND version = $2", [.text(id), .int(Int64(version))])
@@ -55,6 +58,7 @@ extension SQLAllocationCycleStore {
                 """,
                 [.text(by), .int(at.millisecondsSinceEpoch), .text(id), .int(Int64(version))])
             if let audit { try await insertAuditRecords([audit], sql, database.dialect) }
+            if let key { try await completeKeyInTransaction(key, sql) }
             return true
         }
     }

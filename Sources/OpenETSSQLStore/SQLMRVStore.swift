@@ -104,6 +104,10 @@ struct SQLMRVTransaction: MRVTransaction {
         try await insertAuditRecords(records, sql, dialect)
     }
 
+    func completeIdempotencyKey(_ completion: IdempotencyCompletion) async throws {
+        try await completeKeyInTransaction(completion, sql)
+    }
+
     func lockHead() async throws -> JournalHead {
         // SQLite holds the database write lock since BEGIN IMMEDIATE; PostgreSQL locks the row.
         try await readMRVHead(sql, lock: dialect == .postgres)

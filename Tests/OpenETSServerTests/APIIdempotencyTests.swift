@@ -239,19 +239,23 @@ struct APIIdempotencyTests {
     struct PaidMeanwhileStore: AllocationCycleStore {
         let inner: any AllocationCycleStore
 
-        func setNoticeStatus(id: String, from: PenaltyNotice.Status, to: PenaltyNotice.Status, at: Timestamp, audit: AuditRecord?) async throws -> Bool {
+        func setNoticeStatus(
+            id: String, from: PenaltyNotice.Status, to: PenaltyNotice.Status, at: Timestamp, audit: AuditRecord?, key: IdempotencyCompletion?
+        ) async throws -> Bool {
             if from == .issued {
                 let other = AuditRecord(at: at, user: "cli-race", action: "cycle_penalty_paid", detail: "accepted \(id)", address: "cli")
                 _ = try await inner.setNoticeStatus(id: id, from: .issued, to: .paid, at: at, audit: other)
             }
-            return try await inner.setNoticeStatus(id: id, from: from, to: to, at: at, audit: audit)
+            return try await inner.setNoticeStatus(id: id, from: from, to: to, at: at, audit: audit, key: key)
         }
 
         func planVersions(id: String) async throws -> [StoredAllocationPlan] { try await inner.planVersions(id: id) }
         func allPlanVersions() async throws -> [StoredAllocationPlan] { try await inner.allPlanVersions() }
-        func insertPlanDraft(_ plan: StoredAllocationPlan, audit: AuditRecord?) async throws -> Bool { try await inner.insertPlanDraft(plan, audit: audit) }
-        func publishPlan(id: String, version: Int, by: String, at: Timestamp, audit: AuditRecord?) async throws -> Bool {
-            try await inner.publishPlan(id: id, version: version, by: by, at: at, audit: audit)
+        func insertPlanDraft(_ plan: StoredAllocationPlan, audit: AuditRecord?, key: IdempotencyCompletion?) async throws -> Bool {
+            try await inner.insertPlanDraft(plan, audit: audit, key: key)
+        }
+        func publishPlan(id: String, version: Int, by: String, at: Timestamp, audit: AuditRecord?, key: IdempotencyCompletion?) async throws -> Bool {
+            try await inner.publishPlan(id: id, version: version, by: by, at: at, audit: audit, key: key)
         }
         func migrate() async throws { try await inner.migrate() }
         func stage(plan: String, year: Int, stage: CycleStage) async throws -> CycleStageRecord? { try await inner.stage(plan: plan, year: year, stage: stage) }
@@ -262,8 +266,11 @@ struct APIIdempotencyTests {
         func doneStages(_ stage: CycleStage) async throws -> [CycleStageRecord] { try await inner.doneStages(stage) }
         func saveDone(_ record: CycleStageRecord, audit: AuditNote?) async throws -> CycleStageRecord { try await inner.saveDone(record, audit: audit) }
         func debts(year: Int) async throws -> [CycleDebt] { try await inner.debts(year: year) }
-        func saveNotices(_ notices: [PenaltyNotice], at: Timestamp, audit: AuditNote?) async throws -> Int {
-            try await inner.saveNotices(notices, at: at, audit: audit)
+        func saveNotices(
+            _ notices: [PenaltyNotice], year: Int, at: Timestamp, audit: AuditNote?,
+            key: ((_ issued: Int, _ yearNotices: [PenaltyNotice]) throws -> IdempotencyCompletion)?
+        ) async throws -> (issued: Int, yearNotices: [PenaltyNotice]) {
+            try await inner.saveNotices(notices, year: year, at: at, audit: audit, key: key)
         }
         func notices(year: Int) async throws -> [PenaltyNotice] { try await inner.notices(year: year) }
         func close() async throws { try await inner.close() }

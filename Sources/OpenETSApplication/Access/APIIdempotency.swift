@@ -5,10 +5,13 @@ import OpenETSDomain
 /// load and publish, a penalty notice paid, an application decided or resubmitted (migration 24,
 /// table `api_idempotency`; docs/api.md, "Idempotency").
 ///
-/// A key is claimed before the operation runs (a row "in progress") and completed with the
-/// answer after: the operation's own write is in another store's transaction (the plan, cycle
-/// or application tables'), so a crash between the write and the completion leaves the row in
-/// progress, and a retry is answered 409 IDEMPOTENCY_IN_PROGRESS rather than acting twice.
+/// A key is claimed before the operation runs (a row "in progress"). An operation whose store
+/// takes an `IdempotencyCompletion` (plan load and publish, penalty notices issued and paid,
+/// an application decided or resubmitted, an MRV policy version published) completes the key
+/// with its answer in the write's own transaction: the write and its key commit together, or
+/// neither does. A cycle stage run (many transactions) completes it after the run, in a
+/// transaction of its own, so a crash between the two leaves the row in progress, and a retry
+/// is answered 409 IDEMPOTENCY_IN_PROGRESS rather than acting twice.
 public struct IdempotencyScope: Hashable, Sendable {
     /// The caller: a user id, or `applicant:<application id>` for an anonymous applicant
     /// holding the application's secret reference. Keys of two callers never collide.
@@ -34,6 +37,32 @@ public struct StoredAPIResponse: Hashable, Sendable {
         self.status = status
         self.body = body
     }
+}
+
+/// A claimed key's completion, written by the operation's store in the transaction of the
+/// write it answers (`api_idempotency`'s row of `scope` and `requestSHA256`, still in progress,
+/// gets `response`). When the row is not that (released, expired and deleted, another
+/// request's), the store throws `IdempotencyKeyNotHeld` and the whole transaction rolls back:
+/// nothing is written that its key does not record.
+public struct IdempotencyCompletion: Hashable, Sendable {
+    public var scope: IdempotencyScope
+    public var requestSHA256: String
+    /// The answer a retry with the key gets.
+    public var response: StoredAPIResponse
+
+    public init(scope: IdempotencyScope, requestSHA256: String, response: StoredAPIResponse) {
+        self.scope = scope
+        self.requestSHA256 = requestSHA256
+        self.response = response
+    }
+}
+
+/// The write's store found no row in progress for the key it was to complete: the write was
+/// rolled back with it and nothing was done.
+public struct IdempotencyKeyNotHeld: Error, Hashable, Sendable {
+    public var scope: IdempotencyScope
+
+    public init(scope: IdempotencyScope) { self.scope = scope }
 }
 
 /// What a claim finds.

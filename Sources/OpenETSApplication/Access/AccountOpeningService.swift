@@ -60,12 +60,27 @@ public protocol AccountApplicationStore: Sendable {
     func applications(status: AccountApplicationStatus?, limit: Int) async throws -> [AccountApplicationRecord]
     /// Replaces the application when its stored version is still `expectedVersion` (the record
     /// is written with version + 1), adds `documents` and saves `users`, all in one
-    /// transaction; false (and nothing written) when someone changed it meanwhile.
+    /// transaction; false (and nothing written) when someone changed it meanwhile. With
+    /// `key`, the API's Idempotency-Key is completed in that transaction too
+    /// (`IdempotencyKeyNotHeld`, nothing written, when the key is not in progress with it).
     func updateApplication(
-        _ record: AccountApplicationRecord, expectedVersion: Int64, documents: [StoredDocument], users: [UserRecord]
+        _ record: AccountApplicationRecord, expectedVersion: Int64, documents: [StoredDocument], users: [UserRecord],
+        key: IdempotencyCompletion?
     ) async throws -> Bool
     func applicationDocument(application: String, sha256: String) async throws -> [UInt8]?
 }
+
+extension AccountApplicationStore {
+    public func updateApplication(
+        _ record: AccountApplicationRecord, expectedVersion: Int64, documents: [StoredDocument], users: [UserRecord]
+    ) async throws -> Bool {
+        try await updateApplication(record, expectedVersion: expectedVersion, documents: documents, users: users, key: nil)
+    }
+}
+
+/// The answer an API Idempotency-Key stores, made of the application as a decision or a
+/// resubmission writes it (completed in that write's transaction).
+public typealias ApplicationKeyCompletion = (AccountApplication) throws -> IdempotencyCompletion
 
 /// The account-opening workflow's use cases: apply, read the status with the secret
 /// reference, correct a returned application, list for the registry operator, and decide
@@ -171,7 +186,10 @@ public final class AccountOpeningService: Sendable {
 
     /// The applicant corrects a returned application (new form and documents; the users'
     /// passwords and TOTP secrets stay as chosen at the first submission).
-    public func resubmit(id: String, reference: String, _ request: Request, at now: Timestamp) async throws -> Result<AccountApplication, AccountOpeningError> {
+    /// With `key`, the API's Idempotency-Key is completed in the transaction that writes it.
+    public func resubmit(
+        id: String, reference: String, _ request: Request, at now: Timestamp, key: ApplicationKeyCompletion? = nil
+    ) async throws -> Result<AccountApplication, AccountOpeningError> {
         guard let record = try await status(id: id, reference: reference) else {
             return .failure(AccountOpeningError(.unknownApplication, "no application \(id.prefix(64)) with this reference"))
         }
@@ -186,7 +204,7 @@ public final class AccountOpeningService: Sendable {
         let form = AccountApplicationForm(
             kind: request.kind, ownerID: request.ownerID, ownerName: request.ownerName, province: request.province,
             users: request.users.map(\.user), documents: stored.map(\.document))
-        return try await change(record, .resubmit(form: form), at: now, documents: stored)
+        return try await change(record, .resubmit(form: form), at: now, documents: stored, key: key)
     }
 
     public func list(status: AccountApplicationStatus? = nil) async throws -> [AccountApplicationRecord] {
@@ -204,7 +222,11 @@ public final class AccountOpeningService: Sendable {
     }
 
     /// The registry operator's decision (the caller has checked the `account_review` permission).
-    public func decide(_ id: String, _ decision: Decision, by reviewer: String, at now: Timestamp) async throws -> Result<AccountApplication, AccountOpeningError> {
+    /// With `key`, the API's Idempotency-Key is completed in the transaction that writes the
+    /// decision (an approval's last step, with the users).
+    public func decide(
+        _ id: String, _ decision: Decision, by reviewer: String, at now: Timestamp, key: ApplicationKeyCompletion? = nil
+    ) async throws -> Result<AccountApplication, AccountOpeningError> {
         guard Self.plausibleID(id), var record = try await store.application(id) else {
             return .failure(AccountOpeningError(.unknownApplication, "no application \(id.prefix(64))"))
         }
@@ -230,9 +252,9 @@ public final class AccountOpeningService: Sendable {
             }
         }
         switch decision {
-        case .returnForCorrection(let reason): return try await change(record, .returnForCorrection(by: reviewer, reason: reason), at: now)
-        case .reject(let reason): return try await change(record, .reject(by: reviewer, reason: reason), at: now)
-        case .approve: return try await approve(record, by: reviewer, at: now)
+        case .returnForCorrection(let reason): return try await change(record, .returnForCorrection(by: reviewer, reason: reason), at: now, key: key)
+        case .reject(let reason): return try await change(record, .reject(by: reviewer, reason: reason), at: now, key: key)
+        case .approve: return try await approve(record, by: reviewer, at: now, key: key)
         }
     }
 
@@ -241,7 +263,9 @@ public final class AccountOpeningService: Sendable {
     /// so that a mark left by a crash before the registry step does not bar refusing for ever.
     public static let staleApprovalMarkMilliseconds: Int64 = 10 * 60_000
 
-    func approve(_ record: AccountApplicationRecord, by reviewer: String, at now: Timestamp) async throws -> Result<AccountApplication, AccountOpeningError> {
+    func approve(
+        _ record: AccountApplicationRecord, by reviewer: String, at now: Timestamp, key: ApplicationKeyCompletion? = nil
+    ) async throws -> Result<AccountApplication, AccountOpeningError> {
         let application = record.application
         do {
             try AccountOpening.checkApproval(application, by: reviewer)
@@ -296,21 +320,21 @@ public final class AccountOpeningService: Sendable {
                 id: user.userID, name: user.name, role: user.role, account: account, province: application.form.province,
                 passwordHash: credential.passwordHash, totpSecret: credential.totpSecret, createdAt: now)
         }
-        return try await change(claimed, .approve(by: reviewer, account: account), at: now, users: users)
+        return try await change(claimed, .approve(by: reviewer, account: account), at: now, users: users, key: key)
     }
 
     /// Decides `command` on the record and writes the result if nobody changed it meanwhile.
     func change(
         _ record: AccountApplicationRecord, _ command: AccountOpeningCommand, at now: Timestamp, documents: [StoredDocument] = [],
-        users: [UserRecord] = []
+        users: [UserRecord] = [], key: ApplicationKeyCompletion? = nil
     ) async throws -> Result<AccountApplication, AccountOpeningError> {
-        try await changed(record, command, at: now, documents: documents, users: users).map(\.application)
+        try await changed(record, command, at: now, documents: documents, users: users, key: key).map(\.application)
     }
 
     /// `change`, answering the record as written (its new version).
     func changed(
         _ record: AccountApplicationRecord, _ command: AccountOpeningCommand, at now: Timestamp, documents: [StoredDocument] = [],
-        users: [UserRecord] = []
+        users: [UserRecord] = [], key: ApplicationKeyCompletion? = nil
     ) async throws -> Result<AccountApplicationRecord, AccountOpeningError> {
         let events: [AccountOpeningEvent]
         do {
@@ -322,7 +346,9 @@ public final class AccountOpeningService: Sendable {
         next.application = events.reduce(record.application) { AccountOpening.evolve($0, $1)! }
         next.updatedAt = now
         next.version = record.version + 1
-        guard try await store.updateApplication(next, expectedVersion: record.version, documents: documents, users: users) else {
+        guard try await store.updateApplication(
+            next, expectedVersion: record.version, documents: documents, users: users, key: try key?(next.application))
+        else {
             return .failure(AccountOpeningError(.applicationChanged, "application \(record.application.id) changed meanwhile; reload and decide again"))
         }
         return .success(next)

@@ -49,14 +49,24 @@ public protocol AllocationCycleStore: AllocationPlanStore {
     /// transaction, so concurrent calls never count one notice twice). With `audit`, its line
     /// (`AuditNote.noticesIssued(_:of:)` with that count) is written in the same transaction:
     /// the notices and the line that records who issued them commit together.
-    @discardableResult
-    func saveNotices(_ notices: [PenaltyNotice], at: Timestamp, audit: AuditNote?) async throws -> Int
+    /// Also returns `year`'s notices of every plan as that transaction leaves them (sorted as
+    /// `notices(year:)`). With `key`, the API's Idempotency-Key is completed in that
+    /// transaction with the answer `key` makes of the count and those notices
+    /// (`IdempotencyKeyNotHeld`, nothing stored, when the key is not in progress with it).
+    func saveNotices(
+        _ notices: [PenaltyNotice], year: Int, at: Timestamp, audit: AuditNote?,
+        key: ((_ issued: Int, _ yearNotices: [PenaltyNotice]) throws -> IdempotencyCompletion)?
+    ) async throws -> (issued: Int, yearNotices: [PenaltyNotice])
     /// The year's notices of every plan, sorted by entity, then plan.
     func notices(year: Int) async throws -> [PenaltyNotice]
     /// Moves a notice from `from` to `to`; false when no notice `id` has status `from`. With
     /// `audit`, the line is written in the transaction that moves the notice (and only when it
-    /// moves): the payment and the line that records it commit together.
-    func setNoticeStatus(id: String, from: PenaltyNotice.Status, to: PenaltyNotice.Status, at: Timestamp, audit: AuditRecord?) async throws -> Bool
+    /// moves): the payment and the line that records it commit together; with `key`, the API's
+    /// Idempotency-Key's completion too (only when it moves; `IdempotencyKeyNotHeld`, nothing
+    /// moved, when the key is not in progress with it).
+    func setNoticeStatus(
+        id: String, from: PenaltyNotice.Status, to: PenaltyNotice.Status, at: Timestamp, audit: AuditRecord?, key: IdempotencyCompletion?
+    ) async throws -> Bool
     func close() async throws
 }
 
@@ -70,8 +80,18 @@ extension AllocationCycleStore {
         try await saveNotices(notices, at: at, audit: nil)
     }
 
+    /// Stores penalty notices (as the requirement, without a key); how many this call stored.
+    @discardableResult
+    public func saveNotices(_ notices: [PenaltyNotice], at: Timestamp, audit: AuditNote?) async throws -> Int {
+        try await saveNotices(notices, year: notices.first?.year ?? 0, at: at, audit: audit, key: nil).issued
+    }
+
     public func setNoticeStatus(id: String, from: PenaltyNotice.Status, to: PenaltyNotice.Status, at: Timestamp) async throws -> Bool {
-        try await setNoticeStatus(id: id, from: from, to: to, at: at, audit: nil)
+        try await setNoticeStatus(id: id, from: from, to: to, at: at, audit: nil, key: nil)
+    }
+
+    public func setNoticeStatus(id: String, from: PenaltyNotice.Status, to: PenaltyNotice.Status, at: Timestamp, audit: AuditRecord?) async throws -> Bool {
+        try await setNoticeStatus(id: id, from: from, to: to, at: at, audit: audit, key: nil)
     }
 
     public func markDone(plan: String, year: Int, stage: CycleStage, debts: [CycleDebt], at: Timestamp) async throws {

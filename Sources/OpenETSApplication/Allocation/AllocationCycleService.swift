@@ -363,10 +363,12 @@ public struct AllocationCycleService: Sendable {
     }
 
     /// As `issuePenalties`, with `issued`: how many of the notices this call stored (the
-    /// store's count, from the transaction that stored them and wrote the audit line).
+    /// store's count, from the transaction that stored them and wrote the audit line). The
+    /// notices are the plan's (and province's) as that transaction leaves them; with `key`, the
+    /// API's Idempotency-Key is completed there with the answer `key` makes of the two.
     public func issuePenaltiesCounted(
         plan: AllocationPlan, year: Int, issuedOn: CivilDate, multiple: ExactDecimal? = nil, province: String? = nil,
-        audit: AuditNote? = nil
+        audit: AuditNote? = nil, key: ((_ notices: [PenaltyNotice], _ issued: Int) throws -> IdempotencyCompletion)? = nil
     ) async throws -> (notices: [PenaltyNotice], issued: Int) {
         guard let surrender = try await store.stage(plan: plan.id, year: year, stage: .surrender), surrender.status == .done else {
             throw AllocationError(.stageOrder, "the surrender stage of \(plan.id) \(year) is not done")
@@ -383,24 +385,31 @@ public struct AllocationCycleService: Sendable {
         let assessments = (surrender.plan.compliance ?? []).filter { province == nil || $0.province == province }
         let notices = try CompliancePenalties.notices(
             plan: plan, assessments: assessments, averagePriceFen: average, multiple: multiple, issuedOn: issuedOn)
-        let issued = try await store.saveNotices(notices, at: clock.now(), audit: audit)
-        let stored = try await store.notices(year: year).filter { $0.planID == plan.id && (province == nil || $0.province == province) }
-        return (stored, issued)
+        let ours: ([PenaltyNotice]) -> [PenaltyNotice] = { $0.filter { $0.planID == plan.id && (province == nil || $0.province == province) } }
+        let saved = try await store.saveNotices(
+            notices, year: year, at: clock.now(), audit: audit, key: key.map { key in { issued, yearNotices in try key(ours(yearNotices), issued) } })
+        return (ours(saved.yearNotices), saved.issued)
     }
 
     public func notices(year: Int) async throws -> [PenaltyNotice] { try await store.notices(year: year) }
 
     /// Records that an issued notice was paid. With `audit`, its line (`accepted <summary>`)
     /// is written in the transaction that marks the notice paid: a failed line leaves it issued.
-    public func markPaid(notice id: String, year: Int, audit: AuditNote? = nil) async throws -> PenaltyNotice {
-        guard try await store.notices(year: year).contains(where: { $0.id == id }) else {
+    /// With `key`, the API's Idempotency-Key is completed in that transaction with the answer
+    /// `key` makes of the notice as paid.
+    public func markPaid(
+        notice id: String, year: Int, audit: AuditNote? = nil, key: ((PenaltyNotice) throws -> IdempotencyCompletion)? = nil
+    ) async throws -> PenaltyNotice {
+        guard var paid = try await store.notices(year: year).first(where: { $0.id == id }) else {
             throw AllocationError(.unknownNotice, "no penalty notice \(id) for \(year)")
         }
+        // The notice as the write leaves it: only its status moves.
+        paid.status = .paid
         let line = audit?.record(stored: true)
-        guard try await store.setNoticeStatus(id: id, from: .issued, to: .paid, at: clock.now(), audit: line) else {
+        guard try await store.setNoticeStatus(id: id, from: .issued, to: .paid, at: clock.now(), audit: line, key: try key?(paid)) else {
             throw AllocationError(.noticeStatus, "penalty notice \(id) is not issued (already paid or deducted)")
         }
-        return try await store.notices(year: year).first { $0.id == id }!
+        return paid
     }
 
     /// The year's timeline, each entity's state and the reminders on `today`.

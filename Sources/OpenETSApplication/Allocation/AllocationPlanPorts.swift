@@ -46,14 +46,26 @@ public protocol AllocationPlanStore: Sendable {
     /// Writes a new draft; false when (id, version) is already stored (nothing written). With
     /// `audit`, its line is written in the same transaction, only with the draft: the version
     /// and the line that records who loaded it commit together.
-    func insertPlanDraft(_ plan: StoredAllocationPlan, audit: AuditRecord?) async throws -> Bool
+    /// With `key`, the API's Idempotency-Key is completed with its answer in that transaction
+    /// too (only with the draft; `IdempotencyKeyNotHeld`, nothing written, when the key is not
+    /// in progress with that request).
+    func insertPlanDraft(_ plan: StoredAllocationPlan, audit: AuditRecord?, key: IdempotencyCompletion?) async throws -> Bool
     /// In one transaction: the published version of `id` (if any) becomes superseded and the
     /// draft `version` becomes published. False, and nothing changed, when `version` is not a
-    /// draft. With `audit`, its line is written in that transaction, only when it publishes.
-    func publishPlan(id: String, version: Int, by: String, at: Timestamp, audit: AuditRecord?) async throws -> Bool
+    /// draft. With `audit`, its line is written in that transaction, only when it publishes;
+    /// with `key`, the Idempotency-Key's completion as `insertPlanDraft`'s.
+    func publishPlan(id: String, version: Int, by: String, at: Timestamp, audit: AuditRecord?, key: IdempotencyCompletion?) async throws -> Bool
 }
 
 extension AllocationPlanStore {
+    public func insertPlanDraft(_ plan: StoredAllocationPlan, audit: AuditRecord?) async throws -> Bool {
+        try await insertPlanDraft(plan, audit: audit, key: nil)
+    }
+
+    public func publishPlan(id: String, version: Int, by: String, at: Timestamp, audit: AuditRecord?) async throws -> Bool {
+        try await publishPlan(id: id, version: version, by: by, at: at, audit: audit, key: nil)
+    }
+
     public func insertPlanDraft(_ plan: StoredAllocationPlan) async throws -> Bool {
         try await insertPlanDraft(plan, audit: nil)
     }

@@ -126,7 +126,11 @@ public struct AllocationPlanService: Sendable {
 
     /// With `audit`, the line `accepted <id> v<version>` is written in the transaction that
     /// stores the draft; a refusal stores nothing and writes no line (the caller audits it).
-    public func load(_ plan: AllocationPlan, by: String, audit: AuditNote? = nil) async throws -> LoadResult {
+    /// With `key`, the API's Idempotency-Key is completed with the answer `key` makes of the
+    /// result in that transaction too (the draft, its line and its key commit together).
+    public func load(
+        _ plan: AllocationPlan, by: String, audit: AuditNote? = nil, key: ((LoadResult) throws -> IdempotencyCompletion)? = nil
+    ) async throws -> LoadResult {
         try Self.checkBy(by)
         try plan.validate()
         try AllocationCalculator.requireComputable(plan)
@@ -145,16 +149,20 @@ public struct AllocationPlanService: Sendable {
         let stored = StoredAllocationPlan(
             plan: draft, status: .draft, body: body, sha256: AllocationPlanCodec.sha256(body), loadedBy: by, loadedAt: clock.now())
         let line = audit?.record(detail: "accepted \(plan.id) v\(draft.version)", accepted: true)
-        guard try await store.insertPlanDraft(stored, audit: line) else {
+        let published = Self.published(versions)?.plan ?? (versions.contains { $0.status == .superseded } ? nil : shippedPlan)
+        let result = LoadResult(stored: stored, comparedWith: published?.version, changes: published.map { Self.changes(from: $0, to: draft) } ?? [])
+        guard try await store.insertPlanDraft(stored, audit: line, key: try key?(result)) else {
             throw AllocationError(.planStatus, "plan \(plan.id) version \(draft.version) was stored by another load meanwhile: load again")
         }
-        let published = Self.published(versions)?.plan ?? (versions.contains { $0.status == .superseded } ? nil : shippedPlan)
-        return LoadResult(stored: stored, comparedWith: published?.version, changes: published.map { Self.changes(from: $0, to: draft) } ?? [])
+        return result
     }
 
     /// Publishes `version` of `id` (default: its latest draft). With `audit`, the line
-    /// `accepted <id> v<version>` is written in the transaction that publishes it.
-    public func publish(id: String, version: Int?, by: String, audit: AuditNote? = nil) async throws -> StoredAllocationPlan {
+    /// `accepted <id> v<version>` is written in the transaction that publishes it; with `key`,
+    /// the Idempotency-Key's completion (the answer `key` makes of the published version) too.
+    public func publish(
+        id: String, version: Int?, by: String, audit: AuditNote? = nil, key: ((StoredAllocationPlan) throws -> IdempotencyCompletion)? = nil
+    ) async throws -> StoredAllocationPlan {
         try Self.checkBy(by)
         let versions = try await store.planVersions(id: id)
         guard !versions.isEmpty else { throw AllocationError(.unknownPlan, "no stored plan \(id): load it first (openets plan load)") }
@@ -178,10 +186,17 @@ public struct AllocationPlanService: Sendable {
                 .planStatus, "plan \(id) version \(target.plan.version) is older than the published version \(current.plan.version)")
         }
         let line = audit?.record(detail: "accepted \(id) v\(target.plan.version)", accepted: true)
-        guard try await store.publishPlan(id: id, version: target.plan.version, by: by, at: clock.now(), audit: line) else {
+        // The version as the publishing transaction leaves it (the answer its key stores).
+        var published = target
+        published.status = .published
+        published.publishedBy = by
+        published.publishedAt = clock.now()
+        guard try await store.publishPlan(
+            id: id, version: target.plan.version, by: by, at: published.publishedAt!, audit: line, key: try key?(published))
+        else {
             throw AllocationError(.planStatus, "plan \(id) version \(target.plan.version) is no longer a draft")
         }
-        return try await store.planVersions(id: id).first { $0.plan.version == target.plan.version }!
+        return published
     }
 
     /// The plan the cycle and the calculators run on: the published version, else shipped.

@@ -50,10 +50,13 @@ public struct MRVPolicyPublication: Hashable, Sendable {
     public var version: Int
     /// The tables in force when the version was stored, which it was checked against.
     public var previous: MRVPolicyTables
+    /// The version as stored (its publication time and note), when the service made it.
+    public var stored: StoredMRVPolicy?
 
-    public init(version: Int, previous: MRVPolicyTables) {
+    public init(version: Int, previous: MRVPolicyTables, stored: StoredMRVPolicy? = nil) {
         self.version = version
         self.previous = previous
+        self.stored = stored
     }
 }
 

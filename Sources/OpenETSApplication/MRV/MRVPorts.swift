@@ -13,6 +13,10 @@ public protocol MRVTransaction {
     /// Appends audit records in this transaction (the audit log is in the same database), so
     /// a command and its audit line commit together.
     func appendAudit(_ records: [AuditRecord]) async throws
+    /// Completes the API's claimed Idempotency-Key in this transaction, so the write and its
+    /// key commit together (`IdempotencyKeyNotHeld`, and the transaction rolls back, when the
+    /// key is not in progress with the request).
+    func completeIdempotencyKey(_ completion: IdempotencyCompletion) async throws
     /// The latest published policy version if it is newer than `version` (0: none known).
     func mrvPolicy(newerThan version: Int) async throws -> StoredMRVPolicy?
     /// Stores `policy` as the next version (its `version` is ignored) and returns that number.

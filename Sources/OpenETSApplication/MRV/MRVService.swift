@@ -347,7 +347,8 @@ public actor MRVService {
     /// The publication names the tables it replaced: those in force under the lock, which
     /// `tables` were checked against (a concurrent publication is never missed).
     public func publishPolicy(
-        _ tables: MRVPolicyTables, effectiveFrom: String, note: String, audit: AuditNote? = nil
+        _ tables: MRVPolicyTables, effectiveFrom: String, note: String, audit: AuditNote? = nil,
+        key: ((StoredMRVPolicy, MRVPolicyPublication) throws -> IdempotencyCompletion)? = nil
     ) async throws -> Result<MRVPolicyPublication, MRVError> {
         await acquire()
         defer { release() }
@@ -362,9 +363,12 @@ public actor MRVService {
             if let fault = Self.publicationFault(tables, effectiveFrom: effectiveFrom, note: note, replacing: previous) {
                 result = .failure(fault)
             } else {
-                let version = try await tx.publishMRVPolicy(
-                    StoredMRVPolicy(version: 0, effectiveFrom: effectiveFrom, publishedAt: now, note: note, body: body))
-                result = .success(MRVPolicyPublication(version: version, previous: previous))
+                var stored = StoredMRVPolicy(version: 0, effectiveFrom: effectiveFrom, publishedAt: now, note: note, body: body)
+                stored.version = try await tx.publishMRVPolicy(stored)
+                let publication = MRVPolicyPublication(version: stored.version, previous: previous, stored: stored)
+                // With `key`, the API's answer (made of the version as stored) commits with it.
+                if let key { try await tx.completeIdempotencyKey(try key(stored, publication)) }
+                result = .success(publication)
             }
             if let audit {
                 let detail: String

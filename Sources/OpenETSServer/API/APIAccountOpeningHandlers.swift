@@ -76,19 +76,20 @@ extension APIHandler {
         }
         let request = AccountOpeningService.Request(
             kind: kind, ownerID: body.ownerId, ownerName: body.ownerName, province: body.province, users: users, documents: documents)
-        return try await idempotent(
+        return try await idempotentInWrite(
             "resubmitAccountApplication", user: "applicant:\(id)", key: key, parameters: [id], body: try StoredJSON.canonical(body),
             audit: "api_account_resubmit"
-        ) {
+        ) { ticket in
             let now = SystemClock().now()
-            switch try await opening.resubmit(id: id, reference: reference, request, at: now) {
+            // The key's answer commits with the resubmitted application.
+            switch try await opening.resubmit(id: id, reference: reference, request, at: now, key: { try ticket.completion(Self.applicationOK($0)) }) {
             case .success(let application):
                 try? await access.audit(now, "applicant", "api_account_resubmit", "accepted \(application.id)", APIRequestInfo.address)
-                return .ok(.init(body: .json(Self.application(application))))
+                return .completedInWrite(Self.applicationOK(application))
             case .failure(let error):
                 try await access.audit(now, "applicant", "api_account_resubmit", "rejected \(error.code.rawValue)", APIRequestInfo.address)
-                if error.code == .unknownApplication { return unknown }
-                return .unprocessableContent(.init(body: .json(Self.error(error.code.rawValue, error.message, ["application": String(id.prefix(64))]))))
+                if error.code == .unknownApplication { return .answer(unknown) }
+                return .answer(.unprocessableContent(.init(body: .json(Self.error(error.code.rawValue, error.message, ["application": String(id.prefix(64))])))))
             }
         }
     }
@@ -140,20 +141,29 @@ extension APIHandler {
         case .reject: decision = .reject(reason: body.reason ?? "")
         }
         let action = "api_account_" + body.decision.rawValue
-        return try await idempotent(
+        return try await idempotentInWrite(
             "decideAccountApplication", user: reviewer.user, key: key, parameters: [id], body: try StoredJSON.canonical(body), audit: action
-        ) {
+        ) { ticket in
             let now = SystemClock().now()
-            switch try await opening.decide(id, decision, by: reviewer.user, at: now) {
+            // The key's answer commits with the decision (an approval's last step).
+            switch try await opening.decide(id, decision, by: reviewer.user, at: now, key: { try ticket.completion(Self.decidedOK($0)) }) {
             case .success(let application):
                 try? await access.audit(now, reviewer.user, action, "accepted \(id) \(application.status.rawValue)", APIRequestInfo.address)
-                return .ok(.init(body: .json(Self.application(application))))
+                return .completedInWrite(Self.decidedOK(application))
             case .failure(let error):
                 try await access.audit(now, reviewer.user, action, "rejected \(error.code.rawValue)", APIRequestInfo.address)
-                if error.code == .unknownApplication { return .notFound(.init(body: .json(Self.error(error.code.rawValue, error.message)))) }
-                return .unprocessableContent(.init(body: .json(Self.error(error.code.rawValue, error.message, ["application": String(id.prefix(64))]))))
+                if error.code == .unknownApplication { return .answer(.notFound(.init(body: .json(Self.error(error.code.rawValue, error.message))))) }
+                return .answer(.unprocessableContent(.init(body: .json(Self.error(error.code.rawValue, error.message, ["application": String(id.prefix(64))])))))
             }
         }
+    }
+
+    static func applicationOK(_ application: AccountApplication) -> Operations.ResubmitAccountApplication.Output {
+        .ok(.init(body: .json(Self.application(application))))
+    }
+
+    static func decidedOK(_ application: AccountApplication) -> Operations.DecideAccountApplication.Output {
+        .ok(.init(body: .json(Self.application(application))))
     }
 
     /// A document refused before the service sees it (its API error).

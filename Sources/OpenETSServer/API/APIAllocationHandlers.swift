@@ -61,10 +61,10 @@ extension APIHandler {
         case .success(let found): user = found
         }
         guard let plans else { return .serviceUnavailable(.init(body: .json(Self.unavailableCycle))) }
-        return try await idempotent(
+        return try await idempotentInWrite(
             "loadAllocationPlan", user: user.user, key: input.headers.idempotencyKey, parameters: [],
             body: try StoredJSON.canonical(document), audit: "api_plan_load"
-        ) {
+        ) { ticket in
             let now = SystemClock().now()
             let plan: AllocationPlan
             do {
@@ -72,18 +72,17 @@ extension APIHandler {
             } catch {
                 let message = "the body is not a plan: " + ((error as? DecodingError).map(Self.describe) ?? "unreadable")
                 try await access.audit(now, user.user, "api_plan_load", "rejected INVALID_INPUT", APIRequestInfo.address)
-                return .unprocessableContent(.init(body: .json(Self.error("INVALID_INPUT", message, ["command": "plan_load"]))))
+                return .answer(.unprocessableContent(.init(body: .json(Self.error("INVALID_INPUT", message, ["command": "plan_load"])))))
             }
             do {
-                // The line `accepted <id> v<n>` commits with the draft, in the plan store's transaction.
+                // The line `accepted <id> v<n>` and the key's answer commit with the draft, in the
+                // plan store's transaction.
                 let note = AuditNote(at: now, user: user.user, action: "api_plan_load", address: APIRequestInfo.address)
-                let result = try await plans.load(plan, by: user.user, audit: note)
-                return .created(.init(body: .json(Schemas.AllocationPlanLoaded(
-                    id: plan.id, stored: Self.planVersion(result.stored), replayed: false, comparedWith: result.comparedWith,
-                    changes: result.changes.map { .init(path: $0.path, before: $0.before, after: $0.after) }))))
+                let result = try await plans.load(plan, by: user.user, audit: note) { try ticket.completion(Self.loaded(plan.id, $0)) }
+                return .completedInWrite(Self.loaded(plan.id, result))
             } catch let error as AllocationError {
                 try await access.audit(now, user.user, "api_plan_load", "rejected \(error.code.rawValue)", APIRequestInfo.address)
-                return .unprocessableContent(.init(body: .json(Self.error(error.code.rawValue, error.message, ["command": "plan_load"]))))
+                return .answer(.unprocessableContent(.init(body: .json(Self.error(error.code.rawValue, error.message, ["command": "plan_load"])))))
             }
         }
     }
@@ -99,22 +98,37 @@ extension APIHandler {
         }
         guard let plans else { return .serviceUnavailable(.init(body: .json(Self.unavailableCycle))) }
         let id = input.path.planId, version = Int(body.version)
-        return try await idempotent(
+        return try await idempotentInWrite(
             "publishAllocationPlan", user: user.user, key: input.headers.idempotencyKey, parameters: [id],
             body: try StoredJSON.canonical(body), audit: "api_plan_publish"
-        ) {
+        ) { ticket in
             let now = SystemClock().now()
             do {
-                // The line `accepted <id> v<n>` commits with the publication, in the plan store's transaction.
+                // The line `accepted <id> v<n>` and the key's answer commit with the publication, in
+                // the plan store's transaction.
                 let note = AuditNote(at: now, user: user.user, action: "api_plan_publish", address: APIRequestInfo.address)
-                let published = try await plans.publish(id: id, version: version, by: user.user, audit: note)
-                return .ok(.init(body: .json(Schemas.AllocationPlanPublished(id: id, version: Self.planVersion(published), replayed: false))))
+                let published = try await plans.publish(id: id, version: version, by: user.user, audit: note) {
+                    try ticket.completion(Self.published(id, $0))
+                }
+                return .completedInWrite(Self.published(id, published))
             } catch let error as AllocationError {
                 try await access.audit(now, user.user, "api_plan_publish", "rejected \(error.code.rawValue)", APIRequestInfo.address)
-                return .unprocessableContent(.init(body: .json(Self.error(
-                    error.code.rawValue, error.message, ["command": "plan_publish", "plan": String(id.prefix(64))]))))
+                return .answer(.unprocessableContent(.init(body: .json(Self.error(
+                    error.code.rawValue, error.message, ["command": "plan_publish", "plan": String(id.prefix(64))])))))
             }
         }
+    }
+
+    /// A load's answer (`replayed` false): what the key stores and the first request gets.
+    static func loaded(_ id: String, _ result: AllocationPlanService.LoadResult) -> Operations.LoadAllocationPlan.Output {
+        .created(.init(body: .json(Schemas.AllocationPlanLoaded(
+            id: id, stored: planVersion(result.stored), replayed: false, comparedWith: result.comparedWith,
+            changes: result.changes.map { .init(path: $0.path, before: $0.before, after: $0.after) }))))
+    }
+
+    /// A publication's answer (`replayed` false).
+    static func published(_ id: String, _ version: StoredAllocationPlan) -> Operations.PublishAllocationPlan.Output {
+        .ok(.init(body: .json(Schemas.AllocationPlanPublished(id: id, version: planVersion(version), replayed: false))))
     }
 
     /// The plan manager's checks: a live token whose role may `plan_manage` (the MEE), and a
@@ -235,9 +249,9 @@ extension APIHandler {
         let year = Int(input.path.year), id = input.path.noticeId
         let scope = Self.readScope(principal)
         guard scope != .refused else { return Self.forbidden(principal, .penaltyRecord, "the user has no province").output() }
-        return try await idempotent(
+        return try await idempotentInWrite(
             "markPenaltyPaid", user: principal.user, key: key, parameters: [String(year), id], body: "", audit: "api_penalty_paid"
-        ) {
+        ) { ticket in
             let now = SystemClock().now()
             let details = ["notice": String(id.prefix(64)), "year": String(year), "command": "penalty_paid"]
             // Provincial staff see only their own province's notices: another's is not there.
@@ -245,29 +259,35 @@ extension APIHandler {
                 scope == .national || scope == .province(notice.province)
             else {
                 try await access.audit(now, principal.user, "api_penalty_paid", "rejected NOT_FOUND", APIRequestInfo.address)
-                return .notFound(.init(body: .json(Self.error("NOT_FOUND", "no penalty notice \(id) for \(year) in the caller's scope", details))))
+                return .answer(.notFound(.init(body: .json(Self.error("NOT_FOUND", "no penalty notice \(id) for \(year) in the caller's scope", details)))))
             }
             do {
                 // The line (`accepted <id>`) is written in the transaction that marks the notice paid.
                 // "Already paid" is decided by that write alone (it moves an issued notice only), so a
                 // call that lost a race to a concurrent payment is answered as a later call is.
                 let note = AuditNote(at: now, user: principal.user, action: "api_penalty_paid", address: APIRequestInfo.address, summary: id)
+                // The key's answer (the notice as paid) commits with the payment too.
                 let paid = try await AllocationCycleService(registry: service, store: cycle, clock: SystemClock())
-                    .markPaid(notice: id, year: year, audit: note)
-                return .ok(.init(body: .json(Schemas.PenaltyNoticePaid(notice: Self.notice(paid), replayed: false))))
+                    .markPaid(notice: id, year: year, audit: note) { try ticket.completion(Self.paid($0, replayed: false)) }
+                return .completedInWrite(Self.paid(paid, replayed: false))
             } catch let error as AllocationError {
                 // Paid already (by an earlier or a concurrent request, or the CLI): nothing changed;
                 // the notice as it is, `replayed`.
                 if error.code == .noticeStatus, let current = try await cycle.notices(year: year).first(where: { $0.id == id }),
                     current.status == .paid
                 {
+                    // Nothing was written: the answer is stored after, as `idempotent` stores it.
                     try? await access.audit(now, principal.user, "api_penalty_paid", "replayed \(id)", APIRequestInfo.address)
-                    return .ok(.init(body: .json(Schemas.PenaltyNoticePaid(notice: Self.notice(current), replayed: true))))
+                    return .answer(Self.paid(current, replayed: true))
                 }
                 try await access.audit(now, principal.user, "api_penalty_paid", "rejected \(error.code.rawValue)", APIRequestInfo.address)
-                return .unprocessableContent(.init(body: .json(Self.error(error.code.rawValue, error.message, details))))
+                return .answer(.unprocessableContent(.init(body: .json(Self.error(error.code.rawValue, error.message, details)))))
             }
         }
+    }
+
+    static func paid(_ notice: PenaltyNotice, replayed: Bool) -> Operations.MarkPenaltyPaid.Output {
+        .ok(.init(body: .json(Schemas.PenaltyNoticePaid(notice: Self.notice(notice), replayed: replayed))))
     }
 
     static func notice(_ notice: PenaltyNotice) -> Schemas.PenaltyNotice {

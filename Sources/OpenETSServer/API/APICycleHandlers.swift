@@ -181,10 +181,10 @@ extension APIHandler {
         let year = Int(input.path.year), id = input.path.planId
         // The key is stored with the answer (a retry with it gets the first answer, its
         // `issued` count included); a new key answers the notices as they are.
-        return try await idempotent(
+        return try await idempotentInWrite(
             "issuePenaltyNotices", user: user.user, key: key, parameters: [String(year), id], body: try StoredJSON.canonical(request),
             audit: "api_penalty_issue"
-        ) {
+        ) { ticket in
             let now = SystemClock().now()
             let details = ["command": "penalty_issue", "plan": String(id.prefix(64)), "year": String(year)]
             do {
@@ -206,15 +206,21 @@ extension APIHandler {
                 let note = AuditNote(
                     at: now, user: user.user, action: "api_penalty_issue", address: APIRequestInfo.address,
                     summary: "\(id.prefix(64)) \(year) \(province ?? "CN")")
+                // The key's answer is stored in that transaction too, made of what it left.
                 let (notices, issued) = try await cycleService(cycle).issuePenaltiesCounted(
-                    plan: plan, year: year, issuedOn: issuedOn, multiple: multiple, province: province, audit: note)
-                let replayed = issued == 0 && !notices.isEmpty
-                return .ok(.init(body: .json(Schemas.PenaltyNoticesIssued(notices: notices.map(Self.notice), issued: issued, replayed: replayed))))
+                    plan: plan, year: year, issuedOn: issuedOn, multiple: multiple, province: province, audit: note
+                ) { try ticket.completion(Self.issued($0, $1)) }
+                return .completedInWrite(Self.issued(notices, issued))
             } catch let error as AllocationError {
                 try await access.audit(now, user.user, "api_penalty_issue", "rejected \(error.code.rawValue)", APIRequestInfo.address)
-                return .unprocessableContent(.init(body: .json(Self.error(error.code.rawValue, error.message, details))))
+                return .answer(.unprocessableContent(.init(body: .json(Self.error(error.code.rawValue, error.message, details)))))
             }
         }
+    }
+
+    /// An issuance's answer: `replayed` when it issued nothing new of notices already there.
+    static func issued(_ notices: [PenaltyNotice], _ issued: Int) -> Operations.IssuePenaltyNotices.Output {
+        .ok(.init(body: .json(Schemas.PenaltyNoticesIssued(notices: notices.map(notice), issued: issued, replayed: issued == 0 && !notices.isEmpty))))
     }
 
     func getCycleSupply(_ input: Operations.GetCycleSupply.Input) async throws -> Operations.GetCycleSupply.Output {

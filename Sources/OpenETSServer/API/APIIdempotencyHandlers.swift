@@ -42,19 +42,62 @@ enum StoredJSON {
     }
 }
 
+/// The key a request holds, for an operation whose store completes it in the write's own
+/// transaction (`IdempotencyCompletion`): every operation of `idempotent` but a cycle stage run.
+struct IdempotencyTicket {
+    let scope: IdempotencyScope
+    let requestSHA256: String
+
+    /// The completion storing `output`, an answer of a request that acted.
+    func completion<O: IdempotentOutput>(_ output: O) throws -> IdempotencyCompletion {
+        guard let stored = try output.stored else { preconditionFailure("only an answer of a request that acted is stored") }
+        return IdempotencyCompletion(scope: scope, requestSHA256: requestSHA256, response: stored)
+    }
+}
+
+/// What an operation run by `idempotentInWrite` answers.
+enum KeyedAnswer<O> {
+    /// The write's transaction stored this answer with the key: nothing is left to do.
+    case completedInWrite(O)
+    /// Any other answer: a refusal (the key is freed) or an answer that wrote nothing (stored
+    /// after, as `idempotent` does).
+    case answer(O)
+}
+
 extension APIHandler {
     /// Runs `act` once per (caller, operation, key): the same key with the same request answers
     /// the stored answer again; with another request 422 IDEMPOTENCY_KEY_REUSED; while the
     /// first request with the key has not completed (or the server stopped in between) 409
     /// IDEMPOTENCY_IN_PROGRESS. Nothing runs in those three cases. The caller has authorised
-    /// the request and checked the key's form.
+    /// the request and checked the key's form. The answer is stored after `act`, in a
+    /// transaction of its own (`idempotentInWrite` stores it with the write).
     func idempotent<O: IdempotentOutput>(
         _ operation: String, user: String, key: String, parameters: [String], body: String, audit action: String,
         _ act: () async throws -> O
     ) async throws -> O {
+        try await idempotentInWrite(operation, user: user, key: key, parameters: parameters, body: body, audit: action) { _ in
+            .answer(try await act())
+        }
+    }
+
+    /// `idempotent` for an operation whose store completes the key in the write's own
+    /// transaction: `act` hands `ticket.completion(answer)` to the store and answers
+    /// `.completedInWrite`, so the write and its key commit together, and no separate step
+    /// after the write can be lost. A store that finds the key no longer in progress
+    /// (`IdempotencyKeyNotHeld`) has rolled its write back: 409 IDEMPOTENCY_IN_PROGRESS.
+    func idempotentInWrite<O: IdempotentOutput>(
+        _ operation: String, user: String, key: String, parameters: [String], body: String, audit action: String,
+        _ act: (IdempotencyTicket) async throws -> KeyedAnswer<O>
+    ) async throws -> O {
         let scope = IdempotencyScope(user: user, operation: operation, key: key)
         let hash = APIIdempotency.requestSHA256(operation: operation, parameters: parameters, body: body)
         let now = SystemClock().now()
+        func inProgress() -> O {
+            .conflict(.init(body: .json(Self.error(
+                "IDEMPOTENCY_IN_PROGRESS",
+                "the first request with the Idempotency-Key \(key) has not finished; check the state before retrying with a new key",
+                ["command": operation]))))
+        }
         switch try await store.claimIdempotencyKey(scope, requestSHA256: hash, at: now, expiredBefore: APIIdempotency.expiry(at: now, retentionDays: idempotencyRetentionDays)) {
         case .reused:
             try await access.audit(now, user, action, "rejected IDEMPOTENCY_KEY_REUSED", APIRequestInfo.address)
@@ -63,28 +106,34 @@ extension APIHandler {
                 ["command": operation]))))
         case .inProgress:
             try await access.audit(now, user, action, "rejected IDEMPOTENCY_IN_PROGRESS", APIRequestInfo.address)
-            return .conflict(.init(body: .json(Self.error(
-                "IDEMPOTENCY_IN_PROGRESS",
-                "the first request with the Idempotency-Key \(key) has not finished; check the state before retrying with a new key",
-                ["command": operation]))))
+            return inProgress()
         case .completed(let stored):
             try? await access.audit(now, user, action, "replayed \(stored.status)", APIRequestInfo.address)
             return try O.replay(stored)
         case .claimed:
-            let output: O
+            let answer: KeyedAnswer<O>
             do {
-                output = try await act()
+                answer = try await act(IdempotencyTicket(scope: scope, requestSHA256: hash))
+            } catch is IdempotencyKeyNotHeld {
+                // The write rolled back with its key's completion: nothing was done.
+                try await access.audit(now, user, action, "rejected IDEMPOTENCY_IN_PROGRESS", APIRequestInfo.address)
+                return inProgress()
             } catch {
                 // The operation's store raised (its transaction rolled back): the key is free again.
                 try? await store.releaseIdempotencyKey(scope, requestSHA256: hash)
                 throw error
             }
-            if let stored = try output.stored {
-                try await store.completeIdempotencyKey(scope, requestSHA256: hash, response: stored)
-            } else {
-                try await store.releaseIdempotencyKey(scope, requestSHA256: hash)
+            switch answer {
+            case .completedInWrite(let output):
+                return output
+            case .answer(let output):
+                if let stored = try output.stored {
+                    try await store.completeIdempotencyKey(scope, requestSHA256: hash, response: stored)
+                } else {
+                    try await store.releaseIdempotencyKey(scope, requestSHA256: hash)
+                }
+                return output
             }
-            return output
         }
     }
 

@@ -127,6 +127,15 @@ extension APIHandler {
             items: page.items.map { Self.policyVersion($0, inForce: $0.version == latest) }, total: page.total, nextOffset: page.next))))
     }
 
+    /// A publication's answer: the version as stored, the changes against the tables it
+    /// replaced (read under the MRV writer's lock).
+    static func policyPublished(
+        _ stored: StoredMRVPolicy, _ publication: MRVPolicyPublication, _ tables: MRVPolicyTables
+    ) -> Operations.PublishMRVPolicy.Output {
+        .created(.init(body: .json(Schemas.MRVPolicyPublished(
+            version: policyVersion(stored.header, inForce: true), changes: MRVPolicyChanges.between(publication.previous, tables), replayed: false))))
+    }
+
     static func policyVersion(_ stored: MRVPolicyHeader, inForce: Bool) -> Schemas.MRVPolicyVersion {
         Schemas.MRVPolicyVersion(
             version: stored.version, effectiveFrom: stored.effectiveFrom, publishedAt: utc(stored.publishedAt), note: stored.note, inForce: inForce)
@@ -183,32 +192,30 @@ extension APIHandler {
         }
         if let refusal = Self.keyRefusal(input.headers.idempotencyKey) { return .badRequest(.init(body: .json(refusal))) }
         guard let mrv else { return .serviceUnavailable(.init(body: .json(Self.unavailableMRV))) }
-        return try await idempotent(
+        return try await idempotentInWrite(
             "publishMRVPolicy", user: user.user, key: input.headers.idempotencyKey, parameters: [],
             body: try StoredJSON.canonical(body), audit: "api_mrv_policy_publish"
-        ) {
+        ) { ticket in
             let now = SystemClock().now()
             let audit = AuditNote(at: now, user: user.user, action: "api_mrv_policy_publish", address: APIRequestInfo.address, summary: body.note)
             let tables: MRVPolicyTables
             switch Self.policyTables(body.tables) {
             case .failure(let error):
                 try await access.audit(now, user.user, audit.action, "rejected " + error.code.rawValue, APIRequestInfo.address)
-                return .unprocessableContent(.init(body: .json(Self.error(error.code.rawValue, error.message, ["command": "mrv_policy_publish"]))))
+                return .answer(.unprocessableContent(.init(body: .json(Self.error(error.code.rawValue, error.message, ["command": "mrv_policy_publish"])))))
             case .success(let found): tables = found
             }
             let from = body.effectiveFrom ?? BeijingTime.date(now).description
-            switch try await mrv.publishPolicy(tables, effectiveFrom: from, note: body.note, audit: audit) {
+            // The answer is made in the MRV writer's transaction, of the version as stored, and
+            // committed there with the key.
+            switch try await mrv.publishPolicy(tables, effectiveFrom: from, note: body.note, audit: audit, key: { stored, publication in
+                try ticket.completion(Self.policyPublished(stored, publication, tables))
+            }) {
             case .failure(let error):
-                return .unprocessableContent(.init(body: .json(Self.error(error.code.rawValue, error.message, ["command": "mrv_policy_publish"]))))
+                return .answer(.unprocessableContent(.init(body: .json(Self.error(error.code.rawValue, error.message, ["command": "mrv_policy_publish"])))))
             case .success(let publication):
-                // The changes against the tables the publication replaced (read under its lock).
-                let version = publication.version
-                let stored = try await mrv.publishedPolicy(version: version)
-                let published =
-                    stored.map { Self.policyVersion($0.header, inForce: true) }
-                    ?? Schemas.MRVPolicyVersion(version: version, effectiveFrom: from, publishedAt: utc(now), note: body.note, inForce: true)
-                return .created(.init(body: .json(Schemas.MRVPolicyPublished(
-                    version: published, changes: MRVPolicyChanges.between(publication.previous, tables), replayed: false))))
+                guard let stored = publication.stored else { preconditionFailure("the service answers the version it stored") }
+                return .completedInWrite(Self.policyPublished(stored, publication, tables))
             }
         }
     }
