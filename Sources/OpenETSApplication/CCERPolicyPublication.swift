@@ -33,9 +33,11 @@ extension RegistryService {
     /// stored), then stored under the journal head lock, with the audit line (`accepted vN` or
     /// `rejected INVALID_POLICY`) in the same transaction. From then on every CCER command this
     /// service decides uses it: the next one, not only after a restart. A batch already being
-    /// decided keeps the version it started with.
+    /// decided keeps the version it started with. With `key`, the API's Idempotency-Key is
+    /// completed with the answer for the stored version in the same transaction.
     public func publishCCERPolicy(
-        _ policy: CCERPolicy, effectiveFrom: String, note: String, audit: AuditNote? = nil
+        _ policy: CCERPolicy, effectiveFrom: String, note: String, audit: AuditNote? = nil,
+        key: ((_ version: Int) throws -> IdempotencyCompletion)? = nil
     ) async throws -> Result<Int, CCERError> {
         var policy = policy
         policy.note = note
@@ -53,6 +55,7 @@ extension RegistryService {
                 case .failure(let error): try await tx.appendAudit([audit.record(detail: "rejected " + error.code.rawValue, accepted: false)])
                 }
             }
+            if case .success(let version) = result, let key { try await tx.completeIdempotencyKey(try key(version)) }
             return result
         }
         if case .success(let version) = result {

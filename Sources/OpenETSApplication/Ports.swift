@@ -95,6 +95,10 @@ public protocol LedgerTransaction {
     /// Stores `policy` as the next version of the CCER rules (`LedgerStore.publishCCERPolicy`)
     /// in this transaction, so its audit line commits with it; returns the version.
     func publishCCERPolicy(_ policy: CCERPolicy, effectiveFrom: String, note: String) async throws -> Int
+    /// Completes an API Idempotency-Key (`api_idempotency`) as this transaction's write, so the
+    /// write and its key commit together; `IdempotencyKeyNotHeld` (and a rollback) when the
+    /// key is not in progress for this request.
+    func completeIdempotencyKey(_ completion: IdempotencyCompletion) async throws
 }
 
 /// The registry's durable store: a hash-chained journal plus projection tables.

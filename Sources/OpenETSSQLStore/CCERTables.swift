@@ -46,6 +46,10 @@ extension SQLLedgerTransaction {
     func publishCCERPolicy(_ policy: CCERPolicy, effectiveFrom: String, note: String) async throws -> Int {
         try await insertCCERPolicy(policy, effectiveFrom: effectiveFrom, note: note, sql, codec)
     }
+
+    func completeIdempotencyKey(_ completion: IdempotencyCompletion) async throws {
+        try await completeKeyInTransaction(completion, sql)
+    }
 }
 
 /// Stores `policy` as the next version (its `version` set to it) and returns the number.

@@ -366,4 +366,50 @@ struct IdempotencyInWriteTests {
         try await mrv.store.close()
         try await ledger.close()
     }
+
+    @Test(arguments: Backend.all)
+    func aCCERPolicyPublicationCommitsItsKeyWithIt(_ backend: Backend) async throws {
+        let location = try backend.freshLocation()
+        let (ledger, service) = try await Composition.openRegistry(location, clock: MarketClock(CivilDate(year: 2025, month: 6, day: 3), hour: 9, minute: 0))
+        let database = try await Composition.openDatabase(location, connectionID: 3)
+        var policy = CCERPolicy.standard
+        policy.limits.maxCommentsPerUserPerNotice = 5
+        func claim(_ scope: IdempotencyScope) async throws -> IdempotencyClaim {
+            try await ledger.claimIdempotencyKey(scope, requestSHA256: Self.hash, at: SystemClock().now(), expiredBefore: Timestamp(millisecondsSinceEpoch: 0))
+        }
+        func answer(_ scope: IdempotencyScope) -> (Int) throws -> IdempotencyCompletion { { version in Self.completion(scope, "v\(version)") } }
+        func lines() async throws -> [String] { try await ledger.audit(limit: 100).filter { $0.action == "api_ccer_policy_publish" }.map(\.detail) }
+
+        // A fault after the version's statements: no version, no line, the key in progress, the
+        // service still on the built-in rules.
+        let faulted = IdempotencyScope(user: "mee", operation: "publishCCERPolicy", key: "c1")
+        #expect(try await claim(faulted) == .claimed)
+        try await Self.failKeyUpdates(database)
+        await #expect(throws: (any Error).self) {
+            _ = try await service.publishCCERPolicy(
+                policy, effectiveFrom: "2025-01-20", note: "cap 5", audit: Self.note("api_ccer_policy_publish"), key: answer(faulted))
+        }
+        try await Self.mendKeyUpdates(database)
+        #expect(try await ledger.ccerPolicyVersions().isEmpty)
+        #expect(await service.ccerPolicy == .standard)
+        #expect(try await lines().isEmpty)
+        #expect(try await claim(faulted) == .inProgress)
+        // An unheld key: nothing published.
+        let key = IdempotencyScope(user: "mee", operation: "publishCCERPolicy", key: "c2")
+        await #expect(throws: IdempotencyKeyNotHeld(scope: key)) {
+            _ = try await service.publishCCERPolicy(policy, effectiveFrom: "2025-01-20", note: "cap 5", key: answer(key))
+        }
+        #expect(try await ledger.ccerPolicyVersions().isEmpty)
+
+        // Claimed, then the service path alone: version 2, its line, the key's answer, in force.
+        #expect(try await claim(key) == .claimed)
+        #expect(try await service.publishCCERPolicy(
+            policy, effectiveFrom: "2025-01-20", note: "cap 5", audit: Self.note("api_ccer_policy_publish"), key: answer(key)) == .success(2))
+        #expect(try await ledger.ccerPolicyVersions().map(\.version) == [2])
+        #expect(try await claim(key) == .completed(StoredAPIResponse(status: 201, body: "v2")))
+        #expect(try await lines() == ["accepted v2"])
+        #expect(await service.ccerPolicy.limits.maxCommentsPerUserPerNotice == 5)
+        try await database.close()
+        try await ledger.close()
+    }
 }

@@ -104,27 +104,33 @@ extension APIHandler {
         case .success(let found): user = found
         }
         if let refusal = Self.keyRefusal(input.headers.idempotencyKey) { return .badRequest(.init(body: .json(refusal))) }
-        return try await idempotent(
+        return try await idempotentInWrite(
             "publishCCERPolicy", user: user.user, key: input.headers.idempotencyKey, parameters: [],
             body: try StoredJSON.canonical(body), audit: "api_ccer_policy_publish"
-        ) {
+        ) { ticket in
             let now = SystemClock().now()
             let audit = AuditNote(at: now, user: user.user, action: "api_ccer_policy_publish", address: APIRequestInfo.address, summary: body.note)
             let policy: CCERPolicy
             switch Self.ccerPolicy(body.policy) {
             case .failure(let error):
                 try await access.audit(now, user.user, audit.action, "rejected " + error.code.rawValue, APIRequestInfo.address)
-                return .unprocessableContent(.init(body: .json(Self.error(error.code.rawValue, error.message, ["command": "ccer_policy_publish"]))))
+                return .answer(.unprocessableContent(.init(body: .json(Self.error(error.code.rawValue, error.message, ["command": "ccer_policy_publish"])))))
             case .success(let found): policy = found
             }
             // The day of the CCER rules (the service's clock, as the notices' working days), not the wall clock.
             let from = body.effectiveFrom ?? BeijingTime.date(service.now()).description
-            switch try await service.publishCCERPolicy(policy, effectiveFrom: from, note: body.note, audit: audit) {
-            case .failure(let error):
-                return .unprocessableContent(.init(body: .json(Self.error(error.code.rawValue, error.message, ["command": "ccer_policy_publish"]))))
-            case .success(let version):
-                return .created(.init(body: .json(Schemas.CCERPolicyPublished(
+            func published(_ version: Int) -> Operations.PublishCCERPolicy.Output {
+                .created(.init(body: .json(Schemas.CCERPolicyPublished(
                     version: Schemas.CCERPolicyVersion(version: version, effectiveFrom: from, note: body.note, inForce: true), replayed: false))))
+            }
+            // The answer is stored with the key in the publication's own transaction.
+            switch try await service.publishCCERPolicy(
+                policy, effectiveFrom: from, note: body.note, audit: audit, key: { version in try ticket.completion(published(version)) })
+            {
+            case .failure(let error):
+                return .answer(.unprocessableContent(.init(body: .json(Self.error(error.code.rawValue, error.message, ["command": "ccer_policy_publish"])))))
+            case .success(let version):
+                return .completedInWrite(published(version))
             }
         }
     }
