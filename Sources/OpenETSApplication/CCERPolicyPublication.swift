@@ -17,6 +17,19 @@ public struct StoredCCERPolicy: Hashable, Sendable {
     }
 }
 
+/// A published version of the CCER rules without the rules themselves: what a list shows.
+public struct CCERPolicyHeader: Hashable, Sendable {
+    public var version: Int
+    public var effectiveFrom: String
+    public var note: String
+
+    public init(version: Int, effectiveFrom: String, note: String) {
+        self.version = version
+        self.effectiveFrom = effectiveFrom
+        self.note = note
+    }
+}
+
 extension RegistryService {
     /// Every reason `policy` (with `note`) may not be published from `effectiveFrom`, as
     /// "field: why" lines (`CCERPolicy.problems()` and the date); empty: none.
@@ -67,15 +80,22 @@ extension RegistryService {
 
     /// Takes a version another process published (`openets ccer policy publish`) since this
     /// service last read or published one.
+    /// Reads only the newest version's number unless it is above the one in force, so a
+    /// public read of the policy costs one small query.
     public func refreshCCERPolicy() async throws {
+        guard try await store.latestCCERPolicyVersion() > ccerPolicy.version else { return }
         adopt(try await store.ccerPolicy())
     }
 
-    /// Every published version, oldest first (the built-in version 1 not among them).
-    public nonisolated func ccerPolicyVersions() async throws -> [StoredCCERPolicy] { try await store.ccerPolicyVersions() }
+    /// Every published version without its rules, oldest first (the built-in version 1 not
+    /// among them).
+    public nonisolated func ccerPolicyVersions() async throws -> [CCERPolicyHeader] { try await store.ccerPolicyVersions() }
+
+    /// One published version with its rules; nil for an unknown one (or the built-in 1).
+    public nonisolated func ccerPolicy(version: Int) async throws -> StoredCCERPolicy? { try await store.ccerPolicy(version: version) }
 
     /// Versions only move forward: two publications finishing out of order leave the later one.
-    private func adopt(_ policy: CCERPolicy) {
+    func adopt(_ policy: CCERPolicy) {
         if policy.version > ccerPolicy.version { ccerPolicy = policy }
     }
 }

@@ -95,6 +95,10 @@ public protocol LedgerTransaction {
     /// Stores `policy` as the next version of the CCER rules (`LedgerStore.publishCCERPolicy`)
     /// in this transaction, so its audit line commits with it; returns the version.
     func publishCCERPolicy(_ policy: CCERPolicy, effectiveFrom: String, note: String) async throws -> Int
+    /// The newest stored CCER rules if their version is above `version` (another process or
+    /// publication committed them), else nil: read under the head lock, so the batch is
+    /// decided under the version in force when it commits.
+    func ccerPolicy(newerThan version: Int) async throws -> CCERPolicy?
     /// Completes an API Idempotency-Key (`api_idempotency`) as this transaction's write, so the
     /// write and its key commit together; `IdempotencyKeyNotHeld` (and a rollback) when the
     /// key is not in progress for this request.
@@ -136,9 +140,13 @@ public protocol LedgerStore: AccessStore, APIIdempotencyStore {
     /// Publishes a new version of the CCER rules; running services read it when they next open.
     /// With `audit`, its line (`accepted vN`) is written in the same transaction.
     func publishCCERPolicy(_ policy: CCERPolicy, effectiveFrom: String, note: String, audit: AuditNote?) async throws -> Int
-    /// Every published version of the CCER rules, oldest first (the built-in version 1 is not
-    /// stored).
-    func ccerPolicyVersions() async throws -> [StoredCCERPolicy]
+    /// Every published version of the CCER rules without the rules, oldest first (the
+    /// built-in version 1 is not stored).
+    func ccerPolicyVersions() async throws -> [CCERPolicyHeader]
+    /// One published version of the CCER rules, or nil.
+    func ccerPolicy(version: Int) async throws -> StoredCCERPolicy?
+    /// The newest published version's number (the built-in 1 when none is stored).
+    func latestCCERPolicyVersion() async throws -> Int
     func close() async throws
 }
 

@@ -489,8 +489,13 @@ public actor RegistryService {
         let now = clock.now()
         let codec = codec
         do {
-            let (newState, newExchange, newCCER, newHead, outcomes) = try await store.write { tx in
+            let holdsCCER = operations.contains { if case .ccer = $0 { true } else { false } }
+            let (newState, newExchange, newCCER, newHead, newerCCERPolicy, outcomes) = try await store.write { tx in
                 let locked = try await tx.lockHead()
+                // CCER commands are decided under the rules in force when they commit: a version
+                // published meanwhile (through this service, or by another process) is read here.
+                let newerCCERPolicy = holdsCCER ? try await tx.ccerPolicy(newerThan: ccerPolicy.version) : nil
+                let ccerPolicy = newerCCERPolicy ?? ccerPolicy
                 var (state, exchange, ccer, head) = try await Self.catchUp(
                     tx, from: base, baseExchange, baseCCER, at: baseHead, to: locked, codec: codec)
                 let start = head
@@ -521,7 +526,7 @@ public actor RegistryService {
                     }
                 }
                 try await tx.appendAudit(zip(audits, outcomes).compactMap { audit, outcome in audit?.record(outcome) })
-                guard !batch.pending.isEmpty else { return (state, exchange, ccer, start, outcomes) }
+                guard !batch.pending.isEmpty else { return (state, exchange, ccer, start, newerCCERPolicy, outcomes) }
                 // Bodies are encoded and the chain sealed (child tasks) while this task writes
                 // the projection rows; then the journal entries follow.
                 let sealing = batch
@@ -529,8 +534,9 @@ public actor RegistryService {
                 try await tx.writeState(before: before, after: state, changes: batch.changes)
                 let journal = await sealed
                 try await tx.append(journal)
-                return (state, exchange, ccer, journal.head, outcomes)
+                return (state, exchange, ccer, journal.head, newerCCERPolicy, outcomes)
             }
+            if let newerCCERPolicy { adopt(newerCCERPolicy) }
             state = newState
             exchange = newExchange
             ccer = newCCER

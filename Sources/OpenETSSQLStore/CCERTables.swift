@@ -25,19 +25,37 @@ extension SQLLedgerStore {
 
     public func publishCCERPolicy(_ policy: CCERPolicy, effectiveFrom: String, note: String, audit: AuditNote? = nil) async throws -> Int {
         try await database.transaction { sql in
+            // Under the journal head lock, as the server's publications (`RegistryService.
+            // publishCCERPolicy`): two publications at once number their versions in turn.
+            _ = try await SQLLedgerTransaction(sql: sql, dialect: database.dialect, codec: codec).lockHead()
             let version = try await insertCCERPolicy(policy, effectiveFrom: effectiveFrom, note: note, sql, codec)
             if let audit { try await insertAuditRecords([audit.record(detail: "accepted v\(version)", accepted: true)], sql, database.dialect) }
             return version
         }
     }
 
-    public func ccerPolicyVersions() async throws -> [StoredCCERPolicy] {
+    public func ccerPolicyVersions() async throws -> [CCERPolicyHeader] {
         try await database.withExecutor { sql in
-            try await sql.query("SELECT version, effective_from, note, body FROM ccer_policy ORDER BY version", []).map { row in
+            try await sql.query("SELECT version, effective_from, note FROM ccer_policy ORDER BY version", []).map { row in
+                CCERPolicyHeader(version: Int(try row.int(0)), effectiveFrom: try row.text(1), note: try row.text(2))
+            }
+        }
+    }
+
+    public func ccerPolicy(version: Int) async throws -> StoredCCERPolicy? {
+        try await database.withExecutor { sql in
+            try await sql.query("SELECT version, effective_from, note, body FROM ccer_policy WHERE version = $1", [.int(Int64(version))]).first.map { row in
                 StoredCCERPolicy(
                     version: Int(try row.int(0)), effectiveFrom: try row.text(1), note: try row.text(2),
                     policy: try codec.decode(CCERPolicy.self, from: try row.text(3)))
             }
+        }
+    }
+
+    public func latestCCERPolicyVersion() async throws -> Int {
+        try await database.withExecutor { sql in
+            let latest = try await sql.query("SELECT MAX(version) FROM ccer_policy", []).first?.values.first?.int
+            return max(Int(latest ?? 0), CCERPolicy.standard.version)
         }
     }
 }
@@ -49,6 +67,13 @@ extension SQLLedgerTransaction {
 
     func completeIdempotencyKey(_ completion: IdempotencyCompletion) async throws {
         try await completeKeyInTransaction(completion, sql)
+    }
+
+    func ccerPolicy(newerThan version: Int) async throws -> CCERPolicy? {
+        guard let row = try await sql.query(
+            "SELECT body FROM ccer_policy WHERE version > $1 ORDER BY version DESC LIMIT 1", [.int(Int64(version))]
+        ).first else { return nil }
+        return try codec.decode(CCERPolicy.self, from: try row.text(0))
     }
 }
 

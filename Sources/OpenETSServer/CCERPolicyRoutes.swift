@@ -118,7 +118,15 @@ struct CCERPolicyRoutes: Sendable {
             let audit = trading.auditNote(Self.auditAction, form, context, summary: note)
             let result: Result<Int, CCERError>
             do {
-                result = try await service.publishCCERPolicy(policy, effectiveFrom: from, note: note, audit: audit)
+                // The form's key is completed with the version in the publication's own transaction.
+                result = try await service.publishCCERPolicy(
+                    policy, effectiveFrom: from, note: note, audit: audit,
+                    key: { version in
+                        IdempotencyCompletion(scope: scope, requestSHA256: hash, response: StoredAPIResponse(status: 201, body: String(version)))
+                    })
+            } catch is IdempotencyKeyNotHeld {
+                // The write rolled back with its key: nothing was published.
+                return try await refuse(form, context, "IDEMPOTENCY_IN_PROGRESS", "this form is being published; look at the versions before sending it again")
             } catch {
                 // The writer's transaction rolled back: nothing stored, the key free again.
                 try? await keys.releaseIdempotencyKey(scope, requestSHA256: hash)
@@ -129,7 +137,6 @@ struct CCERPolicyRoutes: Sendable {
                 try await keys.releaseIdempotencyKey(scope, requestSHA256: hash)
                 return try await refuse(form, context, error.code.rawValue, error.message, audited: true)
             case .success(let version):
-                try await keys.completeIdempotencyKey(scope, requestSHA256: hash, response: StoredAPIResponse(status: 201, body: String(version)))
                 return trading.redirect("\(Self.back)?ok=" + trading.encode("\(Self.auditAction): v\(version)"))
             }
         }

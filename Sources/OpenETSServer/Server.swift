@@ -143,6 +143,9 @@ public func buildRouter(
 ) -> Router<AppRequestContext> {
     if let problem = configuration.problem { preconditionFailure("server configuration: \(problem)") }
     let metrics = HTTPMetrics()
+    // One token cache for every AccessService of the server, so a revocation through any of
+    // them empties it for the API.
+    let tokenCache = APITokenCache(lifetimeMilliseconds: Int64(configuration.apiTokenCacheMilliseconds))
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: LogRequestsMiddleware(.info))
     router.add(middleware: metrics)
@@ -184,7 +187,7 @@ public func buildRouter(
         return text(RegistryPages.supplyCSV(state), contentType: "text/csv; charset=utf-8", attachment: "supply.csv")
     }
     let trading = TradingRoutes(
-        service: service, access: AccessService(store: store), secureCookies: configuration.secureCookies,
+        service: service, access: AccessService(store: store, tokenCache: tokenCache), secureCookies: configuration.secureCookies,
         formLimiter: APIRateLimiter(configuration.formRateLimit), mrvPolicyPage: mrv != nil)
     router.get("/login") { request, _ in trading.loginPage(request) }
     router.post("/login") { request, context in try await trading.login(request, context: context) }
@@ -248,8 +251,8 @@ public func buildRouter(
         limits: APIServerLimits(
             maxConcurrentLargeBodies: configuration.maxConcurrentLargeBodies, idempotencyRetentionDays: configuration.idempotencyRetentionDays,
             maxConcurrentEvidenceDownloads: configuration.maxConcurrentEvidenceDownloads,
-            largeBodyReadSeconds: configuration.largeBodyReadSeconds, apiTokenCacheMilliseconds: configuration.apiTokenCacheMilliseconds),
-        orderFastPath: configuration.orderFastPath)
+            largeBodyReadSeconds: configuration.largeBodyReadSeconds),
+        orderFastPath: configuration.orderFastPath, tokenCache: tokenCache)
     addAllocationPlanRoutes(router, plans: plans)
     return router
 }
@@ -396,10 +399,15 @@ struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
 
 /// An answer marked `Connection: close` (408 BODY_TIMEOUT: the rest of a body is not read)
 /// ends its connection: once the answer is written the server closes its side (a FIN after the
-/// answer), so no further request is taken on it; what the client still sends is read and
-/// dropped until it closes, or the idle timeout closes the connection.
+/// answer, so a client still sending is not reset before it reads the answer), and
+/// `lingerSeconds` later closes the connection whole, whatever the client still sends.
+/// (Hummingbird ends a connection after a request only for the request's own `Connection:
+/// close`, and its idle timeout counts every byte read, so a client trickling bytes would
+/// otherwise keep the connection.)
 struct CloseAfterAnswerMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
+    /// Seconds between the half close after the answer and the whole close.
+    static let lingerSeconds: Int64 = 2
 
     func handle(_ request: Request, context: Context, next: @concurrent (Request, Context) async throws -> Response) async throws -> Response {
         var response = try await next(request, context)
@@ -409,6 +417,7 @@ struct CloseAfterAnswerMiddleware: RouterMiddleware {
             try await body.write(writer)
             // After the answer's last write (the channel runs them in order).
             try? await channel.close(mode: .output)
+            channel.eventLoop.scheduleTask(in: .seconds(Self.lingerSeconds)) { channel.close(promise: nil) }
         }
         return response
     }

@@ -127,6 +127,29 @@ struct APICCERPolicyTests {
         }
     }
 
+    /// A version another process published (the CLI's path: the store, outside the server)
+    /// holds the server's next CCER command although nothing read the policy through the
+    /// server: the writer reads the newest version under the journal head lock.
+    @Test(arguments: databases)
+    func aCapPublishedByAnotherProcessHoldsTheNextComment(_ database: String) async throws {
+        let world = try await APICCERRegulatorTests.world(database)
+        let (service, t) = (world.service, world.tokens)
+        try await APICCERWorkflowTests.serve(world) { api in
+            func comment(_ user: String, key: String) async throws -> Fetched {
+                try await api.call("POST", "/api/v1/ccer/projects/P000003/comments", token: t[user], key: key, body: #"{"text":"意见 \#(key)"}"#)
+            }
+            var cap = CCERPolicy.standard
+            cap.limits.maxCommentsPerUserPerNotice = 1
+            let version = try await world.store.publishCCERPolicy(cap, effectiveFrom: "2025-06-03", note: "cap 1 from the CLI", audit: nil)
+            #expect(await service.ccerPolicy.version == CCERPolicy.standard.version, "not read yet")
+            let first = try await comment("i1", key: "c-1")
+            #expect(first.status == 201, "\(first.body)")
+            #expect(await service.ccerPolicy.version == version, "taken by the batch that decided the comment")
+            let second = try await comment("i1", key: "c-2")
+            #expect(second.status == 422 && second.code == "COMMENT_LIMIT_PER_USER", "\(second.status) \(second.body)")
+        }
+    }
+
     static func policyJSON(_ publication: String) throws -> String {
         let object = try JSONSerialization.jsonObject(with: Data(publication.utf8)) as? [String: Any] ?? [:]
         return String(decoding: try JSONSerialization.data(withJSONObject: object["policy"] ?? [:]), as: UTF8.self)

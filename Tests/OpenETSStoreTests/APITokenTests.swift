@@ -71,8 +71,13 @@ struct APITokenTests {
         #expect(try await cli.revokeAPIToken(id: e1.record.id, at: now))
         #expect(try await access.lookUp(apiToken: e1.token, at: at(999)) == .live(principal))
         #expect(try await access.lookUp(apiToken: e1.token, at: at(1_000)) == .invalid)
-        // A clock gone back reads the store too.
-        #expect(try await access.lookUp(apiToken: e1.token, at: at(-1)) == .invalid)
+        // A clock gone back past the reading reads the store too: a token kept a moment ago
+        // and revoked elsewhere since is invalid at once.
+        let back = try await access.createAPIToken(user: "i1", label: "", at: now).get()
+        #expect(try await access.principal(apiToken: back.token, at: now)?.user == "i1")
+        #expect(try await cli.revokeAPIToken(id: back.record.id, at: now))
+        #expect(try await access.lookUp(apiToken: back.token, at: at(1)) != .invalid, "kept")
+        #expect(try await access.lookUp(apiToken: back.token, at: at(-1)) == .invalid)
         // Unknown and revoked tokens are never kept: random tokens cannot fill the cache.
         for _ in 0..<10 {
             let random = String((0..<64).map { _ in "0123456789abcdef".randomElement()! })

@@ -48,7 +48,7 @@ extension APIHandler {
     }
 
     private func storedCCERPolicy(_ version: Int) async throws -> StoredCCERPolicy? {
-        try await service.ccerPolicyVersions().first { $0.version == version }
+        try await service.ccerPolicy(version: version)
     }
 
     /// The policy as the spec's free-form document (the JSON `openets ccer policy show` prints).

@@ -13,12 +13,12 @@ import Synchronization
 func addAPIRoutes(
     _ router: Router<AppRequestContext>, store: any LedgerStore, service: RegistryService, parts: APIParts, rateLimit: APIRateLimit,
     applicationLimiter: APIRateLimiter = APIRateLimiter(.applications), limits: APIServerLimits = APIServerLimits(),
-    orderFastPath: Bool = true
+    orderFastPath: Bool = true, tokenCache: APITokenCache = APITokenCache()
 ) {
     router.get("/openapi.yaml") { _, _ in text(OpenAPISpec.yaml, contentType: "application/yaml; charset=utf-8") }
     let handler = APIHandler(
         service: service, store: store,
-        access: AccessService(store: store, tokenCache: APITokenCache(lifetimeMilliseconds: Int64(limits.apiTokenCacheMilliseconds))),
+        access: AccessService(store: store, tokenCache: tokenCache),
         mrv: parts.mrv, cycle: parts.cycle,
         idempotencyRetentionDays: limits.idempotencyRetentionDays,
         evidenceDownloads: LargeBodyGate(limit: limits.maxConcurrentEvidenceDownloads))
@@ -49,7 +49,6 @@ struct APIServerLimits: Sendable {
     var idempotencyRetentionDays = APIIdempotency.defaultRetentionDays
     var maxConcurrentEvidenceDownloads = ServerConfiguration.defaultMaxConcurrentEvidenceDownloads
     var largeBodyReadSeconds = ServerConfiguration.defaultLargeBodyReadSeconds
-    var apiTokenCacheMilliseconds = ServerConfiguration.defaultAPITokenCacheMilliseconds
 }
 
 /// The parts of the system the API serves besides the registry and the exchange; the
