@@ -29,7 +29,7 @@ struct CCERCommentRoutes: Sendable {
             let parameters = request.uri.queryParameters
             context = TradingPages.Context(
                 principal: principal, csrf: session.csrf, nonce: { UUID().uuidString.lowercased() }, message: parameters.get("ok").map { String($0) },
-                error: parameters.get("error").map { String($0) })
+                error: parameters.get("error").map { String($0) }, mrvPolicyLink: trading.mrvPolicyLink(principal))
             allowed = principal.may(.ccerComment, matrix: trading.access.matrix)
         }
         let limits = await service.ccerPolicy.limits

@@ -77,7 +77,8 @@ struct CCERPolicyRoutes: Sendable {
                     message: problems.isEmpty ? nil : "\(problems.count) problem(s)")
             }
             let context = TradingPages.Context(
-                principal: form.principal, csrf: form.fields["csrf"] ?? "", nonce: { UUID().uuidString.lowercased() }, message: nil, error: nil)
+                principal: form.principal, csrf: form.fields["csrf"] ?? "", nonce: { UUID().uuidString.lowercased() }, message: nil, error: nil,
+                mrvPolicyLink: trading.mrvPolicyLink(form.principal))
             return page(CCERPortalPages(language: trading.language(request)).regulator(
                 context, ccer: await service.ccer, today: BeijingTime.date(service.now()),
                 maxDocuments: await service.ccerPolicy.limits.maxDocumentsPerMethodology, policy: panel))

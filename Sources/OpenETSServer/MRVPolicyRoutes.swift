@@ -124,7 +124,8 @@ struct MRVPolicyRoutes: Sendable {
                     inForce: model.version, changes: MRVPolicyChanges.between(current, tables), code: problem?.code.rawValue, message: problem?.message)
             }
             let context = TradingPages.Context(
-                principal: form.principal, csrf: form.fields["csrf"] ?? "", nonce: { UUID().uuidString.lowercased() }, message: nil, error: nil)
+                principal: form.principal, csrf: form.fields["csrf"] ?? "", nonce: { UUID().uuidString.lowercased() }, message: nil, error: nil,
+                mrvPolicyLink: trading.mrvPolicyLink(form.principal))
             return OpenETSServer.page(MRVPolicyPages(language: trading.language(request)).page(context, model))
         }
     }

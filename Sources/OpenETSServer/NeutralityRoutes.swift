@@ -69,7 +69,8 @@ struct NeutralityRoutes: Sendable {
             purpose: field("purpose").flatMap(NeutralityPurpose.init(rawValue:)) ?? .event, subject: String((field("subject") ?? "").prefix(NeutralityPages.CalculatorForm.maxFieldLength)),
             certificate: certificate)
         let context = TradingPages.Context(
-            principal: principal, csrf: session.csrf, nonce: { UUID().uuidString.lowercased() }, message: field("ok"), error: field("error"))
+            principal: principal, csrf: session.csrf, nonce: { UUID().uuidString.lowercased() }, message: field("ok"), error: field("error"),
+            mrvPolicyLink: trading.mrvPolicyLink(principal))
         let html = NeutralityPages(language: trading.language(request)).offset(
             context, registry: await service.state, exchange: await service.exchange, policy: await service.exchangePolicy, view: view)
         return page(html)

@@ -19,7 +19,7 @@ extension TradingRoutes {
         let query = request.uri.queryParameters
         let context = TradingPages.Context(
             principal: principal, csrf: session.csrf, nonce: { UUID().uuidString.lowercased() },
-            message: query.get("ok"), error: query.get("error"))
+            message: query.get("ok"), error: query.get("error"), mrvPolicyLink: mrvPolicyLink(principal))
         let pages = TradingPages(language: language(request))
         if action == .blockQuote {
             return page(pages.block(context, registry: await service.state, exchange: await service.exchange, policy: await service.exchangePolicy))

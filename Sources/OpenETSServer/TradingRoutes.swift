@@ -51,7 +51,13 @@ struct TradingRoutes: Sendable {
         let query = request.uri.queryParameters
         return TradingPages.Context(
             principal: principal, csrf: session.csrf, nonce: { UUID().uuidString.lowercased() }, message: query.get("ok"), error: query.get("error"),
-            mrvPolicyLink: mrvPolicyPage && principal.may(.viewPublic, matrix: access.matrix))
+            mrvPolicyLink: mrvPolicyLink(principal))
+    }
+
+    /// Whether a page's head links the MRV policy page: it exists (a server with the MRV
+    /// platform) and the user's role may read it in the configured matrix.
+    func mrvPolicyLink(_ principal: Principal) -> Bool {
+        mrvPolicyPage && principal.may(.viewPublic, matrix: access.matrix)
     }
 
     func loginPage(_ request: Request) -> Response {
@@ -142,7 +148,7 @@ struct TradingRoutes: Sendable {
         let query = request.uri.queryParameters
         let context = TradingPages.Context(
             principal: principal, csrf: session.csrf, nonce: { UUID().uuidString.lowercased() },
-            message: query.get("ok"), error: query.get("error"))
+            message: query.get("ok"), error: query.get("error"), mrvPolicyLink: mrvPolicyLink(principal))
         return page(TradingPages(language: language(request)).trade(context, registry: await service.state, exchange: await service.exchange))
     }
 
@@ -289,7 +295,8 @@ struct TradingRoutes: Sendable {
         guard principal.may(.viewSurveillance, matrix: access.matrix) else { return text("forbidden: surveillance is for the exchange operator and MEE\n", status: .forbidden) }
         let query = request.uri.queryParameters
         let context = TradingPages.Context(
-            principal: principal, csrf: session.csrf, nonce: { UUID().uuidString.lowercased() }, message: query.get("ok"), error: query.get("error"))
+            principal: principal, csrf: session.csrf, nonce: { UUID().uuidString.lowercased() }, message: query.get("ok"), error: query.get("error"),
+            mrvPolicyLink: mrvPolicyLink(principal))
         return page(TradingPages(language: language(request)).surveillance(
             context, exchange: await service.exchange, canOperate: principal.may(.exchangeOperate, matrix: access.matrix)))
     }

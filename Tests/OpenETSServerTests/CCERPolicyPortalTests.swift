@@ -49,6 +49,8 @@ struct CCERPolicyPortalTests {
             // A good document: checked (nothing stored), then published once per form.
             let checked = try await mee.send("POST", "/portal/ccer-regulator/policy/check", form: PortalServerTests.form(csrf, [("policy", good)]))
             #expect(checked.status == 200 && checked.body.contains("id=\"ccer-policy-check-ok\""), "\(checked.status)")
+            // The check's answer (a page whose head is built by hand) still links the MRV policy page.
+            #expect(checked.body.contains("href=\"/portal/mrv-policy\""), "the MRV policy link")
             #expect(try await service.ccerPolicyVersions().isEmpty, "a check stores nothing")
             let publication = [("csrf", csrf), ("nonce", UUID().uuidString.lowercased()), ("policy", good), ("note", "one comment each"), ("effective_from", "2025-06-03")]
             let published = PortalServerTests.outcome(try await mee.send("POST", "/portal/ccer-regulator/policy/publish", form: publication))
