@@ -45,8 +45,9 @@ extension RegistryService {
     /// checked whole (`publicationProblems`: INVALID_POLICY naming every problem, nothing
     /// stored), then stored under the journal head lock, with the audit line (`accepted vN` or
     /// `rejected INVALID_POLICY`) in the same transaction. From then on every CCER command this
-    /// service decides uses it: the next one, not only after a restart. A batch already being
-    /// decided keeps the version it started with. With `key`, the API's Idempotency-Key is
+    /// service decides uses it: the next one, not only after a restart (a batch reads the newest
+    /// stored version under the same lock, so none commits after the publication under the
+    /// version before it). With `key`, the API's Idempotency-Key is
     /// completed with the answer for the stored version in the same transaction.
     public func publishCCERPolicy(
         _ policy: CCERPolicy, effectiveFrom: String, note: String, audit: AuditNote? = nil,
@@ -79,8 +80,8 @@ extension RegistryService {
     }
 
     /// Takes a version another process published (`openets ccer policy publish`) since this
-    /// service last read or published one.
-    /// Reads only the newest version's number unless it is above the one in force, so a
+    /// service last read or published one, for the reads of the policy (its commands read it
+    /// themselves, under the head lock). Reads only the newest version's number unless it is above the one in force, so a
     /// public read of the policy costs one small query.
     public func refreshCCERPolicy() async throws {
         guard try await store.latestCCERPolicyVersion() > ccerPolicy.version else { return }

@@ -9,11 +9,10 @@ import OpenETSRuntime
 /// per-user comment cap among them). A regulator prints the policy in force (`show`), edits
 /// it, and publishes it as the next version (`publish`, checked by `CCERPolicy.problems()`:
 /// refused with INVALID_POLICY and every problem named, nothing stored). The built-in policy is
-/// version 1. Every process reads the policy in force when it opens the registry: a running
-/// server takes a version published here when it next reads the policy for the API's
-/// getCCERPolicy/listCCERPolicyVersions or the regulator's page, or at its next start; one
-/// published through the server (publishCCERPolicy, `/portal/ccer-regulator`) is in force for
-/// its next CCER command.
+/// version 1. Every process reads the policy in force when it opens the registry, and every
+/// batch of CCER commands reads the newest version under the journal head lock: a running
+/// server decides its next CCER command under a version published here, as under one published
+/// through it (publishCCERPolicy, `/portal/ccer-regulator`).
 struct CCERPolicyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "policy", abstract: "The CCER rules as data (periods, eligibility dates, calendar, limits): show, publish.",
@@ -69,7 +68,7 @@ struct CCERPolicyPublish: AsyncParsableCommand {
         if json {
             print(jsonText(["status": "published", "version": "\(version)", "effectiveFrom": from]))
         } else {
-            print("published CCER policy version \(version), in force from \(from) (a running server takes it at its next start, or when it next reads the policy for the API or the regulator's page)")
+            print("published CCER policy version \(version), in force from \(from) (a running server decides its next CCER command under it)")
         }
     }
 
