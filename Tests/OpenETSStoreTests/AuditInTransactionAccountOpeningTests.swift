@@ -15,8 +15,9 @@ struct AuditInTransactionAccountOpeningTests {
         { AuditRecord(at: now, user: user, action: action, detail: detail($0), address: "10.0.0.7") }
     }
 
+    /// The lines of `action`, oldest first (the log reads newest first).
     static func lines(_ store: any LedgerStore, _ action: String) async throws -> [AuditRecord] {
-        try await store.audit(limit: 10_000).filter { $0.action == action }
+        try await store.audit(limit: 10_000).filter { $0.action == action }.reversed()
     }
 
     @Test(arguments: Backend.all)
@@ -68,8 +69,8 @@ struct AuditInTransactionAccountOpeningTests {
         #expect(try await h.store.user("fund.a")?.account == approved.account)
         #expect(try await Self.lines(h.store, "t_decide").map(\.detail) == ["accepted \(id) returned", "accepted \(id) approved"])
 
-        // Reject: nothing changes without the line.
-        let other = try await opening.apply(AccountOpeningServiceTests.institution("fund.b"), by: nil, at: now).get().application.id
+        // Reject (an entity's application: the owner holds its investor account now): nothing changes without the line.
+        let other = try await opening.apply(AccountOpeningServiceTests.entity(), by: nil, at: now).get().application.id
         await #expect(throws: AuditRefused.self) { _ = try await refusing.decide(other, .reject(reason: "forged"), by: "ro", at: now, audit: decided) }
         #expect(try await h.store.application(other)?.application.status == .submitted)
         #expect(try await opening.decide(other, .reject(reason: "forged"), by: "ro", at: now, audit: decided).get().status == .rejected)
