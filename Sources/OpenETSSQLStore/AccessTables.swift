@@ -39,11 +39,13 @@ extension SQLLedgerStore {
             validationBody: body.flatMap { $0.isEmpty ? nil : $0 }, city: try row.optionalText(c + 10))
     }
 
-    public func saveSession(_ session: SessionRecord) async throws {
-        try await database.withExecutor { sql in
+    public func saveSession(_ session: SessionRecord, audit: [AuditRecord]) async throws {
+        try await database.transaction { sql in
             try await sql.execute(
                 "INSERT INTO sessions (token_hash, user_id, csrf, expires_at) VALUES ($1, $2, $3, $4)",
                 [.text(session.tokenHash), .text(session.user), .text(session.csrf), .int(session.expiresAt.millisecondsSinceEpoch)])
+            // The session commits with its login line, or neither does.
+            try await insertAuditRecords(audit, sql, database.dialect)
         }
     }
 

@@ -5,7 +5,7 @@ import OpenETSDomain
 /// Account applications and their identity documents (migration 20), the last accepted TOTP
 /// step per user (migration 21).
 extension SQLLedgerStore {
-    public func insertApplication(_ record: AccountApplicationRecord, documents: [StoredDocument]) async throws {
+    public func insertApplication(_ record: AccountApplicationRecord, documents: [StoredDocument], audit: [AuditRecord]) async throws {
         let body = try Self.applicationEncoder.encode(record.application), credentials = try Self.applicationEncoder.encode(record.credentials)
         try await database.transaction { sql in
             try await sql.execute(
@@ -17,6 +17,8 @@ extension SQLLedgerStore {
                  .text(record.referenceHash), .text(String(decoding: credentials, as: UTF8.self)), .int(record.submittedAt.millisecondsSinceEpoch),
                  .int(record.updatedAt.millisecondsSinceEpoch), .int(record.version)])
             try await Self.insertDocuments(sql, record.application.id, documents)
+            // The application commits with its audit line, or neither does.
+            try await insertAuditRecords(audit, sql, database.dialect)
         }
     }
 
@@ -44,7 +46,7 @@ extension SQLLedgerStore {
 
     public func updateApplication(
         _ record: AccountApplicationRecord, expectedVersion: Int64, documents: [StoredDocument], users: [UserRecord],
-        key: IdempotencyCompletion?
+        key: IdempotencyCompletion?, audit: [AuditRecord]
     ) async throws -> Bool {
         let body = try Self.applicationEncoder.encode(record.application)
         return try await database.transaction { sql in
@@ -64,7 +66,8 @@ extension SQLLedgerStore {
                     [.text(user.id), .text(user.name), .text(user.role.rawValue), .text(user.account?.rawValue ?? ""), .text(user.province ?? ""),
                      .text(user.passwordHash), .text(user.totpSecret ?? ""), .int(user.createdAt.millisecondsSinceEpoch), .text(user.verifier ?? "")])
             }
-            // The API key's answer commits with the application, or neither does.
+            // The audit line and the API key's answer commit with the application, or none does.
+            try await insertAuditRecords(audit, sql, database.dialect)
             if let key { try await completeKeyInTransaction(key, sql) }
             return true
         }

@@ -52,12 +52,15 @@ struct AccountOpeningRoutes: Sendable {
             province: province.isEmpty ? nil : province.uppercased(), users: users, documents: documents)
         let submitter = try await trading.current(request)?.2.user
         let now = SystemClock().now()
-        switch try await opening.apply(applyRequest, by: submitter, at: now) {
+        // The acceptance's line is inserted with the application; a refusal (nothing stored) is audited alone.
+        let audit: ApplicationAudit = {
+            AuditRecord(at: now, user: submitter ?? "applicant", action: "account.apply", detail: "accepted \($0.id)", address: context.address)
+        }
+        switch try await opening.apply(applyRequest, by: submitter, at: now, audit: audit) {
         case .failure(let error):
             try await trading.access.audit(now, submitter ?? "applicant", "account.apply", "rejected \(error.code.rawValue)", context.address)
             return back(lang, "\(error.code.rawValue): \(error.message)")
         case .success(let submitted):
-            try? await trading.access.audit(now, submitter ?? "applicant", "account.apply", "accepted \(submitted.application.id)", context.address)
             var response = page(AccountOpeningPages(language: lang).submitted(
                 submitted.application, reference: submitted.reference, totpSecrets: submitted.totpSecrets), status: .created)
             response.headers[.cacheControl] = "no-store"
@@ -140,14 +143,16 @@ struct AccountOpeningRoutes: Sendable {
         let corrected = AccountOpeningService.Request(
             kind: kind, ownerID: (fields["owner_id"] ?? "").trimmingCharacters(in: .whitespaces), ownerName: fields["owner_name"] ?? "",
             province: province.isEmpty ? nil : province.uppercased(), users: users, documents: documents)
-        switch try await opening.resubmit(id: id, reference: reference, corrected, at: now) {
+        let audit: ApplicationAudit = {
+            AuditRecord(at: now, user: "applicant", action: "account.resubmit", detail: "accepted \($0.id)", address: context.address)
+        }
+        switch try await opening.resubmit(id: id, reference: reference, corrected, at: now, audit: audit) {
         case .failure(let error):
             try await trading.access.audit(now, "applicant", "account.resubmit", "rejected \(error.code.rawValue)", context.address)
             let current = try await opening.status(id: id, reference: reference)?.application ?? record.application
             let message = String("\(error.code.rawValue): \(error.message)".prefix(PortalRoutes.maxErrorChars))
             return answer(pages.status(current, asked: true, reference: reference, error: message), .unprocessableContent)
         case .success(let application):
-            try? await trading.access.audit(now, "applicant", "account.resubmit", "accepted \(application.id)", context.address)
             return answer(pages.status(application, asked: true, message: lang == .zh ? "已重新提交，待审核。" : "Resubmitted: awaiting review."), .ok)
         }
     }
@@ -210,16 +215,26 @@ struct AccountOpeningRoutes: Sendable {
         default: return trading.redirect("\(back)?error=" + trading.encode("INVALID_INPUT: decision (approve, return or reject)"))
         }
         let id = form.fields["application"] ?? ""
-        let outcome = try await opening.decide(id, decision, by: form.principal.user, at: SystemClock().now())
         let kind = "account." + (form.fields["decision"] ?? "")
-        switch outcome {
+        let now = SystemClock().now(), user = form.principal.user
+        // The decision's line is inserted with it (an approval's last write); a refusal is audited alone.
+        let audit: ApplicationAudit = {
+            AuditRecord(at: now, user: user, action: kind, detail: "accepted #0: " + Self.decidedSummary($0), address: context.address)
+        }
+        switch try await opening.decide(id, decision, by: user, at: now, audit: audit) {
         case .failure(let error):
             return try await trading.conclude(
                 kind, form.principal, seq: nil, summary: id, error: (error.code.rawValue, error.message), address: context.address, back: back)
         case .success(let application):
-            let summary = "\(application.id) \(application.status.rawValue)" + (application.account.map { " → \($0.rawValue)" } ?? "")
-            return try await trading.conclude(kind, form.principal, seq: nil, summary: summary, error: nil, address: context.address, back: back)
+            return try await trading.conclude(
+                kind, form.principal, seq: nil, summary: Self.decidedSummary(application), error: nil, address: context.address, back: back,
+                audited: true)
         }
+    }
+
+    /// A decided application in the review page's words and its audit line: `AO-… approved → A…`.
+    static func decidedSummary(_ application: AccountApplication) -> String {
+        "\(application.id) \(application.status.rawValue)" + (application.account.map { " → \($0.rawValue)" } ?? "")
     }
 
     func back(_ lang: Language, _ error: String, status: HTTPResponse.Status = .unprocessableContent) -> Response {

@@ -96,13 +96,14 @@ struct AccountCommandGroup: AsyncParsableCommand {
             let outcome = try await withRegistry(store.location) { store, service -> Result<AccountApplication, AccountOpeningError>? in
                 guard let reviewer = try await store.user(by), reviewer.principal.may(.accountReview) else { return nil }
                 let now = SystemClock().now()
-                let outcome = try await AccountOpeningService(store: store, registry: service).decide(id, choice, by: by, at: now)
-                let detail: String
-                switch outcome {
-                case .success(let application): detail = "accepted \(application.id) \(application.status.rawValue)"
-                case .failure(let error): detail = "rejected \(error.code.rawValue)"
+                let action = "account.\(decision)"
+                // The decision's line is inserted with it; a refusal (nothing written) is audited alone.
+                let outcome = try await AccountOpeningService(store: store, registry: service).decide(id, choice, by: by, at: now, audit: {
+                    AuditRecord(at: now, user: by, action: action, detail: "accepted \($0.id) \($0.status.rawValue)", address: "cli")
+                })
+                if case .failure(let error) = outcome {
+                    try await AccessService(store: store).audit(now, by, action, "rejected \(error.code.rawValue)", "cli")
                 }
-                try await AccessService(store: store).audit(now, by, "account.\(decision)", detail, "cli")
                 return outcome
             }
             switch outcome {

@@ -98,7 +98,9 @@ public struct AuditRecord: Hashable, Codable, Sendable {
 public protocol AccessStore: APITokenStore, AccountApplicationStore {
     func saveUser(_ user: UserRecord) async throws
     func user(_ id: String) async throws -> UserRecord?
-    func saveSession(_ session: SessionRecord) async throws
+    /// Inserts the session and its `audit` lines (the login's) in one transaction: a failed
+    /// audit insert leaves no session.
+    func saveSession(_ session: SessionRecord, audit: [AuditRecord]) async throws
     func session(tokenHash: String) async throws -> SessionRecord?
     func deleteSession(tokenHash: String) async throws
     /// Appends the records in one transaction, in order.

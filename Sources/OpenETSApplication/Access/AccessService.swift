@@ -76,8 +76,10 @@ public final class AccessService: Sendable {
         let session = SessionRecord(
             tokenHash: sha256Hex(token), user: user.id, csrf: Self.randomToken(),
             expiresAt: Timestamp(millisecondsSinceEpoch: now.millisecondsSinceEpoch + Self.sessionLifetimeMilliseconds))
-        try await store.saveSession(session)
-        try await audit(now, id, "login", "role \(user.role.rawValue)", address)
+        // The session and its login line commit together (a refused login, which writes
+        // nothing else, has its line written alone above).
+        try await store.saveSession(
+            session, audit: [AuditRecord(at: now, user: id, action: "login", detail: "role \(user.role.rawValue)", address: address)])
         return .success(Login(token: token, session: session, principal: user.principal))
     }
 

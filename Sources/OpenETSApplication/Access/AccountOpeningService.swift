@@ -53,8 +53,9 @@ public struct StoredDocument: Hashable, Sendable {
 
 /// Account applications and their documents (migration 20).
 public protocol AccountApplicationStore: Sendable {
-    /// Inserts a new application (version 1) and its documents in one transaction.
-    func insertApplication(_ record: AccountApplicationRecord, documents: [StoredDocument]) async throws
+    /// Inserts a new application (version 1), its documents and its `audit` lines in one
+    /// transaction (a failed audit insert stores no application).
+    func insertApplication(_ record: AccountApplicationRecord, documents: [StoredDocument], audit: [AuditRecord]) async throws
     func application(_ id: String) async throws -> AccountApplicationRecord?
     /// Newest first, at most `limit`; all statuses when `status` is nil.
     func applications(status: AccountApplicationStatus?, limit: Int) async throws -> [AccountApplicationRecord]
@@ -63,24 +64,34 @@ public protocol AccountApplicationStore: Sendable {
     /// transaction; false (and nothing written) when someone changed it meanwhile. With
     /// `key`, the API's Idempotency-Key is completed in that transaction too
     /// (`IdempotencyKeyNotHeld`, nothing written, when the key is not in progress with it).
+    /// The `audit` lines are inserted in that transaction too: a failed insert writes nothing.
     func updateApplication(
         _ record: AccountApplicationRecord, expectedVersion: Int64, documents: [StoredDocument], users: [UserRecord],
-        key: IdempotencyCompletion?
+        key: IdempotencyCompletion?, audit: [AuditRecord]
     ) async throws -> Bool
     func applicationDocument(application: String, sha256: String) async throws -> [UInt8]?
 }
 
 extension AccountApplicationStore {
+    public func insertApplication(_ record: AccountApplicationRecord, documents: [StoredDocument]) async throws {
+        try await insertApplication(record, documents: documents, audit: [])
+    }
+
     public func updateApplication(
         _ record: AccountApplicationRecord, expectedVersion: Int64, documents: [StoredDocument], users: [UserRecord]
     ) async throws -> Bool {
-        try await updateApplication(record, expectedVersion: expectedVersion, documents: documents, users: users, key: nil)
+        try await updateApplication(record, expectedVersion: expectedVersion, documents: documents, users: users, key: nil, audit: [])
     }
 }
 
 /// The answer an API Idempotency-Key stores, made of the application as a decision or a
 /// resubmission writes it (completed in that write's transaction).
 public typealias ApplicationKeyCompletion = (AccountApplication) throws -> IdempotencyCompletion
+
+/// The audit line of an application's write, made of the application as written (its id, its
+/// new status): inserted in that write's transaction, so the change and its line commit
+/// together or not at all. A refusal that writes nothing is audited by its caller, alone.
+public typealias ApplicationAudit = (AccountApplication) -> AuditRecord
 
 /// The account-opening workflow's use cases: apply, read the status with the secret
 /// reference, correct a returned application, list for the registry operator, and decide
@@ -141,7 +152,10 @@ public final class AccountOpeningService: Sendable {
         case reject(reason: String)
     }
 
-    public func apply(_ request: Request, by submitter: String?, at now: Timestamp) async throws -> Result<Submitted, AccountOpeningError> {
+    /// With `audit`, the acceptance's line is inserted with the application, in its transaction.
+    public func apply(
+        _ request: Request, by submitter: String?, at now: Timestamp, audit: ApplicationAudit? = nil
+    ) async throws -> Result<Submitted, AccountOpeningError> {
         guard request.documents.allSatisfy({ Int64($0.bytes.count) <= policy.maxDocumentBytes }) else {
             let big = request.documents.first { Int64($0.bytes.count) > policy.maxDocumentBytes }!
             return .failure(AccountOpeningError(
@@ -173,7 +187,7 @@ public final class AccountOpeningService: Sendable {
             AccountApplicationRecord(
                 application: application, referenceHash: sha256Hex(reference), credentials: credentials, submittedAt: now, updatedAt: now,
                 version: 1),
-            documents: stored)
+            documents: stored, audit: audit.map { [$0(application)] } ?? [])
         return .success(Submitted(application: application, reference: reference, totpSecrets: secrets))
     }
 
@@ -186,9 +200,11 @@ public final class AccountOpeningService: Sendable {
 
     /// The applicant corrects a returned application (new form and documents; the users'
     /// passwords and TOTP secrets stay as chosen at the first submission).
-    /// With `key`, the API's Idempotency-Key is completed in the transaction that writes it.
+    /// With `key`, the API's Idempotency-Key is completed in the transaction that writes it;
+    /// with `audit`, its line is inserted there too.
     public func resubmit(
-        id: String, reference: String, _ request: Request, at now: Timestamp, key: ApplicationKeyCompletion? = nil
+        id: String, reference: String, _ request: Request, at now: Timestamp, key: ApplicationKeyCompletion? = nil,
+        audit: ApplicationAudit? = nil
     ) async throws -> Result<AccountApplication, AccountOpeningError> {
         guard let record = try await status(id: id, reference: reference) else {
             return .failure(AccountOpeningError(.unknownApplication, "no application \(id.prefix(64)) with this reference"))
@@ -204,7 +220,7 @@ public final class AccountOpeningService: Sendable {
         let form = AccountApplicationForm(
             kind: request.kind, ownerID: request.ownerID, ownerName: request.ownerName, province: request.province,
             users: request.users.map(\.user), documents: stored.map(\.document))
-        return try await change(record, .resubmit(form: form), at: now, documents: stored, key: key)
+        return try await change(record, .resubmit(form: form), at: now, documents: stored, key: key, audit: audit)
     }
 
     public func list(status: AccountApplicationStatus? = nil) async throws -> [AccountApplicationRecord] {
@@ -223,9 +239,11 @@ public final class AccountOpeningService: Sendable {
 
     /// The registry operator's decision (the caller has checked the `account_review` permission).
     /// With `key`, the API's Idempotency-Key is completed in the transaction that writes the
-    /// decision (an approval's last step, with the users).
+    /// decision (an approval's last step, with the users), and so is the `audit` line. The
+    /// approval's intermediate writes (its mark, the mark's removal) carry no line of their own.
     public func decide(
-        _ id: String, _ decision: Decision, by reviewer: String, at now: Timestamp, key: ApplicationKeyCompletion? = nil
+        _ id: String, _ decision: Decision, by reviewer: String, at now: Timestamp, key: ApplicationKeyCompletion? = nil,
+        audit: ApplicationAudit? = nil
     ) async throws -> Result<AccountApplication, AccountOpeningError> {
         guard Self.plausibleID(id), var record = try await store.application(id) else {
             return .failure(AccountOpeningError(.unknownApplication, "no application \(id.prefix(64))"))
@@ -252,9 +270,10 @@ public final class AccountOpeningService: Sendable {
             }
         }
         switch decision {
-        case .returnForCorrection(let reason): return try await change(record, .returnForCorrection(by: reviewer, reason: reason), at: now, key: key)
-        case .reject(let reason): return try await change(record, .reject(by: reviewer, reason: reason), at: now, key: key)
-        case .approve: return try await approve(record, by: reviewer, at: now, key: key)
+        case .returnForCorrection(let reason):
+            return try await change(record, .returnForCorrection(by: reviewer, reason: reason), at: now, key: key, audit: audit)
+        case .reject(let reason): return try await change(record, .reject(by: reviewer, reason: reason), at: now, key: key, audit: audit)
+        case .approve: return try await approve(record, by: reviewer, at: now, key: key, audit: audit)
         }
     }
 
@@ -264,7 +283,8 @@ public final class AccountOpeningService: Sendable {
     public static let staleApprovalMarkMilliseconds: Int64 = 10 * 60_000
 
     func approve(
-        _ record: AccountApplicationRecord, by reviewer: String, at now: Timestamp, key: ApplicationKeyCompletion? = nil
+        _ record: AccountApplicationRecord, by reviewer: String, at now: Timestamp, key: ApplicationKeyCompletion? = nil,
+        audit: ApplicationAudit? = nil
     ) async throws -> Result<AccountApplication, AccountOpeningError> {
         let application = record.application
         do {
@@ -320,21 +340,21 @@ public final class AccountOpeningService: Sendable {
                 id: user.userID, name: user.name, role: user.role, account: account, province: application.form.province,
                 passwordHash: credential.passwordHash, totpSecret: credential.totpSecret, createdAt: now)
         }
-        return try await change(claimed, .approve(by: reviewer, account: account), at: now, users: users, key: key)
+        return try await change(claimed, .approve(by: reviewer, account: account), at: now, users: users, key: key, audit: audit)
     }
 
     /// Decides `command` on the record and writes the result if nobody changed it meanwhile.
     func change(
         _ record: AccountApplicationRecord, _ command: AccountOpeningCommand, at now: Timestamp, documents: [StoredDocument] = [],
-        users: [UserRecord] = [], key: ApplicationKeyCompletion? = nil
+        users: [UserRecord] = [], key: ApplicationKeyCompletion? = nil, audit: ApplicationAudit? = nil
     ) async throws -> Result<AccountApplication, AccountOpeningError> {
-        try await changed(record, command, at: now, documents: documents, users: users, key: key).map(\.application)
+        try await changed(record, command, at: now, documents: documents, users: users, key: key, audit: audit).map(\.application)
     }
 
     /// `change`, answering the record as written (its new version).
     func changed(
         _ record: AccountApplicationRecord, _ command: AccountOpeningCommand, at now: Timestamp, documents: [StoredDocument] = [],
-        users: [UserRecord] = [], key: ApplicationKeyCompletion? = nil
+        users: [UserRecord] = [], key: ApplicationKeyCompletion? = nil, audit: ApplicationAudit? = nil
     ) async throws -> Result<AccountApplicationRecord, AccountOpeningError> {
         let events: [AccountOpeningEvent]
         do {
@@ -347,7 +367,8 @@ public final class AccountOpeningService: Sendable {
         next.updatedAt = now
         next.version = record.version + 1
         guard try await store.updateApplication(
-            next, expectedVersion: record.version, documents: documents, users: users, key: try key?(next.application))
+            next, expectedVersion: record.version, documents: documents, users: users, key: try key?(next.application),
+            audit: audit.map { [$0(next.application)] } ?? [])
         else {
             return .failure(AccountOpeningError(.applicationChanged, "application \(record.application.id) changed meanwhile; reload and decide again"))
         }

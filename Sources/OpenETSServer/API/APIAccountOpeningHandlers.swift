@@ -31,13 +31,16 @@ extension APIHandler {
         if let token = APIRequestInfo.bearer, case .live(let principal) = try await access.lookUp(apiToken: token, at: SystemClock().now()) {
             submitter = principal.user
         }
-        let now = SystemClock().now()
-        switch try await opening.apply(request, by: submitter, at: now) {
+        let now = SystemClock().now(), address = APIRequestInfo.address
+        // The acceptance's line is inserted with the application; a refusal (nothing stored) is audited alone.
+        let audit: ApplicationAudit = {
+            AuditRecord(at: now, user: submitter ?? "applicant", action: "api_account_apply", detail: "accepted \($0.id)", address: address)
+        }
+        switch try await opening.apply(request, by: submitter, at: now, audit: audit) {
         case .failure(let error):
             try await access.audit(now, submitter ?? "applicant", "api_account_apply", "rejected \(error.code.rawValue)", APIRequestInfo.address)
             return .unprocessableContent(.init(body: .json(Self.error(error.code.rawValue, error.message))))
         case .success(let submitted):
-            try? await access.audit(now, submitter ?? "applicant", "api_account_apply", "accepted \(submitted.application.id)", APIRequestInfo.address)
             return .created(.init(body: .json(Schemas.AccountApplicationSubmitted(
                 application: Self.application(submitted.application), reference: submitted.reference,
                 totpSecrets: submitted.totpSecrets.sorted { $0.key < $1.key }.map { .init(userId: $0.key, secret: $0.value) }))))
@@ -80,11 +83,15 @@ extension APIHandler {
             "resubmitAccountApplication", user: "applicant:\(id)", key: key, parameters: [id], body: try StoredJSON.canonical(body),
             audit: "api_account_resubmit"
         ) { ticket in
-            let now = SystemClock().now()
-            // The key's answer commits with the resubmitted application.
-            switch try await opening.resubmit(id: id, reference: reference, request, at: now, key: { try ticket.completion(Self.applicationOK($0)) }) {
+            let now = SystemClock().now(), address = APIRequestInfo.address
+            // The key's answer and the audit line commit with the resubmitted application.
+            let audit: ApplicationAudit = {
+                AuditRecord(at: now, user: "applicant", action: "api_account_resubmit", detail: "accepted \($0.id)", address: address)
+            }
+            switch try await opening.resubmit(
+                id: id, reference: reference, request, at: now, key: { try ticket.completion(Self.applicationOK($0)) }, audit: audit)
+            {
             case .success(let application):
-                try? await access.audit(now, "applicant", "api_account_resubmit", "accepted \(application.id)", APIRequestInfo.address)
                 return .completedInWrite(Self.applicationOK(application))
             case .failure(let error):
                 try await access.audit(now, "applicant", "api_account_resubmit", "rejected \(error.code.rawValue)", APIRequestInfo.address)
@@ -144,11 +151,15 @@ extension APIHandler {
         return try await idempotentInWrite(
             "decideAccountApplication", user: reviewer.user, key: key, parameters: [id], body: try StoredJSON.canonical(body), audit: action
         ) { ticket in
-            let now = SystemClock().now()
-            // The key's answer commits with the decision (an approval's last step).
-            switch try await opening.decide(id, decision, by: reviewer.user, at: now, key: { try ticket.completion(Self.decidedOK($0)) }) {
+            let now = SystemClock().now(), address = APIRequestInfo.address
+            // The key's answer and the audit line commit with the decision (an approval's last step).
+            let audit: ApplicationAudit = {
+                AuditRecord(at: now, user: reviewer.user, action: action, detail: "accepted \(id) \($0.status.rawValue)", address: address)
+            }
+            switch try await opening.decide(
+                id, decision, by: reviewer.user, at: now, key: { try ticket.completion(Self.decidedOK($0)) }, audit: audit)
+            {
             case .success(let application):
-                try? await access.audit(now, reviewer.user, action, "accepted \(id) \(application.status.rawValue)", APIRequestInfo.address)
                 return .completedInWrite(Self.decidedOK(application))
             case .failure(let error):
                 try await access.audit(now, reviewer.user, action, "rejected \(error.code.rawValue)", APIRequestInfo.address)
