@@ -12,7 +12,8 @@ import Synchronization
 /// - An entry is used for `lifetimeMilliseconds` after it was read, then read again. A token
 ///   revoked by another process (`openets access token revoke`), or a user changed there,
 ///   therefore stops acting, or acts with its new role, within that time; a token revoked
-///   through this `AccessService` stops at once (`revokeAPIToken` empties the cache).
+///   through an `AccessService` holding this cache stops at once (`revokeAPIToken` empties
+///   it; the server's AccessServices share one, `buildRouter`).
 /// - An entry past its token's expiry answers `.expired` at once, as the store would.
 /// - At most `capacity` tokens are kept; when full, stale entries go first, then all.
 /// - A lifetime of 0 keeps nothing: every call reads the store.
