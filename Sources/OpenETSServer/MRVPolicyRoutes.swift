@@ -163,7 +163,15 @@ struct MRVPolicyRoutes: Sendable {
             let audit = trading.auditNote(Self.auditAction, form, context, summary: note)
             let result: Result<MRVPolicyPublication, MRVError>
             do {
-                result = try await mrv.publishPolicy(tables, effectiveFrom: from, note: note, audit: audit)
+                // The form's key is completed with the version in the MRV writer's transaction.
+                result = try await mrv.publishPolicy(
+                    tables, effectiveFrom: from, note: note, audit: audit,
+                    key: { stored, _ in
+                        IdempotencyCompletion(scope: scope, requestSHA256: hash, response: StoredAPIResponse(status: 201, body: String(stored.version)))
+                    })
+            } catch is IdempotencyKeyNotHeld {
+                // The write rolled back with its key: nothing was published.
+                return try await refuse(form, context, "IDEMPOTENCY_IN_PROGRESS", "this form is being published; look at the versions before sending it again")
             } catch {
                 // The MRV writer's transaction rolled back: nothing stored, the key free again.
                 try? await keys.releaseIdempotencyKey(scope, requestSHA256: hash)
@@ -174,7 +182,6 @@ struct MRVPolicyRoutes: Sendable {
                 try await keys.releaseIdempotencyKey(scope, requestSHA256: hash)
                 return try await refuse(form, context, error.code.rawValue, error.message, audited: true)
             case .success(let publication):
-                try await keys.completeIdempotencyKey(scope, requestSHA256: hash, response: StoredAPIResponse(status: 201, body: String(publication.version)))
                 let changes = MRVPolicyChanges.between(publication.previous, tables).count
                 return trading.redirect("\(Self.back)?ok=" + trading.encode("\(Self.auditAction): v\(publication.version), \(changes) change(s)"))
             }
