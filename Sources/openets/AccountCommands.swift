@@ -41,7 +41,16 @@ struct AccountCommandGroup: AsyncParsableCommand {
             let request = AccountOpeningService.Request(
                 kind: kind, ownerID: ownerId, ownerName: ownerName, province: province, users: users, documents: documents)
             let outcome = try await withRegistry(store.location) { store, service in
-                try await AccountOpeningService(store: store, registry: service).apply(request, by: nil, at: SystemClock().now())
+                let now = SystemClock().now()
+                // Audited as the web's and the API's applications: the acceptance with the
+                // application, in its transaction; a refusal (nothing written) alone.
+                let outcome = try await AccountOpeningService(store: store, registry: service).apply(request, by: nil, at: now, audit: {
+                    AuditRecord(at: now, user: "applicant", action: "account.apply", detail: "accepted \($0.id)", address: "cli")
+                })
+                if case .failure(let error) = outcome {
+                    try await AccessService(store: store).audit(now, "applicant", "account.apply", "rejected \(error.code.rawValue)", "cli")
+                }
+                return outcome
             }
             switch outcome {
             case .failure(let error):
