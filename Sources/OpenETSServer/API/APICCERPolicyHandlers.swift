@@ -93,8 +93,9 @@ extension APIHandler {
             ok: problems.isEmpty, inForce: inForce, problems: problems, code: problems.isEmpty ? nil : CCERErrorCode.invalidPolicy.rawValue))))
     }
 
-    /// Stored Idempotency-Key (`idempotent`): a retry with the key and body answers the first
-    /// answer. The publication and its audit line are one transaction of the registry writer.
+    /// Stored Idempotency-Key (`idempotentInWrite`): a retry with the key and body answers the
+    /// first answer. The publication, its audit line and its key's answer are one transaction
+    /// of the registry writer.
     func publishCCERPolicy(_ input: Operations.PublishCCERPolicy.Input) async throws -> Operations.PublishCCERPolicy.Output {
         let body: Schemas.CCERPolicyPublication
         switch input.body { case .json(let json): body = json }
