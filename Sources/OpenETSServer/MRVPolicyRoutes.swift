@@ -138,64 +138,25 @@ struct MRVPolicyRoutes: Sendable {
         try await portal.withForm(request, .mrvPolicy, back: Self.back, maxBytes: Self.maxFormBytes) { form in
             let text = form.fields["tables"] ?? "", note = form.fields["note"] ?? ""
             let typed = (form.fields["effective_from"] ?? "").trimmingCharacters(in: .whitespaces)
-            let now = SystemClock().now()
-            let from = typed.isEmpty ? BeijingTime.date(now).description : typed
-            let scope = IdempotencyScope(user: form.principal.user, operation: Self.keyOperation, key: form.idempotencyKey)
-            let hash = APIIdempotency.requestSHA256(operation: Self.keyOperation, parameters: [note, typed], body: text)
-            switch try await keys.claimIdempotencyKey(scope, requestSHA256: hash, at: now, expiredBefore: APIIdempotency.expiry(at: now, retentionDays: retentionDays)) {
-            case .reused:
-                return try await refuse(form, context, "IDEMPOTENCY_KEY_REUSED", "this form was sent before with other tables; nothing was done")
-            case .inProgress:
-                return try await refuse(form, context, "IDEMPOTENCY_IN_PROGRESS", "this form is being published; look at the versions before sending it again")
-            case .completed(let stored):
-                try? await trading.access.audit(now, form.principal.user, Self.auditAction, "replayed v\(stored.body)", context.address)
-                return trading.redirect("\(Self.back)?ok=" + trading.encode("\(Self.auditAction): v\(stored.body) (this form was published already)"))
-            case .claimed:
-                break
-            }
-            let tables: MRVPolicyTables
-            switch Self.tables(text) {
-            case .failure(let error):
-                try await keys.releaseIdempotencyKey(scope, requestSHA256: hash)
-                return try await refuse(form, context, error.code.rawValue, error.message)
-            case .success(let found): tables = found
-            }
-            let audit = trading.auditNote(Self.auditAction, form, context, summary: note)
-            let result: Result<MRVPolicyPublication, MRVError>
-            do {
-                // The form's key is completed with the version in the MRV writer's transaction.
-                result = try await mrv.publishPolicy(
-                    tables, effectiveFrom: from, note: note, audit: audit,
-                    key: { stored, _ in
-                        IdempotencyCompletion(scope: scope, requestSHA256: hash, response: StoredAPIResponse(status: 201, body: String(stored.version)))
-                    })
-            } catch is IdempotencyKeyNotHeld {
-                // The write rolled back with its key: nothing was published.
-                return try await refuse(form, context, "IDEMPOTENCY_IN_PROGRESS", "this form is being published; look at the versions before sending it again")
-            } catch {
-                // The MRV writer's transaction rolled back: nothing stored, the key free again.
-                try? await keys.releaseIdempotencyKey(scope, requestSHA256: hash)
-                throw error
-            }
-            switch result {
-            case .failure(let error):
-                try await keys.releaseIdempotencyKey(scope, requestSHA256: hash)
-                return try await refuse(form, context, error.code.rawValue, error.message, audited: true)
-            case .success(let publication):
-                let changes = MRVPolicyChanges.between(publication.previous, tables).count
-                return trading.redirect("\(Self.back)?ok=" + trading.encode("\(Self.auditAction): v\(publication.version), \(changes) change(s)"))
-            }
+            let from = typed.isEmpty ? BeijingTime.date(SystemClock().now()).description : typed
+            return try await publisher.publish(
+                form, context, note: note, effectiveFrom: typed, body: text, reused: "this form was sent before with other tables; nothing was done",
+                read: { Self.tables(text).mapError { PolicyFormPublisher.Refusal(code: $0.code.rawValue, message: $0.message) } },
+                write: { tables, audit, key in
+                    // The form's key is completed with the version in the MRV writer's transaction.
+                    switch try await mrv.publishPolicy(tables, effectiveFrom: from, note: note, audit: audit, key: { stored, _ in key(stored.version) }) {
+                    case .failure(let error): return .failure(.init(code: error.code.rawValue, message: error.message))
+                    case .success(let publication):
+                        let changes = MRVPolicyChanges.between(publication.previous, tables).count
+                        return .success("\(Self.auditAction): v\(publication.version), \(changes) change(s)")
+                    }
+                })
         }
     }
 
-    /// Back to the page with the refusal; audited here unless the MRV writer's transaction did.
-    func refuse(_ form: TradingRoutes.AuthorisedForm, _ context: AppRequestContext, _ code: String, _ message: String, audited: Bool = false) async throws
-        -> Response
-    {
-        var message = message
-        if message.count > PortalRoutes.maxErrorChars { message = String(message.prefix(PortalRoutes.maxErrorChars)) + "…" }
-        return try await trading.conclude(
-            Self.auditAction, form.principal, seq: nil, summary: "", error: (code, message), address: context.address, back: Self.back, audited: audited)
+    var publisher: PolicyFormPublisher {
+        PolicyFormPublisher(
+            trading: trading, keys: keys, retentionDays: retentionDays, keyOperation: Self.keyOperation, auditAction: Self.auditAction, back: Self.back)
     }
 }
 

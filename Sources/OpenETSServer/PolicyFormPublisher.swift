@@ -1,0 +1,88 @@
+import Foundation
+import Hummingbird
+import OpenETSApplication
+import OpenETSDomain
+
+/// What the two policy publication forms (the MRV tables on `/portal/mrv-policy`, the CCER
+/// rules on `/portal/ccer-regulator`) share: the form's one-time key stored as the API's
+/// Idempotency-Keys are (`APIIdempotencyStore`, under `keyOperation`), so a form sent twice
+/// publishes once and the key with another document is IDEMPOTENCY_KEY_REUSED; the document
+/// read (a refusal frees the key); the publication, which completes the key with the version
+/// in its own transaction; and the refusals, audited here unless the writer's transaction did.
+struct PolicyFormPublisher: Sendable {
+    let trading: TradingRoutes
+    let keys: any APIIdempotencyStore
+    let retentionDays: Int
+    let keyOperation: String
+    let auditAction: String
+    let back: String
+
+    /// A refusal's code and reason.
+    struct Refusal: Error {
+        var code: String
+        var message: String
+    }
+
+    static let inProgress = "this form is being published; look at the versions before sending it again"
+
+    /// Publishes the form's document once per one-time key: `read` makes the document of the
+    /// form's text, `write` publishes it with the audit note and the key's completion (given
+    /// the stored version) and answers the page's message, or the writer's refusal.
+    func publish<Document>(
+        _ form: TradingRoutes.AuthorisedForm, _ context: AppRequestContext, note: String, effectiveFrom typed: String, body text: String,
+        reused: String, read: () -> Result<Document, Refusal>,
+        write: (Document, AuditNote, _ key: @escaping @Sendable (Int) -> IdempotencyCompletion) async throws -> Result<String, Refusal>
+    ) async throws -> Response {
+        let now = SystemClock().now()
+        let scope = IdempotencyScope(user: form.principal.user, operation: keyOperation, key: form.idempotencyKey)
+        let hash = APIIdempotency.requestSHA256(operation: keyOperation, parameters: [note, typed], body: text)
+        switch try await keys.claimIdempotencyKey(scope, requestSHA256: hash, at: now, expiredBefore: APIIdempotency.expiry(at: now, retentionDays: retentionDays)) {
+        case .reused:
+            return try await refuse(form, context, "IDEMPOTENCY_KEY_REUSED", reused)
+        case .inProgress:
+            return try await refuse(form, context, "IDEMPOTENCY_IN_PROGRESS", Self.inProgress)
+        case .completed(let stored):
+            try? await trading.access.audit(now, form.principal.user, auditAction, "replayed v\(stored.body)", context.address)
+            return trading.redirect("\(back)?ok=" + trading.encode("\(auditAction): v\(stored.body) (this form was published already)"))
+        case .claimed:
+            break
+        }
+        let document: Document
+        switch read() {
+        case .failure(let refusal):
+            try await keys.releaseIdempotencyKey(scope, requestSHA256: hash)
+            return try await refuse(form, context, refusal.code, refusal.message)
+        case .success(let found): document = found
+        }
+        let outcome: Result<String, Refusal>
+        do {
+            outcome = try await write(document, trading.auditNote(auditAction, form, context, summary: note)) { version in
+                IdempotencyCompletion(scope: scope, requestSHA256: hash, response: StoredAPIResponse(status: 201, body: String(version)))
+            }
+        } catch is IdempotencyKeyNotHeld {
+            // The write rolled back with its key: nothing was published.
+            return try await refuse(form, context, "IDEMPOTENCY_IN_PROGRESS", Self.inProgress)
+        } catch {
+            // The writer's transaction rolled back: nothing stored, the key free again.
+            try? await keys.releaseIdempotencyKey(scope, requestSHA256: hash)
+            throw error
+        }
+        switch outcome {
+        case .failure(let refusal):
+            try await keys.releaseIdempotencyKey(scope, requestSHA256: hash)
+            return try await refuse(form, context, refusal.code, refusal.message, audited: true)
+        case .success(let message):
+            return trading.redirect("\(back)?ok=" + trading.encode(message))
+        }
+    }
+
+    /// Back to the page with the refusal; audited here unless the writer's transaction did.
+    func refuse(_ form: TradingRoutes.AuthorisedForm, _ context: AppRequestContext, _ code: String, _ message: String, audited: Bool = false) async throws
+        -> Response
+    {
+        var message = message
+        if message.count > PortalRoutes.maxErrorChars { message = String(message.prefix(PortalRoutes.maxErrorChars)) + "…" }
+        return try await trading.conclude(
+            auditAction, form.principal, seq: nil, summary: "", error: (code, message), address: context.address, back: back, audited: audited)
+    }
+}
