@@ -1,11 +1,12 @@
 import OpenETSApplication
 import OpenETSDomain
 
-/// The API's stored Idempotency-Keys (migration 24): one row per (caller, operation, key),
-/// `status` 0 while the request that claimed it runs, then the answer's HTTP status and body.
+/// The API's stored Idempotency-Keys (migrations 24, 25): one row per (caller, operation, key),
+/// `status` 0 while the request that claimed it runs (since `claimed_at`), then the answer's
+/// HTTP status and body.
 extension SQLLedgerStore {
     public func claimIdempotencyKey(
-        _ scope: IdempotencyScope, requestSHA256: String, at now: Timestamp, expiredBefore: Timestamp
+        _ scope: IdempotencyScope, requestSHA256: String, at now: Timestamp, expiredBefore: Timestamp, abandonedBefore: Timestamp
     ) async throws -> IdempotencyClaim {
         try await database.transaction { sql in
             // The bound: keys past the retention window go first (an index on created_at).
@@ -13,22 +14,36 @@ extension SQLLedgerStore {
             // One statement: inserted (the key is ours) or not (someone's row is there).
             let inserted = try await sql.query(
                 """
-                INSERT INTO api_idempotency (user_id, operation, idem_key, request_sha256, status, response, created_at)
-                VALUES ($1, $2, $3, $4, 0, '', $5)
+                INSERT INTO api_idempotency (user_id, operation, idem_key, request_sha256, status, response, created_at, claimed_at)
+                VALUES ($1, $2, $3, $4, 0, '', $5, $5)
                 ON CONFLICT (user_id, operation, idem_key) DO NOTHING
                 RETURNING status
                 """,
                 [.text(scope.user), .text(scope.operation), .text(scope.key), .text(requestSHA256), .int(now.millisecondsSinceEpoch)])
             if !inserted.isEmpty { return .claimed }
             guard let row = try await sql.query(
-                "SELECT request_sha256, status, response FROM api_idempotency WHERE user_id = $1 AND operation = $2 AND idem_key = $3",
+                "SELECT request_sha256, status, response, claimed_at FROM api_idempotency WHERE user_id = $1 AND operation = $2 AND idem_key = $3",
                 [.text(scope.user), .text(scope.operation), .text(scope.key)]
             ).first else {
                 throw SQLStoreError.corrupt("api_idempotency: the key \(scope.key) neither inserted nor found")
             }
             guard try row.text(0) == requestSHA256 else { return .reused }
             let status = try row.int(1)
-            return status == 0 ? .inProgress : .completed(StoredAPIResponse(status: Int(status), body: try row.text(2)))
+            guard status == 0 else { return .completed(StoredAPIResponse(status: Int(status), body: try row.text(2))) }
+            let claimedAt = try row.int(3)
+            // Held since before the bound: its request died. Taken over only if still held
+            // since then (a compare-and-set on the claim time), at `now`, which is after that
+            // time (the bound is not after `now`), so the old holder's release no longer
+            // matches the row.
+            guard claimedAt < abandonedBefore.millisecondsSinceEpoch, claimedAt < now.millisecondsSinceEpoch else { return .inProgress }
+            let taken = try await sql.query(
+                """
+                UPDATE api_idempotency SET claimed_at = $5
+                WHERE user_id = $1 AND operation = $2 AND idem_key = $3 AND status = 0 AND claimed_at = $4
+                RETURNING status
+                """,
+                [.text(scope.user), .text(scope.operation), .text(scope.key), .int(claimedAt), .int(now.millisecondsSinceEpoch)])
+            return taken.isEmpty ? .inProgress : .takenOver(heldSince: Timestamp(millisecondsSinceEpoch: claimedAt))
         }
     }
 
@@ -38,11 +53,14 @@ extension SQLLedgerStore {
         }
     }
 
-    public func releaseIdempotencyKey(_ scope: IdempotencyScope, requestSHA256: String) async throws {
+    public func releaseIdempotencyKey(_ scope: IdempotencyScope, requestSHA256: String, claimedAt: Timestamp) async throws {
         try await database.transaction { sql in
             try await sql.execute(
-                "DELETE FROM api_idempotency WHERE user_id = $1 AND operation = $2 AND idem_key = $3 AND request_sha256 = $4 AND status = 0",
-                [.text(scope.user), .text(scope.operation), .text(scope.key), .text(requestSHA256)])
+                """
+                DELETE FROM api_idempotency
+                WHERE user_id = $1 AND operation = $2 AND idem_key = $3 AND request_sha256 = $4 AND status = 0 AND claimed_at = $5
+                """,
+                [.text(scope.user), .text(scope.operation), .text(scope.key), .text(requestSHA256), .int(claimedAt.millisecondsSinceEpoch)])
         }
     }
 }

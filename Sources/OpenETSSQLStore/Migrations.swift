@@ -550,6 +550,16 @@ public enum Migrations {
             sqliteStatements: [
                 Migrations.apiIdempotencyTable(" WITHOUT ROWID"), "CREATE INDEX api_idempotency_created ON api_idempotency (created_at)",
             ]),
+        // When the request holding an API key in progress claimed it (issue 7, docs/api.md
+        // "Idempotency"): a key held longer than the server's takeover bound was left by a
+        // request that died (a crash before its write) and is taken over by a retry, which
+        // sets the time anew. Rows in progress before this migration count from their creation.
+        Migration(
+            version: 25, name: "api idempotency claim time",
+            statements: [
+                "ALTER TABLE api_idempotency ADD COLUMN claimed_at BIGINT NOT NULL DEFAULT 0",
+                "UPDATE api_idempotency SET claimed_at = created_at",
+            ]),
     ]
 
     /// Migration 24's table; `suffix` is SQLite's ` WITHOUT ROWID` or nothing.

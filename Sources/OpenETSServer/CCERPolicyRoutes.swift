@@ -18,6 +18,7 @@ struct CCERPolicyRoutes: Sendable {
     let portal: PortalRoutes
     let keys: any APIIdempotencyStore
     let retentionDays: Int
+    let takeoverSeconds: Int
 
     static let back = CCERRegulatorRoutes.back
     static let auditAction = "ccer.policy_publish"
@@ -110,7 +111,7 @@ struct CCERPolicyRoutes: Sendable {
 
     var publisher: PolicyFormPublisher {
         PolicyFormPublisher(
-            trading: trading, keys: keys, retentionDays: retentionDays, keyOperation: Self.keyOperation, auditAction: Self.auditAction, back: Self.back)
+            trading: trading, keys: keys, retentionDays: retentionDays, takeoverSeconds: takeoverSeconds, keyOperation: Self.keyOperation, auditAction: Self.auditAction, back: Self.back)
     }
 }
 

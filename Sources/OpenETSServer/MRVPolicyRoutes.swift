@@ -17,6 +17,7 @@ struct MRVPolicyRoutes: Sendable {
     let portal: PortalRoutes
     let keys: any APIIdempotencyStore
     let retentionDays: Int
+    let takeoverSeconds: Int
 
     static let back = MRVPolicyPages.path
     static let auditAction = "mrv.policy_publish"
@@ -156,7 +157,7 @@ struct MRVPolicyRoutes: Sendable {
 
     var publisher: PolicyFormPublisher {
         PolicyFormPublisher(
-            trading: trading, keys: keys, retentionDays: retentionDays, keyOperation: Self.keyOperation, auditAction: Self.auditAction, back: Self.back)
+            trading: trading, keys: keys, retentionDays: retentionDays, takeoverSeconds: takeoverSeconds, keyOperation: Self.keyOperation, auditAction: Self.auditAction, back: Self.back)
     }
 }
 

@@ -13,6 +13,7 @@ struct PolicyFormPublisher: Sendable {
     let trading: TradingRoutes
     let keys: any APIIdempotencyStore
     let retentionDays: Int
+    let takeoverSeconds: Int
     let keyOperation: String
     let auditAction: String
     let back: String
@@ -36,7 +37,10 @@ struct PolicyFormPublisher: Sendable {
         let now = SystemClock().now()
         let scope = IdempotencyScope(user: form.principal.user, operation: keyOperation, key: form.idempotencyKey)
         let hash = APIIdempotency.requestSHA256(operation: keyOperation, parameters: [note, typed], body: text)
-        switch try await keys.claimIdempotencyKey(scope, requestSHA256: hash, at: now, expiredBefore: APIIdempotency.expiry(at: now, retentionDays: retentionDays)) {
+        switch try await keys.claimIdempotencyKey(
+            scope, requestSHA256: hash, at: now, expiredBefore: APIIdempotency.expiry(at: now, retentionDays: retentionDays),
+            abandonedBefore: APIIdempotency.abandonment(at: now, takeoverSeconds: takeoverSeconds))
+        {
         case .reused:
             return try await refuse(form, context, "IDEMPOTENCY_KEY_REUSED", reused)
         case .inProgress:
@@ -46,11 +50,14 @@ struct PolicyFormPublisher: Sendable {
             return trading.redirect("\(back)?ok=" + trading.encode("\(auditAction): v\(stored.body) (this form was published already)"))
         case .claimed:
             break
+        case .takenOver(let heldSince):
+            // Left in progress by a form sent before the server stopped: this one publishes.
+            try? await trading.access.audit(now, form.principal.user, auditAction, "took over the key held since \(utc(heldSince))", context.address)
         }
         let document: Document
         switch read() {
         case .failure(let refusal):
-            try await keys.releaseIdempotencyKey(scope, requestSHA256: hash)
+            try await keys.releaseIdempotencyKey(scope, requestSHA256: hash, claimedAt: now)
             return try await refuse(form, context, refusal.code, refusal.message)
         case .success(let found): document = found
         }
@@ -64,12 +71,12 @@ struct PolicyFormPublisher: Sendable {
             return try await refuse(form, context, "IDEMPOTENCY_IN_PROGRESS", Self.inProgress)
         } catch {
             // The writer's transaction rolled back: nothing stored, the key free again.
-            try? await keys.releaseIdempotencyKey(scope, requestSHA256: hash)
+            try? await keys.releaseIdempotencyKey(scope, requestSHA256: hash, claimedAt: now)
             throw error
         }
         switch outcome {
         case .failure(let refusal):
-            try await keys.releaseIdempotencyKey(scope, requestSHA256: hash)
+            try await keys.releaseIdempotencyKey(scope, requestSHA256: hash, claimedAt: now)
             return try await refuse(form, context, refusal.code, refusal.message, audited: true)
         case .success(let message):
             return trading.redirect("\(back)?ok=" + trading.encode(message))

@@ -43,6 +43,12 @@ public struct ServerConfiguration: Sendable {
     /// Days a stored API Idempotency-Key (and its answer) is kept: an older one is deleted at
     /// the next claim and may then act again. `openets serve --idempotency-retention-days`; at least 1.
     public var idempotencyRetentionDays = APIIdempotency.defaultRetentionDays
+    /// Seconds an API Idempotency-Key (or a policy form's one-time key) may be held in progress
+    /// before a retry of the same request takes it over: its request died (the server stopped
+    /// before the write). Far longer than any request runs; a request still running after it
+    /// could act twice where its key is completed after the write (a cycle stage run).
+    /// `openets serve --idempotency-takeover-seconds`; 60 to `maxDeadlineSeconds`.
+    public var idempotencyTakeoverSeconds = APIIdempotency.defaultTakeoverSeconds
     /// Seconds a connection may stay silent — between requests, or while a request's head or
     /// body is arriving — before the server closes it, so stalled clients do not keep
     /// connections (or a large body's place) for ever. An answer being written (a market
@@ -96,6 +102,7 @@ public struct ServerConfiguration: Sendable {
             ("marketStreamsPerAddress", marketStreamsPerAddress, atLeastOne), ("maxConcurrentLargeBodies", maxConcurrentLargeBodies, atLeastOne),
             ("maxConcurrentEvidenceDownloads", maxConcurrentEvidenceDownloads, atLeastOne),
             ("idempotencyRetentionDays", idempotencyRetentionDays, atLeastOne),
+            ("idempotencyTakeoverSeconds", idempotencyTakeoverSeconds, 60...Self.maxDeadlineSeconds),
             ("idleTimeoutSeconds", idleTimeoutSeconds, deadlines), ("largeBodyReadSeconds", largeBodyReadSeconds, deadlines),
             ("apiTokenCacheMilliseconds", apiTokenCacheMilliseconds, 0...Int(APITokenCache.maxLifetimeMilliseconds)),
         ] where !range.contains(value) {
@@ -235,9 +242,11 @@ public func buildRouter(
         addCCERPortalRoutes(router, CCERPortalRoutes(portal: PortalRoutes(service: service, mrv: mrv, trading: trading)))
         addRegulatorPortalRoutes(router, RegulatorRoutes(portal: PortalRoutes(service: service, mrv: mrv, trading: trading), plans: plans, cycle: cycle))
         addMRVPolicyRoutes(
-            router, MRVPolicyRoutes(portal: PortalRoutes(service: service, mrv: mrv, trading: trading), keys: store, retentionDays: configuration.idempotencyRetentionDays))
+            router, MRVPolicyRoutes(portal: PortalRoutes(service: service, mrv: mrv, trading: trading), keys: store, retentionDays: configuration.idempotencyRetentionDays,
+                takeoverSeconds: configuration.idempotencyTakeoverSeconds))
         addCCERPolicyRoutes(
-            router, CCERPolicyRoutes(portal: PortalRoutes(service: service, mrv: mrv, trading: trading), keys: store, retentionDays: configuration.idempotencyRetentionDays))
+            router, CCERPolicyRoutes(portal: PortalRoutes(service: service, mrv: mrv, trading: trading), keys: store, retentionDays: configuration.idempotencyRetentionDays,
+                takeoverSeconds: configuration.idempotencyTakeoverSeconds))
     }
     addOperatorRoutes(router, OperatorRoutes(service: service, trading: trading))
     addCCERRoutes(router, store: store, service: service, trading: trading)
@@ -250,6 +259,7 @@ public func buildRouter(
         rateLimit: configuration.apiRateLimit, applicationLimiter: applicationLimiter,
         limits: APIServerLimits(
             maxConcurrentLargeBodies: configuration.maxConcurrentLargeBodies, idempotencyRetentionDays: configuration.idempotencyRetentionDays,
+            idempotencyTakeoverSeconds: configuration.idempotencyTakeoverSeconds,
             maxConcurrentEvidenceDownloads: configuration.maxConcurrentEvidenceDownloads,
             largeBodyReadSeconds: configuration.largeBodyReadSeconds),
         orderFastPath: configuration.orderFastPath, tokenCache: tokenCache)

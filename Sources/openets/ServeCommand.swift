@@ -45,6 +45,10 @@ struct ServeCommand: AsyncParsableCommand {
         valueName: "DAYS"))
     var idempotencyRetentionDays: Int = APIIdempotency.defaultRetentionDays
     @Option(help: ArgumentHelp(
+        "Seconds an Idempotency-Key may be held by a request that has not finished before a retry of the same request takes it over (default \(APIIdempotency.defaultTakeoverSeconds); 60-86400).",
+        valueName: "SECONDS"))
+    var idempotencyTakeoverSeconds: Int = APIIdempotency.defaultTakeoverSeconds
+    @Option(help: ArgumentHelp(
         "Seconds a connection may stay silent (between requests, or while a request arrives) before it is closed (default \(ServerConfiguration.defaultIdleTimeoutSeconds)).",
         valueName: "SECONDS"))
     var idleTimeoutSeconds: Int = ServerConfiguration.defaultIdleTimeoutSeconds
@@ -79,6 +83,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.largeBodyReadSeconds = largeBodyReadSeconds
         configuration.maxConcurrentEvidenceDownloads = maxConcurrentEvidenceDownloads
         configuration.idempotencyRetentionDays = idempotencyRetentionDays
+        configuration.idempotencyTakeoverSeconds = idempotencyTakeoverSeconds
         configuration.apiTokenCacheMilliseconds = apiTokenCacheMilliseconds
         return configuration
     }

@@ -13,7 +13,8 @@ import Testing
 /// decided and resubmitted: the same key and request answer the first answer and do nothing
 /// twice; an old key retried after a newer request answers the old answer; the key with
 /// another request is 422 IDEMPOTENCY_KEY_REUSED and changes nothing; two users' equal keys do
-/// not collide; a key whose request never completed (a crash) is 409 IDEMPOTENCY_IN_PROGRESS.
+/// not collide; a key whose request never completed (a crash) is 409 IDEMPOTENCY_IN_PROGRESS
+/// until the takeover bound has passed, when a retry takes it over and acts.
 @Suite("REST API: stored Idempotency-Keys")
 struct APIIdempotencyTests {
     typealias Fetched = APIPermissionWalkTests.Fetched
@@ -26,12 +27,17 @@ struct APIIdempotencyTests {
         return try await AccessService(store: world.store).createAPIToken(user: id, label: "test", at: SystemClock().now()).get().token
     }
 
-    /// Holds `key` for `user` as a request that never completed (the server stopped after the claim).
-    static func crashed(_ world: APIPledgeTests.World, _ user: String, _ operation: String, _ key: String, _ parameters: [String], _ body: String) async throws {
+    /// Holds `key` for `user` as a request that never completed (the server stopped after the
+    /// claim), `secondsAgo` before now.
+    static func crashed(
+        _ world: APIPledgeTests.World, _ user: String, _ operation: String, _ key: String, _ parameters: [String], _ body: String,
+        secondsAgo: Int64 = 0
+    ) async throws {
         let claim = try await world.store.claimIdempotencyKey(
             IdempotencyScope(user: user, operation: operation, key: key),
             requestSHA256: APIIdempotency.requestSHA256(operation: operation, parameters: parameters, body: body),
-            at: SystemClock().now(), expiredBefore: Timestamp(millisecondsSinceEpoch: 0))
+            at: Timestamp(millisecondsSinceEpoch: SystemClock().now().millisecondsSinceEpoch - secondsAgo * 1_000),
+            expiredBefore: Timestamp(millisecondsSinceEpoch: 0), abandonedBefore: Timestamp(millisecondsSinceEpoch: 0))
         #expect(claim == .claimed)
     }
 
@@ -153,6 +159,22 @@ struct APIIdempotencyTests {
             let inProgress = try await paid(sc, "k-crash", n4)
             #expect(inProgress.status == 409 && inProgress.code == "IDEMPOTENCY_IN_PROGRESS", "\(inProgress.body)")
             #expect(try await status(n4) == .issued)
+            // Held a little less than the takeover bound: still 409.
+            let bound = Int64(APIIdempotency.defaultTakeoverSeconds)
+            try await Self.crashed(world, "sc", "markPenaltyPaid", "k-recent", ["2024", n4], "", secondsAgo: bound - 60)
+            let recent = try await paid(sc, "k-recent", n4)
+            #expect(recent.status == 409 && recent.code == "IDEMPOTENCY_IN_PROGRESS", "\(recent.body)")
+            #expect(try await status(n4) == .issued)
+            // Held longer than the bound (its request died before the write): a retry takes the
+            // key over, pays once, says so in the audit log, and its answer is the key's.
+            try await Self.crashed(world, "sc", "markPenaltyPaid", "k-old", ["2024", n4], "", secondsAgo: bound + 1)
+            let takenOver = try await paid(sc, "k-old", n4)
+            #expect(takenOver.status == 200 && takenOver.json["replayed"] as? Bool == false && notice(takenOver) == n4, "\(takenOver.body)")
+            #expect(try await status(n4) == .paid)
+            let tookOver = try await world.store.audit(limit: 1_000).filter { $0.action == "api_penalty_paid" && $0.detail.hasPrefix("took over the key held since ") }
+            #expect(tookOver.count == 1, "\(tookOver)")
+            let again = try await paid(sc, "k-old", n4)
+            #expect(again.status == 200 && again.json["replayed"] as? Bool == true && notice(again) == n4, "\(again.body)")
 
             // Another province's notice and an unknown one: one answer, 404 NOT_FOUND, nothing changed.
             let foreign = try await paid(sc, "k-gd", gd)
@@ -397,6 +419,57 @@ struct APIIdempotencyTests {
         }
     }
 
+    /// A key left in progress (its request died) is held until the takeover bound has passed,
+    /// then taken over by the same request only, once; the dead holder's release no longer
+    /// frees it, and the new holder's answer is the key's.
+    @Test(arguments: TradeBlockAuctionTests.databases)
+    func keysLeftInProgressAreTakenOverAfterTheBound(_ database: String) async throws {
+        let world = try await APIPledgeTests.world(database, tag: "idemtake")
+        let store = world.store
+        let scope = IdempotencyScope(user: "u", operation: "markPenaltyPaid", key: "k")
+        let t0 = Timestamp(millisecondsSinceEpoch: 1_750_000_000_000)
+        let bound = 600
+        func claim(_ hash: String, _ ms: Int64) async throws -> IdempotencyClaim {
+            let at = Timestamp(millisecondsSinceEpoch: t0.millisecondsSinceEpoch + ms)
+            return try await store.claimIdempotencyKey(
+                scope, requestSHA256: hash, at: at, expiredBefore: APIIdempotency.expiry(at: at),
+                abandonedBefore: APIIdempotency.abandonment(at: at, takeoverSeconds: bound))
+        }
+        let boundMs = Int64(bound) * 1_000
+        #expect(try await claim("h1", 0) == .claimed)
+        // Within the bound (and at it): in progress.
+        #expect(try await claim("h1", 1) == .inProgress)
+        #expect(try await claim("h1", boundMs) == .inProgress)
+        // Another request never takes the key, however old.
+        #expect(try await claim("h2", boundMs + 1) == .reused)
+        // Past the bound: taken over, once; held anew from then on.
+        #expect(try await claim("h1", boundMs + 1) == .takenOver(heldSince: t0))
+        #expect(try await claim("h1", boundMs + 1) == .inProgress)
+        #expect(try await claim("h1", boundMs + 2) == .inProgress)
+        // The dead holder's release (its claim time) leaves the new holder's key.
+        try await store.releaseIdempotencyKey(scope, requestSHA256: "h1", claimedAt: t0)
+        #expect(try await claim("h1", boundMs + 3) == .inProgress)
+        // The new holder completes it: the answer is the key's.
+        try await store.completeIdempotencyKey(scope, requestSHA256: "h1", response: StoredAPIResponse(status: 200, body: "{}"))
+        #expect(try await claim("h1", 3 * boundMs) == .completed(StoredAPIResponse(status: 200, body: "{}")))
+        // A taken-over key released by its new holder (a refusal) is free again.
+        let other = IdempotencyScope(user: "u", operation: "markPenaltyPaid", key: "k2")
+        let at = Timestamp(millisecondsSinceEpoch: t0.millisecondsSinceEpoch + 4 * boundMs)
+        #expect(try await store.claimIdempotencyKey(
+            other, requestSHA256: "h3", at: t0, expiredBefore: APIIdempotency.expiry(at: t0), abandonedBefore: APIIdempotency.abandonment(at: t0)) == .claimed)
+        #expect(try await store.claimIdempotencyKey(
+            other, requestSHA256: "h3", at: at, expiredBefore: APIIdempotency.expiry(at: at),
+            abandonedBefore: APIIdempotency.abandonment(at: at, takeoverSeconds: bound)) == .takenOver(heldSince: t0))
+        try await store.releaseIdempotencyKey(other, requestSHA256: "h3", claimedAt: at)
+        #expect(try await store.claimIdempotencyKey(
+            other, requestSHA256: "h4", at: at, expiredBefore: APIIdempotency.expiry(at: at), abandonedBefore: APIIdempotency.abandonment(at: at)) == .claimed)
+        try await world.cycle.close()
+        try await world.store.close()
+        if case .sqlite(let path) = world.location {
+            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+        }
+    }
+
     /// The bound: keys older than `APIIdempotency.defaultRetentionDays` are deleted at the next claim.
     @Test(arguments: TradeBlockAuctionTests.databases)
     func keysExpireAfterTheRetentionWindow(_ database: String) async throws {
@@ -405,21 +478,21 @@ struct APIIdempotencyTests {
         let old = IdempotencyScope(user: "u", operation: "markPenaltyPaid", key: "k")
         let t0 = Timestamp(millisecondsSinceEpoch: 1_750_000_000_000)
         let day: Int64 = 86_400_000
-        #expect(try await store.claimIdempotencyKey(old, requestSHA256: "h1", at: t0, expiredBefore: APIIdempotency.expiry(at: t0)) == .claimed)
+        #expect(try await store.claimIdempotencyKey(old, requestSHA256: "h1", at: t0, expiredBefore: APIIdempotency.expiry(at: t0), abandonedBefore: APIIdempotency.abandonment(at: t0)) == .claimed)
         try await store.completeIdempotencyKey(old, requestSHA256: "h1", response: StoredAPIResponse(status: 200, body: "{}"))
-        #expect(try await store.claimIdempotencyKey(old, requestSHA256: "h2", at: t0, expiredBefore: APIIdempotency.expiry(at: t0)) == .reused)
+        #expect(try await store.claimIdempotencyKey(old, requestSHA256: "h2", at: t0, expiredBefore: APIIdempotency.expiry(at: t0), abandonedBefore: APIIdempotency.abandonment(at: t0)) == .reused)
         // A day inside the window: still there.
         let inside = Timestamp(millisecondsSinceEpoch: t0.millisecondsSinceEpoch + Int64(APIIdempotency.defaultRetentionDays - 1) * day)
-        #expect(try await store.claimIdempotencyKey(old, requestSHA256: "h1", at: inside, expiredBefore: APIIdempotency.expiry(at: inside))
+        #expect(try await store.claimIdempotencyKey(old, requestSHA256: "h1", at: inside, expiredBefore: APIIdempotency.expiry(at: inside), abandonedBefore: APIIdempotency.abandonment(at: inside))
             == .completed(StoredAPIResponse(status: 200, body: "{}")))
         // Past the window: another key's claim sweeps it; the key is new again.
         let past = Timestamp(millisecondsSinceEpoch: t0.millisecondsSinceEpoch + Int64(APIIdempotency.defaultRetentionDays + 1) * day)
         let other = IdempotencyScope(user: "v", operation: "markPenaltyPaid", key: "k")
-        #expect(try await store.claimIdempotencyKey(other, requestSHA256: "h3", at: past, expiredBefore: APIIdempotency.expiry(at: past)) == .claimed)
-        #expect(try await store.claimIdempotencyKey(old, requestSHA256: "h2", at: past, expiredBefore: APIIdempotency.expiry(at: past)) == .claimed)
+        #expect(try await store.claimIdempotencyKey(other, requestSHA256: "h3", at: past, expiredBefore: APIIdempotency.expiry(at: past), abandonedBefore: APIIdempotency.abandonment(at: past)) == .claimed)
+        #expect(try await store.claimIdempotencyKey(old, requestSHA256: "h2", at: past, expiredBefore: APIIdempotency.expiry(at: past), abandonedBefore: APIIdempotency.abandonment(at: past)) == .claimed)
         // Released: a claim in progress that ended without acting frees the key.
-        try await store.releaseIdempotencyKey(old, requestSHA256: "h2")
-        #expect(try await store.claimIdempotencyKey(old, requestSHA256: "h4", at: past, expiredBefore: APIIdempotency.expiry(at: past)) == .claimed)
+        try await store.releaseIdempotencyKey(old, requestSHA256: "h2", claimedAt: past)
+        #expect(try await store.claimIdempotencyKey(old, requestSHA256: "h4", at: past, expiredBefore: APIIdempotency.expiry(at: past), abandonedBefore: APIIdempotency.abandonment(at: past)) == .claimed)
         try await world.cycle.close()
         try await world.store.close()
         if case .sqlite(let path) = world.location {

@@ -31,5 +31,15 @@ struct ServerConfigurationTests {
         #expect(cache.flag == "--api-token-cache-milliseconds" && cache.range == "0-60000" && cache.value == 60_001)
         configuration.apiTokenCacheMilliseconds = -1
         #expect(configuration.limitProblem?.range == "0-60000")
+        configuration.apiTokenCacheMilliseconds = 0
+
+        // A key in progress is taken over after an hour by default; not before a minute, nor after a day.
+        #expect(configuration.idempotencyTakeoverSeconds == 3_600)
+        for (seconds, refused) in [(59, true), (60, false), (86_400, false), (86_401, true)] {
+            configuration.idempotencyTakeoverSeconds = seconds
+            #expect((configuration.limitProblem != nil) == refused, "\(seconds)")
+        }
+        configuration.idempotencyTakeoverSeconds = 59
+        #expect(configuration.limitProblem?.flag == "--idempotency-takeover-seconds" && configuration.limitProblem?.range == "60-86400")
     }
 }

@@ -27,7 +27,7 @@ struct IdempotencyInWriteTests {
         }
 
         func claim(_ scope: IdempotencyScope, _ hash: String) async throws -> IdempotencyClaim {
-            try await ledger.claimIdempotencyKey(scope, requestSHA256: hash, at: SystemClock().now(), expiredBefore: Timestamp(millisecondsSinceEpoch: 0))
+            try await ledger.claimIdempotencyKey(scope, requestSHA256: hash, at: SystemClock().now(), expiredBefore: Timestamp(millisecondsSinceEpoch: 0), abandonedBefore: Timestamp(millisecondsSinceEpoch: 0))
         }
 
         func lines(_ action: String) async throws -> [String] {
@@ -274,7 +274,7 @@ struct IdempotencyInWriteTests {
         let submitted = try await opening.apply(AccountOpeningServiceTests.institution(), by: nil, at: now).get()
         let id = submitted.application.id
         func claim(_ scope: IdempotencyScope) async throws -> IdempotencyClaim {
-            try await h.store.claimIdempotencyKey(scope, requestSHA256: Self.hash, at: now, expiredBefore: Timestamp(millisecondsSinceEpoch: 0))
+            try await h.store.claimIdempotencyKey(scope, requestSHA256: Self.hash, at: now, expiredBefore: Timestamp(millisecondsSinceEpoch: 0), abandonedBefore: Timestamp(millisecondsSinceEpoch: 0))
         }
         func status() async throws -> AccountApplicationStatus? { try await h.store.application(id)?.application.status }
         func answer(_ scope: IdempotencyScope) -> ApplicationKeyCompletion {
@@ -328,7 +328,7 @@ struct IdempotencyInWriteTests {
         let database = try await Composition.openDatabase(location, connectionID: 3)
         let tables = MRVPolicyServiceTests.withGridFactor2022("0.6")
         func claim(_ scope: IdempotencyScope) async throws -> IdempotencyClaim {
-            try await ledger.claimIdempotencyKey(scope, requestSHA256: Self.hash, at: SystemClock().now(), expiredBefore: Timestamp(millisecondsSinceEpoch: 0))
+            try await ledger.claimIdempotencyKey(scope, requestSHA256: Self.hash, at: SystemClock().now(), expiredBefore: Timestamp(millisecondsSinceEpoch: 0), abandonedBefore: Timestamp(millisecondsSinceEpoch: 0))
         }
         func answer(_ scope: IdempotencyScope) -> (StoredMRVPolicy, MRVPolicyPublication) throws -> IdempotencyCompletion {
             { stored, _ in Self.completion(scope, "v\(stored.version) \(stored.note)") }
@@ -375,7 +375,7 @@ struct IdempotencyInWriteTests {
         var policy = CCERPolicy.standard
         policy.limits.maxCommentsPerUserPerNotice = 5
         func claim(_ scope: IdempotencyScope) async throws -> IdempotencyClaim {
-            try await ledger.claimIdempotencyKey(scope, requestSHA256: Self.hash, at: SystemClock().now(), expiredBefore: Timestamp(millisecondsSinceEpoch: 0))
+            try await ledger.claimIdempotencyKey(scope, requestSHA256: Self.hash, at: SystemClock().now(), expiredBefore: Timestamp(millisecondsSinceEpoch: 0), abandonedBefore: Timestamp(millisecondsSinceEpoch: 0))
         }
         func answer(_ scope: IdempotencyScope) -> (Int) throws -> IdempotencyCompletion { { version in Self.completion(scope, "v\(version)") } }
         func lines() async throws -> [String] { try await ledger.audit(limit: 100).filter { $0.action == "api_ccer_policy_publish" }.map(\.detail) }

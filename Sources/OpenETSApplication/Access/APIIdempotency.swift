@@ -12,6 +12,14 @@ import OpenETSDomain
 /// neither does. A cycle stage run (many transactions) completes it after the run, in a
 /// transaction of its own, so a crash between the two leaves the row in progress, and a retry
 /// is answered 409 IDEMPOTENCY_IN_PROGRESS rather than acting twice.
+///
+/// A key left in progress by a request that died (the server stopped before its write) is
+/// not held for ever: once it has been held longer than the server's takeover bound
+/// (`takeoverSeconds`, longer than any request may run), a retry of the same request takes it
+/// over and runs (migration 25's `claimed_at`). Should the first request still be running
+/// after all, at most one of the two completes an operation whose store completes the key in
+/// its write (the other's write finds the key done and rolls back: 409); the first one's
+/// release no longer frees the key.
 public struct IdempotencyScope: Hashable, Sendable {
     /// The caller: a user id, or `applicant:<application id>` for an anonymous applicant
     /// holding the application's secret reference. Keys of two callers never collide.
@@ -71,7 +79,12 @@ public enum IdempotencyClaim: Hashable, Sendable {
     case claimed
     /// The same request ran to its end: its answer.
     case completed(StoredAPIResponse)
-    /// The same request holds the key and has not completed (running, or the server stopped).
+    /// A request the same as this one held the key since `heldSince` without completing it,
+    /// longer than the takeover bound (it died): the key is now held for this request, as
+    /// `claimed`.
+    case takenOver(heldSince: Timestamp)
+    /// The same request holds the key and has not completed (running, or the server stopped
+    /// less than the takeover bound ago).
     case inProgress
     /// The key was used for another request (another operation's parameters or body).
     case reused
@@ -80,14 +93,18 @@ public enum IdempotencyClaim: Hashable, Sendable {
 /// The store of the API's keys (migration 24).
 public protocol APIIdempotencyStore: Sendable {
     /// In one transaction: deletes the keys created before `expiredBefore` (every caller's),
-    /// then finds `scope`'s row or inserts it in progress with `requestSHA256`.
-    func claimIdempotencyKey(_ scope: IdempotencyScope, requestSHA256: String, at: Timestamp, expiredBefore: Timestamp) async throws
-        -> IdempotencyClaim
+    /// then finds `scope`'s row or inserts it in progress with `requestSHA256`, held `at`. A
+    /// row of the same request in progress since before `abandonedBefore` is taken over: held
+    /// `at` from now on.
+    func claimIdempotencyKey(
+        _ scope: IdempotencyScope, requestSHA256: String, at: Timestamp, expiredBefore: Timestamp, abandonedBefore: Timestamp
+    ) async throws -> IdempotencyClaim
     /// Stores the answer of the request that holds the key (a row in progress with this hash).
     func completeIdempotencyKey(_ scope: IdempotencyScope, requestSHA256: String, response: StoredAPIResponse) async throws
-    /// Frees a key still in progress: the request ended without acting (a refusal that is not
-    /// stored, or an error of the store whose transaction rolled back).
-    func releaseIdempotencyKey(_ scope: IdempotencyScope, requestSHA256: String) async throws
+    /// Frees a key still in progress and held since `claimedAt` (the `at` of the claim): the
+    /// request ended without acting (a refusal that is not stored, or an error of the store
+    /// whose transaction rolled back). A key taken over since is left to its new holder.
+    func releaseIdempotencyKey(_ scope: IdempotencyScope, requestSHA256: String, claimedAt: Timestamp) async throws
 }
 
 public enum APIIdempotency {
@@ -96,6 +113,18 @@ public enum APIIdempotency {
     /// server's configuration may set another number (`openets serve --idempotency-retention-days`).
     public static let defaultRetentionDays = 30
     static let dayMilliseconds: Int64 = 86_400_000
+
+    /// Seconds a key may be held in progress by default before a retry of the same request
+    /// takes it over: an hour, far beyond any request's deadline (a large body must arrive
+    /// within 600 s by default). The server's configuration may set another number
+    /// (`openets serve --idempotency-takeover-seconds`), always longer than its body deadline.
+    public static let defaultTakeoverSeconds = 3_600
+
+    /// The claim time before which a key still in progress at `now` is taken over.
+    public static func abandonment(at now: Timestamp, takeoverSeconds: Int = defaultTakeoverSeconds) -> Timestamp {
+        precondition(takeoverSeconds >= 1, "a key is held at least a second")
+        return Timestamp(millisecondsSinceEpoch: now.millisecondsSinceEpoch - Int64(takeoverSeconds) * 1_000)
+    }
 
     /// The oldest creation time still kept at `now` when keys are kept `retentionDays` (≥ 1).
     public static func expiry(at now: Timestamp, retentionDays: Int = defaultRetentionDays) -> Timestamp {

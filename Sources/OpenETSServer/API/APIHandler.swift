@@ -15,6 +15,8 @@ struct APIHandler: APIProtocol {
     var cycle: (any AllocationCycleStore)?
     /// Days a stored Idempotency-Key is kept (`ServerConfiguration.idempotencyRetentionDays`).
     var idempotencyRetentionDays = APIIdempotency.defaultRetentionDays
+    /// Seconds a key may stay in progress before a retry takes it over (`ServerConfiguration.idempotencyTakeoverSeconds`).
+    var idempotencyTakeoverSeconds = APIIdempotency.defaultTakeoverSeconds
     /// Places of the evidence downloads (`getMRVEvidenceFile`) read and answered at once, each
     /// holding a whole file (up to the policy's `maxEvidenceBytes`) and its hash in memory;
     /// more are 503 UNAVAILABLE (`ServerConfiguration.maxConcurrentEvidenceDownloads`).

@@ -98,7 +98,15 @@ extension APIHandler {
                 "the first request with the Idempotency-Key \(key) has not finished; check the state before retrying with a new key",
                 ["command": operation]))))
         }
-        switch try await store.claimIdempotencyKey(scope, requestSHA256: hash, at: now, expiredBefore: APIIdempotency.expiry(at: now, retentionDays: idempotencyRetentionDays)) {
+        let claim = try await store.claimIdempotencyKey(
+            scope, requestSHA256: hash, at: now, expiredBefore: APIIdempotency.expiry(at: now, retentionDays: idempotencyRetentionDays),
+            abandonedBefore: APIIdempotency.abandonment(at: now, takeoverSeconds: idempotencyTakeoverSeconds))
+        if case .takenOver(let heldSince) = claim {
+            // Left in progress by a request that died (the server stopped before its write):
+            // this one runs, and the log says whose key it took.
+            try? await access.audit(now, user, action, "took over the key held since \(utc(heldSince))", APIRequestInfo.address)
+        }
+        switch claim {
         case .reused:
             try await access.audit(now, user, action, "rejected IDEMPOTENCY_KEY_REUSED", APIRequestInfo.address)
             return .unprocessableContent(.init(body: .json(Self.error(
@@ -110,7 +118,7 @@ extension APIHandler {
         case .completed(let stored):
             try? await access.audit(now, user, action, "replayed \(stored.status)", APIRequestInfo.address)
             return try O.replay(stored)
-        case .claimed:
+        case .claimed, .takenOver:
             let answer: KeyedAnswer<O>
             do {
                 answer = try await act(IdempotencyTicket(scope: scope, requestSHA256: hash))
@@ -120,7 +128,7 @@ extension APIHandler {
                 return inProgress()
             } catch {
                 // The operation's store raised (its transaction rolled back): the key is free again.
-                try? await store.releaseIdempotencyKey(scope, requestSHA256: hash)
+                try? await store.releaseIdempotencyKey(scope, requestSHA256: hash, claimedAt: now)
                 throw error
             }
             switch answer {
@@ -130,7 +138,7 @@ extension APIHandler {
                 if let stored = try output.stored {
                     try await store.completeIdempotencyKey(scope, requestSHA256: hash, response: stored)
                 } else {
-                    try await store.releaseIdempotencyKey(scope, requestSHA256: hash)
+                    try await store.releaseIdempotencyKey(scope, requestSHA256: hash, claimedAt: now)
                 }
                 return output
             }

@@ -20,7 +20,7 @@ func addAPIRoutes(
         service: service, store: store,
         access: AccessService(store: store, tokenCache: tokenCache),
         mrv: parts.mrv, cycle: parts.cycle,
-        idempotencyRetentionDays: limits.idempotencyRetentionDays,
+        idempotencyRetentionDays: limits.idempotencyRetentionDays, idempotencyTakeoverSeconds: limits.idempotencyTakeoverSeconds,
         evidenceDownloads: LargeBodyGate(limit: limits.maxConcurrentEvidenceDownloads))
     let api = router.group()
         .add(middleware: APIRequestInfoMiddleware())
@@ -47,6 +47,7 @@ func addAPIRoutes(
 struct APIServerLimits: Sendable {
     var maxConcurrentLargeBodies = ServerConfiguration.defaultMaxConcurrentLargeBodies
     var idempotencyRetentionDays = APIIdempotency.defaultRetentionDays
+    var idempotencyTakeoverSeconds = APIIdempotency.defaultTakeoverSeconds
     var maxConcurrentEvidenceDownloads = ServerConfiguration.defaultMaxConcurrentEvidenceDownloads
     var largeBodyReadSeconds = ServerConfiguration.defaultLargeBodyReadSeconds
 }
