@@ -8,12 +8,16 @@ public struct StoredCCERPolicy: Hashable, Sendable {
     public var effectiveFrom: String
     public var note: String
     public var policy: CCERPolicy
+    /// When it was published (on the market clock); nil for a version stored before
+    /// migration 26 recorded it.
+    public var publishedAt: Timestamp?
 
-    public init(version: Int, effectiveFrom: String, note: String, policy: CCERPolicy) {
+    public init(version: Int, effectiveFrom: String, note: String, policy: CCERPolicy, publishedAt: Timestamp? = nil) {
         self.version = version
         self.effectiveFrom = effectiveFrom
         self.note = note
         self.policy = policy
+        self.publishedAt = publishedAt
     }
 }
 
@@ -22,11 +26,14 @@ public struct CCERPolicyHeader: Hashable, Sendable {
     public var version: Int
     public var effectiveFrom: String
     public var note: String
+    /// When it was published; nil for a version stored before migration 26 recorded it.
+    public var publishedAt: Timestamp?
 
-    public init(version: Int, effectiveFrom: String, note: String) {
+    public init(version: Int, effectiveFrom: String, note: String, publishedAt: Timestamp? = nil) {
         self.version = version
         self.effectiveFrom = effectiveFrom
         self.note = note
+        self.publishedAt = publishedAt
     }
 }
 
@@ -48,11 +55,13 @@ extension RegistryService {
     /// service decides uses it: the next one, not only after a restart (a batch reads the newest
     /// stored version under the same lock, so none commits after the publication under the
     /// version before it). With `key`, the API's Idempotency-Key is
-    /// completed with the answer for the stored version in the same transaction.
+    /// completed with the answer for the stored version in the same transaction. The version
+    /// is recorded as published `at` (default: now on the service's clock).
     public func publishCCERPolicy(
-        _ policy: CCERPolicy, effectiveFrom: String, note: String, audit: AuditNote? = nil,
+        _ policy: CCERPolicy, effectiveFrom: String, note: String, at: Timestamp? = nil, audit: AuditNote? = nil,
         key: ((_ version: Int) throws -> IdempotencyCompletion)? = nil
     ) async throws -> Result<Int, CCERError> {
+        let at = at ?? now()
         var policy = policy
         policy.note = note
         let problems = Self.publicationProblems(policy, effectiveFrom: effectiveFrom, note: note)
@@ -61,7 +70,7 @@ extension RegistryService {
             _ = try await tx.lockHead()
             let result: Result<Int, CCERError> =
                 problems.isEmpty
-                ? .success(try await tx.publishCCERPolicy(toStore, effectiveFrom: effectiveFrom, note: note))
+                ? .success(try await tx.publishCCERPolicy(toStore, effectiveFrom: effectiveFrom, note: note, at: at))
                 : .failure(CCERError(.invalidPolicy, problems.joined(separator: "; ")))
             if let audit {
                 switch result {

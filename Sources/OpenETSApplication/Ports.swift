@@ -94,7 +94,7 @@ public protocol LedgerTransaction {
     func appendAudit(_ records: [AuditRecord]) async throws
     /// Stores `policy` as the next version of the CCER rules (`LedgerStore.publishCCERPolicy`)
     /// in this transaction, so its audit line commits with it; returns the version.
-    func publishCCERPolicy(_ policy: CCERPolicy, effectiveFrom: String, note: String) async throws -> Int
+    func publishCCERPolicy(_ policy: CCERPolicy, effectiveFrom: String, note: String, at: Timestamp) async throws -> Int
     /// The newest stored CCER rules if their version is above `version` (another process or
     /// publication committed them), else nil: read under the head lock, so the batch is
     /// decided under the version in force when it commits.
@@ -139,7 +139,7 @@ public protocol LedgerStore: AccessStore, APIIdempotencyStore {
     func ccerPolicy() async throws -> CCERPolicy
     /// Publishes a new version of the CCER rules; running services read it when they next open.
     /// With `audit`, its line (`accepted vN`) is written in the same transaction.
-    func publishCCERPolicy(_ policy: CCERPolicy, effectiveFrom: String, note: String, audit: AuditNote?) async throws -> Int
+    func publishCCERPolicy(_ policy: CCERPolicy, effectiveFrom: String, note: String, at: Timestamp, audit: AuditNote?) async throws -> Int
     /// Every published version of the CCER rules without the rules, oldest first (the
     /// built-in version 1 is not stored).
     func ccerPolicyVersions() async throws -> [CCERPolicyHeader]

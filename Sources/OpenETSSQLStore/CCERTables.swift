@@ -23,12 +23,12 @@ extension SQLLedgerStore {
         }
     }
 
-    public func publishCCERPolicy(_ policy: CCERPolicy, effectiveFrom: String, note: String, audit: AuditNote? = nil) async throws -> Int {
+    public func publishCCERPolicy(_ policy: CCERPolicy, effectiveFrom: String, note: String, at: Timestamp, audit: AuditNote? = nil) async throws -> Int {
         try await database.transaction { sql in
             // Under the journal head lock, as the server's publications (`RegistryService.
             // publishCCERPolicy`): two publications at once number their versions in turn.
             _ = try await SQLLedgerTransaction(sql: sql, dialect: database.dialect, codec: codec).lockHead()
-            let version = try await insertCCERPolicy(policy, effectiveFrom: effectiveFrom, note: note, sql, codec)
+            let version = try await insertCCERPolicy(policy, effectiveFrom: effectiveFrom, note: note, at: at, sql, codec)
             if let audit { try await insertAuditRecords([audit.record(detail: "accepted v\(version)", accepted: true)], sql, database.dialect) }
             return version
         }
@@ -36,18 +36,23 @@ extension SQLLedgerStore {
 
     public func ccerPolicyVersions() async throws -> [CCERPolicyHeader] {
         try await database.withExecutor { sql in
-            try await sql.query("SELECT version, effective_from, note FROM ccer_policy ORDER BY version", []).map { row in
-                CCERPolicyHeader(version: Int(try row.int(0)), effectiveFrom: try row.text(1), note: try row.text(2))
+            try await sql.query("SELECT version, effective_from, note, published_at FROM ccer_policy ORDER BY version", []).map { row in
+                CCERPolicyHeader(
+                    version: Int(try row.int(0)), effectiveFrom: try row.text(1), note: try row.text(2),
+                    publishedAt: row.values[3].int.map(Timestamp.init(millisecondsSinceEpoch:)))
             }
         }
     }
 
     public func ccerPolicy(version: Int) async throws -> StoredCCERPolicy? {
         try await database.withExecutor { sql in
-            try await sql.query("SELECT version, effective_from, note, body FROM ccer_policy WHERE version = $1", [.int(Int64(version))]).first.map { row in
+            try await sql.query(
+                "SELECT version, effective_from, note, body, published_at FROM ccer_policy WHERE version = $1", [.int(Int64(version))]
+            ).first.map { row in
                 StoredCCERPolicy(
                     version: Int(try row.int(0)), effectiveFrom: try row.text(1), note: try row.text(2),
-                    policy: try codec.decode(CCERPolicy.self, from: try row.text(3)))
+                    policy: try codec.decode(CCERPolicy.self, from: try row.text(3)),
+                    publishedAt: row.values[4].int.map(Timestamp.init(millisecondsSinceEpoch:)))
             }
         }
     }
@@ -61,8 +66,8 @@ extension SQLLedgerStore {
 }
 
 extension SQLLedgerTransaction {
-    func publishCCERPolicy(_ policy: CCERPolicy, effectiveFrom: String, note: String) async throws -> Int {
-        try await insertCCERPolicy(policy, effectiveFrom: effectiveFrom, note: note, sql, codec)
+    func publishCCERPolicy(_ policy: CCERPolicy, effectiveFrom: String, note: String, at: Timestamp) async throws -> Int {
+        try await insertCCERPolicy(policy, effectiveFrom: effectiveFrom, note: note, at: at, sql, codec)
     }
 
     func completeIdempotencyKey(_ completion: IdempotencyCompletion) async throws {
@@ -77,15 +82,17 @@ extension SQLLedgerTransaction {
     }
 }
 
-/// Stores `policy` as the next version (its `version` set to it) and returns the number.
-func insertCCERPolicy(_ policy: CCERPolicy, effectiveFrom: String, note: String, _ sql: any SQLExecutor, _ codec: LedgerCodec) async throws -> Int {
+/// Stores `policy` as the next version (its `version` set to it), published `at`, and returns the number.
+func insertCCERPolicy(
+    _ policy: CCERPolicy, effectiveFrom: String, note: String, at: Timestamp, _ sql: any SQLExecutor, _ codec: LedgerCodec
+) async throws -> Int {
     let current = try await sql.query("SELECT MAX(version) FROM ccer_policy", []).first?.values.first?.int ?? 0
     // The built-in CCERPolicy.standard is version 1: the first published version is 2.
     let version = max(Int(current), CCERPolicy.standard.version) + 1
     var stored = policy
     stored.version = version
     try await sql.execute(
-        "INSERT INTO ccer_policy (version, effective_from, body, note) VALUES ($1, $2, $3, $4)",
-        [.int(Int64(version)), .text(effectiveFrom), .text(codec.encode(stored)), .text(note)])
+        "INSERT INTO ccer_policy (version, effective_from, body, note, published_at) VALUES ($1, $2, $3, $4, $5)",
+        [.int(Int64(version)), .text(effectiveFrom), .text(codec.encode(stored)), .text(note), .int(at.millisecondsSinceEpoch)])
     return version
 }

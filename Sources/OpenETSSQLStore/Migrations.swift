@@ -560,6 +560,9 @@ public enum Migrations {
                 "ALTER TABLE api_idempotency ADD COLUMN claimed_at BIGINT NOT NULL DEFAULT 0",
                 "UPDATE api_idempotency SET claimed_at = created_at",
             ]),
+        // When each CCER policy version was published (issue 7: the regulator's list of
+        // versions shows it, as the MRV policy's). Versions stored before have none (NULL).
+        Migration(version: 26, name: "ccer policy publication time", statements: ["ALTER TABLE ccer_policy ADD COLUMN published_at BIGINT"]),
     ]
 
     /// Migration 24's table; `suffix` is SQLite's ` WITHOUT ROWID` or nothing.

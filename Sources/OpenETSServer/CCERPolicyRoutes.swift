@@ -38,7 +38,11 @@ struct CCERPolicyRoutes: Sendable {
         let stored = try await service.ccerPolicyVersions()
         let versions = [CCERPolicyPanel.Version(
             version: CCERPolicy.standard.version, effectiveFrom: nil, note: CCERPolicy.standard.note, inForce: policy.version == CCERPolicy.standard.version)]
-            + stored.map { CCERPolicyPanel.Version(version: $0.version, effectiveFrom: $0.effectiveFrom, note: $0.note, inForce: $0.version == policy.version) }
+            + stored.map {
+                CCERPolicyPanel.Version(
+                    version: $0.version, effectiveFrom: $0.effectiveFrom, publishedAt: $0.publishedAt?.beijingMinute, note: $0.note,
+                    inForce: $0.version == policy.version)
+            }
         return CCERPolicyPanel(policy: policy, versions: versions, draft: try document(policy))
     }
 

@@ -12,12 +12,16 @@ public struct CCERPolicyPanel: Sendable {
         public var version: Int
         /// Nil for the built-in version 1.
         public var effectiveFrom: String?
+        /// When it was published, Beijing time to the minute; nil for the built-in version 1
+        /// and for versions stored before the time was recorded.
+        public var publishedAt: String?
         public var note: String
         public var inForce: Bool
 
-        public init(version: Int, effectiveFrom: String?, note: String, inForce: Bool) {
+        public init(version: Int, effectiveFrom: String?, publishedAt: String? = nil, note: String, inForce: Bool) {
             self.version = version
             self.effectiveFrom = effectiveFrom
+            self.publishedAt = publishedAt
             self.note = note
             self.inForce = inForce
         }
@@ -75,9 +79,12 @@ extension CCERPortalPages {
         ]
         html += table([t("规则", "Rule"), t("值", "Value")], rows.map { [escape($0.0), escape($0.1)] }, numeric: [1], id: "ccer-policy")
         html += table(
-            [t("版本", "Version"), t("生效日期", "Effective from"), t("说明", "Note"), t("状态", "Status")],
+            [t("版本", "Version"), t("生效日期", "Effective from"), t("发布时间（北京时间）", "Published (Beijing time)"), t("说明", "Note"), t("状态", "Status")],
             panel.versions.reversed().map { v in
-                ["v\(v.version)", escape(v.effectiveFrom ?? t("内置", "built in")), escape(v.note), v.inForce ? t("现行", "in force") : t("已被取代", "superseded")]
+                [
+                    "v\(v.version)", escape(v.effectiveFrom ?? t("内置", "built in")), escape(v.publishedAt ?? "—"), escape(v.note),
+                    v.inForce ? t("现行", "in force") : t("已被取代", "superseded"),
+                ]
             }, numeric: [0], id: "ccer-policy-versions")
         html += "<h3>" + t("检查与发布新版本", "Check and publish a new version") + "</h3>"
         if let check = panel.check {

@@ -44,27 +44,19 @@ struct CCERPolicyPublish: AsyncParsableCommand {
     static let auditAction = "ccer.policy_publish"
 
     func run() async throws {
-        let data = file == "-" ? FileHandle.standardInput.readDataToEndOfFile() : try Data(contentsOf: URL(fileURLWithPath: file))
-        guard data.count <= CCERCommandGroup.maxInputBytes else {
-            try fail("LIMIT_EXCEEDED", "\(file) is over \(CCERCommandGroup.maxInputBytes) bytes")
-        }
-        var policy: CCERPolicy
-        do { policy = try JSONDecoder().decode(CCERPolicy.self, from: data) } catch {
-            try fail(CCERErrorCode.invalidPolicy.rawValue, "\(file) is not a CCER policy (the JSON `openets ccer policy show` prints): \(error)")
-        }
-        policy.note = note
-        let from = effectiveFrom ?? BeijingTime.date(SystemClock().now()).description
-        guard CivilDate(from) != nil else { try fail(CCERErrorCode.invalidArgument.rawValue, "--effective-from \(from) is not a date YYYY-MM-DD") }
-        let problems = policy.problems()
         let now = SystemClock().now()
-        let audit = AuditNote(at: now, user: by, action: Self.auditAction, address: "cli", summary: "in force from \(from)")
-        guard problems.isEmpty else {
+        let from = effectiveFrom ?? BeijingTime.date(now).description
+        let policy: CCERPolicy
+        switch readPolicy(from: from) {
+        case .success(let read): policy = read
+        case .failure(let refusal):
             // Refused before the store is written: the refusal's line alone (nothing else to join).
-            try await withStore(store.location) { try await AccessService(store: $0).audit(now, by, Self.auditAction, "rejected INVALID_POLICY", "cli") }
-            try fail(CCERErrorCode.invalidPolicy.rawValue, problems.joined(separator: "; "))
+            try await withStore(store.location) { try await AccessService(store: $0).audit(now, by, Self.auditAction, "rejected \(refusal.code)", "cli") }
+            try fail(refusal.code, refusal.message)
         }
+        let audit = AuditNote(at: now, user: by, action: Self.auditAction, address: "cli", summary: "in force from \(from)")
         // Audited in the publication's own transaction (`accepted vN: in force from …`).
-        let version = try await withStore(store.location) { try await $0.publishCCERPolicy(policy, effectiveFrom: from, note: note, audit: audit) }
+        let version = try await withStore(store.location) { try await $0.publishCCERPolicy(policy, effectiveFrom: from, note: note, at: now, audit: audit) }
         if json {
             print(jsonText(["status": "published", "version": "\(version)", "effectiveFrom": from]))
         } else {
@@ -73,4 +65,33 @@ struct CCERPolicyPublish: AsyncParsableCommand {
     }
 
     func fail(_ code: String, _ message: String) throws -> Never { try failCommand(code, message, json: json) }
+
+    struct Refusal: Error {
+        var code: String
+        var message: String
+    }
+
+    /// The file as the policy to publish, or why not: too large, not a policy, a bad date, or
+    /// the problems `CCERPolicy.problems()` finds. Every refusal is audited by `run`.
+    func readPolicy(from: String) -> Result<CCERPolicy, Refusal> {
+        let data: Data
+        do { data = file == "-" ? FileHandle.standardInput.readDataToEndOfFile() : try Data(contentsOf: URL(fileURLWithPath: file)) } catch {
+            return .failure(Refusal(code: CCERErrorCode.invalidArgument.rawValue, message: "\(file) cannot be read: \(error)"))
+        }
+        guard data.count <= CCERCommandGroup.maxInputBytes else {
+            return .failure(Refusal(code: "LIMIT_EXCEEDED", message: "\(file) is over \(CCERCommandGroup.maxInputBytes) bytes"))
+        }
+        var policy: CCERPolicy
+        do { policy = try JSONDecoder().decode(CCERPolicy.self, from: data) } catch {
+            return .failure(Refusal(
+                code: CCERErrorCode.invalidPolicy.rawValue, message: "\(file) is not a CCER policy (the JSON `openets ccer policy show` prints): \(error)"))
+        }
+        policy.note = note
+        guard CivilDate(from) != nil else {
+            return .failure(Refusal(code: CCERErrorCode.invalidArgument.rawValue, message: "--effective-from \(from) is not a date YYYY-MM-DD"))
+        }
+        let problems = policy.problems()
+        guard problems.isEmpty else { return .failure(Refusal(code: CCERErrorCode.invalidPolicy.rawValue, message: problems.joined(separator: "; "))) }
+        return .success(policy)
+    }
 }

@@ -95,8 +95,14 @@ struct MRVPolicyPublish: AsyncParsableCommand {
 
     func run() async throws {
         let tables: MRVPolicyTables
-        do { tables = try readPolicyFile(file) } catch let error as MRVError { try failMRV(error, json: options.json) }
         let now = SystemClock().now()
+        do { tables = try readPolicyFile(file) } catch let error as MRVError {
+            // Refused before the MRV writer runs: the refusal's line alone, as the writer's own refusals are audited.
+            try await withStore(options.store.location) {
+                try await AccessService(store: $0).audit(now, by, Self.auditAction, "rejected \(error.code.rawValue)", "cli")
+            }
+            try failMRV(error, json: options.json)
+        }
         let from = effectiveFrom ?? BeijingTime.date(now).description
         // Audited in the publication's own transaction (MRV writer): `accepted vN` or `rejected CODE`.
         let audit = AuditNote(at: now, user: by, action: Self.auditAction, address: "cli", summary: "in force from \(from)")

@@ -91,6 +91,11 @@ struct APICCERPolicyTests {
             let items = listed.json["items"] as? [[String: Any]] ?? []
             #expect(listed.json["total"] as? Int == 2 && items.compactMap { $0["version"] as? Int } == [1, 2], "\(listed.body)")
             #expect(items.compactMap { $0["inForce"] as? Bool } == [false, true], "\(listed.body)")
+            // When it was published: in the answer (the service's clock, UTC), stored the same, none for the built-in version.
+            let publishedAt = try #require(version?["publishedAt"] as? String, "\(published.body)")
+            #expect(publishedAt.hasSuffix("Z") && publishedAt.count == "2025-06-03T02:00:00.000Z".count, "\(publishedAt)")
+            #expect(items.map { $0["publishedAt"] as? String } == [nil, publishedAt], "\(listed.body)")
+            #expect(now.json["publishedAt"] as? String == publishedAt && first.json["publishedAt"] == nil, "\(now.body)")
 
             // Audited under the MEE's user, with the outcome.
             let audit = try await store.audit(limit: 1_000).filter { $0.action == "api_ccer_policy_publish" }
@@ -140,7 +145,7 @@ struct APICCERPolicyTests {
             }
             var cap = CCERPolicy.standard
             cap.limits.maxCommentsPerUserPerNotice = 1
-            let version = try await world.store.publishCCERPolicy(cap, effectiveFrom: "2025-06-03", note: "cap 1 from the CLI", audit: nil)
+            let version = try await world.store.publishCCERPolicy(cap, effectiveFrom: "2025-06-03", note: "cap 1 from the CLI", at: SystemClock().now(), audit: nil)
             #expect(await service.ccerPolicy.version == CCERPolicy.standard.version, "not read yet")
             let first = try await comment("i1", key: "c-1")
             #expect(first.status == 201, "\(first.body)")

@@ -62,6 +62,9 @@ struct CCERPolicyPortalTests {
             #expect(try await service.ccerPolicyVersions().map(\.version) == [2])
             let after = try await mee.get("/portal/ccer-regulator").body
             #expect(after.contains("id=\"ccer-policy-in-force\">v2") && after.contains("one comment each"))
+            // The list of versions says when v2 was published (Beijing time, to the minute), as stored.
+            let stored = try #require(try await service.ccerPolicyVersions().first?.publishedAt)
+            #expect(after.contains("发布时间") && after.contains("<td>\(stored.beijingMinute)</td>"), "the publication time on the page")
 
             let audit = try await store.audit(limit: 200).filter { $0.action == "ccer.policy_publish" }
             #expect(audit.contains { $0.user == "mee" && $0.detail.hasPrefix("accepted v2") }, "\(audit)")

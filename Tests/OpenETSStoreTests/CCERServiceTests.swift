@@ -377,7 +377,7 @@ extension CCERServiceTests {
         var shorter = CCERPolicy.standard
         shorter.designNoticeWorkingDays = 10
         shorter.note = "test: a 10-working-day design notice"
-        #expect(try await s.store.publishCCERPolicy(shorter, effectiveFrom: "2025-01-01", note: shorter.note, audit: nil) == 2)
+        #expect(try await s.store.publishCCERPolicy(shorter, effectiveFrom: "2025-01-01", note: shorter.note, at: SystemClock().now(), audit: nil) == 2)
         try await s.store.close()
         s = try await Self.open(location, clock: clock)
         let reopened = await s.service.ccerPolicy

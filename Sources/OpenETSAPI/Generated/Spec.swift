@@ -5641,6 +5641,9 @@ components:
         effectiveFrom:
           type: string
           description: Beijing date the version was published as in force from (absent for version 1).
+        publishedAt:
+          type: string
+          description: When the version was published, ISO 8601, UTC (absent for the built-in version 1 and for versions stored before the time was recorded).
         note:
           type: string
         inForce:
@@ -5657,6 +5660,9 @@ components:
         effectiveFrom:
           type: string
           description: Beijing date YYYY-MM-DD (absent for the built-in version 1).
+        publishedAt:
+          type: string
+          description: When the version was published, ISO 8601, UTC (absent for the built-in version 1 and for versions stored before the time was recorded).
         note:
           type: string
         inForce:

@@ -5604,6 +5604,10 @@ extension Components {
             ///
             /// - Remark: Generated from `#/components/schemas/CCERPolicyInForce/effectiveFrom`.
             public var effectiveFrom: Swift.String?
+            /// When the version was published, ISO 8601, UTC (absent for the built-in version 1 and for versions stored before the time was recorded).
+            ///
+            /// - Remark: Generated from `#/components/schemas/CCERPolicyInForce/publishedAt`.
+            public var publishedAt: Swift.String?
             /// - Remark: Generated from `#/components/schemas/CCERPolicyInForce/note`.
             public var note: Swift.String
             /// Whether this is the version every CCER command is decided under.
@@ -5617,18 +5621,21 @@ extension Components {
             /// - Parameters:
             ///   - version: The version (1 for the built-in policy).
             ///   - effectiveFrom: Beijing date the version was published as in force from (absent for version 1).
+            ///   - publishedAt: When the version was published, ISO 8601, UTC (absent for the built-in version 1 and for versions stored before the time was recorded).
             ///   - note:
             ///   - inForce: Whether this is the version every CCER command is decided under.
             ///   - policy:
             public init(
                 version: Swift.Int,
                 effectiveFrom: Swift.String? = nil,
+                publishedAt: Swift.String? = nil,
                 note: Swift.String,
                 inForce: Swift.Bool? = nil,
                 policy: Components.Schemas.CCERPolicyDocument
             ) {
                 self.version = version
                 self.effectiveFrom = effectiveFrom
+                self.publishedAt = publishedAt
                 self.note = note
                 self.inForce = inForce
                 self.policy = policy
@@ -5636,6 +5643,7 @@ extension Components {
             public enum CodingKeys: String, CodingKey {
                 case version
                 case effectiveFrom
+                case publishedAt
                 case note
                 case inForce
                 case policy
@@ -5649,6 +5657,10 @@ extension Components {
             ///
             /// - Remark: Generated from `#/components/schemas/CCERPolicyVersion/effectiveFrom`.
             public var effectiveFrom: Swift.String?
+            /// When the version was published, ISO 8601, UTC (absent for the built-in version 1 and for versions stored before the time was recorded).
+            ///
+            /// - Remark: Generated from `#/components/schemas/CCERPolicyVersion/publishedAt`.
+            public var publishedAt: Swift.String?
             /// - Remark: Generated from `#/components/schemas/CCERPolicyVersion/note`.
             public var note: Swift.String
             /// The latest version, the one every CCER command is decided under.
@@ -5660,22 +5672,26 @@ extension Components {
             /// - Parameters:
             ///   - version:
             ///   - effectiveFrom: Beijing date YYYY-MM-DD (absent for the built-in version 1).
+            ///   - publishedAt: When the version was published, ISO 8601, UTC (absent for the built-in version 1 and for versions stored before the time was recorded).
             ///   - note:
             ///   - inForce: The latest version, the one every CCER command is decided under.
             public init(
                 version: Swift.Int,
                 effectiveFrom: Swift.String? = nil,
+                publishedAt: Swift.String? = nil,
                 note: Swift.String,
                 inForce: Swift.Bool
             ) {
                 self.version = version
                 self.effectiveFrom = effectiveFrom
+                self.publishedAt = publishedAt
                 self.note = note
                 self.inForce = inForce
             }
             public enum CodingKeys: String, CodingKey {
                 case version
                 case effectiveFrom
+                case publishedAt
                 case note
                 case inForce
             }

@@ -16,21 +16,21 @@ extension APIHandler {
         // A version another process published (`openets ccer policy publish`) is taken here too.
         try await service.refreshCCERPolicy()
         let inForce = await service.ccerPolicy
-        let found: (policy: CCERPolicy, effectiveFrom: String?)
+        let found: (policy: CCERPolicy, effectiveFrom: String?, publishedAt: Timestamp?)
         switch input.query.version.map(Int.init) {
         case nil, inForce.version?:
             let stored = inForce.version == CCERPolicy.standard.version ? nil : try await storedCCERPolicy(inForce.version)
-            found = (inForce, stored?.effectiveFrom)
+            found = (inForce, stored?.effectiveFrom, stored?.publishedAt)
         case CCERPolicy.standard.version?:
-            found = (.standard, nil)
+            found = (.standard, nil, nil)
         case let wanted?:
             guard let stored = try await storedCCERPolicy(wanted) else {
                 return .notFound(.init(body: .json(Self.error("UNKNOWN_POLICY_VERSION", "no CCER policy version \(wanted)", ["version": String(wanted)]))))
             }
-            found = (stored.policy, stored.effectiveFrom)
+            found = (stored.policy, stored.effectiveFrom, stored.publishedAt)
         }
         return .ok(.init(body: .json(Schemas.CCERPolicyInForce(
-            version: found.policy.version, effectiveFrom: found.effectiveFrom, note: found.policy.note,
+            version: found.policy.version, effectiveFrom: found.effectiveFrom, publishedAt: found.publishedAt.map(utc), note: found.policy.note,
             inForce: found.policy.version == inForce.version, policy: try Self.ccerPolicyDocument(found.policy)))))
     }
 
@@ -41,7 +41,8 @@ extension APIHandler {
         let builtIn = Schemas.CCERPolicyVersion(
             version: CCERPolicy.standard.version, note: CCERPolicy.standard.note, inForce: inForce == CCERPolicy.standard.version)
         let versions = [builtIn] + (try await service.ccerPolicyVersions()).map {
-            Schemas.CCERPolicyVersion(version: $0.version, effectiveFrom: $0.effectiveFrom, note: $0.note, inForce: $0.version == inForce)
+            Schemas.CCERPolicyVersion(
+                version: $0.version, effectiveFrom: $0.effectiveFrom, publishedAt: $0.publishedAt.map(utc), note: $0.note, inForce: $0.version == inForce)
         }
         let page = window.slice(versions)
         return .ok(.init(body: .json(Schemas.CCERPolicyVersionPage(items: Array(page.items), total: page.total, nextOffset: page.next))))
@@ -119,14 +120,16 @@ extension APIHandler {
             case .success(let found): policy = found
             }
             // The day of the CCER rules (the service's clock, as the notices' working days), not the wall clock.
-            let from = body.effectiveFrom ?? BeijingTime.date(service.now()).description
+            let publishedAt = service.now()
+            let from = body.effectiveFrom ?? BeijingTime.date(publishedAt).description
             func published(_ version: Int) -> Operations.PublishCCERPolicy.Output {
                 .created(.init(body: .json(Schemas.CCERPolicyPublished(
-                    version: Schemas.CCERPolicyVersion(version: version, effectiveFrom: from, note: body.note, inForce: true), replayed: false))))
+                    version: Schemas.CCERPolicyVersion(version: version, effectiveFrom: from, publishedAt: utc(publishedAt), note: body.note, inForce: true),
+                    replayed: false))))
             }
             // The answer is stored with the key in the publication's own transaction.
             switch try await service.publishCCERPolicy(
-                policy, effectiveFrom: from, note: body.note, audit: audit, key: { version in try ticket.completion(published(version)) })
+                policy, effectiveFrom: from, note: body.note, at: publishedAt, audit: audit, key: { version in try ticket.completion(published(version)) })
             {
             case .failure(let error):
                 return .answer(.unprocessableContent(.init(body: .json(Self.error(error.code.rawValue, error.message, ["command": "ccer_policy_publish"])))))
