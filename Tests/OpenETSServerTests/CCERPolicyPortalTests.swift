@@ -1,13 +1,15 @@
 import Foundation
 import OpenETSApplication
 import OpenETSDomain
+@testable import OpenETSServer
 import Testing
 
 /// The CCER rules on the regulator's page (`/portal/ccer-regulator`, CCERPolicyRoutes) on the
 /// live server: the MEE sees the version in force and the form, checks a document (every
 /// problem shown, nothing stored), is refused a bad one (INVALID_POLICY, nothing stored) and
-/// publishes a good one once per form (in force at once, audited); another role is refused
-/// the forms (403).
+/// publishes a good one once per form (in force at once, audited); a form whose key was left
+/// in progress by a server that stopped is published once the takeover bound has passed;
+/// another role is refused the forms (403).
 @Suite("Web: the CCER policy on the regulator's page")
 struct CCERPolicyPortalTests {
     static func json(_ change: (inout CCERPolicy) -> Void) throws -> String {
@@ -66,7 +68,24 @@ struct CCERPolicyPortalTests {
             let stored = try #require(try await service.ccerPolicyVersions().first?.publishedAt)
             #expect(after.contains("发布时间") && after.contains("<td>\(stored.beijingMinute)</td>"), "the publication time on the page")
 
+            // A form sent before the server stopped (its key claimed, nothing published) an hour
+            // and more ago: sent again, it takes the key over and publishes, audited.
+            let stale = try Self.json { $0.limits.maxCommentsPerUserPerNotice = 2 }
+            let nonce = UUID().uuidString.lowercased()
+            let heldSince = Timestamp(
+                millisecondsSinceEpoch: SystemClock().now().millisecondsSinceEpoch - Int64(APIIdempotency.defaultTakeoverSeconds + 1) * 1_000)
+            let claim = try await store.claimIdempotencyKey(
+                IdempotencyScope(user: "mee", operation: CCERPolicyRoutes.keyOperation, key: "web-mee-\(nonce)"),
+                requestSHA256: APIIdempotency.requestSHA256(operation: CCERPolicyRoutes.keyOperation, parameters: ["two each", ""], body: stale),
+                at: heldSince, expiredBefore: Timestamp(millisecondsSinceEpoch: 0), abandonedBefore: Timestamp(millisecondsSinceEpoch: 0))
+            #expect(claim == .claimed)
+            let resent = PortalServerTests.outcome(try await mee.send(
+                "POST", "/portal/ccer-regulator/policy/publish", form: [("csrf", csrf), ("nonce", nonce), ("policy", stale), ("note", "two each")]))
+            #expect(resent.error == nil && resent.ok?.contains("v3") == true, "\(resent)")
+            #expect(try await service.ccerPolicyVersions().map(\.version) == [2, 3])
+
             let audit = try await store.audit(limit: 200).filter { $0.action == "ccer.policy_publish" }
+            #expect(audit.contains { $0.user == "mee" && $0.detail.hasPrefix("took over the key held since \(utc(heldSince))") }, "\(audit)")
             #expect(audit.contains { $0.user == "mee" && $0.detail.hasPrefix("accepted v2") }, "\(audit)")
             #expect(audit.filter { $0.detail.hasPrefix("rejected INVALID_POLICY") }.count == 3, "\(audit)")
 
@@ -79,7 +98,7 @@ struct CCERPolicyPortalTests {
                     "POST", "/portal/ccer-regulator/policy/\(action)", form: PortalServerTests.form(userCSRF, [("policy", good), ("note", "not theirs")]))
                 #expect(refused.status == 403, "e1 \(action): \(refused.status)")
             }
-            #expect(try await service.ccerPolicyVersions().count == 1)
+            #expect(try await service.ccerPolicyVersions().count == 2)
         }
     }
 }
