@@ -35,12 +35,29 @@ struct PolicyFormPublisher: Sendable {
         write: (Document, AuditNote, _ key: @escaping @Sendable (Int) -> IdempotencyCompletion) async throws -> Result<String, Refusal>
     ) async throws -> Response {
         let now = SystemClock().now()
-        let scope = IdempotencyScope(user: form.principal.user, operation: keyOperation, key: form.idempotencyKey)
-        let hash = APIIdempotency.requestSHA256(operation: keyOperation, parameters: [note, typed], body: text)
-        switch try await keys.claimIdempotencyKey(
-            scope, requestSHA256: hash, at: now, expiredBefore: APIIdempotency.expiry(at: now, retentionDays: retentionDays),
-            abandonedBefore: APIIdempotency.abandonment(at: now, takeoverSeconds: takeoverSeconds))
-        {
+        let request = IdempotentRequest(
+            store: keys, scope: IdempotencyScope(user: form.principal.user, operation: keyOperation, key: form.idempotencyKey),
+            requestSHA256: APIIdempotency.requestSHA256(operation: keyOperation, parameters: [note, typed], body: text), at: now,
+            retentionDays: retentionDays, takeoverSeconds: takeoverSeconds)
+        // What the run ends with: a refusal (the key to be freed), or the page's message.
+        let outcome = try await request.run(tookOver: { heldSince in
+            // Left in progress by a form sent before the server stopped: this one publishes.
+            try? await trading.access.audit(now, form.principal.user, auditAction, "took over the key held since \(utc(heldSince))", context.address)
+        }) { () async throws -> (refusal: Refusal?, audited: Bool, message: String) in
+            let document: Document
+            switch read() {
+            case .failure(let refusal): return (refusal, false, "")
+            case .success(let found): document = found
+            }
+            // The writer completes the key with the stored version in the publication's own transaction.
+            switch try await write(document, trading.auditNote(auditAction, form, context, summary: note), { version in
+                request.completion(StoredAPIResponse(status: 201, body: String(version)))
+            }) {
+            case .failure(let refusal): return (refusal, true, "")
+            case .success(let message): return (nil, false, message)
+            }
+        }
+        switch outcome {
         case .reused:
             return try await refuse(form, context, "IDEMPOTENCY_KEY_REUSED", reused)
         case .inProgress:
@@ -48,38 +65,11 @@ struct PolicyFormPublisher: Sendable {
         case .completed(let stored):
             try? await trading.access.audit(now, form.principal.user, auditAction, "replayed v\(stored.body)", context.address)
             return trading.redirect("\(back)?ok=" + trading.encode("\(auditAction): v\(stored.body) (this form was published already)"))
-        case .claimed:
-            break
-        case .takenOver(let heldSince):
-            // Left in progress by a form sent before the server stopped: this one publishes.
-            try? await trading.access.audit(now, form.principal.user, auditAction, "took over the key held since \(utc(heldSince))", context.address)
-        }
-        let document: Document
-        switch read() {
-        case .failure(let refusal):
-            try await keys.releaseIdempotencyKey(scope, requestSHA256: hash, claimedAt: now)
-            return try await refuse(form, context, refusal.code, refusal.message)
-        case .success(let found): document = found
-        }
-        let outcome: Result<String, Refusal>
-        do {
-            outcome = try await write(document, trading.auditNote(auditAction, form, context, summary: note)) { version in
-                IdempotencyCompletion(scope: scope, requestSHA256: hash, response: StoredAPIResponse(status: 201, body: String(version)))
-            }
-        } catch is IdempotencyKeyNotHeld {
-            // The write rolled back with its key: nothing was published.
-            return try await refuse(form, context, "IDEMPOTENCY_IN_PROGRESS", Self.inProgress)
-        } catch {
-            // The writer's transaction rolled back: nothing stored, the key free again.
-            try? await keys.releaseIdempotencyKey(scope, requestSHA256: hash, claimedAt: now)
-            throw error
-        }
-        switch outcome {
-        case .failure(let refusal):
-            try await keys.releaseIdempotencyKey(scope, requestSHA256: hash, claimedAt: now)
-            return try await refuse(form, context, refusal.code, refusal.message, audited: true)
-        case .success(let message):
-            return trading.redirect("\(back)?ok=" + trading.encode(message))
+        case .ran(let ran):
+            guard let refusal = ran.refusal else { return trading.redirect("\(back)?ok=" + trading.encode(ran.message)) }
+            // Nothing was published: the key is free again.
+            try await request.release()
+            return try await refuse(form, context, refusal.code, refusal.message, audited: ran.audited)
         }
     }
 

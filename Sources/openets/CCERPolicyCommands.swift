@@ -51,7 +51,8 @@ struct CCERPolicyPublish: AsyncParsableCommand {
         case .success(let read): policy = read
         case .failure(let refusal):
             // Refused before the store is written: the refusal's line alone (nothing else to join).
-            try await withStore(store.location) { try await AccessService(store: $0).audit(now, by, Self.auditAction, "rejected \(refusal.code)", "cli") }
+            // A store that cannot be opened does not hide the refusal itself.
+            try? await withStore(store.location) { try await AccessService(store: $0).audit(now, by, Self.auditAction, "rejected \(refusal.code)", "cli") }
             try fail(refusal.code, refusal.message)
         }
         let audit = AuditNote(at: now, user: by, action: Self.auditAction, address: "cli", summary: "in force from \(from)")

@@ -15,8 +15,11 @@ struct MRVPolicyCommand: AsyncParsableCommand {
         subcommands: [MRVPolicyShow.self, MRVPolicyCheck.self, MRVPolicyPublish.self, MRVPolicyHistory.self])
 }
 
-func readPolicyFile(_ path: String) throws -> MRVPolicyTables {
-    let data = path == "-" ? FileHandle.standardInput.readDataToEndOfFile() : try Data(contentsOf: URL(fileURLWithPath: path))
+func readPolicyFile(_ path: String) throws(MRVError) -> MRVPolicyTables {
+    let data: Data
+    do { data = path == "-" ? FileHandle.standardInput.readDataToEndOfFile() : try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+        throw MRVError(.invalidInput, "\(path) cannot be read: \(error)")
+    }
     do {
         return try JSONDecoder().decode(MRVPolicyTables.self, from: data)
     } catch {
@@ -65,7 +68,7 @@ struct MRVPolicyCheck: AsyncParsableCommand {
 
     func run() async throws {
         let tables: MRVPolicyTables
-        do { tables = try readPolicyFile(file) } catch let error as MRVError { try failMRV(error, json: options.json) }
+        do { tables = try readPolicyFile(file) } catch { try failMRV(error, json: options.json) }
         let (current, version) = try await withMRV(options.store.location) { (await $0.policy, await $0.policyVersion) }
         let changes = MRVPolicyChanges.between(current, tables)
         var problem: MRVError?
@@ -96,9 +99,10 @@ struct MRVPolicyPublish: AsyncParsableCommand {
     func run() async throws {
         let tables: MRVPolicyTables
         let now = SystemClock().now()
-        do { tables = try readPolicyFile(file) } catch let error as MRVError {
+        do { tables = try readPolicyFile(file) } catch {
             // Refused before the MRV writer runs: the refusal's line alone, as the writer's own refusals are audited.
-            try await withStore(options.store.location) {
+            // A store that cannot be opened does not hide the refusal itself.
+            try? await withStore(options.store.location) {
                 try await AccessService(store: $0).audit(now, by, Self.auditAction, "rejected \(error.code.rawValue)", "cli")
             }
             try failMRV(error, json: options.json)

@@ -446,12 +446,20 @@ struct APIIdempotencyTests {
         #expect(try await claim("h1", boundMs + 1) == .takenOver(heldSince: t0))
         #expect(try await claim("h1", boundMs + 1) == .inProgress)
         #expect(try await claim("h1", boundMs + 2) == .inProgress)
-        // The dead holder's release (its claim time) leaves the new holder's key.
+        // The dead holder's release and completion (its claim time) leave the new holder's key.
         try await store.releaseIdempotencyKey(scope, requestSHA256: "h1", claimedAt: t0)
         #expect(try await claim("h1", boundMs + 3) == .inProgress)
-        // The new holder completes it: the answer is the key's.
-        try await store.completeIdempotencyKey(scope, requestSHA256: "h1", response: StoredAPIResponse(status: 200, body: "{}"))
-        #expect(try await claim("h1", 3 * boundMs) == .completed(StoredAPIResponse(status: 200, body: "{}")))
+        let taken = Timestamp(millisecondsSinceEpoch: t0.millisecondsSinceEpoch + boundMs + 1)
+        #expect(try await !store.completeIdempotencyKey(scope, requestSHA256: "h1", claimedAt: t0, response: StoredAPIResponse(status: 200, body: "old")))
+        #expect(try await claim("h1", boundMs + 4) == .inProgress)
+        // Kept a whole retention from the takeover, not from its first claim: past the bound
+        // again, it is taken over again rather than swept and claimed anew.
+        let day: Int64 = 86_400_000
+        #expect(try await claim("h1", Int64(APIIdempotency.defaultRetentionDays) * day + 1) == .takenOver(heldSince: taken))
+        let retaken = Timestamp(millisecondsSinceEpoch: t0.millisecondsSinceEpoch + Int64(APIIdempotency.defaultRetentionDays) * day + 1)
+        // The holder completes it: the answer is the key's.
+        #expect(try await store.completeIdempotencyKey(scope, requestSHA256: "h1", claimedAt: retaken, response: StoredAPIResponse(status: 200, body: "{}")))
+        #expect(try await claim("h1", Int64(APIIdempotency.defaultRetentionDays) * day + 2) == .completed(StoredAPIResponse(status: 200, body: "{}")))
         // A taken-over key released by its new holder (a refusal) is free again.
         let other = IdempotencyScope(user: "u", operation: "markPenaltyPaid", key: "k2")
         let at = Timestamp(millisecondsSinceEpoch: t0.millisecondsSinceEpoch + 4 * boundMs)
@@ -463,6 +471,25 @@ struct APIIdempotencyTests {
         try await store.releaseIdempotencyKey(other, requestSHA256: "h3", claimedAt: at)
         #expect(try await store.claimIdempotencyKey(
             other, requestSHA256: "h4", at: at, expiredBefore: APIIdempotency.expiry(at: at), abandonedBefore: APIIdempotency.abandonment(at: at)) == .claimed)
+        // Retries at the same moment of a key left by a dead request, through connections of
+        // their own (servers, each with its own transactions): exactly one takes it over.
+        let raced = IdempotencyScope(user: "u", operation: "markPenaltyPaid", key: "k3")
+        #expect(try await store.claimIdempotencyKey(
+            raced, requestSHA256: "h5", at: t0, expiredBefore: APIIdempotency.expiry(at: t0), abandonedBefore: APIIdempotency.abandonment(at: t0)) == .claimed)
+        var others: [any LedgerStore] = []
+        for id in 2...7 { others.append(try await Composition.openStore(world.location, connectionID: id)) }
+        let claims = try await withThrowingTaskGroup(of: IdempotencyClaim.self) { group in
+            for other in others {
+                group.addTask {
+                    try await other.claimIdempotencyKey(
+                        raced, requestSHA256: "h5", at: at, expiredBefore: APIIdempotency.expiry(at: at),
+                        abandonedBefore: APIIdempotency.abandonment(at: at, takeoverSeconds: bound))
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        for other in others { try await other.close() }
+        #expect(claims.filter { $0 == .takenOver(heldSince: t0) }.count == 1 && claims.filter { $0 == .inProgress }.count == 5, "\(claims)")
         try await world.cycle.close()
         try await world.store.close()
         if case .sqlite(let path) = world.location {
@@ -479,7 +506,7 @@ struct APIIdempotencyTests {
         let t0 = Timestamp(millisecondsSinceEpoch: 1_750_000_000_000)
         let day: Int64 = 86_400_000
         #expect(try await store.claimIdempotencyKey(old, requestSHA256: "h1", at: t0, expiredBefore: APIIdempotency.expiry(at: t0), abandonedBefore: APIIdempotency.abandonment(at: t0)) == .claimed)
-        try await store.completeIdempotencyKey(old, requestSHA256: "h1", response: StoredAPIResponse(status: 200, body: "{}"))
+        #expect(try await store.completeIdempotencyKey(old, requestSHA256: "h1", claimedAt: t0, response: StoredAPIResponse(status: 200, body: "{}")))
         #expect(try await store.claimIdempotencyKey(old, requestSHA256: "h2", at: t0, expiredBefore: APIIdempotency.expiry(at: t0), abandonedBefore: APIIdempotency.abandonment(at: t0)) == .reused)
         // A day inside the window: still there.
         let inside = Timestamp(millisecondsSinceEpoch: t0.millisecondsSinceEpoch + Int64(APIIdempotency.defaultRetentionDays - 1) * day)

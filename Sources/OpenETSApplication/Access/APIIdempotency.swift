@@ -11,15 +11,16 @@ import OpenETSDomain
 /// with its answer in the write's own transaction: the write and its key commit together, or
 /// neither does. A cycle stage run (many transactions) completes it after the run, in a
 /// transaction of its own, so a crash between the two leaves the row in progress, and a retry
-/// is answered 409 IDEMPOTENCY_IN_PROGRESS rather than acting twice.
+/// is answered 409 IDEMPOTENCY_IN_PROGRESS rather than running the stage again at once.
 ///
-/// A key left in progress by a request that died (the server stopped before its write) is
-/// not held for ever: once it has been held longer than the server's takeover bound
-/// (`takeoverSeconds`, longer than any request may run), a retry of the same request takes it
-/// over and runs (migration 25's `claimed_at`). Should the first request still be running
-/// after all, at most one of the two completes an operation whose store completes the key in
-/// its write (the other's write finds the key done and rolls back: 409); the first one's
-/// release no longer frees the key.
+/// A key left in progress by a request that died (the server stopped before its write, or
+/// before a stage run's completion) is not held for ever: once it has been held longer than
+/// the server's takeover bound (`takeoverSeconds`, far longer than a request runs), a retry
+/// of the same request takes it over and runs (migration 25's `claimed_at`); a stage run
+/// then finds its stage done and answers it as such. Should the first request still be
+/// running after all, at most one of the two completes an operation whose store completes the
+/// key in its write (the other's write finds the key done and rolls back: 409); the first
+/// one's release and after-run completion no longer match the key.
 public struct IdempotencyScope: Hashable, Sendable {
     /// The caller: a user id, or `applicant:<application id>` for an anonymous applicant
     /// holding the application's secret reference. Keys of two callers never collide.
@@ -99,8 +100,11 @@ public protocol APIIdempotencyStore: Sendable {
     func claimIdempotencyKey(
         _ scope: IdempotencyScope, requestSHA256: String, at: Timestamp, expiredBefore: Timestamp, abandonedBefore: Timestamp
     ) async throws -> IdempotencyClaim
-    /// Stores the answer of the request that holds the key (a row in progress with this hash).
-    func completeIdempotencyKey(_ scope: IdempotencyScope, requestSHA256: String, response: StoredAPIResponse) async throws
+    /// Stores the answer of the request that holds the key (a row in progress with this hash,
+    /// held since `claimedAt`); false when it no longer does (taken over, released, expired):
+    /// nothing is stored.
+    func completeIdempotencyKey(_ scope: IdempotencyScope, requestSHA256: String, claimedAt: Timestamp, response: StoredAPIResponse) async throws
+        -> Bool
     /// Frees a key still in progress and held since `claimedAt` (the `at` of the claim): the
     /// request ended without acting (a refusal that is not stored, or an error of the store
     /// whose transaction rolled back). A key taken over since is left to its new holder.
@@ -115,9 +119,10 @@ public enum APIIdempotency {
     static let dayMilliseconds: Int64 = 86_400_000
 
     /// Seconds a key may be held in progress by default before a retry of the same request
-    /// takes it over: an hour, far beyond any request's deadline (a large body must arrive
-    /// within 600 s by default). The server's configuration may set another number
-    /// (`openets serve --idempotency-takeover-seconds`), always longer than its body deadline.
+    /// takes it over: an hour, far beyond any request's run (the key is claimed once the body
+    /// has arrived). The server's configuration may set another number, 60 s to a day
+    /// (`openets serve --idempotency-takeover-seconds`); one shorter than the longest cycle
+    /// stage run lets a retry run a stage still running (its commands replay by their keys).
     public static let defaultTakeoverSeconds = 3_600
 
     /// The claim time before which a key still in progress at `now` is taken over.
@@ -140,5 +145,89 @@ public enum APIIdempotency {
             text += "\(part.utf8.count):\(part)\n"
         }
         return sha256Hex(text)
+    }
+}
+
+/// One request's run under a stored key, as the API's operations and the web's policy forms
+/// run them: the claim (a key left by a dead request taken over after the bound), the run,
+/// and the key freed again when the run's store raised. What the caller answers in each case
+/// is its own (`IdempotentRequest.Outcome`).
+public struct IdempotentRequest: Sendable {
+    public let store: any APIIdempotencyStore
+    public let scope: IdempotencyScope
+    public let requestSHA256: String
+    /// When the key is claimed: the claim's time, which its release names.
+    public let at: Timestamp
+    public let retentionDays: Int
+    public let takeoverSeconds: Int
+
+    public init(
+        store: any APIIdempotencyStore, scope: IdempotencyScope, requestSHA256: String, at: Timestamp,
+        retentionDays: Int = APIIdempotency.defaultRetentionDays, takeoverSeconds: Int = APIIdempotency.defaultTakeoverSeconds
+    ) {
+        self.store = store
+        self.scope = scope
+        self.requestSHA256 = requestSHA256
+        self.at = at
+        self.retentionDays = retentionDays
+        self.takeoverSeconds = takeoverSeconds
+    }
+
+    public enum Outcome<Answer> {
+        /// The key was used for another request: nothing ran.
+        case reused
+        /// The same request holds the key (since less than the bound), or the run's write found
+        /// it no longer held and rolled back (`IdempotencyKeyNotHeld`): nothing was done.
+        case inProgress
+        /// The same request ran to its end before: its stored answer. Nothing ran.
+        case completed(StoredAPIResponse)
+        /// The run's answer. A caller whose answer stored nothing frees the key (`release`) or
+        /// stores the answer after (`complete`); a write that completed the key did both.
+        case ran(Answer)
+    }
+
+    /// The completion of the held key with `response`, for the run's write to commit with it.
+    public func completion(_ response: StoredAPIResponse) -> IdempotencyCompletion {
+        IdempotencyCompletion(scope: scope, requestSHA256: requestSHA256, response: response)
+    }
+
+    /// Claims the key, then runs `act` if it is this request's now. `tookOver` hears of a key
+    /// taken over from a dead request (for the audit log) before `act` runs. An error `act`
+    /// throws other than `IdempotencyKeyNotHeld` frees the key and is thrown on.
+    public func run<Answer>(
+        tookOver: (_ heldSince: Timestamp) async -> Void, _ act: () async throws -> Answer
+    ) async throws -> Outcome<Answer> {
+        switch try await store.claimIdempotencyKey(
+            scope, requestSHA256: requestSHA256, at: at, expiredBefore: APIIdempotency.expiry(at: at, retentionDays: retentionDays),
+            abandonedBefore: APIIdempotency.abandonment(at: at, takeoverSeconds: takeoverSeconds))
+        {
+        case .reused: return .reused
+        case .inProgress: return .inProgress
+        case .completed(let stored): return .completed(stored)
+        case .takenOver(let heldSince): await tookOver(heldSince)
+        case .claimed: break
+        }
+        do {
+            return .ran(try await act())
+        } catch is IdempotencyKeyNotHeld {
+            // The write rolled back with its key's completion: nothing was done.
+            return .inProgress
+        } catch {
+            // The run's store raised (its transaction rolled back): the key is free again.
+            try? await release()
+            throw error
+        }
+    }
+
+    /// Frees the key this request holds (its run ended without acting).
+    public func release() async throws {
+        try await store.releaseIdempotencyKey(scope, requestSHA256: requestSHA256, claimedAt: at)
+    }
+
+    /// Stores the answer of a run that wrote nothing with the key; false when this request no
+    /// longer holds it (another took it over): its answer is then not the key's.
+    @discardableResult
+    public func complete(_ response: StoredAPIResponse) async throws -> Bool {
+        try await store.completeIdempotencyKey(scope, requestSHA256: requestSHA256, claimedAt: at, response: response)
     }
 }

@@ -89,24 +89,19 @@ extension APIHandler {
         _ operation: String, user: String, key: String, parameters: [String], body: String, audit action: String,
         _ act: (IdempotencyTicket) async throws -> KeyedAnswer<O>
     ) async throws -> O {
-        let scope = IdempotencyScope(user: user, operation: operation, key: key)
-        let hash = APIIdempotency.requestSHA256(operation: operation, parameters: parameters, body: body)
         let now = SystemClock().now()
-        func inProgress() -> O {
-            .conflict(.init(body: .json(Self.error(
-                "IDEMPOTENCY_IN_PROGRESS",
-                "the first request with the Idempotency-Key \(key) has not finished; check the state before retrying with a new key",
-                ["command": operation]))))
-        }
-        let claim = try await store.claimIdempotencyKey(
-            scope, requestSHA256: hash, at: now, expiredBefore: APIIdempotency.expiry(at: now, retentionDays: idempotencyRetentionDays),
-            abandonedBefore: APIIdempotency.abandonment(at: now, takeoverSeconds: idempotencyTakeoverSeconds))
-        if case .takenOver(let heldSince) = claim {
+        let request = IdempotentRequest(
+            store: store, scope: IdempotencyScope(user: user, operation: operation, key: key),
+            requestSHA256: APIIdempotency.requestSHA256(operation: operation, parameters: parameters, body: body), at: now,
+            retentionDays: idempotencyRetentionDays, takeoverSeconds: idempotencyTakeoverSeconds)
+        let outcome = try await request.run(tookOver: { heldSince in
             // Left in progress by a request that died (the server stopped before its write):
             // this one runs, and the log says whose key it took.
             try? await access.audit(now, user, action, "took over the key held since \(utc(heldSince))", APIRequestInfo.address)
+        }) {
+            try await act(IdempotencyTicket(scope: request.scope, requestSHA256: request.requestSHA256))
         }
-        switch claim {
+        switch outcome {
         case .reused:
             try await access.audit(now, user, action, "rejected IDEMPOTENCY_KEY_REUSED", APIRequestInfo.address)
             return .unprocessableContent(.init(body: .json(Self.error(
@@ -114,34 +109,22 @@ extension APIHandler {
                 ["command": operation]))))
         case .inProgress:
             try await access.audit(now, user, action, "rejected IDEMPOTENCY_IN_PROGRESS", APIRequestInfo.address)
-            return inProgress()
+            return .conflict(.init(body: .json(Self.error(
+                "IDEMPOTENCY_IN_PROGRESS",
+                "the first request with the Idempotency-Key \(key) has not finished; check the state before retrying with a new key",
+                ["command": operation]))))
         case .completed(let stored):
             try? await access.audit(now, user, action, "replayed \(stored.status)", APIRequestInfo.address)
             return try O.replay(stored)
-        case .claimed, .takenOver:
-            let answer: KeyedAnswer<O>
-            do {
-                answer = try await act(IdempotencyTicket(scope: scope, requestSHA256: hash))
-            } catch is IdempotencyKeyNotHeld {
-                // The write rolled back with its key's completion: nothing was done.
-                try await access.audit(now, user, action, "rejected IDEMPOTENCY_IN_PROGRESS", APIRequestInfo.address)
-                return inProgress()
-            } catch {
-                // The operation's store raised (its transaction rolled back): the key is free again.
-                try? await store.releaseIdempotencyKey(scope, requestSHA256: hash, claimedAt: now)
-                throw error
+        case .ran(.completedInWrite(let output)):
+            return output
+        case .ran(.answer(let output)):
+            if let stored = try output.stored {
+                try await request.complete(stored)
+            } else {
+                try await request.release()
             }
-            switch answer {
-            case .completedInWrite(let output):
-                return output
-            case .answer(let output):
-                if let stored = try output.stored {
-                    try await store.completeIdempotencyKey(scope, requestSHA256: hash, response: stored)
-                } else {
-                    try await store.releaseIdempotencyKey(scope, requestSHA256: hash, claimedAt: now)
-                }
-                return output
-            }
+            return output
         }
     }
 
