@@ -8,8 +8,8 @@ public struct StoredCCERPolicy: Hashable, Sendable {
     public var effectiveFrom: String
     public var note: String
     public var policy: CCERPolicy
-    /// When it was published (on the market clock); nil for a version stored before
-    /// migration 26 recorded it.
+    /// When it was published (the server's market clock, the CLI's system clock); nil for a
+    /// version stored before migration 26 recorded it.
     public var publishedAt: Timestamp?
 
     public init(version: Int, effectiveFrom: String, note: String, policy: CCERPolicy, publishedAt: Timestamp? = nil) {

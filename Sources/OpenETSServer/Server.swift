@@ -45,8 +45,8 @@ public struct ServerConfiguration: Sendable {
     public var idempotencyRetentionDays = APIIdempotency.defaultRetentionDays
     /// Seconds an API Idempotency-Key (or a policy form's one-time key) may be held in progress
     /// before a retry of the same request takes it over: its request died (the server stopped
-    /// before the write). Far longer than any request runs; a request still running after it
-    /// could act twice where its key is completed after the write (a cycle stage run).
+    /// before the write). Far longer than any request runs; a cycle stage run still running
+    /// after it could be run a second time alongside (its commands replay by their own keys).
     /// `openets serve --idempotency-takeover-seconds`; 60 to `maxDeadlineSeconds`.
     public var idempotencyTakeoverSeconds = APIIdempotency.defaultTakeoverSeconds
     /// Seconds a connection may stay silent — between requests, or while a request's head or
