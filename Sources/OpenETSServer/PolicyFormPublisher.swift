@@ -42,7 +42,7 @@ struct PolicyFormPublisher: Sendable {
         // What the run ends with: a refusal (the key to be freed), or the page's message.
         let outcome = try await request.run(tookOver: { heldSince in
             // Left in progress by a form sent before the server stopped: this one publishes.
-            try? await trading.access.audit(now, form.principal.user, auditAction, "took over the key held since \(utc(heldSince))", context.address)
+            try? await trading.access.audit(now, form.principal.user, auditAction, IdempotentRequest.tookOverDetail(heldSince), context.address)
         }) { () async throws -> (refusal: Refusal?, audited: Bool, message: String) in
             let document: Document
             switch read() {

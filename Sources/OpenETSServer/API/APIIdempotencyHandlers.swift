@@ -42,16 +42,20 @@ enum StoredJSON {
     }
 }
 
+extension IdempotentRequest {
+    /// The audit line's detail for a key taken over from a request that died (API and web alike).
+    static func tookOverDetail(_ heldSince: Timestamp) -> String { "took over the key held since \(utc(heldSince))" }
+}
+
 /// The key a request holds, for an operation whose store completes it in the write's own
 /// transaction (`IdempotencyCompletion`): every operation of `idempotent` but a cycle stage run.
 struct IdempotencyTicket {
-    let scope: IdempotencyScope
-    let requestSHA256: String
+    let request: IdempotentRequest
 
     /// The completion storing `output`, an answer of a request that acted.
     func completion<O: IdempotentOutput>(_ output: O) throws -> IdempotencyCompletion {
         guard let stored = try output.stored else { preconditionFailure("only an answer of a request that acted is stored") }
-        return IdempotencyCompletion(scope: scope, requestSHA256: requestSHA256, response: stored)
+        return request.completion(stored)
     }
 }
 
@@ -97,9 +101,9 @@ extension APIHandler {
         let outcome = try await request.run(tookOver: { heldSince in
             // Left in progress by a request that died (the server stopped before its write):
             // this one runs, and the log says whose key it took.
-            try? await access.audit(now, user, action, "took over the key held since \(utc(heldSince))", APIRequestInfo.address)
+            try? await access.audit(now, user, action, IdempotentRequest.tookOverDetail(heldSince), APIRequestInfo.address)
         }) {
-            try await act(IdempotencyTicket(scope: request.scope, requestSHA256: request.requestSHA256))
+            try await act(IdempotencyTicket(request: request))
         }
         switch outcome {
         case .reused:
