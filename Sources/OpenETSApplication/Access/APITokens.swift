@@ -16,6 +16,21 @@ public enum APITokenLookup: Hashable, Sendable {
     case invalid
 }
 
+/// A bearer token as a request presented it, hashed once: the token cache, the store and the
+/// API's rate limiter are all keyed by its SHA-256, so one request computes it once.
+public struct PresentedAPIToken: Hashable, Sendable {
+    /// SHA-256 of the token as presented (hex).
+    public let hash: String
+    /// Whether it could be a token at all: 1 to `AccessService.maxTokenBytes` bytes. One that
+    /// cannot is never looked up.
+    public let plausible: Bool
+
+    public init(_ token: String) {
+        hash = sha256Hex(token)
+        plausible = !token.isEmpty && token.utf8.count <= AccessService.maxTokenBytes
+    }
+}
+
 /// API tokens: a random 256-bit bearer token bound to a user. The store keeps only its
 /// SHA-256; the token is shown once, when created. A request with the token acts as the user,
 /// with the user's role and scope (the same permission matrix as the web).
@@ -77,8 +92,13 @@ extension AccessService {
     /// What a bearer token is at `now`: live (its user), expired, or invalid. A live token's
     /// lookup may come from `tokenCache` (read at most its lifetime ago).
     public func lookUp(apiToken token: String, at now: Timestamp) async throws -> APITokenLookup {
-        guard !token.isEmpty, token.utf8.count <= Self.maxTokenBytes else { return .invalid }
-        let hash = sha256Hex(token)
+        try await lookUp(PresentedAPIToken(token), at: now)
+    }
+
+    /// `lookUp(apiToken:at:)` for a token whose hash the caller has computed already.
+    public func lookUp(_ presented: PresentedAPIToken, at now: Timestamp) async throws -> APITokenLookup {
+        guard presented.plausible else { return .invalid }
+        let hash = presented.hash
         if let kept = tokenCache.lookUp(hash: hash, at: now) { return kept }
         guard let found = try await store.apiTokenAndUser(hash: hash), found.token.revokedAt == nil else { return .invalid }
         guard now < found.token.expiresAt else { return .expired(at: found.token.expiresAt) }

@@ -28,7 +28,7 @@ extension APIHandler {
             kind: kind, ownerID: body.ownerId, ownerName: body.ownerName, province: body.province, users: users, documents: documents)
         // A live token names the submitter (who may then not decide it); anything else is anonymous.
         var submitter: String?
-        if let token = APIRequestInfo.bearer, case .live(let principal) = try await access.lookUp(apiToken: token, at: SystemClock().now()) {
+        if let token = APIRequestInfo.bearer, case .live(let principal) = try await access.lookUp(token, at: SystemClock().now()) {
             submitter = principal.user
         }
         let now = SystemClock().now(), address = APIRequestInfo.address

@@ -240,7 +240,7 @@ extension APIHandler {
             return .failure(.unauthorized(Self.error("UNAUTHENTICATED", "an API token is required: Authorization: Bearer <token>")))
         }
         let principal: Principal
-        switch try await access.lookUp(apiToken: token, at: SystemClock().now()) {
+        switch try await access.lookUp(token, at: SystemClock().now()) {
         case .live(let found): principal = found
         case .expired(let at):
             return .failure(.unauthorized(Self.error(

@@ -97,7 +97,7 @@ struct APIRateLimitMiddleware: RouterMiddleware {
         _ request: Request, context: AppRequestContext, next: @concurrent (Request, AppRequestContext) async throws -> Response
     ) async throws -> Response {
         guard request.method == .post, let token = APIRequestInfo.bearer else { return try await next(request, context) }
-        guard let wait = limiter.admit(sha256Hex(token), at: SystemClock().now()) else { return try await next(request, context) }
+        guard let wait = limiter.admit(token.hash, at: SystemClock().now()) else { return try await next(request, context) }
         let limit = limiter.limit
         var response = apiErrorResponse(
             .tooManyRequests, "RATE_LIMITED", "more than \(limit.calls) state-changing calls in \(limit.windowSeconds) s with this token",

@@ -74,9 +74,10 @@ func apiErrorResponse(_ status: HTTPResponse.Status, _ code: String, _ message: 
 }
 
 /// What the handlers need from the HTTP request that the generated input does not carry:
-/// the bearer token (the spec's security scheme) and the peer address (for the audit log).
+/// the bearer token (the spec's security scheme), hashed once for the rate limiter and the
+/// token lookup, and the peer address (for the audit log).
 enum APIRequestInfo {
-    @TaskLocal static var bearer: String?
+    @TaskLocal static var bearer: PresentedAPIToken?
     @TaskLocal static var address: String = "-"
 }
 
@@ -86,9 +87,9 @@ struct APIRequestInfoMiddleware: RouterMiddleware {
     func handle(
         _ request: Request, context: AppRequestContext, next: @concurrent (Request, AppRequestContext) async throws -> Response
     ) async throws -> Response {
-        var bearer: String?
+        var bearer: PresentedAPIToken?
         if let header = request.headers[.authorization], header.count > 7, header.prefix(7).lowercased() == "bearer " {
-            bearer = String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)
+            bearer = PresentedAPIToken(String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces))
         }
         return try await APIRequestInfo.$bearer.withValue(bearer) {
             try await APIRequestInfo.$address.withValue(context.address) { try await next(request, context) }
@@ -254,7 +255,7 @@ struct APIErrorMiddleware: ServerMiddleware {
     /// check). The answers are the handlers' own.
     private func refusedBeforeBody(_ operationID: String) async throws -> (HTTPResponse, HTTPBody?)? {
         guard let access else { return nil }
-        guard let token = APIRequestInfo.bearer, case .live(let principal) = try await access.lookUp(apiToken: token, at: SystemClock().now()) else {
+        guard let token = APIRequestInfo.bearer, case .live(let principal) = try await access.lookUp(token, at: SystemClock().now()) else {
             return Self.error(.unauthorized, "UNAUTHENTICATED", "an API token is required: Authorization: Bearer <token>", [:])
         }
         if let action = APIPermissions.actions[operationID], !principal.may(action, matrix: access.matrix) {
