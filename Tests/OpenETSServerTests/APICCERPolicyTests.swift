@@ -47,10 +47,17 @@ struct APICCERPolicyTests {
             let refused = try await publish("mee", key: "bad-1", bad)
             #expect(refused.status == 422 && refused.code == "INVALID_POLICY", "\(refused.body)")
             #expect(refused.body.contains("designNoticeWorkingDays") && refused.body.contains("maxCommentsPerUserPerNotice"), "\(refused.body)")
+            // Each problem under its field in `details`, for a client to point at.
+            let details = refused.json["details"] as? [String: String] ?? [:]
+            #expect(details["command"] == "ccer_policy_publish", "\(refused.body)")
+            #expect(details["designNoticeWorkingDays"] == "0 is outside 1-\(CCERPolicy.maxWorkingDays) working days", "\(refused.body)")
+            #expect(details["limits.maxCommentsPerUserPerNotice"] == "0 is below 1", "\(refused.body)")
             let badDate = try await publish("mee", key: "bad-2", try Self.publication(effectiveFrom: "2025-02-30") { _ in })
             #expect(badDate.status == 422 && badDate.code == "INVALID_POLICY" && badDate.body.contains("effectiveFrom"), "\(badDate.body)")
+            #expect((badDate.json["details"] as? [String: String])?["effectiveFrom"] == "'2025-02-30' is not a date YYYY-MM-DD", "\(badDate.body)")
             let notAPolicy = try await publish("mee", key: "bad-3", #"{"policy":{"limits":7},"note":"n"}"#)
             #expect(notAPolicy.status == 422 && notAPolicy.code == "INVALID_POLICY", "\(notAPolicy.body)")
+            #expect((notAPolicy.json["details"] as? [String: String])?["policy"]?.hasPrefix("policy is not a CCER policy") == true, "\(notAPolicy.body)")
             #expect(try await service.ccerPolicyVersions().isEmpty)
             #expect(await service.ccerPolicy == .standard)
             // The check names the same problems and stores nothing either.

@@ -248,6 +248,8 @@ struct APIMRVEvidencePolicyTests {
             let invalid = try await api.call("POST", versions, token: t["mee"], key: "pub-bad", body: Self.json([
                 "tables": try Self.tablesJSON(dropped), "note": "drops 2019"] as [String: Any]))
             #expect(invalid.status == 422 && invalid.code == "INVALID_POLICY" && invalid.body.contains("platform[2019]"), "\(invalid.body)")
+            let details = invalid.json["details"] as? [String: String] ?? [:]
+            #expect(details["command"] == "mrv_policy_publish" && details["platform[2019]"] == "the data year would be dropped", "\(invalid.body)")
             let badDate = try await api.call("POST", versions, token: t["mee"], key: "pub-date", body: Self.json([
                 "tables": good, "note": "x", "effectiveFrom": "2025-13-01"] as [String: Any]))
             #expect(badDate.status == 422 && badDate.code == "INVALID_POLICY", "\(badDate.body)")

@@ -9968,7 +9968,9 @@ public enum Operations {
     ///
     /// The policy is checked whole (`CCERPolicy.problems()`: periods, limits, the per-user
     /// comment cap within a notice's, covered facilities, the calendar, the date): 422
-    /// INVALID_POLICY naming every problem, nothing stored. The Idempotency-Key is stored by
+    /// INVALID_POLICY naming every problem, nothing stored; `details` holds each problem under
+    /// its field (`limits.maxTextLength`, `effectiveFrom`; `policy` for a document that is no
+    /// policy) beside `command`. The Idempotency-Key is stored by
     /// the API: a retry with the same key and body answers the first answer (`replayed` true),
     /// another body under the key is 422 IDEMPOTENCY_KEY_REUSED. The body may be up to 1 MiB.
     ///
@@ -20134,7 +20136,8 @@ public enum Operations {
     /// The MEE publishes MRV policy tables as the next version (`openets mrv policy publish`); from then on every MRV decision and read uses them.
     ///
     /// The tables are checked whole (complete, consistent, no data year of the version in force
-    /// dropped): 422 INVALID_POLICY naming the field, nothing stored. The Idempotency-Key is
+    /// dropped): 422 INVALID_POLICY naming the field, nothing stored; `details` holds the
+    /// problem under its field (`platform[2019]`) beside `command`. The Idempotency-Key is
     /// stored by the API: a retry with the same key and body answers the first answer
     /// (`replayed` true), another body under the key is 422 IDEMPOTENCY_KEY_REUSED. The body
     /// may be up to 1 MiB.

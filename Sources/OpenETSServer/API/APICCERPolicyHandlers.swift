@@ -84,7 +84,8 @@ extension APIHandler {
         }
         let policy: CCERPolicy
         switch Self.ccerPolicy(body.policy) {
-        case .failure(let error): return .unprocessableContent(.init(body: .json(Self.error(error.code.rawValue, error.message, ["command": "ccer_policy_check"]))))
+        case .failure(let error):
+            return .unprocessableContent(.init(body: .json(Self.error(error.code.rawValue, error.message, Self.policyProblemDetails("ccer_policy_check", [error.message])))))
         case .success(let found): policy = found
         }
         // The publication brings its own note and date: only the policy's own problems count here.
@@ -116,7 +117,8 @@ extension APIHandler {
             switch Self.ccerPolicy(body.policy) {
             case .failure(let error):
                 try await access.audit(now, user.user, audit.action, "rejected " + error.code.rawValue, APIRequestInfo.address)
-                return .answer(.unprocessableContent(.init(body: .json(Self.error(error.code.rawValue, error.message, ["command": "ccer_policy_publish"])))))
+                return .answer(.unprocessableContent(.init(body: .json(Self.error(
+                    error.code.rawValue, error.message, Self.policyProblemDetails("ccer_policy_publish", [error.message]))))))
             case .success(let found): policy = found
             }
             // The day of the CCER rules (the service's clock, as the notices' working days), not the wall clock.
@@ -132,7 +134,14 @@ extension APIHandler {
                 policy, effectiveFrom: from, note: body.note, at: publishedAt, audit: audit, key: { version in try ticket.completion(published(version)) })
             {
             case .failure(let error):
-                return .answer(.unprocessableContent(.init(body: .json(Self.error(error.code.rawValue, error.message, ["command": "ccer_policy_publish"])))))
+                // Every problem under its field: the service refused for the problems the same
+                // pure check finds in the same policy, date and note.
+                let details =
+                    error.code == .invalidPolicy
+                    ? Self.policyProblemDetails(
+                        "ccer_policy_publish", RegistryService.publicationProblems(policy, effectiveFrom: from, note: body.note))
+                    : ["command": "ccer_policy_publish"]
+                return .answer(.unprocessableContent(.init(body: .json(Self.error(error.code.rawValue, error.message, details)))))
             case .success(let version):
                 return .completedInWrite(published(version))
             }

@@ -376,6 +376,26 @@ extension APIHandler {
         Schemas._Error(code: code, message: message, details: .init(additionalProperties: details))
     }
 
+    /// An INVALID_POLICY refusal's `details`: the `command`, and each problem ("field: why",
+    /// as the policies' validations word them) under its field, so a client can point at it;
+    /// problems of one field are joined by "; ", and one naming no field (a field is one word:
+    /// `platform[2024].monthlyDueDays`) is under `policy`.
+    static func policyProblemDetails(_ command: String, _ problems: [String]) -> [String: String] {
+        var details = ["command": command]
+        for problem in problems {
+            var field = "policy", why = problem
+            if let colon = problem.firstIndex(of: ":"), problem[colon...].hasPrefix(": ") {
+                let name = problem[..<colon]
+                if !name.isEmpty, !name.contains(where: \.isWhitespace), name != "command" {
+                    field = String(name)
+                    why = String(problem[problem.index(colon, offsetBy: 2)...])
+                }
+            }
+            details[field] = details[field].map { $0 + "; " + why } ?? why
+        }
+        return details
+    }
+
     static let badPage = error(
         "INVALID_INPUT", "limit must be 1-\(maxPageLimit) and offset at least 0", ["maxLimit": String(maxPageLimit)])
 

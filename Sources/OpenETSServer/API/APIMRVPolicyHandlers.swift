@@ -141,6 +141,12 @@ extension APIHandler {
             version: stored.version, effectiveFrom: stored.effectiveFrom, publishedAt: utc(stored.publishedAt), note: stored.note, inForce: inForce)
     }
 
+    /// A refused check or publication's `details`: INVALID_POLICY's problem under its field
+    /// (`policyProblemDetails`), any other refusal the command only.
+    static func mrvRefusalDetails(_ command: String, _ error: MRVError) -> [String: String] {
+        error.code == .invalidPolicy ? policyProblemDetails(command, [error.message]) : ["command": command]
+    }
+
     /// The tables as the spec's free-form document (the JSON `openets mrv policy show` prints).
     static func policyDocument(_ tables: MRVPolicyTables) throws -> Schemas.MRVPolicyDocument {
         try JSONDecoder().decode(Schemas.MRVPolicyDocument.self, from: try JSONEncoder().encode(tables))
@@ -168,7 +174,7 @@ extension APIHandler {
         guard let mrv else { return .serviceUnavailable(.init(body: .json(Self.unavailableMRV))) }
         let tables: MRVPolicyTables
         switch Self.policyTables(body.tables) {
-        case .failure(let error): return .unprocessableContent(.init(body: .json(Self.error(error.code.rawValue, error.message, ["command": "mrv_policy_check"]))))
+        case .failure(let error): return .unprocessableContent(.init(body: .json(Self.error(error.code.rawValue, error.message, Self.mrvRefusalDetails("mrv_policy_check", error)))))
         case .success(let found): tables = found
         }
         try await mrv.refreshPolicy()
@@ -202,7 +208,7 @@ extension APIHandler {
             switch Self.policyTables(body.tables) {
             case .failure(let error):
                 try await access.audit(now, user.user, audit.action, "rejected " + error.code.rawValue, APIRequestInfo.address)
-                return .answer(.unprocessableContent(.init(body: .json(Self.error(error.code.rawValue, error.message, ["command": "mrv_policy_publish"])))))
+                return .answer(.unprocessableContent(.init(body: .json(Self.error(error.code.rawValue, error.message, Self.mrvRefusalDetails("mrv_policy_publish", error))))))
             case .success(let found): tables = found
             }
             let from = body.effectiveFrom ?? BeijingTime.date(now).description
@@ -212,7 +218,7 @@ extension APIHandler {
                 try ticket.completion(Self.policyPublished(stored, publication, tables))
             }) {
             case .failure(let error):
-                return .answer(.unprocessableContent(.init(body: .json(Self.error(error.code.rawValue, error.message, ["command": "mrv_policy_publish"])))))
+                return .answer(.unprocessableContent(.init(body: .json(Self.error(error.code.rawValue, error.message, Self.mrvRefusalDetails("mrv_policy_publish", error))))))
             case .success(let publication):
                 guard let stored = publication.stored else { preconditionFailure("the service answers the version it stored") }
                 return .completedInWrite(Self.policyPublished(stored, publication, tables))
