@@ -26,7 +26,7 @@ struct APIAllocationCycleTests {
         String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
     }
 
-    @Test(arguments: TradeBlockAuctionTests.databases)
+    @Test(arguments: TestMarket.databases)
     func plansListedLoadedAndPublished(_ database: String) async throws {
         let world = try await APIPledgeTests.world(database, tag: "apiplans")
         let cycle = world.cycle, tokens = world.tokens
@@ -138,7 +138,7 @@ struct APIAllocationCycleTests {
     /// The demo's compliance year (power-2024 through pre-allocation, true-up and surrender) and
     /// three penalty notices (SC issued, SC deducted, GD issued): the timeline and the notices
     /// for the regulators, scoped to the province; the province records a payment.
-    @Test(arguments: TradeBlockAuctionTests.databases)
+    @Test(arguments: TestMarket.databases)
     func cycleTimelineAndPenaltyNotices(_ database: String) async throws {
         let world = try await APIPledgeTests.world(database, tag: "apicycle")
         let cycle = world.cycle, tokens = world.tokens

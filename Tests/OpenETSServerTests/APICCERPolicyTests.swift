@@ -14,7 +14,7 @@ import Testing
 struct APICCERPolicyTests {
     typealias Fetched = APIPermissionWalkTests.Fetched
 
-    static var databases: [String] { TradeBlockAuctionTests.databases }
+    static var databases: [String] { TestMarket.databases }
 
     /// A publication body: the built-in policy with `change` applied.
     static func publication(note: String = "per-user cap 1", effectiveFrom: String? = nil, _ change: (inout CCERPolicy) -> Void) throws -> String {

@@ -20,7 +20,7 @@ struct APICCERRegulatorTests {
     typealias Fetched = APIPermissionWalkTests.Fetched
     typealias World = APICCERWorkflowTests.World
 
-    static var databases: [String] { TradeBlockAuctionTests.databases }
+    static var databases: [String] { TestMarket.databases }
 
     /// The CCER workflow tests' world (demo market and users, `owner2`, `cec-staff`, `nobody`)
     /// plus a member of the public (`citizen`), with tokens for the MEE and the citizen too.

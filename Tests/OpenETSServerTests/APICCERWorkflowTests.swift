@@ -28,26 +28,14 @@ struct APICCERWorkflowTests {
         var tokens: [String: String]
     }
 
-    static var databases: [String] { TradeBlockAuctionTests.databases }
+    static var databases: [String] { TestMarket.databases }
 
     /// The demo market and users, plus a second project owner (acting for the investor account
     /// INV-000001), staff of an unknown body (CEC) and staff of no body; an API token each.
     static func world(_ database: String) async throws -> World {
-        let tag = "apiccer_\(UInt32.random(in: 0...UInt32.max))"
-        let location: StoreLocation
-        if database == "postgres" {
-            let url = try #require(ProcessInfo.processInfo.environment["OPENETS_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 },
-                                   "OPENETS_REQUIRE_POSTGRES=1 but OPENETS_TEST_POSTGRES_URL is not set")
-            location = .postgres(url: url, schema: "t_\(tag)")
-        } else {
-            location = .sqlite(path: FileManager.default.temporaryDirectory.appendingPathComponent("openets-\(tag).db").path)
-        }
-        let today = CivilDate(year: 2025, month: 6, day: 3)
-        let clock = MarketClock(today, hour: 8, minute: 0)
-        let (store, service) = try await Composition.openRegistry(location, clock: clock)
-        _ = try await DemoExchange.seedWithHistory(service, clock: clock, today: today, days: 2, drillStart: BeijingTime.timestamp(today, hour: 10, minute: 0))
+        let location = try TestMarket.freshLocation(database, tag: "apiccer")
+        let (store, service, clock) = try await TestMarket.openDemo(location)
         let now = SystemClock().now()
-        try await DemoUsers.seed(store, at: now)
         for (id, role, account, body) in [
             ("owner2", Role.projectOwner, "INV-000001" as AccountID?, nil as String?), ("cec-staff", .validationBody, nil, "CEC"),
             ("nobody", .validationBody, nil, nil),
@@ -55,11 +43,7 @@ struct APICCERWorkflowTests {
             try await store.saveUser(UserRecord(
                 id: id, name: id, role: role, account: account, province: nil, passwordHash: "-", totpSecret: nil, createdAt: now, validationBody: body))
         }
-        let access = AccessService(store: store)
-        var tokens: [String: String] = [:]
-        for user in ["owner", "owner2", "validator", "cec-staff", "nobody", "registrar", "i1", "e1"] {
-            tokens[user] = try await access.createAPIToken(user: user, label: "ccer", at: now).get().token
-        }
+        let tokens = try await TestMarket.tokens(store, ["owner", "owner2", "validator", "cec-staff", "nobody", "registrar", "i1", "e1"], label: "ccer")
         return World(store: store, service: service, clock: clock, location: location, tokens: tokens)
     }
 
@@ -68,9 +52,7 @@ struct APICCERWorkflowTests {
             try await body(Client(port: port))
         }
         try await world.store.close()
-        if case .sqlite(let path) = world.location {
-            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
-        }
+        TestMarket.remove(world.location)
     }
 
     static let design = "攀枝花光热电站 项目设计文件 PDD v1"

@@ -68,7 +68,7 @@ struct APICycleRunTests {
         (fetched.json["entities"] as? [[String: Any]] ?? []).reduce(0) { $0 + ($1["movedTonnes"] as? Int ?? 0) }
     }
 
-    @Test(arguments: TradeBlockAuctionTests.databases)
+    @Test(arguments: TestMarket.databases)
     func aYearRunThroughTheAPIAlone(_ database: String) async throws {
         let world = try await APIPledgeTests.world(database, tag: "apicyclerun")
         let cycle = world.cycle, tokens = world.tokens, service = world.service
@@ -409,7 +409,7 @@ struct APICycleRunTests {
         return #"{"source":"mrv","facilities":"# + list + "}"
     }
 
-    @Test(arguments: TradeBlockAuctionTests.databases)
+    @Test(arguments: TestMarket.databases)
     func aStageFromTheMRVPlatformsFigures(_ database: String) async throws {
         let world = try await APIPledgeTests.world(database, tag: "apicyclemrv")
         let cycle = world.cycle, tokens = world.tokens, service = world.service
@@ -634,8 +634,6 @@ struct APICycleRunTests {
         try await mrvStore.close()
         try await world.cycle.close()
         try await world.store.close()
-        if case .sqlite(let path) = world.location {
-            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
-        }
+        TestMarket.remove(world.location)
     }
 }

@@ -43,7 +43,7 @@ struct APIIdempotencyTests {
 
     static func version(_ fetched: Fetched, _ field: String) -> Int? { (fetched.json[field] as? [String: Any])?["version"] as? Int }
 
-    @Test(arguments: TradeBlockAuctionTests.databases)
+    @Test(arguments: TestMarket.databases)
     func plansLoadedAndPublishedOncePerKey(_ database: String) async throws {
         let world = try await APIPledgeTests.world(database, tag: "idemplan")
         let cycle = world.cycle, mee = world.tokens["mee"]!
@@ -119,7 +119,7 @@ struct APIIdempotencyTests {
         }
     }
 
-    @Test(arguments: TradeBlockAuctionTests.databases)
+    @Test(arguments: TestMarket.databases)
     func penaltyNoticesPaidOncePerKey(_ database: String) async throws {
         let world = try await APIPledgeTests.world(database, tag: "idempaid")
         let cycle = world.cycle, sc = world.tokens["sc"]!
@@ -190,7 +190,7 @@ struct APIIdempotencyTests {
     /// call is (200, the notice as paid, `replayed` true, a `replayed` line), never 422
     /// NOTICE_STATUS; a later call with a new key answers the same, a loser's key retried its
     /// own answer. Calls with one key at once: the payment or 409 IDEMPOTENCY_IN_PROGRESS.
-    @Test(arguments: TradeBlockAuctionTests.databases)
+    @Test(arguments: TestMarket.databases)
     func aNoticePaidByConcurrentCallsIsPaidOnce(_ database: String) async throws {
         let world = try await APIPledgeTests.world(database, tag: "idempaidrace")
         let cycle = world.cycle, sc = world.tokens["sc"]!
@@ -302,7 +302,7 @@ struct APIIdempotencyTests {
     /// lands, its write moves nothing. It is answered as a later call is (200, the notice as
     /// paid, `replayed`, a `replayed` line and no `accepted` one of its own), not 422
     /// NOTICE_STATUS; its key then answers that answer again.
-    @Test(arguments: TradeBlockAuctionTests.databases)
+    @Test(arguments: TestMarket.databases)
     func aCallLosingThePaymentToAnotherIsAnsweredAsALaterCall(_ database: String) async throws {
         let world = try await APIPledgeTests.world(database, tag: "idempaidlost")
         let sc = world.tokens["sc"]!
@@ -324,9 +324,7 @@ struct APIIdempotencyTests {
         }
         try await world.cycle.close()
         try await world.store.close()
-        if case .sqlite(let path) = world.location {
-            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
-        }
+        TestMarket.remove(world.location)
     }
 
     /// A small API client with any headers (the application reference).
@@ -346,7 +344,7 @@ struct APIIdempotencyTests {
         }
     }
 
-    @Test(arguments: TradeBlockAuctionTests.databases)
+    @Test(arguments: TestMarket.databases)
     func applicationsDecidedAndResubmittedOncePerKey(_ database: String) async throws {
         let world = try await APIPledgeTests.world(database, tag: "idemapp")
         let store = world.store, registrar = world.tokens["registrar"]!
@@ -422,7 +420,7 @@ struct APIIdempotencyTests {
     /// A key left in progress (its request died) is held until the takeover bound has passed,
     /// then taken over by the same request only, once; the dead holder's release no longer
     /// frees it, and the new holder's answer is the key's.
-    @Test(arguments: TradeBlockAuctionTests.databases)
+    @Test(arguments: TestMarket.databases)
     func keysLeftInProgressAreTakenOverAfterTheBound(_ database: String) async throws {
         let world = try await APIPledgeTests.world(database, tag: "idemtake")
         let store = world.store
@@ -492,13 +490,11 @@ struct APIIdempotencyTests {
         #expect(claims.filter { $0 == .takenOver(heldSince: t0) }.count == 1 && claims.filter { $0 == .inProgress }.count == 5, "\(claims)")
         try await world.cycle.close()
         try await world.store.close()
-        if case .sqlite(let path) = world.location {
-            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
-        }
+        TestMarket.remove(world.location)
     }
 
     /// The bound: keys older than `APIIdempotency.defaultRetentionDays` are deleted at the next claim.
-    @Test(arguments: TradeBlockAuctionTests.databases)
+    @Test(arguments: TestMarket.databases)
     func keysExpireAfterTheRetentionWindow(_ database: String) async throws {
         let world = try await APIPledgeTests.world(database, tag: "idemsweep")
         let store = world.store
@@ -522,8 +518,6 @@ struct APIIdempotencyTests {
         #expect(try await store.claimIdempotencyKey(old, requestSHA256: "h4", at: past, expiredBefore: APIIdempotency.expiry(at: past), abandonedBefore: APIIdempotency.abandonment(at: past)) == .claimed)
         try await world.cycle.close()
         try await world.store.close()
-        if case .sqlite(let path) = world.location {
-            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
-        }
+        TestMarket.remove(world.location)
     }
 }

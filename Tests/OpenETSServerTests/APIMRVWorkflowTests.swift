@@ -34,27 +34,11 @@ struct APIMRVWorkflowTests {
     }
 
     static func world(_ database: String) async throws -> World {
-        let tag = "apimrv_\(UInt32.random(in: 0...UInt32.max))"
-        let location: StoreLocation
-        if database == "postgres" {
-            let url = try #require(ProcessInfo.processInfo.environment["OPENETS_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 },
-                                   "OPENETS_REQUIRE_POSTGRES=1 but OPENETS_TEST_POSTGRES_URL is not set")
-            location = .postgres(url: url, schema: "t_\(tag)")
-        } else {
-            location = .sqlite(path: FileManager.default.temporaryDirectory.appendingPathComponent("openets-\(tag).db").path)
-        }
-        let today = CivilDate(year: 2025, month: 6, day: 3)
-        let clock = MarketClock(today, hour: 8, minute: 0)
-        let (store, service) = try await Composition.openRegistry(location, clock: clock)
-        _ = try await DemoExchange.seedWithHistory(service, clock: clock, today: today, days: 2, drillStart: BeijingTime.timestamp(today, hour: 10, minute: 0))
-        try await DemoUsers.seed(store, at: SystemClock().now())
+        let location = try TestMarket.freshLocation(database, tag: "apimrv")
+        let (store, service, clock) = try await TestMarket.openDemo(location)
         try await DemoMRV.seed(location)
         let (mrvStore, mrv) = try await Composition.openMRV(location, clock: clock, connectionID: 2)
-        let access = AccessService(store: store)
-        var tokens: [String: String] = [:]
-        for user in ["e1", "e1-approver", "e3", "i1", "sc", "chengdu", "mee", "verifier", "registrar"] {
-            tokens[user] = try await access.createAPIToken(user: user, label: "mrv", at: SystemClock().now()).get().token
-        }
+        let tokens = try await TestMarket.tokens(store, ["e1", "e1-approver", "e3", "i1", "sc", "chengdu", "mee", "verifier", "registrar"], label: "mrv")
         return World(store: store, service: service, mrvStore: mrvStore, mrv: mrv, location: location, tokens: tokens)
     }
 
@@ -67,12 +51,10 @@ struct APIMRVWorkflowTests {
         }
         try await world.mrvStore.close()
         try await world.store.close()
-        if case .sqlite(let path) = world.location {
-            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
-        }
+        TestMarket.remove(world.location)
     }
 
-    static var databases: [String] { TradeBlockAuctionTests.databases }
+    static var databases: [String] { TestMarket.databases }
 
     static func report(_ entity: DemoMRV.DemoEntity, _ year: Int = 2024) -> String { "/api/v1/mrv/entities/\(entity.uscc)/reports/\(year)" }
 

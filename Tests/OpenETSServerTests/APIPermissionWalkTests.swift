@@ -62,16 +62,9 @@ struct APIPermissionWalkTests {
     }
 
     func withServer(_ configure: (inout ServerConfiguration) -> Void = { _ in }, _ body: (Harness) async throws -> Void) async throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("openets-walk-\(UUID().uuidString).db").path
-        defer {
-            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
-        }
-        let today = CivilDate(year: 2025, month: 6, day: 3)
-        let clock = MarketClock(today, hour: 8, minute: 0)
-        let (store, service) = try await Composition.openRegistry(.sqlite(path: path), clock: clock)
-        _ = try await DemoExchange.seedWithHistory(
-            service, clock: clock, today: today, days: 3, drillStart: BeijingTime.timestamp(today, hour: 10, minute: 0))
-        try await DemoUsers.seed(store, at: SystemClock().now())
+        let path = try TestMarket.freshSQLitePath(tag: "walk")
+        defer { TestMarket.remove(.sqlite(path: path)) }
+        let (store, service, clock) = try await TestMarket.openDemo(.sqlite(path: path), days: 3)
         try await store.saveUser(Self.publicUser)
         let (mrvStore, mrv) = try await Composition.openMRV(.sqlite(path: path), clock: clock, connectionID: 2)
         let cycle = try await Composition.openAllocationCycleStore(.sqlite(path: path), connectionID: 3)

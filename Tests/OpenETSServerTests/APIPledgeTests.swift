@@ -30,26 +30,10 @@ struct APIPledgeTests {
     }
 
     static func world(_ database: String, tag: String) async throws -> World {
-        let tag = "\(tag)_\(UInt32.random(in: 0...UInt32.max))"
-        let location: StoreLocation
-        if database == "postgres" {
-            let url = try #require(ProcessInfo.processInfo.environment["OPENETS_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 },
-                                   "OPENETS_REQUIRE_POSTGRES=1 but OPENETS_TEST_POSTGRES_URL is not set")
-            location = .postgres(url: url, schema: "t_\(tag)")
-        } else {
-            location = .sqlite(path: FileManager.default.temporaryDirectory.appendingPathComponent("openets-\(tag).db").path)
-        }
-        let today = CivilDate(year: 2025, month: 6, day: 3)
-        let clock = MarketClock(today, hour: 8, minute: 0)
-        let (store, service) = try await Composition.openRegistry(location, clock: clock)
-        _ = try await DemoExchange.seedWithHistory(service, clock: clock, today: today, days: 2, drillStart: BeijingTime.timestamp(today, hour: 10, minute: 0))
-        try await DemoUsers.seed(store, at: SystemClock().now())
+        let location = try TestMarket.freshLocation(database, tag: tag)
+        let (store, service, _) = try await TestMarket.openDemo(location)
         let cycle = try await Composition.openAllocationCycleStore(location, connectionID: 3)
-        let access = AccessService(store: store)
-        var tokens: [String: String] = [:]
-        for user in DemoUsers.all.map(\.id) {
-            tokens[user] = try await access.createAPIToken(user: user, label: "test", at: SystemClock().now()).get().token
-        }
+        let tokens = try await TestMarket.tokens(store, DemoUsers.all.map(\.id))
         return World(store: store, service: service, cycle: cycle, location: location, tokens: tokens)
     }
 
@@ -59,9 +43,7 @@ struct APIPledgeTests {
         ) { port in try await body(Client(port: port)) }
         try await world.cycle.close()
         try await world.store.close()
-        if case .sqlite(let path) = world.location {
-            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
-        }
+        TestMarket.remove(world.location)
     }
 
     static func items(_ fetched: Fetched) -> [[String: Any]] { fetched.json["items"] as? [[String: Any]] ?? [] }
@@ -71,7 +53,7 @@ struct APIPledgeTests {
         return (holding?.total ?? 0, holding?.available ?? 0)
     }
 
-    @Test(arguments: TradeBlockAuctionTests.databases)
+    @Test(arguments: TestMarket.databases)
     func pledgesReadRegisteredReleasedAndEnforced(_ database: String) async throws {
         let world = try await Self.world(database, tag: "apipledge")
         let service = world.service, tokens = world.tokens

@@ -41,14 +41,9 @@ struct APIServerTests {
 
     /// Runs `body` against a live server over a fresh demo market, with API tokens for e1, i1, mee and e1-approver.
     func withServer(fastPath: Bool = true, _ body: (Client, [String: String], RegistryService, any LedgerStore) async throws -> Void) async throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("openets-api-\(UUID().uuidString).db").path
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        let today = CivilDate(year: 2025, month: 6, day: 3)
-        let clock = MarketClock(today, hour: 8, minute: 0)
-        let (store, service) = try await Composition.openRegistry(.sqlite(path: path), clock: clock)
-        _ = try await DemoExchange.seedWithHistory(
-            service, clock: clock, today: today, days: 3, drillStart: BeijingTime.timestamp(today, hour: 10, minute: 0))
-        try await DemoUsers.seed(store, at: SystemClock().now())
+        let path = try TestMarket.freshSQLitePath(tag: "api")
+        defer { TestMarket.remove(.sqlite(path: path)) }
+        let (store, service, _) = try await TestMarket.openDemo(.sqlite(path: path), days: 3)
         let access = AccessService(store: store)
         var tokens: [String: String] = [:]
         for user in ["e1", "i1", "mee", "e1-approver"] {

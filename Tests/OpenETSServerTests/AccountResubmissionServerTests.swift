@@ -171,6 +171,6 @@ struct AccountResubmissionServerTests {
         }
         try await world.mrvStore.close()
         try await world.store.close()
-        try? FileManager.default.removeItem(atPath: world.path)
+        TestMarket.remove(.sqlite(path: world.path))
     }
 }

@@ -14,7 +14,7 @@ import Testing
 @Suite("HTTP server: allocation plan pages")
 struct AllocationPlanServerTests {
     @Test func servesThePlansForReview() async throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("openets-plans-\(UUID().uuidString).db").path
+        let path = try TestMarket.freshSQLitePath(tag: "plans")
         let (store, service) = try await Composition.openRegistry(.sqlite(path: path))
         let plans = try await Composition.openAllocationPlans(.sqlite(path: path), connectionID: 3)
         var corrected = AllocationPlan.seed[1]

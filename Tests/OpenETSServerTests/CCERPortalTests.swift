@@ -19,12 +19,8 @@ struct CCERPortalTests {
     typealias P = PortalServerTests
 
     static func world() async throws -> (PortalServerTests.World, MarketClock) {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("openets-ccer-portals-\(UUID().uuidString).db").path
-        let today = CivilDate(year: 2025, month: 6, day: 3)
-        let clock = MarketClock(today, hour: 8, minute: 0)
-        let (store, service) = try await Composition.openRegistry(.sqlite(path: path), clock: clock)
-        _ = try await DemoExchange.seedWithHistory(service, clock: clock, today: today, days: 2, drillStart: BeijingTime.timestamp(today, hour: 10, minute: 0))
-        try await DemoUsers.seed(store, at: SystemClock().now())
+        let path = try TestMarket.freshSQLitePath(tag: "ccer_portals")
+        let (store, service, clock) = try await TestMarket.openDemo(.sqlite(path: path))
         try await DemoMRV.seed(.sqlite(path: path))
         let (mrvStore, mrv) = try await Composition.openMRV(.sqlite(path: path), clock: clock, connectionID: 2)
         return (PortalServerTests.World(store: store, service: service, mrvStore: mrvStore, mrv: mrv, path: path), clock)

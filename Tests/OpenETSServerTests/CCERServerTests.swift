@@ -22,7 +22,7 @@ struct CCERServerTests {
     }
 
     @Test func servesTheCCERPagesAndAPI() async throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("openets-ccer-\(UUID().uuidString).db").path
+        let path = try TestMarket.freshSQLitePath(tag: "ccer")
         let firstTradingDay = CivilDate(year: 2025, month: 11, day: 3)
         let clock = MarketClock(DemoCCER.start(before: firstTradingDay), hour: 8, minute: 30)
         let (store, service) = try await Composition.openRegistry(.sqlite(path: path), clock: clock)

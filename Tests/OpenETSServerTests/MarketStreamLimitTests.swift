@@ -6,6 +6,7 @@ import Glibc
 import Darwin
 #endif
 import OpenETSApplication
+import OpenETSRuntime
 import OpenETSServer
 import Testing
 
@@ -80,7 +81,7 @@ struct MarketStreamLimitTests {
         try await PortalServerTests.run(configuration, store: world.store, service: world.service, mrv: world.mrv, body)
         try await world.mrvStore.close()
         try await world.store.close()
-        try? FileManager.default.removeItem(atPath: world.path)
+        TestMarket.remove(.sqlite(path: world.path))
     }
 
     @Test func aNinthStreamFromOneAddressIsRefusedAndOneOpensAgainAfterItCloses() async throws {

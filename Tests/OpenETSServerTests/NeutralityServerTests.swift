@@ -79,17 +79,12 @@ struct NeutralityServerTests {
     }
 
     @Test func calculateBuyAndCancel() async throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("openets-neutrality-\(UUID().uuidString).db").path
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        let today = CivilDate(year: 2025, month: 6, day: 3)
-        let clock = MarketClock(today, hour: 8, minute: 0)
-        let (store, service) = try await Composition.openRegistry(.sqlite(path: path), clock: clock)
-        _ = try await DemoExchange.seedWithHistory(
-            service, clock: clock, today: today, days: 2, drillStart: BeijingTime.timestamp(today, hour: 10, minute: 0))
-        try await DemoUsers.seed(store, at: SystemClock().now())
+        let path = try TestMarket.freshSQLitePath(tag: "neutrality")
+        defer { TestMarket.remove(.sqlite(path: path)) }
+        let (store, service, _) = try await TestMarket.openDemo(.sqlite(path: path))
         let unit = DemoNeutrality.instrument.unit
         let buyer: AccountID = "INV-000001"
-        #expect(await service.exchange.tradingDate == today)
+        #expect(await service.exchange.tradingDate == TestMarket.today)
         #expect(await service.state.holding(buyer, unit).total == 0)
 
         let ports = AsyncStream<Int>.makeStream()
@@ -212,8 +207,8 @@ struct NeutralityServerTests {
 
     /// A closed market: the page says so and still offers to cancel credits already held.
     @Test func closedMarketStillCancelsWhatIsHeld() async throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("openets-neutrality-\(UUID().uuidString).db").path
-        defer { try? FileManager.default.removeItem(atPath: path) }
+        let path = try TestMarket.freshSQLitePath(tag: "neutrality")
+        defer { TestMarket.remove(.sqlite(path: path)) }
         let saturday = CivilDate(year: 2025, month: 6, day: 7)
         let clock = MarketClock(saturday, hour: 8, minute: 0)
         let (store, service) = try await Composition.openRegistry(.sqlite(path: path), clock: clock)

@@ -25,19 +25,15 @@ struct OperatorPortalTests {
     }
 
     static func world() async throws -> World {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("openets-operators-\(UUID().uuidString).db").path
-        let today = CivilDate(year: 2025, month: 6, day: 3)
-        let clock = MarketClock(today, hour: 8, minute: 0)
-        let (store, service) = try await Composition.openRegistry(.sqlite(path: path), clock: clock)
-        _ = try await DemoExchange.seedWithHistory(service, clock: clock, today: today, days: 2, drillStart: BeijingTime.timestamp(today, hour: 10, minute: 0))
-        try await DemoUsers.seed(store, at: SystemClock().now())
+        let path = try TestMarket.freshSQLitePath(tag: "operators")
+        let (store, service, clock) = try await TestMarket.openDemo(.sqlite(path: path))
         return World(store: store, service: service, clock: clock, path: path)
     }
 
     static func serve(_ world: World, _ body: @escaping @Sendable (Int) async throws -> Void) async throws {
         try await PortalServerTests.run(ServerConfiguration(host: "127.0.0.1", port: 0), store: world.store, service: world.service, body)
         try await world.store.close()
-        try? FileManager.default.removeItem(atPath: world.path)
+        TestMarket.remove(.sqlite(path: world.path))
     }
 
     static func post(_ client: Client, _ csrf: String, _ path: String, _ fields: [(String, String)]) async throws -> NeutralityServerTests.Fetched {

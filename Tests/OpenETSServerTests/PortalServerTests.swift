@@ -25,12 +25,8 @@ struct PortalServerTests {
     }
 
     static func world() async throws -> World {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("openets-portals-\(UUID().uuidString).db").path
-        let today = CivilDate(year: 2025, month: 6, day: 3)
-        let clock = MarketClock(today, hour: 8, minute: 0)
-        let (store, service) = try await Composition.openRegistry(.sqlite(path: path), clock: clock)
-        _ = try await DemoExchange.seedWithHistory(service, clock: clock, today: today, days: 2, drillStart: BeijingTime.timestamp(today, hour: 10, minute: 0))
-        try await DemoUsers.seed(store, at: SystemClock().now())
+        let path = try TestMarket.freshSQLitePath(tag: "portals")
+        let (store, service, clock) = try await TestMarket.openDemo(.sqlite(path: path))
         try await DemoMRV.seed(.sqlite(path: path))
         let (mrvStore, mrv) = try await Composition.openMRV(.sqlite(path: path), clock: clock, connectionID: 2)
         return World(store: store, service: service, mrvStore: mrvStore, mrv: mrv, path: path)
@@ -41,7 +37,7 @@ struct PortalServerTests {
         try await run(ServerConfiguration(host: "127.0.0.1", port: 0), store: world.store, service: world.service, mrv: world.mrv, body)
         try await world.mrvStore.close()
         try await world.store.close()
-        try? FileManager.default.removeItem(atPath: world.path)
+        TestMarket.remove(.sqlite(path: world.path))
     }
 
     /// Runs the application on `configuration` (port 0: a free port) until `body`, given the

@@ -44,7 +44,7 @@ struct RegulatorPortalTests {
         try await world.plansStore.close()
         try await base.mrvStore.close()
         try await base.store.close()
-        try? FileManager.default.removeItem(atPath: base.path)
+        TestMarket.remove(.sqlite(path: base.path))
     }
 
     static let rongcheng = MRVEntityID(DemoMRV.cityEntity.uscc)

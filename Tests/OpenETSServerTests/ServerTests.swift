@@ -22,7 +22,7 @@ struct ServerTests {
     }
 
     @Test func servesTheRegistryPages() async throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("openets-server-\(UUID().uuidString).db").path
+        let path = try TestMarket.freshSQLitePath(tag: "server")
         let (store, service) = try await Composition.openRegistry(.sqlite(path: path))
         _ = try await DemoMarket.seed(service)
         try await DemoExchange.setUp(service)

@@ -15,7 +15,7 @@ import Testing
 @Suite("Statistics pages")
 struct StatisticsServerTests {
     @Test func servesTheYearsStatisticsAndCSV() async throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("openets-stats-\(UUID().uuidString).db").path
+        let path = try TestMarket.freshSQLitePath(tag: "stats")
         let (store, service) = try await Composition.openRegistry(.sqlite(path: path))
         let cycle = try await Composition.openAllocationCycleStore(.sqlite(path: path), connectionID: 2)
         _ = try await DemoMarket.seed(service)

@@ -26,36 +26,19 @@ struct TradeBlockAuctionTests {
         var location: StoreLocation
     }
 
-    /// SQLite always; PostgreSQL when a server is named (`OPENETS_REQUIRE_POSTGRES=1` without
-    /// one is an error, as in the store tests).
-    static var databases: [String] {
-        let url = ProcessInfo.processInfo.environment["OPENETS_TEST_POSTGRES_URL"] ?? ""
-        return url.isEmpty && ProcessInfo.processInfo.environment["OPENETS_REQUIRE_POSTGRES"] != "1" ? ["sqlite"] : ["sqlite", "postgres"]
-    }
+    static var databases: [String] { TestMarket.databases }
 
     static func world(_ database: String) async throws -> World {
         // Named as Backend.freshLocation names them (the minute first), for scripts/test's sweep.
-        let tag = "\(Int(Date().timeIntervalSince1970 / 60))_tradeblock_\(UInt32.random(in: 0...UInt32.max))"
-        let location: StoreLocation
-        if database == "postgres" {
-            let url = try #require(ProcessInfo.processInfo.environment["OPENETS_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 },
-                                   "OPENETS_REQUIRE_POSTGRES=1 but OPENETS_TEST_POSTGRES_URL is not set")
-            location = .postgres(url: url, schema: "t_\(tag)")
-        } else {
-            location = .sqlite(path: FileManager.default.temporaryDirectory.appendingPathComponent("openets-\(tag).db").path)
-        }
-        let today = CivilDate(year: 2025, month: 6, day: 3)
-        let clock = MarketClock(today, hour: 8, minute: 0)
-        let (store, service) = try await Composition.openRegistry(location, clock: clock)
-        _ = try await DemoExchange.seedWithHistory(service, clock: clock, today: today, days: 2, drillStart: BeijingTime.timestamp(today, hour: 13, minute: 30))
-        try await DemoUsers.seed(store, at: SystemClock().now())
+        let location = try TestMarket.freshLocation(database, tag: "tradeblock")
+        let (store, service, clock) = try await TestMarket.openDemo(location, drillHour: 13, drillMinute: 30)
         return World(store: store, service: service, clock: clock, location: location)
     }
 
     static func serve(_ world: World, _ body: @escaping @Sendable (Int) async throws -> Void) async throws {
         try await PortalServerTests.run(ServerConfiguration(host: "127.0.0.1", port: 0), store: world.store, service: world.service, body)
         try await world.store.close()
-        if case .sqlite(let path) = world.location { try? FileManager.default.removeItem(atPath: path) }
+        TestMarket.remove(world.location)
     }
 
     static func post(_ client: Client, _ csrf: String, _ path: String, _ fields: [(String, String)]) async throws -> NeutralityServerTests.Fetched {

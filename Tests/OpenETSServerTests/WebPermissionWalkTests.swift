@@ -136,6 +136,6 @@ struct WebPermissionWalkTests {
         }
         try await world.mrvStore.close()
         try await world.store.close()
-        try? FileManager.default.removeItem(atPath: world.path)
+        TestMarket.remove(.sqlite(path: world.path))
     }
 }
