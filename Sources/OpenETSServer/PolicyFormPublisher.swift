@@ -63,7 +63,7 @@ struct PolicyFormPublisher: Sendable {
         case .inProgress:
             return try await refuse(form, context, "IDEMPOTENCY_IN_PROGRESS", Self.inProgress)
         case .completed(let stored):
-            try? await trading.access.audit(now, form.principal.user, auditAction, "replayed v\(stored.body)", context.address)
+            try await trading.access.audit(now, form.principal.user, auditAction, "replayed v\(stored.body)", context.address)
             return trading.redirect("\(back)?ok=" + trading.encode("\(auditAction): v\(stored.body) (this form was published already)"))
         case .ran(let ran):
             guard let refusal = ran.refusal else { return trading.redirect("\(back)?ok=" + trading.encode(ran.message)) }

@@ -277,7 +277,7 @@ extension APIHandler {
                     current.status == .paid
                 {
                     // Nothing was written: the answer is stored after, as `idempotent` stores it.
-                    try? await access.audit(now, principal.user, "api_penalty_paid", "replayed \(id)", APIRequestInfo.address)
+                    try await access.audit(now, principal.user, "api_penalty_paid", "replayed \(id)", APIRequestInfo.address)
                     return .answer(Self.paid(current, replayed: true))
                 }
                 try await access.audit(now, principal.user, "api_penalty_paid", "rejected \(error.code.rawValue)", APIRequestInfo.address)

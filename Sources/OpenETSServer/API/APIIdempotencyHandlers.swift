@@ -118,7 +118,7 @@ extension APIHandler {
                 "the first request with the Idempotency-Key \(key) has not finished; check the state before retrying with a new key",
                 ["command": operation]))))
         case .completed(let stored):
-            try? await access.audit(now, user, action, "replayed \(stored.status)", APIRequestInfo.address)
+            try await access.audit(now, user, action, "replayed \(stored.status)", APIRequestInfo.address)
             return try O.replay(stored)
         case .ran(.completedInWrite(let output)):
             return output
