@@ -224,11 +224,12 @@ struct AccountOpeningRoutes: Sendable {
         switch try await opening.decide(id, decision, by: user, at: now, audit: audit) {
         case .failure(let error):
             return try await trading.conclude(
-                kind, form.principal, seq: nil, summary: id, error: (error.code.rawValue, error.message), address: context.address, back: back)
+                kind, form.principal, seq: nil, summary: id, error: (error.code.rawValue, error.message), address: context.address, back: back,
+                audit: .writeHere)
         case .success(let application):
             return try await trading.conclude(
                 kind, form.principal, seq: nil, summary: Self.decidedSummary(application), error: nil, address: context.address, back: back,
-                audited: true)
+                audit: .writtenWithCommand)
         }
     }
 

@@ -66,6 +66,6 @@ struct CCERCommentRoutes: Sendable {
         if var e = error, e.message.count > PortalRoutes.maxErrorChars { e.message = String(e.message.prefix(PortalRoutes.maxErrorChars)) + "…"; error = e }
         return try await trading.conclude(
             CCEREntryBody.kindPrefix + command.kind, form.principal, seq: outcome.receipt?.seq, summary: summary, error: error, address: context.address,
-            back: back, audited: true)
+            back: back, audit: .writtenWithCommand)
     }
 }

@@ -222,7 +222,7 @@ struct CCERPortalRoutes: Sendable {
         if var e = error, e.message.count > PortalRoutes.maxErrorChars { e.message = String(e.message.prefix(PortalRoutes.maxErrorChars)) + "…"; error = e }
         return try await trading.conclude(
             CCEREntryBody.kindPrefix + command.kind, form.principal, seq: outcome.receipt?.seq, summary: summary, error: error, address: context.address, back: back,
-            audited: true)
+            audit: .writtenWithCommand)
     }
 }
 

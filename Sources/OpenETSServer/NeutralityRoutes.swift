@@ -98,7 +98,7 @@ struct NeutralityRoutes: Sendable {
         let account = form.principal.account!
         let fields = form.fields
         guard let instrument = fields["instrument"], let steps = fields["plan"].flatMap(NeutralityPurchase.decode) else {
-            return try await conclude("neutrality_buy", form, context, seq: nil, summary: "", error: ("INVALID_INPUT", "instrument and plan (listing:price:tonnes, at most \(NeutralityPurchase.maxSteps))"), back: back(fields, extra: fields["quantity"].map { [("quantity", $0)] } ?? []))
+            return try await conclude("neutrality_buy", form, context, seq: nil, summary: "", error: ("INVALID_INPUT", "instrument and plan (listing:price:tonnes, at most \(NeutralityPurchase.maxSteps))"), back: back(fields, extra: fields["quantity"].map { [("quantity", $0)] } ?? []), audit: .writeHere)
         }
         let planned = steps.reduce(Int64(0)) { $0 + $1.quantity }
         let again = [("quantity", String(planned))]
@@ -106,7 +106,7 @@ struct NeutralityRoutes: Sendable {
             try NeutralityPurchase.recheck(
                 steps, instrument: instrument, buyer: account, exchange: await service.exchange, registry: await service.state, policy: await service.exchangePolicy)
         } catch {
-            return try await conclude("neutrality_buy", form, context, seq: nil, summary: "", error: (error.code.rawValue, error.message), back: back(fields, extra: again))
+            return try await conclude("neutrality_buy", form, context, seq: nil, summary: "", error: (error.code.rawValue, error.message), back: back(fields, extra: again), audit: .writeHere)
         }
         let unit = await service.exchange.instruments[instrument]?.unit.rawValue ?? instrument
         var kept = fields
@@ -124,7 +124,7 @@ struct NeutralityRoutes: Sendable {
                 // Each take is whole; what was taken before this one stays bought and is said so.
                 let before = deals.isEmpty ? "nothing was bought" : "bought \(taken) t before it: " + deals.joined(separator: ", ")
                 return try await conclude("neutrality_buy", form, context, seq: lastSeq, summary: "", error: (error.code.rawValue, "listing \(step.order): \(error.message); \(before)"),
-                    back: back(kept, extra: [("quantity", String(planned - taken))] + (taken > 0 ? [("cancel", String(taken))] : [])), audited: true)
+                    back: back(kept, extra: [("quantity", String(planned - taken))] + (taken > 0 ? [("cancel", String(taken))] : [])), audit: .writtenWithCommand)
             }
             lastSeq = outcome.receipt?.seq
             for case .dealDone(let deal, _, _) in outcome.receipt?.events ?? [] { deals.append("\(deal.id.rawValue) \(deal.quantity) t @ \(Fen.text(deal.price))") }
@@ -132,7 +132,7 @@ struct NeutralityRoutes: Sendable {
         }
         return try await conclude(
             "neutrality_buy", form, context, seq: lastSeq, summary: "bought \(taken) t \(unit): " + deals.joined(separator: ", "), error: nil,
-            back: back(kept, extra: [("cancel", String(taken))]), audited: true)
+            back: back(kept, extra: [("cancel", String(taken))]), audit: .writtenWithCommand)
     }
 
     /// POST /neutrality/cancel: `cancelForNeutrality` from the participant's own account; on
@@ -147,7 +147,7 @@ struct NeutralityRoutes: Sendable {
         guard let unit = fields["unit"], let quantity = fields["quantity"].flatMap({ Int64($0) }),
             let purpose = fields["purpose"].flatMap(NeutralityPurpose.init(rawValue:))
         else {
-            return try await conclude("neutrality_cancel", form, context, seq: nil, summary: "", error: ("INVALID_INPUT", "unit, whole-tonne quantity and purpose (event, product, organisation)"), back: back(fields))
+            return try await conclude("neutrality_cancel", form, context, seq: nil, summary: "", error: ("INVALID_INPUT", "unit, whole-tonne quantity and purpose (event, product, organisation)"), back: back(fields), audit: .writeHere)
         }
         let claim = NeutralityClaim(
             account: form.principal.account!, unit: UnitTypeCode(unit), quantity: quantity, beneficiary: fields["beneficiary"] ?? "", purpose: purpose,
@@ -159,20 +159,20 @@ struct NeutralityRoutes: Sendable {
         case .rejected(let error):
             return try await conclude(
                 "neutrality_cancel", form, context, seq: nil, summary: "", error: (error.code, error.message), back: back(fields, extra: [("cancel", String(quantity))]),
-                audited: true)
+                audit: .writtenWithCommand)
         case .accepted(let receipt):
             let code = receipt.verificationCode ?? ""
             return try await conclude(
                 "neutrality_cancel", form, context, seq: receipt.seq, summary: "\(quantity) t \(unit), certificate \(code)", error: nil,
-                back: back(["unit": unit, "purpose": purpose.rawValue], extra: [("certificate", code)]), audited: true)
+                back: back(["unit": unit, "purpose": purpose.rawValue], extra: [("certificate", code)]), audit: .writtenWithCommand)
         }
     }
 
     private func conclude(
         _ kind: String, _ form: TradingRoutes.AuthorisedForm, _ context: AppRequestContext, seq: Int64?, summary: String, error: (code: String, message: String)?, back: String,
-        audited: Bool = false
+        audit: TradingRoutes.AuditLine
     ) async throws -> Response {
-        try await trading.conclude(kind, form.principal, seq: seq, summary: summary, error: error, address: context.address, back: back, audited: audited)
+        try await trading.conclude(kind, form.principal, seq: seq, summary: summary, error: error, address: context.address, back: back, audit: audit)
     }
 
     /// The query string of a GET form as the browser sends it: `+` is a space, then

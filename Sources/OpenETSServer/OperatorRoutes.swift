@@ -226,7 +226,7 @@ struct OperatorRoutes: Sendable {
     ) async throws -> Response {
         try await trading.conclude(
             kind, form.principal, seq: outcome.receipt?.seq, summary: summary,
-            error: outcome.error.map { ($0.code.rawValue, $0.message) }, address: context.address, back: back, audited: true)
+            error: outcome.error.map { ($0.code.rawValue, $0.message) }, address: context.address, back: back, audit: .writtenWithCommand)
     }
 
     func registryOutcome(
@@ -236,7 +236,7 @@ struct OperatorRoutes: Sendable {
             CommandRequest(idempotencyKey: form.idempotencyKey, command: command), audit: trading.auditNote(command.kind, form, context, summary: summary))
         return try await trading.conclude(
             command.kind, form.principal, seq: outcome.receipt?.seq, summary: summary,
-            error: outcome.error.map { ($0.code.rawValue, $0.message) }, address: context.address, back: back, audited: true)
+            error: outcome.error.map { ($0.code.rawValue, $0.message) }, address: context.address, back: back, audit: .writtenWithCommand)
     }
 
     /// "YYYY-MM-DD HH:MM" (or with seconds, or ISO-8601 with a zone); no zone: Beijing time.

@@ -59,9 +59,9 @@ struct PolicyFormPublisher: Sendable {
         }
         switch outcome {
         case .reused:
-            return try await refuse(form, context, "IDEMPOTENCY_KEY_REUSED", reused)
+            return try await refuse(form, context, "IDEMPOTENCY_KEY_REUSED", reused, audit: .writeHere)
         case .inProgress:
-            return try await refuse(form, context, "IDEMPOTENCY_IN_PROGRESS", Self.inProgress)
+            return try await refuse(form, context, "IDEMPOTENCY_IN_PROGRESS", Self.inProgress, audit: .writeHere)
         case .completed(let stored):
             try await trading.access.audit(now, form.principal.user, auditAction, "replayed v\(stored.body)", context.address)
             return trading.redirect("\(back)?ok=" + trading.encode("\(auditAction): v\(stored.body) (this form was published already)"))
@@ -69,17 +69,19 @@ struct PolicyFormPublisher: Sendable {
             guard let refusal = ran.refusal else { return trading.redirect("\(back)?ok=" + trading.encode(ran.message)) }
             // Nothing was published: the key is free again.
             try await request.release()
-            return try await refuse(form, context, refusal.code, refusal.message, audited: ran.audited)
+            return try await refuse(form, context, refusal.code, refusal.message, audit: ran.audited ? .writtenWithCommand : .writeHere)
         }
     }
 
     /// Back to the page with the refusal; audited here unless the writer's transaction did.
-    func refuse(_ form: TradingRoutes.AuthorisedForm, _ context: AppRequestContext, _ code: String, _ message: String, audited: Bool = false) async throws
+    func refuse(
+        _ form: TradingRoutes.AuthorisedForm, _ context: AppRequestContext, _ code: String, _ message: String, audit: TradingRoutes.AuditLine
+    ) async throws
         -> Response
     {
         var message = message
         if message.count > PortalRoutes.maxErrorChars { message = String(message.prefix(PortalRoutes.maxErrorChars)) + "…" }
         return try await trading.conclude(
-            auditAction, form.principal, seq: nil, summary: "", error: (code, message), address: context.address, back: back, audited: audited)
+            auditAction, form.principal, seq: nil, summary: "", error: (code, message), address: context.address, back: back, audit: audit)
     }
 }

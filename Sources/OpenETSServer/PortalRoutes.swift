@@ -75,7 +75,7 @@ struct PortalRoutes: Sendable {
                 fuels: [FuelLine(fuel: fuel, consumption: consumption, ncvGJPerUnit: numbers["ncv"].map { TaggedValue.measured($0) })],
                 production: Production(generationMWh: numbers["generation_mwh"], outputT: numbers["output_t"]))
             let outcome = try await mrv.execute(MRVRequest(idempotencyKey: form.idempotencyKey, command: .submitMonth(data), actor: .entity(entity)), audit: trading.auditNote("mrv.submit_month", form, context, summary: "\(data.key)"))
-            return try await conclude("mrv.submit_month", form, outcome, summary: "\(data.key)", context: context, back: back + "?year=\(year)", audited: true)
+            return try await conclude("mrv.submit_month", form, outcome, summary: "\(data.key)", context: context, back: back + "?year=\(year)", audit: .writtenWithCommand)
         }
     }
 
@@ -88,7 +88,7 @@ struct PortalRoutes: Sendable {
             let outcome = try await mrv.importMonths(
                 csv: csv, idempotencyKey: form.idempotencyKey, actor: .entity(entity), audit: trading.auditNote("mrv.import_months", form, context))
             let months = outcome.receipt?.events.filter { if case .monthSubmitted = $0 { true } else { false } }.count ?? 0
-            return try await conclude("mrv.import_months", form, outcome, summary: "\(months) months", context: context, back: back, audited: true)
+            return try await conclude("mrv.import_months", form, outcome, summary: "\(months) months", context: context, back: back, audit: .writtenWithCommand)
         }
     }
 
@@ -99,7 +99,7 @@ struct PortalRoutes: Sendable {
             guard let entity = entityID(form.principal, await service.state) else { return noEntity(back) }
             guard let year = form.fields["year"].flatMap({ Int($0) }) else { return badInput(back, "year") }
             let outcome = try await mrv.execute(MRVRequest(idempotencyKey: form.idempotencyKey, command: .submitReport(entity: entity, year: year), actor: .entity(entity)), audit: trading.auditNote("mrv.submit_report", form, context, summary: "report \(year)"))
-            return try await conclude("mrv.submit_report", form, outcome, summary: "report \(year)", context: context, back: back + "?year=\(year)", audited: true)
+            return try await conclude("mrv.submit_report", form, outcome, summary: "report \(year)", context: context, back: back + "?year=\(year)", audit: .writtenWithCommand)
         }
     }
 
@@ -122,7 +122,7 @@ struct PortalRoutes: Sendable {
                 entity: MRVEntityID(entity), year: year, verifier: VerifierID(verifier), facility: FacilityID(facility), month: month, item: item,
                 description: description, requiredCorrection: correction)
             let outcome = try await mrv.execute(MRVRequest(idempotencyKey: form.idempotencyKey, command: command, actor: .verifier(VerifierID(verifier))), audit: trading.auditNote("mrv.record_finding", form, context, summary: "\(entity) \(year) \(item)"))
-            return try await conclude("mrv.record_finding", form, outcome, summary: "\(entity) \(year) \(item)", context: context, back: back, audited: true)
+            return try await conclude("mrv.record_finding", form, outcome, summary: "\(entity) \(year) \(item)", context: context, back: back, audit: .writtenWithCommand)
         }
     }
 
@@ -142,7 +142,7 @@ struct PortalRoutes: Sendable {
             }
             let command = MRVCommand.concludeVerification(entity: MRVEntityID(entity), year: year, verifier: VerifierID(verifier), facilities: facilities)
             let outcome = try await mrv.execute(MRVRequest(idempotencyKey: form.idempotencyKey, command: command, actor: .verifier(VerifierID(verifier))), audit: trading.auditNote("mrv.conclude_verification", form, context, summary: "\(entity) \(year)"))
-            return try await conclude("mrv.conclude_verification", form, outcome, summary: "\(entity) \(year)", context: context, back: back, audited: true)
+            return try await conclude("mrv.conclude_verification", form, outcome, summary: "\(entity) \(year)", context: context, back: back, audit: .writtenWithCommand)
         }
     }
 
@@ -158,7 +158,7 @@ struct PortalRoutes: Sendable {
             }
             let command = MRVCommand.assignVerifier(entity: MRVEntityID(entity), year: year, verifier: VerifierID(verifier))
             let outcome = try await mrv.execute(MRVRequest(idempotencyKey: form.idempotencyKey, command: command, actor: .province(province)), audit: trading.auditNote("mrv.assign_verifier", form, context, summary: "\(entity) \(year) → \(verifier)"))
-            return try await conclude("mrv.assign_verifier", form, outcome, summary: "\(entity) \(year) → \(verifier)", context: context, back: back, audited: true)
+            return try await conclude("mrv.assign_verifier", form, outcome, summary: "\(entity) \(year) → \(verifier)", context: context, back: back, audit: .writtenWithCommand)
         }
     }
 
@@ -174,7 +174,7 @@ struct PortalRoutes: Sendable {
                 ? .approveReview(entity: MRVEntityID(entity), year: year, level: .province)
                 : .returnReview(entity: MRVEntityID(entity), year: year, level: .province, reasons: [f["reason"] ?? ""])
             let outcome = try await mrv.execute(MRVRequest(idempotencyKey: form.idempotencyKey, command: command, actor: .province(province)), audit: trading.auditNote("mrv." + command.kind, form, context, summary: "\(entity) \(year) \(decision)"))
-            return try await conclude("mrv." + command.kind, form, outcome, summary: "\(entity) \(year) \(decision)", context: context, back: back, audited: true)
+            return try await conclude("mrv." + command.kind, form, outcome, summary: "\(entity) \(year) \(decision)", context: context, back: back, audit: .writtenWithCommand)
         }
     }
 
@@ -233,10 +233,11 @@ struct PortalRoutes: Sendable {
 
     /// Audits an MRV outcome and sends the user back with it (row errors of a CSV file: the
     /// first few, with their rows and columns, and the total).
-    /// `audited`: the MRV transaction wrote the audit line (`MRVService.execute(_:audit:)`).
+    /// `audit`: `.writtenWithCommand` when the MRV transaction wrote the line
+    /// (`MRVService.execute(_:audit:)`).
     func conclude(
         _ kind: String, _ form: TradingRoutes.AuthorisedForm, _ outcome: MRVOutcome, summary: String, context: AppRequestContext, back: String,
-        audited: Bool = false
+        audit: TradingRoutes.AuditLine
     ) async throws -> Response {
         var error: (code: String, message: String)?
         switch outcome {
@@ -248,6 +249,6 @@ struct PortalRoutes: Sendable {
         }
         if var e = error, e.message.count > Self.maxErrorChars { e.message = String(e.message.prefix(Self.maxErrorChars)) + "…"; error = e }
         return try await trading.conclude(
-            kind, form.principal, seq: outcome.receipt?.seq, summary: summary, error: error, address: context.address, back: back, audited: audited)
+            kind, form.principal, seq: outcome.receipt?.seq, summary: summary, error: error, address: context.address, back: back, audit: audit)
     }
 }

@@ -134,7 +134,7 @@ struct RegulatorRoutes: Sendable {
             let outcome = try await mrv.execute(
                 MRVRequest(idempotencyKey: form.idempotencyKey, command: command, actor: mrvActor),
                 audit: trading.auditNote("mrv." + command.kind, form, context, summary: summary))
-            return try await portal.conclude("mrv." + command.kind, form, outcome, summary: summary, context: context, back: back, audited: true)
+            return try await portal.conclude("mrv." + command.kind, form, outcome, summary: summary, context: context, back: back, audit: .writtenWithCommand)
         }
     }
 }

@@ -71,7 +71,7 @@ extension TradingRoutes {
         let summary = deals.isEmpty ? (posted.first.map { "quote \($0)" } ?? "done") : "deal " + deals.joined(separator: ", ")
         return try await conclude(
             command.kind, form.principal, seq: outcome.receipt?.seq, summary: summary,
-            error: outcome.error.map { ($0.code.rawValue, $0.message) }, address: context.address, back: back, audited: true)
+            error: outcome.error.map { ($0.code.rawValue, $0.message) }, address: context.address, back: back, audit: .writtenWithCommand)
     }
 
     /// POST /trade/auction/bid: a bid on an announced one-way auction (`auction_bid`).
@@ -92,6 +92,6 @@ extension TradingRoutes {
         let placed: [Int64] = (outcome.receipt?.events ?? []).compactMap { if case .bidPlaced(let bid) = $0 { bid.id } else { nil } }
         return try await conclude(
             command.kind, form.principal, seq: outcome.receipt?.seq, summary: placed.first.map { "bid \($0) on auction \(auction)" } ?? "done",
-            error: outcome.error.map { ($0.code.rawValue, $0.message) }, address: context.address, back: back, audited: true)
+            error: outcome.error.map { ($0.code.rawValue, $0.message) }, address: context.address, back: back, audit: .writtenWithCommand)
     }
 }

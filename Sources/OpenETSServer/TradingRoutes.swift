@@ -215,21 +215,31 @@ struct TradingRoutes: Sendable {
         AuditNote(at: SystemClock().now(), user: form.principal.user, action: kind, address: context.address, summary: summary)
     }
 
-    /// Audits the outcome and sends the user back with it. `audited`: the command's own
-    /// transaction wrote the audit line already (`auditNote`), so only a refusal found before
-    /// the command ran (bad input) is written here. An audit write that fails after an
-    /// accepted command does not turn the response into an error: the command is committed.
+    /// Who writes a form's audit line: every outcome has exactly one, so each `conclude` says
+    /// which (no default: a wrong guess would write it twice or not at all).
+    enum AuditLine {
+        /// The command's own transaction wrote it (the writer was handed `auditNote`, or the
+        /// MRV or CCER service its audit): `conclude` writes nothing.
+        case writtenWithCommand
+        /// Nothing has written it (a refusal found before any command ran, or a command run
+        /// without an audit note): `conclude` writes it.
+        case writeHere
+    }
+
+    /// Audits the outcome (as `audit` says) and sends the user back with it. An audit write
+    /// that fails after an accepted command does not turn the response into an error: the
+    /// command is committed.
     func conclude(
         _ kind: String, _ principal: Principal, seq: Int64?, summary: String, error: (code: String, message: String)?,
-        address: String, back: String, audited: Bool = false
+        address: String, back: String, audit: AuditLine
     ) async throws -> Response {
         let now = SystemClock().now()
         let separator = back.contains("?") ? "&" : "?"
         if let error {
-            if !audited { try await access.audit(now, principal.user, kind, "rejected \(error.code)", address) }
+            if audit == .writeHere { try await access.audit(now, principal.user, kind, "rejected \(error.code)", address) }
             return redirect("\(back)\(separator)error=" + encode("\(error.code): \(error.message)"))
         }
-        if !audited { try? await access.audit(now, principal.user, kind, "accepted #\(seq ?? 0): \(summary)", address) }
+        if audit == .writeHere { try? await access.audit(now, principal.user, kind, "accepted #\(seq ?? 0): \(summary)", address) }
         return redirect("\(back)\(separator)ok=" + encode("\(kind): \(summary) (#\(seq ?? 0))"))
     }
 
@@ -266,7 +276,7 @@ struct TradingRoutes: Sendable {
         let summary = deals.isEmpty ? (placed.first.map { "order \($0)" } ?? "done") : "deal " + deals.joined(separator: ", ")
         return try await conclude(
             command.kind, form.principal, seq: receipt?.seq, summary: summary,
-            error: outcome.error.map { ($0.code.rawValue, $0.message) }, address: context.address, back: "/trade", audited: true)
+            error: outcome.error.map { ($0.code.rawValue, $0.message) }, address: context.address, back: "/trade", audit: .writtenWithCommand)
     }
 
     /// POST /trade/surrender: an entity initiator surrenders units for a compliance year
@@ -287,7 +297,7 @@ struct TradingRoutes: Sendable {
             CommandRequest(idempotencyKey: form.idempotencyKey, command: command), audit: auditNote("surrender", form, context, summary: summary))
         return try await conclude(
             "surrender", form.principal, seq: outcome.receipt?.seq, summary: summary,
-            error: outcome.error.map { ($0.code.rawValue, $0.message) }, address: context.address, back: back, audited: true)
+            error: outcome.error.map { ($0.code.rawValue, $0.message) }, address: context.address, back: back, audit: .writtenWithCommand)
     }
 
     func surveillancePage(_ request: Request) async throws -> Response {
@@ -320,7 +330,7 @@ struct TradingRoutes: Sendable {
             ExchangeRequest(idempotencyKey: form.idempotencyKey, command: command), audit: auditNote(command.kind, form, context))
         return try await conclude(
             command.kind, form.principal, seq: outcome.receipt?.seq, summary: "done",
-            error: outcome.error.map { ($0.code.rawValue, $0.message) }, address: context.address, back: back, audited: true)
+            error: outcome.error.map { ($0.code.rawValue, $0.message) }, address: context.address, back: back, audit: .writtenWithCommand)
     }
 
     /// The session behind the request's cookie: (token, session, principal).
