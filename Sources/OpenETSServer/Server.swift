@@ -157,6 +157,7 @@ public func buildRouter(
     router.add(middleware: LogRequestsMiddleware(.info))
     router.add(middleware: metrics)
     router.add(middleware: SecurityHeadersMiddleware())
+    router.add(middleware: LanguageChoiceMiddleware())
     router.add(middleware: TableCSVMiddleware())
     router.add(middleware: CloseAfterAnswerMiddleware())
     let pages = PageRoutes(store: store, service: service)
@@ -366,7 +367,7 @@ struct PageRoutes: Sendable {
 func page(_ html: String, status: HTTPResponse.Status = .ok, remember: Language? = nil) -> Response {
     var response = text(html, status: status, contentType: "text/html; charset=utf-8")
     if let remember {
-        response.headers[.setCookie] = "lang=\(remember.rawValue); Path=/; Max-Age=31536000; SameSite=Lax; HttpOnly"
+        response.headers[.setCookie] = LanguageChoiceMiddleware<AppRequestContext>.cookie(remember)
     }
     return response
 }
@@ -404,6 +405,27 @@ struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
         response.headers[HTTPField.Name("Referrer-Policy")!] = "same-origin"
         response.headers[HTTPField.Name("Content-Security-Policy")!] = "default-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'"
         return response
+    }
+}
+
+/// A page asked for with `?lang=zh|en` keeps that language from then on: the answer sets the
+/// `lang` cookie, whatever the page (the trading screen, a portal, the login, a redirect to
+/// it), unless the page set it itself. The API (`/api/…`) answers in JSON and is left alone.
+struct LanguageChoiceMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: @concurrent (Request, Context) async throws -> Response) async throws -> Response {
+        var response = try await next(request, context)
+        guard request.method == .get || request.method == .head, request.uri.query?.contains("lang=") == true,
+            !request.uri.path.hasPrefix("/api/"),
+            let chosen = request.uri.queryParameters.get("lang").flatMap({ Language(rawValue: String($0)) }),
+            !response.headers[values: .setCookie].contains(where: { $0.hasPrefix("lang=") })
+        else { return response }
+        response.headers.append(HTTPField(name: .setCookie, value: Self.cookie(chosen)))
+        return response
+    }
+
+    /// The cookie `page(_:remember:)` sets too: a year, the whole site.
+    static func cookie(_ language: Language) -> String {
+        "lang=\(language.rawValue); Path=/; Max-Age=31536000; SameSite=Lax; HttpOnly"
     }
 }
 

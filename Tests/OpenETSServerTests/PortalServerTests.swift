@@ -121,6 +121,28 @@ struct PortalServerTests {
         return out
     }
 
+    /// A language chosen on any page stays: `?lang=en` on the trading screen (which does not
+    /// set the cookie itself) answers the `lang` cookie, and the next page without `?lang` is
+    /// English; the API is left alone.
+    @Test func aLanguageChosenOnAnyPageStays() async throws {
+        let world = try await Self.world()
+        try await Self.serve(world) { port in
+            var e1 = try await Self.login(port, "e1")
+            let session = try #require(e1.cookie)
+            #expect(try await e1.get("/trade/block").body.contains("<html lang=\"zh"))
+            let chosen = try await e1.get("/trade?lang=en")
+            #expect(chosen.status == 200 && chosen.body.contains("<html lang=\"en") && chosen.cookie == "lang=en", "\(chosen.cookie ?? "-")")
+            e1.cookie = session + "; lang=en"
+            #expect(try await e1.get("/trade/block").body.contains("<html lang=\"en"))
+            #expect(try await e1.get("/portal/entity").body.contains("<html lang=\"en"))
+            // Back to Chinese the same way, from a portal page.
+            #expect(try await e1.get("/portal/entity?lang=zh").cookie == "lang=zh")
+            // A page that remembers the choice itself, and a public one.
+            #expect(try await Self.client(port).get("/market?lang=en").cookie == "lang=en")
+            #expect(try await Self.client(port).get("/api/v1/market/instruments?lang=en").cookie == nil)
+        }
+    }
+
     @Test func entityPortal() async throws {
         let world = try await Self.world()
         let (service, mrv) = (world.service, world.mrv)
