@@ -251,20 +251,34 @@ struct TradingRoutes: Sendable {
         case .refused(let response): return response
         }
         let fields = form.fields, account = form.principal.account!
+        // Back to the trading screen with INVALID_INPUT naming the field, audited: the input
+        // never became a command.
+        func invalidInput(_ why: String) async throws -> Response {
+            let kind = action == .tradePlace ? "place_order" : action == .tradeTake ? "take_order" : "cancel_order"
+            return try await conclude(
+                kind, form.principal, seq: nil, summary: "", error: ("INVALID_INPUT", why), address: context.address, back: "/trade", audit: .writeHere)
+        }
         let command: ExchangeCommand
         switch action {
         case .tradePlace:
-            guard let price = fields["price"].flatMap(Fen.parse), let quantity = fields["quantity"].flatMap({ Int64($0) }),
-                let side = fields["side"].flatMap(Side.init(rawValue:)), let instrument = fields["instrument"]
-            else { return redirect("/trade?error=" + encode("INVALID_INPUT: price (yuan, 2 decimals), whole-tonne quantity, side and instrument")) }
+            // The first field that is not what the order needs, named (the form's own words).
+            guard let instrument = fields["instrument"], !instrument.isEmpty else { return try await invalidInput("instrument: choose an instrument") }
+            guard let side = fields["side"].flatMap(Side.init(rawValue:)) else { return try await invalidInput("side: buy or sell") }
+            guard let price = fields["price"].flatMap(Fen.parse) else {
+                return try await invalidInput("price: '\(fields["price"]?.prefix(32) ?? "")' is not a price in yuan with at most 2 decimals (e.g. 97.50)")
+            }
+            guard let quantity = fields["quantity"].flatMap({ Int64($0) }) else {
+                return try await invalidInput("quantity: '\(fields["quantity"]?.prefix(32) ?? "")' is not a whole number of tonnes")
+            }
             command = .placeOrder(account: account, instrument: instrument, side: side, price: price, quantity: quantity)
         case .tradeTake:
-            guard let order = fields["order"].flatMap({ Int64($0) }), let quantity = fields["quantity"].flatMap({ Int64($0) }) else {
-                return redirect("/trade?error=" + encode("INVALID_INPUT: order and whole-tonne quantity"))
+            guard let order = fields["order"].flatMap({ Int64($0) }) else { return try await invalidInput("order: the number of a listing") }
+            guard let quantity = fields["quantity"].flatMap({ Int64($0) }) else {
+                return try await invalidInput("quantity: '\(fields["quantity"]?.prefix(32) ?? "")' is not a whole number of tonnes")
             }
             command = .takeOrder(account: account, order: order, quantity: quantity)
         default:
-            guard let order = fields["order"].flatMap({ Int64($0) }) else { return redirect("/trade?error=" + encode("INVALID_INPUT: order")) }
+            guard let order = fields["order"].flatMap({ Int64($0) }) else { return try await invalidInput("order: the number of a listing") }
             command = .cancelOrder(account: account, order: order)
         }
         let outcome = try await service.execute(

@@ -157,10 +157,10 @@ public struct AccountOpeningPages: Sendable {
     /// download link, and for waiting ones the approve / return / reject forms.
     public func review(_ context: TradingPages.Context, _ applications: [AccountApplication]) -> String {
         let trading = TradingPages(language: language)
-        var body = "<div class=\"row\"><p id=\"who\">\(escape(context.principal.name)) · \(escape(context.principal.role.rawValue))</p>"
+        var body = "<div class=\"row\"><p id=\"who\">\(escape(context.principal.name)) · \(escape(Strings(language).roleName(context.principal.role)))</p>"
             + "<form method=\"post\" action=\"/logout\" class=\"inline\">\(trading.hidden(context))<button id=\"logout\">\(t("退出", "Log out"))</button></form></div>"
         if let message = context.message { body += "<p class=\"ok\" id=\"message\">\(escape(message))</p>" }
-        if let error = context.error { body += "<p class=\"bad\" id=\"error\">\(escape(error))</p>" }
+        if let error = context.error { body += "<p class=\"bad\" id=\"error\">\(escape(localizedError(error, language)))</p>" }
         let ordered = applications.filter { $0.status.isPending } + applications.filter { !$0.status.isPending }
         if ordered.isEmpty { body += "<p id=\"no-applications\">\(t("暂无开户申请。", "No account applications."))</p>" }
         for application in ordered {

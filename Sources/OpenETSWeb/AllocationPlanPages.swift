@@ -80,7 +80,7 @@ public struct AllocationPlanPages: Sendable {
                 let versions = row.versions.map { "v\($0.version) \(status($0.status))" }.joined(separator: "<br>")
                 return [
                     "<a href=\"/allocation/plans/\(escape(row.id))\">\(escape(row.id))</a>", row.current.map { String($0.year) } ?? "-",
-                    escape(row.current?.sector ?? "-"), row.current.map { type($0.method) } ?? "-",
+                    escape(row.current.map { Strings(language).sector($0.sector) } ?? "-"), row.current.map { type($0.method) } ?? "-",
                     row.currentVersion.map { "v\($0.version) \(status($0.status))" } ?? t("无（未发布）", "none (not published)"),
                     versions.isEmpty ? "-" : versions,
                 ]
@@ -99,7 +99,7 @@ public struct AllocationPlanPages: Sendable {
             [
                 [t("方案", "Plan"), "<code>\(escape(plan.id))</code> v\(version.version)"],
                 [t("状态", "Status"), status(version.status)],
-                [t("年度 / 行业", "Year / sector"), "\(plan.year) / \(escape(plan.sector))"],
+                [t("年度 / 行业", "Year / sector"), "\(plan.year) / \(escape(Strings(language).sector(plan.sector)))"],
                 [t("分配方法", "Type"), "\(type(plan.method)) <code>\(plan.method.rawValue)</code>"],
                 [t("来源", "Source"), escape(plan.source)],
                 ["SHA-256", "<code>\(escape(version.sha256))</code>"],

@@ -64,6 +64,15 @@ public struct CCERPages: Sendable {
         }
     }
 
+    /// A history entry's stage (a project's or a monitoring period's, stored by its code) by
+    /// its name; an unknown code as it is.
+    func historyStage(_ code: String, period: Bool = false) -> String {
+        if period, let stage = PeriodStage(rawValue: code) { return self.stage(stage) }
+        if let stage = ProjectStage(rawValue: code) { return self.stage(stage) }
+        if let stage = PeriodStage(rawValue: code) { return self.stage(stage) }
+        return code
+    }
+
     public func status(_ status: PublicStatus) -> String {
         switch status {
         case .projectInNotice: t("项目公示", "Projects in notice")
@@ -94,8 +103,8 @@ public struct CCERPages: Sendable {
         "<a href=\"/ccer/projects/\(escape(id.rawValue))\">\(escape(id.rawValue))</a>"
     }
 
-    private func dates(_ history: [StageEntry]) -> String {
-        history.map { "\(escape($0.stage)) \($0.on)" }.joined(separator: "<br>")
+    private func dates(_ history: [StageEntry], period: Bool = false) -> String {
+        history.map { "\(escape(historyStage($0.stage, period: period))) \($0.on)" }.joined(separator: "<br>")
     }
 
     // MARK: pages
@@ -122,7 +131,7 @@ public struct CCERPages: Sendable {
                     let notice = latest?.notice ?? p.designNotice
                     return [projectLink(p.id), escape(p.application.name), escape(p.application.methodology), escape(p.application.province),
                             escape(latest.map { stage($0.stage) } ?? stage(p.stage)), "\(notice.opensOn) – \(notice.endsOn)",
-                            dates(p.history + (latest?.history ?? []))]
+                            [dates(p.history), dates(latest?.history ?? [], period: true)].filter { !$0.isEmpty }.joined(separator: "<br>")]
                 }, id: "projects-\(group.rawValue)")
         }
         body += csvLink("/ccer/projects.csv")
@@ -143,7 +152,7 @@ public struct CCERPages: Sendable {
               escape(stage(p.stage))]], id: "project")
         body += "<p>\(t("设计文件", "Design document")) SHA-256: <code>\(escape(a.designDocumentSHA256))</code></p>"
         body += "<h2>\(t("阶段记录", "Stages"))</h2>"
-        body += table([t("阶段", "Stage"), t("日期", "Date")], p.history.map { [escape($0.stage), $0.on.description] }, id: "history")
+        body += table([t("阶段", "Stage"), t("日期", "Date")], p.history.map { [escape(historyStage($0.stage)), $0.on.description] }, id: "history")
         body += "<h2>\(t("设计文件公示", "Design document notice")) \(p.designNotice.opensOn) – \(p.designNotice.endsOn)</h2>"
         body += comments(p.designNotice) + commentForm(p.id, period: nil, notice: p.designNotice, forms)
         if let v = p.validation {
@@ -157,7 +166,7 @@ public struct CCERPages: Sendable {
             p.periods.map { period in
                 ["\(period.number)", "\(period.start) – \(period.end)", Format.tonnes(period.reportedT, language),
                  period.verification?.verifiedT.map { Format.tonnes($0, language) } ?? "—", escape(stage(period.stage)),
-                 "\(period.notice.opensOn) – \(period.notice.endsOn)", dates(period.history)]
+                 "\(period.notice.opensOn) – \(period.notice.endsOn)", dates(period.history, period: true)]
             }, numeric: [0, 2, 3], id: "periods")
         for period in p.periods {
             let form = commentForm(p.id, period: period.number, notice: period.notice, forms)

@@ -138,6 +138,7 @@ public enum PriceChart {
     public static func svg(_ history: [DayRecord], caption: String, language: Language) -> String {
         let days = Array(history.suffix(60))
         guard !days.isEmpty else { return "" }
+        func t(_ zh: String, _ en: String) -> String { language == .zh ? zh : en }
         let width = 720, priceHeight = 220, volumeHeight = 60, left = 60, gap = 20
         let high = days.map(\.prices.high).max()!, low = days.map(\.prices.low).min()!
         // A tenth of the range above and below, at least 0.10 CNY: a flat history still has a height.
@@ -159,7 +160,7 @@ public enum PriceChart {
             let bodyTop = y(max(p.open, p.close)), bodyBottom = y(min(p.open, p.close))
             let bodyWidth = max(2, step * 3 / 5)
             svg += "<line x1=\"\(x)\" y1=\"\(y(p.high))\" x2=\"\(x)\" y2=\"\(y(p.low))\" stroke=\"\(colour)\"/>"
-            svg += "<rect class=\"candle \(up ? "up" : "down")\" x=\"\(x - bodyWidth / 2)\" y=\"\(bodyTop)\" width=\"\(bodyWidth)\" height=\"\(max(1, bodyBottom - bodyTop))\" fill=\"\(colour)\"><title>\(day.date) O \(Fen.text(p.open)) H \(Fen.text(p.high)) L \(Fen.text(p.low)) C \(Fen.text(p.close))</title></rect>"
+            svg += "<rect class=\"candle \(up ? "up" : "down")\" x=\"\(x - bodyWidth / 2)\" y=\"\(bodyTop)\" width=\"\(bodyWidth)\" height=\"\(max(1, bodyBottom - bodyTop))\" fill=\"\(colour)\"><title>\(day.date) \(t("开", "O")) \(Fen.text(p.open)) \(t("高", "H")) \(Fen.text(p.high)) \(t("低", "L")) \(Fen.text(p.low)) \(t("收", "C")) \(Fen.text(p.close))</title></rect>"
             let barHeight = Int(p.volume * Int64(volumeHeight) / maxVolume)
             svg += "<rect x=\"\(x - bodyWidth / 2)\" y=\"\(priceHeight + gap + volumeHeight - barHeight)\" width=\"\(bodyWidth)\" height=\"\(barHeight)\" fill=\"\(colour)\" opacity=\"0.5\"/>"
         }

@@ -213,7 +213,7 @@ public struct NeutralityPages: Sendable {
         var body = "<div class=\"row\"><p id=\"who\">\(escape(context.principal.name)) · <code>\(escape(account.rawValue))</code></p>"
             + "<form method=\"post\" action=\"/logout\" class=\"inline\">\(hidden(context))<button id=\"logout\">\(t("退出", "Log out"))</button></form></div>"
         if let message = context.message { body += "<p class=\"ok\" id=\"message\">\(escape(message))</p>" }
-        if let error = context.error { body += "<p class=\"bad\" id=\"error\">\(escape(error))</p>" }
+        if let error = context.error { body += "<p class=\"bad\" id=\"error\">\(escape(localizedError(error, language)))</p>" }
         if let certificate = view.certificate { body += certificateBox(certificate) }
         body += "<p class=\"muted\" id=\"t-plus-one\">" + t(
             "当日买入的减排量自下一交易日起方可卖出（T+1）；注销不是卖出，登记系统即时注销账户持有的减排量，包括当日买入的部分。",

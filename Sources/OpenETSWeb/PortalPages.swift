@@ -18,13 +18,13 @@ public struct PortalPages: Sendable {
 
     func frame(_ context: TradingPages.Context, path: String, title: String, _ body: String) -> String {
         let trading = TradingPages(language: language)
-        var head = "<div class=\"row\"><p id=\"who\">\(escape(context.principal.name)) · \(escape(context.principal.role.rawValue))</p>"
+        var head = "<div class=\"row\"><p id=\"who\">\(escape(context.principal.name)) · \(escape(Strings(language).roleName(context.principal.role)))</p>"
             + "<form method=\"post\" action=\"/logout\" class=\"inline\">\(trading.hidden(context))<button id=\"logout\">\(t("退出", "Log out"))</button></form>"
             + (context.mrvPolicyLink && path != MRVPolicyPages.path
                 ? "<a href=\"\(MRVPolicyPages.path)\" id=\"mrv-policy-link\">\(t("MRV 参数表", "MRV policy tables"))</a>" : "")
             + "</div>"
         if let message = context.message { head += "<p class=\"ok\" id=\"message\">\(escape(message))</p>" }
-        if let error = context.error { head += "<p class=\"bad\" id=\"error\">\(escape(error))</p>" }
+        if let error = context.error { head += "<p class=\"bad\" id=\"error\">\(escape(localizedError(error, language)))</p>" }
         return Layout(language: language, path: path).page(title: title, head + body)
     }
 
@@ -101,7 +101,7 @@ public struct PortalPages: Sendable {
             body += "<p class=\"bad\" id=\"no-mrv-entity\">" + t("本账户尚未对应 MRV 平台上的重点排放单位：无排放数据、无履约义务。", "This account has no entity on the MRV platform: no emissions data and no obligation.") + "</p>"
             return frame(context, path: "/portal/entity", title: title, body)
         }
-        body += "<p id=\"entity\">\(escape(entity.name)) · <code>\(escape(entityID.rawValue))</code> · \(escape(entity.province)) \(escape(entity.city)) · \(escape(entity.sector.rawValue))</p>"
+        body += "<p id=\"entity\">\(escape(entity.name)) · <code>\(escape(entityID.rawValue))</code> · \(escape(entity.province)) \(escape(entity.city)) · \(escape(Strings(language).sector(entity.sector.rawValue)))</p>"
 
         // Obligation and gap per compliance year: from the approved MRV report.
         body += "<h2>" + t("履约义务与缺口", "Obligation and gap") + "</h2>"
@@ -164,7 +164,7 @@ public struct PortalPages: Sendable {
             + "<label>\(t("设施", "Facility")) <select name=\"facility\" id=\"month-facility\">" + facilities.map { "<option value=\"\(escape($0.rawValue))\">\(escape($0.rawValue))</option>" }.joined() + "</select></label>"
             + "<label>\(t("年份", "Year")) <input name=\"year\" id=\"month-year\" value=\"\(year)\" inputmode=\"numeric\" maxlength=\"4\" required></label>"
             + "<label>\(t("月份", "Month")) <input name=\"month\" id=\"month-month\" inputmode=\"numeric\" maxlength=\"2\" required></label>"
-            + "<label>\(t("燃料", "Fuel")) <select name=\"fuel\" id=\"month-fuel\">" + fuels.map { "<option value=\"\($0.rawValue)\">\($0.rawValue)</option>" }.joined() + "</select></label>"
+            + "<label>\(t("燃料", "Fuel")) <select name=\"fuel\" id=\"month-fuel\">" + fuels.map { "<option value=\"\($0.rawValue)\">\(escape(Strings(language).fuel($0)))</option>" }.joined() + "</select></label>"
             + "<label>\(t("消耗量（吨或万标立方米）", "Consumption (t, or 10⁴ Nm³ of gas)")) <input name=\"consumption\" id=\"month-consumption\" inputmode=\"decimal\" maxlength=\"24\" required></label>"
             + "<label>\(t("低位发热量 GJ/单位（实测；留空用缺省值）", "Net calorific value, GJ per unit (measured; empty: the default)")) <input name=\"ncv\" id=\"month-ncv\" inputmode=\"decimal\" maxlength=\"24\"></label>"
             + "<label>\(t("发电量 MWh（发电机组）", "Generation, MWh (power units)")) <input name=\"generation_mwh\" id=\"month-generation\" inputmode=\"decimal\" maxlength=\"24\"></label>"
@@ -256,7 +256,7 @@ public struct PortalPages: Sendable {
         let entities = mrv.entities.values.filter { $0.province == province }.sorted { $0.id < $1.id }
         html += "<h2>" + t("辖区重点排放单位", "Entities of the province") + "</h2>"
         html += table([t("单位", "Entity"), t("信用代码", "Credit code"), t("城市", "City"), t("行业", "Sector"), t("设施数", "Facilities")],
-                      entities.map { [escape($0.name), "<code>\(escape($0.id.rawValue))</code>", escape($0.city), escape($0.sector.rawValue), "\(mrv.facilitiesByEntity[$0.id]?.count ?? 0)"] },
+                      entities.map { [escape($0.name), "<code>\(escape($0.id.rawValue))</code>", escape($0.city), escape(Strings(language).sector($0.sector.rawValue)), "\(mrv.facilitiesByEntity[$0.id]?.count ?? 0)"] },
                       numeric: [4], id: "entities")
         html += "<h2>" + t("年度报告与审核", "Reports and reviews") + "</h2>"
         let inProvince = Set(entities.map(\.id))

@@ -236,8 +236,9 @@ public struct RegulatorPages: Sendable {
                                   escape(r.verifier?.rawValue ?? "—"), Self.verifiedT(r)?.description ?? "—", reviewTrail(r),
                                   reviewForms(context, action: "/portal/mee/review", prefix: "national-", report: r)]
                       }, numeric: [3, 5], id: "national-reviews")
-        if pending.isEmpty { html += "<p class=\"muted\" id=\"no-national-reviews\">" + t("暂无待国家审核的报告。", "No report awaits the national review.") + "</p>" }
+        // The CSV link right after its table (else TableCSV adds a second one), then the note.
         html += csvLink("/portal/mee/reviews.csv", id: "reviews-csv")
+        if pending.isEmpty { html += "<p class=\"muted\" id=\"no-national-reviews\">" + t("暂无待国家审核的报告。", "No report awaits the national review.") + "</p>" }
 
         // MRV totals of the data year.
         html += "<h2>" + t("\(year) 年度排放数据汇总（按省份和行业）", "Emissions data \(year) by province and sector") + "</h2>"
@@ -263,7 +264,7 @@ public struct RegulatorPages: Sendable {
             html += csvLink("/portal/mee/compliance.csv?year=\(year)", id: "compliance-csv")
             html += ComplianceChart.svg(rows.filter { $0.scope != "CN" }, strings: s)
             html += "<h2>" + t("\(year) 年度配额分配（按省份）", "Allocation \(year) by province") + "</h2>"
-            html += table([s.province, s.sectorHeader, s.preAllocation, s.finalAllocation],
+            html += table([s.province, s.sectorHeader, s.preAllocationWithUnits, s.finalAllocationWithUnits],
                           rows.map { r in [escape(s.scope(r.scope)), escape(s.sector(r.sector)), Format.tonnes(r.preAllocationT, language), r.finalAllocationT.map { Format.tonnes($0, language) } ?? "—"] },
                           numeric: [2, 3], id: "allocation")
             html += csvLink("/portal/mee/allocation.csv?year=\(year)", id: "allocation-csv")
@@ -279,8 +280,8 @@ public struct RegulatorPages: Sendable {
                           ["<a href=\"/allocation/plans/\(escape(p.id))\">\(escape(p.id))</a>", escape(s.sector(p.sector)), plans.type(p.method),
                            "v\(p.version) \(plans.status(p.status))"]
                       }, id: "plans")
-        if model.plans.isEmpty { html += "<p class=\"muted\" id=\"no-plans\">" + t("该年度没有现行方案。", "No plan in force for this year.") + "</p>" }
         html += csvLink("/portal/mee/plans.csv?year=\(year)", id: "plans-csv")
+        if model.plans.isEmpty { html += "<p class=\"muted\" id=\"no-plans\">" + t("该年度没有现行方案。", "No plan in force for this year.") + "</p>" }
         html += "<p><a href=\"/allocation/plans\" id=\"all-plans\">" + t("全部分配方案与版本", "Every allocation plan and version") + "</a></p>"
         return portal.frame(context, path: "/portal/mee", title: title, html)
     }
@@ -334,8 +335,8 @@ enum AllocationChart {
         let largest = rows.map { max($0.preAllocationT, $0.finalAllocationT ?? 0) }.max() ?? 0
         let caption = language == .zh ? "各省配额分配量（预分配与核定分配）" : "Allocation per province (pre-allocation and final)"
         var svg = "<figure><svg id=\"allocation-chart\" role=\"img\" aria-label=\"\(escape(caption))\" width=\"\(svgWidth)\" height=\"\(height)\" viewBox=\"0 0 \(svgWidth) \(height)\">"
-        svg += "<rect x=\"\(left)\" y=\"4\" width=\"14\" height=\"14\" fill=\"#9ca3af\"/><text x=\"\(left + 20)\" y=\"16\">\(escape(s.preAllocation))</text>"
-        svg += "<rect x=\"\(left + 200)\" y=\"4\" width=\"14\" height=\"14\" fill=\"#1d4ed8\"/><text x=\"\(left + 220)\" y=\"16\">\(escape(s.finalAllocation))</text>"
+        svg += "<rect x=\"\(left)\" y=\"4\" width=\"14\" height=\"14\" fill=\"#9ca3af\"/><text x=\"\(left + 20)\" y=\"16\">\(escape(s.preAllocationWithUnits))</text>"
+        svg += "<rect x=\"\(left + 200)\" y=\"4\" width=\"14\" height=\"14\" fill=\"#1d4ed8\"/><text x=\"\(left + 220)\" y=\"16\">\(escape(s.finalAllocationWithUnits))</text>"
         for (index, row) in rows.enumerated() {
             let y = top + index * rowHeight
             svg += "<text x=\"0\" y=\"\(y + 18)\">\(escape(s.scope(row.scope))) \(escape(s.sector(row.sector)))</text>"

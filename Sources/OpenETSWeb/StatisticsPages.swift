@@ -168,6 +168,9 @@ struct StatisticsStrings: Sendable {
     var shortfall: String { pick("未清缴量（吨）", "Shortfall (t)") }
     var preAllocation: String { pick("预分配量（吨）", "Pre-allocation (t)") }
     var finalAllocation: String { pick("核定分配量（吨）", "Final allocation (t)") }
+    /// The same headers for cells that carry their unit (`Format.tonnes`: 60.2万吨, 602,000 t).
+    var preAllocationWithUnits: String { pick("预分配量", "Pre-allocation") }
+    var finalAllocationWithUnits: String { pick("核定分配量", "Final allocation") }
     var unit: String { pick("配额品种", "Allowance") }
     var traded: String { pick("成交量（吨）", "Traded (t)") }
     var turnoverRate: String { pick("换手率", "Turnover rate") }
@@ -189,11 +192,5 @@ struct StatisticsStrings: Sendable {
         return pick(pair.0, pair.1) + (scope == "CN" ? "" : " (\(scope))")
     }
 
-    func sector(_ sector: String) -> String {
-        let names: [String: (String, String)] = [
-            "power": ("发电", "power"), "steel": ("钢铁", "steel"), "cement": ("水泥", "cement"), "aluminium": ("铝冶炼", "aluminium"),
-        ]
-        guard let pair = names[sector] else { return sector }
-        return pick(pair.0, pair.1)
-    }
+    func sector(_ sector: String) -> String { Strings(language).sector(sector) }
 }

@@ -91,6 +91,48 @@ public struct Strings: Sendable {
         role == .initiator ? pick("经办", "initiator") : pick("复核", "approver")
     }
 
+    /// A sector code of the allocation plans and the MRV entities (`power`, `cement`…) by its
+    /// name; an unknown code as it is.
+    public func sector(_ sector: String) -> String {
+        let names: [String: (String, String)] = [
+            "power": ("发电", "power"), "steel": ("钢铁", "steel"), "cement": ("水泥", "cement"), "aluminium": ("铝冶炼", "aluminium"),
+            "paper": ("造纸", "paper"), "industry": ("工业", "industry"), "petrochemical": ("石化", "petrochemical"),
+            "chemical": ("化工", "chemical"), "aviation": ("民航", "aviation"), "building_materials": ("建材", "building materials"),
+            "non_ferrous": ("有色金属", "non-ferrous metals"),
+        ]
+        guard let pair = names[sector] else { return sector }
+        return pick(pair.0, pair.1)
+    }
+
+    /// A user's role by its name.
+    public func roleName(_ role: Role) -> String {
+        switch role {
+        case .mee: pick("生态环境部", "MEE")
+        case .province: pick("省级生态环境主管部门", "provincial authority")
+        case .city: pick("市级生态环境主管部门", "city authority")
+        case .entityInitiator: pick("重点排放单位（经办）", "emitting entity (initiator)")
+        case .entityApprover: pick("重点排放单位（复核）", "emitting entity (approver)")
+        case .verifier: pick("核查技术服务机构", "verifier")
+        case .exchangeOperator: pick("交易机构", "exchange operator")
+        case .registryOperator: pick("注册登记机构", "registry operator")
+        case .projectOwner: pick("CCER 项目业主", "CCER project owner")
+        case .validationBody: pick("审定与核查机构", "validation and verification body")
+        case .investor: pick("投资机构", "investor")
+        case .pledgee: pick("质权人", "pledgee")
+        case .public: pick("公众", "public")
+        }
+    }
+
+    /// A fuel of the monthly data by its name.
+    public func fuel(_ fuel: Fuel) -> String {
+        switch fuel {
+        case .coal: pick("燃煤", "coal")
+        case .naturalGas: pick("天然气", "natural gas")
+        case .fuelOil: pick("燃料油", "fuel oil")
+        case .diesel: pick("柴油", "diesel")
+        }
+    }
+
     func operationName(_ kind: String) -> String {
         let names: [String: (String, String)] = [
             "open_account": ("开立账户", "open account"), "set_account_status": ("账户状态变更", "account status"),
@@ -102,8 +144,89 @@ public struct Strings: Sendable {
             "surrender": ("清缴", "surrender"), "cancel": ("注销", "cancel"), "voluntary_cancel": ("自愿注销", "voluntary cancel"),
             "deduct": ("扣减", "deduct"), "deposit_funds": ("资金入金", "deposit"), "withdraw_funds": ("资金出金", "withdraw"),
             "settle": ("交收", "settle"),
+            // The exchange's commands (journal kind `exchange.…`) and the CCER registry's (`ccer.…`).
+            "exchange.place_order": ("挂牌申报", "listing order"), "exchange.take_order": ("摘牌", "take listing"),
+            "exchange.cancel_order": ("撤单", "cancel order"), "exchange.quote_block": ("大宗协议报价", "block quote"),
+            "exchange.counter_block": ("大宗协议还价", "block counter-offer"), "exchange.accept_block": ("大宗协议成交", "block deal"),
+            "exchange.cancel_quote": ("撤销大宗报价", "cancel block quote"), "exchange.announce_auction": ("发布单向竞价", "announce auction"),
+            "exchange.bid": ("竞买申报", "auction bid"), "exchange.clear_auction": ("单向竞价成交", "auction clearing"),
+            "exchange.cancel_auction": ("撤销单向竞价", "cancel auction"), "exchange.open_day": ("开市", "open trading day"),
+            "exchange.close_day": ("闭市", "close trading day"), "exchange.list_instrument": ("上市交易品种", "list instrument"),
+            "exchange.admit_member": ("交易会员准入", "admit member"), "exchange.set_fee_accounts": ("设置费用账户", "fee accounts"),
+            "ccer.issue": ("CCER 登记签发", "CCER issuance"), "ccer.cancel_for_neutrality": ("碳中和注销", "cancel for carbon neutrality"),
+            "ccer.submit_project": ("项目公示申请", "submit project"), "ccer.comment": ("公示意见", "public comment"),
+            "ccer.record_validation": ("审定结论", "validation"), "ccer.apply_for_registration": ("项目登记申请", "apply for registration"),
+            "ccer.decide_registration": ("项目登记决定", "registration decision"),
+            "ccer.submit_reduction_report": ("减排量公示申请", "submit reduction report"),
+            "ccer.record_verification": ("核查结论", "verification"),
+            "ccer.apply_for_reduction_registration": ("减排量登记申请", "apply for reduction registration"),
+            "ccer.decide_reduction_registration": ("减排量登记决定", "reduction registration decision"),
+            "ccer.add_methodology": ("发布方法学", "add methodology"), "ccer.accredit_body": ("审定与核查机构备案", "accredit body"),
+            "ccer.withdraw_accreditation": ("撤销机构备案", "withdraw accreditation"),
         ]
         guard let pair = names[kind] else { return kind }
         return pick(pair.0, pair.1)
     }
 }
+
+/// A form's refusal ("CODE: message", as the server redirects with it) for a page in
+/// `language`: in Chinese, what the code means first, then the code and the server's own
+/// words (which name the field or value); in English, as it is. Codes without a Chinese
+/// explanation are shown as they are in both.
+public func localizedError(_ raw: String, _ language: Language) -> String {
+    guard language == .zh, let colon = raw.firstIndex(of: ":") else { return raw }
+    guard let zh = formErrorExplanations[String(raw[..<colon])] else { return raw }
+    return "\(zh)（\(raw)）"
+}
+
+/// The Chinese explanation of the codes a web form meets most (trading, transfers, surrender,
+/// monthly data, the CCER forms).
+let formErrorExplanations: [String: String] = [
+    "INVALID_INPUT": "填写内容不完整或格式不正确，请检查各栏",
+    "INVALID_QUANTITY": "数量须为正整数吨",
+    "INVALID_PRICE": "价格须为正数，最多两位小数（元）",
+    "INVALID_AMOUNT": "金额须为正数",
+    "INVALID_VALUE": "数值不正确",
+    "INVALID_MONTH": "月份须为 1 至 12",
+    "OUTSIDE_SESSION": "不在交易时段内",
+    "MARKET_CLOSED": "今日未开市",
+    "NOT_TRADING_DAY": "非交易日",
+    "PRICE_OUT_OF_BAND": "价格超出当日涨跌幅限制",
+    "SIZE_NOT_ALLOWED": "申报数量不符合该交易方式的要求",
+    "INSUFFICIENT_FUNDS": "可用资金不足",
+    "INSUFFICIENT_UNITS": "可用配额不足",
+    "INSUFFICIENT_HOLDING": "可用持有量不足",
+    "UNITS_FROZEN": "配额已被冻结",
+    "T_PLUS_ONE": "当日买入的配额次一交易日起方可卖出",
+    "POSITION_LIMIT": "超过持仓限额",
+    "OWN_ORDER": "不能摘自己的挂牌",
+    "NOT_OWNER": "不是本账户的申报",
+    "UNKNOWN_ORDER": "申报不存在或已成交、已撤销",
+    "UNKNOWN_INSTRUMENT": "交易品种不存在",
+    "UNKNOWN_ACCOUNT": "账户不存在",
+    "ACCOUNT_NOT_OPEN": "账户未处于正常状态",
+    "ACCOUNT_NOT_ALLOWED": "该账户不能参与此项交易",
+    "LIMIT_EXCEEDED": "超过系统限额",
+    "SAME_ACCOUNT": "转出与转入账户不能相同",
+    "SELF_APPROVAL": "发起人不能复核自己发起的划转",
+    "APPROVAL_REQUIRED": "需经复核人复核",
+    "VINTAGE_NOT_ELIGIBLE": "该年度配额不能用于本年度清缴",
+    "BID_OUTSIDE_RANGE": "竞买价格超出竞价区间",
+    "BID_BELOW_MINIMUM": "竞买数量低于最低申报量",
+    "BID_OVER_CAP": "竞买数量超过单一账户上限",
+    "AUCTION_NOT_OPEN": "竞价未在进行中",
+    "QUOTE_NOT_OPEN": "报价已失效",
+    "MONTH_NOT_ENDED": "该月尚未结束",
+    "MONTH_ALREADY_SUBMITTED": "该月数据已提交",
+    "MONTHS_MISSING": "尚有月份未提交数据",
+    "REPORT_ALREADY_SUBMITTED": "年度报告已提交",
+    "UNKNOWN_FUEL": "燃料品种不存在",
+    "FUEL_NOT_REGISTERED": "该燃料未在监测计划中登记",
+    "CSV_REJECTED": "CSV 文件有错误，未导入任何数据",
+    "CSV_MALFORMED": "CSV 文件格式不正确",
+    "RATE_LIMITED": "操作过于频繁，请稍后再试",
+    "IDEMPOTENCY_KEY_REUSED": "该表单已提交过",
+    "IDEMPOTENCY_IN_PROGRESS": "该表单的上一次提交尚未完成",
+    "FORBIDDEN": "无权进行此项操作",
+    "INVALID_POLICY": "政策参数不正确",
+]

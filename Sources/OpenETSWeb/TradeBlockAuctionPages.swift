@@ -132,11 +132,11 @@ extension TradingPages {
 
     /// Who is logged in, the way back to `/trade`, the outcome of the last form and the trading day.
     func header(_ context: Context, _ account: AccountID, _ exchange: ExchangeState) -> String {
-        var body = "<div class=\"row\"><p id=\"who\">\(escape(context.principal.name)) · <code>\(escape(account.rawValue))</code> · \(escape(context.principal.role.rawValue))</p>"
+        var body = "<div class=\"row\"><p id=\"who\">\(escape(context.principal.name)) · <code>\(escape(account.rawValue))</code> · \(escape(Strings(language).roleName(context.principal.role)))</p>"
             + "<form method=\"post\" action=\"/logout\" class=\"inline\">\(hidden(context))<button id=\"logout\">\(t("退出", "Log out"))</button></form></div>"
         body += "<p><a href=\"/trade\" id=\"trade-link\">" + t("← 交易", "← Trading") + "</a></p>"
         if let message = context.message { body += "<p class=\"ok\" id=\"message\">\(escape(message))</p>" }
-        if let error = context.error { body += "<p class=\"bad\" id=\"error\">\(escape(error))</p>" }
+        if let error = context.error { body += "<p class=\"bad\" id=\"error\">\(escape(localizedError(error, language)))</p>" }
         body += "<p class=\"muted\">" + (exchange.tradingDate.map { t("交易日 ", "Trading day ") + $0.description } ?? t("休市", "Market closed")) + "</p>"
         return body
     }

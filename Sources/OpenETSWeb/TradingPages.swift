@@ -55,10 +55,13 @@ public struct TradingPages: Sendable {
     public func trade(_ context: Context, registry: RegistryState, exchange: ExchangeState) -> String {
         let principal = context.principal
         guard let account = principal.account else { return Layout(language: language, path: "/trade").page(title: t("交易", "Trading"), "") }
-        var body = "<div class=\"row\"><p id=\"who\">\(escape(principal.name)) · <code>\(escape(account.rawValue))</code> · \(escape(principal.role.rawValue))</p>"
+        var body = "<div class=\"row\"><p id=\"who\">\(escape(principal.name)) · <code>\(escape(account.rawValue))</code> · \(escape(Strings(language).roleName(principal.role)))</p>"
             + "<form method=\"post\" action=\"/logout\" class=\"inline\">\(hidden(context))<button id=\"logout\">\(t("退出", "Log out"))</button></form></div>"
         if principal.may(.mrvReport, for: account) {
             body += "<p><a href=\"/portal/entity\" id=\"portal-link\">" + t("履约与排放数据门户", "Compliance and emissions portal") + "</a></p>"
+        }
+        if principal.may(.ccerApply) {
+            body += "<p><a href=\"/portal/owner\" id=\"owner-link\">" + t("CCER 项目业主门户", "CCER project owner portal") + "</a></p>"
         }
         if principal.may(.transferInitiate, for: account) || principal.may(.approveTransfer, for: account) {
             body += "<p><a href=\"/portal/transfers\" id=\"transfers-link\">" + t("划转（四眼复核）", "Transfers (four eyes)") + "</a></p>"
@@ -70,7 +73,7 @@ public struct TradingPages: Sendable {
             body += "<p><a href=\"/trade/auctions\" id=\"auctions-link\">" + t("单向竞价", "One-way auctions") + "</a></p>"
         }
         if let message = context.message { body += "<p class=\"ok\" id=\"message\">\(escape(message))</p>" }
-        if let error = context.error { body += "<p class=\"bad\" id=\"error\">\(escape(error))</p>" }
+        if let error = context.error { body += "<p class=\"bad\" id=\"error\">\(escape(localizedError(error, language)))</p>" }
         body += "<p class=\"muted\">" + (exchange.tradingDate.map { t("交易日 ", "Trading day ") + $0.description } ?? t("休市", "Market closed")) + "</p>"
 
         // Holdings and funds.
@@ -148,10 +151,10 @@ public struct TradingPages: Sendable {
     /// The exchange operator's page: the trading day (open, close) and the surveillance alerts
     /// with their evidence.
     public func surveillance(_ context: Context, exchange: ExchangeState, canOperate: Bool) -> String {
-        var body = "<div class=\"row\"><p id=\"who\">\(escape(context.principal.name)) · \(escape(context.principal.role.rawValue))</p>"
+        var body = "<div class=\"row\"><p id=\"who\">\(escape(context.principal.name)) · \(escape(Strings(language).roleName(context.principal.role)))</p>"
             + "<form method=\"post\" action=\"/logout\" class=\"inline\">\(hidden(context))<button id=\"logout\">\(t("退出", "Log out"))</button></form></div>"
         if let message = context.message { body += "<p class=\"ok\" id=\"message\">\(escape(message))</p>" }
-        if let error = context.error { body += "<p class=\"bad\" id=\"error\">\(escape(error))</p>" }
+        if let error = context.error { body += "<p class=\"bad\" id=\"error\">\(escape(localizedError(error, language)))</p>" }
         body += "<p id=\"trading-day\">" + (exchange.tradingDate.map { t("交易日 ", "Trading day ") + $0.description + t(" 进行中", " open") } ?? t("休市", "Market closed")) + "</p>"
         if canOperate {
             if exchange.tradingDate == nil {

@@ -54,6 +54,13 @@ struct ExchangeTests {
         f.reject(.placeOrder(account: F.e1, instrument: "CEA24", side: .sell, price: 5_000, quantity: 1), .outsideSession, at: F.at(9, 29))
         f.reject(.placeOrder(account: F.e1, instrument: "CEA24", side: .sell, price: 5_000, quantity: 1), .outsideSession, at: F.at(11, 30))
         f.reject(.placeOrder(account: F.e1, instrument: "CEA24", side: .sell, price: 5_000, quantity: 1), .outsideSession, at: F.at(15, 0))
+        // The refusal says when the session is open, not only the time it was tried at.
+        do {
+            try f.market.execute(.placeOrder(account: F.e1, instrument: "CEA24", side: .sell, price: 5_000, quantity: 1), at: F.at(7, 5))
+            Issue.record("accepted at 7:05")
+        } catch {
+            #expect(error.message == "the listing session is closed at 7:05 (open 9:30-11:30, 13:00-15:00, Beijing time)", "\(error.message)")
+        }
         try f.run(.placeOrder(account: F.e1, instrument: "CEA24", side: .sell, price: 5_000, quantity: 1), at: F.at(9, 30))
         try f.run(.placeOrder(account: F.e1, instrument: "CEA24", side: .sell, price: 5_000, quantity: 1), at: F.at(14, 59))
         f.reject(.placeOrder(account: F.e1, instrument: "CEA24", side: .sell, price: 5_000, quantity: 1), .marketClosed,

@@ -47,6 +47,10 @@ struct CCERPortalTests {
         let store = world.store
         try await P.serve(world) { port in
             let owner = try await P.login(port, "owner")
+            // The owner lands on the trading screen (its account trades), which links its portal.
+            #expect(try await owner.get("/trade").body.contains("<a href=\"/portal/owner\" id=\"owner-link\">"))
+            let e1 = try await P.login(port, "e1")
+            #expect(try await e1.get("/trade").body.contains("id=\"owner-link\"") == false)
             let page = try await owner.get("/portal/owner")
             #expect(page.status == 200 && page.body.contains("id=\"owner-projects\"") && page.body.contains("川西林业碳汇造林项目"))
             #expect(page.body.contains("造林地块是否占用基本农田"), "the public-notice comment")

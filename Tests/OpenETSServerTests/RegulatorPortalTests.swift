@@ -148,6 +148,9 @@ struct RegulatorPortalTests {
             #expect(page.status == 200 && page.body.contains("生态环境部门户") && page.body.contains("href=\"/surveillance\""))
             // Nothing awaits the national review yet (Jialingjiang 2023 waits for the province).
             #expect(page.body.contains("id=\"no-national-reviews\""))
+            // Its empty table has one CSV link, its own (none added after it by TableCSV).
+            let reviewsSection = try #require(page.body.components(separatedBy: "id=\"national-reviews\"").dropFirst().first?.components(separatedBy: "<h2>").first)
+            #expect(reviewsSection.components(separatedBy: "下载 CSV").count == 2 && reviewsSection.contains("id=\"reviews-csv\""), "\(reviewsSection)")
             // The compliance dashboard and the allocation by province of power-2024 (DemoCycle's
             // hand count: final allocation GD 1,281,470 t, the largest bar, 400 px; SC 654,600 t,
             // 654,600 × 400 / 1,281,470 = 204 px), in 万吨 in Chinese.
@@ -155,6 +158,8 @@ struct RegulatorPortalTests {
             let chart = try #require(page.body.components(separatedBy: "<svg id=\"allocation-chart\"").dropFirst().first?.components(separatedBy: "</svg>").first)
             #expect(chart.contains("width=\"400\" height=\"16\" fill=\"#1d4ed8\"") && chart.contains("width=\"204\" height=\"16\" fill=\"#1d4ed8\""), "\(chart)")
             #expect(chart.contains("128.147万吨") && chart.contains("65.46万吨"))
+            // Cells in 万吨 under headers that name no other unit.
+            #expect(chart.contains(">核定分配量</text>") && !page.body.contains("预分配量（吨）") && !page.body.contains("核定分配量（吨）"))
             #expect(page.body.contains("id=\"allocation\"") && page.body.contains("href=\"/allocation/plans/power-2024\"") && page.body.contains("id=\"plans\""))
             for csv in ["reviews.csv", "mrv-totals.csv?year=2024", "compliance.csv?year=2024", "allocation.csv?year=2024", "plans.csv?year=2024"] {
                 #expect(page.body.contains("href=\"/portal/mee/\(csv.replacingOccurrences(of: "&", with: "&amp;"))\""), "\(csv)")

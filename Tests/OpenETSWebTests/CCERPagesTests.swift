@@ -56,7 +56,9 @@ struct CCERPagesTests {
         // P000001 is in the "issued" group with its dates; P000002 in notice.
         let issued = try #require(zh.firstRange(of: "id=\"projects-issued\""))
         #expect(zh[issued.lowerBound...].contains("P000001"))
-        #expect(zh.contains("registered 2025-03-10") && zh.contains("issued 2025-05-13"))
+        // The stages by their names: the project's registration, then its period's issuance.
+        #expect(zh.contains("已登记 2025-03-10") && zh.contains("已签发 2025-05-13") && !zh.contains("registered 2025"), "\(zh)")
+        #expect(CCERPages(language: .en).overview(ccer).contains("registered 2025-03-10"))
         let notice = try #require(zh.firstRange(of: "id=\"projects-project_in_notice\""))
         #expect(zh[notice.lowerBound..<issued.lowerBound].contains("P000002"))
         #expect(zh.contains("/ccer/methodologies.csv") && zh.contains("/ccer/projects.csv"))

@@ -14,6 +14,15 @@ struct FormatTests {
         #expect(Format.tonnes(0, .en) == "0 t")
     }
 
+    @Test func formErrorsAreExplainedInChinese() {
+        let raw = "INVALID_QUANTITY: quantity must be a positive whole number of tonnes"
+        #expect(localizedError(raw, .zh) == "数量须为正整数吨（INVALID_QUANTITY: quantity must be a positive whole number of tonnes）")
+        #expect(localizedError(raw, .en) == raw)
+        // A code without an explanation, or text that is no "CODE: message", is shown as it is.
+        #expect(localizedError("SOME_NEW_CODE: why", .zh) == "SOME_NEW_CODE: why")
+        #expect(localizedError("plain words", .zh) == "plain words")
+    }
+
     @Test func moneyIsExact() {
         #expect(Format.yuan(123_456) == "1,234.56")
         #expect(Format.yuan(5) == "0.05")

@@ -36,9 +36,12 @@ struct MarketPagesTests {
         #expect(zh.contains("<span class=\"up\">买1</span></td><td class=\"num\"><span class=\"up\">96.90</span></td><td class=\"num\">300</td>"))
         #expect(zh.contains("id=\"tape\"") && zh.contains("DL-1") && zh.contains("2025-06-04 10:05"))
         #expect(zh.contains("id=\"price-chart\"") && zh.contains("class=\"candle up\""))
+        // A candle's hover text in the page's language (day 1: one trade at 97.00).
+        #expect(zh.contains(" 开 97.00 高 97.00 低 97.00 收 97.00</title>"), "\(zh)")
         #expect(zh.contains("今日价格区间 87.30 – 106.70"))
         let en = try #require(MarketPages(language: .en).instrument(market(), code: "CEA24"))
         #expect(en.contains("Five-level book") && en.contains("Ask 5") && en.contains("Bid 5"))
+        #expect(en.contains(" O 97.00 H 97.00 L 97.00 C 97.00</title>"))
         #expect(MarketPages(language: .en).instrument(market(), code: "NOPE") == nil)
     }
 

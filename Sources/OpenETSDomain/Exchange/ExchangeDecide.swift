@@ -510,7 +510,9 @@ private struct TradingRules {
         }
         let minute = BeijingTime.minuteOfDay(now)
         guard sessions.contains(where: { $0.contains(minute: minute) }) else {
-            throw ExchangeError(.outsideSession, "the \(mode) session is closed at \(minute / 60):\(minute % 60 < 10 ? "0" : "")\(minute % 60)")
+            throw ExchangeError(
+                .outsideSession,
+                "the \(mode) session is closed at \(SessionWindow.clock(minute)) (open \(sessions.map(\.hours).joined(separator: ", ")), Beijing time)")
         }
     }
 

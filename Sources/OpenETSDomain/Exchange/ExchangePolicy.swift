@@ -13,6 +13,12 @@ public struct SessionWindow: Hashable, Codable, Sendable {
     }
 
     public func contains(minute: Int) -> Bool { minute >= start && minute < end }
+
+    /// "9:30-11:30" (Beijing time).
+    public var hours: String { "\(Self.clock(start))-\(Self.clock(end))" }
+
+    /// A minute of the day as "9:05".
+    public static func clock(_ minute: Int) -> String { "\(minute / 60):\(minute % 60 < 10 ? "0" : "")\(minute % 60)" }
 }
 
 /// The trading system's rules as data, versioned: a regulator or the exchange publishes a new
