@@ -80,5 +80,7 @@ public enum SiteStyle {
         #book { max-width: 28rem; }
         form.inline { display: inline; } div.row { display: flex; gap: 1rem; align-items: center; } form.row { display: flex; gap: .4rem; align-items: center; margin: 0; }
         form.row input, form.row select { width: auto; max-width: 9rem; } form.stack label { display: block; margin: .6rem 0; }
+        form.stack textarea { display: block; width: 100%; max-width: 40rem; } form.stack input { max-width: 100%; }
+        td form.stack { min-width: 18rem; } td form.stack textarea, td form.stack input { width: 100%; }
         """
 }
