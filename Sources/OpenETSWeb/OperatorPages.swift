@@ -145,7 +145,7 @@ public struct OperatorPages: Sendable {
                 let bids = exchange.bids.values.filter { $0.auction == a.id }.count
                 var result = "—"
                 if let r = a.result {
-                    result = escape(r.reason) + " · " + t("出清价 ", "clearing ") + (r.clearingPrice.map(Fen.text) ?? "—")
+                    result = escape(Strings(language).auctionOutcome(r.reason)) + " · " + t("出清价 ", "clearing ") + (r.clearingPrice.map(Fen.text) ?? "—")
                         + " · " + t("成交 ", "filled ") + Format.grouped(r.fills.reduce(0) { $0 + $1.quantity }) + " · " + t("未成交 ", "unsold ") + Format.grouped(r.unsold)
                 } else if a.status == .announced {
                     result = t("申报 ", "bids ") + "\(bids)"
@@ -161,7 +161,7 @@ public struct OperatorPages: Sendable {
                 }
                 return ["\(a.id)", escape(a.applicant.rawValue), escape(a.instrument), sideName(a.side), Format.grouped(a.quantity),
                         Fen.text(a.floorPrice) + "–" + Fen.text(a.ceilingPrice), Format.beijingTime(a.opensAt) + " – " + Format.beijingTime(a.closesAt),
-                        escape(a.pricing.rawValue) + ", " + escape(a.tieBreak.rawValue) + (a.tieBreak == .random ? " (seed \(a.seed))" : "") + ", ≥\(Format.grouped(a.minBidQuantity)) t, ≤\(a.maxSharePerMille)‰",
+                        escape(Strings(language).auctionTerms(a.pricing, a.tieBreak, seed: a.seed)) + ", ≥\(Format.grouped(a.minBidQuantity)) t, ≤\(a.maxSharePerMille)‰",
                         "<span data-status=\"\(a.status.rawValue)\">\(auctionStatus(a.status))</span>", result, clear]
             }, numeric: [0, 4], id: "auctions")
 
@@ -179,7 +179,7 @@ public struct OperatorPages: Sendable {
         body += table(
             [t("时间", "Time"), t("规则", "Rule"), t("品种", "Instrument"), t("账户", "Accounts"), t("证据", "Evidence"), t("成交", "Deals")],
             exchange.alerts.reversed().prefix(Self.maxAlertsShown).map { a in
-                [Format.beijingTime(a.raisedAt), escape(a.rule.rawValue), escape(a.instrument), escape(a.accounts.map(\.rawValue).joined(separator: ", ")),
+                [Format.beijingTime(a.raisedAt), escape(Strings(language).surveillanceRule(a.rule)), escape(a.instrument), escape(a.accounts.map(\.rawValue).joined(separator: ", ")),
                  escape(a.evidence), escape(a.deals.map(\.rawValue).joined(separator: ", "))]
             }, id: "alerts")
         return frame(context, path: "/portal/exchange", title: t("交易所运营", "Exchange operations"), body)

@@ -123,6 +123,36 @@ public struct Strings: Sendable {
         }
     }
 
+    /// A surveillance rule by its name.
+    public func surveillanceRule(_ rule: SurveillanceAlert.Rule) -> String {
+        switch rule {
+        case .selfTrade: pick("自成交", "self-trade")
+        case .sameGroup: pick("同一集团内成交", "same group")
+        case .washRoundTrip: pick("对倒交易", "wash round trip")
+        case .placeAndCancel: pick("频繁申报撤单", "place and cancel")
+        case .closeMoving: pick("影响收盘价", "moving the close")
+        case .largeHolder: pick("大额持仓", "large holder")
+        }
+    }
+
+    /// An auction's pricing and tie-break, as the operator set them.
+    public func auctionTerms(_ pricing: AuctionTerms.Pricing, _ tieBreak: AuctionTerms.TieBreak, seed: UInt64) -> String {
+        let price = pricing == .uniform ? pick("统一价格", "uniform price") : pick("按申报价格", "pay as bid")
+        let tie = tieBreak == .time ? pick("时间优先", "time priority") : pick("随机（种子 \(seed)）", "random (seed \(seed))")
+        return price + pick("，", ", ") + tie
+    }
+
+    /// An auction's outcome as the clearing words it ("fully sold", "no valid bids"…); words
+    /// with figures in them (an undersubscription, a cancellation's reason) as they are.
+    public func auctionOutcome(_ reason: String) -> String {
+        switch reason {
+        case "fully sold": pick("全部成交", "fully sold")
+        case "partly sold": pick("部分成交", "partly sold")
+        case "no valid bids": pick("无有效申报", "no valid bids")
+        default: reason
+        }
+    }
+
     /// A fuel of the monthly data by its name.
     public func fuel(_ fuel: Fuel) -> String {
         switch fuel {

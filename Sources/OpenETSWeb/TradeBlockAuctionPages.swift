@@ -94,7 +94,7 @@ extension TradingPages {
                     let result = auction.result
                     status = (auction.status == .cleared ? t("已出清", "cleared") : t("已取消", "cancelled"))
                         + (result?.clearingPrice.map { " · " + t("出清价 ", "price ") + Fen.text($0) } ?? "")
-                        + (result.map { " · " + t("未成交 ", "unsold ") + Format.grouped($0.unsold) + " t · " + escape($0.reason) } ?? "")
+                        + (result.map { " · " + t("未成交 ", "unsold ") + Format.grouped($0.unsold) + " t · " + escape(Strings(language).auctionOutcome($0.reason)) } ?? "")
                 }
                 let cap = auction.quantity * auction.maxSharePerMille / 1_000
                 var bid = ""

@@ -167,7 +167,7 @@ public struct TradingPages: Sendable {
         body += table(
             [t("时间", "Time"), t("规则", "Rule"), t("品种", "Instrument"), t("账户", "Accounts"), t("证据", "Evidence"), t("成交", "Deals")],
             exchange.alerts.reversed().prefix(200).map { a in
-                [Format.beijingTime(a.raisedAt), escape(a.rule.rawValue), escape(a.instrument), escape(a.accounts.map(\.rawValue).joined(separator: ", ")),
+                [Format.beijingTime(a.raisedAt), escape(Strings(language).surveillanceRule(a.rule)), escape(a.instrument), escape(a.accounts.map(\.rawValue).joined(separator: ", ")),
                  escape(a.evidence), escape(a.deals.map(\.rawValue).joined(separator: ", "))]
             }, id: "alerts")
         return Layout(language: language, path: "/surveillance").page(title: t("交易监控", "Surveillance"), body)

@@ -128,7 +128,11 @@ struct OperatorPortalTests {
             #expect(Self.ok(cleared)?.contains("clear_auction") == true, "\(Self.error(cleared) ?? "")")
             let ended = try #require(await service.exchange.auctions[auction.id])
             #expect(ended.status != .announced && ended.result?.unsold == 10_000)
-            #expect(try await operatorClient.get("/portal/exchange").body.contains(ended.result!.reason.replacingOccurrences(of: "'", with: "&#39;")))
+            // The outcome and the terms in the page's language.
+            #expect(ended.result?.reason == "no valid bids", "\(ended.result?.reason ?? "-")")
+            let endedPage = try await operatorClient.get("/portal/exchange").body
+            #expect(endedPage.contains("无有效申报") && endedPage.contains("统一价格，随机（种子 42）"))
+            #expect(try await operatorClient.get("/portal/exchange?lang=en").body.contains("no valid bids"))
 
             // Withdrawing an announced auction: a reason is required; the applicant's lock is released.
             let available = await service.state.holdings[HoldingKey(account: "ENT-000003", unit: "CEA24")]?.available ?? 0
