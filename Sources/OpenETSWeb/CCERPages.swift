@@ -116,7 +116,7 @@ public struct CCERPages: Sendable {
         body += table(
             [t("编号", "Code"), t("名称", "Name"), t("领域", "Sector"), t("温室气体", "Gases"), t("发布", "Published")],
             ccer.methodologies.values.sorted { $0.code < $1.code }.map { m in
-                [escape(m.code), escape(language == .zh ? m.name : m.nameEn), escape(m.sector), escape(m.gases.map(\.rawValue).joined(separator: ", ")),
+                [escape(m.code), escape(language == .zh ? m.name : m.nameEn), escape(Strings(language).ccerSector(m.sector)), escape(m.gases.map(\.rawValue).joined(separator: ", ")),
                  m.publishedOn.description]
             }, id: "methodologies")
         body += csvLink("/ccer/methodologies.csv")
@@ -147,7 +147,7 @@ public struct CCERPages: Sendable {
         body += table(
             [t("名称", "Name"), t("业主账户", "Owner account"), t("方法学", "Methodology"), t("地点", "Location"), t("类型", "Type"),
              t("开工", "Construction"), t("计入期", "Crediting period"), t("预计年减排量", "Expected t/yr"), t("阶段", "Stage")],
-            [[escape(a.name), escape(a.owner.rawValue), escape(a.methodology), escape("\(a.province) \(a.location)"), escape(a.type),
+            [[escape(a.name), escape(a.owner.rawValue), escape(a.methodology), escape("\(a.province) \(a.location)"), escape(Strings(language).projectType(a.type)),
               a.constructionStart.description, "\(a.creditingStart) – \(a.creditingEnd)", Format.tonnes(a.expectedAnnualReductionsT, language),
               escape(stage(p.stage))]], id: "project")
         body += "<p>\(t("设计文件", "Design document")) SHA-256: <code>\(escape(a.designDocumentSHA256))</code></p>"

@@ -32,7 +32,7 @@ extension CCERPortalPages {
             [t("编号", "Code"), t("名称", "Name"), t("领域", "Sector"), t("温室气体", "Gases"), t("计入期（年）", "Crediting period (years)"), t("发布", "Published")],
             ccer.methodologies.values.sorted { $0.code < $1.code }.map { m in
                 let rule = m.creditingPeriod
-                return [escape(m.code), escape(language == .zh ? m.name : m.nameEn), escape(m.sector), escape(m.gases.map(\.rawValue).joined(separator: ", ")),
+                return [escape(m.code), escape(language == .zh ? m.name : m.nameEn), escape(Strings(language).ccerSector(m.sector)), escape(m.gases.map(\.rawValue).joined(separator: ", ")),
                         "\(rule.minYears.map { "\($0)–" } ?? "≤")\(rule.maxYears)\(rule.renewable ? t("，可更新", ", renewable") : "")", m.publishedOn.description]
             }, id: "regulator-methodologies")
         let gases = GreenhouseGas.allCases.map {

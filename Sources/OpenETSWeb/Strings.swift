@@ -123,6 +123,23 @@ public struct Strings: Sendable {
         }
     }
 
+    /// A CCER methodology's sectoral scope (as the methodologies name it in English) by its
+    /// Chinese name [seed 003 §5.2]; another text as it is.
+    public func ccerSector(_ sector: String) -> String {
+        let names = [
+            "energy industries": "能源产业", "transport": "交通运输", "fugitive emissions from fuels": "燃料的逸散排放",
+            "afforestation and reforestation": "林业和其他碳汇类型",
+        ]
+        return language == .zh ? names[sector] ?? sector : sector
+    }
+
+    /// A CCER project's type as the demo projects give it; another text (an owner's own words)
+    /// as it is.
+    public func projectType(_ type: String) -> String {
+        let names = ["afforestation": "造林", "grid solar thermal": "并网光热发电", "offshore wind": "海上风电", "mangrove": "红树林营造"]
+        return language == .zh ? names[type] ?? type : type
+    }
+
     /// A surveillance rule by its name.
     public func surveillanceRule(_ rule: SurveillanceAlert.Rule) -> String {
         switch rule {

@@ -53,6 +53,9 @@ struct CCERPagesTests {
         let (ccer, _) = try Self.states()
         let zh = CCERPages(language: .zh).overview(ccer)
         #expect(zh.contains("温室气体自愿减排项目") && zh.contains("CCER-14-001-V01") && zh.contains("造林碳汇"))
+        // Sectoral scopes by their Chinese names, in English as the methodologies give them.
+        #expect(zh.contains("林业和其他碳汇类型") && !zh.contains("afforestation and reforestation"))
+        #expect(CCERPages(language: .en).overview(ccer).contains("afforestation and reforestation"))
         // P000001 is in the "issued" group with its dates; P000002 in notice.
         let issued = try #require(zh.firstRange(of: "id=\"projects-issued\""))
         #expect(zh[issued.lowerBound...].contains("P000001"))
