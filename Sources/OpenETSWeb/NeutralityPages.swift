@@ -115,7 +115,7 @@ public struct NeutralityPages: Sendable {
         body += table(
             [t("因子", "Factor"), t("千克 CO2e / 单位", "kg CO2e per unit"), t("单位", "Unit"), t("来源", "Source"), t("已核实", "Verified")],
             factors.factors.sorted { $0.key < $1.key }.map { key, factor in
-                ["<code>\(escape(key))</code>", escape(factor.kgPerUnit), escape(factor.unit), escape(factor.source),
+                ["<code>\(escape(key))</code>", escape(factor.kgPerUnit), escape(Strings(language).factorUnit(factor.unit)), escape(factor.source),
                  factor.verified ? t("是", "yes") : "<span class=\"bad\">" + t("否（占位值）", "no (placeholder)") + "</span>"]
             }, numeric: [1], id: "factors")
         body += "<p class=\"muted\">\(escape(factors.note))</p>"
@@ -150,7 +150,7 @@ public struct NeutralityPages: Sendable {
         html += table(
             [t("项目", "Item"), t("活动量", "Quantity"), t("因子", "Factor"), t("千克 CO2e / 单位", "kg CO2e per unit"), t("千克 CO2e", "kg CO2e"), t("来源", "Source")],
             output.lines.map { line in
-                [escape(line.item), "\(escape(line.quantity)) \(escape(line.unit))", "<code>\(escape(line.factorKey))</code>", escape(line.kgPerUnit),
+                [escape(line.item), "\(escape(line.quantity)) \(escape(Strings(language).factorUnit(line.unit)))", "<code>\(escape(line.factorKey))</code>", escape(line.kgPerUnit),
                  escape(line.kgCO2e), escape(line.source) + (line.verified ? "" : " <span class=\"bad\">[\(t("未核实", "unverified"))]</span>")]
             }, numeric: [3, 4], id: "calc-lines")
         html += "<p id=\"calc-total\">" + t("合计 ", "Total ") + escape(output.totalKgCO2e) + t(" 千克 = ", " kg = ") + escape(output.totalTCO2e)

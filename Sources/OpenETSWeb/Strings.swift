@@ -140,6 +140,12 @@ public struct Strings: Sendable {
         return language == .zh ? names[type] ?? type : type
     }
 
+    /// A neutrality factor's unit (as the factor tables give it) in the page's language.
+    public func factorUnit(_ unit: String) -> String {
+        let names = ["passenger-km": "人公里", "room-night": "间夜", "kWh": "千瓦时"]
+        return language == .zh ? names[unit] ?? unit : unit
+    }
+
     /// A surveillance rule by its name.
     public func surveillanceRule(_ rule: SurveillanceAlert.Rule) -> String {
         switch rule {

@@ -53,6 +53,9 @@ struct NeutralityPagesTests {
         #expect(zh.contains("活动碳中和计算器") && zh.contains("id=\"calc-cancel-quantity\">23<"))
         #expect(zh.contains("22,943.09568") == false && zh.contains("22943.09568"))
         #expect(zh.contains("national grid emission factor 0.5703") && zh.contains("[未核实]"))
+        // Units in the page's language (the factors' sources are the tables' own words).
+        #expect(zh.contains("150 间夜") && zh.contains(">间夜<") && !zh.contains(">room-night<"), "\(zh)")
+        #expect(NeutralityPages(language: .en).calculator(form, result: .success(output), factors: .standard).contains("150 room-night"))
         #expect(zh.contains("&lt;b&gt;OpenETS&lt;/b&gt; &amp; 2025") && !zh.contains("<b>OpenETS"))
         // The link carries the quantity and the event, percent-encoded.
         #expect(zh.contains("href=\"/neutrality?quantity=23&amp;purpose=event&amp;subject=%3Cb%3EOpenETS%3C%2Fb%3E%20%26%202025\""))
