@@ -176,7 +176,7 @@ public struct AccountOpeningPages: Sendable {
         html += "<p>\(t("证件号码", "Identifier")) <code>\(escape(form.ownerID))</code>" + (form.province.map { " · \(t("省份", "Province")) \(escape($0))" } ?? "")
             + " · \(t("状态", "Status")) <span class=\"status\">\(escape(statusName(application.status)))</span>"
             + (application.account.map { " · <a href=\"/accounts/\(escape($0.rawValue))\">\(escape($0.rawValue))</a>" } ?? "") + "</p>"
-        html += "<p>\(t("用户", "Users")): " + form.users.map { "<code>\(escape($0.userID))</code> \(escape($0.name)) (\($0.role.rawValue))" }.joined(separator: ", ") + "</p>"
+        html += "<p>\(t("用户", "Users")): " + form.users.map { "<code>\(escape($0.userID))</code> \(escape($0.name)) (\(escape(Strings(language).roleName($0.role))))" }.joined(separator: ", ") + "</p>"
         html += "<table class=\"documents\"><thead><tr><th>\(t("文件", "File"))</th><th>SHA-256</th><th>\(t("字节", "Bytes"))</th></tr></thead><tbody>"
         for document in form.documents {
             let link = "/accounts/review/document?application=\(escape(application.id))&amp;sha256=\(escape(document.sha256))"
