@@ -117,7 +117,7 @@ public struct Strings: Sendable {
         case .registryOperator: pick("注册登记机构", "registry operator")
         case .projectOwner: pick("CCER 项目业主", "CCER project owner")
         case .validationBody: pick("审定与核查机构", "validation and verification body")
-        case .investor: pick("投资机构", "investor")
+        case .investor: pick("投资者", "investor")
         case .pledgee: pick("质权人", "pledgee")
         case .public: pick("公众", "public")
         }
@@ -202,7 +202,7 @@ public struct Strings: Sendable {
             "exchange.cancel_order": ("撤单", "cancel order"), "exchange.quote_block": ("大宗协议报价", "block quote"),
             "exchange.counter_block": ("大宗协议还价", "block counter-offer"), "exchange.accept_block": ("大宗协议成交", "block deal"),
             "exchange.cancel_quote": ("撤销大宗报价", "cancel block quote"), "exchange.announce_auction": ("发布单向竞价", "announce auction"),
-            "exchange.bid": ("竞买申报", "auction bid"), "exchange.clear_auction": ("单向竞价成交", "auction clearing"),
+            "exchange.bid": ("竞价申报", "auction bid"), "exchange.clear_auction": ("单向竞价成交", "auction clearing"),
             "exchange.cancel_auction": ("撤销单向竞价", "cancel auction"), "exchange.open_day": ("开市", "open trading day"),
             "exchange.close_day": ("闭市", "close trading day"), "exchange.list_instrument": ("上市交易品种", "list instrument"),
             "exchange.admit_member": ("交易会员准入", "admit member"), "exchange.set_fee_accounts": ("设置费用账户", "fee accounts"),
@@ -236,8 +236,8 @@ public func localizedError(_ raw: String, _ language: Language) -> String {
 /// monthly data, the CCER forms).
 let formErrorExplanations: [String: String] = [
     "INVALID_INPUT": "填写内容不完整或格式不正确，请检查各栏",
-    "INVALID_QUANTITY": "数量须为正整数吨",
-    "INVALID_PRICE": "价格须为正数，最多两位小数（元）",
+    "INVALID_QUANTITY": "数量不正确：须为正整数吨，且不超过可成交数量",
+    "INVALID_PRICE": "价格不正确",
     "INVALID_AMOUNT": "金额须为正数",
     "INVALID_VALUE": "数值不正确",
     "INVALID_MONTH": "月份须为 1 至 12",
@@ -247,12 +247,12 @@ let formErrorExplanations: [String: String] = [
     "PRICE_OUT_OF_BAND": "价格超出当日涨跌幅限制",
     "SIZE_NOT_ALLOWED": "申报数量不符合该交易方式的要求",
     "INSUFFICIENT_FUNDS": "可用资金不足",
-    "INSUFFICIENT_UNITS": "可用配额不足",
+    "INSUFFICIENT_UNITS": "可用数量不足",
     "INSUFFICIENT_HOLDING": "可用持有量不足",
-    "UNITS_FROZEN": "配额已被冻结",
-    "T_PLUS_ONE": "当日买入的配额次一交易日起方可卖出",
+    "UNITS_FROZEN": "部分已被冻结",
+    "T_PLUS_ONE": "当日买入的产品次一交易日起方可卖出",
     "POSITION_LIMIT": "超过持仓限额",
-    "OWN_ORDER": "不能摘自己的挂牌",
+    "OWN_ORDER": "不能与本账户自己的申报、报价或竞价成交",
     "NOT_OWNER": "不是本账户的申报",
     "UNKNOWN_ORDER": "申报不存在或已成交、已撤销",
     "UNKNOWN_INSTRUMENT": "交易品种不存在",
@@ -261,12 +261,12 @@ let formErrorExplanations: [String: String] = [
     "ACCOUNT_NOT_ALLOWED": "该账户不能参与此项交易",
     "LIMIT_EXCEEDED": "超过系统限额",
     "SAME_ACCOUNT": "转出与转入账户不能相同",
-    "SELF_APPROVAL": "发起人不能复核自己发起的划转",
+    "SELF_APPROVAL": "不能复核自己发起或提交的事项",
     "APPROVAL_REQUIRED": "需经复核人复核",
     "VINTAGE_NOT_ELIGIBLE": "该年度配额不能用于本年度清缴",
-    "BID_OUTSIDE_RANGE": "竞买价格超出竞价区间",
-    "BID_BELOW_MINIMUM": "竞买数量低于最低申报量",
-    "BID_OVER_CAP": "竞买数量超过单一账户上限",
+    "BID_OUTSIDE_RANGE": "竞价申报价格超出竞价区间",
+    "BID_BELOW_MINIMUM": "竞价申报数量低于最低申报量",
+    "BID_OVER_CAP": "申报数量超过本次竞价的总量",
     "AUCTION_NOT_OPEN": "竞价未在进行中",
     "QUOTE_NOT_OPEN": "报价已失效",
     "MONTH_NOT_ENDED": "该月尚未结束",

@@ -16,7 +16,7 @@ struct FormatTests {
 
     @Test func formErrorsAreExplainedInChinese() {
         let raw = "INVALID_QUANTITY: quantity must be a positive whole number of tonnes"
-        #expect(localizedError(raw, .zh) == "数量须为正整数吨（INVALID_QUANTITY: quantity must be a positive whole number of tonnes）")
+        #expect(localizedError(raw, .zh) == "数量不正确：须为正整数吨，且不超过可成交数量（INVALID_QUANTITY: quantity must be a positive whole number of tonnes）")
         #expect(localizedError(raw, .en) == raw)
         // A code without an explanation, or text that is no "CODE: message", is shown as it is.
         #expect(localizedError("SOME_NEW_CODE: why", .zh) == "SOME_NEW_CODE: why")
