@@ -19,15 +19,19 @@ public enum APITokenLookup: Hashable, Sendable {
 /// A bearer token as a request presented it, hashed once: the token cache, the store and the
 /// API's rate limiter are all keyed by its SHA-256, so one request computes it once.
 public struct PresentedAPIToken: Hashable, Sendable {
-    /// SHA-256 of the token as presented (hex).
+    /// SHA-256 of the token as presented (hex); for one that cannot be a token,
+    /// `implausibleHash` (it is never hashed: no work for an oversized header).
     public let hash: String
     /// Whether it could be a token at all: 1 to `AccessService.maxTokenBytes` bytes. One that
     /// cannot is never looked up.
     public let plausible: Bool
 
+    /// The key of every implausible token (one rate-limit bucket for them all; never a hex digest).
+    public static let implausibleHash = "-"
+
     public init(_ token: String) {
-        hash = sha256Hex(token)
         plausible = !token.isEmpty && token.utf8.count <= AccessService.maxTokenBytes
+        hash = plausible ? sha256Hex(token) : Self.implausibleHash
     }
 }
 
