@@ -253,6 +253,7 @@ struct APIMRVEvidencePolicyTests {
             let badDate = try await api.call("POST", versions, token: t["mee"], key: "pub-date", body: Self.json([
                 "tables": good, "note": "x", "effectiveFrom": "2025-13-01"] as [String: Any]))
             #expect(badDate.status == 422 && badDate.code == "INVALID_POLICY", "\(badDate.body)")
+            #expect((badDate.json["details"] as? [String: String])?["effectiveFrom"]?.contains("2025-13-01") == true, "\(badDate.body)")
             let garbage = try await api.call("POST", versions, token: t["mee"], key: "pub-garbage", body: #"{"tables":{"platform":[]},"note":"x"}"#)
             #expect(garbage.status == 422 && garbage.code == "INVALID_POLICY", "\(garbage.body)")
             let versionBefore = await mrv.policyVersion

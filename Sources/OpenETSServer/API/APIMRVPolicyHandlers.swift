@@ -143,8 +143,13 @@ extension APIHandler {
 
     /// A refused check or publication's `details`: INVALID_POLICY's problem under its field
     /// (`policyProblemDetails`), any other refusal the command only.
+    /// The service words the date's field as the CLI's file does (`effective_from`); the API's
+    /// body calls it `effectiveFrom`, and so does `details`.
     static func mrvRefusalDetails(_ command: String, _ error: MRVError) -> [String: String] {
-        error.code == .invalidPolicy ? policyProblemDetails(command, [error.message]) : ["command": command]
+        guard error.code == .invalidPolicy else { return ["command": command] }
+        var details = policyProblemDetails(command, [error.message])
+        if let date = details.removeValue(forKey: "effective_from") { details["effectiveFrom"] = date }
+        return details
     }
 
     /// The tables as the spec's free-form document (the JSON `openets mrv policy show` prints).
