@@ -137,9 +137,39 @@ struct PortalServerTests {
             #expect(try await e1.get("/portal/entity").body.contains("<html lang=\"en"))
             // Back to Chinese the same way, from a portal page.
             #expect(try await e1.get("/portal/entity?lang=zh").cookie == "lang=zh")
-            // A page that remembers the choice itself, and a public one.
+            // A page that remembers the choice itself sets one cookie, not a second from the middleware.
             #expect(try await Self.client(port).get("/market?lang=en").cookie == "lang=en")
+            let (_, raw) = try await URLSession(configuration: .ephemeral).data(from: URL(string: "http://127.0.0.1:\(port)/market?lang=en")!)
+            let setCookie = (raw as! HTTPURLResponse).value(forHTTPHeaderField: "Set-Cookie") ?? ""
+            #expect(setCookie.components(separatedBy: "lang=en").count == 2, "\(setCookie)")
             #expect(try await Self.client(port).get("/api/v1/market/instruments?lang=en").cookie == nil)
+        }
+    }
+
+    /// The trading form names the field it cannot read, audits the refusal and sends nothing
+    /// to the exchange; in Chinese the code's meaning comes first.
+    @Test func aBadOrderFormNamesItsField() async throws {
+        let world = try await Self.world()
+        let (store, service) = (world.store, world.service)
+        try await Self.serve(world) { port in
+            let e1 = try await Self.login(port, "e1")
+            let csrf = try await Self.csrf(e1, "/trade")
+            let head = await service.head
+            let order = [("instrument", "CEA24"), ("side", "buy"), ("price", "97.50"), ("quantity", "100")]
+            for (field, bad, expected) in [
+                ("price", "abc", "INVALID_INPUT: price: 'abc' is not a price in yuan with at most 2 decimals (e.g. 97.50)"),
+                ("quantity", "1.5", "INVALID_INPUT: quantity: '1.5' is not a whole number of tonnes"),
+                ("side", "hold", "INVALID_INPUT: side: buy or sell"),
+            ] {
+                let fields = order.map { $0.0 == field ? (field, bad) : $0 }
+                let refused = try await e1.send("POST", "/trade/place", form: Self.form(csrf, fields))
+                #expect(Self.outcome(refused).error == expected, "\(field): \(refused.location ?? "-")")
+            }
+            #expect(await service.head == head, "nothing reached the exchange")
+            let lines = try await store.audit(limit: 1_000).filter { $0.user == "e1" && $0.action == "place_order" }
+            #expect(lines.filter { $0.detail == "rejected INVALID_INPUT" }.count == 3, "\(lines)")
+            let page = try await e1.get("/trade?error=" + "INVALID_INPUT: side: buy or sell".addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)
+            #expect(page.body.contains("填写内容不完整或格式不正确，请检查各栏（INVALID_INPUT: side: buy or sell）"))
         }
     }
 
