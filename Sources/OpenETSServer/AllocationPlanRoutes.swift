@@ -16,29 +16,29 @@ struct AllocationPlanRoutes: Sendable {
     let plans: AllocationPlanService?
 
     func list(_ request: Request) async throws -> Response {
-        let (language, remember) = language(request)
-        return page(AllocationPlanPages(language: language).list(try await rows()), remember: remember)
+        let language = pageLanguage(request)
+        return page(AllocationPlanPages(language: language).list(try await rows()))
     }
 
     func plan(_ request: Request, id: String) async throws -> Response {
-        let (language, remember) = language(request)
+        let language = pageLanguage(request)
         let pages = AllocationPlanPages(language: language)
         let row = try await rows().first { $0.id == id }
         let wanted = request.uri.queryParameters.get("version").flatMap { Int(String($0)) }
         let stored = try await plans?.versions(id: id) ?? []
         if let row {
             if let wanted, let version = stored.first(where: { $0.plan.version == wanted }) {
-                return page(pages.plan(version.plan, version: Self.version(version), versions: row.versions), remember: remember)
+                return page(pages.plan(version.plan, version: Self.version(version), versions: row.versions))
             }
             if wanted == nil, let current = row.current, let currentVersion = row.currentVersion {
-                return page(pages.plan(current, version: currentVersion, versions: row.versions), remember: remember)
+                return page(pages.plan(current, version: currentVersion, versions: row.versions))
             }
             // Only drafts: the latest is shown for review.
             if wanted == nil, let latest = stored.last {
-                return page(pages.plan(latest.plan, version: Self.version(latest), versions: row.versions), remember: remember)
+                return page(pages.plan(latest.plan, version: Self.version(latest), versions: row.versions))
             }
         }
-        return page(RegistryPages(language: language).notFound(path: request.uri.path), status: .notFound, remember: remember)
+        return page(RegistryPages(language: language).notFound(path: request.uri.path), status: .notFound)
     }
 
     func rows() async throws -> [AllocationPlanPages.Row] {
@@ -66,8 +66,4 @@ struct AllocationPlanRoutes: Sendable {
             loadedAt: stored.loadedAt.beijingMinute, publishedBy: stored.publishedBy, publishedAt: stored.publishedAt?.beijingMinute)
     }
 
-    func language(_ request: Request) -> (Language, Language?) {
-        let query = request.uri.queryParameters.get("lang").map { String($0) }
-        return (Language(query: query, cookie: request.cookies["lang"]?.value), Language(rawValue: query ?? ""))
-    }
 }

@@ -20,9 +20,7 @@ struct CCERCommentRoutes: Sendable {
 
     /// GET /ccer/projects/{id}: the public page, with the comment forms of the reader.
     func projectPage(_ request: Request, id: CCERProjectID) async throws -> Response {
-        let query = request.uri.queryParameters.get("lang").map { String($0) }
-        let language = Language(query: query, cookie: request.cookies["lang"]?.value)
-        let remember = Language(rawValue: query ?? "")
+        let language = pageLanguage(request)
         var context: TradingPages.Context?
         var allowed = false
         if let (_, session, principal) = try await trading.current(request) {
@@ -37,9 +35,9 @@ struct CCERCommentRoutes: Sendable {
             context: context, allowed: allowed, today: BeijingTime.date(service.now()), maxTextLength: limits.maxTextLength,
             maxCommentsPerUser: limits.maxCommentsPerUserPerNotice)
         guard let html = CCERPages(language: language).project(await service.ccer, id: id, comments: forms) else {
-            return page(RegistryPages(language: language).notFound(path: request.uri.path), status: .notFound, remember: remember)
+            return page(RegistryPages(language: language).notFound(path: request.uri.path), status: .notFound)
         }
-        return page(html, remember: remember)
+        return page(html)
     }
 
     /// POST /ccer/projects/{id}/comment: `text`, and `period` for a reduction notice.

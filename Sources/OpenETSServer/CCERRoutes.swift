@@ -63,17 +63,12 @@ struct CCERRoutes: Sendable {
     /// Most neutrality certificates whose codes one listing computes (one journal read each).
     static let maxCertificatesListed = 1_000
 
-    func language(_ request: Request) -> (Language, Language?) {
-        let query = request.uri.queryParameters.get("lang").map { String($0) }
-        return (Language(query: query, cookie: request.cookies["lang"]?.value), Language(rawValue: query ?? ""))
-    }
-
     func html(_ request: Request, _ render: (CCERPages, CCERState, RegistryState) -> String?) async -> Response {
-        let (language, remember) = language(request)
+        let language = pageLanguage(request)
         guard let html = render(CCERPages(language: language), await service.ccer, await service.state) else {
-            return page(RegistryPages(language: language).notFound(path: request.uri.path), status: .notFound, remember: remember)
+            return page(RegistryPages(language: language).notFound(path: request.uri.path), status: .notFound)
         }
-        return page(html, remember: remember)
+        return page(html)
     }
 
     func csv(_ name: String, _ render: (CCERState, RegistryState) -> String) async -> Response {
@@ -102,19 +97,19 @@ struct CCERRoutes: Sendable {
     }
 
     func certificatePage(_ request: Request, code: String?) async throws -> Response {
-        let (language, remember) = language(request)
+        let language = pageLanguage(request)
         let pages = CCERPages(language: language)
-        guard let code, !code.isEmpty else { return page(pages.certificate(code: nil, result: nil), remember: remember) }
+        guard let code, !code.isEmpty else { return page(pages.certificate(code: nil, result: nil)) }
         switch try await service.checkCertificate(code: code) {
         case .success(let r):
             let view = CCERPages.CertificateView(
                 code: r.code, number: r.number, beneficiary: r.beneficiary,
                 purpose: NeutralityPurpose(rawValue: r.purpose).map(pages.purpose) ?? r.purpose, subject: r.subject, unit: r.unit,
                 quantity: r.quantity, serialTexts: r.serialTexts, cancelledOn: r.cancelledOn, entrySeq: r.entrySeq, entryHash: r.entryHash)
-            return page(pages.certificate(code: code, result: .success(view)), remember: remember)
+            return page(pages.certificate(code: code, result: .success(view)))
         case .failure(let failure):
             let html = pages.certificate(code: code, result: .failure(.init(code: failure.code.rawValue, message: failure.message)))
-            return page(html, status: failure.code == .malformedCode ? .badRequest : .notFound, remember: remember)
+            return page(html, status: failure.code == .malformedCode ? .badRequest : .notFound)
         }
     }
 }

@@ -29,7 +29,7 @@ struct NeutralityRoutes: Sendable {
     /// GET /neutrality/calculator: the form, and with inputs the result (400 with the
     /// calculator's code when they are wrong).
     func calculatorPage(_ request: Request) -> Response {
-        let (language, remember) = languageChoice(request)
+        let language = pageLanguage(request)
         let query = Self.formQuery(request)
         let form = NeutralityPages.CalculatorForm { query[$0] }
         var result: Result<NeutralityCalculator.Output, CCERError>?
@@ -42,7 +42,7 @@ struct NeutralityRoutes: Sendable {
         }
         var failed = false
         if case .some(.failure) = result { failed = true }
-        return page(NeutralityPages(language: language).calculator(form, result: result, factors: factors), status: failed ? .badRequest : .ok, remember: remember)
+        return page(NeutralityPages(language: language).calculator(form, result: result, factors: factors), status: failed ? .badRequest : .ok)
     }
 
     /// GET /neutrality: the participant's buy-and-cancel page; to the login first (and back).
@@ -188,8 +188,4 @@ struct NeutralityRoutes: Sendable {
         return fields
     }
 
-    private func languageChoice(_ request: Request) -> (Language, Language?) {
-        let query = request.uri.queryParameters.get("lang").map { String($0) }
-        return (Language(query: query, cookie: request.cookies["lang"]?.value), Language(rawValue: query ?? ""))
-    }
 }

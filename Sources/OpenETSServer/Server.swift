@@ -295,44 +295,44 @@ struct PageRoutes: Sendable {
     static let maxCertificateLookBack = 10_000
 
     func overview(_ request: Request) async throws -> Response {
-        let (language, remember) = language(request)
+        let language = pageLanguage(request)
         let state = await service.state
         let head = await service.head
         let recent = try await store.journal(after: max(0, head.seq - Int64(ServerConfiguration.maxEntriesShown)), limit: ServerConfiguration.maxEntriesShown)
         let html = RegistryPages(language: language).overview(state, headSeq: head.seq, headHash: head.hash, recent: recent.reversed().map(summary))
-        return page(html, remember: remember)
+        return page(html)
     }
 
     func market(_ request: Request) async -> Response {
-        let (language, remember) = language(request)
-        return page(MarketPages(language: language).overview(await service.exchange), remember: remember)
+        let language = pageLanguage(request)
+        return page(MarketPages(language: language).overview(await service.exchange))
     }
 
     func instrument(_ request: Request, code: String) async -> Response {
-        let (language, remember) = language(request)
+        let language = pageLanguage(request)
         guard let html = MarketPages(language: language).instrument(await service.exchange, code: code) else {
-            return page(RegistryPages(language: language).notFound(path: request.uri.path), status: .notFound, remember: remember)
+            return page(RegistryPages(language: language).notFound(path: request.uri.path), status: .notFound)
         }
-        return page(html, remember: remember)
+        return page(html)
     }
 
     func accounts(_ request: Request) async -> Response {
-        let (language, remember) = language(request)
-        return page(RegistryPages(language: language).accounts(await service.state), remember: remember)
+        let language = pageLanguage(request)
+        return page(RegistryPages(language: language).accounts(await service.state))
     }
 
     func account(_ request: Request, id: String) async throws -> Response {
-        let (language, remember) = language(request)
+        let language = pageLanguage(request)
         let history = try await store.history(account: AccountID(id), limit: ServerConfiguration.maxEntriesShown)
         let pages = RegistryPages(language: language)
         guard let html = pages.account(await service.state, AccountID(id), history: history.map(summary)) else {
-            return page(pages.notFound(path: request.uri.path), status: .notFound, remember: remember)
+            return page(pages.notFound(path: request.uri.path), status: .notFound)
         }
-        return page(html, remember: remember)
+        return page(html)
     }
 
     func certificate(_ request: Request, number: String?) async throws -> Response {
-        let (language, remember) = language(request)
+        let language = pageLanguage(request)
         let state = await service.state
         var entry: RegistryPages.EntrySummary?
         if let number, let certificate = state.certificates[CertificateNumber(number)] {
@@ -349,27 +349,23 @@ struct PageRoutes: Sendable {
         }
         let html = RegistryPages(language: language).certificate(state, number: number, entry: entry)
         let missing = number.map { !$0.isEmpty && state.certificates[CertificateNumber($0)] == nil } ?? false
-        return page(html, status: missing ? .notFound : .ok, remember: remember)
+        return page(html, status: missing ? .notFound : .ok)
     }
 
     private func summary(_ entry: JournalEntry) -> RegistryPages.EntrySummary {
         RegistryPages.EntrySummary(seq: entry.seq, recordedAt: entry.recordedAt, kind: entry.kind, hash: entry.hash)
     }
 
-    /// The page language, and whether the request chose it explicitly (then a cookie keeps it).
-    private func language(_ request: Request) -> (Language, Language?) {
-        let query = request.uri.queryParameters.get("lang")
-        let language = Language(query: query, cookie: request.cookies["lang"]?.value)
-        return (language, Language(rawValue: query ?? ""))
-    }
 }
 
-func page(_ html: String, status: HTTPResponse.Status = .ok, remember: Language? = nil) -> Response {
-    var response = text(html, status: status, contentType: "text/html; charset=utf-8")
-    if let remember {
-        response.headers[.setCookie] = LanguageChoiceMiddleware<AppRequestContext>.cookie(remember)
-    }
-    return response
+/// A page's language: `?lang=` when the request chose one, else the `lang` cookie, else
+/// Chinese. (`LanguageChoiceMiddleware` keeps a choice in the cookie.)
+func pageLanguage(_ request: Request) -> Language {
+    Language(query: request.uri.queryParameters.get("lang"), cookie: request.cookies["lang"]?.value)
+}
+
+func page(_ html: String, status: HTTPResponse.Status = .ok) -> Response {
+    text(html, status: status, contentType: "text/html; charset=utf-8")
 }
 
 func text(
@@ -410,20 +406,19 @@ struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
 
 /// A page asked for with `?lang=zh|en` keeps that language from then on: the answer sets the
 /// `lang` cookie, whatever the page (the trading screen, a portal, the login, a redirect to
-/// it), unless the page set it itself. The API (`/api/…`) answers in JSON and is left alone.
+/// it). The one place the cookie is set. The API (`/api/…`) answers in JSON and is left alone.
 struct LanguageChoiceMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: @concurrent (Request, Context) async throws -> Response) async throws -> Response {
         var response = try await next(request, context)
         guard request.method == .get || request.method == .head, request.uri.query?.contains("lang=") == true,
             !request.uri.path.hasPrefix("/api/"),
-            let chosen = request.uri.queryParameters.get("lang").flatMap({ Language(rawValue: String($0)) }),
-            !response.headers[values: .setCookie].contains(where: { $0.hasPrefix("lang=") })
+            let chosen = request.uri.queryParameters.get("lang").flatMap({ Language(rawValue: String($0)) })
         else { return response }
         response.headers.append(HTTPField(name: .setCookie, value: Self.cookie(chosen)))
         return response
     }
 
-    /// The cookie `page(_:remember:)` sets too: a year, the whole site.
+    /// A year, the whole site.
     static func cookie(_ language: Language) -> String {
         "lang=\(language.rawValue); Path=/; Max-Age=31536000; SameSite=Lax; HttpOnly"
     }

@@ -16,17 +16,17 @@ func addStatisticsRoutes(_ router: Router<AppRequestContext>, service: RegistryS
     }
 
     router.get("/statistics") { request, _ -> Response in
-        let (language, remember) = pageLanguage(request)
+        let language = pageLanguage(request)
         let years = try await cycleService?.publishedYears() ?? []
-        return page(StatisticsPages(language: language).index(years: years), remember: remember)
+        return page(StatisticsPages(language: language).index(years: years))
     }
     router.get("/statistics/:year") { request, context -> Response in
-        let (language, remember) = pageLanguage(request)
+        let language = pageLanguage(request)
         guard let found = try await statistics(try context.parameters.require("year")) else {
-            return page(RegistryPages(language: language).notFound(path: request.uri.path), status: .notFound, remember: remember)
+            return page(RegistryPages(language: language).notFound(path: request.uri.path), status: .notFound)
         }
         let (year, stats) = found
-        return page(StatisticsPages(language: language).year(year, stats), status: stats.isEmpty ? .notFound : .ok, remember: remember)
+        return page(StatisticsPages(language: language).year(year, stats), status: stats.isEmpty ? .notFound : .ok)
     }
     for table in ["compliance", "allocation", "turnover"] {
         router.get("/statistics/:year/\(table).csv") { _, context -> Response in
@@ -45,8 +45,3 @@ func addStatisticsRoutes(_ router: Router<AppRequestContext>, service: RegistryS
 }
 
 /// The page language, and whether the request chose it explicitly (then a cookie keeps it).
-func pageLanguage(_ request: Request) -> (Language, Language?) {
-    let query = request.uri.queryParameters.get("lang")
-    let language = Language(query: query, cookie: request.cookies["lang"]?.value)
-    return (language, Language(rawValue: query ?? ""))
-}

@@ -354,9 +354,7 @@ struct TradingRoutes: Sendable {
         return (token, session, principal)
     }
 
-    func language(_ request: Request) -> Language {
-        Language(query: request.uri.queryParameters.get("lang"), cookie: request.cookies["lang"]?.value)
-    }
+    func language(_ request: Request) -> Language { pageLanguage(request) }
 
     func redirect(_ location: String) -> Response {
         Response(status: .seeOther, headers: [.location: location])

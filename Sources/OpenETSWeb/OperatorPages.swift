@@ -46,10 +46,6 @@ public struct OperatorPages: Sendable {
         }
     }
 
-    func hm(_ minute: Int) -> String {
-        "\(minute / 60):" + (minute % 60 < 10 ? "0" : "") + "\(minute % 60)"
-    }
-
     // MARK: exchange operator
 
     public struct ExchangeModel: Sendable {
@@ -85,7 +81,7 @@ public struct OperatorPages: Sendable {
         let dayOpen = exchange.tradingDate == today
         func sessionRows(_ mode: String, _ windows: [SessionWindow]) -> [String] {
             let live = dayOpen && windows.contains { $0.contains(minute: minute) }
-            return [mode, windows.map { hm($0.start) + "–" + hm($0.end) }.joined(separator: ", "),
+            return [mode, windows.map { SessionWindow.clock($0.start) + "–" + SessionWindow.clock($0.end) }.joined(separator: ", "),
                     live ? "<span class=\"ok\">" + t("交易中", "in session") + "</span>" : t("未在交易时段", "not in session")]
         }
         body += table([t("方式", "Mode"), t("时段", "Sessions"), t("当前", "Now")], [

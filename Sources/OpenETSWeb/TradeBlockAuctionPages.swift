@@ -14,7 +14,7 @@ extension TradingPages {
             + t("大宗协议：单笔不少于 ", "Block agreement: at least ") + Format.grouped(policy.blockMinQuantity)
             + t(" 吨；价格在前收盘价 ±", " t per quote; price within ±") + "\(policy.blockBandPercent) %"
             + t("；交易时段 ", " of the previous close; sessions ")
-            + policy.blockSessions.map { clock($0.start) + "–" + clock($0.end) }.joined(separator: ", ")
+            + policy.blockSessions.map { SessionWindow.clock($0.start) + "–" + SessionWindow.clock($0.end) }.joined(separator: ", ")
             + t("（北京时间）。定向报价仅被指定账户看到与接受。", " (Beijing time). A directed quote is seen and accepted only by the accounts it names.") + "</p>"
 
         // Price limits per instrument.
@@ -126,9 +126,6 @@ extension TradingPages {
             numeric: [0, 2, 3], id: "my-fills")
         return Layout(language: language, path: "/trade/auctions").page(title: t("单向竞价", "One-way auctions"), body)
     }
-
-    /// "H:MM" of a minute of the day.
-    func clock(_ minute: Int) -> String { "\(minute / 60):" + (minute % 60 < 10 ? "0" : "") + "\(minute % 60)" }
 
     /// Who is logged in, the way back to `/trade`, the outcome of the last form and the trading day.
     func header(_ context: Context, _ account: AccountID, _ exchange: ExchangeState) -> String {

@@ -121,8 +121,8 @@ struct PortalServerTests {
         return out
     }
 
-    /// A language chosen on any page stays: `?lang=en` on the trading screen (which does not
-    /// set the cookie itself) answers the `lang` cookie, and the next page without `?lang` is
+    /// A language chosen on any page stays: `?lang=en` on the trading screen answers the
+    /// `lang` cookie, and the next page without `?lang` is
     /// English; the API is left alone.
     @Test func aLanguageChosenOnAnyPageStays() async throws {
         let world = try await Self.world()
@@ -137,7 +137,7 @@ struct PortalServerTests {
             #expect(try await e1.get("/portal/entity").body.contains("<html lang=\"en"))
             // Back to Chinese the same way, from a portal page.
             #expect(try await e1.get("/portal/entity?lang=zh").cookie == "lang=zh")
-            // A page that remembers the choice itself sets one cookie, not a second from the middleware.
+            // A public page answers the cookie once.
             #expect(try await Self.client(port).get("/market?lang=en").cookie == "lang=en")
             let (_, raw) = try await URLSession(configuration: .ephemeral).data(from: URL(string: "http://127.0.0.1:\(port)/market?lang=en")!)
             let setCookie = (raw as! HTTPURLResponse).value(forHTTPHeaderField: "Set-Cookie") ?? ""
